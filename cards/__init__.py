@@ -1,0 +1,1 @@
+"""Jinja templates for mmweak dataset cards (shipped as package data: ``mmweak.cards``)."""

@@ -1,0 +1,29 @@
+"""mmweak: multimodal weak supervision for Hugging Face ``datasets``.
+
+The flow: labeling functions (:mod:`mmweak.lf`, ready-made ones in ``lf_library``) →
+:func:`apply_lfs` (votes columns) → :func:`aggregate` (a label model per task writes probabilities,
+labels, confidence) → :func:`analyze` → :func:`save_curated` (Hub-layout folder + card) →
+:func:`load_curated` for training.
+
+>>> import mmweak
+>>> spam = mmweak.Task("spam", labels=["ham", "spam"])
+>>> spam.cardinality
+2
+"""
+
+from ._version import __version__
+from .errors import CuratedDatasetError, LFError, MMWeakError, VoteMatrixError
+from .task import Task
+from .lf import ABSTAIN, FunctionLF, LabelingFunction, labeling_function
+from .apply import ApplyReport, apply_lfs
+from . import labelmodels
+from .aggregate import aggregate
+from .analysis import LFSummary, analyze, lf_summary
+from .curated import load_curated, save_curated
+
+__all__ = [
+    "ABSTAIN", "ApplyReport", "CuratedDatasetError", "FunctionLF", "LFError", "LFSummary",
+    "LabelingFunction", "MMWeakError", "Task", "VoteMatrixError", "__version__", "aggregate",
+    "analyze", "apply_lfs", "labeling_function", "labelmodels", "lf_summary", "load_curated",
+    "save_curated",
+]

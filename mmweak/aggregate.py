@@ -1,0 +1,151 @@
+"""Fit one label model per task on the training split and write probabilities, labels and confidence."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+from datasets import Dataset, DatasetDict, Value
+
+from .columns import read_matrix as _votes, replace_columns
+from .fingerprint import stable_hash
+from .labelmodels import LabelModel, create
+from .labelmodels.base import TieBreak
+from .provenance import read_record, task_record, write_record
+from .task import Task
+
+ModelSpec = str | LabelModel | None
+DEV_SPLITS = ("validation", "valid", "dev")
+
+
+def aggregate(
+    dataset: Dataset | DatasetDict,
+    tasks: Sequence[Task | str] | Task | str | None = None,
+    model: ModelSpec | Mapping[str, ModelSpec] = None,
+    *,
+    fit_split: str | None = None,
+    dev_split: str | None = None,
+    gold: str | Mapping[str, str] | None = None,
+    class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
+    seed: int = 0,
+    tie_break: TieBreak = "random",
+) -> Dataset | DatasetDict:
+    """Fit a label model per task and write ``T_probs``, ``T_label`` and ``T_confidence`` to every split.
+
+    Args:
+        dataset: output of :func:`mmweak.apply_lfs` (has ``T_votes`` columns).
+        tasks: tasks (or names) to aggregate; default: every task ``apply_lfs`` recorded.
+        model: a label-model name, an unfitted model used as a template, a mapping task name ->
+            either, or ``None`` for the recommended default.
+        fit_split: split the models are fitted on (default ``train``, else the first split).
+        dev_split: split whose ``gold`` labels are passed to ``fit`` as ``L_dev``/``y_dev``
+            (default: the first of validation/valid/dev present with a gold column). Gold labels of
+            the fit split itself are never used for fitting.
+        gold: name of the gold-label column (or mapping task -> column), where one exists.
+        class_balance: known class prior (or mapping task -> prior).
+        seed: fit seed and tie-break seed.
+        tie_break: how ``T_label`` resolves tied top classes (``"random"`` seeded, ``"prior"``, ``"abstain"``).
+            Rows where no LF voted are always ``-1``.
+
+    >>> import datasets, mmweak
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(
+    ...     lambda b: [1 if "http" in t else 0 for t in b["text"]])
+    >>> ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf])
+    >>> mmweak.aggregate(ds, [spam], model="majority")["spam_label"]
+    [1, 0]
+    """
+    record = read_record(dataset)
+    known = record.get("tasks", {})
+    if tasks is None:
+        if not known:
+            raise ValueError("no tasks to aggregate: run mmweak.apply_lfs first or pass tasks=[...]")
+        task_list = [Task.from_dict(known[name]["task"]) for name in known]
+    else:
+        items = [tasks] if isinstance(tasks, (Task, str)) else list(tasks)
+        task_list = []
+        for t in items:
+            if isinstance(t, str):
+                if t not in known:
+                    raise ValueError(f"unknown task {t!r}; recorded tasks: {sorted(known)}")
+                t = Task.from_dict(known[t]["task"])
+            task_list.append(t)
+
+    splits = dict(dataset) if isinstance(dataset, DatasetDict) else {"train": dataset}
+    fit_name = fit_split or ("train" if "train" in splits else next(iter(splits)))
+    if fit_name not in splits:
+        raise ValueError(f"fit_split {fit_name!r} not in splits {list(splits)}")
+
+    out = dict(splits)
+    for task in task_list:
+        col = task.votes_column
+        for name, ds in splits.items():
+            if col not in ds.column_names:
+                raise ValueError(
+                    f"split {name!r} has no {col!r} column; run mmweak.apply_lfs with the LFs of task "
+                    f"{task.name!r} first"
+                )
+        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+        prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
+        lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task)
+        L = _votes(splits[fit_name], col)
+        dev_name = dev_split or next(
+            (s for s in DEV_SPLITS if s in splits and s != fit_name and gold_col in splits[s].column_names), None
+        )
+        fit_kwargs: dict[str, Any] = {"class_balance": prior, "seed": seed}
+        n_dev = 0
+        if dev_name is not None and gold_col is not None:
+            if gold_col not in splits[dev_name].column_names:
+                raise ValueError(f"dev split {dev_name!r} has no gold column {gold_col!r}")
+            y_dev = np.asarray(splits[dev_name][gold_col], dtype=np.int64)
+            keep = y_dev >= 0
+            fit_kwargs.update(L_dev=_votes(splits[dev_name], col)[keep], y_dev=y_dev[keep])
+            n_dev = int(keep.sum())
+        lm.fit(L, **fit_kwargs)
+
+        for name in out:
+            Ls = L if name == fit_name else _votes(splits[name], col)
+            proba = lm.predict_proba(Ls)
+            labels = lm.labels_from_proba(proba, Ls, tie_break=tie_break, seed=seed)
+            columns = {
+                task.probs_column: (proba.astype(np.float32), task.probs_feature()),
+                task.label_column: (labels.astype(np.int64), task.class_label()),
+                task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
+            }
+            fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed)
+            out[name] = replace_columns(out[name], columns, fingerprint=fp)
+
+        entry = task_record(record, task.name)
+        entry.setdefault("task", task.to_dict())
+        est = lm.lf_accuracies()
+        entry["label_model"] = {
+            **lm.to_dict(),
+            "fit": {
+                "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break,
+                "dev_split": dev_name if n_dev else None, "dev_rows": n_dev,
+                "class_balance_given": prior is not None,
+            },
+            "class_balance": np.asarray(lm.class_balance_, dtype=float).tolist(),
+            "lf_accuracies": None if est is None else np.asarray(est, dtype=float).tolist(),
+        }
+        if gold_col is not None:
+            entry["gold_column"] = gold_col
+
+    result: Dataset | DatasetDict = DatasetDict(out) if isinstance(dataset, DatasetDict) else out["train"]
+    write_record(result, record)
+    return result
+
+
+def _build(spec: ModelSpec, task: Task) -> LabelModel:
+    if spec is None or isinstance(spec, str):
+        return create(spec, cardinality=task.cardinality)
+    if isinstance(spec, LabelModel):
+        params = spec.get_params()
+        if params.get("cardinality") != task.cardinality:
+            raise ValueError(
+                f"label model {spec!r} has cardinality {params.get('cardinality')} but task {task.name!r} "
+                f"has {task.cardinality} classes"
+            )
+        return type(spec)(**params)  # a fresh copy per task: the template is never fitted in place
+    raise TypeError(f"model must be a name, a LabelModel or None, got {type(spec).__name__}")
+

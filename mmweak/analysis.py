@@ -1,0 +1,212 @@
+"""How each LF behaves (polarity, coverage, overlaps, conflicts, accuracy) and how good the labels are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from datasets import Dataset, DatasetDict
+
+from .columns import read_matrix
+from .labelmodels.base import check_votes
+from .provenance import read_record
+from .task import Task
+
+ABSTAIN = -1
+
+
+def lf_summary(
+    L: Any,
+    cardinality: int,
+    *,
+    names: Sequence[str] | None = None,
+    y: Any = None,
+    estimated_accuracy: Sequence[float] | None = None,
+) -> list[dict[str, Any]]:
+    """Per-LF statistics of a vote matrix (one dict per LF, in column order).
+
+    ``coverage``: share of rows the LF votes on; ``overlaps``: share of rows where it and at least one
+    other LF vote; ``conflicts``: share where another LF votes a different class. With gold ``y``
+    (``-1`` = unknown) also ``correct``, ``incorrect`` and ``empirical_accuracy``.
+
+    >>> rows = lf_summary([[1, 1], [0, -1], [1, 0]], 2, names=["a", "b"], y=[1, 0, 0])
+    >>> rows[0]["coverage"], rows[1]["conflicts"], rows[0]["empirical_accuracy"]
+    (1.0, 0.3333333333333333, 0.6666666666666666)
+    """
+    L = check_votes(L, cardinality).astype(np.int16)
+    n, m = L.shape
+    names = list(names) if names is not None else [f"lf_{j}" for j in range(m)]
+    if len(names) != m:
+        raise ValueError(f"{len(names)} names for {m} LF columns")
+    voted = L != ABSTAIN
+    n_voting = voted.sum(axis=1)
+    counts = np.stack([(L == k).sum(axis=1) for k in range(cardinality)], axis=1) if n else np.zeros((0, cardinality))
+    yy = None
+    if y is not None:
+        yy = np.asarray(y, dtype=np.int64).ravel()
+        if yy.shape[0] != n:
+            raise ValueError(f"y has {yy.shape[0]} labels for {n} rows")
+    rows = []
+    denom = max(n, 1)
+    for j in range(m):
+        v = voted[:, j]
+        own = np.zeros(n, dtype=np.int64)
+        if n:
+            own[v] = counts[v, L[v, j]]
+        # Another LF disagrees when the row has more votes than those agreeing with LF j.
+        conflict = v & (n_voting > own)
+        row: dict[str, Any] = {
+            "lf": names[j],
+            "polarity": sorted(int(k) for k in np.unique(L[v, j])),
+            "coverage": float(v.sum() / denom),
+            "overlaps": float((v & (n_voting > 1)).sum() / denom),
+            "conflicts": float(conflict.sum() / denom),
+        }
+        if yy is not None:
+            known = v & (yy >= 0)
+            correct = int((L[known, j] == yy[known]).sum())
+            row["correct"] = correct
+            row["incorrect"] = int(known.sum()) - correct
+            row["empirical_accuracy"] = float(correct / known.sum()) if known.any() else None
+        if estimated_accuracy is not None:
+            row["estimated_accuracy"] = float(estimated_accuracy[j])
+        rows.append(row)
+    return rows
+
+
+def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> dict[str, Any]:
+    """Quality of hard labels (and probabilities) against gold ``y``; rows with ``y == -1`` are skipped.
+
+    ``accuracy`` counts abstained rows (label ``-1``) as wrong; ``accuracy_covered`` scores only rows
+    with a label. ``f1`` is per class; ``f1_positive`` is class 1's F1 for binary tasks.
+
+    >>> label_metrics([1, 0, -1], [1, 1, 0], 2)["accuracy"]
+    0.3333333333333333
+    """
+    labels = np.asarray(labels, dtype=np.int64).ravel()
+    y = np.asarray(y, dtype=np.int64).ravel()
+    known = y >= 0
+    labels, y = labels[known], y[known]
+    n = int(y.size)
+    covered = labels >= 0
+    out: dict[str, Any] = {
+        "rows": n,
+        "coverage": float(covered.mean()) if n else 0.0,
+        "accuracy": float((labels == y).mean()) if n else None,
+        "accuracy_covered": float((labels[covered] == y[covered]).mean()) if covered.any() else None,
+    }
+    f1 = []
+    for k in range(cardinality):
+        tp = int(((labels == k) & (y == k)).sum())
+        fp = int(((labels == k) & (y != k)).sum())
+        fn = int(((labels != k) & (y == k)).sum())
+        f1.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0)
+    out["f1"] = f1
+    out["macro_f1"] = float(np.mean(f1))
+    if cardinality == 2:
+        out["f1_positive"] = f1[1]
+    if probs is not None and n:
+        p = np.asarray(probs, dtype=np.float64)[known]
+        onehot = np.eye(cardinality)[y]
+        out["brier"] = float(((p - onehot) ** 2).sum(axis=1).mean())
+    return out
+
+
+@dataclass
+class LFSummary:
+    """LF statistics for one task on one split, plus label quality where gold is known.
+
+    ``rows`` holds one dict per LF (see :func:`lf_summary`); ``labels`` holds :func:`label_metrics`
+    of the curated ``T_label`` against gold, when both exist.
+    """
+
+    task: str
+    split: str
+    rows: list[dict[str, Any]]
+    lfs: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, Any] | None = None
+    label_model: str | None = None
+
+    def to_pandas(self):
+        """The per-LF table as a pandas DataFrame indexed by LF name."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows).set_index("lf")
+
+    def __str__(self) -> str:
+        cols = ["lf", "polarity", "coverage", "overlaps", "conflicts"]
+        extra = [c for c in ("empirical_accuracy", "estimated_accuracy", "faults") if any(c in r for r in self.rows)]
+        cols += extra
+        width = max([len("lf")] + [len(r["lf"]) for r in self.rows]) + 2
+        head = {"empirical_accuracy": "emp.acc", "estimated_accuracy": "est.acc"}
+        lines = [f"LF summary — task {self.task!r}, split {self.split!r}"]
+        lines.append(f"{'lf':<{width}}" + "".join(f"{head.get(c, c):>11}" for c in cols[1:]))
+        for r in self.rows:
+            cells = []
+            for c in cols[1:]:
+                v = r.get(c)
+                if v is None:
+                    cells.append(f"{'-':>11}")
+                elif isinstance(v, float):
+                    cells.append(f"{v:>11.3f}")
+                else:
+                    cells.append(f"{str(v):>11}")
+            lines.append(f"{r['lf']:<{width}}" + "".join(cells))
+        if self.labels is not None:
+            lb = self.labels
+            acc = "-" if lb["accuracy"] is None else f"{lb['accuracy']:.4f}"
+            lines.append(
+                f"labels ({self.label_model}) vs gold on {lb['rows']} rows: accuracy {acc}, "
+                f"coverage {lb['coverage']:.3f}, macro-F1 {lb['macro_f1']:.4f}"
+            )
+        return "\n".join(lines)
+
+
+def analyze(
+    dataset: Dataset | DatasetDict,
+    task: Task | str,
+    *,
+    split: str | None = None,
+    gold: str | None = None,
+) -> LFSummary:
+    """LF summary of ``task`` on one split (default: ``train``), with gold accuracies where known.
+
+    Uses the LF names, faults and label-model estimates recorded by :func:`mmweak.apply_lfs` and
+    :func:`mmweak.aggregate`; ``gold`` defaults to the gold column given to ``aggregate``.
+
+    >>> import datasets, mmweak
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [1] * len(b["text"]))
+    >>> ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["a", "b"]}), [lf])
+    >>> mmweak.analyze(ds, spam).rows[0]["coverage"]
+    1.0
+    """
+    record = read_record(dataset)
+    name = task if isinstance(task, str) else task.name
+    entry = record.get("tasks", {}).get(name)
+    if entry is None:
+        raise ValueError(f"task {name!r} has no recorded votes; run mmweak.apply_lfs first")
+    t = Task.from_dict(entry["task"])
+    if isinstance(dataset, DatasetDict):
+        split = split or ("train" if "train" in dataset else next(iter(dataset)))
+        ds = dataset[split]
+    else:
+        ds, split = dataset, split or "train"
+    gold = gold or entry.get("gold_column")
+    L = read_matrix(ds, t.votes_column)
+    y = np.asarray(ds[gold], dtype=np.int64) if gold and gold in ds.column_names else None
+    lm = entry.get("label_model") or {}
+    rows = lf_summary(
+        L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=y,
+        estimated_accuracy=lm.get("lf_accuracies"),
+    )
+    faults = entry.get("faults", {}).get(split)
+    if faults:
+        for r in rows:
+            r["faults"] = int(faults.get(r["lf"], 0))
+    labels = None
+    if y is not None and t.label_column in ds.column_names:
+        probs = read_matrix(ds, t.probs_column) if t.probs_column in ds.column_names else None
+        labels = label_metrics(ds[t.label_column], y, t.cardinality, probs)
+    return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"))

@@ -1,0 +1,190 @@
+"""Render the dataset card: Hub YAML (configs, dataset_info, weak_supervision) + a readable body."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+import math
+from typing import Any, Mapping
+
+import numpy as np
+from datasets import Dataset, DatasetInfo, Features
+from datasets.info import DatasetInfosDict
+from datasets.splits import SplitDict, SplitInfo
+from datasets.utils.metadata import MetadataConfigs
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from ._version import __version__
+from .analysis import label_metrics, lf_summary
+from .columns import read_matrix
+from .task import Task
+
+TEMPLATE = "dataset_card.md.j2"
+GOLD_SPLIT_ORDER = ("validation", "valid", "dev", "test", "train")
+_VERSIONED = ("datasets", "huggingface_hub", "numpy", "pyarrow", "torch", "transformers", "open_clip_torch")
+
+
+def size_category(n: int) -> str:
+    """The Hub's ``size_categories`` bucket for ``n`` rows."""
+    for bound, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"),
+                        (1_000_000_000, "100M<n<1B")):
+        if n < bound:
+            return name
+    return "n>1T" if n >= 10**12 else "1B<n<10B"
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of mmweak and the libraries that shape its output (missing ones are skipped)."""
+    out = {"mmweak": __version__}
+    for pkg in _VERSIONED:
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3f}"
+    return str(v)
+
+
+def weak_supervision_block(record: Mapping[str, Any], model_files: Mapping[str, str]) -> dict[str, Any]:
+    """The machine-readable ``weak_supervision`` YAML block (no learned arrays: those are in the model files)."""
+    tasks = []
+    for name, entry in record.get("tasks", {}).items():
+        t = Task.from_dict(entry["task"])
+        item: dict[str, Any] = {
+            "name": t.name,
+            "labels": list(t.labels),
+            "description": t.description,
+            "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
+                        "confidence": t.confidence_column},
+            "lfs": entry.get("lfs", []),
+        }
+        lm = entry.get("label_model")
+        if lm:
+            item["label_model"] = {
+                "model": lm["model"], "params": lm["params"], "fit": lm["fit"],
+                "class_balance": lm["class_balance"], "lf_accuracies": lm["lf_accuracies"],
+                "file": model_files.get(name),
+            }
+        if entry.get("gold_column"):
+            item["gold_column"] = entry["gold_column"]
+        tasks.append(item)
+    return {"mmweak_version": __version__, "abstain": -1, "tasks": tasks}
+
+
+def task_context(splits: Mapping[str, Dataset], entry: Mapping[str, Any], model_file: str | None) -> dict[str, Any]:
+    """Everything the card shows for one task, measured on the data being published."""
+    t = Task.from_dict(entry["task"])
+    lm = entry.get("label_model")
+    stats_split = (lm or {}).get("fit", {}).get("split") or next(iter(splits))
+    if stats_split not in splits:
+        stats_split = next(iter(splits))
+    names = [lf["name"] for lf in entry["lfs"]]
+    est = (lm or {}).get("lf_accuracies")
+    rows = lf_summary(read_matrix(splits[stats_split], t.votes_column), t.cardinality, names=names,
+                      estimated_accuracy=est)
+    gold_col = entry.get("gold_column")
+    gold_split = None
+    if gold_col:
+        for s in [*GOLD_SPLIT_ORDER, *splits]:
+            if s in splits and gold_col in splits[s].column_names and np.any(np.asarray(splits[s][gold_col]) >= 0):
+                gold_split = s
+                break
+    if gold_split:
+        gold_rows = lf_summary(read_matrix(splits[gold_split], t.votes_column), t.cardinality, names=names,
+                               y=splits[gold_split][gold_col])
+        for r, g in zip(rows, gold_rows):
+            r["empirical_accuracy"] = g["empirical_accuracy"]
+    faults = entry.get("faults", {})
+    lfs = []
+    for spec, r in zip(entry["lfs"], rows):
+        total = sum(int(f.get(spec["name"], 0)) for f in faults.values()) if faults else None
+        lfs.append({**spec, **r, "faults": total})
+    quality, label_counts = [], []
+    for s, ds in splits.items():
+        if t.label_column not in ds.column_names:
+            continue
+        labels = np.asarray(ds[t.label_column], dtype=np.int64)
+        label_counts.append({
+            "split": s,
+            "counts": [int((labels == k).sum()) for k in range(t.cardinality)],
+            "abstain": int((labels < 0).sum()),
+        })
+        if gold_col and gold_col in ds.column_names:
+            y = np.asarray(ds[gold_col], dtype=np.int64)
+            if np.any(y >= 0):
+                probs = read_matrix(ds, t.probs_column)
+                quality.append({"split": s, **label_metrics(labels, y, t.cardinality, probs)})
+    return {
+        "name": t.name, "labels": list(t.labels), "description": t.description,
+        "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
+                    "confidence": t.confidence_column},
+        "lfs": lfs, "stats_split": stats_split, "gold_split": gold_split,
+        "label_model": lm, "model_file": model_file, "label_counts": label_counts,
+        "quality": quality, "tie_break": (lm or {}).get("fit", {}).get("tie_break"),
+    }
+
+
+def render_card(
+    splits: Mapping[str, Dataset],
+    record: Mapping[str, Any],
+    *,
+    data_files: Mapping[str, str],
+    model_files: Mapping[str, str],
+    pretty_name: str | None = None,
+    license: str = "other",
+    task_categories: list[str] | None = None,
+    user_description: str = "",
+    load_path: str = "path/to/curated",
+) -> DatasetCard:
+    """Build the :class:`huggingface_hub.DatasetCard` for a curated dataset.
+
+    The YAML carries what ``push_to_hub`` would write (``configs`` pointing at ``data/<split>-*``,
+    ``dataset_info`` with features and split sizes) plus Hub metadata and the ``weak_supervision`` block.
+    """
+    first = next(iter(splits.values()))
+    features: Features = first.features
+    split_dict = SplitDict()
+    for name, ds in splits.items():
+        split_dict.add(SplitInfo(name=name, num_examples=len(ds), num_bytes=int(ds.data.nbytes)))
+    info = DatasetInfo(features=features, splits=split_dict)
+    card_data = DatasetCardData(
+        license=license,
+        annotations_creators=["machine-generated"],
+        size_categories=[size_category(sum(len(d) for d in splits.values()))],
+        task_categories=task_categories or ["text-classification"],
+        pretty_name=pretty_name,
+        tags=["weak-supervision", "mmweak"],
+    )
+    MetadataConfigs({"default": {"data_files": [{"split": s, "path": p} for s, p in data_files.items()]}}
+                    ).to_dataset_card_data(card_data)
+    DatasetInfosDict({"default": info}).to_dataset_card_data(card_data)
+    card_data["weak_supervision"] = weak_supervision_block(record, model_files)
+
+    tasks = [task_context(splits, entry, model_files.get(name)) for name, entry in record.get("tasks", {}).items()]
+    names = ", ".join(f"`{t['name']}`" for t in tasks) or "no tasks"
+    summary = (
+        f"Weakly supervised labels for {names}: {sum(len(t['lfs']) for t in tasks)} labeling functions over "
+        f"{sum(len(d) for d in splits.values())} rows in {len(splits)} split(s)."
+    )
+    template = importlib.resources.files("mmweak.cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
+    return DatasetCard.from_template(
+        card_data,
+        template_str=template,
+        pretty_name=pretty_name or "Curated weakly supervised dataset",
+        summary=summary,
+        user_description=user_description.strip(),
+        splits=[{"name": s, "rows": len(d)} for s, d in splits.items()],
+        tasks=tasks,
+        versions=package_versions(),
+        load_path=load_path,
+        train_split="train" if "train" in splits else next(iter(splits)),
+        fmt=_fmt,
+    )

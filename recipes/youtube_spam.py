@@ -1,0 +1,321 @@
+"""Curate the WRENCH YouTube spam comments with our own labeling functions.
+
+Run it from the repository root::
+
+    python recipes/youtube_spam.py                       # data from ../shared/data/wrench/youtube
+    python recipes/youtube_spam.py --data PATH --out out/youtube_curated --model majority
+
+The flow: build a ``DatasetDict`` (train/validation/test with ``text`` and a gold ``label``) →
+:func:`mmweak.apply_lfs` with the LFs below → :func:`mmweak.aggregate` (a label model fitted on the
+unlabelled train split) → :func:`mmweak.analyze` on validation → :func:`mmweak.save_curated`.
+
+The LFs read only the raw comment text; WRENCH's own ``weak_labels`` are ignored. They were written
+by reading train and validation comments only — the test split is used for the final score alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, load_dataset
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # so ``python recipes/youtube_spam.py`` finds lf_library
+    sys.path.insert(0, str(REPO_ROOT))
+
+import mmweak  # noqa: E402
+from mmweak import ABSTAIN, labeling_function  # noqa: E402
+from lf_library.text import KeywordLF, LookupLF, RegexLF  # noqa: E402
+
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "wrench" / "youtube"
+DEFAULT_OUT = "out/youtube_curated"
+CLASS_NAMES = ["ham", "spam"]
+
+SPAM = mmweak.Task("spam", labels=CLASS_NAMES, description="Is a YouTube comment spam (self-promotion, links, scams)?")
+HAM, SPAM_ = 0, 1
+
+# --------------------------------------------------------------------------------------------------
+# Labeling functions
+# --------------------------------------------------------------------------------------------------
+
+#: Links and bare domains: "http://...", "www.", "bit.ly/...", "site.com", "/watch?v=".
+has_link = RegexLF(
+    "has_link", task=SPAM, label="spam",
+    pattern=r"https?://|ｈｔｔｐ|www\.|\b(?:bit|adf)\.ly\b|\.(?:com|net|org|tv|co|in|nl|br|info|ly)\b|/watch\?v=",
+)
+
+#: "check out ...", "check it out", "check my ...", "check this out".
+check_out = RegexLF(
+    "check_out", task=SPAM, label="spam",
+    pattern=r"\bcheck(?:ing)?\s+(?:it\s+|this\s+|them\s+|these\s+)?out\b|\bcheck\s+(?:out\s+)?(?:my|our)\b",
+)
+
+#: Subscription begging, misspellings included: subscribe, subcribe, suscribe, "sub to", "sub my".
+subscribe = RegexLF(
+    "subscribe", task=SPAM, label="spam",
+    pattern=r"\bsu[bs]{0,2}c?ri?b\w*|\bsub\s*(?:to|my|me|back|4)\b",
+)
+
+#: Self-promotion: the commenter's own channel, videos, music, page...
+self_promo = KeywordLF(
+    "self_promo", task=SPAM, label="spam",
+    keywords=[
+        "my channel", "my chanel", "my chhanel", "my youtube", "my videos", "my video", "my music",
+        "my song", "my songs", "my new song", "my page", "my covers", "my cover", "my mixtape",
+        "my band", "my stream", "my rapping", "my vlog", "my vines", "our channel", "our songs",
+        "our music", "our band", "our page", "our video", "our videos", "my blog", "my website",
+        "my account",
+    ],
+)
+
+#: Begging: please / plz / pls (and friends).
+please = KeywordLF(
+    "please", task=SPAM, label="spam",
+    keywords=["please", "plz", "pls", "plzz", "pleas", "pleaseee", "plese", "plis"],
+)
+
+#: Money, prizes and scams.
+money = RegexLF(
+    "money", task=SPAM, label="spam",
+    pattern=(
+        r"\b(?:money|cash|earn(?:ing)?|paid|paypal|bucks|dollars?|gift\s*cards?|free|prizes?|win(?:ner)?|"
+        r"giveaway|income|invest\w*|online|iphone|ipad|promo|discount|offer|\$\s*\d+|\d+\s*\$)\b|\$\d"
+    ),
+)
+
+#: Calls to action aimed at other viewers: follow, share, like this comment, visit, click, join.
+call_to_action = RegexLF(
+    "call_to_action", task=SPAM, label="spam",
+    pattern=(
+        r"\b(?:follow\s+me|add\s+me|visit|click|join|go\s+to\s+(?:my|our|this)|like\s+this\s+comment|"
+        r"thumbs\s+up\s+(?:this|my|if)|share|facebook|twitter|instagram|soundcloud|twitch|donate|"
+        r"help\s+me|give\s+(?:me|us)\s+a|sign\s+up|register)\b"
+    ),
+)
+
+#: Artists (and their songs) of the five videos: mentions are overwhelmingly fans talking about them.
+artists = LookupLF(
+    "artists", task=SPAM, mode="contains",
+    table={
+        "psy": "ham", "gangnam": "ham", "gangnam style": "ham", "oppa": "ham",
+        "katy": "ham", "katy perry": "ham", "katheryn": "ham", "roar": "ham",
+        "lmfao": "ham", "party rock": "ham", "shuffle": "ham", "redfoo": "ham",
+        "eminem": "ham", "rihanna": "ham", "love the way you lie": "ham", "marshall": "ham",
+        "shakira": "ham", "waka waka": "ham", "waka": "ham", "world cup": "ham", "shakifans": "ham",
+    },
+)
+
+
+_SPAM_CUE = re.compile(
+    r"https?://|www\.|\.com\b|check|sub|channel|video|please|plz|pls|money|free|visit|click|follow|like\s+this",
+    re.IGNORECASE,
+)
+
+
+@labeling_function(task=SPAM, inputs="text")
+def short_comment(batch: dict[str, list]) -> list[int]:
+    """Short comments (at most 5 words) without any spam cue are viewers reacting: ham."""
+    out = []
+    for t in batch["text"]:
+        if not isinstance(t, str):
+            out.append(ABSTAIN)
+            continue
+        out.append(HAM if len(t.split()) <= 5 and not _SPAM_CUE.search(t) else ABSTAIN)
+    return out
+
+
+_PRAISE = re.compile(
+    r"\b(?:love|loved|like|best|great|nice|awesome|amazing|beautiful|cool|good|perfect|favou?rite|catchy|"
+    r"sexy|hot|cute|epic|legend\w*)\b",
+    re.IGNORECASE,
+)
+_ABOUT = re.compile(r"\b(?:this|the)\s+(?:song|video|music|beat|dance|clip)\b|\bsong\b|\bher\s+voice\b|\bshe\b|\bhe\b", re.IGNORECASE)
+
+
+@labeling_function(task=SPAM, inputs="text")
+def song_praise(batch: dict[str, list]) -> list[int]:
+    """Praise of the song / video / singer without a link or a "my ..." plug: ham."""
+    out = []
+    for t in batch["text"]:
+        if not isinstance(t, str):
+            out.append(ABSTAIN)
+            continue
+        plug = re.search(r"https?://|www\.|\bmy\s+(?:channel|video|music|song)|check\s+out|subscri", t, re.IGNORECASE)
+        out.append(HAM if _PRAISE.search(t) and _ABOUT.search(t) and not plug else ABSTAIN)
+    return out
+
+
+#: Viewers talking about the video's views, age or when they are watching: ham.
+views_and_time = RegexLF(
+    "views_and_time", task=SPAM, label="ham",
+    pattern=(
+        r"\b(?:views|billion|million|years?\s+ago|20(?:1[0-9])|who(?:'s|&#39;s|\s+is)?\s+(?:still\s+)?"
+        r"watching|still\s+(?:listening|watching)|remember|childhood|never\s+gets?\s+old|anyone\s+else)\b"
+    ),
+)
+
+LFS: list[mmweak.LabelingFunction] = [
+    has_link, check_out, subscribe, self_promo, please, money, call_to_action,
+    artists, short_comment, song_praise, views_and_time,
+]
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+FEATURES = Features({"text": Value("string"), "label": ClassLabel(names=CLASS_NAMES)})
+_WRENCH_SPLITS = {"train": "train", "validation": "valid", "test": "test"}
+
+
+def _read_wrench(folder: Path) -> DatasetDict:
+    splits = {}
+    for split, stem in _WRENCH_SPLITS.items():
+        path = folder / f"{stem}.json"
+        if not path.is_file():
+            if split == "train":
+                raise FileNotFoundError(f"{folder} looks like a WRENCH folder but has no {stem}.json")
+            continue
+        with open(path, encoding="utf-8") as f:
+            rows = json.load(f)
+        texts, labels = [], []
+        for key in sorted(rows, key=lambda k: int(k) if str(k).isdigit() else str(k)):
+            item = rows[key]
+            texts.append(item["data"]["text"])
+            label = item.get("label")
+            labels.append(-1 if label is None else int(label))
+        splits[split] = Dataset.from_dict({"text": texts, "label": labels}, features=FEATURES, split=split)
+    return DatasetDict(splits)
+
+
+def load_youtube(path: str | Path | None = None) -> DatasetDict:
+    """The YouTube spam comments as a ``DatasetDict`` (train/validation/test) with ``text`` and ``label``.
+
+    ``path`` is a WRENCH-style folder (``train.json``, ``valid.json``, ``test.json``; default
+    ``../shared/data/wrench/youtube`` next to the repository), or anything ``datasets.load_dataset``
+    accepts (a local data file or folder, a Hub dataset id) with a ``text`` column and an optional
+    gold ``label`` column (0 = ham, 1 = spam, or those names).
+    """
+    path = DEFAULT_DATA if path is None else path
+    p = Path(path)
+    if p.is_dir() and (p / "train.json").is_file() and (p / "valid.json").is_file():
+        return _read_wrench(p)
+    if p.is_file():
+        suffix = p.suffix.lstrip(".").lower()
+        builder = {"jsonl": "json", "tsv": "csv", "txt": "text"}.get(suffix, suffix)
+        loaded = load_dataset(builder, data_files=str(p), **({"delimiter": "\t"} if suffix == "tsv" else {}))
+    else:
+        loaded = load_dataset(str(path))
+    if isinstance(loaded, Dataset):
+        loaded = DatasetDict({"train": loaded})
+    out = {}
+    for split, ds in loaded.items():
+        name = "validation" if split in ("valid", "dev", "val") else split
+        if "text" not in ds.column_names:
+            raise ValueError(f"split {split!r} of {path} has no 'text' column (columns: {ds.column_names})")
+        ds = ds.remove_columns([c for c in ds.column_names if c not in ("text", "label")])
+        if "label" in ds.column_names:
+            ds = ds.map(lambda b: {"label": [_gold(v) for v in b["label"]]}, batched=True)
+        else:
+            ds = ds.add_column("label", [-1] * len(ds))
+        out[name] = ds.cast(FEATURES)
+    return DatasetDict(out)
+
+
+def _gold(value: Any) -> int:
+    if value is None:
+        return -1
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in CLASS_NAMES:
+            return CLASS_NAMES.index(v)
+        return int(v)
+    return int(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Evaluation
+# --------------------------------------------------------------------------------------------------
+
+def _hard_labels(model: Any, L: np.ndarray) -> np.ndarray:
+    """Model predictions; rows where no LF voted get the class with the largest fitted prior."""
+    pred = model.predict(L, tie_break="prior")
+    prior = np.asarray(model.class_balance_, dtype=float)
+    pred[pred == ABSTAIN] = int(prior.argmax())
+    return pred
+
+
+def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = SPAM, seed: int = 0) -> dict[str, Any]:
+    """Fit label model ``model`` (``None`` = the default) on train votes; accuracy on every gold split.
+
+    Every row is scored: rows where no LF voted get the fitted class prior's top class. Also reports
+    majority vote as the baseline and each split's LF coverage.
+    """
+    votes = {s: np.asarray(ds[s][task.votes_column], dtype=np.int64) for s in ds}
+    names = [None if model is None else model]
+    if model != "majority":
+        names.append("majority")
+    result: dict[str, Any] = {"coverage": {}}
+    for s, L in votes.items():
+        result["coverage"][s] = float((L != ABSTAIN).any(axis=1).mean()) if len(L) else 0.0
+    for name in names:
+        lm = mmweak.labelmodels.create(name, cardinality=task.cardinality).fit(votes["train"], seed=seed)
+        key = name or mmweak.labelmodels.DEFAULT_MODEL
+        result[key] = {}
+        for s, L in votes.items():
+            gold = np.asarray(ds[s]["label"])
+            keep = gold != -1
+            if not keep.any():
+                continue
+            result[key][s] = float((_hard_labels(lm, L)[keep] == gold[keep]).mean())
+    result["model"] = model or mmweak.labelmodels.DEFAULT_MODEL
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Script
+# --------------------------------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=None, help=f"WRENCH folder, data file or Hub id (default: {DEFAULT_DATA})")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="curated dataset folder (Hub layout)")
+    parser.add_argument("--model", default=None, help=f"label model ({', '.join(mmweak.labelmodels.available())}; default: recommended)")
+    parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
+    parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also publish to this Hub dataset repo")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    if args.push_to_hub:
+        raise NotImplementedError(
+            "--push-to-hub is not wired in this recipe yet; save locally with --out and upload the folder "
+            "with `huggingface-cli upload --repo-type dataset REPO_ID OUT_DIR`"
+        )
+    ds = load_youtube(args.data)
+    print(ds)
+    ds = mmweak.apply_lfs(ds, LFS, num_proc=args.num_proc)
+    metrics = evaluate(ds, args.model)
+    model_name = metrics["model"]
+    for split, cov in metrics["coverage"].items():
+        line = f"{split:<11} coverage {cov:.3f}"
+        for key in dict.fromkeys([model_name, "majority"]):
+            if split in metrics.get(key, {}):
+                line += f"  {key} acc {metrics[key][split]:.4f}"
+        print(line)
+    # TODO(wire): ds = mmweak.aggregate(ds, [SPAM], model=args.model, gold="label")
+    #             print(mmweak.analyze(ds, SPAM, split="validation", gold="label"))
+    #             mmweak.save_curated(ds, args.out)
+    if "test" in metrics.get(model_name, {}):
+        print(f"test accuracy: {metrics[model_name]['test']:.4f} (label model: {model_name})")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
