@@ -66,6 +66,15 @@ def source_of(obj: Any) -> str:
         return repr((code.co_code, code.co_consts, code.co_names))
 
 
+def _names(code: types.CodeType) -> set[str]:
+    """Global names read by ``code`` and the comprehensions/lambdas nested in it."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
 def code_digest(fn: Any, depth: int = 2) -> dict:
     """Source of ``fn`` plus digests of the globals and closure values it reads."""
     out: dict[str, Any] = {"source": source_of(fn)}
@@ -73,7 +82,7 @@ def code_digest(fn: Any, depth: int = 2) -> dict:
     if code is not None:
         refs = {}
         g = getattr(fn, "__globals__", {})
-        for name in sorted(set(code.co_names)):
+        for name in sorted(_names(code)):
             if name in g:
                 d = _value_digest(g[name], depth)
                 if d is not None:

@@ -1,0 +1,201 @@
+import importlib.util
+import textwrap
+
+import datasets
+import numpy as np
+import pytest
+from datasets import Dataset, DatasetDict, List, Value
+
+import mmweak
+from mmweak import LFError, labeling_function
+
+LF_MODULE = '''
+import mmweak
+TASK = mmweak.Task("spam", labels=["ham", "spam"])
+COUNTER = {counter!r}
+
+def _count(name, n):
+    with open(COUNTER, "a") as f:
+        f.write(f"{{name}}:{{n}}\\n")
+
+@mmweak.labeling_function(task=TASK, inputs="text")
+def has_link(batch):
+    _count("has_link", len(batch["text"]))
+    return [1 if {link_test} else -1 for t in batch["text"]]
+
+@mmweak.labeling_function(task=TASK, inputs="text")
+def short(batch):
+    _count("short", len(batch["text"]))
+    return [0 if len(t) < 12 else -1 for t in batch["text"]]
+'''
+
+
+def _load(tmp_path, version, link_test):
+    counter = tmp_path / "calls.txt"
+    path = tmp_path / f"lfs_v{version}.py"
+    path.write_text(LF_MODULE.format(counter=str(counter), link_test=link_test))
+    spec = importlib.util.spec_from_file_location(f"lfs_v{version}", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, counter
+
+
+def _calls(counter):
+    if not counter.exists():
+        return {}
+    out = {}
+    for line in counter.read_text().split():
+        name, n = line.split(":")
+        out[name] = out.get(name, 0) + int(n)
+    counter.unlink()
+    return out
+
+
+def test_votes_column_type_and_values(texts, spam, tmp_path):
+    @labeling_function(task=spam, inputs="text")
+    def link(batch):
+        return [1 if ("http" in t or "www" in t) else -1 for t in batch["text"]]
+
+    ds = mmweak.apply_lfs(texts, [link], cache_dir=tmp_path)
+    assert ds.features["spam_votes"] == List(Value("int8"), length=1)
+    assert [v[0] for v in ds["spam_votes"]] == [1, -1, -1, -1, 1, -1, -1, -1]
+    assert ds.column_names == ["text", "label", "spam_votes"]
+
+
+def test_rerun_is_cache_hit_and_editing_one_lf_recomputes_only_it(texts, tmp_path):
+    mod, counter = _load(tmp_path, 1, '"http" in t')
+    cache = tmp_path / "cache"
+    ds1, rep1 = mmweak.apply_lfs(texts, [mod.has_link, mod.short], cache_dir=cache, return_report=True)
+    assert _calls(counter) == {"has_link": 8, "short": 8}
+    assert rep1.cached() == []
+
+    mod_again, _ = _load(tmp_path, 2, '"http" in t')  # same code, reloaded: still a hit
+    ds2, rep2 = mmweak.apply_lfs(texts, [mod_again.has_link, mod_again.short], cache_dir=cache, return_report=True)
+    assert _calls(counter) == {}
+    assert sorted(lf for _, lf in rep2.cached()) == ["has_link", "short"]
+    assert ds2["spam_votes"] == ds1["spam_votes"]
+    assert ds2._fingerprint == ds1._fingerprint
+
+    edited, _ = _load(tmp_path, 3, '("http" in t or "www" in t)')  # edit has_link's body only
+    ds3, rep3 = mmweak.apply_lfs(texts, [edited.has_link, edited.short], cache_dir=cache, return_report=True)
+    assert _calls(counter) == {"has_link": 8}
+    assert rep3.computed() == [("train", "has_link")] and rep3.cached() == [("train", "short")]
+    assert [v[0] for v in ds3["spam_votes"]][4] == 1 and [v[0] for v in ds1["spam_votes"]][4] == -1
+    assert ds3._fingerprint != ds1._fingerprint
+
+    _, rep4 = mmweak.apply_lfs(texts, [edited.has_link, edited.short], cache_dir=cache, use_cache=False,
+                               return_report=True)
+    assert _calls(counter) == {"has_link": 8, "short": 8} and rep4.cached() == []
+
+
+def test_default_cache_sits_next_to_disk_backed_dataset(texts, tmp_path):
+    texts.save_to_disk(str(tmp_path / "ds"))
+    disk = datasets.load_from_disk(str(tmp_path / "ds"))
+    mod, counter = _load(tmp_path, 1, '"http" in t')
+    mmweak.apply_lfs(disk, [mod.has_link])
+    assert any((tmp_path / "ds" / "mmweak_votes").iterdir())
+    _calls(counter)
+    _, rep = mmweak.apply_lfs(datasets.load_from_disk(str(tmp_path / "ds")), [mod.has_link], return_report=True)
+    assert rep.cached() == [("train", "has_link")] and _calls(counter) == {}
+
+
+def test_num_proc_2_gives_identical_votes(tmp_path):
+    rng = np.random.default_rng(0)
+    words = np.array(["free", "song", "http", "love", "win", "nice", "plz", "the"])
+    texts = [" ".join(rng.choice(words, 5)) for _ in range(400)]
+    ds = Dataset.from_dict({"text": texts})
+    task = mmweak.Task("spam", ["ham", "spam"])
+    from lf_library.text import KeywordLF
+
+    lfs = [KeywordLF("spammy", task=task, label=1, keywords=["free", "win", "http"]),
+           KeywordLF("hammy", task=task, label=0, keywords=["song", "love"])]
+    one = mmweak.apply_lfs(ds, lfs, num_proc=1, batch_size=32, cache_dir=tmp_path / "a")
+    two = mmweak.apply_lfs(ds, lfs, num_proc=2, batch_size=32, cache_dir=tmp_path / "b")
+    assert one["spam_votes"] == two["spam_votes"]
+    assert sum(v != -1 for r in two["spam_votes"] for v in r) > 100
+
+
+def test_datasetdict_all_splits(texts, spam, tmp_path):
+    dd = DatasetDict({"train": texts, "test": texts.select(range(3))})
+    lf = labeling_function(task=spam, inputs="text", name="all_spam")(lambda b: [1] * len(b["text"]))
+    out = mmweak.apply_lfs(dd, [lf], cache_dir=tmp_path)
+    assert out["train"]["spam_votes"] == [[1]] * 8 and out["test"]["spam_votes"] == [[1]] * 3
+
+
+def test_two_tasks_get_two_columns(texts, spam, tmp_path):
+    topic = mmweak.Task("music", ["no", "yes"])
+    a = labeling_function(task=spam, inputs="text", name="a")(lambda b: [1] * len(b["text"]))
+    b = labeling_function(task=topic, inputs="text", name="b")(lambda b: [0] * len(b["text"]))
+    c = labeling_function(task=topic, inputs="text", name="c")(lambda b: [-1] * len(b["text"]))
+    out = mmweak.apply_lfs(texts, [a, b, c], cache_dir=tmp_path)
+    assert out.features["music_votes"] == List(Value("int8"), length=2)
+    assert out["music_votes"][0] == [0, -1] and out["spam_votes"][0] == [1]
+
+
+def _crashy(batch):
+    return [1 if len(t) > 0 and 1 / (len(t) - 4) else -1 for t in batch["text"]]  # "nice" has 4 chars
+
+
+def test_exception_names_lf_column_and_row(texts, spam, tmp_path):
+    lf = labeling_function(task=spam, inputs="text", name="crashy")(_crashy)
+    with pytest.raises(LFError) as e:
+        mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path)
+    assert "crashy" in str(e.value) and "ZeroDivisionError" in str(e.value)
+    assert "row 5" in str(e.value) and "'nice'" in str(e.value) and "'text'" in str(e.value)
+    assert (e.value.lf, e.value.column, e.value.row) == ("crashy", "text", 5)
+
+
+def test_exception_in_worker_process_is_reported(texts, spam, tmp_path):
+    lf = labeling_function(task=spam, inputs="text", name="crashy")(_crashy)
+    with pytest.raises(LFError, match="row 5"):
+        mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path, num_proc=2, batch_size=2)
+
+
+def test_fault_tolerant_mode_counts_faults_per_lf(texts, spam, tmp_path):
+    crashy = labeling_function(task=spam, inputs="text", name="crashy")(_crashy)
+    fine = labeling_function(task=spam, inputs="text", name="fine")(lambda b: [0] * len(b["text"]))
+    ds, rep = mmweak.apply_lfs(texts, [crashy, fine], on_error="abstain", cache_dir=tmp_path, return_report=True)
+    assert rep.faults() == {"crashy": 1, "fine": 0}
+    votes = [v[0] for v in ds["spam_votes"]]
+    assert votes[5] == -1 and votes.count(1) == 7  # only the failing row abstains
+    summary = mmweak.analyze(ds, spam)
+    assert [r["faults"] for r in summary.rows] == [1, 0]
+    # faults are cached with the votes
+    _, rep2 = mmweak.apply_lfs(texts, [crashy, fine], on_error="abstain", cache_dir=tmp_path, return_report=True)
+    assert rep2.faults() == {"crashy": 1, "fine": 0} and len(rep2.cached()) == 2
+
+
+def test_bad_vote_in_dataset_names_row(texts, spam, tmp_path):
+    lf = labeling_function(task=spam, inputs="text", name="three")(
+        lambda b: [3 if "love" in t else -1 for t in b["text"]])
+    with pytest.raises(LFError, match=r"voted 3 on row 3 \(column 'text' = 'love it'\)"):
+        mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path)
+
+
+def test_missing_column_and_bad_lf_list(texts, spam, tmp_path):
+    lf = labeling_function(task=spam, inputs="body", name="reads_body")(lambda b: [1] * len(b["body"]))
+    with pytest.raises(LFError, match="reads column 'body'.*columns: \\['text', 'label'\\]"):
+        mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="at least one"):
+        mmweak.apply_lfs(texts, [])
+    with pytest.raises(TypeError, match="not a labeling function"):
+        mmweak.apply_lfs(texts, [lambda b: b])
+    dup = labeling_function(task=spam, inputs="text", name="reads_body")(lambda b: [1] * len(b["text"]))
+    with pytest.raises(ValueError, match="two LFs named"):
+        mmweak.apply_lfs(texts, [dup, dup])
+
+
+def test_reapply_drops_stale_aggregation_columns(texts, spam, tmp_path):
+    a = labeling_function(task=spam, inputs="text", name="a")(lambda b: [1] * len(b["text"]))
+    ds = mmweak.aggregate(mmweak.apply_lfs(texts, [a], cache_dir=tmp_path), [spam], model="majority")
+    assert "spam_probs" in ds.column_names
+    b = labeling_function(task=spam, inputs="text", name="b")(lambda b: [0] * len(b["text"]))
+    again = mmweak.apply_lfs(ds, [a, b], cache_dir=tmp_path)
+    assert "spam_probs" not in again.column_names and again["spam_votes"][0] == [1, 0]
+
+
+def test_empty_dataset(spam, tmp_path):
+    empty = Dataset.from_dict({"text": []}, features=datasets.Features({"text": Value("string")}))
+    lf = labeling_function(task=spam, inputs="text", name="a")(lambda b: [1] * len(b["text"]))
+    out = mmweak.apply_lfs(empty, [lf], cache_dir=tmp_path)
+    assert len(out) == 0 and out.features["spam_votes"] == List(Value("int8"), length=1)
