@@ -76,12 +76,18 @@ def _phrase_pattern(phrase: str) -> str:
 
 def _alternation(terms: Sequence[str], *, whole_word: bool, case_sensitive: bool) -> re.Pattern[str]:
     # Longest first so that "check out my channel" wins over "check out" at the same position.
-    parts = sorted({_phrase_pattern(t) for t in terms}, key=lambda p: (-len(p), p))
-    body = "|".join(parts)
-    # Look-arounds rather than \b so that keywords that start or end with punctuation ("$$$",
-    # ".com") behave: no word character may touch the match on either side.
-    pattern = rf"(?<!\w)(?:{body})(?!\w)" if whole_word else f"(?:{body})"
-    return re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
+    parts = []
+    for term in sorted({" ".join(t.split()) for t in terms}, key=lambda t: (-len(t), t)):
+        body = _phrase_pattern(term)
+        if whole_word:
+            # A term may not be glued to letters/digits where its own edge is a letter/digit:
+            # "win" misses "window", while ".com" still matches "site.com" and "$$$" matches "$$$5".
+            if re.match(r"\w", term):
+                body = r"(?<!\w)" + body
+            if re.search(r"\w$", term):
+                body = body + r"(?!\w)"
+        parts.append(body)
+    return re.compile("|".join(parts), 0 if case_sensitive else re.IGNORECASE)
 
 
 def _normalize(term: str, case_sensitive: bool) -> str:
@@ -94,7 +100,8 @@ class KeywordLF(LabelingFunction):
 
     Keywords may be phrases (inner whitespace matches any whitespace). With ``whole_word=True``
     (default) a keyword must not be glued to other letters or digits: ``"win"`` does not fire on
-    ``"window"``. Matching ignores case unless ``case_sensitive=True``.
+    ``"window"`` (edges that are punctuation, as in ``".com"``, need no boundary). Matching ignores
+    case unless ``case_sensitive=True``.
 
     >>> import mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])

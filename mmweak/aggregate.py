@@ -28,7 +28,7 @@ def aggregate(
     gold: str | Mapping[str, str] | None = None,
     class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     seed: int = 0,
-    tie_break: TieBreak = "random",
+    tie_break: TieBreak = "prior",
 ) -> Dataset | DatasetDict:
     """Fit a label model per task and write ``T_probs``, ``T_label`` and ``T_confidence`` to every split.
 
@@ -44,7 +44,8 @@ def aggregate(
         gold: name of the gold-label column (or mapping task -> column), where one exists.
         class_balance: known class prior (or mapping task -> prior).
         seed: fit seed and tie-break seed.
-        tie_break: how ``T_label`` resolves tied top classes (``"random"`` seeded, ``"prior"``, ``"abstain"``).
+        tie_break: how ``T_label`` resolves tied top classes: ``"prior"`` (the tied class with the largest
+            class balance), ``"random"`` (seeded) or ``"abstain"``.
             Rows where no LF voted are always ``-1``.
 
     >>> import datasets, mmweak
@@ -52,7 +53,7 @@ def aggregate(
     >>> lf = mmweak.labeling_function(task=spam, inputs="text")(
     ...     lambda b: [1 if "http" in t else 0 for t in b["text"]])
     >>> ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf])
-    >>> mmweak.aggregate(ds, [spam], model="majority")["spam_label"]
+    >>> list(mmweak.aggregate(ds, [spam], model="majority")["spam_label"])
     [1, 0]
     """
     record = read_record(dataset)

@@ -114,7 +114,7 @@ def apply_lfs(
     ... def has_link(batch):
     ...     return [1 if "http" in t else -1 for t in batch["text"]]
     >>> ds = datasets.Dataset.from_dict({"text": ["http://spam", "hi"]})
-    >>> mmweak.apply_lfs(ds, [has_link])["spam_votes"]
+    >>> list(mmweak.apply_lfs(ds, [has_link])["spam_votes"])
     [[1], [-1]]
     """
     if on_error not in ("raise", "abstain"):

@@ -117,10 +117,10 @@ def demo_lfs() -> list[LabelingFunction]:
 
 
 def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_proc: int | None = None,
-        stream=sys.stdout) -> dict[str, float]:
+        stream=None) -> dict[str, float]:
     """Run the demo; returns test accuracies by label model. Writes the curated folder to ``out``."""
     def say(*a):
-        print(*a, file=stream, flush=True)
+        print(*a, file=stream or sys.stdout, flush=True)
 
     ds, _ = make_corpus(n, seed)
     say(f"[mmweak demo] generated {sum(len(d) for d in ds.values())} reviews "

@@ -38,7 +38,7 @@ DEFAULT_OUT = "out/youtube_curated"
 CLASS_NAMES = ["ham", "spam"]
 
 SPAM = mmweak.Task("spam", labels=CLASS_NAMES, description="Is a YouTube comment spam (self-promotion, links, scams)?")
-HAM, SPAM_ = 0, 1
+HAM = 0  # class index of "ham" in SPAM.labels
 
 # --------------------------------------------------------------------------------------------------
 # Labeling functions
@@ -112,57 +112,63 @@ artists = LookupLF(
 )
 
 
-_SPAM_CUE = re.compile(
-    r"https?://|www\.|\.com\b|check|sub|channel|video|please|plz|pls|money|free|visit|click|follow|like\s+this",
+#: Any sign of promotion; the ham LFs below only fire on comments without one.
+PROMO_CUE = re.compile(
+    r"https?://|www\.|\.(?:com|net|org|ly|pl|tv)\b|check|take\s+a\s+look|\bsearch\b|\bsu[bs]{0,2}c?ri?b|\bsub\b|"
+    r"channel|\bmy\s+(?:video|music|song|page|cover|new|track|mixtape|rap)|please|\bplz\b|\bpls\b|money|"
+    r"\bfree\b|visit|click|follow|like\s+(?:this|if)|thumbs\s+up|share|facebook|twitter|instagram|\bvote\b|"
+    r"\bgive\s+(?:me|us|it)\b|\bhelp\s+me\b|\bwin\b|\bmy\s+name\b|\bi\s*(?:'|&#39;)?m\s+a\b|\brapper\b|"
+    r"\bfan\s*page|\bjoin\b|\+?\d[\d\s-]{8,}\d",
+    re.IGNORECASE,
+)
+
+
+def _ham_unless_promo(batch: dict[str, list], pattern: re.Pattern[str] | None, max_words: int | None) -> list[int]:
+    out = []
+    for t in batch["text"]:
+        ok = (
+            isinstance(t, str)
+            and (max_words is None or len(t.split()) <= max_words)
+            and (pattern is None or pattern.search(t) is not None)
+            and PROMO_CUE.search(t) is None
+        )
+        out.append(HAM if ok else ABSTAIN)
+    return out
+
+
+@labeling_function(task=SPAM, inputs="text", config={"max_words": 25})
+def no_promotion(batch: dict[str, list]) -> list[int]:
+    """Comments of at most 25 words with no promotion cue at all are viewers talking: ham."""
+    return _ham_unless_promo(batch, None, 25)
+
+
+_ABOUT_VIDEO = re.compile(
+    r"\b(?:she|her|he|his|this\s+(?:song|video|music|guy|girl)|the\s+(?:song|video|guy|girl|dance|tiger|robot|"
+    r"lyrics|beat|singer))\b",
     re.IGNORECASE,
 )
 
 
 @labeling_function(task=SPAM, inputs="text")
-def short_comment(batch: dict[str, list]) -> list[int]:
-    """Short comments (at most 5 words) without any spam cue are viewers reacting: ham."""
-    out = []
-    for t in batch["text"]:
-        if not isinstance(t, str):
-            out.append(ABSTAIN)
-            continue
-        out.append(HAM if len(t.split()) <= 5 and not _SPAM_CUE.search(t) else ABSTAIN)
-    return out
+def about_the_video(batch: dict[str, list]) -> list[int]:
+    """Talk about the song, the video or the singer (she/he, this song, the girl...) without a plug: ham."""
+    return _ham_unless_promo(batch, _ABOUT_VIDEO, None)
 
 
-_PRAISE = re.compile(
-    r"\b(?:love|loved|like|best|great|nice|awesome|amazing|beautiful|cool|good|perfect|favou?rite|catchy|"
-    r"sexy|hot|cute|epic|legend\w*)\b",
-    re.IGNORECASE,
+_VIEWS = re.compile(
+    r"\b(?:views?|viewed|billion|million|years?\s+ago|most\s+watched|never\s+gets?\s+old)\b", re.IGNORECASE
 )
-_ABOUT = re.compile(r"\b(?:this|the)\s+(?:song|video|music|beat|dance|clip)\b|\bsong\b|\bher\s+voice\b|\bshe\b|\bhe\b", re.IGNORECASE)
 
 
 @labeling_function(task=SPAM, inputs="text")
-def song_praise(batch: dict[str, list]) -> list[int]:
-    """Praise of the song / video / singer without a link or a "my ..." plug: ham."""
-    out = []
-    for t in batch["text"]:
-        if not isinstance(t, str):
-            out.append(ABSTAIN)
-            continue
-        plug = re.search(r"https?://|www\.|\bmy\s+(?:channel|video|music|song)|check\s+out|subscri", t, re.IGNORECASE)
-        out.append(HAM if _PRAISE.search(t) and _ABOUT.search(t) and not plug else ABSTAIN)
-    return out
+def views_talk(batch: dict[str, list]) -> list[int]:
+    """Viewers marvelling at the view count or the video's age, without a plug: ham."""
+    return _ham_unless_promo(batch, _VIEWS, None)
 
-
-#: Viewers talking about the video's views, age or when they are watching: ham.
-views_and_time = RegexLF(
-    "views_and_time", task=SPAM, label="ham",
-    pattern=(
-        r"\b(?:views|billion|million|years?\s+ago|20(?:1[0-9])|who(?:'s|&#39;s|\s+is)?\s+(?:still\s+)?"
-        r"watching|still\s+(?:listening|watching)|remember|childhood|never\s+gets?\s+old|anyone\s+else)\b"
-    ),
-)
 
 LFS: list[mmweak.LabelingFunction] = [
     has_link, check_out, subscribe, self_promo, please, money, call_to_action,
-    artists, short_comment, song_praise, views_and_time,
+    artists, no_promotion, about_the_video, views_talk,
 ]
 
 # --------------------------------------------------------------------------------------------------
@@ -282,16 +288,34 @@ def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = S
 # --------------------------------------------------------------------------------------------------
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--data", default=None, help=f"WRENCH folder, data file or Hub id (default: {DEFAULT_DATA})")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="curated dataset folder (Hub layout)")
-    parser.add_argument("--model", default=None, help=f"label model ({', '.join(mmweak.labelmodels.available())}; default: recommended)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"curated dataset folder, Hub layout (default: {DEFAULT_OUT})")
+    parser.add_argument(
+        "--model", default=None,
+        help=f"label model, one of {mmweak.labelmodels.available()} (default: {mmweak.labelmodels.DEFAULT_MODEL})",
+    )
     parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also publish to this Hub dataset repo")
     return parser.parse_args(argv)
 
 
+def curated_accuracy(ds: DatasetDict, split: str, task: mmweak.Task = SPAM) -> float | None:
+    """Accuracy of the curated ``T_label`` column against gold ``label`` on ``split`` (every gold row
+    scored; rows the label model left at -1 take the top class of their ``T_probs``, i.e. the prior)."""
+    if split not in ds or task.label_column not in ds[split].column_names:
+        return None
+    gold = np.asarray(ds[split]["label"])
+    pred = np.asarray(ds[split][task.label_column], dtype=np.int64)
+    probs = np.asarray(ds[split][task.probs_column], dtype=np.float64)
+    pred = np.where(pred == ABSTAIN, probs.argmax(axis=1), pred)
+    keep = gold != -1
+    return float((pred[keep] == gold[keep]).mean()) if keep.any() else None
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the recipe; returns the metrics (also printed)."""
     args = parse_args(argv)
     if args.push_to_hub:
         raise NotImplementedError(
@@ -301,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ds = load_youtube(args.data)
     print(ds)
     ds = mmweak.apply_lfs(ds, LFS, num_proc=args.num_proc)
+
+    # Baselines straight from the vote matrix (label model fitted on unlabelled train votes).
     metrics = evaluate(ds, args.model)
     model_name = metrics["model"]
     for split, cov in metrics["coverage"].items():
@@ -309,11 +335,19 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             if split in metrics.get(key, {}):
                 line += f"  {key} acc {metrics[key][split]:.4f}"
         print(line)
-    # TODO(wire): ds = mmweak.aggregate(ds, [SPAM], model=args.model, gold="label")
-    #             print(mmweak.analyze(ds, SPAM, split="validation", gold="label"))
-    #             mmweak.save_curated(ds, args.out)
-    if "test" in metrics.get(model_name, {}):
-        print(f"test accuracy: {metrics[model_name]['test']:.4f} (label model: {model_name})")
+
+    aggregate = getattr(mmweak, "aggregate", None)
+    if aggregate is None:  # engine without aggregation: report the direct label-model score
+        test_acc = metrics.get(model_name, {}).get("test")
+    else:
+        ds = aggregate(ds, [SPAM], args.model, gold="label")
+        print(mmweak.analyze(ds, SPAM, split="validation", gold="label"))
+        out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name="YouTube spam comments (weakly labelled)")
+        print(f"curated dataset written to {out}")
+        test_acc = curated_accuracy(ds, "test")
+        metrics["curated"] = {s: curated_accuracy(ds, s) for s in ds}
+    if test_acc is not None:
+        print(f"test accuracy: {test_acc:.4f} (label model: {model_name})")
     return metrics
 
 

@@ -62,7 +62,7 @@ def test_keyword_whole_word():
 
 def test_keyword_punctuation_keywords_and_regex_chars_are_literal():
     lf = KeywordLF("kw", task=SPAM, label=1, keywords=["$$$", "a.b", ".com"])
-    assert lf({"text": ["get $$$ now", "axb", "a.b", "visit site.com", "x.company", "ab.bc"]}) == [1, -1, 1, 1, -1, -1]
+    assert lf({"text": ["get $$$ now", "axb", "a.b", "visit site.com", "x.company", "xa.bx"]}) == [1, -1, 1, 1, -1, -1]
 
 
 def test_keyword_case():

@@ -184,11 +184,11 @@ class LabelModel:
             proba[no_votes] = self._no_vote_proba()
         return proba
 
-    def predict(self, L: Any, *, tie_break: TieBreak = "random", seed: int | None = None) -> np.ndarray:
+    def predict(self, L: Any, *, tie_break: TieBreak = "prior", seed: int | None = None) -> np.ndarray:
         """Hard labels; rows where no LF voted are ``-1``; ties among top classes broken by policy.
 
         ``tie_break``: ``"abstain"`` returns -1, ``"random"`` picks among the tied classes with a
-        seeded generator (``seed`` defaults to the fit seed), ``"prior"`` picks the tied class with
+        seeded generator (``seed`` defaults to the fit seed), ``"prior"`` (default) picks the tied class with
         the largest class balance (then the lowest index).
         """
         L = check_votes(L, self.cardinality)
@@ -196,7 +196,7 @@ class LabelModel:
         return self.labels_from_proba(proba, L, tie_break=tie_break, seed=self.seed_ if seed is None else seed)
 
     def labels_from_proba(
-        self, proba: np.ndarray, L: np.ndarray, *, tie_break: TieBreak = "random", seed: int = 0
+        self, proba: np.ndarray, L: np.ndarray, *, tie_break: TieBreak = "prior", seed: int = 0
     ) -> np.ndarray:
         """Hard labels from probabilities, with the abstain and tie policies of :meth:`predict`."""
         if tie_break not in ("abstain", "random", "prior"):

@@ -1,0 +1,1 @@
+"""Runnable curation recipes (importable so tests can reuse their LFs)."""

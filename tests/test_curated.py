@@ -1,0 +1,162 @@
+import os
+
+import datasets
+import numpy as np
+import pytest
+import yaml
+from datasets import ClassLabel, Dataset, DatasetDict, List, Value
+
+import mmweak
+from mmweak import CuratedDatasetError, labeling_function
+
+
+@pytest.fixture
+def curated(texts, spam, tmp_path):
+    texts = texts.cast_column("label", ClassLabel(names=["ham", "spam"]))
+    dd = DatasetDict({"train": texts, "validation": texts.select(range(4)), "test": texts.select(range(4, 8))})
+
+    @labeling_function(task=spam, inputs="text")
+    def link(batch):
+        return [1 if ("http" in t or "www" in t) else -1 for t in batch["text"]]
+
+    @labeling_function(task=spam, inputs="text")
+    def subscribe(batch):
+        return [1 if "subscribe" in t else -1 for t in batch["text"]]
+
+    @labeling_function(task=spam, inputs="text")
+    def praise(batch):
+        return [0 if any(w in t for w in ("great", "love", "nice", "best")) else -1 for t in batch["text"]]
+
+    dd = mmweak.apply_lfs(dd, [link, subscribe, praise], cache_dir=tmp_path / "cache")
+    return mmweak.aggregate(dd, [spam], gold="label", seed=3)
+
+
+def test_aggregate_columns_and_types(curated, spam):
+    f = curated["train"].features
+    assert f["spam_probs"] == List(Value("float32"), length=2)
+    assert f["spam_label"] == ClassLabel(names=["ham", "spam"])
+    assert f["spam_confidence"] == Value("float32")
+    probs = np.array(curated["test"]["spam_probs"])
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(1), 1, atol=1e-6)
+    assert curated["train"]["spam_label"] == [1, 0, 1, 0, 1, 0, 1, 0]
+    np.testing.assert_allclose(curated["train"]["spam_confidence"], probs_max(curated["train"]), rtol=1e-6)
+
+
+def probs_max(ds):
+    return np.array(ds["spam_probs"]).max(1)
+
+
+def test_aggregate_without_any_vote_abstains(spam, tmp_path):
+    ds = Dataset.from_dict({"text": ["a", "b", "c"]})
+    lf = labeling_function(task=spam, inputs="text", name="picky")(lambda b: [1 if t == "a" else -1 for t in b["text"]])
+    out = mmweak.aggregate(mmweak.apply_lfs(ds, [lf], cache_dir=tmp_path), model="majority")
+    assert out["spam_label"] == [1, -1, -1]
+
+
+def test_aggregate_model_choices(curated, spam):
+    by_name = mmweak.aggregate(curated, [spam], model="majority")
+    template = mmweak.labelmodels.create("majority", cardinality=2)
+    by_template = mmweak.aggregate(curated, ["spam"], model=template)
+    assert by_name["test"]["spam_probs"] == by_template["test"]["spam_probs"]
+    assert template.n_lfs_ is None  # the template itself is never fitted
+    with pytest.raises(ValueError, match="cardinality 3"):
+        mmweak.aggregate(curated, [spam], model=mmweak.labelmodels.create("majority", cardinality=3))
+    with pytest.raises(ValueError, match="unknown task"):
+        mmweak.aggregate(curated, ["topic"])
+    with pytest.raises(ValueError, match="no 'music_votes' column"):
+        mmweak.aggregate(curated, [mmweak.Task("music", ["a", "b"])])
+
+
+def test_analysis_rows(curated, spam):
+    s = mmweak.analyze(curated, spam, split="train")
+    rows = {r["lf"]: r for r in s.rows}
+    assert rows["link"]["coverage"] == pytest.approx(2 / 8) and rows["link"]["polarity"] == [1]
+    assert rows["subscribe"]["overlaps"] == pytest.approx(0 / 8)
+    assert rows["praise"]["empirical_accuracy"] == 1.0 and rows["praise"]["correct"] == 4
+    assert "estimated_accuracy" in rows["link"]
+    assert s.labels["accuracy"] == 1.0 and s.label_model == "dawid_skene"
+    assert "link" in str(s) and s.to_pandas().loc["praise", "coverage"] == pytest.approx(0.5)
+
+
+def test_lf_summary_conflicts():
+    rows = mmweak.lf_summary([[0, 1, -1], [0, 0, -1], [1, -1, -1], [-1, -1, 1]], 2, names=["a", "b", "c"])
+    assert [r["overlaps"] for r in rows] == [0.5, 0.5, 0.0]
+    assert [r["conflicts"] for r in rows] == [0.25, 0.25, 0.0]
+    assert [r["coverage"] for r in rows] == [0.75, 0.5, 0.25]
+
+
+def test_save_and_load_dataset_round_trip(curated, tmp_path):
+    out = mmweak.save_curated(curated, tmp_path / "curated")
+    assert sorted(os.listdir(out / "data")) == [
+        "test-00000-of-00001.parquet", "train-00000-of-00001.parquet", "validation-00000-of-00001.parquet"]
+    back = datasets.load_dataset(str(out))
+    assert set(back) == {"train", "validation", "test"}
+    for split in curated:
+        assert back[split].features == curated[split].features
+        assert back[split]["spam_probs"] == curated[split]["spam_probs"]
+        assert back[split]["spam_label"] == curated[split]["spam_label"]
+    ds2, tasks = mmweak.load_curated(out)
+    assert tasks == [mmweak.Task("spam", ["ham", "spam"])]
+    # the record survives: the reloaded dataset re-saves with the same LF inventory
+    again = mmweak.save_curated(ds2, tmp_path / "again")
+    meta = yaml.safe_load((again / "README.md").read_text().split("---")[1])
+    assert [lf["name"] for lf in meta["weak_supervision"]["tasks"][0]["lfs"]] == ["link", "subscribe", "praise"]
+    model = mmweak.labelmodels.load(str(out / "label_models" / "spam.json"))
+    L = np.array(curated["test"]["spam_votes"])
+    np.testing.assert_allclose(model.predict_proba(L), np.array(curated["test"]["spam_probs"]), rtol=1e-6)
+
+
+def test_card_contents(curated, tmp_path):
+    out = mmweak.save_curated(curated, tmp_path / "curated", pretty_name="Spam test", license="cc-by-4.0")
+    text = (out / "README.md").read_text()
+    meta = yaml.safe_load(text.split("---")[1])
+    assert meta["annotations_creators"] == ["machine-generated"]
+    assert meta["license"] == "cc-by-4.0" and meta["size_categories"] == ["n<1K"]
+    assert {"split": "test", "path": "data/test-*"} in meta["configs"][0]["data_files"]
+    assert {f["name"] for f in meta["dataset_info"]["features"]} >= {"spam_votes", "spam_probs", "spam_label"}
+    ws = meta["weak_supervision"]["tasks"][0]
+    assert ws["labels"] == ["ham", "spam"] and ws["label_model"]["model"] == "dawid_skene"
+    assert ws["label_model"]["fit"]["seed"] == 3 and ws["label_model"]["fit"]["dev_split"] == "validation"
+    assert [lf["modality"] for lf in ws["lfs"]] == ["text"] * 3 and all(len(lf["code_hash"]) == 12 for lf in ws["lfs"])
+    body = text.split("---", 2)[2]
+    assert "# Spam test" in body
+    assert "| 0 | `link` | text | text | `" in body  # LF inventory row
+    assert "Label quality against gold" in body and "| test | 4 | 1.000 |" in body
+    assert "datasets==" in body and "mmweak.load_curated" in body
+    assert "estimated prior" in body
+
+
+def test_save_is_atomic_and_refuses_to_clobber(curated, tmp_path, monkeypatch):
+    target = tmp_path / "curated"
+    mmweak.save_curated(curated, target)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        mmweak.save_curated(curated, target)
+    before = sorted(p.relative_to(target) for p in target.rglob("*"))
+
+    import mmweak.curated as cur
+
+    def explode(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(cur, "render_card", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        mmweak.save_curated(curated, target, overwrite=True)
+    assert sorted(p.relative_to(target) for p in target.rglob("*")) == before  # old folder untouched
+    with pytest.raises(RuntimeError):
+        mmweak.save_curated(curated, tmp_path / "fresh")
+    assert not (tmp_path / "fresh").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp leftovers
+
+
+def test_save_requires_weak_supervision(texts, tmp_path):
+    with pytest.raises(CuratedDatasetError, match="apply_lfs"):
+        mmweak.save_curated(texts, tmp_path / "x")
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(CuratedDatasetError, match="no README.md"):
+        mmweak.load_curated(tmp_path / "plain")
+
+
+def test_user_description_kept_out_of_record(curated, tmp_path):
+    ds = curated["train"]
+    assert "mmweak:weak_supervision" in ds.info.description
+    assert mmweak.provenance.user_description(ds) == ""

@@ -1,0 +1,147 @@
+import json
+
+import numpy as np
+import pytest
+
+from mmweak import VoteMatrixError, labelmodels
+from mmweak.labelmodels import create
+
+
+def generate(n=20000, m=8, K=2, seed=0, prior=None, acc=None, cov=None):
+    """Votes from the independent-LF generative model with known accuracies."""
+    rng = np.random.default_rng(seed)
+    prior = np.full(K, 1 / K) if prior is None else np.asarray(prior)
+    acc = rng.uniform(0.6, 0.9, m) if acc is None else np.asarray(acc)
+    cov = rng.uniform(0.3, 0.7, m) if cov is None else np.asarray(cov)
+    y = rng.choice(K, size=n, p=prior)
+    L = np.full((n, m), -1, dtype=np.int8)
+    for j in range(m):
+        fires = rng.random(n) < cov[j]
+        right = rng.random(n) < acc[j]
+        wrong = (y + rng.integers(1, K, n)) % K
+        L[fires, j] = np.where(right[fires], y[fires], wrong[fires])
+    return L, y, acc
+
+
+@pytest.mark.parametrize("K", [2, 4])
+def test_dawid_skene_recovers_lf_accuracies(K):
+    L, y, acc = generate(K=K, seed=K)
+    model = create("dawid_skene", cardinality=K).fit(L)
+    est = model.lf_accuracies()
+    assert np.abs(est - acc).max() < 0.05
+    pred = model.predict(L)
+    assert (pred == y).mean() > (create("majority", cardinality=K).fit(L).predict(L) == y).mean() - 0.005
+
+
+def test_models_beat_random_weights_baseline():
+    L, y, acc = generate(m=10, seed=3, acc=[0.9, 0.85, 0.8, 0.6, 0.55, 0.55, 0.55, 0.55, 0.55, 0.55])
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0, 1, L.shape[1])
+    scores = np.stack([((L == k) * w).sum(1) for k in range(2)], 1)
+    random_acc = (scores.argmax(1) == y).mean()
+    for name in labelmodels.available():
+        got = (create(name, cardinality=2).fit(L).predict(L, tie_break="random") == y).mean()
+        assert got > random_acc, name
+    # The ceiling: naive Bayes with the true accuracies (coverage cancels, abstains carry no signal).
+    logit = np.where(L == 1, np.log(acc / (1 - acc)), np.where(L == 0, -np.log(acc / (1 - acc)), 0)).sum(1)
+    oracle = ((logit > 0).astype(int) == y)[logit != 0].mean()
+    covered = (L != -1).any(1) & (logit != 0)
+    ds_acc = (create("dawid_skene").fit(L).predict(L) == y)[covered].mean()
+    assert ds_acc > oracle - 0.01, (ds_acc, oracle)
+
+
+def test_majority_ties_by_policy():
+    L = np.array([[0, 1], [1, 1], [-1, -1], [0, 1]])
+    m = create("majority", cardinality=2).fit(L, class_balance=[0.2, 0.8])
+    assert m.predict(L, tie_break="abstain").tolist() == [-1, 1, -1, -1]
+    assert m.predict(L, tie_break="prior").tolist() == [1, 1, -1, 1]
+    r1 = m.predict(np.tile(L[[0]], (200, 1)), tie_break="random", seed=1)
+    assert set(r1.tolist()) == {0, 1}
+    assert (m.predict(np.tile(L[[0]], (200, 1)), tie_break="random", seed=1) == r1).all()
+    np.testing.assert_allclose(m.predict_proba(L)[0], [0.5, 0.5])
+
+
+@pytest.mark.parametrize("name", labelmodels.available())
+@pytest.mark.parametrize(
+    "L",
+    [np.full((5, 3), -1), np.array([[1], [1], [-1]]), np.ones((4, 2), dtype=int), np.zeros((0, 2), dtype=int),
+     np.array([[0, -1, -1], [0, 1, -1], [1, 1, -1]])],
+    ids=["no-votes", "one-lf", "always-fires-same", "empty", "never-fires-lf"],
+)
+def test_degenerate_inputs_never_nan(name, L):
+    model = create(name, cardinality=2).fit(L)
+    p = model.predict_proba(L)
+    assert p.shape == (L.shape[0], 2) and np.isfinite(p).all()
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    assert (model.predict(L)[~(L != -1).any(1)] == -1).all()
+
+
+def test_no_vote_policy():
+    L = np.array([[1, -1], [-1, -1], [1, 1], [0, -1]])
+    prior = create("majority", cardinality=2, no_vote="prior").fit(L, class_balance=[0.3, 0.7])
+    uniform = create("majority", cardinality=2, no_vote="uniform").fit(L, class_balance=[0.3, 0.7])
+    np.testing.assert_allclose(prior.predict_proba(L)[1], [0.3, 0.7])
+    np.testing.assert_allclose(uniform.predict_proba(L)[1], [0.5, 0.5])
+
+
+def test_invalid_input_errors():
+    m = create(cardinality=2)
+    with pytest.raises(VoteMatrixError, match=r"L\[1, 0\] = 2 is outside -1..1 \(row 1, LF column 0"):
+        m.fit([[0, 1], [2, 0]])
+    with pytest.raises(VoteMatrixError, match="2-D"):
+        m.fit([0, 1])
+    with pytest.raises(VoteMatrixError, match="not an integer"):
+        m.fit(np.array([[0.5, 1.0]]))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        create(cardinality=2).predict([[0]])
+    m.fit([[0, 1]])
+    with pytest.raises(VoteMatrixError, match="fitted on 2 LFs"):
+        m.predict_proba([[0, 1, 1]])
+    with pytest.raises(ValueError, match="class_balance"):
+        m.fit([[0, 1]], class_balance=[1, 2, 3])
+    with pytest.raises(ValueError, match="unknown label model"):
+        create("snorkel")
+    with pytest.raises(ValueError, match="given together"):
+        m.fit([[0, 1]], L_dev=[[0, 1]])
+
+
+@pytest.mark.parametrize("name", labelmodels.available())
+def test_save_load_round_trip_is_exact(name, tmp_path):
+    L, _, _ = generate(n=3000, m=6, K=3, seed=5)
+    model = create(name, cardinality=3).fit(L, seed=4)
+    path = tmp_path / "m.json"
+    model.save(path)
+    json.loads(path.read_text())  # plain JSON, no pickle
+    back = labelmodels.load(str(path))
+    assert type(back) is type(model) and back.get_params() == model.get_params()
+    np.testing.assert_array_equal(back.predict_proba(L), model.predict_proba(L))
+    np.testing.assert_array_equal(back.predict(L), model.predict(L))
+
+
+def test_deterministic_and_lf_order_invariant():
+    L, y, _ = generate(n=5000, m=6, seed=9)
+    a = create("dawid_skene").fit(L, seed=1).predict_proba(L)
+    b = create("dawid_skene").fit(L, seed=1).predict_proba(L)
+    np.testing.assert_array_equal(a, b)
+    perm = np.random.default_rng(0).permutation(L.shape[1])
+    c = create("dawid_skene").fit(L[:, perm], seed=1).predict_proba(L[:, perm])
+    np.testing.assert_allclose(a, c, atol=1e-9)
+
+
+def test_dev_set_fixes_class_balance_and_is_clamped():
+    L, y, _ = generate(n=6000, m=4, seed=2, prior=[0.8, 0.2], acc=[0.7, 0.7, 0.65, 0.6])
+    dev = slice(0, 300)
+    model = create("dawid_skene").fit(L[300:], L_dev=L[dev], y_dev=y[dev])
+    assert abs(model.class_balance_[0] - 0.8) < 0.05
+    plain = create("dawid_skene").fit(L[300:])
+    covered = (L[300:] != -1).any(1)
+    with_dev = (model.predict(L[300:]) == y[300:])[covered].mean()
+    without = (plain.predict(L[300:]) == y[300:])[covered].mean()
+    assert with_dev >= without - 0.005 and with_dev > 0.8, (with_dev, without)
+
+
+def test_pattern_collapsing_matches_row_by_row():
+    L, _, _ = generate(n=2000, m=5, seed=11)
+    P, inverse, counts = labelmodels.collapse_patterns(L)
+    np.testing.assert_array_equal(P[inverse], L)
+    assert counts.sum() == len(L) and len(P) < len(L)
