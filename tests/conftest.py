@@ -1,11 +1,14 @@
 """Test set-up: offline, and every cache (HF, mmweak) in a throwaway folder."""
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 _TMP = tempfile.mkdtemp(prefix="mmweak-tests-")
+atexit.register(shutil.rmtree, _TMP, ignore_errors=True)
 os.environ.setdefault("HF_HOME", os.path.join(_TMP, "hf"))
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"

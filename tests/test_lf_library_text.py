@@ -235,3 +235,21 @@ def test_youtube_recipe_lfs_beat_published_majority_vote(tmp_path):
     assert max(accs.values()) >= 0.86, accs
     metrics = recipe.evaluate(ds)
     assert metrics[metrics["model"]]["test"] >= 0.86, metrics
+
+
+@pytest.mark.skipif(not (YOUTUBE / "test.json").is_file(), reason=f"WRENCH youtube data not found at {YOUTUBE}")
+def test_youtube_recipe_end_to_end_writes_curated_folder(tmp_path, capsys):
+    import datasets
+    import yaml
+
+    from recipes import youtube_spam as recipe
+
+    metrics = recipe.main(["--data", str(YOUTUBE), "--out", str(tmp_path / "yt")])
+    out = capsys.readouterr().out
+    assert metrics["curated"]["test"] > 0.9 and "test accuracy: 0.9" in out
+    card = (tmp_path / "yt" / "README.md").read_text()
+    meta = yaml.safe_load(card.split("---")[1])
+    assert len(meta["weak_supervision"]["tasks"][0]["lfs"]) == len(recipe.LFS)
+    assert f"| test | 250 | {metrics['curated_strict']:.3f} |" in card
+    back = datasets.load_dataset(str(tmp_path / "yt"))
+    assert back["test"].features["spam_label"].names == ["ham", "spam"]
