@@ -174,8 +174,10 @@ class LabelModel:
 
     def predict_proba(self, L: Any) -> np.ndarray:
         """``(n, K)`` float64 class probabilities; rows sum to 1, never NaN."""
+        return self._proba_checked(check_votes(L, self.cardinality))
+
+    def _proba_checked(self, L: np.ndarray) -> np.ndarray:
         self._check_fitted()
-        L = check_votes(L, self.cardinality)
         if L.shape[1] != self.n_lfs_:
             raise VoteMatrixError(f"model was fitted on {self.n_lfs_} LFs but L has {L.shape[1]} columns")
         proba = self._predict_proba(L)
@@ -192,7 +194,7 @@ class LabelModel:
         the largest class balance (then the lowest index).
         """
         L = check_votes(L, self.cardinality)
-        proba = self.predict_proba(L)
+        proba = self._proba_checked(L)
         return self.labels_from_proba(proba, L, tie_break=tie_break, seed=self.seed_ if seed is None else seed)
 
     def labels_from_proba(

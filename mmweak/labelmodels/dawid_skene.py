@@ -63,6 +63,8 @@ class DawidSkene(LabelModel):
             clamp = (dev_idx, dev[1])
         outcomes = P.astype(np.int64) + 1  # (u, m)
 
+        # Clamped dev rows enter the class prior as fixed counts, once.
+        gold_counts = np.bincount(clamp[1], minlength=K).astype(np.float64) if clamp is not None else 0.0
         T = vote_counts(P, K) + 1e-3
         T /= T.sum(axis=1, keepdims=True)
         fixed_prior = prior
@@ -71,11 +73,8 @@ class DawidSkene(LabelModel):
         for it in range(self.max_iter):
             # M-step: class prior and confusion matrices from weighted posteriors.
             wT = T * w[:, None]
-            if clamp is not None:
-                gold = np.zeros((clamp[0].size, K))
-                gold[np.arange(clamp[0].size), clamp[1]] = 1.0
             if fixed_prior is None:
-                pi = wT.sum(axis=0) + (gold.sum(axis=0) if clamp is not None else 0.0) + 1.0
+                pi = wT.sum(axis=0) + gold_counts + 1.0
                 pi /= pi.sum()
             else:
                 pi = fixed_prior
