@@ -23,6 +23,7 @@ from ._version import __version__
 from .columns import replace_columns
 from .errors import LFError
 from .fingerprint import stable_hash
+from .batch_memo import batch_scope
 from .lf import ABSTAIN, LabelingFunction, preview
 from .provenance import read_record, task_record, write_record
 from .task import Task
@@ -226,10 +227,12 @@ class _BatchRunner:
 
     def __call__(self, batch: dict[str, list], indices: list[int]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for i, lf in enumerate(self.lfs):
-            v, f = _vote_guarded(lf, batch, indices, self.on_error)
-            out[f"v{i}"] = v
-            out[f"f{i}"] = f
+        # One memo per batch: LFs on the same column share decoding and embeddings (batch_memo).
+        with batch_scope():
+            for i, lf in enumerate(self.lfs):
+                v, f = _vote_guarded(lf, batch, indices, self.on_error)
+                out[f"v{i}"] = v
+                out[f"f{i}"] = f
         return out
 
 
@@ -245,7 +248,8 @@ def _vote_guarded(lf: LabelingFunction, batch: dict[str, list], indices: list[in
     for r in range(n):
         row = {c: batch[c][r: r + 1] for c in batch}
         try:
-            votes[r] = lf.vote(row, indices[r: r + 1])[0]
+            with batch_scope():  # memoised values belong to the whole batch, not to this row
+                votes[r] = lf.vote(row, indices[r: r + 1])[0]
         except Exception as exc:  # noqa: BLE001 - an LF may raise anything
             if on_error == "raise":
                 raise _blame(lf, exc, batch, r, indices[r]) from exc
