@@ -23,7 +23,7 @@ from ._version import __version__
 from .columns import replace_columns
 from .errors import LFError
 from .fingerprint import stable_hash
-from .batch_memo import batch_scope
+from .batch_memo import batch_scope, fault_scope
 from .lf import ABSTAIN, LabelingFunction, preview
 from .provenance import read_record, task_record, write_record
 from .task import Task
@@ -239,7 +239,11 @@ class _BatchRunner:
 def _vote_guarded(lf: LabelingFunction, batch: dict[str, list], indices: list[int], on_error: OnError):
     n = len(indices)
     try:
-        return lf.vote(batch, indices), np.zeros(n, dtype=np.int8)
+        fault = np.zeros(n, dtype=np.int8)
+        with fault_scope() as noted:
+            votes = lf.vote(batch, indices)
+        fault[[p for p in noted if 0 <= p < n]] = 1
+        return votes, fault
     except Exception as batch_exc:  # noqa: BLE001 - narrowed below, row by row
         batch_error = batch_exc
     # Re-run row by row: find the row to blame (strict) or keep every row that works (tolerant).
@@ -248,8 +252,10 @@ def _vote_guarded(lf: LabelingFunction, batch: dict[str, list], indices: list[in
     for r in range(n):
         row = {c: batch[c][r: r + 1] for c in batch}
         try:
-            with batch_scope():  # memoised values belong to the whole batch, not to this row
+            # Memoised values belong to the whole batch, not to this row.
+            with batch_scope(), fault_scope() as noted:
                 votes[r] = lf.vote(row, indices[r: r + 1])[0]
+            fault[r] = 1 if noted else 0
         except Exception as exc:  # noqa: BLE001 - an LF may raise anything
             if on_error == "raise":
                 raise _blame(lf, exc, batch, r, indices[r]) from exc
@@ -261,6 +267,8 @@ def _vote_guarded(lf: LabelingFunction, batch: dict[str, list], indices: list[in
 
 def _blame(lf: LabelingFunction, exc: Exception, batch: dict[str, list], r: int | None, row: int | None) -> LFError:
     if isinstance(exc, LFError):
+        if exc.row is None and row is not None:  # the LF only knew its batch position: name the row
+            return LFError(f"{exc} (row {row})", lf=exc.lf, column=exc.column, row=row)
         return exc
     col = lf.inputs[0]
     where = (

@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from typing import Any, Callable, Hashable, Iterator, TypeVar
+from typing import Any, Callable, Hashable, Iterable, Iterator, TypeVar
 
 T = TypeVar("T")
 
+_FAULTS: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("mmweak_lf_faults", default=None)
 _CURRENT: contextvars.ContextVar[dict[Hashable, Any] | None] = contextvars.ContextVar("mmweak_batch_memo", default=None)
 
 
@@ -55,9 +56,39 @@ def memo(key: Hashable, compute: Callable[[], T]) -> T:
     return store[key]
 
 
+@contextlib.contextmanager
+def fault_scope() -> Iterator[set[int]]:
+    """Collect the batch positions one LF call reports through :func:`note_faults`.
+
+    ``apply_lfs`` opens one around every LF call and counts the positions as that LF's faults, which is
+    how an LF that abstains on an undecodable clip still shows up in ``ApplyReport.faults()``.
+    """
+    noted: set[int] = set()
+    token = _FAULTS.set(noted)
+    try:
+        yield noted
+    finally:
+        _FAULTS.reset(token)
+
+
+def note_faults(positions: Iterable[int]) -> None:
+    """Report rows (positions within the current batch) the running LF abstained on because of bad input.
+
+    Outside ``apply_lfs`` this does nothing, so LFs can call it unconditionally.
+
+    >>> with fault_scope() as noted:
+    ...     note_faults([2, 0])
+    >>> sorted(noted)
+    [0, 2]
+    """
+    noted = _FAULTS.get()
+    if noted is not None:
+        noted.update(int(p) for p in positions)
+
+
 def in_batch_scope() -> bool:
     """True while an ``apply_lfs`` batch (or an explicit :func:`batch_scope`) is open."""
     return _CURRENT.get() is not None
 
 
-__all__ = ["batch_scope", "in_batch_scope", "memo"]
+__all__ = ["batch_scope", "fault_scope", "in_batch_scope", "memo", "note_faults"]

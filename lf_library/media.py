@@ -1,0 +1,124 @@
+"""What image and audio LFs share: decode a column once per batch, and a policy for undecodable rows.
+
+A :class:`MediaLF` reads one media column. Its ``decode_one`` turns a cell (a ``PIL.Image``, a
+``{"bytes", "path"}`` dict from ``Image(decode=False)`` / ``Audio(decode=False)``, a path...) into the
+object the LF works on; :meth:`MediaLF.decoded` runs it through :func:`mmweak.batch_memo.memo`, keyed by
+the column and :meth:`MediaLF.decode_key`, so ten LFs on the same column decode each row once.
+Rows that fail to decode either abstain and are counted as faults (``on_decode_error="abstain"``,
+reported in ``ApplyReport.faults()``) or raise an error naming the LF, column and row (``"raise"``).
+
+>>> import mmweak
+>>> task = mmweak.Task("size", ["small", "big"])
+>>> class LongText(MediaLF):
+...     def decode_one(self, value):
+...         if value is None:
+...             raise ValueError("empty cell")
+...         return len(value)
+...     def label_decoded(self, items, batch, positions):
+...         return [1 if n > 3 else 0 for n in items]
+>>> LongText("long", task=task, column="blob", modality="multimodal")({"blob": ["abcdef", None, "ab"]})
+[1, -1, 0]
+"""
+
+from __future__ import annotations
+
+from typing import Any, Hashable, Literal, Sequence
+
+from mmweak.batch_memo import memo, note_faults
+from mmweak.errors import LFError
+from mmweak.lf import ABSTAIN, Batch, LabelingFunction, Modality, preview
+from mmweak.task import Task
+
+OnDecodeError = Literal["abstain", "raise"]
+
+
+class DecodeFailure:
+    """Stands in for a cell that could not be decoded; keeps the reason for error messages."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def __repr__(self) -> str:
+        return f"DecodeFailure({type(self.error).__name__}: {self.error})"
+
+
+class MediaLF(LabelingFunction):
+    """Base class for LFs over one image or audio column (see the module docstring).
+
+    Subclasses implement :meth:`decode_one` (or inherit it from a modality base such as
+    ``lf_library.image.ImageLF``) and :meth:`label_decoded`, which sees only the rows that decoded.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        column: str,
+        modality: Modality,
+        on_decode_error: OnDecodeError = "abstain",
+        extra_inputs: Sequence[str] = (),
+        version: str = "1",
+    ) -> None:
+        if on_decode_error not in ("abstain", "raise"):
+            raise ValueError(f"LF {name!r}: on_decode_error must be 'abstain' or 'raise', got {on_decode_error!r}")
+        super().__init__(name, task=task, inputs=[column, *extra_inputs], modality=modality, version=version)
+        self.column = column
+        self.on_decode_error = on_decode_error
+
+    # -- what subclasses provide ------------------------------------------------------------------
+    def decode_one(self, value: Any) -> Any:
+        """Decode one cell; raise on bad input (the policy decides what happens next)."""
+        raise NotImplementedError
+
+    def decode_key(self) -> Hashable:
+        """Everything besides the column that the decoded value depends on (e.g. a sample rate).
+
+        LFs whose keys are equal share decoded values within a batch, so the key must name the decoder.
+        """
+        return (type(self).decode_one.__qualname__,)
+
+    def label_decoded(self, items: list[Any], batch: Batch, positions: list[int]) -> Sequence[int]:
+        """Votes for the decoded ``items``; ``positions`` are their rows within ``batch``."""
+        raise NotImplementedError
+
+    # -- shared machinery -------------------------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        return {"column": self.column, "on_decode_error": self.on_decode_error}
+
+    def decoded(self, batch: Batch) -> list[Any]:
+        """The batch's column decoded once per batch (shared by LFs with the same column and key)."""
+        cells = batch[self.column]
+        return memo(("decode", self.column, self.decode_key()), lambda: [self._decode_safely(v) for v in cells])
+
+    def _decode_safely(self, value: Any) -> Any:
+        try:
+            return self.decode_one(value)
+        except Exception as exc:  # noqa: BLE001 - any decoder failure is bad input for this row
+            return DecodeFailure(exc)
+
+    def label_batch(self, batch: Batch) -> Sequence[int]:
+        items = self.decoded(batch)
+        good = [i for i, item in enumerate(items) if not isinstance(item, DecodeFailure)]
+        bad = [i for i, item in enumerate(items) if isinstance(item, DecodeFailure)]
+        if bad and self.on_decode_error == "raise":
+            i = bad[0]
+            err = items[i].error
+            # Position within the batch; apply_lfs re-runs row by row and reports the dataset row.
+            raise LFError(
+                f"LF {self.name!r} could not decode column {self.column!r} "
+                f"(value {preview(batch[self.column][i])}): {type(err).__name__}: {err}; "
+                f"pass on_decode_error='abstain' to abstain on such rows and count them",
+                lf=self.name, column=self.column, row=None,
+            )
+        note_faults(bad)
+        votes = [ABSTAIN] * len(items)
+        if good:
+            for i, v in zip(good, self.label_decoded([items[i] for i in good], batch, good)):
+                votes[i] = v
+        return votes
+
+
+__all__ = ["DecodeFailure", "MediaLF", "OnDecodeError"]
