@@ -145,3 +145,87 @@ def test_pattern_collapsing_matches_row_by_row():
     P, inverse, counts = labelmodels.collapse_patterns(L)
     np.testing.assert_array_equal(P[inverse], L)
     assert counts.sum() == len(L) and len(P) < len(L)
+
+
+@pytest.mark.parametrize("name", ["dawid_skene", "one_coin", "weighted_majority", "metal", "triplet"])
+def test_each_family_recovers_binary_accuracies(name):
+    # Balanced classes and symmetric errors: accuracy, precision and one-coin accuracy coincide.
+    L, y, acc = generate(n=40000, m=8, K=2, seed=21)
+    model = create(name, cardinality=2).fit(L, seed=0)
+    est = model.lf_accuracies()
+    tol = {"triplet": 0.06, "metal": 0.08}.get(name, 0.04)
+    assert np.abs(est - acc).max() < tol, (name, est.round(3), acc.round(3))
+
+
+def test_copied_lfs_are_not_double_counted():
+    # Two good LFs against three verbatim copies of one poor LF: counted independently, the copies win.
+    rng = np.random.default_rng(4)
+    n = 20000
+    y = rng.integers(0, 2, n)
+    good = [np.where(rng.random(n) < 0.85, y, 1 - y) for _ in range(2)]
+    poor = np.where(rng.random(n) < 0.6, y, 1 - y)
+    L = np.stack([*good, poor, poor, poor], axis=1).astype(np.int8)
+    deduped = create("dawid_skene").fit(L)
+    naive = create("dawid_skene", dedupe_copies=False).fit(L)
+    np.testing.assert_allclose(deduped.lf_weights_, [1, 1, 1 / 3, 1 / 3, 1 / 3])
+    acc_dedup = (deduped.predict(L) == y).mean()
+    acc_naive = (naive.predict(L) == y).mean()
+    assert acc_dedup > acc_naive + 0.05, (acc_dedup, acc_naive)
+
+
+def test_many_classes_and_imbalance_stay_finite():
+    prior = np.r_[0.5, np.full(99, 0.5 / 99)]
+    L, y, _ = generate(n=20000, m=12, K=100, seed=6, prior=prior, acc=np.full(12, 0.8))
+    for name in ["auto", "dawid_skene", "weighted_majority", "one_coin", "majority"]:
+        p = create(name, cardinality=100).fit(L).predict_proba(L)
+        assert np.isfinite(p).all() and p.shape == (20000, 100), name
+        covered = (L != -1).any(1)
+        assert (p.argmax(1) == y)[covered].mean() > 0.85, name
+
+
+def test_default_picks_by_lf_polarity():
+    from mmweak.labelmodels.auto import unipolar_vote_share
+
+    L, y, _ = generate(n=5000, m=6, seed=8)
+    assert unipolar_vote_share(L, 2) == 0.0
+    assert create().fit(L).selected_ == "dawid_skene_no_abstain"  # crowd-style: every LF votes both ways
+    # Keyword-style LFs: each fires on one class only.
+    rng = np.random.default_rng(1)
+    yk = rng.integers(0, 2, 5000)
+    cols = []
+    for j in range(6):
+        cls = j % 2
+        fires = rng.random(5000) < np.where(yk == cls, 0.5, 0.08)
+        cols.append(np.where(fires, cls, -1))
+    Lk = np.stack(cols, 1)
+    model = create().fit(Lk)
+    assert model.selected_ == "weighted_majority"
+    covered = (Lk != -1).any(1)
+    assert (model.predict(Lk) == yk)[covered].mean() > 0.8
+
+
+def test_default_dev_selection_is_recorded_and_refits_with_dev():
+    L, y, _ = generate(n=8000, m=5, seed=12, prior=[0.7, 0.3])
+    model = create().fit(L[500:], L_dev=L[:500], y_dev=y[:500])
+    assert set(model.cv_scores_) == {"weighted_majority", "dawid_skene", "dawid_skene_no_abstain",
+                                     "weighted_majority+dawid_skene"}
+    assert all(0.5 < acc <= 1 for acc, _ in model.cv_scores_.values())
+    assert model.selected_ in model.cv_scores_
+    assert abs(model.class_balance_[0] - 0.7) < 0.05
+
+
+def test_default_is_lf_order_invariant_and_deterministic():
+    L, y, _ = generate(n=6000, m=7, K=3, seed=13)
+    perm = np.random.default_rng(2).permutation(7)
+    a = create(cardinality=3).fit(L, seed=3).predict_proba(L)
+    b = create(cardinality=3).fit(L[:, perm], seed=3).predict_proba(L[:, perm])
+    np.testing.assert_allclose(a, b, atol=1e-8)
+    np.testing.assert_array_equal(a, create(cardinality=3).fit(L, seed=3).predict_proba(L))
+
+
+def test_fit_sample_cap_keeps_accuracy():
+    L, y, _ = generate(n=60000, m=6, seed=14)
+    full = create("dawid_skene", max_fit_rows=None).fit(L)
+    capped = create("dawid_skene", max_fit_rows=5000).fit(L)
+    assert abs((full.predict(L) == y).mean() - (capped.predict(L) == y).mean()) < 0.01
+    np.testing.assert_allclose(full.lf_accuracies(), capped.lf_accuracies(), atol=0.03)

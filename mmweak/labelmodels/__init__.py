@@ -2,7 +2,7 @@
 
 >>> from mmweak import labelmodels
 >>> labelmodels.available()
-['dawid_skene', 'majority']
+['auto', 'dawid_skene', 'majority', 'metal', 'one_coin', 'triplet', 'weighted_majority']
 >>> model = labelmodels.create(cardinality=2)          # the recommended default
 >>> model.fit([[1, -1, 1], [0, 0, -1], [1, 1, 1]]).predict([[1, 1, -1]]).tolist()
 [1]
@@ -13,12 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ABSTAIN, LabelModel, check_votes, collapse_patterns
+from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene
 from .majority import MajorityVote
+from .metal import MeTaL
+from .one_coin import OneCoinDawidSkene
+from .triplet import Triplet
+from .weighted_vote import WeightedMajorityVote
 from .base import _REGISTRY
 
 #: What ``create()`` builds when no name is given.
-DEFAULT_MODEL = "dawid_skene"
+DEFAULT_MODEL = "auto"
 
 
 def available() -> list[str]:
@@ -44,6 +49,6 @@ def load(path: str) -> LabelModel:
 
 
 __all__ = [
-    "ABSTAIN", "DEFAULT_MODEL", "DawidSkene", "LabelModel", "MajorityVote",
+    "ABSTAIN", "AutoLabelModel", "DEFAULT_MODEL", "DawidSkene", "MeTaL", "OneCoinDawidSkene", "Triplet", "WeightedMajorityVote", "LabelModel", "MajorityVote",
     "available", "check_votes", "collapse_patterns", "create", "load",
 ]

@@ -139,8 +139,8 @@ class LabelModel:
     ) -> "LabelModel":
         """Learn from the unlabelled vote matrix ``L`` (n x m); optionally a gold dev set.
 
-        ``class_balance`` fixes the class prior; otherwise it is taken from ``y_dev`` when given,
-        else estimated by the model.
+        ``class_balance`` fixes the class prior; otherwise the model estimates it (from ``L`` and,
+        where the model uses it, the gold dev rows).
         """
         K = self.cardinality
         L = check_votes(L, K)
@@ -163,8 +163,6 @@ class LabelModel:
             if prior.shape != (K,) or np.any(prior < 0) or not np.isfinite(prior).all() or prior.sum() <= 0:
                 raise ValueError(f"class_balance must be {K} non-negative numbers, got {class_balance!r}")
             prior = prior / prior.sum()
-        elif dev is not None and dev[1].size:
-            prior = (np.bincount(dev[1], minlength=K) + 1.0) / (dev[1].size + K)
         self.n_lfs_ = L.shape[1]
         self.seed_ = int(seed)
         self._fit(L, dev=dev, prior=prior, seed=int(seed))
@@ -180,8 +178,8 @@ class LabelModel:
         self._check_fitted()
         if L.shape[1] != self.n_lfs_:
             raise VoteMatrixError(f"model was fitted on {self.n_lfs_} LFs but L has {L.shape[1]} columns")
-        proba = self._predict_proba(L)
-        no_votes = ~(L != ABSTAIN).any(axis=1)
+        proba, voted = self._predict_proba_voted(L)
+        no_votes = ~voted
         if no_votes.any():
             proba[no_votes] = self._no_vote_proba()
         return proba
@@ -263,6 +261,17 @@ class LabelModel:
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def _predict_proba_voted(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and the mask of rows with at least one vote (models with a sparse view override)."""
+        return self._predict_proba(L), (L != ABSTAIN).any(axis=1)
+
+    @staticmethod
+    def _dev_prior(dev: tuple[np.ndarray, np.ndarray] | None, K: int) -> np.ndarray | None:
+        """Class shares of the gold dev labels (add-one smoothed), or None without a dev set."""
+        if dev is None or not dev[1].size:
+            return None
+        return (np.bincount(dev[1], minlength=K) + 1.0) / (dev[1].size + K)
 
     def _no_vote_proba(self) -> np.ndarray:
         if self.no_vote == "prior" and self.class_balance_ is not None:

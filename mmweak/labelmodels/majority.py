@@ -28,6 +28,8 @@ class MajorityVote(LabelModel):
 
     def _fit(self, L, *, dev, prior, seed):
         if prior is None:
+            prior = self._dev_prior(dev, self.cardinality)
+        if prior is None:
             share = self._predict_proba(L)
             voted = (L != -1).any(axis=1)
             if voted.any():

@@ -1,0 +1,139 @@
+"""Shared engine of the naive-Bayes family: a row's log-posterior is ``bias + sum of per-vote weights``.
+
+Dawid–Skene, one-coin DS, the weighted vote, MeTaL and the triplet method differ only in how they
+estimate the per-(LF, vote, class) weights ``W`` (shape ``(m, K, K)``) and the class bias ``b``; they
+all predict with the same sparse product (:class:`~mmweak.labelmodels.votes.SparseVotes`), persist the
+same two arrays, and — for the models fitted by EM — share :meth:`LogLinearModel._em`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar
+
+import numpy as np
+
+from .base import LabelModel, NoVotePolicy
+from .copies import COPY_AGREEMENT, copy_weights
+from .votes import SparseVotes, prepare_fit
+
+#: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
+MAX_FIT_ROWS = 100_000
+
+Params = tuple[np.ndarray, np.ndarray]  # (W (m, K, K), bias (K,))
+
+
+def softmax_rows(S: np.ndarray) -> np.ndarray:
+    """Row-wise softmax that never yields NaN (non-finite scores are treated as very negative)."""
+    S = np.where(np.isfinite(S), S, -1e300)
+    S = S - S.max(axis=1, keepdims=True)
+    P = np.exp(S)
+    P /= P.sum(axis=1, keepdims=True)
+    return P
+
+
+def log_sum_exp_rows(S: np.ndarray) -> np.ndarray:
+    mx = S.max(axis=1)
+    return mx + np.log(np.exp(S - mx[:, None]).sum(axis=1))
+
+
+def vote_share(V: SparseVotes) -> np.ndarray:
+    """Majority-vote posterior (share of votes per class; uniform where nobody voted): the EM start."""
+    K = V.cardinality
+    counts = np.asarray(V.X @ np.tile(np.eye(K), (V.n_lfs, 1)))
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts + 1e-3, total + 1e-3 * K, out=np.full_like(counts, 1.0 / K), where=total > 0)
+
+
+class LogLinearModel(LabelModel):
+    """Base for models that predict ``softmax(bias_ + sum_j weights_[j, vote_j])``.
+
+    Subclasses implement ``_fit`` and set ``weights_`` and ``bias_``; copies of an LF (see
+    :mod:`~mmweak.labelmodels.copies`) are already folded into ``weights_`` by ``dedupe_copies``.
+    """
+
+    _state_keys: ClassVar[tuple[str, ...]] = ("weights_", "bias_", "lf_weights_", "n_iter_")
+
+    def __init__(
+        self,
+        cardinality: int = 2,
+        *,
+        dedupe_copies: bool = True,
+        max_fit_rows: int | None = MAX_FIT_ROWS,
+        no_vote: NoVotePolicy = "prior",
+    ) -> None:
+        super().__init__(cardinality, no_vote=no_vote)
+        self.dedupe_copies = bool(dedupe_copies)
+        self.max_fit_rows = None if max_fit_rows is None else int(max_fit_rows)
+
+    # -- prediction (shared) --------------------------------------------------------------------
+    def _predict_proba(self, L: np.ndarray) -> np.ndarray:
+        return self._predict_proba_voted(L)[0]
+
+    def _predict_proba_voted(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        V = SparseVotes.from_dense(L, self.cardinality)
+        return self.proba_from_votes(V), V.voted
+
+    def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
+        """Posteriors for an already-built sparse view (no no-vote policy applied)."""
+        return softmax_rows(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
+
+    # -- helpers for subclasses -----------------------------------------------------------------
+    def _prepare(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray]:
+        """Fit rows as sparse (possibly collapsed) votes, and each LF's copy weight."""
+        V = prepare_fit(L, self.cardinality, self.max_fit_rows, seed)
+        w = copy_weights(V, COPY_AGREEMENT, seed) if self.dedupe_copies and V.n_lfs > 1 else np.ones(V.n_lfs)
+        self.lf_weights_ = w
+        return V, w
+
+    def _dev_counts(self, dev: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Gold dev rows as fixed EM statistics (their posterior is clamped to the gold class)."""
+        if dev is None or not dev[1].size:
+            return None
+        Vd = SparseVotes.from_dense(dev[0], self.cardinality)
+        Y = np.eye(self.cardinality)[dev[1]]
+        return Vd.vote_class_counts(Y), Y.sum(axis=0)
+
+    def _em(
+        self,
+        V: SparseVotes,
+        params_from_stats: Callable[[np.ndarray, np.ndarray], Params],
+        *,
+        dev: tuple[np.ndarray, np.ndarray] | None,
+        init: np.ndarray | None = None,
+        max_iter: int = 100,
+        tol: float = 1e-6,
+    ) -> Params:
+        """Expectation–maximisation from the vote-share posterior; returns the final (W, bias).
+
+        ``params_from_stats(C, N)`` is the model's M-step: ``C[j, v, k]`` is the posterior mass of rows
+        where LF j voted v and the class is k, ``N[k]`` the class mass (gold dev rows included).
+        Stops when no row's posterior moves by more than ``tol``.
+        """
+        fixed = self._dev_counts(dev)
+        T = vote_share(V) if init is None else init
+        params: Params | None = None
+        self.n_iter_ = 0
+        for it in range(max(1, max_iter)):
+            C = V.vote_class_counts(T)
+            N = T.T @ V.weight
+            if fixed is not None:
+                C = C + fixed[0]
+                N = N + fixed[1]
+            params = params_from_stats(C, N)
+            T_new = softmax_rows(V.scores(*params))
+            self.n_iter_ = it + 1
+            delta = float(np.abs(T_new - T).max()) if T.size else 0.0
+            T = T_new
+            if delta <= tol:
+                break
+        assert params is not None
+        return params
+
+    def _class_prior(self, N: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
+        """The given prior, else the EM class mass with one pseudo-count per class."""
+        if prior is not None:
+            return prior
+        return (N + 1.0) / (N.sum() + self.cardinality)
+
+
+__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "log_sum_exp_rows", "softmax_rows", "vote_share"]

@@ -1,0 +1,98 @@
+"""FlyingSquid-style closed-form triplet method (Fu et al. 2020): LF accuracies from pairwise agreement."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from .base import NoVotePolicy, register
+from .loglinear import MAX_FIT_ROWS, LogLinearModel, vote_share
+
+_MAX_TRIPLETS_PER_LF = 64
+
+
+@register
+class Triplet(LogLinearModel):
+    """With votes as ``s = +1`` (the class) / ``-1`` (another class) / ``0`` (abstain) and LFs independent
+    given the label, ``E[s_i s_j | both vote] = a_i a_j`` where ``a_i = 2 acc_i - 1``. Any three LFs
+    then give ``|a_i| = sqrt(|M_ij M_ik / M_jk|)`` in closed form — no iterations. Binary tasks use it
+    directly; ``K > 2`` runs one-vs-rest per class. Accuracies are assumed better than chance (the sign
+    of ``a``), and LFs that never co-vote with two others fall back to 0.7.
+
+    Like FlyingSquid it needs LFs that vote both ways: on unipolar LF sets (every LF votes one class)
+    the moments are degenerate, so prefer ``weighted_majority`` there.
+
+    >>> import mmweak
+    >>> L = [[1, 1, 0], [0, 0, 0], [1, 1, 1], [0, 1, 0], [1, 0, 1], [0, 0, 1]]
+    >>> mmweak.labelmodels.create("triplet", cardinality=2).fit(L).predict(L).tolist()
+    [1, 0, 1, 0, 1, 0]
+    """
+
+    name = "triplet"
+    _state_keys = LogLinearModel._state_keys + ("accuracy_",)
+
+    def __init__(
+        self,
+        cardinality: int = 2,
+        *,
+        dedupe_copies: bool = True,
+        max_fit_rows: int | None = MAX_FIT_ROWS,
+        no_vote: NoVotePolicy = "prior",
+    ) -> None:
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
+
+    def _fit(self, L, *, dev, prior, seed):
+        V, w = self._prepare(L, seed)
+        m, K = V.n_lfs, V.cardinality
+        Xw = V.X.multiply(V.weight[:, None]).tocsr()
+        co = np.asarray((V.X.T @ Xw).todense()).reshape(m, K, m, K)  # co-vote mass per (i, v, j, u)
+        both = co.sum(axis=(1, 3))
+        rng = np.random.default_rng(seed)
+        classes = [1] if K == 2 else list(range(K))
+        acc = np.full((m, K), 0.7)
+        for k in classes:
+            agree = co[:, k, :, k] + (co.sum(axis=(1, 3)) - co[:, k, :, :].sum(axis=2) - co[:, :, :, k].sum(axis=1) + co[:, k, :, k])
+            M = np.divide(2 * agree - both, both, out=np.zeros_like(both), where=both > 0)  # E[s_i s_j | both vote]
+            a = self._triplet_accuracies(M, both > 0, rng)
+            acc[:, k] = np.clip((1 + a) / 2, 0.5 + 1e-3, 1 - 1e-3)
+        if K == 2:
+            acc[:, 0] = acc[:, 1]
+        if prior is None:
+            T = vote_share(V)
+            prior = (T.T @ V.weight + 1.0) / (V.weight.sum() + K)
+        pi = np.asarray(prior, dtype=np.float64)
+        logit = np.log(acc / (1 - acc))  # (m, k)
+        # One-vs-rest log-odds: a vote for v adds logit to class v and subtracts it from the others.
+        W = -np.repeat(logit[:, None, :], K, axis=1)
+        idx = np.arange(K)
+        W[:, idx, idx] = logit
+        if K == 2:
+            W = W / 2  # both one-vs-rest problems are the same binary problem: count it once
+        self.accuracy_ = acc.mean(axis=1) if K > 2 else acc[:, 1]
+        self.class_balance_ = pi
+        self.weights_ = W * w[:, None, None]
+        self.bias_ = np.log(pi)
+        self.n_iter_ = 0
+
+    @staticmethod
+    def _triplet_accuracies(M: np.ndarray, ok: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        m = M.shape[0]
+        a = np.full(m, 0.4)
+        for i in range(m):
+            others = [j for j in range(m) if j != i and ok[i, j] and abs(M[i, j]) > 1e-6]
+            pairs = [(j, k) for j, k in itertools.combinations(others, 2) if ok[j, k] and abs(M[j, k]) > 1e-6]
+            if not pairs:
+                continue
+            if len(pairs) > _MAX_TRIPLETS_PER_LF:
+                pairs = [pairs[t] for t in rng.choice(len(pairs), _MAX_TRIPLETS_PER_LF, replace=False)]
+            est = [np.sqrt(min(abs(M[i, j] * M[i, k] / M[j, k]), 1.0)) for j, k in pairs]
+            a[i] = float(np.median(est))
+        return a
+
+    def lf_accuracies(self) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.accuracy_, dtype=np.float64)
+
+
+__all__ = ["Triplet"]

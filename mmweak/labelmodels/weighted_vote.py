@@ -1,0 +1,92 @@
+"""Weighted majority vote: each LF's vote counts by how often it is right when it votes, learned by EM."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import NoVotePolicy, register
+from .loglinear import MAX_FIT_ROWS, LogLinearModel
+
+
+@register
+class WeightedMajorityVote(LogLinearModel):
+    """Votes weighted by each LF's learned precision ``a_jv = P(y = v | LF j votes v)``; abstains say nothing.
+
+    A vote for ``v`` multiplies the odds of ``v`` by ``a_jv / pi_v`` and of every other class ``k`` by
+    ``(1 - a_jv) / (1 - pi_v)`` (the LF's errors fall on the other classes in proportion to their prior).
+    This is the model behind a weighted majority vote, made prior-aware: an LF that fires on 60 % of
+    rows and is right 23 % of the time on a 21 % class counts for almost nothing, where plain majority
+    vote would let it decide every tie. Unlike one-coin Dawid–Skene it cannot flip the meaning of a
+    unipolar LF, so it is safe when every LF votes a single class.
+
+    Precisions get a Beta prior (``prior_precision``, ``prior_strength`` pseudo-votes): an LF seen voting
+    five times is not trusted like one seen five thousand times. EM starts from the majority vote;
+    gold dev rows are clamped.
+
+    >>> import mmweak
+    >>> L = [[1, 1, 0], [1, 1, -1], [-1, 0, 0], [1, -1, -1], [0, 0, 0]]
+    >>> m = mmweak.labelmodels.create("weighted_majority", cardinality=2).fit(L)
+    >>> m.predict(L).tolist()
+    [1, 1, 0, 1, 0]
+    """
+
+    name = "weighted_majority"
+    _state_keys = LogLinearModel._state_keys + ("precision_", "lf_vote_share_")
+
+    def __init__(
+        self,
+        cardinality: int = 2,
+        *,
+        prior_precision: float = 0.6,
+        prior_strength: float = 10.0,
+        max_iter: int = 100,
+        tol: float = 1e-6,
+        dedupe_copies: bool = True,
+        max_fit_rows: int | None = MAX_FIT_ROWS,
+        no_vote: NoVotePolicy = "prior",
+    ) -> None:
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
+        if not 0.0 < prior_precision < 1.0 or prior_strength < 0:
+            raise ValueError("prior_precision must be in (0, 1) and prior_strength >= 0")
+        self.prior_precision = float(prior_precision)
+        self.prior_strength = float(prior_strength)
+        self.max_iter = int(max_iter)
+        self.tol = float(tol)
+
+    def _fit(self, L, *, dev, prior, seed):
+        V, w = self._prepare(L, seed)
+        self.lf_vote_share_ = V.votes_per_lf()
+
+        def m_step(C: np.ndarray, N: np.ndarray):
+            pi = self._class_prior(N, prior)
+            right = np.einsum("jvv->jv", C)  # (m, v): mass where LF j voted v and the class is v
+            total = C.sum(axis=2)  # (m, v): mass where LF j voted v
+            a = (right + self.prior_strength * self.prior_precision) / (total + self.prior_strength)
+            a = np.clip(a, 1e-4, 1 - 1e-4)
+            self.precision_ = a
+            self.class_balance_ = pi
+            return self._weights(a, pi, w), np.log(pi)
+
+        self.weights_, self.bias_ = self._em(V, m_step, dev=dev, max_iter=self.max_iter, tol=self.tol)
+
+    @staticmethod
+    def _weights(a: np.ndarray, pi: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """``W[j, v, k]``: log-evidence a vote ``v`` of LF ``j`` gives class ``k`` (``a`` is ``(m, v)``)."""
+        rest = np.clip(1.0 - pi, 1e-12, None)
+        off = np.log((1.0 - a) / rest[None, :])  # evidence for every k != v
+        on = np.log(a / pi[None, :])  # evidence for k == v
+        K = pi.size
+        W = np.repeat(off[:, :, None], K, axis=2)
+        idx = np.arange(K)
+        W[:, idx, idx] = on
+        return W * w[:, None, None]
+
+    def lf_accuracies(self) -> np.ndarray:
+        """Each LF's learned precision, averaged over the classes it votes (weighted by how often)."""
+        self._check_fitted()
+        a = np.asarray(self.precision_, dtype=np.float64)
+        used = np.asarray(self.lf_vote_share_, dtype=np.float64)
+        return np.where(used.sum(1) > 0, (a * used).sum(1) / np.maximum(used.sum(1), 1e-12), a.mean(1))
+
+
+__all__ = ["WeightedMajorityVote"]
