@@ -27,8 +27,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
-from .loglinear import LogLinearModel
-from .votes import SparseVotes
+from .loglinear import LogLinearModel, predict_in_chunks
 from .weighted_vote import WeightedMajorityVote
 
 #: Candidate configurations: name -> list of (model class, params); several entries = probability average.
@@ -48,7 +47,11 @@ def unipolar_vote_share(L: np.ndarray, cardinality: int) -> float:
     >>> unipolar_vote_share(np.array([[1, 0, -1], [1, 1, 0]]), 2)
     0.6
     """
-    votes = np.stack([(L == k).sum(axis=0) for k in range(cardinality)], axis=1)  # (m, K)
+    votes = np.zeros((L.shape[1], cardinality), dtype=np.int64)  # (m, K), counted in row blocks
+    for start in range(0, L.shape[0], 1 << 20):
+        block = L[start: start + (1 << 20)]
+        for k in range(cardinality):
+            votes[:, k] += (block == k).sum(axis=0)
     total = votes.sum()
     if total == 0:
         return 1.0
@@ -144,8 +147,7 @@ class AutoLabelModel(LabelModel):
     def _predict_proba_voted(self, L):
         members = self._members()
         if all(isinstance(m, LogLinearModel) for m in members):
-            V = SparseVotes.from_dense(L, self.cardinality)  # one sparse view shared by every member
-            return np.mean([m.proba_from_votes(V) for m in members], axis=0), V.voted
+            return predict_in_chunks(L, self.cardinality, members)  # one sparse view shared by all
         return np.mean([m._proba_checked(L) for m in members], axis=0), (L != -1).any(axis=1)
 
     def lf_accuracies(self) -> np.ndarray | None:

@@ -19,6 +19,8 @@ from .votes import SparseVotes, prepare_fit
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
 
+PREDICT_CHUNK_ROWS = 1 << 18
+
 Params = tuple[np.ndarray, np.ndarray]  # (W (m, K, K), bias (K,))
 
 
@@ -42,6 +44,27 @@ def vote_share(V: SparseVotes) -> np.ndarray:
     counts = np.asarray(V.X @ np.tile(np.eye(K), (V.n_lfs, 1)))
     total = counts.sum(axis=1, keepdims=True)
     return np.divide(counts + 1e-3, total + 1e-3 * K, out=np.full_like(counts, 1.0 / K), where=total > 0)
+
+
+def predict_in_chunks(L: np.ndarray, cardinality: int, models: list["LogLinearModel"]) -> tuple[np.ndarray, np.ndarray]:
+    """Average posterior of ``models`` and the voted-row mask, one block of rows at a time.
+
+    The sparse view of a block is built once and shared by every model; blocks bound the scratch
+    memory, so a 10M x 100 matrix costs little beyond itself and the ``(n, K)`` output.
+    """
+    n = L.shape[0]
+    proba = np.empty((n, cardinality))
+    voted = np.empty(n, dtype=bool)
+    for start in range(0, n, PREDICT_CHUNK_ROWS):
+        V = SparseVotes.from_dense(L[start: start + PREDICT_CHUNK_ROWS], cardinality)
+        block = models[0].proba_from_votes(V)
+        for model in models[1:]:
+            block += model.proba_from_votes(V)
+        if len(models) > 1:
+            block /= len(models)
+        proba[start: start + V.n] = block
+        voted[start: start + V.n] = V.voted
+    return proba, voted
 
 
 class LogLinearModel(LabelModel):
@@ -70,8 +93,7 @@ class LogLinearModel(LabelModel):
         return self._predict_proba_voted(L)[0]
 
     def _predict_proba_voted(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        V = SparseVotes.from_dense(L, self.cardinality)
-        return self.proba_from_votes(V), V.voted
+        return predict_in_chunks(L, self.cardinality, [self])
 
     def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
         """Posteriors for an already-built sparse view (no no-vote policy applied)."""
@@ -136,4 +158,4 @@ class LogLinearModel(LabelModel):
         return (N + 1.0) / (N.sum() + self.cardinality)
 
 
-__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "log_sum_exp_rows", "softmax_rows", "vote_share"]
+__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "predict_in_chunks", "log_sum_exp_rows", "softmax_rows", "vote_share"]

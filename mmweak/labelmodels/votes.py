@@ -19,7 +19,7 @@ ABSTAIN = -1
 
 # Rows per chunk when converting a dense matrix: bounds the int64 index temporaries (10M x 100 stays
 # well under a gigabyte of scratch).
-_CHUNK_ROWS = 1 << 20
+_CHUNK_ROWS = 1 << 18
 
 
 class SparseVotes:
