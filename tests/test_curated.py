@@ -74,7 +74,7 @@ def test_analysis_rows(curated, spam):
     assert rows["subscribe"]["overlaps"] == pytest.approx(0 / 8)
     assert rows["praise"]["empirical_accuracy"] == 1.0 and rows["praise"]["correct"] == 4
     assert "estimated_accuracy" in rows["link"]
-    assert s.labels["accuracy"] == 1.0 and s.label_model == "dawid_skene"
+    assert s.labels["accuracy"] == 1.0 and s.label_model == "auto"
     assert "link" in str(s) and s.to_pandas().loc["praise", "coverage"] == pytest.approx(0.5)
 
 
@@ -115,7 +115,7 @@ def test_card_contents(curated, tmp_path):
     assert {"split": "test", "path": "data/test-*"} in meta["configs"][0]["data_files"]
     assert {f["name"] for f in meta["dataset_info"]["features"]} >= {"spam_votes", "spam_probs", "spam_label"}
     ws = meta["weak_supervision"]["tasks"][0]
-    assert ws["labels"] == ["ham", "spam"] and ws["label_model"]["model"] == "dawid_skene"
+    assert ws["labels"] == ["ham", "spam"] and ws["label_model"]["model"] == "auto"
     assert ws["label_model"]["fit"]["seed"] == 3 and ws["label_model"]["fit"]["dev_split"] == "validation"
     assert [lf["modality"] for lf in ws["lfs"]] == ["text"] * 3 and all(len(lf["code_hash"]) == 12 for lf in ws["lfs"])
     body = text.split("---", 2)[2]
