@@ -229,3 +229,20 @@ def test_fit_sample_cap_keeps_accuracy():
     capped = create("dawid_skene", max_fit_rows=5000).fit(L)
     assert abs((full.predict(L) == y).mean() - (capped.predict(L) == y).mean()) < 0.01
     np.testing.assert_allclose(full.lf_accuracies(), capped.lf_accuracies(), atol=0.03)
+
+
+def test_noisy_copies_are_found_but_honest_agreement_is_not():
+    from mmweak.labelmodels.copies import copy_groups
+    from mmweak.labelmodels.votes import SparseVotes
+
+    # LF 1 repeats LF 0 on 90 % of rows (abstains included); LFs 2-5 are good, independent, and agree a lot.
+    rng = np.random.default_rng(7)
+    n = 30000
+    y = rng.integers(0, 2, n)
+    def lf(acc, cov):
+        return np.where(rng.random(n) < cov, np.where(rng.random(n) < acc, y, 1 - y), -1)
+    base = lf(0.7, 0.5)
+    copy = np.where(rng.random(n) < 0.9, base, lf(0.7, 0.5))
+    L = np.stack([base, copy, lf(0.92, 1.0), lf(0.92, 1.0), lf(0.9, 0.9), lf(0.6, 0.3)], 1).astype(np.int8)
+    groups = copy_groups(SparseVotes.from_dense(L, 2))
+    assert groups[0] == groups[1] and len(set(groups[1:].tolist())) == 5, groups

@@ -13,7 +13,7 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from .base import LabelModel, NoVotePolicy
-from .copies import COPY_AGREEMENT, copy_weights
+from .copies import COPY_EXCESS, copy_weights
 from .votes import SparseVotes, prepare_fit
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
@@ -103,7 +103,7 @@ class LogLinearModel(LabelModel):
     def _prepare(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray]:
         """Fit rows as sparse (possibly collapsed) votes, and each LF's copy weight."""
         V = prepare_fit(L, self.cardinality, self.max_fit_rows, seed)
-        w = copy_weights(V, COPY_AGREEMENT, seed) if self.dedupe_copies and V.n_lfs > 1 else np.ones(V.n_lfs)
+        w = copy_weights(V, COPY_EXCESS, seed) if self.dedupe_copies and V.n_lfs > 1 else np.ones(V.n_lfs)
         self.lf_weights_ = w
         return V, w
 
