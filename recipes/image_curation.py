@@ -1,0 +1,292 @@
+"""Curate any image dataset: CLIP zero-shot classes and caption alignment, quality heuristics, near-duplicates, OCR.
+
+Run it from the repository root::
+
+    # a folder of images (imagefolder layout: class sub-folders, optional metadata.csv with captions)
+    python recipes/image_curation.py --data ./photos --clip-model ViT-B-32 --clip-pretrained laion2b_s34b_b79k
+    # a Hub dataset, offline weights in an open_clip folder, captions checked LAION-style
+    python recipes/image_curation.py --data user/pets --clip-model local-dir:/models/clip --caption-column text \\
+        --classes cat,dog,rabbit --out out/pets_curated --push-to-hub me/pets-curated
+
+Two tasks are labelled:
+
+* ``quality`` (keep / drop): thumbnails, banners, bad exposure, flat or blurry images, undecodable
+  files, near-duplicates (perceptual hash, across splits), watermark words and text-heavy images
+  (RapidOCR), captions that do not match their image and images that match a "junk" prompt (CLIP);
+  an all-checks-passed heuristic and well-matched captions vote ``keep``.
+* ``category`` (the classes, from ``--classes`` or the dataset's ``label`` ClassLabel): CLIP zero-shot
+  with prompt ensembles. When a ``validation`` split has gold labels, the zero-shot thresholds are
+  calibrated on it for ``--target-precision``.
+
+The image column is read undecoded (``Image(decode=False)``), so corrupt files are voted ``drop`` and
+counted instead of stopping the run; the curated folder stores the images again as ``Image()``.
+CLIP image embeddings are computed once per image for all CLIP LFs and kept in the embedding cache,
+so re-running with other thresholds costs no forward pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from datasets import ClassLabel, Dataset, DatasetDict, Image, Value, load_dataset
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # so ``python recipes/image_curation.py`` finds lf_library
+    sys.path.insert(0, str(REPO_ROOT))
+
+import mmweak  # noqa: E402
+from lf_library.image import (  # noqa: E402
+    AspectRatioLF, BlurLF, BrightnessLF, ClipAlignmentLF, ClipModel, ClipZeroShotLF, ContrastLF, ImageRangesLF,
+    NearDuplicateLF, ResolutionLF, UndecodableLF, mark_near_duplicates,
+)
+
+DEFAULT_OUT = "out/image_curated"
+QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is the image fit for a training set?")
+DEFAULT_JUNK_PROMPTS = ["a screenshot of a document", "a blank image", "a watermarked stock photo"]
+WATERMARK_WORDS = ["shutterstock", "getty images", "istock", "dreamstime", "alamy", "stock photo", "watermark",
+                   "sample", "preview", "copyright"]
+_BUILDERS = {"jsonl": "json", "tsv": "csv", "txt": "text", "parquet": "parquet", "csv": "csv", "json": "json"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+def load_images(data: str | Path, image_column: str | None = None) -> tuple[DatasetDict, str]:
+    """Load ``data`` (an image folder, a data file, or a Hub id) as a ``DatasetDict`` with its image column
+    cast to ``Image(decode=False)``; returns it and the image column's name (the first ``Image`` feature
+    unless ``image_column`` is given)."""
+    p = Path(data)
+    if p.is_dir() and not any(p.glob("*.parquet")) and not (p / "README.md").is_file():
+        loaded = load_dataset("imagefolder", data_dir=str(p))
+    elif p.is_file():
+        builder = _BUILDERS.get(p.suffix.lstrip(".").lower())
+        if builder is None:
+            raise ValueError(f"--data {data}: cannot tell how to read a {p.suffix!r} file; give a folder or Hub id")
+        loaded = load_dataset(builder, data_files=str(p))
+    else:
+        loaded = load_dataset(str(data))
+    if isinstance(loaded, Dataset):
+        loaded = DatasetDict({"train": loaded})
+    first = next(iter(loaded.values()))
+    if image_column is None:
+        image_column = next((c for c, f in first.features.items() if isinstance(f, Image)), None)
+        if image_column is None:
+            raise ValueError(f"{data} has no Image column (features: {first.features}); pass --image-column")
+    if image_column not in first.column_names:
+        raise ValueError(f"{data} has no column {image_column!r} (columns: {first.column_names})")
+    renamed = {("validation" if s in ("valid", "val", "dev") else s): d for s, d in loaded.items()}
+    return DatasetDict({s: d.cast_column(image_column, Image(decode=False)) for s, d in renamed.items()}), image_column
+
+
+def prepare_labels(ds: DatasetDict, classes: str | None, label_column: str) -> tuple[DatasetDict, list[str] | None]:
+    """Classes for the ``category`` task: ``--classes`` (comma-separated), else the gold column's classes.
+
+    A gold column of strings (e.g. from ``metadata.csv``) becomes a ``ClassLabel`` with the same names
+    on every split.
+    """
+    first = next(iter(ds.values()))
+    feature = first.features.get(label_column)
+    if isinstance(feature, Value) and feature.dtype in ("string", "large_string"):
+        found = sorted({v for d in ds.values() for v in d[label_column] if v is not None})
+        names = found if not classes else _split_classes(classes)
+        missing = sorted(set(found) - set(names))
+        if missing:
+            raise ValueError(f"gold column {label_column!r} has classes {missing} that --classes does not list")
+        ds = DatasetDict({s: d.cast_column(label_column, ClassLabel(names=names)) for s, d in ds.items()})
+        feature = next(iter(ds.values())).features[label_column]
+    if classes:
+        names = _split_classes(classes)
+        if isinstance(feature, ClassLabel) and list(feature.names) != names:
+            raise ValueError(f"--classes {names} differ from the gold column's classes {list(feature.names)}")
+        return ds, names
+    if isinstance(feature, ClassLabel) and len(feature.names) >= 2:
+        return ds, list(feature.names)
+    return ds, None
+
+
+def _split_classes(classes: str) -> list[str]:
+    names = [c.strip() for c in classes.split(",") if c.strip()]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise ValueError(f"--classes needs at least two distinct names, got {names}")
+    return names
+
+
+# --------------------------------------------------------------------------------------------------
+# Labeling functions
+# --------------------------------------------------------------------------------------------------
+
+def quality_lfs(args: argparse.Namespace, column: str, clip: ClipModel | None) -> list[mmweak.LabelingFunction]:
+    """Heuristic, near-duplicate, OCR and CLIP LFs for the ``quality`` task."""
+    lfs: list[mmweak.LabelingFunction] = [
+        ResolutionLF("too_small", task=QUALITY, column=column, min_side=args.min_side, label="drop"),
+        AspectRatioLF("extreme_aspect", task=QUALITY, column=column, max_ratio=args.max_aspect, label="drop"),
+        BrightnessLF("bad_exposure", task=QUALITY, column=column, below=0.08, above=0.95, label="drop"),
+        ContrastLF("washed_out", task=QUALITY, column=column, below=0.03, label="drop"),
+        BlurLF("blurry", task=QUALITY, column=column, max_sharpness=args.max_blur, label="drop"),
+        UndecodableLF("undecodable", task=QUALITY, column=column, label="drop"),
+        NearDuplicateLF("near_duplicate", task=QUALITY, column=f"{column}_dup_of", label="drop"),
+        ImageRangesLF("looks_fine", task=QUALITY, column=column, label="keep", ranges={
+            "min_side": (2 * args.min_side, None), "aspect_ratio": (None, 2.0), "brightness": (0.15, 0.9),
+            "contrast": (0.05, None), "sharpness": (2 * args.max_blur, None)}),
+    ]
+    if not args.no_ocr:
+        from lf_library.models import ContainsTextLF, OcrEngine, OcrTextLF
+
+        engine = OcrEngine(max_side=args.ocr_max_side)
+        lfs += [
+            OcrTextLF("watermark_text", task=QUALITY, column=column, label="drop", keywords=WATERMARK_WORDS,
+                      engine=engine),
+            ContainsTextLF("text_heavy", task=QUALITY, column=column, label="drop", min_chars=args.text_heavy_chars,
+                           engine=engine),
+        ]
+    if clip is not None:
+        if args.caption_column:
+            lfs.append(ClipAlignmentLF(
+                "caption_alignment", task=QUALITY, clip=clip, column=column, text_column=args.caption_column,
+                below=args.align_threshold, label_below="drop", above=args.align_keep, label_above="keep",
+            ))
+        for i, prompt in enumerate(args.junk_prompt or DEFAULT_JUNK_PROMPTS):
+            lfs.append(ClipAlignmentLF(f"looks_like_junk_{i}", task=QUALITY, clip=clip, column=column, text=prompt,
+                                       above=args.junk_threshold, label_above="drop"))
+    return lfs
+
+
+def category_lfs(args: argparse.Namespace, task: mmweak.Task, column: str, clip: ClipModel,
+                 dev: Dataset | None) -> list[mmweak.LabelingFunction]:
+    """CLIP zero-shot LFs for the ``category`` task, calibrated on ``dev`` when it has gold labels."""
+    lfs = [
+        ClipZeroShotLF("clip_zero_shot", task=task, clip=clip, column=column, min_prob=args.min_prob,
+                       min_margin=args.min_margin),
+        ClipZeroShotLF("clip_zero_shot_names", task=task, clip=clip, column=column, templates=["{}"],
+                       min_prob=args.min_prob, min_margin=args.min_margin),
+    ]
+    if dev is None:
+        return lfs
+    tuned = []
+    for lf in lfs:
+        lf = lf.calibrated(dev, gold=args.label_column, target_precision=args.target_precision, min_votes=5)
+        print(f"calibrated {lf.name} on {len(dev)} validation rows: {lf.calibration}")
+        tuned.append(lf)
+    return tuned
+
+
+# --------------------------------------------------------------------------------------------------
+# Script
+# --------------------------------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--data", required=True, help="image folder, data file (parquet/csv/json) or Hub dataset id")
+    parser.add_argument("--image-column", default=None, help="default: the first Image feature")
+    parser.add_argument("--caption-column", default=None, help="captions to check against their images (CLIP)")
+    parser.add_argument("--label-column", default="label", help="gold class column, used for calibration and scores")
+    parser.add_argument("--classes", default=None, help="comma-separated classes (default: the label column's names)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"curated dataset folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
+    parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
+    parser.add_argument("--batch-size", type=int, default=64, help="rows per Dataset.map batch")
+    parser.add_argument("--cache-dir", default=None, help="LF vote cache (default: next to the dataset's cache files)")
+    clip = parser.add_argument_group("CLIP")
+    clip.add_argument("--clip-model", default="ViT-B-32", help="open_clip architecture, 'local-dir:PATH' or 'hf-hub:ID'")
+    clip.add_argument("--clip-pretrained", default=None,
+                      help="open_clip pretrained tag (downloads once) or weights file; not with local-dir:/hf-hub:")
+    clip.add_argument("--clip-batch-size", type=int, default=64)
+    clip.add_argument("--device", default=None, help="default: cuda when available, else cpu")
+    clip.add_argument("--no-clip", action="store_true", help="heuristic and OCR LFs only")
+    clip.add_argument("--min-prob", type=float, default=0.5, help="zero-shot: top-class probability to vote")
+    clip.add_argument("--min-margin", type=float, default=0.1, help="zero-shot: margin over the runner-up to vote")
+    clip.add_argument("--target-precision", type=float, default=0.9, help="zero-shot calibration target on validation")
+    clip.add_argument("--align-threshold", type=float, default=0.22,
+                      help="image-caption cosine below which a pair is dropped (LAION used 0.28 with ViT-B/32)")
+    clip.add_argument("--align-keep", type=float, default=0.3, help="image-caption cosine above which a pair is kept")
+    clip.add_argument("--junk-prompt", action="append", default=None,
+                      help=f"prompt of unwanted images (repeatable; default {DEFAULT_JUNK_PROMPTS})")
+    clip.add_argument("--junk-threshold", type=float, default=0.3, help="cosine to a junk prompt that drops an image")
+    heur = parser.add_argument_group("heuristics and OCR")
+    heur.add_argument("--min-side", type=int, default=64, help="drop images whose short side is smaller")
+    heur.add_argument("--max-aspect", type=float, default=3.0, help="drop images more elongated than this")
+    heur.add_argument("--max-blur", type=float, default=50.0, help="drop images whose Laplacian variance is lower")
+    heur.add_argument("--dup-distance", type=int, default=4, help="perceptual-hash bits within which images are duplicates")
+    heur.add_argument("--no-ocr", action="store_true", help="leave out the RapidOCR LFs")
+    heur.add_argument("--ocr-max-side", type=int, default=960)
+    heur.add_argument("--text-heavy-chars", type=int, default=12, help="drop images with at least this much text")
+    hub = parser.add_argument_group("publishing")
+    hub.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also publish to this Hub dataset repo")
+    hub.add_argument("--private", action="store_true", help="create the Hub repo private")
+    args = parser.parse_args(argv)
+    if args.no_clip and args.caption_column:
+        parser.error("--caption-column is checked with CLIP; drop --no-clip")
+    if args.push_to_hub and getattr(mmweak, "push_curated", None) is None:
+        parser.error("--push-to-hub needs mmweak.push_curated, which this mmweak lacks; write the folder with --out "
+                     "and upload it with `hf upload --repo-type dataset REPO_ID OUT_DIR`")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the recipe; returns counts and scores (also printed)."""
+    args = parse_args(argv)
+    ds, column = load_images(args.data, args.image_column)
+    print(f"images: {', '.join(f'{s}={len(d)}' for s, d in ds.items())} (column {column!r})")
+    if args.caption_column and args.caption_column not in next(iter(ds.values())).column_names:
+        raise SystemExit(f"--caption-column {args.caption_column!r} is not a column of {args.data}")
+    clip = None if args.no_clip else ClipModel(
+        args.clip_model, args.clip_pretrained, device=args.device, batch_size=args.clip_batch_size)
+    ds, names = prepare_labels(ds, args.classes, args.label_column)
+    has_gold = args.label_column in next(iter(ds.values())).column_names and names is not None
+
+    ds = mark_near_duplicates(ds, column, max_distance=args.dup_distance, num_proc=args.num_proc)
+    lfs = quality_lfs(args, column, clip)
+    tasks = [QUALITY]
+    if clip is not None and names:
+        category = mmweak.Task("category", names, description="What the image shows (CLIP zero-shot).")
+        dev = ds["validation"] if has_gold and "validation" in ds else None
+        lfs += category_lfs(args, category, column, clip, dev)
+        tasks.append(category)
+    ds, report = mmweak.apply_lfs(ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc,
+                                  cache_dir=args.cache_dir, return_report=True)
+    faults = {k: v for k, v in report.faults().items() if v}
+    if faults:
+        print(f"rows abstained on because the input was unreadable, per LF: {faults}")
+
+    gold = {"category": args.label_column} if has_gold and len(tasks) > 1 else None
+    ds = mmweak.aggregate(ds, tasks, gold=gold)
+    metrics: dict[str, Any] = {"rows": {s: len(d) for s, d in ds.items()}, "faults": faults}
+    for task in tasks:
+        split = "validation" if "validation" in ds else next(iter(ds))
+        print(mmweak.analyze(ds, task, split=split))
+    labels = np.concatenate([np.asarray(d[QUALITY.label_column]) for d in ds.values()])
+    metrics["quality"] = {"keep": int((labels == 0).sum()), "drop": int((labels == 1).sum()),
+                          "undecided": int((labels == -1).sum())}
+    print(f"quality: {metrics['quality']['keep']} keep, {metrics['quality']['drop']} drop, "
+          f"{metrics['quality']['undecided']} undecided")
+    if gold:
+        for s, d in ds.items():
+            y = np.asarray(d[args.label_column])
+            keep = y >= 0
+            if keep.any():
+                acc = float((np.asarray(d["category_label"])[keep] == y[keep]).mean())
+                metrics.setdefault("category_accuracy", {})[s] = acc
+                print(f"category accuracy on {s}: {acc:.4f} ({int(keep.sum())} gold rows; undecided rows count as wrong)")
+
+    ds = DatasetDict({s: d.cast_column(column, Image()) for s, d in ds.items()})
+    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=f"Curated images from {args.data}",
+                              task_categories=["image-classification"])
+    metrics["out"] = str(out)
+    print(f"curated dataset written to {out}")
+    if args.push_to_hub:
+        pushed = mmweak.push_curated(ds, args.push_to_hub, private=args.private,
+                                     pretty_name=f"Curated images from {args.data}",
+                                     task_categories=["image-classification"],
+                                     commit_message="Curate images with mmweak (recipes/image_curation.py)")
+        metrics["push"] = pushed
+        print(f"pushed to {getattr(pushed, 'repo_url', args.push_to_hub)}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
