@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, load_dataset
@@ -147,14 +147,25 @@ def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_
     say(f"{'curated (default + dev)':<24}{curated_acc:>14.4f}")
     results["curated"] = curated_acc
 
-    path = save_curated(ds, out, overwrite=True, pretty_name="mmweak demo: product review sentiment")
+    write_checked(ds, out, say, "curated dataset", "README.md card + data/*.parquet",
+                  pretty_name="mmweak demo: product review sentiment")
+    return results
+
+
+def write_checked(ds: DatasetDict, out: str | Path, say: Callable[[str], None], what: str, detail: str,
+                  **save_kwargs: Any) -> Path:
+    """Save the curated folder (replacing it), read it back with ``load_dataset`` and insist the features match.
+
+    Every demo part ends this way: the round trip is the promise the demo exists to show.
+    """
+    path = save_curated(ds, out, overwrite=True, **save_kwargs)
     back = load_dataset(str(path))
     same = all(back[s].features == ds[s].features for s in ds)
-    say(f"\ncurated dataset written to {path} (README.md card + data/*.parquet); "
+    say(f"\n{what} written to {path} ({detail}); "
         f"load_dataset reads it back with {'identical' if same else 'DIFFERENT'} features")
     if not same:
-        raise RuntimeError("curated folder does not round-trip its features")
-    return results
+        raise RuntimeError(f"{what} folder does not round-trip its features")
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,8 +174,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-proc", type=int, default=None)
+    parser.add_argument("--audio-rows", type=int, default=240, help="clips in the audio part (0 skips it)")
+    parser.add_argument("--image-rows", type=int, default=120, help="images in the image part (0 skips it)")
     args = parser.parse_args(argv)
     run(args.out, args.rows, args.seed, args.num_proc)
+    if args.audio_rows > 0:  # the audio part: generated clips, curated by content and quality
+        from .demo_audio import run as run_audio
+
+        print()
+        run_audio(Path(args.out).parent / "demo_audio_curated", args.audio_rows, args.seed, args.num_proc)
+    if args.image_rows > 0:  # the image part: generated images with known defects, heuristic + OCR LFs
+        from .demo_image import run as run_image
+
+        print()
+        run_image(Path(args.out).parent / "demo_image_curated", args.image_rows, args.seed)
     return 0
 
 

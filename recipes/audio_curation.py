@@ -1,0 +1,116 @@
+"""Curate an audio dataset: what each clip contains, and whether it is good enough to keep.
+
+Run it from the repository root::
+
+    python recipes/audio_curation.py --generate out/audio_corpus --out out/audio_curated --overwrite
+    python recipes/audio_curation.py --data PATH_OR_HUB_ID --out out/my_audio_curated [--audio-column audio]
+
+Two tasks (:mod:`lf_library.audio.presets`): ``content`` — speech / tone (music-like) / noise / silence —
+and ``quality`` — keep / drop (too short, clipped, too quiet or loud, mostly silent, undecodable). The
+flow (:mod:`lf_library.audio.curation`): load the data (an audio file, an ``audiofolder`` directory, a
+data file or a Hub dataset id) with the audio undecoded → :func:`mmweak.apply_lfs` with the preset LFs
+(heuristics + Silero VAD; ``--classifier`` adds a transformers ``audio-classification`` model) →
+:func:`mmweak.aggregate` → accuracy against gold where the data has ``content`` / ``quality`` columns →
+:func:`mmweak.save_curated` with the audio embedded, and with ``--push-to-hub REPO_ID``
+:func:`mmweak.push_curated`.
+
+``--generate DIR`` first writes the corpus of :mod:`mmweak.demo_audio` (espeak-ng speech, tones, noise,
+silence, clipped, short, quiet and corrupt clips, with known truth) and curates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # so ``python recipes/audio_curation.py`` finds lf_library
+    sys.path.insert(0, str(REPO_ROOT))
+
+import mmweak  # noqa: E402
+from lf_library.audio.curation import (  # noqa: E402
+    TASKS, add_gold, build_lfs, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
+)
+
+DEFAULT_OUT = "out/audio_curated"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="audio file, folder (audiofolder), data file or Hub dataset id")
+    src.add_argument("--generate", metavar="DIR", help="write the generated corpus with known truth to DIR and curate it")
+    parser.add_argument("--rows", type=int, default=240, help="clips to generate with --generate (default 240)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--audio-column", default=None, help="audio column (default: the first datasets.Audio column)")
+    parser.add_argument("--gold", default=None, help='JSON mapping task -> gold column (default: "content" and '
+                                                     '"quality" columns where present)')
+    parser.add_argument("--model", default=None, help=f"label model, one of {mmweak.labelmodels.available()}")
+    parser.add_argument("--no-vad", action="store_true", help="leave out the Silero VAD LF")
+    parser.add_argument("--classifier", default=None,
+                        help="transformers audio-classification model (local folder or Hub id) as one more content LF")
+    parser.add_argument("--classifier-labels", default=None,
+                        help="JSON mapping model label -> content class (default: AudioSet names)")
+    parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"curated dataset folder, Hub layout (default: {DEFAULT_OUT})")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder (and --generate corpus)")
+    parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also publish to this Hub dataset repo")
+    parser.add_argument("--private", action="store_true", help="with --push-to-hub: create the repo private")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the recipe; returns the metrics (also printed)."""
+    args = parse_args(argv)
+    push = getattr(mmweak, "push_curated", None)
+    if args.push_to_hub and push is None:  # fail before the work, not after it
+        raise SystemExit(
+            "--push-to-hub needs mmweak.push_curated, which this mmweak does not have; save with --out and upload "
+            "the folder with `huggingface-cli upload --repo-type dataset REPO_ID OUT_DIR`"
+        )
+    if args.generate:
+        from mmweak.demo_audio import make_corpus
+
+        info = make_corpus(args.generate, n=args.rows, seed=args.seed, overwrite=args.overwrite)
+        print(f"generated {sum(info['splits'].values())} clips in {info['folder']} (speech: {info['speech_source']}): "
+              + ", ".join(f"{k}={v}" for k, v in sorted(info["kinds"].items())))
+    ds, column, loaded_as = load_audio(args.generate or args.data, args.audio_column)
+    ds, gold = add_gold(ds, json.loads(args.gold) if args.gold else None)
+    print(f"audio column {column!r}: " + ", ".join(f"{k}={len(v)}" for k, v in ds.items())
+          + (f"; gold for {sorted(gold)}" if gold else "; no gold columns"))
+
+    lfs = build_lfs(column, vad=not args.no_vad, classifier=args.classifier,
+                    classifier_labels=json.loads(args.classifier_labels) if args.classifier_labels else None)
+    ds, report = curate(ds, column, lfs=lfs, model=args.model, gold=gold, num_proc=args.num_proc,
+                        batch_size=args.batch_size, seed=args.seed)
+    print(f"applied {len(lfs)} LFs; {describe_faults(report)}")
+    split = "test" if "test" in ds else next(iter(ds))
+    for task in TASKS:
+        print()
+        print(mmweak.analyze(ds, task, split=split))
+
+    metrics: dict[str, Any] = {"gold": gold, "faults": report.faults()}
+    if gold:
+        metrics["accuracy"] = evaluate(ds, gold)
+        print(f"\naccuracy against gold (label model: {args.model or mmweak.labelmodels.DEFAULT_MODEL}; "
+              "MV = majority vote over the same votes; abstains count as wrong)")
+        print(format_metrics(metrics["accuracy"]))
+
+    ds = embed_audio(ds, column, loaded_as)
+    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, task_categories=["audio-classification"],
+                              pretty_name="Audio clips curated by content and quality")
+    print(f"\ncurated dataset written to {out}")
+    metrics["out"] = str(out)
+    if args.push_to_hub:
+        result = push(ds, args.push_to_hub, private=args.private)
+        print(f"pushed to {args.push_to_hub}: {getattr(result, 'commit_url', result)}")
+        metrics["pushed"] = args.push_to_hub
+    return metrics
+
+
+if __name__ == "__main__":
+    main()
