@@ -20,10 +20,15 @@ from . import labelmodels, provenance
 from .aggregate import aggregate
 from .analysis import LFSummary, analyze, lf_summary
 from .curated import load_curated, save_curated
+from . import calibration, training
+from .calibration import calibration_report
+from .training import SoftLabelCollator, noise_aware_loss
+from .hub import HubPushError, PushResult, push_curated
 
 __all__ = [
-    "ABSTAIN", "ApplyReport", "CuratedDatasetError", "FunctionLF", "LFError", "LFSummary",
-    "LabelingFunction", "MMWeakError", "Task", "VoteMatrixError", "__version__", "aggregate",
+    "ABSTAIN", "ApplyReport", "CuratedDatasetError", "FunctionLF", "HubPushError", "LFError", "LFSummary",
+    "LabelingFunction", "MMWeakError", "PushResult", "Task", "VoteMatrixError", "__version__", "aggregate",
     "analyze", "apply_lfs", "labeling_function", "labelmodels", "lf_summary", "load_curated",
-    "save_curated",
+    "push_curated", "save_curated",
+    "SoftLabelCollator", "calibration", "calibration_report", "noise_aware_loss", "training",
 ]

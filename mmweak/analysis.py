@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict
 
+from .calibration import brier_score, expected_calibration_error
 from .columns import read_matrix
 from .labelmodels.base import check_votes
 from .provenance import read_record
@@ -79,7 +80,8 @@ def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> d
     """Quality of hard labels (and probabilities) against gold ``y``; rows with ``y == -1`` are skipped.
 
     ``accuracy`` counts abstained rows (label ``-1``) as wrong; ``accuracy_covered`` scores only rows
-    with a label. ``f1`` is per class; ``f1_positive`` is class 1's F1 for binary tasks.
+    with a label. ``f1`` is per class; ``f1_positive`` is class 1's F1 for binary tasks. With ``probs``
+    also ``brier`` and ``ece`` (10 equal-width bins; see :mod:`mmweak.calibration`).
 
     >>> label_metrics([1, 0, -1], [1, 1, 0], 2)["accuracy"]
     0.3333333333333333
@@ -108,8 +110,8 @@ def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> d
         out["f1_positive"] = f1[1]
     if probs is not None and n:
         p = np.asarray(probs, dtype=np.float64)[known]
-        onehot = np.eye(cardinality)[y]
-        out["brier"] = float(((p - onehot) ** 2).sum(axis=1).mean())
+        out["brier"] = brier_score(p, y)
+        out["ece"] = expected_calibration_error(p, y)
     return out
 
 
@@ -156,10 +158,13 @@ class LFSummary:
         if self.labels is not None:
             lb = self.labels
             acc = "-" if lb["accuracy"] is None else f"{lb['accuracy']:.4f}"
-            lines.append(
+            line = (
                 f"labels ({self.label_model}) vs gold on {lb['rows']} rows: accuracy {acc}, "
                 f"coverage {lb['coverage']:.3f}, macro-F1 {lb['macro_f1']:.4f}"
             )
+            if lb.get("brier") is not None:
+                line += f", Brier {lb['brier']:.4f}, ECE {lb['ece']:.4f} (10 equal-width bins)"
+            lines.append(line)
         return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.resources
 import math
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from datasets import Dataset, DatasetInfo, Features
@@ -16,12 +16,21 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from ._version import __version__
 from .analysis import label_metrics, lf_summary
+from .calibration import DEFAULT_BINS, calibration_report
 from .columns import read_matrix
 from .task import Task
 
 TEMPLATE = "dataset_card.md.j2"
 GOLD_SPLIT_ORDER = ("validation", "valid", "dev", "test", "train")
-_VERSIONED = ("datasets", "huggingface_hub", "numpy", "pyarrow", "torch", "transformers", "open_clip_torch")
+#: How calibration is measured; repeated in the card body and the YAML block so a number never travels alone.
+CALIBRATION_METHOD = (
+    f"top-class probability vs correctness on gold rows (ties share credit); ECE = sum_b n_b/n |acc_b - conf_b| "
+    f"over {DEFAULT_BINS} equal-width bins of [0, 1] (ece_width) and {DEFAULT_BINS} equal-mass bins at the "
+    f"confidence quantiles (ece_mass); MCE = largest bin gap; Brier = mean_i sum_k (p_ik - [y_i = k])^2"
+)
+_VERSIONED = (
+    "datasets", "huggingface_hub", "numpy", "pyarrow", "torch", "transformers", "open_clip_torch", "matplotlib",
+)
 
 
 def size_category(n: int) -> str:
@@ -53,9 +62,44 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def weak_supervision_block(record: Mapping[str, Any], model_files: Mapping[str, str]) -> dict[str, Any]:
-    """The machine-readable ``weak_supervision`` YAML block (no learned arrays: those are in the model files)."""
-    tasks = []
+def _round(v: Any, digits: int = 6) -> Any:
+    """Floats rounded for the YAML block, so it stays readable and does not churn on float noise."""
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, digits)
+    if isinstance(v, dict):
+        return {k: _round(x, digits) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_round(x, digits) for x in v]
+    return v
+
+
+def quality_block(task: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Label quality and calibration on gold of one task (a :func:`task_context`), for the YAML block."""
+    if not task.get("quality"):
+        return None
+    splits = {}
+    for q, c in zip(task["quality"], task["calibration"]):
+        splits[q["split"]] = _round({
+            "gold_rows": q["rows"], "used_in_fit": q["used_in_fit"], "accuracy": q["accuracy"],
+            "accuracy_covered": q["accuracy_covered"], "coverage": q["coverage"], "macro_f1": q["macro_f1"],
+            "gold_class_balance": q["gold_class_balance"],
+            **{k: v for k, v in c["report"].to_dict().items() if k != "rows"},
+        })
+    return {"calibration": CALIBRATION_METHOD, "splits": splits}
+
+
+def weak_supervision_block(
+    record: Mapping[str, Any],
+    model_files: Mapping[str, str],
+    tasks: Sequence[Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The machine-readable ``weak_supervision`` YAML block (no learned arrays: those are in the model files).
+
+    With ``tasks`` (:func:`task_context` dicts), each task also gets a ``quality`` entry: per gold split,
+    accuracy, Brier score, ECE/MCE under both binnings and the reliability bins.
+    """
+    contexts = {t["name"]: t for t in tasks or []}
+    out_tasks = []
     for name, entry in record.get("tasks", {}).items():
         t = Task.from_dict(entry["task"])
         item: dict[str, Any] = {
@@ -75,17 +119,31 @@ def weak_supervision_block(record: Mapping[str, Any], model_files: Mapping[str, 
             }
         if entry.get("gold_column"):
             item["gold_column"] = entry["gold_column"]
-        tasks.append(item)
-    return {"mmweak_version": __version__, "abstain": -1, "tasks": tasks}
+        quality = quality_block(contexts[name]) if name in contexts else None
+        if quality:
+            item["quality"] = quality
+        out_tasks.append(item)
+    return {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
 
 
-def task_context(splits: Mapping[str, Dataset], entry: Mapping[str, Any], model_file: str | None) -> dict[str, Any]:
-    """Everything the card shows for one task, measured on the data being published."""
+def task_context(
+    splits: Mapping[str, Dataset],
+    entry: Mapping[str, Any],
+    model_file: str | None,
+    *,
+    n_bins: int = DEFAULT_BINS,
+) -> dict[str, Any]:
+    """Everything the card shows for one task, measured on the data being published.
+
+    Per split with gold: label metrics, a :class:`~mmweak.calibration.CalibrationReport` and the gold class
+    shares; ``used_in_fit`` marks the split whose gold the label model saw (its numbers are optimistic).
+    """
     t = Task.from_dict(entry["task"])
     lm = entry.get("label_model")
     stats_split = (lm or {}).get("fit", {}).get("split") or next(iter(splits))
     if stats_split not in splits:
         stats_split = next(iter(splits))
+    dev_split = (lm or {}).get("fit", {}).get("dev_split")
     names = [lf["name"] for lf in entry["lfs"]]
     est = (lm or {}).get("lf_accuracies")
     rows = lf_summary(read_matrix(splits[stats_split], t.votes_column), t.cardinality, names=names,
@@ -107,29 +165,56 @@ def task_context(splits: Mapping[str, Dataset], entry: Mapping[str, Any], model_
     for spec, r in zip(entry["lfs"], rows):
         total = sum(int(f.get(spec["name"], 0)) for f in faults.values()) if faults else None
         lfs.append({**spec, **r, "faults": total})
-    quality, label_counts = [], []
+    quality, calibration, label_counts = [], [], []
     for s, ds in splits.items():
         if t.label_column not in ds.column_names:
             continue
         labels = np.asarray(ds[t.label_column], dtype=np.int64)
+        counts = [int((labels == k).sum()) for k in range(t.cardinality)]
         label_counts.append({
-            "split": s,
-            "counts": [int((labels == k).sum()) for k in range(t.cardinality)],
-            "abstain": int((labels < 0).sum()),
+            "split": s, "counts": counts, "abstain": int((labels < 0).sum()),
+            "shares": [c / max(sum(counts), 1) for c in counts],  # among labelled rows
         })
         if gold_col and gold_col in ds.column_names:
             y = np.asarray(ds[gold_col], dtype=np.int64)
             if np.any(y >= 0):
                 probs = read_matrix(ds, t.probs_column)
-                quality.append({"split": s, **label_metrics(labels, y, t.cardinality, probs)})
+                known = y[y >= 0]
+                gold_shares = (np.bincount(known, minlength=t.cardinality) / known.size).tolist()
+                used = s == dev_split
+                quality.append({"split": s, **label_metrics(labels, y, t.cardinality, probs),
+                                "used_in_fit": used, "gold_class_balance": gold_shares})
+                report = calibration_report(probs, y, n_bins)
+                calibration.append({
+                    "split": s, "report": report, "used_in_fit": used, "rows": report.rows,
+                    "brier": report.brier, "ece_width": report.ece("width"), "ece_mass": report.ece("mass"),
+                    "mce_width": report.curves["width"].mce, "bins": report.curves["width"].nonempty(),
+                })
+    series: dict[str, list[float]] = {}
+    if lm:
+        series["estimated prior (label model)"] = [float(v) for v in lm["class_balance"]]
+    for q in quality:
+        series[f"gold ({q['split']}{', used in fit' if q['used_in_fit'] else ''})"] = q["gold_class_balance"]
+    for c in label_counts:
+        if c["split"] == stats_split:
+            series[f"curated labels ({stats_split}, labelled rows)"] = c["shares"]
     return {
         "name": t.name, "labels": list(t.labels), "description": t.description,
         "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
                     "confidence": t.confidence_column},
         "lfs": lfs, "stats_split": stats_split, "gold_split": gold_split,
         "label_model": lm, "model_file": model_file, "label_counts": label_counts,
-        "quality": quality, "tie_break": (lm or {}).get("fit", {}).get("tie_break"),
+        "quality": quality, "calibration": calibration, "n_bins": n_bins, "dev_split": dev_split,
+        "class_balance": {"series": series if lm else {}},
+        "tie_break": (lm or {}).get("fit", {}).get("tie_break"), "plots": {},
     }
+
+
+def task_contexts(
+    splits: Mapping[str, Dataset], record: Mapping[str, Any], model_files: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """:func:`task_context` for every task of ``record``, in record order."""
+    return [task_context(splits, entry, model_files.get(name)) for name, entry in record.get("tasks", {}).items()]
 
 
 def render_card(
@@ -143,11 +228,14 @@ def render_card(
     task_categories: list[str] | None = None,
     user_description: str = "",
     load_path: str = "path/to/curated",
+    tasks: list[dict[str, Any]] | None = None,
 ) -> DatasetCard:
     """Build the :class:`huggingface_hub.DatasetCard` for a curated dataset.
 
     The YAML carries what ``push_to_hub`` would write (``configs`` pointing at ``data/<split>-*``,
     ``dataset_info`` with features and split sizes) plus Hub metadata and the ``weak_supervision`` block.
+    ``tasks`` are the :func:`task_contexts` to show (computed when omitted); a task's ``plots`` entry
+    (kind -> repo-relative PNG path, see :func:`mmweak.plots.write_task_plots`) puts its plots in the card.
     """
     first = next(iter(splits.values()))
     features: Features = first.features
@@ -166,9 +254,10 @@ def render_card(
     MetadataConfigs({"default": {"data_files": [{"split": s, "path": p} for s, p in data_files.items()]}}
                     ).to_dataset_card_data(card_data)
     DatasetInfosDict({"default": info}).to_dataset_card_data(card_data)
-    card_data["weak_supervision"] = weak_supervision_block(record, model_files)
+    if tasks is None:
+        tasks = task_contexts(splits, record, model_files)
+    card_data["weak_supervision"] = weak_supervision_block(record, model_files, tasks)
 
-    tasks = [task_context(splits, entry, model_files.get(name)) for name, entry in record.get("tasks", {}).items()]
     names = ", ".join(f"`{t['name']}`" for t in tasks) or "no tasks"
     summary = (
         f"Weakly supervised labels for {names}: {sum(len(t['lfs']) for t in tasks)} labeling functions over "

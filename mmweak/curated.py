@@ -5,6 +5,7 @@ Layout::
     README.md                      card: YAML (configs, dataset_info, weak_supervision) + body
     data/<split>-00000-of-0000N.parquet
     label_models/<task>.json       fitted label models (JSON, no pickle)
+    plots/<task>_<kind>.png        plots shown in the card (LF bars, reliability diagram, class balance)
 
 The folder is assembled in a temporary sibling and moved into place in one rename, so a failure
 never leaves a half-written folder, and an existing folder is only replaced with ``overwrite=True``.
@@ -21,10 +22,11 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from datasets import Dataset, DatasetDict, load_dataset
-from huggingface_hub import DatasetCard
+from huggingface_hub import DatasetCard, hf_hub_download
 
-from .card import render_card
+from .card import render_card, task_contexts
 from .errors import CuratedDatasetError
+from .plots import write_task_plots
 from .provenance import read_record, user_description, write_record
 from .task import Task
 
@@ -48,10 +50,13 @@ def write_repo_folder(
     task_categories: Sequence[str] | None = None,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     load_path: str | None = None,
+    plots: bool = True,
 ) -> list[str]:
-    """Write parquet shards, label models and the card into an existing empty ``folder``.
+    """Write parquet shards, label models, plots and the card into an existing empty ``folder``.
 
-    Returns the repo-relative paths written. Shared by :func:`save_curated` and the Hub push.
+    Returns the repo-relative paths written. Shared by :func:`save_curated` and the Hub push. With
+    ``plots`` (default), each task's PNG plots go to ``plots/<task>_<kind>.png`` and the card links them
+    relatively, which renders both in the folder and on the Hub.
     """
     dd = _as_dict(ds)
     record = read_record(dd)
@@ -82,10 +87,15 @@ def write_repo_folder(
                 json.dump({"model": lm["model"], "params": lm["params"], "state": lm["state"]}, f)
             model_files[name] = rel
             written.append(rel)
+    tasks = task_contexts(dict(dd), record, model_files)
+    if plots:
+        for t in tasks:
+            t["plots"] = write_task_plots(t, root)
+            written.extend(t["plots"].values())
     card = render_card(
         dict(dd), record, data_files=data_files, model_files=model_files, pretty_name=pretty_name,
         license=license, task_categories=list(task_categories) if task_categories else None,
-        user_description=user_description(dd), load_path=load_path or str(root),
+        user_description=user_description(dd), load_path=load_path or str(root), tasks=tasks,
     )
     card.save(str(root / "README.md"))
     written.append("README.md")
@@ -110,7 +120,7 @@ def save_curated(
     >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["a"]}), [lf]))
     >>> out = mmweak.save_curated(ds, os.path.join(tempfile.mkdtemp(), "curated"))
     >>> sorted(p.name for p in out.iterdir())
-    ['README.md', 'data', 'label_models']
+    ['README.md', 'data', 'label_models', 'plots']
     """
     target = Path(path)
     if target.exists() and not overwrite:
@@ -179,7 +189,9 @@ def load_curated(
         card = DatasetCard.load(readme)
         ds = load_dataset(str(local), split=split)
     else:
-        card = DatasetCard.load(str(path_or_repo), repo_type="dataset", token=token)
+        # the card of the same revision as the data (DatasetCard.load alone would read main's)
+        card = DatasetCard.load(hf_hub_download(str(path_or_repo), "README.md", repo_type="dataset",
+                                                revision=revision, token=token))
         ds = load_dataset(str(path_or_repo), split=split, revision=revision, token=token)
     record, tasks = record_from_card(card)
     splits = ds.values() if isinstance(ds, DatasetDict) else [ds]

@@ -160,3 +160,70 @@ def test_user_description_kept_out_of_record(curated, tmp_path):
     ds = curated["train"]
     assert "mmweak:weak_supervision" in ds.info.description
     assert mmweak.provenance.user_description(ds) == ""
+
+
+def test_write_repo_folder_writes_plots_and_card_shows_them(curated, tmp_path):
+    from mmweak.curated import write_repo_folder
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    written = write_repo_folder(curated, folder)
+    plots = sorted(p for p in written if p.startswith("plots/"))
+    assert plots == ["plots/spam_class_balance.png", "plots/spam_lfs.png", "plots/spam_reliability.png"]
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == sorted(written)
+    for p in plots:
+        assert (folder / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    body = (folder / "README.md").read_text().split("---", 2)[2]
+    for p in plots:
+        assert f"]({p})" in body  # relative links: render in the folder and on the Hub
+    # same data, same bytes: a re-curation does not churn the plots
+    again = tmp_path / "again"
+    again.mkdir()
+    write_repo_folder(curated, again)
+    assert all((folder / p).read_bytes() == (again / p).read_bytes() for p in plots)
+    # without plots nothing is linked
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    assert not any(p.startswith("plots/") for p in write_repo_folder(curated, bare, plots=False))
+    assert "plots/" not in (bare / "README.md").read_text()
+
+
+def test_card_calibration_matches_the_data(curated, tmp_path):
+    from mmweak.calibration import calibration_report
+
+    out = mmweak.save_curated(curated, tmp_path / "curated")
+    text = (out / "README.md").read_text()
+    meta = yaml.safe_load(text.split("---")[1])
+    quality = meta["weak_supervision"]["tasks"][0]["quality"]
+    assert "equal-width" in quality["calibration"] and "equal-mass" in quality["calibration"]
+    assert set(quality["splits"]) == {"train", "validation", "test"}
+    assert quality["splits"]["validation"]["used_in_fit"] is True and quality["splits"]["test"]["used_in_fit"] is False
+    for split in ("train", "test"):
+        rep = calibration_report(curated[split]["spam_probs"], curated[split]["label"])
+        got = quality["splits"][split]
+        assert got["gold_rows"] == rep.rows == len(curated[split])
+        assert got["brier"] == pytest.approx(rep.brier, abs=1e-6)
+        assert got["ece_width"] == pytest.approx(rep.ece("width"), abs=1e-6)
+        assert got["ece_mass"] == pytest.approx(rep.ece("mass"), abs=1e-6)
+        assert sum(b["count"] for b in got["bins_width"]) == rep.rows
+        assert got["gold_class_balance"] == [0.5, 0.5]
+    body = text.split("---", 2)[2]
+    assert "#### Calibration of the probabilistic labels" in body
+    assert "ECE (width, 10 bins)" in body and "ECE (mass, 10 bins)" in body and "Brier" in body
+    assert "| validation † |" in body  # gold seen by the label model is flagged
+    assert "Reliability table, `test`" in body and "| confidence bin | rows |" in body
+    assert "| gold `test` |" in body  # gold class balance next to the estimated prior
+
+
+def test_card_training_snippet_runs(curated, tmp_path):
+    out = mmweak.save_curated(curated, tmp_path / "curated")
+    body = (out / "README.md").read_text().split("---", 2)[2]
+    section = body.split("## How to load and train", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert "SoftLabelCollator" in code and "noise_aware_loss" in code and str(out) in code
+    scope: dict = {}
+    exec(compile(code, "card-snippet", "exec"), scope)
+    assert tuple(scope["batch"]["labels"].shape) == (8, 2) and scope["loss"].item() > 0
+    meta = yaml.safe_load((out / "README.md").read_text().split("---")[1])
+    prior = meta["weak_supervision"]["tasks"][0]["label_model"]["class_balance"]
+    np.testing.assert_allclose(scope["weights"].numpy(), mmweak.training.class_weights(prior), rtol=1e-6)

@@ -1,0 +1,354 @@
+"""Train on curated probabilistic labels: row filters, soft targets, a collator, a noise-aware loss, class weights.
+
+The curated columns of a task ``T`` (see :class:`mmweak.Task`) are ``T_probs`` (soft labels), ``T_label``
+(``-1`` where the label model abstained) and ``T_confidence`` (the top probability). The helpers here turn
+them into what a training loop needs. torch is imported only inside the functions that return tensors,
+so this module (and the filters) work without it.
+
+>>> import datasets, mmweak
+>>> from mmweak import training
+>>> ds = datasets.Dataset.from_dict({"x": [1.0, 2.0, 3.0], "spam_probs": [[0.2, 0.8], [0.5, 0.5], [0.9, 0.1]],
+...                                  "spam_label": [1, -1, 0], "spam_confidence": [0.8, 0.5, 0.9]})
+>>> len(training.drop_abstains(ds, "spam")), len(training.filter_by_confidence(ds, "spam", 0.85))
+(2, 1)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
+
+import numpy as np
+from datasets import Dataset, DatasetDict
+
+from .columns import read_matrix
+from .provenance import read_record
+from .task import Task
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+Reduction = Literal["mean", "sum", "none"]
+_ABSTAIN = -1
+
+
+def _columns(task: Task | str) -> tuple[str, str, str, str, str]:
+    """(name, votes, probs, label, confidence) column names of a task or task name."""
+    name = task.name if isinstance(task, Task) else str(task)
+    return name, f"{name}_votes", f"{name}_probs", f"{name}_label", f"{name}_confidence"
+
+
+def _need(ds: Dataset | DatasetDict, task: Task | str, *cols: str) -> None:
+    splits = ds.items() if isinstance(ds, DatasetDict) else [(None, ds)]
+    for split, d in splits:
+        for c in cols:
+            if c not in d.column_names:
+                where = f"split {split!r}" if split is not None else "the dataset"
+                raise ValueError(
+                    f"{where} has no {c!r} column for task {_columns(task)[0]!r}; run mmweak.aggregate first "
+                    f"(columns: {d.column_names})"
+                )
+
+
+def _keep_labelled(labels: list[int]) -> list[bool]:
+    return [lab != _ABSTAIN for lab in labels]
+
+
+def _keep_confident(confidence: list[float], labels: list[int], min_confidence: float, drop: bool) -> list[bool]:
+    # Compare in float32, the stored precision, so a threshold equal to a stored value keeps that row.
+    keep = np.asarray(confidence, dtype=np.float32) >= np.float32(min_confidence)
+    if drop:
+        keep &= np.asarray(labels, dtype=np.int64) != _ABSTAIN
+    return keep.tolist()
+
+
+def drop_abstains(ds: Dataset | DatasetDict, task: Task | str, *, batch_size: int = 1000) -> Dataset | DatasetDict:
+    """Rows whose curated ``T_label`` is not ``-1`` (the label model did not abstain).
+
+    Works on a ``Dataset`` or every split of a ``DatasetDict`` through ``filter(batched=True)``.
+
+    >>> import datasets
+    >>> ds = datasets.Dataset.from_dict({"spam_label": [1, -1, 0]})
+    >>> list(drop_abstains(ds, "spam")["spam_label"])
+    [1, 0]
+    """
+    _, _, _, label, _ = _columns(task)
+    _need(ds, task, label)
+    return ds.filter(_keep_labelled, batched=True, batch_size=batch_size, input_columns=[label])
+
+
+def filter_by_confidence(
+    ds: Dataset | DatasetDict,
+    task: Task | str,
+    min_confidence: float,
+    *,
+    drop_abstains: bool = True,
+    batch_size: int = 1000,
+) -> Dataset | DatasetDict:
+    """Rows with ``T_confidence >= min_confidence`` (compared in float32), abstains dropped by default.
+
+    >>> import datasets
+    >>> ds = datasets.Dataset.from_dict({"spam_confidence": [0.7, 0.55, 0.99], "spam_label": [1, 0, -1]})
+    >>> [round(c, 4) for c in filter_by_confidence(ds, "spam", 0.7)["spam_confidence"]]
+    [0.7]
+    >>> len(filter_by_confidence(ds, "spam", 0.7, drop_abstains=False))
+    2
+    """
+    if not 0.0 <= float(min_confidence) <= 1.0:
+        raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
+    _, _, _, label, conf = _columns(task)
+    _need(ds, task, label, conf)
+    return ds.filter(
+        _keep_confident, batched=True, batch_size=batch_size, input_columns=[conf, label],
+        fn_kwargs={"min_confidence": float(min_confidence), "drop": bool(drop_abstains)},
+    )
+
+
+def soft_targets(ds: Dataset, task: Task | str) -> "torch.Tensor":
+    """The ``(n, K)`` float32 tensor of ``T_probs``, read straight from Arrow.
+
+    >>> import datasets
+    >>> ds = datasets.Dataset.from_dict({"spam_probs": [[0.25, 0.75], [1.0, 0.0]]})
+    >>> t = soft_targets(ds, "spam")
+    >>> tuple(t.shape), t.dtype, t[0].tolist()
+    ((2, 2), torch.float32, [0.25, 0.75])
+    """
+    import torch
+
+    _, _, probs, _, _ = _columns(task)
+    _need(ds, task, probs)
+    return torch.from_numpy(np.ascontiguousarray(read_matrix(ds, probs), dtype=np.float32))
+
+
+def estimated_class_balance(ds: Dataset | DatasetDict, task: Task | str) -> np.ndarray:
+    """The class prior the task's label model estimated, from the weak-supervision record.
+
+    The record travels with datasets from :func:`mmweak.aggregate` and :func:`mmweak.load_curated`.
+
+    >>> import datasets, mmweak
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="t")(lambda b: [1, 1, 0])
+    >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"t": ["a", "b", "c"]}), [lf]),
+    ...                       model="majority", class_balance=[0.25, 0.75])
+    >>> estimated_class_balance(ds, spam).tolist()
+    [0.25, 0.75]
+    """
+    name = _columns(task)[0]
+    entry = read_record(ds).get("tasks", {}).get(name)
+    lm = (entry or {}).get("label_model")
+    if not lm or lm.get("class_balance") is None:
+        raise ValueError(
+            f"no label model recorded for task {name!r}: run mmweak.aggregate (or load with mmweak.load_curated)"
+        )
+    return np.asarray(lm["class_balance"], dtype=np.float64)
+
+
+def class_weights(class_balance: Sequence[float] | np.ndarray, *, min_prior: float = 1e-3) -> np.ndarray:
+    """Inverse-frequency class weights ``w_k ∝ 1 / p_k``, normalized to mean 1 (they sum to K).
+
+    With these weights every class contributes equally to the expected loss under the prior; the mean of 1
+    keeps the loss on the unweighted scale. Priors below ``min_prior`` are raised to it so a class the label
+    model thinks is (almost) absent does not get an unbounded weight.
+
+    >>> class_weights([0.75, 0.25]).tolist()
+    [0.5, 1.5]
+    """
+    p = np.asarray(class_balance, dtype=np.float64).ravel()
+    if p.size < 2 or not np.isfinite(p).all() or np.any(p < 0) or p.sum() <= 0:
+        raise ValueError(f"class_balance must be >= 2 non-negative finite numbers, got {class_balance!r}")
+    p = np.maximum(p / p.sum(), float(min_prior))
+    w = 1.0 / p
+    return w * (p.size / w.sum())
+
+
+def noise_aware_loss(
+    logits: "torch.Tensor",
+    targets: Any,
+    *,
+    class_weights: Any = None,
+    reduction: Reduction = "mean",
+) -> "torch.Tensor":
+    """Cross entropy against probabilistic targets: ``-sum_k w_k q_k log softmax(logits)_k`` per row.
+
+    ``targets`` is ``(B, K)`` class probabilities (rows are renormalized; negative entries are an error) or
+    ``(B,)`` integer hard labels (one-hot). ``class_weights`` (length K) weights each class's term;
+    ``reduction="mean"`` averages over rows (as ``torch.nn.functional.cross_entropy`` does for probability
+    targets). Computed from ``log_softmax`` and never multiplies a zero target by ``-inf``, so extreme
+    logits give finite losses and gradients.
+
+    >>> import torch
+    >>> logits = torch.tensor([[0.0, 0.0], [2.0, 0.0]], requires_grad=True)
+    >>> loss = noise_aware_loss(logits, torch.tensor([[0.2, 0.8], [1.0, 0.0]]))
+    >>> round(loss.item(), 4)                  # (log 2 + log(1 + e^-2)) / 2
+    0.41
+    >>> loss.backward(); logits.grad.shape
+    torch.Size([2, 2])
+    """
+    import torch
+
+    if logits.ndim != 2:
+        raise ValueError(f"logits must be (batch, classes), got shape {tuple(logits.shape)}")
+    B, K = logits.shape
+    q = torch.as_tensor(targets, device=logits.device)
+    if q.ndim == 1:
+        if q.dtype.is_floating_point:
+            raise ValueError("1-D targets must be integer class indices; pass soft targets as (batch, classes)")
+        if q.numel() and (int(q.min()) < 0 or int(q.max()) >= K):
+            r = int(((q < 0) | (q >= K)).nonzero()[0, 0])
+            raise ValueError(f"target class {int(q[r])} at row {r} is outside 0..{K - 1}")
+        q = torch.nn.functional.one_hot(q.long(), K)
+    if tuple(q.shape) != (B, K):
+        raise ValueError(f"targets have shape {tuple(q.shape)} but logits have {(B, K)}")
+    q = q.to(logits.dtype)
+    if not torch.isfinite(q).all() or (q < 0).any():
+        r = int((~torch.isfinite(q) | (q < 0)).any(dim=1).nonzero()[0, 0])
+        raise ValueError(f"targets row {r} is not a probability vector: {q[r].tolist()}")
+    total = q.sum(dim=1, keepdim=True)
+    if (total <= 0).any():
+        r = int((total[:, 0] <= 0).nonzero()[0, 0])
+        raise ValueError(f"targets row {r} sums to 0; drop abstained rows or give it a distribution")
+    q = q / total
+    logp = torch.log_softmax(logits, dim=1)
+    terms = torch.where(q > 0, q * logp, torch.zeros((), dtype=logp.dtype, device=logp.device))
+    if class_weights is not None:
+        w = torch.as_tensor(class_weights, dtype=logits.dtype, device=logits.device).reshape(-1)
+        if w.numel() != K:
+            raise ValueError(f"class_weights has {w.numel()} entries for {K} classes")
+        terms = terms * w
+    per_row = -terms.sum(dim=1)
+    if reduction == "mean":
+        return per_row.mean() if B else per_row.sum()
+    if reduction == "sum":
+        return per_row.sum()
+    if reduction == "none":
+        return per_row
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+class SoftLabelLoss:
+    """``compute_loss_func`` for ``transformers.Trainer``: :func:`noise_aware_loss` on ``outputs.logits``.
+
+    The Trainer passes ``num_items_in_batch`` as the number of target *entries* of the whole accumulated
+    batch (rows x K for soft targets); the loss is then the per-row sum divided by that many rows, which is
+    what gradient accumulation expects. Use it with ``SoftLabelCollator`` and ``remove_unused_columns=False``.
+
+    >>> import torch
+    >>> loss_fn = SoftLabelLoss()
+    >>> out = {"logits": torch.zeros(2, 2)}
+    >>> round(loss_fn(out, torch.tensor([[0.5, 0.5], [1.0, 0.0]])).item(), 4)
+    0.6931
+    >>> round(loss_fn(out, torch.tensor([[1.0, 0.0], [1.0, 0.0]]), num_items_in_batch=8).item(), 4)
+    0.3466
+    """
+
+    def __init__(self, class_weights: Any = None) -> None:
+        self.class_weights = class_weights
+
+    def __call__(self, outputs: Any, labels: Any, num_items_in_batch: Any = None) -> "torch.Tensor":
+        if isinstance(outputs, Mapping):
+            logits = outputs["logits"]
+        else:
+            logits = getattr(outputs, "logits", None)
+            if logits is None:
+                logits = outputs[0]
+        if labels is None:
+            raise ValueError("SoftLabelLoss got labels=None: the batch has no 'labels' (use SoftLabelCollator)")
+        if num_items_in_batch is None:
+            return noise_aware_loss(logits, labels, class_weights=self.class_weights)
+        total = noise_aware_loss(logits, labels, class_weights=self.class_weights, reduction="sum")
+        per_row_items = labels.shape[-1] if getattr(labels, "ndim", 1) == 2 else 1
+        return total / (num_items_in_batch / per_row_items)
+
+
+def _stack(key: str, values: list[Any]) -> Any:
+    """Tensor from a column of a batch when it is numeric and rectangular; the list otherwise."""
+    import torch
+
+    if values and isinstance(values[0], torch.Tensor):
+        out = torch.stack(values)
+    else:
+        try:
+            arr = np.asarray(values)
+        except ValueError:  # ragged lists: leave them to the caller's collator
+            return values
+        if arr.dtype.kind not in "biuf":
+            return values
+        out = torch.from_numpy(np.ascontiguousarray(arr))
+    if out.dtype.is_floating_point:
+        out = out.to(torch.float32)
+    elif out.dtype != torch.bool:
+        out = out.to(torch.int64)
+    return out
+
+
+class SoftLabelCollator:
+    """Collate rows of a curated dataset for a ``DataLoader`` or ``transformers.Trainer``.
+
+    Puts the task's soft labels (``T_probs``) under ``labels_key`` as a float32 ``(B, K)`` tensor, and optionally
+    ``T_confidence`` under ``confidence_key``. The task's other columns (votes, hard label) are dropped. The
+    remaining columns (only ``columns`` if given) go to ``base_collator`` (e.g.
+    ``transformers.DataCollatorWithPadding``) when one is given, else numeric rectangular columns become
+    tensors (floats as float32, integers as int64) and the rest stay lists (e.g. raw text).
+
+    >>> import torch
+    >>> rows = [{"x": [1.0, 2.0], "text": "a", "spam_probs": [0.1, 0.9], "spam_label": 1},
+    ...         {"x": [3.0, 4.0], "text": "b", "spam_probs": [0.6, 0.4], "spam_label": 0}]
+    >>> batch = SoftLabelCollator("spam")(rows)
+    >>> sorted(batch), batch["labels"].dtype, tuple(batch["x"].shape), batch["text"]
+    (['labels', 'text', 'x'], torch.float32, (2, 2), ['a', 'b'])
+    """
+
+    def __init__(
+        self,
+        task: Task | str,
+        *,
+        columns: Sequence[str] | None = None,
+        labels_key: str = "labels",
+        confidence_key: str | None = None,
+        base_collator: Callable[[list[dict[str, Any]]], Mapping[str, Any]] | None = None,
+    ) -> None:
+        _, votes, probs, label, conf = _columns(task)
+        self.probs_column, self.confidence_column = probs, conf
+        self.task_columns = {votes, probs, label, conf}
+        self.columns = list(columns) if columns is not None else None
+        self.labels_key = labels_key
+        self.confidence_key = confidence_key
+        self.base_collator = base_collator
+
+    def __call__(self, features: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        import torch
+
+        if not features:
+            raise ValueError("SoftLabelCollator got an empty batch")
+        missing = [c for c in (self.probs_column,) if c not in features[0]]
+        if self.confidence_key is not None and self.confidence_column not in features[0]:
+            missing.append(self.confidence_column)
+        if missing:
+            raise ValueError(f"batch rows have no {missing} column(s); columns present: {sorted(features[0])}")
+        keep = [
+            k for k in features[0]
+            if k not in self.task_columns and (self.columns is None or k in self.columns)
+        ]
+        if self.columns is not None:
+            absent = [c for c in self.columns if c not in features[0]]
+            if absent:
+                raise ValueError(f"columns {absent} are not in the batch rows (present: {sorted(features[0])})")
+        rest = [{k: f[k] for k in keep} for f in features]
+        if self.base_collator is not None:
+            out = dict(self.base_collator(rest))
+        else:
+            out = {k: _stack(k, [r[k] for r in rest]) for k in keep}
+        targets = _stack(self.probs_column, [f[self.probs_column] for f in features])
+        if not isinstance(targets, torch.Tensor) or targets.ndim != 2:
+            raise ValueError(f"{self.probs_column!r} must hold equal-length probability lists")
+        for key in (self.labels_key, self.confidence_key):
+            if key is not None and key in out:
+                raise ValueError(
+                    f"the batch already has a {key!r} entry (from the data or base collator); drop that column or "
+                    f"pass columns=[...] / another labels_key"
+                )
+        out[self.labels_key] = targets.to(torch.float32)
+        if self.confidence_key is not None:
+            out[self.confidence_key] = torch.as_tensor(
+                [float(f[self.confidence_column]) for f in features], dtype=torch.float32
+            )
+        return out

@@ -1,0 +1,155 @@
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from mmweak.analysis import label_metrics
+from mmweak.calibration import (
+    bin_edges, brier_score, calibration_report, expected_calibration_error, reliability, top_label,
+)
+
+# Six gold rows whose numbers are worked out by hand below, plus one row without gold (skipped).
+PROBS = [[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.4, 0.6], [0.45, 0.55], [0.5, 0.5], [0.99, 0.01]]
+GOLD = [0, 1, 1, 0, 1, 0, -1]
+# confidence: .9 .8 .7 .6 .55 .5 ; correct: 1 0 1 0 1 .5 (the tie gets half the credit)
+
+
+def test_top_label_confidence_and_tie_credit():
+    conf, correct = top_label(PROBS, GOLD)
+    np.testing.assert_allclose(conf, [0.9, 0.8, 0.7, 0.6, 0.55, 0.5])
+    assert correct.tolist() == [1.0, 0.0, 1.0, 0.0, 1.0, 0.5]
+    _, correct3 = top_label([[0.4, 0.4, 0.2], [0.4, 0.4, 0.2]], [1, 2])
+    assert correct3.tolist() == [0.5, 0.0]
+
+
+def test_ece_equal_width_by_hand():
+    r = reliability(PROBS, GOLD, n_bins=10, binning="width")
+    assert r.rows == 6
+    got = [(b.lower, b.upper, b.count) for b in r.nonempty()]
+    assert got == [(0.5, 0.6, 2), (0.6, 0.7, 1), (0.7, 0.8, 1), (0.8, 0.9, 1), (0.9, 1.0, 1)]
+    first = r.nonempty()[0]
+    assert first.confidence == pytest.approx(0.525) and first.accuracy == pytest.approx(0.75)
+    assert first.gap == pytest.approx(0.225)
+    # (2 * .225 + .6 + .3 + .8 + .1) / 6
+    assert r.ece == pytest.approx(0.375)
+    assert r.mce == pytest.approx(0.8)
+    assert len(r.bins) == 10 and sum(b.count for b in r.bins) == 6
+    assert expected_calibration_error(PROBS, GOLD) == pytest.approx(0.375)
+
+
+def test_ece_equal_mass_by_hand():
+    # Quantile edges of [.5 .55 .6 .7 .8 .9] at 1/3 and 2/3: 0.58333 and 0.73333.
+    r = reliability(PROBS, GOLD, n_bins=3, binning="mass")
+    assert [b.count for b in r.bins] == [2, 2, 2]
+    assert r.bins[1].lower == pytest.approx(0.583333333) and r.bins[2].lower == pytest.approx(0.733333333)
+    # gaps .225, |.5 - .65| = .15, |.5 - .85| = .35, equal weights
+    assert r.ece == pytest.approx((0.225 + 0.15 + 0.35) / 3)
+    assert expected_calibration_error(PROBS, GOLD, n_bins=3, binning="mass") == pytest.approx(0.241666667)
+
+
+def test_equal_mass_bins_hold_equal_rows_and_keep_ties_together():
+    rng = np.random.default_rng(0)
+    conf = rng.uniform(0.5, 1.0, size=1000)
+    probs = np.stack([conf, 1 - conf], axis=1)
+    r = reliability(probs, np.zeros(1000, dtype=int), n_bins=10, binning="mass")
+    assert [b.count for b in r.bins] == [100] * 10
+    # identical confidences: every row lands in one bin, never split by index order
+    same = np.tile([[0.7, 0.3]], (50, 1))
+    edges = bin_edges(np.full(50, 0.7), 10, "mass")
+    assert edges.tolist() == [0.0, 0.7, 1.0]
+    r2 = reliability(same, [0] * 35 + [1] * 15, n_bins=10, binning="mass")
+    assert [b.count for b in r2.nonempty()] == [50]
+    assert r2.ece == pytest.approx(0.0)  # 70% correct at 0.7 confidence: perfectly calibrated
+
+
+def test_perfect_and_overconfident():
+    probs = [[0.8, 0.2]] * 10
+    assert expected_calibration_error(probs, [0] * 8 + [1] * 2) == pytest.approx(0.0)
+    assert expected_calibration_error(probs, [0] * 5 + [1] * 5) == pytest.approx(0.3)
+    assert expected_calibration_error([[1.0, 0.0]] * 4, [0, 0, 0, 0]) == pytest.approx(0.0)  # 1.0 is in the last bin
+
+
+def test_brier_by_hand_and_matches_label_metrics():
+    # (.02 + 1.28 + .18 + .72 + .405 + .5) / 6
+    assert brier_score(PROBS, GOLD) == pytest.approx(0.5175)
+    assert brier_score([[0.0, 1.0]], [0]) == pytest.approx(2.0)
+    assert brier_score([[1 / 3] * 3], [2]) == pytest.approx(2 / 3)
+    labels = np.asarray(PROBS).argmax(1)
+    m = label_metrics(labels, GOLD, 2, probs=PROBS)
+    assert m["brier"] == pytest.approx(0.5175) and m["ece"] == pytest.approx(0.375)
+
+
+def test_report_and_dict():
+    rep = calibration_report(PROBS, GOLD, n_bins=10)
+    assert rep.rows == 6 and rep.brier == pytest.approx(0.5175)
+    assert rep.ece("width") == pytest.approx(0.375)
+    d = rep.to_dict()
+    assert set(d) >= {"rows", "brier", "ece_width", "ece_mass", "mce_width", "mce_mass", "n_bins", "bins_width"}
+    assert [b["count"] for b in d["bins_width"]] == [2, 1, 1, 1, 1]
+    assert d["bins_width"][0] == {"lower": 0.5, "upper": 0.6, "count": 2, "confidence": 0.525, "accuracy": 0.75}
+
+
+def test_no_gold_and_bad_input():
+    rep = calibration_report([[0.5, 0.5]], [-1])
+    assert rep.rows == 0 and rep.brier is None and rep.ece("width") is None
+    with pytest.raises(ValueError, match="2 rows but y has 1"):
+        brier_score([[0.5, 0.5], [1, 0]], [0])
+    with pytest.raises(ValueError, match=r"gold y\[1\] = 2 is outside 0..1"):
+        brier_score([[0.5, 0.5], [1, 0]], [0, 2])
+    with pytest.raises(ValueError, match="row 1 .* not finite"):
+        reliability([[0.5, 0.5], [np.nan, 0.5]], [0, 1])
+    with pytest.raises(ValueError, match="binning must be one of"):
+        reliability(PROBS, GOLD, binning="quantile")
+    with pytest.raises(ValueError, match=r"\(n, K\) matrix"):
+        brier_score([0.5, 0.5], [0, 1])
+
+
+# -- plots -------------------------------------------------------------------------------------------
+
+def _png_size_and_text(png: bytes) -> tuple[tuple[int, int], list[bytes]]:
+    """(width, height) from IHDR and the keys of every tEXt/iTXt/zTXt chunk."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, size, keys = 8, None, []
+    while pos < len(png):
+        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        data = png[pos + 8:pos + 8 + length]
+        assert zlib.crc32(kind + data) == struct.unpack(">I", png[pos + 8 + length:pos + 12 + length])[0]
+        if kind == b"IHDR":
+            size = struct.unpack(">II", data[:8])
+        elif kind in (b"tEXt", b"iTXt", b"zTXt"):
+            keys.append(data.split(b"\0", 1)[0])
+        elif kind == b"tIME":
+            keys.append(b"tIME")
+        pos += 12 + length
+    return size, keys
+
+
+def test_plots_are_deterministic_fixed_size_and_carry_no_metadata():
+    from mmweak import plots
+
+    curves = {"test": reliability(PROBS, GOLD), "validation": reliability(PROBS[:4], GOLD[:4])}
+    a = plots.reliability_png(curves, title="t")
+    assert a == plots.reliability_png(curves, title="t")
+    size, keys = _png_size_and_text(a)
+    assert size == (800, 560)  # 8 x 5.6 inches at 100 dpi
+    assert b"Software" not in keys and b"tIME" not in keys and b"Creation Time" not in keys
+    bars = plots.lf_bars_png(["a", "b", "c"], [0.5, 0.2, 0.1], [0.1, 0.1, 0], [0, 0.1, 0], [0.9, 0.7, None], None)
+    assert _png_size_and_text(bars)[0] == (800, round((1.8 + 0.38 * 3) * 100))
+    balance = plots.class_balance_png(["ham", "spam"], {"estimated": [0.4, 0.6], "gold": [0.5, 0.5]})
+    assert _png_size_and_text(balance)[0] == (800, 360)
+    assert bars != balance
+
+
+def test_plots_leave_matplotlib_state_alone():
+    import matplotlib
+
+    from mmweak import plots
+
+    backend = matplotlib.get_backend()
+    with matplotlib.rc_context({"lines.linewidth": 7.0}):
+        png = plots.reliability_png({"test": reliability(PROBS, GOLD)})
+        assert matplotlib.rcParams["lines.linewidth"] == 7.0
+    # a user's style does not change our pixels
+    assert png == plots.reliability_png({"test": reliability(PROBS, GOLD)})
+    assert matplotlib.get_backend() == backend

@@ -1,0 +1,256 @@
+import math
+import subprocess
+import sys
+
+import datasets
+import numpy as np
+import pytest
+import torch
+from datasets import Dataset, DatasetDict, List, Value
+
+import mmweak
+from mmweak import training
+from mmweak.training import (
+    SoftLabelCollator, SoftLabelLoss, class_weights, drop_abstains, estimated_class_balance, filter_by_confidence,
+    noise_aware_loss, soft_targets,
+)
+
+
+@pytest.fixture
+def curated_rows():
+    feats = datasets.Features({
+        "idx": Value("int64"), "text": Value("string"), "emb": List(Value("float32"), length=3),
+        "spam_votes": List(Value("int8"), length=2), "spam_probs": List(Value("float32"), length=2),
+        "spam_label": datasets.ClassLabel(names=["ham", "spam"]), "spam_confidence": Value("float32"),
+    })
+    probs = [[0.2, 0.8], [0.5, 0.5], [0.95, 0.05], [0.3, 0.7], [0.6, 0.4]]
+    return Dataset.from_dict({
+        "idx": list(range(5)), "text": ["a", "b", "c", "d", "e"],
+        "emb": [[float(i), float(i) + 0.5, -1.0] for i in range(5)],
+        "spam_votes": [[1, -1], [-1, -1], [0, 0], [1, 0], [0, -1]],
+        "spam_probs": probs, "spam_label": [1, -1, 0, 1, 0],
+        "spam_confidence": [max(p) for p in probs],
+    }, features=feats)
+
+
+# -- loss ---------------------------------------------------------------------------------------------
+
+def test_loss_equals_hand_computed_value():
+    logits = torch.tensor([[1.0, 2.0, 0.0], [0.0, 0.0, 0.0]])
+    q = torch.tensor([[0.2, 0.5, 0.3], [1.0, 0.0, 0.0]])
+    lse = math.log(math.e + math.e ** 2 + 1)
+    row0 = lse - (0.2 * 1 + 0.5 * 2 + 0.3 * 0)  # -sum_k q_k (l_k - lse)
+    row1 = math.log(3)
+    assert noise_aware_loss(logits, q).item() == pytest.approx((row0 + row1) / 2, rel=1e-6)
+    assert noise_aware_loss(logits, q, reduction="sum").item() == pytest.approx(row0 + row1, rel=1e-6)
+    np.testing.assert_allclose(noise_aware_loss(logits, q, reduction="none").numpy(), [row0, row1], rtol=1e-6)
+    # same as torch's cross entropy with probability targets, weighted or not
+    w = torch.tensor([0.5, 2.0, 1.0])
+    ref = torch.nn.functional.cross_entropy(logits, q, weight=w)
+    assert noise_aware_loss(logits, q, class_weights=w).item() == pytest.approx(ref.item(), rel=1e-6)
+    lp0 = [1 - lse, 2 - lse, 0 - lse]
+    by_hand = (-(0.5 * 0.2 * lp0[0] + 2.0 * 0.5 * lp0[1] + 1.0 * 0.3 * lp0[2]) + 0.5 * math.log(3)) / 2
+    assert noise_aware_loss(logits, q, class_weights=[0.5, 2.0, 1.0]).item() == pytest.approx(by_hand, rel=1e-6)
+
+
+def test_loss_gradient_is_softmax_minus_target():
+    logits = torch.tensor([[0.3, -1.2], [2.0, 0.5], [0.0, 0.0]], requires_grad=True)
+    q = torch.tensor([[0.9, 0.1], [0.25, 0.75], [0.5, 0.5]])
+    noise_aware_loss(logits, q).backward()
+    expected = (torch.softmax(logits.detach(), dim=1) - q) / 3
+    torch.testing.assert_close(logits.grad, expected)
+    assert logits.grad[2].abs().max().item() < 1e-7  # uniform target on uniform logits: nothing to learn
+
+
+def test_loss_is_numerically_safe():
+    logits = torch.tensor([[1000.0, -1000.0], [-1000.0, 1000.0]], requires_grad=True)
+    loss = noise_aware_loss(logits, torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+    assert torch.isfinite(loss) and loss.item() == pytest.approx(1000.0)  # (0 + 2000) / 2
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+    inf_logits = torch.tensor([[0.0, -float("inf")]])
+    assert noise_aware_loss(inf_logits, torch.tensor([[1.0, 0.0]])).item() == 0.0
+    # rows are renormalized; integer hard labels are one-hot targets
+    l2 = torch.tensor([[0.5, 1.5]])
+    assert noise_aware_loss(l2, torch.tensor([[2.0, 6.0]])).item() == pytest.approx(
+        noise_aware_loss(l2, torch.tensor([[0.25, 0.75]])).item())
+    assert noise_aware_loss(l2, torch.tensor([1])).item() == pytest.approx(
+        noise_aware_loss(l2, torch.tensor([[0.0, 1.0]])).item())
+
+
+def test_loss_errors():
+    logits = torch.zeros(2, 2)
+    with pytest.raises(ValueError, match="row 1 sums to 0"):
+        noise_aware_loss(logits, torch.tensor([[0.5, 0.5], [0.0, 0.0]]))
+    with pytest.raises(ValueError, match="row 0 is not a probability vector"):
+        noise_aware_loss(logits, torch.tensor([[-0.5, 1.5], [0.5, 0.5]]))
+    with pytest.raises(ValueError, match=r"targets have shape \(2, 3\)"):
+        noise_aware_loss(logits, torch.full((2, 3), 1 / 3))
+    with pytest.raises(ValueError, match="class_weights has 3 entries for 2 classes"):
+        noise_aware_loss(logits, torch.tensor([0, 1]), class_weights=[1, 1, 1])
+    with pytest.raises(ValueError, match="target class 5 at row 1"):
+        noise_aware_loss(logits, torch.tensor([0, 5]))
+    with pytest.raises(ValueError, match="reduction"):
+        noise_aware_loss(logits, torch.tensor([0, 1]), reduction="avg")
+
+
+def test_trainer_loss_scales_by_rows():
+    fn = SoftLabelLoss(class_weights=[1.0, 1.0])
+    logits = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    q = torch.tensor([[0.0, 1.0], [0.0, 1.0]])
+    per_row_sum = noise_aware_loss(logits, q, reduction="sum").item()
+
+    class Out:  # what a transformers model returns: an object with .logits
+        pass
+
+    out = Out()
+    out.logits = logits
+    assert fn(out, q).item() == pytest.approx(per_row_sum / 2)
+    # Trainer counts label entries (rows x K): 8 entries = 4 rows over the accumulated batch
+    assert fn({"logits": logits}, q, num_items_in_batch=torch.tensor(8)).item() == pytest.approx(per_row_sum / 4)
+    with pytest.raises(ValueError, match="labels=None"):
+        fn(out, None)
+
+
+# -- class weights ------------------------------------------------------------------------------------
+
+def test_class_weights_inverse_frequency_normalized():
+    w = class_weights([0.75, 0.25])
+    np.testing.assert_allclose(w, [0.5, 1.5])
+    w3 = class_weights([0.5, 0.3, 0.2])
+    assert w3.sum() == pytest.approx(3.0)
+    np.testing.assert_allclose(w3 * [0.5, 0.3, 0.2], np.full(3, w3[0] * 0.5))  # w_k * p_k equal for all k
+    np.testing.assert_allclose(class_weights([3, 1]), w)  # counts are normalized too
+    tiny = class_weights([1.0, 0.0])
+    assert np.isfinite(tiny).all() and tiny[1] / tiny[0] == pytest.approx(1000.0)  # prior floored at 1e-3
+    with pytest.raises(ValueError, match="non-negative"):
+        class_weights([0.5, -0.1])
+    with pytest.raises(ValueError, match=">= 2"):
+        class_weights([1.0])
+
+
+def test_estimated_class_balance_from_record(texts, spam, tmp_path):
+    lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [1 if "s" in t else 0 for t in b["text"]])
+    ds = mmweak.aggregate(mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path), model="majority",
+                          class_balance=[0.2, 0.8])
+    np.testing.assert_allclose(estimated_class_balance(ds, spam), [0.2, 0.8])
+    np.testing.assert_allclose(class_weights(estimated_class_balance(ds, "spam")), [1.6, 0.4])
+    with pytest.raises(ValueError, match="no label model recorded for task 'topic'"):
+        estimated_class_balance(ds, "topic")
+
+
+# -- filters ------------------------------------------------------------------------------------------
+
+def test_filters_keep_the_right_rows(curated_rows):
+    assert list(drop_abstains(curated_rows, "spam")["idx"]) == [0, 2, 3, 4]
+    assert list(filter_by_confidence(curated_rows, "spam", 0.7)["idx"]) == [0, 2, 3]
+    assert list(filter_by_confidence(curated_rows, "spam", 0.8)["idx"]) == [0, 2]  # float32 0.8 kept
+    assert list(filter_by_confidence(curated_rows, "spam", 0.5, drop_abstains=False)["idx"]) == [0, 1, 2, 3, 4]
+    assert list(filter_by_confidence(curated_rows, "spam", 0.5)["idx"]) == [0, 2, 3, 4]
+    dd = DatasetDict({"train": curated_rows, "test": curated_rows.select([1, 2])})
+    out = drop_abstains(dd, mmweak.Task("spam", ["ham", "spam"]))
+    assert isinstance(out, DatasetDict) and list(out["test"]["idx"]) == [2]
+    assert out["train"].features == curated_rows.features
+
+
+def test_filter_errors_name_the_column(curated_rows):
+    with pytest.raises(ValueError, match="no 'topic_label' column for task 'topic'"):
+        drop_abstains(curated_rows, "topic")
+    with pytest.raises(ValueError, match=r"min_confidence must be in \[0, 1\]"):
+        filter_by_confidence(curated_rows, "spam", 1.5)
+    dd = DatasetDict({"train": curated_rows, "test": curated_rows.remove_columns("spam_confidence")})
+    with pytest.raises(ValueError, match="split 'test' has no 'spam_confidence'"):
+        filter_by_confidence(dd, "spam", 0.5)
+
+
+def test_soft_targets(curated_rows):
+    t = soft_targets(curated_rows, "spam")
+    assert t.dtype == torch.float32 and tuple(t.shape) == (5, 2)
+    torch.testing.assert_close(t[2], torch.tensor([0.95, 0.05]))
+
+
+# -- collator -----------------------------------------------------------------------------------------
+
+def test_collator_shapes_and_dtypes(curated_rows):
+    rows = [curated_rows[i] for i in range(3)]
+    batch = SoftLabelCollator("spam", confidence_key="weight")(rows)
+    assert sorted(batch) == ["emb", "idx", "labels", "text", "weight"]
+    assert batch["labels"].dtype == torch.float32 and tuple(batch["labels"].shape) == (3, 2)
+    assert batch["emb"].dtype == torch.float32 and tuple(batch["emb"].shape) == (3, 3)
+    assert batch["idx"].dtype == torch.int64 and batch["idx"].tolist() == [0, 1, 2]
+    assert batch["text"] == ["a", "b", "c"]
+    torch.testing.assert_close(batch["weight"], torch.tensor([0.8, 0.5, 0.95]))
+    only = SoftLabelCollator("spam", columns=["emb"])(rows)
+    assert sorted(only) == ["emb", "labels"]
+
+
+def test_collator_with_dataloader_torch_format_and_base_collator(curated_rows):
+    loader = torch.utils.data.DataLoader(curated_rows.with_format("torch"), batch_size=4,
+                                         collate_fn=SoftLabelCollator("spam", columns=["emb"]))
+    shapes = [(tuple(b["emb"].shape), tuple(b["labels"].shape), b["labels"].dtype) for b in loader]
+    assert shapes == [((4, 3), (4, 2), torch.float32), ((1, 3), (1, 2), torch.float32)]
+
+    def base(features):
+        return {"n": torch.tensor([len(f["text"]) for f in features])}
+
+    batch = SoftLabelCollator("spam", base_collator=base)([curated_rows[0], curated_rows[1]])
+    assert batch["n"].tolist() == [1, 1] and tuple(batch["labels"].shape) == (2, 2)
+    clash = SoftLabelCollator("spam", base_collator=lambda f: {"labels": torch.zeros(len(f))})
+    with pytest.raises(ValueError, match="already has a 'labels' entry"):
+        clash([curated_rows[0]])
+    with pytest.raises(ValueError, match="no \\['topic_probs'\\] column"):
+        SoftLabelCollator("topic")([curated_rows[0]])
+    with pytest.raises(ValueError, match="columns \\['nope'\\] are not in the batch"):
+        SoftLabelCollator("spam", columns=["nope"])([curated_rows[0]])
+
+
+def test_training_loop_learns_from_soft_labels():
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 2)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    # noisy soft labels: right class with probability 0.8
+    probs = np.where(y[:, None] == np.arange(2), 0.8, 0.2).astype(np.float32)
+    ds = Dataset.from_dict({"x": X.tolist(), "spam_probs": probs.tolist(), "spam_label": y.tolist(),
+                            "spam_confidence": probs.max(1).tolist()})
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    loader = torch.utils.data.DataLoader(ds, batch_size=50, collate_fn=SoftLabelCollator("spam"))
+    for _ in range(5):
+        for batch in loader:
+            opt.zero_grad()
+            loss = noise_aware_loss(model(batch["x"]), batch["labels"], class_weights=class_weights([0.5, 0.5]))
+            loss.backward()
+            opt.step()
+    acc = (model(torch.from_numpy(X)).argmax(1).numpy() == y).mean()
+    assert acc > 0.95
+
+
+def test_module_imports_and_filters_without_torch():
+    code = (
+        # every import finder is wrapped so that torch is simply not found, as on a machine without it
+        "import sys\n"
+        "class NoTorch:\n"
+        "    def __init__(self, inner):\n"
+        "        self.inner = inner\n"
+        "    def __getattr__(self, attr):\n"
+        "        return getattr(self.inner, attr)\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            return None\n"
+        "        return self.inner.find_spec(name, path, target)\n"
+        "sys.meta_path[:] = [NoTorch(f) for f in sys.meta_path]\n"
+        "import datasets, mmweak.training as t\n"
+        "ds = datasets.Dataset.from_dict({'spam_label': [1, -1], 'spam_confidence': [0.9, 0.5]})\n"
+        "print(len(t.drop_abstains(ds, 'spam')), t.class_weights([0.5, 0.5]).tolist())\n"
+        "try:\n    t.noise_aware_loss(None, None)\nexcept ImportError:\n    print('needs torch')\n"
+        "print('torch absent' if 'torch' not in sys.modules else 'torch imported')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:3] == ["1 [1.0, 1.0]", "needs torch", "torch absent"]
+
+
+def test_exports():
+    assert training.SoftLabelCollator is mmweak.SoftLabelCollator
+    assert mmweak.noise_aware_loss is noise_aware_loss and mmweak.calibration_report is not None
