@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from typing import Any, Callable, Hashable, Literal, Sequence, TypeVar
+from typing import Any, ClassVar, Callable, Hashable, Literal, Sequence, TypeVar
 
 from mmweak.batch_memo import memo, note_faults
 from mmweak.errors import LFError
@@ -54,6 +54,10 @@ class MediaLF(LabelingFunction):
     Subclasses implement :meth:`decode_one` (or inherit it from a modality base such as
     ``lf_library.image.ImageLF``) and :meth:`label_decoded`, which sees only the rows that decoded.
     """
+
+    #: ``apply_lfs`` hands this LF ``Image()``/``Audio()`` cells undecoded (``{"bytes", "path"}``), so a
+    #: corrupt file reaches :meth:`decode_one` and its policy instead of failing the batch inside ``datasets``.
+    reads_raw_media: ClassVar[bool] = True
 
     def __init__(
         self,

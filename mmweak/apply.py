@@ -8,6 +8,7 @@ all of them together in a single ``map`` pass so per-row decoding is shared.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections import OrderedDict
@@ -17,7 +18,9 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 import pyarrow as pa
+from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict, Features, Value
+from datasets import Image as ImageFeature
 
 from ._version import __version__
 from .columns import replace_columns
@@ -293,7 +296,7 @@ def _run(
     keys: list[str],
 ) -> list[tuple[np.ndarray, int]]:
     inputs = list(OrderedDict.fromkeys(c for lf in lfs for c in lf.inputs))
-    sub = ds.select_columns(inputs)
+    sub = _undecoded_media(ds.select_columns(inputs), lfs)
     if len(sub) == 0:
         return [(np.zeros(0, np.int8), 0) for _ in lfs]
     features = Features({k: Value("int8") for i in range(len(lfs)) for k in (f"v{i}", f"f{i}")})
@@ -314,6 +317,22 @@ def _run(
     return [
         (np.asarray(table[f"v{i}"], dtype=np.int8), int(np.asarray(table[f"f{i}"]).sum())) for i in range(len(lfs))
     ]
+
+
+def _undecoded_media(ds: Dataset, lfs: list[LabelingFunction]) -> Dataset:
+    """Read ``Image()``/``Audio()`` columns as raw ``{"bytes", "path"}`` when only media LFs use them.
+
+    ``datasets`` decodes such columns while it builds each batch, before any LF runs, so one corrupt
+    file would abort the whole ``map``. Media LFs decode cells themselves (once per batch, shared), which
+    lets their ``on_decode_error`` policy abstain-and-count or name the bad row instead.
+    """
+    raw = {lf.inputs[0] for lf in lfs if getattr(lf, "reads_raw_media", False)}
+    other = {c for lf in lfs if not getattr(lf, "reads_raw_media", False) for c in lf.inputs}
+    for col in sorted(raw - other):
+        feature = ds.features.get(col)
+        if isinstance(feature, (ImageFeature, AudioFeature)) and feature.decode:
+            ds = ds.cast_column(col, dataclasses.replace(feature, decode=False))
+    return ds
 
 
 def _read_votes(path: Path) -> tuple[np.ndarray, int]:

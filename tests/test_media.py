@@ -49,3 +49,34 @@ def test_policy_is_part_of_the_fingerprint():
     assert a.fingerprint() != b.fingerprint()
     with pytest.raises(ValueError, match="on_decode_error"):
         CountingLF("x", task=SIZE, column="blob", modality="image", on_decode_error="skip")
+
+
+def test_corrupt_file_in_a_decoded_image_column_is_a_counted_fault(tmp_path):
+    import io
+
+    from PIL import Image as PILImage
+
+    from lf_library.image import ImageLF
+
+    class Wide(ImageLF):
+        def label_decoded(self, items, batch, positions):
+            return [int(im.width > im.height) for im in items]
+
+    def png(w, h):
+        buf = io.BytesIO()
+        PILImage.new("RGB", (w, h)).save(buf, format="PNG")
+        return buf.getvalue()
+
+    good = png(40, 20)
+    cells = [{"bytes": good, "path": None}, {"bytes": good[:60], "path": None}, {"bytes": png(10, 30), "path": None}]
+    ds = datasets.Dataset.from_dict({"image": cells}).cast_column("image", datasets.Image())
+    assert ds.features["image"].decode  # datasets itself would fail on row 1 while building the batch
+    lf = Wide("wide", task=SIZE, column="image")
+    out, report = mmweak.apply_lfs(ds, [lf], cache_dir=tmp_path, return_report=True)
+    assert list(out["size_votes"]) == [[1], [-1], [0]]
+    assert report.faults() == {"wide": 1}
+    assert out.features["image"].decode  # the dataset handed back is unchanged
+    strict = Wide("wide_strict", task=SIZE, column="image", on_decode_error="raise")
+    with pytest.raises(mmweak.LFError, match="row 1") as e:
+        mmweak.apply_lfs(ds, [strict], cache_dir=tmp_path)
+    assert e.value.row == 1 and e.value.column == "image"
