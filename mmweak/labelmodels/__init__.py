@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ABSTAIN, LabelModel, check_votes, collapse_patterns
+from .base import ABSTAIN, LabelModel, check_votes
 from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene
 from .majority import MajorityVote
 from .metal import MeTaL
 from .one_coin import OneCoinDawidSkene
 from .triplet import Triplet
+from .votes import collapse_rows as collapse_patterns
 from .weighted_vote import WeightedMajorityVote
 from .base import _REGISTRY
 

@@ -61,22 +61,6 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def collapse_patterns(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct rows of ``L``, the index of each row's pattern, and each pattern's count.
-
-    Weak-supervision vote matrices repeat a handful of patterns over millions of rows, so every
-    model that can works on the patterns and scatters back with ``inverse``.
-    """
-    n, m = L.shape
-    if n == 0:
-        return L.reshape(0, m), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if m == 0:
-        return L[:1], np.zeros(n, dtype=np.int64), np.array([n])
-    rows = np.ascontiguousarray(L).view(np.dtype((np.void, L.dtype.itemsize * m))).ravel()
-    _, first, inverse, counts = np.unique(rows, return_index=True, return_inverse=True, return_counts=True)
-    return L[first], inverse.ravel(), counts
-
-
 def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
     """``(n, K)`` number of LFs voting each class per row."""
     counts = np.zeros((L.shape[0], cardinality), dtype=np.float64)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .votes import SparseVotes
+from .votes import SparseVotes, vote_share
 
 #: Two LFs are copies when they are at least this far from "independent given the label" towards "identical".
 COPY_EXCESS = 0.5
@@ -34,16 +34,13 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     >>> excess_agreement(SparseVotes.from_dense(L, 2))[0, 1].round(2)
     np.float64(1.0)
     """
-    from .loglinear import vote_share  # the engine imports this module; import lazily to stay acyclic
-
-    m, K = V.n_lfs, V.cardinality
+    m = V.n_lfs
     if V.n > _MAX_ROWS:
         V = V.take(np.sort(np.random.default_rng(seed).choice(V.n, _MAX_ROWS, replace=False)))
     n = V.weight.sum()
     if n <= 0:
         return np.zeros((m, m))
-    Xw = V.X.multiply(V.weight[:, None]).tocsr()
-    co = np.asarray((V.X.T @ Xw).todense()).reshape(m, K, m, K)
+    co = V.co_votes()
     same_vote = np.einsum("ivjv->ij", co)
     both = co.sum(axis=(1, 3))
     cover = np.diag(both).copy()

@@ -12,9 +12,9 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
-from .base import LabelModel, NoVotePolicy
+from .base import LabelModel, NoVotePolicy, normalize_log
 from .copies import COPY_EXCESS, copy_weights
-from .votes import SparseVotes, prepare_fit
+from .votes import SparseVotes, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
@@ -22,28 +22,6 @@ MAX_FIT_ROWS = 100_000
 PREDICT_CHUNK_ROWS = 1 << 18
 
 Params = tuple[np.ndarray, np.ndarray]  # (W (m, K, K), bias (K,))
-
-
-def softmax_rows(S: np.ndarray) -> np.ndarray:
-    """Row-wise softmax that never yields NaN (non-finite scores are treated as very negative)."""
-    S = np.where(np.isfinite(S), S, -1e300)
-    S = S - S.max(axis=1, keepdims=True)
-    P = np.exp(S)
-    P /= P.sum(axis=1, keepdims=True)
-    return P
-
-
-def log_sum_exp_rows(S: np.ndarray) -> np.ndarray:
-    mx = S.max(axis=1)
-    return mx + np.log(np.exp(S - mx[:, None]).sum(axis=1))
-
-
-def vote_share(V: SparseVotes) -> np.ndarray:
-    """Majority-vote posterior (share of votes per class; uniform where nobody voted): the EM start."""
-    K = V.cardinality
-    counts = np.asarray(V.X @ np.tile(np.eye(K), (V.n_lfs, 1)))
-    total = counts.sum(axis=1, keepdims=True)
-    return np.divide(counts + 1e-3, total + 1e-3 * K, out=np.full_like(counts, 1.0 / K), where=total > 0)
 
 
 def predict_in_chunks(L: np.ndarray, cardinality: int, models: list["LogLinearModel"]) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +75,7 @@ class LogLinearModel(LabelModel):
 
     def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
         """Posteriors for an already-built sparse view (no no-vote policy applied)."""
-        return softmax_rows(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
+        return normalize_log(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
 
     # -- helpers for subclasses -----------------------------------------------------------------
     def _prepare(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray]:
@@ -142,7 +120,7 @@ class LogLinearModel(LabelModel):
                 C = C + fixed[0]
                 N = N + fixed[1]
             params = params_from_stats(C, N)
-            T_new = softmax_rows(V.scores(*params))
+            T_new = normalize_log(V.scores(*params))
             self.n_iter_ = it + 1
             delta = float(np.abs(T_new - T).max()) if T.size else 0.0
             T = T_new
@@ -151,6 +129,10 @@ class LogLinearModel(LabelModel):
         assert params is not None
         return params
 
+    def _prior_from_votes(self, V: SparseVotes, prior: np.ndarray | None) -> np.ndarray:
+        """The given prior, else the majority-vote class mass (for models fitted without EM)."""
+        return self._class_prior(vote_share(V).T @ V.weight, prior)
+
     def _class_prior(self, N: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
         """The given prior, else the EM class mass with one pseudo-count per class."""
         if prior is not None:
@@ -158,4 +140,4 @@ class LogLinearModel(LabelModel):
         return (N + 1.0) / (N.sum() + self.cardinality)
 
 
-__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "predict_in_chunks", "log_sum_exp_rows", "softmax_rows", "vote_share"]
+__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "predict_in_chunks", "vote_share"]

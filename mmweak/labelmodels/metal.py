@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import NoVotePolicy, register
-from .loglinear import MAX_FIT_ROWS, LogLinearModel, vote_share
+from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 _MAX_FEATURES = 4000  # m*K; the overlap matrix is (m*K)^2 floats
 
@@ -55,13 +55,9 @@ class MeTaL(LogLinearModel):
         V, w = self._prepare(L, seed)
         m = V.n_lfs
         n = max(V.weight.sum(), 1.0)
-        Xw = V.X.multiply(V.weight[:, None]).tocsr()
-        O = np.asarray((V.X.T @ Xw).todense()) / n
+        O = V.co_votes().reshape(m * K, m * K) / n
         block = np.kron(1 - np.eye(m), np.ones((K, K)))  # only overlaps between different LFs are modelled
-        if prior is None:
-            T = vote_share(V)
-            prior = (T.T @ V.weight + 1.0) / (n + K)
-        pi = np.asarray(prior, dtype=np.float64)
+        pi = self._prior_from_votes(V, prior)
         # Start from "each LF is 70 % accurate at its observed coverage".
         cov = (V.weight @ V.X).reshape(m, K).sum(axis=1) / n
         init = np.full((K, K), 0.3 / max(K - 1, 1)) + np.eye(K) * (0.7 - 0.3 / max(K - 1, 1))

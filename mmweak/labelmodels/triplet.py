@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 
 from .base import NoVotePolicy, register
-from .loglinear import MAX_FIT_ROWS, LogLinearModel, vote_share
+from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 _MAX_TRIPLETS_PER_LF = 64
 
@@ -45,8 +45,7 @@ class Triplet(LogLinearModel):
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
         m, K = V.n_lfs, V.cardinality
-        Xw = V.X.multiply(V.weight[:, None]).tocsr()
-        co = np.asarray((V.X.T @ Xw).todense()).reshape(m, K, m, K)  # co-vote mass per (i, v, j, u)
+        co = V.co_votes()
         both = co.sum(axis=(1, 3))
         rng = np.random.default_rng(seed)
         classes = [1] if K == 2 else list(range(K))
@@ -58,10 +57,7 @@ class Triplet(LogLinearModel):
             acc[:, k] = np.clip((1 + a) / 2, 0.5 + 1e-3, 1 - 1e-3)
         if K == 2:
             acc[:, 0] = acc[:, 1]
-        if prior is None:
-            T = vote_share(V)
-            prior = (T.T @ V.weight + 1.0) / (V.weight.sum() + K)
-        pi = np.asarray(prior, dtype=np.float64)
+        pi = self._prior_from_votes(V, prior)
         logit = np.log(acc / (1 - acc))  # (m, k)
         # One-vs-rest log-odds: a vote for v adds logit to class v and subtracts it from the others.
         W = -np.repeat(logit[:, None, :], K, axis=1)

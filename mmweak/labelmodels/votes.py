@@ -89,9 +89,23 @@ class SparseVotes:
         C = np.asarray(self.X.T @ wT)
         return C.reshape(self.n_lfs, self.cardinality, T.shape[1])
 
+    def co_votes(self) -> np.ndarray:
+        """``(m, K, m, K)`` weighted number of rows where LF i voted v and LF j voted u (i == j: diagonal)."""
+        m, K = self.n_lfs, self.cardinality
+        Xw = self.X.multiply(self.weight[:, None]).tocsr()
+        return np.asarray((self.X.T @ Xw).todense()).reshape(m, K, m, K)
+
     def votes_per_lf(self) -> np.ndarray:
         """``(m, K)`` weighted number of votes of each LF for each class."""
         return (self.weight @ self.X).reshape(self.n_lfs, self.cardinality)
+
+
+def vote_share(V: SparseVotes) -> np.ndarray:
+    """Majority-vote posterior (share of votes per class; uniform where nobody voted): the EM start."""
+    K = V.cardinality
+    counts = np.asarray(V.X @ np.tile(np.eye(K), (V.n_lfs, 1)))
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts + 1e-3, total + 1e-3 * K, out=np.full_like(counts, 1.0 / K), where=total > 0)
 
 
 def collapse_rows(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,4 +163,4 @@ def prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: int
     return SparseVotes.from_dense(L, cardinality)
 
 
-__all__ = ["SparseVotes", "collapse_rows", "fit_sample", "prepare_fit"]
+__all__ = ["SparseVotes", "collapse_rows", "vote_share", "fit_sample", "prepare_fit"]
