@@ -19,7 +19,6 @@ returns a copy whose threshold is chosen on labelled dev rows.
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from typing import Any, ClassVar, Mapping, Sequence
@@ -27,6 +26,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from lf_library.image.calibrate import calibrate_threshold, calibrated_copy, collect_scores, gold_labels
+from lf_library.audio.decode import Clip, decode_audio
 from lf_library.image.decode import ImageLF, load_image
 from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
 from lf_library.text import _alternation, resolve_label
@@ -78,46 +78,24 @@ def _default_device() -> str:
 def audio_input(value: Any) -> dict[str, Any]:
     """An audio cell as ``{"raw": mono float32 array, "sampling_rate": sr}``, the form audio pipelines take.
 
-    Accepts decoded ``datasets.Audio`` cells (``{"array", "sampling_rate"}`` dicts or torchcodec
-    ``AudioDecoder`` objects), ``Audio(decode=False)`` dicts (``bytes``/``path``, read with soundfile),
-    paths and raw bytes.
+    Decoding is :func:`lf_library.audio.decode_audio` (every cell shape ``datasets`` produces, raw bytes
+    and paths), so pipeline LFs and audio heuristics share one decode per clip and batch.
 
     >>> import numpy as np
     >>> out = audio_input({"array": np.zeros((2, 5)), "sampling_rate": 8000})
     >>> out["raw"].shape, out["sampling_rate"]
     ((5,), 8000)
     """
-    if value is None:
-        raise ValueError("empty audio cell (None)")
-    if hasattr(value, "get_all_samples"):  # torchcodec AudioDecoder from a decoded datasets.Audio column
-        samples = value.get_all_samples()
-        return _mono(np.asarray(samples.data), samples.sample_rate, channels_first=True)
-    if isinstance(value, Mapping) and value.get("array") is not None:
-        return _mono(np.asarray(value["array"]), int(value["sampling_rate"]), channels_first=True)
-    if isinstance(value, Mapping):
-        data, path = value.get("bytes"), value.get("path")
-        source: Any = io.BytesIO(data) if data is not None else path
-        if source is None:
-            raise ValueError("audio dict has neither 'array', 'bytes' nor 'path'")
-    elif isinstance(value, (bytes, bytearray)):
-        source = io.BytesIO(bytes(value))
-    elif isinstance(value, (str, os.PathLike)):
-        source = value
-    else:
-        raise TypeError(f"cannot read audio from a {type(value).__name__}")
-    import soundfile
-
-    array, sr = soundfile.read(source, dtype="float32", always_2d=True)
-    return _mono(array, sr, channels_first=False)
+    return _pipeline_input(decode_audio(value))
 
 
-def _mono(array: np.ndarray, sr: int, *, channels_first: bool) -> dict[str, Any]:
-    a = np.asarray(array, dtype=np.float32)
-    if a.ndim == 2:
-        a = a.mean(axis=0 if channels_first else 1)
-    if a.ndim != 1 or a.size == 0:
-        raise ValueError(f"audio must be a non-empty 1-D or 2-D array, got shape {np.shape(array)}")
-    return {"raw": np.ascontiguousarray(a), "sampling_rate": int(sr)}
+def _pipeline_input(item: Any) -> Any:
+    """A decoded cell in the form transformers pipelines take (RGB images, ``{"raw", "sampling_rate"}`` audio)."""
+    if isinstance(item, Clip):
+        return {"raw": item.samples, "sampling_rate": item.sample_rate}
+    if hasattr(item, "mode") and item.mode != "RGB":
+        return item.convert("RGB")
+    return item
 
 
 class PipelineLF(MediaLF):
@@ -246,18 +224,19 @@ class PipelineLF(MediaLF):
         return mapping
 
     # -- decoding ---------------------------------------------------------------------------------
+    # Same decoders and memo keys as ImageLF / AudioLF: a column read by heuristics and by a pipeline is
+    # decoded once per batch; conversion to the pipeline's input form happens in outputs().
     def decode_one(self, value: Any) -> Any:
         if self.modality == "text":
             if not isinstance(value, str):
                 raise TypeError(f"expected a string, got {type(value).__name__}")
             return value
         if self.modality == "image":
-            img = load_image(value)
-            return img if img.mode == "RGB" else img.convert("RGB")
-        return audio_input(value)
+            return load_image(value)
+        return decode_audio(value)
 
     def decode_key(self) -> tuple:
-        return ("pipeline-input", self.modality)
+        return {"image": ("pil",), "audio": ("audio", "native")}.get(self.modality, ("text",))
 
     # -- scoring ----------------------------------------------------------------------------------
     def _call_kwargs(self) -> dict[str, Any]:
@@ -275,7 +254,7 @@ class PipelineLF(MediaLF):
         if not items:
             return []
         kwargs = self._call_kwargs()
-        raw = self.pipeline()(list(items), batch_size=self.batch_size, **kwargs)
+        raw = self.pipeline()([_pipeline_input(it) for it in items], batch_size=self.batch_size, **kwargs)
         if isinstance(raw, Mapping) or (len(items) == 1 and raw and isinstance(raw[0], Mapping) and "labels" not in raw[0]):
             raw = [raw]
         return [_pairs(r) for r in raw]
