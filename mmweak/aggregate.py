@@ -10,7 +10,7 @@ from datasets import Dataset, DatasetDict, Value
 from .columns import read_matrix as _votes, replace_columns
 from .fingerprint import stable_hash
 from .labelmodels import LabelModel, create
-from .labelmodels.base import TieBreak
+from .labelmodels.decision import Objective, TieBreak
 from .provenance import read_record, task_record, write_record
 from .task import Task
 
@@ -29,6 +29,8 @@ def aggregate(
     class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     seed: int = 0,
     tie_break: TieBreak = "prior",
+    objective: Objective | Mapping[str, Objective] = "accuracy",
+    pos_label: int | Mapping[str, int] = 1,
 ) -> Dataset | DatasetDict:
     """Fit a label model per task and write ``T_probs``, ``T_label`` and ``T_confidence`` to every split.
 
@@ -47,6 +49,11 @@ def aggregate(
         tie_break: how ``T_label`` resolves tied top classes: ``"prior"`` (the tied class with the largest
             class balance), ``"random"`` (seeded) or ``"abstain"``.
             Rows where no LF voted are always ``-1``.
+        objective: what ``T_label`` optimises (or mapping task -> objective): ``"accuracy"`` (the most
+            likely class) or ``"f1"`` (the F1 of ``pos_label``: it is labelled wherever its probability
+            reaches the cut the model learned on the fit split; right for rare classes whose F1 matters).
+            ``T_probs`` is the same either way.
+        pos_label: the class whose F1 ``objective="f1"`` maximises (or mapping task -> class).
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -103,17 +110,21 @@ def aggregate(
             fit_kwargs.update(L_dev=_votes(splits[dev_name], col)[keep], y_dev=y_dev[keep])
             n_dev = int(keep.sum())
         lm.fit(L, **fit_kwargs)
+        decide = {
+            "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
+            "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
+        }
 
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
             proba = lm.predict_proba(Ls)
-            labels = lm.labels_from_proba(proba, Ls, tie_break=tie_break, seed=seed)
+            labels = lm.labels_from_proba(proba, Ls, tie_break=tie_break, seed=seed, **decide)
             columns = {
                 task.probs_column: (proba.astype(np.float32), task.probs_feature()),
                 task.label_column: (labels.astype(np.int64), task.class_label()),
                 task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
             }
-            fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed)
+            fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide)
             out[name] = replace_columns(out[name], columns, fingerprint=fp)
 
         entry = task_record(record, task.name)
@@ -122,7 +133,7 @@ def aggregate(
         entry["label_model"] = {
             **lm.to_dict(),
             "fit": {
-                "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break,
+                "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break, **decide,
                 "dev_split": dev_name if n_dev else None, "dev_rows": n_dev,
                 "class_balance_given": prior is not None,
             },

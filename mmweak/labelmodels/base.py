@@ -17,9 +17,9 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from ..errors import VoteMatrixError
+from .decision import ABSTAIN, THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels
+from .votes import fit_sample
 
-ABSTAIN = -1
-TieBreak = Literal["abstain", "random", "prior"]
 NoVotePolicy = Literal["uniform", "prior"]
 
 _REGISTRY: dict[str, type["LabelModel"]] = {}
@@ -103,6 +103,7 @@ class LabelModel:
         self.class_balance_: np.ndarray | None = None
         self.n_lfs_: int | None = None
         self.seed_: int = 0
+        self.f1_thresholds_: np.ndarray | None = None
 
     # -- public API -------------------------------------------------------------------------------
     def get_params(self) -> dict[str, Any]:
@@ -152,6 +153,8 @@ class LabelModel:
         self._fit(L, dev=dev, prior=prior, seed=int(seed))
         if self.class_balance_ is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
+        # The F1 cuts are a property of the training distribution, so they are fixed here, once.
+        self.f1_thresholds_ = expected_f1_thresholds(self._proba_checked(fit_sample(L, THRESHOLD_ROWS, seed)))
         return self
 
     def predict_proba(self, L: Any) -> np.ndarray:
@@ -168,40 +171,61 @@ class LabelModel:
             proba[no_votes] = self._no_vote_proba()
         return proba
 
-    def predict(self, L: Any, *, tie_break: TieBreak = "prior", seed: int | None = None) -> np.ndarray:
-        """Hard labels; rows where no LF voted are ``-1``; ties among top classes broken by policy.
+    def predict(
+        self,
+        L: Any,
+        *,
+        tie_break: TieBreak = "prior",
+        seed: int | None = None,
+        objective: Objective = "accuracy",
+        pos_label: int = 1,
+    ) -> np.ndarray:
+        """Hard labels; rows where no LF voted are ``-1``.
 
-        ``tie_break``: ``"abstain"`` returns -1, ``"random"`` picks among the tied classes with a
-        seeded generator (``seed`` defaults to the fit seed), ``"prior"`` (default) picks the tied class with
-        the largest class balance (then the lowest index).
+        ``objective="accuracy"`` (default) predicts the most likely class; ties among top classes are
+        broken by ``tie_break``: ``"abstain"`` returns -1, ``"random"`` picks among the tied classes with a
+        seeded generator (``seed`` defaults to the fit seed), ``"prior"`` picks the tied class with the
+        largest class balance (then the lowest index). ``objective="f1"`` maximises the F1 of
+        ``pos_label`` instead: it is predicted wherever its probability reaches the cut learned at fit
+        time (``f1_thresholds_``), which for a rare class is usually well below 0.5.
+
+        >>> from mmweak.labelmodels import create
+        >>> L = [[0, -1]] * 60 + [[0, 1]] * 30 + [[-1, 1]] * 10
+        >>> m = create("majority", cardinality=2).fit(L)
+        >>> m.predict([[0, 1], [-1, 1]]).tolist(), m.predict([[0, 1], [-1, 1]], objective="f1").tolist()
+        ([0, 1], [1, 1])
         """
         L = check_votes(L, self.cardinality)
         proba = self._proba_checked(L)
-        return self.labels_from_proba(proba, L, tie_break=tie_break, seed=self.seed_ if seed is None else seed)
+        return self.labels_from_proba(
+            proba, L, tie_break=tie_break, seed=self.seed_ if seed is None else seed, objective=objective, pos_label=pos_label
+        )
 
     def labels_from_proba(
-        self, proba: np.ndarray, L: np.ndarray, *, tie_break: TieBreak = "prior", seed: int = 0
+        self,
+        proba: np.ndarray,
+        L: np.ndarray | None,
+        *,
+        tie_break: TieBreak = "prior",
+        seed: int = 0,
+        objective: Objective = "accuracy",
+        pos_label: int = 1,
     ) -> np.ndarray:
-        """Hard labels from probabilities, with the abstain and tie policies of :meth:`predict`."""
-        if tie_break not in ("abstain", "random", "prior"):
-            raise ValueError(f"tie_break must be 'abstain', 'random' or 'prior', got {tie_break!r}")
-        top = proba.max(axis=1, keepdims=True)
-        tied = proba >= top - 1e-9
-        n_tied = tied.sum(axis=1)
-        labels = proba.argmax(axis=1).astype(np.int64)
-        multi = n_tied > 1
-        if multi.any():
-            if tie_break == "abstain":
-                labels[multi] = ABSTAIN
-            elif tie_break == "prior":
-                prior = self.class_balance_ if self.class_balance_ is not None else np.ones(self.cardinality)
-                score = np.where(tied[multi], prior[None, :], -np.inf)
-                labels[multi] = score.argmax(axis=1)
-            else:
-                rng = np.random.default_rng(seed)
-                u = rng.random((int(multi.sum()), self.cardinality))
-                labels[multi] = np.where(tied[multi], u, -1.0).argmax(axis=1)
-        labels[~(L != ABSTAIN).any(axis=1)] = ABSTAIN
+        """Hard labels from probabilities, with the policies of :meth:`predict`.
+
+        Rows of ``L`` without a vote become ``-1``; pass ``L=None`` to decide them from their
+        (no-vote policy) probabilities like any other row.
+        """
+        prior = self.class_balance_ if self.class_balance_ is not None else np.ones(self.cardinality)
+        thresholds = self.f1_thresholds_
+        if objective == "f1" and thresholds is None:
+            raise ValueError(f"{type(self).__name__} has no F1 cuts (saved by an older mmweak?): refit it")
+        labels = hard_labels(
+            proba, np.asarray(prior, dtype=np.float64), tie_break=tie_break, seed=seed, objective=objective,
+            pos_label=pos_label, thresholds=thresholds,
+        )
+        if L is not None:
+            labels[~(L != ABSTAIN).any(axis=1)] = ABSTAIN
         return labels
 
     def lf_accuracies(self) -> np.ndarray | None:
@@ -212,7 +236,8 @@ class LabelModel:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description: model name, hyper-parameters and learned arrays."""
         self._check_fitted()
-        state = {k: _to_json(getattr(self, k)) for k in ("class_balance_", "n_lfs_", "seed_", *self._state_keys)}
+        keys = ("class_balance_", "n_lfs_", "seed_", "f1_thresholds_", *self._state_keys)
+        state = {k: _to_json(getattr(self, k)) for k in keys}
         return {"model": self.name, "params": _to_json(self.get_params()), "state": state}
 
     @classmethod
