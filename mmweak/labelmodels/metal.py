@@ -16,9 +16,12 @@ class MeTaL(LogLinearModel):
     ``mu diag(pi) mu^T`` on the off-diagonal LF blocks, where ``mu[j*K + v, k] = P(vote_j = v | y = k)``.
 
     No EM and no pass over rows after ``O`` is formed: the fit is a small gradient descent on an
-    ``(m*K) x K`` matrix. Predictions use ``mu`` with abstain as an outcome, like Snorkel. The class
-    prior is the given one, else the vote-share estimate (Snorkel assumes uniform, which hurts on
-    imbalanced data).
+    ``(m*K) x K`` matrix. Overlaps alone do not pin ``mu`` down when LFs vote only one class (the
+    usual case for keyword LFs), so, as in Snorkel, ``mu`` starts from "each vote is 70 % precise" at
+    the LF's observed per-class vote rate and ``l2`` keeps it near that start. Predictions use
+    ``P(abstain | y)`` too (``abstain_as_outcome=False`` ignores abstains, as Snorkel does). The class
+    prior is the given one, else the gold dev rows' shares, else the vote-share estimate (Snorkel
+    assumes uniform, which hurts on imbalanced data).
 
     >>> import mmweak
     >>> L = [[1, 1, -1], [0, 0, 0], [1, -1, 1], [0, 0, -1], [1, 1, 1]]
@@ -35,7 +38,9 @@ class MeTaL(LogLinearModel):
         *,
         n_steps: int = 500,
         lr: float = 0.01,
-        l2: float = 0.0,
+        l2: float = 0.001,
+        init_precision: float = 0.7,
+        abstain_as_outcome: bool = True,
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
@@ -44,6 +49,8 @@ class MeTaL(LogLinearModel):
         self.n_steps = int(n_steps)
         self.lr = float(lr)
         self.l2 = float(l2)
+        self.init_precision = float(init_precision)
+        self.abstain_as_outcome = bool(abstain_as_outcome)
 
     def _fit(self, L, *, dev, prior, seed):
         K = self.cardinality
@@ -57,11 +64,8 @@ class MeTaL(LogLinearModel):
         n = max(V.weight.sum(), 1.0)
         O = V.co_votes().reshape(m * K, m * K) / n
         block = np.kron(1 - np.eye(m), np.ones((K, K)))  # only overlaps between different LFs are modelled
-        pi = self._prior_from_votes(V, prior)
-        # Start from "each LF is 70 % accurate at its observed coverage".
-        cov = (V.weight @ V.X).reshape(m, K).sum(axis=1) / n
-        init = np.full((K, K), 0.3 / max(K - 1, 1)) + np.eye(K) * (0.7 - 0.3 / max(K - 1, 1))
-        mu = (cov[:, None, None] * init[None]).reshape(m * K, K)
+        pi = self._prior_from_votes(V, prior if prior is not None else self._dev_prior(dev, K))
+        mu = self._initial_mu(V, n, pi).reshape(m * K, K)
         mu0 = mu.copy()
         # Adam on the masked squared error; fixed steps keep it deterministic.
         g2 = np.zeros_like(mu)
@@ -78,12 +82,27 @@ class MeTaL(LogLinearModel):
             mu = (mu.reshape(m, K, K) / over[:, None, :]).reshape(m * K, K)
         self.n_iter_ = self.n_steps
         mu3 = mu.reshape(m, K, K)  # (j, v, k)
-        abstain = np.clip(1.0 - mu3.sum(axis=1), 1e-6, 1.0)  # (j, k)
         self.mu_ = mu3
         self.class_balance_ = pi
-        self.weights_ = (np.log(mu3) - np.log(abstain)[:, None, :]) * w[:, None, None]
-        self.bias_ = np.log(pi) + (np.log(abstain) * w[:, None]).sum(axis=0)
-        del dev  # moment matching uses no labels; a dev set only informs the class prior via class_balance
+        self.weights_ = np.log(mu3) * w[:, None, None]
+        self.bias_ = np.log(pi)
+        if self.abstain_as_outcome:
+            abstain = np.log(np.clip(1.0 - mu3.sum(axis=1), 1e-6, 1.0))  # (j, k)
+            self.weights_ -= abstain[:, None, :] * w[:, None, None]
+            self.bias_ = self.bias_ + (abstain * w[:, None]).sum(axis=0)
+
+    def _initial_mu(self, V, n: float, pi: np.ndarray) -> np.ndarray:
+        """``(m, K, K)`` start: a share ``init_precision`` of each vote's rate on its own class, the rest
+        spread over the other classes; votes an LF never casts start (and stay near) zero."""
+        K = self.cardinality
+        rate = (V.weight @ V.X).reshape(V.n_lfs, K) / n  # P(vote_j = v)
+        p = self.init_precision
+        # P(vote v, y = k) = rate_v * p on the diagonal, rate_v * (1 - p) / (K - 1) elsewhere; / pi_k.
+        joint = rate[:, :, None] * np.full((K, K), (1.0 - p) / max(K - 1, 1))[None]
+        diag = np.arange(K)
+        joint[:, diag, diag] = rate * p
+        mu = joint / pi[None, None, :]
+        return np.clip(mu, 1e-6, 1.0)
 
     def lf_accuracies(self) -> np.ndarray:
         self._check_fitted()
