@@ -2,7 +2,7 @@
 
 >>> from mmweak import labelmodels
 >>> labelmodels.available()
-['auto', 'dawid_skene', 'majority', 'metal', 'one_coin', 'triplet', 'weighted_majority']
+['auto', 'dawid_skene', 'ebcc', 'majority', 'metal', 'one_coin', 'triplet', 'weighted_majority']
 >>> model = labelmodels.create(cardinality=2)          # the recommended default
 >>> model.fit([[1, -1, 1], [0, 0, -1], [1, 1, 1]]).predict([[1, 1, -1]]).tolist()
 [1]
@@ -15,6 +15,7 @@ from typing import Any
 from .base import ABSTAIN, LabelModel, check_votes
 from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene
+from .ebcc import EBCC
 from .majority import MajorityVote
 from .metal import MeTaL
 from .one_coin import OneCoinDawidSkene
@@ -50,6 +51,6 @@ def load(path: str) -> LabelModel:
 
 
 __all__ = [
-    "ABSTAIN", "AutoLabelModel", "DEFAULT_MODEL", "DawidSkene", "MeTaL", "OneCoinDawidSkene", "Triplet", "WeightedMajorityVote", "LabelModel", "MajorityVote",
+    "ABSTAIN", "AutoLabelModel", "DEFAULT_MODEL", "DawidSkene", "EBCC", "MeTaL", "OneCoinDawidSkene", "Triplet", "WeightedMajorityVote", "LabelModel", "MajorityVote",
     "available", "check_votes", "collapse_patterns", "create", "load",
 ]

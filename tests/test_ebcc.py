@@ -1,0 +1,162 @@
+import json
+
+import numpy as np
+import pytest
+
+from mmweak import labelmodels
+from mmweak.labelmodels import EBCC, create
+
+
+def crowd(n, acc, *, K=2, cov=1.0, seed=0, prior=None):
+    """Votes of workers whose accuracy depends on the item's latent subtype.
+
+    ``acc`` is ``(subtypes, workers)``: each item draws a subtype uniformly; worker ``j`` answers it
+    correctly with ``acc[s, j]``, otherwise with a uniformly chosen wrong class. One row of ``acc`` is the
+    independent (Dawid–Skene) model.
+    """
+    rng = np.random.default_rng(seed)
+    acc = np.atleast_2d(acc)
+    S, m = acc.shape
+    y = rng.choice(K, size=n, p=prior)
+    sub = rng.integers(0, S, n)
+    right = rng.random((n, m)) < acc[sub]
+    wrong = (y[:, None] + rng.integers(1, K, (n, m))) % K
+    L = np.where(right, y[:, None], wrong)
+    L[rng.random((n, m)) >= np.broadcast_to(cov, (m,))] = -1
+    return L.astype(np.int8), y
+
+
+def accuracy(model, L, y):
+    return float((model.predict(L) == y).mean())
+
+
+@pytest.mark.parametrize("K", [2, 3])
+def test_recovers_known_worker_accuracies(K):
+    acc = np.array([0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55])
+    L, y = crowd(4000, acc, K=K, cov=0.6, seed=K)
+    model = create("ebcc", cardinality=K, n_restarts=4).fit(L, seed=0)
+    est = model.lf_accuracies()
+    assert est.shape == (8,)
+    # The Dirichlet priors shrink the estimates a little towards the middle (by up to ~0.03 here).
+    assert np.abs(est - acc).max() < 0.05, (est.round(3), acc)
+    assert np.corrcoef(est, acc)[0, 1] > 0.99
+    conf = model.confusion()
+    assert conf.shape == (8, K, K)
+    np.testing.assert_allclose(conf.sum(axis=2), 1.0)
+    assert np.abs(model.class_balance_ - 1 / K).max() < 0.03
+    covered = (L != -1).any(1)
+    majority = create("majority", cardinality=K).fit(L)
+    assert (model.predict(L) == y)[covered].mean() > (majority.predict(L) == y)[covered].mean()
+
+
+def test_beats_random_weights_and_reaches_the_oracle():
+    acc = np.array([0.9, 0.85, 0.8, 0.6, 0.55, 0.55, 0.55, 0.55, 0.55, 0.55])
+    L, y = crowd(6000, acc, cov=0.5, seed=3)
+    w = np.random.default_rng(0).uniform(0, 1, L.shape[1])
+    random_acc = (np.stack([((L == k) * w).sum(1) for k in range(2)], 1).argmax(1) == y).mean()
+    logodds = np.log(acc / (1 - acc))
+    logit = np.where(L == 1, logodds, np.where(L == 0, -logodds, 0)).sum(1)
+    decided = logit != 0
+    oracle = ((logit > 0) == y)[decided].mean()  # naive Bayes with the true accuracies
+    got = (create("ebcc", n_restarts=4).fit(L).predict(L) == y)[decided].mean()
+    assert got > random_acc + 0.05, (got, random_acc)
+    assert got > oracle - 0.01, (got, oracle)
+
+
+def test_subtype_structure_beats_dawid_skene():
+    # Two kinds of item: on kind a workers 0-2 are experts and 3-7 are misled (35 % right); on kind b
+    # it is the other way round. Each worker is 65 % right overall, but errors are correlated within a
+    # group. Dawid–Skene's independence assumption makes "class xor kind" the better latent class, so it
+    # lands near chance; EBCC gives each (class, subtype) its own confusion matrices and finds the class.
+    acc = np.array([[0.95] * 3 + [0.35] * 5, [0.35] * 3 + [0.95] * 5])
+    L, y = crowd(3000, acc, seed=0)
+    ebcc = accuracy(create("ebcc", n_restarts=10).fit(L, seed=0), L, y)
+    ds = accuracy(create("dawid_skene", abstain_as_outcome=False).fit(L), L, y)
+    mv = accuracy(create("majority").fit(L), L, y)
+    assert ds < 0.6, ds
+    assert ebcc > 0.85 and ebcc > ds + 0.25 and ebcc > mv + 0.04, (ebcc, ds, mv)
+
+
+def test_deterministic_under_seed_and_seed_matters():
+    L, _ = crowd(1500, [0.8, 0.7, 0.75, 0.6, 0.65], K=3, cov=0.7, seed=9)
+    a = create("ebcc", cardinality=3, n_restarts=3).fit(L, seed=1)
+    b = create("ebcc", cardinality=3, n_restarts=3).fit(L, seed=1)
+    np.testing.assert_array_equal(a.predict_proba(L), b.predict_proba(L))
+    assert a.elbo_ == b.elbo_
+    c = create("ebcc", cardinality=3, n_restarts=1).fit(L, seed=2)
+    assert c.elbo_ != a.elbo_  # the seed drives the random subtype start
+    # Rows that do not repeat are not collapsed, so the random start is tied to the row and LF order
+    # does not matter. (Repeated rows are merged into patterns whose order follows the LF order.)
+    L, _ = crowd(600, np.linspace(0.6, 0.85, 30), K=3, cov=0.9, seed=9)
+    perm = np.random.default_rng(0).permutation(L.shape[1])
+    e = create("ebcc", cardinality=3, n_restarts=3).fit(L, seed=1)
+    f = create("ebcc", cardinality=3, n_restarts=3).fit(L[:, perm], seed=1)
+    np.testing.assert_allclose(f.predict_proba(L[:, perm]), e.predict_proba(L), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "L",
+    [np.array([[1], [0], [1], [-1]]), np.array([[0, -1, 1], [1, -1, 1], [0, -1, -1], [-1, -1, -1]]),
+     np.full((6, 3), -1), np.zeros((0, 3), dtype=int), np.ones((5, 2), dtype=int)],
+    ids=["one-lf", "never-fires-lf", "all-unvoted", "empty", "unanimous"],
+)
+def test_degenerate_inputs_stay_finite(L):
+    model = create("ebcc", n_restarts=2).fit(L)
+    p = model.predict_proba(L)
+    assert p.shape == (L.shape[0], 2) and np.isfinite(p).all()
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    assert np.isfinite(model.elbo_) and np.isfinite(model.confusion()).all()
+    unvoted = ~(L != -1).any(1)
+    np.testing.assert_allclose(p[unvoted], np.broadcast_to(model.class_balance_, p[unvoted].shape))
+    assert (model.predict(L)[unvoted] == -1).all()
+
+
+def test_hundred_classes_stay_finite_and_accurate():
+    prior = np.r_[0.5, np.full(99, 0.5 / 99)]
+    L, y = crowd(600, np.full(8, 0.8), K=100, cov=0.6, seed=6, prior=prior)
+    L[:5] = -1
+    model = create("ebcc", cardinality=100, n_restarts=1, n_subtypes=3).fit(L)
+    p = model.predict_proba(L)
+    assert p.shape == (600, 100) and np.isfinite(p).all()
+    np.testing.assert_allclose(p.sum(1), 1.0)
+    covered = (L != -1).any(1)
+    assert (p.argmax(1) == y)[covered].mean() > 0.9
+    np.testing.assert_allclose(p[:5], np.broadcast_to(model.class_balance_, (5, 100)))
+
+
+def test_dev_rows_are_clamped():
+    # Two always-firing workers cannot be told apart without gold: where they disagree, either could be
+    # right. Clamped gold rows pin down who is the 90 % one.
+    rng = np.random.default_rng(0)
+    n = 3000
+    y = rng.integers(0, 2, n)
+    L = np.stack([np.where(rng.random(n) < a, y, 1 - y) for a in (0.9, 0.65)], 1).astype(np.int8)
+    plain = create("ebcc", n_restarts=5).fit(L[300:], seed=0)
+    dev = create("ebcc", n_restarts=5).fit(L[300:], L_dev=L[:300], y_dev=y[:300], seed=0)
+    assert np.abs(dev.lf_accuracies() - [0.9, 0.65]).max() < 0.03, dev.lf_accuracies()
+    assert np.abs(plain.lf_accuracies() - [0.9, 0.65]).max() > 0.06, plain.lf_accuracies()
+    assert accuracy(dev, L[300:], y[300:]) > 0.89
+    fixed = create("ebcc", n_restarts=2).fit(L, class_balance=[0.3, 0.7])
+    np.testing.assert_allclose(fixed.class_balance_, [0.3, 0.7])
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    L, y = crowd(1200, [[0.9, 0.6, 0.8, 0.7], [0.6, 0.9, 0.7, 0.8]], K=3, cov=0.8, seed=5)
+    model = create("ebcc", cardinality=3, n_restarts=3, n_subtypes=4).fit(L[100:], L_dev=L[:100], y_dev=y[:100], seed=4)
+    path = tmp_path / "ebcc.json"
+    model.save(path)
+    data = json.loads(path.read_text())
+    assert data["model"] == "ebcc" and data["params"]["n_subtypes"] == 4
+    back = labelmodels.load(str(path))
+    assert isinstance(back, EBCC) and back.get_params() == model.get_params()
+    assert back.elbo_ == model.elbo_ and back.n_iter_ == model.n_iter_
+    np.testing.assert_array_equal(back.predict_proba(L), model.predict_proba(L))
+    np.testing.assert_array_equal(back.predict(L), model.predict(L))
+    np.testing.assert_array_equal(back.lf_accuracies(), model.lf_accuracies())
+
+
+def test_bad_hyper_parameters_are_rejected():
+    with pytest.raises(ValueError, match="n_subtypes and n_restarts must be >= 1"):
+        create("ebcc", n_subtypes=0)
+    with pytest.raises(ValueError, match="must be > 0"):
+        create("ebcc", diag_prior=0.0)
