@@ -27,7 +27,8 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
-from .loglinear import LogLinearModel, predict_in_chunks
+from .loglinear import MAX_FIT_ROWS, LogLinearModel, predict_in_chunks
+from .votes import fit_sample
 from .weighted_vote import WeightedMajorityVote
 
 #: Candidate configurations: name -> list of (model class, params); several entries = probability average.
@@ -81,7 +82,9 @@ class AutoLabelModel(LabelModel):
 
     def _fit(self, L, *, dev, prior, seed):
         K = self.cardinality
-        structural = "weighted_majority" if unipolar_vote_share(L, K) >= 0.5 else "dawid_skene_no_abstain"
+        # The polarity of the LFs is plain from the rows the members are fitted on; no need to scan all of L.
+        share = unipolar_vote_share(fit_sample(L, MAX_FIT_ROWS, seed), K)
+        structural = "weighted_majority" if share >= 0.5 else "dawid_skene_no_abstain"
         self.selected_ = structural
         self.cv_scores_: dict[str, list[float]] = {}
         if dev is not None and dev[1].size >= _MIN_DEV_FOR_SELECTION:
