@@ -217,12 +217,9 @@ class LabelModel:
         (no-vote policy) probabilities like any other row.
         """
         prior = self.class_balance_ if self.class_balance_ is not None else np.ones(self.cardinality)
-        thresholds = self.f1_thresholds_
-        if objective == "f1" and thresholds is None:
-            raise ValueError(f"{type(self).__name__} has no F1 cuts (saved by an older mmweak?): refit it")
         labels = hard_labels(
             proba, np.asarray(prior, dtype=np.float64), tie_break=tie_break, seed=seed, objective=objective,
-            pos_label=pos_label, thresholds=thresholds,
+            pos_label=pos_label, thresholds=self.f1_thresholds_,
         )
         if L is not None:
             labels[~(L != ABSTAIN).any(axis=1)] = ABSTAIN

@@ -89,7 +89,7 @@ def hard_labels(
         if not 0 <= int(pos_label) < K:
             raise ValueError(f"pos_label must be a class in 0..{K - 1}, got {pos_label!r}")
         if thresholds is None:
-            raise ValueError("objective='f1' needs the F1 cuts learned at fit time; refit the model")
+            raise ValueError("no F1 cuts were learned at fit time (a model saved by an older mmweak?): refit it")
         positive = proba[:, pos_label] >= thresholds[pos_label]
         proba = proba.copy()
         proba[:, pos_label] = -np.inf  # elsewhere: the best of the other classes

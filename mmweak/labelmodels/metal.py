@@ -95,7 +95,7 @@ class MeTaL(LogLinearModel):
         """``(m, K, K)`` start: a share ``init_precision`` of each vote's rate on its own class, the rest
         spread over the other classes; votes an LF never casts start (and stay near) zero."""
         K = self.cardinality
-        rate = (V.weight @ V.X).reshape(V.n_lfs, K) / n  # P(vote_j = v)
+        rate = V.votes_per_lf() / n  # P(vote_j = v)
         p = self.init_precision
         # P(vote v, y = k) = rate_v * p on the diagonal, rate_v * (1 - p) / (K - 1) elsewhere; / pi_k.
         joint = rate[:, :, None] * np.full((K, K), (1.0 - p) / max(K - 1, 1))[None]

@@ -6,8 +6,8 @@ import itertools
 
 import numpy as np
 
-from .base import NoVotePolicy, register
-from .loglinear import MAX_FIT_ROWS, LogLinearModel
+from .base import register
+from .loglinear import LogLinearModel
 
 _MAX_TRIPLETS_PER_LF = 64
 
@@ -31,16 +31,6 @@ class Triplet(LogLinearModel):
 
     name = "triplet"
     _state_keys = LogLinearModel._state_keys + ("accuracy_",)
-
-    def __init__(
-        self,
-        cardinality: int = 2,
-        *,
-        dedupe_copies: bool = True,
-        max_fit_rows: int | None = MAX_FIT_ROWS,
-        no_vote: NoVotePolicy = "prior",
-    ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
 
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
