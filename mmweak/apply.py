@@ -38,6 +38,7 @@ from datasets.utils.logging import is_progress_bar_enabled
 from .batch_runner import BatchRunner, OnError
 from .columns import replace_columns
 from .errors import LFError
+from .fingerprint import session as fingerprint_session
 from .fingerprint import stable_hash
 from .lf import LabelingFunction
 from .provenance import read_record, task_record, write_record
@@ -156,6 +157,25 @@ def apply_lfs(
         raise ValueError(f"on_error must be 'raise' or 'abstain', got {on_error!r}")
     by_task = _group_by_task(lfs)
     report = ApplyReport()
+    with fingerprint_session():  # LFs of one class share the walk of that class and its helpers
+        result = _apply_all(dataset, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report)
+    for line in report.summary():
+        logger.info(line)
+        if is_progress_bar_enabled():
+            print(line, file=sys.stderr)
+    return (result, report) if return_report else result
+
+
+def _apply_all(
+    dataset: Dataset | DatasetDict,
+    by_task: "OrderedDict[Task, list[LabelingFunction]]",
+    batch_size: int | None,
+    num_proc: int | None,
+    on_error: OnError,
+    cache_dir: str | os.PathLike | None,
+    use_cache: bool,
+    report: ApplyReport,
+) -> Dataset | DatasetDict:
     if isinstance(dataset, DatasetDict):
         out = {}
         for split, ds in dataset.items():
@@ -171,11 +191,7 @@ def apply_lfs(
     else:
         raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
     _record(result, by_task, report)
-    for line in report.summary():
-        logger.info(line)
-        if is_progress_bar_enabled():
-            print(line, file=sys.stderr)
-    return (result, report) if return_report else result
+    return result
 
 
 def _group_by_task(lfs: Sequence[LabelingFunction]) -> "OrderedDict[Task, list[LabelingFunction]]":
