@@ -84,6 +84,19 @@ def aggregate(
     if fit_name not in splits:
         raise ValueError(f"fit_split {fit_name!r} not in splits {list(splits)}")
 
+    names = {t.name for t in task_list}
+    for what, value in (("gold", gold), ("class_balance", class_balance), ("model", model),
+                        ("objective", objective), ("pos_label", pos_label)):
+        if isinstance(value, Mapping) and not set(value) <= names:
+            raise ValueError(f"{what} names unknown task(s) {sorted(set(value) - names)}; tasks are {sorted(names)}")
+    for task in task_list:
+        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+        if gold_col is not None and not any(gold_col in d.column_names for d in splits.values()):
+            raise ValueError(
+                f"gold column {gold_col!r} (task {task.name!r}) is in no split; columns: "
+                f"{sorted({c for d in splits.values() for c in d.column_names})}"
+            )
+
     out = dict(splits)
     for task in task_list:
         col = task.votes_column
@@ -130,6 +143,10 @@ def aggregate(
         entry = task_record(record, task.name)
         entry.setdefault("task", task.to_dict())
         est = lm.lf_accuracies()
+        if decide["objective"] == "f1":  # the card states the cut without needing the model file
+            cuts = getattr(lm, "f1_thresholds_", None)
+            if cuts is not None:
+                decide["f1_threshold"] = float(np.asarray(cuts, dtype=float)[decide["pos_label"]])
         entry["label_model"] = {
             **lm.to_dict(),
             "fit": {

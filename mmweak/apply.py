@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ from .errors import LFError
 from .fingerprint import session as fingerprint_session
 from .fingerprint import stable_hash
 from .lf import LabelingFunction
-from .provenance import read_record, task_record, write_record
+from .provenance import RecordError, read_record, task_record, write_record
 from .task import Task
 from .vote_cache import InputDigests, default_cache_dir, read_votes, vote_key, write_votes
 
@@ -361,7 +362,11 @@ def _undecoded_media(ds: Dataset, lfs: list[LabelingFunction]) -> Dataset:
 
 
 def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None:
-    record = read_record(result)
+    try:
+        record = read_record(result)
+    except RecordError as exc:  # the new votes are sound; only what other tasks had recorded is lost
+        warnings.warn(f"{exc}; starting a new weak-supervision record for this dataset", stacklevel=3)
+        record = {}
     for task, group in by_task.items():
         entry = task_record(record, task.name)
         entry.clear()  # new votes invalidate any earlier label model and analysis

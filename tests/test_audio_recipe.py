@@ -164,9 +164,9 @@ def test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo(tmp_path, monkeypat
         monkeypatch.setattr(demo_image, "run", lambda *a, **k: None)
     except ImportError:
         pass
-    assert demo.main(["--out", str(tmp_path / "d" / "text"), "--rows", "10", "--audio-rows", "33"]) == 0
-    assert calls == [("text", (str(tmp_path / "d" / "text"), 10, 0, None)),
-                     ("audio", (tmp_path / "d" / "demo_audio_curated", 33, 0, None))]
+    assert demo.main(["--out", str(tmp_path / "d"), "--rows", "10", "--audio-rows", "33"]) == 0
+    # every part writes inside --out, nowhere else
+    assert calls == [("text", (tmp_path / "d" / "text", 10, 0, None)), ("audio", (tmp_path / "d" / "audio", 33, 0, None))]
     calls.clear()
-    demo.main(["--out", str(tmp_path / "d" / "text"), "--audio-rows", "0"])
+    demo.main(["--out", str(tmp_path / "d"), "--audio-rows", "0"])
     assert [c[0] for c in calls] == ["text"]

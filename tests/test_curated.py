@@ -120,7 +120,7 @@ def test_card_contents(curated, tmp_path):
     assert [lf["modality"] for lf in ws["lfs"]] == ["text"] * 3 and all(len(lf["code_hash"]) == 12 for lf in ws["lfs"])
     body = text.split("---", 2)[2]
     assert "# Spam test" in body
-    assert "| 0 | `link` | text | text | `" in body  # LF inventory row
+    assert "| 0 | `link` | text | `text` | `" in body  # LF inventory row
     assert "Label quality against gold" in body and "| test | 4 | 1.000 |" in body
     assert "datasets==" in body and "mmweak.load_curated" in body
     assert "estimated prior" in body
