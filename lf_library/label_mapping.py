@@ -186,16 +186,13 @@ def build_mapping(
     phrases = [class_phrases(c, synonyms.get(c, ())) for c in classes]
     owner: dict[str, list[int]] = {}
     for k, ps in enumerate(phrases):
-        for p in ps:
+        for p in {v for p in ps for v in _variants(p)}:
             owner.setdefault(p, []).append(k)
-
-    sims = None
-    if encoder is not False:
-        sims = _similarities(labels, phrases, encoder)
 
     matches: list[_Match | None] = []
     ambiguous: list[str] = []
-    for i, lab in enumerate(labels):
+    by_words: list[int] = []  # labels left to rule 4
+    for lab in labels:
         if lab.name in explicit:
             target = explicit[lab.name]
             matches.append(None if target is None else _Match(classes.index(target), "explicit", (), 1.0, lab.name))
@@ -206,17 +203,30 @@ def build_mapping(
         candidates = _word_matches(lab, owner) or _hierarchy_matches(lab, owner, hierarchy)
         # Where a hierarchy knows the label, it is the authority: a golden retriever is no "retrieval".
         knows = hierarchy is not None and lab.synset is not None
-        if not candidates and sims is not None and not knows:
-            candidates = _similar(sims[i], phrases, min_similarity, min_margin)
+        if not candidates and encoder is not False and not knows:
+            by_words.append(len(matches))
         best = _best(candidates)
         if best is None and candidates:
             ambiguous.append(lab.name)
         matches.append(best)
+    if by_words:
+        sims = _similarities([labels[i] for i in by_words], phrases, encoder)
+        for row, i in zip(sims, by_words):
+            matches[i] = _best(_similar(row, phrases, min_similarity, min_margin))
     return LabelMapping(labels, classes, matches, ambiguous)
 
 
+def _variants(phrase: str) -> set[str]:
+    """The phrase and its last word in the singular ("trousers" also matches WordNet's "trouser")."""
+    out = {phrase}
+    if len(phrase) > 3 and phrase.endswith("s") and not phrase.endswith("ss"):
+        out.add(phrase[:-1])
+    return out
+
+
 def _word_matches(lab: ModelLabel, owner: Mapping[str, list[int]]) -> list[_Match]:
-    return [_Match(k, "same words", (0,), 1.0, p) for p in lab.phrases for k in owner.get(p, ())]
+    found = {(k, p) for p in lab.phrases for v in _variants(p) for k in owner.get(v, ())}
+    return [_Match(k, "same words", (0,), 1.0, p) for k, p in sorted(found)]
 
 
 def _hierarchy_matches(lab: ModelLabel, owner: Mapping[str, list[int]], hierarchy: Any) -> list[_Match]:
@@ -227,7 +237,7 @@ def _hierarchy_matches(lab: ModelLabel, owner: Mapping[str, list[int]], hierarch
         if found and depth > found[0].rank[0]:
             break  # only the nearest matching ancestors compete
         for lemma in lemmas:
-            for k in owner.get(lemma, ()):
+            for k in {k for v in _variants(lemma) for k in owner.get(v, ())}:
                 found.append(_Match(k, "hierarchy", (depth,), 1.0 / depth, lemma))
     return found
 
