@@ -26,7 +26,7 @@ import numpy as np
 from lf_library.label_mapping import LabelMapping, ModelLabel, build_mapping
 from lf_library.media import DecodeFailure, OnDecodeError, shared_resource
 from lf_library.text import resolve_label
-from mmweak.batch_memo import memo
+from mmweak.embed_cache import batch_embeddings, content_key
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
@@ -76,6 +76,21 @@ class Classifier:
     def predict(self, items: Sequence[Any]) -> np.ndarray:
         """``(len(items), len(labels()))`` float32 probabilities for decoded items."""
         raise NotImplementedError
+
+    #: Root of the persistent store of this classifier's outputs: ``None`` = ``$MMWEAK_CACHE/embeddings``,
+    #: ``False`` = keep outputs for the current batch only (set it on the instance).
+    output_cache: Any = None
+
+    def store(self) -> Any:
+        """The persistent store of outputs, keyed by the content of each decoded item (pixels, samples)."""
+        from mmweak.embed_cache import EmbeddingStore
+
+        st = self.__dict__.get("_store")
+        if st is None:
+            root = None if self.output_cache in (None, True, False) else self.output_cache
+            st = self.__dict__["_store"] = EmbeddingStore(f"classifier-{self.fingerprint()}", root,
+                                                          persist=self.output_cache is not False)
+        return st
 
     def shared(self, load: Any, *where: Any) -> Any:
         """``load()`` once per process for this classifier's identity and ``where`` (runtime, device)."""
@@ -166,10 +181,13 @@ class ClassifierVotes:
         """Rows that decoded and the model's probabilities for them (one forward pass per batch and model)."""
         items = self.decoded(batch)
         good = [i for i, it in enumerate(items) if not isinstance(it, DecodeFailure)]
-        key = ("classifier-probs", self.classifier.fingerprint(), self.column, self.decode_key(),
-               getattr(self, "sample_rate", None))
-        probs = memo(key, lambda: np.asarray(self.classifier.predict([items[i] for i in good]), np.float32)
-                     if good else np.zeros((0, len(self.classifier.labels())), np.float32))
+        if not good:
+            return good, np.zeros((0, len(self.classifier.labels())), np.float32)
+        # Outputs are stored by content like embeddings: a re-run, a calibration pass or another LF on the
+        # same model never runs the model twice on the same pixels or samples.
+        key = ("classifier-probs", self.column, self.decode_key(), getattr(self, "sample_rate", None))
+        probs = batch_embeddings(key, self.classifier.store(), [items[i] for i in good],
+                                 lambda xs: np.asarray(self.classifier.predict(xs), np.float32), key_fn=_item_key)
         return good, probs
 
     def class_scores(self, probs: np.ndarray) -> np.ndarray:
@@ -261,3 +279,11 @@ def _module_digests(*modules: str) -> str:
         except (KeyError, OSError, TypeError):  # a classifier defined interactively: its identity() must do
             h.update(name.encode())
     return h.hexdigest()[:16]
+
+
+def _item_key(item: Any) -> str:
+    """Content key of a decoded image (pixels) or clip (samples and rate)."""
+    samples = getattr(item, "samples", None)
+    if samples is not None:
+        return content_key(samples) + f"@{item.sample_rate}"
+    return content_key(item)

