@@ -184,10 +184,13 @@ def build_mapping(
     excluded = [re.compile(p, re.IGNORECASE) for p in exclude]
 
     phrases = [class_phrases(c, synonyms.get(c, ())) for c in classes]
-    owner: dict[str, list[int]] = {}
+    owner: dict[str, list[int]] = {}  # class phrases as written
+    lemma_owner: dict[str, list[int]] = {}  # and in the singular, for WordNet's singular lemmas ("trouser")
     for k, ps in enumerate(phrases):
-        for p in {v for p in ps for v in _variants(p)}:
+        for p in ps:
             owner.setdefault(p, []).append(k)
+        for p in {v for p in ps for v in _variants(p)}:
+            lemma_owner.setdefault(p, []).append(k)
 
     matches: list[_Match | None] = []
     ambiguous: list[str] = []
@@ -200,7 +203,7 @@ def build_mapping(
         if any(rx.fullmatch(lab.name) for rx in excluded):
             matches.append(None)
             continue
-        candidates = _word_matches(lab, owner) or _hierarchy_matches(lab, owner, hierarchy)
+        candidates = _word_matches(lab, owner) or _hierarchy_matches(lab, lemma_owner, hierarchy)
         # Where a hierarchy knows the label, it is the authority: a golden retriever is no "retrieval".
         knows = hierarchy is not None and lab.synset is not None
         if not candidates and encoder is not False and not knows:
@@ -217,7 +220,11 @@ def build_mapping(
 
 
 def _variants(phrase: str) -> set[str]:
-    """The phrase and its last word in the singular ("trousers" also matches WordNet's "trouser")."""
+    """The phrase and its last word in the singular ("trousers" also matches WordNet's "trouser").
+
+    Model labels are singularised, class phrases only against the hierarchy's lemmas: a class "pants"
+    must not meet AudioSet's "Pant" (breathing).
+    """
     out = {phrase}
     if len(phrase) > 3 and phrase.endswith("s") and not phrase.endswith("ss"):
         out.add(phrase[:-1])
@@ -225,7 +232,7 @@ def _variants(phrase: str) -> set[str]:
 
 
 def _word_matches(lab: ModelLabel, owner: Mapping[str, list[int]]) -> list[_Match]:
-    found = {(k, p) for p in lab.phrases for v in _variants(p) for k in owner.get(v, ())}
+    found = {(k, p) for p in lab.phrases for v in _variants(p) for k in owner.get(v, ())}  # "Dogs" is a dog
     return [_Match(k, "same words", (0,), 1.0, p) for k, p in sorted(found)]
 
 

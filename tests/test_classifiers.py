@@ -42,6 +42,8 @@ def yamnet():
 # -- label mapping -----------------------------------------------------------------------------------
 def test_imagenet_labels_map_to_words_through_wordnet():
     m = build_mapping(imagenet_labels(), ["cat", "dog", "trousers", "bag"], hierarchy=WordNet.default(), encoder=False)
+    # "trousers" meets WordNet's singular lemma "trouser"; a class "pants" never meets AudioSet's "Pant" (breathing).
+    assert build_mapping([ModelLabel("Pant")], ["pants"], encoder=False).assignments() == {}
     got = m.assignments()
     assert got["tabby"] == got["Siamese cat"] == "cat"
     assert got["golden retriever"] == got["Chihuahua"] == "dog"
