@@ -8,6 +8,10 @@ wrong for every method alike.
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 import time
 from typing import Any, Sequence
 
@@ -16,6 +20,15 @@ import numpy as np
 from mmweak import labelmodels
 
 MODELS = ("majority", "weighted_majority", "dawid_skene", "metal", None)
+
+
+def cold_cache() -> str:
+    """Point ``$MMWEAK_CACHE`` (LF votes, classifier outputs, ONNX exports) at a fresh folder removed at exit,
+    so the speed printed is that of a first run, not of cache hits."""
+    root = tempfile.mkdtemp(prefix="mmweak-bench-")
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    os.environ["MMWEAK_CACHE"] = root
+    return root
 
 
 def lf_table(names: Sequence[str], L: np.ndarray, y: np.ndarray) -> list[dict[str, Any]]:

@@ -32,7 +32,7 @@ import datasets  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 import mmweak  # noqa: E402
-from benchmarks.media_common import lf_table, model_table, print_tables  # noqa: E402
+from benchmarks.media_common import cold_cache, lf_table, model_table, print_tables  # noqa: E402
 from lf_library.audio import AudioClassifierLF, Yamnet  # noqa: E402
 from lf_library.audio.curation import AUDIOSET_LABELS  # noqa: E402
 from lf_library.audio.presets import CONTENT, content_lfs  # noqa: E402
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-proc", type=int, default=None)
     args = parser.parse_args(argv)
+    cold_cache()  # the speed printed is a first run's
     datasets.disable_progress_bars()
     cells, gold, subset = corpus(args.generated, args.seed)
     order = np.random.default_rng(args.seed).permutation(len(cells))

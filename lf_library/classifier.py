@@ -100,7 +100,12 @@ class Classifier:
 class ClassifierVotes:
     """Mixin of :class:`lf_library.image.ImageClassifierLF` and :class:`lf_library.audio.AudioClassifierLF`:
     the label mapping, class scores from the model, votes and calibration. It sits before the media base
-    class, which supplies ``decoded``, ``column`` and ``decode_key``."""
+    class, which supplies ``decoded``, ``column`` and ``decode_key``.
+
+    >>> from lf_library.image import ImageClassifierLF
+    >>> ImageClassifierLF.__mro__[1] is ClassifierVotes
+    True
+    """
 
     _lazy_attrs: ClassVar[tuple[str, ...]] = ("_mapping",)
 

@@ -90,6 +90,10 @@ _RULES = ("explicit", "same words", "hierarchy", "similar words")
 class LabelMapping:
     """Which task class (if any) each model label stands for; built by :func:`build_mapping`.
 
+    >>> m = build_mapping([ModelLabel("Dog"), ModelLabel("Meow")], ["dog", "cat"], encoder=False)
+    >>> m.summary(), m.unmapped_classes(), m.table()[0]["rule"]
+    ('dog: 1 label, cat: 0 labels', ['cat'], 'same words')
+
     Attributes:
         labels: the model's labels, in output order.
         classes: the task's class names.
@@ -162,6 +166,12 @@ def build_mapping(
 
     Returns:
         The :class:`LabelMapping`.
+
+    >>> from lf_library.wordnet import WordNet
+    >>> from lf_library.image import imagenet_labels
+    >>> m = build_mapping(imagenet_labels(), ["dog", "sandwich"], hierarchy=WordNet.default(), encoder=False)
+    >>> m.assignments()["golden retriever"], m.assignments()["hotdog"]
+    ('dog', 'sandwich')
 
     Raises:
         ValueError: an unknown class or label in ``synonyms``/``explicit``, or fewer than two classes.

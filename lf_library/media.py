@@ -113,7 +113,11 @@ _LIMITS: list[MediaLimits] = []
 
 
 def current_limits() -> MediaLimits:
-    """The limits new media LFs get: the innermost :func:`media_limits` block, else the environment's."""
+    """The limits new media LFs get: the innermost :func:`media_limits` block, else the environment's.
+
+    >>> current_limits().max_image_pixels, current_limits().oversize
+    (64000000, 'fault')
+    """
     return _LIMITS[-1] if _LIMITS else _limits_from_env()
 
 

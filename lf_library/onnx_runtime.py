@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+
+import numpy as np
 from pathlib import Path
 from typing import Any, Callable
 
@@ -30,7 +32,17 @@ def providers(device: str | None = None) -> list[str]:
 
 
 def session(model: str | os.PathLike | bytes, *, device: str | None = None, threads: int | None = None) -> Any:
-    """An ``onnxruntime.InferenceSession`` for a file or serialized model; ``threads`` intra-op threads."""
+    """An ``onnxruntime.InferenceSession`` for a file or serialized model; ``threads`` intra-op threads.
+
+    >>> import onnx, numpy as np
+    >>> from onnx import helper, TensorProto
+    >>> x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, 2])
+    >>> y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [None, 2])
+    >>> graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "relu", [x], [y])
+    >>> model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    >>> session(model.SerializeToString(), threads=1).run(None, {"x": np.array([[-1.0, 2.0]], np.float32)})[0]
+    array([[0., 2.]], dtype=float32)
+    """
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -54,6 +66,11 @@ def exported_onnx(fingerprint: str, build: Callable[[], Any], example: Any) -> P
 
     The file is named by ``fingerprint`` (the module's weights and settings), written to a temporary
     name and renamed, so concurrent workers never read a half-written file.
+
+    >>> import torch
+    >>> path = exported_onnx("doc-linear-2x3", lambda: torch.nn.Linear(2, 3), torch.zeros(1, 2))
+    >>> path.name, session(path).run(None, {"input": np.zeros((4, 2), np.float32)})[0].shape
+    ('doc-linear-2x3.onnx', (4, 3))
     """
     path = onnx_cache_dir() / f"{fingerprint}.onnx"
     if path.is_file():

@@ -17,7 +17,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   if [ -n "$missing" ]; then
     echo "[setup] apt-get install$missing"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null) \
-      || echo "[setup] warning: apt install failed; audio decoding falls back to soundfile"
+      || echo "[setup] warning: apt install failed; audio decoding falls back to soundfile, and the tests on real media (Fashion-MNIST, Asterisk, PocketSphinx) and the WordNet label mapping will fail"
   fi
 fi
 
