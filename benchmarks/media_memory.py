@@ -138,12 +138,19 @@ def make_files(work: Path) -> None:
 def run_case(case: str, repo: Path, work: Path, timeout: float) -> dict:
     code = f"REPO = {str(repo)!r}\nWORK = {str(work)!r}\n" + PRELUDE + textwrap.dedent(CHILD[case]) + EPILOGUE
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "PYTHONPATH": str(repo)}
-    env["HF_DATASETS_CACHE"] = str(work / "hf-cache" / case)
+    import shutil
+    import tempfile
+
+    cold = tempfile.mkdtemp(prefix=f"mmweak-mem-{case}-")  # no vote cache hit from an earlier run
+    env["HF_DATASETS_CACHE"] = os.path.join(cold, "hf")
+    env["MMWEAK_CACHE"] = os.path.join(cold, "mmweak")
     try:
         proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
                               env=env, cwd=str(repo))
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
+    finally:
+        shutil.rmtree(cold, ignore_errors=True)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])

@@ -319,7 +319,7 @@ def format_modality_table(task: mmweak.Task, rows: list[dict[str, Any]], faults:
     | modality | LFs | coverage | accuracy (gold rows) |
     |---|---:|---:|---:|
     | image | 2 | 0.500 | 0.800 |
-    | all three combined | 2 | 0.500 | 0.800 |
+    | all modalities combined | 2 | 0.500 | 0.800 |
     <BLANKLINE>
     Gain of the combination over the best single modality: +0.000 accuracy.
     """
@@ -327,7 +327,7 @@ def format_modality_table(task: mmweak.Task, rows: list[dict[str, Any]], faults:
              "| modality | LFs | coverage | accuracy (gold rows) |", "|---|---:|---:|---:|"]
     for r in rows:
         acc = f"{r['accuracy']:.3f}" if "accuracy" in r else "-"
-        name = "all three combined" if r["modality"] == "all" else r["modality"]
+        name = "all modalities combined" if r["modality"] == "all" else r["modality"]
         lines.append(f"| {name} | {r['lfs']} | {r['coverage']:.3f} | {acc} |")
     single = [r["accuracy"] for r in rows if r["modality"] != "all" and "accuracy" in r]
     combined = next((r.get("accuracy") for r in rows if r["modality"] == "all"), None)

@@ -37,7 +37,7 @@ def test_sample_folder_curates_end_to_end_and_loads_back(curated):
     assert feats["category_label"].names == mm.SAMPLE_CLASSES and feats["quality_label"].names == ["keep", "drop"]
     assert feats["category_votes"].length == result["tables"]["category"][-1]["lfs"]
     card = (root / "out" / "README.md").read_text()
-    assert "### Task `quality`: each modality alone and combined" in card and "| all three combined |" in card
+    assert "### Task `quality`: each modality alone and combined" in card and "| all modalities combined |" in card
 
 
 def test_missing_and_corrupt_media_are_counted_per_modality(curated):
