@@ -9,7 +9,7 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 
 from .calibration import brier_score, expected_calibration_error
-from .columns import read_matrix
+from .columns import read_column, read_matrix
 from .labelmodels.base import check_votes
 from .provenance import read_record
 from .task import Task
@@ -200,7 +200,7 @@ def analyze(
         ds, split = dataset, split or "train"
     gold = gold or entry.get("gold_column")
     L = read_matrix(ds, t.votes_column)
-    y = np.asarray(ds[gold], dtype=np.int64) if gold and gold in ds.column_names else None
+    y = read_column(ds, gold, np.int64) if gold and gold in ds.column_names else None
     lm = entry.get("label_model") or {}
     rows = lf_summary(
         L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=y,
@@ -213,5 +213,5 @@ def analyze(
     labels = None
     if y is not None and t.label_column in ds.column_names:
         probs = read_matrix(ds, t.probs_column) if t.probs_column in ds.column_names else None
-        labels = label_metrics(ds[t.label_column], y, t.cardinality, probs)
+        labels = label_metrics(read_column(ds, t.label_column, np.int64), y, t.cardinality, probs)
     return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"))
