@@ -152,7 +152,8 @@ class ClassifierVotes:
         enc = self.encoder
         return {
             "classes": self.classes, "explicit": self.explicit, "exclude": self.exclude,
-            "hierarchy": None if self.hierarchy is None else repr(self.hierarchy),
+            "hierarchy": (self.hierarchy if self.hierarchy in (None, "wordnet") else self.hierarchy.fingerprint()
+                          if hasattr(self.hierarchy, "fingerprint") else repr(self.hierarchy)),
             "encoder": False if enc is False else ("default-minilm" if enc is None else enc.fingerprint()),
             "min_similarity": self.min_similarity, "min_margin": self.min_margin_words,
             "labels": stable_hash([(lab.name, lab.phrases, lab.synset) for lab in self.classifier.labels()]),
@@ -262,7 +263,7 @@ class ClassifierVotes:
 
     def code_identity(self) -> Any:
         # The mapping rules and the model wrapper's code decide the votes too.
-        return [*super().code_identity(), _module_digests("lf_library.label_mapping", type(self.classifier).__module__)]
+        return [super().code_identity(), _module_digests("lf_library.label_mapping", type(self.classifier).__module__)]
 
     def _votes_config(self) -> dict[str, Any]:
         return {

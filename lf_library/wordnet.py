@@ -74,6 +74,12 @@ class WordNet:
         """The database in ``folder``, parsed once per process."""
         return cls(folder)
 
+    def fingerprint(self) -> str:
+        """Content hash of ``data.noun`` (what LF fingerprints and mapping caches key on, not 82,000 synsets)."""
+        from mmweak.embed_cache import files_digest
+
+        return "wordnet-" + files_digest(self.folder / "data.noun")
+
     def ancestors(self, synset: str) -> Iterator[tuple[tuple[str, ...], int]]:
         """``(lemmas, distance)`` of every hypernym of ``synset`` (nearest first; each synset once).
 
