@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 from datasets import Dataset, DatasetDict, Value
@@ -31,6 +31,7 @@ def aggregate(
     tie_break: TieBreak = "prior",
     objective: Objective | Mapping[str, Objective] = "accuracy",
     pos_label: int | Mapping[str, int] = 1,
+    fill_abstains: Literal["prior"] | None = None,
 ) -> Dataset | DatasetDict:
     """Fit a label model per task and write ``T_probs``, ``T_label`` and ``T_confidence`` to every split.
 
@@ -54,6 +55,8 @@ def aggregate(
             reaches the cut the model learned on the fit split; right for rare classes whose F1 matters).
             ``T_probs`` is the same either way.
         pos_label: the class whose F1 ``objective="f1"`` maximises (or mapping task -> class).
+        fill_abstains: ``"prior"`` labels rows where no LF voted with the class the label model estimates
+            most frequent (as WRENCH scores them), instead of ``-1``; the card says so and how many rows.
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -83,6 +86,8 @@ def aggregate(
     fit_name = fit_split or ("train" if "train" in splits else next(iter(splits)))
     if fit_name not in splits:
         raise ValueError(f"fit_split {fit_name!r} not in splits {list(splits)}")
+    if fill_abstains not in (None, "prior"):
+        raise ValueError(f"fill_abstains must be None or 'prior', got {fill_abstains!r}")
 
     names = {t.name for t in task_list}
     for what, value in (("gold", gold), ("class_balance", class_balance), ("model", model),
@@ -128,16 +133,22 @@ def aggregate(
             "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
         }
 
+        filled: dict[str, int] = {}
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
             proba = lm.predict_proba(Ls)
             labels = lm.labels_from_proba(proba, Ls, tie_break=tie_break, seed=seed, **decide)
+            if fill_abstains == "prior":
+                empty = (Ls == -1).all(axis=1)
+                labels = np.where(empty, int(np.argmax(lm.class_balance_)), labels)
+                filled[name] = int(empty.sum())
             columns = {
                 task.probs_column: (proba.astype(np.float32), task.probs_feature()),
                 task.label_column: (labels.astype(np.int64), task.class_label()),
                 task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
             }
-            fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide)
+            fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
+                             fill_abstains)
             out[name] = replace_columns(out[name], columns, fingerprint=fp)
 
         entry = task_record(record, task.name)
@@ -153,6 +164,7 @@ def aggregate(
                 "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break, **decide,
                 "dev_split": dev_name if n_dev else None, "dev_rows": n_dev,
                 "class_balance_given": prior is not None,
+                "fill_abstains": fill_abstains, "filled_rows": filled if fill_abstains else None,
             },
             "class_balance": np.asarray(lm.class_balance_, dtype=float).tolist(),
             "lf_accuracies": None if est is None else np.asarray(est, dtype=float).tolist(),

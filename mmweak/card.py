@@ -125,7 +125,11 @@ def weak_supervision_block(
         if quality:
             item["quality"] = quality
         out_tasks.append(item)
-    return {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
+    out: dict[str, Any] = {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
+    recipe = record.get("recipe")
+    if recipe:  # how to rebuild this dataset: `mmweak curate` on this recipe, with this mmweak
+        out["recipe"] = {k: recipe[k] for k in ("file", "sha256", "mmweak_version", "text") if k in recipe}
+    return out
 
 
 def task_context(
@@ -267,7 +271,8 @@ def render_card(
     )
     template = importlib.resources.files("mmweak.cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     train_split = "train" if "train" in splits else next(iter(splits))
-    snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks)]
+    recipe = record.get("recipe") or {}
+    snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", "")]
     env = jinja2.Environment(keep_trailing_newline=True)
     # Every name in the body goes through one of these: text, code span, or Python literal in the snippet.
     env.filters.update(md=md, code=code, py=py, user_markdown=user_markdown)
@@ -282,6 +287,7 @@ def render_card(
         load_path=load_path,
         train_split=train_split,
         fence=fence_for(*snippet_values),
+        recipe=recipe,
         fmt=_fmt,
     )
     card = DatasetCard(content)

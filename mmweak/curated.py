@@ -23,7 +23,10 @@ import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
+from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict, load_dataset
+from datasets import Image as ImageFeature
+from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
 
 from .card import render_card, task_contexts
@@ -38,6 +41,26 @@ SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
 MAX_SPLIT_NAME = 200  # shard files are "<split>-00000-of-00001.parquet": stay under the 255-byte file-name limit
 #: What a folder written by :func:`save_curated` holds; anything else in it belongs to someone else.
 OWNED_ENTRIES = {"README.md", "data", "label_models", "plots", ".gitattributes"}
+
+
+def _has_media(ds: Dataset) -> bool:
+    """True when ``ds`` has an image/audio/video column (possibly nested) whose cells may point at files."""
+    found = []
+
+    def visit(feature: Any) -> None:
+        if isinstance(feature, (ImageFeature, AudioFeature)) or type(feature).__name__ in ("Video", "Pdf"):
+            found.append(feature)
+        elif isinstance(feature, dict):
+            for v in feature.values():
+                visit(v)
+        elif isinstance(feature, (list, tuple)):
+            for v in feature:
+                visit(v)
+        elif hasattr(feature, "feature"):
+            visit(feature.feature)
+
+    visit(dict(ds.features))
+    return bool(found)
 
 
 def check_split_name(split: str) -> str:
@@ -146,7 +169,11 @@ def write_repo_folder(
         (root / "data").mkdir(parents=True, exist_ok=True)
         for i in range(n):
             rel = f"data/{split}-{i:05d}-of-{n:05d}.parquet"
-            d.shard(num_shards=n, index=i, contiguous=True).to_parquet(str(root / rel))
+            shard = d.shard(num_shards=n, index=i, contiguous=True)
+            if _has_media(d):  # a Hub-layout folder holds its images and audio, as push_to_hub's shards do
+                shard = shard.with_format("arrow").map(embed_table_storage, batched=True, batch_size=1000,
+                                                       keep_in_memory=True, desc=f"embedding media ({split})")
+            shard.to_parquet(str(root / rel))
             written.append(rel)
         data_files[split] = f"data/{split}-*"
     model_files = {}
