@@ -27,7 +27,6 @@ app = typer.Typer(
     help="Multimodal weak supervision for Hugging Face datasets: LFs, label models, curated datasets with cards.",
 )
 console = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 _STATE = {"debug": False}
 
 
@@ -354,7 +353,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     >>> main(["curate", "no-such-recipe.yaml"])
     2
     """
-    import click
+    try:  # typer >= 0.20 vendors click
+        from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from click import ClickException
 
     from .recipe import RecipeError
 
@@ -362,23 +364,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         app(args=args, prog_name="mmweak", standalone_mode=False)
         return 0
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.ClickException as exc:
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except ClickException as exc:
         exc.show(file=sys.stderr)
         return 2
-    except click.exceptions.Abort:
-        err.print("aborted")
+    except typer.Abort:
+        print("mmweak: aborted", file=sys.stderr)
         return 1
     except (RecipeError, UsageError, FileNotFoundError) as exc:
         if _STATE["debug"]:
             raise
-        err.print(f"mmweak: error: {exc}", markup=False)
+        print(f"mmweak: error: {exc}", file=sys.stderr)
         return 2
     except (MMWeakError, ValueError, OSError, ImportError) as exc:
         if _STATE["debug"]:
             raise
-        err.print(f"mmweak: error: {type(exc).__name__}: {exc}", markup=False)
+        print(f"mmweak: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
 

@@ -221,6 +221,11 @@ class Recipe:
         return items
 
     def _call(self, fn: Any, params: dict[str, Any], path: tuple) -> Any:
+        for name, value in params.items():
+            want = _expected_type(fn, name)
+            if want is not None and not _conforms(value, want):
+                raise self.error(path + (name,), f"bad parameter {name!r}: expected {_describe(want)}, got "
+                                                 f"{value!r} ({type(value).__name__})")
         try:
             return fn(**params)
         except TypeError as exc:
@@ -304,6 +309,59 @@ class Recipe:
                 raise self.error(("aggregate", "gold", task), f"unknown task {task!r}; tasks are {sorted(self.tasks)}")
             if not any(col in columns[s] for s in splits):
                 raise self.error(("aggregate", "gold") + ((task,) if task else ()), f"gold column {col!r} is in no split")
+
+
+def _expected_type(fn: Any, name: str) -> Any:
+    """The annotation of parameter ``name`` of ``fn`` (a class: its ``__init__``), or None if unknown."""
+    import typing
+
+    target = fn.__init__ if isinstance(fn, type) else fn
+    try:
+        return typing.get_type_hints(target).get(name)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: no check, the call itself will judge
+        return None
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a YAML value can be given where ``hint`` is expected (only plain data types are judged)."""
+    import collections.abc as abc
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if hint is typing.Any or hint is object:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, h) for h in typing.get_args(hint))
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple, abc.Sequence, abc.Iterable) or hint in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if origin in (dict, abc.Mapping) or hint in (dict,):
+        return isinstance(value, dict)
+    if hint is os.PathLike or origin is os.PathLike:
+        return isinstance(value, (str, os.PathLike))
+    return True  # classes of objects (a Task, an encoder): built by the recipe, judged by the call
+
+
+def _describe(hint: Any) -> str:
+    import typing
+
+    if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 
 def _accepts(fn: Any, name: str) -> bool:
