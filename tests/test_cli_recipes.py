@@ -172,8 +172,9 @@ def _curated_toy():
 def test_lf_tools_api():
     spam, ds = _curated_toy()
     assert rows_where(ds, spam, "link", "fires").tolist() == [0, 3]
-    assert rows_where(ds, spam, "short", "wrong", gold="label").tolist() == []
-    assert rows_where(ds, spam, "link", "disagrees", versus="short").tolist() == []
+    assert rows_where(ds, spam, "short", "fires").tolist() == [1, 3, 4]
+    assert rows_where(ds, spam, "short", "wrong", gold="label").tolist() == [3]  # "http" is short but spam
+    assert rows_where(ds, spam, "link", "disagrees", versus="short").tolist() == [3]
     assert coverage_gaps(ds, spam).tolist() == [2, 5]
     b = label_buckets(ds, spam, "link", versus="gold", gold="label")
     assert b[(1, 1)].tolist() == [0, 3] and b[(-1, 1)].tolist() == [5]
@@ -181,7 +182,7 @@ def test_lf_tools_api():
     value = marginal_value(ds, spam, evaluate=ds, gold="label", model="majority")
     assert value[0]["lf"] == "(all LFs)" and {r["lf"] for r in value[1:]} == {"link", "short"}
     link = next(r for r in value if r["lf"] == "link")
-    assert link["delta_coverage"] == pytest.approx(2 / 6)  # without it, rows 0 and 3 lose their only vote
+    assert link["delta_coverage"] == pytest.approx(1 / 6)  # without it, row 0 loses its only vote
     with pytest.raises(ValueError, match="has no LF 'nope'"):
         rows_where(ds, spam, "nope", "fires")
 
