@@ -92,7 +92,7 @@ def test_invalid_input_errors():
         m.fit([0, 1])
     with pytest.raises(VoteMatrixError, match="not an integer"):
         m.fit(np.array([[0.5, 1.0]]))
-    with pytest.raises(RuntimeError, match="not fitted"):
+    with pytest.raises(labelmodels.NotFittedError, match="not fitted"):
         create(cardinality=2).predict([[0]])
     m.fit([[0, 1]])
     with pytest.raises(VoteMatrixError, match="fitted on 2 LFs"):

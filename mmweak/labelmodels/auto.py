@@ -28,7 +28,7 @@ import numpy as np
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
 from .loglinear import MAX_FIT_ROWS, LogLinearModel, predict_in_chunks
-from .votes import fit_sample
+from .votes import ABSTAIN, fit_sample
 from .weighted_vote import WeightedMajorityVote
 
 #: Candidate configurations: name -> list of (model class, params); several entries = probability average.
@@ -75,10 +75,10 @@ class AutoLabelModel(LabelModel):
     """
 
     name = "auto"
-    _state_keys: ClassVar[tuple[str, ...]] = ("selected_", "members_", "cv_scores_")
+    _state_schema: ClassVar[dict[str, Any]] = {"selected_": "str", "members_": "models", "cv_scores_": "scores"}
 
-    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior") -> None:
-        super().__init__(cardinality, no_vote=no_vote)
+    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior", random_state: int = 0) -> None:
+        super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
 
     def _fit(self, L, *, dev, prior, seed):
         K = self.cardinality
@@ -97,8 +97,8 @@ class AutoLabelModel(LabelModel):
     def _fit_config(self, config: str, L, dev, prior, seed) -> list[LabelModel]:
         out = []
         for cls, params in CANDIDATES[config]:
-            model = cls(self.cardinality, no_vote=self.no_vote, **params)
-            kw: dict[str, Any] = {"class_balance": prior, "seed": seed}
+            model = cls(self.cardinality, no_vote=self.no_vote, random_state=seed, **params)
+            kw: dict[str, Any] = {"class_balance": prior}
             if dev is not None and dev[1].size:
                 kw.update(L_dev=dev[0], y_dev=dev[1])
             out.append(model.fit(L, **kw))
@@ -151,14 +151,14 @@ class AutoLabelModel(LabelModel):
         members = self._members()
         if all(isinstance(m, LogLinearModel) for m in members):
             return predict_in_chunks(L, self.cardinality, members)  # one sparse view shared by all
-        return np.mean([m._proba_checked(L) for m in members], axis=0), (L != -1).any(axis=1)
+        return np.mean([m.predict_proba(L) for m in members], axis=0), (L != ABSTAIN).any(axis=1)
 
     def lf_accuracies(self) -> np.ndarray | None:
         accs = [a for a in (m.lf_accuracies() for m in self._members()) if a is not None]
         return np.mean(accs, axis=0) if accs else None
 
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         state.pop("_built", None)
         return state
 

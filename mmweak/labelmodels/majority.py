@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register, vote_counts
+from .votes import ABSTAIN
 
 
 @register
@@ -23,15 +24,15 @@ class MajorityVote(LabelModel):
 
     name = "majority"
 
-    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior") -> None:
-        super().__init__(cardinality, no_vote=no_vote)
+    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior", random_state: int = 0) -> None:
+        super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
 
     def _fit(self, L, *, dev, prior, seed):
         if prior is None:
             prior = self._dev_prior(dev, self.cardinality)
         if prior is None:
             share = self._predict_proba(L)
-            voted = (L != -1).any(axis=1)
+            voted = (L != ABSTAIN).any(axis=1)
             if voted.any():
                 prior = (share[voted].sum(axis=0) + 1.0) / (voted.sum() + self.cardinality)
         self.class_balance_ = prior

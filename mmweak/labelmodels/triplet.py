@@ -30,7 +30,7 @@ class Triplet(LogLinearModel):
     """
 
     name = "triplet"
-    _state_keys = LogLinearModel._state_keys + ("accuracy_",)
+    _state_schema = {**LogLinearModel._state_schema, "accuracy_": ("m",)}
 
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
