@@ -137,7 +137,7 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise VoteMatrixError(
-                f"{what}[{i}, {j}] = {arr[i, j]!r} is not an integer vote (row {i}, LF column {j})"
+                f"{what}[{i}, {j}] = {arr[i, j].item()!r} is not an integer vote (row {i}, LF column {j})"
             )
     if arr.dtype.kind not in "iuf":
         raise VoteMatrixError(f"{what} has {arr.dtype} entries; {kinds}")
@@ -190,7 +190,7 @@ def check_labels(y: Any, cardinality: int, *, what: str = "y_dev") -> np.ndarray
         bad = ~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr)))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{what}[{i}] = {arr[i]!r} is not a class index: {rule}")
+            raise ValueError(f"{what}[{i}] = {arr[i].item()!r} is not a class index: {rule}")
     arr = arr.astype(np.int64)
     if arr.size and (arr.min() < 0 or arr.max() >= cardinality):
         i = int(np.flatnonzero((arr < 0) | (arr >= cardinality))[0])

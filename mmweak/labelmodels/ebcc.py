@@ -30,7 +30,7 @@ from .base import NoVotePolicy, check_number, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .votes import SparseVotes, vote_share
 
-_BLOCK_CELLS = 1 << 22
+_BLOCK_CELLS = 1 << 23
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray]  # (W (m, K, K*M), bias (K*M,), confusion (m, K, K))
 
@@ -156,8 +156,8 @@ class EBCC(LogLinearModel):
             open_runs = sorted(open_runs, key=lambda r: -r.elbo)[:finalists]
             del R0
         finished = [] if best_done is None else [best_done]
-        for run in open_runs:
-            finished.extend(vb.run(run.R[:, None, :], max_iter - run.n_iter, start=run))
+        if open_runs:  # the finalists, on to convergence together (all have run `screen` iterations)
+            finished.extend(vb.run(np.stack([r.R for r in open_runs], axis=1), max_iter - screen, n_iter0=screen))
         best = max(finished, key=lambda r: r.elbo)
         self.elbo_, self.n_iter_ = best.elbo, best.n_iter
         self.weights_, self.bias_, self.confusion_ = best.W, best.bias, best.confusion
@@ -166,17 +166,19 @@ class EBCC(LogLinearModel):
     # -- prediction -------------------------------------------------------------------------------
     def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
         """Class posteriors: the joint (class, subtype) posterior summed over subtypes."""
-        K = self.cardinality
+        K = int(self.cardinality)
         W = np.asarray(self.weights_, dtype=np.float64)
         bias = np.asarray(self.bias_, dtype=np.float64)
         out = np.empty((V.n, K))
-        # The joint scores are K*M wide (1000 columns at K=100): bound them to ~32 MB per block.
+        # The joint scores are K*M wide (1000 columns at K=100): bound them to ~64 MB per block.
         step = max(1, _BLOCK_CELLS // bias.size)
         for start in range(0, V.n, step):
-            rows = np.arange(start, min(V.n, start + step))
-            S = V.take(rows).scores(W, bias).reshape(rows.size, K, -1)
-            p = np.exp(S - S.max(axis=(1, 2), keepdims=True)).sum(axis=2)
-            out[rows] = p / p.sum(axis=1, keepdims=True)
+            part = V if step >= V.n else V.take(np.arange(start, min(V.n, start + step)))
+            S = part.scores(W, bias)
+            S -= S.max(axis=1, keepdims=True)
+            np.exp(S, out=S)
+            p = S.reshape(part.n, K, -1).sum(axis=2)
+            out[start: start + part.n] = p / p.sum(axis=1, keepdims=True)
         return out
 
     def confusion(self) -> np.ndarray:
@@ -231,13 +233,13 @@ class _VB:
         bias = (Elog_tau[:, :, None] + Elog_pi).reshape(B, K * M)
         return mu, eta, nu, W, bias
 
-    def run(self, R: np.ndarray, iters: int, start: "_Run | None" = None) -> list[_Run]:
+    def run(self, R: np.ndarray, iters: int, n_iter0: int = 0) -> list[_Run]:
         """Run up to ``iters`` VB iterations from responsibilities ``R`` ``(rows, B, K*M)``; one :class:`_Run` per restart."""
         V, K, M, m = self.V, self.K, self.M, self.m
         B, KM = R.shape[1], K * M
         z = R.reshape(V.n, B, K, M).sum(axis=3)
         done = np.zeros(B, dtype=bool)
-        n_iter = np.full(B, 0 if start is None else start.n_iter)
+        n_iter = np.full(B, n_iter0)
         keep: list[tuple | None] = [None] * B
         for _ in range(max(1, iters)):
             live = np.flatnonzero(~done)
@@ -246,8 +248,13 @@ class _VB:
             S = np.asarray(V.X @ Wcat).reshape(V.n, live.size, KM) + bias[None]
             if self.clamp is not None:
                 S += self.clamp[:, None, :]
-            log_norm = _logsumexp(S)
-            R_new = np.exp(S - log_norm[..., None])
+            top = S.max(axis=2, keepdims=True)
+            top[~np.isfinite(top)] = -1e300  # rows whose every cell is clamped away stay finite
+            np.subtract(S, top, out=S)
+            R_new = np.exp(S, out=S)
+            total = R_new.sum(axis=2, keepdims=True)
+            R_new /= total
+            log_norm = (top + np.log(total))[..., 0]
             z_new = R_new.reshape(V.n, live.size, K, M).sum(axis=3)
             delta = np.abs(z_new - z[:, live]).max(axis=(0, 2)) if V.n else np.zeros(live.size)
             R[:, live], z[:, live] = R_new, z_new

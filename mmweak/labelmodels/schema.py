@@ -85,7 +85,10 @@ def validated_model(data: Any, registry: dict[str, type]) -> Any:
     for key, value in params.items():
         if key not in allowed:
             raise ModelFileError(f"{where}: unknown parameter {key!r} (known: {', '.join(sorted(allowed))})")
-        if not (value is None or isinstance(value, (str, bool, numbers.Real))):
+        if isinstance(value, list) and len(value) <= 32 and all(isinstance(v, str) and len(v) <= 100 for v in value):
+            value = tuple(value)  # a tuple of names (the default's candidates)
+            params = {**params, key: value}
+        elif not (value is None or isinstance(value, (str, bool, numbers.Real))):
             raise ModelFileError(f"{where}: parameter {key!r} must be a number, string, bool or null, got {type(value).__name__}")
     model = cls(**params)
     try:
@@ -102,7 +105,9 @@ def validated_model(data: Any, registry: dict[str, type]) -> Any:
         raise ModelFileError(f"{where}: missing state {', '.join(sorted(missing))}")
     m = _int(state["n_lfs_"], "n_lfs_", where, low=1, high=MAX_LFS)
     K = int(model.cardinality)
-    dims = {"m": m, "K": K, "KM": K * int(getattr(model, "n_subtypes", 1))}
+    members = state.get("members_")
+    dims = {"m": m, "K": K, "KM": K * int(getattr(model, "n_subtypes", 1)),
+            "n_members": len(members) if isinstance(members, dict) else 0}
     values: dict[str, Any] = {}
     for key, spec in schema.items():
         if key in state:
