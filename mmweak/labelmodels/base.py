@@ -198,6 +198,10 @@ def check_labels(y: Any, cardinality: int, *, what: str = "y_dev") -> np.ndarray
     return arr
 
 
+def what_shape(L: np.ndarray) -> str:
+    return f"L of shape {tuple(L.shape)}"
+
+
 def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
     """``(n, K)`` number of LFs voting each class per row.
 
@@ -350,8 +354,11 @@ class LabelModel(BaseEstimator):
         # A refit starts from nothing: no learned attribute of an earlier fit may leak into this one.
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, key)
+        if L.shape[1] == 0:
+            raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
         self._fit(L, dev=dev, prior=prior, seed=seed)
         self.n_lfs_ = L.shape[1]
+        self._after_fit(L, seed)
         self.seed_ = seed
         if getattr(self, "class_balance_", None) is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
@@ -524,6 +531,9 @@ class LabelModel(BaseEstimator):
 
     def _check_params(self) -> None:
         """Subclass hook: raise ValueError naming a bad hyper-parameter."""
+
+    def _after_fit(self, L: np.ndarray, seed: int) -> None:
+        """Subclass hook, run once the learned state is complete (before the F1 cuts are learned)."""
 
     def _check_loaded_state(self) -> None:
         """Subclass hook: cross-checks of a loaded model's state beyond shapes (raise ModelFileError)."""

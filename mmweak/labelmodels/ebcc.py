@@ -81,7 +81,7 @@ class EBCC(LogLinearModel):
         screen_iter: int = 25,
         max_iter: int = 500,
         tol: float = 1e-3,
-        dedupe_copies: bool = False,
+        dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
         random_state: int = 0,

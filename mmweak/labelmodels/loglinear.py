@@ -13,8 +13,8 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from .base import LabelModel, NoVotePolicy, check_number, normalize_log
-from .copies import COPY_EXCESS, copy_weights
-from .votes import SparseVotes, prepare_fit, vote_share
+from .copies import COPY_EXCESS, copy_groups, copy_weights
+from .votes import ABSTAIN, SparseVotes, fit_sample, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
@@ -99,7 +99,9 @@ class LogLinearModel(LabelModel):
     :mod:`~mmweak.labelmodels.copies`) are already folded into ``weights_`` by ``dedupe_copies``.
     """
 
-    _state_schema: ClassVar[dict[str, Any]] = {"weights_": ("m", "K", "K"), "bias_": ("K",), "lf_weights_": ("m",), "n_iter_": "int"}
+    _state_schema: ClassVar[dict[str, Any]] = {
+        "weights_": ("m", "K", "K"), "bias_": ("K",), "lf_weights_": ("m",), "n_iter_": "int", "fallback_": "str",
+    }
 
     def __init__(
         self,
@@ -131,6 +133,41 @@ class LogLinearModel(LabelModel):
         """Posteriors for an already-built sparse view (no no-vote policy applied)."""
         return normalize_log(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
 
+    def _after_fit(self, L: np.ndarray, seed: int) -> None:
+        """Refuse a label-swapped fit: predict as majority vote when the model is anti-aligned with it.
+
+        A latent-class model names its classes only through the votes. When the data are symmetric
+        under swapping two classes (an LF next to its exact negation), the likelihood cannot tell the
+        right fit from the swapped one, and a fit can land on the swapped optimum: worse than chance.
+        Majority vote cannot swap. So if the model agrees with majority vote on fewer than ``1/K`` of
+        the rows where majority vote is decisive (half, for two classes), or majority vote is never
+        decisive, the classes are not identified from these votes and the model predicts as majority
+        vote does (``fallback_`` says so); otherwise it is left alone.
+        """
+        self.fallback_ = ""
+        K = int(self.cardinality)
+        sample = fit_sample(L, 20_000, seed)
+        counts = np.stack([(sample == k).sum(axis=1) for k in range(K)], axis=1)
+        top = counts.max(axis=1)
+        decisive = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
+        if not sample.shape[0] or not (sample != ABSTAIN).any():
+            return
+        if decisive.any():
+            ours = self._predict_proba_voted(sample[decisive])[0].argmax(axis=1)
+            agree = float((ours == counts[decisive].argmax(axis=1)).mean())
+            if agree >= (0.5 if K == 2 else 1.0 / K):
+                return
+            reason = f"agreed with majority vote on {agree:.0%} of its decisive rows: label-swapped fit"
+        else:
+            reason = "majority vote is never decisive: classes not identified by these votes"
+        W = np.zeros_like(np.asarray(self.weights_, dtype=np.float64))
+        S = W.shape[2]
+        for k in range(K):  # a vote for k adds one to every state of class k (subtypes included)
+            W[:, k, k * (S // K): (k + 1) * (S // K)] = 1.0
+        self.weights_ = W * np.asarray(self.lf_weights_)[:, None, None]
+        self.bias_ = np.zeros(S)
+        self.fallback_ = f"majority vote ({reason})"
+
     # -- helpers for subclasses -----------------------------------------------------------------
     def _prepare(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray]:
         """Fit rows as sparse (possibly collapsed) votes, and each LF's copy weight."""
@@ -138,6 +175,23 @@ class LogLinearModel(LabelModel):
         w = copy_weights(V, COPY_EXCESS, seed) if self.dedupe_copies and V.n_lfs > 1 else np.ones(V.n_lfs)
         self.lf_weights_ = w
         return V, w
+
+    def _prepare_representatives(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray, np.ndarray]:
+        """Fit rows restricted to one LF per copy group, each LF's group index, and each LF's copy weight.
+
+        For models estimated from LF overlaps (moments, triplets) a copy is not merely double-counted
+        evidence: its perfect agreement with its source corrupts the estimates of everything else, so
+        they are fitted on representatives and each copy then gets its representative's parameters.
+        """
+        V = prepare_fit(L, self.cardinality, self.max_fit_rows, seed)
+        if self.dedupe_copies and V.n_lfs > 1:
+            gid = copy_groups(V, COPY_EXCESS, seed)
+        else:
+            gid = np.arange(V.n_lfs)
+        w = 1.0 / np.bincount(gid)[gid]
+        self.lf_weights_ = w
+        reps = np.array([int(np.flatnonzero(gid == g)[0]) for g in range(int(gid.max()) + 1)]) if gid.size else gid
+        return V.select_lfs(reps), gid, w
 
     def _dev_counts(self, dev: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
         """Gold dev rows as fixed EM statistics (their posterior is clamped to the gold class)."""

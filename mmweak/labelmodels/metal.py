@@ -70,7 +70,7 @@ class MeTaL(LogLinearModel):
                 f"metal needs an (m*K)^2 overlap matrix; m*K = {L.shape[1] * K} exceeds {_MAX_FEATURES}: "
                 "use 'weighted_majority' or 'dawid_skene' for this many LFs/classes"
             )
-        V, w = self._prepare(L, seed)
+        V, gid, w = self._prepare_representatives(L, seed)
         m = V.n_lfs
         n = max(V.weight.sum(), 1.0)
         O = V.co_votes().reshape(m * K, m * K) / n
@@ -92,7 +92,7 @@ class MeTaL(LogLinearModel):
             over = np.maximum(col / 0.999, 1.0)
             mu = (mu.reshape(m, K, K) / over[:, None, :]).reshape(m * K, K)
         self.n_iter_ = int(self.n_steps)
-        mu3 = mu.reshape(m, K, K)  # (j, v, k)
+        mu3 = mu.reshape(m, K, K)[gid]  # (j, v, k): every copy gets its representative's parameters
         self.mu_ = mu3
         self.class_balance_ = pi
         self.weights_ = np.log(mu3) * w[:, None, None]

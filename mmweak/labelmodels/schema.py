@@ -66,7 +66,7 @@ def validated_model(data: Any, registry: dict[str, type]) -> Any:
     >>> d["state"]["predict"] = 1
     >>> validated_model(d, _REGISTRY)
     Traceback (most recent call last):
-    mmweak.labelmodels.schema.ModelFileError: majority model file: unknown state key 'predict' (known: class_balance_, f1_thresholds_, n_lfs_, seed_)
+    mmweak.labelmodels.schema.ModelFileError: majority model file: unknown state key 'predict' (known: class_balance_, f1_thresholds_, lf_weights_, n_lfs_, seed_)
     """
     if not isinstance(data, dict):
         raise ModelFileError(f"a label-model file holds a JSON object, got {type(data).__name__}")
@@ -115,6 +115,12 @@ def validated_model(data: Any, registry: dict[str, type]) -> Any:
     cb = values["class_balance_"]
     if np.any(cb < 0) or abs(cb.sum() - 1.0) > 1e-6:
         raise ModelFileError(f"{where}: class_balance_ must be {K} non-negative shares summing to 1")
+    if "fallback_" in schema:
+        values.setdefault("fallback_", "")
+    if "lf_weights_" in schema and "lf_weights_" not in values:
+        values["lf_weights_"] = np.ones(m)
+    if "lf_weights_" in values and (np.any(values["lf_weights_"] <= 0) or np.any(values["lf_weights_"] > 1)):
+        raise ModelFileError(f"{where}: lf_weights_ must lie in (0, 1]")
     th = values.setdefault("f1_thresholds_", None)  # absent from files of older versions: F1 rule needs a refit
     if th is not None and (np.any(th < 0) or np.any(th > NEVER)):
         raise ModelFileError(f"{where}: f1_thresholds_ must lie in [0, 1]")
@@ -124,7 +130,7 @@ def validated_model(data: Any, registry: dict[str, type]) -> Any:
     return model
 
 
-_OPTIONAL = {"f1_thresholds_"}
+_OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_"}  # absent from files of older versions
 _BASE_SCHEMA: dict[str, Any] = {"class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",)}
 
 
