@@ -458,8 +458,16 @@ class LabelModel(BaseEstimator):
         [1, 1]
         """
         self._check_fitted()
+        proba = np.asarray(proba, dtype=np.float64)
+        K = int(self.cardinality)
+        if proba.ndim != 2 or proba.shape[1] != K:
+            raise ValueError(f"proba must be (rows, {K}) class probabilities, got shape {proba.shape}")
+        if not np.isfinite(proba).all():
+            raise ValueError("proba must be finite (no NaN or infinity)")
+        if L is not None and np.asarray(L).shape[0] != proba.shape[0]:
+            raise ValueError(f"L has {np.asarray(L).shape[0]} rows but proba has {proba.shape[0]}")
         labels = hard_labels(
-            np.asarray(proba, dtype=np.float64), np.asarray(self.class_balance_, dtype=np.float64), tie_break=tie_break,
+            proba, np.asarray(self.class_balance_, dtype=np.float64), tie_break=tie_break,
             seed=seed, objective=objective, pos_label=pos_label, thresholds=self.f1_thresholds_,
         )
         if L is not None:
