@@ -11,6 +11,7 @@ from .copies import COPY_EXCESS, copy_weights
 from .votes import ABSTAIN, prepare_fit
 
 _COPY_ROWS = 50_000  # rows the copy detection looks at
+_PREDICT_ROWS = 1 << 16
 
 
 @register
@@ -66,7 +67,9 @@ class MajorityVote(LabelModel):
         w = np.asarray(getattr(self, "lf_weights_", None) if getattr(self, "lf_weights_", None) is not None
                        else np.ones(L.shape[1]), dtype=np.float64)
         counts = np.zeros((L.shape[0], K))
-        for k in range(K):
-            counts[:, k] = (L == k) @ w
+        for start in range(0, L.shape[0], _PREDICT_ROWS):  # blocks bound the float copy of the votes
+            block = L[start: start + _PREDICT_ROWS]
+            for k in range(K):
+                counts[start: start + block.shape[0], k] = (block == k).astype(np.float64) @ w
         total = counts.sum(axis=1, keepdims=True)
         return np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)
