@@ -326,7 +326,12 @@ class AutoLabelModel(LabelModel):
         return proba, (L != ABSTAIN).any(axis=1)
 
     def lf_accuracies(self) -> np.ndarray | None:
-        return self._members()[0].lf_accuracies()
+        """The chosen member's LF accuracy estimates (majority vote has none: then its tie-breaker's)."""
+        for member in self._members():
+            acc = member.lf_accuracies()
+            if acc is not None:
+                return acc
+        return None
 
     def _check_loaded_state(self) -> None:
         from .schema import ModelFileError
