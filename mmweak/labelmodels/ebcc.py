@@ -46,10 +46,12 @@ class EBCC(LogLinearModel):
     on ``seed`` (and, where repeated rows are merged into patterns, on the LF order, as the patterns'
     order follows it); ``n_restarts`` fits from different seeded starts and keeps the one with the highest
     evidence lower bound (``elbo_``); 40 restarts is the authors' protocol and makes the result stable
-    across seeds. Abstains are ignored (crowdsourcing-style: who answered says nothing about the answer),
+    across seeds. Restarts are screened: all run ``screen_iter`` iterations together (one wide sparse
+    product), and only the ``n_finalists`` best by ELBO run on to convergence. Abstains are ignored (crowdsourcing-style: who answered says nothing about the answer),
     so like ``one_coin`` it is meant for bipolar annotators, not unipolar keyword LFs. Gold dev rows keep
-    their class fixed; their subtype stays latent. ``dedupe_copies`` is off by default: the subtypes are
-    this model's own account of correlated workers.
+    their class fixed; their subtype stays latent. ``dedupe_copies`` (on by default) makes a group of
+    copied LFs speak once, so twenty pastes of one LF cannot outvote the rest; the subtypes account for
+    milder correlation. With it off the authors' published accuracies are reproduced exactly.
 
     Cost per iteration is O(votes * K * M) time and O(rows * K * M) memory (rows capped at
     ``max_fit_rows``), times ``n_restarts``: for K near 100 lower ``n_restarts`` or ``n_subtypes``.
