@@ -140,7 +140,8 @@ def lodo(results: list[dict]) -> list[dict]:
     rows = []
     for i, r in enumerate(results):
         others = results[:i] + results[i + 1:]
-        best = max(((z, se) for z in Z_GRID for se in SE_RULE), key=lambda p: (objective(others, *p), p[0]))
+        # Ties go to the more conservative z, then to the simpler rule (no one-SE step).
+        best = max(((z, se) for z in Z_GRID for se in SE_RULE), key=lambda p: (objective(others, *p), p[0], not p[1]))
         outcome = rule_outcome(r, *best)
         rows.append({"name": r["case"].name, "z": best[0], "se_rule": best[1], "outcome": outcome,
                      "lodo": r["outcomes"][outcome], "default": r["default"], "mv": r["mv"],
