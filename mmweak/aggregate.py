@@ -6,6 +6,7 @@ from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 from datasets import Dataset, DatasetDict, Value
+from sklearn.base import clone
 
 from .columns import read_column, read_matrix as _votes, replace_columns
 from .fingerprint import stable_hash
@@ -118,7 +119,8 @@ def aggregate(
         dev_name = dev_split or next(
             (s for s in DEV_SPLITS if s in splits and s != fit_name and gold_col in splits[s].column_names), None
         )
-        fit_kwargs: dict[str, Any] = {"class_balance": prior, "seed": seed}
+        lm.set_params(random_state=seed)
+        fit_kwargs: dict[str, Any] = {"class_balance": prior}
         n_dev = 0
         if dev_name is not None and gold_col is not None:
             if gold_col not in splits[dev_name].column_names:
@@ -181,12 +183,11 @@ def _build(spec: ModelSpec, task: Task) -> LabelModel:
     if spec is None or isinstance(spec, str):
         return create(spec, cardinality=task.cardinality)
     if isinstance(spec, LabelModel):
-        params = spec.get_params()
-        if params.get("cardinality") != task.cardinality:
+        if spec.cardinality != task.cardinality:
             raise ValueError(
-                f"label model {spec!r} has cardinality {params.get('cardinality')} but task {task.name!r} "
+                f"label model {spec!r} has cardinality {spec.cardinality} but task {task.name!r} "
                 f"has {task.cardinality} classes"
             )
-        return type(spec)(**params)  # a fresh copy per task: the template is never fitted in place
+        return clone(spec)  # a fresh copy per task: the template is never fitted in place
     raise TypeError(f"model must be a name, a LabelModel or None, got {type(spec).__name__}")
 
