@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     lm_s, agg_s = [], []
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        proba = mmweak.labelmodels.create(None, cardinality=args.k).fit(data.L, seed=0).predict_proba(data.L)
+        proba = mmweak.labelmodels.create(None, cardinality=args.k, random_state=0).fit(data.L).predict_proba(data.L)
         lm_s.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         out = mmweak.aggregate(ds, [task])

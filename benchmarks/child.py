@@ -41,8 +41,8 @@ def _mmweak_method(name: str):
         return L
 
     def fit_predict(_lib, L, n, K):
-        model = labelmodels.create(None if name == "default" else name, cardinality=K)
-        return model.fit(L, seed=0).predict_proba(L), ""
+        model = labelmodels.create(None if name == "default" else name, cardinality=K, random_state=0)
+        return model.fit(L).predict_proba(L), ""
 
     return (lambda: labelmodels), convert, fit_predict
 

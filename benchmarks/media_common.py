@@ -49,8 +49,8 @@ def model_table(L: np.ndarray, y: np.ndarray, K: int, L_dev: np.ndarray | None =
     covered = (L >= 0).any(axis=1)
     for name in MODELS:
         t0 = time.perf_counter()
-        model = labelmodels.create(name, cardinality=K)
-        model.fit(L, L_dev=L_dev, y_dev=y_dev, seed=seed)
+        model = labelmodels.create(name, cardinality=K, random_state=seed)
+        model.fit(L, L_dev=L_dev, y_dev=y_dev)
         pred = np.where(covered, model.predict(L, seed=seed), -1)
         out.append({"model": model.name if name else f"default ({model.name})", "accuracy": float((pred == y).mean()),
                     "covered_accuracy": float((pred[covered] == y[covered]).mean()) if covered.any() else float("nan"),

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     covered = (L >= 0).any(axis=1)
     binary = []
     for name in ("majority", None):
-        m = labelmodels.create(name, cardinality=CONTENT.cardinality).fit(L, L_dev=L_dev, y_dev=y_dev, seed=args.seed)
+        m = labelmodels.create(name, cardinality=CONTENT.cardinality, random_state=args.seed).fit(L, L_dev=L_dev, y_dev=y_dev)
         pred = np.where(covered, m.predict(L, seed=args.seed), -1)
         binary.append((m.name, float(((pred == SPEECH) == (y == SPEECH)).mean()), pred))
     print_tables("Real speech vs non-speech (Asterisk, LibriVox): Silero VAD + YAMNet + heuristics",

@@ -132,7 +132,7 @@ def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_
     L_test = read_matrix(ds["test"], SENTIMENT.votes_column)
     y_test = read_column(ds["test"], "label")
     for name in ("majority", None):
-        model = create(name, cardinality=SENTIMENT.cardinality).fit(L_train, class_balance=None, seed=seed)
+        model = create(name, cardinality=SENTIMENT.cardinality, random_state=seed).fit(L_train, class_balance=None)
         pred = model.predict(L_test, seed=seed)
         results[model.name] = label_metrics(pred, y_test, SENTIMENT.cardinality)["accuracy"]
 

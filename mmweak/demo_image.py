@@ -188,7 +188,7 @@ def run(out: str | Path = "out/demo_image_curated", n: int = 120, seed: int = 0,
     L_train, L_test = read_matrix(ds["train"], QUALITY.votes_column), read_matrix(ds["test"], QUALITY.votes_column)
     y_test = read_column(ds["test"], "label")
     for name in ("majority", None):
-        model = create(name, cardinality=QUALITY.cardinality).fit(L_train, seed=seed)
+        model = create(name, cardinality=QUALITY.cardinality, random_state=seed).fit(L_train)
         results[model.name] = label_metrics(model.predict(L_test, seed=seed), y_test, QUALITY.cardinality)["accuracy"]
     ds = aggregate(ds, [QUALITY], gold="label", seed=seed)
     summary = analyze(ds, QUALITY, split="test")

@@ -150,7 +150,7 @@ def marginal_value(
     y = read_column(evaluate, gold, np.int64)
 
     def score(keep: Sequence[int]) -> dict[str, float]:
-        lm = create(model, cardinality=task.cardinality).fit(L_fit[:, keep], seed=seed)
+        lm = create(model, cardinality=task.cardinality, random_state=seed).fit(L_fit[:, keep])
         m = label_metrics(lm.predict(L_eval[:, keep]), y, task.cardinality)
         return {"accuracy": m["accuracy"], "coverage": m["coverage"]}
 

@@ -299,7 +299,7 @@ def modality_table(ds: DatasetDict, task: mmweak.Task, lfs: Sequence[mmweak.Labe
         covered = (L_all[:, cols] >= 0).any(axis=1)
         row: dict[str, Any] = {"modality": modality, "lfs": len(cols), "coverage": float(covered.mean())}
         if y is not None and (y >= 0).any():
-            model = mmweak.labelmodels.create(None, cardinality=task.cardinality).fit(L_fit[:, cols], seed=seed)
+            model = mmweak.labelmodels.create(None, cardinality=task.cardinality, random_state=seed).fit(L_fit[:, cols])
             pred = np.where(covered, model.predict(L_all[:, cols], seed=seed), -1)
             has = y >= 0
             row["accuracy"] = float((pred[has] == y[has]).mean())

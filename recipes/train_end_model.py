@@ -209,7 +209,7 @@ def predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
     import torch
 
     with torch.no_grad():
-        return torch.softmax(model(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))), dim=1).numpy()
+        return torch.softmax(model(torch.from_numpy(np.array(X, dtype=np.float32))), dim=1).numpy()
 
 
 def label_model_predictions(ds: Dataset, task: mmweak.Task) -> np.ndarray:

@@ -306,7 +306,7 @@ def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = S
     for s, L in votes.items():
         result["coverage"][s] = float((L != ABSTAIN).any(axis=1).mean()) if len(L) else 0.0
     for name in names:
-        lm = mmweak.labelmodels.create(name, cardinality=task.cardinality).fit(votes["train"], seed=seed)
+        lm = mmweak.labelmodels.create(name, cardinality=task.cardinality, random_state=seed).fit(votes["train"])
         key = name or mmweak.labelmodels.DEFAULT_MODEL
         result[key] = {}
         for s, L in votes.items():
