@@ -81,3 +81,46 @@ def texts():
                  "free money at www.win.com", "nice", "plz subscribe to my channel", "best video ever"],
         "label": [1, 0, 1, 0, 1, 0, 1, 0],
     })
+
+
+# Tests that take several seconds each (real models, whole recipes, fresh processes, every code point).
+# `make test-fast` (pytest -m "not slow") leaves them out for a quick inner loop; CI runs everything.
+SLOW_TESTS = {
+    "test_any_unicode_names_render_parse_and_round_trip",
+    "test_apply_lfs_votes_identical_across_paths",
+    "test_audio_classification_pipeline_on_decoded_and_raw_audio",
+    "test_cli_dispatches_demo",
+    "test_default_beats_every_published_label_model_on_wrench",
+    "test_default_numbers_on_wrench",
+    "test_default_on_crowd_sets",
+    "test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo",
+    "test_ebcc_and_default_on_random_matrices",
+    "test_ebcc_reproduces_the_published_figures_without_copy_handling",
+    "test_end_model_learns_soft_labels_without_text",
+    "test_every_edit_misses_and_every_control_hits_across_fresh_processes",
+    "test_library_lf_fingerprints_are_stable_across_processes",
+    "test_many_classes_and_imbalance_stay_finite",
+    "test_metal_is_near_snorkels_published_metal",
+    "test_models_beat_random_weights_baseline",
+    "test_png_bomb_batch_keeps_peak_memory_flat",
+    "test_private_repo_needs_the_token",
+    "test_push_to_a_branch_and_as_a_pull_request",
+    "test_recipe_encodes_each_image_once_and_reruns_without_the_image_encoder",
+    "test_recipe_end_to_end_accuracy_faults_folder_and_push",
+    "test_recipe_end_to_end_on_wrench_votes_slice",
+    "test_repush_replaces_data_and_merges_the_card",
+    "test_sample_folder_curates_end_to_end_and_loads_back",
+    "test_sentence_similarity_votes_by_meaning",
+    "test_ten_clip_lfs_cost_the_image_encoder_passes_of_one",
+    "test_vad_detects_espeak_speech_but_not_tones_or_noise",
+    "test_vectorized_votes_equal_python_votes_on_real_and_hostile_text",
+    "test_youtube_recipe_end_to_end_writes_curated_folder",
+    "test_youtube_recipe_lfs_beat_published_majority_vote",
+    "test_youtube_yaml_through_the_cli_matches_the_script",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if getattr(item, "originalname", item.name) in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
