@@ -47,7 +47,8 @@ from .ebcc import EBCC
 from .heldout import GenerativeTable, class_independent_abstain, firing_rates, majority_table, posterior_table, pseudo_loglik
 from .majority import MajorityVote
 from .one_coin import OneCoinDawidSkene
-from .votes import ABSTAIN
+from .loglinear import LogLinearModel, predict_in_chunks
+from .votes import ABSTAIN, shared_views
 from .weighted_vote import WeightedMajorityVote
 
 #: The family: name -> (model class, hyper-parameters). EBCC runs with fewer restarts here than alone.
@@ -211,6 +212,10 @@ class AutoLabelModel(LabelModel):
 
     # -- fitting ----------------------------------------------------------------------------------
     def _fit(self, L, *, dev, prior, seed):
+        with shared_views():  # every member fits on the same rows: convert them and find copies once
+            self._fit_members(L, dev=dev, prior=prior, seed=seed)
+
+    def _fit_members(self, L, *, dev, prior, seed):
         names = self._member_names()
         z = float(self.z)
         if dev is not None and dev[1].size >= int(self.min_dev):
@@ -325,6 +330,8 @@ class AutoLabelModel(LabelModel):
     def _predict_proba_voted(self, L):
         members = self._members()
         weights = np.asarray(self.member_weights_, dtype=np.float64)
+        if all(isinstance(m, LogLinearModel) for m in members):  # one sparse view per block for all members
+            return predict_in_chunks(L, int(self.cardinality), members, weights)
         proba = members[0].predict_proba(L) * weights[0]
         for w, m in zip(weights[1:], members[1:]):
             proba += w * m.predict_proba(L)

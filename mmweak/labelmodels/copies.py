@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .votes import SparseVotes, vote_share
+from .votes import SparseVotes, view_memo, vote_share
 
 #: Two LFs are copies when they are at least this far from "independent given the label" towards "identical".
 COPY_EXCESS = 0.5
@@ -76,6 +76,10 @@ def copy_groups(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) -
     >>> copy_groups(SparseVotes.from_dense(L, 2)).tolist()
     [0, 0, 1]
     """
+    memo = view_memo()
+    key = ("copy_groups", id(V), float(threshold), int(seed))
+    if memo is not None and key in memo and memo[key][0] is V:
+        return memo[key][1]
     m = V.n_lfs
     adj = excess_agreement(V, seed) >= threshold
     group = np.arange(m)
@@ -86,7 +90,10 @@ def copy_groups(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) -
                 group[max(a, b)] = min(a, b)
     roots = np.array([_root(group, i) for i in range(m)])
     _, ids = np.unique(roots, return_inverse=True)
-    return ids.ravel()
+    ids = ids.ravel()
+    if memo is not None:
+        memo[key] = (V, ids)
+    return ids
 
 
 def copy_weights(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) -> np.ndarray:

@@ -71,8 +71,11 @@ def run_em(
     return result[0], result[1], result[2], n_iter
 
 
-def predict_in_chunks(L: np.ndarray, cardinality: int, models: list["LogLinearModel"]) -> tuple[np.ndarray, np.ndarray]:
-    """Average posterior of ``models`` and the voted-row mask, one block of rows at a time.
+def predict_in_chunks(
+    L: np.ndarray, cardinality: int, models: list["LogLinearModel"], weights: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Average posterior of ``models`` (``weights``-weighted, equal by default) and the voted-row mask,
+    one block of rows at a time.
 
     The sparse view of a block is built once and shared by every model; blocks bound the scratch
     memory, so a 10M x 100 matrix costs little beyond itself and the ``(n, K)`` output.
@@ -82,11 +85,16 @@ def predict_in_chunks(L: np.ndarray, cardinality: int, models: list["LogLinearMo
     voted = np.empty(n, dtype=bool)
     for start in range(0, n, PREDICT_CHUNK_ROWS):
         V = SparseVotes.from_dense(L[start: start + PREDICT_CHUNK_ROWS], cardinality)
-        block = models[0].proba_from_votes(V)
-        for model in models[1:]:
-            block += model.proba_from_votes(V)
-        if len(models) > 1:
-            block /= len(models)
+        if weights is None:
+            block = models[0].proba_from_votes(V)
+            for model in models[1:]:
+                block += model.proba_from_votes(V)
+            if len(models) > 1:
+                block /= len(models)
+        else:
+            block = weights[0] * models[0].proba_from_votes(V)
+            for w, model in zip(weights[1:], models[1:]):
+                block += w * model.proba_from_votes(V)
         proba[start: start + V.n] = block
         voted[start: start + V.n] = V.voted
     return proba, voted

@@ -8,10 +8,11 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .copies import COPY_EXCESS, copy_weights
-from .votes import ABSTAIN, prepare_fit
+from .votes import ABSTAIN, fit_sample, prepare_fit
 
 _COPY_ROWS = 50_000  # rows the copy detection looks at
 _PREDICT_ROWS = 1 << 16
+_PRIOR_ROWS = 200_000  # rows the class prior is estimated from
 
 
 @register
@@ -55,9 +56,10 @@ class MajorityVote(LabelModel):
             self.lf_weights_ = copy_weights(prepare_fit(L, int(self.cardinality), _COPY_ROWS, seed), COPY_EXCESS, seed)
         if prior is None:
             prior = self._dev_prior(dev, int(self.cardinality))
-        if prior is None:
-            share = self._predict_proba(L)
-            voted = (L != ABSTAIN).any(axis=1)
+        if prior is None:  # the vote share of a seeded sample: 200k rows pin a prior to ~0.001
+            S = fit_sample(L, _PRIOR_ROWS, seed)
+            share = self._predict_proba(S)
+            voted = (S != ABSTAIN).any(axis=1)
             if voted.any():
                 prior = (share[voted].sum(axis=0) + 1.0) / (voted.sum() + int(self.cardinality))
         self.class_balance_ = prior

@@ -12,6 +12,10 @@ weighted patterns first, so fitting cost grows with the number of distinct patte
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from typing import Iterator
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,6 +24,28 @@ ABSTAIN = -1
 # Rows per chunk when converting a dense matrix: bounds the int64 index temporaries (10M x 100 stays
 # well under a gigabyte of scratch).
 _CHUNK_ROWS = 1 << 18
+
+
+_VIEWS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("mmweak_sparse_views", default=None)
+
+
+@contextlib.contextmanager
+def shared_views() -> Iterator[dict]:
+    """While open, sparse views (and what is computed from them, e.g. copy groups) are built once per matrix.
+
+    A model selection fits several members on the same rows; each would otherwise convert them again.
+    The memo holds the matrices it was given, so no key is ever reused by another array.
+    """
+    token = _VIEWS.set({})
+    try:
+        yield _VIEWS.get()  # type: ignore[misc]
+    finally:
+        _VIEWS.reset(token)
+
+
+def view_memo() -> dict | None:
+    """The open :func:`shared_views` memo, or None."""
+    return _VIEWS.get()
 
 
 class SparseVotes:
@@ -52,7 +78,23 @@ class SparseVotes:
 
     @classmethod
     def from_dense(cls, L: np.ndarray, cardinality: int, weight: np.ndarray | None = None) -> "SparseVotes":
-        """Convert a validated dense vote matrix (int8/int16, ``-1`` = abstain)."""
+        """Convert a validated dense vote matrix (int8/int16, ``-1`` = abstain).
+
+        Inside :func:`shared_views` the same matrix object is converted once, however many models ask.
+        """
+        memo = _VIEWS.get()
+        if memo is not None and weight is None:
+            key = (id(L), int(cardinality))
+            hit = memo.get(key)
+            if hit is not None and hit[0] is L:
+                return hit[1]
+            view = cls._from_dense(L, cardinality, None)
+            memo[key] = (L, view)
+            return view
+        return cls._from_dense(L, cardinality, weight)
+
+    @classmethod
+    def _from_dense(cls, L: np.ndarray, cardinality: int, weight: np.ndarray | None) -> "SparseVotes":
         n, m = L.shape
         K = int(cardinality)
         counts = np.zeros(n, dtype=np.int64)
@@ -162,6 +204,17 @@ def fit_sample(L: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
 
 def prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: int) -> SparseVotes:
     """Sample (if large), collapse repeated rows into weighted patterns, and build the sparse votes."""
+    memo = _VIEWS.get()
+    key = ("prepare_fit", id(L), int(cardinality), max_rows, int(seed))
+    if memo is not None and key in memo and memo[key][0] is L:
+        return memo[key][1]
+    V = _prepare_fit(L, cardinality, max_rows, seed)
+    if memo is not None:
+        memo[key] = (L, V)
+    return V
+
+
+def _prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: int) -> SparseVotes:
     L = fit_sample(L, max_rows, seed)
     # Collapse only when rows visibly repeat: probe a slice first, since hashing every row of a
     # many-LF matrix whose rows are all distinct would cost more than it saves.
