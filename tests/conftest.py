@@ -81,3 +81,15 @@ def texts():
                  "free money at www.win.com", "nice", "plz subscribe to my channel", "best video ever"],
         "label": [1, 0, 1, 0, 1, 0, 1, 0],
     })
+
+
+@pytest.fixture(scope="session")
+def label_studio():
+    """One real Label Studio server (``tests/labelstudio_server.py``) for the whole session, stopped at the end."""
+    import labelstudio_server as lss
+
+    reason = lss.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with lss.LabelStudioServer() as server:
+        yield server

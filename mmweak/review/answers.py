@@ -40,6 +40,10 @@ SKIP_REASONS = {
 }
 
 
+#: Skips that need no attention (re-importing, a person pressing "skip"): counted, not warned about.
+BENIGN = ("duplicate", "stale", "cancelled")
+
+
 def gold_column(task: Task) -> str:
     """Name of the consensus human label column of ``task``.
 
@@ -115,7 +119,7 @@ class ImportReport:
         """
         if reason not in SKIP_REASONS:
             raise ValueError(f"unknown skip reason {reason!r}")
-        if on_invalid == "raise" and reason not in ("duplicate", "stale", "cancelled"):
+        if on_invalid == "raise" and reason not in BENIGN:
             raise AnnotationError(message)
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
         self.problems.append(message)
@@ -269,7 +273,7 @@ def merge_answers(
                        "answers_column": answers_column(task)}
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(ds, DatasetDict) else out[next(iter(out))]
     write_record(result, record)
-    if report.total_skipped:
+    if any(r not in BENIGN for r in report.skipped):
         warnings.warn(f"review import for task {task.name!r}: {report}", stacklevel=3)
     return result
 
