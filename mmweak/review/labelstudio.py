@@ -257,6 +257,8 @@ def _annotator(completed_by: Any, names: Mapping[int, str] | None) -> str:
         return str(completed_by.get("email") or completed_by.get("username") or f"user:{completed_by.get('id')}")
     if completed_by is None:
         return "unknown"
+    if isinstance(completed_by, str) and not completed_by.isdigit():
+        return completed_by
     if names and int(completed_by) in names:
         return names[int(completed_by)]
     return f"user:{completed_by}"
@@ -317,8 +319,9 @@ def answers_from_tasks(
             row = hits[0] if len(hits) == 1 else None
         if d is None or row is None or not 0 <= int(row) < len(d):
             for a in t.get("annotations") or []:
+                ident = f" ({m['id_column']} = {m.get('id')!r})" if m.get("id_column") else ""
                 report.skip("missing_row", f"task {task.name!r}: {where} refers to split {split!r} row "
-                            f"{m.get('row')} (id {m.get('id')!r}), which no longer exists "
+                            f"{m.get('row')}{ident}, which no longer exists "
                             f"(annotator {_annotator(a.get('completed_by'), annotator_names)!r})", on_invalid)
             located.append(None)
             continue
