@@ -77,7 +77,7 @@ def test_diverse_spreads_a_batch_over_the_embedding():
     # Rows already reviewed count as centers: a reviewed row in cluster 0 pushes the first pick elsewhere.
     reviewed = np.zeros(40, bool)
     reviewed[[0, 10, 20]] = True
-    d2 = pick_rows("diverse", votes=L, probs=P, labels=LABELS, n=1, embedding=emb, pool=10,
+    d2 = pick_rows("diverse", votes=L, probs=P, labels=LABELS, n=1, embedding=emb, pool=40,
                    candidates=~reviewed, reviewed=reviewed)
     assert d2.rows[0] // 10 == 3
     # Without an embedding: vote patterns, so identical votes are never picked twice while others remain.
