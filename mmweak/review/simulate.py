@@ -278,8 +278,9 @@ def simulate(
             bar.update(1)
             if rows.size >= budget or not (answerable & ~reviewed).any():
                 break
-            probs = lm.predict_proba(L)
-            probs[rows] = np.eye(K)[y[rows]]  # what aggregate writes for reviewed rows
+            # Exactly what select() would read from the dataset: float32 T_probs, reviewed rows clamped.
+            probs = lm.predict_proba(L).astype(np.float32).astype(np.float64)
+            probs[rows] = np.eye(K)[y[rows]]
             picks = pick_rows(strategy, votes=L, probs=probs, labels=task.labels, n=min(batch, budget - rows.size),
                               candidates=answerable & ~reviewed, seed=seed * 100_003 + rnd, embedding=embedding,
                               reviewed=reviewed)
