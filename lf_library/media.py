@@ -28,6 +28,7 @@ import threading
 from typing import Any, ClassVar, Callable, Hashable, Literal, Sequence, TypeVar
 
 from mmweak.batch_memo import memo, note_faults
+from mmweak.fingerprint import infrastructure
 from mmweak.errors import LFError
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction, Modality, preview
 from mmweak.task import Task
@@ -134,6 +135,7 @@ _IMPORT_PID = os.getpid()  # a different pid later means a forked (num_proc) wor
 _SHARED_LOCK = threading.RLock()  # a loader may itself ask for a shared resource
 
 
+@infrastructure
 def shared_resource(key: Hashable, load: Callable[[], T]) -> T:
     """A heavy resource (a loaded model, an OCR engine) built once per process and shared by all LFs asking
     for the same ``key``.

@@ -16,7 +16,7 @@ from .errors import CuratedDatasetError, LFError, MMWeakError, VoteMatrixError
 from .task import Task
 from .lf import ABSTAIN, FunctionLF, LabelingFunction, labeling_function
 from .apply import ApplyReport, apply_lfs
-from . import labelmodels, provenance
+from . import fingerprint, labelmodels, provenance
 from .aggregate import aggregate
 from .analysis import LFSummary, analyze, lf_summary
 from .curated import load_curated, save_curated

@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict, Value
 
-from .columns import read_matrix as _votes, replace_columns
+from .columns import read_column, read_matrix as _votes, replace_columns
 from .fingerprint import stable_hash
 from .labelmodels import LabelModel, create
 from .labelmodels.decision import Objective, TieBreak
@@ -110,14 +110,14 @@ def aggregate(
         if dev_name is not None and gold_col is not None:
             if gold_col not in splits[dev_name].column_names:
                 raise ValueError(f"dev split {dev_name!r} has no gold column {gold_col!r}")
-            y_dev = np.asarray(splits[dev_name][gold_col], dtype=np.int64)
+            y_dev = read_column(splits[dev_name], gold_col, np.int64)
             keep = y_dev >= 0
             L_dev, y_dev = _votes(splits[dev_name], col)[keep], y_dev[keep]
             n_dev = int(keep.sum())
         review_col = human_gold_column(record.get("tasks", {}).get(task.name, {}), splits[fit_name], task)
         human = np.full(L.shape[0], -1, dtype=np.int64)
         if reviewed and review_col is not None:
-            human = np.asarray(splits[fit_name][review_col], dtype=np.int64)
+            human = read_column(splits[fit_name], review_col, np.int64)
         rows = np.flatnonzero(human >= 0)
         fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
                          class_balance=prior, seed=seed)

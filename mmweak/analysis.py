@@ -10,7 +10,7 @@ from datasets import Dataset, DatasetDict
 
 from .calibration import brier_score, expected_calibration_error
 from .aggregate import human_gold_column
-from .columns import read_matrix
+from .columns import read_column, read_matrix
 from .labelmodels.base import check_votes
 from .provenance import read_record
 from .task import Task
@@ -205,7 +205,7 @@ def analyze(
         ds, split = dataset, split or "train"
     gold = gold or entry.get("gold_column")
     L = read_matrix(ds, t.votes_column)
-    y = np.asarray(ds[gold], dtype=np.int64) if gold and gold in ds.column_names else None
+    y = read_column(ds, gold, np.int64) if gold and gold in ds.column_names else None
     lm = entry.get("label_model") or {}
     rows = lf_summary(
         L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=y,
@@ -213,7 +213,7 @@ def analyze(
     )
     human_col = human_gold_column(entry, ds, t)
     if human_col is not None:
-        human = np.asarray(ds[human_col], dtype=np.int64)
+        human = read_column(ds, human_col, np.int64)
         if (human >= 0).any():
             for r, h in zip(rows, lf_summary(L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=human)):
                 r["reviewed_accuracy"] = h["empirical_accuracy"]
@@ -225,5 +225,5 @@ def analyze(
     labels = None
     if y is not None and t.label_column in ds.column_names:
         probs = read_matrix(ds, t.probs_column) if t.probs_column in ds.column_names else None
-        labels = label_metrics(ds[t.label_column], y, t.cardinality, probs)
+        labels = label_metrics(read_column(ds, t.label_column, np.int64), y, t.cardinality, probs)
     return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"))

@@ -1,39 +1,52 @@
 """Run labeling functions over a dataset with ``Dataset.map`` and write one votes column per task.
 
-Caching is mmweak's own: each LF's votes on a given input are stored under a key made of the LF's
-fingerprint (code + config + version, see :mod:`mmweak.fingerprint`), the input dataset's fingerprint
-and the mmweak version. A rerun loads every unchanged LF from its file; only new or edited LFs run,
-all of them together in a single ``map`` pass so per-row decoding is shared.
+Batches travel as Arrow tables: vectorized LFs (``input_format="arrow"``) read them as they are, Python
+LFs get the same dict of lists ``Dataset.map(batched=True)`` would give (decoded once per batch and
+shared), and votes come back as Arrow buffers that are read zero-copy — no Python runs per row outside
+the LFs themselves. LFs run in passes grouped by the batch size they want (large for vectorized LFs,
+small for media models), each pass reading only the columns its LFs need.
+
+Caching is mmweak's own: each LF's votes are stored under a key made of the LF's fingerprint (code,
+the values it reads, state and config, see :mod:`mmweak.fingerprint`), the *content* digest of the
+columns it reads (:mod:`mmweak.input_digest`) and the mmweak version. So re-applying on the output of
+``apply_lfs``/``aggregate``, or after adding or dropping unrelated columns, is a cache hit; changing a
+value in a column the LF reads, or anything the LF's code reads, is a miss. An LF that cannot be
+fingerprinted is recomputed, with a warning, never served from the cache.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import shutil
+import sys
+import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
 from datasets import Audio as AudioFeature
-from datasets import Dataset, DatasetDict, Features, Value
+from datasets import Dataset, DatasetDict
 from datasets import Image as ImageFeature
+from datasets.utils.logging import is_progress_bar_enabled
 
-from ._version import __version__
+from .batch_runner import BatchRunner, OnError
 from .columns import replace_columns
 from .errors import LFError
 from .fingerprint import stable_hash
-from .batch_memo import batch_scope, fault_scope
-from .lf import ABSTAIN, LabelingFunction, preview
+from .lf import LabelingFunction
 from .provenance import read_record, task_record, write_record
 from .task import Task
+from .vote_cache import InputDigests, default_cache_dir, read_votes, vote_key, write_votes
 
-OnError = Literal["raise", "abstain"]
-
-
+logger = logging.getLogger("mmweak.apply")
+#: Rows per batch when neither the call nor the LF says: vectorized LFs pay a fixed cost per call.
+DEFAULT_BATCH_SIZE = {"arrow": 10_000, "python": 1_000}
 @dataclass
 class LFRun:
     """What happened to one LF on one split."""
@@ -43,7 +56,7 @@ class LFRun:
     rows: int
     cached: bool
     faults: int
-    seconds: float
+    seconds: float  # this LF's own time inside the batch runner (summed over workers), or the cache read
 
 
 @dataclass
@@ -51,6 +64,7 @@ class ApplyReport:
     """Per-split, per-LF record of an :func:`apply_lfs` call (cache hits, fault counts, time)."""
 
     runs: dict[str, list[LFRun]] = field(default_factory=dict)
+    wall: dict[str, dict[str, float]] = field(default_factory=dict)  # split -> task -> wall seconds
 
     def faults(self) -> dict[str, int]:
         """Faulty rows per LF, summed over splits."""
@@ -68,6 +82,24 @@ class ApplyReport:
         """``(split, lf)`` pairs served from mmweak's cache."""
         return [(s, r.lf) for s, runs in self.runs.items() for r in runs if r.cached]
 
+    def summary(self) -> list[str]:
+        """One line per (task, split): ``spam: 20 LFs on train — 18 cached, 2 computed (1.4 s)``."""
+        lines = []
+        for split, runs in self.runs.items():
+            by_task: dict[str, list[LFRun]] = {}
+            for r in runs:
+                by_task.setdefault(r.task, []).append(r)
+            for task, rs in by_task.items():
+                hits = sum(r.cached for r in rs)
+                seconds = self.wall.get(split, {}).get(task, sum(r.seconds for r in rs))
+                faults = sum(r.faults for r in rs)
+                line = (
+                    f"{task}: {len(rs)} LF{'s' if len(rs) != 1 else ''} on {split} — {hits} cached, "
+                    f"{len(rs) - hits} computed ({seconds:.1f} s)"
+                )
+                lines.append(line + (f", {faults} faulty rows" if faults else ""))
+        return lines
+
     def __str__(self) -> str:
         lines = [f"{'split':<12}{'lf':<28}{'rows':>8}{'cached':>8}{'faults':>8}{'seconds':>9}"]
         for s, runs in self.runs.items():
@@ -76,20 +108,11 @@ class ApplyReport:
         return "\n".join(lines)
 
 
-def default_cache_dir(ds: Dataset) -> Path:
-    """Where LF votes are cached: next to the dataset's own cache files, else ``$MMWEAK_CACHE``
-    (default ``~/.cache/mmweak``)."""
-    if ds.cache_files:
-        return Path(ds.cache_files[0]["filename"]).parent / "mmweak_votes"
-    root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
-    return Path(root) / "votes"
-
-
 def apply_lfs(
     dataset: Dataset | DatasetDict,
     lfs: Sequence[LabelingFunction],
     *,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     num_proc: int | None = None,
     on_error: OnError = "raise",
     cache_dir: str | os.PathLike | None = None,
@@ -105,7 +128,10 @@ def apply_lfs(
     Args:
         dataset: a ``Dataset`` or ``DatasetDict`` (every split is labelled).
         lfs: labeling functions; names must be unique within a task.
-        batch_size, num_proc: passed to ``Dataset.map``.
+        batch_size: rows per ``Dataset.map`` batch for every LF; ``None`` (default) lets each LF's
+            ``resources.batch_size`` decide (10,000 rows for vectorized LFs, 1,000 for Python ones),
+            running LFs that want different sizes in separate passes.
+        num_proc: worker processes for ``Dataset.map``.
         on_error: ``"raise"`` stops at the first LF failure with an error naming the LF, column and
             row; ``"abstain"`` turns each failing row into an abstain and counts it in the report.
         cache_dir: where per-LF votes are cached (default: see :func:`default_cache_dir`).
@@ -120,7 +146,12 @@ def apply_lfs(
     >>> ds = datasets.Dataset.from_dict({"text": ["http://spam", "hi"]})
     >>> list(mmweak.apply_lfs(ds, [has_link])["spam_votes"])
     [[1], [-1]]
+
+    What happened is logged (logger ``mmweak.apply``, and printed while progress bars are on) as one
+    line per task and split, e.g. ``spam: 20 LFs on train — 18 cached, 2 computed (1.4 s)``.
     """
+    if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
     if on_error not in ("raise", "abstain"):
         raise ValueError(f"on_error must be 'raise' or 'abstain', got {on_error!r}")
     by_task = _group_by_task(lfs)
@@ -128,18 +159,22 @@ def apply_lfs(
     if isinstance(dataset, DatasetDict):
         out = {}
         for split, ds in dataset.items():
-            out[split], report.runs[split] = _apply_split(
-                ds, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache
+            out[split] = _apply_split(
+                ds, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report
             )
         result: Dataset | DatasetDict = DatasetDict(out)
     elif isinstance(dataset, Dataset):
         split = str(dataset.split) if dataset.split is not None else "train"
-        result, report.runs[split] = _apply_split(
-            dataset, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache
+        result = _apply_split(
+            dataset, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report
         )
     else:
         raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
     _record(result, by_task, report)
+    for line in report.summary():
+        logger.info(line)
+        if is_progress_bar_enabled():
+            print(line, file=sys.stderr)
     return (result, report) if return_report else result
 
 
@@ -169,12 +204,14 @@ def _apply_split(
     ds: Dataset,
     split: str,
     by_task: "OrderedDict[Task, list[LabelingFunction]]",
-    batch_size: int,
+    batch_size: int | None,
     num_proc: int | None,
     on_error: OnError,
     cache_dir: str | os.PathLike | None,
     use_cache: bool,
-) -> tuple[Dataset, list[LFRun]]:
+    report: ApplyReport,
+) -> Dataset:
+    t_start = time.perf_counter()
     lfs = [lf for group in by_task.values() for lf in group]
     for lf in lfs:
         for col in lf.inputs:
@@ -184,139 +221,111 @@ def _apply_split(
                     f"does not have (columns: {ds.column_names})",
                     lf=lf.name, column=col,
                 )
-    # Votes and aggregation outputs of these tasks are rewritten, so they never feed the input key.
+    # Votes and aggregation outputs of these tasks are rewritten; they are never an LF's input.
     ours = [c for t in by_task for c in (t.votes_column, *t.output_columns) if c in ds.column_names]
     base = ds.remove_columns(ours) if ours else ds
-    in_fp = base._fingerprint
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir(ds)
-    keys = {id(lf): stable_hash("votes", lf.fingerprint(), in_fp, len(base), __version__) for lf in lfs}
+    digests = InputDigests(base)
+    keys = {id(lf): vote_key(lf, digests) for lf in lfs}
     votes: dict[int, np.ndarray] = {}
     faults: dict[int, int] = {}
     seconds: dict[int, float] = {}
     cached: set[int] = set()
     for lf in lfs:
-        path = root / f"{keys[id(lf)]}.arrow"
-        if use_cache and path.exists():
+        key = keys[id(lf)]
+        path = root / f"{key}.arrow"
+        if use_cache and key is not None and path.exists():
             t0 = time.perf_counter()
-            votes[id(lf)], faults[id(lf)] = _read_votes(path)
+            votes[id(lf)], faults[id(lf)] = read_votes(path)
             seconds[id(lf)] = time.perf_counter() - t0
             cached.add(id(lf))
     todo = [lf for lf in lfs if id(lf) not in cached]
-    if todo:
-        t0 = time.perf_counter()
-        computed = _run(base, todo, split, batch_size, num_proc, on_error, [keys[id(lf)] for lf in todo])
-        elapsed = (time.perf_counter() - t0) / len(todo)
-        for lf, (v, f) in zip(todo, computed):
-            votes[id(lf)], faults[id(lf)], seconds[id(lf)] = v, f, elapsed
-            _write_votes(root / f"{keys[id(lf)]}.arrow", v, f)
+    for group in _passes(todo, batch_size):
+        computed = _run(base, group, split, num_proc, on_error, len(cached), len(lfs), batch_size)
+        for lf, (v, f, sec) in zip(group, computed):
+            votes[id(lf)], faults[id(lf)], seconds[id(lf)] = v, f, sec
+            if keys[id(lf)] is not None:
+                write_votes(root / f"{keys[id(lf)]}.arrow", v, f)
     columns = {}
     for task, group in by_task.items():
-        L = np.stack([votes[id(lf)] for lf in group], axis=1) if len(base) else np.zeros((0, len(group)), np.int8)
+        L = np.empty((len(base), len(group)), dtype=np.int8)
+        for j, lf in enumerate(group):
+            L[:, j] = votes[id(lf)]
         columns[task.votes_column] = (L, task.votes_feature(len(group)))
-    fp = stable_hash("apply", in_fp, [keys[id(lf)] for lf in lfs])
+    fp = stable_hash("apply", base._fingerprint, [keys[id(lf)] or f"uncached-{time.time_ns()}" for lf in lfs])
     result = replace_columns(base, columns, fingerprint=fp)
-    runs = [
+    report.runs[split] = [
         LFRun(lf.name, lf.task.name, len(base), id(lf) in cached, faults[id(lf)], seconds[id(lf)]) for lf in lfs
     ]
-    return result, runs
+    wall = time.perf_counter() - t_start
+    report.wall[split] = {task.name: wall for task in by_task}
+    return result
 
 
-class _BatchRunner:
-    """The function handed to ``Dataset.map``: every pending LF on one batch. Picklable for num_proc."""
-
-    def __init__(self, lfs: list[LabelingFunction], on_error: OnError) -> None:
-        self.lfs = lfs
-        self.on_error = on_error
-
-    def __call__(self, batch: dict[str, list], indices: list[int]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        # One memo per batch: LFs on the same column share decoding and embeddings (batch_memo).
-        with batch_scope():
-            for i, lf in enumerate(self.lfs):
-                v, f = _vote_guarded(lf, batch, indices, self.on_error)
-                out[f"v{i}"] = v
-                out[f"f{i}"] = f
-        return out
+def _passes(lfs: list[LabelingFunction], batch_size: int | None) -> list[list[LabelingFunction]]:
+    """LFs grouped into ``map`` passes by the batch size they run with (one pass when the call fixes it)."""
+    if not lfs:
+        return []
+    if batch_size is not None:
+        return [lfs]
+    groups: OrderedDict[int, list[LabelingFunction]] = OrderedDict()
+    for lf in lfs:
+        size = lf.resources.batch_size or DEFAULT_BATCH_SIZE[lf.input_format]
+        groups.setdefault(size, []).append(lf)
+    return [[lf for lf in group] for group in groups.values()]
 
 
-def _vote_guarded(lf: LabelingFunction, batch: dict[str, list], indices: list[int], on_error: OnError):
-    n = len(indices)
-    try:
-        fault = np.zeros(n, dtype=np.int8)
-        with fault_scope() as noted:
-            votes = lf.vote(batch, indices)
-        fault[[p for p in noted if 0 <= p < n]] = 1
-        return votes, fault
-    except Exception as batch_exc:  # noqa: BLE001 - narrowed below, row by row
-        batch_error = batch_exc
-    # Re-run row by row: find the row to blame (strict) or keep every row that works (tolerant).
-    votes = np.full(n, ABSTAIN, dtype=np.int8)
-    fault = np.zeros(n, dtype=np.int8)
-    for r in range(n):
-        row = {c: batch[c][r: r + 1] for c in batch}
-        try:
-            # Memoised values belong to the whole batch, not to this row.
-            with batch_scope(), fault_scope() as noted:
-                votes[r] = lf.vote(row, indices[r: r + 1])[0]
-            fault[r] = 1 if noted else 0
-        except Exception as exc:  # noqa: BLE001 - an LF may raise anything
-            if on_error == "raise":
-                raise _blame(lf, exc, batch, r, indices[r]) from exc
-            fault[r] = 1
-    if on_error == "raise":  # every row works alone: the LF fails on the batch as a whole
-        raise _blame(lf, batch_error, batch, None, None) from batch_error
-    return votes, fault
-
-
-def _blame(lf: LabelingFunction, exc: Exception, batch: dict[str, list], r: int | None, row: int | None) -> LFError:
-    if isinstance(exc, LFError):
-        if exc.row is None and row is not None:  # the LF only knew its batch position: name the row
-            return LFError(f"{exc} (row {row})", lf=exc.lf, column=exc.column, row=row)
-        return exc
-    col = lf.inputs[0]
-    where = (
-        f"on row {row} (column {col!r} = {preview(batch[col][r])})"
-        if r is not None
-        else f"on a batch of {len(batch[col])} rows, though not on any row alone (column {col!r})"
-    )
-    return LFError(
-        f"LF {lf.name!r} (task {lf.task.name!r}) raised {type(exc).__name__}: {exc} {where}; "
-        f"pass on_error='abstain' to count such rows as faults instead",
-        lf=lf.name, column=col, row=row,
-    )
+def _pass_batch_size(lfs: list[LabelingFunction], batch_size: int | None) -> int:
+    if batch_size is not None:
+        return batch_size
+    lf = lfs[0]
+    return lf.resources.batch_size or DEFAULT_BATCH_SIZE[lf.input_format]
 
 
 def _run(
     ds: Dataset,
     lfs: list[LabelingFunction],
     split: str,
-    batch_size: int,
     num_proc: int | None,
     on_error: OnError,
-    keys: list[str],
-) -> list[tuple[np.ndarray, int]]:
+    n_cached: int,
+    n_total: int,
+    batch_size: int | None = None,
+) -> list[tuple[np.ndarray, int, float]]:
+    """Votes, fault count and own seconds of each LF in ``lfs``, computed in one ``map`` pass."""
     inputs = list(OrderedDict.fromkeys(c for lf in lfs for c in lf.inputs))
     sub = _undecoded_media(ds.select_columns(inputs), lfs)
     if len(sub) == 0:
-        return [(np.zeros(0, np.int8), 0) for _ in lfs]
-    features = Features({k: Value("int8") for i in range(len(lfs)) for k in (f"v{i}", f"f{i}")})
-    out = sub.map(
-        _BatchRunner(lfs, on_error),
-        batched=True,
-        batch_size=batch_size,
-        with_indices=True,
-        num_proc=num_proc if num_proc and num_proc > 1 and len(sub) > 1 else None,
-        remove_columns=inputs,
-        features=features,
-        keep_in_memory=True,
-        load_from_cache_file=False,
-        new_fingerprint=stable_hash("run", ds._fingerprint, keys),
-        desc=f"mmweak: {len(lfs)} LF{'s' if len(lfs) > 1 else ''} on {split}",
-    )
-    table = out.with_format("numpy")
-    return [
-        (np.asarray(table[f"v{i}"], dtype=np.int8), int(np.asarray(table[f"f{i}"]).sum())) for i in range(len(lfs))
-    ]
+        return [(np.zeros(0, np.int8), 0, 0.0) for _ in lfs]
+    workers = num_proc if num_proc and num_proc > 1 and len(sub) > 1 else None
+    stats_dir = tempfile.mkdtemp(prefix="mmweak-lf-seconds-") if workers else None
+    runner = BatchRunner(lfs, on_error, sub.features, stats_dir)
+    task_names = sorted({lf.task.name for lf in lfs})
+    try:
+        out = sub.with_format("arrow").map(
+            runner,
+            batched=True,
+            batch_size=_pass_batch_size(lfs, batch_size),
+            with_indices=True,
+            num_proc=workers,
+            remove_columns=inputs,
+            features=runner.output_features(),
+            keep_in_memory=True,
+            load_from_cache_file=False,
+            new_fingerprint=stable_hash("run", ds._fingerprint, [lf.name for lf in lfs], time.time_ns()),
+            desc=f"mmweak {', '.join(task_names)}: {len(lfs)} of {n_total} LFs on {split} ({n_cached} cached)",
+        )
+        lf_seconds = BatchRunner.collect_seconds(stats_dir, len(lfs)) if stats_dir else runner.seconds
+    finally:
+        if stats_dir:
+            shutil.rmtree(stats_dir, ignore_errors=True)
+    table = out.data
+    results = []
+    for i in range(len(lfs)):
+        v = table.column(f"v{i}").to_numpy()
+        f = table.column(f"f{i}").to_numpy()
+        results.append((v, int(f.sum()), float(lf_seconds[i])))
+    return results
 
 
 def _undecoded_media(ds: Dataset, lfs: list[LabelingFunction]) -> Dataset:
@@ -333,21 +342,6 @@ def _undecoded_media(ds: Dataset, lfs: list[LabelingFunction]) -> Dataset:
         if isinstance(feature, (ImageFeature, AudioFeature)) and feature.decode:
             ds = ds.cast_column(col, dataclasses.replace(feature, decode=False))
     return ds
-
-
-def _read_votes(path: Path) -> tuple[np.ndarray, int]:
-    with pa.memory_map(str(path)) as source:
-        table = pa.ipc.open_file(source).read_all()
-    return table.column("vote").to_numpy().astype(np.int8), int(table.schema.metadata[b"faults"])
-
-
-def _write_votes(path: Path, votes: np.ndarray, faults: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table({"vote": pa.array(votes, pa.int8())}).replace_schema_metadata({"faults": str(faults)})
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    os.replace(tmp, path)
 
 
 def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None:

@@ -17,7 +17,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from ._version import __version__
 from .analysis import label_metrics, lf_summary
 from .calibration import DEFAULT_BINS, calibration_report
-from .columns import read_matrix
+from .columns import read_column, read_matrix
 from .review.answers import review_summary
 from .review.simulate import curve_context
 from .task import Task
@@ -175,12 +175,12 @@ def task_context(
     gold_split = None
     if gold_col:
         for s in [*GOLD_SPLIT_ORDER, *splits]:
-            if s in splits and gold_col in splits[s].column_names and np.any(np.asarray(splits[s][gold_col]) >= 0):
+            if s in splits and gold_col in splits[s].column_names and np.any(read_column(splits[s], gold_col) >= 0):
                 gold_split = s
                 break
     if gold_split:
         gold_rows = lf_summary(read_matrix(splits[gold_split], t.votes_column), t.cardinality, names=names,
-                               y=splits[gold_split][gold_col])
+                               y=read_column(splits[gold_split], gold_col))
         for r, g in zip(rows, gold_rows):
             r["empirical_accuracy"] = g["empirical_accuracy"]
     faults = entry.get("faults", {})
@@ -192,14 +192,14 @@ def task_context(
     for s, ds in splits.items():
         if t.label_column not in ds.column_names:
             continue
-        labels = np.asarray(ds[t.label_column], dtype=np.int64)
+        labels = read_column(ds, t.label_column, np.int64)
         counts = [int((labels == k).sum()) for k in range(t.cardinality)]
         label_counts.append({
             "split": s, "counts": counts, "abstain": int((labels < 0).sum()),
             "shares": [c / max(sum(counts), 1) for c in counts],  # among labelled rows
         })
         if gold_col and gold_col in ds.column_names:
-            y = np.asarray(ds[gold_col], dtype=np.int64)
+            y = read_column(ds, gold_col, np.int64)
             if np.any(y >= 0):
                 probs = read_matrix(ds, t.probs_column)
                 known = y[y >= 0]

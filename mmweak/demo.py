@@ -19,7 +19,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, load_dat
 from .aggregate import aggregate
 from .analysis import analyze, label_metrics
 from .apply import apply_lfs
-from .columns import read_matrix
+from .columns import read_column, read_matrix
 from .curated import save_curated
 from .labelmodels import create
 from .lf import LabelingFunction, labeling_function
@@ -130,7 +130,7 @@ def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_
     results = {}
     L_train = read_matrix(ds["train"], SENTIMENT.votes_column)
     L_test = read_matrix(ds["test"], SENTIMENT.votes_column)
-    y_test = np.asarray(ds["test"]["label"])
+    y_test = read_column(ds["test"], "label")
     for name in ("majority", None):
         model = create(name, cardinality=SENTIMENT.cardinality).fit(L_train, class_balance=None, seed=seed)
         pred = model.predict(L_test, seed=seed)

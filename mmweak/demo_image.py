@@ -23,7 +23,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, Image, Value
 from .aggregate import aggregate
 from .analysis import analyze, label_metrics
 from .apply import apply_lfs
-from .columns import read_matrix
+from .columns import read_column, read_matrix
 from .demo import write_checked
 from .labelmodels import create
 from .lf import LabelingFunction
@@ -180,7 +180,7 @@ def run(out: str | Path = "out/demo_image_curated", n: int = 120, seed: int = 0,
 
     results = {}
     L_train, L_test = read_matrix(ds["train"], QUALITY.votes_column), read_matrix(ds["test"], QUALITY.votes_column)
-    y_test = np.asarray(ds["test"]["label"])
+    y_test = read_column(ds["test"], "label")
     for name in ("majority", None):
         model = create(name, cardinality=QUALITY.cardinality).fit(L_train, seed=seed)
         results[model.name] = label_metrics(model.predict(L_test, seed=seed), y_test, QUALITY.cardinality)["accuracy"]

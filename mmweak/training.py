@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict
 
-from .columns import read_matrix
+from .columns import read_column, read_matrix
 from .provenance import read_record
 from .task import Task
 
@@ -49,22 +49,19 @@ def _need(ds: Dataset | DatasetDict, task: Task | str, *cols: str) -> None:
                 )
 
 
-def _keep_labelled(labels: list[int]) -> list[bool]:
-    return [lab != _ABSTAIN for lab in labels]
-
-
-def _keep_confident(confidence: list[float], labels: list[int], min_confidence: float, drop: bool) -> list[bool]:
-    # Compare in float32, the stored precision, so a threshold equal to a stored value keeps that row.
-    keep = np.asarray(confidence, dtype=np.float32) >= np.float32(min_confidence)
-    if drop:
-        keep &= np.asarray(labels, dtype=np.int64) != _ABSTAIN
-    return keep.tolist()
+def _select(ds: Dataset | DatasetDict, keep: Any) -> Dataset | DatasetDict:
+    """Rows of every split where ``keep(split)`` (a boolean numpy mask read from Arrow) holds; no copy."""
+    if isinstance(ds, DatasetDict):
+        return DatasetDict({name: _select(d, keep) for name, d in ds.items()})
+    return ds.select(np.flatnonzero(keep(ds)))
 
 
 def drop_abstains(ds: Dataset | DatasetDict, task: Task | str, *, batch_size: int = 1000) -> Dataset | DatasetDict:
     """Rows whose curated ``T_label`` is not ``-1`` (the label model did not abstain).
 
-    Works on a ``Dataset`` or every split of a ``DatasetDict`` through ``filter(batched=True)``.
+    Works on a ``Dataset`` or every split of a ``DatasetDict``; the mask is computed from the Arrow
+    column and applied as an index mapping (no rows are copied). ``batch_size`` is accepted for
+    compatibility and unused.
 
     >>> import datasets
     >>> ds = datasets.Dataset.from_dict({"spam_label": [1, -1, 0]})
@@ -73,7 +70,7 @@ def drop_abstains(ds: Dataset | DatasetDict, task: Task | str, *, batch_size: in
     """
     _, _, _, label, _ = _columns(task)
     _need(ds, task, label)
-    return ds.filter(_keep_labelled, batched=True, batch_size=batch_size, input_columns=[label])
+    return _select(ds, lambda d: read_column(d, label) != _ABSTAIN)
 
 
 def filter_by_confidence(
@@ -97,10 +94,15 @@ def filter_by_confidence(
         raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence!r}")
     _, _, _, label, conf = _columns(task)
     _need(ds, task, label, conf)
-    return ds.filter(
-        _keep_confident, batched=True, batch_size=batch_size, input_columns=[conf, label],
-        fn_kwargs={"min_confidence": float(min_confidence), "drop": bool(drop_abstains)},
-    )
+    threshold = np.float32(min_confidence)  # compared in float32, the stored precision
+
+    def keep(d: Dataset) -> np.ndarray:
+        ok = read_column(d, conf).astype(np.float32) >= threshold
+        if drop_abstains:
+            ok &= read_column(d, label) != _ABSTAIN
+        return ok
+
+    return _select(ds, keep)
 
 
 def soft_targets(ds: Dataset, task: Task | str) -> "torch.Tensor":
@@ -116,7 +118,7 @@ def soft_targets(ds: Dataset, task: Task | str) -> "torch.Tensor":
 
     _, _, probs, _, _ = _columns(task)
     _need(ds, task, probs)
-    return torch.from_numpy(np.ascontiguousarray(read_matrix(ds, probs), dtype=np.float32))
+    return torch.from_numpy(np.array(read_matrix(ds, probs), dtype=np.float32))  # a writable copy for torch
 
 
 def estimated_class_balance(ds: Dataset | DatasetDict, task: Task | str) -> np.ndarray:

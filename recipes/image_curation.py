@@ -39,6 +39,7 @@ if str(REPO_ROOT) not in sys.path:  # so ``python recipes/image_curation.py`` fi
     sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
+from mmweak.columns import read_column  # noqa: E402
 from lf_library.image import (  # noqa: E402
     AspectRatioLF, BlurLF, BrightnessLF, ClipAlignmentLF, ClipModel, ClipZeroShotLF, ContrastLF, ImageRangesLF,
     NearDuplicateLF, ResolutionLF, UndecodableLF, mark_near_duplicates,
@@ -259,17 +260,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for task in tasks:
         split = "validation" if "validation" in ds else next(iter(ds))
         print(mmweak.analyze(ds, task, split=split))
-    labels = np.concatenate([np.asarray(d[QUALITY.label_column]) for d in ds.values()])
+    labels = np.concatenate([read_column(d, QUALITY.label_column) for d in ds.values()])
     metrics["quality"] = {"keep": int((labels == 0).sum()), "drop": int((labels == 1).sum()),
                           "undecided": int((labels == -1).sum())}
     print(f"quality: {metrics['quality']['keep']} keep, {metrics['quality']['drop']} drop, "
           f"{metrics['quality']['undecided']} undecided")
     if gold:
         for s, d in ds.items():
-            y = np.asarray(d[args.label_column])
+            y = read_column(d, args.label_column)
             keep = y >= 0
             if keep.any():
-                acc = float((np.asarray(d["category_label"])[keep] == y[keep]).mean())
+                acc = float((read_column(d, "category_label")[keep] == y[keep]).mean())
                 metrics.setdefault("category_accuracy", {})[s] = acc
                 print(f"category accuracy on {s}: {acc:.4f} ({int(keep.sum())} gold rows; undecided rows count as wrong)")
 

@@ -36,7 +36,7 @@ if str(REPO_ROOT) not in sys.path:  # so ``python recipes/train_end_model.py`` f
     sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
-from mmweak.columns import fixed_list, read_matrix  # noqa: E402
+from mmweak.columns import fixed_list, read_column, read_matrix  # noqa: E402
 from mmweak.training import (  # noqa: E402
     class_weights, estimated_class_balance, filter_by_confidence, noise_aware_loss, soft_targets,
 )
@@ -214,7 +214,7 @@ def predict_proba(model: Any, X: np.ndarray) -> np.ndarray:
 
 def label_model_predictions(ds: Dataset, task: mmweak.Task) -> np.ndarray:
     """The curated hard labels, rows the label model left at -1 taking their ``T_probs`` top class (the prior)."""
-    pred = np.asarray(ds[task.label_column], dtype=np.int64)
+    pred = read_column(ds, task.label_column, np.int64)
     probs = read_matrix(ds, task.probs_column)
     return np.where(pred < 0, probs.argmax(axis=1), pred)
 
@@ -253,9 +253,9 @@ def train_and_evaluate(
         if split not in ds or gold_column not in ds[split].column_names:
             continue
         d = ds[split]
-        gold = np.asarray(d[gold_column], dtype=np.int64)
+        gold = read_column(d, gold_column, np.int64)
         end = predict_proba(model, read_matrix(d, "embedding")).argmax(axis=1)
-        strict = np.asarray(d[task.label_column], dtype=np.int64)
+        strict = read_column(d, task.label_column, np.int64)
         result[split] = {
             "rows": int((gold >= 0).sum()),
             "end_model": _accuracy(end, gold),

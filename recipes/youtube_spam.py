@@ -36,6 +36,7 @@ if str(REPO_ROOT) not in sys.path:  # so ``python recipes/youtube_spam.py`` find
 import mmweak  # noqa: E402
 from mmweak import ABSTAIN, labeling_function  # noqa: E402
 from mmweak.analysis import label_metrics  # noqa: E402
+from mmweak.columns import read_column, read_matrix  # noqa: E402
 from lf_library.models import SeedNeighborsLF, SentenceEncoder, SentenceSimilarityLF  # noqa: E402
 from lf_library.text import KeywordLF, LookupLF, RegexLF  # noqa: E402
 
@@ -297,7 +298,7 @@ def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = S
     Every row is scored: rows where no LF voted get the fitted class prior's top class. Also reports
     majority vote as the baseline and each split's LF coverage.
     """
-    votes = {s: np.asarray(ds[s][task.votes_column], dtype=np.int64) for s in ds}
+    votes = {s: read_matrix(ds[s], task.votes_column, np.int64) for s in ds}
     names = [None if model is None else model]
     if model != "majority":
         names.append("majority")
@@ -309,7 +310,7 @@ def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = S
         key = name or mmweak.labelmodels.DEFAULT_MODEL
         result[key] = {}
         for s, L in votes.items():
-            gold = np.asarray(ds[s]["label"])
+            gold = read_column(ds[s], "label")
             keep = gold != -1
             if not keep.any():
                 continue
@@ -350,9 +351,9 @@ def curated_accuracy(ds: DatasetDict, split: str, task: mmweak.Task = SPAM) -> f
     scored; rows the label model left at -1 take the top class of their ``T_probs``, i.e. the prior)."""
     if split not in ds or task.label_column not in ds[split].column_names:
         return None
-    gold = np.asarray(ds[split]["label"])
-    pred = np.asarray(ds[split][task.label_column], dtype=np.int64)
-    probs = np.asarray(ds[split][task.probs_column], dtype=np.float64)
+    gold = read_column(ds[split], "label")
+    pred = read_column(ds[split], task.label_column, np.int64)
+    probs = read_matrix(ds[split], task.probs_column, np.float64)
     pred = np.where(pred == ABSTAIN, probs.argmax(axis=1), pred)
     keep = gold != -1
     return float((pred[keep] == gold[keep]).mean()) if keep.any() else None

@@ -161,7 +161,7 @@ class AudioLF(MediaLF):
 
     def code_identity(self) -> Any:
         # The class bodies are thin; what they compute lives in these modules, so their source counts too.
-        return [*super().code_identity(), _module_digest(*self._code_modules())]
+        return [super().code_identity(), _module_digest(*self._code_modules())]
 
     def _code_modules(self) -> tuple[str, ...]:
         return ("lf_library.audio.decode", "lf_library.audio.base")

@@ -26,7 +26,7 @@ from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset
 
 import mmweak
 from mmweak.analysis import label_metrics
-from mmweak.columns import read_matrix
+from mmweak.columns import read_column, read_matrix
 
 from .presets import CONTENT, QUALITY, content_lfs, quality_lfs
 
@@ -156,8 +156,8 @@ def evaluate(ds: DatasetDict, gold: Mapping[str, str]) -> dict[str, Any]:
         per_split: dict[str, Any] = {}
         ys, preds = [], []
         for split, d in ds.items():
-            y = np.asarray(d[col], dtype=np.int64)
-            pred = np.asarray(d[task.label_column], dtype=np.int64)
+            y = read_column(d, col, np.int64)
+            pred = read_column(d, task.label_column, np.int64)
             ys.append(y)
             preds.append(pred)
             if not (y >= 0).any():

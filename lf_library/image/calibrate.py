@@ -19,6 +19,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from mmweak.columns import read_column
+
 __all__ = ["Calibration", "calibrate_threshold", "calibrated_copy", "collect_scores", "gold_labels"]
 
 
@@ -143,6 +145,8 @@ def collect_scores(
 def gold_labels(dev: Any, column: str) -> np.ndarray:
     """The gold class indices of a dev ``Dataset`` (or dict of lists), ``-1`` = unlabelled."""
     try:
+        if hasattr(dev, "data") and hasattr(dev, "column_names"):  # a datasets.Dataset: read through Arrow
+            return read_column(dev, column, np.int64)
         return np.asarray(dev[column], dtype=np.int64)
     except (KeyError, ValueError):
         raise ValueError(f"calibration needs a gold column {column!r} of class indices in the dev set") from None

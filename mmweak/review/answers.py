@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, List, Value
+import pyarrow.compute as pc
+from datasets import Dataset, DatasetDict, List, Value
 
 from ..aggregate import human_gold_column
-from ..columns import replace_columns
+from ..columns import read_column, replace_columns
 from ..fingerprint import stable_hash
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
@@ -167,10 +168,11 @@ def reviewed_mask(ds: Dataset, task: Task) -> np.ndarray:
     """Rows of ``ds`` that already hold a human answer for ``task``."""
     col = answers_column(task)
     if col in ds.column_names:
-        return np.array([bool(a) for a in ds[col]], dtype=bool)
+        lengths = pc.list_value_length(ds.with_format("arrow")[col])
+        return np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)) > 0
     gold = human_gold_column(task_record(read_record(ds), task.name), ds, task)
     if gold is not None:
-        return np.asarray(ds[gold], dtype=np.int64) >= 0
+        return read_column(ds, gold, np.int64) >= 0
     return np.zeros(len(ds), dtype=bool)
 
 

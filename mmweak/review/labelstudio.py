@@ -25,7 +25,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from datasets import Audio, Dataset, DatasetDict, Features, Image, Value
 
-from ..columns import read_matrix
+from ..columns import read_column, read_matrix
 from ..fingerprint import stable_hash
 from ..provenance import read_record
 from ..task import Task
@@ -210,14 +210,14 @@ def build_tasks(
     lm = record.get("label_model") or {}
     votes = read_matrix(selection, task.votes_column) if task.votes_column in selection.column_names else None
     probs = read_matrix(selection, task.probs_column) if task.probs_column in selection.column_names else None
-    labels = list(selection[task.label_column]) if task.label_column in selection.column_names else None
+    labels = read_column(selection, task.label_column, np.int64) if task.label_column in selection.column_names else None
     ids = list(selection[id_column]) if id_column else None
     datas = row_data(selection, layout)
     tasks = []
     for i, (m, data) in enumerate(zip(meta, datas)):
         if m["row"] is None or m["row"] < 0:
             raise ValueError(f"selection row {i} has no source row number")
-        model_label = int(labels[i]) if labels is not None and labels[i] is not None else -1
+        model_label = int(labels[i]) if labels is not None else -1
         entry = {
             "task": task.name, "split": m["split"], "row": int(m["row"]), "key": data_key(data),
             "id_column": id_column, "id": _jsonable(ids[i]) if ids is not None else None,

@@ -1,0 +1,219 @@
+"""Translate a Python ``re`` pattern into an RE2 pattern that finds a match in exactly the same strings.
+
+The rule LFs only ask *whether* a pattern occurs (``re.search`` is not ``None``), so the translation
+needs to preserve that and nothing else: groups become non-capturing, and every character class,
+case-insensitive letter and ``.`` is spelled out as the code points Python's own ``re`` matches
+(:mod:`lf_library.text.charsets`), because RE2's ``\\w``, ``\\d``, ``\\s`` and case folding differ.
+
+Two Python constructs have no exact RE2 spelling, yet differ only on recognisable strings. Their rows
+are flagged by a second, *risky* RE2 pattern and voted by Python ``re`` instead, which keeps the votes
+identical while the rest run vectorized:
+
+* ``\\b``/``\\B`` are ASCII in RE2: they agree with Python on strings without non-ASCII word characters;
+* ``$`` (without MULTILINE) also matches before a final newline in Python: it agrees on strings that do
+  not end with ``\\n``.
+
+Patterns RE2 cannot run at all (look-arounds, back-references, atomic groups, possessive repeats,
+repeat counts above 1000, a compiled program over RE2's memory budget) raise :class:`Untranslatable`;
+their LF runs on Python ``re`` throughout and says so in its ``spec()``.
+
+>>> t = translate(r"\\bfree\\b", re.IGNORECASE)
+>>> t.risky_reason
+'\\\\b/\\\\B on text with non-ASCII word characters'
+>>> translate(r"(?<=a)b", 0)
+Traceback (most recent call last):
+...
+lf_library.text.re2.Untranslatable: look-around assertions have no RE2 equivalent
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .charsets import Ranges, complement, python_escape, ranges_of, re2_class
+
+try:  # Python 3.11+
+    from re import _constants as C
+    from re import _parser as sre_parse
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as C  # type: ignore[no-redef]
+    import sre_parse  # type: ignore[no-redef]
+
+RE2_MAX_REPEAT = 1000
+_CATEGORY = {
+    C.CATEGORY_DIGIT: r"\d", C.CATEGORY_NOT_DIGIT: r"\D",
+    C.CATEGORY_SPACE: r"\s", C.CATEGORY_NOT_SPACE: r"\S",
+    C.CATEGORY_WORD: r"\w", C.CATEGORY_NOT_WORD: r"\W",
+}
+_CLASS_FLAGS = re.IGNORECASE | re.ASCII  # the only flags that change which characters a class matches
+_UNSUPPORTED = {
+    C.ASSERT: "look-around assertions have no RE2 equivalent",
+    C.ASSERT_NOT: "look-around assertions have no RE2 equivalent",
+    C.GROUPREF: "back-references have no RE2 equivalent",
+    C.GROUPREF_EXISTS: "conditional groups have no RE2 equivalent",
+}
+for _name, _why in (("ATOMIC_GROUP", "atomic groups have no RE2 equivalent"),
+                    ("POSSESSIVE_REPEAT", "possessive repeats have no RE2 equivalent")):
+    if hasattr(C, _name):
+        _UNSUPPORTED[getattr(C, _name)] = _why
+
+
+class Untranslatable(ValueError):
+    """The pattern cannot run on RE2 with Python's meaning; the message says why."""
+
+
+@dataclass(frozen=True)
+class Translation:
+    """An RE2 pattern with Python's search semantics, plus the rows RE2 may get wrong.
+
+    Attributes:
+        re2: the RE2 pattern (search semantics, as ``pyarrow.compute.match_substring_regex`` uses).
+        risky: an RE2 pattern matching the strings on which ``re2`` may disagree with Python, or ``None``.
+        risky_reason: what those strings are, for the LF's ``spec()``.
+    """
+
+    re2: str
+    risky: str | None = None
+    risky_reason: str | None = None
+
+
+def translate(pattern: str, flags: int = 0) -> Translation:
+    """The RE2 translation of ``re.compile(pattern, flags)`` (see the module docstring).
+
+    Raises :class:`Untranslatable` when RE2 cannot express it.
+    """
+    if not isinstance(pattern, str):
+        raise Untranslatable("only str patterns are translated")
+    if flags & re.LOCALE:
+        raise Untranslatable("re.LOCALE depends on the C locale")
+    try:
+        parsed = sre_parse.parse(pattern, flags)
+    except re.error as exc:
+        raise Untranslatable(f"not a valid Python pattern: {exc}") from None
+    emitter = _Emitter()
+    body = emitter.sequence(parsed, parsed.state.flags)
+    risky = "|".join(f"(?:{r})" for r in emitter.risky.values()) or None
+    translation = Translation(body, risky, "; ".join(emitter.risky) or None)
+    _check_compiles(translation)
+    return translation
+
+
+def _check_compiles(t: Translation) -> None:
+    probe = pa.array([""], pa.string())
+    for pat in (t.re2, t.risky):
+        if pat is None:
+            continue
+        try:
+            pc.match_substring_regex(probe, pat)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise Untranslatable(f"RE2 refuses the translated pattern: {exc}") from None
+
+
+class _Emitter:
+    def __init__(self) -> None:
+        self.risky: dict[str, str] = {}  # reason -> RE2 pattern of the strings RE2 may misjudge
+
+    def sequence(self, items: object, flags: int) -> str:
+        return "".join(self.item(op, av, flags) for op, av in items)  # type: ignore[attr-defined]
+
+    def item(self, op: object, av: object, flags: int) -> str:  # noqa: C901 - one case per opcode
+        if op in _UNSUPPORTED:
+            raise Untranslatable(_UNSUPPORTED[op])
+        if op is C.LITERAL:
+            if not flags & re.IGNORECASE:
+                return _escape_literal(av)  # type: ignore[arg-type]
+            return self.charset(python_escape(av), flags)  # type: ignore[arg-type]
+        if op is C.NOT_LITERAL:
+            return self.charset(f"[^{python_escape(av)}]", flags)  # type: ignore[arg-type]
+        if op is C.IN:
+            return self.charset(_render_class(av), flags)  # type: ignore[arg-type]
+        if op is C.ANY:
+            return "(?s:.)" if flags & re.DOTALL else "[^\\n]"
+        if op is C.BRANCH:
+            return "(?:" + "|".join(self.sequence(alt, flags) for alt in av[1]) + ")"  # type: ignore[index]
+        if op is C.SUBPATTERN:
+            _group, add, remove, sub = av  # type: ignore[misc]
+            return "(?:" + self.sequence(sub, (flags | add) & ~remove) + ")"
+        if op in (C.MAX_REPEAT, C.MIN_REPEAT):
+            lo, hi, sub = av  # type: ignore[misc]
+            return "(?:" + self.sequence(sub, flags) + ")" + _quantifier(lo, hi, lazy=op is C.MIN_REPEAT)
+        if op is C.AT:
+            return self.anchor(av, flags)
+        raise Untranslatable(f"the pattern uses {op}, which the RE2 translation does not cover")
+
+    def charset(self, python_class: str, flags: int) -> str:
+        ranges = _class_ranges(python_class, flags & _CLASS_FLAGS)
+        return re2_class(ranges)
+
+    def anchor(self, at: object, flags: int) -> str:
+        multiline = bool(flags & re.MULTILINE)
+        if at is C.AT_BEGINNING:
+            return "(?m:^)" if multiline else "\\A"
+        if at is C.AT_BEGINNING_STRING:
+            return "\\A"
+        if at is C.AT_END_STRING:
+            return "\\z"
+        if at is C.AT_END:
+            if multiline:
+                return "(?m:$)"
+            self.risky["$ on text ending with a newline"] = "\\n\\z"
+            return "\\z"
+        if at in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
+            if not flags & re.ASCII:
+                wide_word = [r for r in ranges_of(r"\w", 0) if r[1] > 0x7F]
+                wide_word = [(max(lo, 0x80), hi) for lo, hi in wide_word]
+                self.risky["\\b/\\B on text with non-ASCII word characters"] = re2_class(tuple(wide_word))
+            return "\\b" if at is C.AT_BOUNDARY else "\\B"
+        raise Untranslatable(f"the anchor {at} has no RE2 equivalent")
+
+
+def _class_ranges(python_class: str, flags: int) -> Ranges:
+    # A negated class is the complement of its positive twin, which is far cheaper to enumerate.
+    if python_class.startswith("[^"):
+        return complement(ranges_of("[" + python_class[2:], flags))
+    return ranges_of(python_class, flags)
+
+
+def _render_class(items: list) -> str:
+    negate = False
+    parts = []
+    for op, av in items:
+        if op is C.NEGATE:
+            negate = True
+        elif op is C.LITERAL:
+            parts.append(python_escape(av))
+        elif op is C.RANGE:
+            parts.append(f"{python_escape(av[0])}-{python_escape(av[1])}")
+        elif op is C.CATEGORY:
+            if av not in _CATEGORY:
+                raise Untranslatable(f"the class category {av} has no RE2 equivalent")
+            parts.append(_CATEGORY[av])
+        else:
+            raise Untranslatable(f"the class item {op} has no RE2 equivalent")
+    return "[" + ("^" if negate else "") + "".join(parts) + "]"
+
+
+def _escape_literal(cp: int) -> str:
+    ch = chr(cp)
+    if ch.isascii() and (ch.isalnum() or ch in " _"):
+        return ch
+    return f"\\x{{{cp:X}}}"
+
+
+def _quantifier(lo: int, hi: int, *, lazy: bool) -> str:
+    unbounded = hi is C.MAXREPEAT or hi == C.MAXREPEAT
+    if lo > RE2_MAX_REPEAT or (not unbounded and hi > RE2_MAX_REPEAT):
+        raise Untranslatable(f"repeat counts above {RE2_MAX_REPEAT} exceed RE2's limit")
+    if unbounded:
+        q = "*" if lo == 0 else "+" if lo == 1 else f"{{{lo},}}"
+    elif lo == hi:
+        q = f"{{{lo}}}"
+    elif (lo, hi) == (0, 1):
+        q = "?"
+    else:
+        q = f"{{{lo},{hi}}}"
+    return q + ("?" if lazy else "")

@@ -1,0 +1,150 @@
+"""Running a group of LFs on one Arrow batch: the function both engines hand to their ``map``.
+
+The batch arrives as a ``pyarrow.Table`` of the group's input columns. Vectorized LFs get it as is;
+Python LFs get the dict of lists ``Dataset.map(batched=True)`` would give, built (and media decoded
+by ``datasets``) once per batch and shared by all of them, inside one :func:`batch_scope` so LFs on the
+same column also share decoding and embeddings. Votes and fault flags go back as an Arrow table of
+int8 columns ``v{i}``/``f{i}``; each LF's own seconds are measured here, around its call only.
+
+Failures: a failing batch is re-run row by row, either to name the row (``on_error="raise"``) or to
+keep every row that works and count the rest as faults (``"abstain"``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Literal, Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+from datasets import Features
+from datasets.formatting import PythonFormatter
+
+from .batch_memo import batch_scope, fault_scope
+from .errors import LFError
+from .lf import ABSTAIN, LabelingFunction, preview
+
+OnError = Literal["raise", "abstain"]
+
+
+class BatchRunner:
+    """Every LF of a group on one Arrow batch; picklable for ``num_proc`` and Ray workers.
+
+    Args:
+        lfs: the LFs, in output order (``v0`` is ``lfs[0]``).
+        on_error: ``"raise"`` or ``"abstain"`` (see the module docstring).
+        features: the features of the batch's columns, to decode them for Python LFs.
+        stats_dir: where each worker process leaves its per-LF seconds (``<pid>.npy``); ``None`` keeps
+            them in :attr:`seconds` only (single-process runs).
+    """
+
+    def __init__(
+        self, lfs: Sequence[LabelingFunction], on_error: OnError, features: Features, stats_dir: str | None = None
+    ) -> None:
+        self.lfs = list(lfs)
+        self.on_error = on_error
+        self.features = features
+        self.stats_dir = stats_dir
+        self.seconds = np.zeros(len(self.lfs))
+
+    def __call__(self, table: pa.Table, indices: Sequence[int] | None = None) -> pa.Table:
+        n = table.num_rows
+        if indices is None:
+            indices = range(n)
+        out: dict[str, pa.Array] = {}
+        python_batch: Mapping[str, list] | None = None
+        with batch_scope():
+            for i, lf in enumerate(self.lfs):
+                t0 = time.perf_counter()
+                if lf.input_format == "arrow":
+                    batch: Any = table
+                else:
+                    if python_batch is None:
+                        python_batch = PythonFormatter(features=self.features).format_batch(table)
+                    batch = python_batch
+                votes, faults = vote_guarded(lf, batch, indices, self.on_error)
+                self.seconds[i] += time.perf_counter() - t0
+                out[f"v{i}"] = pa.array(votes, pa.int8())
+                out[f"f{i}"] = pa.array(faults, pa.int8())
+        if self.stats_dir is not None:
+            np.save(os.path.join(self.stats_dir, f"{os.getpid()}.npy"), self.seconds)
+        return pa.table(out)
+
+    def output_features(self) -> Features:
+        from datasets import Value
+
+        return Features({k: Value("int8") for i in range(len(self.lfs)) for k in (f"v{i}", f"f{i}")})
+
+    @staticmethod
+    def collect_seconds(stats_dir: str, n_lfs: int) -> np.ndarray:
+        """Per-LF seconds summed over the worker processes that wrote to ``stats_dir``."""
+        total = np.zeros(n_lfs)
+        for name in os.listdir(stats_dir):
+            if name.endswith(".npy"):
+                total += np.load(os.path.join(stats_dir, name))
+        return total
+
+
+def _row(batch: Any, r: int) -> Any:
+    if isinstance(batch, pa.Table):
+        return batch.slice(r, 1)
+    return {c: batch[c][r: r + 1] for c in batch}
+
+
+def _batch_rows(batch: Any) -> int:
+    if isinstance(batch, pa.Table):
+        return batch.num_rows
+    for v in batch.values():
+        return len(v)
+    return 0
+
+
+def vote_guarded(
+    lf: LabelingFunction, batch: Any, indices: Sequence[int], on_error: OnError
+) -> tuple[np.ndarray, np.ndarray]:
+    """``lf``'s validated votes on ``batch`` and a 0/1 fault flag per row (see the module docstring)."""
+    n = len(indices)
+    try:
+        fault = np.zeros(n, dtype=np.int8)
+        with fault_scope() as noted:
+            votes = lf.vote(batch, indices)
+        if noted:
+            fault[[p for p in noted if 0 <= p < n]] = 1
+        return votes, fault
+    except Exception as batch_exc:  # noqa: BLE001 - narrowed below, row by row
+        batch_error = batch_exc
+    votes = np.full(n, ABSTAIN, dtype=np.int8)
+    fault = np.zeros(n, dtype=np.int8)
+    for r in range(n):
+        try:
+            # Memoised values belong to the whole batch, not to this row.
+            with batch_scope(), fault_scope() as noted:
+                votes[r] = lf.vote(_row(batch, r), indices[r: r + 1])[0]
+            fault[r] = 1 if noted else 0
+        except Exception as exc:  # noqa: BLE001 - an LF may raise anything
+            if on_error == "raise":
+                raise blame(lf, exc, batch, r, indices[r]) from exc
+            fault[r] = 1
+    if on_error == "raise":  # every row works alone: the LF fails on the batch as a whole
+        raise blame(lf, batch_error, batch, None, None) from batch_error
+    return votes, fault
+
+
+def blame(lf: LabelingFunction, exc: Exception, batch: Any, r: int | None, row: int | None) -> LFError:
+    """An :class:`LFError` naming the LF, the column and (where known) the row that ``exc`` came from."""
+    if isinstance(exc, LFError):
+        if exc.row is None and row is not None:  # the LF only knew its batch position: name the row
+            return LFError(f"{exc} (row {row})", lf=exc.lf, column=exc.column, row=row)
+        return exc
+    col = lf.inputs[0]
+    if r is not None:
+        cell = batch.column(col)[r].as_py() if isinstance(batch, pa.Table) else batch[col][r]
+        where = f"on row {row} (column {col!r} = {preview(cell)})"
+    else:
+        where = f"on a batch of {_batch_rows(batch)} rows, though not on any row alone (column {col!r})"
+    return LFError(
+        f"LF {lf.name!r} (task {lf.task.name!r}) raised {type(exc).__name__}: {exc} {where}; "
+        f"pass on_error='abstain' to count such rows as faults instead",
+        lf=lf.name, column=col, row=row,
+    )

@@ -1,0 +1,79 @@
+"""The per-LF vote cache: one Arrow IPC file of int8 votes per (LF, input content, mmweak version).
+
+Files are written to a temporary name and renamed into place, so a crash never leaves a partial file
+that a later run would read; reads are memory-mapped, so a cached LF costs a file open, not a copy.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+from datasets import Dataset
+
+from ._version import __version__
+from .fingerprint import Unhashable, stable_hash
+from .input_digest import column_digest
+from .lf import LabelingFunction
+
+_warned: set[tuple[str, str]] = set()
+
+
+def default_cache_dir(ds: Dataset) -> Path:
+    """Where LF votes are cached: next to the dataset's own cache files, else ``$MMWEAK_CACHE``
+    (default ``~/.cache/mmweak``)."""
+    if ds.cache_files:
+        return Path(ds.cache_files[0]["filename"]).parent / "mmweak_votes"
+    root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
+    return Path(root) / "votes"
+
+
+class InputDigests:
+    """Content digests of a dataset's columns, each computed at most once."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+        self._done: dict[str, str] = {}
+
+    def __getitem__(self, column: str) -> str:
+        if column not in self._done:
+            self._done[column] = column_digest(self.ds, column)
+        return self._done[column]
+
+
+def vote_key(lf: LabelingFunction, inputs: InputDigests) -> str | None:
+    """Cache key of ``lf``'s votes on these inputs, or ``None`` (with a warning, once) if it cannot be hashed."""
+    try:
+        fp = lf.fingerprint()
+    except Unhashable as exc:
+        reason = str(exc)
+        if (lf.name, reason) not in _warned:
+            _warned.add((lf.name, reason))
+            warnings.warn(
+                f"LF {lf.name!r} (task {lf.task.name!r}) cannot be fingerprinted, so its votes are recomputed "
+                f"on every run and never cached: {reason}. Make what it reads hashable (plain data, or an object "
+                f"with a fingerprint() method) to cache it.",
+                stacklevel=4,
+            )
+        return None
+    return stable_hash("votes", fp, [inputs[c] for c in lf.inputs], __version__)
+
+
+def read_votes(path: Path) -> tuple[np.ndarray, int]:
+    """Votes and fault count stored at ``path`` (memory-mapped)."""
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    return table.column("vote").to_numpy(), int(table.schema.metadata[b"faults"])
+
+
+def write_votes(path: Path, votes: np.ndarray, faults: int) -> None:
+    """Store votes atomically (temporary file + rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table({"vote": pa.array(votes, pa.int8())}).replace_schema_metadata({"faults": str(faults)})
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    os.replace(tmp, path)
