@@ -8,7 +8,6 @@ strategy, batch size and seed. The label model never sees the held-out split's g
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
