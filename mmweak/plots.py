@@ -21,6 +21,7 @@ WIDTH = 8.0  # inches
 _COLORS = {"coverage": "#4C72B0", "overlaps": "#8172B3", "conflicts": "#C44E52",
            "estimated": "#55A868", "empirical": "#DD8452"}
 _CYCLE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
+_STRATEGY_COLORS = ("#333333", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#4C72B0", "#DA8BC3")
 
 
 @contextmanager
@@ -191,7 +192,7 @@ def learning_curve_png(
                 if not points:
                     continue
                 xs = sorted(points)
-                ax.plot(xs, [100 * points[x] for x in xs], marker="o", markersize=3, color=_CYCLE[i % len(_CYCLE)],
+                ax.plot(xs, [100 * points[x] for x in xs], marker="o", markersize=3, color=_STRATEGY_COLORS[i % 8],
                         linestyle="--" if strategy == "random" else "-", label=strategy)
             ax.set_xlabel("reviewed rows")
             ax.set_title(f"batches of {b}", fontsize=10)

@@ -114,7 +114,7 @@ def test_select_on_a_dataset(texts, spam):
            mmweak.labeling_function(task=spam, inputs="text", name="short")(
                lambda b: [0 if len(t) < 12 else -1 for t in b["text"]])]
     votes_only = mmweak.apply_lfs(texts, lfs)
-    with pytest.raises(ValueError, match="strategy 'entropy' reads 'spam_probs'.*run mmweak.aggregate first"):
+    with pytest.raises(ValueError, match="strategy 'impact' reads 'spam_probs'.*run mmweak.aggregate first"):
         review.select(votes_only, spam, 2)
     ds = mmweak.aggregate(votes_only)
     sel = review.select(ds, "spam", 3, strategy="entropy")

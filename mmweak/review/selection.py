@@ -285,7 +285,7 @@ def select(
     ds: Dataset | DatasetDict,
     task: Task | str,
     n: int,
-    strategy: str = "entropy",
+    strategy: str = "impact",
     *,
     split: str | None = None,
     seed: int = 0,
@@ -301,7 +301,10 @@ def select(
             strategies that read probabilities).
         task: the task (or its name).
         n: how many rows.
-        strategy: one of :data:`STRATEGIES` (see :mod:`mmweak.review.selection`).
+        strategy: one of :data:`STRATEGIES` (see :mod:`mmweak.review.selection`). The default, ``impact``, is
+            the one that never made the label model worse in ``benchmarks/review_curve.py`` (chosen by the
+            best worst-case gain with each WRENCH set held out in turn); uncertainty strategies can gain more
+            but can also mislead the default model's cross-validated choice.
         split: which split (default: the label model's fit split, else ``train``).
         seed: seed for random draws and ties.
         embedding: for ``diverse``: a column of vectors, or a ``(rows, d)`` array (default: vote patterns).
