@@ -162,6 +162,7 @@ def test_unreachable_server_and_bad_token(label_studio, curated, spam_task):
         review.from_label_studio(curated, spam_task, url=label_studio.url, api_key=label_studio.token, project="nope")
 
 
+@pytest.mark.filterwarnings("ignore:The `parse_obj` method is deprecated:DeprecationWarning")  # inside the SDK
 def test_personal_access_token(label_studio):
     client = review.connect(label_studio.url, label_studio.token)
     pat = client.tokens.create().token
