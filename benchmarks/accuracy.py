@@ -1,19 +1,31 @@
-"""Accuracy of every mmweak label model on real data, next to the published numbers.
+"""Accuracy of every mmweak label model and every anchor on the real sets, next to the published numbers.
 
-WRENCH protocol: fit on the train votes (the valid split's gold may be used, as WRENCH allows, and is
-passed as ``L_dev``/``y_dev``), predict the test split, score every test row (rows without votes
-included): F1 of class 1 for basketball and census, accuracy otherwise. Crowd sets: fit on all answers
-(no gold), accuracy over items with gold, ties split fractionally.
+WRENCH protocol: fit on the train votes (the valid split's gold is passed as ``L_dev``/``y_dev``, as
+WRENCH allows), predict the test split, score every test row (rows without votes included; "covered"
+tables score only rows with at least one vote): F1 of class 1 for basketball and census, accuracy
+otherwise. mmweak's hard labels follow the metric (argmax where accuracy is scored, the F1 rule learned
+at fit time where F1 is; the F1 table shows both). Crowd sets: fit on all answers (no gold), accuracy
+over items with gold, ties split fractionally.
 
-    .venv/bin/python benchmarks/accuracy.py                # every model, every dataset
-    .venv/bin/python benchmarks/accuracy.py --models auto majority --only youtube trec
+Anchors (Snorkel, crowd-kit, FlyingSquid, the Hyper Label Model) run in ``.venv-bench`` via
+``benchmarks/anchor_realdata.py``; their argmax ties (and majority vote's, "MV ties split") are broken
+uniformly at random: the mean over 20 seeded draws, i.e. expected accuracy. Published numbers come from
+``realdata.py``. The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
+
+    bash benchmarks/setup_anchors.sh                                   # once
+    .venv/bin/python benchmarks/accuracy.py                            # everything (~15 min, anchors included)
+    .venv/bin/python benchmarks/accuracy.py --no-anchors --no-lodo     # mmweak only (~3 min)
+    .venv/bin/python benchmarks/accuracy.py --models default majority --only youtube rte
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,44 +36,105 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import realdata as R  # noqa: E402
 
 from mmweak import labelmodels  # noqa: E402
+from mmweak.labelmodels.decision import hard_labels  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
+ANCHOR_LABELS = {
+    "snorkel_lm": "Snorkel LM", "snorkel_mv": "Snorkel MV", "crowdkit_ds": "ck DS", "crowdkit_onecoin": "ck OneCoin",
+    "crowdkit_glad": "ck GLAD", "crowdkit_mace": "ck MACE", "flyingsquid": "FlyingSquid", "hyperlm": "HyperLM",
+}
+DRAWS = 20
 
 
-def wrench_row(name: str, models: list[str], use_dev: bool, argmax_only: bool = False) -> dict[str, float]:
+def ties_split(metric, y: np.ndarray, proba: np.ndarray) -> float:
+    """Mean of ``metric(y, labels)`` over seeded uniformly random argmax tie-breaks."""
+    proba = np.nan_to_num(np.asarray(proba, dtype=np.float64))
+    K = proba.shape[1]
+    return float(np.mean([metric(y, hard_labels(proba, np.ones(K), tie_break="random", seed=s)) for s in range(DRAWS)]))
+
+
+def majority_proba(L: np.ndarray, K: int) -> np.ndarray:
+    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1).astype(np.float64)
+    total = counts.sum(axis=1, keepdims=True)
+    return np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)
+
+
+def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
     w = R.load_wrench(name)
-    # The decision rule follows the metric, the same way on every dataset: argmax where accuracy is
-    # scored, the F1-optimal cut learned at fit time (no gold) where F1 of class 1 is.
-    objective = "f1" if name in R.WRENCH_F1 and not argmax_only else "accuracy"
-    out = {}
+    covered = (w.test.L != -1).any(axis=1)
+    metric_all = lambda y, p: R.wrench_score(name, y, p)  # noqa: E731
+    out: dict = {"all": {}, "covered": {}, "argmax": {}, "f1_rule": {}}
     for model in models:
         lm = labelmodels.create(None if model == "default" else model, cardinality=w.cardinality)
-        kw = {"L_dev": w.valid.L, "y_dev": w.valid.y} if use_dev else {}
-        lm.fit(w.train.L, seed=0, **kw)
-        # L=None: rows without votes are decided from their no-vote (class-prior) probabilities too.
-        pred = lm.labels_from_proba(lm.predict_proba(w.test.L), None, objective=objective)
-        out[model] = R.wrench_score(name, w.test.y, pred)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            lm.fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)
+        proba = lm.predict_proba(w.test.L)
+        argmax = lm.labels_from_proba(proba, None)
+        f1_rule = lm.labels_from_proba(proba, None, objective="f1")
+        pred = f1_rule if name in R.WRENCH_F1 else argmax
+        out["all"][model] = metric_all(w.test.y, pred)
+        out["covered"][model] = metric_all(w.test.y[covered], pred[covered])
+        out["argmax"][model] = metric_all(w.test.y, argmax)
+        out["f1_rule"][model] = metric_all(w.test.y, f1_rule)
+    mv = majority_proba(w.test.L, w.cardinality)
+    extra = {"MV ties split": mv, **{ANCHOR_LABELS[k]: v for k, v in anchors.items()}}
+    for label, proba in extra.items():
+        out["all"][label] = ties_split(metric_all, w.test.y, proba)
+        out["covered"][label] = ties_split(metric_all, w.test.y[covered], proba[covered])
+    out["covered_share"] = float(covered.mean())
     return out
 
 
-def crowd_row(name: str, models: list[str]) -> dict[str, float]:
+def crowd_results(name: str, models: list[str], anchors: dict) -> dict:
     c = R.load_crowd(name)
-    out = {}
+    gold = c.votes.y >= 0
+    out: dict = {"all": {}}
     for model in models:
         lm = labelmodels.create(None if model == "default" else model, cardinality=c.cardinality)
-        proba = lm.fit(c.votes.L, seed=0).predict_proba(c.votes.L)
-        out[model] = 100 * R.crowd_accuracy(c.votes.y, proba)
+        out["all"][model] = 100 * R.crowd_accuracy(c.votes.y, lm.fit(c.votes.L).predict_proba(c.votes.L))
+    extra = {"MV ties split": majority_proba(c.votes.L, c.cardinality)[gold],
+             **{ANCHOR_LABELS[k]: v for k, v in anchors.items()}}
+    for label, proba in extra.items():
+        out["all"][label] = 100 * R.crowd_accuracy(c.votes.y[gold], np.nan_to_num(proba))
     return out
 
 
-def table(title: str, rows: dict[str, dict[str, float]], published: dict[str, dict[str, float]], scale: float) -> str:
-    models = list(next(iter(rows.values())))
-    pub_cols = list(next(iter(published.values())))
-    lines = [f"### {title}", "", "| dataset | " + " | ".join(models) + " | " + " | ".join(f"pub {p}" for p in pub_cols)
-             + " | best pub | default - best |", "|---" * (len(models) + len(pub_cols) + 3) + "|"]
+def load_anchors(folder: Path, name: str) -> dict:
+    path = folder / f"{name}.npz"
+    if not path.exists():
+        return {}
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files if k in ANCHOR_LABELS}
+
+
+def anchor_errors(folder: Path) -> list[str]:
+    lines = []
+    for path in sorted(folder.glob("*.json")):
+        for key, info in json.loads(path.read_text()).items():
+            if "error" in info:
+                lines.append(f"{path.stem} {ANCHOR_LABELS.get(key, key)}: {info['error']}")
+    return lines
+
+
+def table(title: str, rows: dict[str, dict[str, float]], published: dict | None, scale: float, mv_key: str) -> str:
+    cols = list(dict.fromkeys(k for r in rows.values() for k in r))
+    pub_cols = list(next(iter(published.values()))) if published else []
+    head = ["dataset", *cols, *(f"pub {p}" for p in pub_cols)]
+    if published:
+        head += ["best pub", "default − best pub"]
+    head += ["default − MV"]
+    lines = [f"### {title}", "", "| " + " | ".join(head) + " |", "|---" + "|--:" * (len(head) - 1) + "|"]
     for ds, res in rows.items():
-        pub = {k: v * scale for k, v in published[ds].items()}
-        best = max(pub.values())
-        cells = [f"{res[m]:.2f}" for m in models] + [f"{pub[p]:.2f}" for p in pub_cols]
-        lines.append(f"| {ds} | " + " | ".join(cells) + f" | {best:.2f} | {res.get('default', np.nan) - best:+.2f} |")
+        cells = [f"{res[c]:.2f}" if c in res else "–" for c in cols]
+        d = res.get("default", np.nan)
+        if published:
+            pub = {k: v * scale for k, v in published[ds].items()}
+            best = max(pub.values())
+            cells += [f"{pub[p]:.2f}" for p in pub_cols] + [f"{best:.2f}", f"{d - best:+.2f}"]
+        cells.append(f"{d - res[mv_key]:+.2f}")
+        lines.append(f"| {ds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -69,17 +142,69 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["default", *labelmodels.available()])
     ap.add_argument("--only", nargs="+", help="datasets to run (default: all present)")
-    ap.add_argument("--no-dev", action="store_true", help="WRENCH without the valid split's gold")
-    ap.add_argument("--argmax", action="store_true", help="score the F1 sets with argmax labels, not the F1 cut")
+    ap.add_argument("--anchors-dir", type=Path, default=ROOT / "out" / "anchors")
+    ap.add_argument("--no-anchors", action="store_true", help="skip the anchors (no .venv-bench needed)")
+    ap.add_argument("--rerun-anchors", action="store_true", help="run the anchors even where saved results exist")
+    ap.add_argument("--no-lodo", action="store_true", help="skip the leave-one-dataset-out table")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
-    wr = {n: wrench_row(n, args.models, not args.no_dev, args.argmax) for n in R.wrench_names() if not args.only or n in args.only}
-    cr = {n: crowd_row(n, args.models) for n in R.crowd_names() if not args.only or n in args.only}
+    names = [n for n in [*R.wrench_names(), *R.crowd_names()] if not args.only or n in args.only]
+    if not args.no_anchors:
+        missing = [n for n in names if args.rerun_anchors or not (args.anchors_dir / f"{n}.npz").exists()]
+        if missing and not BENCH_PYTHON.exists():
+            print(f"(anchors skipped: no {BENCH_PYTHON}; run `bash benchmarks/setup_anchors.sh` first)\n")
+        elif missing:
+            subprocess.run([str(BENCH_PYTHON), str(ROOT / "benchmarks" / "anchor_realdata.py"), "--out",
+                            str(args.anchors_dir), "--only", *missing], check=True)
+    anchors = {n: ({} if args.no_anchors else load_anchors(args.anchors_dir, n)) for n in names}
+    wr = {n: wrench_results(n, args.models, anchors[n]) for n in names if n in R.WRENCH_PUBLISHED}
+    cr = {n: crowd_results(n, args.models, anchors[n]) for n in names if n in R.CROWD_PUBLISHED}
     if wr:
-        print(table("WRENCH test split (accuracy %, F1 % of class 1 for basketball/census)", wr, R.WRENCH_PUBLISHED, 1.0))
+        print(table("WRENCH test split, every row (accuracy %; F1 % of class 1 for basketball/census, mmweak with "
+                    "its F1 rule there)", {k: v["all"] for k, v in wr.items()}, R.WRENCH_PUBLISHED, 1.0, "MV ties split"))
         print()
+        shares = ", ".join(f"{k} {100 * v['covered_share']:.1f} %" for k, v in wr.items())
+        print(table(f"WRENCH test split, covered rows only (rows with at least one vote: {shares})",
+                    {k: v["covered"] for k, v in wr.items()}, None, 1.0, "MV ties split"))
+        print()
+        f1 = {k: {**{f"{m} argmax": v["argmax"][m] for m in args.models}, **{f"{m} F1 rule": v["f1_rule"][m] for m in args.models},
+                  "default": v["all"].get("default", np.nan), "MV ties split": v["all"]["MV ties split"]}
+              for k, v in wr.items() if k in R.WRENCH_F1}
+        if f1:
+            print(table("Rare-class F1 sets: argmax labels vs the F1 rule (F1 % of class 1)", f1, None, 1.0, "MV ties split"))
+            print()
     if cr:
-        print(table("Crowdsourcing sets (accuracy % on gold items)", cr, R.CROWD_PUBLISHED, 100.0))
+        print(table("Crowdsourcing sets (accuracy % on gold items, ties split)", {k: v["all"] for k, v in cr.items()},
+                    R.CROWD_PUBLISHED, 100.0, "MV ties split"))
+        print()
+    if not args.no_anchors and args.anchors_dir.exists():
+        errs = anchor_errors(args.anchors_dir)
+        if errs:
+            print("Anchors that did not run: " + "; ".join(errs) + "\n")
+    allres = {**{k: v["all"] for k, v in wr.items()}, **{k: v["all"] for k, v in cr.items()}}
+    if allres and "default" in args.models:
+        lines = ["### The default's margin against majority vote", "",
+                 "| dataset | default | MV (ties split, this run) | published MV | default − MV | default − published MV |",
+                 "|---|--:|--:|--:|--:|--:|"]
+        for k, v in allres.items():
+            pub = R.WRENCH_PUBLISHED.get(k, {}).get("MV")
+            d = v["default"]
+            pub_s = "–" if pub is None else f"{pub:.2f}"
+            gap = "–" if pub is None else f"{d - pub:+.2f}"
+            lines.append(f"| {k} | {d:.2f} | {v['MV ties split']:.2f} | {pub_s} | {d - v['MV ties split']:+.2f} | {gap} |")
+        print("\n".join(lines) + "\n")
+        margins = {k: v["default"] - v["MV ties split"] for k, v in allres.items()}
+        hyper = [v["default"] - v["HyperLM"] for v in allres.values() if "HyperLM" in v]
+        print(f"default − MV (ties split): worst {min(margins.values()):+.2f} ({min(margins, key=margins.get)}), "
+              f"mean {np.mean(list(margins.values())):+.2f}"
+              + (f"; default − HyperLM: mean {np.mean(hyper):+.2f} over {len(hyper)} sets" if hyper else ""))
+    if not args.no_lodo:
+        import lodo
+
+        print()
+        results = [lodo.evaluate(c) for c in lodo.cases(only=args.only)]
+        print("### Leave-one-dataset-out: the default's rule, its constants fitted on the other sets\n")
+        print(lodo.lodo_table(lodo.lodo(results)))
     print(f"\n`default` = labelmodels.create() = {labelmodels.DEFAULT_MODEL!r}; {time.perf_counter() - t0:.1f} s")
 
 

@@ -54,9 +54,9 @@ def _snorkel_mv(lib, L, n, K):
 
 # -- crowd-kit ------------------------------------------------------------------------------------
 def _crowdkit():
-    from crowdkit.aggregation import DawidSkene, OneCoinDawidSkene
+    from crowdkit.aggregation import GLAD, MACE, DawidSkene, OneCoinDawidSkene
 
-    return DawidSkene, OneCoinDawidSkene
+    return DawidSkene, OneCoinDawidSkene, GLAD, MACE
 
 
 def _long_frame(L: np.ndarray):
@@ -84,6 +84,36 @@ def _crowdkit_ds(lib, frame, n, K):
 
 def _crowdkit_onecoin(lib, frame, n, K):
     return _dense(lib[1](n_iter=100).fit(frame).probas_, n, K)
+
+
+def _crowdkit_glad(lib, frame, n, K):
+    return _dense(lib[2](n_iter=100).fit(frame).probas_, n, K)
+
+
+def _crowdkit_mace(lib, frame, n, K):
+    return _dense(lib[3](random_state=SEED).fit(frame).probas_, n, K)
+
+
+# -- Hyper Label Model (Wu et al., ICLR 2023): a pretrained network, one forward pass ----------------
+def _hyperlm():
+    import functools
+
+    import torch
+
+    # The packaged checkpoint is a pickled module: torch >= 2.6 refuses it unless weights_only=False.
+    # Only this benchmark-only virtualenv ever loads it.
+    torch.load = functools.partial(torch.load, weights_only=False)
+    from hyperlm import HyperLabelModel
+
+    return HyperLabelModel(device="cpu")
+
+
+def _hyperlm_fit(lib, L, n, K):
+    # Transductive, as in WRENCH's wrapper: it labels the matrix it is given, no separate fit.
+    P = np.asarray(lib.infer(L, return_probs=True), dtype=np.float64)
+    if P.shape[1] < K:  # classes nobody voted are missing from its output
+        P = np.pad(P, ((0, 0), (0, K - P.shape[1])))
+    return P, ""
 
 
 # -- FlyingSquid ----------------------------------------------------------------------------------
@@ -115,6 +145,9 @@ ANCHORS: dict[str, Anchor] = {
         Anchor("snorkel_mv", "snorkel MajorityLabelVoter", _snorkel, lambda L: L, _snorkel_mv),
         Anchor("crowdkit_ds", "crowd-kit DawidSkene", _crowdkit, _long_frame, _crowdkit_ds),
         Anchor("crowdkit_onecoin", "crowd-kit OneCoinDawidSkene", _crowdkit, _long_frame, _crowdkit_onecoin),
+        Anchor("crowdkit_glad", "crowd-kit GLAD", _crowdkit, _long_frame, _crowdkit_glad),
+        Anchor("crowdkit_mace", "crowd-kit MACE", _crowdkit, _long_frame, _crowdkit_mace),
         Anchor("flyingsquid", "FlyingSquid LabelModel", _flyingsquid, _plus_minus, _flyingsquid_fit, True),
+        Anchor("hyperlm", "Hyper Label Model", _hyperlm, lambda L: L, _hyperlm_fit),
     )
 }

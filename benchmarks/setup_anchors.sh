@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark-only virtualenv with the anchor label models (Snorkel, crowd-kit, FlyingSquid).
+# Benchmark-only virtualenv with the anchor label models (Snorkel, crowd-kit, FlyingSquid, Hyper Label Model).
 # They are NOT dependencies of mmweak: they live in .venv-bench so their pins (numpy, pandas, torch)
 # never touch .venv. Idempotent: re-running is a no-op unless this script changed.
 #
@@ -14,7 +14,7 @@ VENV=${MMWEAK_BENCH_VENV:-.venv-bench}
 PY=${PYTHON:-python3}
 TORCH=${BENCH_TORCH:-torch==2.13.0}
 # Versions that installed and ran together on Python 3.11 (numpy 2, pandas 3).
-ANCHORS="snorkel==0.10.0 crowd-kit==1.4.2 flyingsquid==0.0.0a0 pgmpy==0.1.25"
+ANCHORS="snorkel==0.10.0 crowd-kit==1.4.2 flyingsquid==0.0.0a0 pgmpy==0.1.25 hyperlm==0.0.5"
 STACK="numpy==2.4.6 pandas==3.1.1 scipy==1.17.1 scikit-learn==1.9.1"
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
@@ -32,9 +32,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 from snorkel.labeling.model import LabelModel, MajorityLabelVoter
 from crowdkit.aggregation import DawidSkene, OneCoinDawidSkene
 from flyingsquid.label_model import LabelModel as FlyingSquid
+import hyperlm
 EOF
   "$VENV/bin/python" -m pip freeze 2>/dev/null \
-    | grep -iE '^(snorkel|crowd-kit|flyingsquid|pgmpy|torch|numpy|pandas|scipy|scikit-learn)==' \
+    | grep -iE "^(snorkel|crowd-kit|flyingsquid|hyperlm|pgmpy|torch|numpy|pandas|scipy|scikit-learn)==" \
     > "$VENV/anchor-versions.txt"
   echo "$want" > "$stamp"
 fi

@@ -242,3 +242,49 @@ def majority_proba(L: np.ndarray, cardinality: int) -> np.ndarray:
     counts = np.stack([(L == k).sum(axis=1) for k in range(cardinality)], axis=1).astype(np.float64)
     total = counts.sum(axis=1, keepdims=True)
     return np.divide(counts, total, out=np.full_like(counts, 1.0 / cardinality), where=total > 0)
+
+
+def generate_keyword(
+    n: int, m: int, cardinality: int, *, seed: int = 0, skew: float = 0.6,
+    fire_on_class: tuple[float, float] = (0.15, 0.5), fire_off_class: tuple[float, float] = (0.01, 0.12),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keyword-style (unipolar) LFs: LF ``j`` only ever votes class ``j % K`` and abstains otherwise.
+
+    It fires with a rate drawn from ``fire_on_class`` on rows of its class and from ``fire_off_class``
+    elsewhere, so silence is informative and precision varies: the regime of WRENCH's keyword sets.
+
+    >>> L, y = generate_keyword(200, 6, 3, seed=1)
+    >>> sorted({int(v) for v in L[:, 4]} - {-1}), L.shape
+    ([1], (200, 6))
+    """
+    rng = np.random.default_rng(seed)
+    K = int(cardinality)
+    y = rng.choice(K, size=n, p=skewed_balance(K, skew)).astype(np.int64)
+    on = rng.uniform(*fire_on_class, m)
+    off = rng.uniform(*fire_off_class, m)
+    cls = np.arange(m) % K
+    rate = np.where(y[:, None] == cls[None, :], on[None, :], off[None, :])
+    L = np.where(rng.random((n, m)) < rate, cls[None, :], ABSTAIN).astype(np.int8)
+    return L, y
+
+
+#: Generated families for leave-one-dataset-out: name -> (builder(seed) -> (L, y), K, metric, dev rows).
+#: Each stresses one assumption a default could silently depend on.
+FAMILIES = {
+    # LFs copied: three pairs of near-verbatim copies among 10 bipolar LFs.
+    "copies": (lambda s: _votes(generate(20_000, 10, 2, seed=s, copy_pairs=3, copy_prob=0.95)), 2, "accuracy", 0),
+    # A rare positive class (9 %) scored by its F1, keyword LFs, a gold dev set.
+    "rare_class": (lambda s: generate_keyword(20_000, 8, 2, seed=s, skew=0.1), 2, "f1", 300),
+    # Crowdsourcing: 150 annotators who each label 1-4 % of the items.
+    "sparse_annotators": (lambda s: _votes(generate(3000, 150, 3, seed=s, coverage=(0.01, 0.04), copy_pairs=0)), 3, "accuracy", 0),
+    # Three LFs that vote on almost every row.
+    "few_dense": (lambda s: _votes(generate(20_000, 3, 2, seed=s, coverage=(0.8, 0.99), copy_pairs=0)), 2, "accuracy", 0),
+    # Twenty classes.
+    "k20": (lambda s: _votes(generate(10_000, 15, 20, seed=s, copy_pairs=1, skew=0.9)), 20, "accuracy", 0),
+    # Keyword-style LFs over 3 classes with a small gold dev set.
+    "keyword": (lambda s: generate_keyword(20_000, 12, 3, seed=s), 3, "accuracy", 200),
+}
+
+
+def _votes(data: SyntheticVotes) -> tuple[np.ndarray, np.ndarray]:
+    return data.L, data.y

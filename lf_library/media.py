@@ -7,6 +7,15 @@ the column and :meth:`MediaLF.decode_key`, so ten LFs on the same column decode 
 Rows that fail to decode either abstain and are counted as faults (``on_decode_error="abstain"``,
 reported in ``ApplyReport.faults()``) or raise an error naming the LF, column and row (``"raise"``).
 
+**Bounded memory.** A 164 KB PNG can decode to 13000x13000 pixels and an hour of FLAC to gigabytes of
+samples. Every media LF carries :class:`MediaLimits` (taken from :func:`current_limits` when it is built;
+change them for a block with :func:`media_limits`, or with the ``MMWEAK_MAX_IMAGE_PIXELS`` /
+``MMWEAK_MAX_AUDIO_SECONDS`` environment variables): a cell over a limit is found from its header, before
+its pixels or samples are decoded, and becomes a fault like any undecodable cell — unless
+``oversize="reduce"``, which decodes JPEGs at 1/2, 1/4 or 1/8 scale (Pillow's ``draft``) and keeps the
+first ``max_audio_seconds`` of a clip (read as a stream). Peak memory then grows with the batch size
+times the limits, not with the largest file.
+
 >>> import mmweak
 >>> task = mmweak.Task("size", ["small", "big"])
 >>> class LongText(MediaLF):
@@ -22,10 +31,12 @@ reported in ``ApplyReport.faults()``) or raise an error naming the LF, column an
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import sys
 import threading
-from typing import Any, ClassVar, Callable, Hashable, Literal, Sequence, TypeVar
+from typing import Any, ClassVar, Callable, Hashable, Iterator, Literal, Sequence, TypeVar
 
 from mmweak.batch_memo import memo, note_faults
 from mmweak.fingerprint import infrastructure
@@ -35,6 +46,96 @@ from mmweak.task import Task
 
 OnDecodeError = Literal["abstain", "raise"]
 T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class MediaLimits:
+    """How much one media cell may decode to (``None`` = no limit).
+
+    Args:
+        max_image_pixels: width x height of a decoded image. The default, 64 Mpx, is above a 50 Mpx camera
+            frame and below Pillow's own decompression-bomb warning (89 Mpx).
+        max_audio_seconds: length of a decoded clip (600 s: ten minutes).
+        oversize: ``"fault"`` (an over-limit cell abstains and counts as a fault) or ``"reduce"`` (JPEGs are
+            decoded at a reduced scale, clips are cut to ``max_audio_seconds``; other images still fault).
+
+    >>> MediaLimits(max_image_pixels=10_000_000).check_pixels(4000, 3000)
+    Traceback (most recent call last):
+    ...
+    lf_library.media.OversizeError: image is 4000x3000 = 12 Mpx, over the limit of 10 Mpx (MediaLimits.max_image_pixels)
+    """
+
+    max_image_pixels: int | None = 64_000_000
+    max_audio_seconds: float | None = 600.0
+    oversize: Literal["fault", "reduce"] = "fault"
+
+    def __post_init__(self) -> None:
+        if self.oversize not in ("fault", "reduce"):
+            raise ValueError(f"MediaLimits: oversize must be 'fault' or 'reduce', got {self.oversize!r}")
+        for name in ("max_image_pixels", "max_audio_seconds"):
+            v = getattr(self, name)
+            if v is not None and not v > 0:
+                raise ValueError(f"MediaLimits: {name} must be positive or None, got {v!r}")
+
+    def check_pixels(self, width: int, height: int) -> None:
+        """Raise :class:`OversizeError` when ``width x height`` is over ``max_image_pixels``."""
+        if self.max_image_pixels is not None and width * height > self.max_image_pixels:
+            raise OversizeError(
+                f"image is {width}x{height} = {width * height / 1e6:.3g} Mpx, over the limit of "
+                f"{self.max_image_pixels / 1e6:g} Mpx (MediaLimits.max_image_pixels)"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class OversizeError(ValueError):
+    """A media cell is larger than its :class:`MediaLimits` allow; it is counted as a fault."""
+
+
+def _limits_from_env() -> MediaLimits:
+    def read(name: str, cast: Callable[[str], Any], default: Any) -> Any:
+        raw = os.environ.get(name)
+        if raw is None or raw == "":
+            return default
+        if raw.lower() in ("none", "off"):
+            return None
+        try:
+            return cast(raw)
+        except ValueError:
+            raise ValueError(f"{name}={raw!r} is not a number (or 'none')") from None
+
+    base = MediaLimits()
+    return MediaLimits(read("MMWEAK_MAX_IMAGE_PIXELS", lambda v: int(float(v)), base.max_image_pixels),
+                       read("MMWEAK_MAX_AUDIO_SECONDS", float, base.max_audio_seconds))
+
+
+_LIMITS: list[MediaLimits] = []
+
+
+def current_limits() -> MediaLimits:
+    """The limits new media LFs get: the innermost :func:`media_limits` block, else the environment's.
+
+    >>> current_limits().max_image_pixels, current_limits().oversize
+    (64000000, 'fault')
+    """
+    return _LIMITS[-1] if _LIMITS else _limits_from_env()
+
+
+@contextlib.contextmanager
+def media_limits(**changes: Any) -> Iterator[MediaLimits]:
+    """Within the block, media LFs built (and :func:`lf_library.image.mark_near_duplicates`) use these limits.
+
+    >>> with media_limits(max_audio_seconds=30, oversize="reduce") as limits:
+    ...     limits.max_audio_seconds, current_limits().oversize
+    (30, 'reduce')
+    """
+    limits = dataclasses.replace(current_limits(), **changes)
+    _LIMITS.append(limits)
+    try:
+        yield limits
+    finally:
+        _LIMITS.pop()
 
 
 class DecodeFailure:
@@ -70,12 +171,14 @@ class MediaLF(LabelingFunction):
         on_decode_error: OnDecodeError = "abstain",
         extra_inputs: Sequence[str] = (),
         version: str = "1",
+        limits: MediaLimits | None = None,
     ) -> None:
         if on_decode_error not in ("abstain", "raise"):
             raise ValueError(f"LF {name!r}: on_decode_error must be 'abstain' or 'raise', got {on_decode_error!r}")
         super().__init__(name, task=task, inputs=[column, *extra_inputs], modality=modality, version=version)
         self.column = column
         self.on_decode_error = on_decode_error
+        self.limits = limits or current_limits()
 
     # -- what subclasses provide ------------------------------------------------------------------
     def decode_one(self, value: Any) -> Any:
@@ -95,7 +198,7 @@ class MediaLF(LabelingFunction):
 
     # -- shared machinery -------------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
-        return {"column": self.column, "on_decode_error": self.on_decode_error}
+        return {"column": self.column, "on_decode_error": self.on_decode_error, "limits": self.limits.to_dict()}
 
     def decoded(self, batch: Batch) -> list[Any]:
         """The batch's column decoded once per batch (shared by LFs with the same column and key)."""
@@ -161,4 +264,7 @@ def shared_resource(key: Hashable, load: Callable[[], T]) -> T:
     return _SHARED[full]
 
 
-__all__ = ["DecodeFailure", "MediaLF", "OnDecodeError", "shared_resource"]
+__all__ = [
+    "DecodeFailure", "MediaLF", "MediaLimits", "OnDecodeError", "OversizeError", "current_limits", "media_limits",
+    "shared_resource",
+]

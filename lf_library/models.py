@@ -26,8 +26,8 @@ from typing import Any, ClassVar, Mapping, Sequence
 import numpy as np
 
 from lf_library.image.calibrate import calibrate_threshold, calibrated_copy, collect_scores, gold_labels
-from lf_library.audio.decode import Clip, decode_audio
-from lf_library.image.decode import ImageLF, load_image
+from lf_library.audio.decode import Clip, audio_decode_key, decode_audio
+from lf_library.image.decode import ImageLF, image_decode_key, load_image
 from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
 from lf_library.text import _alternation, resolve_label
 from mmweak.batch_memo import memo
@@ -232,11 +232,15 @@ class PipelineLF(MediaLF):
                 raise TypeError(f"expected a string, got {type(value).__name__}")
             return value
         if self.modality == "image":
-            return load_image(value)
-        return decode_audio(value)
+            return load_image(value, self.limits)
+        return decode_audio(value, self.limits)
 
     def decode_key(self) -> tuple:
-        return {"image": ("pil",), "audio": ("audio", "native")}.get(self.modality, ("text",))
+        if self.modality == "image":
+            return image_decode_key(self.limits)
+        if self.modality == "audio":
+            return audio_decode_key(self.limits)
+        return ("text",)
 
     # -- scoring ----------------------------------------------------------------------------------
     def _call_kwargs(self) -> dict[str, Any]:

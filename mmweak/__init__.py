@@ -12,7 +12,7 @@ labels, confidence) → :func:`analyze` → :func:`save_curated` (Hub-layout fol
 """
 
 from ._version import __version__
-from .errors import CuratedDatasetError, LFError, MMWeakError, VoteMatrixError
+from .errors import CuratedDatasetError, LFError, MMWeakError, RecordError, VoteMatrixError
 from .task import Task
 from .lf import ABSTAIN, FunctionLF, LabelingFunction, labeling_function
 from .apply import ApplyReport, apply_lfs
@@ -28,7 +28,7 @@ from . import review
 
 __all__ = [
     "ABSTAIN", "ApplyReport", "CuratedDatasetError", "FunctionLF", "HubPushError", "LFError", "LFSummary",
-    "LabelingFunction", "MMWeakError", "PushResult", "Task", "VoteMatrixError", "__version__", "aggregate",
+    "LabelingFunction", "MMWeakError", "PushResult", "RecordError", "Task", "VoteMatrixError", "__version__", "aggregate",
     "analyze", "apply_lfs", "labeling_function", "labelmodels", "lf_summary", "load_curated",
     "push_curated", "save_curated",
     "SoftLabelCollator", "calibration", "calibration_report", "noise_aware_loss", "review", "training",

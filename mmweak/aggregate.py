@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 from datasets import Dataset, DatasetDict, Value
+from sklearn.base import clone
 
 from .columns import read_column, read_matrix as _votes, replace_columns
 from .fingerprint import stable_hash
@@ -32,6 +33,7 @@ def aggregate(
     objective: Objective | Mapping[str, Objective] = "accuracy",
     pos_label: int | Mapping[str, int] = 1,
     reviewed: bool = True,
+    fill_abstains: Literal["prior"] | None = None,
 ) -> Dataset | DatasetDict:
     """Fit a label model per task and write ``T_probs``, ``T_label`` and ``T_confidence`` to every split.
 
@@ -59,6 +61,8 @@ def aggregate(
             fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with
             their labels clamped, and their ``T_probs``/``T_label``/``T_confidence`` become the human label
             (probability 1). Set False to fit on the votes alone.
+        fill_abstains: ``"prior"`` labels rows where no LF voted with the class the label model estimates
+            most frequent (as WRENCH scores them), instead of ``-1``; the card says so and how many rows.
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -88,6 +92,21 @@ def aggregate(
     fit_name = fit_split or ("train" if "train" in splits else next(iter(splits)))
     if fit_name not in splits:
         raise ValueError(f"fit_split {fit_name!r} not in splits {list(splits)}")
+    if fill_abstains not in (None, "prior"):
+        raise ValueError(f"fill_abstains must be None or 'prior', got {fill_abstains!r}")
+
+    names = {t.name for t in task_list}
+    for what, value in (("gold", gold), ("class_balance", class_balance), ("model", model),
+                        ("objective", objective), ("pos_label", pos_label)):
+        if isinstance(value, Mapping) and not set(value) <= names:
+            raise ValueError(f"{what} names unknown task(s) {sorted(set(value) - names)}; tasks are {sorted(names)}")
+    for task in task_list:
+        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+        if gold_col is not None and not any(gold_col in d.column_names for d in splits.values()):
+            raise ValueError(
+                f"gold column {gold_col!r} (task {task.name!r}) is in no split; columns: "
+                f"{sorted({c for d in splits.values() for c in d.column_names})}"
+            )
 
     out = dict(splits)
     for task in task_list:
@@ -105,6 +124,7 @@ def aggregate(
         dev_name = dev_split or next(
             (s for s in DEV_SPLITS if s in splits and s != fit_name and gold_col in splits[s].column_names), None
         )
+        lm.set_params(random_state=seed)
         L_dev = y_dev = None
         n_dev = 0
         if dev_name is not None and gold_col is not None:
@@ -120,16 +140,21 @@ def aggregate(
             human = read_column(splits[fit_name], review_col, np.int64)
         rows = np.flatnonzero(human >= 0)
         fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
-                         class_balance=prior, seed=seed)
+                         class_balance=prior)
         decide = {
             "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
             "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
         }
 
+        filled: dict[str, int] = {}
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
             proba = lm.predict_proba(Ls)
             labels = lm.labels_from_proba(proba, Ls, tie_break=tie_break, seed=seed, **decide)
+            if fill_abstains == "prior":
+                empty = (Ls == -1).all(axis=1)
+                labels = np.where(empty, int(np.argmax(lm.class_balance_)), labels)
+                filled[name] = int(empty.sum())
             if name == fit_name and rows.size:  # reviewed rows carry their human label (clamped)
                 proba[rows] = np.eye(task.cardinality)[human[rows]]
                 labels[rows] = human[rows]
@@ -139,18 +164,23 @@ def aggregate(
                 task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
             }
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
-                             rows.tolist() if name == fit_name else None)
+                             fill_abstains, rows.tolist() if name == fit_name else None)
             out[name] = replace_columns(out[name], columns, fingerprint=fp)
 
         entry = task_record(record, task.name)
         entry.setdefault("task", task.to_dict())
         est = lm.lf_accuracies()
+        if decide["objective"] == "f1":  # the card states the cut without needing the model file
+            cuts = getattr(lm, "f1_thresholds_", None)
+            if cuts is not None:
+                decide["f1_threshold"] = float(np.asarray(cuts, dtype=float)[decide["pos_label"]])
         entry["label_model"] = {
             **lm.to_dict(),
             "fit": {
                 "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break, **decide,
                 "dev_split": dev_name if n_dev else None, "dev_rows": n_dev, "reviewed_rows": int(rows.size),
                 "class_balance_given": prior is not None,
+                "fill_abstains": fill_abstains, "filled_rows": filled if fill_abstains else None,
             },
             "class_balance": np.asarray(lm.class_balance_, dtype=float).tolist(),
             "lf_accuracies": None if est is None else np.asarray(est, dtype=float).tolist(),
@@ -187,7 +217,6 @@ def fit_with_reviews(
     reviewed_rows: Sequence[int] | np.ndarray | None = None,
     reviewed_labels: Sequence[int] | np.ndarray | None = None,
     class_balance: Sequence[float] | None = None,
-    seed: int = 0,
 ) -> LabelModel:
     """Fit ``model`` on the votes ``L`` with the human-reviewed rows clamped to their labels.
 
@@ -200,7 +229,7 @@ def fit_with_reviews(
         L: ``(n, m)`` votes of the fit split.
         L_dev, y_dev: gold dev rows from another split, if any.
         reviewed_rows: row numbers of ``L`` that people labelled; reviewed_labels: their labels.
-        class_balance, seed: passed to ``model.fit``.
+        class_balance: passed to ``model.fit`` (the seed is the model's ``random_state``).
 
     Returns:
         The fitted ``model``.
@@ -235,7 +264,7 @@ def fit_with_reviews(
         if L_dev is not None and y_dev is not None and len(y_dev):
             Ld, yd = np.concatenate([np.asarray(L_dev), Ld]), np.concatenate([np.asarray(y_dev, dtype=np.int64), yd])
         L, L_dev, y_dev = L_fit, Ld, yd
-    kwargs: dict[str, Any] = {"class_balance": class_balance, "seed": seed}
+    kwargs: dict[str, Any] = {"class_balance": class_balance}
     if L_dev is not None and y_dev is not None and len(y_dev):
         kwargs.update(L_dev=L_dev, y_dev=y_dev)
     return model.fit(L, **kwargs)
@@ -245,12 +274,11 @@ def _build(spec: ModelSpec, task: Task) -> LabelModel:
     if spec is None or isinstance(spec, str):
         return create(spec, cardinality=task.cardinality)
     if isinstance(spec, LabelModel):
-        params = spec.get_params()
-        if params.get("cardinality") != task.cardinality:
+        if spec.cardinality != task.cardinality:
             raise ValueError(
-                f"label model {spec!r} has cardinality {params.get('cardinality')} but task {task.name!r} "
+                f"label model {spec!r} has cardinality {spec.cardinality} but task {task.name!r} "
                 f"has {task.cardinality} classes"
             )
-        return type(spec)(**params)  # a fresh copy per task: the template is never fitted in place
+        return clone(spec)  # a fresh copy per task: the template is never fitted in place
     raise TypeError(f"model must be a name, a LabelModel or None, got {type(spec).__name__}")
 

@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,10 @@ from datasets.utils.logging import is_progress_bar_enabled
 from .batch_runner import BatchRunner, OnError
 from .columns import replace_columns
 from .errors import LFError
+from .fingerprint import session as fingerprint_session
 from .fingerprint import stable_hash
 from .lf import LabelingFunction
-from .provenance import read_record, task_record, write_record
+from .provenance import RecordError, read_record, task_record, write_record
 from .task import Task
 from .vote_cache import InputDigests, default_cache_dir, read_votes, vote_key, write_votes
 
@@ -156,6 +158,25 @@ def apply_lfs(
         raise ValueError(f"on_error must be 'raise' or 'abstain', got {on_error!r}")
     by_task = _group_by_task(lfs)
     report = ApplyReport()
+    with fingerprint_session():  # LFs of one class share the walk of that class and its helpers
+        result = _apply_all(dataset, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report)
+    for line in report.summary():
+        logger.info(line)
+        if is_progress_bar_enabled():
+            print(line, file=sys.stderr)
+    return (result, report) if return_report else result
+
+
+def _apply_all(
+    dataset: Dataset | DatasetDict,
+    by_task: "OrderedDict[Task, list[LabelingFunction]]",
+    batch_size: int | None,
+    num_proc: int | None,
+    on_error: OnError,
+    cache_dir: str | os.PathLike | None,
+    use_cache: bool,
+    report: ApplyReport,
+) -> Dataset | DatasetDict:
     if isinstance(dataset, DatasetDict):
         out = {}
         for split, ds in dataset.items():
@@ -171,11 +192,7 @@ def apply_lfs(
     else:
         raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
     _record(result, by_task, report)
-    for line in report.summary():
-        logger.info(line)
-        if is_progress_bar_enabled():
-            print(line, file=sys.stderr)
-    return (result, report) if return_report else result
+    return result
 
 
 def _group_by_task(lfs: Sequence[LabelingFunction]) -> "OrderedDict[Task, list[LabelingFunction]]":
@@ -345,7 +362,11 @@ def _undecoded_media(ds: Dataset, lfs: list[LabelingFunction]) -> Dataset:
 
 
 def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None:
-    record = read_record(result)
+    try:
+        record = read_record(result)
+    except RecordError as exc:  # the new votes are sound; only what other tasks had recorded is lost
+        warnings.warn(f"{exc}; starting a new weak-supervision record for this dataset", stacklevel=3)
+        record = {}
     for task, group in by_task.items():
         entry = task_record(record, task.name)
         entry.clear()  # new votes invalidate any earlier label model and analysis

@@ -112,6 +112,10 @@ def vote_guarded(
         if noted:
             fault[[p for p in noted if 0 <= p < n]] = 1
         return votes, fault
+    except LFError as exc:
+        if exc.batch_level:  # the wrong number or type of votes: no row to blame, nothing to count
+            raise
+        batch_error = exc
     except Exception as batch_exc:  # noqa: BLE001 - narrowed below, row by row
         batch_error = batch_exc
     votes = np.full(n, ABSTAIN, dtype=np.int8)

@@ -7,6 +7,7 @@ import importlib.resources
 import math
 from typing import Any, Mapping, Sequence
 
+import jinja2
 import numpy as np
 from datasets import Dataset, DatasetInfo, Features
 from datasets.info import DatasetInfosDict
@@ -17,6 +18,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 from ._version import __version__
 from .analysis import label_metrics, lf_summary
 from .calibration import DEFAULT_BINS, calibration_report
+from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
 from .review.answers import review_summary
 from .review.simulate import curve_context
@@ -146,7 +148,11 @@ def weak_supervision_block(
         if review:
             item["review"] = review
         out_tasks.append(item)
-    return {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
+    out: dict[str, Any] = {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
+    recipe = record.get("recipe")
+    if recipe:  # how to rebuild this dataset: `mmweak curate` on this recipe, with this mmweak
+        out["recipe"] = {k: recipe[k] for k in ("file", "sha256", "mmweak_version", "text") if k in recipe}
+    return out
 
 
 def task_context(
@@ -298,15 +304,20 @@ def render_card(
         tasks = task_contexts(splits, record, model_files)
     card_data["weak_supervision"] = weak_supervision_block(record, model_files, tasks)
 
-    names = ", ".join(f"`{t['name']}`" for t in tasks) or "no tasks"
+    names = ", ".join(code(t["name"]) for t in tasks) or "no tasks"
     summary = (
         f"Weakly supervised labels for {names}: {sum(len(t['lfs']) for t in tasks)} labeling functions over "
         f"{sum(len(d) for d in splits.values())} rows in {len(splits)} split(s)."
     )
     template = importlib.resources.files("mmweak.cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    return DatasetCard.from_template(
-        card_data,
-        template_str=template,
+    train_split = "train" if "train" in splits else next(iter(splits))
+    recipe = record.get("recipe") or {}
+    snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", "")]
+    env = jinja2.Environment(keep_trailing_newline=True)
+    # Every name in the body goes through one of these: text, code span, or Python literal in the snippet.
+    env.filters.update(md=md, code=code, py=py, user_markdown=user_markdown)
+    content = env.from_string(template).render(
+        card_data=card_yaml(card_data.to_dict()),
         pretty_name=pretty_name or "Curated weakly supervised dataset",
         summary=summary,
         user_description=user_description.strip(),
@@ -314,6 +325,13 @@ def render_card(
         tasks=tasks,
         versions=package_versions(),
         load_path=load_path,
-        train_split="train" if "train" in splits else next(iter(splits)),
+        train_split=train_split,
+        fence=fence_for(*snippet_values),
+        recipe=recipe,
         fmt=_fmt,
     )
+    card = DatasetCard(content)
+    # DatasetCard.save() re-dumps the YAML with huggingface_hub's own dumper, which folds names holding line
+    # separators; the exact text is kept here and written as is.
+    card.mmweak_text = content
+    return card

@@ -1,27 +1,387 @@
-"""``mmweak`` command line: ``mmweak demo`` runs the embedded end-to-end curation job."""
+"""The ``mmweak`` command: the whole job from a recipe, each stage on its own, and the LF inner loop.
+
+    mmweak curate RECIPE.yaml [--engine local|ray] [--push-to-hub REPO] [--dry-run] [--set KEY=VALUE ...]
+    mmweak apply SOURCE --recipe R.yaml --out DIR      mmweak aggregate FOLDER --out DIR [--model NAME]
+    mmweak report FOLDER        mmweak card FOLDER      mmweak push FOLDER REPO      mmweak inspect FOLDER_OR_REPO
+    mmweak buckets FOLDER --lf NAME [--vs ...]          mmweak gaps FOLDER          mmweak value FOLDER --gold COL
+    mmweak review FOLDER --task T --n 50 --out tasks.json                           mmweak demo [--out DIR]
+
+Exit codes: 0 success; 1 the job failed (bad data, an LF error, a Hub error); 2 bad usage or a bad recipe.
+Errors print one line without a traceback; ``--debug`` (before the command) shows the traceback.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Sequence
+from pathlib import Path
+from typing import Any, List, Optional, Sequence
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import MMWeakError
+
+app = typer.Typer(
+    name="mmweak", add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    help="Multimodal weak supervision for Hugging Face datasets: LFs, label models, curated datasets with cards.",
+)
+console = Console(highlight=False)
+_STATE = {"debug": False}
+
+
+class UsageError(MMWeakError):
+    """Bad arguments (exit code 2)."""
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")) -> None:
+    _STATE["debug"] = debug
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)  # preformatted tables: never re-wrapped to the terminal width
+
+
+# -- the whole job -----------------------------------------------------------------------------------------
+@app.command()
+def curate(
+    recipe: Path = typer.Argument(..., help="The recipe YAML file (data, tasks, LFs, label model, outputs)."),
+    engine: str = typer.Option("local", help="Where LFs run: 'local' (Dataset.map) or 'ray' (Ray Data)."),
+    push_to_hub: Optional[str] = typer.Option(None, "--push-to-hub", metavar="REPO",
+                                              help="Also publish to this Hub dataset repo (one commit)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate the recipe against its data, then stop."),
+    set_: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                   help="Override a recipe value, e.g. --set output.folder=out/x (repeatable)."),
+) -> None:
+    """Run a recipe end to end: load data, apply LFs, aggregate, report, save the curated folder (and push)."""
+    from .curate import curate as run
+
+    result = run(recipe, overrides=list(set_), dry_run=dry_run, push_to_hub=push_to_hub, engine=engine, say=_say)
+    if not dry_run:
+        _say(f"done in {sum(result.seconds.values()):.1f} s (" +
+             ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + ")")
+
+
+# -- one stage at a time -----------------------------------------------------------------------------------
+@app.command()
+def apply(
+    source: str = typer.Argument(..., help="Data: a folder, file, Hub id, or a curated folder."),
+    recipe: Path = typer.Option(..., "--recipe", help="A recipe whose tasks and LFs to apply."),
+    out: Path = typer.Option(..., "--out", help="Curated folder to write (votes only)."),
+    overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
+    num_proc: Optional[int] = typer.Option(None, help="Worker processes for Dataset.map."),
+) -> None:
+    """Apply a recipe's LFs to a dataset and save the votes as a curated folder."""
+    from . import apply_lfs, save_curated
+    from .recipe import load_recipe
+    from .sources import load_source
+
+    r = load_recipe(recipe)
+    lfs = r.build_lfs()
+    ds = _load_any(source) if Path(source, "README.md").is_file() else load_source(source)
+    r.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
+    ds, report = apply_lfs(ds, lfs, num_proc=num_proc, return_report=True)
+    for line in report.summary():
+        _say(line)
+    _say(f"written to {save_curated(ds, out, overwrite=overwrite)}")
+
+
+@app.command()
+def aggregate(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo with votes."),
+    out: Path = typer.Option(..., "--out", help="Curated folder to write."),
+    model: Optional[str] = typer.Option(None, help="Label model name (default: the recommended default)."),
+    gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit."),
+    objective: str = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut)."),
+    fill_abstains: Optional[str] = typer.Option(None, help="'prior': label rows without votes with the prior class."),
+    overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
+) -> None:
+    """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
+    from . import aggregate as run
+    from . import save_curated
+
+    ds, tasks = _load_curated(folder)
+    ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
+    _say(f"written to {save_curated(ds, out, overwrite=overwrite)}")
+
+
+@app.command()
+def report(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
+    task: Optional[str] = typer.Option(None, help="Task (default: every task)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else the first)."),
+    gold: Optional[str] = typer.Option(None, help="Gold column, for empirical accuracies."),
+) -> None:
+    """LF summary (polarity, coverage, overlaps, conflicts, accuracies) and label quality."""
+    from .analysis import analyze
+
+    ds, tasks = _load_curated(folder)
+    for t in _pick(tasks, task):
+        s = split or _default_split(ds)
+        _say(str(analyze(ds, t, split=s, gold=gold)))
+
+
+@app.command()
+def card(
+    folder: Path = typer.Argument(..., help="Curated folder whose card to render again."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write a copy there instead of in place."),
+    pretty_name: Optional[str] = typer.Option(None, help="Card title."),
+) -> None:
+    """Render the dataset card again (after a new mmweak, or with another title)."""
+    from .curated import save_curated
+
+    ds, _ = _load_curated(str(folder))
+    written = save_curated(ds, out or folder, overwrite=True, pretty_name=pretty_name)
+    _say(f"card written to {written / 'README.md'}")
+
+
+@app.command()
+def push(
+    folder: str = typer.Argument(..., help="Curated folder."),
+    repo: str = typer.Argument(..., help="Hub dataset repo id (user/name)."),
+    private: bool = typer.Option(False, help="Create the repo private."),
+    revision: Optional[str] = typer.Option(None, help="Branch to push to."),
+    create_pr: bool = typer.Option(False, help="Open a pull request instead of committing."),
+) -> None:
+    """Publish a curated folder to the Hub in one commit."""
+    from .hub import push_curated
+
+    ds, _ = _load_curated(folder)
+    result = push_curated(ds, repo, private=private, revision=revision, create_pr=create_pr)
+    _say(f"pushed to {result.repo_url} ({result.revision}): {result.pr_url or result.commit_url}")
+
+
+@app.command()
+def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hub repo id.")) -> None:
+    """Summarise a curated dataset: splits, tasks, LFs, label model, quality and calibration."""
+    from huggingface_hub import DatasetCard
+
+    local = Path(folder_or_repo)
+    card_path = local / "README.md" if local.is_dir() else None
+    if card_path is None:
+        from huggingface_hub import hf_hub_download
+
+        card_path = Path(hf_hub_download(folder_or_repo, "README.md", repo_type="dataset"))
+    data = DatasetCard.load(card_path).data.to_dict()
+    ws = data.get("weak_supervision")
+    if not ws:
+        raise UsageError(f"{folder_or_repo} has no mmweak card (no weak_supervision block)")
+    splits = (data.get("dataset_info") or {}).get("splits") or []
+    console.print(f"[bold]{data.get('pretty_name') or folder_or_repo}[/bold]  (mmweak {ws.get('mmweak_version')})")
+    if splits:
+        console.print("splits: " + ", ".join(f"{s['name']}={s['num_examples']:,}" for s in splits), markup=False)
+    if ws.get("recipe"):
+        r = ws["recipe"]
+        console.print(f"recipe: {r.get('file')} (sha256 {r.get('sha256', '')[:16]})", markup=False)
+    for t in ws["tasks"]:
+        console.print(f"\n[bold]task {t['name']}[/bold]: " + ", ".join(f"{i}={n}" for i, n in enumerate(t["labels"])),
+                      markup=True, highlight=False)
+        lm = t.get("label_model")
+        if lm:
+            fit = lm.get("fit", {})
+            console.print(f"label model {lm['model']} on {fit.get('split')} ({fit.get('rows')} rows, seed "
+                          f"{fit.get('seed')}, objective {fit.get('objective')}); prior "
+                          + ", ".join(f"{p:.3f}" for p in lm.get("class_balance") or []), markup=False)
+        table = Table("LF", "modality", "inputs", "code hash", show_edge=False)
+        for lf in t.get("lfs", []):
+            table.add_row(lf["name"], lf.get("modality", ""), ", ".join(lf.get("inputs", [])), lf.get("code_hash", ""))
+        console.print(table)
+        quality = (t.get("quality") or {}).get("splits") or {}
+        if quality:
+            q = Table("split", "gold rows", "accuracy", "coverage", "macro-F1", "ECE (width)", "Brier", show_edge=False)
+            for s, v in quality.items():
+                q.add_row(s, str(v.get("gold_rows")), *(_num(v.get(k)) for k in
+                                                       ("accuracy", "coverage", "macro_f1", "ece_width", "brier")))
+            console.print(q)
+        else:
+            console.print("no gold labels: quality and calibration unmeasured", markup=False)
+
+
+# -- the LF inner loop -------------------------------------------------------------------------------------
+@app.command()
+def buckets(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
+    lf: str = typer.Option(..., "--lf", help="The LF to look at."),
+    vs: Optional[str] = typer.Option("label_model", "--vs",
+                                     help="Compare with another LF's name, 'label_model', 'gold' or 'none'."),
+    task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: train, else the first)."),
+    gold: Optional[str] = typer.Option(None, help="Gold column (for --vs gold)."),
+    show_rows: int = typer.Option(3, "--show", help="Rows shown per bucket."),
+) -> None:
+    """Label buckets: rows grouped by (this LF's vote, the other side's vote), with examples."""
+    from .lf_tools import label_buckets, show
+
+    ds, tasks = _load_curated(folder)
+    t = _one(tasks, task)
+    d = ds[split or _default_split(ds)]
+    groups = label_buckets(d, t, lf, versus=None if vs == "none" else vs, gold=gold)
+    for key, rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        names = [("abstain" if v == -1 else t.labels[v]) for v in key]
+        console.print(f"\n[bold]{lf}={names[0]}" + (f", {vs}={names[1]}" if len(names) > 1 else "") +
+                      f"[/bold]: {len(rows)} rows", highlight=False)
+        for item in show(d, rows[:show_rows]):
+            console.print("  " + ", ".join(f"{k}={v!r}" for k, v in item.items()), markup=False)
+
+
+@app.command()
+def gaps(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
+    n: int = typer.Option(10, help="How many uncovered rows to show."),
+    task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: train, else the first)."),
+    seed: int = typer.Option(0, help="Sampling seed."),
+) -> None:
+    """A sample of rows no LF votes on: where the next LF should look."""
+    from .lf_tools import coverage_gaps, show
+
+    ds, tasks = _load_curated(folder)
+    t = _one(tasks, task)
+    d = ds[split or _default_split(ds)]
+    all_gaps = coverage_gaps(d, t)
+    _say(f"{len(all_gaps):,} of {len(d):,} rows ({len(all_gaps) / max(len(d), 1):.1%}) have no vote for {t.name}")
+    for item in show(d, coverage_gaps(d, t, n, seed=seed)):
+        console.print("  " + ", ".join(f"{k}={v!r}" for k, v in item.items()), markup=False)
+
+
+@app.command()
+def value(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
+    gold: str = typer.Option(..., help="Gold column of the evaluation split."),
+    task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
+    fit_split: str = typer.Option("train", help="Split the label model is fitted on."),
+    eval_split: str = typer.Option("validation", help="Split with gold to score on."),
+    model: Optional[str] = typer.Option(None, help="Label model (default: the default)."),
+) -> None:
+    """Each LF's marginal value: the label model's accuracy and coverage with and without it."""
+    from .lf_tools import marginal_value
+
+    ds, tasks = _load_curated(folder)
+    t = _one(tasks, task)
+    for s in (fit_split, eval_split):
+        if s not in ds:
+            raise UsageError(f"unknown split {s!r}; the dataset has {list(ds)}")
+    rows = marginal_value(ds[fit_split], t, evaluate=ds[eval_split], gold=gold, model=model)
+    table = Table("LF", "accuracy without", "Δ accuracy", "coverage without", "Δ coverage", show_edge=False)
+    base = rows[0]
+    console.print(f"all LFs: accuracy {base['accuracy']:.4f}, coverage {base['coverage']:.3f} on {eval_split}",
+                  markup=False)
+    for r in sorted(rows[1:], key=lambda r: -r["delta_accuracy"]):
+        table.add_row(r["lf"], f"{r['accuracy_without']:.4f}", f"{r['delta_accuracy']:+.4f}",
+                      f"{r['coverage_without']:.3f}", f"{r['delta_coverage']:+.3f}")
+    console.print(table)
+
+
+@app.command()
+def review(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
+    out: Path = typer.Option(..., "--out", help="Label Studio tasks JSON file to write."),
+    task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
+    n: int = typer.Option(50, help="Rows to send for review."),
+    strategy: str = typer.Option("uncertainty", help="How rows are chosen (see mmweak.review.select)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: train, else the first)."),
+) -> None:
+    """Pick rows for human review and export them as Label Studio tasks (JSON file)."""
+    try:
+        from . import review as rv  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise UsageError(f"review needs mmweak.review: {exc}") from exc
+    ds, tasks = _load_curated(folder)
+    t = _one(tasks, task)
+    d = ds[split or _default_split(ds)]
+    chosen = rv.select(d, t, n, strategy=strategy)
+    rv.export_tasks(d, t, out, rows=chosen)
+    _say(f"{len(chosen)} rows written to {out}")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def demo(ctx: typer.Context) -> None:
+    """Run the embedded demo (generated corpora with known truth; no network). Options: see `mmweak demo --help`."""
+    from .demo import main as demo_main
+
+    code = demo_main(list(ctx.args))
+    if code:
+        raise typer.Exit(code)
+
+
+# -- helpers -----------------------------------------------------------------------------------------------
+def _load_any(source: str) -> Any:
+    from .curated import load_curated
+
+    ds, _ = load_curated(source)
+    return ds
+
+
+def _load_curated(folder: str) -> tuple[Any, list]:
+    from datasets import DatasetDict
+
+    from .curated import load_curated
+
+    ds, tasks = load_curated(folder)
+    if not isinstance(ds, DatasetDict):
+        ds = DatasetDict({"train": ds})
+    return ds, tasks
+
+
+def _pick(tasks: list, name: str | None) -> list:
+    if name is None:
+        return tasks
+    chosen = [t for t in tasks if t.name == name]
+    if not chosen:
+        raise UsageError(f"unknown task {name!r}; tasks: {[t.name for t in tasks]}")
+    return chosen
+
+
+def _one(tasks: list, name: str | None) -> Any:
+    if name is None and len(tasks) > 1:
+        raise UsageError(f"the dataset has several tasks; pick one with --task ({[t.name for t in tasks]})")
+    return _pick(tasks, name)[0]
+
+
+def _default_split(ds: Any) -> str:
+    return "train" if "train" in ds else next(iter(ds))
+
+
+def _num(v: Any) -> str:
+    return "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch ``mmweak <command> [args]``.
+    """Run the command line; returns the exit code (0 ok, 1 failed job, 2 bad usage or recipe).
 
-    >>> main(["--help"])  # doctest: +SKIP
+    >>> main(["curate", "no-such-recipe.yaml"])
+    2
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
-        print("usage: mmweak demo [--out DIR] [--rows N] [--seed S] [--num-proc P]")
-        return 0
-    cmd, rest = argv[0], argv[1:]
-    if cmd == "demo":
-        from .demo import main as demo_main
+    try:  # typer >= 0.20 vendors click
+        from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover
+        from click import ClickException
 
-        return demo_main(rest)
-    print(f"mmweak: unknown command {cmd!r}; try 'mmweak demo'", file=sys.stderr)
-    return 2
+    from .recipe import RecipeError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="mmweak", standalone_mode=False)
+        return 0
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except ClickException as exc:
+        exc.show(file=sys.stderr)
+        return 2
+    except typer.Abort:
+        print("mmweak: aborted", file=sys.stderr)
+        return 1
+    except (RecipeError, UsageError, FileNotFoundError) as exc:
+        if _STATE["debug"]:
+            raise
+        print(f"mmweak: error: {exc}", file=sys.stderr)
+        return 2
+    except (MMWeakError, ValueError, OSError, ImportError) as exc:
+        if _STATE["debug"]:
+            raise
+        print(f"mmweak: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -13,15 +13,20 @@ never leaves a half-written folder, and an existing folder is only replaced with
 
 from __future__ import annotations
 
+import glob
 import json
 import math
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any, Sequence
 
+from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict, load_dataset
+from datasets import Image as ImageFeature
+from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
 
 from .card import render_card, task_contexts
@@ -31,6 +36,96 @@ from .provenance import read_record, user_description, write_record
 from .task import Task
 
 DEFAULT_SHARD_BYTES = 500 * 1024 * 1024
+#: Hugging Face split names: word characters, optionally dot-separated (``train``, ``train.v2``).
+SPLIT_NAME = re.compile(r"^\w+(\.\w+)*$")
+MAX_SPLIT_NAME = 200  # shard files are "<split>-00000-of-00001.parquet": stay under the 255-byte file-name limit
+#: What a folder written by :func:`save_curated` holds; anything else in it belongs to someone else.
+OWNED_ENTRIES = {"README.md", "data", "label_models", "plots", ".gitattributes"}
+
+
+def _has_media(ds: Dataset) -> bool:
+    """True when ``ds`` has an image/audio/video column (possibly nested) whose cells may point at files."""
+    found = []
+
+    def visit(feature: Any) -> None:
+        if isinstance(feature, (ImageFeature, AudioFeature)) or type(feature).__name__ in ("Video", "Pdf"):
+            found.append(feature)
+        elif isinstance(feature, dict):
+            for v in feature.values():
+                visit(v)
+        elif isinstance(feature, (list, tuple)):
+            for v in feature:
+                visit(v)
+        elif hasattr(feature, "feature"):
+            visit(feature.feature)
+
+    visit(dict(ds.features))
+    return bool(found)
+
+
+def check_split_name(split: str) -> str:
+    """``split`` if it is a valid Hugging Face split name, else a :class:`CuratedDatasetError` stating the rule.
+
+    >>> check_split_name("train.v2")
+    'train.v2'
+    >>> check_split_name("my split")
+    Traceback (most recent call last):
+    ...
+    mmweak.errors.CuratedDatasetError: split name 'my split' is not allowed: a split name is letters, digits and _ in dot-separated parts (like train or train.v2), at most 200 characters
+    """
+    rule = ("a split name is letters, digits and _ in dot-separated parts (like train or train.v2), "
+            f"at most {MAX_SPLIT_NAME} characters")
+    if not isinstance(split, str) or not SPLIT_NAME.match(split) or len(split.encode()) > MAX_SPLIT_NAME:
+        shown = split if not isinstance(split, str) or len(split) <= 60 else split[:57] + "..."
+        raise CuratedDatasetError(f"split name {shown!r} is not allowed: {rule}")
+    return split
+
+
+def is_curated_folder(folder: Path) -> bool:
+    """True when ``folder`` holds only what :func:`save_curated` writes and its card is an mmweak card."""
+    if not folder.is_dir() or folder.is_symlink():
+        return False
+    entries = {p.name for p in folder.iterdir()}
+    if not entries <= OWNED_ENTRIES or "README.md" not in entries:
+        return False
+    try:
+        block = DatasetCard.load(folder / "README.md").data.to_dict().get("weak_supervision")
+    except Exception:  # noqa: BLE001 - an unreadable card is not ours
+        return False
+    if not isinstance(block, dict) or "mmweak_version" not in block:
+        return False
+    for sub, pattern in (("data", re.compile(r"^[\w.]+-\d{5}-of-\d{5}\.parquet$")),
+                         ("label_models", re.compile(r"^\w+\.json$")), ("plots", re.compile(r"^\w+\.png$"))):
+        d = folder / sub
+        if d.exists() and (not d.is_dir() or any(not pattern.match(p.name) or p.is_dir() for p in d.iterdir())):
+            return False
+    return True
+
+
+def _check_target(target: Path, overwrite: bool) -> None:
+    resolved = target.resolve()
+    cwd = Path.cwd().resolve()
+    protected = {cwd, *cwd.parents, Path.home().resolve(), Path(resolved.anchor)}
+    if resolved in protected:
+        raise CuratedDatasetError(
+            f"refusing to write a curated dataset to {str(target)!r} ({resolved}): it is the working directory, one of "
+            f"its parents, the home folder or a filesystem root; give a new folder such as 'out/curated'"
+        )
+    if not target.exists():
+        return
+    if not overwrite:
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    if not is_curated_folder(target):
+        if target.is_dir():
+            foreign = sorted(p.name for p in target.iterdir() if p.name not in OWNED_ENTRIES)[:5]
+            what = f"it holds files mmweak did not write ({', '.join(foreign)})" if foreign else (
+                "it is not a curated dataset written by mmweak (no mmweak card, or unexpected files inside)")
+        else:
+            what = "it is a file, not a curated dataset folder"
+        raise CuratedDatasetError(
+            f"refusing to replace {str(target)!r}: {what}. overwrite=True only replaces a folder that save_curated "
+            f"wrote; choose another path or remove it yourself"
+        )
 
 
 def _as_dict(ds: Dataset | DatasetDict) -> DatasetDict:
@@ -67,14 +162,18 @@ def write_repo_folder(
     root = Path(folder)
     written: list[str] = []
     data_files = {}
+    for split in dd:
+        check_split_name(split)
     for split, d in dd.items():
-        if not split.replace("_", "").replace("-", "").isalnum():
-            raise CuratedDatasetError(f"split name {split!r} cannot be a file name prefix")
         n = max(1, math.ceil(d.data.nbytes / max_shard_bytes)) if len(d) else 1
         (root / "data").mkdir(parents=True, exist_ok=True)
         for i in range(n):
             rel = f"data/{split}-{i:05d}-of-{n:05d}.parquet"
-            d.shard(num_shards=n, index=i, contiguous=True).to_parquet(str(root / rel))
+            shard = d.shard(num_shards=n, index=i, contiguous=True)
+            if _has_media(d):  # a Hub-layout folder holds its images and audio, as push_to_hub's shards do
+                shard = shard.with_format("arrow").map(embed_table_storage, batched=True, batch_size=1000,
+                                                       keep_in_memory=True, desc=f"embedding media ({split})")
+            shard.to_parquet(str(root / rel))
             written.append(rel)
         data_files[split] = f"data/{split}-*"
     model_files = {}
@@ -97,7 +196,8 @@ def write_repo_folder(
         license=license, task_categories=list(task_categories) if task_categories else None,
         user_description=user_description(dd), load_path=load_path or str(root), tasks=tasks,
     )
-    card.save(str(root / "README.md"))
+    with open(root / "README.md", "w", encoding="utf-8", newline="\n") as f:
+        f.write(getattr(card, "mmweak_text", None) or str(card))
     written.append("README.md")
     return written
 
@@ -114,6 +214,12 @@ def save_curated(
 ) -> Path:
     """Write ``ds`` as a Hub-layout dataset folder with its card; ``datasets.load_dataset(path)`` reads it.
 
+    The folder is built beside ``path`` and renamed into place, so a failure leaves nothing half-written.
+    ``overwrite=True`` replaces ``path`` only if it is a curated folder this function wrote (its card and
+    nothing but its files); any other existing folder, the working directory and its parents are refused
+    with :class:`~mmweak.errors.CuratedDatasetError`, so nothing of the user's is ever deleted. Split names
+    follow the Hub's rule (see :func:`check_split_name`).
+
     >>> import datasets, mmweak, tempfile, os
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
     >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [1] * len(b["text"]))
@@ -123,8 +229,9 @@ def save_curated(
     ['README.md', 'data', 'label_models', 'plots']
     """
     target = Path(path)
-    if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
+    _check_target(target, overwrite)
+    for split in _as_dict(ds):
+        check_split_name(split)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
@@ -168,6 +275,17 @@ def record_from_card(card: DatasetCard) -> tuple[dict[str, Any], list[Task]]:
     return record, tasks
 
 
+def _local_data_files(folder: Path, card: DatasetCard) -> dict[str, str]:
+    """The card's data files per split as patterns under ``folder``, its path escaped: a folder named with
+    glob characters (``[``, ``*``) would otherwise be read as a pattern by ``datasets``."""
+    configs = card.data.to_dict().get("configs") or []
+    files = next((c.get("data_files") for c in configs if c.get("config_name") == "default"), None) or []
+    if not files:
+        raise CuratedDatasetError(f"the card in {folder} lists no data files (configs)")
+    base = glob.escape(str(folder))
+    return {f["split"]: f"{base}/{f['path']}" for f in files}
+
+
 def load_curated(
     path_or_repo: str | os.PathLike,
     *,
@@ -190,13 +308,30 @@ def load_curated(
         if not readme.exists():
             raise CuratedDatasetError(f"{local} has no README.md card; is it a curated dataset folder?")
         card = DatasetCard.load(readme)
-        ds = load_dataset(str(local), split=split)
+        ds = load_dataset("parquet", data_files=_local_data_files(local, card), split=split)
     else:
         # the card of the same revision as the data (DatasetCard.load alone would read main's)
         card = DatasetCard.load(hf_hub_download(str(path_or_repo), "README.md", repo_type="dataset",
                                                 revision=revision, token=token))
         ds = load_dataset(str(path_or_repo), split=split, revision=revision, token=token)
     record, tasks = record_from_card(card)
+    # The fitted models travel as files beside the card; put their state back so a re-save keeps them.
+    for item in card.data.to_dict()["weak_supervision"]["tasks"]:
+        rel = (item.get("label_model") or {}).get("file")
+        if not rel:
+            continue
+        if local.is_dir():
+            model_path = local / rel
+        else:
+            model_path = Path(hf_hub_download(str(path_or_repo), rel, repo_type="dataset", revision=revision,
+                                              token=token))
+        try:
+            with open(model_path, encoding="utf-8") as f:
+                saved = json.load(f)
+            state = saved["state"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CuratedDatasetError(f"the card names label model file {rel!r} but it cannot be read: {exc}") from exc
+        record["tasks"][item["name"]]["label_model"]["state"] = state
     splits = ds.values() if isinstance(ds, DatasetDict) else [ds]
     for d in splits:
         for t in tasks:

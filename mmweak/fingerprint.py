@@ -3,11 +3,11 @@
 ``datasets`` hashes functions from importable modules by reference, so an edited LF body would reuse
 a stale cache. mmweak walks what the code can see instead and hashes it by value:
 
-* functions (user code): source text, canonical bytecode, default arguments, closure cells and every
-  global name the body (or a comprehension/lambda inside it) reads — recursively, so helpers of
-  helpers count;
-* classes (user code): source, every attribute and method (methods recursively, as functions), and
-  the user-code bases; instances: their class plus their state (``__reduce_ex__``, as pickle sees it);
+* functions (user code): canonical bytecode and constants (no line numbers), default arguments,
+  closure cells and every global name the body (or a comprehension/lambda inside it) reads —
+  recursively, so helpers of helpers count;
+* classes (user code): every attribute and method (methods as functions), and the user-code bases;
+  instances: their class plus their state (``__reduce_ex__``, as pickle sees it);
 * containers, numpy arrays, compiled regexes, ``functools.partial``, bound methods, enums and plain
   scalars by value; sets in a process-independent order;
 * installed libraries (stdlib, site-packages) by name and version, not by walking their code;
@@ -27,19 +27,20 @@ True
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 import functools
 import hashlib
 import importlib.metadata
-import inspect
 import json
 import os
 import re
 import sys
 import sysconfig
-import textwrap
 import types
-from typing import Any
+import weakref
+from typing import Any, Iterator
 
 import numpy as np
 import xxhash
@@ -81,6 +82,9 @@ def infrastructure(fn: Any) -> Any:
     """
     fn.__mmweak_fingerprint__ = f"infrastructure:{fn.__module__}.{fn.__qualname__}"
     return fn
+
+
+_NO_KEY = object()
 
 
 class Unhashable(Exception):
@@ -126,7 +130,7 @@ def digest(value: Any) -> str:
     >>> len(digest(lf))
     32
     """
-    return _Walker().run(value)
+    return _Walker(_SESSION.get()).run(value)
 
 
 def code_digest(fn: Any) -> str:
@@ -189,12 +193,23 @@ def _distributions() -> dict[str, list[str]]:
     return dict(importlib.metadata.packages_distributions())
 
 
-def source_of(obj: Any) -> str | None:
-    """Dedented source of a function or class, or None where Python has none (``exec``, builtins)."""
+_SESSION: contextvars.ContextVar[dict[int, tuple[Any, str]] | None] = contextvars.ContextVar(
+    "mmweak_fingerprint_session", default=None
+)
+
+
+@contextlib.contextmanager
+def session() -> Iterator[None]:
+    """Share the digests of functions and classes between the fingerprints taken inside.
+
+    Twenty LFs of one class walk the same class and helpers; within one ``apply_lfs`` call nothing they
+    read can change, so each is walked once. Digests are the same with or without a session.
+    """
+    token = _SESSION.set({})
     try:
-        return textwrap.dedent(inspect.getsource(obj))
-    except (OSError, TypeError):
-        return None
+        yield
+    finally:
+        _SESSION.reset(token)
 
 
 def _code_names(code: types.CodeType) -> list[str]:
@@ -209,12 +224,42 @@ def _code_names(code: types.CodeType) -> list[str]:
 class _Walker:
     """One traversal: a streaming hash, a node budget and back-references for cycles."""
 
-    def __init__(self) -> None:
+    def __init__(self, memo: dict[int, tuple[Any, str]] | None = None, busy: set[int] | None = None) -> None:
         self.h = xxhash.xxh3_128()
         self.seen: dict[int, int] = {}
         self.keep: list[Any] = []  # holds visited objects so their ids stay unique during the walk
         self.nodes = 0
-        self.path: list[str] = []
+        self.path: list[tuple[str, Any]] = []
+        # Functions and classes are digested as units, each by its own walker, and remembered in
+        # ``memo`` unless their digest depended on where the walk came from (a cycle was cut).
+        self.memo = memo if memo is not None else {}
+        self.busy = busy if busy is not None else set()
+        self.cut = False
+
+    def unit(self, obj: Any, kind: str, walk: Any) -> None:
+        key = id(obj)
+        hit = self.memo.get(key)
+        if hit is not None and hit[0] is obj:
+            self.tag(kind, hit[1])
+            return
+        if key in self.busy:  # a cycle (a recursive helper, a class whose method names it)
+            self.tag(f"{kind}-cycle", getattr(obj, "__qualname__", type(obj).__name__))
+            self.cut = True
+            return
+        sub = _Walker(self.memo, self.busy)
+        sub.nodes, sub.path = self.nodes, list(self.path)
+        self.busy.add(key)
+        try:
+            walk(sub, obj)
+        finally:
+            self.busy.discard(key)
+        self.nodes = sub.nodes
+        out = sub.h.hexdigest()
+        if sub.cut:
+            self.cut = True
+        else:
+            self.memo[key] = (obj, out)
+        self.tag(kind, out)
 
     def run(self, value: Any) -> str:
         self.visit(value)
@@ -229,7 +274,7 @@ class _Walker:
         self.h.update(payload)
 
     def fail(self, what: str) -> Unhashable:
-        where = "".join(self.path) or "the value"
+        where = "".join(label if key is _NO_KEY else f"[{key!r}]" for label, key in self.path) or "the value"
         return Unhashable(f"{where}: {what}")
 
     def sub_digest(self, value: Any) -> str:
@@ -291,7 +336,7 @@ class _Walker:
             if type(obj) not in (list, tuple):
                 self.visit(type(obj))
             for i, item in enumerate(obj):
-                self._step(f"[{i}]", item)
+                self._step("", item, key=i)
         elif isinstance(obj, (dict, types.MappingProxyType)):
             self.tag("dict", str(len(obj)))
             if type(obj) not in (dict, types.MappingProxyType):
@@ -301,7 +346,7 @@ class _Walker:
                     self._step(".default_factory", factory)
             for k, v in obj.items():  # insertion order: deterministic for the same code
                 self._step("{key}", k)
-                self._step(f"[{k!r}]", v)
+                self._step("", v, key=k)
         elif isinstance(obj, (set, frozenset)) and all(type(x) in _SCALARS for x in obj):
             self.tag("flat-set", "\x00".join(sorted(type(x).__name__ + repr(x) for x in obj)))
         elif isinstance(obj, (set, frozenset)):
@@ -317,7 +362,7 @@ class _Walker:
             self._step(".__func__", obj.__func__)
             self._step(".__self__", obj.__self__)
         elif isinstance(obj, types.FunctionType):
-            self._function(obj)
+            self.unit(obj, "function-unit", _Walker._function)
         elif isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
             owner = getattr(obj, "__self__", None)
             self.tag("builtin", f"{getattr(obj, '__module__', None)}.{obj.__qualname__}")
@@ -326,7 +371,7 @@ class _Walker:
         elif isinstance(obj, types.ModuleType):
             self._module(obj)
         elif isinstance(obj, type):
-            self._class(obj)
+            self.unit(obj, "class-unit", _Walker._class)
         elif isinstance(obj, types.CodeType):
             self._code(obj)
         elif isinstance(obj, (staticmethod, classmethod)):
@@ -350,8 +395,9 @@ class _Walker:
         else:
             self._instance(obj)
 
-    def _step(self, label: str, value: Any) -> None:
-        self.path.append(label)
+    def _step(self, label: str, value: Any, key: Any = None) -> None:
+        # The path is only read to explain a failure, so keys are formatted then, not on every step.
+        self.path.append((label, _NO_KEY if key is None else key))
         try:
             self.visit(value)
         finally:
@@ -361,7 +407,7 @@ class _Walker:
         self.tag("ndarray", f"{arr.dtype.str}{arr.shape}")
         if arr.dtype.hasobject:
             for i, item in enumerate(arr.ravel()):
-                self._step(f"[{i}]", item)
+                self._step("", item, key=i)
         else:
             self.tag("data", np.ascontiguousarray(arr).tobytes())
 
@@ -374,9 +420,9 @@ class _Walker:
         if module and _module_is_library(module) and module != "__main__":
             self.tag("lib-function", f"{module}.{fn.__qualname__}@{_package_version(module)}")
             return
+        # Canonical bytecode, constants and names say what the function does (comments and layout do
+        # not count); it is the same for def, lambda, exec and notebook cells, in every process.
         self.tag("function", fn.__qualname__)
-        source = source_of(fn)
-        self.tag("source", source or "")
         self._code(fn.__code__)
         if fn.__defaults__:
             self._step(".__defaults__", fn.__defaults__)
@@ -430,7 +476,6 @@ class _Walker:
             self.tag("lib-class", f"{module}.{cls.__qualname__}@{_package_version(module)}")
             return
         self.tag("class", f"{module}.{cls.__qualname__}")
-        self.tag("source", source_of(cls) or "")
         for base in cls.__mro__[1:]:
             self._step(f"<{base.__qualname__}>", base)
         for name, value in sorted(vars(cls).items()):

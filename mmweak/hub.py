@@ -31,6 +31,7 @@ from huggingface_hub.hf_api import RepoFile
 from huggingface_hub.utils import get_token
 
 from ._version import __version__
+from .card_text import card_yaml
 from .curated import DEFAULT_SHARD_BYTES, _as_dict, write_repo_folder
 from .errors import CuratedDatasetError, MMWeakError
 from .provenance import read_record
@@ -41,7 +42,7 @@ CARD_BEGIN = "<!-- mmweak:card:begin (rewritten on every push: edit the card out
 CARD_END = "<!-- mmweak:card:end -->"
 CONFIG_NAME = "default"  # the config mmweak's card declares (configs / dataset_info entry)
 OWNED_DIRS = ("data", "label_models")  # stale files there are deleted (data/: only shards named like ours)
-_SHARD = re.compile(r"data/[A-Za-z0-9_-]+-\d{5}-of-\d{5}\.parquet")
+_SHARD = re.compile(r"data/[\w.]+-\d{5}-of-\d{5}\.parquet")
 _PREFER_EXISTING = ("license", "pretty_name", "task_categories")  # kept from the repo unless passed explicitly
 _UNION = ("tags", "annotations_creators")
 _RETRY_WAIT = 1.0  # seconds before the first commit retry; doubles each time
@@ -409,7 +410,7 @@ def merge_card(existing: str | None, generated: str, *, explicit: Iterable[str] 
 
 
 def _render(meta: dict[str, Any], body: str) -> str:
-    return f"---\n{DatasetCardData(**meta).to_yaml()}\n---\n\n{body.lstrip()}"
+    return f"---\n{card_yaml(DatasetCardData(**meta).to_dict())}\n---\n\n{body.lstrip()}"
 
 
 # --- errors and secrets ----------------------------------------------------------------------------------------------

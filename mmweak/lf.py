@@ -217,17 +217,24 @@ class LabelingFunction:
             raise LFError(
                 f"LF {self.name!r} must return a sequence of votes (one per row), got {type(out).__name__} "
                 f"for rows {_span(indices)} (input columns {cols})",
-                lf=self.name, column=self.inputs[0], row=_first(indices),
+                lf=self.name, column=self.inputs[0], row=_first(indices), batch_level=True,
             )
         if len(out) != n:
             raise LFError(
                 f"LF {self.name!r} returned {len(out)} votes for a batch of {n} rows "
-                f"(rows {_span(indices)}, input columns {cols})",
-                lf=self.name, column=self.inputs[0], row=_first(indices),
+                f"(rows {_span(indices)}, input columns {cols}); it must return exactly one vote per row",
+                lf=self.name, column=self.inputs[0], row=_first(indices), batch_level=True,
             )
         arr = np.asarray(out)
         if arr.dtype == object:
-            arr = np.asarray([ABSTAIN if v is None else v for v in out])
+            missing = [i for i, v in enumerate(out) if v is None]
+            if missing:  # abstaining is -1; a None is almost always a forgotten return
+                i = missing[0]
+                raise self._bad_vote(None, i, indices, batch, hint="return -1 (mmweak.ABSTAIN) to abstain, not None")
+            bad = [i for i, v in enumerate(out) if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))]
+            if bad:
+                raise self._bad_vote(out[bad[0]], bad[0], indices, batch)
+            arr = arr.astype(np.int64)
         if arr.dtype.kind == "b":
             raise LFError(
                 f"LF {self.name!r} returned booleans for rows {_span(indices)}; return class ids "
@@ -247,14 +254,16 @@ class LabelingFunction:
             raise self._bad_vote(out[i], i, indices, batch)
         return arr.astype(np.int8)
 
-    def _bad_vote(self, value: Any, i: int, indices: Sequence[int], batch: Batch | pa.Table) -> LFError:
+    def _bad_vote(
+        self, value: Any, i: int, indices: Sequence[int], batch: Batch | pa.Table, hint: str | None = None
+    ) -> LFError:
         row = indices[i]
         col = self.inputs[0]
         cell = batch.column(col)[i].as_py() if isinstance(batch, pa.Table) else batch[col][i]
         return LFError(
             f"LF {self.name!r} (task {self.task.name!r}) voted {value!r} on row {row} "
             f"(column {col!r} = {preview(cell)}); votes must be -1 (abstain) or a class "
-            f"0..{self.task.cardinality - 1} of {list(self.task.labels)}",
+            f"0..{self.task.cardinality - 1} of {list(self.task.labels)}" + (f"; {hint}" if hint else ""),
             lf=self.name, column=col, row=row,
         )
 

@@ -1,57 +1,134 @@
 """The weak-supervision record that travels with a dataset from ``apply_lfs`` to the card.
 
-It lives in ``DatasetInfo.description`` behind a marker, because that is the one free field that
-``datasets`` carries through ``map``/``filter``/``select``/``save_to_disk``; the user's own description
-is kept in front of it and restored when the card is written.
+It lives in ``DatasetInfo.description``, the one free field ``datasets`` carries through
+``map``/``filter``/``select``/``save_to_disk``, after the user's own description, as one line:
+
+    <!-- mmweak:weak_supervision:v2 <base64 of zlib-compressed JSON> <checksum> -->
+
+The payload is base64, so no user text (a task description holding ``-->``, say) can end the comment
+early; the checksum catches a truncated or edited record, which is an error rather than a dataset that
+silently has no tasks. ``concatenate_datasets`` joins the descriptions of its inputs, so two different
+records in one description are a conflict, reported as such; so are the splits of a ``DatasetDict``
+that carry different records.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import json
+import re
+import zlib
 from typing import Any
 
 from datasets import Dataset, DatasetDict
 
-_MARK = "\n<!-- mmweak:weak_supervision "
-_END = " -->"
+from .errors import RecordError
+
+VERSION = 2
+_LINE = re.compile(r"\n?<!-- mmweak:weak_supervision:v(\d+) ([A-Za-z0-9+/=]*) ([0-9a-f]{16}) -->")
+_ANY = re.compile(r"<!-- mmweak:weak_supervision")
+_LEGACY = "\n<!-- mmweak:weak_supervision "  # version 1: raw JSON, readable, never written again
+
+
+def _encode(record: dict[str, Any]) -> str:
+    payload = base64.b64encode(zlib.compress(json.dumps(record, sort_keys=True).encode(), 6)).decode()
+    checksum = hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return f"\n<!-- mmweak:weak_supervision:v{VERSION} {payload} {checksum} -->"
+
+
+def _decode(version: str, payload: str, checksum: str) -> dict[str, Any]:
+    if int(version) != VERSION:
+        raise RecordError(f"the weak-supervision record has version {version}; this mmweak reads version {VERSION}")
+    if hashlib.sha256(payload.encode()).hexdigest()[:16] != checksum:
+        raise RecordError("the weak-supervision record is corrupted (checksum mismatch): re-run mmweak.apply_lfs")
+    try:
+        record = json.loads(zlib.decompress(base64.b64decode(payload)))
+    except (ValueError, zlib.error) as exc:
+        raise RecordError(f"the weak-supervision record cannot be decoded: {exc}") from None
+    if not isinstance(record, dict):
+        raise RecordError("the weak-supervision record is not a mapping")
+    return record
 
 
 def _split_description(text: str) -> tuple[str, dict[str, Any]]:
-    i = text.find(_MARK)
-    if i < 0:
-        return text, {}
-    j = text.find(_END, i + len(_MARK))
-    payload = text[i + len(_MARK): j if j >= 0 else len(text)]
-    try:
-        return text[:i], json.loads(payload)
-    except json.JSONDecodeError:
-        return text[:i], {}
+    """(the user's own description, the record); an empty record when there is none."""
+    found = list(_LINE.finditer(text))
+    if found:
+        records = [_decode(*m.groups()) for m in found]
+        if any(r != records[0] for r in records[1:]):
+            raise RecordError(
+                f"this dataset carries {len(records)} different weak-supervision records (e.g. concatenate_datasets "
+                f"of datasets labelled with different LFs): re-run mmweak.apply_lfs on the combined dataset"
+            )
+        return _LINE.sub("", text), records[0]
+    i = text.find(_LEGACY)
+    if i >= 0:
+        j = text.rfind(" -->")
+        try:
+            record = json.loads(text[i + len(_LEGACY): j])
+        except json.JSONDecodeError as exc:
+            raise RecordError(f"the (version 1) weak-supervision record cannot be read: {exc}") from None
+        return text[:i], record
+    if _ANY.search(text):
+        raise RecordError("the description holds a damaged weak-supervision record: re-run mmweak.apply_lfs")
+    return text, {}
+
+
+def _splits(ds: Dataset | DatasetDict) -> list[tuple[str, Dataset]]:
+    if isinstance(ds, DatasetDict):
+        return list(ds.items())
+    return [("the dataset", ds)]
 
 
 def read_record(ds: Dataset | DatasetDict) -> dict[str, Any]:
     """The record (``{"tasks": {name: {...}}}``) carried by ``ds``; empty if none.
 
+    Every split of a ``DatasetDict`` must carry the same record (:class:`RecordError` otherwise).
+
     >>> import datasets
     >>> read_record(datasets.Dataset.from_dict({"x": [1]}))
     {}
     """
-    first = next(iter(ds.values())) if isinstance(ds, DatasetDict) else ds
-    return copy.deepcopy(_split_description(first.info.description or "")[1])
+    found = [(name, _split_description(d.info.description or "")[1]) for name, d in _splits(ds)]
+    first_name, first = found[0]
+    for name, record in found[1:]:
+        if record != first:
+            raise RecordError(
+                f"splits {first_name!r} and {name!r} carry different weak-supervision records: apply LFs and "
+                f"aggregate on the whole DatasetDict so every split has the same tasks, LFs and label models"
+            )
+    return copy.deepcopy(first)
 
 
 def user_description(ds: Dataset | DatasetDict) -> str:
     """The dataset's own description, without mmweak's record."""
-    first = next(iter(ds.values())) if isinstance(ds, DatasetDict) else ds
-    return _split_description(first.info.description or "")[0]
+    return _split_description(_splits(ds)[0][1].info.description or "")[0]
 
 
 def write_record(ds: Dataset | DatasetDict, record: dict[str, Any]) -> None:
-    """Attach ``record`` to ``ds`` (every split), in place; datasets that mmweak just created only."""
-    splits = ds.values() if isinstance(ds, DatasetDict) else [ds]
-    for d in splits:
-        own = _split_description(d.info.description or "")[0]
-        d.info.description = own + _MARK + json.dumps(record, sort_keys=True) + _END
+    """Attach ``record`` to ``ds`` (every split), in place; datasets that mmweak just created only.
+
+    >>> import datasets
+    >>> ds = datasets.Dataset.from_dict({"x": [1]})
+    >>> ds.info.description = "mine -->"
+    >>> write_record(ds, {"tasks": {"t": {"task": {"description": "a --> b"}}}})
+    >>> read_record(ds)["tasks"]["t"]["task"]["description"], user_description(ds)
+    ('a --> b', 'mine -->')
+    """
+    line = _encode(record)
+    for _, d in _splits(ds):
+        d.info.description = _strip(d.info.description or "") + line
+
+
+def _strip(text: str) -> str:
+    """The description without any record, intact or damaged (what a new record replaces)."""
+    text = _LINE.sub("", text)
+    i = text.find("\n<!-- mmweak:weak_supervision")
+    if i < 0:
+        i = text.find("<!-- mmweak:weak_supervision")
+    return text if i < 0 else text[:i]
 
 
 def task_record(record: dict[str, Any], name: str) -> dict[str, Any]:

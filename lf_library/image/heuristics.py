@@ -56,11 +56,13 @@ def image_stats(img: "PIL.Image.Image") -> dict[str, float]:
     """
     from PIL import Image
 
-    w, h = img.size
+    # A JPEG decoded at reduced scale (MediaLimits oversize="reduce") still reports its real size.
+    w, h = img.info.get("original_size", img.size)
     gray = img.convert("L")
-    scale = STATS_MAX_SIDE / max(w, h)
+    gw, gh = gray.size
+    scale = STATS_MAX_SIDE / max(gw, gh)
     if scale < 1:
-        gray = gray.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.BILINEAR)
+        gray = gray.resize((max(1, round(gw * scale)), max(1, round(gh * scale))), Image.Resampling.BILINEAR)
     g = np.asarray(gray, dtype=np.float32)
     if g.shape[0] >= 3 and g.shape[1] >= 3:
         lap = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4.0 * g[1:-1, 1:-1]

@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mmweak.batch_memo import memo
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction
 from mmweak.task import Task
 
@@ -29,10 +30,74 @@ def is_string_type(t: pa.DataType) -> bool:
     )
 
 
-def matches(strings: pa.ChunkedArray | pa.Array, re2_pattern: str) -> np.ndarray:
-    """Boolean numpy mask: does ``re2_pattern`` occur in each string (nulls: False)."""
+def _search(strings: pa.ChunkedArray | pa.Array, re2_pattern: str) -> np.ndarray:
     hit = pc.fill_null(pc.match_substring_regex(strings, re2_pattern), False)
     return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def code_points_present(strings: pa.ChunkedArray) -> np.ndarray:
+    """Sorted code points that may occur in ``strings``: all of ASCII plus every other one found.
+
+    Decoded straight from the UTF-8 buffers with numpy (lead bytes and their continuation bytes), so it
+    costs one pass over the bytes and no Python per row.
+    """
+    found = [np.arange(128, dtype=np.int64)]
+    for chunk in strings.chunks:
+        if len(chunk) == 0 or chunk.buffers()[2] is None:
+            continue
+        large = pa.types.is_large_string(chunk.type)
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if large else np.int32)
+        lo, hi = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        b = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[lo:hi]
+        lead = np.flatnonzero(b >= 0xC0)
+        if not len(lead):
+            continue
+        pad = np.concatenate([b, np.zeros(3, np.uint8)]).astype(np.int64)
+        first = pad[lead]
+        c1, c2, c3 = pad[lead + 1] & 0x3F, pad[lead + 2] & 0x3F, pad[lead + 3] & 0x3F
+        cp = np.where(
+            first < 0xE0, ((first & 0x1F) << 6) | c1,
+            np.where(first < 0xF0, ((first & 0x0F) << 12) | (c1 << 6) | c2,
+                     ((first & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3),
+        )
+        found.append(np.unique(cp))
+    return np.unique(np.concatenate(found))
+
+
+class Strings:
+    """A batch's string column with what every LF on it shares: the code points present, ASCII rows.
+
+    Each translated pattern is rendered with its classes cut down to the code points present in the
+    batch (exact for these strings, and a small, fast RE2 program); the rendering is cached per batch.
+    """
+
+    def __init__(self, strings: pa.ChunkedArray) -> None:
+        self.strings = strings
+        self.n = len(strings)
+        self.present = code_points_present(strings)
+        self.key = self.present.tobytes()
+        self._is_ascii: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, column: str, strings: pa.ChunkedArray) -> "Strings":
+        # Within an apply_lfs batch every LF on ``column`` gets the same object.
+        return memo(("text-strings", column, len(strings)), lambda: cls(strings))
+
+    @property
+    def is_ascii(self) -> np.ndarray:
+        if self._is_ascii is None:
+            mask = pc.fill_null(pc.string_is_ascii(self.strings), True)
+            self._is_ascii = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+        return self._is_ascii
+
+    def matches(self, t: Translation) -> np.ndarray:
+        """Rows where the translated pattern occurs."""
+        return _search(self.strings, t.for_text(self.present, self.key)[0])
+
+    def risky(self, t: Translation) -> np.ndarray | None:
+        """Rows the pattern may misjudge (to re-vote in Python), or ``None`` when there are none."""
+        pattern = t.for_text(self.present, self.key)[1]
+        return None if pattern is None else _search(self.strings, pattern)
 
 
 def try_translate(pattern: str, flags: int) -> tuple[Translation | None, str | None]:
@@ -46,6 +111,9 @@ def try_translate(pattern: str, flags: int) -> tuple[Translation | None, str | N
 class TextRuleLF(LabelingFunction):
     """Base class of the rule LFs over one text column (see the module docstring)."""
 
+    # Compiled forms of the config (Python regexes, RE2 translations): derived, so not fingerprinted.
+    _fingerprint_exclude = ("_regex", "_re2", "_by_class", "_re2_by_class", "_too_many", "_enough", "_python_reason")
+
     def __init__(self, name: str, *, task: Task, column: str, version: str) -> None:
         super().__init__(name, task=task, inputs=[column], modality="text", version=version)
         self.column = column
@@ -55,7 +123,7 @@ class TextRuleLF(LabelingFunction):
         """The reference vote on one string."""
         raise NotImplementedError
 
-    def vote_strings(self, strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
+    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
         """Vectorized votes on a string column and a mask of rows to re-vote with :meth:`vote_text`."""
         raise NotImplementedError
 
@@ -72,7 +140,9 @@ class TextRuleLF(LabelingFunction):
         strings = table.column(self.column)
         if self.engine()[0] != "re2" or not is_string_type(strings.type):
             return self.label_batch({self.column: strings.to_pylist()})
-        votes, redo = self.vote_strings(strings)
+        votes, redo = self.vote_strings(Strings.of(self.column, strings))
+        if strings.null_count:  # a null cell is not a string: abstain, as the Python path does
+            votes[np.asarray(pc.is_null(strings).to_numpy(zero_copy_only=False), dtype=bool)] = ABSTAIN
         if redo is not None and redo.any():
             rows = np.flatnonzero(redo)
             texts = strings.take(pa.array(rows)).to_pylist()

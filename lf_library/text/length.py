@@ -5,15 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from mmweak.lf import ABSTAIN
 from mmweak.task import Task
 
 from ..labels import resolve_label
-from .base import TextRuleLF, votes_where
-from .charsets import complement, ranges_of, re2_class
+from .base import Strings, TextRuleLF, try_translate, votes_where
+from .re2 import Translation
+
+
+def at_least_words(k: int) -> str:
+    """A Python pattern that finds a match exactly in strings with at least ``k`` words (``str.split()``).
+
+    Counting words is slow in RE2 (one match per word); whether there are at least ``k`` is one search.
+    """
+    if k <= 0:
+        return ""
+    return r"\A\s*" + (rf"(?:\S+\s+){{{k - 1}}}" if k > 1 else "") + r"\S"
 
 
 class LengthLF(TextRuleLF):
@@ -45,25 +53,38 @@ class LengthLF(TextRuleLF):
         self.label = resolve_label(task, label, lf=name)
         self.max_words = None if max_words is None else int(max_words)
         self.min_words = None if min_words is None else int(min_words)
-        # A word is a maximal run of what str.split() does not split on (Python's Unicode whitespace).
-        self._word = re2_class(complement(ranges_of(r"\s"))) + "+"
+        # "at most m words" is "not at least m + 1 words".
+        self._too_many: Translation | None = None
+        self._enough: Translation | None = None
+        self._python_reason: str | None = None
+        for attr, k in (("_too_many", self.max_words), ("_enough", self.min_words)):
+            if k is None or (attr == "_too_many" and k < 0):
+                continue
+            translation, why = try_translate(at_least_words(k + 1 if attr == "_too_many" else k), 0)
+            if translation is None:
+                self._python_reason = why
+            setattr(self, attr, translation)
 
-    def _ok(self, n: Any) -> Any:
-        ok = True
-        if self.max_words is not None:
-            ok = ok & (n <= self.max_words)
-        if self.min_words is not None:
-            ok = ok & (n >= self.min_words)
-        return ok
+    def _ok(self, n: int) -> bool:
+        if self.max_words is not None and n > self.max_words:
+            return False
+        return self.min_words is None or n >= self.min_words
 
     def vote_text(self, text: str) -> int:
         return self.label if self._ok(len(text.split())) else ABSTAIN
 
-    def vote_strings(self, strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
-        counts = pc.count_substring_regex(strings, self._word)
-        n = np.asarray(pc.fill_null(counts, -1).to_numpy(zero_copy_only=False))
-        ok = np.asarray(self._ok(n), dtype=bool) & (n >= 0)
+    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
+        ok = np.ones(strings.n, dtype=bool)
+        if self.max_words is not None:
+            ok &= ~strings.matches(self._too_many) if self._too_many is not None else self.max_words >= 0
+        if self._enough is not None:
+            ok &= strings.matches(self._enough)
         return votes_where(ok, self.label), None
+
+    def engine(self) -> tuple[str, str | None]:
+        if self._python_reason is not None:
+            return "python", self._python_reason
+        return "re2", None
 
     def config(self) -> dict[str, Any]:
         return {"label": self.label, "max_words": self.max_words, "min_words": self.min_words, "column": self.column}

@@ -17,7 +17,7 @@ from mmweak.lf import ABSTAIN
 from mmweak.task import Task
 
 from ..labels import resolve_label
-from .base import TextRuleLF, ascii_whitespace_class, matches, try_translate
+from .base import Strings, TextRuleLF, ascii_whitespace_class, try_translate
 from .patterns import keyword_regex, keyword_search_pattern
 from .re2 import Translation
 
@@ -106,33 +106,35 @@ class LookupLF(TextRuleLF):
         return found[0] if len(found) == 1 else ABSTAIN
 
     # -- vectorized ---------------------------------------------------------------------------------
-    def vote_strings(self, strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
+    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
         if self.mode == "exact":
             return self._exact(strings)
-        n = len(strings)
+        n = strings.n
         hits = np.zeros(n, dtype=np.int16)
         first = np.full(n, ABSTAIN, dtype=np.int8)
         redo = None
         for cls, translation in self._re2_by_class.items():
-            hit = matches(strings, translation.re2)
+            hit = strings.matches(translation)
             first[hit & (hits == 0)] = cls
             hits += hit
-            if translation.risky:
-                risky = matches(strings, translation.risky)
+            risky = strings.risky(translation)
+            if risky is not None:
                 redo = risky if redo is None else redo | risky
         return np.where(hits == 1, first, np.int8(ABSTAIN)).astype(np.int8), redo
 
-    def _exact(self, strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    def _exact(self, split: Strings) -> tuple[np.ndarray, np.ndarray]:
         # ASCII rows: str.split()/" ".join and casefold have exact Arrow twins; the rest go to Python.
-        ascii_rows = np.asarray(pc.fill_null(pc.string_is_ascii(strings), True).to_numpy(zero_copy_only=False), bool)
-        norm = pc.utf8_trim(pc.replace_substring_regex(strings, ascii_whitespace_class() + "+", " "), " ")
+        ascii_rows = split.is_ascii
+        votes = np.full(split.n, ABSTAIN, dtype=np.int8)
+        ascii_strings = split.strings.filter(pa.array(ascii_rows))
+        norm = pc.utf8_trim(pc.replace_substring_regex(ascii_strings, ascii_whitespace_class() + "+", " "), " ")
         if not self.case_sensitive:
             norm = pc.ascii_lower(norm)
         keys = pa.array(list(self.table), pa.string())
         classes = np.asarray(list(self.table.values()), dtype=np.int8)
         idx = pc.index_in(norm, value_set=keys)
         pos = np.asarray(pc.fill_null(idx, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-        votes = np.where(pos >= 0, classes[np.maximum(pos, 0)], np.int8(ABSTAIN)).astype(np.int8)
+        votes[ascii_rows] = np.where(pos >= 0, classes[np.maximum(pos, 0)], np.int8(ABSTAIN))
         return votes, ~ascii_rows
 
     def engine(self) -> tuple[str, str | None]:

@@ -31,10 +31,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .charsets import Ranges, complement, python_escape, ranges_of, re2_class
+from mmweak.fingerprint import infrastructure
+
+from .charsets import Ranges, _to_ranges, complement, python_escape, ranges_of, re2_class
 
 try:  # Python 3.11+
     from re import _constants as C
@@ -67,18 +70,94 @@ class Untranslatable(ValueError):
 
 
 @dataclass(frozen=True)
+class CharClass:
+    """A set of code points inside a translated pattern, kept as ranges until it is rendered."""
+
+    ranges: Ranges
+
+
+Template = tuple  # of str fragments and CharClass items
+
+
+@dataclass(frozen=True)
 class Translation:
     """An RE2 pattern with Python's search semantics, plus the rows RE2 may get wrong.
 
+    The pattern is kept as a template whose character classes are rendered on demand: :attr:`re2`
+    spells every class in full; :meth:`for_text` keeps only the code points that occur in the strings
+    about to be searched (plus ASCII), which is exact for those strings and gives RE2 a small program
+    — the full Unicode classes make it compile and run several times slower.
+
     Attributes:
-        re2: the RE2 pattern (search semantics, as ``pyarrow.compute.match_substring_regex`` uses).
-        risky: an RE2 pattern matching the strings on which ``re2`` may disagree with Python, or ``None``.
+        template: the pattern (search semantics, as ``pyarrow.compute.match_substring_regex`` uses).
+        risky: templates of the strings on which the pattern may disagree with Python (one per reason).
         risky_reason: what those strings are, for the LF's ``spec()``.
     """
 
-    re2: str
-    risky: str | None = None
+    template: Template
+    risky: tuple[Template, ...] = ()
     risky_reason: str | None = None
+
+    @property
+    def re2(self) -> str:
+        return render(self.template, None)
+
+    def for_text(self, present: np.ndarray | None, key: bytes = b"") -> tuple[str, str | None]:
+        """(pattern, risky pattern or None) for strings whose code points are all in ``present``.
+
+        ``present`` is a sorted array of code points; ``key`` identifies it for the render cache.
+        """
+        pattern = _render_cached(self.template, present, key)
+        # A risky part that renders as the empty class cannot occur in these strings (e.g. there are no
+        # non-ASCII word characters): leave it out, and skip the search when nothing is left.
+        parts = [r for r in (_render_cached(t, present, key) for t in self.risky) if r != _NEVER]
+        return pattern, ("|".join(f"(?:{r})" for r in parts) or None)
+
+    @property
+    def risky_re2(self) -> str | None:
+        """The risky rows' pattern with every class in full (``None`` if nothing is risky)."""
+        return self.for_text(None)[1]
+
+
+_NEVER = "[^\\x{0}-\\x{10FFFF}]"
+_CACHE: dict[tuple[Template, bytes], str] = {}
+
+
+@infrastructure  # a per-process render cache: it never changes a vote, so it stays out of fingerprints
+def _render_cached(template: Template, present: np.ndarray | None, key: bytes) -> str:
+    if present is None:
+        return render(template, None)
+    k = (template, key)
+    hit = _CACHE.get(k)
+    if hit is None:
+        if len(_CACHE) > 4096:
+            _CACHE.clear()
+        hit = _CACHE[k] = render(template, present)
+    return hit
+
+
+def render(template: Template, present: np.ndarray | None) -> str:
+    """RE2 text of ``template``; with ``present``, each class keeps only the code points listed there."""
+    out = []
+    for part in template:
+        if isinstance(part, CharClass):
+            ranges = part.ranges if present is None else _restrict(part.ranges, present)
+            out.append(re2_class(ranges))
+        else:
+            out.append(part)
+    return "".join(out)
+
+
+def _restrict(ranges: Ranges, present: np.ndarray) -> Ranges:
+    if not ranges:
+        return ()
+    r = np.asarray(ranges, dtype=np.int64)
+    lo = np.searchsorted(present, r[:, 0], side="left")
+    hi = np.searchsorted(present, r[:, 1], side="right")
+    keep = [present[a:b] for a, b in zip(lo.tolist(), hi.tolist()) if b > a]
+    if not keep:
+        return ()
+    return _to_ranges(np.concatenate(keep))
 
 
 def translate(pattern: str, flags: int = 0) -> Translation:
@@ -95,16 +174,27 @@ def translate(pattern: str, flags: int = 0) -> Translation:
     except re.error as exc:
         raise Untranslatable(f"not a valid Python pattern: {exc}") from None
     emitter = _Emitter()
-    body = emitter.sequence(parsed, parsed.state.flags)
-    risky = "|".join(f"(?:{r})" for r in emitter.risky.values()) or None
+    body = _merge(emitter.sequence(parsed, parsed.state.flags))
+    risky = tuple(_merge(part) for part in emitter.risky.values())
     translation = Translation(body, risky, "; ".join(emitter.risky) or None)
     _check_compiles(translation)
     return translation
 
 
+def _merge(parts: list) -> Template:
+    """Adjacent string fragments joined, so rendering walks few items."""
+    out: list = []
+    for part in parts:
+        if isinstance(part, str) and out and isinstance(out[-1], str):
+            out[-1] += part
+        else:
+            out.append(part)
+    return tuple(out)
+
+
 def _check_compiles(t: Translation) -> None:
     probe = pa.array([""], pa.string())
-    for pat in (t.re2, t.risky):
+    for pat in (t.re2, t.risky_re2):
         if pat is None:
             continue
         try:
@@ -114,40 +204,47 @@ def _check_compiles(t: Translation) -> None:
 
 
 class _Emitter:
+    """Turns a parsed Python pattern into a template: RE2 text fragments and character classes."""
+
     def __init__(self) -> None:
-        self.risky: dict[str, str] = {}  # reason -> RE2 pattern of the strings RE2 may misjudge
+        self.risky: dict[str, list] = {}  # reason -> template of the strings RE2 may misjudge
 
-    def sequence(self, items: object, flags: int) -> str:
-        return "".join(self.item(op, av, flags) for op, av in items)  # type: ignore[attr-defined]
+    def sequence(self, items: object, flags: int) -> list:
+        out: list = []
+        for op, av in items:  # type: ignore[attr-defined]
+            out += self.item(op, av, flags)
+        return out
 
-    def item(self, op: object, av: object, flags: int) -> str:  # noqa: C901 - one case per opcode
+    def item(self, op: object, av: object, flags: int) -> list:  # noqa: C901 - one case per opcode
         if op in _UNSUPPORTED:
             raise Untranslatable(_UNSUPPORTED[op])
         if op is C.LITERAL:
             if not flags & re.IGNORECASE:
-                return _escape_literal(av)  # type: ignore[arg-type]
-            return self.charset(python_escape(av), flags)  # type: ignore[arg-type]
+                return [_escape_literal(av)]  # type: ignore[arg-type]
+            return [self.charset(python_escape(av), flags)]  # type: ignore[arg-type]
         if op is C.NOT_LITERAL:
-            return self.charset(f"[^{python_escape(av)}]", flags)  # type: ignore[arg-type]
+            return [self.charset(f"[^{python_escape(av)}]", flags)]  # type: ignore[arg-type]
         if op is C.IN:
-            return self.charset(_render_class(av), flags)  # type: ignore[arg-type]
+            return [self.charset(_render_class(av), flags)]  # type: ignore[arg-type]
         if op is C.ANY:
-            return "(?s:.)" if flags & re.DOTALL else "[^\\n]"
+            return ["(?s:.)" if flags & re.DOTALL else "[^\\n]"]
         if op is C.BRANCH:
-            return "(?:" + "|".join(self.sequence(alt, flags) for alt in av[1]) + ")"  # type: ignore[index]
+            out: list = ["(?:"]
+            for i, alt in enumerate(av[1]):  # type: ignore[index]
+                out += (["|"] if i else []) + self.sequence(alt, flags)
+            return out + [")"]
         if op is C.SUBPATTERN:
             _group, add, remove, sub = av  # type: ignore[misc]
-            return "(?:" + self.sequence(sub, (flags | add) & ~remove) + ")"
+            return ["(?:", *self.sequence(sub, (flags | add) & ~remove), ")"]
         if op in (C.MAX_REPEAT, C.MIN_REPEAT):
             lo, hi, sub = av  # type: ignore[misc]
-            return "(?:" + self.sequence(sub, flags) + ")" + _quantifier(lo, hi, lazy=op is C.MIN_REPEAT)
+            return ["(?:", *self.sequence(sub, flags), ")" + _quantifier(lo, hi, lazy=op is C.MIN_REPEAT)]
         if op is C.AT:
-            return self.anchor(av, flags)
+            return [self.anchor(av, flags)]
         raise Untranslatable(f"the pattern uses {op}, which the RE2 translation does not cover")
 
-    def charset(self, python_class: str, flags: int) -> str:
-        ranges = _class_ranges(python_class, flags & _CLASS_FLAGS)
-        return re2_class(ranges)
+    def charset(self, python_class: str, flags: int) -> CharClass:
+        return CharClass(_class_ranges(python_class, flags & _CLASS_FLAGS))
 
     def anchor(self, at: object, flags: int) -> str:
         multiline = bool(flags & re.MULTILINE)
@@ -160,13 +257,12 @@ class _Emitter:
         if at is C.AT_END:
             if multiline:
                 return "(?m:$)"
-            self.risky["$ on text ending with a newline"] = "\\n\\z"
+            self.risky["$ on text ending with a newline"] = ["\\n\\z"]
             return "\\z"
         if at in (C.AT_BOUNDARY, C.AT_NON_BOUNDARY):
             if not flags & re.ASCII:
-                wide_word = [r for r in ranges_of(r"\w", 0) if r[1] > 0x7F]
-                wide_word = [(max(lo, 0x80), hi) for lo, hi in wide_word]
-                self.risky["\\b/\\B on text with non-ASCII word characters"] = re2_class(tuple(wide_word))
+                wide_word = tuple((max(lo, 0x80), hi) for lo, hi in ranges_of(r"\w", 0) if hi > 0x7F)
+                self.risky["\\b/\\B on text with non-ASCII word characters"] = [CharClass(wide_word)]
             return "\\b" if at is C.AT_BOUNDARY else "\\B"
         raise Untranslatable(f"the anchor {at} has no RE2 equivalent")
 

@@ -6,13 +6,12 @@ import re
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from mmweak.lf import ABSTAIN
 from mmweak.task import Task
 
 from ..labels import resolve_label
-from .base import TextRuleLF, matches, try_translate, votes_where
+from .base import Strings, TextRuleLF, try_translate, votes_where
 
 
 class RegexLF(TextRuleLF):
@@ -62,10 +61,9 @@ class RegexLF(TextRuleLF):
     def vote_text(self, text: str) -> int:
         return self.label if self._regex.search(text) else ABSTAIN
 
-    def vote_strings(self, strings: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
+    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
         assert self._re2 is not None
-        votes = votes_where(matches(strings, self._re2.re2), self.label)
-        return votes, matches(strings, self._re2.risky) if self._re2.risky else None
+        return votes_where(strings.matches(self._re2), self.label), strings.risky(self._re2)
 
     def engine(self) -> tuple[str, str | None]:
         if self._re2 is None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ABSTAIN, LabelModel, check_votes
+from .base import LabelModel, NotFittedError, check_cardinality, check_votes, register
+from .votes import ABSTAIN
+from .schema import ModelFileError
 from .auto import AutoLabelModel
 from .dawid_skene import DawidSkene
 from .ebcc import EBCC
@@ -29,28 +31,60 @@ DEFAULT_MODEL = "auto"
 
 
 def available() -> list[str]:
-    """Names accepted by :func:`create`, sorted."""
+    """Names accepted by :func:`create`, sorted.
+
+    >>> "majority" in available()
+    True
+    """
     return sorted(_REGISTRY)
 
 
 def create(name: str | None = None, cardinality: int = 2, **params: Any) -> LabelModel:
     """Build a label model by name (``None`` = the recommended default) with hyper-parameters.
 
+    Args:
+        name: one of :func:`available`, or ``None`` for :data:`DEFAULT_MODEL`.
+        cardinality: number of classes (an int >= 2).
+        **params: the model's hyper-parameters (see its class).
+
+    Returns:
+        An unfitted model.
+
+    Raises:
+        ValueError: unknown name, invalid cardinality, or a hyper-parameter the model does not have or
+            refuses (named).
+
     >>> create("majority", cardinality=3)
-    MajorityVote(cardinality=3, no_vote='prior')
+    MajorityVote(cardinality=3)
+    >>> create("majority", cardinality="3")
+    Traceback (most recent call last):
+    ValueError: cardinality must be a whole number of classes (an int >= 2), got '3' (str)
     """
     key = DEFAULT_MODEL if name is None else name
-    if key not in _REGISTRY:
+    if not isinstance(key, str) or key not in _REGISTRY:
         raise ValueError(f"unknown label model {name!r}; available: {available()}")
-    return _REGISTRY[key](cardinality=cardinality, **params)
+    check_cardinality(cardinality)
+    cls = _REGISTRY[key]
+    known = set(cls().get_params(deep=False))
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise ValueError(f"{key} has no hyper-parameter {unknown[0]!r}; it takes {', '.join(sorted(known - {'cardinality'}))}")
+    model = cls(cardinality=cardinality, **params)
+    model._validate_params()  # fail at the call that set a bad value, not later in fit
+    return model
 
 
 def load(path: str) -> LabelModel:
-    """Load any label model saved with ``model.save(path)``."""
+    """Load any label model saved with ``model.save(path)``; the file is validated first.
+
+    Raises:
+        ModelFileError: the file is not a well-formed label model (unknown keys, wrong shapes, ...).
+    """
     return LabelModel.load(path)
 
 
 __all__ = [
-    "ABSTAIN", "AutoLabelModel", "DEFAULT_MODEL", "DawidSkene", "EBCC", "MeTaL", "OneCoinDawidSkene", "Triplet", "WeightedMajorityVote", "LabelModel", "MajorityVote",
-    "available", "check_votes", "collapse_patterns", "create", "load",
+    "ABSTAIN", "AutoLabelModel", "DEFAULT_MODEL", "DawidSkene", "EBCC", "LabelModel", "MajorityVote", "MeTaL",
+    "ModelFileError", "NotFittedError", "OneCoinDawidSkene", "Triplet", "WeightedMajorityVote",
+    "available", "check_votes", "collapse_patterns", "create", "load", "register",
 ]

@@ -1,68 +1,213 @@
 """The one interface every label model implements.
 
 A label model turns an ``(n, m)`` vote matrix ``L`` (``-1`` = abstain, classes ``0..K-1``) into an
-``(n, K)`` matrix of class probabilities. The API follows scikit-learn estimators: hyper-parameters go
-to ``__init__``, learned state ends in an underscore, ``fit`` returns ``self``.
+``(n, K)`` matrix of class probabilities. Every model is a scikit-learn estimator: hyper-parameters are
+stored by ``__init__`` exactly as given and checked in ``fit``, learned state (names ending in an
+underscore) exists only after ``fit``, ``get_params``/``set_params``/``sklearn.base.clone`` work, and
+``fit`` returns ``self``.
 
-Models persist as JSON (parameters + learned arrays), never pickle, so a saved model is safe to load
-from an untrusted dataset repo and reproduces predictions bit for bit.
+Models persist as JSON (parameters + learned arrays), never pickle, and loading one is validation, not
+trust (:mod:`~mmweak.labelmodels.schema`): a saved model is safe to load from an untrusted dataset repo and
+reproduces predictions bit for bit.
 """
 
 from __future__ import annotations
 
 import json
+import numbers
 import os
+import warnings
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
-from ..errors import VoteMatrixError
-from .decision import ABSTAIN, THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels
-from .votes import fit_sample
+from ..errors import MMWeakError, VoteMatrixError
+from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels
+from .votes import ABSTAIN, fit_sample
 
 NoVotePolicy = Literal["uniform", "prior"]
 
 _REGISTRY: dict[str, type["LabelModel"]] = {}
 
+#: Largest number of classes a label model accepts (the joint tables are K x K per LF).
+MAX_CARDINALITY = 1000
+
+
+class NotFittedError(MMWeakError, _SklearnNotFittedError):
+    """A label model was used before ``fit`` (also a :class:`sklearn.exceptions.NotFittedError`)."""
+
 
 def register(cls: type["LabelModel"]) -> type["LabelModel"]:
-    """Class decorator that makes a model reachable through :func:`mmweak.labelmodels.create`."""
-    _REGISTRY[cls.name] = cls
+    """Class decorator that makes a model reachable through :func:`mmweak.labelmodels.create`.
+
+    Args:
+        cls: a :class:`LabelModel` subclass that sets its own ``name`` class attribute.
+
+    Returns:
+        ``cls`` unchanged.
+
+    Raises:
+        TypeError: ``cls`` is not a label model, or inherits ``name`` instead of setting its own (it
+            would silently replace its parent in the registry).
+        ValueError: another class already uses that name.
+
+    >>> class Mine(LabelModel):
+    ...     pass
+    >>> register(Mine)
+    Traceback (most recent call last):
+    TypeError: Mine must set its own class attribute `name` to be registered (it inherits 'base')
+    """
+    if not (isinstance(cls, type) and issubclass(cls, LabelModel)):
+        raise TypeError(f"only LabelModel subclasses can be registered, got {cls!r}")
+    name = cls.__dict__.get("name")
+    if not isinstance(name, str) or not name:
+        raise TypeError(
+            f"{cls.__name__} must set its own class attribute `name` to be registered (it inherits {cls.name!r})"
+        )
+    if name in _REGISTRY and _REGISTRY[name] is not cls:
+        raise ValueError(f"label model name {name!r} is already registered by {_REGISTRY[name].__name__}")
+    _REGISTRY[name] = cls
     return cls
+
+
+def check_cardinality(cardinality: Any) -> int:
+    """Validate a number of classes: a whole number (not a bool, float or string) in ``2..MAX_CARDINALITY``.
+
+    >>> check_cardinality(3)
+    3
+    >>> check_cardinality(2.7)
+    Traceback (most recent call last):
+    ValueError: cardinality must be a whole number of classes (an int >= 2), got 2.7 (float)
+    """
+    if isinstance(cardinality, bool) or not isinstance(cardinality, numbers.Integral):
+        raise ValueError(
+            f"cardinality must be a whole number of classes (an int >= 2), got {cardinality!r} "
+            f"({type(cardinality).__name__})"
+        )
+    if not 2 <= int(cardinality) <= MAX_CARDINALITY:
+        raise ValueError(f"cardinality must be between 2 and {MAX_CARDINALITY}, got {cardinality}")
+    return int(cardinality)
 
 
 def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
     """Validate a vote matrix and return it as a C-contiguous int8/int16 array.
 
-    Raises :class:`~mmweak.errors.VoteMatrixError` naming the first offending row and LF column.
+    Accepts integer arrays (any width), lists of ints, and float or object arrays whose entries are
+    whole numbers; refuses booleans, complex numbers, strings, ``None``, NaN and fractions.
+
+    Args:
+        L: ``(n, m)`` votes, ``-1`` = abstain, classes ``0..cardinality-1``.
+        cardinality: number of classes.
+        what: the argument's name in error messages.
+
+    Returns:
+        The votes as int8 (int16 beyond 127 classes).
+
+    Raises:
+        VoteMatrixError: naming the first offending row and LF column, or what is wrong with the shape
+            or element type.
 
     >>> check_votes([[0, -1], [1, 1]], 2).shape
     (2, 2)
+    >>> check_votes([[True, False]], 2)
+    Traceback (most recent call last):
+    mmweak.errors.VoteMatrixError: L has boolean entries; votes must be integers (-1 = abstain, classes 0..1)
     """
-    arr = np.asarray(L)
+    K = check_cardinality(cardinality)
+    try:
+        arr = np.asarray(L)
+    except ValueError as e:  # ragged nested lists
+        raise VoteMatrixError(f"{what} is not a rectangular (rows x LFs) vote matrix: {e}") from None
     if arr.ndim != 2:
         raise VoteMatrixError(f"{what} must be a 2-D (rows x LFs) vote matrix, got shape {arr.shape}")
-    if arr.size and not np.issubdtype(arr.dtype, np.integer):
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            bad = np.argwhere(~np.isfinite(arr) | (arr != np.round(arr)))[0]
+    kinds = f"votes must be integers (-1 = abstain, classes 0..{K - 1})"
+    if arr.dtype.kind == "b":
+        raise VoteMatrixError(f"{what} has boolean entries; {kinds}")
+    if arr.dtype.kind == "c":
+        raise VoteMatrixError(f"{what} has complex entries; {kinds}")
+    if arr.dtype.kind in "USV":
+        raise VoteMatrixError(f"{what} has {arr.dtype} entries (text or bytes); {kinds}")
+    if arr.dtype.kind == "O":
+        arr = _object_votes(arr, what, kinds)
+    if arr.dtype.kind == "f" and arr.size:
+        bad = ~np.isfinite(arr)
+        bad[~bad] = arr[~bad] != np.round(arr[~bad])
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
             raise VoteMatrixError(
-                f"{what}[{bad[0]}, {bad[1]}] = {arr[bad[0], bad[1]]!r} is not an integer vote "
-                f"(row {bad[0]}, LF column {bad[1]})"
+                f"{what}[{i}, {j}] = {arr[i, j].item()!r} is not an integer vote (row {i}, LF column {j})"
             )
+    if arr.dtype.kind not in "iuf":
+        raise VoteMatrixError(f"{what} has {arr.dtype} entries; {kinds}")
     if arr.size:
         lo, hi = arr.min(), arr.max()
-        if lo < ABSTAIN or hi >= cardinality:
-            bad = np.argwhere((arr < ABSTAIN) | (arr >= cardinality))[0]
+        if lo < ABSTAIN or hi >= K:
+            i, j = np.argwhere((arr < ABSTAIN) | (arr >= K))[0]
             raise VoteMatrixError(
-                f"{what}[{bad[0]}, {bad[1]}] = {int(arr[bad[0], bad[1]])} is outside -1..{cardinality - 1} "
-                f"(row {bad[0]}, LF column {bad[1]}; -1 = abstain, cardinality {cardinality})"
+                f"{what}[{i}, {j}] = {int(arr[i, j])} is outside -1..{K - 1} "
+                f"(row {i}, LF column {j}; -1 = abstain, cardinality {K})"
             )
-    dtype = np.int8 if cardinality <= 127 else np.int16
+    dtype = np.int8 if K <= 127 else np.int16
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
+def _object_votes(arr: np.ndarray, what: str, kinds: str) -> np.ndarray:
+    """An object array whose cells are all plain integers, as int64; else an error naming the first bad cell."""
+    flat = arr.ravel()
+    for idx, v in enumerate(flat):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)):
+            i, j = divmod(idx, arr.shape[1]) if arr.shape[1] else (idx, 0)
+            raise VoteMatrixError(
+                f"{what}[{i}, {j}] = {v!r} ({type(v).__name__}) is not an integer vote (row {i}, LF column {j}); {kinds}"
+            )
+    return arr.astype(np.float64) if any(isinstance(v, (float, np.floating)) for v in flat) else arr.astype(np.int64)
+
+
+def check_labels(y: Any, cardinality: int, *, what: str = "y_dev") -> np.ndarray:
+    """Validate gold labels: a 1-D sequence of whole numbers in ``0..cardinality-1``.
+
+    >>> check_labels([0, 1, 1], 2).tolist()
+    [0, 1, 1]
+    >>> check_labels([0.5, 1.0], 2)
+    Traceback (most recent call last):
+    ValueError: y_dev[0] = 0.5 is not a class index: gold labels must be integers 0..1
+    """
+    arr = np.asarray(y)
+    if arr.ndim != 1:
+        if arr.ndim == 2 and 1 in arr.shape:
+            arr = arr.ravel()
+        else:
+            raise ValueError(f"{what} must be 1-D (one gold label per row), got shape {arr.shape}")
+    rule = f"gold labels must be integers 0..{cardinality - 1}"
+    if arr.dtype.kind in "bcUSV" or (arr.dtype.kind == "O" and any(
+            isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)) for v in arr)):
+        raise ValueError(f"{what} has {arr.dtype} entries: {rule}")
+    if arr.dtype.kind == "O":
+        arr = arr.astype(np.float64)
+    if arr.dtype.kind == "f" and arr.size:
+        bad = ~np.isfinite(arr) | (arr != np.round(np.nan_to_num(arr)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"{what}[{i}] = {arr[i].item()!r} is not a class index: {rule}")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= cardinality):
+        i = int(np.flatnonzero((arr < 0) | (arr >= cardinality))[0])
+        raise ValueError(f"{what}[{i}] = {arr[i]} is outside 0..{cardinality - 1}: {rule}")
+    return arr
+
+
+def what_shape(L: np.ndarray) -> str:
+    return f"L of shape {tuple(L.shape)}"
+
+
 def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
-    """``(n, K)`` number of LFs voting each class per row."""
+    """``(n, K)`` number of LFs voting each class per row.
+
+    >>> vote_counts(np.array([[0, 1, 1], [-1, -1, 0]]), 2).tolist()
+    [[1.0, 2.0], [1.0, 0.0]]
+    """
     counts = np.zeros((L.shape[0], cardinality), dtype=np.float64)
     for k in range(cardinality):
         counts[:, k] = (L == k).sum(axis=1)
@@ -70,7 +215,11 @@ def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
 
 
 def normalize_log(logp: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of log scores that never produces NaN (rows of -inf become uniform)."""
+    """Row-wise softmax of log scores that never produces NaN (rows of -inf become uniform).
+
+    >>> normalize_log(np.array([[0.0, np.log(3.0)], [-np.inf, -np.inf]])).tolist()
+    [[0.25, 0.75], [0.5, 0.5]]
+    """
     logp = np.where(np.isfinite(logp), logp, -1e300)
     logp = logp - logp.max(axis=1, keepdims=True)
     p = np.exp(logp)
@@ -78,11 +227,50 @@ def normalize_log(logp: np.ndarray) -> np.ndarray:
     return p
 
 
-class LabelModel:
+def _check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
+    if not any(value == a and type(value) is type(a) for a in allowed):
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> float:
+    """Validate a numeric hyper-parameter (finite, not a bool or string, within bounds); returns it.
+
+    >>> check_number("smoothing", 0.5, low=0)
+    0.5
+    >>> check_number("max_iter", 0, low=1, integer=True)
+    Traceback (most recent call last):
+    ValueError: max_iter must be an integer >= 1, got 0
+    """
+    kind = "an integer" if integer else "a number"
+    ok_type = isinstance(value, numbers.Integral) if integer else isinstance(value, numbers.Real)
+    if isinstance(value, bool) or not ok_type or not np.isfinite(float(value)):
+        raise ValueError(f"{name} must be {kind}, got {value!r} ({type(value).__name__})")
+    bounds = []
+    if low is not None:
+        bounds.append(f"{'>' if low_open else '>='} {low:g}")
+    if high is not None:
+        bounds.append(f"{'<' if high_open else '<='} {high:g}")
+    v = float(value)
+    if (low is not None and (v <= low if low_open else v < low)) or (
+            high is not None and (v >= high if high_open else v > high)):
+        raise ValueError(f"{name} must be {kind} {' and '.join(bounds)}, got {value!r}")
+    return v
+
+
+class LabelModel(BaseEstimator):
     """Base class: validation, tie-breaking, no-vote policy and JSON persistence.
 
-    Subclasses set ``name``, implement ``_fit(L, ...)`` and ``_predict_proba(L)`` and list their learned
-    arrays in ``_state_keys``.
+    Subclasses set ``name``, implement ``_fit(L, ...)`` and ``_predict_proba(L)``, check their own
+    hyper-parameters in ``_check_params`` and describe their learned arrays in ``_state_schema`` (see
+    :mod:`~mmweak.labelmodels.schema`).
+
+    Args:
+        cardinality: number of classes ``K`` (an int >= 2).
+        no_vote: probabilities for rows where no LF voted: ``"prior"`` (the learned class balance) or
+            ``"uniform"``.
+        random_state: seed of every random choice the fit makes (samples, restarts) and of random
+            tie-breaks; the same seed gives the same model.
 
     >>> from mmweak.labelmodels import create
     >>> model = create("majority", cardinality=2).fit([[1, 1, -1], [0, -1, -1]])
@@ -91,28 +279,17 @@ class LabelModel:
     """
 
     name: ClassVar[str] = "base"
-    _state_keys: ClassVar[tuple[str, ...]] = ()
+    #: Learned attributes every model has after ``fit`` (besides those in its ``_state_schema``).
+    _base_state: ClassVar[tuple[str, ...]] = ("class_balance_", "n_lfs_", "seed_", "f1_thresholds_")
+    #: Learned attribute -> shape spec, checked when a saved model is loaded.
+    _state_schema: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior") -> None:
-        if int(cardinality) < 2:
-            raise ValueError(f"cardinality must be >= 2, got {cardinality}")
-        if no_vote not in ("uniform", "prior"):
-            raise ValueError(f"no_vote must be 'uniform' or 'prior', got {no_vote!r}")
-        self.cardinality = int(cardinality)
+    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior", random_state: int = 0) -> None:
+        self.cardinality = cardinality
         self.no_vote = no_vote
-        self.class_balance_: np.ndarray | None = None
-        self.n_lfs_: int | None = None
-        self.seed_: int = 0
-        self.f1_thresholds_: np.ndarray | None = None
+        self.random_state = random_state
 
     # -- public API -------------------------------------------------------------------------------
-    def get_params(self) -> dict[str, Any]:
-        """Hyper-parameters as passed to ``__init__`` (scikit-learn convention)."""
-        import inspect
-
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self" and hasattr(self, p)}
-
     def fit(
         self,
         L: Any,
@@ -120,49 +297,96 @@ class LabelModel:
         L_dev: Any = None,
         y_dev: Any = None,
         class_balance: Any = None,
-        seed: int = 0,
+        seed: int | None = None,
     ) -> "LabelModel":
-        """Learn from the unlabelled vote matrix ``L`` (n x m); optionally a gold dev set.
+        """Learn from the unlabelled vote matrix ``L``; optionally a gold dev set.
 
-        ``class_balance`` fixes the class prior; otherwise the model estimates it (from ``L`` and,
-        where the model uses it, the gold dev rows).
+        Args:
+            L: ``(n, m)`` votes, ``-1`` = abstain.
+            L_dev: ``(n_dev, m)`` votes of rows with gold labels (given together with ``y_dev``).
+            y_dev: their gold classes.
+            class_balance: fixes the class prior (``K`` non-negative numbers); otherwise the model
+                estimates it (from ``L`` and, where the model uses it, the gold dev rows).
+            seed: deprecated, use ``random_state`` in the constructor (or ``set_params``).
+
+        Returns:
+            ``self``, fitted.
+
+        Raises:
+            ValueError: a hyper-parameter is invalid (named), or the dev set / class balance is malformed.
+            VoteMatrixError: a vote matrix is malformed (names the row and LF column).
+
+        >>> from mmweak.labelmodels import create
+        >>> create("dawid_skene").fit([[0, 0, 1], [1, 1, 1]]).n_lfs_
+        3
         """
-        K = self.cardinality
+        self._validate_params()
+        K = int(self.cardinality)
+        if seed is not None:
+            warnings.warn(
+                "fit(seed=...) is deprecated: pass random_state to the constructor or set_params(random_state=...)",
+                DeprecationWarning, stacklevel=2,
+            )
+            seed = self._check_seed("seed", seed)
+        else:
+            seed = self._check_seed("random_state", self.random_state)
         L = check_votes(L, K)
         dev = None
         if L_dev is not None or y_dev is not None:
             if L_dev is None or y_dev is None:
                 raise ValueError("L_dev and y_dev must be given together")
             L_dev = check_votes(L_dev, K, what="L_dev")
-            y_dev = np.asarray(y_dev, dtype=np.int64).ravel()
+            y_dev = check_labels(y_dev, K)
             if L_dev.shape[0] != y_dev.shape[0]:
                 raise ValueError(f"L_dev has {L_dev.shape[0]} rows but y_dev has {y_dev.shape[0]}")
             if L_dev.shape[1] != L.shape[1]:
                 raise ValueError(f"L_dev has {L_dev.shape[1]} LFs but L has {L.shape[1]}")
-            if y_dev.size and (y_dev.min() < 0 or y_dev.max() >= K):
-                raise ValueError(f"y_dev must hold classes 0..{K - 1}")
             dev = (L_dev, y_dev)
         prior = None
         if class_balance is not None:
-            prior = np.asarray(class_balance, dtype=np.float64).ravel()
-            if prior.shape != (K,) or np.any(prior < 0) or not np.isfinite(prior).all() or prior.sum() <= 0:
-                raise ValueError(f"class_balance must be {K} non-negative numbers, got {class_balance!r}")
+            try:
+                prior = np.asarray(class_balance, dtype=np.float64).ravel()
+            except (TypeError, ValueError):
+                prior = None
+            if prior is None or prior.shape != (K,) or not np.isfinite(prior).all() or np.any(prior < 0) or prior.sum() <= 0:
+                raise ValueError(f"class_balance must be {K} non-negative numbers with a positive sum, got {class_balance!r}")
             prior = prior / prior.sum()
+        # A refit starts from nothing: no learned attribute of an earlier fit may leak into this one.
+        for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, key)
+        if L.shape[1] == 0:
+            raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
+        self._fit(L, dev=dev, prior=prior, seed=seed)
         self.n_lfs_ = L.shape[1]
-        self.seed_ = int(seed)
-        self._fit(L, dev=dev, prior=prior, seed=int(seed))
-        if self.class_balance_ is None:
+        self._after_fit(L, seed)
+        self.seed_ = seed
+        if getattr(self, "class_balance_", None) is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
         # The F1 cuts are a property of the training distribution, so they are fixed here, once.
-        self.f1_thresholds_ = expected_f1_thresholds(self._proba_checked(fit_sample(L, THRESHOLD_ROWS, seed)))
+        self.f1_thresholds_ = expected_f1_thresholds(self._proba(fit_sample(L, THRESHOLD_ROWS, seed)))
         return self
 
     def predict_proba(self, L: Any) -> np.ndarray:
-        """``(n, K)`` float64 class probabilities; rows sum to 1, never NaN."""
-        return self._proba_checked(check_votes(L, self.cardinality))
+        """``(n, K)`` float64 class probabilities; rows sum to 1, never NaN.
 
-    def _proba_checked(self, L: np.ndarray) -> np.ndarray:
+        Args:
+            L: ``(n, m)`` votes with the ``m`` LFs the model was fitted on.
+
+        Returns:
+            The probabilities; rows where no LF voted follow the ``no_vote`` policy.
+
+        Raises:
+            NotFittedError: before ``fit``.
+            VoteMatrixError: malformed votes or a different number of LFs.
+
+        >>> from mmweak.labelmodels import create
+        >>> create("majority").fit([[0, 1, 1]]).predict_proba([[0, 1, 1]]).round(2).tolist()
+        [[0.33, 0.67]]
+        """
         self._check_fitted()
+        return self._proba(check_votes(L, self.cardinality))
+
+    def _proba(self, L: np.ndarray) -> np.ndarray:
         if L.shape[1] != self.n_lfs_:
             raise VoteMatrixError(f"model was fitted on {self.n_lfs_} LFs but L has {L.shape[1]} columns")
         proba, voted = self._predict_proba_voted(L)
@@ -182,12 +406,23 @@ class LabelModel:
     ) -> np.ndarray:
         """Hard labels; rows where no LF voted are ``-1``.
 
-        ``objective="accuracy"`` (default) predicts the most likely class; ties among top classes are
-        broken by ``tie_break``: ``"abstain"`` returns -1, ``"random"`` picks among the tied classes with a
-        seeded generator (``seed`` defaults to the fit seed), ``"prior"`` picks the tied class with the
-        largest class balance (then the lowest index). ``objective="f1"`` maximises the F1 of
-        ``pos_label`` instead: it is predicted wherever its probability reaches the cut learned at fit
-        time (``f1_thresholds_``), which for a rare class is usually well below 0.5.
+        Args:
+            L: ``(n, m)`` votes.
+            tie_break: how tied top classes are resolved under ``objective="accuracy"``: ``"abstain"``
+                returns -1, ``"random"`` picks among them with a seeded generator, ``"prior"`` picks the
+                tied class with the largest class balance (then the lowest index).
+            seed: seed of ``"random"`` tie-breaks (default: the fit's ``random_state``).
+            objective: ``"accuracy"`` (the most likely class) or ``"f1"``: ``pos_label`` wherever its
+                probability reaches the cut learned at fit time (``f1_thresholds_``), which for a rare
+                class is usually well below 0.5.
+            pos_label: the class whose F1 ``objective="f1"`` maximises.
+
+        Returns:
+            ``(n,)`` int64 labels.
+
+        Raises:
+            NotFittedError: before ``fit``.
+            ValueError: an unknown policy or objective.
 
         >>> from mmweak.labelmodels import create
         >>> L = [[0, -1]] * 60 + [[0, 1]] * 30 + [[-1, 1]] * 10
@@ -195,8 +430,9 @@ class LabelModel:
         >>> m.predict([[0, 1], [-1, 1]]).tolist(), m.predict([[0, 1], [-1, 1]], objective="f1").tolist()
         ([0, 1], [1, 1])
         """
+        self._check_fitted()
         L = check_votes(L, self.cardinality)
-        proba = self._proba_checked(L)
+        proba = self._proba(L)
         return self.labels_from_proba(
             proba, L, tie_break=tie_break, seed=self.seed_ if seed is None else seed, objective=objective, pos_label=pos_label
         )
@@ -215,53 +451,107 @@ class LabelModel:
 
         Rows of ``L`` without a vote become ``-1``; pass ``L=None`` to decide them from their
         (no-vote policy) probabilities like any other row.
+
+        >>> from mmweak.labelmodels import create
+        >>> m = create("majority").fit([[0, 1, 1]])
+        >>> m.labels_from_proba(np.array([[0.2, 0.8], [0.5, 0.5]]), None).tolist()
+        [1, 1]
         """
-        prior = self.class_balance_ if self.class_balance_ is not None else np.ones(self.cardinality)
+        self._check_fitted()
+        proba = np.asarray(proba, dtype=np.float64)
+        K = int(self.cardinality)
+        if proba.ndim != 2 or proba.shape[1] != K:
+            raise ValueError(f"proba must be (rows, {K}) class probabilities, got shape {proba.shape}")
+        if not np.isfinite(proba).all():
+            raise ValueError("proba must be finite (no NaN or infinity)")
+        if L is not None and np.asarray(L).shape[0] != proba.shape[0]:
+            raise ValueError(f"L has {np.asarray(L).shape[0]} rows but proba has {proba.shape[0]}")
         labels = hard_labels(
-            proba, np.asarray(prior, dtype=np.float64), tie_break=tie_break, seed=seed, objective=objective,
-            pos_label=pos_label, thresholds=self.f1_thresholds_,
+            proba, np.asarray(self.class_balance_, dtype=np.float64), tie_break=tie_break,
+            seed=seed, objective=objective, pos_label=pos_label, thresholds=self.f1_thresholds_,
         )
         if L is not None:
-            labels[~(L != ABSTAIN).any(axis=1)] = ABSTAIN
+            labels[~(np.asarray(L) != ABSTAIN).any(axis=1)] = ABSTAIN
         return labels
 
     def lf_accuracies(self) -> np.ndarray | None:
-        """Estimated accuracy of each LF when it votes, if the model learns one (else ``None``)."""
+        """Estimated accuracy of each LF when it votes, if the model learns one (else ``None``).
+
+        >>> from mmweak.labelmodels import create
+        >>> create("majority").fit([[0, 1]]).lf_accuracies() is None
+        True
+        """
         return None
 
     # -- persistence ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready description: model name, hyper-parameters and learned arrays."""
+        """JSON-ready description: model name, hyper-parameters and learned arrays.
+
+        >>> from mmweak.labelmodels import create
+        >>> sorted(create("majority").fit([[0, 1]]).to_dict())
+        ['model', 'params', 'state']
+        """
         self._check_fitted()
-        keys = ("class_balance_", "n_lfs_", "seed_", "f1_thresholds_", *self._state_keys)
+        keys = (*self._base_state, *self._state_schema)
         state = {k: _to_json(getattr(self, k)) for k in keys}
-        return {"model": self.name, "params": _to_json(self.get_params()), "state": state}
+        return {"model": self.name, "params": _to_json(self.get_params(deep=False)), "state": state}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "LabelModel":
-        """Rebuild a model saved by :meth:`to_dict` (the class is chosen by ``data["model"]``)."""
-        target = _REGISTRY.get(data["model"])
-        if target is None:
-            raise ValueError(f"unknown label model {data['model']!r}; known: {sorted(_REGISTRY)}")
-        model = target(**data["params"])
-        for k, v in data["state"].items():
-            setattr(model, k, np.asarray(v, dtype=np.float64) if isinstance(v, list) else v)
-        return model
+    def from_dict(cls, data: Any) -> "LabelModel":
+        """Rebuild a model saved by :meth:`to_dict`, after checking it against the model's schema.
+
+        Raises:
+            ModelFileError: unknown model or keys, wrong shapes, non-finite numbers, absurd sizes.
+
+        >>> from mmweak.labelmodels import create
+        >>> m = create("majority").fit([[0, 1, 1]])
+        >>> LabelModel.from_dict(m.to_dict()).predict([[0, 1, 1]]).tolist()
+        [1]
+        """
+        from .schema import validated_model
+
+        return validated_model(data, _REGISTRY)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model as JSON (floats are written with full precision, so predictions round-trip exactly)."""
+        """Write the model as JSON (floats are written with full precision, so predictions round-trip exactly).
+
+        The file is written next to ``path`` and renamed into place, so a crash never leaves half a model.
+        """
         tmp = f"{os.fspath(path)}.tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f)
+            json.dump(self.to_dict(), f, allow_nan=False)
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "LabelModel":
-        """Load a model written by :meth:`save`."""
-        with open(path, encoding="utf-8") as f:
-            return cls.from_dict(json.load(f))
+        """Load a model written by :meth:`save` (validated; see :meth:`from_dict`)."""
+        from .schema import read_model_file
+
+        return cls.from_dict(read_model_file(path))
 
     # -- for subclasses ---------------------------------------------------------------------------
+    def _validate_params(self) -> None:
+        """Check every hyper-parameter (called by ``fit``: scikit-learn estimators check there, not in ``__init__``)."""
+        check_cardinality(self.cardinality)
+        _check_choice("no_vote", self.no_vote, ("uniform", "prior"))
+        self._check_seed("random_state", self.random_state)
+        self._check_params()
+
+    def _check_params(self) -> None:
+        """Subclass hook: raise ValueError naming a bad hyper-parameter."""
+
+    def _after_fit(self, L: np.ndarray, seed: int) -> None:
+        """Subclass hook, run once the learned state is complete (before the F1 cuts are learned)."""
+
+    def _check_loaded_state(self) -> None:
+        """Subclass hook: cross-checks of a loaded model's state beyond shapes (raise ModelFileError)."""
+
+    @staticmethod
+    def _check_seed(name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < 2**63:
+            raise ValueError(f"{name} must be a non-negative int (the seed that makes the fit repeatable), got {value!r}")
+        return int(value)
+
     def _fit(self, L: np.ndarray, *, dev: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray | None, seed: int) -> None:
         raise NotImplementedError
 
@@ -280,17 +570,16 @@ class LabelModel:
         return (np.bincount(dev[1], minlength=K) + 1.0) / (dev[1].size + K)
 
     def _no_vote_proba(self) -> np.ndarray:
-        if self.no_vote == "prior" and self.class_balance_ is not None:
+        if self.no_vote == "prior" and getattr(self, "class_balance_", None) is not None:
             return np.asarray(self.class_balance_, dtype=np.float64)
-        return np.full(self.cardinality, 1.0 / self.cardinality)
+        return np.full(int(self.cardinality), 1.0 / int(self.cardinality))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return hasattr(self, "n_lfs_")
 
     def _check_fitted(self) -> None:
-        if self.n_lfs_ is None:
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(L) first")
-
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({params})"
+        if not self.__sklearn_is_fitted__():
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(L) first")
 
 
 def _to_json(value: Any) -> Any:

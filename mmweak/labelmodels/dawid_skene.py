@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NoVotePolicy, register
+from .base import NoVotePolicy, check_number, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 
@@ -39,34 +39,46 @@ class DawidSkene(LogLinearModel):
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
+        random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
-        self.abstain_as_outcome = bool(abstain_as_outcome)
-        self.smoothing = float(smoothing)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote,
+                         random_state=random_state)
+        self.abstain_as_outcome = abstain_as_outcome
+        self.smoothing = smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if not isinstance(self.abstain_as_outcome, (bool, np.bool_)):
+            raise ValueError(f"abstain_as_outcome must be True or False, got {self.abstain_as_outcome!r}")
+        check_number("smoothing", self.smoothing, low=0, low_open=True)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0)
 
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
-        s = self.smoothing
+        s, K = float(self.smoothing), int(self.cardinality)
+
+        abstain_as_outcome = bool(self.abstain_as_outcome)
 
         def m_step(C: np.ndarray, N: np.ndarray):
             pi = self._class_prior(N, prior)
             voted = C.sum(axis=1)  # (m, K): mass of class k where LF j voted
-            if self.abstain_as_outcome:
+            if abstain_as_outcome:
                 abstain = np.maximum(N[None, :] - voted, 0.0)
-                denom = N[None, :] + s * (self.cardinality + 1)
+                denom = N[None, :] + s * (K + 1)
                 log_conf = np.log((C + s) / denom[:, None, :])  # (m, v, k)
                 log_abs = np.log((abstain + s) / denom)  # (m, k)
                 W = (log_conf - log_abs[:, None, :]) * w[:, None, None]
                 bias = np.log(pi) + (log_abs * w[:, None]).sum(axis=0)
             else:
-                W = np.log((C + s) / (voted + s * self.cardinality)[:, None, :]) * w[:, None, None]
+                W = np.log((C + s) / (voted + s * K)[:, None, :]) * w[:, None, None]
                 bias = np.log(pi)
-            self.class_balance_ = pi
-            return W, bias
+            return W, bias, {"class_balance_": pi}
 
-        self.weights_, self.bias_ = self._em(V, m_step, dev=dev, max_iter=self.max_iter, tol=self.tol)
+        self.weights_, self.bias_, extras = self._em(V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol))
+        self.class_balance_ = extras["class_balance_"]
 
     def confusion(self) -> np.ndarray:
         """``(m, K, K)`` estimated ``P(vote = v | y = k, LF votes)`` indexed ``[lf, k, v]``."""

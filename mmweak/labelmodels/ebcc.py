@@ -20,17 +20,17 @@ the two sparse products of :class:`~mmweak.labelmodels.votes.SparseVotes`.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
-from .base import NoVotePolicy, register
+from .base import NoVotePolicy, check_number, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .votes import SparseVotes, vote_share
 
-_BLOCK_CELLS = 1 << 22
+_BLOCK_CELLS = 1 << 23
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray]  # (W (m, K, K*M), bias (K*M,), confusion (m, K, K))
 
@@ -46,10 +46,12 @@ class EBCC(LogLinearModel):
     on ``seed`` (and, where repeated rows are merged into patterns, on the LF order, as the patterns'
     order follows it); ``n_restarts`` fits from different seeded starts and keeps the one with the highest
     evidence lower bound (``elbo_``); 40 restarts is the authors' protocol and makes the result stable
-    across seeds. Abstains are ignored (crowdsourcing-style: who answered says nothing about the answer),
+    across seeds. Restarts are screened: all run ``screen_iter`` iterations together (one wide sparse
+    product), and only the ``n_finalists`` best by ELBO run on to convergence. Abstains are ignored (crowdsourcing-style: who answered says nothing about the answer),
     so like ``one_coin`` it is meant for bipolar annotators, not unipolar keyword LFs. Gold dev rows keep
-    their class fixed; their subtype stays latent. ``dedupe_copies`` is off by default: the subtypes are
-    this model's own account of correlated workers.
+    their class fixed; their subtype stays latent. ``dedupe_copies`` (on by default) makes a group of
+    copied LFs speak once, so twenty pastes of one LF cannot outvote the rest; the subtypes account for
+    milder correlation. With it off the authors' published accuracies are reproduced exactly.
 
     Cost per iteration is O(votes * K * M) time and O(rows * K * M) memory (rows capped at
     ``max_fit_rows``), times ``n_restarts``: for K near 100 lower ``n_restarts`` or ``n_subtypes``.
@@ -62,7 +64,10 @@ class EBCC(LogLinearModel):
     """
 
     name = "ebcc"
-    _state_keys: ClassVar[tuple[str, ...]] = LogLinearModel._state_keys + ("confusion_", "elbo_")
+    _state_schema: ClassVar[dict[str, Any]] = {
+        **LogLinearModel._state_schema, "weights_": ("m", "K", "KM"), "bias_": ("KM",), "confusion_": ("m", "K", "K"),
+        "elbo_": "float",
+    }
 
     def __init__(
         self,
@@ -74,29 +79,44 @@ class EBCC(LogLinearModel):
         offdiag_prior: float = 1.0,
         empirical_class_prior: bool = True,
         n_restarts: int = 40,
+        n_finalists: int = 4,
+        screen_iter: int = 25,
         max_iter: int = 500,
         tol: float = 1e-3,
-        dedupe_copies: bool = False,
+        dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
+        random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
-        if int(n_subtypes) < 1 or int(n_restarts) < 1:
-            raise ValueError(f"n_subtypes and n_restarts must be >= 1, got {n_subtypes} and {n_restarts}")
-        if min(subtype_prior, diag_prior, offdiag_prior) <= 0:
-            raise ValueError("subtype_prior, diag_prior and offdiag_prior must be > 0")
-        self.n_subtypes = int(n_subtypes)
-        self.subtype_prior = float(subtype_prior)
-        self.diag_prior = float(diag_prior)
-        self.offdiag_prior = float(offdiag_prior)
-        self.empirical_class_prior = bool(empirical_class_prior)
-        self.n_restarts = int(n_restarts)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote,
+                         random_state=random_state)
+        self.n_subtypes = n_subtypes
+        self.subtype_prior = subtype_prior
+        self.diag_prior = diag_prior
+        self.offdiag_prior = offdiag_prior
+        self.empirical_class_prior = empirical_class_prior
+        self.n_restarts = n_restarts
+        self.n_finalists = n_finalists
+        self.screen_iter = screen_iter
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_number("n_subtypes", self.n_subtypes, low=1, high=1000, integer=True)
+        check_number("n_restarts", self.n_restarts, low=1, integer=True)
+        check_number("n_finalists", self.n_finalists, low=1, integer=True)
+        check_number("screen_iter", self.screen_iter, low=1, integer=True)
+        for name in ("subtype_prior", "diag_prior", "offdiag_prior"):
+            check_number(name, getattr(self, name), low=0, low_open=True)
+        if not isinstance(self.empirical_class_prior, (bool, np.bool_)):
+            raise ValueError(f"empirical_class_prior must be True or False, got {self.empirical_class_prior!r}")
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0)
 
     # -- fitting ----------------------------------------------------------------------------------
     def _fit(self, L, *, dev, prior, seed):
-        K, M = self.cardinality, self.n_subtypes
+        K, M = int(self.cardinality), int(self.n_subtypes)
         V, w = self._prepare(L, seed)
         V = V.take(np.flatnonzero(V.voted))  # rows nobody voted on say nothing about the workers
         T0 = vote_share(V)
@@ -113,77 +133,54 @@ class EBCC(LogLinearModel):
         # Class prior of the authors' "empirical prior" (majority-vote class mass), one pseudo-count added
         # so a class nobody voted for keeps a finite expected log-weight.
         alpha = (T0.T @ V.weight if self.empirical_class_prior else np.zeros(K)) + 1.0
+        vb = _VB(V, w, K, M, self, alpha, prior, clamp)
         rng = np.random.default_rng(seed)
-        best = None
-        for _ in range(self.n_restarts):
-            R0 = rng.dirichlet(np.ones(M), size=(V.n, K)) * T0[:, :, None]
-            elbo, stats, pi, n_iter = self._vb(V, w, R0.reshape(V.n, K * M), alpha, prior, clamp)
-            if best is None or elbo > best[0]:
-                best = (elbo, stats, pi, n_iter)
-        assert best is not None
-        self.elbo_, (self.weights_, self.bias_, self.confusion_), self.class_balance_, self.n_iter_ = best
-
-    def _vb(
-        self, V: SparseVotes, w: np.ndarray, R: np.ndarray, alpha: np.ndarray, prior: np.ndarray | None,
-        clamp: np.ndarray | None,
-    ) -> tuple[float, Stats, np.ndarray, int]:
-        """Mean-field VB from responsibilities ``R`` (rows x K*M).
-
-        Returns the ELBO, the prediction parameters, the class prior and the number of iterations.
-        """
-        K, M, m = self.cardinality, self.n_subtypes, V.n_lfs
-        beta = np.full((K, K), self.offdiag_prior)
-        np.fill_diagonal(beta, self.diag_prior)
-        beta_lkm = np.broadcast_to(beta.T[None, :, :, None], (m, K, K, M))  # indexed [lf, vote, class, subtype]
-        a_pi = np.full((K, M), self.subtype_prior / M)
-        z = R.reshape(V.n, K, M).sum(axis=2)
-        n_iter = 0
-        for it in range(max(1, self.max_iter)):
-            # Variational M-step: Dirichlet posteriors = prior + expected counts.
-            mu = V.vote_class_counts(R).reshape(m, K, K, M) + beta_lkm
-            eta = a_pi + (V.weight @ R).reshape(K, M)
-            nu = alpha + eta.sum(axis=1) - a_pi.sum(axis=1)
-            Elog_v = digamma(mu) - digamma(mu.sum(axis=1, keepdims=True))
-            Elog_pi = digamma(eta) - digamma(eta.sum(axis=1, keepdims=True))
-            Elog_tau = np.log(np.maximum(prior, 1e-300)) if prior is not None else digamma(nu) - digamma(nu.sum())
-            W = Elog_v.reshape(m, K, K * M) * w[:, None, None]
-            bias = (Elog_tau[:, None] + Elog_pi).ravel()
-            # E-step: q(class, subtype) of every row.
-            S = V.scores(W, bias)
-            if clamp is not None:
-                S += clamp
-            log_norm = _logsumexp(S)
-            R = np.exp(S - log_norm[:, None])
-            z_new = R.reshape(V.n, K, M).sum(axis=2)
-            n_iter = it + 1
-            delta = float(np.abs(z_new - z).max()) if z.size else 0.0
-            z = z_new
-            if delta <= self.tol:
-                break
-        elbo = float(V.weight @ log_norm)  # E_q[log p(votes, class, subtype | .)] + entropy of q, at the E-step optimum
-        elbo -= _dirichlet_kl(mu, beta_lkm, axis=1) + _dirichlet_kl(eta, a_pi, axis=1)
-        if prior is None:
-            elbo -= _dirichlet_kl(nu, alpha, axis=0)
-        class_balance = prior if prior is not None else nu / nu.sum()
-        pi_mean = eta / eta.sum(axis=1, keepdims=True)
-        v_mean = mu / mu.sum(axis=1, keepdims=True)
-        confusion = np.einsum("km,jlkm->jkl", pi_mean, v_mean)  # P(vote l | class k), subtypes marginalised
-        return elbo, (W, bias, confusion), class_balance, n_iter
+        n_restarts, max_iter = int(self.n_restarts), max(1, int(self.max_iter))
+        screen = min(int(self.screen_iter), max_iter)
+        finalists = min(int(self.n_finalists), n_restarts)
+        # Screening: every restart runs `screen` iterations, many at once in one wide sparse product
+        # (the starts are drawn in the same order as one-by-one restarts would draw them). Restarts
+        # that converge within it are finished; the others are ranked by their ELBO so far and only
+        # the `finalists` best are run on to convergence. The best final ELBO wins, as in the authors'
+        # protocol; a restart that trails after `screen` iterations practically never overtakes.
+        batch = max(1, min(n_restarts, _BATCH_CELLS // max(1, V.n * K * M)))
+        best_done: _Run | None = None  # the best restart that has finished (converged or hit max_iter)
+        open_runs: list[_Run] = []  # at most `finalists` unfinished restarts, best ELBO first
+        for first in range(0, n_restarts, batch):
+            size = min(batch, n_restarts - first)
+            R0 = np.stack([rng.dirichlet(np.ones(M), size=(V.n, K)).reshape(V.n, K * M) for _ in range(size)], axis=1)
+            R0 *= np.repeat(T0, M, axis=1)[:, None, :]
+            for run in vb.run(R0, screen):
+                if run.converged or run.n_iter >= max_iter:
+                    best_done = run if best_done is None or run.elbo > best_done.elbo else best_done
+                else:
+                    open_runs.append(run)
+            open_runs = sorted(open_runs, key=lambda r: -r.elbo)[:finalists]
+            del R0
+        finished = [] if best_done is None else [best_done]
+        if open_runs:  # the finalists, on to convergence together (all have run `screen` iterations)
+            finished.extend(vb.run(np.stack([r.R for r in open_runs], axis=1), max_iter - screen, n_iter0=screen))
+        best = max(finished, key=lambda r: r.elbo)
+        self.elbo_, self.n_iter_ = best.elbo, best.n_iter
+        self.weights_, self.bias_, self.confusion_ = best.W, best.bias, best.confusion
+        self.class_balance_ = best.class_balance
 
     # -- prediction -------------------------------------------------------------------------------
     def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
         """Class posteriors: the joint (class, subtype) posterior summed over subtypes."""
-        K = self.cardinality
+        K = int(self.cardinality)
         W = np.asarray(self.weights_, dtype=np.float64)
         bias = np.asarray(self.bias_, dtype=np.float64)
         out = np.empty((V.n, K))
-        # The joint scores are K*M wide (1000 columns at K=100): bound them to ~32 MB per block.
+        # The joint scores are K*M wide (1000 columns at K=100): bound them to ~64 MB per block.
         step = max(1, _BLOCK_CELLS // bias.size)
         for start in range(0, V.n, step):
-            rows = np.arange(start, min(V.n, start + step))
-            S = V.take(rows).scores(W, bias).reshape(rows.size, K, -1)
-            p = np.exp(S - S.max(axis=(1, 2), keepdims=True)).sum(axis=2)
-            out[rows] = p / p.sum(axis=1, keepdims=True)
+            part = V if step >= V.n else V.take(np.arange(start, min(V.n, start + step)))
+            S = part.scores(W, bias)
+            S -= S.max(axis=1, keepdims=True)
+            np.exp(S, out=S)
+            p = S.reshape(part.n, K, -1).sum(axis=2)
+            out[start: start + part.n] = p / p.sum(axis=1, keepdims=True)
         return out
 
     def confusion(self) -> np.ndarray:
@@ -196,11 +193,99 @@ class EBCC(LogLinearModel):
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
 
 
+_BATCH_CELLS = 1 << 23  # responsibilities of a screening batch: rows x restarts x K*M (64 MB)
+
+
+class _Run:
+    """One restart's state: responsibilities, iterations so far, and (after an E-step) its ELBO and parameters."""
+
+    def __init__(self, R: np.ndarray, n_iter: int, converged: bool, elbo: float, W: np.ndarray, bias: np.ndarray,
+                 confusion: np.ndarray, class_balance: np.ndarray) -> None:
+        self.R, self.n_iter, self.converged, self.elbo = R, n_iter, converged, elbo
+        self.W, self.bias, self.confusion, self.class_balance = W, bias, confusion, class_balance
+
+
+class _VB:
+    """Mean-field VB updates of EBCC for a batch of restarts at once (responsibilities ``(rows, B, K*M)``)."""
+
+    def __init__(self, V: SparseVotes, w: np.ndarray, K: int, M: int, model: "EBCC", alpha: np.ndarray,
+                 prior: np.ndarray | None, clamp: np.ndarray | None) -> None:
+        self.V, self.w, self.K, self.M, self.m = V, w, K, M, V.n_lfs
+        beta = np.full((K, K), float(model.offdiag_prior))
+        np.fill_diagonal(beta, float(model.diag_prior))
+        self.beta = np.broadcast_to(beta.T[None, :, :, None], (self.m, K, K, M))  # [lf, vote, class, subtype]
+        self.a_pi = np.full((K, M), float(model.subtype_prior) / M)
+        self.alpha, self.prior, self.clamp, self.tol = alpha, prior, clamp, float(model.tol)
+
+    def _m_step(self, R: np.ndarray):
+        """Dirichlet posteriors (prior + expected counts) and the E-step's log-weights, per restart."""
+        V, K, M, m = self.V, self.K, self.M, self.m
+        B = R.shape[1]
+        counts = np.asarray(V.X.T @ (R.reshape(V.n, B * K * M) * V.weight[:, None]))  # (m*K, B*K*M)
+        mu = counts.reshape(m, K, B, K, M).transpose(2, 0, 1, 3, 4) + self.beta[None]  # (B, m, v, k, s)
+        eta = np.einsum("n,nbc->bc", V.weight, R).reshape(B, K, M) + self.a_pi[None]
+        nu = self.alpha[None] + eta.sum(axis=2) - self.a_pi.sum(axis=1)[None]
+        Elog_v = digamma(mu) - digamma(mu.sum(axis=2, keepdims=True))
+        Elog_pi = digamma(eta) - digamma(eta.sum(axis=2, keepdims=True))
+        if self.prior is not None:
+            Elog_tau = np.broadcast_to(np.log(np.maximum(self.prior, 1e-300)), (B, K))
+        else:
+            Elog_tau = digamma(nu) - digamma(nu.sum(axis=1, keepdims=True))
+        W = Elog_v.reshape(B, m, K, K * M) * self.w[None, :, None, None]
+        bias = (Elog_tau[:, :, None] + Elog_pi).reshape(B, K * M)
+        return mu, eta, nu, W, bias
+
+    def run(self, R: np.ndarray, iters: int, n_iter0: int = 0) -> list[_Run]:
+        """Run up to ``iters`` VB iterations from responsibilities ``R`` ``(rows, B, K*M)``; one :class:`_Run` per restart."""
+        V, K, M, m = self.V, self.K, self.M, self.m
+        B, KM = R.shape[1], K * M
+        z = R.reshape(V.n, B, K, M).sum(axis=3)
+        done = np.zeros(B, dtype=bool)
+        n_iter = np.full(B, n_iter0)
+        keep: list[tuple | None] = [None] * B
+        for _ in range(max(1, iters)):
+            live = np.flatnonzero(~done)
+            mu, eta, nu, W, bias = self._m_step(R[:, live])
+            Wcat = W.transpose(1, 2, 0, 3).reshape(m * K, live.size * KM)
+            S = np.asarray(V.X @ Wcat).reshape(V.n, live.size, KM) + bias[None]
+            if self.clamp is not None:
+                S += self.clamp[:, None, :]
+            top = S.max(axis=2, keepdims=True)
+            top[~np.isfinite(top)] = -1e300  # rows whose every cell is clamped away stay finite
+            np.subtract(S, top, out=S)
+            R_new = np.exp(S, out=S)
+            total = R_new.sum(axis=2, keepdims=True)
+            R_new /= total
+            log_norm = (top + np.log(total))[..., 0]
+            z_new = R_new.reshape(V.n, live.size, K, M).sum(axis=3)
+            delta = np.abs(z_new - z[:, live]).max(axis=(0, 2)) if V.n else np.zeros(live.size)
+            R[:, live], z[:, live] = R_new, z_new
+            n_iter[live] += 1
+            for col, b in enumerate(live):
+                keep[b] = (mu[col], eta[col], nu[col], W[col], bias[col], log_norm[:, col])
+            done[live[delta <= self.tol]] = True
+            if done.all():
+                break
+        return [self._finish(R[:, b].copy(), int(n_iter[b]), bool(done[b]), *keep[b]) for b in range(B)]
+
+    def _finish(self, R, n_iter, converged, mu, eta, nu, W, bias, log_norm) -> _Run:
+        # E_q[log p(votes, class, subtype | .)] + entropy of q, at the E-step optimum, minus the KL terms.
+        elbo = float(self.V.weight @ log_norm)
+        elbo -= _dirichlet_kl(mu, self.beta, axis=1) + _dirichlet_kl(eta, self.a_pi, axis=1)
+        if self.prior is None:
+            elbo -= _dirichlet_kl(nu, self.alpha, axis=0)
+        class_balance = self.prior if self.prior is not None else nu / nu.sum()
+        pi_mean = eta / eta.sum(axis=1, keepdims=True)
+        v_mean = mu / mu.sum(axis=1, keepdims=True)
+        confusion = np.einsum("km,jlkm->jkl", pi_mean, v_mean)  # P(vote l | class k), subtypes marginalised
+        return _Run(R, n_iter, converged, elbo, W, bias, confusion, class_balance)
+
+
 def _logsumexp(S: np.ndarray) -> np.ndarray:
-    """Row-wise log-sum-exp that tolerates rows of -inf entries (then returns a finite very small number)."""
-    top = S.max(axis=1) if S.shape[1] else np.zeros(S.shape[0])
+    """Log-sum-exp over the last axis that tolerates all -inf entries (then returns a finite very small number)."""
+    top = S.max(axis=-1) if S.shape[-1] else np.zeros(S.shape[:-1])
     top = np.where(np.isfinite(top), top, -1e300)
-    return top + np.log(np.exp(S - top[:, None]).sum(axis=1))
+    return top + np.log(np.exp(S - top[..., None]).sum(axis=-1))
 
 
 def _dirichlet_kl(post: np.ndarray, prior: np.ndarray, axis: int) -> float:

@@ -8,13 +8,13 @@ same two arrays, and — for the models fitted by EM — share :meth:`LogLinearM
 
 from __future__ import annotations
 
-from typing import Callable, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from .base import LabelModel, NoVotePolicy, normalize_log
-from .copies import COPY_EXCESS, copy_weights
-from .votes import SparseVotes, prepare_fit, vote_share
+from .base import LabelModel, NoVotePolicy, check_number, normalize_log
+from .copies import COPY_EXCESS, copy_groups, copy_weights
+from .votes import ABSTAIN, SparseVotes, fit_sample, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
@@ -22,6 +22,53 @@ MAX_FIT_ROWS = 100_000
 PREDICT_CHUNK_ROWS = 1 << 18
 
 Params = tuple[np.ndarray, np.ndarray]  # (W (m, K, K), bias (K,))
+#: An M-step: expected counts ``(C, N)`` -> ``(W, bias, extras)``; ``extras`` are the model's own
+#: learned quantities (class balance, precisions, ...) that the caller stores once EM has finished.
+MStep = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, dict[str, Any]]]
+
+
+def run_em(
+    V: SparseVotes,
+    m_step: MStep,
+    *,
+    fixed: tuple[np.ndarray, np.ndarray] | None = None,
+    init: np.ndarray | None = None,
+    max_iter: int = 100,
+    tol: float = 1e-6,
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any], int]:
+    """Expectation–maximisation from the vote-share posterior; a pure function of its inputs.
+
+    ``m_step(C, N)``: ``C[j, v, k]`` is the posterior mass of rows where LF j voted v and the class is
+    k, ``N[k]`` the class mass (``fixed`` gold dev statistics included). Stops when no row's posterior
+    moves by more than ``tol``.
+
+    Returns:
+        ``(W, bias, extras, n_iter)`` of the last M-step.
+
+    >>> V = SparseVotes.from_dense(np.array([[0, 0], [1, 1], [0, -1]], dtype=np.int8), 2)
+    >>> step = lambda C, N: (np.log(C + 1.0), np.log(N + 1.0), {"N": N})
+    >>> W, bias, extras, n_iter = run_em(V, step, max_iter=3)
+    >>> W.shape, n_iter <= 3
+    ((2, 2, 2), True)
+    """
+    T = vote_share(V) if init is None else init
+    result: tuple[np.ndarray, np.ndarray, dict[str, Any]] | None = None
+    n_iter = 0
+    for it in range(max(1, max_iter)):
+        C = V.vote_class_counts(T)
+        N = T.T @ V.weight
+        if fixed is not None:
+            C = C + fixed[0]
+            N = N + fixed[1]
+        result = m_step(C, N)
+        T_new = normalize_log(V.scores(result[0], result[1]))
+        n_iter = it + 1
+        delta = float(np.abs(T_new - T).max()) if T.size else 0.0
+        T = T_new
+        if delta <= tol:
+            break
+    assert result is not None
+    return result[0], result[1], result[2], n_iter
 
 
 def predict_in_chunks(L: np.ndarray, cardinality: int, models: list["LogLinearModel"]) -> tuple[np.ndarray, np.ndarray]:
@@ -52,7 +99,9 @@ class LogLinearModel(LabelModel):
     :mod:`~mmweak.labelmodels.copies`) are already folded into ``weights_`` by ``dedupe_copies``.
     """
 
-    _state_keys: ClassVar[tuple[str, ...]] = ("weights_", "bias_", "lf_weights_", "n_iter_")
+    _state_schema: ClassVar[dict[str, Any]] = {
+        "weights_": ("m", "K", "K"), "bias_": ("K",), "lf_weights_": ("m",), "n_iter_": "int", "fallback_": "str",
+    }
 
     def __init__(
         self,
@@ -61,10 +110,17 @@ class LogLinearModel(LabelModel):
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
+        random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, no_vote=no_vote)
-        self.dedupe_copies = bool(dedupe_copies)
-        self.max_fit_rows = None if max_fit_rows is None else int(max_fit_rows)
+        super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
+        self.dedupe_copies = dedupe_copies
+        self.max_fit_rows = max_fit_rows
+
+    def _check_params(self) -> None:
+        if not isinstance(self.dedupe_copies, (bool, np.bool_)):
+            raise ValueError(f"dedupe_copies must be True or False, got {self.dedupe_copies!r}")
+        if self.max_fit_rows is not None:
+            check_number("max_fit_rows", self.max_fit_rows, low=1, integer=True)
 
     # -- prediction (shared) --------------------------------------------------------------------
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:
@@ -77,6 +133,41 @@ class LogLinearModel(LabelModel):
         """Posteriors for an already-built sparse view (no no-vote policy applied)."""
         return normalize_log(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
 
+    def _after_fit(self, L: np.ndarray, seed: int) -> None:
+        """Refuse a label-swapped fit: predict as majority vote when the model is anti-aligned with it.
+
+        A latent-class model names its classes only through the votes. When the data are symmetric
+        under swapping two classes (an LF next to its exact negation), the likelihood cannot tell the
+        right fit from the swapped one, and a fit can land on the swapped optimum: worse than chance.
+        Majority vote cannot swap. So if the model agrees with majority vote on fewer than ``1/K`` of
+        the rows where majority vote is decisive (half, for two classes), or majority vote is never
+        decisive, the classes are not identified from these votes and the model predicts as majority
+        vote does (``fallback_`` says so); otherwise it is left alone.
+        """
+        self.fallback_ = ""
+        K = int(self.cardinality)
+        sample = fit_sample(L, 20_000, seed)
+        counts = np.stack([(sample == k).sum(axis=1) for k in range(K)], axis=1)
+        top = counts.max(axis=1)
+        decisive = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
+        if not sample.shape[0] or not (sample != ABSTAIN).any():
+            return
+        if decisive.any():
+            ours = self._predict_proba_voted(sample[decisive])[0].argmax(axis=1)
+            agree = float((ours == counts[decisive].argmax(axis=1)).mean())
+            if agree >= (0.5 if K == 2 else 1.0 / K):
+                return
+            reason = f"agreed with majority vote on {agree:.0%} of its decisive rows: label-swapped fit"
+        else:
+            reason = "majority vote is never decisive: classes not identified by these votes"
+        W = np.zeros_like(np.asarray(self.weights_, dtype=np.float64))
+        S = W.shape[2]
+        for k in range(K):  # a vote for k adds one to every state of class k (subtypes included)
+            W[:, k, k * (S // K): (k + 1) * (S // K)] = 1.0
+        self.weights_ = W * np.asarray(self.lf_weights_)[:, None, None]
+        self.bias_ = np.zeros(S)
+        self.fallback_ = f"majority vote ({reason})"
+
     # -- helpers for subclasses -----------------------------------------------------------------
     def _prepare(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray]:
         """Fit rows as sparse (possibly collapsed) votes, and each LF's copy weight."""
@@ -84,6 +175,23 @@ class LogLinearModel(LabelModel):
         w = copy_weights(V, COPY_EXCESS, seed) if self.dedupe_copies and V.n_lfs > 1 else np.ones(V.n_lfs)
         self.lf_weights_ = w
         return V, w
+
+    def _prepare_representatives(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray, np.ndarray]:
+        """Fit rows restricted to one LF per copy group, each LF's group index, and each LF's copy weight.
+
+        For models estimated from LF overlaps (moments, triplets) a copy is not merely double-counted
+        evidence: its perfect agreement with its source corrupts the estimates of everything else, so
+        they are fitted on representatives and each copy then gets its representative's parameters.
+        """
+        V = prepare_fit(L, self.cardinality, self.max_fit_rows, seed)
+        if self.dedupe_copies and V.n_lfs > 1:
+            gid = copy_groups(V, COPY_EXCESS, seed)
+        else:
+            gid = np.arange(V.n_lfs)
+        w = 1.0 / np.bincount(gid)[gid]
+        self.lf_weights_ = w
+        reps = np.array([int(np.flatnonzero(gid == g)[0]) for g in range(int(gid.max()) + 1)]) if gid.size else gid
+        return V.select_lfs(reps), gid, w
 
     def _dev_counts(self, dev: tuple[np.ndarray, np.ndarray] | None) -> tuple[np.ndarray, np.ndarray] | None:
         """Gold dev rows as fixed EM statistics (their posterior is clamped to the gold class)."""
@@ -93,41 +201,11 @@ class LogLinearModel(LabelModel):
         Y = np.eye(self.cardinality)[dev[1]]
         return Vd.vote_class_counts(Y), Y.sum(axis=0)
 
-    def _em(
-        self,
-        V: SparseVotes,
-        params_from_stats: Callable[[np.ndarray, np.ndarray], Params],
-        *,
-        dev: tuple[np.ndarray, np.ndarray] | None,
-        init: np.ndarray | None = None,
-        max_iter: int = 100,
-        tol: float = 1e-6,
-    ) -> Params:
-        """Expectation–maximisation from the vote-share posterior; returns the final (W, bias).
-
-        ``params_from_stats(C, N)`` is the model's M-step: ``C[j, v, k]`` is the posterior mass of rows
-        where LF j voted v and the class is k, ``N[k]`` the class mass (gold dev rows included).
-        Stops when no row's posterior moves by more than ``tol``.
-        """
-        fixed = self._dev_counts(dev)
-        T = vote_share(V) if init is None else init
-        params: Params | None = None
-        self.n_iter_ = 0
-        for it in range(max(1, max_iter)):
-            C = V.vote_class_counts(T)
-            N = T.T @ V.weight
-            if fixed is not None:
-                C = C + fixed[0]
-                N = N + fixed[1]
-            params = params_from_stats(C, N)
-            T_new = normalize_log(V.scores(*params))
-            self.n_iter_ = it + 1
-            delta = float(np.abs(T_new - T).max()) if T.size else 0.0
-            T = T_new
-            if delta <= tol:
-                break
-        assert params is not None
-        return params
+    def _em(self, V: SparseVotes, m_step: MStep, *, dev, init=None, max_iter: int = 100, tol: float = 1e-6):
+        """:func:`run_em` with the gold dev rows as fixed statistics; stores ``n_iter_``, returns ``(W, bias, extras)``."""
+        W, bias, extras, self.n_iter_ = run_em(
+            V, m_step, fixed=self._dev_counts(dev), init=init, max_iter=max_iter, tol=tol)
+        return W, bias, extras
 
     def _prior_from_votes(self, V: SparseVotes, prior: np.ndarray | None) -> np.ndarray:
         """The given prior, else the majority-vote class mass (for models fitted without EM)."""
@@ -137,7 +215,7 @@ class LogLinearModel(LabelModel):
         """The given prior, else the EM class mass with one pseudo-count per class."""
         if prior is not None:
             return prior
-        return (N + 1.0) / (N.sum() + self.cardinality)
+        return (N + 1.0) / (N.sum() + int(self.cardinality))
 
 
-__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "predict_in_chunks", "vote_share"]
+__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "MStep", "predict_in_chunks", "run_em", "vote_share"]

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
-from .base import LabelModel, NoVotePolicy, register, vote_counts
+from .base import LabelModel, NoVotePolicy, register
+from .copies import COPY_EXCESS, copy_weights
+from .votes import ABSTAIN, prepare_fit
+
+_COPY_ROWS = 50_000  # rows the copy detection looks at
+_PREDICT_ROWS = 1 << 16
 
 
 @register
 class MajorityVote(LabelModel):
     """Each row's probabilities are the share of non-abstaining LFs voting each class.
 
-    Ties keep equal probabilities, so :meth:`predict` resolves them by the ``tie_break`` policy rather
-    than by array order. The class balance (for the ``"prior"`` tie-break and rows with no votes) is
-    the one given to ``fit``, else the average vote share.
+    Copies of an LF (:mod:`~mmweak.labelmodels.copies`) count once between them (``dedupe_copies``):
+    an LF pasted twenty times would otherwise outvote every other LF. Ties keep equal probabilities, so
+    :meth:`predict` resolves them by the ``tie_break`` policy rather than by array order. The class
+    balance (for the ``"prior"`` tie-break and rows with no votes) is the one given to ``fit``, else
+    the gold dev rows' shares, else the average vote share.
+
+    Args:
+        cardinality: number of classes.
+        dedupe_copies: count each group of copied LFs as one LF.
+        no_vote: probabilities of rows without votes (``"prior"`` or ``"uniform"``).
+        random_state: seed of the row sample the copy detection reads.
 
     >>> import mmweak
     >>> m = mmweak.labelmodels.create("majority", cardinality=3).fit([[0, 0, 2], [1, -1, -1]])
@@ -22,21 +37,39 @@ class MajorityVote(LabelModel):
     """
 
     name = "majority"
+    _state_schema: ClassVar[dict[str, Any]] = {"lf_weights_": ("m",)}
 
-    def __init__(self, cardinality: int = 2, *, no_vote: NoVotePolicy = "prior") -> None:
-        super().__init__(cardinality, no_vote=no_vote)
+    def __init__(self, cardinality: int = 2, *, dedupe_copies: bool = True, no_vote: NoVotePolicy = "prior",
+                 random_state: int = 0) -> None:
+        super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
+        self.dedupe_copies = dedupe_copies
+
+    def _check_params(self) -> None:
+        if not isinstance(self.dedupe_copies, (bool, np.bool_)):
+            raise ValueError(f"dedupe_copies must be True or False, got {self.dedupe_copies!r}")
 
     def _fit(self, L, *, dev, prior, seed):
+        m = L.shape[1]
+        self.lf_weights_ = np.ones(m)
+        if self.dedupe_copies and m > 1 and L.shape[0]:
+            self.lf_weights_ = copy_weights(prepare_fit(L, int(self.cardinality), _COPY_ROWS, seed), COPY_EXCESS, seed)
         if prior is None:
-            prior = self._dev_prior(dev, self.cardinality)
+            prior = self._dev_prior(dev, int(self.cardinality))
         if prior is None:
             share = self._predict_proba(L)
-            voted = (L != -1).any(axis=1)
+            voted = (L != ABSTAIN).any(axis=1)
             if voted.any():
-                prior = (share[voted].sum(axis=0) + 1.0) / (voted.sum() + self.cardinality)
+                prior = (share[voted].sum(axis=0) + 1.0) / (voted.sum() + int(self.cardinality))
         self.class_balance_ = prior
 
     def _predict_proba(self, L):
-        counts = vote_counts(L, self.cardinality)
+        K = int(self.cardinality)
+        w = np.asarray(getattr(self, "lf_weights_", None) if getattr(self, "lf_weights_", None) is not None
+                       else np.ones(L.shape[1]), dtype=np.float64)
+        counts = np.zeros((L.shape[0], K))
+        for start in range(0, L.shape[0], _PREDICT_ROWS):  # blocks bound the float copy of the votes
+            block = L[start: start + _PREDICT_ROWS]
+            for k in range(K):
+                counts[start: start + block.shape[0], k] = (block == k).astype(np.float64) @ w
         total = counts.sum(axis=1, keepdims=True)
-        return np.divide(counts, total, out=np.full_like(counts, 1.0 / self.cardinality), where=total > 0)
+        return np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)

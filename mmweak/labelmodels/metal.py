@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NoVotePolicy, register
+from .base import NoVotePolicy, check_number, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 _MAX_FEATURES = 4000  # m*K; the overlap matrix is (m*K)^2 floats
@@ -30,7 +30,7 @@ class MeTaL(LogLinearModel):
     """
 
     name = "metal"
-    _state_keys = LogLinearModel._state_keys + ("mu_",)
+    _state_schema = {**LogLinearModel._state_schema, "mu_": ("m", "K", "K")}
 
     def __init__(
         self,
@@ -44,13 +44,24 @@ class MeTaL(LogLinearModel):
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
+        random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
-        self.n_steps = int(n_steps)
-        self.lr = float(lr)
-        self.l2 = float(l2)
-        self.init_precision = float(init_precision)
-        self.abstain_as_outcome = bool(abstain_as_outcome)
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote,
+                         random_state=random_state)
+        self.n_steps = n_steps
+        self.lr = lr
+        self.l2 = l2
+        self.init_precision = init_precision
+        self.abstain_as_outcome = abstain_as_outcome
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_number("n_steps", self.n_steps, low=1, integer=True)
+        check_number("lr", self.lr, low=0, low_open=True)
+        check_number("l2", self.l2, low=0)
+        check_number("init_precision", self.init_precision, low=0, high=1, low_open=True, high_open=True)
+        if not isinstance(self.abstain_as_outcome, (bool, np.bool_)):
+            raise ValueError(f"abstain_as_outcome must be True or False, got {self.abstain_as_outcome!r}")
 
     def _fit(self, L, *, dev, prior, seed):
         K = self.cardinality
@@ -59,7 +70,7 @@ class MeTaL(LogLinearModel):
                 f"metal needs an (m*K)^2 overlap matrix; m*K = {L.shape[1] * K} exceeds {_MAX_FEATURES}: "
                 "use 'weighted_majority' or 'dawid_skene' for this many LFs/classes"
             )
-        V, w = self._prepare(L, seed)
+        V, gid, w = self._prepare_representatives(L, seed)
         m = V.n_lfs
         n = max(V.weight.sum(), 1.0)
         O = V.co_votes().reshape(m * K, m * K) / n
@@ -70,7 +81,7 @@ class MeTaL(LogLinearModel):
         # Adam on the masked squared error; fixed steps keep it deterministic.
         g2 = np.zeros_like(mu)
         g1 = np.zeros_like(mu)
-        for t in range(1, self.n_steps + 1):
+        for t in range(1, int(self.n_steps) + 1):
             R = block * (mu @ (pi[:, None] * mu.T) - O)
             grad = 4 * R @ (mu * pi[None, :]) + 2 * self.l2 * (mu - mu0)
             g1 = 0.9 * g1 + 0.1 * grad
@@ -80,8 +91,8 @@ class MeTaL(LogLinearModel):
             col = mu.reshape(m, K, K).sum(axis=1)  # P(LF votes | y) must stay below 1
             over = np.maximum(col / 0.999, 1.0)
             mu = (mu.reshape(m, K, K) / over[:, None, :]).reshape(m * K, K)
-        self.n_iter_ = self.n_steps
-        mu3 = mu.reshape(m, K, K)  # (j, v, k)
+        self.n_iter_ = int(self.n_steps)
+        mu3 = mu.reshape(m, K, K)[gid]  # (j, v, k): every copy gets its representative's parameters
         self.mu_ = mu3
         self.class_balance_ = pi
         self.weights_ = np.log(mu3) * w[:, None, None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NoVotePolicy, register
+from .base import NoVotePolicy, check_number, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 
@@ -24,7 +24,7 @@ class OneCoinDawidSkene(LogLinearModel):
     """
 
     name = "one_coin"
-    _state_keys = LogLinearModel._state_keys + ("accuracy_",)
+    _state_schema = {**LogLinearModel._state_schema, "accuracy_": ("m",)}
 
     def __init__(
         self,
@@ -36,29 +36,36 @@ class OneCoinDawidSkene(LogLinearModel):
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
+        random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
-        self.smoothing = float(smoothing)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote,
+                         random_state=random_state)
+        self.smoothing = smoothing
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_number("smoothing", self.smoothing, low=0)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0)
 
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
-        K = self.cardinality
+        K, smoothing = int(self.cardinality), float(self.smoothing)
 
         def m_step(C: np.ndarray, N: np.ndarray):
             pi = self._class_prior(N, prior)
             right = np.einsum("jvv->j", C)
             total = C.sum(axis=(1, 2))
-            a = np.clip((right + 0.7 * self.smoothing) / (total + self.smoothing), 1e-4, 1 - 1e-4)
-            self.accuracy_ = a
-            self.class_balance_ = pi
+            a = np.clip((right + 0.7 * smoothing) / (total + smoothing), 1e-4, 1 - 1e-4)
             W = np.repeat(np.log((1 - a) / (K - 1))[:, None], K * K, axis=1).reshape(-1, K, K)
             idx = np.arange(K)
             W[:, idx, idx] = np.log(a)[:, None]
-            return W * w[:, None, None], np.log(pi)
+            return W * w[:, None, None], np.log(pi), {"accuracy_": a, "class_balance_": pi}
 
-        self.weights_, self.bias_ = self._em(V, m_step, dev=dev, max_iter=self.max_iter, tol=self.tol)
+        self.weights_, self.bias_, extras = self._em(V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol))
+        self.accuracy_, self.class_balance_ = extras["accuracy_"], extras["class_balance_"]
 
     def lf_accuracies(self) -> np.ndarray:
         self._check_fitted()

@@ -30,10 +30,10 @@ class Triplet(LogLinearModel):
     """
 
     name = "triplet"
-    _state_keys = LogLinearModel._state_keys + ("accuracy_",)
+    _state_schema = {**LogLinearModel._state_schema, "accuracy_": ("m",)}
 
     def _fit(self, L, *, dev, prior, seed):
-        V, w = self._prepare(L, seed)
+        V, gid, w = self._prepare_representatives(L, seed)
         m, K = V.n_lfs, V.cardinality
         co = V.co_votes()
         both = co.sum(axis=(1, 3))
@@ -48,6 +48,8 @@ class Triplet(LogLinearModel):
         if K == 2:
             acc[:, 0] = acc[:, 1]
         pi = self._prior_from_votes(V, prior)
+        acc = acc[gid]  # every copy gets its representative's accuracy
+        m = gid.size
         logit = np.log(acc / (1 - acc))  # (m, k)
         # One-vs-rest log-odds: a vote for v adds logit to class v and subtracts it from the others.
         W = -np.repeat(logit[:, None, :], K, axis=1)

@@ -75,6 +75,12 @@ class SparseVotes:
         X = sp.csr_matrix((data, indices, indptr), shape=(n, m * K))
         return cls(X, m, K, weight)
 
+    def select_lfs(self, lfs: np.ndarray) -> "SparseVotes":
+        """The votes of the given LFs only (in that order)."""
+        lfs = np.asarray(lfs, dtype=np.int64)
+        cols = (lfs[:, None] * self.cardinality + np.arange(self.cardinality)[None, :]).ravel()
+        return SparseVotes(self.X[:, cols].tocsr(), lfs.size, self.cardinality, self.weight)
+
     def take(self, rows: np.ndarray) -> "SparseVotes":
         """The sub-matrix of the given rows (weights carried along)."""
         return SparseVotes(self.X[rows], self.n_lfs, self.cardinality, self.weight[rows])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NoVotePolicy, register
+from .base import NoVotePolicy, check_number, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 
@@ -31,7 +31,7 @@ class WeightedMajorityVote(LogLinearModel):
     """
 
     name = "weighted_majority"
-    _state_keys = LogLinearModel._state_keys + ("precision_", "lf_vote_share_")
+    _state_schema = {**LogLinearModel._state_schema, "precision_": ("m", "K"), "lf_vote_share_": ("m", "K")}
 
     def __init__(
         self,
@@ -44,30 +44,37 @@ class WeightedMajorityVote(LogLinearModel):
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
+        random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote)
-        if not 0.0 < prior_precision < 1.0 or prior_strength < 0:
-            raise ValueError("prior_precision must be in (0, 1) and prior_strength >= 0")
-        self.prior_precision = float(prior_precision)
-        self.prior_strength = float(prior_strength)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote,
+                         random_state=random_state)
+        self.prior_precision = prior_precision
+        self.prior_strength = prior_strength
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        check_number("prior_precision", self.prior_precision, low=0, high=1, low_open=True, high_open=True)
+        check_number("prior_strength", self.prior_strength, low=0)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("tol", self.tol, low=0)
 
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
         self.lf_vote_share_ = V.votes_per_lf()
+        strength, p0 = float(self.prior_strength), float(self.prior_precision)
 
         def m_step(C: np.ndarray, N: np.ndarray):
             pi = self._class_prior(N, prior)
             right = np.einsum("jvv->jv", C)  # (m, v): mass where LF j voted v and the class is v
             total = C.sum(axis=2)  # (m, v): mass where LF j voted v
-            a = (right + self.prior_strength * self.prior_precision) / (total + self.prior_strength)
+            a = (right + strength * p0) / (total + strength)
             a = np.clip(a, 1e-4, 1 - 1e-4)
-            self.precision_ = a
-            self.class_balance_ = pi
-            return self._weights(a, pi, w), np.log(pi)
+            return self._weights(a, pi, w), np.log(pi), {"precision_": a, "class_balance_": pi}
 
-        self.weights_, self.bias_ = self._em(V, m_step, dev=dev, max_iter=self.max_iter, tol=self.tol)
+        self.weights_, self.bias_, extras = self._em(V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol))
+        self.precision_, self.class_balance_ = extras["precision_"], extras["class_balance_"]
 
     @staticmethod
     def _weights(a: np.ndarray, pi: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -269,7 +269,9 @@ def simulate(
         rnd = 0
         while True:
             rows = np.flatnonzero(reviewed)
-            lm = fit_with_reviews(_build(template, task), L, reviewed_rows=rows, reviewed_labels=y[rows], seed=seed)
+            lm = _build(template, task)
+            lm.set_params(random_state=seed)
+            lm = fit_with_reviews(lm, L, reviewed_rows=rows, reviewed_labels=y[rows])
             proba = lm.predict_proba(L_eval)
             pred = lm.labels_from_proba(proba, None, objective=objective, pos_label=pos_label)
             curve.points.append({"strategy": strategy, "batch": batch, "seed": seed, "reviewed": int(rows.size),

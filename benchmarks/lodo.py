@@ -1,0 +1,180 @@
+"""Leave-one-dataset-out for the default label model's rule, over the real sets and generated families.
+
+The default (``labelmodels.create()``) keeps majority vote unless a member of its family beats it by a
+confidence bound (:func:`mmweak.labelmodels.auto.choose`). Its free constants are the bound's ``z`` and
+whether the one-standard-error rule prefers simpler members. For every dataset ``d``, the constants
+are chosen on all the *other* datasets (best mean margin over majority vote, shortfalls below majority
+vote - 0.5 points weighted 10x) and the rule is then scored on ``d``: that score is what the rule does
+on a set it was not fitted on.
+
+Per dataset it fits every member once (the default's own configurations), records the default's
+per-row selection scores, and scores each possible outcome on the test rows, so every rule setting is
+emulated without refitting.
+
+    .venv/bin/python benchmarks/lodo.py            # real sets + 2 seeds of each generated family
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import realdata as R  # noqa: E402
+import synthetic as S  # noqa: E402
+
+from mmweak.labelmodels import auto as A  # noqa: E402
+from mmweak.labelmodels import create  # noqa: E402
+from mmweak.labelmodels.decision import expected_f1_thresholds, hard_labels  # noqa: E402
+
+Z_GRID = (0.0, 0.5, 1.0, 1.645, 2.0, 3.0)
+SE_RULE = (True, False)
+SHORTFALL_WEIGHT = 10.0
+
+
+@dataclass
+class Case:
+    name: str
+    kind: str  # "wrench", "crowd" or "synthetic"
+    K: int
+    metric: str  # "accuracy" or "f1"
+    L_train: np.ndarray
+    L_test: np.ndarray
+    y_test: np.ndarray
+    dev: tuple[np.ndarray, np.ndarray] | None
+
+
+def cases(seeds: tuple[int, ...] = (0, 1), only: list[str] | None = None) -> list[Case]:
+    """The 12 visible real sets (WRENCH protocol / crowd protocol) and the generated families."""
+    out = []
+    for name in R.wrench_names():
+        w = R.load_wrench(name)
+        out.append(Case(name, "wrench", w.cardinality, "f1" if name in R.WRENCH_F1 else "accuracy",
+                        w.train.L, w.test.L, w.test.y, (w.valid.L, w.valid.y)))
+    for name in R.crowd_names():
+        c = R.load_crowd(name)
+        gold = c.votes.y >= 0
+        out.append(Case(name, "crowd", c.cardinality, "accuracy", c.votes.L, c.votes.L[gold], c.votes.y[gold], None))
+    for fam, (build, K, metric, n_dev) in S.FAMILIES.items():
+        for seed in seeds:
+            L, y = build(100 + seed)
+            dev = (L[:n_dev], y[:n_dev]) if n_dev else None
+            out.append(Case(f"{fam}/{seed}", "synthetic", K, metric, L[n_dev:], L[n_dev:], y[n_dev:], dev))
+    return [c for c in out if not only or c.name.split("/")[0] in only]
+
+
+def score(case: Case, labels: np.ndarray) -> float:
+    if case.metric == "f1":
+        return 100 * R.f1_class1(case.y_test, labels)
+    return 100 * float((labels == case.y_test).mean())
+
+
+def mv_ties_split(case: Case, draws: int = 20) -> float:
+    """Majority vote with ties broken uniformly at random: the mean over seeded draws (rows without votes tie too)."""
+    p = S.majority_proba(case.L_test, case.K)
+    return float(np.mean([score(case, hard_labels(p, np.ones(case.K), tie_break="random", seed=s)) for s in range(draws)]))
+
+
+def evaluate(case: Case) -> dict:
+    """Every outcome the default's rule can reach on ``case``, scored on its test rows, plus its selection scores."""
+    kw = {} if case.dev is None else {"L_dev": case.dev[0], "y_dev": case.dev[1]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = create(cardinality=case.K).fit(case.L_train, **kw)
+    diffs = default._selection_diffs
+    models, train_p, test_p = {}, {}, {}
+    for name in ["majority", *diffs]:
+        model = default._build(name, 0)
+        if name == "ebcc":
+            model.set_params(max_fit_rows=max(1000, int(A.EBCC_FIT_VOTES / A._votes_per_row(case.L_train))))
+        models[name] = model.fit(case.L_train, **kw)
+        train_p[name] = models[name].predict_proba(case.L_train[:20_000])
+        test_p[name] = models[name].predict_proba(case.L_test)
+    outcomes = {}
+    for name, model in models.items():
+        outcomes[name] = score(case, model.labels_from_proba(test_p[name], None, objective=_objective(case)))
+        if name != "majority":  # majority vote with this member breaking its ties
+            w = A.TIE_BREAK_WEIGHT
+            p_tr = (train_p["majority"] + w * train_p[name]) / (1 + w)
+            p_te = (test_p["majority"] + w * test_p[name]) / (1 + w)
+            labels = hard_labels(p_te, np.asarray(models["majority"].class_balance_), objective=_objective(case),
+                                 thresholds=expected_f1_thresholds(p_tr))
+            outcomes[f"majority+{name}"] = score(case, labels)
+    default_score = score(case, default.labels_from_proba(default.predict_proba(case.L_test), None, objective=_objective(case)))
+    return {"case": case, "diffs": diffs, "outcomes": outcomes, "default": default_score,
+            "selected": default.selected_, "mv": mv_ties_split(case)}
+
+
+def _objective(case: Case) -> str:
+    return "f1" if case.metric == "f1" else "accuracy"
+
+
+def rule_outcome(result: dict, z: float, se_rule: bool) -> str:
+    diffs = result["diffs"]
+    if se_rule:
+        chosen, runner = A.choose(diffs, z)
+    else:
+        stats = {k: A._mean_se(v) for k, v in diffs.items()}
+        lcb = {k: m - z * se for k, (m, se) in stats.items()}
+        lead = max(sorted(lcb), key=lambda k: lcb[k], default=None)
+        if lead is not None and lcb[lead] > 0:
+            chosen, runner = lead, None
+        else:
+            chosen, runner = "majority", max(sorted(stats), key=lambda k: stats[k][0], default=None)
+    return chosen if runner is None else f"{chosen}+{runner}"
+
+
+def objective(results: list[dict], z: float, se_rule: bool) -> float:
+    margins = np.array([r["outcomes"][rule_outcome(r, z, se_rule)] - r["mv"] for r in results])
+    return float(margins.mean() - SHORTFALL_WEIGHT * np.maximum(0.0, -0.5 - margins).mean())
+
+
+def lodo(results: list[dict]) -> list[dict]:
+    """For each dataset: the constants chosen on the others and the held-out score they give."""
+    rows = []
+    for i, r in enumerate(results):
+        others = results[:i] + results[i + 1:]
+        # Ties go to the more conservative z, then to the simpler rule (no one-SE step).
+        best = max(((z, se) for z in Z_GRID for se in SE_RULE), key=lambda p: (objective(others, *p), p[0], not p[1]))
+        outcome = rule_outcome(r, *best)
+        rows.append({"name": r["case"].name, "z": best[0], "se_rule": best[1], "outcome": outcome,
+                     "lodo": r["outcomes"][outcome], "default": r["default"], "mv": r["mv"],
+                     "best_member": max(r["outcomes"].values())})
+    return rows
+
+
+def lodo_table(rows: list[dict]) -> str:
+    lines = ["| held-out set | z (fit on the others) | 1-SE rule | outcome | LODO score | shipped default | MV (ties split) "
+             "| LODO - MV | best outcome reachable |", "|---|--:|---|---|--:|--:|--:|--:|--:|"]
+    for r in rows:
+        lines.append(f"| {r['name']} | {r['z']:g} | {'yes' if r['se_rule'] else 'no'} | {r['outcome']} | {r['lodo']:.2f} "
+                     f"| {r['default']:.2f} | {r['mv']:.2f} | {r['lodo'] - r['mv']:+.2f} | {r['best_member']:.2f} |")
+    m = np.array([r["lodo"] - r["mv"] for r in rows])
+    lines.append(f"\nLODO - MV: mean {m.mean():+.2f}, worst {m.min():+.2f}; below MV - 0.5 on {(m < -0.5).sum()} of {len(m)} sets.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", nargs="+", help="dataset / family names")
+    ap.add_argument("--seeds", type=int, default=2, help="seeds per generated family")
+    args = ap.parse_args(argv)
+    results = []
+    for case in cases(tuple(range(args.seeds)), args.only):
+        results.append(evaluate(case))
+        print(f"  {case.name}: default {results[-1]['default']:.2f} ({results[-1]['selected']}), MV {results[-1]['mv']:.2f}",
+              file=sys.stderr, flush=True)
+    print("### Leave-one-dataset-out: the default's rule, constants fitted on the other sets\n")
+    print(lodo_table(lodo(results)))
+
+
+if __name__ == "__main__":
+    main()

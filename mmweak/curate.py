@@ -1,0 +1,191 @@
+"""Run a recipe end to end: load the data, apply the LFs, aggregate, report, save (and push).
+
+:func:`curate` is what ``mmweak curate recipe.yaml`` calls. The recipe text, its hash and the mmweak version
+go into the weak-supervision record, so the card of the curated dataset says how to rebuild it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from datasets import DatasetDict
+
+from ._version import __version__
+from .aggregate import aggregate
+from .analysis import analyze, label_metrics
+from .apply import ApplyReport, apply_lfs
+from .columns import read_column
+from .curated import save_curated
+from .labelmodels import create
+from .provenance import read_record, write_record
+from .recipe import Recipe, RecipeError, _check_types, load_recipe, set_value
+from .sources import SourceError, load_source
+
+logger = logging.getLogger("mmweak.curate")
+
+
+@dataclass
+class CurateResult:
+    """What :func:`curate` did: the dataset, where it went, and the numbers it measured."""
+
+    dataset: DatasetDict
+    folder: Path | None
+    report: ApplyReport | None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    seconds: dict[str, float] = field(default_factory=dict)
+    pushed: Any = None
+
+
+def load_data(recipe: Recipe) -> DatasetDict:
+    """The recipe's data, with ``data.columns`` kept and ``data.splits`` renamed/selected."""
+    data = recipe.section("data")
+    source = recipe._value(data["source"], ("data", "source"))
+    try:
+        ds = load_source(source, format=data.get("format"), params=data.get("params"),
+                         search=[recipe.folder, recipe.folder.parent, Path.cwd()])
+    except (SourceError, FileNotFoundError) as exc:
+        raise recipe.error(("data", "source"), str(exc)) from None
+    splits = data.get("splits")
+    if splits:
+        if not isinstance(splits, dict):
+            raise recipe.error(("data", "splits"), "splits maps a new split name to a split of the source")
+        missing = [s for s in splits.values() if s not in ds]
+        if missing:
+            raise recipe.error(("data", "splits"), f"unknown split {missing[0]!r}; the source has {list(ds)}")
+        ds = DatasetDict({new: ds[old] for new, old in splits.items()})
+    columns = data.get("columns")
+    if columns:
+        for name, d in ds.items():
+            absent = [c for c in columns if c not in d.column_names]
+            if absent:
+                raise recipe.error(("data", "columns"), f"split {name!r} has no column {absent[0]!r} "
+                                                        f"(columns: {d.column_names})")
+        ds = DatasetDict({name: d.select_columns(list(columns)) for name, d in ds.items()})
+    return ds
+
+
+def curate(
+    recipe: Recipe | str | Path,
+    *,
+    overrides: list[str] | None = None,
+    dry_run: bool = False,
+    push_to_hub: str | None = None,
+    engine: str = "local",
+    say: Callable[[str], None] = print,
+) -> CurateResult:
+    """Run ``recipe`` (a :class:`~mmweak.recipe.Recipe` or a path) and return what it did.
+
+    Args:
+        overrides: ``section.key=value`` assignments applied to the recipe first.
+        dry_run: validate the recipe against its data (LFs built, columns and splits checked) and stop.
+        push_to_hub: a Hub repo id that overrides ``output.push_to_hub.repo``.
+        engine: ``"local"`` (``Dataset.map``) or ``"ray"`` (:mod:`mmweak.ray`, when installed).
+        say: where progress lines go.
+    """
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    for assignment in overrides or []:
+        set_value(recipe, assignment)
+    _check_types(recipe)
+    if engine not in ("local", "ray"):
+        raise RecipeError(f"engine must be 'local' or 'ray', got {engine!r}")
+    t = time.perf_counter
+    seconds: dict[str, float] = {}
+    t0 = t()
+    ds = load_data(recipe)
+    lfs = recipe.build_lfs(dataset=ds)
+    recipe.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
+    seconds["load"] = t() - t0
+    say(f"data: {', '.join(f'{s}={len(d):,}' for s, d in ds.items())}; {len(lfs)} LFs for "
+        f"{', '.join(recipe.tasks)}")
+    if dry_run:
+        say("dry run: the recipe, its LFs and its data agree; nothing was applied or written")
+        return CurateResult(ds, None, None, seconds=seconds)
+
+    app = recipe.section("apply")
+    t0 = t()
+    if engine == "ray":
+        raise RecipeError("engine 'ray' needs the Ray engine (pip install 'mmweak[ray]'), which is not available here")
+    ds, report = apply_lfs(ds, lfs, return_report=True, **{k: v for k, v in app.items() if v is not None})
+    seconds["apply"] = t() - t0
+    for line in report.summary():
+        say(line)
+
+    agg = recipe.section("aggregate")
+    lm = recipe.section("label_model")
+    tasks = list(recipe.tasks.values())
+    models: Any = lm.get("name")
+    if lm.get("params"):
+        try:
+            models = {t.name: create(lm.get("name"), cardinality=t.cardinality, **lm["params"]) for t in tasks}
+        except (TypeError, ValueError) as exc:
+            raise recipe.error(("label_model", "params"), f"bad label-model parameter: {exc}") from None
+    t0 = t()
+    kwargs: dict[str, Any] = {k: agg[k] for k in ("fit_split", "dev_split", "gold", "seed", "tie_break", "objective",
+                                                   "pos_label", "fill_abstains") if agg.get(k) is not None}
+    ds = aggregate(ds, tasks, models, **kwargs)
+    seconds["aggregate"] = t() - t0
+
+    metrics = _metrics(ds, tasks, agg.get("gold"))  # a mapping task -> column, or one column for every task
+    for task_name, per_split in metrics.items():
+        say(f"{task_name}: " + ", ".join(f"{s} accuracy {m['accuracy']:.4f} (coverage {m['coverage']:.3f})"
+                                          for s, m in per_split.items()))
+    split = recipe.section("report").get("split")
+    if split is not None:
+        for task in tasks:
+            g = agg.get("gold")
+            say(str(analyze(ds, task, split=split, gold=g.get(task.name) if isinstance(g, dict) else g)))
+
+    record = read_record(ds)
+    record["recipe"] = {"sha256": recipe.sha256, "mmweak_version": __version__, "file": Path(recipe.file).name,
+                        "text": recipe.text}
+    write_record(ds, record)
+    out = recipe.section("output")
+    folder = None
+    t0 = t()
+    if out.get("folder"):
+        folder = save_curated(
+            ds, recipe._value(out["folder"], ("output", "folder")), overwrite=bool(out.get("overwrite", False)),
+            pretty_name=out.get("pretty_name"), license=out.get("license", "other"),
+            task_categories=out.get("task_categories"),
+        )
+        say(f"curated dataset written to {folder}")
+    seconds["save"] = t() - t0
+    pushed = None
+    push = dict(out.get("push_to_hub") or {})
+    if push_to_hub:
+        push["repo"] = push_to_hub
+    if push.get("repo"):
+        from .hub import push_curated
+
+        pushed = push_curated(
+            ds, push.pop("repo"), pretty_name=out.get("pretty_name"), license=out.get("license"),
+            task_categories=out.get("task_categories"),
+            commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
+            **push,
+        )
+        say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
+    return CurateResult(ds, folder, report, metrics, seconds, pushed)
+
+
+def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None) -> dict[str, dict[str, dict[str, float]]]:
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    if gold is None:
+        return out
+    for task in tasks:
+        col = gold.get(task.name) if isinstance(gold, dict) else gold
+        for s, d in ds.items():
+            if col is None or col not in d.column_names:
+                continue
+            y = read_column(d, col, np.int64)
+            if not np.any(y >= 0):
+                continue
+            m = label_metrics(read_column(d, task.label_column, np.int64), y, task.cardinality)
+            out.setdefault(task.name, {})[s] = {"accuracy": m["accuracy"], "coverage": m["coverage"],
+                                                "rows": m["rows"]}
+    return out

@@ -1,0 +1,142 @@
+"""How well a fitted label model predicts votes it has not seen: the gold-free score the default selects by.
+
+Every member of the default's family, read as a generative model of the vote matrix, is a naive-Bayes
+model over latent *states* ``s`` (the classes; for EBCC, (class, subtype) pairs): a log prior over
+states and, per LF, ``log P(outcome | s)`` where the outcome is a class vote or an abstain (the last
+column). Models that ignore abstains (crowd-style) get a class-independent firing rate per LF, so every
+member describes the same data: the whole vote matrix, abstains included.
+
+The score of a row is its leave-one-LF-out pseudo-log-likelihood,
+``sum_j log P(L_ij | the row's other outcomes)``: each LF's outcome predicted from the others through the
+model's posterior over states. Scored on rows the model was not fitted on, it rewards the model whose
+account of the LFs generalises, without a single gold label, and penalises over-fitted ones. It does
+not need the model to be right about who voted as such: a model gains only where its picture of the
+LFs' errors makes the held-out votes more predictable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .votes import ABSTAIN
+
+_CHUNK_CELLS = 1 << 22  # rows x LFs x states per block of the pseudo-likelihood
+
+
+@dataclass(frozen=True)
+class GenerativeTable:
+    """``log_prior`` ``(S,)`` over latent states and ``log_outcome`` ``(m, S, K + 1)``; column K = abstain."""
+
+    log_prior: np.ndarray
+    log_outcome: np.ndarray
+
+
+def _normalise_log(x: np.ndarray, axis: int) -> np.ndarray:
+    top = x.max(axis=axis, keepdims=True)
+    return x - (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True)))
+
+
+def firing_rates(L: np.ndarray) -> np.ndarray:
+    """Each LF's share of rows it votes on, add-one smoothed: ``(m,)``.
+
+    >>> firing_rates(np.array([[0, -1], [1, -1]])).round(2).tolist()
+    [0.75, 0.25]
+    """
+    return ((L != ABSTAIN).sum(axis=0) + 1.0) / (L.shape[0] + 2.0)
+
+
+def class_independent_abstain(conf: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """``log_outcome`` from ``P(vote v | state, LF votes)`` ``(m, S, K)`` and a class-independent firing rate."""
+    m, S, K = conf.shape
+    out = np.empty((m, S, K + 1))
+    out[:, :, :K] = np.log(np.clip(conf, 1e-12, None)) + np.log(rate)[:, None, None]
+    out[:, :, K] = np.log1p(-np.minimum(rate, 1 - 1e-12))[:, None]
+    return out
+
+
+def posterior_table(L: np.ndarray, T: np.ndarray, *, abstain_informative: bool, smoothing: float = 1.0) -> GenerativeTable:
+    """The Dawid–Skene table one M-step makes of class posteriors ``T`` ``(n, K)`` on rows ``L``.
+
+    ``abstain_informative``: firing rates per class (abstain as an outcome) or one per LF.
+
+    >>> L = np.array([[0, 0], [1, 1], [1, -1]])
+    >>> t = posterior_table(L, np.eye(2)[[0, 1, 1]], abstain_informative=True)
+    >>> t.log_outcome.shape, bool(np.allclose(np.exp(t.log_outcome).sum(axis=2), 1))
+    ((2, 2, 3), True)
+    """
+    n, m = L.shape
+    K = T.shape[1]
+    onehot = np.zeros((n, m, K + 1))
+    onehot[np.arange(n)[:, None], np.arange(m)[None, :], np.where(L == ABSTAIN, K, L)] = 1.0
+    C = np.einsum("nk,njo->jko", T, onehot) + smoothing / (K + 1)  # (m, K, K+1)
+    prior = np.log((T.sum(axis=0) + 1.0) / (n + K))
+    if abstain_informative:
+        return GenerativeTable(prior, np.log(C / C.sum(axis=2, keepdims=True)))
+    conf = C[:, :, :K] / C[:, :, :K].sum(axis=2, keepdims=True)
+    return GenerativeTable(prior, class_independent_abstain(conf, firing_rates(L)))
+
+
+def majority_table(L: np.ndarray, K: int, n_iter: int = 30) -> GenerativeTable:
+    """Majority vote as a generative model: one shared accuracy for every LF, uniform prior, firing class-free.
+
+    Its posterior ranks classes by vote counts exactly as majority vote does; the shared accuracy is
+    fitted by expectation-maximisation, so the model is as well calibrated as that assumption allows.
+
+    >>> t = majority_table(np.array([[0, 0, 1], [1, 1, -1]] * 20), 2)
+    >>> np.exp(t.log_outcome[0, 0, :2]).round(2).tolist()
+    [0.53, 0.44]
+    """
+    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1).astype(np.float64)
+    total = counts.sum()
+    a = 0.7
+    for _ in range(n_iter):
+        logit = counts * np.log(a * (K - 1) / (1 - a))
+        T = np.exp(logit - logit.max(axis=1, keepdims=True))
+        T /= T.sum(axis=1, keepdims=True)
+        a = float(np.clip(((T * counts).sum() + 1.0) / (total + 2.0), 1.0 / K + 1e-3, 1 - 1e-3))
+    m = L.shape[1]
+    conf = np.full((m, K, K), (1 - a) / (K - 1))
+    conf[:, np.arange(K), np.arange(K)] = a
+    return GenerativeTable(np.full(K, -np.log(K)), class_independent_abstain(conf, firing_rates(L)))
+
+
+def pseudo_loglik(table: GenerativeTable, L: np.ndarray, scored: np.ndarray | None = None) -> np.ndarray:
+    """Per row, ``sum_j log P(vote_ij | LF j voted, the row's other outcomes)`` over its votes ``(n,)``.
+
+    The posterior over states uses every other outcome of the row, abstains included, as the model
+    sees them; what is predicted is the *value* of each vote, the part of the data a label is about
+    (who answered is the nuisance part: predicting it well says nothing about the labels).
+    ``scored`` ``(m,)`` restricts the sum to some LFs (default: all).
+
+    >>> L = np.array([[0, 0, 0], [0, 1, -1]])
+    >>> good = majority_table(np.array([[0, 0, 0], [1, 1, 1]] * 5), 2)
+    >>> pseudo_loglik(good, L).round(2).tolist()
+    [-0.1, -5.61]
+    """
+    n, m = L.shape
+    K = table.log_outcome.shape[2] - 1
+    S = table.log_prior.size
+    codes = np.where(L == ABSTAIN, K, L).astype(np.int64)
+    keep = np.ones(m, dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
+    out = np.empty(n)
+    step = max(1, _CHUNK_CELLS // max(1, m * S))
+    lo = table.log_outcome  # (m, S, K+1)
+    log_fires = np.log(np.clip(-np.expm1(lo[:, :, K]), 1e-300, None))  # (m, S): log P(LF j votes | s)
+    for start in range(0, n, step):
+        c = codes[start: start + step]
+        G = lo[np.arange(m)[None, :], :, c]  # (rows, m, S): log P(L_ij | s)
+        T = table.log_prior[None, :] + G.sum(axis=1)  # (rows, S)
+        # log P(v | voted, rest) = LSE_s(T) - LSE_s(T - G_j + log P(j votes | s))
+        term = _lse(T, axis=1)[:, None] - _lse(T[:, None, :] - G + log_fires[None], axis=2)
+        out[start: start + step] = np.where((c != K) & keep[None, :], term, 0.0).sum(axis=1)
+    return out
+
+
+def _lse(x: np.ndarray, axis: int) -> np.ndarray:
+    top = x.max(axis=axis, keepdims=True)
+    return (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+__all__ = ["GenerativeTable", "class_independent_abstain", "firing_rates", "majority_table", "posterior_table", "pseudo_loglik"]

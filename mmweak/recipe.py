@@ -1,0 +1,490 @@
+"""Recipes as data: a YAML file that says where the data is, the tasks, the LFs, the label model and the outputs.
+
+A recipe is validated before anything runs, and every error names the place in the file
+(``recipe.yaml:14: lfs[2].lf: unknown LF 'KeywordLf' (did you mean 'KeywordLF'?)``). The schema:
+
+.. code-block:: yaml
+
+    version: 1
+    data:                       # where the rows come from (mmweak.sources.load_source)
+      source: ../shared/data/wrench/youtube     # a folder, file, Hub id, or module:function
+      format: wrench            # optional: wrench, crowd, python, csv, json, parquet, imagefolder, ...
+      params: {}                # optional: for load_dataset or the function
+      columns: [text, label]    # optional: keep only these columns
+    tasks:
+      spam: {labels: [ham, spam], description: "Is a comment spam?"}
+    lfs:
+      - lf: KeywordLF           # a name from lf_library's catalog, or any module:attribute
+        name: please            # the remaining keys are the LF's own arguments;
+        task: spam              #   `task` names a task above
+        label: spam
+        keywords: [please, plz]
+      - ref: recipes.youtube_spam:no_promotion     # an existing LF, a list of LFs, or a function making them
+        params: {}                                  # (arguments for such a function)
+    apply: {num_proc: null, batch_size: null, on_error: raise}
+    label_model: {name: null, params: {}}          # null: the default label model
+    aggregate: {gold: label, fit_split: train, dev_split: validation, seed: 0, tie_break: prior,
+                objective: accuracy, pos_label: 1, fill_abstains: null}   # fill_abstains: prior
+    report: {split: validation}                    # LF analysis printed for this split
+    output:
+      folder: out/youtube_curated
+      overwrite: true
+      pretty_name: YouTube spam comments
+      license: other
+      task_categories: [text-classification]
+      push_to_hub: {repo: null, private: false, revision: null, create_pr: false}
+
+Arguments whose value is a mapping with a ``new`` key build an object (``encoder: {new: SentenceEncoder}``),
+by catalog name or ``module:attribute``, with the mapping's other keys as its arguments. ``${recipe_dir}`` in a
+string is the folder holding the recipe; other relative paths are relative to the working directory.
+
+>>> r = parse_recipe('''
+... data: {source: x}
+... tasks: {spam: {labels: [ham, spam]}}
+... lfs: [{lf: KeywordLF, name: kw, task: spam, label: spam, keywords: [free]}]
+... ''')
+>>> [lf.name for lf in r.build_lfs()], r.tasks["spam"].labels
+(['kw'], ('ham', 'spam'))
+>>> parse_recipe("data: {source: x}\\ntasks: {spam: {labels: [a, b]}}\\nlfs: [{lf: KeywordLf}]").build_lfs()
+Traceback (most recent call last):
+...
+mmweak.recipe.RecipeError: <recipe>:3: lfs[0].lf: unknown LF 'KeywordLf' (did you mean 'KeywordLF'?)
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from .errors import MMWeakError
+from .lf import LabelingFunction
+from .sources import SourceError, resolve_object
+from .task import Task
+
+VERSION = 1
+#: lf_library's catalog of ready-made LFs and helpers (name -> "module:attribute"), read lazily by name.
+CATALOG_REF = "lf_library:CATALOG"
+SECTIONS = {
+    "version": None,
+    "name": None,
+    "description": None,
+    "data": {"source", "format", "params", "columns", "splits"},
+    "tasks": None,
+    "lfs": None,
+    "apply": {"num_proc", "batch_size", "on_error"},
+    "label_model": {"name", "params"},
+    "aggregate": {"gold", "fit_split", "dev_split", "seed", "tie_break", "objective", "pos_label", "fill_abstains"},
+    "report": {"split"},
+    "output": {"folder", "overwrite", "pretty_name", "license", "task_categories", "push_to_hub"},
+}
+_PUSH_KEYS = {"repo", "private", "revision", "create_pr", "commit_message"}
+
+
+class RecipeError(MMWeakError, ValueError):
+    """A recipe is malformed; the message starts with ``file:line: where:``."""
+
+
+class _Lines:
+    """Line numbers of every mapping key and list item, by path (``("lfs", 2, "label")``)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[tuple, int] = {}
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except yaml.YAMLError:
+            node = None
+        if node is not None:
+            self._walk(node, ())
+
+    def _walk(self, node: yaml.Node, path: tuple) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = path + (k.value,)
+                self.lines[key] = k.start_mark.line + 1
+                self._walk(v, key)
+                self.lines[key] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                self._walk(v, path + (i,))
+
+    def line(self, path: tuple) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def _where(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "recipe"
+
+
+@dataclass
+class Recipe:
+    """A parsed, validated recipe; :func:`mmweak.curate.curate` runs it."""
+
+    raw: dict[str, Any]
+    text: str
+    file: str = "<recipe>"
+    tasks: dict[str, Task] = field(default_factory=dict)
+    _lines: _Lines | None = None
+    _dataset: Any = None
+
+    # -- errors -------------------------------------------------------------------------------------------
+    def error(self, path: tuple, message: str) -> RecipeError:
+        line = self._lines.line(path) if self._lines else None
+        return RecipeError(f"{self.file}:{line if line is not None else '?'}: {_where(path)}: {message}")
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the recipe text, recorded in the card so a curated dataset says how to rebuild it."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name) or {}
+        return dict(value)
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.file).resolve().parent if self.file != "<recipe>" else Path.cwd()
+
+    # -- LFs ----------------------------------------------------------------------------------------------
+    def build_lfs(self, dataset: Any = None) -> list[LabelingFunction]:
+        """Every LF of the recipe, constructed; errors name the LF's place in the file.
+
+        A ``ref`` function with a ``dataset`` parameter gets the recipe's loaded data (e.g. to calibrate
+        thresholds on the validation split).
+        """
+        self._dataset = dataset
+        out: list[LabelingFunction] = []
+        for i, spec in enumerate(self.raw.get("lfs") or []):
+            path = ("lfs", i)
+            if not isinstance(spec, Mapping):
+                raise self.error(path, f"an LF is a mapping with 'lf' or 'ref', got {type(spec).__name__}")
+            if ("lf" in spec) == ("ref" in spec):
+                raise self.error(path, "give exactly one of 'lf' (build one) or 'ref' (existing LFs)")
+            made = self._build_one(spec, path) if "lf" in spec else self._ref(spec, path)
+            for lf in made:
+                self._check_task(lf, path)
+            out.extend(made)
+        names: dict[tuple[str, str], int] = {}
+        for lf in out:
+            key = (lf.task.name, lf.name)
+            if key in names:
+                raise self.error(("lfs",), f"two LFs of task {lf.task.name!r} are named {lf.name!r}")
+            names[key] = 1
+        if not out:
+            raise self.error(("lfs",), "the recipe has no LFs")
+        return out
+
+    def _build_one(self, spec: Mapping[str, Any], path: tuple) -> list[LabelingFunction]:
+        params = {k: v for k, v in spec.items() if k != "lf"}
+        if "task" in params:
+            params["task"] = self._task(params["task"], path + ("task",))
+        params = {k: self._value(v, path + (k,)) for k, v in params.items()}
+        cls = self._resolve(spec["lf"], path + ("lf",), "LF")
+        lf = self._call(cls, params, path)
+        if not isinstance(lf, LabelingFunction):
+            raise self.error(path + ("lf",), f"{spec['lf']!r} made a {type(lf).__name__}, not a labeling function")
+        return [lf]
+
+    def _ref(self, spec: Mapping[str, Any], path: tuple) -> list[LabelingFunction]:
+        extra = set(spec) - {"ref", "params"}
+        if extra:
+            raise self.error(path + (sorted(extra)[0],), f"unknown key {sorted(extra)[0]!r} (a 'ref' takes 'params')")
+        obj = self._resolve(spec["ref"], path + ("ref",), "object")
+        params = {k: self._value(v, path + ("params", k)) for k, v in (spec.get("params") or {}).items()}
+        if "task" in params:
+            params["task"] = self._task(params["task"], path + ("params", "task"))
+        if callable(obj) and not isinstance(obj, LabelingFunction):
+            if _accepts(obj, "dataset") and "dataset" not in params:
+                if self._dataset is None:
+                    raise self.error(path + ("ref",), f"{spec['ref']!r} needs the recipe's data")
+                params["dataset"] = self._dataset
+            obj = self._call(obj, params, path)
+        elif params:
+            raise self.error(path + ("params",), f"{spec['ref']!r} is not callable, so it takes no params")
+        items = [obj] if isinstance(obj, LabelingFunction) else list(obj) if isinstance(obj, (list, tuple)) else None
+        if items is None or not all(isinstance(x, LabelingFunction) for x in items):
+            raise self.error(path + ("ref",), f"{spec['ref']!r} is not an LF, a list of LFs or a function making them")
+        return items
+
+    def _call(self, fn: Any, params: dict[str, Any], path: tuple) -> Any:
+        for name, value in params.items():
+            want = _expected_type(fn, name)
+            if want is not None and not _conforms(value, want):
+                raise self.error(path + (name,), f"bad parameter {name!r}: expected {_describe(want)}, got "
+                                                 f"{value!r} ({type(value).__name__})")
+        try:
+            return fn(**params)
+        except TypeError as exc:
+            bad = next((k for k in params if f"'{k}'" in str(exc)), None)
+            raise self.error(path + ((bad,) if bad else ()), f"bad parameter: {exc}") from None
+        except (ValueError, KeyError) as exc:
+            bad = next((k for k in params if f"{k}" in str(exc).split(":")[0]), None)
+            raise self.error(path + ((bad,) if bad else ()), f"{exc}") from None
+
+    def _value(self, value: Any, path: tuple) -> Any:
+        if isinstance(value, str):
+            return value.replace("${recipe_dir}", str(self.folder))
+        if isinstance(value, list):
+            return [self._value(v, path + (i,)) for i, v in enumerate(value)]
+        if isinstance(value, Mapping):
+            if "new" in value:
+                args = {k: self._value(v, path + (k,)) for k, v in value.items() if k != "new"}
+                return self._call(self._resolve(value["new"], path + ("new",), "object"), args, path)
+            return {k: self._value(v, path + (k,)) for k, v in value.items()}
+        return value
+
+    def _task(self, name: Any, path: tuple) -> Task:
+        if isinstance(name, Task):
+            return name
+        if name not in self.tasks:
+            raise self.error(path, f"unknown task {name!r}; the recipe's tasks are {sorted(self.tasks)}")
+        return self.tasks[name]
+
+    def _check_task(self, lf: LabelingFunction, path: tuple) -> None:
+        mine = self.tasks.get(lf.task.name)
+        if mine is None:
+            raise self.error(path, f"LF {lf.name!r} is for task {lf.task.name!r}, which the recipe does not declare")
+        if tuple(mine.labels) != tuple(lf.task.labels):
+            raise self.error(path, f"LF {lf.name!r} has task {lf.task.name!r} with classes {list(lf.task.labels)}, "
+                                   f"but the recipe declares {list(mine.labels)}")
+
+    def _resolve(self, name: Any, path: tuple, what: str) -> Any:
+        if not isinstance(name, str) or not name:
+            raise self.error(path, f"expected the name of an {what}, got {name!r}")
+        if ":" in name or "." in name:
+            try:
+                return resolve_object(name, search=[self.folder, self.folder.parent, Path.cwd()])
+            except SourceError as exc:
+                raise self.error(path, str(exc)) from None
+        catalog = _catalog()
+        if name not in catalog:
+            close = difflib.get_close_matches(name, list(catalog), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else " (use module:attribute for your own)"
+            raise self.error(path, f"unknown {what} {name!r}{hint}")
+        try:
+            return resolve_object(catalog[name])
+        except SourceError as exc:
+            raise self.error(path, f"{name!r} is in the catalog but cannot be loaded: {exc}") from None
+
+    # -- data checks ---------------------------------------------------------------------------------------
+    def check_data(self, splits: Iterable[str], columns: Mapping[str, list[str]], lfs: list[LabelingFunction]) -> None:
+        """Errors for LF inputs, gold columns and split names the data does not have."""
+        splits = list(splits)
+        specs = self.raw.get("lfs") or []
+        for lf in lfs:
+            for col in lf.inputs:
+                missing = [s for s in splits if col not in columns[s]]
+                if missing:
+                    i = next((i for i, sp in enumerate(specs) if isinstance(sp, Mapping) and sp.get("name") == lf.name),
+                             None)
+                    where = ("lfs", i, "column") if i is not None and "column" in specs[i] else (
+                        ("lfs", i) if i is not None else ("lfs",))
+                    raise self.error(where, f"LF {lf.name!r} reads column {col!r}, which split {missing[0]!r} does not "
+                                            f"have (columns: {columns[missing[0]]})")
+        agg = self.section("aggregate")
+        for key in ("fit_split", "dev_split"):
+            if agg.get(key) is not None and agg[key] not in splits:
+                raise self.error(("aggregate", key), f"unknown split {agg[key]!r}; the data has {splits}")
+        split = self.section("report").get("split")
+        if split is not None and split not in splits:
+            raise self.error(("report", "split"), f"unknown split {split!r}; the data has {splits}")
+        gold = agg.get("gold")
+        golds = gold.items() if isinstance(gold, Mapping) else ([(None, gold)] if gold is not None else [])
+        for task, col in golds:
+            if task is not None and task not in self.tasks:
+                raise self.error(("aggregate", "gold", task), f"unknown task {task!r}; tasks are {sorted(self.tasks)}")
+            if not any(col in columns[s] for s in splits):
+                raise self.error(("aggregate", "gold") + ((task,) if task else ()), f"gold column {col!r} is in no split")
+
+
+def _expected_type(fn: Any, name: str) -> Any:
+    """The annotation of parameter ``name`` of ``fn`` (a class: its ``__init__``), or None if unknown."""
+    import typing
+
+    target = fn.__init__ if isinstance(fn, type) else fn
+    try:
+        return typing.get_type_hints(target).get(name)
+    except Exception:  # noqa: BLE001 - unresolvable annotations: no check, the call itself will judge
+        return None
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a YAML value can be given where ``hint`` is expected (only plain data types are judged)."""
+    import collections.abc as abc
+    import types
+    import typing
+
+    origin = typing.get_origin(hint)
+    if hint is typing.Any or hint is object:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, h) for h in typing.get_args(hint))
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (list, tuple, abc.Sequence, abc.Iterable) or hint in (list, tuple):
+        return isinstance(value, (list, tuple))
+    if origin in (dict, abc.Mapping) or hint in (dict,):
+        return isinstance(value, dict)
+    if hint is os.PathLike or origin is os.PathLike:
+        return isinstance(value, (str, os.PathLike))
+    return True  # classes of objects (a Task, an encoder): built by the recipe, judged by the call
+
+
+def _describe(hint: Any) -> str:
+    import typing
+
+    if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType):
+        return " or ".join(_describe(h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    import inspect
+
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _catalog() -> dict[str, str]:
+    try:
+        return dict(resolve_object(CATALOG_REF))
+    except SourceError:
+        return {}
+
+
+def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
+    """Parse and validate recipe text (structure and tasks; LFs are built by :meth:`Recipe.build_lfs`)."""
+    lines = _Lines(text)
+    recipe = Recipe({}, text, file, _lines=lines)
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else "?"
+        raise RecipeError(f"{file}:{line}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise RecipeError(f"{file}:1: a recipe is a YAML mapping of sections {sorted(SECTIONS)}")
+    recipe.raw = copy.deepcopy(raw)
+    for key, value in raw.items():
+        if key not in SECTIONS:
+            close = difflib.get_close_matches(str(key), list(SECTIONS), n=1)
+            raise recipe.error((key,), f"unknown section {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        allowed = SECTIONS[key]
+        if allowed is not None:
+            if value is not None and not isinstance(value, dict):
+                raise recipe.error((key,), f"{key!r} must be a mapping, got {type(value).__name__}")
+            for sub in (value or {}):
+                if sub not in allowed:
+                    close = difflib.get_close_matches(str(sub), list(allowed), n=1)
+                    raise recipe.error((key, sub), f"unknown key {sub!r}" + (f" (did you mean {close[0]!r}?)" if close
+                                                                             else f"; allowed: {sorted(allowed)}"))
+    if raw.get("version", VERSION) != VERSION:
+        raise recipe.error(("version",), f"this mmweak reads recipe version {VERSION}, not {raw['version']!r}")
+    if not raw.get("data") or not raw["data"].get("source"):
+        raise recipe.error(("data",), "give data.source (a folder, file, Hub id or module:function)")
+    tasks = raw.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        raise recipe.error(("tasks",), "declare at least one task: {name: {labels: [...]}}")
+    for name, spec in tasks.items():
+        if not isinstance(spec, dict) or "labels" not in spec:
+            raise recipe.error(("tasks", name), "a task is a mapping with 'labels' (and an optional 'description')")
+        extra = set(spec) - {"labels", "description"}
+        if extra:
+            raise recipe.error(("tasks", name, sorted(extra)[0]), f"unknown key {sorted(extra)[0]!r}")
+        if not isinstance(spec["labels"], list):
+            raise recipe.error(("tasks", name, "labels"), "labels must be a list of class names")
+        try:
+            recipe.tasks[str(name)] = Task(str(name), spec["labels"], description=str(spec.get("description") or ""))
+        except ValueError as exc:
+            raise recipe.error(("tasks", name), str(exc)) from None
+    if not isinstance(raw.get("lfs"), list) or not raw["lfs"]:
+        raise recipe.error(("lfs",), "list the LFs under 'lfs'")
+    _check_types(recipe)
+    return recipe
+
+
+def _check_types(recipe: Recipe) -> None:
+    checks = {
+        ("apply", "num_proc"): (int, type(None)), ("apply", "batch_size"): (int, type(None)),
+        ("apply", "on_error"): ("raise", "abstain"), ("aggregate", "seed"): (int,),
+        ("aggregate", "tie_break"): ("prior", "random", "abstain"), ("aggregate", "objective"): ("accuracy", "f1"),
+        ("aggregate", "pos_label"): (int,), ("aggregate", "fill_abstains"): (None, "prior"),
+        ("output", "overwrite"): (bool,), ("aggregate", "gold"): (str, dict, type(None)), ("label_model", "params"): (dict, type(None)),
+        ("data", "columns"): (list, type(None)), ("data", "params"): (dict, type(None)),
+    }
+    for (sec, key), allowed in checks.items():
+        value = (recipe.raw.get(sec) or {}).get(key, _MISSING)
+        if value is _MISSING:
+            continue
+        types = tuple(a for a in allowed if isinstance(a, type))
+        values = tuple(a for a in allowed if not isinstance(a, type))
+        ok = (types and isinstance(value, types) and not (isinstance(value, bool) and bool not in types)) or (
+            value in values)
+        if not ok:
+            want = " or ".join([t.__name__ for t in types if t is not type(None)] + [repr(v) for v in values]
+                               + (["null"] if type(None) in types else []))
+            raise recipe.error((sec, key), f"expected {want}, got {value!r} ({type(value).__name__})")
+    push = (recipe.raw.get("output") or {}).get("push_to_hub")
+    if push is not None:
+        if not isinstance(push, dict):
+            raise recipe.error(("output", "push_to_hub"), "push_to_hub is a mapping with 'repo' (and options)")
+        extra = set(push) - _PUSH_KEYS
+        if extra:
+            raise recipe.error(("output", "push_to_hub", sorted(extra)[0]), f"unknown key {sorted(extra)[0]!r}")
+
+
+_MISSING = object()
+
+
+def load_recipe(path: str | os.PathLike) -> Recipe:
+    """Read and validate a recipe file.
+
+    Raises :class:`RecipeError` (``file:line: where: what``) or ``FileNotFoundError``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"no recipe file {str(p)!r}")
+    return parse_recipe(p.read_text(encoding="utf-8"), file=str(p))
+
+
+def set_value(recipe: Recipe, assignment: str) -> None:
+    """Apply a ``section.key=value`` override (the value is read as YAML), e.g. ``output.folder=out/x``."""
+    key, sep, value = assignment.partition("=")
+    if not sep or not key:
+        raise RecipeError(f"--set takes section.key=value, got {assignment!r}")
+    parts = key.split(".")
+    target = recipe.raw
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            raise RecipeError(f"--set {key}: {part!r} is not a mapping")
+    target[parts[-1]] = yaml.safe_load(value)
+    recipe.text += f"\n# --set {assignment}"

@@ -1,0 +1,542 @@
+"""Curate records that have an image, a sound and a caption: one label per record from all three modalities.
+
+Run it from the repository root::
+
+    python recipes/multimodal_curation.py --data FOLDER --classes "dog,cow,violin" --out out/mm_curated
+    python recipes/multimodal_curation.py --data user/pets-av --classes cat,dog --image-column photo
+    # a small real folder (Fashion-MNIST products, Asterisk recordings, captions), then curate it:
+    python recipes/multimodal_curation.py --assemble-sample out/mm_sample --out out/mm_curated --overwrite
+
+``FOLDER`` follows the Hugging Face folder conventions: a ``metadata.csv`` or ``metadata.jsonl`` (at the top,
+or one per split folder ``train/``, ``validation/``, ``test/``) whose ``*_file_name`` columns name files next
+to it — ``image_file_name`` becomes the ``image`` column and ``audio_file_name`` the ``audio`` column, typed
+by the files' extensions — plus a free-text caption column (``text`` or ``caption``) and, optionally, gold
+columns (``label`` with class names, ``quality`` with keep/drop). A Hub id or any ``load_dataset`` path with
+``Image``/``Audio``/text columns works too.
+
+Two tasks, one label model each:
+
+* ``category`` (``--classes``): the ImageNet classifier (EfficientNet-Lite0) and the AudioSet classifier
+  (YAMNet) with their labels mapped to the class words (``--synonyms "ankle boot=boot;trouser=pants"``),
+  caption keywords and caption-to-class MiniLM similarity. Calibrated on the ``validation`` split when it
+  has gold. A model none of whose labels maps to the classes is left out, and the run says so.
+* ``quality`` (keep / drop): image heuristics (size, exposure, contrast, blur, undecodable), audio
+  heuristics (too short, clipped, level, silence, undecodable; Silero VAD finds speech) and caption checks
+  (missing or too short). Each modality sees only its own defects; the label model sees the record.
+
+Missing or corrupt media are counted per modality and labelled from what is there, never dropped. The card
+gets a table of each modality's coverage and accuracy (a label model on that modality's LFs alone) next to
+the combination, so the gain of using all three is on record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # so ``python recipes/multimodal_curation.py`` finds lf_library
+    sys.path.insert(0, str(REPO_ROOT))
+
+import datasets  # noqa: E402
+from datasets import Audio, ClassLabel, Dataset, DatasetDict, Image, Value  # noqa: E402
+
+import mmweak  # noqa: E402
+from mmweak.columns import read_matrix  # noqa: E402
+
+DEFAULT_OUT = "out/multimodal_curated"
+QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is every part of the record usable?")
+IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+AUDIO_EXT = {".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".aiff", ".aif"}
+_SPLITS = {"valid": "validation", "val": "validation", "dev": "validation"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+def load_records(data: str | os.PathLike) -> DatasetDict:
+    """``data`` as a ``DatasetDict`` with ``Image(decode=False)`` / ``Audio(decode=False)`` media columns.
+
+    A folder's metadata files are read as they are (not through ``imagefolder``/``audiofolder``, which type
+    every file column as one modality); ``X_file_name`` columns become ``X`` with paths resolved next to the
+    metadata file. Empty cells stay ``None`` (a missing file, counted as a fault by the media LFs).
+    """
+    p = Path(data)
+    if p.is_dir():
+        found = {}
+        for meta in sorted(p.glob("metadata.*")) + sorted(p.glob("*/metadata.*")):
+            if meta.suffix not in (".csv", ".jsonl"):
+                continue
+            split = "train" if meta.parent == p else _SPLITS.get(meta.parent.name, meta.parent.name)
+            if split in found:
+                raise ValueError(f"{data}: two metadata files for split {split!r}: {found[split]} and {meta}")
+            found[split] = meta
+        if not found:
+            raise ValueError(f"{data}: no metadata.csv or metadata.jsonl (at the top or in split folders)")
+        return DatasetDict({split: _from_metadata(meta) for split, meta in found.items()})
+    loaded = datasets.load_dataset(str(data))
+    if isinstance(loaded, Dataset):
+        loaded = DatasetDict({"train": loaded})
+    out = {}
+    for split, ds in loaded.items():
+        for col, feat in ds.features.items():
+            if isinstance(feat, (Image, Audio)):
+                ds = ds.cast_column(col, type(feat)(decode=False))
+        out[_SPLITS.get(split, split)] = ds
+    return DatasetDict(out)
+
+
+def _from_metadata(meta: Path) -> Dataset:
+    if meta.suffix == ".csv":
+        with open(meta, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    else:
+        rows = [json.loads(line) for line in meta.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not rows:
+        raise ValueError(f"{meta} has no rows")
+    columns: dict[str, list] = {k: [r.get(k) for r in rows] for k in rows[0]}
+    features = {}
+    out: dict[str, list] = {}
+    for key, values in columns.items():
+        if key == "file_name" or key.endswith("_file_name"):
+            name = key[: -len("_file_name")] or "file"
+            paths = [_resolve(meta, v) for v in values]
+            exts = {Path(v).suffix.lower() for v in values if v}
+            kind = Image if exts <= IMAGE_EXT else Audio if exts <= AUDIO_EXT else None
+            if kind is None:
+                raise ValueError(f"{meta}: column {key!r} mixes file types {sorted(exts)}; one modality per column")
+            out[name] = [None if q is None else {"bytes": None, "path": q} for q in paths]
+            features[name] = kind(decode=False)
+        else:
+            out[key] = [None if v in ("", None) else v for v in values]
+            features[key] = Value("string")
+    return Dataset.from_dict(out, features=datasets.Features(features))
+
+
+def _resolve(meta: Path, rel: str | None) -> str | None:
+    if rel in (None, ""):
+        return None
+    norm = os.path.normpath(rel).replace("\\", "/")
+    if "://" in rel or os.path.isabs(rel) or norm == ".." or norm.startswith("../"):
+        raise ValueError(f"{meta}: file name {rel!r} must be a relative path inside the dataset folder")
+    return str(meta.parent / norm)
+
+
+def media_columns(ds: DatasetDict, image: str | None, audio: str | None, text: str | None) -> tuple[str | None, ...]:
+    """The image, audio and caption columns (given, or the first of each kind)."""
+    feats = next(iter(ds.values())).features
+    image = image or next((c for c, f in feats.items() if isinstance(f, Image)), None)
+    audio = audio or next((c for c, f in feats.items() if isinstance(f, Audio)), None)
+    text = text or next((c for c in ("text", "caption", "description") if c in feats), None)
+    for what, col in (("image", image), ("audio", audio), ("caption", text)):
+        if col is not None and col not in feats:
+            raise ValueError(f"no {what} column {col!r} (columns: {list(feats)})")
+    if image is None and audio is None and text is None:
+        raise ValueError(f"no image, audio or caption column among {list(feats)}")
+    return image, audio, text
+
+
+def add_gold(ds: DatasetDict, classes: list[str]) -> tuple[DatasetDict, dict[str, str]]:
+    """``category_gold`` / ``quality_gold`` (``ClassLabel``) from ``label`` / ``quality`` name columns."""
+    gold = {}
+    for src, names, out in (("label", classes, "category_gold"), ("quality", list(QUALITY.labels), "quality_gold")):
+        if src not in next(iter(ds.values())).column_names:
+            continue
+        folded = [n.casefold() for n in names]
+
+        def convert(batch: dict, src: str = src, folded: list = folded, out: str = out) -> dict:
+            return {out: [folded.index(v.strip().casefold()) if isinstance(v, str) and v.strip().casefold() in folded
+                          else -1 for v in batch[src]]}
+
+        ds = DatasetDict({k: v.map(convert, batched=True).cast_column(out, ClassLabel(names=names))
+                          for k, v in ds.items()})
+        gold[src] = out
+    return ds, gold
+
+
+# --------------------------------------------------------------------------------------------------
+# Labeling functions
+# --------------------------------------------------------------------------------------------------
+
+def parse_synonyms(text: str | None, classes: Sequence[str]) -> dict[str, list[str]]:
+    """``"ankle boot=boot;trouser=pants,jeans"`` -> ``{"ankle boot": ["boot"], "trouser": ["pants", "jeans"]}``.
+
+    >>> parse_synonyms("ankle boot=boot;trouser=pants, jeans", ["trouser", "ankle boot"])
+    {'ankle boot': ['boot'], 'trouser': ['pants', 'jeans']}
+    """
+    out: dict[str, list[str]] = {}
+    for part in (text or "").split(";"):
+        if not part.strip():
+            continue
+        cls, _, words = part.partition("=")
+        cls = cls.strip()
+        if cls not in classes:
+            raise ValueError(f"--synonyms names {cls!r}, which is not among the classes {list(classes)}")
+        out[cls] = [w.strip() for w in words.split(",") if w.strip()]
+    return out
+
+
+def category_lfs(task: mmweak.Task, cols: tuple, synonyms: dict[str, list[str]], args: argparse.Namespace,
+                 dev: Dataset | None) -> tuple[list[mmweak.LabelingFunction], list[str]]:
+    """Image-classifier, audio-classifier and caption LFs for ``task``; notes say what was left out and why."""
+    image, audio, text = cols
+    classes = {c: synonyms.get(c, []) for c in task.labels}
+    lfs: list[mmweak.LabelingFunction] = []
+    notes: list[str] = []
+    candidates = []
+    if image and not args.no_image_model:
+        from lf_library.image import ImageClassifierLF, efficientnet_lite0
+
+        candidates.append(ImageClassifierLF("imagenet_classifier", task=task, classifier=efficientnet_lite0(),
+                                            column=image, classes=classes, min_score=args.min_score))
+    if audio and not args.no_audio_model:
+        from lf_library.audio import AudioClassifierLF, Yamnet
+
+        candidates.append(AudioClassifierLF("audioset_classifier", task=task, classifier=Yamnet(), column=audio,
+                                            classes=classes, min_score=args.min_score))
+    for lf in candidates:
+        try:
+            mapping = lf.mapping()
+        except ValueError as exc:
+            notes.append(f"{lf.name} left out: {exc}")
+            continue
+        notes.append(f"{lf.name}: {mapping.summary()}")
+        if dev is not None:
+            lf = lf.calibrated(dev, gold="category_gold", target_precision=args.target_precision, min_votes=3)
+            notes.append(f"{lf.name} calibrated on {len(dev)} validation rows: {lf.calibration}")
+            if not lf.calibration.met:  # it cannot be trusted at the target on the classes it maps: leave it out
+                notes.append(f"{lf.name} left out: below the target precision on the validation rows")
+                continue
+        lfs.append(lf)
+    if text:
+        from lf_library.models import SentenceSimilarityLF
+        from lf_library.text import KeywordLF
+
+        for c in task.labels:
+            slug = "".join(ch if ch.isalnum() else "_" for ch in c.lower())
+            lfs.append(KeywordLF(f"caption_says_{slug}", task=task, label=c, keywords=[c, *synonyms.get(c, [])],
+                                 column=text))
+        lfs.append(SentenceSimilarityLF("caption_similarity", task=task, column=text, min_similarity=args.min_similarity,
+                                        min_margin=0.05, descriptions={c: [c, *synonyms.get(c, [])] for c in task.labels}))
+    return lfs, notes
+
+
+def quality_lfs(cols: tuple, args: argparse.Namespace) -> list[mmweak.LabelingFunction]:
+    """Per-modality defect LFs and "looks fine" LFs for :data:`QUALITY`."""
+    image, audio, text = cols
+    q = dict(task=QUALITY)
+    lfs: list[mmweak.LabelingFunction] = []
+    if image:
+        from lf_library.image import (
+            BlurLF, BrightnessLF, ContrastLF, ImageRangesLF, ResolutionLF, UndecodableLF as ImageUndecodable,
+        )
+
+        lfs += [
+            ImageUndecodable("image_missing_or_corrupt", column=image, label="drop", **q),
+            ResolutionLF("image_too_small", column=image, min_side=args.min_side, label="drop", **q),
+            BrightnessLF("image_exposure", column=image, below=0.08, above=0.95, label="drop", **q),
+            ContrastLF("image_washed_out", column=image, below=0.03, label="drop", **q),
+            BlurLF("image_blurry", column=image, max_sharpness=args.max_blur, label="drop", **q),
+            ImageRangesLF("image_looks_fine", column=image, label="keep", ranges={
+                "min_side": (args.min_side, None), "brightness": (0.1, 0.92), "contrast": (0.04, None),
+                "sharpness": (2 * args.max_blur, None)}, **q),
+        ]
+    if audio:
+        from lf_library.audio import ClippingLF, DurationLF, LoudnessLF, SilenceRatioLF, SileroVADLF
+        from lf_library.audio import UndecodableLF as AudioUndecodable
+
+        lfs += [
+            AudioUndecodable("audio_missing_or_corrupt", column=audio, label="drop", **q),
+            DurationLF("audio_too_short", column=audio, low=0.3, below="drop", **q),
+            ClippingLF("audio_clipped", column=audio, high=0.01, above="drop", **q),
+            LoudnessLF("audio_level", column=audio, low=-45.0, below="drop", **q),
+            SilenceRatioLF("audio_mostly_silent", column=audio, threshold_db=-50.0, high=0.9, above="drop", **q),
+            SileroVADLF("audio_has_speech", column=audio, measure="speech_ratio", high=0.2, above="keep", **q),
+        ]
+    if text:
+        lfs.append(mmweak.labeling_function(task=QUALITY, modality="text", inputs=[text], name="caption_missing")(
+            _caption_check(text)))
+    return lfs
+
+
+def _caption_check(column: str):
+    def caption_missing(batch: dict) -> list[int]:
+        # A caption of fewer than three words tells nothing about the record.
+        return [1 if not isinstance(t, str) or len(t.split()) < 3 else -1 for t in batch[column]]
+    return caption_missing
+
+
+# --------------------------------------------------------------------------------------------------
+# Per-modality view
+# --------------------------------------------------------------------------------------------------
+
+def modality_table(ds: DatasetDict, task: mmweak.Task, lfs: Sequence[mmweak.LabelingFunction], gold: str | None,
+                   fit_split: str, seed: int = 0) -> list[dict[str, Any]]:
+    """Coverage and accuracy of each modality's LFs alone (a label model fitted on them only) and of all LFs.
+
+    Accuracy is over the rows with gold (a row that the LFs leave unlabelled counts as wrong); coverage over
+    every row. The label model is the default one, fitted on ``fit_split``'s votes for each modality alone.
+    """
+    mine = [lf for lf in lfs if lf.task.name == task.name]
+    groups: dict[str, list[int]] = {}
+    for j, lf in enumerate(mine):
+        groups.setdefault(lf.modality, []).append(j)
+    groups["all"] = list(range(len(mine)))
+    L_fit = read_matrix(ds[fit_split], task.votes_column).astype(np.int64)
+    L_all = np.concatenate([read_matrix(d, task.votes_column) for d in ds.values()]).astype(np.int64)
+    y = np.concatenate([np.asarray(d[gold]) for d in ds.values()]) if gold else None
+    rows = []
+    for modality, cols in groups.items():
+        covered = (L_all[:, cols] >= 0).any(axis=1)
+        row: dict[str, Any] = {"modality": modality, "lfs": len(cols), "coverage": float(covered.mean())}
+        if y is not None and (y >= 0).any():
+            model = mmweak.labelmodels.create(None, cardinality=task.cardinality).fit(L_fit[:, cols], seed=seed)
+            pred = np.where(covered, model.predict(L_all[:, cols], seed=seed), -1)
+            has = y >= 0
+            row["accuracy"] = float((pred[has] == y[has]).mean())
+            row["gold_rows"] = int(has.sum())
+        rows.append(row)
+    return rows
+
+
+def format_modality_table(task: mmweak.Task, rows: list[dict[str, Any]], faults: dict[str, int]) -> str:
+    """Markdown section for the card.
+
+    >>> t = mmweak.Task("quality", ["keep", "drop"])
+    >>> print(format_modality_table(t, [{"modality": "image", "lfs": 2, "coverage": 0.5, "accuracy": 0.8,
+    ...       "gold_rows": 10}, {"modality": "all", "lfs": 2, "coverage": 0.5, "accuracy": 0.8, "gold_rows": 10}], {}))
+    ### Task `quality`: each modality alone and combined
+    <BLANKLINE>
+    | modality | LFs | coverage | accuracy (gold rows) |
+    |---|---:|---:|---:|
+    | image | 2 | 0.500 | 0.800 |
+    | all modalities combined | 2 | 0.500 | 0.800 |
+    <BLANKLINE>
+    Gain of the combination over the best single modality: +0.000 accuracy.
+    """
+    lines = [f"### Task `{task.name}`: each modality alone and combined", "",
+             "| modality | LFs | coverage | accuracy (gold rows) |", "|---|---:|---:|---:|"]
+    for r in rows:
+        acc = f"{r['accuracy']:.3f}" if "accuracy" in r else "-"
+        name = "all modalities combined" if r["modality"] == "all" else r["modality"]
+        lines.append(f"| {name} | {r['lfs']} | {r['coverage']:.3f} | {acc} |")
+    single = [r["accuracy"] for r in rows if r["modality"] != "all" and "accuracy" in r]
+    combined = next((r.get("accuracy") for r in rows if r["modality"] == "all"), None)
+    if single and combined is not None:
+        lines += ["", f"Gain of the combination over the best single modality: {combined - max(single):+.3f} accuracy."]
+    if faults:
+        lines += ["", "Missing or corrupt media (rows labelled from the other modalities, not dropped): "
+                  + ", ".join(f"{k}: {v}" for k, v in faults.items()) + "."]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------
+# A small real folder
+# --------------------------------------------------------------------------------------------------
+
+SAMPLE_CLASSES = ["bag", "sneaker", "trouser", "ankle boot"]
+SAMPLE_SYNONYMS = "sneaker=running shoe,trainers;trouser=trousers,pants,jeans;ankle boot=boot,boots"
+_FASHION_IDS = {"bag": 8, "sneaker": 7, "trouser": 1, "ankle boot": 9}
+_CAPTIONS = {
+    "bag": ["a leather bag with a zip", "roomy shoulder bag for work", "small handbag, black", "canvas tote bag"],
+    "sneaker": ["white sneaker with laces", "running shoe, light and breathable", "casual trainers for everyday wear",
+                "low-top sneaker"],
+    "trouser": ["slim fit trousers", "blue denim jeans", "wide leg pants in grey", "classic chino trousers"],
+    "ankle boot": ["suede ankle boot with a low heel", "chelsea boot, brown", "lace-up ankle boot",
+                   "black boots for winter"],
+}
+_VAGUE = ["new in stock", "limited offer, order today", "bestseller this season"]
+
+
+def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0) -> dict[str, Any]:
+    """Write a small real multimodal folder: Fashion-MNIST product images, Asterisk voice recordings, captions.
+
+    Images are real Fashion-MNIST test images of four classes, enlarged to 112 px (bicubic); a quarter get a
+    real defect (blur, under-exposure, a truncated file, or no file). Audio is a real Asterisk prompt (a voice
+    note about the record); a quarter is a recorded beep or silence, a clip cut to 0.2 s, or no file. Captions
+    are short product texts (hand-written phrases, some vague, some missing). Gold: ``label`` (the product's
+    class) and ``quality`` (``drop`` when any part is defective). ``train``/``validation``/``test`` split
+    folders, each with ``metadata.csv``.
+    """
+    import soundfile as sf
+    from PIL import Image as PILImage, ImageEnhance, ImageFilter
+
+    from lf_library.samples import asterisk_sounds, fashion_mnist
+
+    root = Path(folder)
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"{root} is not empty; give a new folder")
+    rng = np.random.default_rng(seed)
+    X, y = fashion_mnist("test")
+    sounds = asterisk_sounds()
+    by_class = {c: np.flatnonzero(y == i) for c, i in _FASHION_IDS.items()}
+    summary: dict[str, Any] = {"folder": str(root), "rows": {}, "image_defects": 0, "audio_defects": 0,
+                               "caption_defects": 0}
+    splits = [("train", int(n * 0.5)), ("validation", int(n * 0.25)), ("test", n - int(n * 0.5) - int(n * 0.25))]
+    k = 0
+    for split, count in splits:
+        out = root / split
+        out.mkdir(parents=True)
+        rows = []
+        for j in range(count):
+            cls = SAMPLE_CLASSES[k % len(SAMPLE_CLASSES)]
+            k += 1
+            bad = {"image": rng.random() < 0.25, "audio": rng.random() < 0.25, "caption": rng.random() < 0.15}
+            img = PILImage.fromarray(X[int(rng.choice(by_class[cls]))]).resize((112, 112), PILImage.Resampling.BICUBIC)
+            image_name = f"{split}_{j:03d}.png"
+            image_kind = ["blur", "dark", "truncated", "missing"][int(rng.integers(4))] if bad["image"] else "ok"
+            if image_kind == "blur":
+                img = img.filter(ImageFilter.GaussianBlur(4))
+            elif image_kind == "dark":
+                img = ImageEnhance.Brightness(img).enhance(0.05)
+            buf = io.BytesIO()
+            img.convert("RGB").save(buf, format="PNG")
+            data = buf.getvalue()
+            if image_kind == "truncated":
+                data = data[: len(data) // 3]
+            if image_kind != "missing":
+                (out / image_name).write_bytes(data)
+            audio_kind = ["beep", "silence", "short", "missing"][int(rng.integers(4))] if bad["audio"] else "voice"
+            audio_name = f"{split}_{j:03d}.wav"
+            if audio_kind == "voice":
+                src = sounds["prompts"][int(rng.integers(len(sounds["prompts"])))]
+            elif audio_kind in ("beep", "silence"):
+                pool = [p for p in sounds["nonspeech"] if ("/silence/" in p) == (audio_kind == "silence")]
+                src = pool[int(rng.integers(len(pool)))]
+            else:
+                src = sounds["prompts"][int(rng.integers(len(sounds["prompts"])))]
+            if audio_kind != "missing":
+                x, sr = sf.read(src, dtype="float32")
+                if audio_kind == "short":
+                    x = x[: int(0.2 * sr)]
+                sf.write(out / audio_name, x, sr, format="WAV", subtype="PCM_16")
+            caption = (_VAGUE[int(rng.integers(len(_VAGUE)))] if rng.random() < 0.3 else
+                       _CAPTIONS[cls][int(rng.integers(len(_CAPTIONS[cls])))])
+            if bad["caption"]:
+                caption = ""
+            rows.append({"image_file_name": "" if image_kind == "missing" else image_name,
+                         "audio_file_name": "" if audio_kind == "missing" else audio_name, "text": caption,
+                         "label": cls, "quality": "drop" if any(bad.values()) else "keep",
+                         "image_condition": image_kind, "audio_condition": audio_kind})
+            summary["image_defects"] += bad["image"]
+            summary["audio_defects"] += bad["audio"]
+            summary["caption_defects"] += bad["caption"]
+        with open(out / "metadata.csv", "w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        summary["rows"][split] = len(rows)
+    return summary
+
+
+# --------------------------------------------------------------------------------------------------
+# Script
+# --------------------------------------------------------------------------------------------------
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", help="folder (metadata.csv/jsonl with *_file_name columns), data path or Hub id")
+    src.add_argument("--assemble-sample", metavar="DIR", help="write the small real sample folder to DIR and curate it")
+    parser.add_argument("--classes", default=None, help="comma-separated class words (default with --assemble-sample: "
+                                                        + ",".join(SAMPLE_CLASSES) + ")")
+    parser.add_argument("--synonyms", default=None, help='extra words per class: "cls=word,word;cls2=word"')
+    parser.add_argument("--image-column", default=None)
+    parser.add_argument("--audio-column", default=None)
+    parser.add_argument("--text-column", default=None)
+    parser.add_argument("--rows", type=int, default=48, help="records in --assemble-sample")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--min-score", type=float, default=0.5, help="classifier LFs: class score to vote")
+    parser.add_argument("--min-similarity", type=float, default=0.45, help="caption-to-class cosine to vote")
+    parser.add_argument("--target-precision", type=float, default=0.8, help="classifier calibration on validation")
+    parser.add_argument("--min-side", type=int, default=64)
+    parser.add_argument("--max-blur", type=float, default=50.0)
+    parser.add_argument("--no-image-model", action="store_true", help="leave out the ImageNet classifier")
+    parser.add_argument("--no-audio-model", action="store_true", help="leave out the AudioSet classifier")
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--num-proc", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None)
+    args = parser.parse_args(argv)
+    if args.assemble_sample:
+        args.classes = args.classes or ",".join(SAMPLE_CLASSES)
+        args.synonyms = args.synonyms if args.synonyms is not None else SAMPLE_SYNONYMS
+    if not args.classes:
+        parser.error("--classes is required with --data")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the recipe; returns the per-modality tables, fault counts and where the dataset was written."""
+    args = parse_args(argv)
+    data = args.data
+    if args.assemble_sample:
+        info = assemble_sample(args.assemble_sample, args.rows, args.seed)
+        print(f"assembled {info}")
+        data = args.assemble_sample
+    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise SystemExit(f"--classes needs at least two distinct names, got {classes}")
+    synonyms = parse_synonyms(args.synonyms, classes)
+    ds = load_records(data)
+    cols = media_columns(ds, args.image_column, args.audio_column, args.text_column)
+    print(f"records: {', '.join(f'{s}={len(d)}' for s, d in ds.items())}; image={cols[0]!r} audio={cols[1]!r} "
+          f"caption={cols[2]!r}")
+    ds, gold = add_gold(ds, classes)
+    category = mmweak.Task("category", classes, description="What the record is about, from its image, sound and caption")
+    dev = ds["validation"] if "validation" in ds and "label" in gold else None
+    lfs, notes = category_lfs(category, cols, synonyms, args, dev)
+    lfs += quality_lfs(cols, args)
+    for note in notes:
+        print(note)
+    ds, report = mmweak.apply_lfs(ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc, return_report=True)
+    faults = report.faults()
+    missing = {m: max((faults.get(lf.name, 0) for lf in lfs if lf.modality == m and hasattr(lf, "limits")), default=0)
+               for m in ("image", "audio")}
+    tasks = [category, QUALITY]
+    task_gold = {t.name: g for t, g in ((category, gold.get("label")), (QUALITY, gold.get("quality"))) if g}
+    fit_split = "train" if "train" in ds else next(iter(ds))
+    ds = mmweak.aggregate(ds, tasks, gold=task_gold or None)
+    tables = {t.name: modality_table(ds, t, lfs, task_gold.get(t.name), fit_split, args.seed) for t in tasks}
+    text = "\n\n".join(format_modality_table(t, tables[t.name], {f"{m} cells": v for m, v in missing.items() if v})
+                       for t in tasks)
+    print(text)
+    for t in tasks:
+        print(mmweak.analyze(ds, t, split=fit_split))
+    _describe(ds, "Records curated by recipes/multimodal_curation.py from their image, sound and caption.\n\n" + text)
+    for col in cols[:2]:
+        if col:
+            feature = Image() if col == cols[0] else Audio()
+            ds = DatasetDict({s: d.cast_column(col, feature) for s, d in ds.items()})
+    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=f"Multimodal records from {data}",
+                              task_categories=["image-classification", "audio-classification", "text-classification"])
+    print(f"curated dataset written to {out}")
+    result = {"tables": tables, "missing": missing, "faults": faults, "out": str(out), "notes": notes}
+    if args.push_to_hub:
+        result["push"] = mmweak.push_curated(ds, args.push_to_hub, pretty_name=f"Multimodal records from {data}",
+                                             commit_message="Curate records with mmweak (recipes/multimodal_curation.py)")
+    return result
+
+
+def _describe(ds: DatasetDict, text: str) -> None:
+    """Put ``text`` in the dataset's own description, which the card shows under its summary."""
+    from mmweak.provenance import read_record, write_record
+
+    record = read_record(ds)
+    for d in ds.values():
+        d.info.description = text
+    write_record(ds, record)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""`mmweak curate recipe.yaml`, the stage commands, recipe validation errors and the LF inner-loop tools."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pytest
+
+import mmweak
+from mmweak.cli import main
+from mmweak.lf_tools import coverage_gaps, label_buckets, marginal_value, rows_where, show
+from mmweak.recipe import RecipeError, load_recipe, parse_recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+YOUTUBE = ROOT / "recipes" / "youtube_spam.yaml"
+WRENCH_YOUTUBE = ROOT.parent / "shared" / "data" / "wrench" / "youtube"
+
+TEXT_RECIPE = """\
+version: 1
+data:
+  source: {source}
+  columns: [text, label]
+tasks:
+  spam: {{labels: [ham, spam]}}
+lfs:
+  - lf: KeywordLF
+    name: subscribe
+    task: spam
+    label: spam
+    keywords: [subscribe, my channel, check out]
+  - lf: RegexLF
+    name: link
+    task: spam
+    label: spam
+    pattern: 'https?://|\\.com\\b'
+  - lf: LengthLF
+    name: short
+    task: spam
+    label: ham
+    max_words: 6
+aggregate: {{gold: label}}
+output:
+  folder: {out}
+  overwrite: true
+"""
+
+
+@pytest.fixture(scope="module")
+def youtube_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("yt") / "curated"
+    code = main(["curate", str(YOUTUBE), "--set", f"output.folder={out}"])
+    assert code == 0
+    return out
+
+
+def test_youtube_yaml_builds_exactly_the_scripts_lfs():
+    sys.path.insert(0, str(ROOT))
+    import recipes.youtube_spam as script
+
+    lfs = load_recipe(YOUTUBE).build_lfs()
+    assert [lf.name for lf in lfs] == [lf.name for lf in script.LFS]
+    assert [lf.fingerprint() for lf in lfs] == [lf.fingerprint() for lf in script.LFS]
+
+
+def test_youtube_yaml_through_the_cli_matches_the_script(youtube_run, tmp_path, capsys):
+    sys.path.insert(0, str(ROOT))
+    import recipes.youtube_spam as script
+
+    metrics = script.main(["--out", str(tmp_path / "script"), "--overwrite"])
+    ours, tasks = mmweak.load_curated(youtube_run)
+    theirs, _ = mmweak.load_curated(tmp_path / "script")
+    for split in ("train", "validation", "test"):
+        assert ours[split]["spam_label"] == theirs[split]["spam_label"]
+        np.testing.assert_allclose(np.asarray(ours[split]["spam_probs"]), np.asarray(theirs[split]["spam_probs"]))
+    strict = mmweak.analysis.label_metrics(ours["test"]["spam_label"], ours["test"]["label"], 2)["accuracy"]
+    assert strict == pytest.approx(metrics["curated_strict"]) and strict > 0.95
+    card = (youtube_run / "README.md").read_text()
+    assert "mmweak curate RECIPE.yaml" in card and "youtube_spam.yaml" in card
+    ws = datasets.load_dataset  # noqa: F841  (the folder is a plain Hub-layout dataset too)
+    assert len(datasets.load_dataset(str(youtube_run))["test"]) == 250
+
+
+def test_inspect_and_report_and_lf_tools_on_the_curated_folder(youtube_run, capsys):
+    assert main(["inspect", str(youtube_run)]) == 0
+    out = capsys.readouterr().out
+    assert "task spam: 0=ham, 1=spam" in out and "has_link" in out and "recipe: youtube_spam.yaml" in out
+    assert "validation" in out and "test" in out  # quality rows
+    assert main(["report", str(youtube_run), "--split", "validation", "--gold", "label"]) == 0
+    assert "LF summary — task 'spam', split 'validation'" in capsys.readouterr().out
+    assert main(["buckets", str(youtube_run), "--lf", "has_link", "--vs", "label_model", "--split", "test"]) == 0
+    out = capsys.readouterr().out
+    assert "has_link=spam, label_model=spam" in out and "text=" in out
+    assert main(["gaps", str(youtube_run), "--n", "3"]) == 0
+    assert "rows (" in capsys.readouterr().out
+    assert main(["value", str(youtube_run), "--gold", "label"]) == 0
+    assert "all LFs: accuracy" in capsys.readouterr().out
+
+
+def test_rerun_after_editing_one_lf_recomputes_only_it(tmp_path, capsys):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(TEXT_RECIPE.format(source=WRENCH_YOUTUBE, out=tmp_path / "out"))
+    assert main(["curate", str(recipe)]) == 0
+    recipe.write_text(TEXT_RECIPE.format(source=WRENCH_YOUTUBE, out=tmp_path / "out").replace("max_words: 6", "max_words: 7"))
+    capsys.readouterr()
+    assert main(["curate", str(recipe)]) == 0
+    assert "spam: 3 LFs on train — 2 cached, 1 computed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("edit, message", [
+    (("KeywordLF", "KeywordLf"), r"r\.yaml:8: lfs\[0\]\.lf: unknown LF 'KeywordLf' \(did you mean 'KeywordLF'\?\)"),
+    (("max_words: 6", "max_words: [6]"),
+     r"r\.yaml:22: lfs\[2\]\.max_words: bad parameter 'max_words': expected int or null, got \[6\] \(list\)"),
+    (("keywords: [subscribe", "kewords: [subscribe"),
+     r"r\.yaml:12: lfs\[0\]\.kewords: bad parameter: .*unexpected keyword argument 'kewords'"),
+    (("name: link\n    task: spam", "name: link\n    column: body\n    task: spam"),
+     r"r\.yaml:15: lfs\[1\]\.column: LF 'link' reads column 'body', which split 'train' does not have"),
+    (("aggregate: {gold: label}", "aggregate: {gold: label, fit_split: trian}"),
+     r"r\.yaml:23: aggregate\.fit_split: unknown split 'trian'; the data has \['train', 'validation', 'test'\]"),
+    (("aggregate: {gold: label}", "aggregate: {gold: label, seed: one}"),
+     r"r\.yaml:23: aggregate\.seed: expected int, got 'one'"),
+    (("task: spam\n    label: spam\n    keywords", "task: sapm\n    label: spam\n    keywords"),
+     r"r\.yaml:10: lfs\[0\]\.task: unknown task 'sapm'"),
+    (("version: 1", "version: 1\noutptu: {}"), r"r\.yaml:2: outptu: unknown section 'outptu' \(did you mean 'output'\?\)"),
+])
+def test_bad_recipes_give_one_line_naming_the_place(tmp_path, capsys, edit, message):
+    recipe = tmp_path / "r.yaml"
+    text = TEXT_RECIPE.format(source=WRENCH_YOUTUBE, out=tmp_path / "out")
+    assert edit[0] in text
+    recipe.write_text(text.replace(edit[0], edit[1], 1))
+    assert main(["curate", str(recipe), "--dry-run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    import re
+
+    assert re.search(message, err), err
+
+
+def test_dry_run_writes_nothing_and_cli_exit_codes(tmp_path, capsys):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(TEXT_RECIPE.format(source=WRENCH_YOUTUBE, out=tmp_path / "out"))
+    assert main(["curate", str(recipe), "--dry-run"]) == 0
+    assert "dry run" in capsys.readouterr().out and not (tmp_path / "out").exists()
+    assert main(["curate", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["no-such-command"]) == 2
+    assert main(["--help"]) == 0
+    assert "curate" in capsys.readouterr().out
+    assert main(["curate", "--help"]) == 0
+    assert "--dry-run" in capsys.readouterr().out
+    # a job that fails on its data (not the recipe) exits 1
+    assert main(["inspect", str(tmp_path)]) in (1, 2)
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    with pytest.raises(RecipeError, match=r"<recipe>:4: not valid YAML"):
+        parse_recipe("data: {source: x}\ntasks: {a: {labels: [x, y]}}\nlfs: [\n  - {lf: KeywordLF")
+
+
+def _curated_toy():
+    spam = mmweak.Task("spam", ["ham", "spam"])
+    link = mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    short = mmweak.labeling_function(task=spam, inputs="text", name="short")(
+        lambda b: [0 if len(t) < 6 else -1 for t in b["text"]])
+    texts = ["http://a", "hi", "some long text", "http", "yo", "nothing to see"]
+    ds = datasets.Dataset.from_dict({"text": texts, "label": [1, 0, 0, 1, 0, 1]})
+    return spam, mmweak.aggregate(mmweak.apply_lfs(ds, [link, short]), model="majority")
+
+
+def test_lf_tools_api():
+    spam, ds = _curated_toy()
+    assert rows_where(ds, spam, "link", "fires").tolist() == [0, 3]
+    assert rows_where(ds, spam, "short", "fires").tolist() == [1, 3, 4]
+    assert rows_where(ds, spam, "short", "wrong", gold="label").tolist() == [3]  # "http" is short but spam
+    assert rows_where(ds, spam, "link", "disagrees", versus="short").tolist() == [3]
+    assert coverage_gaps(ds, spam).tolist() == [2, 5]
+    b = label_buckets(ds, spam, "link", versus="gold", gold="label")
+    assert b[(1, 1)].tolist() == [0, 3] and b[(-1, 1)].tolist() == [5]
+    assert show(ds, [2], ["text"]) == [{"row": 2, "text": "some long text"}]
+    value = marginal_value(ds, spam, evaluate=ds, gold="label", model="majority")
+    assert value[0]["lf"] == "(all LFs)" and {r["lf"] for r in value[1:]} == {"link", "short"}
+    link = next(r for r in value if r["lf"] == "link")
+    assert link["delta_coverage"] == pytest.approx(1 / 6)  # without it, row 0 loses its only vote
+    with pytest.raises(ValueError, match="has no LF 'nope'"):
+        rows_where(ds, spam, "nope", "fires")
+
+
+def test_fill_abstains_with_the_prior_is_explicit_and_in_the_card(tmp_path):
+    spam, ds = _curated_toy()
+    filled = mmweak.aggregate(ds, model="majority", fill_abstains="prior")
+    labels = np.asarray(filled["spam_label"])
+    assert (labels[[2, 5]] >= 0).all() and (np.asarray(ds["spam_label"])[[2, 5]] == -1).all()
+    out = mmweak.save_curated(filled, tmp_path / "c")
+    card = (out / "README.md").read_text()
+    assert "Rows where no LF voted are labelled with the most frequent class" in card and "2 rows in" in card

@@ -1,0 +1,250 @@
+"""Careless and hostile input to the label models: clear errors, safe loading, adversarial LFs, properties."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mmweak import VoteMatrixError, labelmodels
+from mmweak.labelmodels import ModelFileError, create
+from mmweak.labelmodels import schema as S
+
+ALL = labelmodels.available()
+L_OK = np.array([[0, 1, -1], [1, 1, 0], [0, -1, 0], [1, 0, 1]] * 10, dtype=np.int8)
+
+
+# -- every public entry validates its input and names what is wrong ----------------------------------
+@pytest.mark.parametrize("bad,message", [
+    (np.array([[True, False], [False, True]]), "boolean entries"),
+    (np.array([[1 + 0j, 0], [0, 1]]), "complex entries"),
+    (np.array([["0", "1"], ["1", "0"]]), "text or bytes"),
+    (np.array([[0, None], [1, 0]], dtype=object), r"L\[0, 1\] = None \(NoneType\) is not an integer vote \(row 0, LF column 1\)"),
+    (np.array([[0, "1"], [1, 0]], dtype=object), r"L\[0, 1\] = '1' \(str\)"),
+    (np.array([[0.0, np.nan], [1, 0]]), r"L\[0, 1\] = nan is not an integer vote"),
+    (np.array([[0.0, 0.5], [1, 0]]), r"L\[0, 1\] = 0.5 is not an integer vote"),
+    ([[0, 1], [1]], "not a rectangular"),
+    (np.zeros((2, 2, 2), dtype=int), "2-D"),
+    (np.zeros((5, 0), dtype=int), "has no LF columns"),
+    (np.array([[0, 1], [3, 0]]), r"L\[1, 0\] = 3 is outside -1..1"),
+])
+@pytest.mark.parametrize("name", ["majority", "dawid_skene", "auto"])
+def test_bad_vote_matrices_are_refused_by_name(name, bad, message):
+    with pytest.raises(VoteMatrixError, match=message):
+        create(name).fit(bad)
+
+
+def test_object_dtype_integers_are_votes():
+    L_obj = L_OK.astype(object)
+    for name in ["majority", "dawid_skene", "metal"]:
+        np.testing.assert_array_equal(create(name).fit(L_obj).predict_proba(L_obj), create(name).fit(L_OK).predict_proba(L_OK))
+    fitted = create("majority").fit(L_OK)
+    with pytest.raises(VoteMatrixError, match="boolean"):
+        fitted.predict_proba(L_OK.astype(bool))
+
+
+@pytest.mark.parametrize("cardinality,message", [
+    (2.7, r"whole number of classes .* got 2.7 \(float\)"),
+    ("3", r"got '3' \(str\)"),
+    (True, r"got True \(bool\)"),
+    (1, "between 2 and"),
+    (10**9, "between 2 and"),
+])
+def test_bad_cardinality_is_refused_everywhere(cardinality, message):
+    with pytest.raises(ValueError, match=message):
+        create("majority", cardinality=cardinality)
+    model = create("majority")
+    model.set_params(cardinality=cardinality)
+    with pytest.raises(ValueError, match=message):
+        model.fit(L_OK)
+    with pytest.raises(ValueError, match=message):
+        labelmodels.check_votes(L_OK, cardinality)
+
+
+@pytest.mark.parametrize("y_dev,message", [
+    ([0.5] * 40, r"y_dev\[0\] = 0.5 is not a class index"),
+    ([0, 1] * 19 + [0, 2], r"y_dev\[39\] = 2 is outside 0..1"),
+    ([[0, 1]] * 20, "must be 1-D"),
+    ([True, False] * 20, "bool"),
+    (["0", "1"] * 20, "gold labels must be integers"),
+])
+def test_bad_dev_labels_are_refused(y_dev, message):
+    with pytest.raises(ValueError, match=message):
+        create("dawid_skene").fit(L_OK, L_dev=L_OK, y_dev=y_dev)
+
+
+def test_float_dev_labels_that_are_whole_numbers_are_accepted():
+    y = np.array([0, 1, 0, 1] * 10, dtype=float)
+    a = create("dawid_skene").fit(L_OK, L_dev=L_OK, y_dev=y).predict_proba(L_OK)
+    b = create("dawid_skene").fit(L_OK, L_dev=L_OK, y_dev=y.astype(int)).predict_proba(L_OK)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_labels_from_proba_checks_its_probabilities():
+    model = create("majority").fit(L_OK)
+    with pytest.raises(ValueError, match=r"proba must be \(rows, 2\)"):
+        model.labels_from_proba(np.ones((3, 3)) / 3, None)
+    with pytest.raises(ValueError, match="finite"):
+        model.labels_from_proba(np.array([[np.nan, 1.0]]), None)
+
+
+# -- loading a model file is validation, not trust ----------------------------------------------------
+def _saved(tmp_path, name="dawid_skene", **params):
+    model = create(name, **params).fit(L_OK)
+    path = tmp_path / "m.json"
+    model.save(path)
+    return model, path, json.loads(path.read_text())
+
+
+def _tamper(path, data):
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda d: d["state"].update(predict=1), "unknown state key 'predict'"),
+    (lambda d: d["state"].update(__class__="x"), "unknown state key '__class__'"),
+    (lambda d: d["params"].update(smoothing={"py/object": "os.system", "args": ["rm -rf /"]}), "must be a number, string"),
+    (lambda d: d["params"].update(evil=1), "unknown parameter 'evil'"),
+    (lambda d: d.update(model="os.system"), "unknown label model 'os.system'"),
+    (lambda d: d["params"].update(cardinality=10**9), "cardinality must be between 2 and"),
+    (lambda d: d["params"].update(cardinality=3), r"has shape \(2,\), expected \(3,\)"),
+    (lambda d: d["state"].update(n_lfs_=10**7), "n_lfs_ must be an integer in 1..100000"),
+    (lambda d: d["state"].update(n_lfs_=4), r"weights_ has shape \(3, 2, 2\), expected \(4, 2, 2\)"),
+    (lambda d: d["state"].update(weights_="[[1]]"), "weights_ must be an array"),
+    (lambda d: d["state"]["bias_"].__setitem__(0, True), "bias_ must hold numbers only"),
+    (lambda d: d["state"].update(class_balance_=[1.5, -0.5]), "class_balance_ must be 2 non-negative shares"),
+    (lambda d: d["state"].update(f1_thresholds_=[7.0, 0.5]), r"f1_thresholds_ must lie in \[0, 1\]"),
+    (lambda d: d["state"].pop("weights_"), "missing state weights_"),
+    (lambda d: d.update(extra=1), "exactly the keys model, params, state"),
+])
+def test_tampered_model_files_are_refused(tmp_path, edit, message):
+    _, path, data = _saved(tmp_path)
+    edit(data)
+    with pytest.raises(ModelFileError, match=message):
+        labelmodels.load(_tamper(path, data))
+
+
+def test_non_finite_and_oversized_files_are_refused(tmp_path, monkeypatch):
+    _, path, data = _saved(tmp_path)
+    text = path.read_text().replace(str(data["state"]["bias_"][0]), "NaN", 1)
+    path.write_text(text)
+    with pytest.raises(ModelFileError, match="JSON constant NaN"):
+        labelmodels.load(path)
+    _tamper(path, [1, 2, 3])
+    with pytest.raises(ModelFileError, match="holds a JSON object"):
+        labelmodels.load(path)
+    path.write_bytes(b"\xff\xfe not json")
+    with pytest.raises(ModelFileError, match="not a label-model JSON file"):
+        labelmodels.load(path)
+    _, path, _ = _saved(tmp_path)
+    monkeypatch.setattr(S, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ModelFileError, match="larger than any label model"):
+        labelmodels.load(path)
+
+
+def test_default_model_file_members_are_validated_too(tmp_path):
+    model, path, data = _saved(tmp_path, name="auto")
+    assert labelmodels.load(path).predict_proba(L_OK).tolist() == model.predict_proba(L_OK).tolist()
+    data["state"]["members_"]["0"]["state"]["predict"] = 1
+    with pytest.raises(ModelFileError, match=r"members_\[0\]: .*unknown state key 'predict'"):
+        labelmodels.load(_tamper(path, data))
+    _, path, data = _saved(tmp_path, name="auto")
+    data["state"]["selected_"] = "snorkel"
+    with pytest.raises(ModelFileError, match="does not match its members"):
+        labelmodels.load(_tamper(path, data))
+
+
+def test_loaded_state_never_shadows_a_method():
+    for name in ALL:
+        cls = labelmodels.base._REGISTRY[name]
+        keys = set(S._BASE_SCHEMA) | set(cls._state_schema)
+        assert not any(callable(getattr(cls, k, None)) for k in keys), name
+        assert all(k.endswith("_") and not k.startswith("_") for k in keys), name
+
+
+# -- adversarial LFs ----------------------------------------------------------------------------------
+def _lf(rng, y, acc, cov):
+    return np.where(rng.random(y.size) < cov, np.where(rng.random(y.size) < acc, y, 1 - y), -1)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_an_lf_copied_twenty_times_does_not_take_over(name):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    poor = _lf(rng, y, 0.6, 0.9)
+    L = np.stack([_lf(rng, y, 0.85, 0.7) for _ in range(5)] + [poor] * 20, 1).astype(np.int8)
+    acc = (create(name).fit(L).predict(L, tie_break="random") == y).mean()
+    assert acc > 0.88, (name, acc)  # counted 21 times, the poor LF alone would give ~0.63
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_an_lf_and_its_exact_negation_never_drive_a_model_below_chance(name):
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    base = _lf(rng, y, 0.85, 0.9)
+    neg = np.where(base == -1, -1, 1 - base)
+    for extra in ([], [_lf(rng, y, 0.7, 0.5)]):
+        L = np.stack([base, neg, *extra], 1).astype(np.int8)
+        covered = (L != -1).any(1)
+        acc = (create(name).fit(L).predict(L, tie_break="random") == y)[covered].mean()
+        assert acc > 0.45, (name, len(extra), acc)
+
+
+# -- properties over random vote matrices -------------------------------------------------------------
+FAST = [n for n in ALL if n not in ("ebcc", "auto")]
+
+
+@st.composite
+def vote_matrices(draw):
+    K = draw(st.integers(2, 5))
+    n = draw(st.integers(0, 40))
+    m = draw(st.integers(1, 6))
+    abstain = draw(st.floats(0.0, 0.95))
+    seed = draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    L = np.where(rng.random((n, m)) < abstain, -1, rng.integers(0, K, (n, m)))
+    dtype = draw(st.sampled_from(["int8", "int16", "int32", "int64", "float64", "object"]))
+    return L.astype(dtype), K
+
+
+def _props(name, L, K, **params):
+    model = create(name, cardinality=K, **params).fit(L)
+    p = model.predict_proba(L)
+    assert p.shape == (L.shape[0], K) and p.dtype == np.float64
+    assert np.isfinite(p).all()
+    np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-9)
+    again = create(name, cardinality=K, **params).fit(L).predict_proba(L)
+    np.testing.assert_array_equal(p, again)  # deterministic under the same random_state
+    labels = model.predict(L)
+    assert ((labels >= -1) & (labels < K)).all()
+    return p
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=vote_matrices(), name=st.sampled_from(FAST))
+def test_fast_models_on_random_matrices(data, name):
+    L, K = data
+    p = _props(name, L, K)
+    perm = np.random.default_rng(0).permutation(L.shape[1])
+    q = create(name, cardinality=K).fit(L[:, perm]).predict_proba(L[:, perm])
+    np.testing.assert_allclose(p, q, atol=1e-6)  # LF order does not matter
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=vote_matrices())
+def test_ebcc_and_default_on_random_matrices(data):
+    L, K = data
+    _props("ebcc", L, K, n_restarts=2)
+    _props("auto", L, K)
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(["bool", "complex", "str", "1d", "3d", "ragged", "range"]), name=st.sampled_from(ALL))
+def test_bad_dtypes_and_shapes_always_raise_a_vote_matrix_error(kind, name):
+    bad = {"bool": np.ones((3, 2), dtype=bool), "complex": np.ones((3, 2), dtype=complex), "str": np.full((3, 2), "a"),
+           "1d": np.zeros(4, dtype=int), "3d": np.zeros((2, 2, 2), dtype=int), "ragged": [[0], [0, 1]],
+           "range": np.array([[0, 9]])}[kind]
+    with pytest.raises(VoteMatrixError):
+        create(name).fit(bad)
