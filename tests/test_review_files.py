@@ -197,3 +197,15 @@ def test_not_a_selection_and_not_a_task_file(curated, spam, tmp_path):
     (tmp_path / "num.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="not a Label Studio JSON task list"):
         review.import_annotations(curated, spam, tmp_path / "num.json")
+
+
+def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(curated, tmp_path / "cur")
+    assert main(["review", str(folder), "--out", str(tmp_path / "batch.json"), "--n", "3", "--strategy", "entropy"]) == 0
+    assert "3 rows of task 'spam' (entropy) written to" in capsys.readouterr().out
+    tasks = json.loads((tmp_path / "batch.json").read_text())
+    assert [t["data"]["mmweak"]["strategy"] for t in tasks] == ["entropy"] * 3
+    assert (tmp_path / "batch.label_config.xml").exists()
+    assert main(["review", str(folder), "--out", str(tmp_path / "x.json"), "--strategy", "loudest"]) == 2
