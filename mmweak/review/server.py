@@ -60,9 +60,12 @@ def connect(url: str, api_key: str, *, timeout: float = 30.0) -> Any:
 def _error(exc: Exception, url: str, action: str) -> LabelStudioError:
     status = getattr(exc, "status_code", None)
     body = getattr(exc, "body", None)
-    if status in (401, 403):
-        return LabelStudioError(f"Label Studio at {url} rejected the API key (HTTP {status}) while trying to "
+    if status == 401:
+        return LabelStudioError(f"Label Studio at {url} rejected the API key (HTTP 401) while trying to "
                                 f"{action}: check the token (Account & Settings > Access Token): {body}")
+    if status == 403:
+        return LabelStudioError(f"Label Studio at {url} says the API key may not {action} (HTTP 403): use the "
+                                f"token of a project manager or administrator: {body}")
     if status is not None:
         return LabelStudioError(f"Label Studio at {url} refused to {action} (HTTP {status}): {body}")
     import httpx
