@@ -24,11 +24,12 @@ from . import calibration, training
 from .calibration import calibration_report
 from .training import SoftLabelCollator, noise_aware_loss
 from .hub import HubPushError, PushResult, push_curated
+from . import review
 
 __all__ = [
     "ABSTAIN", "ApplyReport", "CuratedDatasetError", "FunctionLF", "HubPushError", "LFError", "LFSummary",
     "LabelingFunction", "MMWeakError", "PushResult", "RecordError", "Task", "VoteMatrixError", "__version__", "aggregate",
     "analyze", "apply_lfs", "labeling_function", "labelmodels", "lf_summary", "load_curated",
     "push_curated", "save_curated",
-    "SoftLabelCollator", "calibration", "calibration_report", "noise_aware_loss", "training",
+    "SoftLabelCollator", "calibration", "calibration_report", "noise_aware_loss", "review", "training",
 ]

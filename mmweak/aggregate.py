@@ -32,6 +32,7 @@ def aggregate(
     tie_break: TieBreak = "prior",
     objective: Objective | Mapping[str, Objective] = "accuracy",
     pos_label: int | Mapping[str, int] = 1,
+    reviewed: bool = True,
     fill_abstains: Literal["prior"] | None = None,
 ) -> Dataset | DatasetDict:
     """Fit a label model per task and write ``T_probs``, ``T_label`` and ``T_confidence`` to every split.
@@ -56,6 +57,10 @@ def aggregate(
             reaches the cut the model learned on the fit split; right for rare classes whose F1 matters).
             ``T_probs`` is the same either way.
         pos_label: the class whose F1 ``objective="f1"`` maximises (or mapping task -> class).
+        reviewed: use human review answers (the ``T_gold`` column that :mod:`mmweak.review` writes) of the
+            fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with
+            their labels clamped, and their ``T_probs``/``T_label``/``T_confidence`` become the human label
+            (probability 1). Set False to fit on the votes alone.
         fill_abstains: ``"prior"`` labels rows where no LF voted with the class the label model estimates
             most frequent (as WRENCH scores them), instead of ``-1``; the card says so and how many rows.
 
@@ -120,16 +125,22 @@ def aggregate(
             (s for s in DEV_SPLITS if s in splits and s != fit_name and gold_col in splits[s].column_names), None
         )
         lm.set_params(random_state=seed)
-        fit_kwargs: dict[str, Any] = {"class_balance": prior}
+        L_dev = y_dev = None
         n_dev = 0
         if dev_name is not None and gold_col is not None:
             if gold_col not in splits[dev_name].column_names:
                 raise ValueError(f"dev split {dev_name!r} has no gold column {gold_col!r}")
             y_dev = read_column(splits[dev_name], gold_col, np.int64)
             keep = y_dev >= 0
-            fit_kwargs.update(L_dev=_votes(splits[dev_name], col)[keep], y_dev=y_dev[keep])
+            L_dev, y_dev = _votes(splits[dev_name], col)[keep], y_dev[keep]
             n_dev = int(keep.sum())
-        lm.fit(L, **fit_kwargs)
+        review_col = human_gold_column(record.get("tasks", {}).get(task.name, {}), splits[fit_name], task)
+        human = np.full(L.shape[0], -1, dtype=np.int64)
+        if reviewed and review_col is not None:
+            human = read_column(splits[fit_name], review_col, np.int64)
+        rows = np.flatnonzero(human >= 0)
+        fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
+                         class_balance=prior)
         decide = {
             "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
             "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
@@ -144,13 +155,16 @@ def aggregate(
                 empty = (Ls == -1).all(axis=1)
                 labels = np.where(empty, int(np.argmax(lm.class_balance_)), labels)
                 filled[name] = int(empty.sum())
+            if name == fit_name and rows.size:  # reviewed rows carry their human label (clamped)
+                proba[rows] = np.eye(task.cardinality)[human[rows]]
+                labels[rows] = human[rows]
             columns = {
                 task.probs_column: (proba.astype(np.float32), task.probs_feature()),
                 task.label_column: (labels.astype(np.int64), task.class_label()),
                 task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
             }
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
-                             fill_abstains)
+                             fill_abstains, rows.tolist() if name == fit_name else None)
             out[name] = replace_columns(out[name], columns, fingerprint=fp)
 
         entry = task_record(record, task.name)
@@ -164,7 +178,7 @@ def aggregate(
             **lm.to_dict(),
             "fit": {
                 "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break, **decide,
-                "dev_split": dev_name if n_dev else None, "dev_rows": n_dev,
+                "dev_split": dev_name if n_dev else None, "dev_rows": n_dev, "reviewed_rows": int(rows.size),
                 "class_balance_given": prior is not None,
                 "fill_abstains": fill_abstains, "filled_rows": filled if fill_abstains else None,
             },
@@ -177,6 +191,83 @@ def aggregate(
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(dataset, DatasetDict) else out["train"]
     write_record(result, record)
     return result
+
+
+def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str | None:
+    """The column holding human review labels of ``task`` in ``ds`` (see :mod:`mmweak.review`), if any.
+
+    The review record names it; without one (e.g. after ``apply_lfs`` renewed the record), the column
+    ``T_gold`` counts only next to its ``T_answers`` column, so a user's own gold column is never mistaken
+    for human review.
+    """
+    names = (entry.get("review") or {})
+    gold = names.get("gold_column") or f"{task.name}_gold"
+    answers = names.get("answers_column") or f"{task.name}_answers"
+    if gold in ds.column_names and (names.get("gold_column") or answers in ds.column_names):
+        return gold
+    return None
+
+
+def fit_with_reviews(
+    model: LabelModel,
+    L: np.ndarray,
+    *,
+    L_dev: np.ndarray | None = None,
+    y_dev: np.ndarray | None = None,
+    reviewed_rows: Sequence[int] | np.ndarray | None = None,
+    reviewed_labels: Sequence[int] | np.ndarray | None = None,
+    class_balance: Sequence[float] | None = None,
+) -> LabelModel:
+    """Fit ``model`` on the votes ``L`` with the human-reviewed rows clamped to their labels.
+
+    Reviewed rows leave the unlabelled rows and join the gold dev rows (``L_dev``/``y_dev``), so each is
+    counted once, with its posterior fixed to the human label; :func:`aggregate` and
+    :func:`mmweak.review.simulate` fit through here.
+
+    Args:
+        model: an unfitted label model (fitted in place and returned).
+        L: ``(n, m)`` votes of the fit split.
+        L_dev, y_dev: gold dev rows from another split, if any.
+        reviewed_rows: row numbers of ``L`` that people labelled; reviewed_labels: their labels.
+        class_balance: passed to ``model.fit`` (the seed is the model's ``random_state``).
+
+    Returns:
+        The fitted ``model``.
+
+    Raises:
+        ValueError: reviewed rows and labels differ in length, or a label is not a class of the model.
+
+    Two LFs that always conflict: the votes alone cannot say which one to trust, three reviews can.
+
+    >>> from mmweak.labelmodels import create
+    >>> L = np.array([[1, 0]] * 6 + [[1, -1]] * 3 + [[-1, 0]] * 3)
+    >>> create("dawid_skene").fit(L).predict_proba([[1, 0]]).round(2).tolist()
+    [[0.5, 0.5]]
+    >>> m = fit_with_reviews(create("dawid_skene"), L, reviewed_rows=[0, 1, 2], reviewed_labels=[1, 1, 1])
+    >>> m.predict_proba([[1, 0]]).round(2).tolist()
+    [[0.0, 1.0]]
+    """
+    rows = np.asarray([] if reviewed_rows is None else reviewed_rows, dtype=np.int64).ravel()
+    labels = np.asarray([] if reviewed_labels is None else reviewed_labels, dtype=np.int64).ravel()
+    if rows.size != labels.size:
+        raise ValueError(f"{rows.size} reviewed rows but {labels.size} reviewed labels")
+    if labels.size and (labels.min() < 0 or labels.max() >= model.cardinality):
+        raise ValueError(f"reviewed labels must be classes 0..{model.cardinality - 1}, got {sorted(set(labels.tolist()))}")
+    if rows.size:
+        keep = np.ones(L.shape[0], dtype=bool)
+        keep[rows] = False
+        if keep.any():  # every row reviewed: the votes still describe the LFs, so keep them unlabelled too
+            L_fit = L[keep]
+        else:
+            L_fit = L
+        Ld, yd = L[rows], labels
+        if L_dev is not None and y_dev is not None and len(y_dev):
+            Ld, yd = np.concatenate([np.asarray(L_dev), Ld]), np.concatenate([np.asarray(y_dev, dtype=np.int64), yd])
+        L, L_dev, y_dev = L_fit, Ld, yd
+    kwargs: dict[str, Any] = {"class_balance": class_balance}
+    if L_dev is not None and y_dev is not None and len(y_dev):
+        kwargs.update(L_dev=L_dev, y_dev=y_dev)
+    return model.fit(L, **kwargs)
 
 
 def _build(spec: ModelSpec, task: Task) -> LabelModel:

@@ -9,6 +9,7 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 
 from .calibration import brier_score, expected_calibration_error
+from .aggregate import human_gold_column
 from .columns import read_column, read_matrix
 from .labelmodels.base import check_votes
 from .provenance import read_record
@@ -138,10 +139,12 @@ class LFSummary:
 
     def __str__(self) -> str:
         cols = ["lf", "polarity", "coverage", "overlaps", "conflicts"]
-        extra = [c for c in ("empirical_accuracy", "estimated_accuracy", "faults") if any(c in r for r in self.rows)]
+        extra = [c for c in ("empirical_accuracy", "estimated_accuracy", "reviewed_accuracy", "reviewed_votes",
+                             "faults") if any(c in r for r in self.rows)]
         cols += extra
         width = max([len("lf")] + [len(r["lf"]) for r in self.rows]) + 2
-        head = {"empirical_accuracy": "emp.acc", "estimated_accuracy": "est.acc"}
+        head = {"empirical_accuracy": "emp.acc", "estimated_accuracy": "est.acc", "reviewed_accuracy": "rev.acc",
+                "reviewed_votes": "rev.votes"}
         lines = [f"LF summary — task {self.task!r}, split {self.split!r}"]
         lines.append(f"{'lf':<{width}}" + "".join(f"{head.get(c, c):>11}" for c in cols[1:]))
         for r in self.rows:
@@ -178,7 +181,9 @@ def analyze(
     """LF summary of ``task`` on one split (default: ``train``), with gold accuracies where known.
 
     Uses the LF names, faults and label-model estimates recorded by :func:`mmweak.apply_lfs` and
-    :func:`mmweak.aggregate`; ``gold`` defaults to the gold column given to ``aggregate``.
+    :func:`mmweak.aggregate`; ``gold`` defaults to the gold column given to ``aggregate``. Where people
+    reviewed rows of the split (:mod:`mmweak.review`), each LF also gets ``reviewed_accuracy`` (its
+    accuracy against the human labels on the reviewed rows it voted on) and ``reviewed_votes``.
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -206,6 +211,13 @@ def analyze(
         L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=y,
         estimated_accuracy=lm.get("lf_accuracies"),
     )
+    human_col = human_gold_column(entry, ds, t)
+    if human_col is not None:
+        human = read_column(ds, human_col, np.int64)
+        if (human >= 0).any():
+            for r, h in zip(rows, lf_summary(L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=human)):
+                r["reviewed_accuracy"] = h["empirical_accuracy"]
+                r["reviewed_votes"] = h["correct"] + h["incorrect"]
     faults = entry.get("faults", {}).get(split)
     if faults:
         for r in rows:

@@ -20,6 +20,8 @@ from .analysis import label_metrics, lf_summary
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
+from .review.answers import review_summary
+from .review.simulate import curve_context
 from .task import Task
 
 TEMPLATE = "dataset_card.md.j2"
@@ -90,6 +92,24 @@ def quality_block(task: Mapping[str, Any]) -> dict[str, Any] | None:
     return {"calibration": CALIBRATION_METHOD, "splits": splits}
 
 
+def review_block(entry: Mapping[str, Any], task: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The YAML record of human review for one task: answer columns, counts, and the attached learning curve."""
+    stored = entry.get("review") or {}
+    ctx = (task or {}).get("review") or {}
+    if not stored and not ctx:
+        return None
+    out: dict[str, Any] = {k: stored[k] for k in ("gold_column", "answers_column") if stored.get(k)}
+    summary = ctx.get("summary")
+    if summary:
+        out["reviewed_rows"] = {s["split"]: s["rows"] for s in summary["splits"]}
+        out["annotators"] = len(summary["annotators"])
+        out["model_agreement"] = _round(summary["model_agreement"])
+        out["annotator_agreement"] = _round(summary["annotator_agreement"])
+    if stored.get("learning_curve"):
+        out["learning_curve"] = _round(stored["learning_curve"])
+    return out
+
+
 def weak_supervision_block(
     record: Mapping[str, Any],
     model_files: Mapping[str, str],
@@ -124,6 +144,9 @@ def weak_supervision_block(
         quality = quality_block(contexts[name]) if name in contexts else None
         if quality:
             item["quality"] = quality
+        review = review_block(entry, contexts.get(name))
+        if review:
+            item["review"] = review
         out_tasks.append(item)
     out: dict[str, Any] = {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
     recipe = record.get("recipe")
@@ -187,7 +210,9 @@ def task_context(
                 probs = read_matrix(ds, t.probs_column)
                 known = y[y >= 0]
                 gold_shares = (np.bincount(known, minlength=t.cardinality) / known.size).tolist()
-                used = s == dev_split
+                # Reviewed rows of the fit split carry their human label, so its numbers are optimistic too.
+                used = s == dev_split or (s == (lm or {}).get("fit", {}).get("split")
+                                          and bool((lm or {}).get("fit", {}).get("reviewed_rows")))
                 quality.append({"split": s, **label_metrics(labels, y, t.cardinality, probs),
                                 "used_in_fit": used, "gold_class_balance": gold_shares})
                 report = calibration_report(probs, y, n_bins)
@@ -213,7 +238,22 @@ def task_context(
         "quality": quality, "calibration": calibration, "n_bins": n_bins, "dev_split": dev_split,
         "class_balance": {"series": series if lm else {}},
         "tie_break": (lm or {}).get("fit", {}).get("tie_break"), "plots": {},
+        "review": review_context(splits, entry, t),
     }
+
+
+def review_context(splits: Mapping[str, Dataset], entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:
+    """The card's human-review section of one task: who reviewed what (:func:`mmweak.review.answers.review_summary`),
+    how the label model used it, and an attached learning curve (``None`` when there is neither)."""
+    summary = review_summary(splits, task)
+    stored = entry.get("review") or {}
+    curve = curve_context(stored["learning_curve"]) if stored.get("learning_curve") else None
+    if summary is None and curve is None:
+        return None
+    fit = ((entry.get("label_model") or {}).get("fit") or {})
+    total = sum(s["rows"] for s in summary["splits"]) if summary else 0
+    return {"summary": summary, "curve": curve, "rows": total, "fit_split": fit.get("split"),
+            "fit_reviewed": int(fit.get("reviewed_rows") or 0)}
 
 
 def task_contexts(

@@ -279,20 +279,23 @@ def review(
     out: Path = typer.Option(..., "--out", help="Label Studio tasks JSON file to write."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
     n: int = typer.Option(50, help="Rows to send for review."),
-    strategy: str = typer.Option("uncertainty", help="How rows are chosen (see mmweak.review.select)."),
-    split: Optional[str] = typer.Option(None, help="Split (default: train, else the first)."),
+    strategy: str = typer.Option("impact", help="How rows are chosen: random, entropy, margin, disagreement, "
+                                 "no_coverage, impact, diverse (see mmweak.review.select)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else train)."),
+    seed: int = typer.Option(0, help="Seed of random draws and ties."),
 ) -> None:
-    """Pick rows for human review and export them as Label Studio tasks (JSON file)."""
-    try:
-        from . import review as rv  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise UsageError(f"review needs mmweak.review: {exc}") from exc
+    """Pick rows for human review and export them as Label Studio tasks (JSON file + labeling config)."""
+    from . import review as rv
+
     ds, tasks = _load_curated(folder)
     t = _one(tasks, task)
-    d = ds[split or _default_split(ds)]
-    chosen = rv.select(d, t, n, strategy=strategy)
-    rv.export_tasks(d, t, out, rows=chosen)
-    _say(f"{len(chosen)} rows written to {out}")
+    try:
+        chosen = rv.select(ds, t, n, strategy=strategy, split=split, seed=seed)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    path = rv.export_tasks(chosen, t, out)
+    _say(f"{len(chosen)} rows of task {t.name!r} ({strategy}) written to {path}; labeling config: "
+         f"{path.with_name(path.stem + '.label_config.xml')}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -268,6 +268,9 @@ def record_from_card(card: DatasetCard) -> tuple[dict[str, Any], list[Task]]:
             entry["label_model"] = {k: v for k, v in item["label_model"].items() if k != "file"}
         if item.get("gold_column"):
             entry["gold_column"] = item["gold_column"]
+        if item.get("review"):
+            entry["review"] = {k: item["review"][k] for k in ("gold_column", "answers_column", "learning_curve")
+                               if k in item["review"]}
         record["tasks"][task.name] = entry
     return record, tasks
 

@@ -21,6 +21,7 @@ WIDTH = 8.0  # inches
 _COLORS = {"coverage": "#4C72B0", "overlaps": "#8172B3", "conflicts": "#C44E52",
            "estimated": "#55A868", "empirical": "#DD8452"}
 _CYCLE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
+_STRATEGY_COLORS = ("#333333", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#4C72B0", "#DA8BC3")
 
 
 @contextmanager
@@ -173,11 +174,43 @@ def class_balance_png(labels: Sequence[str], series: Mapping[str, Sequence[float
         return _png(fig)
 
 
+def learning_curve_png(
+    series: Mapping[int, Mapping[str, Mapping[int, float]]], *, ylabel: str = "score", title: str = ""
+) -> bytes:
+    """Score vs reviewed rows: one panel per batch size, one line per selection strategy (``random`` dashed).
+
+    ``series[batch][strategy]`` maps a number of reviewed rows to the mean score (0..1, shown in percent).
+
+    >>> learning_curve_png({25: {"random": {0: 0.80, 25: 0.82}, "entropy": {0: 0.80, 25: 0.85}}})[:4]
+    b'\\x89PNG'
+    """
+    batches = list(series)
+    with _figure(3.4) as fig:
+        axes = fig.subplots(1, max(len(batches), 1), sharey=True, squeeze=False)[0]
+        for ax, b in zip(axes, batches):
+            for i, (strategy, points) in enumerate(series[b].items()):
+                if not points:
+                    continue
+                xs = sorted(points)
+                ax.plot(xs, [100 * points[x] for x in xs], marker="o", markersize=3, color=_STRATEGY_COLORS[i % 8],
+                        linestyle="--" if strategy == "random" else "-", label=strategy)
+            ax.set_xlabel("reviewed rows")
+            ax.set_title(f"batches of {b}", fontsize=10)
+            ax.grid(alpha=0.3)
+        axes[0].set_ylabel(ylabel + " (%)")
+        handles, labels = axes[0].get_legend_handles_labels()
+        if handles:
+            fig.legend(handles, labels, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+        if title:
+            fig.suptitle(title, fontsize=11)
+        return _png(fig, (0.4 / fig.get_figheight()) if handles else 0.0)
+
+
 def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
     """The PNGs for one task of the card (``mmweak.card.task_context``'s dict), keyed by plot kind.
 
     Kinds: ``lfs`` always, ``reliability`` when some split has gold, ``class_balance`` when a label model
-    was fitted.
+    was fitted, ``review_curve`` when a review learning curve is attached (:mod:`mmweak.review`).
     """
     name = task["name"]
     lfs = task["lfs"]
@@ -201,6 +234,10 @@ def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
     balance = task.get("class_balance") or {}
     if balance.get("series"):
         out["class_balance"] = class_balance_png(task["labels"], balance["series"], title=f"task {name}")
+    curve = (task.get("review") or {}).get("curve")
+    if curve:
+        out["review_curve"] = learning_curve_png(curve["series"], ylabel=curve["ylabel"],
+                                                 title=f"task {name}: label quality vs rows reviewed")
     return out
 
 

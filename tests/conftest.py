@@ -83,6 +83,18 @@ def texts():
     })
 
 
+@pytest.fixture(scope="session")
+def label_studio():
+    """One real Label Studio server (``tests/labelstudio_server.py``) for the whole session, stopped at the end."""
+    import labelstudio_server as lss
+
+    reason = lss.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with lss.LabelStudioServer() as server:
+        yield server
+
+
 # Tests that take several seconds each (real models, whole recipes, fresh processes, every code point).
 # `make test-fast` (pytest -m "not slow") leaves them out for a quick inner loop; CI runs everything.
 SLOW_TESTS = {

@@ -1,0 +1,133 @@
+"""Annotators as a label source: a column of ``{annotator, label}`` lists becomes one "LF" per annotator.
+
+Several people labelling the same rows disagree, like LFs do, and the label models aggregate them the same
+way (Dawid–Skene and EBCC were made for exactly this). :func:`add_annotator_votes` appends one vote column
+per annotator to the task's ``T_votes`` (abstain where that person did not answer the row), records each
+as an LF of modality ``human``, and drops the task's earlier label-model outputs, which no longer match
+the votes: run :func:`mmweak.aggregate` next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+import numpy as np
+from datasets import Dataset, DatasetDict
+
+from ..columns import read_matrix, replace_columns
+from ..fingerprint import stable_hash
+from ..provenance import read_record, task_record, write_record
+from ..task import Task
+from .answers import answers_column, split_dict
+from .errors import AnnotationError
+
+#: ``kind`` of the LF entries this module records (how it recognises its own columns when re-run).
+KIND = "Annotator"
+
+
+def _label(value: Any, task: Task, where: str) -> int:
+    if isinstance(value, str):
+        if value in task.labels:
+            return task.labels.index(value)
+        raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)})")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < task.cardinality:
+        return int(value)
+    raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} "
+                          f"(0..{task.cardinality - 1} or a class name)")
+
+
+def _when(item: Mapping[str, Any]) -> dt.datetime:
+    t = item.get("time")
+    if isinstance(t, dt.datetime):
+        return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
+def add_annotator_votes(
+    ds: Dataset | DatasetDict,
+    task: Task,
+    column: str | None = None,
+    *,
+    prefix: str = "annotator:",
+) -> Dataset | DatasetDict:
+    """Append one vote column per annotator of ``column`` to ``T_votes`` (created if absent).
+
+    Args:
+        ds: dataset whose ``column`` holds, per row, a list of ``{"annotator": ..., "label": ...}``
+            (label: class index or class name; other keys are ignored). Default column: ``T_answers``.
+        task: the task the labels answer.
+        column: the answers column.
+        prefix: LF name prefix (``annotator:<id>``).
+
+    Returns:
+        A new dataset: ``T_votes`` gains one column per annotator (the same annotators, sorted, in every
+        split); the task's ``T_probs``/``T_label``/``T_confidence`` are dropped until re-aggregated.
+        Re-running replaces the annotator columns added before. When an annotator answered a row twice,
+        the later answer (by ``time``, else list order) counts.
+
+    Raises:
+        ValueError: the column is missing.
+        AnnotationError: a label is not a class of the task (message names split, row and annotator).
+
+    >>> import datasets, mmweak
+    >>> dog = mmweak.Task("dog", ["cat", "dog"])
+    >>> ds = datasets.Dataset.from_dict({"crowd": [[{"annotator": "a", "label": "dog"}, {"annotator": "b", "label": "dog"}],
+    ...                                            [{"annotator": "b", "label": "cat"}]]})
+    >>> ds = add_annotator_votes(ds, dog, "crowd")
+    >>> list(ds["dog_votes"]), [lf["name"] for lf in mmweak.provenance.read_record(ds)["tasks"]["dog"]["lfs"]]
+    ([[1, 1], [-1, 0]], ['annotator:a', 'annotator:b'])
+    """
+    col = column or answers_column(task)
+    splits = split_dict(ds)
+    for name, d in splits.items():
+        if col not in d.column_names:
+            raise ValueError(f"split {name!r} has no column {col!r} of annotator answers")
+    per_split: dict[str, list[dict[str, int]]] = {}
+    who: set[str] = set()
+    for name, d in splits.items():
+        rows = []
+        for i, items in enumerate(d[col]):
+            row: dict[str, tuple[dt.datetime, int]] = {}
+            for pos, item in enumerate(items or []):
+                if not isinstance(item, Mapping) or "annotator" not in item or "label" not in item:
+                    raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: expected "
+                                          f"{{'annotator', 'label'}} items, got {item!r}")
+                a = str(item["annotator"])
+                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}")
+                key = (_when(item), pos)
+                if a not in row or key >= row[a][0]:
+                    row[a] = (key, label)
+            rows.append({a: v[1] for a, v in row.items()})
+            who.update(row)
+        per_split[name] = rows
+    annotators = sorted(who)
+    record = read_record(ds)
+    entry = task_record(record, task.name)
+    entry.setdefault("task", task.to_dict())
+    lfs = entry.get("lfs", [])
+    keep = [j for j, lf in enumerate(lfs) if lf.get("kind") != KIND]
+    out = {}
+    for name, d in splits.items():
+        if task.votes_column in d.column_names:
+            old = read_matrix(d, task.votes_column)[:, keep] if lfs else read_matrix(d, task.votes_column)
+        else:
+            old = np.zeros((len(d), 0), dtype=np.int8)
+        new = np.full((len(d), len(annotators)), -1, dtype=np.int8)
+        for i, row in enumerate(per_split[name]):
+            for a, label in row.items():
+                new[i, annotators.index(a)] = label
+        L = np.concatenate([old.astype(np.int8), new], axis=1)
+        stale = [c for c in task.output_columns if c in d.column_names]
+        if stale:
+            d = d.remove_columns(stale)
+        fp = stable_hash("annotator-votes", d._fingerprint, task.name, col, annotators)
+        out[name] = replace_columns(d, {task.votes_column: (L, task.votes_feature(L.shape[1]))}, fingerprint=fp)
+    entry["lfs"] = [lfs[j] for j in keep] + [
+        {"name": f"{prefix}{a}", "modality": "human", "inputs": [col], "code_hash": stable_hash(KIND, a),
+         "version": "1", "kind": KIND} for a in annotators
+    ]
+    entry.pop("label_model", None)
+    result: Dataset | DatasetDict = DatasetDict(out) if isinstance(ds, DatasetDict) else out[next(iter(out))]
+    write_record(result, record)
+    return result

@@ -1,0 +1,357 @@
+"""Human answers kept with the dataset: per task, every answer (``T_answers``) and their consensus (``T_gold``).
+
+``T_answers`` is a list per row of ``{annotator, label, time, source, strategy, reason, round, model_label}``:
+who answered what and when, where the answer came from, why the row was sent for review, in which review
+round, and what the label model said when it was sent (so agreement between people and the model is
+measured before the model saw the answer). ``T_gold`` is the majority answer (``-1`` = not reviewed, or
+tied). Merging new answers never drops old ones: a second answer of the same annotator on the same row
+replaces the first only when it is newer and different, and every skipped answer is counted with its reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Literal, Mapping, Sequence
+
+import numpy as np
+import pyarrow.compute as pc
+from datasets import Dataset, DatasetDict, List, Value
+
+from ..aggregate import human_gold_column
+from ..columns import read_column, replace_columns
+from ..fingerprint import stable_hash
+from ..provenance import read_record, task_record, write_record
+from ..task import Task
+from .errors import AnnotationError
+
+OnInvalid = Literal["skip", "raise"]
+
+#: Why an answer was not stored (the keys of :attr:`ImportReport.skipped`).
+SKIP_REASONS = {
+    "unknown_class": "the answer is not one of the task's classes",
+    "missing_row": "the row no longer exists (or its content changed since it was sent for review)",
+    "duplicate": "the same annotator already gave this answer for this row",
+    "stale": "the same annotator gave a newer answer for this row",
+    "cancelled": "the annotator skipped the row",
+    "no_choice": "the annotation holds no choice (or several) for this task",
+    "other_task": "the annotation belongs to another task",
+}
+
+
+#: Skips that need no attention (re-importing, a person pressing "skip"): counted, not warned about.
+BENIGN = ("duplicate", "stale", "cancelled")
+
+
+def gold_column(task: Task) -> str:
+    """Name of the consensus human label column of ``task``.
+
+    >>> gold_column(Task("spam", ["ham", "spam"]))
+    'spam_gold'
+    """
+    return f"{task.name}_gold"
+
+
+def answers_column(task: Task) -> str:
+    """Name of the per-row list of human answers of ``task``.
+
+    >>> answers_column(Task("spam", ["ham", "spam"]))
+    'spam_answers'
+    """
+    return f"{task.name}_answers"
+
+
+def answers_feature(task: Task) -> List:
+    """The ``datasets`` feature of ``T_answers``: a list of answer structs, labels as the task's ``ClassLabel``."""
+    return List({
+        "annotator": Value("string"),
+        "label": task.class_label(),
+        "time": Value("timestamp[us, tz=UTC]"),
+        "source": Value("string"),
+        "strategy": Value("string"),
+        "reason": Value("string"),
+        "round": Value("int32"),
+        "model_label": task.class_label(),
+    })
+
+
+@dataclass
+class Answer:
+    """One person's label for one row, with where it came from and why the row was reviewed."""
+
+    split: str
+    row: int
+    annotator: str
+    label: int
+    time: dt.datetime
+    source: str = ""
+    strategy: str = ""
+    reason: str = ""
+    round: int = 0
+    model_label: int = -1
+
+    def stored(self) -> dict[str, Any]:
+        """The struct written into ``T_answers``."""
+        return {"annotator": self.annotator, "label": int(self.label), "time": _utc(self.time),
+                "source": self.source, "strategy": self.strategy, "reason": self.reason,
+                "round": int(self.round), "model_label": int(self.model_label)}
+
+
+@dataclass
+class ImportReport:
+    """What an import did: answers stored, rows touched, and every skipped answer counted by reason.
+
+    ``problems`` lists one readable line per skipped answer (task, row, annotator, what was wrong).
+    """
+
+    stored: int = 0
+    updated: int = 0
+    rows: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def skip(self, reason: str, message: str, on_invalid: OnInvalid = "skip") -> None:
+        """Count a skipped answer, or raise :class:`AnnotationError` when ``on_invalid="raise"``.
+
+        Duplicates and cancelled annotations are always counted, never raised: importing the same
+        export twice is harmless.
+        """
+        if reason not in SKIP_REASONS:
+            raise ValueError(f"unknown skip reason {reason!r}")
+        if on_invalid == "raise" and reason not in BENIGN:
+            raise AnnotationError(message)
+        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        self.problems.append(message)
+
+    @property
+    def total_skipped(self) -> int:
+        return sum(self.skipped.values())
+
+    def __str__(self) -> str:
+        parts = [f"{self.stored} answers stored ({self.updated} replacing older ones) on {self.rows} rows"]
+        parts += [f"{n} skipped: {SKIP_REASONS[r]}" for r, n in sorted(self.skipped.items())]
+        return "; ".join(parts)
+
+
+def consensus(labels: Sequence[int]) -> int:
+    """The majority label of a row's answers; ``-1`` with no answer or a tie for the top.
+
+    >>> consensus([1, 1, 0]), consensus([0, 1]), consensus([])
+    (1, -1, -1)
+    """
+    counts = Counter(int(x) for x in labels if int(x) >= 0).most_common()
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return -1
+    return counts[0][0]
+
+
+def split_dict(ds: Dataset | DatasetDict) -> dict[str, Dataset]:
+    """The splits of ``ds`` by name (a lone ``Dataset`` is its own split, named like ``apply_lfs`` names it)."""
+    if isinstance(ds, DatasetDict):
+        return dict(ds)
+    if isinstance(ds, Dataset):
+        return {str(ds.split) if ds.split is not None else "train": ds}
+    raise TypeError(f"expected a datasets.Dataset or DatasetDict, got {type(ds).__name__}")
+
+
+def read_answers(ds: Dataset, task: Task) -> list[list[dict[str, Any]]]:
+    """Every row's stored answers (empty lists where none, or where the column does not exist yet)."""
+    col = answers_column(task)
+    if col not in ds.column_names:
+        return [[] for _ in range(len(ds))]
+    return [list(a or []) for a in ds[col]]
+
+
+def reviewed_mask(ds: Dataset, task: Task) -> np.ndarray:
+    """Rows of ``ds`` that already hold a human answer for ``task``."""
+    col = answers_column(task)
+    if col in ds.column_names:
+        lengths = pc.list_value_length(ds.with_format("arrow")[col])
+        return np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)) > 0
+    gold = human_gold_column(task_record(read_record(ds), task.name), ds, task)
+    if gold is not None:
+        return read_column(ds, gold, np.int64) >= 0
+    return np.zeros(len(ds), dtype=bool)
+
+
+def next_round(ds: Dataset | DatasetDict, task: Task) -> int:
+    """The number of the next review round: one more than the highest stored (1 when nothing is stored)."""
+    top = 0
+    for d in split_dict(ds).values():
+        for answers in read_answers(d, task):
+            for a in answers:
+                top = max(top, int(a.get("round") or 0))
+    return top + 1
+
+
+def merge_answers(
+    ds: Dataset | DatasetDict,
+    task: Task,
+    answers: Iterable[Answer],
+    report: ImportReport | None = None,
+    *,
+    on_invalid: OnInvalid = "skip",
+) -> Dataset | DatasetDict:
+    """Store ``answers`` in ``T_answers`` and recompute ``T_gold``; returns a new dataset (``ds`` is untouched).
+
+    Answers must already name an existing row (callers check row identity first). The same annotator
+    answering the same row twice keeps the newer answer when the labels differ (``updated``), and counts
+    the other as ``duplicate`` (same label) or ``stale`` (older).
+
+    Args:
+        ds: the curated dataset (every split is kept; only splits that receive answers change).
+        task: the task answered.
+        answers: new answers.
+        report: where counts go (a new one if omitted).
+        on_invalid: ``"skip"`` counts invalid answers, ``"raise"`` raises :class:`AnnotationError`.
+
+    Returns:
+        The dataset with ``T_answers`` and ``T_gold`` in every split.
+
+    >>> import datasets, datetime as dt
+    >>> spam = Task("spam", ["ham", "spam"])
+    >>> ds = datasets.Dataset.from_dict({"text": ["a", "b"]})
+    >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    >>> out = merge_answers(ds, spam, [Answer("train", 1, "ann", 1, t), Answer("train", 1, "bob", 1, t)])
+    >>> list(out["spam_gold"]), [a["annotator"] for a in out[1]["spam_answers"]]
+    ([-1, 1], ['ann', 'bob'])
+    """
+    report = report if report is not None else ImportReport()
+    splits = split_dict(ds)
+    by_split: dict[str, list[Answer]] = {}
+    for a in answers:
+        if a.split not in splits:
+            report.skip("missing_row", f"task {task.name!r}: split {a.split!r} does not exist (row {a.row}, "
+                        f"annotator {a.annotator!r})", on_invalid)
+            continue
+        if not 0 <= a.label < task.cardinality:
+            report.skip("unknown_class", f"task {task.name!r}, split {a.split!r}, row {a.row}: annotator "
+                        f"{a.annotator!r} answered class {a.label}, not one of 0..{task.cardinality - 1}", on_invalid)
+            continue
+        by_split.setdefault(a.split, []).append(a)
+    out = dict(splits)
+    record = read_record(ds)
+    for name, d in splits.items():
+        stored = read_answers(d, task)
+        touched: set[int] = set()
+        for a in sorted(by_split.get(name, []), key=lambda x: _utc(x.time)):
+            if not 0 <= a.row < len(d):
+                report.skip("missing_row", f"task {task.name!r}, split {name!r}: row {a.row} does not exist "
+                            f"({len(d)} rows; annotator {a.annotator!r})", on_invalid)
+                continue
+            row = stored[a.row]
+            mine = [i for i, old in enumerate(row) if old["annotator"] == a.annotator]
+            new = a.stored()
+            if mine:
+                old = row[mine[-1]]
+                if int(old["label"]) == new["label"]:
+                    report.skip("duplicate", f"task {task.name!r}, split {name!r}, row {a.row}: annotator "
+                                f"{a.annotator!r} already answered {task.labels[new['label']]!r}")
+                    continue
+                if _utc(old["time"]) >= new["time"]:
+                    report.skip("stale", f"task {task.name!r}, split {name!r}, row {a.row}: annotator "
+                                f"{a.annotator!r} has a newer answer ({old['time']:%Y-%m-%d %H:%M:%S} UTC)")
+                    continue
+                row[mine[-1]] = new
+                report.updated += 1
+            else:
+                row.append(new)
+            report.stored += 1
+            touched.add(a.row)
+        report.rows += len(touched)
+        if not touched and answers_column(task) in d.column_names:
+            continue
+        gold = np.array([consensus([x["label"] for x in r]) for r in stored], dtype=np.int64)
+        fp = stable_hash("review-answers", d._fingerprint, task.name, sorted(touched),
+                         [[(x["annotator"], int(x["label"]), x["time"].isoformat()) for x in stored[i]] for i in sorted(touched)])
+        d = replace_columns(d, {gold_column(task): (gold, task.class_label())}, fingerprint=fp + "-gold")
+        d = _replace_answers(d, task, stored, fp)
+        out[name] = d
+    entry = task_record(record, task.name)
+    entry.setdefault("task", task.to_dict())
+    entry["review"] = {**(entry.get("review") or {}), "gold_column": gold_column(task),
+                       "answers_column": answers_column(task)}
+    result: Dataset | DatasetDict = DatasetDict(out) if isinstance(ds, DatasetDict) else out[next(iter(out))]
+    write_record(result, record)
+    if any(r not in BENIGN for r in report.skipped):
+        warnings.warn(f"review import for task {task.name!r}: {report}", stacklevel=3)
+    return result
+
+
+def _replace_answers(d: Dataset, task: Task, stored: list[list[dict[str, Any]]], fp: str) -> Dataset:
+    col = answers_column(task)
+    if col in d.column_names:
+        d = d.remove_columns(col, new_fingerprint=f"{fp}-drop-answers")
+    return d.add_column(col, stored, feature=answers_feature(task), new_fingerprint=f"{fp}-answers")
+
+
+def _utc(t: Any) -> dt.datetime:
+    """A timezone-aware UTC datetime from a datetime or an ISO-8601 string (naive times are taken as UTC)."""
+    if isinstance(t, str):
+        t = dt.datetime.fromisoformat(t.replace("Z", "+00:00"))
+    if not isinstance(t, dt.datetime):
+        raise TypeError(f"expected a datetime or ISO-8601 string, got {t!r}")
+    return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
+
+
+def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] | None:
+    """Counts behind the card's human-review section, measured on the data (``None`` when nothing was reviewed).
+
+    Per split: reviewed rows, answers, annotators; per strategy and per round: rows and how often the
+    label model's label at sending time matched the human consensus; pairwise agreement between
+    annotators on rows with several answers.
+    """
+    per_split, strategies, rounds = [], {}, {}
+    agree_model = [0, 0]
+    pairs = [0, 0]
+    annotators: set[str] = set()
+    for name, d in splits.items():
+        if answers_column(task) not in d.column_names:
+            continue
+        stored = read_answers(d, task)
+        gold = [consensus([a["label"] for a in r]) for r in stored]
+        rows = [i for i, r in enumerate(stored) if r]
+        if not rows:
+            continue
+        names = {a["annotator"] for i in rows for a in stored[i]}
+        annotators |= names
+        per_split.append({"split": name, "rows": len(rows), "answers": sum(len(stored[i]) for i in rows),
+                          "annotators": len(names), "consensus": sum(gold[i] >= 0 for i in rows)})
+        for i in rows:
+            first = min(stored[i], key=lambda a: _utc(a["time"]))
+            key = first["strategy"] or "(unknown)"
+            s = strategies.setdefault(key, {"strategy": key, "rows": 0, "agree": 0, "scored": 0})
+            r = rounds.setdefault(int(first["round"] or 0), {"round": int(first["round"] or 0), "rows": 0,
+                                                              "agree": 0, "scored": 0, "strategies": set()})
+            s["rows"] += 1
+            r["rows"] += 1
+            r["strategies"].add(key)
+            if gold[i] >= 0 and int(first["model_label"]) >= 0:
+                hit = int(int(first["model_label"]) == gold[i])
+                for bucket in (s, r):
+                    bucket["agree"] += hit
+                    bucket["scored"] += 1
+                agree_model[0] += hit
+                agree_model[1] += 1
+            labels = [int(a["label"]) for a in stored[i]]
+            for x in range(len(labels)):
+                for y in range(x + 1, len(labels)):
+                    pairs[0] += int(labels[x] == labels[y])
+                    pairs[1] += 1
+    if not per_split:
+        return None
+
+    def rate(hit: int, n: int) -> float | None:
+        return hit / n if n else None
+
+    return {
+        "splits": per_split,
+        "annotators": sorted(annotators),
+        "strategies": [{**s, "agreement": rate(s["agree"], s["scored"])} for s in strategies.values()],
+        "rounds": [{**r, "strategies": sorted(r["strategies"]), "agreement": rate(r["agree"], r["scored"])}
+                   for _, r in sorted(rounds.items())],
+        "model_agreement": rate(*agree_model), "model_agreement_rows": agree_model[1],
+        "annotator_agreement": rate(*pairs), "annotator_pairs": pairs[1],
+    }

@@ -1,0 +1,104 @@
+"""Review without a server: Label Studio JSON files out, Label Studio JSON exports back in."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+from datasets import Dataset, DatasetDict
+
+from ..task import Task
+from .answers import ImportReport, OnInvalid, merge_answers
+from .labelstudio import answers_from_tasks, build_tasks, read_json
+from .selection import resolve_task
+
+
+def export_tasks(
+    selection: Dataset,
+    task: Task | str,
+    path: str | os.PathLike,
+    *,
+    columns: Sequence[str] | None = None,
+    id_column: str | None = None,
+) -> Path:
+    """Write the rows of a :func:`mmweak.review.select` result as a Label Studio task file.
+
+    The file is a JSON list of tasks in Label Studio's import format, with the label model's label as each
+    task's prediction (pre-annotation); the matching labeling config is written next to it as
+    ``<name>.label_config.xml``. Import both in Label Studio (project settings, then Import), annotate,
+    export as JSON, and read the answers back with :func:`import_annotations`.
+
+    Args:
+        selection: rows chosen by :func:`mmweak.review.select`.
+        task: the task (or its name).
+        path: the ``.json`` file to write (its folder is created).
+        columns: columns to show (default: the inputs of the task's LFs).
+        id_column: a column of unique row ids; answers then find their row by id, even after the
+            dataset was re-ordered (default: by row number, checked against the row's content).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ValueError: not a selection, unknown columns, unreadable media (named by row and column).
+
+    >>> import datasets, json, mmweak, os, tempfile
+    >>> from mmweak import review
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [1 if "http" in t else 0 for t in b["text"]])
+    >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf]))
+    >>> path = review.export_tasks(review.select(ds, spam, 1, "random"), spam, os.path.join(tempfile.mkdtemp(), "t.json"))
+    >>> tasks = json.load(open(path))
+    >>> sorted(tasks[0]["data"]), tasks[0]["data"]["mmweak"]["strategy"]
+    (['mmweak', 'text'], 'random')
+    """
+    task = resolve_task(selection, task)
+    tasks, config = build_tasks(selection, task, columns=columns, id_column=id_column)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, target)
+    target.with_name(f"{target.stem}.label_config.xml").write_text(config + "\n", encoding="utf-8")
+    return target
+
+
+def import_annotations(
+    ds: Dataset | DatasetDict,
+    task: Task | str,
+    path: str | os.PathLike,
+    *,
+    on_invalid: OnInvalid = "skip",
+    return_report: bool = False,
+) -> Dataset | DatasetDict | tuple[Dataset | DatasetDict, ImportReport]:
+    """Read a Label Studio JSON export and store its answers in ``T_answers``/``T_gold``.
+
+    Rows are found by the reference :func:`export_tasks` put in each task; a row that no longer exists or
+    shows other content, an answer for a class the task does not have, a cancelled or empty annotation, and
+    an answer already stored are each counted in the report and warned about (``on_invalid="raise"``
+    raises :class:`~mmweak.review.AnnotationError` instead, before anything is stored). ``ds`` itself is
+    never modified: a new dataset comes back.
+
+    Args:
+        ds: the curated dataset the rows were selected from.
+        task: the task (or its name).
+        path: Label Studio JSON export (a list of tasks with ``annotations``).
+        on_invalid: ``"skip"`` (count) or ``"raise"``.
+        return_report: also return the :class:`~mmweak.review.ImportReport`.
+
+    Returns:
+        The dataset with the answers (and the report when asked).
+
+    Raises:
+        ValueError: the file is not a Label Studio JSON task list.
+        AnnotationError: with ``on_invalid="raise"``, the first invalid answer.
+    """
+    task = resolve_task(ds, task)
+    tasks = read_json(path)
+    report = ImportReport()
+    answers = answers_from_tasks(ds, task, tasks, source=f"file {Path(path).name}", report=report,
+                                 on_invalid=on_invalid)
+    out = merge_answers(ds, task, answers, report, on_invalid=on_invalid)
+    return (out, report) if return_report else out

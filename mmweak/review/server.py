@@ -1,0 +1,224 @@
+"""Review on a Label Studio server through ``label-studio-sdk`` (``pip install mmweak[review]``).
+
+:func:`to_label_studio` creates (or finds and updates) a project whose labeling config is derived from the
+task, and imports the selected rows with the label model's labels as predictions; :func:`from_label_studio`
+pulls the completed annotations back into ``T_answers``/``T_gold``. Rows already in the project are not
+imported twice, and answers already stored are not stored twice, so both calls can be repeated safely.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from datasets import Dataset, DatasetDict
+
+from ..task import Task
+from .answers import ImportReport, OnInvalid, merge_answers
+from .errors import LabelStudioError
+from .labelstudio import META, answers_from_tasks, build_tasks
+from .selection import resolve_task
+
+
+@dataclass
+class ProjectRef:
+    """Where the rows went: the project's id, title and web address, and what the import did."""
+
+    id: int
+    title: str
+    url: str
+    created: bool
+    config_updated: bool
+    imported: int
+    already_there: int
+
+
+def connect(url: str, api_key: str, *, timeout: float = 30.0) -> Any:
+    """A ``label_studio_sdk.LabelStudio`` client, checked against the server before use.
+
+    Both token kinds work: a legacy token, or a personal access token (a JWT refresh token the SDK
+    exchanges for access tokens).
+
+    Raises:
+        ImportError: ``label-studio-sdk`` is not installed.
+        LabelStudioError: the server cannot be reached, or it rejects the key.
+    """
+    try:
+        from label_studio_sdk import LabelStudio
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("Label Studio review needs label-studio-sdk: pip install 'mmweak[review]'") from exc
+    base = url.rstrip("/")
+    try:
+        client = LabelStudio(base_url=base, api_key=api_key, timeout=timeout)
+        client.users.whoami()
+    except Exception as exc:  # noqa: BLE001 - the SDK raises httpx, ApiError and token errors alike
+        raise _error(exc, base, "connect") from exc
+    return client
+
+
+def _error(exc: Exception, url: str, action: str) -> LabelStudioError:
+    status = getattr(exc, "status_code", None)
+    body = getattr(exc, "body", None)
+    if status == 401:
+        return LabelStudioError(f"Label Studio at {url} rejected the API key (HTTP 401) while trying to "
+                                f"{action}: check the token (Account & Settings > Access Token): {body}")
+    if status == 403:
+        return LabelStudioError(f"Label Studio at {url} says the API key may not {action} (HTTP 403): use the "
+                                f"token of a project manager or administrator: {body}")
+    if status is not None:
+        return LabelStudioError(f"Label Studio at {url} refused to {action} (HTTP {status}): {body}")
+    import httpx
+
+    if isinstance(exc, httpx.TransportError):
+        return LabelStudioError(f"cannot reach Label Studio at {url} to {action}: {type(exc).__name__}: {exc}")
+    return LabelStudioError(f"Label Studio at {url} failed to {action}: {type(exc).__name__}: {exc}")
+
+
+def _call(url: str, action: str, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - mapped to one error type with the server and the action
+        raise _error(exc, url, action) from exc
+
+
+def _find_project(client: Any, url: str, project: int | str) -> Any | None:
+    if isinstance(project, int):
+        return _call(url, f"read project {project}", client.projects.get, id=project)
+    matches = [p for p in _call(url, "list projects", lambda: list(client.projects.list(title=project)))
+               if p.title == project]
+    if len(matches) > 1:
+        raise LabelStudioError(f"Label Studio at {url} has {len(matches)} projects titled {project!r}: pass its id")
+    return _call(url, f"read project {matches[0].id}", client.projects.get, id=matches[0].id) if matches else None
+
+
+def _row_refs(client: Any, url: str, project_id: int) -> set[tuple[str, str, int, str]]:
+    refs = set()
+    for t in _call(url, f"list the tasks of project {project_id}",
+                   lambda: list(client.tasks.list(project=project_id, fields="all"))):
+        m = (t.data or {}).get(META)
+        if isinstance(m, dict):
+            refs.add((str(m.get("task")), str(m.get("split")), int(m.get("row", -1)), str(m.get("key"))))
+    return refs
+
+
+def to_label_studio(
+    selection: Dataset,
+    task: Task | str,
+    *,
+    url: str,
+    api_key: str,
+    project: int | str | None = None,
+    columns: Sequence[str] | None = None,
+    id_column: str | None = None,
+) -> ProjectRef:
+    """Send the rows of a :func:`mmweak.review.select` result to a Label Studio project for annotation.
+
+    Args:
+        selection: rows chosen by :func:`mmweak.review.select`.
+        task: the task (or its name).
+        url: the server, e.g. ``http://localhost:8080``.
+        api_key: a legacy token or a personal access token.
+        project: a project id, or a title (found, else created); default ``"mmweak <task>"``.
+        columns, id_column: as in :func:`mmweak.review.export_tasks`.
+
+    Returns:
+        A :class:`ProjectRef` (rows already in the project are counted in ``already_there``, not re-imported).
+
+    Raises:
+        LabelStudioError: unreachable server, rejected key, a project id that does not exist, a config
+            change the server refuses (it would invalidate existing annotations).
+
+    >>> ref = to_label_studio(selection, "spam", url="http://localhost:8080", api_key=TOKEN)  # doctest: +SKIP
+    >>> ref.imported                                                                         # doctest: +SKIP
+    25
+    """
+    task = resolve_task(selection, task)
+    tasks, config = build_tasks(selection, task, columns=columns, id_column=id_column)
+    base = url.rstrip("/")
+    client = connect(base, api_key)
+    title = project if isinstance(project, str) else f"mmweak {task.name}"
+    found = _find_project(client, base, project if project is not None else title)
+    created = updated = False
+    if found is None:
+        if isinstance(project, int):  # pragma: no cover - projects.get raised already
+            raise LabelStudioError(f"Label Studio at {base} has no project {project}")
+        found = _call(base, f"create project {title!r}", client.projects.create, title=title, label_config=config,
+                      description=f"mmweak review of task {task.name!r}: {', '.join(task.labels)}")
+        created = True
+    elif _normalise(found.label_config) != _normalise(config):
+        _call(base, f"update the labeling config of project {found.id}", client.projects.update, id=found.id,
+              label_config=config)
+        updated = True
+    there = set() if created else _row_refs(client, base, found.id)
+    new = [t for t in tasks if (task.name, t["data"][META]["split"], t["data"][META]["row"], t["data"][META]["key"])
+           not in there]
+    if new:
+        # Label Studio caps one import request (250k tasks, 200 MB); media travel inline, so send in chunks.
+        for start in range(0, len(new), 200):
+            _call(base, f"import {len(new)} tasks into project {found.id}", client.projects.import_tasks,
+                  id=found.id, request=new[start: start + 200], return_task_ids=True)
+    return ProjectRef(id=int(found.id), title=str(found.title), url=f"{base}/projects/{found.id}", created=created,
+                      config_updated=updated, imported=len(new), already_there=len(tasks) - len(new))
+
+
+def _normalise(config: str | None) -> str:
+    return "".join((config or "").split())
+
+
+def from_label_studio(
+    ds: Dataset | DatasetDict,
+    task: Task | str,
+    *,
+    url: str,
+    api_key: str,
+    project: int | str | None = None,
+    on_invalid: OnInvalid = "skip",
+    return_report: bool = False,
+) -> Dataset | DatasetDict | tuple[Dataset | DatasetDict, ImportReport]:
+    """Pull the annotations of a Label Studio project into ``T_answers``/``T_gold`` of ``ds``.
+
+    Annotators are named by their e-mail on the server. Bad answers (unknown class, vanished or changed
+    row, cancelled, empty) and answers already stored are counted in the report, as in
+    :func:`mmweak.review.import_annotations`. Nothing is changed unless the whole pull succeeds.
+
+    Args:
+        ds: the curated dataset the rows were selected from.
+        task: the task (or its name).
+        url, api_key, project: as in :func:`to_label_studio`.
+        on_invalid: ``"skip"`` (count) or ``"raise"``.
+        return_report: also return the :class:`~mmweak.review.ImportReport`.
+
+    Returns:
+        The dataset with the answers (and the report when asked).
+
+    Raises:
+        LabelStudioError: unreachable server, rejected key, or no such project.
+
+    >>> ds = from_label_studio(ds, "spam", url="http://localhost:8080", api_key=TOKEN)  # doctest: +SKIP
+    """
+    task = resolve_task(ds, task)
+    base = url.rstrip("/")
+    client = connect(base, api_key)
+    title = project if project is not None else f"mmweak {task.name}"
+    found = _find_project(client, base, title)
+    if found is None:
+        raise LabelStudioError(f"Label Studio at {base} has no project titled {title!r}")
+    names = {int(u.id): str(u.email or u.username or f"user:{u.id}")
+             for u in _call(base, "list users", client.users.list)}
+    raw = _call(base, f"list the tasks of project {found.id}",
+                lambda: list(client.tasks.list(project=found.id, fields="all", only_annotated=True)))
+    tasks = [{"id": t.id, "data": t.data, "annotations": [_plain(a) for a in (t.annotations or [])]} for t in raw]
+    report = ImportReport()
+    answers = answers_from_tasks(ds, task, tasks, source=f"label-studio {base}/projects/{found.id}",
+                                 report=report, on_invalid=on_invalid, annotator_names=names)
+    out = merge_answers(ds, task, answers, report, on_invalid=on_invalid)
+    return (out, report) if return_report else out
+
+
+def _plain(annotation: Any) -> dict[str, Any]:
+    if isinstance(annotation, dict):
+        return annotation
+    if hasattr(annotation, "model_dump"):
+        return json.loads(json.dumps(annotation.model_dump(), default=str))
+    return dict(annotation)

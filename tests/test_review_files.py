@@ -1,0 +1,211 @@
+"""Label Studio JSON files: export -> (Label Studio export) -> import round-trips every field; bad input is counted."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+import datasets
+import pytest
+
+import mmweak
+from mmweak import review
+from mmweak.review import AnnotationError
+
+TEXTS = ["check out my channel http://x.y", "great song", "subscribe please", "love it", "free money at www.win.com",
+         "nice", "plz subscribe to my channel", "best video ever", "visit www.deals.com", "this is my childhood song"]
+GOLD = [1, 0, 1, 0, 1, 0, 1, 0, 1, 0]
+
+
+@pytest.fixture
+def curated(spam):
+    lfs = [
+        mmweak.labeling_function(task=spam, inputs="text", name="link")(
+            lambda b: [1 if ("http" in t or "www" in t) else -1 for t in b["text"]]),
+        mmweak.labeling_function(task=spam, inputs="text", name="subscribe")(
+            lambda b: [1 if "subscribe" in t else -1 for t in b["text"]]),
+        mmweak.labeling_function(task=spam, inputs="text", name="short")(
+            lambda b: [0 if len(t) < 20 else -1 for t in b["text"]]),
+    ]
+    ds = datasets.Dataset.from_dict({"text": TEXTS, "label": GOLD, "uid": [f"c{i:03d}" for i in range(10)]})
+    return mmweak.aggregate(mmweak.apply_lfs(ds, lfs))
+
+
+def _as_label_studio_export(tasks, answers):
+    """What Label Studio's JSON export holds after annotation: ids, and each task's annotations."""
+    out = copy.deepcopy(tasks)
+    for k, t in enumerate(out):
+        t["id"] = 100 + k
+        t["annotations"] = [
+            {"id": 1000 + 10 * k + j, "completed_by": who, "was_cancelled": False, "lead_time": 3.5,
+             "result": [{"from_name": "spam", "to_name": "text", "type": "choices", "value": {"choices": [label]}}],
+             "created_at": f"2026-03-0{j + 1}T10:00:00.000000Z", "updated_at": f"2026-03-0{j + 1}T10:0{k}:00.500000Z"}
+            for j, (who, label) in enumerate(answers(k, t))
+        ]
+    return out
+
+
+def test_export_then_import_round_trips_every_field(curated, spam, tmp_path):
+    sel = review.select(curated, spam, 4, strategy="margin")
+    path = review.export_tasks(sel, spam, tmp_path / "batch1.json")
+    tasks = json.loads(path.read_text())
+    assert (tmp_path / "batch1.label_config.xml").read_text().startswith('<View>\n  <Text name="text" value="$text"/>')
+
+    # Every selection field is in the file, unchanged.
+    rows = list(sel["review_row"])
+    labels = list(curated["spam_label"])
+    probs = list(curated["spam_probs"])
+    votes = list(curated["spam_votes"])
+    for t, i in zip(tasks, range(len(sel))):
+        m = t["data"]["mmweak"]
+        r = rows[i]
+        assert t["data"]["text"] == TEXTS[r]
+        assert (m["task"], m["split"], m["row"], m["strategy"], m["reason"], m["round"]) == (
+            "spam", "train", r, "margin", sel["review_reason"][i], 1)
+        assert m["score"] == pytest.approx(sel["review_score"][i])
+        assert m["model_label"] == labels[r] and m["model"] == "auto"
+        assert m["probs"] == pytest.approx({"ham": probs[r][0], "spam": probs[r][1]}, abs=1e-6)
+        names = ["link", "subscribe", "short"]
+        assert m["votes"] == {names[j]: spam.labels[v] for j, v in enumerate(votes[r]) if v >= 0}
+        if labels[r] >= 0:
+            assert t["predictions"][0]["result"][0]["value"]["choices"] == [spam.labels[labels[r]]]
+
+    # Label Studio adds ids and annotations; completed_by is a user id or an expanded user object.
+    exported = _as_label_studio_export(tasks, lambda k, t: [
+        ({"id": 3, "email": "ann@lab.org"}, spam.labels[GOLD[t["data"]["mmweak"]["row"]]]),
+        (7, spam.labels[GOLD[t["data"]["mmweak"]["row"]]]),
+    ])
+    (tmp_path / "export.json").write_text(json.dumps(exported))
+    out, report = review.import_annotations(curated, spam, tmp_path / "export.json", return_report=True)
+    assert (report.stored, report.updated, report.rows, report.skipped) == (8, 0, 4, {})
+    for k, t in enumerate(exported):
+        r = t["data"]["mmweak"]["row"]
+        stored = out[r]["spam_answers"]
+        assert [a["annotator"] for a in stored] == ["ann@lab.org", "user:7"]
+        for j, a in enumerate(stored):
+            ann = t["annotations"][j]
+            assert a == {
+                "annotator": ["ann@lab.org", "user:7"][j], "label": GOLD[r],
+                "time": dt.datetime(2026, 3, j + 1, 10, k, 0, 500000, tzinfo=dt.timezone.utc),
+                "source": f"file export.json annotation {ann['id']}", "strategy": "margin",
+                "reason": t["data"]["mmweak"]["reason"], "round": 1, "model_label": labels[r],
+            }
+        assert out[r]["spam_gold"] == GOLD[r]
+    assert sum(g >= 0 for g in out["spam_gold"]) == 4
+    assert out.features["spam_answers"] == review.answers_feature(spam)
+
+    # The next selection skips reviewed rows and belongs to round 2.
+    nxt = review.select(out, spam, 3, strategy="random")
+    assert not set(nxt["review_row"]) & set(rows) and set(nxt["review_round"]) == {2}
+
+    # Saved and loaded back, the answers and their types survive.
+    folder = mmweak.save_curated(mmweak.aggregate(out), tmp_path / "curated")
+    back, _ = mmweak.load_curated(folder)
+    assert back["train"]["spam_answers"] == list(out["spam_answers"])
+    card = (folder / "README.md").read_text()
+    assert "#### Human review" in card and "| margin | 4 |" in card
+
+
+def test_bad_annotations_are_counted_or_raised_and_nothing_is_lost(curated, spam, tmp_path):
+    sel = review.select(curated, spam, 4, strategy="entropy")
+    tasks = json.loads(review.export_tasks(sel, spam, tmp_path / "t.json").read_text())
+    exported = _as_label_studio_export(tasks, lambda k, t: [("a@x.io", spam.labels[GOLD[t["data"]["mmweak"]["row"]]])])
+    exported[0]["annotations"][0]["result"][0]["value"]["choices"] = ["eggs"]           # unknown class
+    exported[1]["annotations"].append({**exported[1]["annotations"][0], "id": 9})      # exact duplicate
+    exported[2]["annotations"][0]["was_cancelled"] = True                              # skipped by the person
+    exported[3]["annotations"].append({**exported[3]["annotations"][0], "id": 11, "result": []})  # no choice
+    stray = {"id": 5, "data": {"text": "not ours"}, "annotations": [exported[1]["annotations"][0]]}
+    other = copy.deepcopy(exported[1])
+    other["data"]["mmweak"]["task"] = "topic"
+    gone = copy.deepcopy(exported[1])
+    gone["data"]["mmweak"]["row"] = 99
+    (tmp_path / "bad.json").write_text(json.dumps(exported + [stray, other, gone]))
+
+    before = curated["spam_label"]
+    with pytest.raises(AnnotationError, match="Label Studio task 5 carries no mmweak row reference"):
+        review.import_annotations(curated, spam, tmp_path / "bad.json", on_invalid="raise")
+    (tmp_path / "eggs.json").write_text(json.dumps(exported[:1]))
+    with pytest.raises(AnnotationError, match=r"row \d+ \(Label Studio task 100\): annotator 'a@x.io' answered 'eggs'"):
+        review.import_annotations(curated, spam, tmp_path / "eggs.json", on_invalid="raise")
+    with pytest.warns(UserWarning, match="not one of the task's classes"):
+        out, report = review.import_annotations(curated, spam, tmp_path / "bad.json", return_report=True)
+    assert report.stored == 2
+    assert report.skipped == {"unknown_class": 1, "duplicate": 1, "cancelled": 1, "no_choice": 1,
+                              "missing_row": 3, "other_task": 2}  # counted per annotation
+    assert any("row 99, which no longer exists" in p for p in report.problems)
+    assert list(curated["spam_label"]) == list(before) and "spam_answers" not in curated.column_names
+
+    # A later, different answer of the same person replaces the earlier one; an older one does not.
+    row1 = exported[1]["data"]["mmweak"]["row"]
+    exported[1]["annotations"] = [{**exported[1]["annotations"][0], "id": 12, "updated_at": "2026-04-01T00:00:00Z",
+                                   "result": [{"from_name": "spam", "value": {"choices": [spam.labels[1 - GOLD[row1]]]}}]}]
+    flipped = spam.labels[1 - GOLD[exported[3]["data"]["mmweak"]["row"]]]
+    exported[3]["annotations"] = [{**exported[3]["annotations"][0], "id": 13, "updated_at": "2020-01-01T00:00:00Z",
+                                   "result": [{"from_name": "spam", "value": {"choices": [flipped]}}]}]
+    (tmp_path / "later.json").write_text(json.dumps(exported[1:2] + exported[3:4]))
+    out2, report2 = review.import_annotations(out, spam, tmp_path / "later.json", return_report=True)
+    assert (report2.stored, report2.updated, report2.skipped) == (1, 1, {"stale": 1})
+    assert [a["label"] for a in out2[row1]["spam_answers"]] == [1 - GOLD[row1]] and out2[row1]["spam_gold"] == 1 - GOLD[row1]
+
+
+def test_rows_found_by_id_after_reordering(curated, spam, tmp_path):
+    sel = review.select(curated, spam, 3, strategy="random", seed=4)
+    tasks = json.loads(review.export_tasks(sel, spam, tmp_path / "t.json", id_column="uid").read_text())
+    exported = _as_label_studio_export(tasks, lambda k, t: [("a@x.io", "spam")])
+    (tmp_path / "e.json").write_text(json.dumps(exported))
+    shuffled = curated.shuffle(seed=1)
+    mmweak.provenance.write_record(shuffled, mmweak.provenance.read_record(curated))
+    out = review.import_annotations(shuffled, spam, tmp_path / "e.json")
+    got = sorted(u for u, g in zip(out["uid"], out["spam_gold"]) if g == 1)
+    assert got == sorted(sel["uid"])
+    # Without the id the shuffled rows no longer match their content: counted, not misplaced.
+    tasks2 = json.loads(review.export_tasks(sel, spam, tmp_path / "t2.json").read_text())
+    (tmp_path / "e2.json").write_text(json.dumps(_as_label_studio_export(tasks2, lambda k, t: [("a@x.io", "spam")])))
+    with pytest.warns(UserWarning, match="no longer exists"):
+        out2, rep = review.import_annotations(shuffled, spam, tmp_path / "e2.json", return_report=True)
+    placed = [i for i, g in enumerate(out2["spam_gold"]) if g >= 0]
+    assert all(out2["uid"][i] in sel["uid"] for i in placed)  # whatever was stored sits on its own row
+    assert rep.stored + rep.skipped["missing_row"] == 3
+
+
+def test_labeling_config_follows_the_column_types():
+    from datasets import Audio, Features, Image, Value
+
+    task = mmweak.Task("kind", ["speech", "music", "noise"], description='Which "kind"?')
+    cfg = review.labeling_config(task, Features({"clip": Audio(), "caption": Value("string"), "kind": Image()}),
+                                 ["clip", "caption", "kind"])
+    assert cfg == "\n".join([
+        "<View>",
+        '  <Header value=\'Which "kind"?\'/>',
+        '  <Audio name="clip" value="$clip"/>',
+        '  <Text name="caption" value="$caption"/>',
+        '  <Image name="kind_2" value="$kind_2"/>',
+        '  <Choices name="kind" toName="clip" choice="single" showInline="true">',
+        '    <Choice value="speech"/>', '    <Choice value="music"/>', '    <Choice value="noise"/>',
+        "  </Choices>",
+        "</View>",
+    ])
+
+
+def test_not_a_selection_and_not_a_task_file(curated, spam, tmp_path):
+    with pytest.raises(ValueError, match="not a review selection"):
+        review.export_tasks(curated, spam, tmp_path / "x.json")
+    (tmp_path / "junk.json").write_text("{not json")
+    with pytest.raises(ValueError, match="is not a Label Studio JSON file"):
+        review.import_annotations(curated, spam, tmp_path / "junk.json")
+    (tmp_path / "num.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="not a Label Studio JSON task list"):
+        review.import_annotations(curated, spam, tmp_path / "num.json")
+
+
+def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(curated, tmp_path / "cur")
+    assert main(["review", str(folder), "--out", str(tmp_path / "batch.json"), "--n", "3", "--strategy", "entropy"]) == 0
+    assert "3 rows of task 'spam' (entropy) written to" in capsys.readouterr().out
+    tasks = json.loads((tmp_path / "batch.json").read_text())
+    assert [t["data"]["mmweak"]["strategy"] for t in tasks] == ["entropy"] * 3
+    assert (tmp_path / "batch.label_config.xml").exists()
+    assert main(["review", str(folder), "--out", str(tmp_path / "x.json"), "--strategy", "loudest"]) == 2

@@ -1,0 +1,134 @@
+"""Selection strategies: what each one picks, why, and what it refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmweak import review
+from mmweak.review.selection import entropy, pick_rows
+
+LABELS = ["ham", "spam"]
+
+
+def test_uncertainty_strategies_pick_the_least_sure_rows():
+    P = np.array([[0.9, 0.1], [0.5, 0.5], [0.7, 0.3], [0.45, 0.55], [0.99, 0.01]])
+    L = np.zeros((5, 2), dtype=np.int8)
+    p = pick_rows("entropy", votes=L, probs=P, labels=LABELS, n=3)
+    assert p.rows.tolist() == [1, 3, 2]
+    assert p.scores == pytest.approx(entropy(P[[1, 3, 2]]))
+    m = pick_rows("margin", votes=L, probs=P, labels=LABELS, n=2)
+    assert m.rows.tolist() == [1, 3]
+    assert m.reasons[1] == "margin 0.100 between spam (0.55) and ham (0.45)"
+    # Three classes: the reason names the three most likely.
+    P3 = np.array([[0.2, 0.3, 0.5]])
+    r = pick_rows("entropy", votes=np.zeros((1, 1), np.int8), probs=P3, labels=["a", "b", "c"], n=1).reasons[0]
+    assert r == "label-model entropy 1.030 nats (max 1.099): P(c)=0.50, P(b)=0.30, P(a)=0.20"
+
+
+def test_disagreement_counts_conflicting_votes_only():
+    L = np.array([[1, 0, -1, -1], [1, 1, 1, -1], [1, 0, 0, 1], [-1, -1, -1, -1], [0, 1, -1, -1]], dtype=np.int8)
+    p = pick_rows("disagreement", votes=L, probs=None, labels=LABELS, n=5)
+    # Rows 0, 2, 4 conflict; equal vote entropy is broken by more votes in conflict (row 2 first), then by seed.
+    assert p.rows[0] == 2 and sorted(p.rows[1:].tolist()) == [0, 4]
+    assert p.reasons[0] == "LFs disagree: 2 vote spam, 2 vote ham"
+
+
+def test_no_coverage_is_random_among_rows_without_votes():
+    L = np.array([[-1, -1]] * 6 + [[1, -1]] * 4, dtype=np.int8)
+    a = pick_rows("no_coverage", votes=L, probs=None, labels=LABELS, n=4, seed=1)
+    b = pick_rows("no_coverage", votes=L, probs=None, labels=LABELS, n=4, seed=1)
+    c = pick_rows("no_coverage", votes=L, probs=None, labels=LABELS, n=4, seed=2)
+    assert a.rows.tolist() == b.rows.tolist() != c.rows.tolist()
+    assert set(a.rows) <= set(range(6)) and a.reasons == ["no LF voted on this row"] * 4
+    assert pick_rows("no_coverage", votes=L, probs=None, labels=LABELS, n=10).rows.size == 6
+
+
+def test_impact_weighs_pattern_size_by_expected_errors_and_spreads_over_patterns():
+    # Pattern A: 50 rows at confidence 0.6 (20 expected errors); B: 10 rows at 0.5 (5); C: 100 rows at 0.99 (1).
+    L = np.array([[1, 0]] * 50 + [[1, -1]] * 10 + [[0, 0]] * 100, dtype=np.int8)
+    P = np.array([[0.4, 0.6]] * 50 + [[0.5, 0.5]] * 10 + [[0.99, 0.01]] * 100)
+    p = pick_rows("impact", votes=L, probs=P, labels=LABELS, n=5, seed=0)
+    pattern = lambda r: "A" if r < 50 else "B" if r < 60 else "C"  # noqa: E731
+    # Values: A 20, 10, 6.7, 5, 4; B 5, 2.5; C 1 -> A, A, A, (A or B at 5), ...
+    assert [pattern(r) for r in p.rows][:3] == ["A", "A", "A"]
+    assert sorted(pattern(r) for r in p.rows) == ["A", "A", "A", "A", "B"]
+    assert len(set(p.rows.tolist())) == 5
+    assert p.reasons[0] == ("50 unreviewed rows with the same votes (2 LFs voting) get spam at label-model confidence "
+                            "0.60: an expected 20.0 of them are mislabelled")
+    assert p.reasons[1].endswith("(row 2 of this vote pattern in the batch)")
+    assert p.scores[:3] == pytest.approx([20.0, 10.0, 20.0 / 3])
+
+
+def test_diverse_spreads_a_batch_over_the_embedding():
+    rng = np.random.default_rng(0)
+    centers = np.eye(4) * 10
+    emb = np.concatenate([c + rng.normal(0, 0.01, (10, 4)) for c in centers])  # 4 tight clusters of 10
+    P = np.tile([[0.7, 0.3]], (40, 1))
+    P[:10] = [0.5, 0.5]  # the first cluster is the most uncertain: entropy alone picks only from it
+    L = np.zeros((40, 1), np.int8)
+    alone = pick_rows("entropy", votes=L, probs=P, labels=LABELS, n=4)
+    assert all(r < 10 for r in alone.rows)
+    d = pick_rows("diverse", votes=L, probs=P, labels=LABELS, n=4, embedding=emb, pool=10)
+    assert sorted(r // 10 for r in d.rows) == [0, 1, 2, 3]
+    assert d.reasons[0].endswith("the most uncertain row, first of the batch")
+    assert "to the nearest row already chosen or reviewed" in d.reasons[1]
+    assert d.scores[1] == pytest.approx(np.sqrt(2), abs=0.01)  # unit vectors of different clusters
+    # Rows already reviewed count as centers: a reviewed row in cluster 0 pushes the first pick elsewhere.
+    reviewed = np.zeros(40, bool)
+    reviewed[[0, 10, 20]] = True
+    d2 = pick_rows("diverse", votes=L, probs=P, labels=LABELS, n=1, embedding=emb, pool=40,
+                   candidates=~reviewed, reviewed=reviewed)
+    assert d2.rows[0] // 10 == 3
+    # Without an embedding: vote patterns, so identical votes are never picked twice while others remain.
+    Lp = np.array([[1, 0]] * 20 + [[1, 1]] * 2 + [[0, 0]] * 2, np.int8)
+    Pp = np.tile([[0.5, 0.5]], (24, 1))
+    d3 = pick_rows("diverse", votes=Lp, probs=Pp, labels=LABELS, n=3, pool=8)
+    assert len({tuple(Lp[r]) for r in d3.rows}) == 3
+
+
+def test_random_is_seeded_and_candidates_are_respected():
+    L = np.zeros((100, 1), np.int8)
+    cand = np.arange(100) % 2 == 0
+    a = pick_rows("random", votes=L, probs=None, labels=LABELS, n=10, seed=3, candidates=cand)
+    assert a.rows.tolist() == pick_rows("random", votes=L, probs=None, labels=LABELS, n=10, seed=3,
+                                        candidates=cand).rows.tolist()
+    assert all(r % 2 == 0 for r in a.rows) and a.reasons[0] == "random draw (seed 3)"
+
+
+def test_errors_name_what_is_wrong():
+    L = np.zeros((3, 1), np.int8)
+    with pytest.raises(ValueError, match="unknown selection strategy 'loudest'"):
+        pick_rows("loudest", votes=L, probs=None, labels=LABELS, n=1)
+    with pytest.raises(ValueError, match="needs the label model's probabilities"):
+        pick_rows("entropy", votes=L, probs=None, labels=LABELS, n=1)
+    with pytest.raises(ValueError, match=r"shape \(2, 2\), expected \(3, 2\)"):
+        pick_rows("margin", votes=L, probs=np.ones((2, 2)) / 2, labels=LABELS, n=1)
+
+
+def test_select_on_a_dataset(texts, spam):
+    import mmweak
+
+    lfs = [mmweak.labeling_function(task=spam, inputs="text", name="link")(
+               lambda b: [1 if ("http" in t or "www" in t) else -1 for t in b["text"]]),
+           mmweak.labeling_function(task=spam, inputs="text", name="short")(
+               lambda b: [0 if len(t) < 12 else -1 for t in b["text"]])]
+    votes_only = mmweak.apply_lfs(texts, lfs)
+    with pytest.raises(ValueError, match="strategy 'impact' reads 'spam_probs'.*run mmweak.aggregate first"):
+        review.select(votes_only, spam, 2)
+    ds = mmweak.aggregate(votes_only)
+    sel = review.select(ds, "spam", 3, strategy="entropy")
+    assert sel.column_names == texts.column_names + ["spam_votes", "spam_probs", "spam_label", "spam_confidence",
+                                                     *review.selection.SELECTION_COLUMNS]
+    rows = list(sel["review_row"])
+    assert [sel[i]["text"] for i in range(3)] == [texts[r]["text"] for r in rows]
+    assert set(sel["review_split"]) == {"train"} and set(sel["review_round"]) == {1}
+    assert list(sel["review_score"]) == sorted(sel["review_score"], reverse=True)
+    with pytest.warns(UserWarning, match="found 3 rows of split 'train' for task 'spam', fewer than the 5"):
+        few = review.select(ds, spam, 5, strategy="no_coverage")
+    assert sorted(texts[r]["text"] for r in few["review_row"]) == [
+        "best video ever", "plz subscribe to my channel", "subscribe please"]
+    with pytest.raises(ValueError, match="unknown task 'topic'"):
+        review.select(ds, "topic", 2)
+    with pytest.raises(ValueError, match="split 'test' not in"):
+        review.select(ds, spam, 2, split="test")
