@@ -81,3 +81,7 @@ def texts():
                  "free money at www.win.com", "nice", "plz subscribe to my channel", "best video ever"],
         "label": [1, 0, 1, 0, 1, 0, 1, 0],
     })
+
+
+# Media folders (and the multimodal script's run) shared by the recipe-script and YAML-recipe tests.
+from media_fixtures import clip_dir, corpus, image_folder, mm_curated  # noqa: E402,F401

@@ -27,13 +27,6 @@ def _rows(folder: Path, split: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    info = demo_audio.make_corpus(folder, n=100, seed=3)
-    return folder, info
-
-
 def test_corpus_is_stratified_deterministic_and_has_known_truth(corpus, tmp_path):
     folder, info = corpus
     assert info["speech_source"] == ("espeak-ng" if demo_audio.espeak_available() else "formant fallback")

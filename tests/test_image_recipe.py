@@ -1,9 +1,7 @@
 """recipes/image_curation.py end to end on a generated image folder (tiny random CLIP from a local-dir), and
-the image part of the demo."""
+the image part of the demo. The folder and the CLIP model are session fixtures (tests/media_fixtures.py)."""
 
-import csv
 import io
-import json
 import sqlite3
 
 import datasets
@@ -13,62 +11,15 @@ import yaml
 from PIL import Image
 
 import mmweak
+from media_fixtures import IMAGE_SCRIPT_ARGS
 from mmweak import demo_image
-
-TINY = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8, "head_width": 32},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
-}
-
-
-@pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory):
-    """A tiny random open_clip model saved as a 'local-dir:' folder (config + weights)."""
-    import open_clip
-    import torch
-
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    torch.manual_seed(0)
-    model = open_clip.CLIP(embed_dim=TINY["embed_dim"], vision_cfg=TINY["vision_cfg"], text_cfg=TINY["text_cfg"])
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY}))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    """imagefolder layout: train/validation splits, a metadata.csv with captions and string labels,
-    images with known defects (demo generator) and their truth."""
-    root = tmp_path_factory.mktemp("photos")
-    cells, kinds = demo_image.make_images(40, seed=3)
-    truth = {}
-    for split, part in (("train", range(0, 28)), ("validation", range(28, 40))):
-        (root / split).mkdir()
-        rows = []
-        for i in part:
-            name = f"img{i:02d}.png"
-            (root / split / name).write_bytes(cells[i]["bytes"])
-            label = "indoor" if i % 2 else "outdoor"
-            rows.append((name, f"a photo taken {label}s", label))
-            truth[(split, name)] = kinds[i]
-        with open(root / split / "metadata.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["file_name", "caption", "label"])
-            w.writerows(rows)
-    return root, truth
-
 
 def run_recipe(image_folder, clip_dir, out, *extra):
     from recipes import image_curation
 
     root, _ = image_folder
-    # CLIP quality thresholds out of reach: a random CLIP must not vote on quality, so the quality labels
-    # below come from the heuristic and OCR LFs and can be checked against the known defects.
     return image_curation.main([
-        "--data", str(root), "--clip-model", f"local-dir:{clip_dir}", "--caption-column", "caption",
-        "--align-threshold", "-2", "--align-keep", "2", "--junk-threshold", "2", "--ocr-max-side", "640",
-        "--out", str(out), "--overwrite", "--batch-size", "16", *extra,
+        "--data", str(root), "--clip-model", f"local-dir:{clip_dir}", *IMAGE_SCRIPT_ARGS, "--out", str(out), *extra,
     ])
 
 
