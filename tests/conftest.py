@@ -84,4 +84,6 @@ def texts():
 
 
 # Media folders (and the multimodal script's run) shared by the recipe-script and YAML-recipe tests.
-from media_fixtures import clip_dir, corpus, image_folder, mm_curated  # noqa: E402,F401
+from media_fixtures import (  # noqa: E402,F401
+    audio_script_run, clip_dir, corpus, image_folder, image_script_run, mm_curated,
+)

@@ -7,8 +7,11 @@ pays for each media pipeline once.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import sys
 
 import pytest
 
@@ -74,6 +77,42 @@ def corpus(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     info = demo_audio.make_corpus(folder, n=100, seed=3)
     return folder, info
+
+
+def _printing(main, argv):
+    """``main(argv)`` and what it printed (still shown with ``pytest -s``)."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        result = main(argv)
+    sys.stdout.write(buf.getvalue())
+    return result, buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def image_script_run(image_folder, clip_dir, tmp_path_factory):
+    """recipes/image_curation.py on :func:`image_folder` with :data:`IMAGE_SCRIPT_ARGS`: (folder, metrics, printed)."""
+    from recipes import image_curation
+
+    out = tmp_path_factory.mktemp("image_script") / "curated"
+    metrics, printed = _printing(image_curation.main, [
+        "--data", str(image_folder[0]), "--clip-model", f"local-dir:{clip_dir}", *IMAGE_SCRIPT_ARGS, "--out", str(out)])
+    return out, metrics, printed
+
+
+@pytest.fixture(scope="session")
+def audio_script_run(corpus, tmp_path_factory):
+    """recipes/audio_curation.py on :func:`corpus`, pushing to a stand-in ``mmweak.push_curated`` that records
+    its calls: (folder, metrics, printed, pushes)."""
+    import mmweak
+    from recipes import audio_curation
+
+    out = tmp_path_factory.mktemp("audio_script") / "curated"
+    pushed: list = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mmweak, "push_curated", lambda ds, repo, **kw: pushed.append((ds, repo, kw)) or "ok")
+        metrics, printed = _printing(audio_curation.main, [
+            "--data", str(corpus[0]), "--out", str(out), "--push-to-hub", "me/audio", "--private"])
+    return out, metrics, printed, pushed
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 import mmweak
-from media_fixtures import IMAGE_SCRIPT_ARGS
 from mmweak.cli import main
 from mmweak.recipe import RecipeError, load_recipe, set_value
 
@@ -56,12 +55,9 @@ def assert_same_curation(ours: Path, theirs: Path, tasks: list[str]) -> dict:
 
 
 # -- image ------------------------------------------------------------------------------------------------
-def test_image_yaml_through_the_cli_matches_the_script(image_folder, clip_dir, tmp_path, capsys):
-    from recipes import image_curation
-
+def test_image_yaml_through_the_cli_matches_the_script(image_folder, clip_dir, image_script_run, tmp_path, capsys):
     root, _ = image_folder
-    image_curation.main(["--data", str(root), "--clip-model", f"local-dir:{clip_dir}", *IMAGE_SCRIPT_ARGS,
-                         "--out", str(tmp_path / "script")])
+    script_out = image_script_run[0]  # recipes/image_curation.py with IMAGE_SCRIPT_ARGS, mirrored by the --set below
     capsys.readouterr()
     code = curate(
         "image_curation.yaml", tmp_path / "yaml", f"data.params.path={root}",
@@ -75,7 +71,7 @@ def test_image_yaml_through_the_cli_matches_the_script(image_folder, clip_dir, t
     assert "calibrated clip_zero_shot on 12 validation rows" in printed
     # the YAML's LFs are the script's: their votes come from the vote cache the script filled
     assert re.search(r"quality: 14 LFs on train — 14 cached, 0 computed", printed), printed
-    lfs = assert_same_curation(tmp_path / "yaml", tmp_path / "script", ["quality", "category"])
+    lfs = assert_same_curation(tmp_path / "yaml", script_out, ["quality", "category"])
     assert [lf["name"] for lf in lfs["category"]] == ["clip_zero_shot", "clip_zero_shot_names"]
     assert {"near_duplicate", "watermark_text", "caption_alignment", "looks_like_junk_2"} <= {
         lf["name"] for lf in lfs["quality"]}
@@ -99,17 +95,15 @@ def test_image_yaml_classes_must_match_the_gold_column(image_folder, clip_dir, t
 
 
 # -- audio ------------------------------------------------------------------------------------------------
-def test_audio_yaml_through_the_cli_matches_the_script(corpus, tmp_path, capsys):
-    from recipes import audio_curation
-
-    folder, info = corpus
-    metrics = audio_curation.main(["--data", str(folder), "--out", str(tmp_path / "script")])
+def test_audio_yaml_through_the_cli_matches_the_script(corpus, audio_script_run, tmp_path, capsys):
+    folder, _ = corpus
+    script_out, metrics = audio_script_run[:2]
     capsys.readouterr()
     code = curate("audio_curation.yaml", tmp_path / "yaml", f"data.params.path={folder}", "data.params.generate=false")
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "content: 11 LFs on train — 11 cached, 0 computed" in printed
-    assert_same_curation(tmp_path / "yaml", tmp_path / "script", ["content", "quality"])
+    assert_same_curation(tmp_path / "yaml", script_out, ["content", "quality"])
     acc = metrics["accuracy"]
     assert f"test accuracy {acc['quality']['test']['accuracy']:.4f}" in printed  # the CLI's own score line
     back = datasets.load_dataset(str(tmp_path / "yaml"))

@@ -23,23 +23,22 @@ def run_recipe(image_folder, clip_dir, out, *extra):
     ])
 
 
-def test_recipe_curates_an_image_folder_end_to_end(image_folder, clip_dir, tmp_path, capsys):
-    root, truth = image_folder
-    metrics = run_recipe(image_folder, clip_dir, tmp_path / "curated")
-    printed = capsys.readouterr().out
+def test_recipe_curates_an_image_folder_end_to_end(image_folder, image_script_run):
+    _, truth = image_folder
+    out, metrics, printed = image_script_run  # run_recipe's arguments, once per session
     assert "images: train=28, validation=12 (column 'image')" in printed
     assert "calibrated clip_zero_shot on 12 validation rows" in printed
     assert metrics["rows"] == {"train": 28, "validation": 12}
     corrupt = sum(k == "corrupt" for k in truth.values())
     assert corrupt > 0 and metrics["faults"]["blurry"] == corrupt  # counted, not fatal
 
-    back = datasets.load_dataset(str(tmp_path / "curated"))
+    back = datasets.load_dataset(str(out))
     feats = back["train"].features
     assert feats["image"] == datasets.Image()
     assert feats["quality_label"].names == ["keep", "drop"]
     assert feats["category_label"].names == ["indoor", "outdoor"] and feats["label"].names == ["indoor", "outdoor"]
     assert feats["category_probs"] == datasets.List(datasets.Value("float32"), length=2)
-    card = (tmp_path / "curated" / "README.md").read_text()
+    card = (out / "README.md").read_text()
     tasks = {t["name"]: t for t in yaml.safe_load(card.split("---")[1])["weak_supervision"]["tasks"]}
     assert [lf["name"] for lf in tasks["category"]["lfs"]] == ["clip_zero_shot", "clip_zero_shot_names"]
     lf_names = [lf["name"] for lf in tasks["quality"]["lfs"]]
