@@ -33,7 +33,7 @@ from benchmarks.media_common import cold_cache, lf_table, model_table, print_tab
 from lf_library.image import mark_near_duplicates  # noqa: E402
 from lf_library.samples import photos  # noqa: E402
 from mmweak.columns import read_matrix  # noqa: E402
-from recipes.image_curation import QUALITY, parse_args, quality_lfs  # noqa: E402
+from recipes.image_curation import QUALITY, quality_lfs  # noqa: E402
 
 DEGRADATIONS = ("blur", "dark", "bright", "washed_out", "thumbnail", "banner", "truncated")
 
@@ -87,10 +87,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                "degradation": datasets.Value("string")})
     ds = datasets.DatasetDict({"train": datasets.Dataset.from_dict(
         {"image": cells, "label": gold, "degradation": kinds}, features=feats)})
-    recipe = parse_args(["--data", "unused", "--no-clip", "--no-ocr"])
     t0 = time.perf_counter()
-    ds = mark_near_duplicates(ds, "image", max_distance=recipe.dup_distance)
-    lfs = quality_lfs(recipe, "image", None)
+    ds = mark_near_duplicates(ds, "image", max_distance=4)  # the recipe's default --dup-distance
+    lfs = quality_lfs(column="image", clip=None, ocr=False)  # the recipe's heuristics with its default thresholds
     ds = mmweak.apply_lfs(ds, lfs)
     seconds = time.perf_counter() - t0
     L = read_matrix(ds["train"], QUALITY.votes_column).astype(np.int64)

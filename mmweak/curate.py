@@ -100,6 +100,7 @@ def curate(
     ds = load_data(recipe)
     lfs = recipe.build_lfs(dataset=ds)
     recipe.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
+    recipe.post_steps()  # a post_aggregate step that cannot be found fails now, not after the work
     seconds["load"] = t() - t0
     say(f"data: {', '.join(f'{s}={len(d):,}' for s, d in ds.items())}; {len(lfs)} LFs for "
         f"{', '.join(recipe.tasks)}")
@@ -129,6 +130,7 @@ def curate(
     kwargs: dict[str, Any] = {k: agg[k] for k in ("fit_split", "dev_split", "gold", "seed", "tie_break", "objective",
                                                    "pos_label", "fill_abstains") if agg.get(k) is not None}
     ds = aggregate(ds, tasks, models, **kwargs)
+    ds = recipe.post_aggregate(ds, lfs)
     seconds["aggregate"] = t() - t0
 
     metrics = _metrics(ds, tasks, agg.get("gold"))  # a mapping task -> column, or one column for every task

@@ -25,6 +25,9 @@ A recipe is validated before anything runs, and every error names the place in t
     label_model: {name: null, params: {}}          # null: the default label model
     aggregate: {gold: label, fit_split: train, dev_split: validation, seed: 0, tie_break: prior,
                 objective: accuracy, pos_label: 1, fill_abstains: null}   # fill_abstains: prior
+    post_aggregate:                                # optional: functions run on the aggregated data, in order
+      - ref: lf_library.media_columns:decode_media   # e.g. decode media columns again before saving
+        params: {columns: [image]}
     report: {split: validation}                    # LF analysis printed for this split
     output:
       folder: out/youtube_curated
@@ -37,6 +40,8 @@ A recipe is validated before anything runs, and every error names the place in t
 Arguments whose value is a mapping with a ``new`` key build an object (``encoder: {new: SentenceEncoder}``),
 by catalog name or ``module:attribute``, with the mapping's other keys as its arguments. ``${recipe_dir}`` in a
 string is the folder holding the recipe; other relative paths are relative to the working directory.
+A ``post_aggregate`` function gets the aggregated ``DatasetDict`` as ``dataset`` (and the recipe's ``tasks``
+and ``lfs`` where its signature names them) and returns the ``DatasetDict`` that is reported and saved.
 
 >>> r = parse_recipe('''
 ... data: {source: x}
@@ -81,6 +86,7 @@ SECTIONS = {
     "apply": {"num_proc", "batch_size", "on_error"},
     "label_model": {"name", "params"},
     "aggregate": {"gold", "fit_split", "dev_split", "seed", "tie_break", "objective", "pos_label", "fill_abstains"},
+    "post_aggregate": None,
     "report": {"split"},
     "output": {"folder", "overwrite", "pretty_name", "license", "task_categories", "push_to_hub"},
 }
@@ -280,6 +286,38 @@ class Recipe:
         except SourceError as exc:
             raise self.error(path, f"{name!r} is in the catalog but cannot be loaded: {exc}") from None
 
+    # -- after aggregation ---------------------------------------------------------------------------------
+    def post_steps(self) -> list[tuple[Any, dict[str, Any], tuple]]:
+        """The ``post_aggregate`` functions, resolved, with their params and their place in the file."""
+        steps = []
+        for i, spec in enumerate(self.raw.get("post_aggregate") or []):
+            path = ("post_aggregate", i)
+            fn = self._resolve(spec["ref"], path + ("ref",), "function")
+            if not callable(fn):
+                raise self.error(path + ("ref",), f"{spec['ref']!r} is not a function")
+            params = {k: self._value(v, path + ("params", k)) for k, v in (spec.get("params") or {}).items()}
+            reserved = sorted({"dataset", "tasks", "lfs"} & set(params))
+            if reserved:
+                raise self.error(path + ("params", reserved[0]), f"{reserved[0]!r} is given by mmweak, not by params")
+            steps.append((fn, params, path))
+        return steps
+
+    def post_aggregate(self, dataset: Any, lfs: list[LabelingFunction]) -> Any:
+        """Run the ``post_aggregate`` functions on ``dataset`` in order; each returns the next dataset."""
+        from datasets import DatasetDict
+
+        for fn, params, path in self.post_steps():
+            given = dict(params, dataset=dataset)
+            if _accepts(fn, "tasks"):
+                given["tasks"] = list(self.tasks.values())
+            if _accepts(fn, "lfs"):
+                given["lfs"] = list(lfs)
+            dataset = self._call(fn, given, path + ("params",))
+            if not isinstance(dataset, DatasetDict):
+                raise self.error(path + ("ref",), f"{self.raw['post_aggregate'][path[1]]['ref']!r} returned "
+                                                  f"{type(dataset).__name__!r}, not a DatasetDict")
+        return dataset
+
     # -- data checks ---------------------------------------------------------------------------------------
     def check_data(self, splits: Iterable[str], columns: Mapping[str, list[str]], lfs: list[LabelingFunction]) -> None:
         """Errors for LF inputs, gold columns and split names the data does not have."""
@@ -410,9 +448,19 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         raise recipe.error(("version",), f"this mmweak reads recipe version {VERSION}, not {raw['version']!r}")
     if not raw.get("data") or not raw["data"].get("source"):
         raise recipe.error(("data",), "give data.source (a folder, file, Hub id or module:function)")
-    tasks = raw.get("tasks")
+    recipe.tasks = _parse_tasks(recipe)
+    if not isinstance(raw.get("lfs"), list) or not raw["lfs"]:
+        raise recipe.error(("lfs",), "list the LFs under 'lfs'")
+    _check_post_aggregate(recipe)
+    _check_types(recipe)
+    return recipe
+
+
+def _parse_tasks(recipe: Recipe) -> dict[str, Task]:
+    tasks = recipe.raw.get("tasks")
     if not isinstance(tasks, dict) or not tasks:
         raise recipe.error(("tasks",), "declare at least one task: {name: {labels: [...]}}")
+    out: dict[str, Task] = {}
     for name, spec in tasks.items():
         if not isinstance(spec, dict) or "labels" not in spec:
             raise recipe.error(("tasks", name), "a task is a mapping with 'labels' (and an optional 'description')")
@@ -422,13 +470,27 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         if not isinstance(spec["labels"], list):
             raise recipe.error(("tasks", name, "labels"), "labels must be a list of class names")
         try:
-            recipe.tasks[str(name)] = Task(str(name), spec["labels"], description=str(spec.get("description") or ""))
+            out[str(name)] = Task(str(name), spec["labels"], description=str(spec.get("description") or ""))
         except ValueError as exc:
             raise recipe.error(("tasks", name), str(exc)) from None
-    if not isinstance(raw.get("lfs"), list) or not raw["lfs"]:
-        raise recipe.error(("lfs",), "list the LFs under 'lfs'")
-    _check_types(recipe)
-    return recipe
+    return out
+
+
+def _check_post_aggregate(recipe: Recipe) -> None:
+    steps = recipe.raw.get("post_aggregate")
+    if steps is None:
+        return
+    if not isinstance(steps, list):
+        raise recipe.error(("post_aggregate",), "post_aggregate is a list of {ref: module:function, params: {...}}")
+    for i, spec in enumerate(steps):
+        path = ("post_aggregate", i)
+        if not isinstance(spec, dict) or "ref" not in spec:
+            raise recipe.error(path, "a post_aggregate step is a mapping with 'ref' (and optional 'params')")
+        extra = set(spec) - {"ref", "params"}
+        if extra:
+            raise recipe.error(path + (sorted(extra)[0],), f"unknown key {sorted(extra)[0]!r} (a step takes 'params')")
+        if spec.get("params") is not None and not isinstance(spec["params"], dict):
+            raise recipe.error(path + ("params",), f"params must be a mapping, got {type(spec['params']).__name__}")
 
 
 def _check_types(recipe: Recipe) -> None:
@@ -476,15 +538,39 @@ def load_recipe(path: str | os.PathLike) -> Recipe:
 
 
 def set_value(recipe: Recipe, assignment: str) -> None:
-    """Apply a ``section.key=value`` override (the value is read as YAML), e.g. ``output.folder=out/x``."""
+    """Apply a ``section.key=value`` override (the value is read as YAML), e.g. ``output.folder=out/x``.
+
+    A number indexes a list: ``lfs.0.params.min_prob=0.4`` sets a parameter of the first LF entry.
+
+    >>> r = parse_recipe("data: {source: x}\\ntasks: {t: {labels: [a, b]}}\\nlfs: [{ref: m:f, params: {k: 1}}]")
+    >>> set_value(r, "lfs.0.params.k=[2, 3]"); set_value(r, "tasks.t.labels=[a, b, c]")
+    >>> r.raw["lfs"][0]["params"]["k"], r.tasks["t"].labels
+    ([2, 3], ('a', 'b', 'c'))
+    """
     key, sep, value = assignment.partition("=")
     if not sep or not key:
         raise RecipeError(f"--set takes section.key=value, got {assignment!r}")
     parts = key.split(".")
-    target = recipe.raw
-    for part in parts[:-1]:
-        target = target.setdefault(part, {})
-        if not isinstance(target, dict):
-            raise RecipeError(f"--set {key}: {part!r} is not a mapping")
-    target[parts[-1]] = yaml.safe_load(value)
+    target: Any = recipe.raw
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(target, list):  # an item of a list section: lfs.0.params.x=...
+            if not part.isdigit() or int(part) >= len(target):
+                raise RecipeError(f"--set {key}: {'.'.join(parts[:i]) or 'recipe'} is a list of {len(target)} "
+                                  f"items; {part!r} is not an index into it")
+            if last:
+                target[int(part)] = yaml.safe_load(value)
+            else:
+                target = target[int(part)]
+        elif isinstance(target, dict):
+            if last:
+                target[part] = yaml.safe_load(value)
+            else:
+                target = target.setdefault(part, {})
+        else:
+            raise RecipeError(f"--set {key}: {'.'.join(parts[:i])!r} is neither a mapping nor a list")
     recipe.text += f"\n# --set {assignment}"
+    if parts[0] == "tasks":  # tasks are built when the recipe is parsed: build them again
+        recipe.tasks = _parse_tasks(recipe)
+    elif parts[0] == "post_aggregate":
+        _check_post_aggregate(recipe)

@@ -16,6 +16,10 @@ data file or a Hub dataset id) with the audio undecoded → :func:`mmweak.apply_
 
 ``--generate DIR`` first writes the corpus of :mod:`mmweak.demo_audio` (espeak-ng speech, tones, noise,
 silence, clipped, short, quiet and corrupt clips, with known truth) and curates it.
+
+The same recipe as data: ``mmweak curate recipes/audio_curation.yaml`` (the generated corpus; your data with
+``--set data.params.path=DIR --set data.params.generate=false``). Both run :func:`recipe_data`,
+:func:`lf_library.audio.curation.build_lfs` and :func:`lf_library.media_columns.decode_media`.
 """
 
 from __future__ import annotations
@@ -31,11 +35,49 @@ if str(REPO_ROOT) not in sys.path:  # so ``python recipes/audio_curation.py`` fi
     sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
+from datasets import Audio, DatasetDict  # noqa: E402
+
 from lf_library.audio.curation import (  # noqa: E402
-    TASKS, add_gold, build_lfs, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
+    GOLD, TASKS, add_gold, build_lfs, curate, describe_faults, evaluate, format_metrics, load_audio,
 )
+from lf_library.media_columns import decode_media  # noqa: E402
 
 DEFAULT_OUT = "out/audio_curated"
+
+
+def recipe_data(path: str | Path, *, generate: bool = False, rows: int = 240, seed: int = 0, overwrite: bool = False,
+                audio_column: str | None = None, gold: dict[str, str] | None = None) -> DatasetDict:
+    """The recipe's data: the audio column read undecoded, gold class ids where the data has gold names.
+
+    Args:
+        path: an audio file, a folder (``audiofolder``), a data file or a Hub dataset id.
+        generate: first write the generated corpus of :mod:`mmweak.demo_audio` (known truth) to ``path``.
+        rows, seed: size and seed of the generated corpus.
+        overwrite: let ``generate`` replace the corpus already in ``path``.
+        audio_column: the audio column (default: the first ``datasets.Audio`` column).
+        gold: task -> gold column of class names (default: ``content`` and ``quality`` where present).
+
+    Returns:
+        A ``DatasetDict`` with ``content_gold`` / ``quality_gold`` (``ClassLabel``) where gold exists.
+
+    Raises:
+        ValueError: no audio column. FileExistsError: ``generate`` into a non-empty folder without ``overwrite``.
+    """
+    if generate:
+        from mmweak.demo_audio import make_corpus
+
+        info = make_corpus(path, n=rows, seed=seed, overwrite=overwrite)
+        print(f"generated {sum(info['splits'].values())} clips in {info['folder']} (speech: {info['speech_source']}): "
+              + ", ".join(f"{k}={v}" for k, v in sorted(info["kinds"].items())))
+    ds, _, _ = load_audio(path, audio_column)
+    ds, _ = add_gold(ds, gold)
+    return ds
+
+
+def audio_column_of(ds: DatasetDict, audio_column: str | None = None) -> str:
+    """``audio_column``, or the first ``datasets.Audio`` column (what :func:`load_audio` picks)."""
+    first = next(iter(ds.values()))
+    return audio_column or next(c for c, f in first.features.items() if isinstance(f, Audio))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -72,14 +114,12 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "--push-to-hub needs mmweak.push_curated, which this mmweak does not have; save with --out and upload "
             "the folder with `huggingface-cli upload --repo-type dataset REPO_ID OUT_DIR`"
         )
-    if args.generate:
-        from mmweak.demo_audio import make_corpus
-
-        info = make_corpus(args.generate, n=args.rows, seed=args.seed, overwrite=args.overwrite)
-        print(f"generated {sum(info['splits'].values())} clips in {info['folder']} (speech: {info['speech_source']}): "
-              + ", ".join(f"{k}={v}" for k, v in sorted(info["kinds"].items())))
-    ds, column, loaded_as = load_audio(args.generate or args.data, args.audio_column)
-    ds, gold = add_gold(ds, json.loads(args.gold) if args.gold else None)
+    ds = recipe_data(args.generate or args.data, generate=bool(args.generate), rows=args.rows, seed=args.seed,
+                     overwrite=args.overwrite, audio_column=args.audio_column,
+                     gold=json.loads(args.gold) if args.gold else None)
+    column = audio_column_of(ds, args.audio_column)
+    columns = next(iter(ds.values())).column_names
+    gold = {t.name: GOLD[t.name] for t in TASKS if GOLD[t.name] in columns}
     print(f"audio column {column!r}: " + ", ".join(f"{k}={len(v)}" for k, v in ds.items())
           + (f"; gold for {sorted(gold)}" if gold else "; no gold columns"))
 
@@ -100,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
               "MV = majority vote over the same votes; abstains count as wrong)")
         print(format_metrics(metrics["accuracy"]))
 
-    ds = embed_audio(ds, column, loaded_as)
+    ds = decode_media(ds, [column])  # saving embeds the audio bytes: the folder is self-contained
     out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, task_categories=["audio-classification"],
                               pretty_name="Audio clips curated by content and quality")
     print(f"\ncurated dataset written to {out}")

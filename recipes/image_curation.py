@@ -22,6 +22,10 @@ The image column is read undecoded (``Image(decode=False)``), so corrupt files a
 counted instead of stopping the run; the curated folder stores the images again as ``Image()``.
 CLIP image embeddings are computed once per image for all CLIP LFs and kept in the embedding cache,
 so re-running with other thresholds costs no forward pass.
+
+The same recipe as data: ``mmweak curate recipes/image_curation.yaml --set data.params.path=./photos``.
+Both run :func:`recipe_data`, :func:`quality_lfs`, :func:`category_lfs` and
+:func:`lf_library.media_columns.decode_media`, so the script and the YAML cannot drift apart.
 """
 
 from __future__ import annotations
@@ -44,9 +48,11 @@ from lf_library.image import (  # noqa: E402
     AspectRatioLF, BlurLF, BrightnessLF, ClipAlignmentLF, ClipModel, ClipZeroShotLF, ContrastLF, ImageRangesLF,
     NearDuplicateLF, ResolutionLF, UndecodableLF, mark_near_duplicates,
 )
+from lf_library.media_columns import decode_media, undecode_media  # noqa: E402
 
 DEFAULT_OUT = "out/image_curated"
 QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is the image fit for a training set?")
+CATEGORY_DESCRIPTION = "What the image shows (CLIP zero-shot)."
 DEFAULT_JUNK_PROMPTS = ["a screenshot of a document", "a blank image", "a watermarked stock photo"]
 WATERMARK_WORDS = ["shutterstock", "getty images", "istock", "dreamstime", "alamy", "stock photo", "watermark",
                    "sample", "preview", "copyright"]
@@ -80,12 +86,47 @@ def load_images(data: str | Path, image_column: str | None = None) -> tuple[Data
             raise ValueError(f"{data} has no Image column (features: {first.features}); pass --image-column")
     if image_column not in first.column_names:
         raise ValueError(f"{data} has no column {image_column!r} (columns: {first.column_names})")
-    renamed = {("validation" if s in ("valid", "val", "dev") else s): d for s, d in loaded.items()}
-    return DatasetDict({s: d.cast_column(image_column, Image(decode=False)) for s, d in renamed.items()}), image_column
+    renamed = DatasetDict({("validation" if s in ("valid", "val", "dev") else s): d for s, d in loaded.items()})
+    return undecode_media(renamed, [image_column]), image_column
 
 
-def prepare_labels(ds: DatasetDict, classes: str | None, label_column: str) -> tuple[DatasetDict, list[str] | None]:
-    """Classes for the ``category`` task: ``--classes`` (comma-separated), else the gold column's classes.
+def image_column_of(ds: DatasetDict, image_column: str | None = None) -> str:
+    """``image_column``, or the first ``Image`` feature of ``ds`` (what :func:`load_images` picks)."""
+    first = next(iter(ds.values()))
+    column = image_column or next((c for c, f in first.features.items() if isinstance(f, Image)), None)
+    if column is None or column not in first.column_names:
+        raise ValueError(f"no image column {column!r} among {first.column_names}")
+    return column
+
+
+def recipe_data(path: str | Path, *, image_column: str | None = None, label_column: str = "label",
+                classes: str | Sequence[str] | None = None, dup_distance: int = 4,
+                num_proc: int | None = None) -> DatasetDict:
+    """The recipe's data: images read undecoded, gold classes as a ``ClassLabel``, near-duplicates marked.
+
+    Args:
+        path: an image folder (``imagefolder`` layout), a data file (parquet/csv/json) or a Hub dataset id.
+        image_column: the image column (default: the first ``Image`` feature).
+        label_column: the gold class column, where the data has one.
+        classes: the ``category`` classes (a list, or comma-separated); default: the gold column's.
+        dup_distance: perceptual-hash bits within which two images are near-duplicates.
+        num_proc: worker processes for the near-duplicate pass.
+
+    Returns:
+        A ``DatasetDict`` with the image column as ``Image(decode=False)`` and ``<image>_dup_of``
+        (see :func:`lf_library.image.mark_near_duplicates`).
+
+    Raises:
+        ValueError: no image column, bad classes, or gold classes that ``classes`` does not list.
+    """
+    ds, column = load_images(path, image_column)
+    ds, _ = prepare_labels(ds, classes, label_column)
+    return mark_near_duplicates(ds, column, max_distance=dup_distance, num_proc=num_proc)
+
+
+def prepare_labels(ds: DatasetDict, classes: str | Sequence[str] | None,
+                   label_column: str) -> tuple[DatasetDict, list[str] | None]:
+    """Classes for the ``category`` task: ``classes`` (a list or comma-separated), else the gold column's.
 
     A gold column of strings (e.g. from ``metadata.csv``) becomes a ``ClassLabel`` with the same names
     on every split.
@@ -110,8 +151,9 @@ def prepare_labels(ds: DatasetDict, classes: str | None, label_column: str) -> t
     return ds, None
 
 
-def _split_classes(classes: str) -> list[str]:
-    names = [c.strip() for c in classes.split(",") if c.strip()]
+def _split_classes(classes: str | Sequence[str]) -> list[str]:
+    parts = classes.split(",") if isinstance(classes, str) else [str(c) for c in classes]
+    names = [c.strip() for c in parts if c.strip()]
     if len(names) < 2 or len(set(names)) != len(names):
         raise ValueError(f"--classes needs at least two distinct names, got {names}")
     return names
@@ -121,56 +163,103 @@ def _split_classes(classes: str) -> list[str]:
 # Labeling functions
 # --------------------------------------------------------------------------------------------------
 
-def quality_lfs(args: argparse.Namespace, column: str, clip: ClipModel | None) -> list[mmweak.LabelingFunction]:
-    """Heuristic, near-duplicate, OCR and CLIP LFs for the ``quality`` task."""
+def quality_lfs(*, task: mmweak.Task = QUALITY, column: str = "image", clip: ClipModel | None = None,
+                caption_column: str | None = None, min_side: int = 64, max_aspect: float = 3.0,
+                max_blur: float = 50.0, ocr: bool = True, ocr_max_side: int = 960, text_heavy_chars: int = 12,
+                align_threshold: float = 0.22, align_keep: float = 0.3, junk_prompts: Sequence[str] | None = None,
+                junk_threshold: float = 0.3) -> list[mmweak.LabelingFunction]:
+    """Heuristic, near-duplicate, OCR and CLIP LFs for the ``quality`` task (keep / drop).
+
+    Args:
+        task: the keep/drop task.
+        column: the image column; ``<column>_dup_of`` comes from :func:`recipe_data`.
+        clip: the CLIP model for caption alignment and junk prompts; ``None`` leaves them out.
+        caption_column: captions to check against their images (needs ``clip``).
+        min_side, max_aspect, max_blur: drop images smaller, more elongated or blurrier than this.
+        ocr: add the RapidOCR LFs (watermark words, text-heavy images).
+        ocr_max_side, text_heavy_chars: OCR input size; characters that make an image text-heavy.
+        align_threshold, align_keep: image-caption cosine below which a pair is dropped, above which kept.
+        junk_prompts: prompts of unwanted images (default :data:`DEFAULT_JUNK_PROMPTS`).
+        junk_threshold: cosine to a junk prompt that drops an image.
+
+    Returns:
+        The LFs, in the order their votes are stored.
+
+    >>> [lf.name for lf in quality_lfs(ocr=False)][:3]
+    ['too_small', 'extreme_aspect', 'bad_exposure']
+    """
+    if caption_column and clip is None:
+        raise ValueError("caption_column is checked with CLIP: give clip too")
     lfs: list[mmweak.LabelingFunction] = [
-        ResolutionLF("too_small", task=QUALITY, column=column, min_side=args.min_side, label="drop"),
-        AspectRatioLF("extreme_aspect", task=QUALITY, column=column, max_ratio=args.max_aspect, label="drop"),
-        BrightnessLF("bad_exposure", task=QUALITY, column=column, below=0.08, above=0.95, label="drop"),
-        ContrastLF("washed_out", task=QUALITY, column=column, below=0.03, label="drop"),
-        BlurLF("blurry", task=QUALITY, column=column, max_sharpness=args.max_blur, label="drop"),
-        UndecodableLF("undecodable", task=QUALITY, column=column, label="drop"),
-        NearDuplicateLF("near_duplicate", task=QUALITY, column=f"{column}_dup_of", label="drop"),
-        ImageRangesLF("looks_fine", task=QUALITY, column=column, label="keep", ranges={
-            "min_side": (2 * args.min_side, None), "aspect_ratio": (None, 2.0), "brightness": (0.15, 0.9),
-            "contrast": (0.05, None), "sharpness": (2 * args.max_blur, None)}),
+        ResolutionLF("too_small", task=task, column=column, min_side=min_side, label="drop"),
+        AspectRatioLF("extreme_aspect", task=task, column=column, max_ratio=max_aspect, label="drop"),
+        BrightnessLF("bad_exposure", task=task, column=column, below=0.08, above=0.95, label="drop"),
+        ContrastLF("washed_out", task=task, column=column, below=0.03, label="drop"),
+        BlurLF("blurry", task=task, column=column, max_sharpness=max_blur, label="drop"),
+        UndecodableLF("undecodable", task=task, column=column, label="drop"),
+        NearDuplicateLF("near_duplicate", task=task, column=f"{column}_dup_of", label="drop"),
+        ImageRangesLF("looks_fine", task=task, column=column, label="keep", ranges={
+            "min_side": (2 * min_side, None), "aspect_ratio": (None, 2.0), "brightness": (0.15, 0.9),
+            "contrast": (0.05, None), "sharpness": (2 * max_blur, None)}),
     ]
-    if not args.no_ocr:
+    if ocr:
         from lf_library.models import ContainsTextLF, OcrEngine, OcrTextLF
 
-        engine = OcrEngine(max_side=args.ocr_max_side)
+        engine = OcrEngine(max_side=ocr_max_side)
         lfs += [
-            OcrTextLF("watermark_text", task=QUALITY, column=column, label="drop", keywords=WATERMARK_WORDS,
+            OcrTextLF("watermark_text", task=task, column=column, label="drop", keywords=WATERMARK_WORDS,
                       engine=engine),
-            ContainsTextLF("text_heavy", task=QUALITY, column=column, label="drop", min_chars=args.text_heavy_chars,
+            ContainsTextLF("text_heavy", task=task, column=column, label="drop", min_chars=text_heavy_chars,
                            engine=engine),
         ]
     if clip is not None:
-        if args.caption_column:
+        if caption_column:
             lfs.append(ClipAlignmentLF(
-                "caption_alignment", task=QUALITY, clip=clip, column=column, text_column=args.caption_column,
-                below=args.align_threshold, label_below="drop", above=args.align_keep, label_above="keep",
+                "caption_alignment", task=task, clip=clip, column=column, text_column=caption_column,
+                below=align_threshold, label_below="drop", above=align_keep, label_above="keep",
             ))
-        for i, prompt in enumerate(args.junk_prompt or DEFAULT_JUNK_PROMPTS):
-            lfs.append(ClipAlignmentLF(f"looks_like_junk_{i}", task=QUALITY, clip=clip, column=column, text=prompt,
-                                       above=args.junk_threshold, label_above="drop"))
+        for i, prompt in enumerate(junk_prompts or DEFAULT_JUNK_PROMPTS):
+            lfs.append(ClipAlignmentLF(f"looks_like_junk_{i}", task=task, clip=clip, column=column, text=prompt,
+                                       above=junk_threshold, label_above="drop"))
     return lfs
 
 
-def category_lfs(args: argparse.Namespace, task: mmweak.Task, column: str, clip: ClipModel,
-                 dev: Dataset | None) -> list[mmweak.LabelingFunction]:
-    """CLIP zero-shot LFs for the ``category`` task, calibrated on ``dev`` when it has gold labels."""
+def category_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task, clip: ClipModel, column: str = "image",
+                 label_column: str = "label", min_prob: float = 0.5, min_margin: float = 0.1,
+                 target_precision: float = 0.9) -> list[mmweak.LabelingFunction]:
+    """CLIP zero-shot LFs for the ``category`` task, calibrated on ``dataset["validation"]`` when it has gold.
+
+    Args:
+        dataset: the recipe's data (from :func:`recipe_data`); ``None``: no calibration.
+        task: the category task; its classes are the zero-shot classes.
+        clip: the CLIP model.
+        column: the image column.
+        label_column: the gold class column used for calibration.
+        min_prob, min_margin: zero-shot top-class probability and margin over the runner-up to vote.
+        target_precision: the precision each LF's threshold is calibrated for on validation.
+
+    Returns:
+        Two LFs (prompt ensemble; class names alone), calibrated where validation gold exists.
+
+    Raises:
+        ValueError: the gold column's classes are not the task's.
+    """
     lfs = [
-        ClipZeroShotLF("clip_zero_shot", task=task, clip=clip, column=column, min_prob=args.min_prob,
-                       min_margin=args.min_margin),
+        ClipZeroShotLF("clip_zero_shot", task=task, clip=clip, column=column, min_prob=min_prob,
+                       min_margin=min_margin),
         ClipZeroShotLF("clip_zero_shot_names", task=task, clip=clip, column=column, templates=["{}"],
-                       min_prob=args.min_prob, min_margin=args.min_margin),
+                       min_prob=min_prob, min_margin=min_margin),
     ]
-    if dev is None:
+    dev = dataset["validation"] if dataset is not None and "validation" in dataset else None
+    if dev is None or label_column not in dev.column_names:
         return lfs
+    feature = dev.features[label_column]
+    if isinstance(feature, ClassLabel) and list(feature.names) != list(task.labels):
+        raise ValueError(f"task {task.name!r} has classes {list(task.labels)} but gold column {label_column!r} has "
+                         f"{list(feature.names)}")
     tuned = []
     for lf in lfs:
-        lf = lf.calibrated(dev, gold=args.label_column, target_precision=args.target_precision, min_votes=5)
+        lf = lf.calibrated(dev, gold=label_column, target_precision=target_precision, min_votes=5)
         print(f"calibrated {lf.name} on {len(dev)} validation rows: {lf.calibration}")
         tuned.append(lf)
     return tuned
@@ -231,22 +320,29 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the recipe; returns counts and scores (also printed)."""
     args = parse_args(argv)
-    ds, column = load_images(args.data, args.image_column)
+    ds = recipe_data(args.data, image_column=args.image_column, label_column=args.label_column, classes=args.classes,
+                     dup_distance=args.dup_distance, num_proc=args.num_proc)
+    column = image_column_of(ds, args.image_column)
     print(f"images: {', '.join(f'{s}={len(d)}' for s, d in ds.items())} (column {column!r})")
     if args.caption_column and args.caption_column not in next(iter(ds.values())).column_names:
         raise SystemExit(f"--caption-column {args.caption_column!r} is not a column of {args.data}")
     clip = None if args.no_clip else ClipModel(
         args.clip_model, args.clip_pretrained, device=args.device, batch_size=args.clip_batch_size)
-    ds, names = prepare_labels(ds, args.classes, args.label_column)
+    _, names = prepare_labels(ds, args.classes, args.label_column)
     has_gold = args.label_column in next(iter(ds.values())).column_names and names is not None
 
-    ds = mark_near_duplicates(ds, column, max_distance=args.dup_distance, num_proc=args.num_proc)
-    lfs = quality_lfs(args, column, clip)
+    lfs = quality_lfs(
+        column=column, clip=clip, caption_column=args.caption_column, min_side=args.min_side,
+        max_aspect=args.max_aspect, max_blur=args.max_blur, ocr=not args.no_ocr, ocr_max_side=args.ocr_max_side,
+        text_heavy_chars=args.text_heavy_chars, align_threshold=args.align_threshold, align_keep=args.align_keep,
+        junk_prompts=args.junk_prompt, junk_threshold=args.junk_threshold,
+    )
     tasks = [QUALITY]
     if clip is not None and names:
-        category = mmweak.Task("category", names, description="What the image shows (CLIP zero-shot).")
-        dev = ds["validation"] if has_gold and "validation" in ds else None
-        lfs += category_lfs(args, category, column, clip, dev)
+        category = mmweak.Task("category", names, description=CATEGORY_DESCRIPTION)
+        lfs += category_lfs(ds, task=category, clip=clip, column=column,
+                            label_column=args.label_column, min_prob=args.min_prob, min_margin=args.min_margin,
+                            target_precision=args.target_precision)
         tasks.append(category)
     ds, report = mmweak.apply_lfs(ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc,
                                   cache_dir=args.cache_dir, return_report=True)
@@ -274,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 metrics.setdefault("category_accuracy", {})[s] = acc
                 print(f"category accuracy on {s}: {acc:.4f} ({int(keep.sum())} gold rows; undecided rows count as wrong)")
 
-    ds = DatasetDict({s: d.cast_column(column, Image()) for s, d in ds.items()})
+    ds = decode_media(ds, [column])
     out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=f"Curated images from {args.data}",
                               task_categories=["image-classification"])
     metrics["out"] = str(out)

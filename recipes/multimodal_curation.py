@@ -27,6 +27,10 @@ Two tasks, one label model each:
 Missing or corrupt media are counted per modality and labelled from what is there, never dropped. The card
 gets a table of each modality's coverage and accuracy (a label model on that modality's LFs alone) next to
 the combination, so the gain of using all three is on record.
+
+The same recipe as data: ``mmweak curate recipes/multimodal_curation.yaml`` (the sample folder). Both run
+:func:`recipe_data`, :func:`category_lfs`, :func:`quality_lfs`, :func:`describe_modalities` and
+:func:`lf_library.media_columns.decode_media`, so the script and the YAML cannot drift apart.
 """
 
 from __future__ import annotations
@@ -36,9 +40,10 @@ import csv
 import io
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -51,9 +56,13 @@ from datasets import Audio, ClassLabel, Dataset, DatasetDict, Image, Value  # no
 
 import mmweak  # noqa: E402
 from mmweak.columns import read_matrix  # noqa: E402
+from lf_library.media_columns import decode_media  # noqa: E402
 
 DEFAULT_OUT = "out/multimodal_curated"
 QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is every part of the record usable?")
+CATEGORY_DESCRIPTION = "What the record is about, from its image, sound and caption"
+#: Gold class-id columns :func:`add_gold` writes, by the name column they are made from.
+GOLD_COLUMNS = {"label": "category_gold", "quality": "quality_gold"}
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 AUDIO_EXT = {".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".aiff", ".aif"}
 _SPLITS = {"valid": "validation", "val": "validation", "dev": "validation"}
@@ -145,10 +154,49 @@ def media_columns(ds: DatasetDict, image: str | None, audio: str | None, text: s
     return image, audio, text
 
 
+def parse_classes(classes: str | Sequence[str]) -> list[str]:
+    """Class words from a comma-separated string or a list; at least two, all distinct.
+
+    >>> parse_classes("dog, cow,violin")
+    ['dog', 'cow', 'violin']
+    """
+    parts = classes.split(",") if isinstance(classes, str) else [str(c) for c in classes]
+    names = [c.strip() for c in parts if c.strip()]
+    if len(names) < 2 or len(set(names)) != len(names):
+        raise ValueError(f"--classes needs at least two distinct names, got {names}")
+    return names
+
+
+def recipe_data(path: str | os.PathLike, *, classes: str | Sequence[str], assemble: bool = False, rows: int = 48,
+                seed: int = 0, overwrite: bool = False) -> DatasetDict:
+    """The recipe's data: media columns read undecoded, gold class ids where the records have gold names.
+
+    Args:
+        path: a folder (``metadata.csv``/``metadata.jsonl`` with ``*_file_name`` columns), a data path or Hub id.
+        classes: the category classes (a list, or comma-separated), which the gold ``label`` names use.
+        assemble: first write the small real sample folder (:func:`assemble_sample`) to ``path``.
+        rows, seed: size and seed of the sample.
+        overwrite: let ``assemble`` replace a sample assembled in ``path`` before.
+
+    Returns:
+        The records (see :func:`load_records`) with ``category_gold`` / ``quality_gold`` (``ClassLabel``).
+
+    Raises:
+        ValueError: bad classes or a folder :func:`load_records` cannot read.
+    """
+    names = parse_classes(classes)
+    if assemble:
+        info = assemble_sample(path, rows, seed, overwrite=overwrite)
+        print(f"assembled {info}")
+    ds, _ = add_gold(load_records(path), names)
+    return ds
+
+
 def add_gold(ds: DatasetDict, classes: list[str]) -> tuple[DatasetDict, dict[str, str]]:
     """``category_gold`` / ``quality_gold`` (``ClassLabel``) from ``label`` / ``quality`` name columns."""
     gold = {}
-    for src, names, out in (("label", classes, "category_gold"), ("quality", list(QUALITY.labels), "quality_gold")):
+    for src, names in (("label", classes), ("quality", list(QUALITY.labels))):
+        out = GOLD_COLUMNS[src]
         if src not in next(iter(ds.values())).column_names:
             continue
         folded = [n.casefold() for n in names]
@@ -185,36 +233,81 @@ def parse_synonyms(text: str | None, classes: Sequence[str]) -> dict[str, list[s
     return out
 
 
-def category_lfs(task: mmweak.Task, cols: tuple, synonyms: dict[str, list[str]], args: argparse.Namespace,
-                 dev: Dataset | None) -> tuple[list[mmweak.LabelingFunction], list[str]]:
-    """Image-classifier, audio-classifier and caption LFs for ``task``; notes say what was left out and why."""
-    image, audio, text = cols
+def _columns(dataset: DatasetDict | None, image: str | None, audio: str | None,
+             text: str | None) -> tuple[str | None, str | None, str | None]:
+    return media_columns(dataset, image, audio, text) if dataset is not None else (image, audio, text)
+
+
+def category_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task, image_column: str | None = None,
+                 audio_column: str | None = None, text_column: str | None = None,
+                 synonyms: str | Mapping[str, Sequence[str]] | None = None, min_score: float = 0.5,
+                 min_similarity: float = 0.45, target_precision: float = 0.8, image_model: bool = True,
+                 audio_model: bool = True, gold_column: str = "category_gold",
+                 notes: list[str] | None = None) -> list[mmweak.LabelingFunction]:
+    """Image-classifier, audio-classifier and caption LFs for the category ``task``.
+
+    The classifiers (EfficientNet-Lite0 on ImageNet, YAMNet on AudioSet) vote through their labels mapped to
+    the class words; one that maps no label to the classes is left out, and with validation gold each is
+    calibrated for ``target_precision`` and left out if it cannot reach it. What was left out and why is
+    printed (and appended to ``notes``).
+
+    Args:
+        dataset: the recipe's data: finds the columns not given, and calibrates on its ``validation`` split.
+        task: the category task; its classes are the class words.
+        image_column, audio_column, text_column: the record's columns (default: found in ``dataset``).
+        synonyms: extra words per class, ``{"trouser": ["pants"]}`` or ``"trouser=pants;..."``.
+        min_score: a classifier's class score to vote.
+        min_similarity: caption-to-class cosine (MiniLM) to vote.
+        target_precision: classifier calibration target on validation.
+        image_model, audio_model: use the ImageNet / AudioSet classifier.
+        gold_column: the validation gold class ids used for calibration.
+        notes: a list that receives the notes too.
+
+    Returns:
+        The LFs, in the order their votes are stored.
+    """
+    image, audio, text = _columns(dataset, image_column, audio_column, text_column)
+    if isinstance(synonyms, str) or synonyms is None:
+        synonyms = parse_synonyms(synonyms, task.labels)
+    else:
+        unknown = sorted(set(synonyms) - set(task.labels))
+        if unknown:
+            raise ValueError(f"synonyms names {unknown[0]!r}, which is not among the classes {list(task.labels)}")
+        synonyms = {c: [str(w) for w in words] for c, words in synonyms.items()}
+    dev = None
+    if dataset is not None and "validation" in dataset and gold_column in dataset["validation"].column_names:
+        dev = dataset["validation"]
     classes = {c: synonyms.get(c, []) for c in task.labels}
     lfs: list[mmweak.LabelingFunction] = []
-    notes: list[str] = []
+
+    def note(line: str) -> None:
+        print(line)
+        if notes is not None:
+            notes.append(line)
+
     candidates = []
-    if image and not args.no_image_model:
+    if image and image_model:
         from lf_library.image import ImageClassifierLF, efficientnet_lite0
 
         candidates.append(ImageClassifierLF("imagenet_classifier", task=task, classifier=efficientnet_lite0(),
-                                            column=image, classes=classes, min_score=args.min_score))
-    if audio and not args.no_audio_model:
+                                            column=image, classes=classes, min_score=min_score))
+    if audio and audio_model:
         from lf_library.audio import AudioClassifierLF, Yamnet
 
         candidates.append(AudioClassifierLF("audioset_classifier", task=task, classifier=Yamnet(), column=audio,
-                                            classes=classes, min_score=args.min_score))
+                                            classes=classes, min_score=min_score))
     for lf in candidates:
         try:
             mapping = lf.mapping()
         except ValueError as exc:
-            notes.append(f"{lf.name} left out: {exc}")
+            note(f"{lf.name} left out: {exc}")
             continue
-        notes.append(f"{lf.name}: {mapping.summary()}")
+        note(f"{lf.name}: {mapping.summary()}")
         if dev is not None:
-            lf = lf.calibrated(dev, gold="category_gold", target_precision=args.target_precision, min_votes=3)
-            notes.append(f"{lf.name} calibrated on {len(dev)} validation rows: {lf.calibration}")
+            lf = lf.calibrated(dev, gold=gold_column, target_precision=target_precision, min_votes=3)
+            note(f"{lf.name} calibrated on {len(dev)} validation rows: {lf.calibration}")
             if not lf.calibration.met:  # it cannot be trusted at the target on the classes it maps: leave it out
-                notes.append(f"{lf.name} left out: below the target precision on the validation rows")
+                note(f"{lf.name} left out: below the target precision on the validation rows")
                 continue
         lfs.append(lf)
     if text:
@@ -225,15 +318,31 @@ def category_lfs(task: mmweak.Task, cols: tuple, synonyms: dict[str, list[str]],
             slug = "".join(ch if ch.isalnum() else "_" for ch in c.lower())
             lfs.append(KeywordLF(f"caption_says_{slug}", task=task, label=c, keywords=[c, *synonyms.get(c, [])],
                                  column=text))
-        lfs.append(SentenceSimilarityLF("caption_similarity", task=task, column=text, min_similarity=args.min_similarity,
+        lfs.append(SentenceSimilarityLF("caption_similarity", task=task, column=text, min_similarity=min_similarity,
                                         min_margin=0.05, descriptions={c: [c, *synonyms.get(c, [])] for c in task.labels}))
-    return lfs, notes
+    return lfs
 
 
-def quality_lfs(cols: tuple, args: argparse.Namespace) -> list[mmweak.LabelingFunction]:
-    """Per-modality defect LFs and "looks fine" LFs for :data:`QUALITY`."""
-    image, audio, text = cols
-    q = dict(task=QUALITY)
+def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALITY, image_column: str | None = None,
+                audio_column: str | None = None, text_column: str | None = None, min_side: int = 64,
+                max_blur: float = 50.0) -> list[mmweak.LabelingFunction]:
+    """Per-modality defect LFs and "looks fine" LFs for the keep/drop ``task``.
+
+    Args:
+        dataset: the recipe's data, where the columns not given are found.
+        task: the keep/drop task.
+        image_column, audio_column, text_column: the record's columns (default: found in ``dataset``).
+        min_side: drop images whose short side is smaller.
+        max_blur: drop images whose Laplacian variance is lower.
+
+    Returns:
+        The LFs of the modalities the records have, in the order their votes are stored.
+
+    >>> [lf.name for lf in quality_lfs(text_column="caption")]
+    ['caption_missing']
+    """
+    image, audio, text = _columns(dataset, image_column, audio_column, text_column)
+    q = dict(task=task)
     lfs: list[mmweak.LabelingFunction] = []
     if image:
         from lf_library.image import (
@@ -242,13 +351,13 @@ def quality_lfs(cols: tuple, args: argparse.Namespace) -> list[mmweak.LabelingFu
 
         lfs += [
             ImageUndecodable("image_missing_or_corrupt", column=image, label="drop", **q),
-            ResolutionLF("image_too_small", column=image, min_side=args.min_side, label="drop", **q),
+            ResolutionLF("image_too_small", column=image, min_side=min_side, label="drop", **q),
             BrightnessLF("image_exposure", column=image, below=0.08, above=0.95, label="drop", **q),
             ContrastLF("image_washed_out", column=image, below=0.03, label="drop", **q),
-            BlurLF("image_blurry", column=image, max_sharpness=args.max_blur, label="drop", **q),
+            BlurLF("image_blurry", column=image, max_sharpness=max_blur, label="drop", **q),
             ImageRangesLF("image_looks_fine", column=image, label="keep", ranges={
-                "min_side": (args.min_side, None), "brightness": (0.1, 0.92), "contrast": (0.04, None),
-                "sharpness": (2 * args.max_blur, None)}, **q),
+                "min_side": (min_side, None), "brightness": (0.1, 0.92), "contrast": (0.04, None),
+                "sharpness": (2 * max_blur, None)}, **q),
         ]
     if audio:
         from lf_library.audio import ClippingLF, DurationLF, LoudnessLF, SilenceRatioLF, SileroVADLF
@@ -263,7 +372,7 @@ def quality_lfs(cols: tuple, args: argparse.Namespace) -> list[mmweak.LabelingFu
             SileroVADLF("audio_has_speech", column=audio, measure="speech_ratio", high=0.2, above="keep", **q),
         ]
     if text:
-        lfs.append(mmweak.labeling_function(task=QUALITY, modality="text", inputs=[text], name="caption_missing")(
+        lfs.append(mmweak.labeling_function(task=task, modality="text", inputs=[text], name="caption_missing")(
             _caption_check(text)))
     return lfs
 
@@ -339,6 +448,49 @@ def format_modality_table(task: mmweak.Task, rows: list[dict[str, Any]], faults:
     return "\n".join(lines)
 
 
+def describe_modalities(dataset: DatasetDict, *, tasks: Sequence[mmweak.Task],
+                        lfs: Sequence[mmweak.LabelingFunction], seed: int = 0,
+                        summary: dict[str, Any] | None = None) -> DatasetDict:
+    """Put each task's per-modality table (:func:`modality_table`) in the dataset's description, for the card.
+
+    Runs after :func:`mmweak.aggregate`: the fit split, the gold columns and the fault counts come from the
+    dataset's weak-supervision record, so they are the ones the label models and the LFs used.
+
+    Args:
+        dataset: the aggregated records.
+        tasks: the tasks to describe.
+        lfs: the LFs that voted (their modalities group the votes).
+        seed: seed of the per-modality label models.
+        summary: a dict that receives ``tables``, ``missing`` (missing or corrupt cells per modality) and ``text``.
+
+    Returns:
+        ``dataset``, its description set.
+    """
+    from mmweak.provenance import read_record
+
+    record = read_record(dataset)
+    faults: dict[str, int] = {}
+    for entry in record.get("tasks", {}).values():
+        for per_lf in (entry.get("faults") or {}).values():
+            for name, n in per_lf.items():
+                faults[name] = faults.get(name, 0) + int(n)
+    missing = {m: max((faults.get(lf.name, 0) for lf in lfs if lf.modality == m and hasattr(lf, "limits")), default=0)
+               for m in ("image", "audio")}
+    tables = {}
+    for t in tasks:
+        entry = record["tasks"][t.name]
+        tables[t.name] = modality_table(dataset, t, lfs, entry.get("gold_column"), entry["label_model"]["fit"]["split"],
+                                        seed)
+    text = "\n\n".join(format_modality_table(t, tables[t.name], {f"{m} cells": v for m, v in missing.items() if v})
+                        for t in tasks)
+    print(text)
+    _describe(dataset, "Records curated by recipes/multimodal_curation.py from their image, sound and caption.\n\n"
+              + text)
+    if summary is not None:
+        summary.update(tables=tables, missing=missing, text=text)
+    return dataset
+
+
 # --------------------------------------------------------------------------------------------------
 # A small real folder
 # --------------------------------------------------------------------------------------------------
@@ -357,7 +509,7 @@ _CAPTIONS = {
 _VAGUE = ["new in stock", "limited offer, order today", "bestseller this season"]
 
 
-def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0) -> dict[str, Any]:
+def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0, *, overwrite: bool = False) -> dict[str, Any]:
     """Write a small real multimodal folder: Fashion-MNIST product images, Asterisk voice recordings, captions.
 
     Images are real Fashion-MNIST test images of four classes, enlarged to 112 px (bicubic); a quarter get a
@@ -365,7 +517,8 @@ def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0) -> di
     note about the record); a quarter is a recorded beep or silence, a clip cut to 0.2 s, or no file. Captions
     are short product texts (hand-written phrases, some vague, some missing). Gold: ``label`` (the product's
     class) and ``quality`` (``drop`` when any part is defective). ``train``/``validation``/``test`` split
-    folders, each with ``metadata.csv``.
+    folders, each with ``metadata.csv``. A non-empty ``folder`` is refused unless ``overwrite=True`` and it
+    holds a sample assembled before (whose split folders are then replaced).
     """
     import soundfile as sf
     from PIL import Image as PILImage, ImageEnhance, ImageFilter
@@ -374,7 +527,12 @@ def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0) -> di
 
     root = Path(folder)
     if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"{root} is not empty; give a new folder")
+        if not overwrite:
+            raise FileExistsError(f"{root} is not empty; give a new folder")
+        if not _is_sample(root):
+            raise FileExistsError(f"{root} is not empty and holds no sample assembled before; give a new folder")
+        for split in ("train", "validation", "test"):
+            shutil.rmtree(root / split, ignore_errors=True)
     rng = np.random.default_rng(seed)
     X, y = fashion_mnist("test")
     sounds = asterisk_sounds()
@@ -438,6 +596,22 @@ def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0) -> di
     return summary
 
 
+def _is_sample(root: Path) -> bool:
+    """True when ``root`` holds only split folders whose metadata is what :func:`assemble_sample` writes."""
+    splits = ("train", "validation", "test")
+    if any(p.name not in splits for p in root.iterdir()):
+        return False
+    for split in splits:
+        meta = root / split / "metadata.csv"
+        if not meta.is_file():
+            return False
+        with open(meta, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f), [])
+        if not {"image_condition", "audio_condition"} <= set(header):
+            return False
+    return True
+
+
 # --------------------------------------------------------------------------------------------------
 # Script
 # --------------------------------------------------------------------------------------------------
@@ -479,49 +653,42 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the recipe; returns the per-modality tables, fault counts and where the dataset was written."""
     args = parse_args(argv)
-    data = args.data
-    if args.assemble_sample:
-        info = assemble_sample(args.assemble_sample, args.rows, args.seed)
-        print(f"assembled {info}")
-        data = args.assemble_sample
-    classes = [c.strip() for c in args.classes.split(",") if c.strip()]
-    if len(classes) < 2 or len(set(classes)) != len(classes):
-        raise SystemExit(f"--classes needs at least two distinct names, got {classes}")
+    data = args.assemble_sample or args.data
+    try:
+        classes = parse_classes(args.classes)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     synonyms = parse_synonyms(args.synonyms, classes)
-    ds = load_records(data)
+    ds = recipe_data(data, classes=classes, assemble=bool(args.assemble_sample), rows=args.rows, seed=args.seed)
     cols = media_columns(ds, args.image_column, args.audio_column, args.text_column)
     print(f"records: {', '.join(f'{s}={len(d)}' for s, d in ds.items())}; image={cols[0]!r} audio={cols[1]!r} "
           f"caption={cols[2]!r}")
-    ds, gold = add_gold(ds, classes)
-    category = mmweak.Task("category", classes, description="What the record is about, from its image, sound and caption")
-    dev = ds["validation"] if "validation" in ds and "label" in gold else None
-    lfs, notes = category_lfs(category, cols, synonyms, args, dev)
-    lfs += quality_lfs(cols, args)
-    for note in notes:
-        print(note)
+    category = mmweak.Task("category", classes, description=CATEGORY_DESCRIPTION)
+    notes: list[str] = []
+    lfs = category_lfs(ds, task=category, image_column=cols[0], audio_column=cols[1], text_column=cols[2],
+                       synonyms=synonyms, min_score=args.min_score, min_similarity=args.min_similarity,
+                       target_precision=args.target_precision, image_model=not args.no_image_model,
+                       audio_model=not args.no_audio_model, notes=notes)
+    lfs += quality_lfs(ds, image_column=cols[0], audio_column=cols[1], text_column=cols[2], min_side=args.min_side,
+                       max_blur=args.max_blur)
     ds, report = mmweak.apply_lfs(ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc, return_report=True)
     faults = report.faults()
-    missing = {m: max((faults.get(lf.name, 0) for lf in lfs if lf.modality == m and hasattr(lf, "limits")), default=0)
-               for m in ("image", "audio")}
     tasks = [category, QUALITY]
-    task_gold = {t.name: g for t, g in ((category, gold.get("label")), (QUALITY, gold.get("quality"))) if g}
+    columns = next(iter(ds.values())).column_names
+    task_gold = {t.name: GOLD_COLUMNS[src] for t, src in ((category, "label"), (QUALITY, "quality"))
+                 if GOLD_COLUMNS[src] in columns}
     fit_split = "train" if "train" in ds else next(iter(ds))
     ds = mmweak.aggregate(ds, tasks, gold=task_gold or None)
-    tables = {t.name: modality_table(ds, t, lfs, task_gold.get(t.name), fit_split, args.seed) for t in tasks}
-    text = "\n\n".join(format_modality_table(t, tables[t.name], {f"{m} cells": v for m, v in missing.items() if v})
-                       for t in tasks)
-    print(text)
+    summary: dict[str, Any] = {}
+    ds = describe_modalities(ds, tasks=tasks, lfs=lfs, seed=args.seed, summary=summary)
     for t in tasks:
         print(mmweak.analyze(ds, t, split=fit_split))
-    _describe(ds, "Records curated by recipes/multimodal_curation.py from their image, sound and caption.\n\n" + text)
-    for col in cols[:2]:
-        if col:
-            feature = Image() if col == cols[0] else Audio()
-            ds = DatasetDict({s: d.cast_column(col, feature) for s, d in ds.items()})
+    ds = decode_media(ds, [c for c in cols[:2] if c])
     out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=f"Multimodal records from {data}",
                               task_categories=["image-classification", "audio-classification", "text-classification"])
     print(f"curated dataset written to {out}")
-    result = {"tables": tables, "missing": missing, "faults": faults, "out": str(out), "notes": notes}
+    result = {"tables": summary["tables"], "missing": summary["missing"], "faults": faults, "out": str(out),
+              "notes": notes}
     if args.push_to_hub:
         result["push"] = mmweak.push_curated(ds, args.push_to_hub, pretty_name=f"Multimodal records from {data}",
                                              commit_message="Curate records with mmweak (recipes/multimodal_curation.py)")

@@ -129,6 +129,10 @@ SLOW_TESTS = {
     "test_youtube_recipe_end_to_end_writes_curated_folder",
     "test_youtube_recipe_lfs_beat_published_majority_vote",
     "test_youtube_yaml_through_the_cli_matches_the_script",
+    "test_image_yaml_through_the_cli_matches_the_script",
+    "test_audio_yaml_through_the_cli_matches_the_script",
+    "test_audio_yaml_as_shipped_generates_its_corpus",
+    "test_multimodal_yaml_through_the_cli_matches_the_script",
 }
 
 
@@ -136,3 +140,9 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if getattr(item, "originalname", item.name) in SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
+
+
+# Media folders (and the multimodal script's run) shared by the recipe-script and YAML-recipe tests.
+from media_fixtures import (  # noqa: E402,F401
+    audio_script_run, clip_dir, corpus, image_folder, image_script_run, mm_curated,
+)

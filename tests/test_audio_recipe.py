@@ -27,13 +27,6 @@ def _rows(folder: Path, split: str) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    info = demo_audio.make_corpus(folder, n=100, seed=3)
-    return folder, info
-
-
 def test_corpus_is_stratified_deterministic_and_has_known_truth(corpus, tmp_path):
     folder, info = corpus
     assert info["speech_source"] == ("espeak-ng" if demo_audio.espeak_available() else "formant fallback")
@@ -77,13 +70,9 @@ def test_formant_fallback_and_missing_espeak(tmp_path, monkeypatch):
         demo_audio.make_corpus(tmp_path / "h", n=24, speech="tts")
 
 
-def test_recipe_end_to_end_accuracy_faults_folder_and_push(corpus, tmp_path, monkeypatch, capsys):
-    folder, info = corpus
-    pushed = []
-    monkeypatch.setattr(mmweak, "push_curated", lambda ds, repo, **kw: pushed.append((ds, repo, kw)) or "ok")
-    out = tmp_path / "curated"
-    metrics = recipe.main(["--data", str(folder), "--out", str(out), "--push-to-hub", "me/audio", "--private"])
-    printed = capsys.readouterr().out
+def test_recipe_end_to_end_accuracy_faults_folder_and_push(corpus, audio_script_run):
+    _, info = corpus
+    out, metrics, printed, pushed = audio_script_run  # the script run, with --push-to-hub me/audio --private
     acc = metrics["accuracy"]
     # thresholds well under what the presets reach on this corpus (content ~0.98, quality 1.0)
     assert acc["content"]["all"]["accuracy"] >= 0.9 and acc["content"]["all"]["rows"] == 100 - info["kinds"]["corrupt"]

@@ -1,9 +1,7 @@
 """recipes/image_curation.py end to end on a generated image folder (tiny random CLIP from a local-dir), and
-the image part of the demo."""
+the image part of the demo. The folder and the CLIP model are session fixtures (tests/media_fixtures.py)."""
 
-import csv
 import io
-import json
 import sqlite3
 
 import datasets
@@ -13,82 +11,34 @@ import yaml
 from PIL import Image
 
 import mmweak
+from media_fixtures import IMAGE_SCRIPT_ARGS
 from mmweak import demo_image
-
-TINY = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8, "head_width": 32},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
-}
-
-
-@pytest.fixture(scope="module")
-def clip_dir(tmp_path_factory):
-    """A tiny random open_clip model saved as a 'local-dir:' folder (config + weights)."""
-    import open_clip
-    import torch
-
-    folder = tmp_path_factory.mktemp("tiny_clip")
-    torch.manual_seed(0)
-    model = open_clip.CLIP(embed_dim=TINY["embed_dim"], vision_cfg=TINY["vision_cfg"], text_cfg=TINY["text_cfg"])
-    torch.save(model.state_dict(), folder / "open_clip_pytorch_model.bin")
-    (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": TINY}))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def image_folder(tmp_path_factory):
-    """imagefolder layout: train/validation splits, a metadata.csv with captions and string labels,
-    images with known defects (demo generator) and their truth."""
-    root = tmp_path_factory.mktemp("photos")
-    cells, kinds = demo_image.make_images(40, seed=3)
-    truth = {}
-    for split, part in (("train", range(0, 28)), ("validation", range(28, 40))):
-        (root / split).mkdir()
-        rows = []
-        for i in part:
-            name = f"img{i:02d}.png"
-            (root / split / name).write_bytes(cells[i]["bytes"])
-            label = "indoor" if i % 2 else "outdoor"
-            rows.append((name, f"a photo taken {label}s", label))
-            truth[(split, name)] = kinds[i]
-        with open(root / split / "metadata.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["file_name", "caption", "label"])
-            w.writerows(rows)
-    return root, truth
-
 
 def run_recipe(image_folder, clip_dir, out, *extra):
     from recipes import image_curation
 
     root, _ = image_folder
-    # CLIP quality thresholds out of reach: a random CLIP must not vote on quality, so the quality labels
-    # below come from the heuristic and OCR LFs and can be checked against the known defects.
     return image_curation.main([
-        "--data", str(root), "--clip-model", f"local-dir:{clip_dir}", "--caption-column", "caption",
-        "--align-threshold", "-2", "--align-keep", "2", "--junk-threshold", "2", "--ocr-max-side", "640",
-        "--out", str(out), "--overwrite", "--batch-size", "16", *extra,
+        "--data", str(root), "--clip-model", f"local-dir:{clip_dir}", *IMAGE_SCRIPT_ARGS, "--out", str(out), *extra,
     ])
 
 
-def test_recipe_curates_an_image_folder_end_to_end(image_folder, clip_dir, tmp_path, capsys):
-    root, truth = image_folder
-    metrics = run_recipe(image_folder, clip_dir, tmp_path / "curated")
-    printed = capsys.readouterr().out
+def test_recipe_curates_an_image_folder_end_to_end(image_folder, image_script_run):
+    _, truth = image_folder
+    out, metrics, printed = image_script_run  # run_recipe's arguments, once per session
     assert "images: train=28, validation=12 (column 'image')" in printed
     assert "calibrated clip_zero_shot on 12 validation rows" in printed
     assert metrics["rows"] == {"train": 28, "validation": 12}
     corrupt = sum(k == "corrupt" for k in truth.values())
     assert corrupt > 0 and metrics["faults"]["blurry"] == corrupt  # counted, not fatal
 
-    back = datasets.load_dataset(str(tmp_path / "curated"))
+    back = datasets.load_dataset(str(out))
     feats = back["train"].features
     assert feats["image"] == datasets.Image()
     assert feats["quality_label"].names == ["keep", "drop"]
     assert feats["category_label"].names == ["indoor", "outdoor"] and feats["label"].names == ["indoor", "outdoor"]
     assert feats["category_probs"] == datasets.List(datasets.Value("float32"), length=2)
-    card = (tmp_path / "curated" / "README.md").read_text()
+    card = (out / "README.md").read_text()
     tasks = {t["name"]: t for t in yaml.safe_load(card.split("---")[1])["weak_supervision"]["tasks"]}
     assert [lf["name"] for lf in tasks["category"]["lfs"]] == ["clip_zero_shot", "clip_zero_shot_names"]
     lf_names = [lf["name"] for lf in tasks["quality"]["lfs"]]

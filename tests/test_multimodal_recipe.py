@@ -10,15 +10,6 @@ import pytest
 from recipes import multimodal_curation as mm
 
 
-@pytest.fixture(scope="module")
-def curated(tmp_path_factory):
-    root = tmp_path_factory.mktemp("mm")
-    info = mm.assemble_sample(root / "sample", n=40, seed=0)
-    result = mm.main(["--data", str(root / "sample"), "--classes", ",".join(mm.SAMPLE_CLASSES),
-                      "--synonyms", mm.SAMPLE_SYNONYMS, "--target-precision", "0.7", "--out", str(root / "out")])
-    return root, info, result
-
-
 def _metadata(folder):
     rows = []
     for split in ("train", "validation", "test"):
@@ -27,8 +18,8 @@ def _metadata(folder):
     return rows
 
 
-def test_sample_folder_curates_end_to_end_and_loads_back(curated):
-    root, info, result = curated
+def test_sample_folder_curates_end_to_end_and_loads_back(mm_curated):
+    root, info, result = mm_curated
     assert info["rows"] == {"train": 20, "validation": 10, "test": 10}
     ds = datasets.load_dataset(str(root / "out"))
     assert {s: len(d) for s, d in ds.items()} == info["rows"]  # nothing dropped
@@ -40,8 +31,8 @@ def test_sample_folder_curates_end_to_end_and_loads_back(curated):
     assert "### Task `quality`: each modality alone and combined" in card and "| all modalities combined |" in card
 
 
-def test_missing_and_corrupt_media_are_counted_per_modality(curated):
-    root, info, result = curated
+def test_missing_and_corrupt_media_are_counted_per_modality(mm_curated):
+    root, info, result = mm_curated
     rows = _metadata(root / "sample")
     bad_images = sum(r["image_condition"] in ("truncated", "missing") for r in rows)
     bad_audio = sum(r["audio_condition"] == "missing" for r in rows)
@@ -50,8 +41,8 @@ def test_missing_and_corrupt_media_are_counted_per_modality(curated):
     assert result["faults"]["image_blurry"] == bad_images and result["faults"]["audio_level"] == bad_audio
 
 
-def test_per_modality_table_shows_the_gain_of_the_combination(curated):
-    _, _, result = curated
+def test_per_modality_table_shows_the_gain_of_the_combination(mm_curated):
+    _, _, result = mm_curated
     quality = {r["modality"]: r for r in result["tables"]["quality"]}
     assert set(quality) == {"image", "audio", "text", "all"}
     best_single = max(quality[m]["accuracy"] for m in ("image", "audio", "text"))

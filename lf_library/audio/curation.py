@@ -28,6 +28,7 @@ import mmweak
 from mmweak.analysis import label_metrics
 from mmweak.columns import read_column, read_matrix
 
+from ..media_columns import undecode_media
 from .presets import CONTENT, QUALITY, content_lfs, quality_lfs
 
 TASKS = (CONTENT, QUALITY)
@@ -46,7 +47,7 @@ AUDIOSET_LABELS: dict[str, str] = {
 
 
 def load_audio(data: str | Path, audio_column: str | None = None) -> tuple[DatasetDict, str, Audio]:
-    """Load ``data`` with its audio column as ``Audio(decode=False)``.
+    """Load ``data`` with its audio column read undecoded (``decode=False``; its sampling rate kept).
 
     Returns the dataset, the audio column and the ``Audio`` feature it was loaded with (to restore
     with :func:`embed_audio` before saving).
@@ -73,7 +74,7 @@ def load_audio(data: str | Path, audio_column: str | None = None) -> tuple[Datas
     if not isinstance(first.features[column], Audio):
         raise ValueError(f"{data}: column {column!r} is {first.features[column]!r}, not datasets.Audio")
     feature = first.features[column]
-    return DatasetDict({k: v.cast_column(column, Audio(decode=False)) for k, v in loaded.items()}), column, feature
+    return undecode_media(loaded, [column]), column, feature
 
 
 def add_gold(ds: DatasetDict, columns: Mapping[str, str] | None = None) -> tuple[DatasetDict, dict[str, str]]:
