@@ -7,7 +7,7 @@ setup:
 	@bash scripts/setup.sh
 
 demo: setup
-	$(OFFLINE) $(PY) -m mmweak.demo --out out/demo
+	$(OFFLINE) $(PY) -m recipes.demo --out out/demo
 
 # Unit tests plus every docstring example in the packages; caches go to a throwaway folder.
 test: setup

@@ -124,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="mmweak-audio-bench-") as tmp:
         data = args.data
         if data is None:
-            from mmweak.demo_audio import make_corpus
+            from recipes.demo.audio import make_corpus
 
             info = make_corpus(Path(tmp) / "corpus", n=args.rows, seed=args.seed)
             data = info["folder"]

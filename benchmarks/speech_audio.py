@@ -5,7 +5,7 @@
 Speech: the 509 prompts, digit words and letters of Debian's ``asterisk-core-sounds-en-wav`` (8 kHz, one
 speaker) and PocketSphinx's five LibriVox sentences (16 kHz). Non-speech: the 14 real beeps, two-tone
 signals and recorded silences of the same Asterisk package, plus generated tones (steady sines, melodies,
-chords), white/pink/brown noise and near-silence (``mmweak.demo_audio``'s generators, ``--generated`` clips).
+chords), white/pink/brown noise and near-silence (``recipes.demo.audio``'s generators, ``--generated`` clips).
 
 The task is the audio presets' ``content`` (speech / tone / noise / silence); LFs are the presets' content LFs
 (thresholds chosen earlier on the generated demo corpus, not on these files) plus two YAMNet LFs (mean- and
@@ -45,7 +45,7 @@ SPEECH, TONE, NOISE, SILENCE = range(4)
 
 def corpus(generated: int, seed: int) -> tuple[list[dict], list[int], list[str]]:
     """Cells (``{"bytes", "path"}``), gold content class and subset name of every clip."""
-    from mmweak.demo_audio import noise, silence, tone
+    from recipes.demo.audio import noise, silence, tone
 
     sounds = asterisk_sounds()
     cells, gold, subset = [], [], []

@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 console = Console(highlight=False)
 _STATE = {"debug": False}
+#: where `mmweak demo` lives (the recipes package, installed alongside the engine)
+DEMO_REF = "recipes.demo.main:main"
 
 
 class UsageError(MMWeakError):
@@ -301,9 +303,10 @@ def review(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def demo(ctx: typer.Context) -> None:
     """Run the embedded demo (generated corpora with known truth; no network). Options: see `mmweak demo --help`."""
-    from .demo import main as demo_main
+    # The demo is application code that builds on lf_library, so the engine reaches it by name, not by import.
+    from .sources import resolve_object
 
-    code = demo_main(list(ctx.args))
+    code = resolve_object(DEMO_REF)(list(ctx.args))
     if code:
         raise typer.Exit(code)
 

@@ -14,7 +14,7 @@ data file or a Hub dataset id) with the audio undecoded → :func:`mmweak.apply_
 :func:`mmweak.save_curated` with the audio embedded, and with ``--push-to-hub REPO_ID``
 :func:`mmweak.push_curated`.
 
-``--generate DIR`` first writes the corpus of :mod:`mmweak.demo_audio` (espeak-ng speech, tones, noise,
+``--generate DIR`` first writes the corpus of :mod:`recipes.demo.audio` (espeak-ng speech, tones, noise,
 silence, clipped, short, quiet and corrupt clips, with known truth) and curates it.
 
 The same recipe as data: ``mmweak curate recipes/audio_curation.yaml`` (the generated corpus; your data with
@@ -51,7 +51,7 @@ def recipe_data(path: str | Path, *, generate: bool = False, rows: int = 240, se
 
     Args:
         path: an audio file, a folder (``audiofolder``), a data file or a Hub dataset id.
-        generate: first write the generated corpus of :mod:`mmweak.demo_audio` (known truth) to ``path``.
+        generate: first write the generated corpus of :mod:`recipes.demo.audio` (known truth) to ``path``.
         rows, seed: size and seed of the generated corpus.
         overwrite: let ``generate`` replace the corpus already in ``path``.
         audio_column: the audio column (default: the first ``datasets.Audio`` column).
@@ -64,7 +64,7 @@ def recipe_data(path: str | Path, *, generate: bool = False, rows: int = 240, se
         ValueError: no audio column. FileExistsError: ``generate`` into a non-empty folder without ``overwrite``.
     """
     if generate:
-        from mmweak.demo_audio import make_corpus
+        from recipes.demo.audio import make_corpus
 
         info = make_corpus(path, n=rows, seed=seed, overwrite=overwrite)
         print(f"generated {sum(info['splits'].values())} clips in {info['folder']} (speech: {info['speech_source']}): "

@@ -48,7 +48,7 @@ def clip_dir(tmp_path_factory):
 def image_folder(tmp_path_factory):
     """imagefolder layout: train/validation splits, a metadata.csv with captions and string labels,
     images with known defects (demo generator) and their truth."""
-    from mmweak import demo_image
+    from recipes.demo import image as demo_image
 
     root = tmp_path_factory.mktemp("photos")
     cells, kinds = demo_image.make_images(40, seed=3)
@@ -72,7 +72,7 @@ def image_folder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def corpus(tmp_path_factory):
     """The generated audio corpus (100 clips with known truth) and its summary."""
-    from mmweak import demo_audio
+    from recipes.demo import audio as demo_audio
 
     folder = tmp_path_factory.mktemp("corpus")
     info = demo_audio.make_corpus(folder, n=100, seed=3)

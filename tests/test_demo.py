@@ -3,7 +3,7 @@ import io
 import datasets
 import numpy as np
 
-from mmweak import demo
+from recipes.demo import text as demo
 
 
 def test_corpus_is_deterministic_with_known_truth():

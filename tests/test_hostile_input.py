@@ -89,7 +89,7 @@ def test_working_directory_and_its_parents_are_refused(tmp_path, monkeypatch):
 
 
 def test_demo_writes_only_inside_out(tmp_path, monkeypatch):
-    from mmweak import demo
+    from recipes.demo import main as demo
 
     out = tmp_path / "demo"
     out.mkdir()

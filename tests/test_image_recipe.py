@@ -12,7 +12,7 @@ from PIL import Image
 
 import mmweak
 from media_fixtures import IMAGE_SCRIPT_ARGS
-from mmweak import demo_image
+from recipes.demo import image as demo_image
 
 def run_recipe(image_folder, clip_dir, out, *extra):
     from recipes import image_curation

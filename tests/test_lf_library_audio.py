@@ -50,7 +50,7 @@ def wav_bytes(x, sr=SR, fmt="WAV"):
 def espeak_clips():
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed (apt-get install espeak-ng)")
-    from mmweak.demo_audio import espeak
+    from recipes.demo.audio import espeak
 
     out = []
     for text, voice in [("The weather is lovely today, let us go for a walk.", "en"),
@@ -362,7 +362,7 @@ def test_audio_lfs_run_with_one_torch_thread_and_restore_the_setting():
 def test_espeak_helper_writes_real_speech():
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng is not installed")
-    from mmweak.demo_audio import espeak
+    from recipes.demo.audio import espeak
 
     x, sr = espeak("hello there")
     assert sr == 22050 and 0.3 < x.shape[0] / sr < 3 and np.abs(x).max() > 0.05

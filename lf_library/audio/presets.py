@@ -5,7 +5,7 @@
 
 :func:`content_lfs` and :func:`quality_lfs` return LFs built from :mod:`lf_library.audio.heuristics`
 and :mod:`lf_library.audio.vad`, with thresholds set from what the features measure on speech,
-tones, noise and silence (the generated corpus of :mod:`mmweak.demo_audio`). All of them read one
+tones, noise and silence (the generated corpus of :mod:`recipes.demo.audio`). All of them read one
 column, so a batch is decoded once, resampled to 16 kHz once, and framed / transformed once for all
 of them. ``recipes/audio_curation.py`` and the demo use exactly these.
 

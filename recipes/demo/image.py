@@ -1,6 +1,6 @@
 """The demo's image part: curate generated images with known defects, offline, with no model weights.
 
-``python -m mmweak.demo_image`` (and ``make demo``, after the text part) draws scenes of coloured
+``python -m recipes.demo.image`` (and ``make demo``, after the text part) draws scenes of coloured
 shapes, spoils some of them on purpose — blurred, too dark or too bright, thumbnails, banners,
 watermarked, near-duplicates of another image, truncated files — and labels each ``keep``/``drop``
 with image heuristics, perceptual-hash near-duplicates and RapidOCR LFs (its weights ship with
@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Image, Value
 
-from .aggregate import aggregate
-from .analysis import analyze, label_metrics
-from .apply import apply_lfs
-from .columns import read_column, read_matrix
-from .demo import write_checked
-from .labelmodels import create
-from .lf import LabelingFunction
-from .task import Task
+from mmweak.aggregate import aggregate
+from mmweak.analysis import analyze, label_metrics
+from mmweak.apply import apply_lfs
+from mmweak.columns import read_column, read_matrix
+from .checks import write_checked
+from mmweak.labelmodels import create
+from mmweak.lf import LabelingFunction
+from mmweak.task import Task
 
 if TYPE_CHECKING:  # annotations only: PIL is imported where images are made
     import PIL.Image
@@ -255,7 +255,7 @@ def run_photos(say, seed: int = 0, crops: int = 8) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mmweak demo_image", description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recipes.demo.image", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", default="out/demo_image_curated", help="curated folder to write (replaced)")
     parser.add_argument("--images", type=int, default=120)
     parser.add_argument("--seed", type=int, default=0)

