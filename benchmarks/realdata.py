@@ -6,14 +6,14 @@ The data is third-party and is read in place, never copied into this repository.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from mmweak.columns import read_column, read_matrix
+from mmweak.sources import read_crowd, read_wrench
 
 DATA = Path(os.environ.get("MMWEAK_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
 
@@ -65,44 +65,33 @@ class CrowdSet:
     votes: Split  # one row per item, one column per worker; y = -1 where no gold exists
 
 
-def _read_json(path: Path) -> dict:
-    if path.exists():
-        return json.loads(path.read_text())
-    with gzip.open(path.with_name(path.name + ".gz"), "rt") as f:
-        return json.load(f)
-
-
 def load_wrench(name: str, root: Path = DATA / "wrench") -> WrenchSet:
-    """One WRENCH dataset's train/valid/test vote matrices and gold labels."""
-    base = root / name
-    labels = json.loads((base / "label.json").read_text())
-    classes = [labels[str(k)] for k in range(len(labels))]
-    splits = {}
-    for split in ("train", "valid", "test"):
-        rows = list(_read_json(base / f"{split}.json").values())
-        L = np.array([r["weak_labels"] for r in rows], dtype=np.int8)
-        y = np.array([r["label"] for r in rows], dtype=np.int64)
-        splits[split] = Split(L, y)
+    """One WRENCH dataset's train/valid/test vote matrices and gold labels (read by :mod:`mmweak.sources`)."""
+    ds = read_wrench(root / name)
+    classes = list(ds["train"].features["label"].names)
+    splits = {stem: Split(read_matrix(ds[split], "weak_labels").astype(np.int8),
+                          read_column(ds[split], "label").astype(np.int64))
+              for split, stem in (("train", "train"), ("validation", "valid"), ("test", "test"))}
     return WrenchSet(name, classes, **splits)
 
 
 def load_crowd(name: str, root: Path = DATA / "crowd") -> CrowdSet:
-    """One crowdsourcing set as an items x workers matrix (``-1`` where a worker did not answer)."""
-    base = root / name
-    with open(base / "label.csv", newline="") as f:
-        answers = np.array([(int(r["item"]), int(r["worker"]), int(r["label"])) for r in csv.DictReader(f)])
-    with open(base / "truth.csv", newline="") as f:
-        truth = {int(r["item"]): int(r["truth"]) for r in csv.DictReader(f)}
-    n = int(answers[:, 0].max()) + 1
-    m = int(answers[:, 1].max()) + 1
-    K = int(max(answers[:, 2].max(), max(truth.values()))) + 1
+    """One crowdsourcing set as an items x workers matrix (``-1`` where a worker did not answer), read by
+    :mod:`mmweak.sources`; items after the last answered one are left out."""
+    ds = read_crowd(root / name)["train"]
+    answers = ds.data.column("answers").combine_chunks()
+    flat = answers.flatten()
+    counts = np.diff(answers.offsets.to_numpy())
+    items = np.repeat(np.arange(len(answers)), counts)
+    workers = flat.field("worker").to_numpy()
+    labels = flat.field("label").to_numpy()
+    gold = read_column(ds, "label").astype(np.int64)
+    n = int(items.max()) + 1
+    m = int(workers.max()) + 1
+    K = int(max(labels.max(), gold.max())) + 1
     L = np.full((n, m), -1, dtype=np.int8 if K <= 127 else np.int16)
-    L[answers[:, 0], answers[:, 1]] = answers[:, 2]  # the sets carry no duplicate (item, worker) answers
-    y = np.full(n, -1, dtype=np.int64)
-    for item, t in truth.items():
-        if item < n:
-            y[item] = t
-    return CrowdSet(name, K, Split(L, y))
+    L[items, workers] = labels  # the sets carry no duplicate (item, worker) answers
+    return CrowdSet(name, K, Split(L, gold[:n].copy()))
 
 
 def wrench_names(root: Path = DATA / "wrench") -> list[str]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-ABSTAIN = -1
+from mmweak import ABSTAIN
 #: Rows generated per step; part of the definition of a seed's output, so never tie it to ``n``.
 _CHUNK = 1 << 16
 

@@ -13,9 +13,8 @@ from .aggregate import human_gold_column
 from .columns import read_column, read_matrix
 from .labelmodels.base import check_votes
 from .provenance import read_record
-from .task import Task
+from .task import ABSTAIN, Task
 
-ABSTAIN = -1
 
 
 def lf_summary(

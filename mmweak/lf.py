@@ -29,9 +29,8 @@ import pyarrow as pa
 from ._version import __version__
 from .errors import LFError
 from .fingerprint import Unhashable, digest
-from .task import Task
+from .task import ABSTAIN, Task
 
-ABSTAIN = -1
 Modality = Literal["text", "image", "audio", "multimodal"]
 MODALITIES = ("text", "image", "audio", "multimodal")
 InputFormat = Literal["python", "arrow"]

@@ -4,11 +4,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from datasets import ClassLabel, List, Value
 
+#: The vote that means "this LF has no opinion on this row" (the data contract: classes are 0..K-1).
+ABSTAIN = -1
+
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+
+
+class TaskColumns(NamedTuple):
+    """The columns a task owns in a dataset."""
+
+    votes: str
+    probs: str
+    label: str
+    confidence: str
+
+
+def task_columns(task: "Task | str") -> TaskColumns:
+    """The column names of a task, from the task or only its name (as read back from a curated dataset).
+
+    >>> task_columns("spam")
+    TaskColumns(votes='spam_votes', probs='spam_probs', label='spam_label', confidence='spam_confidence')
+    """
+    name = task.name if isinstance(task, Task) else str(task)
+    return TaskColumns(f"{name}_votes", f"{name}_probs", f"{name}_label", f"{name}_confidence")
 
 
 @dataclass(frozen=True)
@@ -43,19 +65,19 @@ class Task:
 
     @property
     def votes_column(self) -> str:
-        return f"{self.name}_votes"
+        return task_columns(self).votes
 
     @property
     def probs_column(self) -> str:
-        return f"{self.name}_probs"
+        return task_columns(self).probs
 
     @property
     def label_column(self) -> str:
-        return f"{self.name}_label"
+        return task_columns(self).label
 
     @property
     def confidence_column(self) -> str:
-        return f"{self.name}_confidence"
+        return task_columns(self).confidence
 
     @property
     def output_columns(self) -> tuple[str, str, str]:

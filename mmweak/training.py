@@ -22,7 +22,7 @@ from datasets import Dataset, DatasetDict
 
 from .columns import read_column, read_matrix
 from .provenance import read_record
-from .task import Task
+from .task import Task, task_columns
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -33,8 +33,7 @@ _ABSTAIN = -1
 
 def _columns(task: Task | str) -> tuple[str, str, str, str, str]:
     """(name, votes, probs, label, confidence) column names of a task or task name."""
-    name = task.name if isinstance(task, Task) else str(task)
-    return name, f"{name}_votes", f"{name}_probs", f"{name}_label", f"{name}_confidence"
+    return (task.name if isinstance(task, Task) else str(task), *task_columns(task))
 
 
 def _need(ds: Dataset | DatasetDict, task: Task | str, *cols: str) -> None:

@@ -26,13 +26,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # so ``python recipes/audio_curation.py`` finds lf_library
-    sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
 from datasets import Audio, DatasetDict  # noqa: E402

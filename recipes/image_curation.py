@@ -31,16 +31,12 @@ Both run :func:`recipe_data`, :func:`quality_lfs`, :func:`category_lfs` and
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Image, Value, load_dataset
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # so ``python recipes/image_curation.py`` finds lf_library
-    sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
 from mmweak.columns import read_column  # noqa: E402

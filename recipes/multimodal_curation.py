@@ -41,21 +41,18 @@ import io
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # so ``python recipes/multimodal_curation.py`` finds lf_library
-    sys.path.insert(0, str(REPO_ROOT))
 
 import datasets  # noqa: E402
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, Image, Value  # noqa: E402
 
 import mmweak  # noqa: E402
 from mmweak.columns import read_matrix  # noqa: E402
+from mmweak.sources import SPLIT_ALIASES  # noqa: E402
 from lf_library.media_columns import decode_media  # noqa: E402
 
 DEFAULT_OUT = "out/multimodal_curated"
@@ -65,7 +62,6 @@ CATEGORY_DESCRIPTION = "What the record is about, from its image, sound and capt
 GOLD_COLUMNS = {"label": "category_gold", "quality": "quality_gold"}
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 AUDIO_EXT = {".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".aiff", ".aif"}
-_SPLITS = {"valid": "validation", "val": "validation", "dev": "validation"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -85,7 +81,7 @@ def load_records(data: str | os.PathLike) -> DatasetDict:
         for meta in sorted(p.glob("metadata.*")) + sorted(p.glob("*/metadata.*")):
             if meta.suffix not in (".csv", ".jsonl"):
                 continue
-            split = "train" if meta.parent == p else _SPLITS.get(meta.parent.name, meta.parent.name)
+            split = "train" if meta.parent == p else SPLIT_ALIASES.get(meta.parent.name, meta.parent.name)
             if split in found:
                 raise ValueError(f"{data}: two metadata files for split {split!r}: {found[split]} and {meta}")
             found[split] = meta
@@ -100,7 +96,7 @@ def load_records(data: str | os.PathLike) -> DatasetDict:
         for col, feat in ds.features.items():
             if isinstance(feat, (Image, Audio)):
                 ds = ds.cast_column(col, type(feat)(decode=False))
-        out[_SPLITS.get(split, split)] = ds
+        out[SPLIT_ALIASES.get(split, split)] = ds
     return DatasetDict(out)
 
 

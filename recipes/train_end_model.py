@@ -21,8 +21,6 @@ the train split is used.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,10 +30,9 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # so ``python recipes/train_end_model.py`` finds mmweak from a checkout
-    sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
+from mmweak import sources as mmweak_sources  # noqa: E402
 from mmweak.columns import fixed_list, read_column, read_matrix  # noqa: E402
 from mmweak.training import (  # noqa: E402
     class_weights, estimated_class_balance, filter_by_confidence, noise_aware_loss, soft_targets,
@@ -43,7 +40,6 @@ from mmweak.training import (  # noqa: E402
 
 DEFAULT_WRENCH = REPO_ROOT.parent / "shared" / "data" / "wrench" / "youtube"
 DEFAULT_WRENCH_OUT = "out/youtube_wrench_curated"
-_WRENCH_SPLITS = {"train": "train", "validation": "valid", "test": "test"}
 
 # --------------------------------------------------------------------------------------------------
 # WRENCH votes as a curated dataset
@@ -65,31 +61,20 @@ class WrenchVoteLF(mmweak.LabelingFunction):
 
 
 def read_wrench(folder: str | Path, class_names: Sequence[str] | None = None) -> DatasetDict:
-    """A WRENCH text dataset folder as train/validation/test with ``text``, gold ``label`` and ``weak_labels``."""
+    """A WRENCH text dataset folder as train/validation/test with ``text``, gold ``label`` and ``weak_labels``
+    (:func:`mmweak.sources.read_wrench`, with lower-case class names unless ``class_names`` are given)."""
     folder = Path(folder)
-    if class_names is None:
-        with open(folder / "label.json", encoding="utf-8") as f:
-            names = json.load(f)
-        class_names = [str(names[k]).lower() for k in sorted(names, key=int)]
-    features = Features({"text": Value("string"), "label": ClassLabel(names=list(class_names)),
-                         "weak_labels": List(Value("int8"))})
-    splits = {}
-    for split, stem in _WRENCH_SPLITS.items():
-        path = folder / f"{stem}.json"
-        if not path.is_file():
+    ds = mmweak_sources.read_wrench(folder)
+    for split, stem in (("validation", "valid"), ("test", "test")):
+        if split not in ds:
             raise FileNotFoundError(f"{folder} has no {stem}.json; expected a WRENCH dataset folder")
-        with open(path, encoding="utf-8") as f:
-            rows = json.load(f)
-        keys = sorted(rows, key=lambda k: int(k) if str(k).isdigit() else str(k))
-        for k in keys:
-            if "text" not in rows[k].get("data", {}):
-                raise ValueError(f"{path} row {k!r} has no data.text: this WRENCH dataset has no raw text")
-        splits[split] = Dataset.from_dict({
-            "text": [rows[k]["data"]["text"] for k in keys],
-            "label": [-1 if rows[k].get("label") is None else int(rows[k]["label"]) for k in keys],
-            "weak_labels": [rows[k]["weak_labels"] for k in keys],
-        }, features=features, split=split)
-    return DatasetDict(splits)
+    if "text" not in ds["train"].column_names:
+        raise ValueError(f"{folder / 'train.json'} has no data.text: this WRENCH dataset has no raw text")
+    names = list(class_names) if class_names is not None else [
+        n.lower() for n in ds["train"].features["label"].names]
+    features = Features({"text": Value("string"), "label": ClassLabel(names=names),
+                         "weak_labels": ds["train"].features["weak_labels"]})
+    return DatasetDict({split: d.select_columns(list(features)).cast(features) for split, d in ds.items()})
 
 
 def curate_wrench_votes(

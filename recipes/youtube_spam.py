@@ -20,9 +20,7 @@ MiniLM); ``--text-only`` leaves the latter out.
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import sys
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -30,13 +28,12 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, load_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # so ``python recipes/youtube_spam.py`` finds lf_library
-    sys.path.insert(0, str(REPO_ROOT))
 
 import mmweak  # noqa: E402
 from mmweak import ABSTAIN, labeling_function  # noqa: E402
 from mmweak.analysis import label_metrics  # noqa: E402
 from mmweak.columns import read_column, read_matrix  # noqa: E402
+from mmweak.sources import SPLIT_ALIASES, read_wrench  # noqa: E402
 from lf_library.models import SeedNeighborsLF, SentenceEncoder, SentenceSimilarityLF  # noqa: E402
 from lf_library.text import KeywordLF, LookupLF, RegexLF  # noqa: E402
 
@@ -212,29 +209,6 @@ LFS: list[mmweak.LabelingFunction] = [*TEXT_LFS, *SENTENCE_LFS]
 # --------------------------------------------------------------------------------------------------
 
 FEATURES = Features({"text": Value("string"), "label": ClassLabel(names=CLASS_NAMES)})
-_WRENCH_SPLITS = {"train": "train", "validation": "valid", "test": "test"}
-
-
-def _read_wrench(folder: Path) -> DatasetDict:
-    splits = {}
-    for split, stem in _WRENCH_SPLITS.items():
-        path = folder / f"{stem}.json"
-        if not path.is_file():
-            if split == "train":
-                raise FileNotFoundError(f"{folder} looks like a WRENCH folder but has no {stem}.json")
-            continue
-        with open(path, encoding="utf-8") as f:
-            rows = json.load(f)
-        texts, labels = [], []
-        for key in sorted(rows, key=lambda k: int(k) if str(k).isdigit() else str(k)):
-            item = rows[key]
-            texts.append(item["data"]["text"])
-            label = item.get("label")
-            labels.append(-1 if label is None else int(label))
-        splits[split] = Dataset.from_dict({"text": texts, "label": labels}, features=FEATURES, split=split)
-    return DatasetDict(splits)
-
-
 def load_youtube(path: str | Path | None = None) -> DatasetDict:
     """The YouTube spam comments as a ``DatasetDict`` (train/validation/test) with ``text`` and ``label``.
 
@@ -246,7 +220,8 @@ def load_youtube(path: str | Path | None = None) -> DatasetDict:
     path = DEFAULT_DATA if path is None else path
     p = Path(path)
     if p.is_dir() and (p / "train.json").is_file() and (p / "valid.json").is_file():
-        return _read_wrench(p)
+        wrench = read_wrench(p)  # the one WRENCH reader; the gold's class names become ours (HAM/SPAM -> ham/spam)
+        return DatasetDict({split: d.select_columns(["text", "label"]).cast(FEATURES) for split, d in wrench.items()})
     if p.is_file():
         suffix = p.suffix.lstrip(".").lower()
         builder = {"jsonl": "json", "tsv": "csv", "txt": "text"}.get(suffix, suffix)
@@ -257,7 +232,7 @@ def load_youtube(path: str | Path | None = None) -> DatasetDict:
         loaded = DatasetDict({"train": loaded})
     out = {}
     for split, ds in loaded.items():
-        name = "validation" if split in ("valid", "dev", "val") else split
+        name = SPLIT_ALIASES.get(split, split)
         if "text" not in ds.column_names:
             raise ValueError(f"split {split!r} of {path} has no 'text' column (columns: {ds.column_names})")
         ds = ds.remove_columns([c for c in ds.column_names if c not in ("text", "label")])

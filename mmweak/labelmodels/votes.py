@@ -19,7 +19,8 @@ from typing import Iterator
 import numpy as np
 import scipy.sparse as sp
 
-ABSTAIN = -1
+from ..task import ABSTAIN
+
 
 # Rows per chunk when converting a dense matrix: bounds the int64 index temporaries (10M x 100 stays
 # well under a gigabyte of scratch).
