@@ -10,47 +10,34 @@ repo exactly as it was — never data from one curation next to the card of anot
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import logging
-import re
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import httpx2
-import yaml
 from datasets import Dataset, DatasetDict
-from datasets.info import DatasetInfosDict
-from datasets.utils.metadata import MetadataConfigs
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, DatasetCardData, HfApi, constants
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, constants
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.hf_api import RepoFile
-from huggingface_hub.utils import get_token
 
 from ._version import __version__
-from .card_text import card_yaml
 from .curated import DEFAULT_SHARD_BYTES, _as_dict, write_repo_folder
-from .errors import CuratedDatasetError, MMWeakError
+from .errors import CuratedDatasetError
+from .hub_card import CARD_BEGIN, CARD_END, merge_card, stale_files
+from .hub_errors import HubPushError, _describe, _effective_token, _from_hub, _is_commit_request, _redact, _status
 from .provenance import read_record
+
+# merge_card, stale_files and the card markers are part of this module's public face since before the split
+__all__ = ["CARD_BEGIN", "CARD_END", "HubPushError", "PushResult", "merge_card", "push_curated", "stale_files"]
 
 logger = logging.getLogger(__name__)
 
-CARD_BEGIN = "<!-- mmweak:card:begin (rewritten on every push: edit the card outside these markers) -->"
-CARD_END = "<!-- mmweak:card:end -->"
-CONFIG_NAME = "default"  # the config mmweak's card declares (configs / dataset_info entry)
-OWNED_DIRS = ("data", "label_models")  # stale files there are deleted (data/: only shards named like ours)
-_SHARD = re.compile(r"data/[\w.]+-\d{5}-of-\d{5}\.parquet")
-_PREFER_EXISTING = ("license", "pretty_name", "task_categories")  # kept from the repo unless passed explicitly
-_UNION = ("tags", "annotations_creators")
 _RETRY_WAIT = 1.0  # seconds before the first commit retry; doubles each time
 _MAX_CONFLICTS = 3
-
-
-class HubPushError(MMWeakError):
-    """A push to the Hub failed; the message says whether the repo was left unchanged."""
 
 
 @dataclass(frozen=True)
@@ -303,165 +290,3 @@ def _matches(api: HfApi, repo_id: str, sha: str, folder: Path, local: list[str],
         elif f.blob_id != hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest():
             return False
     return True
-
-
-def stale_files(remote: Iterable[str], local: Iterable[str], card: str) -> list[str]:
-    """Files of a previous push that this one replaces: in ``data/`` (shards named like mmweak's and
-    ``datasets.push_to_hub``'s), ``label_models/`` or another folder this push writes, and not used by
-    another config of the card.
-
-    >>> stale_files(["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet",
-    ...              "data/notes.txt", "other/x.parquet", "README.md"],
-    ...             ["data/train-00000-of-00001.parquet", "README.md"], "---\\n{}\\n---\\n")
-    ['data/train-00000-of-00002.parquet', 'data/train-00001-of-00002.parquet']
-    """
-    local = set(local)
-    owned = set(OWNED_DIRS) | {p.split("/", 1)[0] for p in local if "/" in p}
-    protected = _other_config_patterns(card)
-    stale = []
-    for path in sorted(set(remote) - local):
-        top = path.split("/", 1)[0]
-        if "/" not in path or top not in owned or (top == "data" and not _SHARD.fullmatch(path)):
-            continue
-        if any(fnmatch.fnmatch(path, pattern) for pattern in protected):
-            continue
-        stale.append(path)
-    return stale
-
-
-def _other_config_patterns(card: str) -> list[str]:
-    meta = DatasetCard(card).data.to_dict()
-    patterns: list[str] = []
-    for config in meta.get("configs") or []:
-        if not isinstance(config, dict) or config.get("config_name") == CONFIG_NAME:
-            continue
-        files = config.get("data_files") or []
-        data_dir = config.get("data_dir")
-        for item in [files] if isinstance(files, (str, dict)) else files:
-            paths = item.get("path") if isinstance(item, dict) else item
-            for p in [paths] if isinstance(paths, str) else (paths or []):
-                patterns.append(f"{data_dir.rstrip('/')}/{p}" if data_dir else p)
-        if data_dir and not files:
-            patterns.append(f"{data_dir.rstrip('/')}/*")
-    return patterns
-
-
-# --- the card ----------------------------------------------------------------------------------------------------
-
-def merge_card(existing: str | None, generated: str, *, explicit: Iterable[str] = ()) -> str:
-    """Merge a freshly generated mmweak card into the ``README.md`` a repo already has.
-
-    YAML: ``configs`` and ``dataset_info`` entries of other configs are kept and mmweak's ``default`` entries
-    replaced (as ``datasets.push_to_hub`` does); ``tags``/``annotations_creators`` are united; ``license``,
-    ``pretty_name`` and ``task_categories`` already in the card are kept unless named in ``explicit``; keys
-    mmweak does not write are kept. Body: the generated text goes between ``mmweak:card`` markers; text
-    outside the markers (or the whole body of a card without them) is the user's and is kept.
-
-    >>> old = "---\\nlicense: mit\\nlanguage: en\\n---\\n# My data\\n\\nHand-written notes.\\n"
-    >>> new = "---\\nlicense: other\\ntags:\\n- mmweak\\n---\\n# Generated\\n"
-    >>> merged = merge_card(old, new)
-    >>> print(merged.split("---")[1].strip())
-    language: en
-    license: mit
-    tags:
-    - mmweak
-    >>> "Hand-written notes." in merged and "# Generated" in merged
-    True
-    >>> merge_card(merged, new.replace("Generated", "Regenerated")).count("Hand-written notes.")
-    1
-    """
-    new = DatasetCard(generated)
-    new_meta = new.data.to_dict()
-    block = f"{CARD_BEGIN}\n{new.text.strip()}\n{CARD_END}\n"
-    if not existing or not existing.strip():
-        return _render(new_meta, block)
-    try:
-        old = DatasetCard(existing)
-    except (ValueError, yaml.YAMLError) as e:
-        raise HubPushError(
-            f"the README.md already in the repo has unreadable YAML metadata ({e}); fix or remove it, then push "
-            "again (mmweak merges its card into the existing one rather than overwrite it)"
-        ) from None
-    old_meta = old.data.to_dict()
-    explicit = set(explicit)
-    merged = dict(old_meta)
-    for key, value in new_meta.items():
-        if key in ("configs", "dataset_info"):
-            continue
-        if key in _PREFER_EXISTING and key not in explicit and old_meta.get(key):
-            continue
-        if key in _UNION and isinstance(old_meta.get(key), list) and isinstance(value, list):
-            value = list(dict.fromkeys([*old_meta[key], *value]))
-        merged[key] = value
-    card_data = DatasetCardData(**merged)
-    new_data = DatasetCardData(**new_meta)
-    MetadataConfigs.from_dataset_card_data(new_data).to_dataset_card_data(card_data)
-    DatasetInfosDict.from_dataset_card_data(new_data).to_dataset_card_data(card_data)
-
-    text = old.text
-    i, j = text.find(CARD_BEGIN), text.find(CARD_END)
-    if 0 <= i < j:
-        body = text[:i] + block + text[j + len(CARD_END):].lstrip("\n")
-    elif "weak_supervision" in old_meta:  # an mmweak card from before the markers: all of it was generated
-        body = block
-    else:
-        body = (text.strip() + "\n\n" if text.strip() else "") + block
-    return _render(card_data.to_dict(), body)
-
-
-def _render(meta: dict[str, Any], body: str) -> str:
-    return f"---\n{card_yaml(DatasetCardData(**meta).to_dict())}\n---\n\n{body.lstrip()}"
-
-
-# --- errors and secrets ----------------------------------------------------------------------------------------------
-
-def _effective_token(token: str | bool | None) -> str | None:
-    if isinstance(token, str):
-        return token
-    return None if token is False else get_token()
-
-
-def _redact(text: str, secret: str | None) -> str:
-    return text.replace(secret, "<token>") if secret and len(secret) >= 8 else text
-
-
-def _status(e: BaseException) -> int | None:
-    response = getattr(e, "response", None)
-    return getattr(response, "status_code", None)
-
-
-def _from_hub(e: BaseException) -> bool:
-    """Whether a RuntimeError/ValueError out of ``create_commit`` is about the Hub (an upload that failed after
-    huggingface_hub's retries, metadata the Hub refused, a malformed answer) rather than a bug."""
-    if isinstance(e.__cause__, (HfHubHTTPError, httpx2.TransportError, OSError)):
-        return True
-    text = str(e)
-    return any(s in text for s in ("Invalid metadata in README.md", "LFS batch API", "Malformed response",
-                                   "improperly formatted", "Error while uploading"))
-
-
-def _is_commit_request(e: BaseException) -> bool:
-    """Whether the error came from the commit call itself (not preupload, LFS uploads or YAML validation)."""
-    request = None
-    try:
-        request = e.request if isinstance(e, httpx2.TransportError) else getattr(e.response, "request", None)
-    except (AttributeError, RuntimeError):
-        pass
-    return request is not None and "/commit/" in str(request.url.path)
-
-
-def _describe(e: BaseException) -> str:
-    """One line about an error and its cause: types, status, the server's message; never headers (no token)."""
-    parts, seen = [], set()
-    while e is not None and id(e) not in seen and len(parts) < 2:
-        seen.add(id(e))
-        if not isinstance(e, httpx2.HTTPStatusError):  # already told by the HfHubHTTPError wrapping it
-            if isinstance(e, HfHubHTTPError):
-                text = (str(e).strip().splitlines() or [""])[0]
-                server = (e.server_message or "").strip()
-                text += f" ({' '.join(server.split())})" if server and server not in text else ""
-            else:
-                text = " ".join(str(e).split())
-            parts.append(f"{type(e).__name__}: {text}")
-        e = e.__cause__  # type: ignore[assignment]
-    return " <- ".join(parts)
