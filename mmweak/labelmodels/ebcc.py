@@ -281,13 +281,6 @@ class _VB:
         return _Run(R, n_iter, converged, elbo, W, bias, confusion, class_balance)
 
 
-def _logsumexp(S: np.ndarray) -> np.ndarray:
-    """Log-sum-exp over the last axis that tolerates all -inf entries (then returns a finite very small number)."""
-    top = S.max(axis=-1) if S.shape[-1] else np.zeros(S.shape[:-1])
-    top = np.where(np.isfinite(top), top, -1e300)
-    return top + np.log(np.exp(S - top[..., None]).sum(axis=-1))
-
-
 def _dirichlet_kl(post: np.ndarray, prior: np.ndarray, axis: int) -> float:
     """Summed KL(Dir(post) || Dir(prior)) over all Dirichlets whose components lie along ``axis``."""
     p0, q0 = post.sum(axis=axis), prior.sum(axis=axis)

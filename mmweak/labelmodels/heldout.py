@@ -33,11 +33,6 @@ class GenerativeTable:
     log_outcome: np.ndarray
 
 
-def _normalise_log(x: np.ndarray, axis: int) -> np.ndarray:
-    top = x.max(axis=axis, keepdims=True)
-    return x - (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True)))
-
-
 def firing_rates(L: np.ndarray) -> np.ndarray:
     """Each LF's share of rows it votes on, add-one smoothed: ``(m,)``.
 
