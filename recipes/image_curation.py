@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from datasets import ClassLabel, Dataset, DatasetDict, Image, Value, load_dataset
+from datasets import ClassLabel, DatasetDict, Image, Value
 
 
 import mmweak  # noqa: E402
@@ -44,7 +44,7 @@ from lf_library.image import (  # noqa: E402
     AspectRatioLF, BlurLF, BrightnessLF, ClipAlignmentLF, ClipModel, ClipZeroShotLF, ContrastLF, ImageRangesLF,
     NearDuplicateLF, ResolutionLF, UndecodableLF, mark_near_duplicates,
 )
-from lf_library.media_columns import decode_media, undecode_media  # noqa: E402
+from lf_library.media_columns import decode_media, load_media  # noqa: E402
 
 DEFAULT_OUT = "out/image_curated"
 QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is the image fit for a training set?")
@@ -52,7 +52,6 @@ CATEGORY_DESCRIPTION = "What the image shows (CLIP zero-shot)."
 DEFAULT_JUNK_PROMPTS = ["a screenshot of a document", "a blank image", "a watermarked stock photo"]
 WATERMARK_WORDS = ["shutterstock", "getty images", "istock", "dreamstime", "alamy", "stock photo", "watermark",
                    "sample", "preview", "copyright"]
-_BUILDERS = {"jsonl": "json", "tsv": "csv", "txt": "text", "parquet": "parquet", "csv": "csv", "json": "json"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -62,28 +61,9 @@ _BUILDERS = {"jsonl": "json", "tsv": "csv", "txt": "text", "parquet": "parquet",
 def load_images(data: str | Path, image_column: str | None = None) -> tuple[DatasetDict, str]:
     """Load ``data`` (an image folder, a data file, or a Hub id) as a ``DatasetDict`` with its image column
     cast to ``Image(decode=False)``; returns it and the image column's name (the first ``Image`` feature
-    unless ``image_column`` is given)."""
-    p = Path(data)
-    if p.is_dir() and not any(p.glob("*.parquet")) and not (p / "README.md").is_file():
-        loaded = load_dataset("imagefolder", data_dir=str(p))
-    elif p.is_file():
-        builder = _BUILDERS.get(p.suffix.lstrip(".").lower())
-        if builder is None:
-            raise ValueError(f"--data {data}: cannot tell how to read a {p.suffix!r} file; give a folder or Hub id")
-        loaded = load_dataset(builder, data_files=str(p))
-    else:
-        loaded = load_dataset(str(data))
-    if isinstance(loaded, Dataset):
-        loaded = DatasetDict({"train": loaded})
-    first = next(iter(loaded.values()))
-    if image_column is None:
-        image_column = next((c for c, f in first.features.items() if isinstance(f, Image)), None)
-        if image_column is None:
-            raise ValueError(f"{data} has no Image column (features: {first.features}); pass --image-column")
-    if image_column not in first.column_names:
-        raise ValueError(f"{data} has no column {image_column!r} (columns: {first.column_names})")
-    renamed = DatasetDict({("validation" if s in ("valid", "val", "dev") else s): d for s, d in loaded.items()})
-    return undecode_media(renamed, [image_column]), image_column
+    unless ``image_column`` is given). See :func:`lf_library.media_columns.load_media`."""
+    ds, column, _ = load_media(data, "image", image_column)
+    return ds, column
 
 
 def image_column_of(ds: DatasetDict, image_column: str | None = None) -> str:
