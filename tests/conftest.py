@@ -129,6 +129,7 @@ SLOW_TESTS = {
     "test_youtube_recipe_end_to_end_writes_curated_folder",
     "test_youtube_recipe_lfs_beat_published_majority_vote",
     "test_youtube_yaml_through_the_cli_matches_the_script",
+    "test_mypy_is_clean",
     "test_image_yaml_through_the_cli_matches_the_script",
     "test_audio_yaml_through_the_cli_matches_the_script",
     "test_audio_yaml_as_shipped_generates_its_corpus",
