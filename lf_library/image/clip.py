@@ -7,7 +7,7 @@
 * :class:`ClipAlignmentLF` votes on the cosine similarity between the image and a fixed prompt or a
   caption column (the LAION-style "does the caption match the image" filter).
 
-Image embeddings go through :mod:`mmweak.embed_cache`: within an ``apply_lfs`` batch every CLIP LF on
+Image embeddings go through :mod:`lf_library.embed_cache`: within an ``apply_lfs`` batch every CLIP LF on
 the same (weights, column) reads one shared array, and across batches, runs and edited LFs the
 vectors come from a persistent store keyed by the image pixels. Ten CLIP LFs cost one image-encoder
 pass per image, and re-running with a new threshold costs none. Prompt embeddings are computed once
@@ -26,7 +26,7 @@ import numpy as np
 
 from lf_library.media import DecodeFailure, OnDecodeError, shared_resource
 from lf_library.text import resolve_label
-from mmweak.embed_cache import EmbeddingStore, batch_embeddings, files_digest
+from lf_library.embed_cache import EmbeddingStore, batch_embeddings, files_digest
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
@@ -221,7 +221,7 @@ class ClipModel:
         """Embeddings of texts; with ``key`` shared within the batch (caption columns), else per call (prompts)."""
         store = self.store("text")
         if key is None:
-            from mmweak.embed_cache import content_key
+            from lf_library.embed_cache import content_key
 
             return store.embed(list(texts), [content_key(t) for t in texts], self.encode_texts)
         return batch_embeddings(("text", *key), store, texts, self.encode_texts)

@@ -41,7 +41,7 @@ from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 
-from .batch_memo import memo
+from mmweak.batch_memo import memo
 
 #: Bumped when the stored format changes; part of every database file name.
 FORMAT_VERSION = "1"
