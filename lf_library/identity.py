@@ -14,11 +14,16 @@ import os
 from pathlib import Path
 from typing import Any
 
+from mmweak.fingerprint import infrastructure
+
 __all__ = ["files_digest", "model_identity"]
 
 _FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
+# A per-process cache of digests: LF fingerprints must not walk it (its contents grow as files are
+# hashed), and what it computes enters them anyway, through the models' identity values.
+@infrastructure
 def files_digest(path: str | os.PathLike) -> str:
     """Content hash of a weights file, or of every file in a model folder (names included).
 
