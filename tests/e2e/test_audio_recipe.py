@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 import mmweak
-from lf_library.audio import curation
+from recipes import audio_flow as curation
 from recipes.demo import audio as demo_audio
 
 from paths import ROOT
