@@ -23,20 +23,18 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset
+from datasets import Audio, ClassLabel, DatasetDict
 
 import mmweak
 from lf_library.audio.presets import (
     AUDIOSET_LABELS, CONTENT, QUALITY, content_lfs, quality_lfs, yamnet_content_lf,
 )
-from lf_library.media_columns import undecode_media
+from lf_library.media_columns import load_media
 from mmweak.analysis import label_metrics
 from mmweak.columns import read_column, read_matrix
 
 TASKS = (CONTENT, QUALITY)
 GOLD = {task.name: f"{task.name}_gold" for task in TASKS}  # gold class-id columns add_gold writes
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".aiff", ".aif"})
-_SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation"}
 
 def load_audio(data: str | Path, audio_column: str | None = None) -> tuple[DatasetDict, str, Audio]:
     """Load ``data`` with its audio column read undecoded (``decode=False``; its sampling rate kept).
@@ -48,25 +46,9 @@ def load_audio(data: str | Path, audio_column: str | None = None) -> tuple[Datas
     a data file (csv/json/parquet) or a Hub dataset id. The audio column is ``audio_column`` or the
     first ``Audio`` feature; split names ``valid``/``val``/``dev`` become ``validation``.
     """
-    p = Path(data)
-    if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
-        loaded: Any = Dataset.from_dict({"audio": [str(p.resolve())]}).cast_column("audio", Audio())
-    elif p.is_file():
-        suffix = p.suffix.lstrip(".").lower()
-        loaded = load_dataset({"jsonl": "json", "tsv": "csv"}.get(suffix, suffix), data_files=str(p))
-    else:
-        loaded = load_dataset(str(data))
-    if isinstance(loaded, Dataset):
-        loaded = DatasetDict({"train": loaded})
-    loaded = DatasetDict({_SPLIT_ALIASES.get(k, k): v for k, v in loaded.items()})
-    first = next(iter(loaded.values()))
-    column = audio_column or next((c for c, f in first.features.items() if isinstance(f, Audio)), None)
-    if column is None or column not in first.column_names:
-        raise ValueError(f"{data}: no audio column among {first.column_names}; name it (audio_column=...)")
-    if not isinstance(first.features[column], Audio):
-        raise ValueError(f"{data}: column {column!r} is {first.features[column]!r}, not datasets.Audio")
-    feature = first.features[column]
-    return undecode_media(loaded, [column]), column, feature
+    ds, column, feature = load_media(data, "audio", audio_column)  # the one media reader
+    assert isinstance(feature, Audio)
+    return ds, column, feature
 
 
 def add_gold(ds: DatasetDict, columns: Mapping[str, str] | None = None) -> tuple[DatasetDict, dict[str, str]]:
