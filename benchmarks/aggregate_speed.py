@@ -15,7 +15,6 @@ import statistics
 import time
 
 import datasets
-import numpy as np
 import pyarrow as pa
 
 import mmweak

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import realdata as R  # noqa: E402
+
 from benchmarks.anchors import ANCHORS  # noqa: E402
 
 INDUCTIVE = {"snorkel_lm", "flyingsquid"}

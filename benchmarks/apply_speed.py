@@ -20,7 +20,6 @@ Every method's vote matrix is hashed; the table says whether they all agree.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -117,6 +116,7 @@ def bench(n_rows: int, args: argparse.Namespace, tmp: Path) -> list[dict]:
         return row
 
     print(f"\n{n_rows:,} rows x 20 LFs", flush=True)
+    best: dict = {}
     for r in range(args.repeat):  # cold, on a fresh cache each time; the best run counts
         cold = run_child(py, "mmweak", parquet, tmp / f"c20-{n_rows}-{r}", 20)
         if r == 0 or cold["seconds"] < best["seconds"]:

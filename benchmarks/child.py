@@ -25,7 +25,6 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks.synthetic import hard_labels  # noqa: E402
 
-
 WARMUP_ROWS = 500
 
 

@@ -34,8 +34,11 @@ import soundfile as sf  # noqa: E402
 import mmweak  # noqa: E402
 from benchmarks.media_common import cold_cache, lf_table, model_table, print_tables  # noqa: E402
 from lf_library.audio import AudioClassifierLF, Yamnet  # noqa: E402
-from lf_library.audio.presets import AUDIOSET_LABELS  # noqa: E402
-from lf_library.audio.presets import CONTENT, content_lfs  # noqa: E402
+from lf_library.audio.presets import (  # noqa: E402
+    AUDIOSET_LABELS,  # noqa: E402
+    CONTENT,
+    content_lfs,
+)
 from lf_library.samples import asterisk_sounds, librivox_sentences  # noqa: E402
 from mmweak import labelmodels  # noqa: E402
 from mmweak.columns import read_matrix  # noqa: E402

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mmweak import ABSTAIN
+ABSTAIN = -1  # mmweak.ABSTAIN; this module also runs in the anchors' venv, which has no mmweak
+
 #: Rows generated per step; part of the definition of a seed's output, so never tie it to ``n``.
 _CHUNK = 1 << 16
 
@@ -187,7 +188,7 @@ def oracle_proba(L: np.ndarray, confusion: np.ndarray, class_balance: np.ndarray
     [[0.2727, 0.7273]]
     """
     L = np.asarray(L)
-    m, K = confusion.shape[0], confusion.shape[1]
+    m = confusion.shape[0]
     if L.ndim != 2 or L.shape[1] != m:
         raise ValueError(f"L must be (n, {m}), got shape {L.shape}")
     # (m, K + 1, K): row v + 1 of LF j is the log-likelihood of vote v under every class.

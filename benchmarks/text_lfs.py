@@ -6,11 +6,33 @@ import mmweak
 from lf_library.text import KeywordLF, LengthLF, LookupLF, RegexLF
 
 try:
-    from benchmarks.text_rules import (HAM, KEYWORDS, LONG_WORDS, LOOKUP, ORDER, PLAIN, REGEXES, SHORT_WORDS, SPAM_,
-                                       corpus, real_texts)
+    from benchmarks.text_rules import (
+        HAM,
+        KEYWORDS,
+        LONG_WORDS,
+        LOOKUP,
+        ORDER,
+        PLAIN,
+        REGEXES,
+        SHORT_WORDS,
+        SPAM_,
+        corpus,
+        real_texts,
+    )
 except ImportError:  # run as a script from benchmarks/
-    from text_rules import (HAM, KEYWORDS, LONG_WORDS, LOOKUP, ORDER, PLAIN, REGEXES, SHORT_WORDS,  # type: ignore
-                            SPAM_, corpus, real_texts)
+    from text_rules import (  # type: ignore
+        HAM,
+        KEYWORDS,
+        LONG_WORDS,
+        LOOKUP,
+        ORDER,
+        PLAIN,
+        REGEXES,
+        SHORT_WORDS,
+        SPAM_,
+        corpus,
+        real_texts,
+    )
 
 SPAM = mmweak.Task("spam", ["ham", "spam"])
 __all__ = ["PLAIN", "SPAM", "corpus", "mmweak_lfs", "real_texts"]

@@ -145,5 +145,10 @@ def pytest_collection_modifyitems(config, items):
 
 # Media folders (and the multimodal script's run) shared by the recipe-script and YAML-recipe tests.
 from media_fixtures import (  # noqa: E402,F401
-    audio_script_run, clip_dir, corpus, image_folder, image_script_run, mm_curated,
+    audio_script_run,
+    clip_dir,
+    corpus,
+    image_folder,
+    image_script_run,
+    mm_curated,
 )

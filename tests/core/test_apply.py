@@ -1,5 +1,4 @@
 import importlib.util
-import textwrap
 
 import datasets
 import numpy as np

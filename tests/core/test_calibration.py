@@ -6,7 +6,12 @@ import pytest
 
 from mmweak.analysis import label_metrics
 from mmweak.calibration import (
-    bin_edges, brier_score, calibration_report, expected_calibration_error, reliability, top_label,
+    bin_edges,
+    brier_score,
+    calibration_report,
+    expected_calibration_error,
+    reliability,
+    top_label,
 )
 
 # Six gold rows whose numbers are worked out by hand below, plus one row without gold (skipped).

@@ -7,7 +7,6 @@ import ast
 import re
 
 import datasets
-import numpy as np
 import pytest
 from datasets import DatasetDict
 from huggingface_hub import DatasetCard
@@ -18,7 +17,7 @@ import mmweak
 from mmweak import LFError, labeling_function
 from mmweak.curated import write_repo_folder
 from mmweak.errors import CuratedDatasetError, RecordError
-from mmweak.provenance import read_record, user_description, write_record
+from mmweak.provenance import read_record, user_description
 
 SPAM = mmweak.Task("spam", ["ham", "spam"])
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+
 from paths import ROOT
 
 PACKAGES = ("mmweak", "lf_library", "recipes")

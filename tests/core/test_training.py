@@ -11,8 +11,14 @@ from datasets import Dataset, DatasetDict, List, Value
 import mmweak
 from mmweak import training
 from mmweak.training import (
-    SoftLabelCollator, SoftLabelLoss, class_weights, drop_abstains, estimated_class_balance, filter_by_confidence,
-    noise_aware_loss, soft_targets,
+    SoftLabelCollator,
+    SoftLabelLoss,
+    class_weights,
+    drop_abstains,
+    estimated_class_balance,
+    filter_by_confidence,
+    noise_aware_loss,
+    soft_targets,
 )
 
 

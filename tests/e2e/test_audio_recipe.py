@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from pathlib import Path
 
 import datasets
@@ -14,11 +13,9 @@ import pytest
 import soundfile as sf
 
 import mmweak
+from recipes import audio_curation as recipe
 from recipes import audio_flow as curation
 from recipes.demo import audio as demo_audio
-
-from paths import ROOT
-from recipes import audio_curation as recipe
 
 
 def _rows(folder: Path, split: str) -> list[dict]:

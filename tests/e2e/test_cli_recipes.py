@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import datasets
 import numpy as np
 import pytest
+from paths import ROOT
 
 import mmweak
 from mmweak.cli import main
 from mmweak.lf_tools import coverage_gaps, label_buckets, marginal_value, rows_where, show
 from mmweak.recipe import RecipeError, load_recipe, parse_recipe
-from paths import ROOT
 
 YOUTUBE = ROOT / "recipes" / "youtube_spam.yaml"
 WRENCH_YOUTUBE = ROOT.parent / "shared" / "data" / "wrench" / "youtube"

@@ -15,11 +15,11 @@ import datasets
 import numpy as np
 import pytest
 import yaml
+from paths import ROOT
 
 import mmweak
 from mmweak.cli import main
 from mmweak.recipe import RecipeError, load_recipe, set_value
-from paths import ROOT
 
 RECIPES = ROOT / "recipes"
 sys.path.insert(0, str(ROOT))

@@ -8,11 +8,12 @@ import datasets
 import numpy as np
 import pytest
 import yaml
+from media_fixtures import IMAGE_SCRIPT_ARGS
 from PIL import Image
 
 import mmweak
-from media_fixtures import IMAGE_SCRIPT_ARGS
 from recipes.demo import image as demo_image
+
 
 def run_recipe(image_folder, clip_dir, out, *extra):
     from recipes import image_curation
@@ -117,7 +118,7 @@ def test_recipe_heuristics_only_and_bad_arguments(image_folder, tmp_path, capsys
 # -- the demo's image part -----------------------------------------------------------------------
 
 def test_demo_images_have_the_defects_they_claim():
-    from lf_library.image import image_stats, load_image, phash, hamming
+    from lf_library.image import hamming, image_stats, load_image, phash
 
     cells, kinds = demo_image.make_images(60, seed=0)
     assert len(cells) == 60 and sum(k == "none" for k in kinds) >= 30

@@ -1,11 +1,10 @@
-from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from paths import SHARED
 
 import mmweak
-from paths import SHARED
 
 YOUTUBE = SHARED / "data" / "wrench" / "youtube"
 needs_youtube = pytest.mark.skipif(not (YOUTUBE / "test.json").is_file(), reason=f"WRENCH youtube not at {YOUTUBE}")

@@ -16,6 +16,7 @@ import huggingface_hub.constants
 import numpy as np
 import pytest
 from datasets import ClassLabel, DatasetDict, List, Value
+from fakes import hub_server as hubsrv
 from huggingface_hub import CommitOperationAdd, DatasetCard, HfApi
 from huggingface_hub.errors import (
     EntryNotFoundError,
@@ -23,12 +24,11 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from paths import SHARED
 
-from fakes import hub_server as hubsrv
 import mmweak
 import mmweak.hub as hub_mod
 from mmweak import labeling_function
-from paths import SHARED
 
 # huggingface_hub's basic LFS upload passes the file as `data=`, which httpx2 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")

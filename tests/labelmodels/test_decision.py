@@ -3,10 +3,10 @@
 import itertools
 import json
 
+import datasets
 import numpy as np
 import pytest
 
-import datasets
 import mmweak
 from mmweak.labelmodels import create
 from mmweak.labelmodels.decision import NEVER, expected_f1_thresholds, hard_labels

@@ -6,14 +6,13 @@ rule set by the metric), and the crowd sets scored on gold items with ties split
 """
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import ROOT
 
 from mmweak.labelmodels import create
 
-from paths import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import realdata as R  # noqa: E402
 

@@ -14,7 +14,6 @@ import soundfile as sf
 
 import mmweak
 from lf_library.audio import AudioClassifierLF, Yamnet, log_mel_patches
-from lf_library.classifier import Classifier
 from lf_library.image import ImageClassifier, ImageClassifierLF, ImagePreprocess, efficientnet_lite0, imagenet_labels
 from lf_library.label_mapping import ModelLabel, build_mapping
 from lf_library.samples import asterisk_sounds, librivox_sentences, photos

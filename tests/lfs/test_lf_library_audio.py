@@ -14,9 +14,28 @@ import soundfile as sf
 
 import mmweak
 from lf_library.audio import (
-    AudioFeatureLF, BatchFeatures, Clip, ClippingLF, DurationLF, FeatureRangesLF, LoudnessLF, PitchLF,
-    SilenceRatioLF, SileroVADLF, SNRLF, SpectralCentroidLF, SpectralFlatnessLF, SpectralRolloffLF, ThresholdRule,
-    UndecodableLF, VoicedRatioLF, ZeroCrossingRateLF, content_lfs, decode_audio, quality_lfs, resample,
+    SNRLF,
+    AudioFeatureLF,
+    BatchFeatures,
+    Clip,
+    ClippingLF,
+    DurationLF,
+    FeatureRangesLF,
+    LoudnessLF,
+    PitchLF,
+    SilenceRatioLF,
+    SileroVADLF,
+    SpectralCentroidLF,
+    SpectralFlatnessLF,
+    SpectralRolloffLF,
+    ThresholdRule,
+    UndecodableLF,
+    VoicedRatioLF,
+    ZeroCrossingRateLF,
+    content_lfs,
+    decode_audio,
+    quality_lfs,
+    resample,
 )
 from lf_library.audio import base as audio_base
 from lf_library.audio import features as audio_features

@@ -12,10 +12,21 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 import mmweak
 from lf_library import image as limg
 from lf_library.image import (
-    AspectRatioLF, BlurLF, BrightnessLF, ClipAlignmentLF, ClipModel, ClipZeroShotLF, ContrastLF, NearDuplicateLF,
-    ResolutionLF, UndecodableLF, calibrate_threshold, load_image, mark_near_duplicates,
+    AspectRatioLF,
+    BlurLF,
+    BrightnessLF,
+    ClipAlignmentLF,
+    ClipModel,
+    ClipZeroShotLF,
+    ContrastLF,
+    NearDuplicateLF,
+    ResolutionLF,
+    UndecodableLF,
+    calibrate_threshold,
+    heuristics,
+    load_image,
+    mark_near_duplicates,
 )
-from lf_library.image import heuristics
 from lf_library.image.dedup import _groups, hamming, phash
 
 QUALITY = mmweak.Task("quality", ["keep", "drop"])

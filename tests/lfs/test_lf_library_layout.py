@@ -8,8 +8,8 @@ import importlib
 import numpy as np
 import pytest
 
-import mmweak
 import lf_library
+import mmweak
 from lf_library import calibrate, models, ocr, pipelines, sentence
 from lf_library.image import calibrate as image_calibrate
 from lf_library.image import clip, clip_model

@@ -11,7 +11,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 import mmweak
 from lf_library.models import (
-    ContainsTextLF, OcrEngine, OcrTextLF, PipelineLF, SeedNeighborsLF, SentenceEncoder, SentenceSimilarityLF,
+    ContainsTextLF,
+    OcrEngine,
+    OcrTextLF,
+    PipelineLF,
+    SeedNeighborsLF,
+    SentenceEncoder,
+    SentenceSimilarityLF,
     audio_input,
 )
 
@@ -32,8 +38,17 @@ WORDS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *(
 def tiny_models(tmp_path_factory):
     import torch
     from transformers import (
-        BertConfig, BertForSequenceClassification, BertTokenizer, CLIPConfig, CLIPImageProcessor, CLIPModel,
-        ViTConfig, ViTForImageClassification, ViTImageProcessor, Wav2Vec2Config, Wav2Vec2FeatureExtractor,
+        BertConfig,
+        BertForSequenceClassification,
+        BertTokenizer,
+        CLIPConfig,
+        CLIPImageProcessor,
+        CLIPModel,
+        ViTConfig,
+        ViTForImageClassification,
+        ViTImageProcessor,
+        Wav2Vec2Config,
+        Wav2Vec2FeatureExtractor,
         Wav2Vec2ForSequenceClassification,
     )
 

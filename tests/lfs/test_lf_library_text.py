@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import pickle
 import re
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
 from paths import ROOT
 
 REPO_ROOT = ROOT

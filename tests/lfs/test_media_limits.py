@@ -14,13 +14,13 @@ import datasets
 import numpy as np
 import pytest
 import soundfile as sf
+from paths import ROOT
 from PIL import Image
 
 import mmweak
 from lf_library.audio import DurationLF, LoudnessLF, decode_audio
 from lf_library.image import BrightnessLF, ResolutionLF, image_stats, load_image, mark_near_duplicates
 from lf_library.media import MediaLimits, OversizeError, current_limits, media_limits
-from paths import ROOT
 
 Q = mmweak.Task("quality", ["keep", "drop"])
 ROOT = str(ROOT)

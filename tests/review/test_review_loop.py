@@ -6,17 +6,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import sys
-from pathlib import Path
 
 import datasets
 import numpy as np
 import pytest
+from paths import ROOT
 
 import mmweak
 from mmweak import review
-from mmweak.review import Answer, AnnotationError
+from mmweak.review import AnnotationError, Answer
 
-from paths import ROOT
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import realdata as R  # noqa: E402
 
