@@ -36,7 +36,7 @@ import datasets  # noqa: E402
 
 import mmweak  # noqa: E402
 from lf_library.audio import base as audio_base  # noqa: E402
-from lf_library.audio.curation import load_audio  # noqa: E402
+from recipes.audio_flow import load_audio  # noqa: E402
 from lf_library.audio.presets import content_lfs, quality_lfs  # noqa: E402
 
 

@@ -34,7 +34,7 @@ import soundfile as sf  # noqa: E402
 import mmweak  # noqa: E402
 from benchmarks.media_common import cold_cache, lf_table, model_table, print_tables  # noqa: E402
 from lf_library.audio import AudioClassifierLF, Yamnet  # noqa: E402
-from lf_library.audio.curation import AUDIOSET_LABELS  # noqa: E402
+from lf_library.audio.presets import AUDIOSET_LABELS  # noqa: E402
 from lf_library.audio.presets import CONTENT, content_lfs  # noqa: E402
 from lf_library.samples import asterisk_sounds, librivox_sentences  # noqa: E402
 from mmweak import labelmodels  # noqa: E402

@@ -1,5 +1,7 @@
 """Ready-made labeling functions for mmweak, by modality: :mod:`lf_library.text`, :mod:`lf_library.image`,
-:mod:`lf_library.audio`, and pretrained-model LFs (:mod:`lf_library.models`, classifiers).
+:mod:`lf_library.audio`, and pretrained-model LFs: transformers pipelines (:mod:`lf_library.pipelines`),
+sentence embeddings (:mod:`lf_library.sentence`), OCR (:mod:`lf_library.ocr`) — all three re-exported by
+:mod:`lf_library.models` — and classifiers (:mod:`lf_library.classifier`).
 
 :data:`CATALOG` names what a recipe (``mmweak curate recipe.yaml``) may build by short name; each entry is a
 ``module:attribute`` string, imported only when a recipe asks for it.
@@ -10,11 +12,13 @@
 
 _MODULES = {
     "lf_library.text": ["KeywordLF", "RegexLF", "LookupLF", "LengthLF"],
-    "lf_library.models": ["PipelineLF", "SentenceEncoder", "SentenceSimilarityLF", "SeedNeighborsLF", "OcrEngine",
-                          "ContainsTextLF", "OcrTextLF"],
+    "lf_library.pipelines": ["PipelineLF"],
+    "lf_library.sentence": ["SentenceEncoder", "SentenceSimilarityLF", "SeedNeighborsLF"],
+    "lf_library.ocr": ["OcrEngine", "ContainsTextLF", "OcrTextLF"],
     "lf_library.image.heuristics": ["ImageStatLF", "ResolutionLF", "AspectRatioLF", "BrightnessLF", "ContrastLF",
                                     "BlurLF", "ImageRangesLF", "UndecodableLF"],
-    "lf_library.image.clip": ["ClipModel", "ClipZeroShotLF", "ClipAlignmentLF"],
+    "lf_library.image.clip_model": ["ClipModel"],
+    "lf_library.image.clip": ["ClipZeroShotLF", "ClipAlignmentLF"],
     "lf_library.image.dedup": ["NearDuplicateLF"],
     "lf_library.image.classifier": ["ImageClassifier", "ImageClassifierLF"],
     "lf_library.image.imagenet": ["efficientnet_lite0"],

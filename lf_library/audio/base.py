@@ -23,8 +23,8 @@ from typing import Any, Hashable, Iterator, Sequence
 
 import numpy as np
 
+from lf_library.labels import resolve_label
 from lf_library.media import DecodeFailure, MediaLF, MediaLimits, OnDecodeError
-from lf_library.text import resolve_label
 from mmweak.batch_memo import memo
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task

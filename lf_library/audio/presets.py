@@ -7,7 +7,8 @@
 and :mod:`lf_library.audio.vad`, with thresholds set from what the features measure on speech,
 tones, noise and silence (the generated corpus of :mod:`recipes.demo.audio`). All of them read one
 column, so a batch is decoded once, resampled to 16 kHz once, and framed / transformed once for all
-of them. ``recipes/audio_curation.py`` and the demo use exactly these.
+of them. ``recipes/audio_curation.py`` and the demo use exactly these. :func:`yamnet_content_lf` adds
+YAMNet (AudioSet) as one more content LF, its labels mapped by :data:`AUDIOSET_LABELS`.
 
 >>> [lf.name for lf in quality_lfs()][:3]
 ['undecodable', 'too_short', 'clipped']
@@ -22,11 +23,13 @@ from typing import TypedDict
 from mmweak.lf import LabelingFunction
 from mmweak.task import Task
 
+from .classifier import AudioClassifierLF
 from .heuristics import (
     AudioFeatureLF, ClippingLF, DurationLF, FeatureRangesLF, LoudnessLF, PitchLF, SilenceRatioLF, SNRLF,
     SpectralCentroidLF, SpectralFlatnessLF, UndecodableLF, VoicedRatioLF, ZeroCrossingRateLF,
 )
 from .vad import SileroVADLF
+from .yamnet import Yamnet
 
 CONTENT = Task("content", ["speech", "tone", "noise", "silence"],
                description="What a clip contains: speech, a music-like tone, noise, or silence")
@@ -101,4 +104,32 @@ def quality_lfs(column: str = "audio") -> list[LabelingFunction]:
     ]
 
 
-__all__ = ["CONTENT", "QUALITY", "content_lfs", "quality_lfs"]
+
+#: AudioSet labels (e.g. of an AST model fine-tuned on AudioSet) -> content classes.
+AUDIOSET_LABELS: dict[str, str] = {
+    "Speech": "speech", "Male speech, man speaking": "speech", "Female speech, woman speaking": "speech",
+    "Conversation": "speech", "Narration, monologue": "speech",
+    "Music": "tone", "Sine wave": "tone", "Musical instrument": "tone", "Beep, bleep": "tone",
+    "Noise": "noise", "White noise": "noise", "Pink noise": "noise", "Static": "noise", "Hiss": "noise",
+    "Silence": "silence",
+}
+
+
+def yamnet_content_lf(column: str = "audio", *, min_score: float = 0.5) -> LabelingFunction:
+    """YAMNet (AudioSet, :class:`lf_library.audio.Yamnet`) as a ``content`` LF: its labels mapped to speech /
+    tone / noise / silence by :data:`AUDIOSET_LABELS` where YAMNet has them, and by name for the rest.
+
+    >>> yamnet_content_lf().mapping().assignments()["Sine wave"]
+    'tone'
+    """
+    model = Yamnet()
+    names = {lab.name for lab in model.labels()}
+    return AudioClassifierLF(
+        "yamnet", task=CONTENT, classifier=model, column=column, min_score=min_score,
+        classes={"speech": [], "tone": ["music", "sine wave", "beep"], "noise": ["white noise", "static"],
+                 "silence": []},
+        explicit={k: v for k, v in AUDIOSET_LABELS.items() if k in names},  # YAMNet lacks male/female speech
+    )
+
+
+__all__ = ["AUDIOSET_LABELS", "CONTENT", "QUALITY", "content_lfs", "quality_lfs", "yamnet_content_lf"]

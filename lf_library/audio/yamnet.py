@@ -33,8 +33,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from lf_library.classifier import Classifier
+from lf_library.identity import files_digest
 from lf_library.label_mapping import ModelLabel
-from mmweak.embed_cache import files_digest
 
 from .decode import Clip
 

@@ -9,7 +9,8 @@
   dataset-level pass, then :class:`NearDuplicateLF`.
 * :mod:`~lf_library.image.clip` — :class:`ClipModel`, :class:`ClipZeroShotLF`, :class:`ClipAlignmentLF`
   (one image-encoder pass per image whatever the number of CLIP LFs; embeddings persist across runs).
-* :mod:`~lf_library.image.calibrate` — thresholds for a target precision or coverage on a dev set.
+* :mod:`~lf_library.image.calibrate` — thresholds for a target precision or coverage on a dev set (the
+  shared :mod:`lf_library.calibrate`, re-exported).
 * :mod:`~lf_library.image.classifier` — :class:`ImageClassifierLF`: any pretrained classifier
   (:class:`ImageClassifier` wraps torchvision/timm modules and ONNX files) with its labels mapped to
   the task's classes; :mod:`~lf_library.image.imagenet` — :func:`efficientnet_lite0`, real ImageNet
@@ -27,7 +28,7 @@ torch and open_clip are imported only when a CLIP model is first used.
 [[1, -1], [-1, 1]]
 """
 
-from .calibrate import Calibration, calibrate_threshold, calibrated_copy, collect_scores, gold_labels
+from ..calibrate import Calibration, calibrate_threshold, calibrated_copy, collect_scores, gold_labels
 from .classifier import ImageClassifier, ImageClassifierLF, ImagePreprocess
 from .clip import DEFAULT_TEMPLATES, ClipAlignmentLF, ClipModel, ClipZeroShotLF
 from .decode import ImageLF, load_image

@@ -31,9 +31,10 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from lf_library.classifier import Classifier, ClassifierVotes
+from lf_library.device import default_device
+from lf_library.identity import files_digest
 from lf_library.label_mapping import ModelLabel
 from lf_library.media import OnDecodeError
-from mmweak.embed_cache import files_digest
 from mmweak.task import Task
 
 from .decode import ImageLF
@@ -167,9 +168,7 @@ class ImageClassifier(Classifier):
         """``(runtime, device)`` this classifier runs with."""
         device = self.device
         if device is None:
-            import torch
-
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+            device = default_device()
         if self.is_onnx:
             return "onnxruntime", device
         if self.runtime == "auto":

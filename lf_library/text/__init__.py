@@ -18,11 +18,6 @@ from ..labels import resolve_label
 from .keyword import KeywordLF
 from .length import LengthLF
 from .lookup import LookupLF
-from .patterns import keyword_regex, phrase_pattern
 from .regex import RegexLF
-
-# Older private names some modules still import.
-_alternation = keyword_regex
-_phrase_pattern = phrase_pattern
 
 __all__ = ["KeywordLF", "LengthLF", "LookupLF", "RegexLF", "resolve_label"]

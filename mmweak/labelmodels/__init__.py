@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LabelModel, NotFittedError, check_cardinality, check_votes, register
+from .base import LabelModel, NotFittedError, register
+from .validation import check_cardinality, check_votes
 from .votes import ABSTAIN
 from .schema import ModelFileError
 from .auto import AutoLabelModel

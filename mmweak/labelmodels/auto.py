@@ -41,7 +41,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .base import LabelModel, NoVotePolicy, check_number, register
+from .base import LabelModel, NoVotePolicy, register
+from .validation import check_number
 from .dawid_skene import DawidSkene
 from .ebcc import EBCC
 from .heldout import GenerativeTable, class_independent_abstain, firing_rates, majority_table, posterior_table, pseudo_loglik

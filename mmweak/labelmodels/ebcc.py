@@ -26,7 +26,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
-from .base import NoVotePolicy, check_number, register
+from .base import NoVotePolicy, register
+from .validation import check_number
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .votes import SparseVotes, vote_share
 

@@ -12,7 +12,9 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from .base import LabelModel, NoVotePolicy, check_number, normalize_log
+from .base import LabelModel, NoVotePolicy
+from .validation import check_number
+from .votes import normalize_log
 from .copies import COPY_EXCESS, copy_groups, copy_weights
 from .votes import ABSTAIN, SparseVotes, fit_sample, prepare_fit, vote_share
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import NoVotePolicy, check_number, register
+from .base import NoVotePolicy, register
+from .validation import check_number
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 
 

@@ -4,7 +4,7 @@ A label-model JSON file can come from any dataset repo. Before anything in it is
 checked against the model's schema: a known model name, known hyper-parameters (then checked by the
 model's own ``fit``-time validation), known learned attributes only (so nothing can shadow a method),
 every array of the shape its ``n_lfs_``/``cardinality`` imply, finite numbers, and sizes bounded by
-:data:`MAX_LFS`, :data:`~mmweak.labelmodels.base.MAX_CARDINALITY` and :data:`MAX_FILE_BYTES`, so a
+:data:`MAX_LFS`, :data:`~mmweak.labelmodels.validation.MAX_CARDINALITY` and :data:`MAX_FILE_BYTES`, so a
 tampered file is a clear :class:`ModelFileError`, never a huge allocation at predict time.
 
 Shape specs in a model's ``_state_schema`` name their axes: ``"m"`` (LFs), ``"K"`` (classes), ``"KM"``

@@ -228,3 +228,28 @@ def _prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: in
 
 
 __all__ = ["SparseVotes", "collapse_rows", "vote_share", "fit_sample", "prepare_fit"]
+
+
+def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
+    """``(n, K)`` number of LFs voting each class per row.
+
+    >>> vote_counts(np.array([[0, 1, 1], [-1, -1, 0]]), 2).tolist()
+    [[1.0, 2.0], [1.0, 0.0]]
+    """
+    counts = np.zeros((L.shape[0], cardinality), dtype=np.float64)
+    for k in range(cardinality):
+        counts[:, k] = (L == k).sum(axis=1)
+    return counts
+
+
+def normalize_log(logp: np.ndarray) -> np.ndarray:
+    """Row-wise softmax of log scores that never produces NaN (rows of -inf become uniform).
+
+    >>> normalize_log(np.array([[0.0, np.log(3.0)], [-np.inf, -np.inf]])).tolist()
+    [[0.25, 0.75], [0.5, 0.5]]
+    """
+    logp = np.where(np.isfinite(logp), logp, -1e300)
+    logp = logp - logp.max(axis=1, keepdims=True)
+    p = np.exp(logp)
+    p /= p.sum(axis=1, keepdims=True)
+    return p

@@ -320,7 +320,7 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
     """
     import importlib.util
 
-    from lf_library.audio.curation import (
+    from recipes.audio_flow import (
         TASKS, add_gold, build_lfs, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
     )
 

@@ -14,12 +14,11 @@ import pytest
 import soundfile as sf
 
 import mmweak
-from lf_library.audio import curation
+from recipes import audio_flow as curation
 from recipes.demo import audio as demo_audio
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from recipes import audio_curation as recipe  # noqa: E402
+from paths import ROOT
+from recipes import audio_curation as recipe
 
 
 def _rows(folder: Path, split: str) -> list[dict]:

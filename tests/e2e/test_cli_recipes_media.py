@@ -19,8 +19,8 @@ import yaml
 import mmweak
 from mmweak.cli import main
 from mmweak.recipe import RecipeError, load_recipe, set_value
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 RECIPES = ROOT / "recipes"
 sys.path.insert(0, str(ROOT))
 

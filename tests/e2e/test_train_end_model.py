@@ -5,8 +5,9 @@ import pytest
 import yaml
 
 import mmweak
+from paths import SHARED
 
-YOUTUBE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "wrench" / "youtube"
+YOUTUBE = SHARED / "data" / "wrench" / "youtube"
 needs_youtube = pytest.mark.skipif(not (YOUTUBE / "test.json").is_file(), reason=f"WRENCH youtube not at {YOUTUBE}")
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("mmweak", "lf_library", "recipes")
 # who may import whom: a package never reaches a package listed after it
 LAYERS = {"mmweak": 0, "lf_library": 1, "recipes": 2}

@@ -13,8 +13,8 @@ import mmweak
 from mmweak.cli import main
 from mmweak.lf_tools import coverage_gaps, label_buckets, marginal_value, rows_where, show
 from mmweak.recipe import RecipeError, load_recipe, parse_recipe
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 YOUTUBE = ROOT / "recipes" / "youtube_spam.yaml"
 WRENCH_YOUTUBE = ROOT.parent / "shared" / "data" / "wrench" / "youtube"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from paths import ROOT
+
+REPO_ROOT = ROOT
 
 import mmweak  # noqa: E402
 from lf_library.text import KeywordLF, LengthLF, LookupLF, RegexLF, resolve_label  # noqa: E402

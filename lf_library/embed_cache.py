@@ -41,7 +41,7 @@ from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
 
-from .batch_memo import memo
+from mmweak.batch_memo import memo
 
 #: Bumped when the stored format changes; part of every database file name.
 FORMAT_VERSION = "1"
@@ -80,44 +80,6 @@ def content_key(value: Any) -> str:
     else:
         raise TypeError(f"content_key: cannot hash a {type(value).__name__}; pass text, bytes, an array or an image")
     return h.hexdigest()
-
-
-_FILE_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def files_digest(path: str | os.PathLike) -> str:
-    """Content hash of a weights file, or of every file in a model folder (names included).
-
-    Used to name the cache namespace of a model loaded from disk, so retrained weights at the same path
-    never reuse old embeddings. Results are remembered per (path, size, mtime) within the process.
-
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "w.bin").write_bytes(b"weights")
-    >>> files_digest(d) == files_digest(d), files_digest(d) == files_digest(d / "w.bin")
-    (True, False)
-    """
-    p = Path(path)
-    if p.is_dir():
-        h = hashlib.blake2b(digest_size=16)
-        for f in sorted(x for x in p.rglob("*") if x.is_file() and not _hidden(x.relative_to(p))):
-            h.update(str(f.relative_to(p).as_posix()).encode() + b"\x00" + files_digest(f).encode() + b"\x00")
-        return h.hexdigest()
-    if not p.is_file():
-        raise FileNotFoundError(f"no weights file or folder at {p}")
-    st = p.stat()
-    key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _FILE_DIGESTS:
-        h = hashlib.blake2b(digest_size=16)
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
-                h.update(block)
-        _FILE_DIGESTS[key] = h.hexdigest()
-    return _FILE_DIGESTS[key]
-
-
-def _hidden(rel: Path) -> bool:
-    # Hub download folders carry lock files and metadata next to the weights.
-    return any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
 
 
 class EmbeddingStore:
@@ -259,4 +221,4 @@ def batch_embeddings(
     return memo(("mmweak.embed", store.namespace, key), lambda: store.embed(items, [key_fn(x) for x in items], encode))
 
 
-__all__ = ["EmbeddingStore", "batch_embeddings", "content_key", "default_root", "files_digest"]
+__all__ = ["EmbeddingStore", "batch_embeddings", "content_key", "default_root"]

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 import mmweak
+from paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 
 # Each case: module source with {v} where the edit goes; LF objects are listed in LFS. Version 1 and 2
 # vote differently on TEXTS, so a stale hit shows as wrong votes, not only as a wrong cache report.

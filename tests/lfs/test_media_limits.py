@@ -20,9 +20,10 @@ import mmweak
 from lf_library.audio import DurationLF, LoudnessLF, decode_audio
 from lf_library.image import BrightnessLF, ResolutionLF, image_stats, load_image, mark_near_duplicates
 from lf_library.media import MediaLimits, OversizeError, current_limits, media_limits
+from paths import ROOT
 
 Q = mmweak.Task("quality", ["keep", "drop"])
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = str(ROOT)
 
 
 def png_bomb(side: int = 13000) -> bytes:

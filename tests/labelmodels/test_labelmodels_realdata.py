@@ -13,7 +13,8 @@ import pytest
 
 from mmweak.labelmodels import create
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from paths import ROOT
+sys.path.insert(0, str(ROOT / "benchmarks"))
 import realdata as R  # noqa: E402
 
 needs_wrench = pytest.mark.skipif(not (R.DATA / "wrench" / "census").is_dir(), reason=f"WRENCH data not at {R.DATA}")

@@ -24,10 +24,11 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
-import hub_server as hubsrv
+from fakes import hub_server as hubsrv
 import mmweak
 import mmweak.hub as hub_mod
 from mmweak import labeling_function
+from paths import SHARED
 
 # huggingface_hub's basic LFS upload passes the file as `data=`, which httpx2 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
@@ -376,7 +377,7 @@ def test_token_never_leaks(hub, repo_id, tmp_path, caplog, capsys, fast_retries,
 
 # --- the recipe ----------------------------------------------------------------------------------------------
 
-YOUTUBE = Path(__file__).resolve().parents[2] / "shared" / "data" / "wrench" / "youtube"
+YOUTUBE = SHARED / "data" / "wrench" / "youtube"
 
 
 @pytest.mark.skipif(not (YOUTUBE / "test.json").is_file(), reason=f"WRENCH youtube data not found at {YOUTUBE}")
