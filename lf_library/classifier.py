@@ -19,7 +19,7 @@ other image/audio LFs), however many tasks or mappings use it.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
@@ -27,7 +27,7 @@ from lf_library.calibrate import calibrate_threshold, calibrated_copy, dev_score
 from lf_library.embed_cache import batch_embeddings, content_key
 from lf_library.label_mapping import LabelMapping, ModelLabel, build_mapping
 from lf_library.labels import resolve_label
-from lf_library.media import DecodeFailure, OnDecodeError, shared_resource
+from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
@@ -56,7 +56,7 @@ class Classifier:
     """
 
     modality: ClassVar[str] = "image"
-    multi_label: ClassVar[bool] = False
+    multi_label: bool = False  # a class default that an instance may override (ImageClassifier does)
     sample_rate: ClassVar[int | None] = None
 
     def labels(self) -> list[ModelLabel]:
@@ -98,7 +98,15 @@ class Classifier:
         return shared_resource(("classifier", self.fingerprint(), *where), load)
 
 
-class ClassifierVotes:
+if TYPE_CHECKING:
+    # What the checker sees: the media base class that follows the mixin in the MRO (name, task, column,
+    # decoded, decode_key, code_identity...). At run time the mixin stays a plain class.
+    _MediaBase = MediaLF
+else:
+    _MediaBase = object
+
+
+class ClassifierVotes(_MediaBase):
     """Mixin of :class:`lf_library.image.ImageClassifierLF` and :class:`lf_library.audio.AudioClassifierLF`:
     the label mapping, class scores from the model, votes and calibration. It sits before the media base
     class, which supplies ``decoded``, ``column`` and ``decode_key``.

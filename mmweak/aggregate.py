@@ -141,7 +141,7 @@ def aggregate(
         rows = np.flatnonzero(human >= 0)
         fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
                          class_balance=prior)
-        decide = {
+        decide: dict[str, Any] = {
             "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
             "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
         }

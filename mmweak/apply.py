@@ -27,7 +27,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Literal, Sequence, overload
 
 import numpy as np
 import pyarrow as pa
@@ -108,6 +108,22 @@ class ApplyReport:
             for r in runs:
                 lines.append(f"{s:<12}{r.lf:<28}{r.rows:>8}{str(r.cached):>8}{r.faults:>8}{r.seconds:>9.2f}")
         return "\n".join(lines)
+
+
+@overload
+def apply_lfs(
+    dataset: Dataset | DatasetDict, lfs: Sequence[LabelingFunction], *, batch_size: int | None = ...,
+    num_proc: int | None = ..., on_error: OnError = ..., cache_dir: str | os.PathLike | None = ...,
+    use_cache: bool = ..., return_report: Literal[False] = ...,
+) -> Dataset | DatasetDict: ...
+
+
+@overload
+def apply_lfs(
+    dataset: Dataset | DatasetDict, lfs: Sequence[LabelingFunction], *, batch_size: int | None = ...,
+    num_proc: int | None = ..., on_error: OnError = ..., cache_dir: str | os.PathLike | None = ...,
+    use_cache: bool = ..., return_report: Literal[True],
+) -> tuple[Dataset | DatasetDict, ApplyReport]: ...
 
 
 def apply_lfs(

@@ -115,7 +115,7 @@ def vote_guarded(
     except LFError as exc:
         if exc.batch_level:  # the wrong number or type of votes: no row to blame, nothing to count
             raise
-        batch_error = exc
+        batch_error: Exception = exc
     except Exception as batch_exc:  # noqa: BLE001 - narrowed below, row by row
         batch_error = batch_exc
     votes = np.full(n, ABSTAIN, dtype=np.int8)

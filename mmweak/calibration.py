@@ -18,7 +18,7 @@ Conventions (stated in the card next to every number):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, Sequence, cast
 
 import numpy as np
 
@@ -164,6 +164,7 @@ def reliability(probs: Any, y: Any, n_bins: int = DEFAULT_BINS, binning: Binning
         a = float(correct[sel].mean()) if k else None
         bins.append(ReliabilityBin(float(edges[b]), float(edges[b + 1]), k, c, a))
         if k:
+            assert a is not None and c is not None  # a bin with rows has both
             gap = abs(a - c)
             ece += k / n * gap
             mce = max(mce, gap)
@@ -203,9 +204,9 @@ class CalibrationReport:
             out[f"ece_{name}"] = c.ece
             out[f"mce_{name}"] = c.mce
         out["n_bins"] = next(iter(self.curves.values())).n_bins if self.curves else None
-        out["bins_width"] = [
+        out["bins_width"] = [  # non-empty bins have a confidence and an accuracy
             {"lower": round(b.lower, 6), "upper": round(b.upper, 6), "count": b.count,
-             "confidence": round(b.confidence, 6), "accuracy": round(b.accuracy, 6)}
+             "confidence": round(cast(float, b.confidence), 6), "accuracy": round(cast(float, b.accuracy), 6)}
             for b in self.curves["width"].nonempty()
         ] if "width" in self.curves else []
         return out

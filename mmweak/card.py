@@ -185,6 +185,7 @@ def task_context(
                 gold_split = s
                 break
     if gold_split:
+        assert gold_col  # a gold split is only looked for when there is a gold column
         gold_rows = lf_summary(read_matrix(splits[gold_split], t.votes_column), t.cardinality, names=names,
                                y=read_column(splits[gold_split], gold_col))
         for r, g in zip(rows, gold_rows):
@@ -194,7 +195,9 @@ def task_context(
     for spec, r in zip(entry["lfs"], rows):
         total = sum(int(f.get(spec["name"], 0)) for f in faults.values()) if faults else None
         lfs.append({**spec, **r, "faults": total})
-    quality, calibration, label_counts = [], [], []
+    quality: list[dict[str, Any]] = []
+    calibration: list[dict[str, Any]] = []
+    label_counts: list[dict[str, Any]] = []
     for s, ds in splits.items():
         if t.label_column not in ds.column_names:
             continue
@@ -333,5 +336,5 @@ def render_card(
     card = DatasetCard(content)
     # DatasetCard.save() re-dumps the YAML with huggingface_hub's own dumper, which folds names holding line
     # separators; the exact text is kept here and written as is.
-    card.mmweak_text = content
+    card.mmweak_text = content  # type: ignore[attr-defined]  # our own attribute, read by curated.save
     return card

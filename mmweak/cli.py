@@ -360,9 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     2
     """
     try:  # typer >= 0.20 vendors click
-        from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
+        from typer._click.exceptions import ClickException
     except ImportError:  # pragma: no cover
-        from click import ClickException
+        from click import ClickException  # type: ignore[assignment]  # older typer: click's own class
 
     from .recipe import RecipeError
 

@@ -201,6 +201,7 @@ def _commit(api: HfApi, repo_id: str, repo_url: str, branch: str, folder: Path, 
                                    "not have been opened: check the repo's pull requests before retrying") from e
             try:
                 head = api.repo_info(repo_id, repo_type="dataset", revision=branch).sha
+                assert head is not None  # a branch's info always names its commit
                 landed = head != remote.sha and _matches(api, repo_id, head, folder, local, card, deleted)
             except (HfHubHTTPError, httpx2.TransportError) as check:
                 raise HubPushError(f"the commit to {repo_id}@{branch} failed ({_describe(e)}) and the repo could not "
@@ -263,6 +264,7 @@ def _ensure_repo(api: HfApi, repo_id: str, private: bool) -> str:
 
 def _read_remote(api: HfApi, repo_id: str, branch: str) -> _Remote:
     sha = api.repo_info(repo_id, repo_type="dataset", revision=branch).sha
+    assert sha is not None  # a branch's info always names its commit
     files = {f.path: f for f in api.list_repo_tree(repo_id, repo_type="dataset", revision=sha, recursive=True)
              if isinstance(f, RepoFile)}
     card = None

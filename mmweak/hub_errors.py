@@ -43,7 +43,8 @@ def _is_commit_request(e: BaseException) -> bool:
     """Whether the error came from the commit call itself (not preupload, LFS uploads or YAML validation)."""
     request = None
     try:
-        request = e.request if isinstance(e, httpx2.TransportError) else getattr(e.response, "request", None)
+        response = getattr(e, "response", None)
+        request = e.request if isinstance(e, httpx2.TransportError) else getattr(response, "request", None)
     except (AttributeError, RuntimeError):
         pass
     return request is not None and "/commit/" in str(request.url.path)
@@ -51,7 +52,8 @@ def _is_commit_request(e: BaseException) -> bool:
 
 def _describe(e: BaseException) -> str:
     """One line about an error and its cause: types, status, the server's message; never headers (no token)."""
-    parts, seen = [], set()
+    parts: list[str] = []
+    seen: set[int] = set()
     while e is not None and id(e) not in seen and len(parts) < 2:
         seen.add(id(e))
         if not isinstance(e, httpx2.HTTPStatusError):  # already told by the HfHubHTTPError wrapping it

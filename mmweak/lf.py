@@ -192,9 +192,10 @@ class LabelingFunction:
         ``batch`` is a dict of lists (calls :meth:`label_batch`) or, for a vectorized LF, a
         ``pyarrow.Table`` (calls :meth:`label_arrow`).
         """
-        arrow = isinstance(batch, pa.Table)
-        names = batch.column_names if arrow else list(batch)
-        n = batch.num_rows if arrow else _batch_len(batch, self.inputs)
+        if isinstance(batch, pa.Table):
+            names, n = batch.column_names, batch.num_rows
+        else:
+            names, n = list(batch), _batch_len(batch, self.inputs)
         if indices is None:
             indices = range(n)
         missing = [c for c in self.inputs if c not in names]
@@ -204,7 +205,10 @@ class LabelingFunction:
                 f"(columns: {sorted(names)})",
                 lf=self.name, column=missing[0],
             )
-        out = self.label_arrow(batch.select(list(self.inputs))) if arrow else self.label_batch(batch)
+        if isinstance(batch, pa.Table):
+            out = self.label_arrow(batch.select(list(self.inputs)))
+        else:
+            out = self.label_batch(batch)
         return self._validate(out, n, indices, batch)
 
     def _validate(self, out: Any, n: int, indices: Sequence[int], batch: Batch) -> np.ndarray:
@@ -247,9 +251,9 @@ class LabelingFunction:
             if arr.dtype.kind not in "f" or not ok.all():
                 i = int(np.argmin(ok)) if arr.dtype.kind == "f" else 0
                 raise self._bad_vote(out[i], i, indices, batch)
-        bad = (arr < ABSTAIN) | (arr >= K)
-        if bad.any():
-            i = int(np.argmax(bad))
+        out_of_range = (arr < ABSTAIN) | (arr >= K)
+        if out_of_range.any():
+            i = int(np.argmax(out_of_range))
             raise self._bad_vote(out[i], i, indices, batch)
         return arr.astype(np.int8)
 

@@ -95,12 +95,12 @@ def lf_bars_png(
         left.set_title("coverage, overlaps, conflicts", fontsize=10)
         left.set_yticks(y, list(names))
         left.invert_yaxis()
-        series = [("estimated", estimated_accuracy, "estimated (label model)"),
-                  ("empirical", empirical_accuracy, "empirical (gold)")]
-        series = [s for s in series if s[1] is not None]
+        series = [(key, accs, label) for key, accs, label in (
+            ("estimated", estimated_accuracy, "estimated (label model)"),
+            ("empirical", empirical_accuracy, "empirical (gold)")) if accs is not None]
         hh = 0.8 / max(len(series), 1)
-        for i, (key, vals, label) in enumerate(series):
-            right.barh(y + (i - (len(series) - 1) / 2) * hh, [_num(v) for v in vals], height=hh,
+        for i, (key, accs, label) in enumerate(series):
+            right.barh(y + (i - (len(series) - 1) / 2) * hh, [_num(v) for v in accs], height=hh,
                        color=_COLORS[key], label=label)
         right.set_xlim(0, 1)
         right.set_xlabel("accuracy when voting")

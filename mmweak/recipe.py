@@ -353,7 +353,7 @@ def _expected_type(fn: Any, name: str) -> Any:
     """The annotation of parameter ``name`` of ``fn`` (a class: its ``__init__``), or None if unknown."""
     import typing
 
-    target = fn.__init__ if isinstance(fn, type) else fn
+    target = fn.__init__ if isinstance(fn, type) else fn  # type: ignore[misc]  # read for its annotations only
     try:
         return typing.get_type_hints(target).get(name)
     except Exception:  # noqa: BLE001 - unresolvable annotations: no check, the call itself will judge

@@ -142,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(f"\ncurated dataset written to {out}")
     metrics["out"] = str(out)
     if args.push_to_hub:
+        assert push is not None  # checked before the work
         result = push(ds, args.push_to_hub, private=args.private)
         print(f"pushed to {args.push_to_hub}: {getattr(result, 'commit_url', result)}")
         metrics["pushed"] = args.push_to_hub

@@ -228,12 +228,12 @@ def category_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task, clip:
     ]
     dev = dataset["validation"] if dataset is not None and "validation" in dataset else None
     if dev is None or label_column not in dev.column_names:
-        return lfs
+        return list(lfs)
     feature = dev.features[label_column]
     if isinstance(feature, ClassLabel) and list(feature.names) != list(task.labels):
         raise ValueError(f"task {task.name!r} has classes {list(task.labels)} but gold column {label_column!r} has "
                          f"{list(feature.names)}")
-    tuned = []
+    tuned: list[mmweak.LabelingFunction] = []
     for lf in lfs:
         lf = lf.calibrated(dev, gold=label_column, target_precision=target_precision, min_votes=5)
         print(f"calibrated {lf.name} on {len(dev)} validation rows: {lf.calibration}")

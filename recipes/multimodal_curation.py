@@ -42,7 +42,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
@@ -55,6 +55,9 @@ from mmweak.columns import read_matrix  # noqa: E402
 from mmweak.sources import SPLIT_ALIASES  # noqa: E402
 from lf_library.media_columns import decode_media  # noqa: E402
 
+if TYPE_CHECKING:
+    from lf_library.classifier import ClassifierVotes
+
 DEFAULT_OUT = "out/multimodal_curated"
 QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is every part of the record usable?")
 CATEGORY_DESCRIPTION = "What the record is about, from its image, sound and caption"
@@ -62,6 +65,7 @@ CATEGORY_DESCRIPTION = "What the record is about, from its image, sound and capt
 GOLD_COLUMNS = {"label": "category_gold", "quality": "quality_gold"}
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
 AUDIO_EXT = {".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".aiff", ".aif"}
+_Columns = tuple[str | None, str | None, str | None]  # the image, audio and caption columns
 
 
 # --------------------------------------------------------------------------------------------------
@@ -77,7 +81,7 @@ def load_records(data: str | os.PathLike) -> DatasetDict:
     """
     p = Path(data)
     if p.is_dir():
-        found = {}
+        found: dict[str, Path] = {}
         for meta in sorted(p.glob("metadata.*")) + sorted(p.glob("*/metadata.*")):
             if meta.suffix not in (".csv", ".jsonl"):
                 continue
@@ -136,7 +140,7 @@ def _resolve(meta: Path, rel: str | None) -> str | None:
     return str(meta.parent / norm)
 
 
-def media_columns(ds: DatasetDict, image: str | None, audio: str | None, text: str | None) -> tuple[str | None, ...]:
+def media_columns(ds: DatasetDict, image: str | None, audio: str | None, text: str | None) -> _Columns:
     """The image, audio and caption columns (given, or the first of each kind)."""
     feats = next(iter(ds.values())).features
     image = image or next((c for c, f in feats.items() if isinstance(f, Image)), None)
@@ -230,7 +234,7 @@ def parse_synonyms(text: str | None, classes: Sequence[str]) -> dict[str, list[s
 
 
 def _columns(dataset: DatasetDict | None, image: str | None, audio: str | None,
-             text: str | None) -> tuple[str | None, str | None, str | None]:
+             text: str | None) -> _Columns:
     return media_columns(dataset, image, audio, text) if dataset is not None else (image, audio, text)
 
 
@@ -281,7 +285,7 @@ def category_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task, image
         if notes is not None:
             notes.append(line)
 
-    candidates = []
+    candidates: list[ClassifierVotes] = []
     if image and image_model:
         from lf_library.image import ImageClassifierLF, efficientnet_lite0
 
@@ -338,7 +342,6 @@ def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALI
     ['caption_missing']
     """
     image, audio, text = _columns(dataset, image_column, audio_column, text_column)
-    q = dict(task=task)
     lfs: list[mmweak.LabelingFunction] = []
     if image:
         from lf_library.image import (
@@ -346,26 +349,26 @@ def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALI
         )
 
         lfs += [
-            ImageUndecodable("image_missing_or_corrupt", column=image, label="drop", **q),
-            ResolutionLF("image_too_small", column=image, min_side=min_side, label="drop", **q),
-            BrightnessLF("image_exposure", column=image, below=0.08, above=0.95, label="drop", **q),
-            ContrastLF("image_washed_out", column=image, below=0.03, label="drop", **q),
-            BlurLF("image_blurry", column=image, max_sharpness=max_blur, label="drop", **q),
+            ImageUndecodable("image_missing_or_corrupt", column=image, label="drop", task=task),
+            ResolutionLF("image_too_small", column=image, min_side=min_side, label="drop", task=task),
+            BrightnessLF("image_exposure", column=image, below=0.08, above=0.95, label="drop", task=task),
+            ContrastLF("image_washed_out", column=image, below=0.03, label="drop", task=task),
+            BlurLF("image_blurry", column=image, max_sharpness=max_blur, label="drop", task=task),
             ImageRangesLF("image_looks_fine", column=image, label="keep", ranges={
                 "min_side": (min_side, None), "brightness": (0.1, 0.92), "contrast": (0.04, None),
-                "sharpness": (2 * max_blur, None)}, **q),
+                "sharpness": (2 * max_blur, None)}, task=task),
         ]
     if audio:
         from lf_library.audio import ClippingLF, DurationLF, LoudnessLF, SilenceRatioLF, SileroVADLF
         from lf_library.audio import UndecodableLF as AudioUndecodable
 
         lfs += [
-            AudioUndecodable("audio_missing_or_corrupt", column=audio, label="drop", **q),
-            DurationLF("audio_too_short", column=audio, low=0.3, below="drop", **q),
-            ClippingLF("audio_clipped", column=audio, high=0.01, above="drop", **q),
-            LoudnessLF("audio_level", column=audio, low=-45.0, below="drop", **q),
-            SilenceRatioLF("audio_mostly_silent", column=audio, threshold_db=-50.0, high=0.9, above="drop", **q),
-            SileroVADLF("audio_has_speech", column=audio, measure="speech_ratio", high=0.2, above="keep", **q),
+            AudioUndecodable("audio_missing_or_corrupt", column=audio, label="drop", task=task),
+            DurationLF("audio_too_short", column=audio, low=0.3, below="drop", task=task),
+            ClippingLF("audio_clipped", column=audio, high=0.01, above="drop", task=task),
+            LoudnessLF("audio_level", column=audio, low=-45.0, below="drop", task=task),
+            SilenceRatioLF("audio_mostly_silent", column=audio, threshold_db=-50.0, high=0.9, above="drop", task=task),
+            SileroVADLF("audio_has_speech", column=audio, measure="speech_ratio", high=0.2, above="keep", task=task),
         ]
     if text:
         lfs.append(mmweak.labeling_function(task=task, modality="text", inputs=[text], name="caption_missing")(

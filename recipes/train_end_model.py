@@ -56,7 +56,7 @@ class WrenchVoteLF(mmweak.LabelingFunction):
     def config(self) -> dict[str, Any]:
         return {"index": self.index}
 
-    def label_batch(self, batch: dict[str, list]) -> list[int]:
+    def label_batch(self, batch: mmweak.lf.Batch) -> list[int]:
         return [int(votes[self.index]) for votes in batch[self.inputs[0]]]
 
 
@@ -293,6 +293,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     ds, tasks = mmweak.load_curated(source)
     if not isinstance(ds, DatasetDict):
         raise ValueError(f"{source} has a single split; the recipe needs train and test splits")
+    task: mmweak.Task | None
     if args.task is None:
         task = tasks[0]
     else:

@@ -90,8 +90,10 @@ class ThresholdRule:
                     inside &= v <= self.high
                 out[inside] = self.between
             if self.below is not None:
+                assert self.low is not None  # __post_init__: below= needs low=
                 out[v < self.low] = self.below
             if self.above is not None:
+                assert self.high is not None  # __post_init__: above= needs high=
                 out[v > self.high] = self.above
         return out
 

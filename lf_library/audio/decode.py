@@ -202,7 +202,9 @@ def _from_encoded(data: bytes | None, path: str | None, cap: _Cap) -> Clip:
         raise
     except Exception as sf_exc:  # noqa: BLE001 - libsndfile rejects it: let FFmpeg try (MP3, M4A, ...)
         try:
-            return _torchcodec_decode(data if data is not None else path, cap)
+            src = data if data is not None else path
+            assert src is not None  # every caller passes bytes or a path
+            return _torchcodec_decode(src, cap)
         except OversizeError:
             raise
         except Exception as tc_exc:  # noqa: BLE001

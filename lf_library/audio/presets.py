@@ -18,6 +18,8 @@ YAMNet (AudioSet) as one more content LF, its labels mapped by :data:`AUDIOSET_L
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from mmweak.lf import LabelingFunction
 from mmweak.task import Task
 
@@ -45,10 +47,22 @@ LEVEL_DBFS = (-45.0, -4.0)
 MAX_SILENCE = 0.9
 
 
+class _Common(TypedDict):
+    """The keyword arguments every LF of one preset shares."""
+
+    task: Task
+    column: str
+
+
+class _PitchRange(TypedDict):
+    fmin: float
+    fmax: float
+
+
 def content_lfs(column: str = "audio", *, vad: bool = True) -> list[LabelingFunction]:
     """LFs of :data:`CONTENT` on ``column``; ``vad=False`` leaves out Silero VAD (no torch model)."""
-    c = dict(task=CONTENT, column=column)
-    pitch = dict(fmin=60.0, fmax=2000.0)
+    c = _Common(task=CONTENT, column=column)
+    pitch = _PitchRange(fmin=60.0, fmax=2000.0)
     lfs: list[LabelingFunction] = [
         # speech: the VAD, and the pauses between words (loud frames far above the floor)
         SNRLF("bursty_speech", high=25.0, above="speech", **c),
@@ -74,7 +88,7 @@ def content_lfs(column: str = "audio", *, vad: bool = True) -> list[LabelingFunc
 
 def quality_lfs(column: str = "audio") -> list[LabelingFunction]:
     """LFs of :data:`QUALITY` on ``column``: one vote to keep long clips, several reasons to drop."""
-    q = dict(task=QUALITY, column=column)
+    q = _Common(task=QUALITY, column=column)
     # Each drop LF names one problem; "passes_checks" votes keep exactly when none of them fires.
     return [
         UndecodableLF("undecodable", label="drop", **q),

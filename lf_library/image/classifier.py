@@ -76,7 +76,7 @@ class ImagePreprocess:
         img = img.resize((nw, nh), resample)
         left, top = (nw - self.size) // 2, (nh - self.size) // 2
         img = img.crop((left, top, left + self.size, top + self.size))
-        x = np.asarray(img, dtype=np.float32) / 255.0
+        x: np.ndarray = np.asarray(img, dtype=np.float32) / 255.0
         x = (x - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
         return np.ascontiguousarray(x.transpose(2, 0, 1))
 
@@ -130,7 +130,7 @@ class ImageClassifier(Classifier):
         if runtime not in ("auto", "torch", "onnxruntime"):
             raise ValueError(f"runtime must be 'auto', 'torch' or 'onnxruntime', got {runtime!r}")
         self.is_onnx = isinstance(model, (str, os.PathLike))
-        if self.is_onnx:
+        if isinstance(model, (str, os.PathLike)):
             if not os.path.isfile(model):
                 raise FileNotFoundError(f"ImageClassifier: no ONNX file at {os.fspath(model)!r}")
             if weights is not None:
@@ -140,7 +140,7 @@ class ImageClassifier(Classifier):
             raise TypeError(f"ImageClassifier: model must build a torch module or be an ONNX path, got {model!r}")
         if weights is not None and not os.path.isfile(weights):
             raise FileNotFoundError(f"ImageClassifier: no weights file at {os.fspath(weights)!r}")
-        self.model = model
+        self.model: Callable[[], Any] | str = model
         self._labels = [lab if isinstance(lab, ModelLabel) else ModelLabel(str(lab)) for lab in labels]
         if not self._labels:
             raise ValueError("ImageClassifier: give the model's labels")
@@ -152,14 +152,15 @@ class ImageClassifier(Classifier):
         self.batch_size = int(batch_size)
         self.threads = threads
         self.multi_label = activation == "sigmoid"
-        self.name = name or (os.path.basename(model) if self.is_onnx else _short_name(model))
+        self.name = name or (os.path.basename(model) if isinstance(model, str) else _short_name(model))
 
     # -- identity ---------------------------------------------------------------------------------
     def labels(self) -> list[ModelLabel]:
         return list(self._labels)
 
     def identity(self) -> dict[str, Any]:
-        model = {"onnx": files_digest(self.model)} if self.is_onnx else {"build": _callable_identity(self.model)}
+        model = ({"onnx": files_digest(self.model)} if isinstance(self.model, str)
+                 else {"build": _callable_identity(self.model)})
         return {**model, "weights": None if self.weights is None else files_digest(self.weights),
                 "preprocess": asdict(self.preprocess), "activation": self.activation, "labels": len(self._labels)}
 
@@ -176,6 +177,7 @@ class ImageClassifier(Classifier):
 
     # -- running ----------------------------------------------------------------------------------
     def _build_module(self) -> Any:
+        assert callable(self.model), "an ONNX classifier has no torch module to build"
         module = self.model()
         if self.weights is not None:
             import torch
@@ -192,7 +194,7 @@ class ImageClassifier(Classifier):
             return ("torch", self._build_module().to(device), device)
         from lf_library.onnx_runtime import exported_onnx, session
 
-        path = self.model if self.is_onnx else None
+        path: str | os.PathLike | None = self.model if isinstance(self.model, str) else None
         if path is None:
             import torch
 

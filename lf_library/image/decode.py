@@ -107,6 +107,7 @@ def _within(img: "PIL.Image.Image", limits: MediaLimits) -> "PIL.Image.Image":
     except OversizeError:
         if limits.oversize != "reduce" or img.format != "JPEG" or not getattr(img, "tile", None):
             raise
+    assert limits.max_image_pixels is not None  # check_pixels raised, so there is a limit
     for scale in (2, 4, 8):  # the scales libjpeg decodes at directly
         if (-(-w // scale)) * (-(-h // scale)) <= limits.max_image_pixels:
             img.draft(img.mode, (-(-w // scale), -(-h // scale)))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from lf_library.labels import resolve_label
-from lf_library.media import DecodeFailure
+from lf_library.media import DecodeFailure, OnDecodeError
 from mmweak.batch_memo import memo
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task
@@ -115,7 +115,7 @@ class ImageStatLF(_StatsLF):
         above: float | None = None,
         otherwise: int | str | None = None,
         column: str = "image",
-        on_decode_error: str = "abstain",
+        on_decode_error: OnDecodeError = "abstain",
         version: str = "1",
     ) -> None:
         super().__init__(name, task=task, column=column, on_decode_error=on_decode_error, version=version)
@@ -133,7 +133,9 @@ class ImageStatLF(_StatsLF):
         stats = self.stats(batch)
         out = []
         for p in positions:
-            v = stats[p][self.stat]
+            row = stats[p]
+            assert not isinstance(row, DecodeFailure)  # positions are the rows that decoded
+            v = row[self.stat]
             hit = (self.below is not None and v < self.below) or (self.above is not None and v > self.above)
             out.append(self.label if hit else self.otherwise)
         return out
@@ -156,7 +158,7 @@ class ResolutionLF(ImageStatLF):
     """
 
     def __init__(self, name: str, *, task: Task, min_side: float, label: int | str,
-                 otherwise: int | str | None = None, column: str = "image", on_decode_error: str = "abstain",
+                 otherwise: int | str | None = None, column: str = "image", on_decode_error: OnDecodeError = "abstain",
                  version: str = "1") -> None:
         super().__init__(name, task=task, stat="min_side", below=min_side, label=label, otherwise=otherwise,
                          column=column, on_decode_error=on_decode_error, version=version)
@@ -173,7 +175,7 @@ class AspectRatioLF(ImageStatLF):
     """
 
     def __init__(self, name: str, *, task: Task, max_ratio: float, label: int | str,
-                 otherwise: int | str | None = None, column: str = "image", on_decode_error: str = "abstain",
+                 otherwise: int | str | None = None, column: str = "image", on_decode_error: OnDecodeError = "abstain",
                  version: str = "1") -> None:
         super().__init__(name, task=task, stat="aspect_ratio", above=max_ratio, label=label, otherwise=otherwise,
                          column=column, on_decode_error=on_decode_error, version=version)
@@ -192,7 +194,7 @@ class BrightnessLF(ImageStatLF):
 
     def __init__(self, name: str, *, task: Task, label: int | str, below: float | None = None,
                  above: float | None = None, otherwise: int | str | None = None, column: str = "image",
-                 on_decode_error: str = "abstain", version: str = "1") -> None:
+                 on_decode_error: OnDecodeError = "abstain", version: str = "1") -> None:
         super().__init__(name, task=task, stat="brightness", below=below, above=above, label=label,
                          otherwise=otherwise, column=column, on_decode_error=on_decode_error, version=version)
 
@@ -208,7 +210,7 @@ class ContrastLF(ImageStatLF):
     """
 
     def __init__(self, name: str, *, task: Task, below: float, label: int | str,
-                 otherwise: int | str | None = None, column: str = "image", on_decode_error: str = "abstain",
+                 otherwise: int | str | None = None, column: str = "image", on_decode_error: OnDecodeError = "abstain",
                  version: str = "1") -> None:
         super().__init__(name, task=task, stat="contrast", below=below, label=label, otherwise=otherwise,
                          column=column, on_decode_error=on_decode_error, version=version)
@@ -230,7 +232,7 @@ class BlurLF(ImageStatLF):
     """
 
     def __init__(self, name: str, *, task: Task, max_sharpness: float, label: int | str,
-                 otherwise: int | str | None = None, column: str = "image", on_decode_error: str = "abstain",
+                 otherwise: int | str | None = None, column: str = "image", on_decode_error: OnDecodeError = "abstain",
                  version: str = "1") -> None:
         super().__init__(name, task=task, stat="sharpness", below=max_sharpness, label=label, otherwise=otherwise,
                          column=column, on_decode_error=on_decode_error, version=version)
@@ -251,7 +253,7 @@ class ImageRangesLF(_StatsLF):
 
     def __init__(self, name: str, *, task: Task, ranges: dict[str, tuple[float | None, float | None]],
                  label: int | str, otherwise: int | str | None = None, column: str = "image",
-                 on_decode_error: str = "abstain", version: str = "1") -> None:
+                 on_decode_error: OnDecodeError = "abstain", version: str = "1") -> None:
         if not ranges:
             raise ValueError(f"LF {name!r}: give at least one statistic range")
         unknown = sorted(set(ranges) - set(STATS))
@@ -267,7 +269,9 @@ class ImageRangesLF(_StatsLF):
         stats = self.stats(batch)
         out = []
         for p in positions:
-            ok = all((lo is None or stats[p][k] >= lo) and (hi is None or stats[p][k] <= hi)
+            row = stats[p]
+            assert not isinstance(row, DecodeFailure)  # positions are the rows that decoded
+            ok = all((lo is None or row[k] >= lo) and (hi is None or row[k] <= hi)
                      for k, (lo, hi) in self.ranges.items())
             out.append(self.label if ok else self.otherwise)
         return out

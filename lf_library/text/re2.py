@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -39,12 +40,16 @@ from mmweak.fingerprint import infrastructure
 
 from .charsets import Ranges, _to_ranges, complement, python_escape, ranges_of, re2_class
 
-try:  # Python 3.11+
-    from re import _constants as C
-    from re import _parser as sre_parse
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as C  # type: ignore[no-redef]
-    import sre_parse  # type: ignore[no-redef]
+if TYPE_CHECKING:  # typeshed describes the regex parser only under its pre-3.11 module names
+    import sre_constants as C
+    import sre_parse
+else:
+    try:  # Python 3.11+
+        from re import _constants as C
+        from re import _parser as sre_parse
+    except ImportError:  # pragma: no cover - Python 3.10
+        import sre_constants as C
+        import sre_parse
 
 RE2_MAX_REPEAT = 1000
 _CATEGORY = {
@@ -234,10 +239,10 @@ class _Emitter:
                 out += (["|"] if i else []) + self.sequence(alt, flags)
             return out + [")"]
         if op is C.SUBPATTERN:
-            _group, add, remove, sub = av  # type: ignore[misc]
+            _group, add, remove, sub = cast("tuple[int | None, int, int, Any]", av)  # the payload's shape follows op
             return ["(?:", *self.sequence(sub, (flags | add) & ~remove), ")"]
         if op in (C.MAX_REPEAT, C.MIN_REPEAT):
-            lo, hi, sub = av  # type: ignore[misc]
+            lo, hi, sub = cast("tuple[int, int, Any]", av)
             return ["(?:", *self.sequence(sub, flags), ")" + _quantifier(lo, hi, lazy=op is C.MIN_REPEAT)]
         if op is C.AT:
             return [self.anchor(av, flags)]

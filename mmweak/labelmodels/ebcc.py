@@ -243,7 +243,7 @@ class _VB:
         z = R.reshape(V.n, B, K, M).sum(axis=3)
         done = np.zeros(B, dtype=bool)
         n_iter = np.full(B, n_iter0)
-        keep: list[tuple | None] = [None] * B
+        keep: list[tuple] = [()] * B  # filled for every restart: all are live in the first iteration
         for _ in range(max(1, iters)):
             live = np.flatnonzero(~done)
             mu, eta, nu, W, bias = self._m_step(R[:, live])

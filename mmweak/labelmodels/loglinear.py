@@ -112,6 +112,7 @@ class LogLinearModel(LabelModel):
     _state_schema: ClassVar[dict[str, Any]] = {
         "weights_": ("m", "K", "K"), "bias_": ("K",), "lf_weights_": ("m",), "n_iter_": "int", "fallback_": "str",
     }
+    weights_: np.ndarray  # learned by fit (declared for the checker only: unfitted models have no weights_)
 
     def __init__(
         self,

@@ -57,7 +57,7 @@ def read_model_file(path: str | os.PathLike) -> Any:
         raise ModelFileError(f"{os.fspath(path)} is not a label-model JSON file: {e}") from None
 
 
-def validated_model(data: Any, registry: dict[str, type]) -> Any:
+def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
     """Build the model ``data`` describes after checking all of it; see the module docstring.
 
     >>> from mmweak.labelmodels import create
@@ -134,7 +134,7 @@ _OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_"}  # absent from files 
 _BASE_SCHEMA: dict[str, Any] = {"class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",)}
 
 
-def _check_value(value: Any, spec: Any, dims: dict[str, int], where: str, registry: dict[str, type]) -> Any:
+def _check_value(value: Any, spec: Any, dims: dict[str, int], where: str, registry: dict[str, type[Any]]) -> Any:
     if spec == "int":
         return _int(value, "", where, low=0, high=2**63 - 1)
     if spec == "float":
@@ -205,7 +205,7 @@ def _has_bool(value: Any) -> bool:
 
 def _int(value: Any, name: str, where: str, *, low: int, high: int) -> int:
     label = f"{where}{': ' + name if name else ''}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not low <= int(value) <= high:
         raise ModelFileError(f"{label} must be an integer in {low}..{high}, got {value!r}")
     return int(value)
 

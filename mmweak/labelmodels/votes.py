@@ -106,7 +106,7 @@ class SparseVotes:
             # Row-major, so entries come out sorted by row; 32-bit offsets (a third faster to divide)
             # whenever the block's cells fit, which they do below ~8000 LFs.
             itype = np.int32 if flat.size < 2**31 else np.int64
-            idx = np.flatnonzero(flat != ABSTAIN).astype(itype)
+            idx: np.ndarray = np.flatnonzero(flat != ABSTAIN).astype(itype)
             rows = idx // itype(m)
             counts[start: start + block.shape[0]] = np.bincount(rows, minlength=block.shape[0])
             col_parts.append(((idx - rows * itype(m)) * itype(K) + flat[idx]).astype(np.int32))
@@ -175,7 +175,8 @@ def collapse_rows(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return L.reshape(0, m), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     if m == 0:
         return L[:1], np.zeros(n, dtype=np.int64), np.array([n])
-    mult = np.random.default_rng(0x6D6D).integers(1, 2**63 - 1, size=m, dtype=np.int64).astype(np.uint64) | np.uint64(1)
+    mult = (np.random.default_rng(0x6D6D).integers(1, 2**63 - 1, size=(m,), dtype=np.int64).astype(np.uint64)
+            | np.uint64(1))
     h = np.zeros(n, dtype=np.uint64)
     for j in range(m):  # column by column keeps the scratch at one n-vector
         h = h * np.uint64(1_000_003) + (L[:, j].astype(np.int64) + 2).astype(np.uint64) * mult[j]

@@ -88,7 +88,7 @@ def add_annotator_votes(
     for name, d in splits.items():
         rows = []
         for i, items in enumerate(d[col]):
-            row: dict[str, tuple[dt.datetime, int]] = {}
+            row: dict[str, tuple[tuple[dt.datetime, int], int]] = {}  # annotator -> ((time, position), label)
             for pos, item in enumerate(items or []):
                 if not isinstance(item, Mapping) or "annotator" not in item or "label" not in item:
                     raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: expected "
@@ -114,9 +114,9 @@ def add_annotator_votes(
         else:
             old = np.zeros((len(d), 0), dtype=np.int8)
         new = np.full((len(d), len(annotators)), -1, dtype=np.int8)
-        for i, row in enumerate(per_split[name]):
-            for a, label in row.items():
-                new[i, annotators.index(a)] = label
+        for i, latest in enumerate(per_split[name]):
+            for a, vote in latest.items():
+                new[i, annotators.index(a)] = vote
         L = np.concatenate([old.astype(np.int8), new], axis=1)
         stale = [c for c in task.output_columns if c in d.column_names]
         if stale:

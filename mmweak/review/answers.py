@@ -303,7 +303,9 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
     label model's label at sending time matched the human consensus; pairwise agreement between
     annotators on rows with several answers.
     """
-    per_split, strategies, rounds = [], {}, {}
+    per_split: list[dict[str, Any]] = []
+    strategies: dict[str, dict[str, Any]] = {}
+    rounds: dict[int, dict[str, Any]] = {}
     agree_model = [0, 0]
     pairs = [0, 0]
     annotators: set[str] = set()

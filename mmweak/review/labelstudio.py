@@ -354,11 +354,12 @@ def answers_from_tasks(
                 report.skip("unknown_class", f"{where}: annotator {who!r} answered {choices[0]!r}, which is not a "
                             f"class of task {task.name!r} ({list(task.labels)})", on_invalid)
                 continue
+            model_label = m.get("model_label")
             out.append(Answer(
                 split=split, row=row, annotator=who, label=task.labels.index(choices[0]), time=_time(a),
                 source=f"{source} annotation {a.get('id')}", strategy=str(m.get("strategy") or ""),
                 reason=str(m.get("reason") or ""), round=int(m.get("round") or 0),
-                model_label=int(m.get("model_label") if m.get("model_label") is not None else -1),
+                model_label=-1 if model_label is None else int(model_label),
             ))
     return out
 

@@ -108,7 +108,7 @@ def pick_rows(
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown selection strategy {strategy!r}; choose one of {list(STRATEGIES)}")
     votes = np.asarray(votes)
-    n_rows = votes.shape[0]
+    n_rows: int = votes.shape[0]
     K = len(labels)
     if strategy in NEEDS_PROBS:
         if probs is None:
@@ -134,6 +134,7 @@ def pick_rows(
         return Picks(rows, np.full(rows.size, np.nan), ["no LF voted on this row"] * rows.size)
 
     if strategy in ("entropy", "margin"):
+        assert probs is not None  # checked above: these strategies are in NEEDS_PROBS
         score = _uncertainty(strategy, probs)
         rows = idx[np.argsort(-(score[idx] + jitter[idx]), kind="stable")][:n]
         return Picks(rows, score[rows], [_uncertainty_reason(strategy, probs[r], labels) for r in rows])
@@ -155,6 +156,7 @@ def pick_rows(
             reasons.append("LFs disagree: " + ", ".join(f"{c} vote {name}" for c, name in parts))
         return Picks(rows, h[order], reasons)
 
+    assert probs is not None  # checked above: impact and diverse are in NEEDS_PROBS
     if strategy == "impact":
         return _impact(votes, probs, labels, idx, n, rng)
 
@@ -203,7 +205,7 @@ def _impact(votes: np.ndarray, probs: np.ndarray, labels: Sequence[str], idx: np
     conf = np.zeros(counts.size)
     conf[inverse] = probs[idx].max(axis=1)  # one value per pattern: the model labels by votes alone
     expected = counts * (1.0 - conf)
-    members = [[] for _ in range(counts.size)]
+    members: list[list[int]] = [[] for _ in range(counts.size)]
     for pos in rng.permutation(idx.size):
         members[inverse[pos]].append(idx[pos])
     # Diminishing returns: the j-th row of a pattern is worth 1/j of its expected errors.

@@ -62,9 +62,9 @@ class LearningCurve:
                 return k
         return None
 
-    def table(self, reviewed: Sequence[int] | None = None) -> list[dict[str, Any]]:
+    def table(self, reviewed: Sequence[int] | None = None) -> list[dict[str | int, Any]]:
         """Rows of mean scores: one per strategy and batch size, columns = numbers of reviewed rows."""
-        out = []
+        out: list[dict[str | int, Any]] = []
         for b in self.batches():
             for s in self.strategies():
                 m = self.mean(s, b)

@@ -150,8 +150,8 @@ def tone(rng: np.random.Generator, seconds: float, sr: int) -> np.ndarray:
             x[start : start + length] += partials * env
             start += length
     else:
-        root = 440.0 * 2 ** ((rng.integers(45, 65) - 69) / 12)
-        x = sum(np.sin(2 * np.pi * root * r * k * t) / k for r in (1, 1.26, 1.5) for k in (1, 2, 3))
+        root_hz = 440.0 * 2 ** ((rng.integers(45, 65) - 69) / 12)
+        x = sum((np.sin(2 * np.pi * root_hz * r * k * t) / k for r in (1, 1.26, 1.5) for k in (1, 2, 3)), np.zeros(n))
         x = x * np.exp(-t * rng.uniform(0.2, 1.0))
     return _to_peak(x, rng.uniform(-12, -3))
 
@@ -245,6 +245,7 @@ class _Synth:
         if kind == "quiet":
             x, sr = self.speech()
             return "speech", _to_peak(x, rng.uniform(-42, -32)), sr
+        assert content is not None  # the kinds above draw their own content; the rest are given one
         x, sr = self.content(content)
         return content, x, sr
 

@@ -198,6 +198,7 @@ def run(out: str | Path = "out/demo_image_curated", n: int = 120, seed: int = 0,
     say(f"{'label model':<24}{'test accuracy':>14}   (vs the generator's known defects)")
     for name, acc in results.items():
         say(f"{name:<24}{acc:>14.4f}")
+    assert summary.labels is not None  # the test split has gold labels
     results["curated"] = summary.labels["accuracy"]
     say(f"{'curated':<24}{results['curated']:>14.4f}")
 

@@ -144,6 +144,7 @@ def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_
     say(f"{'label model':<24}{'test accuracy':>14}   (vs the generator's known truth)")
     for name, acc in results.items():
         say(f"{name:<24}{acc:>14.4f}")
+    assert summary.labels is not None  # the test split has gold labels
     curated_acc = summary.labels["accuracy"]
     say(f"{'curated (default + dev)':<24}{curated_acc:>14.4f}")
     results["curated"] = curated_acc
