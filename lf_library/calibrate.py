@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from mmweak.columns import read_column
 
@@ -48,9 +49,9 @@ class Calibration:
 
 
 def calibrate_threshold(
-    scores: Sequence[float],
-    predicted: int | Sequence[int],
-    gold: Sequence[int],
+    scores: ArrayLike,
+    predicted: int | ArrayLike,
+    gold: ArrayLike,
     *,
     target_precision: float | None = None,
     target_coverage: float | None = None,
@@ -82,6 +83,7 @@ def calibrate_threshold(
     if (target_precision is None) == (target_coverage is None):
         raise ValueError("give exactly one of target_precision and target_coverage")
     target = target_precision if target_precision is not None else target_coverage
+    assert target is not None  # exactly one of the two was given
     if not 0.0 < float(target) <= 1.0:
         raise ValueError(f"targets are fractions in (0, 1], got {target}")
     s = np.asarray(scores, dtype=np.float64).ravel()
@@ -115,7 +117,7 @@ def calibrate_threshold(
             best = np.where(trusted, prec, -1.0)
             j, met = int(np.flatnonzero(best == best.max())[-1]), False
     else:
-        ok = cov >= target_coverage - 1e-12
+        ok = cov >= target - 1e-12
         j, met = (int(np.flatnonzero(ok)[0]), True) if ok.any() else (len(k) - 1, False)
     last = cs[ends[j]]
     nxt = cs[ends[j] + 1] if ends[j] + 1 < m else None

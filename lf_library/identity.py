@@ -47,8 +47,8 @@ def files_digest(path: str | os.PathLike) -> str:
     key = (str(p.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _FILE_DIGESTS:
         h = hashlib.blake2b(digest_size=16)
-        with open(p, "rb") as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 22), b""):
                 h.update(block)
         _FILE_DIGESTS[key] = h.hexdigest()
     return _FILE_DIGESTS[key]

@@ -28,13 +28,13 @@ from lf_library.labels import resolve_label
 from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
 from mmweak.batch_memo import memo
 from mmweak.fingerprint import stable_hash
-from mmweak.lf import ABSTAIN, Batch
+from mmweak.lf import ABSTAIN, Batch, Modality
 from mmweak.task import Task
 
 __all__ = ["PIPELINE_MODALITIES", "PipelineLF", "audio_input"]
 
 #: Pipeline tasks :class:`PipelineLF` runs, and the modality of their input.
-PIPELINE_MODALITIES = {
+PIPELINE_MODALITIES: dict[str, Modality] = {
     "text-classification": "text",
     "sentiment-analysis": "text",
     "zero-shot-classification": "text",
@@ -139,7 +139,7 @@ class PipelineLF(MediaLF):
                 raise ValueError(f"LF {name!r}: label_map sends no model label to a class of task {task.name!r}")
         if hypothesis_template is not None and not self.zero_shot:
             raise ValueError(f"LF {name!r}: hypothesis_template only applies to zero-shot pipelines")
-        self.candidate_labels = list(self.label_map) if self.zero_shot else None
+        self.candidate_labels = list(self.label_map) if self.zero_shot and self.label_map is not None else None
         self.hypothesis_template = hypothesis_template
         self.min_score = float(min_score)
         self.batch_size = int(batch_size)
@@ -161,8 +161,9 @@ class PipelineLF(MediaLF):
 
         device = self.device if self.device is not None else default_device()
         try:
-            return pipeline(self.pipeline_task, model=self.model, revision=self.revision, device=device,
-                            **self.pipeline_kwargs)
+            # transformers' typed overloads name each task literally; ours is a checked str
+            return pipeline(self.pipeline_task, model=self.model, revision=self.revision,  # type: ignore[call-overload]
+                            device=device, **self.pipeline_kwargs)
         except Exception as exc:
             raise RuntimeError(
                 f"LF {self.name!r}: could not load a {self.pipeline_task!r} pipeline from {self.model!r}: "

@@ -95,7 +95,7 @@ class SentenceEncoder:
     def store(self) -> EmbeddingStore:
         """The persistent store of this model's text embeddings."""
         if self._store is None:
-            root = None if self.embed_cache in (None, True, False) else self.embed_cache
+            root = None if isinstance(self.embed_cache, bool) else self.embed_cache
             self._store = EmbeddingStore(f"st-{self.fingerprint()}-text", root, persist=self.embed_cache is not False)
         return self._store
 
@@ -124,7 +124,9 @@ class _SentenceLF(LabelingFunction):
         cells = batch[self.column]
         good = [i for i, t in enumerate(cells) if isinstance(t, str)]
         # The rows that are strings are the same for every LF on the column: the key need not name them.
-        emb = self.encoder.embed([cells[i] for i in good], key=(self.column,)) if good else None
+        if not good:
+            return good, np.empty((0, 0), np.float32)
+        emb = self.encoder.embed([cells[i] for i in good], key=(self.column,))
         return good, emb
 
     def label_batch(self, batch: Batch) -> list[int]:

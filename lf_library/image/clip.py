@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Mapping, Sequence
 
 import numpy as np
 
-from lf_library.calibrate import calibrate_threshold, calibrated_copy, dev_scores, gold_labels
+from lf_library.calibrate import Calibration, calibrate_threshold, calibrated_copy, dev_scores, gold_labels
 from lf_library.labels import resolve_label
 from lf_library.media import DecodeFailure, OnDecodeError
 from mmweak.lf import ABSTAIN, Batch
@@ -53,6 +53,8 @@ def _as_clip(clip: ClipModel | str, name: str) -> ClipModel:
 
 class _ClipLF(ImageLF):
     """What both CLIP LFs share: the model, batch embeddings and dev-set calibration."""
+
+    calibration: Calibration  # set on the copies calibrated() returns
 
     def __init__(self, name: str, *, task: Task, clip: ClipModel | str, column: str,
                  on_decode_error: OnDecodeError, extra_inputs: Sequence[str] = (), version: str = "1") -> None:
@@ -276,13 +278,14 @@ class ClipAlignmentLF(_ClipLF):
                 self._text_emb = self.clip.text_embeddings([self.text])[0]
             sim[good] = emb @ self._text_emb
             return {"similarity": sim}
+        assert self.text_column is not None  # a fixed text or a text column, checked in __init__
         captions = batch[self.text_column]
         texts = [c for c in captions if isinstance(c, str)]
-        where = {}
+        where: dict[int, int] = {}
         for i, c in enumerate(captions):
             if isinstance(c, str):
                 where[i] = len(where)
-        temb = self.clip.text_embeddings(texts, key=(self.text_column,)) if texts else None
+        temb = self.clip.text_embeddings(texts, key=(self.text_column,)) if texts else np.empty((0, 0))
         missing = []
         for j, p in enumerate(good):
             if p in where:
@@ -294,12 +297,12 @@ class ClipAlignmentLF(_ClipLF):
 
     def label_decoded(self, items: list[Any], batch: Batch, positions: list[int]) -> list[int]:
         sim = self.scores(batch)["similarity"]
-        out = []
+        out: list[int] = []
         for p in positions:
             s = sim[p]
-            if self.above is not None and s >= self.above:
+            if self.above is not None and s >= self.above and self.label_above is not None:
                 out.append(self.label_above)
-            elif self.below is not None and s < self.below:
+            elif self.below is not None and s < self.below and self.label_below is not None:
                 out.append(self.label_below)
             else:
                 out.append(ABSTAIN)
@@ -319,6 +322,7 @@ class ClipAlignmentLF(_ClipLF):
             raise ValueError(f"LF {self.name!r}: side must name a threshold this LF has ('above'/'below'), got {side!r}")
         sim = dev_scores(self, dev, batch_size=batch_size)["similarity"]
         label = self.label_above if side == "above" else self.label_below
+        assert label is not None  # a threshold is only set together with its label (__init__)
         cal = calibrate_threshold(sim if side == "above" else -sim, label, gold_labels(dev, gold),
                                   target_precision=target_precision, target_coverage=target_coverage,
                                   min_votes=min_votes)

@@ -120,7 +120,7 @@ class ClipModel:
             ident = {"arch": self.model_name, "config": config}
             if self.pretrained == "random":
                 ident["random_seed"] = self.seed
-            elif os.path.isfile(self.pretrained):
+            elif isinstance(self.pretrained, str) and os.path.isfile(self.pretrained):
                 ident["weights"] = files_digest(self.pretrained)
             else:
                 ident["tag"] = self.pretrained
@@ -190,7 +190,7 @@ class ClipModel:
     def store(self, kind: str) -> EmbeddingStore:
         """The persistent store of ``kind`` (``"image"`` or ``"text"``) embeddings of these weights."""
         if kind not in self._stores:
-            root = None if self.embed_cache in (None, True, False) else self.embed_cache
+            root = None if isinstance(self.embed_cache, bool) else self.embed_cache
             self._stores[kind] = EmbeddingStore(
                 f"clip-{self.fingerprint()}-{kind}", root, persist=self.embed_cache is not False
             )
