@@ -27,7 +27,7 @@ from lf_library.calibrate import calibrate_threshold, calibrated_copy, dev_score
 from lf_library.embed_cache import batch_embeddings, content_key
 from lf_library.label_mapping import LabelMapping, ModelLabel, build_mapping
 from lf_library.labels import resolve_label
-from lf_library.media import DecodeFailure, MediaLF, OnDecodeError, shared_resource
+from lf_library.media import DecodeFailure, MediaLF, shared_resource
 from mmweak.fingerprint import stable_hash
 from mmweak.lf import ABSTAIN, Batch
 from mmweak.task import Task

@@ -36,11 +36,11 @@ import dataclasses
 import os
 import sys
 import threading
-from typing import Any, ClassVar, Callable, Hashable, Iterator, Literal, Sequence, TypeVar
+from typing import Any, Callable, ClassVar, Hashable, Iterator, Literal, Sequence, TypeVar
 
 from mmweak.batch_memo import memo, note_faults
-from mmweak.fingerprint import infrastructure
 from mmweak.errors import LFError
+from mmweak.fingerprint import infrastructure
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction, Modality, preview
 from mmweak.task import Task
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-
-import numpy as np
 from pathlib import Path
 from typing import Any, Callable
 

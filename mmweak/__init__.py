@@ -11,25 +11,23 @@ labels, confidence) → :func:`analyze` → :func:`save_curated` (Hub-layout fol
 2
 """
 
+from . import calibration, fingerprint, labelmodels, provenance, review, training
 from ._version import __version__
-from .errors import CuratedDatasetError, LFError, MMWeakError, RecordError, VoteMatrixError
-from .task import Task
-from .lf import ABSTAIN, FunctionLF, LabelingFunction, labeling_function
-from .apply import ApplyReport, apply_lfs
-from . import fingerprint, labelmodels, provenance
 from .aggregate import aggregate
 from .analysis import LFSummary, analyze, lf_summary
-from .curated import load_curated, save_curated
-from . import calibration, training
+from .apply import ApplyReport, apply_lfs
 from .calibration import calibration_report
-from .training import SoftLabelCollator, noise_aware_loss
+from .curated import load_curated, save_curated
+from .errors import CuratedDatasetError, LFError, MMWeakError, RecordError, VoteMatrixError
 from .hub import HubPushError, PushResult, push_curated
-from . import review
+from .lf import ABSTAIN, FunctionLF, LabelingFunction, labeling_function
+from .task import Task
+from .training import SoftLabelCollator, noise_aware_loss
 
 __all__ = [
     "ABSTAIN", "ApplyReport", "CuratedDatasetError", "FunctionLF", "HubPushError", "LFError", "LFSummary",
     "LabelingFunction", "MMWeakError", "PushResult", "RecordError", "Task", "VoteMatrixError", "__version__", "aggregate",
     "analyze", "apply_lfs", "labeling_function", "labelmodels", "lf_summary", "load_curated",
-    "push_curated", "save_curated",
+    "push_curated", "save_curated", "fingerprint", "provenance",
     "SoftLabelCollator", "calibration", "calibration_report", "noise_aware_loss", "review", "training",
 ]

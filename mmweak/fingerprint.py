@@ -55,7 +55,6 @@ def _neutral_types() -> tuple[type, ...]:
     import contextvars
     import logging
     import threading
-    import weakref
 
     return (
         type(threading.Lock()), type(threading.RLock()), threading.Condition, threading.Event,

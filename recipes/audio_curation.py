@@ -29,14 +29,21 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-
-import mmweak  # noqa: E402
 from datasets import Audio, DatasetDict  # noqa: E402
 
-from recipes.audio_flow import (  # noqa: E402
-    GOLD, TASKS, add_gold, build_lfs, curate, describe_faults, evaluate, format_metrics, load_audio,
-)
+import mmweak  # noqa: E402
 from lf_library.media_columns import decode_media  # noqa: E402
+from recipes.audio_flow import (  # noqa: E402
+    GOLD,
+    TASKS,
+    add_gold,
+    build_lfs,
+    curate,
+    describe_faults,
+    evaluate,
+    format_metrics,
+    load_audio,
+)
 
 DEFAULT_OUT = "out/audio_curated"
 

@@ -27,7 +27,12 @@ from datasets import Audio, ClassLabel, DatasetDict
 
 import mmweak
 from lf_library.audio.presets import (
-    AUDIOSET_LABELS, CONTENT, QUALITY, content_lfs, quality_lfs, yamnet_content_lf,
+    AUDIOSET_LABELS,
+    CONTENT,
+    QUALITY,
+    content_lfs,
+    quality_lfs,
+    yamnet_content_lf,
 )
 from lf_library.media_columns import load_media
 from mmweak.analysis import label_metrics

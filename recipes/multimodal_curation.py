@@ -44,16 +44,14 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-import numpy as np
-
-
 import datasets  # noqa: E402
+import numpy as np
 from datasets import Audio, ClassLabel, Dataset, DatasetDict, Image, Value  # noqa: E402
 
 import mmweak  # noqa: E402
+from lf_library.media_columns import decode_media  # noqa: E402
 from mmweak.columns import read_matrix  # noqa: E402
 from mmweak.sources import SPLIT_ALIASES  # noqa: E402
-from lf_library.media_columns import decode_media  # noqa: E402
 
 if TYPE_CHECKING:
     from lf_library.classifier import ClassifierVotes
@@ -345,7 +343,14 @@ def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALI
     lfs: list[mmweak.LabelingFunction] = []
     if image:
         from lf_library.image import (
-            BlurLF, BrightnessLF, ContrastLF, ImageRangesLF, ResolutionLF, UndecodableLF as ImageUndecodable,
+            BlurLF,
+            BrightnessLF,
+            ContrastLF,
+            ImageRangesLF,
+            ResolutionLF,
+        )
+        from lf_library.image import (
+            UndecodableLF as ImageUndecodable,
         )
 
         lfs += [
@@ -520,7 +525,8 @@ def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0, *, ov
     holds a sample assembled before (whose split folders are then replaced).
     """
     import soundfile as sf
-    from PIL import Image as PILImage, ImageEnhance, ImageFilter
+    from PIL import Image as PILImage
+    from PIL import ImageEnhance, ImageFilter
 
     from lf_library.samples import asterisk_sounds, fashion_mnist
 

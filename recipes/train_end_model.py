@@ -35,7 +35,11 @@ import mmweak  # noqa: E402
 from mmweak import sources as mmweak_sources  # noqa: E402
 from mmweak.columns import fixed_list, read_column, read_matrix  # noqa: E402
 from mmweak.training import (  # noqa: E402
-    class_weights, estimated_class_balance, filter_by_confidence, noise_aware_loss, soft_targets,
+    class_weights,
+    estimated_class_balance,
+    filter_by_confidence,
+    noise_aware_loss,
+    soft_targets,
 )
 
 DEFAULT_WRENCH = REPO_ROOT.parent / "shared" / "data" / "wrench" / "youtube"

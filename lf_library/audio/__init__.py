@@ -37,8 +37,20 @@ from .classifier import AudioClassifierLF
 from .decode import Clip, decode_audio, resample
 from .features import FEATURES, BatchFeatures
 from .heuristics import (
-    AudioFeatureLF, ClippingLF, DurationLF, FeatureRangesLF, LoudnessLF, PitchLF, SilenceRatioLF, SNRLF,
-    SpectralCentroidLF, SpectralFlatnessLF, SpectralRolloffLF, UndecodableLF, VoicedRatioLF, ZeroCrossingRateLF,
+    SNRLF,
+    AudioFeatureLF,
+    ClippingLF,
+    DurationLF,
+    FeatureRangesLF,
+    LoudnessLF,
+    PitchLF,
+    SilenceRatioLF,
+    SpectralCentroidLF,
+    SpectralFlatnessLF,
+    SpectralRolloffLF,
+    UndecodableLF,
+    VoicedRatioLF,
+    ZeroCrossingRateLF,
 )
 from .presets import CONTENT, QUALITY, content_lfs, quality_lfs
 from .vad import SileroVADLF

@@ -25,8 +25,19 @@ from mmweak.task import Task
 
 from .classifier import AudioClassifierLF
 from .heuristics import (
-    AudioFeatureLF, ClippingLF, DurationLF, FeatureRangesLF, LoudnessLF, PitchLF, SilenceRatioLF, SNRLF,
-    SpectralCentroidLF, SpectralFlatnessLF, UndecodableLF, VoicedRatioLF, ZeroCrossingRateLF,
+    SNRLF,
+    AudioFeatureLF,
+    ClippingLF,
+    DurationLF,
+    FeatureRangesLF,
+    LoudnessLF,
+    PitchLF,
+    SilenceRatioLF,
+    SpectralCentroidLF,
+    SpectralFlatnessLF,
+    UndecodableLF,
+    VoicedRatioLF,
+    ZeroCrossingRateLF,
 )
 from .vad import SileroVADLF
 from .yamnet import Yamnet

@@ -32,12 +32,20 @@ from ..calibrate import Calibration, calibrate_threshold, calibrated_copy, colle
 from .classifier import ImageClassifier, ImageClassifierLF, ImagePreprocess
 from .clip import DEFAULT_TEMPLATES, ClipAlignmentLF, ClipModel, ClipZeroShotLF
 from .decode import ImageLF, load_image
-from .imagenet import efficientnet_lite0, imagenet_labels
 from .dedup import NearDuplicateLF, hamming, mark_near_duplicates, phash
 from .heuristics import (
-    STATS, AspectRatioLF, BlurLF, BrightnessLF, ContrastLF, ImageRangesLF, ImageStatLF, ResolutionLF, UndecodableLF,
+    STATS,
+    AspectRatioLF,
+    BlurLF,
+    BrightnessLF,
+    ContrastLF,
+    ImageRangesLF,
+    ImageStatLF,
+    ResolutionLF,
+    UndecodableLF,
     image_stats,
 )
+from .imagenet import efficientnet_lite0, imagenet_labels
 
 __all__ = [
     "DEFAULT_TEMPLATES", "STATS", "AspectRatioLF", "BlurLF", "BrightnessLF", "Calibration", "ClipAlignmentLF",

@@ -5,7 +5,15 @@
 True
 """
 
-from ..calibrate import Calibration, calibrate_lf, calibrate_threshold, calibrated_copy, collect_scores, dev_scores, gold_labels
+from ..calibrate import (
+    Calibration,
+    calibrate_lf,
+    calibrate_threshold,
+    calibrated_copy,
+    collect_scores,
+    dev_scores,
+    gold_labels,
+)
 
 __all__ = [
     "Calibration", "calibrate_lf", "calibrate_threshold", "calibrated_copy", "collect_scores", "dev_scores",

@@ -8,7 +8,6 @@ in Python). Both give the same votes on every input; the test suite checks it on
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np

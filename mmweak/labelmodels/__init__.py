@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LabelModel, NotFittedError, register
-from .validation import check_cardinality, check_votes
-from .votes import ABSTAIN
-from .schema import ModelFileError
 from .auto import AutoLabelModel
+from .base import _REGISTRY, LabelModel, NotFittedError, register
 from .dawid_skene import DawidSkene
 from .ebcc import EBCC
 from .majority import MajorityVote
 from .metal import MeTaL
 from .one_coin import OneCoinDawidSkene
+from .schema import ModelFileError
 from .triplet import Triplet
+from .validation import check_cardinality, check_votes
+from .votes import ABSTAIN
 from .votes import collapse_rows as collapse_patterns
 from .weighted_vote import WeightedMajorityVote
-from .base import _REGISTRY
 
 #: What ``create()`` builds when no name is given.
 DEFAULT_MODEL = "auto"

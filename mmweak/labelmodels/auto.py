@@ -42,13 +42,20 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
-from .validation import check_number
 from .dawid_skene import DawidSkene
 from .ebcc import EBCC
-from .heldout import GenerativeTable, class_independent_abstain, firing_rates, majority_table, posterior_table, pseudo_loglik
+from .heldout import (
+    GenerativeTable,
+    class_independent_abstain,
+    firing_rates,
+    majority_table,
+    posterior_table,
+    pseudo_loglik,
+)
+from .loglinear import LogLinearModel, predict_in_chunks
 from .majority import MajorityVote
 from .one_coin import OneCoinDawidSkene
-from .loglinear import LogLinearModel, predict_in_chunks
+from .validation import check_number
 from .votes import ABSTAIN, shared_views
 from .weighted_vote import WeightedMajorityVote
 

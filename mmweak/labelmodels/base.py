@@ -26,7 +26,11 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 from ..errors import MMWeakError, VoteMatrixError
 from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels
 from .validation import (
-    _check_choice, check_cardinality, check_labels, check_votes, what_shape,
+    _check_choice,
+    check_cardinality,
+    check_labels,
+    check_votes,
+    what_shape,
 )
 from .votes import ABSTAIN, fit_sample
 

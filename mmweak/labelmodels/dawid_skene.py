@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import NoVotePolicy, register
-from .validation import check_number
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
+from .validation import check_number
 
 
 @register

@@ -27,8 +27,8 @@ import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
 from .base import NoVotePolicy, register
-from .validation import check_number
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
+from .validation import check_number
 from .votes import SparseVotes, vote_share
 
 _BLOCK_CELLS = 1 << 23

@@ -13,10 +13,9 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from .base import LabelModel, NoVotePolicy
-from .validation import check_number
-from .votes import normalize_log
 from .copies import COPY_EXCESS, copy_groups, copy_weights
-from .votes import ABSTAIN, SparseVotes, fit_sample, prepare_fit, vote_share
+from .validation import check_number
+from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .base import NoVotePolicy, register
-from .validation import check_number
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
+from .validation import check_number
 
 _MAX_FEATURES = 4000  # m*K; the overlap matrix is (m*K)^2 floats
 
@@ -74,7 +74,7 @@ class MeTaL(LogLinearModel):
         V, gid, w = self._prepare_representatives(L, seed)
         m = V.n_lfs
         n = max(V.weight.sum(), 1.0)
-        O = V.co_votes().reshape(m * K, m * K) / n
+        overlap = V.co_votes().reshape(m * K, m * K) / n
         block = np.kron(1 - np.eye(m), np.ones((K, K)))  # only overlaps between different LFs are modelled
         pi = self._prior_from_votes(V, prior if prior is not None else self._dev_prior(dev, K))
         mu = self._initial_mu(V, n, pi).reshape(m * K, K)
@@ -83,7 +83,7 @@ class MeTaL(LogLinearModel):
         g2 = np.zeros_like(mu)
         g1 = np.zeros_like(mu)
         for t in range(1, int(self.n_steps) + 1):
-            R = block * (mu @ (pi[:, None] * mu.T) - O)
+            R = block * (mu @ (pi[:, None] * mu.T) - overlap)
             grad = 4 * R @ (mu * pi[None, :]) + 2 * self.l2 * (mu - mu0)
             g1 = 0.9 * g1 + 0.1 * grad
             g2 = 0.999 * g2 + 0.001 * grad * grad

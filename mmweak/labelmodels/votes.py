@@ -21,7 +21,6 @@ import scipy.sparse as sp
 
 from ..task import ABSTAIN
 
-
 # Rows per chunk when converting a dense matrix: bounds the int64 index temporaries (10M x 100 stays
 # well under a gigabyte of scratch).
 _CHUNK_ROWS = 1 << 18

@@ -17,14 +17,22 @@ measures whether it pays.
 ['no LF voted on this row', 'no LF voted on this row']
 """
 
-from .errors import AnnotationError, LabelStudioError
-from .answers import (Answer, ImportReport, answers_column, answers_feature, consensus, gold_column, merge_answers,
-                      review_summary)
-from .selection import STRATEGIES, pick_rows, select
-from .labelstudio import build_tasks, labeling_config
-from .files import export_tasks, import_annotations
-from .server import ProjectRef, connect, from_label_studio, to_label_studio
 from .annotators import add_annotator_votes
+from .answers import (
+                      Answer,
+                      ImportReport,
+                      answers_column,
+                      answers_feature,
+                      consensus,
+                      gold_column,
+                      merge_answers,
+                      review_summary,
+)
+from .errors import AnnotationError, LabelStudioError
+from .files import export_tasks, import_annotations
+from .labelstudio import build_tasks, labeling_config
+from .selection import STRATEGIES, pick_rows, select
+from .server import ProjectRef, connect, from_label_studio, to_label_studio
 from .simulate import LearningCurve, simulate
 
 __all__ = [

@@ -320,11 +320,19 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
     """
     import importlib.util
 
+    from mmweak.analysis import analyze
     from recipes.audio_flow import (
-        TASKS, add_gold, build_lfs, curate, describe_faults, embed_audio, evaluate, format_metrics, load_audio,
+        TASKS,
+        add_gold,
+        build_lfs,
+        curate,
+        describe_faults,
+        embed_audio,
+        evaluate,
+        format_metrics,
+        load_audio,
     )
 
-    from mmweak.analysis import analyze
     from .checks import write_checked
 
     def say(*a: Any) -> None:

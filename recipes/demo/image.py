@@ -29,10 +29,11 @@ from mmweak.aggregate import aggregate
 from mmweak.analysis import analyze, label_metrics
 from mmweak.apply import apply_lfs
 from mmweak.columns import read_column, read_matrix
-from .checks import write_checked
 from mmweak.labelmodels import create
 from mmweak.lf import LabelingFunction
 from mmweak.task import Task
+
+from .checks import write_checked
 
 if TYPE_CHECKING:  # annotations only: PIL is imported where images are made
     import PIL.Image
@@ -43,7 +44,8 @@ _WATERMARKS = ["SAMPLE", "stock photo", "PREVIEW", "shutterstock"]
 
 
 def _scene(rng: np.random.Generator, size: tuple[int, int]) -> "PIL.Image.Image":
-    from PIL import Image as PILImage, ImageDraw
+    from PIL import Image as PILImage
+    from PIL import ImageDraw
 
     img = PILImage.new("RGB", size, tuple(int(v) for v in rng.integers(60, 200, 3)))
     draw = ImageDraw.Draw(img)
@@ -131,7 +133,14 @@ def make_dataset(n: int = 120, seed: int = 0) -> DatasetDict:
 def demo_lfs(ocr: bool = True) -> list[LabelingFunction]:
     """Heuristic, near-duplicate and (when RapidOCR is installed and ``ocr``) OCR LFs for ``quality``."""
     from lf_library.image import (
-        AspectRatioLF, BlurLF, BrightnessLF, ContrastLF, ImageRangesLF, NearDuplicateLF, ResolutionLF, UndecodableLF,
+        AspectRatioLF,
+        BlurLF,
+        BrightnessLF,
+        ContrastLF,
+        ImageRangesLF,
+        NearDuplicateLF,
+        ResolutionLF,
+        UndecodableLF,
     )
 
     lfs: list[LabelingFunction] = [

@@ -8,10 +8,8 @@ the curated labels' accuracy against the known truth, and writes a Hub-layout fo
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
 
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
