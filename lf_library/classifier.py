@@ -119,10 +119,21 @@ class ClassifierVotes(_MediaBase):
     _lazy_attrs: ClassVar[tuple[str, ...]] = ("_mapping",)
 
     def _setup(
-        self, name: str, task: Task, classifier: Classifier, classes: Sequence[str] | Mapping[str, Sequence[str]] | None,
-        explicit: Mapping[str, str | None] | None, exclude: Sequence[str], hierarchy: Any, encoder: Any,
-        min_similarity: float, min_margin_words: float, min_score: float, min_margin: float,
-        otherwise: int | str | None, otherwise_below: float | None,
+        self,
+        name: str,
+        task: Task,
+        classifier: Classifier,
+        classes: Sequence[str] | Mapping[str, Sequence[str]] | None,
+        explicit: Mapping[str, str | None] | None,
+        exclude: Sequence[str],
+        hierarchy: Any,
+        encoder: Any,
+        min_similarity: float,
+        min_margin_words: float,
+        min_score: float,
+        min_margin: float,
+        otherwise: int | str | None,
+        otherwise_below: float | None,
     ) -> None:
         if not isinstance(classifier, Classifier):
             raise TypeError(f"LF {name!r}: classifier must be a lf_library.classifier.Classifier, got {classifier!r}")
@@ -137,8 +148,10 @@ class ClassifierVotes(_MediaBase):
         if not self.classes:
             raise ValueError(f"LF {name!r}: name at least one class for the model's labels to map to")
         self.classifier = classifier
-        self.explicit = {str(k): (None if v is None else task.labels[resolve_label(task, v, lf=name)])
-                         for k, v in (explicit or {}).items()}
+        self.explicit = {
+            str(k): (None if v is None else task.labels[resolve_label(task, v, lf=name)])
+            for k, v in (explicit or {}).items()
+        }
         self.exclude = [str(x) for x in exclude]
         if hierarchy not in (None, "wordnet") and not hasattr(hierarchy, "ancestors"):
             raise ValueError(f"LF {name!r}: hierarchy must be 'wordnet', None or a WordNet, got {hierarchy!r}")
@@ -153,24 +166,35 @@ class ClassifierVotes(_MediaBase):
             raise ValueError(f"LF {name!r}: otherwise= and otherwise_below= go together")
         self.otherwise_below = None if otherwise_below is None else float(otherwise_below)
         if self.otherwise_below is not None and self.otherwise_below > self.min_score:
-            raise ValueError(f"LF {name!r}: otherwise_below ({otherwise_below}) must not exceed min_score ({min_score})")
+            raise ValueError(
+                f"LF {name!r}: otherwise_below ({otherwise_below}) must not exceed min_score ({min_score})"
+            )
         self._mapping: LabelMapping | None = None
 
     # -- mapping ----------------------------------------------------------------------------------
     def _mapping_config(self) -> dict[str, Any]:
         enc = self.encoder
         return {
-            "classes": self.classes, "explicit": self.explicit, "exclude": self.exclude,
-            "hierarchy": (self.hierarchy if self.hierarchy in (None, "wordnet") else self.hierarchy.fingerprint()
-                          if hasattr(self.hierarchy, "fingerprint") else repr(self.hierarchy)),
+            "classes": self.classes,
+            "explicit": self.explicit,
+            "exclude": self.exclude,
+            "hierarchy": (
+                self.hierarchy
+                if self.hierarchy in (None, "wordnet")
+                else self.hierarchy.fingerprint()
+                if hasattr(self.hierarchy, "fingerprint")
+                else repr(self.hierarchy)
+            ),
             "encoder": False if enc is False else ("default-minilm" if enc is None else enc.fingerprint()),
-            "min_similarity": self.min_similarity, "min_margin": self.min_margin_words,
+            "min_similarity": self.min_similarity,
+            "min_margin": self.min_margin_words,
             "labels": stable_hash([(lab.name, lab.phrases, lab.synset) for lab in self.classifier.labels()]),
         }
 
     def mapping(self) -> LabelMapping:
         """The model label -> class mapping (built on first use, once per process and configuration)."""
         if self._mapping is None:
+
             def build() -> LabelMapping:
                 hierarchy = self.hierarchy
                 if hierarchy == "wordnet":
@@ -178,9 +202,15 @@ class ClassifierVotes(_MediaBase):
 
                     hierarchy = WordNet.default()
                 return build_mapping(
-                    self.classifier.labels(), list(self.classes), synonyms=self.classes, explicit=self.explicit,
-                    exclude=self.exclude, hierarchy=hierarchy, encoder=self.encoder,
-                    min_similarity=self.min_similarity, min_margin=self.min_margin_words,
+                    self.classifier.labels(),
+                    list(self.classes),
+                    synonyms=self.classes,
+                    explicit=self.explicit,
+                    exclude=self.exclude,
+                    hierarchy=hierarchy,
+                    encoder=self.encoder,
+                    min_similarity=self.min_similarity,
+                    min_margin=self.min_margin_words,
                 )
 
             self._mapping = shared_resource(("label-mapping", stable_hash(self._mapping_config())), build)
@@ -201,8 +231,13 @@ class ClassifierVotes(_MediaBase):
         # Outputs are stored by content like embeddings: a re-run, a calibration pass or another LF on the
         # same model never runs the model twice on the same pixels or samples.
         key = ("classifier-probs", self.column, self.decode_key(), getattr(self, "sample_rate", None))
-        probs = batch_embeddings(key, self.classifier.store(), [items[i] for i in good],
-                                 lambda xs: np.asarray(self.classifier.predict(xs), np.float32), key_fn=_item_key)
+        probs = batch_embeddings(
+            key,
+            self.classifier.store(),
+            [items[i] for i in good],
+            lambda xs: np.asarray(self.classifier.predict(xs), np.float32),
+            key_fn=_item_key,
+        )
         return good, probs
 
     def class_scores(self, probs: np.ndarray) -> np.ndarray:
@@ -250,8 +285,14 @@ class ClassifierVotes(_MediaBase):
         return out
 
     def calibrated(
-        self, dev: Any, *, gold: str = "label", target_precision: float | None = None,
-        target_coverage: float | None = None, min_votes: int = 1, batch_size: int = 64,
+        self,
+        dev: Any,
+        *,
+        gold: str = "label",
+        target_precision: float | None = None,
+        target_coverage: float | None = None,
+        min_votes: int = 1,
+        batch_size: int = 64,
     ) -> Any:
         """A copy whose ``min_score`` is chosen on labelled ``dev`` rows (a ``Dataset`` or dict of lists with
         this LF's column and a ``gold`` column of class indices) for the target precision or coverage.
@@ -260,8 +301,14 @@ class ClassifierVotes(_MediaBase):
         """
         s = dev_scores(self, dev, batch_size=batch_size)
         predicted = np.where(s["margin"] >= self.min_margin, s["pred"], ABSTAIN)
-        cal = calibrate_threshold(s["score"], predicted, gold_labels(dev, gold), target_precision=target_precision,
-                                  target_coverage=target_coverage, min_votes=min_votes)
+        cal = calibrate_threshold(
+            s["score"],
+            predicted,
+            gold_labels(dev, gold),
+            target_precision=target_precision,
+            target_coverage=target_coverage,
+            min_votes=min_votes,
+        )
         new = calibrated_copy(self, "min_score", cal)
         if new.otherwise_below is not None and new.otherwise_below > new.min_score:
             new.otherwise_below = new.min_score
@@ -273,8 +320,11 @@ class ClassifierVotes(_MediaBase):
 
     def _votes_config(self) -> dict[str, Any]:
         return {
-            "classifier": self.classifier.fingerprint(), "mapping": self._mapping_config(),
-            "min_score": self.min_score, "min_margin": self.min_margin, "otherwise": self.otherwise,
+            "classifier": self.classifier.fingerprint(),
+            "mapping": self._mapping_config(),
+            "min_score": self.min_score,
+            "min_margin": self.min_margin,
+            "otherwise": self.otherwise,
             "otherwise_below": self.otherwise_below,
         }
 

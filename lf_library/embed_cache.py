@@ -114,7 +114,9 @@ class EmbeddingStore:
             conn = sqlite3.connect(str(self.path), timeout=120, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB) WITHOUT ROWID")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB) WITHOUT ROWID"
+            )
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 
@@ -127,7 +129,7 @@ class EmbeddingStore:
         with self._lock:
             db = self._db()
             for i in range(0, len(wanted), _CHUNK):
-                part = wanted[i: i + _CHUNK]
+                part = wanted[i : i + _CHUNK]
                 rows = db.execute(
                     f"SELECT key, dim, vec FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
                 ).fetchall()
@@ -155,9 +157,7 @@ class EmbeddingStore:
                 db.execute("ROLLBACK")
                 raise
 
-    def embed(
-        self, items: Sequence[Any], keys: Sequence[str], encode: Callable[[list[Any]], np.ndarray]
-    ) -> np.ndarray:
+    def embed(self, items: Sequence[Any], keys: Sequence[str], encode: Callable[[list[Any]], np.ndarray]) -> np.ndarray:
         """Vectors of ``items`` as a float32 ``(n, d)`` array: stored ones read, the rest encoded once and stored.
 
         ``encode`` gets the items that miss (each distinct key once) and returns one row per item.
@@ -177,7 +177,8 @@ class EmbeddingStore:
             fresh = np.asarray(encode([items[i] for i in todo.values()]), dtype=np.float32)
             if fresh.ndim != 2 or len(fresh) != len(todo):
                 raise ValueError(
-                    f"embedding function returned shape {fresh.shape} for {len(todo)} items (namespace {self.namespace!r})"
+                    f"embedding function returned shape {fresh.shape} for {len(todo)} items "
+                    f"(namespace {self.namespace!r})"
                 )
             self.encoded += len(todo)
             self.put(list(todo), fresh)
@@ -199,7 +200,10 @@ class EmbeddingStore:
 
 
 def batch_embeddings(
-    key: Hashable, store: EmbeddingStore, items: Sequence[Any], encode: Callable[[list[Any]], np.ndarray],
+    key: Hashable,
+    store: EmbeddingStore,
+    items: Sequence[Any],
+    encode: Callable[[list[Any]], np.ndarray],
     key_fn: Callable[[Any], str] = content_key,
 ) -> np.ndarray:
     """:meth:`EmbeddingStore.embed` of ``items``, shared by every LF of the current ``apply_lfs`` batch.

@@ -43,15 +43,21 @@ class OcrEngine:
     {'det_limit_type': 'max', 'det_limit_side_len': 640, 'use_cls': False}
     """
 
-    def __init__(self, *, max_side: int = 960, use_angle_cls: bool = False, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, *, max_side: int = 960, use_angle_cls: bool = False, params: Mapping[str, Any] | None = None
+    ) -> None:
         self.max_side = int(max_side)
         self.use_angle_cls = bool(use_angle_cls)
         self.params = dict(params or {})
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments given to ``RapidOCR``."""
-        return {"det_limit_type": "max", "det_limit_side_len": self.max_side, "use_cls": self.use_angle_cls,
-                **self.params}
+        return {
+            "det_limit_type": "max",
+            "det_limit_side_len": self.max_side,
+            "use_cls": self.use_angle_cls,
+            **self.params,
+        }
 
     def fingerprint(self) -> str:
         """Hash of the settings and the installed OCR package version (its weights ship with it)."""
@@ -65,6 +71,7 @@ class OcrEngine:
 
     def load(self) -> Any:
         """The ``RapidOCR`` engine (once per process)."""
+
         def build() -> Any:
             try:
                 from rapidocr_onnxruntime import RapidOCR
@@ -87,8 +94,19 @@ class OcrEngine:
 class _OcrLF(ImageLF):
     """Shared by OCR LFs: the engine, and one OCR run per image and batch whatever the number of OCR LFs."""
 
-    def __init__(self, name: str, *, task: Task, label: int | str, otherwise: int | str | None, column: str,
-                 engine: OcrEngine | None, min_confidence: float, on_decode_error: OnDecodeError, version: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        label: int | str,
+        otherwise: int | str | None,
+        column: str,
+        engine: OcrEngine | None,
+        min_confidence: float,
+        on_decode_error: OnDecodeError,
+        version: str,
+    ) -> None:
         super().__init__(name, task=task, column=column, on_decode_error=on_decode_error, version=version)
         self.engine = engine or OcrEngine()
         self.label = resolve_label(task, label, lf=name)
@@ -98,7 +116,9 @@ class _OcrLF(ImageLF):
     def texts(self, items: list[Any]) -> list[str]:
         """The confident text lines of each decoded image, joined with newlines (shared per batch)."""
         # ``items`` are the rows that decoded, the same for every image LF on the column.
-        lines = memo(("ocr", self.column, self.decode_key(), self.engine.fingerprint()), lambda: self.engine.read(items))
+        lines = memo(
+            ("ocr", self.column, self.decode_key(), self.engine.fingerprint()), lambda: self.engine.read(items)
+        )
         return ["\n".join(t for t, c in found if c >= self.min_confidence) for found in lines]
 
     def label_decoded(self, items: list[Any], batch: Batch, positions: list[int]) -> list[int]:
@@ -108,8 +128,13 @@ class _OcrLF(ImageLF):
         raise NotImplementedError
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "engine": self.engine.fingerprint(), "label": self.label,
-                "otherwise": self.otherwise, "min_confidence": self.min_confidence}
+        return {
+            **super().config(),
+            "engine": self.engine.fingerprint(),
+            "label": self.label,
+            "otherwise": self.otherwise,
+            "min_confidence": self.min_confidence,
+        }
 
 
 class ContainsTextLF(_OcrLF):
@@ -121,11 +146,31 @@ class ContainsTextLF(_OcrLF):
     True
     """
 
-    def __init__(self, name: str, *, task: Task, label: int | str, otherwise: int | str | None = None,
-                 column: str = "image", min_chars: int = 3, min_confidence: float = 0.6,
-                 engine: OcrEngine | None = None, on_decode_error: OnDecodeError = "abstain", version: str = "1") -> None:
-        super().__init__(name, task=task, label=label, otherwise=otherwise, column=column, engine=engine,
-                         min_confidence=min_confidence, on_decode_error=on_decode_error, version=version)
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        label: int | str,
+        otherwise: int | str | None = None,
+        column: str = "image",
+        min_chars: int = 3,
+        min_confidence: float = 0.6,
+        engine: OcrEngine | None = None,
+        on_decode_error: OnDecodeError = "abstain",
+        version: str = "1",
+    ) -> None:
+        super().__init__(
+            name,
+            task=task,
+            label=label,
+            otherwise=otherwise,
+            column=column,
+            engine=engine,
+            min_confidence=min_confidence,
+            on_decode_error=on_decode_error,
+            version=version,
+        )
         self.min_chars = int(min_chars)
 
     def matches(self, text: str) -> bool:
@@ -148,12 +193,33 @@ class OcrTextLF(_OcrLF):
     (True, False)
     """
 
-    def __init__(self, name: str, *, task: Task, label: int | str, pattern: str | None = None,
-                 keywords: Sequence[str] | None = None, otherwise: int | str | None = None, column: str = "image",
-                 case_sensitive: bool = False, min_confidence: float = 0.6, engine: OcrEngine | None = None,
-                 on_decode_error: OnDecodeError = "abstain", version: str = "1") -> None:
-        super().__init__(name, task=task, label=label, otherwise=otherwise, column=column, engine=engine,
-                         min_confidence=min_confidence, on_decode_error=on_decode_error, version=version)
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        label: int | str,
+        pattern: str | None = None,
+        keywords: Sequence[str] | None = None,
+        otherwise: int | str | None = None,
+        column: str = "image",
+        case_sensitive: bool = False,
+        min_confidence: float = 0.6,
+        engine: OcrEngine | None = None,
+        on_decode_error: OnDecodeError = "abstain",
+        version: str = "1",
+    ) -> None:
+        super().__init__(
+            name,
+            task=task,
+            label=label,
+            otherwise=otherwise,
+            column=column,
+            engine=engine,
+            min_confidence=min_confidence,
+            on_decode_error=on_decode_error,
+            version=version,
+        )
         if (pattern is None) == (not keywords):
             raise ValueError(f"LF {name!r}: give exactly one of pattern= and keywords=")
         self.pattern = pattern
@@ -173,5 +239,9 @@ class OcrTextLF(_OcrLF):
         return self._regex.search(text) is not None
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "pattern": self.pattern, "keywords": self.keywords,
-                "case_sensitive": self.case_sensitive}
+        return {
+            **super().config(),
+            "pattern": self.pattern,
+            "keywords": self.keywords,
+            "case_sensitive": self.case_sensitive,
+        }

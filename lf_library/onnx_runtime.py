@@ -65,7 +65,7 @@ def exported_onnx(fingerprint: str, build: Callable[[], Any], example: Any) -> P
     The file is named by ``fingerprint`` (the module's weights and settings), written to a temporary
     name and renamed, so concurrent workers never read a half-written file.
 
-    >>> import torch
+    >>> import numpy as np, torch
     >>> path = exported_onnx("doc-linear-2x3", lambda: torch.nn.Linear(2, 3), torch.zeros(1, 2))
     >>> path.name, session(path).run(None, {"input": np.zeros((4, 2), np.float32)})[0].shape
     ('doc-linear-2x3.onnx', (4, 3))

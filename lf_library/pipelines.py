@@ -119,11 +119,14 @@ class PipelineLF(MediaLF):
         version: str = "1",
     ) -> None:
         if pipeline_task not in PIPELINE_MODALITIES:
-            raise ValueError(f"LF {name!r}: unsupported pipeline task {pipeline_task!r}; use one of {sorted(PIPELINE_MODALITIES)}")
+            raise ValueError(
+                f"LF {name!r}: unsupported pipeline task {pipeline_task!r}; use one of {sorted(PIPELINE_MODALITIES)}"
+            )
         modality = PIPELINE_MODALITIES[pipeline_task]
         column = column or modality
-        super().__init__(name, task=task, column=column, modality=modality, on_decode_error=on_decode_error,
-                         version=version)
+        super().__init__(
+            name, task=task, column=column, modality=modality, on_decode_error=on_decode_error, version=version
+        )
         self.pipeline_task = pipeline_task
         self.model = os.fspath(model)
         self.revision = revision
@@ -133,8 +136,9 @@ class PipelineLF(MediaLF):
                 {lab: i for i, lab in enumerate(task.labels)} if self.zero_shot else None
             )
         else:
-            self.label_map = {str(k): (ABSTAIN if v is None else resolve_label(task, v, lf=name))
-                              for k, v in label_map.items()}
+            self.label_map = {
+                str(k): (ABSTAIN if v is None else resolve_label(task, v, lf=name)) for k, v in label_map.items()
+            }
             if not any(v != ABSTAIN for v in self.label_map.values()):
                 raise ValueError(f"LF {name!r}: label_map sends no model label to a class of task {task.name!r}")
         if hypothesis_template is not None and not self.zero_shot:
@@ -149,8 +153,14 @@ class PipelineLF(MediaLF):
 
     # -- model ------------------------------------------------------------------------------------
     def _pipeline_key(self) -> tuple:
-        return ("transformers.pipeline", self.pipeline_task, self.model, self.revision, str(self.device),
-                stable_hash(self.pipeline_kwargs))
+        return (
+            "transformers.pipeline",
+            self.pipeline_task,
+            self.model,
+            self.revision,
+            str(self.device),
+            stable_hash(self.pipeline_kwargs),
+        )
 
     def pipeline(self) -> Any:
         """The loaded pipeline (once per process, shared by LFs with the same model and settings)."""
@@ -162,8 +172,13 @@ class PipelineLF(MediaLF):
         device = self.device if self.device is not None else default_device()
         try:
             # transformers' typed overloads name each task literally; ours is a checked str
-            return pipeline(self.pipeline_task, model=self.model, revision=self.revision,  # type: ignore[call-overload]
-                            device=device, **self.pipeline_kwargs)
+            return pipeline(
+                self.pipeline_task,
+                model=self.model,
+                revision=self.revision,  # type: ignore[call-overload]
+                device=device,
+                **self.pipeline_kwargs,
+            )
         except Exception as exc:
             raise RuntimeError(
                 f"LF {self.name!r}: could not load a {self.pipeline_task!r} pipeline from {self.model!r}: "
@@ -231,7 +246,9 @@ class PipelineLF(MediaLF):
             return []
         kwargs = self._call_kwargs()
         raw = self.pipeline()([_pipeline_input(it) for it in items], batch_size=self.batch_size, **kwargs)
-        if isinstance(raw, Mapping) or (len(items) == 1 and raw and isinstance(raw[0], Mapping) and "labels" not in raw[0]):
+        if isinstance(raw, Mapping) or (
+            len(items) == 1 and raw and isinstance(raw[0], Mapping) and "labels" not in raw[0]
+        ):
             raw = [raw]
         return [_pairs(r) for r in raw]
 
@@ -259,16 +276,37 @@ class PipelineLF(MediaLF):
         s = self.scores(batch)
         return [int(s["pred"][p]) if s["score"][p] >= self.min_score else ABSTAIN for p in positions]
 
-    def calibrated(self, dev: Any, *, gold: str = "label", target_precision: float | None = None,
-                   target_coverage: float | None = None, min_votes: int = 1, batch_size: int = 64) -> "PipelineLF":
-        """A copy whose ``min_score`` is chosen on labelled ``dev`` rows (see :func:`~lf_library.calibrate.calibrate_lf`)."""
-        return calibrate_lf(self, "min_score", dev, gold=gold, target_precision=target_precision,
-                            target_coverage=target_coverage, min_votes=min_votes, batch_size=batch_size)
+    def calibrated(
+        self,
+        dev: Any,
+        *,
+        gold: str = "label",
+        target_precision: float | None = None,
+        target_coverage: float | None = None,
+        min_votes: int = 1,
+        batch_size: int = 64,
+    ) -> "PipelineLF":
+        """A copy whose ``min_score`` is chosen on labelled ``dev`` rows
+        (see :func:`~lf_library.calibrate.calibrate_lf`)."""
+        return calibrate_lf(
+            self,
+            "min_score",
+            dev,
+            gold=gold,
+            target_precision=target_precision,
+            target_coverage=target_coverage,
+            min_votes=min_votes,
+            batch_size=batch_size,
+        )
 
     def config(self) -> dict[str, Any]:
         return {
-            **super().config(), "pipeline_task": self.pipeline_task, "model": model_identity(self.model, self.revision),
-            "label_map": self.label_map, "min_score": self.min_score, "hypothesis_template": self.hypothesis_template,
+            **super().config(),
+            "pipeline_task": self.pipeline_task,
+            "model": model_identity(self.model, self.revision),
+            "label_map": self.label_map,
+            "min_score": self.min_score,
+            "hypothesis_template": self.hypothesis_template,
             "pipeline_kwargs": {k: repr(v) for k, v in sorted(self.pipeline_kwargs.items())},
         }
 

@@ -41,8 +41,16 @@ FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
                    "Ankle boot")
 #: What each photo of :func:`photos` shows, in a word.
 PHOTO_SUBJECTS = {
-    "astronaut": "astronaut", "chelsea": "cat", "coffee": "coffee", "rocket": "rocket", "motorcycle_left": "motorcycle",
-    "china": "temple", "flower": "flower", "hubble_deep_field": "galaxy", "retina": "retina", "immunohistochemistry": "cells",
+    "astronaut": "astronaut",
+    "chelsea": "cat",
+    "coffee": "coffee",
+    "rocket": "rocket",
+    "motorcycle_left": "motorcycle",
+    "china": "temple",
+    "flower": "flower",
+    "hubble_deep_field": "galaxy",
+    "retina": "retina",
+    "immunohistochemistry": "cells",
 }
 
 
@@ -60,7 +68,9 @@ def photos() -> dict[str, Any]:
         import skimage.data as data
         from sklearn.datasets import load_sample_images
     except ImportError as exc:
-        raise ImportError("real sample photos come from scikit-image and scikit-learn (pip install mmweak[dev])") from exc
+        raise ImportError(
+            "real sample photos come from scikit-image and scikit-learn (pip install mmweak[dev])"
+        ) from exc
     out = {}
     for name in ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "retina", "immunohistochemistry"):
         out[name] = Image.fromarray(getattr(data, name)()).convert("RGB")
@@ -79,7 +89,7 @@ def fashion_mnist(split: str = "test", *, limit: int | None = None) -> tuple[np.
     root = _need(FASHION_MNIST_DIR, "dataset-fashion-mnist")
     with gzip.open(root / f"{prefix}-images-idx3-ubyte.gz") as f:
         raw = f.read()
-    n, rows, cols = (int.from_bytes(raw[i: i + 4], "big") for i in (4, 8, 12))
+    n, rows, cols = (int.from_bytes(raw[i : i + 4], "big") for i in (4, 8, 12))
     images = np.frombuffer(raw, np.uint8, offset=16).reshape(n, rows, cols)
     with gzip.open(root / f"{prefix}-labels-idx1-ubyte.gz") as f:
         labels = np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)

@@ -225,12 +225,25 @@ class SeedNeighborsLF(_SentenceLF):
     _lazy_attrs: ClassVar[tuple[str, ...]] = ("_seed_emb",)
     _threshold_attr: ClassVar[str] = "min_agreement"
 
-    def __init__(self, name: str, *, task: Task, seeds: Mapping[int | str, Sequence[str]] | Sequence[tuple[str, int | str]],
-                 column: str = "text", k: int = 5, min_similarity: float = 0.5, min_agreement: float = 0.6,
-                 encoder: SentenceEncoder | None = None, version: str = "1") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        seeds: Mapping[int | str, Sequence[str]] | Sequence[tuple[str, int | str]],
+        column: str = "text",
+        k: int = 5,
+        min_similarity: float = 0.5,
+        min_agreement: float = 0.6,
+        encoder: SentenceEncoder | None = None,
+        version: str = "1",
+    ) -> None:
         super().__init__(name, task=task, column=column, encoder=encoder, version=version)
-        pairs = ([(t, lab) for lab, texts in seeds.items() for t in ([texts] if isinstance(texts, str) else texts)]
-                 if isinstance(seeds, Mapping) else list(seeds))
+        pairs = (
+            [(t, lab) for lab, texts in seeds.items() for t in ([texts] if isinstance(texts, str) else texts)]
+            if isinstance(seeds, Mapping)
+            else list(seeds)
+        )
         if not pairs:
             raise ValueError(f"LF {name!r}: give at least one labelled seed text")
         self.seed_texts = [str(t) for t, _ in pairs]
@@ -265,5 +278,10 @@ class SeedNeighborsLF(_SentenceLF):
         return {"pred": pred, "score": score}
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "seeds": list(zip(self.seed_texts, self.seed_labels)), "k": self.k,
-                "min_similarity": self.min_similarity, "min_agreement": self.min_agreement}
+        return {
+            **super().config(),
+            "seeds": list(zip(self.seed_texts, self.seed_labels)),
+            "k": self.k,
+            "min_similarity": self.min_similarity,
+            "min_agreement": self.min_agreement,
+        }

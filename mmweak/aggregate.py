@@ -8,7 +8,8 @@ import numpy as np
 from datasets import Dataset, DatasetDict, Value
 from sklearn.base import clone
 
-from .columns import read_column, read_matrix as _votes, replace_columns
+from .columns import read_column, replace_columns
+from .columns import read_matrix as _votes
 from .fingerprint import stable_hash
 from .labelmodels import LabelModel, create
 from .labelmodels.decision import Objective, TieBreak

@@ -8,13 +8,12 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict
 
-from .calibration import brier_score, expected_calibration_error
 from .aggregate import human_gold_column
+from .calibration import brier_score, expected_calibration_error
 from .columns import read_column, read_matrix
 from .labelmodels.validation import check_votes
 from .provenance import read_record
 from .task import ABSTAIN, Task
-
 
 
 def lf_summary(

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Literal, Sequence, overload
 
 import numpy as np
-import pyarrow as pa
 from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict
 from datasets import Image as ImageFeature

@@ -54,7 +54,9 @@ def read_column(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
     """
     data = _arrow_column(ds, column)
     if data.null_count:
-        data = pc.fill_null(data, -1) if pa.types.is_integer(data.type) else pc.fill_null(data.cast(pa.float64()), np.nan)
+        data = (
+            pc.fill_null(data, -1) if pa.types.is_integer(data.type) else pc.fill_null(data.cast(pa.float64()), np.nan)
+        )
     out = data.to_numpy() if data.num_chunks else np.zeros(0)
     return out.astype(dtype, copy=False) if dtype is not None else out
 
@@ -64,7 +66,8 @@ def read_matrix(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
 
     >>> import datasets
     >>> from datasets import List, Value, Features
-    >>> ds = datasets.Dataset.from_dict({"v": [[0, -1], [1, 1]]}, features=Features({"v": List(Value("int8"), length=2)}))
+    >>> features = Features({"v": List(Value("int8"), length=2)})
+    >>> ds = datasets.Dataset.from_dict({"v": [[0, -1], [1, 1]]}, features=features)
     >>> read_matrix(ds, "v").tolist()
     [[0, -1], [1, 1]]
     """

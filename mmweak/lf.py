@@ -234,7 +234,8 @@ class LabelingFunction:
             if missing:  # abstaining is -1; a None is almost always a forgotten return
                 i = missing[0]
                 raise self._bad_vote(None, i, indices, batch, hint="return -1 (mmweak.ABSTAIN) to abstain, not None")
-            bad = [i for i, v in enumerate(out) if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))]
+            bad = [i for i, v in enumerate(out)
+                   if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))]
             if bad:
                 raise self._bad_vote(out[bad[0]], bad[0], indices, batch)
             arr = arr.astype(np.int64)
@@ -242,7 +243,9 @@ class LabelingFunction:
             raise LFError(
                 f"LF {self.name!r} returned booleans for rows {_span(indices)}; return class ids "
                 f"0..{K - 1} or -1 to abstain",
-                lf=self.name, column=self.inputs[0], row=_first(indices),
+                lf=self.name,
+                column=self.inputs[0],
+                row=_first(indices),
             )
         if arr.dtype.kind not in "iu":
             ok = np.zeros(n, dtype=bool)
@@ -267,7 +270,9 @@ class LabelingFunction:
             f"LF {self.name!r} (task {self.task.name!r}) voted {value!r} on row {row} "
             f"(column {col!r} = {preview(cell)}); votes must be -1 (abstain) or a class "
             f"0..{self.task.cardinality - 1} of {list(self.task.labels)}" + (f"; {hint}" if hint else ""),
-            lf=self.name, column=col, row=row,
+            lf=self.name,
+            column=col,
+            row=row,
         )
 
     # -- pickling for num_proc workers -----------------------------------------------------------
@@ -388,8 +393,15 @@ def labeling_function(
             if len(params) != 1:
                 raise TypeError(f"per-row LF {fn.__name__!r} must take exactly one argument (the row)")
         return FunctionLF(
-            fn, name=name, task=task, inputs=inputs, modality=modality,
-            batched=batched, version=version, config=config, input_format=input_format,
+            fn,
+            name=name,
+            task=task,
+            inputs=inputs,
+            modality=modality,
+            batched=batched,
+            version=version,
+            config=config,
+            input_format=input_format,
         )
 
     return wrap

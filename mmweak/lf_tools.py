@@ -63,7 +63,9 @@ def _column(ds: Dataset, task: Task, lf: str) -> np.ndarray:
 def _other(ds: Dataset, task: Task, versus: str, gold: str | None) -> np.ndarray:
     if versus == "label_model":
         if task.label_column not in ds.column_names:
-            raise ValueError(f"no {task.label_column!r} column: run mmweak.aggregate before comparing with the label model")
+            raise ValueError(
+                f"no {task.label_column!r} column: run mmweak.aggregate before comparing with the label model"
+            )
         return read_column(ds, task.label_column, np.int64)
     if versus == "gold":
         if gold is None or gold not in ds.column_names:
@@ -159,14 +161,21 @@ def marginal_value(
     rows = [{"lf": "(all LFs)", **base, "delta_accuracy": 0.0, "delta_coverage": 0.0}]
     for j, name in enumerate(names):
         without = score([k for k in everything if k != j]) if len(names) > 1 else {"accuracy": 0.0, "coverage": 0.0}
-        rows.append({"lf": name, "accuracy_without": without["accuracy"], "coverage_without": without["coverage"],
-                     "delta_accuracy": base["accuracy"] - without["accuracy"],
-                     "delta_coverage": base["coverage"] - without["coverage"]})
+        rows.append(
+            {
+                "lf": name,
+                "accuracy_without": without["accuracy"],
+                "coverage_without": without["coverage"],
+                "delta_accuracy": base["accuracy"] - without["accuracy"],
+                "delta_coverage": base["coverage"] - without["coverage"],
+            }
+        )
     return rows
 
 
-def show(ds: Dataset, rows: Sequence[int] | np.ndarray, columns: Sequence[str] | None = None,
-         width: int = 100) -> list[dict[str, Any]]:
+def show(
+    ds: Dataset, rows: Sequence[int] | np.ndarray, columns: Sequence[str] | None = None, width: int = 100
+) -> list[dict[str, Any]]:
     """The given rows as dicts of readable values: text as is (cut at ``width``), media as their path."""
     cols = list(columns) if columns else [c for c in ds.column_names if not c.endswith(("_votes", "_probs"))]
     sub = ds.select([int(r) for r in rows]).select_columns(cols)

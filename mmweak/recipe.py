@@ -346,7 +346,8 @@ class Recipe:
             if task is not None and task not in self.tasks:
                 raise self.error(("aggregate", "gold", task), f"unknown task {task!r}; tasks are {sorted(self.tasks)}")
             if not any(col in columns[s] for s in splits):
-                raise self.error(("aggregate", "gold") + ((task,) if task else ()), f"gold column {col!r} is in no split")
+                where = ("aggregate", "gold") + ((task,) if task else ())
+                raise self.error(where, f"gold column {col!r} is in no split")
 
 
 def _expected_type(fn: Any, name: str) -> Any:
@@ -439,11 +440,14 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         if allowed is not None:
             if value is not None and not isinstance(value, dict):
                 raise recipe.error((key,), f"{key!r} must be a mapping, got {type(value).__name__}")
-            for sub in (value or {}):
+            for sub in value or {}:
                 if sub not in allowed:
                     close = difflib.get_close_matches(str(sub), list(allowed), n=1)
-                    raise recipe.error((key, sub), f"unknown key {sub!r}" + (f" (did you mean {close[0]!r}?)" if close
-                                                                             else f"; allowed: {sorted(allowed)}"))
+                    raise recipe.error(
+                        (key, sub),
+                        f"unknown key {sub!r}"
+                        + (f" (did you mean {close[0]!r}?)" if close else f"; allowed: {sorted(allowed)}"),
+                    )
     if raw.get("version", VERSION) != VERSION:
         raise recipe.error(("version",), f"this mmweak reads recipe version {VERSION}, not {raw['version']!r}")
     if not raw.get("data") or not raw["data"].get("source"):
@@ -495,12 +499,19 @@ def _check_post_aggregate(recipe: Recipe) -> None:
 
 def _check_types(recipe: Recipe) -> None:
     checks = {
-        ("apply", "num_proc"): (int, type(None)), ("apply", "batch_size"): (int, type(None)),
-        ("apply", "on_error"): ("raise", "abstain"), ("aggregate", "seed"): (int,),
-        ("aggregate", "tie_break"): ("prior", "random", "abstain"), ("aggregate", "objective"): ("accuracy", "f1"),
-        ("aggregate", "pos_label"): (int,), ("aggregate", "fill_abstains"): (None, "prior"),
-        ("output", "overwrite"): (bool,), ("aggregate", "gold"): (str, dict, type(None)), ("label_model", "params"): (dict, type(None)),
-        ("data", "columns"): (list, type(None)), ("data", "params"): (dict, type(None)),
+        ("apply", "num_proc"): (int, type(None)),
+        ("apply", "batch_size"): (int, type(None)),
+        ("apply", "on_error"): ("raise", "abstain"),
+        ("aggregate", "seed"): (int,),
+        ("aggregate", "tie_break"): ("prior", "random", "abstain"),
+        ("aggregate", "objective"): ("accuracy", "f1"),
+        ("aggregate", "pos_label"): (int,),
+        ("aggregate", "fill_abstains"): (None, "prior"),
+        ("output", "overwrite"): (bool,),
+        ("aggregate", "gold"): (str, dict, type(None)),
+        ("label_model", "params"): (dict, type(None)),
+        ("data", "columns"): (list, type(None)),
+        ("data", "params"): (dict, type(None)),
     }
     for (sec, key), allowed in checks.items():
         value = (recipe.raw.get(sec) or {}).get(key, _MISSING)
@@ -509,10 +520,14 @@ def _check_types(recipe: Recipe) -> None:
         types = tuple(a for a in allowed if isinstance(a, type))
         values = tuple(a for a in allowed if not isinstance(a, type))
         ok = (types and isinstance(value, types) and not (isinstance(value, bool) and bool not in types)) or (
-            value in values)
+            value in values
+        )
         if not ok:
-            want = " or ".join([t.__name__ for t in types if t is not type(None)] + [repr(v) for v in values]
-                               + (["null"] if type(None) in types else []))
+            want = " or ".join(
+                [t.__name__ for t in types if t is not type(None)]
+                + [repr(v) for v in values]
+                + (["null"] if type(None) in types else [])
+            )
             raise recipe.error((sec, key), f"expected {want}, got {value!r} ({type(value).__name__})")
     push = (recipe.raw.get("output") or {}).get("push_to_hub")
     if push is not None:
@@ -556,8 +571,10 @@ def set_value(recipe: Recipe, assignment: str) -> None:
         last = i == len(parts) - 1
         if isinstance(target, list):  # an item of a list section: lfs.0.params.x=...
             if not part.isdigit() or int(part) >= len(target):
-                raise RecipeError(f"--set {key}: {'.'.join(parts[:i]) or 'recipe'} is a list of {len(target)} "
-                                  f"items; {part!r} is not an index into it")
+                raise RecipeError(
+                    f"--set {key}: {'.'.join(parts[:i]) or 'recipe'} is a list of {len(target)} "
+                    f"items; {part!r} is not an index into it"
+                )
             if last:
                 target[int(part)] = yaml.safe_load(value)
             else:

@@ -87,22 +87,35 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", help="audio file, folder (audiofolder), data file or Hub dataset id")
-    src.add_argument("--generate", metavar="DIR", help="write the generated corpus with known truth to DIR and curate it")
+    src.add_argument(
+        "--generate", metavar="DIR", help="write the generated corpus with known truth to DIR and curate it"
+    )
     parser.add_argument("--rows", type=int, default=240, help="clips to generate with --generate (default 240)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--audio-column", default=None, help="audio column (default: the first datasets.Audio column)")
-    parser.add_argument("--gold", default=None, help='JSON mapping task -> gold column (default: "content" and '
-                                                     '"quality" columns where present)')
+    parser.add_argument(
+        "--gold",
+        default=None,
+        help='JSON mapping task -> gold column (default: "content" and "quality" columns where present)',
+    )
     parser.add_argument("--model", default=None, help=f"label model, one of {mmweak.labelmodels.available()}")
     parser.add_argument("--no-vad", action="store_true", help="leave out the Silero VAD LF")
-    parser.add_argument("--classifier", default=None,
-                        help="transformers audio-classification model (local folder or Hub id) as one more content LF")
-    parser.add_argument("--classifier-labels", default=None,
-                        help="JSON mapping model label -> content class (default: AudioSet names)")
+    parser.add_argument(
+        "--classifier",
+        default=None,
+        help="transformers audio-classification model (local folder or Hub id) as one more content LF",
+    )
+    parser.add_argument(
+        "--classifier-labels", default=None, help="JSON mapping model label -> content class (default: AudioSet names)"
+    )
     parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"curated dataset folder, Hub layout (default: {DEFAULT_OUT})")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder (and --generate corpus)")
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"curated dataset folder, Hub layout (default: {DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing --out folder (and --generate corpus)"
+    )
     parser.add_argument("--push-to-hub", metavar="REPO_ID", default=None, help="also publish to this Hub dataset repo")
     parser.add_argument("--private", action="store_true", help="with --push-to-hub: create the repo private")
     return parser.parse_args(argv)
@@ -117,19 +130,40 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             "--push-to-hub needs mmweak.push_curated, which this mmweak does not have; save with --out and upload "
             "the folder with `huggingface-cli upload --repo-type dataset REPO_ID OUT_DIR`"
         )
-    ds = recipe_data(args.generate or args.data, generate=bool(args.generate), rows=args.rows, seed=args.seed,
-                     overwrite=args.overwrite, audio_column=args.audio_column,
-                     gold=json.loads(args.gold) if args.gold else None)
+    ds = recipe_data(
+        args.generate or args.data,
+        generate=bool(args.generate),
+        rows=args.rows,
+        seed=args.seed,
+        overwrite=args.overwrite,
+        audio_column=args.audio_column,
+        gold=json.loads(args.gold) if args.gold else None,
+    )
     column = audio_column_of(ds, args.audio_column)
     columns = next(iter(ds.values())).column_names
     gold = {t.name: GOLD[t.name] for t in TASKS if GOLD[t.name] in columns}
-    print(f"audio column {column!r}: " + ", ".join(f"{k}={len(v)}" for k, v in ds.items())
-          + (f"; gold for {sorted(gold)}" if gold else "; no gold columns"))
+    print(
+        f"audio column {column!r}: "
+        + ", ".join(f"{k}={len(v)}" for k, v in ds.items())
+        + (f"; gold for {sorted(gold)}" if gold else "; no gold columns")
+    )
 
-    lfs = build_lfs(column, vad=not args.no_vad, classifier=args.classifier,
-                    classifier_labels=json.loads(args.classifier_labels) if args.classifier_labels else None)
-    ds, report = curate(ds, column, lfs=lfs, model=args.model, gold=gold, num_proc=args.num_proc,
-                        batch_size=args.batch_size, seed=args.seed)
+    lfs = build_lfs(
+        column,
+        vad=not args.no_vad,
+        classifier=args.classifier,
+        classifier_labels=json.loads(args.classifier_labels) if args.classifier_labels else None,
+    )
+    ds, report = curate(
+        ds,
+        column,
+        lfs=lfs,
+        model=args.model,
+        gold=gold,
+        num_proc=args.num_proc,
+        batch_size=args.batch_size,
+        seed=args.seed,
+    )
     print(f"applied {len(lfs)} LFs; {describe_faults(report)}")
     split = "test" if "test" in ds else next(iter(ds))
     for task in TASKS:
@@ -139,13 +173,20 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     metrics: dict[str, Any] = {"gold": gold, "faults": report.faults()}
     if gold:
         metrics["accuracy"] = evaluate(ds, gold)
-        print(f"\naccuracy against gold (label model: {args.model or mmweak.labelmodels.DEFAULT_MODEL}; "
-              "MV = majority vote over the same votes; abstains count as wrong)")
+        print(
+            f"\naccuracy against gold (label model: {args.model or mmweak.labelmodels.DEFAULT_MODEL}; "
+            "MV = majority vote over the same votes; abstains count as wrong)"
+        )
         print(format_metrics(metrics["accuracy"]))
 
     ds = decode_media(ds, [column])  # saving embeds the audio bytes: the folder is self-contained
-    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, task_categories=["audio-classification"],
-                              pretty_name="Audio clips curated by content and quality")
+    out = mmweak.save_curated(
+        ds,
+        args.out,
+        overwrite=args.overwrite,
+        task_categories=["audio-classification"],
+        pretty_name="Audio clips curated by content and quality",
+    )
     print(f"\ncurated dataset written to {out}")
     metrics["out"] = str(out)
     if args.push_to_hub:

@@ -154,7 +154,8 @@ def evaluate(ds: DatasetDict, gold: Mapping[str, str]) -> dict[str, Any]:
                 "majority_accuracy": label_metrics(mv, y, task.cardinality)["accuracy"],
             }
         y, pred = np.concatenate(ys), np.concatenate(preds)
-        per_split["all"] = {"rows": int((y >= 0).sum()), "accuracy": label_metrics(pred, y, task.cardinality)["accuracy"]}
+        per_split["all"] = {"rows": int((y >= 0).sum()),
+                            "accuracy": label_metrics(pred, y, task.cardinality)["accuracy"]}
         result[task.name] = per_split
     return result
 
@@ -173,8 +174,10 @@ def describe_faults(report: mmweak.ApplyReport) -> str:
             by_count.setdefault(n, []).append(lf)
     if not by_count:
         return "faults: none (every clip decoded)"
-    parts = [f"{n} in each of {', '.join(lfs)}" if len(lfs) > 1 else f"{n} in {lfs[0]}"
-             for n, lfs in sorted(by_count.items(), reverse=True)]
+    parts = [
+        f"{n} in each of {', '.join(lfs)}" if len(lfs) > 1 else f"{n} in {lfs[0]}"
+        for n, lfs in sorted(by_count.items(), reverse=True)
+    ]
     return "faults (rows an LF abstained on because the clip did not decode): " + "; ".join(parts)
 
 
@@ -191,8 +194,10 @@ def format_metrics(metrics: Mapping[str, Any]) -> str:
             if split == "all":
                 lines.append(f"{task:<10}{'all splits':<12}{m['rows']:>6}{m['accuracy']:>10.4f}")
             else:
-                lines.append(f"{task:<10}{split:<12}{m['rows']:>6}{m['accuracy']:>10.4f}{m['coverage']:>10.3f}"
-                             f"{m['macro_f1']:>10.4f}{m['majority_accuracy']:>8.4f}")
+                lines.append(
+                    f"{task:<10}{split:<12}{m['rows']:>6}{m['accuracy']:>10.4f}{m['coverage']:>10.3f}"
+                    f"{m['macro_f1']:>10.4f}{m['majority_accuracy']:>8.4f}"
+                )
     return "\n".join(lines)
 
 
@@ -210,6 +215,16 @@ def embed_audio(ds: DatasetDict, column: str, feature: Audio | None = None) -> D
 
 
 __all__ = [
-    "AUDIOSET_LABELS", "GOLD", "TASKS", "add_gold", "build_lfs", "curate", "describe_faults", "embed_audio", "evaluate",
-    "format_metrics", "load_audio", "yamnet_content_lf",
+    "AUDIOSET_LABELS",
+    "GOLD",
+    "TASKS",
+    "add_gold",
+    "build_lfs",
+    "curate",
+    "describe_faults",
+    "embed_audio",
+    "evaluate",
+    "format_metrics",
+    "load_audio",
+    "yamnet_content_lf",
 ]

@@ -267,26 +267,40 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=64, help="rows per Dataset.map batch")
     parser.add_argument("--cache-dir", default=None, help="LF vote cache (default: next to the dataset's cache files)")
     clip = parser.add_argument_group("CLIP")
-    clip.add_argument("--clip-model", default="ViT-B-32", help="open_clip architecture, 'local-dir:PATH' or 'hf-hub:ID'")
-    clip.add_argument("--clip-pretrained", default=None,
-                      help="open_clip pretrained tag (downloads once) or weights file; not with local-dir:/hf-hub:")
+    clip.add_argument("--clip-model", default="ViT-B-32",
+                      help="open_clip architecture, 'local-dir:PATH' or 'hf-hub:ID'")
+    clip.add_argument(
+        "--clip-pretrained",
+        default=None,
+        help="open_clip pretrained tag (downloads once) or weights file; not with local-dir:/hf-hub:",
+    )
     clip.add_argument("--clip-batch-size", type=int, default=64)
     clip.add_argument("--device", default=None, help="default: cuda when available, else cpu")
     clip.add_argument("--no-clip", action="store_true", help="heuristic and OCR LFs only")
     clip.add_argument("--min-prob", type=float, default=0.5, help="zero-shot: top-class probability to vote")
     clip.add_argument("--min-margin", type=float, default=0.1, help="zero-shot: margin over the runner-up to vote")
     clip.add_argument("--target-precision", type=float, default=0.9, help="zero-shot calibration target on validation")
-    clip.add_argument("--align-threshold", type=float, default=0.22,
-                      help="image-caption cosine below which a pair is dropped (LAION used 0.28 with ViT-B/32)")
+    clip.add_argument(
+        "--align-threshold",
+        type=float,
+        default=0.22,
+        help="image-caption cosine below which a pair is dropped (LAION used 0.28 with ViT-B/32)",
+    )
     clip.add_argument("--align-keep", type=float, default=0.3, help="image-caption cosine above which a pair is kept")
-    clip.add_argument("--junk-prompt", action="append", default=None,
-                      help=f"prompt of unwanted images (repeatable; default {DEFAULT_JUNK_PROMPTS})")
+    clip.add_argument(
+        "--junk-prompt",
+        action="append",
+        default=None,
+        help=f"prompt of unwanted images (repeatable; default {DEFAULT_JUNK_PROMPTS})",
+    )
     clip.add_argument("--junk-threshold", type=float, default=0.3, help="cosine to a junk prompt that drops an image")
     heur = parser.add_argument_group("heuristics and OCR")
     heur.add_argument("--min-side", type=int, default=64, help="drop images whose short side is smaller")
     heur.add_argument("--max-aspect", type=float, default=3.0, help="drop images more elongated than this")
     heur.add_argument("--max-blur", type=float, default=50.0, help="drop images whose Laplacian variance is lower")
-    heur.add_argument("--dup-distance", type=int, default=4, help="perceptual-hash bits within which images are duplicates")
+    heur.add_argument(
+        "--dup-distance", type=int, default=4, help="perceptual-hash bits within which images are duplicates"
+    )
     heur.add_argument("--no-ocr", action="store_true", help="leave out the RapidOCR LFs")
     heur.add_argument("--ocr-max-side", type=int, default=960)
     heur.add_argument("--text-heavy-chars", type=int, default=12, help="drop images with at least this much text")
@@ -297,40 +311,68 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if args.no_clip and args.caption_column:
         parser.error("--caption-column is checked with CLIP; drop --no-clip")
     if args.push_to_hub and getattr(mmweak, "push_curated", None) is None:
-        parser.error("--push-to-hub needs mmweak.push_curated, which this mmweak lacks; write the folder with --out "
-                     "and upload it with `hf upload --repo-type dataset REPO_ID OUT_DIR`")
+        parser.error(
+            "--push-to-hub needs mmweak.push_curated, which this mmweak lacks; write the folder with --out "
+            "and upload it with `hf upload --repo-type dataset REPO_ID OUT_DIR`"
+        )
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run the recipe; returns counts and scores (also printed)."""
     args = parse_args(argv)
-    ds = recipe_data(args.data, image_column=args.image_column, label_column=args.label_column, classes=args.classes,
-                     dup_distance=args.dup_distance, num_proc=args.num_proc)
+    ds = recipe_data(
+        args.data,
+        image_column=args.image_column,
+        label_column=args.label_column,
+        classes=args.classes,
+        dup_distance=args.dup_distance,
+        num_proc=args.num_proc,
+    )
     column = image_column_of(ds, args.image_column)
     print(f"images: {', '.join(f'{s}={len(d)}' for s, d in ds.items())} (column {column!r})")
     if args.caption_column and args.caption_column not in next(iter(ds.values())).column_names:
         raise SystemExit(f"--caption-column {args.caption_column!r} is not a column of {args.data}")
-    clip = None if args.no_clip else ClipModel(
-        args.clip_model, args.clip_pretrained, device=args.device, batch_size=args.clip_batch_size)
+    clip = (
+        None
+        if args.no_clip
+        else ClipModel(args.clip_model, args.clip_pretrained, device=args.device, batch_size=args.clip_batch_size)
+    )
     _, names = prepare_labels(ds, args.classes, args.label_column)
     has_gold = args.label_column in next(iter(ds.values())).column_names and names is not None
 
     lfs = quality_lfs(
-        column=column, clip=clip, caption_column=args.caption_column, min_side=args.min_side,
-        max_aspect=args.max_aspect, max_blur=args.max_blur, ocr=not args.no_ocr, ocr_max_side=args.ocr_max_side,
-        text_heavy_chars=args.text_heavy_chars, align_threshold=args.align_threshold, align_keep=args.align_keep,
-        junk_prompts=args.junk_prompt, junk_threshold=args.junk_threshold,
+        column=column,
+        clip=clip,
+        caption_column=args.caption_column,
+        min_side=args.min_side,
+        max_aspect=args.max_aspect,
+        max_blur=args.max_blur,
+        ocr=not args.no_ocr,
+        ocr_max_side=args.ocr_max_side,
+        text_heavy_chars=args.text_heavy_chars,
+        align_threshold=args.align_threshold,
+        align_keep=args.align_keep,
+        junk_prompts=args.junk_prompt,
+        junk_threshold=args.junk_threshold,
     )
     tasks = [QUALITY]
     if clip is not None and names:
         category = mmweak.Task("category", names, description=CATEGORY_DESCRIPTION)
-        lfs += category_lfs(ds, task=category, clip=clip, column=column,
-                            label_column=args.label_column, min_prob=args.min_prob, min_margin=args.min_margin,
-                            target_precision=args.target_precision)
+        lfs += category_lfs(
+            ds,
+            task=category,
+            clip=clip,
+            column=column,
+            label_column=args.label_column,
+            min_prob=args.min_prob,
+            min_margin=args.min_margin,
+            target_precision=args.target_precision,
+        )
         tasks.append(category)
-    ds, report = mmweak.apply_lfs(ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc,
-                                  cache_dir=args.cache_dir, return_report=True)
+    ds, report = mmweak.apply_lfs(
+        ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc, cache_dir=args.cache_dir, return_report=True
+    )
     faults = {k: v for k, v in report.faults().items() if v}
     if faults:
         print(f"rows abstained on because the input was unreadable, per LF: {faults}")
@@ -342,10 +384,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         split = "validation" if "validation" in ds else next(iter(ds))
         print(mmweak.analyze(ds, task, split=split))
     labels = np.concatenate([read_column(d, QUALITY.label_column) for d in ds.values()])
-    metrics["quality"] = {"keep": int((labels == 0).sum()), "drop": int((labels == 1).sum()),
-                          "undecided": int((labels == -1).sum())}
-    print(f"quality: {metrics['quality']['keep']} keep, {metrics['quality']['drop']} drop, "
-          f"{metrics['quality']['undecided']} undecided")
+    metrics["quality"] = {
+        "keep": int((labels == 0).sum()),
+        "drop": int((labels == 1).sum()),
+        "undecided": int((labels == -1).sum()),
+    }
+    print(
+        f"quality: {metrics['quality']['keep']} keep, {metrics['quality']['drop']} drop, "
+        f"{metrics['quality']['undecided']} undecided"
+    )
     if gold:
         for s, d in ds.items():
             y = read_column(d, args.label_column)
@@ -353,18 +400,29 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             if keep.any():
                 acc = float((read_column(d, "category_label")[keep] == y[keep]).mean())
                 metrics.setdefault("category_accuracy", {})[s] = acc
-                print(f"category accuracy on {s}: {acc:.4f} ({int(keep.sum())} gold rows; undecided rows count as wrong)")
+                print(
+                    f"category accuracy on {s}: {acc:.4f} ({int(keep.sum())} gold rows; undecided rows count as wrong)"
+                )
 
     ds = decode_media(ds, [column])
-    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=f"Curated images from {args.data}",
-                              task_categories=["image-classification"])
+    out = mmweak.save_curated(
+        ds,
+        args.out,
+        overwrite=args.overwrite,
+        pretty_name=f"Curated images from {args.data}",
+        task_categories=["image-classification"],
+    )
     metrics["out"] = str(out)
     print(f"curated dataset written to {out}")
     if args.push_to_hub:
-        pushed = mmweak.push_curated(ds, args.push_to_hub, private=args.private,
-                                     pretty_name=f"Curated images from {args.data}",
-                                     task_categories=["image-classification"],
-                                     commit_message="Curate images with mmweak (recipes/image_curation.py)")
+        pushed = mmweak.push_curated(
+            ds,
+            args.push_to_hub,
+            private=args.private,
+            pretty_name=f"Curated images from {args.data}",
+            task_categories=["image-classification"],
+            commit_message="Curate images with mmweak (recipes/image_curation.py)",
+        )
         metrics["push"] = pushed
         print(f"pushed to {getattr(pushed, 'repo_url', args.push_to_hub)}")
     return metrics

@@ -316,14 +316,22 @@ def category_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task, image
             slug = "".join(ch if ch.isalnum() else "_" for ch in c.lower())
             lfs.append(KeywordLF(f"caption_says_{slug}", task=task, label=c, keywords=[c, *synonyms.get(c, [])],
                                  column=text))
+        descriptions = {c: [c, *synonyms.get(c, [])] for c in task.labels}
         lfs.append(SentenceSimilarityLF("caption_similarity", task=task, column=text, min_similarity=min_similarity,
-                                        min_margin=0.05, descriptions={c: [c, *synonyms.get(c, [])] for c in task.labels}))
+                                        min_margin=0.05, descriptions=descriptions))
     return lfs
 
 
-def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALITY, image_column: str | None = None,
-                audio_column: str | None = None, text_column: str | None = None, min_side: int = 64,
-                max_blur: float = 50.0) -> list[mmweak.LabelingFunction]:
+def quality_lfs(
+    dataset: DatasetDict | None = None,
+    *,
+    task: mmweak.Task = QUALITY,
+    image_column: str | None = None,
+    audio_column: str | None = None,
+    text_column: str | None = None,
+    min_side: int = 64,
+    max_blur: float = 50.0,
+) -> list[mmweak.LabelingFunction]:
     """Per-modality defect LFs and "looks fine" LFs for the keep/drop ``task``.
 
     Args:
@@ -359,9 +367,18 @@ def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALI
             BrightnessLF("image_exposure", column=image, below=0.08, above=0.95, label="drop", task=task),
             ContrastLF("image_washed_out", column=image, below=0.03, label="drop", task=task),
             BlurLF("image_blurry", column=image, max_sharpness=max_blur, label="drop", task=task),
-            ImageRangesLF("image_looks_fine", column=image, label="keep", ranges={
-                "min_side": (min_side, None), "brightness": (0.1, 0.92), "contrast": (0.04, None),
-                "sharpness": (2 * max_blur, None)}, task=task),
+            ImageRangesLF(
+                "image_looks_fine",
+                column=image,
+                label="keep",
+                ranges={
+                    "min_side": (min_side, None),
+                    "brightness": (0.1, 0.92),
+                    "contrast": (0.04, None),
+                    "sharpness": (2 * max_blur, None),
+                },
+                task=task,
+            ),
         ]
     if audio:
         from lf_library.audio import ClippingLF, DurationLF, LoudnessLF, SilenceRatioLF, SileroVADLF
@@ -376,8 +393,11 @@ def quality_lfs(dataset: DatasetDict | None = None, *, task: mmweak.Task = QUALI
             SileroVADLF("audio_has_speech", column=audio, measure="speech_ratio", high=0.2, above="keep", task=task),
         ]
     if text:
-        lfs.append(mmweak.labeling_function(task=task, modality="text", inputs=[text], name="caption_missing")(
-            _caption_check(text)))
+        lfs.append(
+            mmweak.labeling_function(task=task, modality="text", inputs=[text], name="caption_missing")(
+                _caption_check(text)
+            )
+        )
     return lfs
 
 
@@ -385,6 +405,7 @@ def _caption_check(column: str):
     def caption_missing(batch: dict) -> list[int]:
         # A caption of fewer than three words tells nothing about the record.
         return [1 if not isinstance(t, str) or len(t.split()) < 3 else -1 for t in batch[column]]
+
     return caption_missing
 
 
@@ -392,8 +413,15 @@ def _caption_check(column: str):
 # Per-modality view
 # --------------------------------------------------------------------------------------------------
 
-def modality_table(ds: DatasetDict, task: mmweak.Task, lfs: Sequence[mmweak.LabelingFunction], gold: str | None,
-                   fit_split: str, seed: int = 0) -> list[dict[str, Any]]:
+
+def modality_table(
+    ds: DatasetDict,
+    task: mmweak.Task,
+    lfs: Sequence[mmweak.LabelingFunction],
+    gold: str | None,
+    fit_split: str,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
     """Coverage and accuracy of each modality's LFs alone (a label model fitted on them only) and of all LFs.
 
     Accuracy is over the rows with gold (a row that the LFs leave unlabelled counts as wrong); coverage over
@@ -436,8 +464,12 @@ def format_modality_table(task: mmweak.Task, rows: list[dict[str, Any]], faults:
     <BLANKLINE>
     Gain of the combination over the best single modality: +0.000 accuracy.
     """
-    lines = [f"### Task `{task.name}`: each modality alone and combined", "",
-             "| modality | LFs | coverage | accuracy (gold rows) |", "|---|---:|---:|---:|"]
+    lines = [
+        f"### Task `{task.name}`: each modality alone and combined",
+        "",
+        "| modality | LFs | coverage | accuracy (gold rows) |",
+        "|---|---:|---:|---:|",
+    ]
     for r in rows:
         acc = f"{r['accuracy']:.3f}" if "accuracy" in r else "-"
         name = "all modalities combined" if r["modality"] == "all" else r["modality"]
@@ -447,14 +479,23 @@ def format_modality_table(task: mmweak.Task, rows: list[dict[str, Any]], faults:
     if single and combined is not None:
         lines += ["", f"Gain of the combination over the best single modality: {combined - max(single):+.3f} accuracy."]
     if faults:
-        lines += ["", "Missing or corrupt media (rows labelled from the other modalities, not dropped): "
-                  + ", ".join(f"{k}: {v}" for k, v in faults.items()) + "."]
+        lines += [
+            "",
+            "Missing or corrupt media (rows labelled from the other modalities, not dropped): "
+            + ", ".join(f"{k}: {v}" for k, v in faults.items())
+            + ".",
+        ]
     return "\n".join(lines)
 
 
-def describe_modalities(dataset: DatasetDict, *, tasks: Sequence[mmweak.Task],
-                        lfs: Sequence[mmweak.LabelingFunction], seed: int = 0,
-                        summary: dict[str, Any] | None = None) -> DatasetDict:
+def describe_modalities(
+    dataset: DatasetDict,
+    *,
+    tasks: Sequence[mmweak.Task],
+    lfs: Sequence[mmweak.LabelingFunction],
+    seed: int = 0,
+    summary: dict[str, Any] | None = None,
+) -> DatasetDict:
     """Put each task's per-modality table (:func:`modality_table`) in the dataset's description, for the card.
 
     Runs after :func:`mmweak.aggregate`: the fit split, the gold columns and the fault counts come from the
@@ -478,18 +519,23 @@ def describe_modalities(dataset: DatasetDict, *, tasks: Sequence[mmweak.Task],
         for per_lf in (entry.get("faults") or {}).values():
             for name, n in per_lf.items():
                 faults[name] = faults.get(name, 0) + int(n)
-    missing = {m: max((faults.get(lf.name, 0) for lf in lfs if lf.modality == m and hasattr(lf, "limits")), default=0)
-               for m in ("image", "audio")}
+    missing = {
+        m: max((faults.get(lf.name, 0) for lf in lfs if lf.modality == m and hasattr(lf, "limits")), default=0)
+        for m in ("image", "audio")
+    }
     tables = {}
     for t in tasks:
         entry = record["tasks"][t.name]
-        tables[t.name] = modality_table(dataset, t, lfs, entry.get("gold_column"), entry["label_model"]["fit"]["split"],
-                                        seed)
-    text = "\n\n".join(format_modality_table(t, tables[t.name], {f"{m} cells": v for m, v in missing.items() if v})
-                        for t in tasks)
+        tables[t.name] = modality_table(
+            dataset, t, lfs, entry.get("gold_column"), entry["label_model"]["fit"]["split"], seed
+        )
+    text = "\n\n".join(
+        format_modality_table(t, tables[t.name], {f"{m} cells": v for m, v in missing.items() if v}) for t in tasks
+    )
     print(text)
-    _describe(dataset, "Records curated by recipes/multimodal_curation.py from their image, sound and caption.\n\n"
-              + text)
+    _describe(
+        dataset, "Records curated by recipes/multimodal_curation.py from their image, sound and caption.\n\n" + text
+    )
     if summary is not None:
         summary.update(tables=tables, missing=missing, text=text)
     return dataset
@@ -504,16 +550,26 @@ SAMPLE_SYNONYMS = "sneaker=running shoe,trainers;trouser=trousers,pants,jeans;an
 _FASHION_IDS = {"bag": 8, "sneaker": 7, "trouser": 1, "ankle boot": 9}
 _CAPTIONS = {
     "bag": ["a leather bag with a zip", "roomy shoulder bag for work", "small handbag, black", "canvas tote bag"],
-    "sneaker": ["white sneaker with laces", "running shoe, light and breathable", "casual trainers for everyday wear",
-                "low-top sneaker"],
+    "sneaker": [
+        "white sneaker with laces",
+        "running shoe, light and breathable",
+        "casual trainers for everyday wear",
+        "low-top sneaker",
+    ],
     "trouser": ["slim fit trousers", "blue denim jeans", "wide leg pants in grey", "classic chino trousers"],
-    "ankle boot": ["suede ankle boot with a low heel", "chelsea boot, brown", "lace-up ankle boot",
-                   "black boots for winter"],
+    "ankle boot": [
+        "suede ankle boot with a low heel",
+        "chelsea boot, brown",
+        "lace-up ankle boot",
+        "black boots for winter",
+    ],
 }
 _VAGUE = ["new in stock", "limited offer, order today", "bestseller this season"]
 
 
-def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0, *, overwrite: bool = False) -> dict[str, Any]:
+def assemble_sample(
+    folder: str | os.PathLike, n: int = 48, seed: int = 0, *, overwrite: bool = False
+) -> dict[str, Any]:
     """Write a small real multimodal folder: Fashion-MNIST product images, Asterisk voice recordings, captions.
 
     Images are real Fashion-MNIST test images of four classes, enlarged to 112 px (bicubic); a quarter get a
@@ -542,8 +598,13 @@ def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0, *, ov
     X, y = fashion_mnist("test")
     sounds = asterisk_sounds()
     by_class = {c: np.flatnonzero(y == i) for c, i in _FASHION_IDS.items()}
-    summary: dict[str, Any] = {"folder": str(root), "rows": {}, "image_defects": 0, "audio_defects": 0,
-                               "caption_defects": 0}
+    summary: dict[str, Any] = {
+        "folder": str(root),
+        "rows": {},
+        "image_defects": 0,
+        "audio_defects": 0,
+        "caption_defects": 0,
+    }
     splits = [("train", int(n * 0.5)), ("validation", int(n * 0.25)), ("test", n - int(n * 0.5) - int(n * 0.25))]
     k = 0
     for split, count in splits:
@@ -582,14 +643,24 @@ def assemble_sample(folder: str | os.PathLike, n: int = 48, seed: int = 0, *, ov
                 if audio_kind == "short":
                     x = x[: int(0.2 * sr)]
                 sf.write(out / audio_name, x, sr, format="WAV", subtype="PCM_16")
-            caption = (_VAGUE[int(rng.integers(len(_VAGUE)))] if rng.random() < 0.3 else
-                       _CAPTIONS[cls][int(rng.integers(len(_CAPTIONS[cls])))])
+            caption = (
+                _VAGUE[int(rng.integers(len(_VAGUE)))]
+                if rng.random() < 0.3
+                else _CAPTIONS[cls][int(rng.integers(len(_CAPTIONS[cls])))]
+            )
             if bad["caption"]:
                 caption = ""
-            rows.append({"image_file_name": "" if image_kind == "missing" else image_name,
-                         "audio_file_name": "" if audio_kind == "missing" else audio_name, "text": caption,
-                         "label": cls, "quality": "drop" if any(bad.values()) else "keep",
-                         "image_condition": image_kind, "audio_condition": audio_kind})
+            rows.append(
+                {
+                    "image_file_name": "" if image_kind == "missing" else image_name,
+                    "audio_file_name": "" if audio_kind == "missing" else audio_name,
+                    "text": caption,
+                    "label": cls,
+                    "quality": "drop" if any(bad.values()) else "keep",
+                    "image_condition": image_kind,
+                    "audio_condition": audio_kind,
+                }
+            )
             summary["image_defects"] += bad["image"]
             summary["audio_defects"] += bad["audio"]
             summary["caption_defects"] += bad["caption"]
@@ -621,13 +692,17 @@ def _is_sample(root: Path) -> bool:
 # Script
 # --------------------------------------------------------------------------------------------------
 
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", help="folder (metadata.csv/jsonl with *_file_name columns), data path or Hub id")
     src.add_argument("--assemble-sample", metavar="DIR", help="write the small real sample folder to DIR and curate it")
-    parser.add_argument("--classes", default=None, help="comma-separated class words (default with --assemble-sample: "
-                                                        + ",".join(SAMPLE_CLASSES) + ")")
+    parser.add_argument(
+        "--classes",
+        default=None,
+        help="comma-separated class words (default with --assemble-sample: " + ",".join(SAMPLE_CLASSES) + ")",
+    )
     parser.add_argument("--synonyms", default=None, help='extra words per class: "cls=word,word;cls2=word"')
     parser.add_argument("--image-column", default=None)
     parser.add_argument("--audio-column", default=None)
@@ -666,22 +741,43 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     synonyms = parse_synonyms(args.synonyms, classes)
     ds = recipe_data(data, classes=classes, assemble=bool(args.assemble_sample), rows=args.rows, seed=args.seed)
     cols = media_columns(ds, args.image_column, args.audio_column, args.text_column)
-    print(f"records: {', '.join(f'{s}={len(d)}' for s, d in ds.items())}; image={cols[0]!r} audio={cols[1]!r} "
-          f"caption={cols[2]!r}")
+    print(
+        f"records: {', '.join(f'{s}={len(d)}' for s, d in ds.items())}; image={cols[0]!r} audio={cols[1]!r} "
+        f"caption={cols[2]!r}"
+    )
     category = mmweak.Task("category", classes, description=CATEGORY_DESCRIPTION)
     notes: list[str] = []
-    lfs = category_lfs(ds, task=category, image_column=cols[0], audio_column=cols[1], text_column=cols[2],
-                       synonyms=synonyms, min_score=args.min_score, min_similarity=args.min_similarity,
-                       target_precision=args.target_precision, image_model=not args.no_image_model,
-                       audio_model=not args.no_audio_model, notes=notes)
-    lfs += quality_lfs(ds, image_column=cols[0], audio_column=cols[1], text_column=cols[2], min_side=args.min_side,
-                       max_blur=args.max_blur)
+    lfs = category_lfs(
+        ds,
+        task=category,
+        image_column=cols[0],
+        audio_column=cols[1],
+        text_column=cols[2],
+        synonyms=synonyms,
+        min_score=args.min_score,
+        min_similarity=args.min_similarity,
+        target_precision=args.target_precision,
+        image_model=not args.no_image_model,
+        audio_model=not args.no_audio_model,
+        notes=notes,
+    )
+    lfs += quality_lfs(
+        ds,
+        image_column=cols[0],
+        audio_column=cols[1],
+        text_column=cols[2],
+        min_side=args.min_side,
+        max_blur=args.max_blur,
+    )
     ds, report = mmweak.apply_lfs(ds, lfs, batch_size=args.batch_size, num_proc=args.num_proc, return_report=True)
     faults = report.faults()
     tasks = [category, QUALITY]
     columns = next(iter(ds.values())).column_names
-    task_gold = {t.name: GOLD_COLUMNS[src] for t, src in ((category, "label"), (QUALITY, "quality"))
-                 if GOLD_COLUMNS[src] in columns}
+    task_gold = {
+        t.name: GOLD_COLUMNS[src]
+        for t, src in ((category, "label"), (QUALITY, "quality"))
+        if GOLD_COLUMNS[src] in columns
+    }
     fit_split = "train" if "train" in ds else next(iter(ds))
     ds = mmweak.aggregate(ds, tasks, gold=task_gold or None)
     summary: dict[str, Any] = {}
@@ -689,14 +785,28 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     for t in tasks:
         print(mmweak.analyze(ds, t, split=fit_split))
     ds = decode_media(ds, [c for c in cols[:2] if c])
-    out = mmweak.save_curated(ds, args.out, overwrite=args.overwrite, pretty_name=f"Multimodal records from {data}",
-                              task_categories=["image-classification", "audio-classification", "text-classification"])
+    out = mmweak.save_curated(
+        ds,
+        args.out,
+        overwrite=args.overwrite,
+        pretty_name=f"Multimodal records from {data}",
+        task_categories=["image-classification", "audio-classification", "text-classification"],
+    )
     print(f"curated dataset written to {out}")
-    result = {"tables": summary["tables"], "missing": summary["missing"], "faults": faults, "out": str(out),
-              "notes": notes}
+    result = {
+        "tables": summary["tables"],
+        "missing": summary["missing"],
+        "faults": faults,
+        "out": str(out),
+        "notes": notes,
+    }
     if args.push_to_hub:
-        result["push"] = mmweak.push_curated(ds, args.push_to_hub, pretty_name=f"Multimodal records from {data}",
-                                             commit_message="Curate records with mmweak (recipes/multimodal_curation.py)")
+        result["push"] = mmweak.push_curated(
+            ds,
+            args.push_to_hub,
+            pretty_name=f"Multimodal records from {data}",
+            commit_message="Curate records with mmweak (recipes/multimodal_curation.py)",
+        )
     return result
 
 

@@ -301,17 +301,23 @@ def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = S
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--data", default=None, help=f"WRENCH folder, data file or Hub id (default: {DEFAULT_DATA})")
-    parser.add_argument("--out", default=DEFAULT_OUT, help=f"curated dataset folder, Hub layout (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", default=DEFAULT_OUT,
+                        help=f"curated dataset folder, Hub layout (default: {DEFAULT_OUT})")
     parser.add_argument(
-        "--model", default=None,
+        "--model",
+        default=None,
         help=f"label model, one of {mmweak.labelmodels.available()} (default: {mmweak.labelmodels.DEFAULT_MODEL})",
     )
     parser.add_argument("--num-proc", type=int, default=None, help="worker processes for Dataset.map")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
     parser.add_argument("--text-only", action="store_true", help="keyword/regex LFs only: no sentence-embedding LFs")
     hub = parser.add_argument_group("publishing (token from HF_TOKEN or `hf auth login`)")
-    hub.add_argument("--push-to-hub", metavar="REPO_ID", default=None,
-                     help="also publish the curated dataset to this Hub dataset repo, in one commit")
+    hub.add_argument(
+        "--push-to-hub",
+        metavar="REPO_ID",
+        default=None,
+        help="also publish the curated dataset to this Hub dataset repo, in one commit",
+    )
     hub.add_argument("--private", action="store_true", help="create the Hub repo private (refused if it is public)")
     hub.add_argument("--revision", metavar="BRANCH", default=None, help="push to this branch (created if missing)")
     hub.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
@@ -357,13 +363,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(f"curated dataset written to {out} (its card reports the same label quality)")
     if args.push_to_hub:
         pushed = mmweak.push_curated(
-            ds, args.push_to_hub, private=args.private, revision=args.revision, create_pr=args.create_pr,
-            pretty_name=PRETTY_NAME, task_categories=["text-classification"],
+            ds,
+            args.push_to_hub,
+            private=args.private,
+            revision=args.revision,
+            create_pr=args.create_pr,
+            pretty_name=PRETTY_NAME,
+            task_categories=["text-classification"],
             commit_message="Curate YouTube spam comments with mmweak (recipes/youtube_spam.py)",
         )
         print(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
-        metrics["push"] = {"repo_url": pushed.repo_url, "revision": pushed.revision,
-                           "commit_oid": pushed.commit_oid, "pr_url": pushed.pr_url}
+        metrics["push"] = {
+            "repo_url": pushed.repo_url,
+            "revision": pushed.revision,
+            "commit_oid": pushed.commit_oid,
+            "pr_url": pushed.pr_url,
+        }
     metrics["curated"] = {s: curated_accuracy(ds, s) for s in ds}
     strict = label_metrics(ds["test"][SPAM.label_column], ds["test"]["label"], SPAM.cardinality)
     metrics["curated_strict"] = strict["accuracy"]

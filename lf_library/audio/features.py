@@ -236,7 +236,9 @@ class BatchFeatures:
 
         return self.shared(("yin-pass", fmin, fmax, threshold), compute)
 
-    def per_clip(self, values: np.ndarray, reduce: Callable[[np.ndarray], float], mask: np.ndarray | None = None) -> np.ndarray:
+    def per_clip(
+        self, values: np.ndarray, reduce: Callable[[np.ndarray], float], mask: np.ndarray | None = None
+    ) -> np.ndarray:
         """Reduce concatenated per-frame ``values`` to one number per clip (``NaN`` if no frame is kept)."""
         _, counts = self.frame_db()
         out = np.full(len(counts), np.nan)
@@ -345,11 +347,16 @@ def _pitch_hz(bf: BatchFeatures, fmin: float, fmax: float, threshold: float, met
 
         # torchaudio's NCCF detector has no voicing decision and makes octave errors on pure tones
         # (a 440 Hz sine reads 219 Hz with its defaults, 147 Hz with fmin=60); it is offered for comparison.
-        return np.array([
-            float(AF.detect_pitch_frequency(torch.from_numpy(c.samples)[None], bf.sample_rate,
-                                            freq_low=int(fmin), freq_high=int(fmax)).median())
-            for c in bf.good
-        ])
+        return np.array(
+            [
+                float(
+                    AF.detect_pitch_frequency(
+                        torch.from_numpy(c.samples)[None], bf.sample_rate, freq_low=int(fmin), freq_high=int(fmax)
+                    ).median()
+                )
+                for c in bf.good
+            ]
+        )
     raise ValueError(f"pitch method must be 'yin' or 'torchaudio', got {method!r}")
 
 
@@ -366,7 +373,9 @@ FEATURES: dict[str, FeatureSpec] = {
         FeatureSpec("duration_s", "s", _duration, needs_fixed_rate=False),
         FeatureSpec("rms_dbfs", "dBFS", _rms_dbfs, needs_fixed_rate=False),
         FeatureSpec("peak_dbfs", "dBFS", _peak_dbfs, needs_fixed_rate=False),
-        FeatureSpec("clipping_ratio", "fraction", _clipping_ratio, {"level": 0.99, "min_run": 3}, needs_fixed_rate=False),
+        FeatureSpec(
+            "clipping_ratio", "fraction", _clipping_ratio, {"level": 0.99, "min_run": 3}, needs_fixed_rate=False
+        ),
         FeatureSpec("silence_ratio", "fraction", _silence_ratio, {"threshold_db": -50.0}),
         FeatureSpec("snr_db", "dB", _snr_db),
         FeatureSpec("zero_crossing_rate", "per sample", _zero_crossing_rate),

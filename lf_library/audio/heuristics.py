@@ -124,7 +124,8 @@ class AudioFeatureLF(AudioLF):
 
 def batch_features(lf: AudioLF, batch: Batch, rate: int | None) -> BatchFeatures:
     """The :class:`BatchFeatures` of ``lf``'s column at ``rate`` for this batch, shared by all audio LFs."""
-    return memo(("audio-features", lf.column, lf.decode_key(), rate), lambda: BatchFeatures(lf.clips_at(batch, rate), rate))
+    key = ("audio-features", lf.column, lf.decode_key(), rate)
+    return memo(key, lambda: BatchFeatures(lf.clips_at(batch, rate), rate))
 
 
 class FeatureRangesLF(AudioLF):
@@ -140,7 +141,8 @@ class FeatureRangesLF(AudioLF):
     >>> q = mmweak.Task("quality", ["keep", "drop"])
     >>> lf = FeatureRangesLF("passes", task=q, label="keep",
     ...                      ranges={"duration_s": (0.5, None), "rms_dbfs": (-45, -4)})
-    >>> lf({"audio": [{"array": np.full(n, a), "sampling_rate": 8000} for n, a in ((8000, 0.1), (800, 0.1), (8000, 1e-4))]})
+    >>> clips = [{"array": np.full(n, a), "sampling_rate": 8000} for n, a in ((8000, 0.1), (800, 0.1), (8000, 1e-4))]
+    >>> lf({"audio": clips})
     [0, -1, -1]
     """
 
@@ -157,8 +159,9 @@ class FeatureRangesLF(AudioLF):
         on_decode_error: OnDecodeError = "abstain",
         version: str = "1",
     ) -> None:
-        super().__init__(name, task=task, column=column, sample_rate=sample_rate, on_decode_error=on_decode_error,
-                         version=version)
+        super().__init__(
+            name, task=task, column=column, sample_rate=sample_rate, on_decode_error=on_decode_error, version=version
+        )
         if not ranges:
             raise ValueError(f"LF {name!r}: give at least one feature range")
         params = dict(params or {})
@@ -186,8 +189,12 @@ class FeatureRangesLF(AudioLF):
         return np.where(inside, self.label, ABSTAIN).tolist()
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "label": self.label, "ranges": {k: list(v) for k, v in self.ranges.items()},
-                "params": self.params}
+        return {
+            **super().config(),
+            "label": self.label,
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "params": self.params,
+        }
 
     def _code_modules(self) -> tuple[str, ...]:
         return (*super()._code_modules(), "lf_library.audio.features", "lf_library.audio.heuristics")
@@ -350,8 +357,17 @@ class PitchLF(AudioFeatureLF):
 
     feature = "pitch_hz"
 
-    def __init__(self, name: str, *, task: Task, fmin: float = 60.0, fmax: float = 1000.0,
-                 threshold: float = 0.15, method: str = "yin", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        fmin: float = 60.0,
+        fmax: float = 1000.0,
+        threshold: float = 0.15,
+        method: str = "yin",
+        **kwargs: Any,
+    ) -> None:
         if not 0 < fmin < fmax:
             raise ValueError(f"LF {name!r}: need 0 < fmin < fmax, got fmin={fmin!r}, fmax={fmax!r}")
         if method not in ("yin", "torchaudio"):
@@ -374,12 +390,14 @@ class VoicedRatioLF(AudioFeatureLF):
 
     feature = "voiced_ratio"
 
-    def __init__(self, name: str, *, task: Task, fmin: float = 60.0, fmax: float = 1000.0,
-                 threshold: float = 0.15, **kwargs: Any) -> None:
+    def __init__(
+        self, name: str, *, task: Task, fmin: float = 60.0, fmax: float = 1000.0, threshold: float = 0.15, **kwargs: Any
+    ) -> None:
         if not 0 < fmin < fmax:
             raise ValueError(f"LF {name!r}: need 0 < fmin < fmax, got fmin={fmin!r}, fmax={fmax!r}")
-        super().__init__(name, task=task, params={"fmin": float(fmin), "fmax": float(fmax),
-                                                  "threshold": float(threshold)}, **kwargs)
+        super().__init__(
+            name, task=task, params={"fmin": float(fmin), "fmax": float(fmax), "threshold": float(threshold)}, **kwargs
+        )
 
 
 class UndecodableLF(AudioLF):
@@ -404,7 +422,19 @@ class UndecodableLF(AudioLF):
 
 
 __all__ = [
-    "AudioFeatureLF", "ClippingLF", "DurationLF", "FeatureRangesLF", "LoudnessLF", "PitchLF", "SNRLF", "SilenceRatioLF",
-    "SpectralCentroidLF", "SpectralFlatnessLF", "SpectralRolloffLF", "UndecodableLF", "VoicedRatioLF",
-    "ZeroCrossingRateLF", "batch_features",
+    "AudioFeatureLF",
+    "ClippingLF",
+    "DurationLF",
+    "FeatureRangesLF",
+    "LoudnessLF",
+    "PitchLF",
+    "SNRLF",
+    "SilenceRatioLF",
+    "SpectralCentroidLF",
+    "SpectralFlatnessLF",
+    "SpectralRolloffLF",
+    "UndecodableLF",
+    "VoicedRatioLF",
+    "ZeroCrossingRateLF",
+    "batch_features",
 ]

@@ -82,13 +82,18 @@ class ImagePreprocess:
 
     def batch(self, images: Sequence[Any]) -> np.ndarray:
         """``(n, 3, size, size)`` float32."""
-        return np.stack([self.one(im) for im in images]) if images else np.zeros((0, 3, self.size, self.size), np.float32)
+        return (
+            np.stack([self.one(im) for im in images]) if images else np.zeros((0, 3, self.size, self.size), np.float32)
+        )
 
 
 def _callable_identity(fn: Any) -> Any:
     if isinstance(fn, functools.partial):
-        return {"func": _callable_identity(fn.func), "args": [repr(a) for a in fn.args],
-                "kwargs": {k: repr(v) for k, v in sorted(fn.keywords.items())}}
+        return {
+            "func": _callable_identity(fn.func),
+            "args": [repr(a) for a in fn.args],
+            "kwargs": {k: repr(v) for k, v in sorted(fn.keywords.items())},
+        }
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
@@ -159,10 +164,18 @@ class ImageClassifier(Classifier):
         return list(self._labels)
 
     def identity(self) -> dict[str, Any]:
-        model = ({"onnx": files_digest(self.model)} if isinstance(self.model, str)
-                 else {"build": _callable_identity(self.model)})
-        return {**model, "weights": None if self.weights is None else files_digest(self.weights),
-                "preprocess": asdict(self.preprocess), "activation": self.activation, "labels": len(self._labels)}
+        model = (
+            {"onnx": files_digest(self.model)}
+            if isinstance(self.model, str)
+            else {"build": _callable_identity(self.model)}
+        )
+        return {
+            **model,
+            "weights": None if self.weights is None else files_digest(self.weights),
+            "preprocess": asdict(self.preprocess),
+            "activation": self.activation,
+            "labels": len(self._labels),
+        }
 
     def resolved_runtime(self) -> tuple[str, str]:
         """``(runtime, device)`` this classifier runs with."""
@@ -207,7 +220,7 @@ class ImageClassifier(Classifier):
         kind, model, device = self.shared(self._load, *self.resolved_runtime())
         out = []
         for i in range(0, len(items), self.batch_size):
-            x = self.preprocess.batch(items[i: i + self.batch_size])
+            x = self.preprocess.batch(items[i : i + self.batch_size])
             if kind == "torch":
                 import torch
 
@@ -294,8 +307,22 @@ class ImageClassifierLF(ClassifierVotes, ImageLF):
         super().__init__(name, task=task, column=column, on_decode_error=on_decode_error, version=version)
         if getattr(classifier, "modality", None) != "image":
             raise ValueError(f"LF {name!r}: {classifier!r} is not an image classifier")
-        self._setup(name, task, classifier, classes, explicit, exclude, hierarchy, encoder, min_similarity,
-                    min_margin_words, min_score, min_margin, otherwise, otherwise_below)
+        self._setup(
+            name,
+            task,
+            classifier,
+            classes,
+            explicit,
+            exclude,
+            hierarchy,
+            encoder,
+            min_similarity,
+            min_margin_words,
+            min_score,
+            min_margin,
+            otherwise,
+            otherwise_below,
+        )
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), **self._votes_config()}

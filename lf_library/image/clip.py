@@ -319,19 +319,30 @@ class ClipAlignmentLF(_ClipLF):
                 raise ValueError(f"LF {self.name!r}: both thresholds are set; pass side='above' or side='below'")
             side = "above" if self.above is not None else "below"
         if side not in ("above", "below") or getattr(self, side) is None:
-            raise ValueError(f"LF {self.name!r}: side must name a threshold this LF has ('above'/'below'), got {side!r}")
+            raise ValueError(
+                f"LF {self.name!r}: side must name a threshold this LF has ('above'/'below'), got {side!r}")
         sim = dev_scores(self, dev, batch_size=batch_size)["similarity"]
         label = self.label_above if side == "above" else self.label_below
         assert label is not None  # a threshold is only set together with its label (__init__)
-        cal = calibrate_threshold(sim if side == "above" else -sim, label, gold_labels(dev, gold),
-                                  target_precision=target_precision, target_coverage=target_coverage,
-                                  min_votes=min_votes)
+        cal = calibrate_threshold(
+            sim if side == "above" else -sim,
+            label,
+            gold_labels(dev, gold),
+            target_precision=target_precision,
+            target_coverage=target_coverage,
+            min_votes=min_votes,
+        )
         if side == "below":  # scores were negated: vote when -sim >= t, i.e. sim <= -t
             cal = dataclasses.replace(cal, threshold=-cal.threshold)
         return calibrated_copy(self, side, cal)
 
     def config(self) -> dict[str, Any]:
         return {
-            **super().config(), "text": self.text, "text_column": self.text_column, "above": self.above,
-            "label_above": self.label_above, "below": self.below, "label_below": self.label_below,
+            **super().config(),
+            "text": self.text,
+            "text_column": self.text_column,
+            "above": self.above,
+            "label_above": self.label_above,
+            "below": self.below,
+            "label_below": self.label_below,
         }

@@ -62,10 +62,10 @@ class ClipModel:
     >>> clip = ClipModel("ViT-B-32", "random", device="cpu")
     >>> clip.precision, clip.batch_size
     ('fp32', 64)
-    >>> ClipModel("ViT-B-32")
+    >>> ClipModel("ViT-B-32")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: ClipModel('ViT-B-32'): pass pretrained= (an open_clip tag such as 'openai', a weights file, or 'random'), or use a 'local-dir:' model
+    ValueError: ClipModel('ViT-B-32'): pass pretrained= (an open_clip tag such as 'openai', ...), or use ... model
     """
 
     def __init__(
@@ -146,7 +146,10 @@ class ClipModel:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(self.seed)  # random weights must agree across workers and runs
                 model, _, preprocess = open_clip.create_model_and_transforms(
-                    self.model_name, pretrained=pretrained, device=self.device, precision=self.precision,
+                    self.model_name,
+                    pretrained=pretrained,
+                    device=self.device,
+                    precision=self.precision,
                     **({"pretrained_text": False} if self.pretrained == "random" else {}),
                 )
         except Exception as exc:
@@ -168,7 +171,7 @@ class ClipModel:
         rt = self.load()
         out = []
         for i in range(0, len(images), self.batch_size):
-            x = torch.stack([rt.preprocess(im) for im in images[i: i + self.batch_size]])
+            x = torch.stack([rt.preprocess(im) for im in images[i : i + self.batch_size]])
             with torch.inference_mode():
                 f = rt.model.encode_image(x.to(device=rt.device, dtype=rt.dtype), normalize=True)
             out.append(f.float().cpu().numpy())
@@ -181,7 +184,7 @@ class ClipModel:
         rt = self.load()
         out = []
         for i in range(0, len(texts), self.batch_size):
-            tokens = rt.tokenizer(list(texts[i: i + self.batch_size])).to(rt.device)
+            tokens = rt.tokenizer(list(texts[i : i + self.batch_size])).to(rt.device)
             with torch.inference_mode():
                 f = rt.model.encode_text(tokens, normalize=True)
             out.append(f.float().cpu().numpy())

@@ -58,7 +58,7 @@ def load_image(value: Any, limits: MediaLimits | None = None) -> "PIL.Image.Imag
     >>> load_image({"bytes": buf.getvalue(), "path": None}, MediaLimits(max_image_pixels=1000))
     Traceback (most recent call last):
     ...
-    lf_library.media.OversizeError: image is 64x48 = 0.00307 Mpx, over the limit of 0.001 Mpx (MediaLimits.max_image_pixels)
+    lf_library.media.OversizeError: image is 64x48 = 0.00307 Mpx, over the limit of 0.001 Mpx (MediaLimits...)
     >>> load_image({"bytes": buf.getvalue(), "path": None}, MediaLimits(max_image_pixels=1000, oversize="reduce")).size
     (32, 24)
     """
@@ -144,8 +144,14 @@ class ImageLF(MediaLF):
         limits: MediaLimits | None = None,
     ) -> None:
         super().__init__(
-            name, task=task, column=column, modality="image", on_decode_error=on_decode_error,
-            extra_inputs=extra_inputs, version=version, limits=limits,
+            name,
+            task=task,
+            column=column,
+            modality="image",
+            on_decode_error=on_decode_error,
+            extra_inputs=extra_inputs,
+            version=version,
+            limits=limits,
         )
 
     def decode_one(self, value: Any) -> Any:

@@ -173,18 +173,25 @@ def mark_near_duplicates(
     hashes: list[int | None] = []
     for name, ds in splits.items():
         if column not in ds.column_names:
-            raise ValueError(f"mark_near_duplicates: split {name!r} has no column {column!r} (columns: {ds.column_names})")
+            raise ValueError(
+                f"mark_near_duplicates: split {name!r} has no column {column!r} (columns: {ds.column_names})")
         if len(ds) == 0:
             continue
-        fp = stable_hash("phash", ds._fingerprint, column, code_digest(phash), code_digest(load_image),
-                         limits.to_dict())
+        fp = stable_hash(
+            "phash", ds._fingerprint, column, code_digest(phash), code_digest(load_image), limits.to_dict()
+        )
         cells = ds.select_columns([column])
         if isinstance(cells.features[column], Image) and cells.features[column].decode:
             cells = cells.cast_column(column, Image(decode=False))
         hashed = cells.map(
-            _hash_batch(column, limits), batched=True, batch_size=batch_size, remove_columns=[column],
-            num_proc=num_proc if num_proc and num_proc > 1 else None, keep_in_memory=True,
-            new_fingerprint=fp, desc=f"perceptual hashes of {name}/{column}",
+            _hash_batch(column, limits),
+            batched=True,
+            batch_size=batch_size,
+            remove_columns=[column],
+            num_proc=num_proc if num_proc and num_proc > 1 else None,
+            keep_in_memory=True,
+            new_fingerprint=fp,
+            desc=f"perceptual hashes of {name}/{column}",
         )
         hashes.extend(None if h is None else int(h, 16) for h in hashed["_phash"])
         refs.extend(f"{name}/{i}" for i in range(len(ds)))
@@ -213,8 +220,16 @@ class NearDuplicateLF(LabelingFunction):
     [-1, 1]
     """
 
-    def __init__(self, name: str, *, task: Task, label: int | str, otherwise: int | str | None = None,
-                 column: str = "image_dup_of", version: str = "1") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        label: int | str,
+        otherwise: int | str | None = None,
+        column: str = "image_dup_of",
+        version: str = "1",
+    ) -> None:
         super().__init__(name, task=task, inputs=[column], modality="image", version=version)
         self.column = column
         self.label = resolve_label(task, label, lf=name)

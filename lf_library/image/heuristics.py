@@ -246,14 +246,24 @@ class ImageRangesLF(_StatsLF):
     >>> import mmweak
     >>> from PIL import Image
     >>> q = mmweak.Task("quality", ["keep", "drop"])
-    >>> lf = ImageRangesLF("looks_fine", task=q, label="keep", ranges={"min_side": (64, None), "brightness": (0.1, 0.9)})
+    >>> lf = ImageRangesLF("looks_fine", task=q, label="keep",
+    ...                    ranges={"min_side": (64, None), "brightness": (0.1, 0.9)})
     >>> lf({"image": [Image.new("L", (80, 80), 128), Image.new("L", (80, 80), 0), Image.new("L", (32, 80), 128)]})
     [0, -1, -1]
     """
 
-    def __init__(self, name: str, *, task: Task, ranges: dict[str, tuple[float | None, float | None]],
-                 label: int | str, otherwise: int | str | None = None, column: str = "image",
-                 on_decode_error: OnDecodeError = "abstain", version: str = "1") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        ranges: dict[str, tuple[float | None, float | None]],
+        label: int | str,
+        otherwise: int | str | None = None,
+        column: str = "image",
+        on_decode_error: OnDecodeError = "abstain",
+        version: str = "1",
+    ) -> None:
         if not ranges:
             raise ValueError(f"LF {name!r}: give at least one statistic range")
         unknown = sorted(set(ranges) - set(STATS))
@@ -262,8 +272,10 @@ class ImageRangesLF(_StatsLF):
         super().__init__(name, task=task, column=column, on_decode_error=on_decode_error, version=version)
         self.label = resolve_label(task, label, lf=name)
         self.otherwise = ABSTAIN if otherwise is None else resolve_label(task, otherwise, lf=name)
-        self.ranges = {k: (None if lo is None else float(lo), None if hi is None else float(hi))
-                       for k, (lo, hi) in sorted(ranges.items())}
+        self.ranges = {
+            k: (None if lo is None else float(lo), None if hi is None else float(hi))
+            for k, (lo, hi) in sorted(ranges.items())
+        }
 
     def label_decoded(self, items: list[Any], batch: Batch, positions: list[int]) -> list[int]:
         stats = self.stats(batch)
@@ -271,14 +283,19 @@ class ImageRangesLF(_StatsLF):
         for p in positions:
             row = stats[p]
             assert not isinstance(row, DecodeFailure)  # positions are the rows that decoded
-            ok = all((lo is None or row[k] >= lo) and (hi is None or row[k] <= hi)
-                     for k, (lo, hi) in self.ranges.items())
+            ok = all(
+                (lo is None or row[k] >= lo) and (hi is None or row[k] <= hi) for k, (lo, hi) in self.ranges.items()
+            )
             out.append(self.label if ok else self.otherwise)
         return out
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "ranges": {k: list(v) for k, v in self.ranges.items()}, "label": self.label,
-                "otherwise": self.otherwise}
+        return {
+            **super().config(),
+            "ranges": {k: list(v) for k, v in self.ranges.items()},
+            "label": self.label,
+            "otherwise": self.otherwise,
+        }
 
 
 class UndecodableLF(ImageLF):
@@ -294,8 +311,16 @@ class UndecodableLF(ImageLF):
     [1, -1]
     """
 
-    def __init__(self, name: str, *, task: Task, label: int | str, otherwise: int | str | None = None,
-                 column: str = "image", version: str = "1") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        task: Task,
+        label: int | str,
+        otherwise: int | str | None = None,
+        column: str = "image",
+        version: str = "1",
+    ) -> None:
         super().__init__(name, task=task, column=column, version=version)
         self.label = resolve_label(task, label, lf=name)
         self.otherwise = ABSTAIN if otherwise is None else resolve_label(task, otherwise, lf=name)

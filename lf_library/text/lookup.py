@@ -172,7 +172,8 @@ def _pairs(table: Any, name: str) -> list[tuple[Any, Any]]:
             else:
                 raise ValueError(f"LF {name!r}: table entries must be [term, label] pairs, got {item!r}")
         return out
-    raise ValueError(f"LF {name!r}: table must be a mapping, a list of pairs or a file path, got {type(table).__name__}")
+    raise ValueError(
+        f"LF {name!r}: table must be a mapping, a list of pairs or a file path, got {type(table).__name__}")
 
 
 def _read_table(path: str | os.PathLike, name: str) -> list[tuple[Any, Any]]:
@@ -192,7 +193,9 @@ def _read_table(path: str | os.PathLike, name: str) -> list[tuple[Any, Any]]:
             if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
                 continue
             if len(row) != 2:
-                raise ValueError(f"LF {name!r}: line {i + 1} of {str(p)!r} must have 2 columns (term, label), got {row}")
+                raise ValueError(
+                    f"LF {name!r}: line {i + 1} of {str(p)!r} must have 2 columns (term, label), got {row}"
+                )
             term, label = row[0].strip(), row[1].strip()
             if not out and term.lower() in _HEADER_TERMS and label.lower() in _HEADER_LABELS:
                 continue  # header

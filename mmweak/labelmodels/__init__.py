@@ -68,7 +68,9 @@ def create(name: str | None = None, cardinality: int = 2, **params: Any) -> Labe
     known = set(cls().get_params(deep=False))
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ValueError(f"{key} has no hyper-parameter {unknown[0]!r}; it takes {', '.join(sorted(known - {'cardinality'}))}")
+        raise ValueError(
+            f"{key} has no hyper-parameter {unknown[0]!r}; it takes {', '.join(sorted(known - {'cardinality'}))}"
+        )
     model = cls(cardinality=cardinality, **params)
     model._validate_params()  # fail at the call that set a bad value, not later in fit
     return model
@@ -84,7 +86,23 @@ def load(path: str) -> LabelModel:
 
 
 __all__ = [
-    "ABSTAIN", "AutoLabelModel", "DEFAULT_MODEL", "DawidSkene", "EBCC", "LabelModel", "MajorityVote", "MeTaL",
-    "ModelFileError", "NotFittedError", "OneCoinDawidSkene", "Triplet", "WeightedMajorityVote",
-    "available", "check_votes", "collapse_patterns", "create", "load", "register",
+    "ABSTAIN",
+    "AutoLabelModel",
+    "DEFAULT_MODEL",
+    "DawidSkene",
+    "EBCC",
+    "LabelModel",
+    "MajorityVote",
+    "MeTaL",
+    "ModelFileError",
+    "NotFittedError",
+    "OneCoinDawidSkene",
+    "Triplet",
+    "WeightedMajorityVote",
+    "available",
+    "check_votes",
+    "collapse_patterns",
+    "create",
+    "load",
+    "register",
 ]

@@ -78,7 +78,8 @@ _SELECTION_PARAMS = {"ebcc": {"n_restarts": 1, "max_iter": 150}}
 #: EBCC's cost grows with votes x states: its final fit sees a seeded sample of about this many votes
 #: (every row of the crowdsourcing sets; ~1000 rows of a 50-LF matrix, plenty for its m x K x K x M parameters).
 EBCC_FIT_VOTES = 50_000
-#: Weight of the best challenger's probabilities when majority vote is kept: enough to break its ties, never to overrule it.
+#: Weight of the best challenger's probabilities when majority vote is kept: enough to break its ties, never to
+#: overrule it.
 TIE_BREAK_WEIGHT = 1e-3
 
 
@@ -167,7 +168,10 @@ class AutoLabelModel(LabelModel):
 
     name = "auto"
     _state_schema: ClassVar[dict[str, Any]] = {
-        "selected_": "str", "selection_by_": "str", "members_": "models", "member_weights_": ("n_members",),
+        "selected_": "str",
+        "selection_by_": "str",
+        "members_": "models",
+        "member_weights_": ("n_members",),
         "cv_scores_": "scores",
     }
 
@@ -297,7 +301,7 @@ class AutoLabelModel(LabelModel):
             train, held = S[fold != f], S[fold == f]
             # An LF seen voting one class only has a vote value every member predicts from its
             # identity alone: its votes say nothing about which member labels better.
-            bipolar = (np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1)
+            bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
             for name in names:
                 table = self._table(name, train, prior, seed)
                 scores[name][fold == f] = pseudo_loglik(table, held, bipolar)
@@ -321,7 +325,9 @@ class AutoLabelModel(LabelModel):
             a = np.asarray(model.accuracy_)
             conf = np.repeat(((1 - a) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
             conf[:, np.arange(K), np.arange(K)] = a[:, None]
-            return GenerativeTable(np.log(np.asarray(model.class_balance_)), class_independent_abstain(conf, firing_rates(L)))
+            return GenerativeTable(
+                np.log(np.asarray(model.class_balance_)), class_independent_abstain(conf, firing_rates(L))
+            )
         return posterior_table(L, model.predict_proba(L), abstain_informative=bool(model.abstain_as_outcome))
 
     # -- prediction ------------------------------------------------------------------------------

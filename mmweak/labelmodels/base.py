@@ -166,8 +166,11 @@ class LabelModel(BaseEstimator):
                 prior = np.asarray(class_balance, dtype=np.float64).ravel()
             except (TypeError, ValueError):
                 prior = None
-            if prior is None or prior.shape != (K,) or not np.isfinite(prior).all() or np.any(prior < 0) or prior.sum() <= 0:
-                raise ValueError(f"class_balance must be {K} non-negative numbers with a positive sum, got {class_balance!r}")
+            if (prior is None or prior.shape != (K,) or not np.isfinite(prior).all() or np.any(prior < 0)
+                    or prior.sum() <= 0):
+                raise ValueError(
+                    f"class_balance must be {K} non-negative numbers with a positive sum, got {class_balance!r}"
+                )
             prior = prior / prior.sum()
         # A refit starts from nothing: no learned attribute of an earlier fit may leak into this one.
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
@@ -252,7 +255,12 @@ class LabelModel(BaseEstimator):
         L = check_votes(L, self.cardinality)
         proba = self._proba(L)
         return self.labels_from_proba(
-            proba, L, tie_break=tie_break, seed=self.seed_ if seed is None else seed, objective=objective, pos_label=pos_label
+            proba,
+            L,
+            tie_break=tie_break,
+            seed=self.seed_ if seed is None else seed,
+            objective=objective,
+            pos_label=pos_label,
         )
 
     def labels_from_proba(
@@ -285,8 +293,13 @@ class LabelModel(BaseEstimator):
         if L is not None and np.asarray(L).shape[0] != proba.shape[0]:
             raise ValueError(f"L has {np.asarray(L).shape[0]} rows but proba has {proba.shape[0]}")
         labels = hard_labels(
-            proba, np.asarray(self.class_balance_, dtype=np.float64), tie_break=tie_break,
-            seed=seed, objective=objective, pos_label=pos_label, thresholds=self.f1_thresholds_,
+            proba,
+            np.asarray(self.class_balance_, dtype=np.float64),
+            tie_break=tie_break,
+            seed=seed,
+            objective=objective,
+            pos_label=pos_label,
+            thresholds=self.f1_thresholds_,
         )
         if L is not None:
             labels[~(np.asarray(L) != ABSTAIN).any(axis=1)] = ABSTAIN
@@ -367,10 +380,14 @@ class LabelModel(BaseEstimator):
     @staticmethod
     def _check_seed(name: str, value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < 2**63:
-            raise ValueError(f"{name} must be a non-negative int (the seed that makes the fit repeatable), got {value!r}")
+            raise ValueError(
+                f"{name} must be a non-negative int (the seed that makes the fit repeatable), got {value!r}"
+            )
         return int(value)
 
-    def _fit(self, L: np.ndarray, *, dev: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray | None, seed: int) -> None:
+    def _fit(
+        self, L: np.ndarray, *, dev: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray | None, seed: int
+    ) -> None:
         raise NotImplementedError
 
     def _predict_proba(self, L: np.ndarray) -> np.ndarray:

@@ -78,7 +78,9 @@ class DawidSkene(LogLinearModel):
                 bias = np.log(pi)
             return W, bias, {"class_balance_": pi}
 
-        self.weights_, self.bias_, extras = self._em(V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol))
+        self.weights_, self.bias_, extras = self._em(
+            V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
+        )
         self.class_balance_ = extras["class_balance_"]
 
     def confusion(self) -> np.ndarray:

@@ -48,11 +48,11 @@ class EBCC(LogLinearModel):
     order follows it); ``n_restarts`` fits from different seeded starts and keeps the one with the highest
     evidence lower bound (``elbo_``); 40 restarts is the authors' protocol and makes the result stable
     across seeds. Restarts are screened: all run ``screen_iter`` iterations together (one wide sparse
-    product), and only the ``n_finalists`` best by ELBO run on to convergence. Abstains are ignored (crowdsourcing-style: who answered says nothing about the answer),
-    so like ``one_coin`` it is meant for bipolar annotators, not unipolar keyword LFs. Gold dev rows keep
-    their class fixed; their subtype stays latent. ``dedupe_copies`` (on by default) makes a group of
-    copied LFs speak once, so twenty pastes of one LF cannot outvote the rest; the subtypes account for
-    milder correlation. With it off the authors' published accuracies are reproduced exactly.
+    product), and only the ``n_finalists`` best by ELBO run on to convergence. Abstains are ignored
+    (crowdsourcing-style: who answered says nothing about the answer), so like ``one_coin`` it is meant
+    for bipolar annotators, not unipolar keyword LFs. Gold dev rows keep their class fixed; their subtype
+    stays latent. ``dedupe_copies`` (on by default) makes a group of copied LFs speak once, so twenty
+    pastes of one LF cannot outvote the rest; the subtypes account for milder correlation. With it off the authors' published accuracies are reproduced exactly.
 
     Cost per iteration is O(votes * K * M) time and O(rows * K * M) memory (rows capped at
     ``max_fit_rows``), times ``n_restarts``: for K near 100 lower ``n_restarts`` or ``n_subtypes``.
@@ -66,7 +66,10 @@ class EBCC(LogLinearModel):
 
     name = "ebcc"
     _state_schema: ClassVar[dict[str, Any]] = {
-        **LogLinearModel._state_schema, "weights_": ("m", "K", "KM"), "bias_": ("KM",), "confusion_": ("m", "K", "K"),
+        **LogLinearModel._state_schema,
+        "weights_": ("m", "K", "KM"),
+        "bias_": ("KM",),
+        "confusion_": ("m", "K", "K"),
         "elbo_": "float",
     }
 
@@ -89,8 +92,13 @@ class EBCC(LogLinearModel):
         no_vote: NoVotePolicy = "prior",
         random_state: int = 0,
     ) -> None:
-        super().__init__(cardinality, dedupe_copies=dedupe_copies, max_fit_rows=max_fit_rows, no_vote=no_vote,
-                         random_state=random_state)
+        super().__init__(
+            cardinality,
+            dedupe_copies=dedupe_copies,
+            max_fit_rows=max_fit_rows,
+            no_vote=no_vote,
+            random_state=random_state,
+        )
         self.n_subtypes = n_subtypes
         self.subtype_prior = subtype_prior
         self.diag_prior = diag_prior
@@ -129,7 +137,7 @@ class EBCC(LogLinearModel):
             T0 = np.vstack([T0, Y])
             # Additive log-mask: a dev row's (class, subtype) cells outside its gold class are impossible.
             clamp = np.zeros((V.n, K))
-            clamp[V.n - Y.shape[0]:] = np.where(Y > 0, 0.0, -np.inf)
+            clamp[V.n - Y.shape[0] :] = np.where(Y > 0, 0.0, -np.inf)
             clamp = np.repeat(clamp, M, axis=1)
         # Class prior of the authors' "empirical prior" (majority-vote class mass), one pseudo-count added
         # so a class nobody voted for keeps a finite expected log-weight.
@@ -181,7 +189,7 @@ class EBCC(LogLinearModel):
             S -= S.max(axis=1, keepdims=True)
             np.exp(S, out=S)
             p = S.reshape(part.n, K, -1).sum(axis=2)
-            out[start: start + part.n] = p / p.sum(axis=1, keepdims=True)
+            out[start : start + part.n] = p / p.sum(axis=1, keepdims=True)
         return out
 
     def confusion(self) -> np.ndarray:
@@ -200,8 +208,17 @@ _BATCH_CELLS = 1 << 23  # responsibilities of a screening batch: rows x restarts
 class _Run:
     """One restart's state: responsibilities, iterations so far, and (after an E-step) its ELBO and parameters."""
 
-    def __init__(self, R: np.ndarray, n_iter: int, converged: bool, elbo: float, W: np.ndarray, bias: np.ndarray,
-                 confusion: np.ndarray, class_balance: np.ndarray) -> None:
+    def __init__(
+        self,
+        R: np.ndarray,
+        n_iter: int,
+        converged: bool,
+        elbo: float,
+        W: np.ndarray,
+        bias: np.ndarray,
+        confusion: np.ndarray,
+        class_balance: np.ndarray,
+    ) -> None:
         self.R, self.n_iter, self.converged, self.elbo = R, n_iter, converged, elbo
         self.W, self.bias, self.confusion, self.class_balance = W, bias, confusion, class_balance
 
@@ -209,8 +226,17 @@ class _Run:
 class _VB:
     """Mean-field VB updates of EBCC for a batch of restarts at once (responsibilities ``(rows, B, K*M)``)."""
 
-    def __init__(self, V: SparseVotes, w: np.ndarray, K: int, M: int, model: "EBCC", alpha: np.ndarray,
-                 prior: np.ndarray | None, clamp: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        V: SparseVotes,
+        w: np.ndarray,
+        K: int,
+        M: int,
+        model: "EBCC",
+        alpha: np.ndarray,
+        prior: np.ndarray | None,
+        clamp: np.ndarray | None,
+    ) -> None:
         self.V, self.w, self.K, self.M, self.m = V, w, K, M, V.n_lfs
         beta = np.full((K, K), float(model.offdiag_prior))
         np.fill_diagonal(beta, float(model.diag_prior))
@@ -237,7 +263,8 @@ class _VB:
         return mu, eta, nu, W, bias
 
     def run(self, R: np.ndarray, iters: int, n_iter0: int = 0) -> list[_Run]:
-        """Run up to ``iters`` VB iterations from responsibilities ``R`` ``(rows, B, K*M)``; one :class:`_Run` per restart."""
+        """Run up to ``iters`` VB iterations from responsibilities ``R`` ``(rows, B, K*M)``; one :class:`_Run`
+        per restart."""
         V, K, M, m = self.V, self.K, self.M, self.m
         B, KM = R.shape[1], K * M
         z = R.reshape(V.n, B, K, M).sum(axis=3)

@@ -51,7 +51,9 @@ def class_independent_abstain(conf: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return out
 
 
-def posterior_table(L: np.ndarray, T: np.ndarray, *, abstain_informative: bool, smoothing: float = 1.0) -> GenerativeTable:
+def posterior_table(
+    L: np.ndarray, T: np.ndarray, *, abstain_informative: bool, smoothing: float = 1.0
+) -> GenerativeTable:
     """The Dawid–Skene table one M-step makes of class posteriors ``T`` ``(n, K)`` on rows ``L``.
 
     ``abstain_informative``: firing rates per class (abstain as an outcome) or one per LF.
@@ -120,12 +122,12 @@ def pseudo_loglik(table: GenerativeTable, L: np.ndarray, scored: np.ndarray | No
     lo = table.log_outcome  # (m, S, K+1)
     log_fires = np.log(np.clip(-np.expm1(lo[:, :, K]), 1e-300, None))  # (m, S): log P(LF j votes | s)
     for start in range(0, n, step):
-        c = codes[start: start + step]
+        c = codes[start : start + step]
         G = lo[np.arange(m)[None, :], :, c]  # (rows, m, S): log P(L_ij | s)
         T = table.log_prior[None, :] + G.sum(axis=1)  # (rows, S)
         # log P(v | voted, rest) = LSE_s(T) - LSE_s(T - G_j + log P(j votes | s))
         term = _lse(T, axis=1)[:, None] - _lse(T[:, None, :] - G + log_fires[None], axis=2)
-        out[start: start + step] = np.where((c != K) & keep[None, :], term, 0.0).sum(axis=1)
+        out[start : start + step] = np.where((c != K) & keep[None, :], term, 0.0).sum(axis=1)
     return out
 
 
@@ -134,4 +136,11 @@ def _lse(x: np.ndarray, axis: int) -> np.ndarray:
     return (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
 
 
-__all__ = ["GenerativeTable", "class_independent_abstain", "firing_rates", "majority_table", "posterior_table", "pseudo_loglik"]
+__all__ = [
+    "GenerativeTable",
+    "class_independent_abstain",
+    "firing_rates",
+    "majority_table",
+    "posterior_table",
+    "pseudo_loglik",
+]

@@ -212,9 +212,11 @@ class LogLinearModel(LabelModel):
         return Vd.vote_class_counts(Y), Y.sum(axis=0)
 
     def _em(self, V: SparseVotes, m_step: MStep, *, dev, init=None, max_iter: int = 100, tol: float = 1e-6):
-        """:func:`run_em` with the gold dev rows as fixed statistics; stores ``n_iter_``, returns ``(W, bias, extras)``."""
+        """:func:`run_em` with the gold dev rows as fixed statistics; stores ``n_iter_``, returns
+        ``(W, bias, extras)``."""
         W, bias, extras, self.n_iter_ = run_em(
-            V, m_step, fixed=self._dev_counts(dev), init=init, max_iter=max_iter, tol=tol)
+            V, m_step, fixed=self._dev_counts(dev), init=init, max_iter=max_iter, tol=tol
+        )
         return W, bias, extras
 
     def _prior_from_votes(self, V: SparseVotes, prior: np.ndarray | None) -> np.ndarray:

@@ -65,7 +65,9 @@ class OneCoinDawidSkene(LogLinearModel):
             W[:, idx, idx] = np.log(a)[:, None]
             return W * w[:, None, None], np.log(pi), {"accuracy_": a, "class_balance_": pi}
 
-        self.weights_, self.bias_, extras = self._em(V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol))
+        self.weights_, self.bias_, extras = self._em(
+            V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
+        )
         self.accuracy_, self.class_balance_ = extras["accuracy_"], extras["class_balance_"]
 
     def lf_accuracies(self) -> np.ndarray:

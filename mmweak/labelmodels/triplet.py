@@ -41,7 +41,9 @@ class Triplet(LogLinearModel):
         classes = [1] if K == 2 else list(range(K))
         acc = np.full((m, K), 0.7)
         for k in classes:
-            agree = co[:, k, :, k] + (co.sum(axis=(1, 3)) - co[:, k, :, :].sum(axis=2) - co[:, :, :, k].sum(axis=1) + co[:, k, :, k])
+            agree = co[:, k, :, k] + (
+                co.sum(axis=(1, 3)) - co[:, k, :, :].sum(axis=2) - co[:, :, :, k].sum(axis=1) + co[:, k, :, k]
+            )
             M = np.divide(2 * agree - both, both, out=np.zeros_like(both), where=both > 0)  # E[s_i s_j | both vote]
             a = self._triplet_accuracies(M, both > 0, rng)
             acc[:, k] = np.clip((1 + a) / 2, 0.5 + 1e-3, 1 - 1e-3)

@@ -103,7 +103,8 @@ def _object_votes(arr: np.ndarray, what: str, kinds: str) -> np.ndarray:
         if isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)):
             i, j = divmod(idx, arr.shape[1]) if arr.shape[1] else (idx, 0)
             raise VoteMatrixError(
-                f"{what}[{i}, {j}] = {v!r} ({type(v).__name__}) is not an integer vote (row {i}, LF column {j}); {kinds}"
+                f"{what}[{i}, {j}] = {v!r} ({type(v).__name__}) is not an integer vote "
+                f"(row {i}, LF column {j}); {kinds}"
             )
     return arr.astype(np.float64) if any(isinstance(v, (float, np.floating)) for v in flat) else arr.astype(np.int64)
 
@@ -124,8 +125,10 @@ def check_labels(y: Any, cardinality: int, *, what: str = "y_dev") -> np.ndarray
         else:
             raise ValueError(f"{what} must be 1-D (one gold label per row), got shape {arr.shape}")
     rule = f"gold labels must be integers 0..{cardinality - 1}"
-    if arr.dtype.kind in "bcUSV" or (arr.dtype.kind == "O" and any(
-            isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)) for v in arr)):
+    if arr.dtype.kind in "bcUSV" or (
+        arr.dtype.kind == "O"
+        and any(isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)) for v in arr)
+    ):
         raise ValueError(f"{what} has {arr.dtype} entries: {rule}")
     if arr.dtype.kind == "O":
         arr = arr.astype(np.float64)
@@ -150,8 +153,16 @@ def _check_choice(name: str, value: Any, allowed: tuple[Any, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
 
 
-def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False, integer: bool = False) -> float:
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> float:
     """Validate a numeric hyper-parameter (finite, not a bool or string, within bounds); returns it.
 
     >>> check_number("smoothing", 0.5, low=0)
@@ -171,6 +182,7 @@ def check_number(name: str, value: Any, *, low: float | None = None, high: float
         bounds.append(f"{'<' if high_open else '<='} {high:g}")
     v = float(value)
     if (low is not None and (v <= low if low_open else v < low)) or (
-            high is not None and (v >= high if high_open else v > high)):
+        high is not None and (v >= high if high_open else v > high)
+    ):
         raise ValueError(f"{name} must be {kind} {' and '.join(bounds)}, got {value!r}")
     return v

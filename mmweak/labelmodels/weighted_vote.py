@@ -74,7 +74,9 @@ class WeightedMajorityVote(LogLinearModel):
             a = np.clip(a, 1e-4, 1 - 1e-4)
             return self._weights(a, pi, w), np.log(pi), {"precision_": a, "class_balance_": pi}
 
-        self.weights_, self.bias_, extras = self._em(V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol))
+        self.weights_, self.bias_, extras = self._em(
+            V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
+        )
         self.precision_, self.class_balance_ = extras["precision_"], extras["class_balance_"]
 
     @staticmethod

@@ -72,8 +72,9 @@ def add_annotator_votes(
 
     >>> import datasets, mmweak
     >>> dog = mmweak.Task("dog", ["cat", "dog"])
-    >>> ds = datasets.Dataset.from_dict({"crowd": [[{"annotator": "a", "label": "dog"}, {"annotator": "b", "label": "dog"}],
-    ...                                            [{"annotator": "b", "label": "cat"}]]})
+    >>> ds = datasets.Dataset.from_dict({"crowd": [
+    ...     [{"annotator": "a", "label": "dog"}, {"annotator": "b", "label": "dog"}],
+    ...     [{"annotator": "b", "label": "cat"}]]})
     >>> ds = add_annotator_votes(ds, dog, "crowd")
     >>> list(ds["dog_votes"]), [lf["name"] for lf in mmweak.provenance.read_record(ds)["tasks"]["dog"]["lfs"]]
     ([[1, 1], [-1, 0]], ['annotator:a', 'annotator:b'])
@@ -91,8 +92,10 @@ def add_annotator_votes(
             row: dict[str, tuple[tuple[dt.datetime, int], int]] = {}  # annotator -> ((time, position), label)
             for pos, item in enumerate(items or []):
                 if not isinstance(item, Mapping) or "annotator" not in item or "label" not in item:
-                    raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: expected "
-                                          f"{{'annotator', 'label'}} items, got {item!r}")
+                    raise AnnotationError(
+                        f"split {name!r}, row {i}, column {col!r}: expected "
+                        f"{{'annotator', 'label'}} items, got {item!r}"
+                    )
                 a = str(item["annotator"])
                 label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}")
                 key = (_when(item), pos)
@@ -124,8 +127,15 @@ def add_annotator_votes(
         fp = stable_hash("annotator-votes", d._fingerprint, task.name, col, annotators)
         out[name] = replace_columns(d, {task.votes_column: (L, task.votes_feature(L.shape[1]))}, fingerprint=fp)
     entry["lfs"] = [lfs[j] for j in keep] + [
-        {"name": f"{prefix}{a}", "modality": "human", "inputs": [col], "code_hash": stable_hash(KIND, a),
-         "version": "1", "kind": KIND} for a in annotators
+        {
+            "name": f"{prefix}{a}",
+            "modality": "human",
+            "inputs": [col],
+            "code_hash": stable_hash(KIND, a),
+            "version": "1",
+            "kind": KIND,
+        }
+        for a in annotators
     ]
     entry.pop("label_model", None)
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(ds, DatasetDict) else out[next(iter(out))]

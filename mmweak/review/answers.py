@@ -265,14 +265,18 @@ def merge_answers(
             continue
         gold = np.array([consensus([x["label"] for x in r]) for r in stored], dtype=np.int64)
         fp = stable_hash("review-answers", d._fingerprint, task.name, sorted(touched),
-                         [[(x["annotator"], int(x["label"]), x["time"].isoformat()) for x in stored[i]] for i in sorted(touched)])
+                         [[(x["annotator"], int(x["label"]), x["time"].isoformat()) for x in stored[i]]
+                          for i in sorted(touched)])
         d = replace_columns(d, {gold_column(task): (gold, task.class_label())}, fingerprint=fp + "-gold")
         d = _replace_answers(d, task, stored, fp)
         out[name] = d
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())
-    entry["review"] = {**(entry.get("review") or {}), "gold_column": gold_column(task),
-                       "answers_column": answers_column(task)}
+    entry["review"] = {
+        **(entry.get("review") or {}),
+        "gold_column": gold_column(task),
+        "answers_column": answers_column(task),
+    }
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(ds, DatasetDict) else out[next(iter(out))]
     write_record(result, record)
     if any(r not in BENIGN for r in report.skipped):
@@ -319,14 +323,23 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
             continue
         names = {a["annotator"] for i in rows for a in stored[i]}
         annotators |= names
-        per_split.append({"split": name, "rows": len(rows), "answers": sum(len(stored[i]) for i in rows),
-                          "annotators": len(names), "consensus": sum(gold[i] >= 0 for i in rows)})
+        per_split.append(
+            {
+                "split": name,
+                "rows": len(rows),
+                "answers": sum(len(stored[i]) for i in rows),
+                "annotators": len(names),
+                "consensus": sum(gold[i] >= 0 for i in rows),
+            }
+        )
         for i in rows:
             first = min(stored[i], key=lambda a: _utc(a["time"]))
             key = first["strategy"] or "(unknown)"
             s = strategies.setdefault(key, {"strategy": key, "rows": 0, "agree": 0, "scored": 0})
-            r = rounds.setdefault(int(first["round"] or 0), {"round": int(first["round"] or 0), "rows": 0,
-                                                              "agree": 0, "scored": 0, "strategies": set()})
+            r = rounds.setdefault(
+                int(first["round"] or 0),
+                {"round": int(first["round"] or 0), "rows": 0, "agree": 0, "scored": 0, "strategies": set()},
+            )
             s["rows"] += 1
             r["rows"] += 1
             r["strategies"].add(key)
@@ -352,8 +365,12 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
         "splits": per_split,
         "annotators": sorted(annotators),
         "strategies": [{**s, "agreement": rate(s["agree"], s["scored"])} for s in strategies.values()],
-        "rounds": [{**r, "strategies": sorted(r["strategies"]), "agreement": rate(r["agree"], r["scored"])}
-                   for _, r in sorted(rounds.items())],
-        "model_agreement": rate(*agree_model), "model_agreement_rows": agree_model[1],
-        "annotator_agreement": rate(*pairs), "annotator_pairs": pairs[1],
+        "rounds": [
+            {**r, "strategies": sorted(r["strategies"]), "agreement": rate(r["agree"], r["scored"])}
+            for _, r in sorted(rounds.items())
+        ],
+        "model_agreement": rate(*agree_model),
+        "model_agreement_rows": agree_model[1],
+        "annotator_agreement": rate(*pairs),
+        "annotator_pairs": pairs[1],
     }

@@ -49,7 +49,8 @@ def export_tasks(
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
     >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [1 if "http" in t else 0 for t in b["text"]])
     >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf]))
-    >>> path = review.export_tasks(review.select(ds, spam, 1, "random"), spam, os.path.join(tempfile.mkdtemp(), "t.json"))
+    >>> out = os.path.join(tempfile.mkdtemp(), "t.json")
+    >>> path = review.export_tasks(review.select(ds, spam, 1, "random"), spam, out)
     >>> tasks = json.load(open(path))
     >>> sorted(tasks[0]["data"]), tasks[0]["data"]["mmweak"]["strategy"]
     (['mmweak', 'text'], 'random')
@@ -98,7 +99,8 @@ def import_annotations(
     task = resolve_task(ds, task)
     tasks = read_json(path)
     report = ImportReport()
-    answers = answers_from_tasks(ds, task, tasks, source=f"file {Path(path).name}", report=report,
-                                 on_invalid=on_invalid)
+    answers = answers_from_tasks(
+        ds, task, tasks, source=f"file {Path(path).name}", report=report, on_invalid=on_invalid
+    )
     out = merge_answers(ds, task, answers, report, on_invalid=on_invalid)
     return (out, report) if return_report else out

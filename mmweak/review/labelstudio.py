@@ -210,7 +210,8 @@ def build_tasks(
     lm = record.get("label_model") or {}
     votes = read_matrix(selection, task.votes_column) if task.votes_column in selection.column_names else None
     probs = read_matrix(selection, task.probs_column) if task.probs_column in selection.column_names else None
-    labels = read_column(selection, task.label_column, np.int64) if task.label_column in selection.column_names else None
+    has_labels = task.label_column in selection.column_names
+    labels = read_column(selection, task.label_column, np.int64) if has_labels else None
     ids = list(selection[id_column]) if id_column else None
     datas = row_data(selection, layout)
     tasks = []
@@ -219,26 +220,44 @@ def build_tasks(
             raise ValueError(f"selection row {i} has no source row number")
         model_label = int(labels[i]) if labels is not None else -1
         entry = {
-            "task": task.name, "split": m["split"], "row": int(m["row"]), "key": data_key(data),
-            "id_column": id_column, "id": _jsonable(ids[i]) if ids is not None else None,
+            "task": task.name,
+            "split": m["split"],
+            "row": int(m["row"]),
+            "key": data_key(data),
+            "id_column": id_column,
+            "id": _jsonable(ids[i]) if ids is not None else None,
             "columns": {key: c for c, key, _ in layout},
-            "strategy": m["strategy"], "reason": m["reason"],
+            "strategy": m["strategy"],
+            "reason": m["reason"],
             "score": None if m["score"] is None or not np.isfinite(m["score"]) else float(m["score"]),
-            "round": int(m["round"]), "model_label": model_label, "model": lm.get("model"),
+            "round": int(m["round"]),
+            "model_label": model_label,
+            "model": lm.get("model"),
             "probs": None if probs is None else {t: float(p) for t, p in zip(task.labels, probs[i])},
-            "votes": None if votes is None else {
+            "votes": None
+            if votes is None
+            else {
                 (lf_names[j] if j < len(lf_names) else f"lf_{j}"): task.labels[int(v)]
-                for j, v in enumerate(votes[i]) if v >= 0
+                for j, v in enumerate(votes[i])
+                if v >= 0
             },
         }
         item: dict[str, Any] = {"data": {**data, META: entry}}
         if model_label >= 0:
-            item["predictions"] = [{
-                "model_version": f"mmweak {lm.get('model', 'label model')}",
-                "score": float(probs[i].max()) if probs is not None else None,
-                "result": [{"from_name": task.name, "to_name": layout[0][1], "type": "choices",
-                            "value": {"choices": [task.labels[model_label]]}}],
-            }]
+            item["predictions"] = [
+                {
+                    "model_version": f"mmweak {lm.get('model', 'label model')}",
+                    "score": float(probs[i].max()) if probs is not None else None,
+                    "result": [
+                        {
+                            "from_name": task.name,
+                            "to_name": layout[0][1],
+                            "type": "choices",
+                            "value": {"choices": [task.labels[model_label]]},
+                        }
+                    ],
+                }
+            ]
         tasks.append(item)
     return tasks, config
 
@@ -300,8 +319,9 @@ def answers_from_tasks(
         where = f"Label Studio task {t.get('id', '?')}"
         if not isinstance(m, Mapping):
             for _ in t.get("annotations") or []:
-                report.skip("missing_row", f"{where} carries no mmweak row reference: it was not exported by mmweak",
-                            on_invalid)
+                report.skip(
+                    "missing_row", f"{where} carries no mmweak row reference: it was not exported by mmweak", on_invalid
+                )
             located.append(None)
             continue
         if m.get("task") != task.name:
@@ -320,9 +340,13 @@ def answers_from_tasks(
         if d is None or row is None or not 0 <= int(row) < len(d):
             for a in t.get("annotations") or []:
                 ident = f" ({m['id_column']} = {m.get('id')!r})" if m.get("id_column") else ""
-                report.skip("missing_row", f"task {task.name!r}: {where} refers to split {split!r} row "
-                            f"{m.get('row')}{ident}, which no longer exists "
-                            f"(annotator {_annotator(a.get('completed_by'), annotator_names)!r})", on_invalid)
+                report.skip(
+                    "missing_row",
+                    f"task {task.name!r}: {where} refers to split {split!r} row "
+                    f"{m.get('row')}{ident}, which no longer exists "
+                    f"(annotator {_annotator(a.get('completed_by'), annotator_names)!r})",
+                    on_invalid,
+                )
             located.append(None)
             continue
         located.append((m, split, int(row)))
@@ -336,31 +360,54 @@ def answers_from_tasks(
         anns = t.get("annotations") or []
         if current.get((split, row, _layout_id(m))) != m.get("key"):
             for a in anns:
-                report.skip("missing_row", f"{where}: the row changed since it was sent for review (annotator "
-                            f"{_annotator(a.get('completed_by'), annotator_names)!r})", on_invalid)
+                report.skip(
+                    "missing_row",
+                    f"{where}: the row changed since it was sent for review (annotator "
+                    f"{_annotator(a.get('completed_by'), annotator_names)!r})",
+                    on_invalid,
+                )
             continue
         for a in anns:
             who = _annotator(a.get("completed_by"), annotator_names)
             if a.get("was_cancelled"):
                 report.skip("cancelled", f"{where}: annotator {who!r} skipped the row")
                 continue
-            choices = [c for r in a.get("result") or [] if r.get("from_name") == task.name
-                       for c in (r.get("value") or {}).get("choices") or []]
+            choices = [
+                c
+                for r in a.get("result") or []
+                if r.get("from_name") == task.name
+                for c in (r.get("value") or {}).get("choices") or []
+            ]
             if len(choices) != 1:
-                report.skip("no_choice", f"{where}: annotator {who!r} gave {len(choices)} choices for "
-                            f"{task.name!r}, expected 1", on_invalid)
+                report.skip(
+                    "no_choice",
+                    f"{where}: annotator {who!r} gave {len(choices)} choices for {task.name!r}, expected 1",
+                    on_invalid,
+                )
                 continue
             if choices[0] not in task.labels:
-                report.skip("unknown_class", f"{where}: annotator {who!r} answered {choices[0]!r}, which is not a "
-                            f"class of task {task.name!r} ({list(task.labels)})", on_invalid)
+                report.skip(
+                    "unknown_class",
+                    f"{where}: annotator {who!r} answered {choices[0]!r}, which is not a "
+                    f"class of task {task.name!r} ({list(task.labels)})",
+                    on_invalid,
+                )
                 continue
             model_label = m.get("model_label")
-            out.append(Answer(
-                split=split, row=row, annotator=who, label=task.labels.index(choices[0]), time=_time(a),
-                source=f"{source} annotation {a.get('id')}", strategy=str(m.get("strategy") or ""),
-                reason=str(m.get("reason") or ""), round=int(m.get("round") or 0),
-                model_label=-1 if model_label is None else int(model_label),
-            ))
+            out.append(
+                Answer(
+                    split=split,
+                    row=row,
+                    annotator=who,
+                    label=task.labels.index(choices[0]),
+                    time=_time(a),
+                    source=f"{source} annotation {a.get('id')}",
+                    strategy=str(m.get("strategy") or ""),
+                    reason=str(m.get("reason") or ""),
+                    round=int(m.get("round") or 0),
+                    model_label=-1 if model_label is None else int(model_label),
+                )
+            )
     return out
 
 

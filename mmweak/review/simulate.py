@@ -91,24 +91,37 @@ class LearningCurve:
 
         series = {b: {s: self.mean(s, b) for s in self.strategies()} for b in self.batches()}
         label = f"{self.metric} on {self.eval_split}"
-        return learning_curve_png(series, ylabel=label, title=title or f"{self.dataset or self.task}: review learning curve")
+        return learning_curve_png(
+            series, ylabel=label, title=title or f"{self.dataset or self.task}: review learning curve"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "LearningCurve":
-        return cls(**{k: data[k] for k in ("task", "metric", "eval_split", "fit_split", "model")},
-                   points=[dict(p) for p in data.get("points", [])], dataset=data.get("dataset", ""))
+        return cls(
+            **{k: data[k] for k in ("task", "metric", "eval_split", "fit_split", "model")},
+            points=[dict(p) for p in data.get("points", [])],
+            dataset=data.get("dataset", ""),
+        )
 
     def compact(self) -> dict[str, Any]:
         """Mean curves only (JSON/YAML-friendly): what :meth:`attach` records and the card shows."""
         return {
-            "task": self.task, "dataset": self.dataset, "metric": self.metric, "eval_split": self.eval_split,
-            "fit_split": self.fit_split, "model": self.model,
+            "task": self.task,
+            "dataset": self.dataset,
+            "metric": self.metric,
+            "eval_split": self.eval_split,
+            "fit_split": self.fit_split,
+            "model": self.model,
             "seeds": sorted({int(p["seed"]) for p in self.points}),
-            "series": [{"batch": b, "strategy": s, "reviewed": list(m), "score": [round(v, 6) for v in m.values()]}
-                       for b in self.batches() for s in self.strategies() if (m := self.mean(s, b))],
+            "series": [
+                {"batch": b, "strategy": s, "reviewed": list(m), "score": [round(v, 6) for v in m.values()]}
+                for b in self.batches()
+                for s in self.strategies()
+                if (m := self.mean(s, b))
+            ],
         }
 
     def attach(self, ds: Dataset | DatasetDict) -> None:
@@ -129,7 +142,8 @@ def curve_context(compact: Mapping[str, Any]) -> dict[str, Any]:
     series: dict[int, dict[str, dict[int, float]]] = {}
     for item in compact.get("series", []):
         series.setdefault(int(item["batch"]), {})[str(item["strategy"])] = {
-            int(r): float(v) for r, v in zip(item["reviewed"], item["score"])}
+            int(r): float(v) for r, v in zip(item["reviewed"], item["score"])
+        }
     present = sorted({r for b in series.values() for m in b.values() for r in m})
     cols = [c for c in CARD_COLUMNS if c in present] or present[:8]
     rows, goals = [], []
@@ -148,11 +162,23 @@ def curve_context(compact: Mapping[str, Any]) -> dict[str, Any]:
                 need = next((r for r, v in sorted(m.items()) if v >= target - 1e-9), None)
                 if need is not None and (best is None or need < best[1]):
                     best = (s, need)
-            goals.append({"batch": b, "random_rows": at, "random_score": target,
-                          "best": best[0] if best else None, "best_rows": best[1] if best else None})
-    return {"columns": cols, "rows": rows, "goals": goals,
-            "series": series, "ylabel": f"{compact.get('metric', 'score')} on {compact.get('eval_split', '?')}",
-            **{k: compact.get(k) for k in ("dataset", "metric", "eval_split", "fit_split", "model", "seeds")}}
+            goals.append(
+                {
+                    "batch": b,
+                    "random_rows": at,
+                    "random_score": target,
+                    "best": best[0] if best else None,
+                    "best_rows": best[1] if best else None,
+                }
+            )
+    return {
+        "columns": cols,
+        "rows": rows,
+        "goals": goals,
+        "series": series,
+        "ylabel": f"{compact.get('metric', 'score')} on {compact.get('eval_split', '?')}",
+        **{k: compact.get(k) for k in ("dataset", "metric", "eval_split", "fit_split", "model", "seeds")},
+    }
 
 
 def score_labels(y: np.ndarray, pred: np.ndarray, metric: str, pos_label: int = 1) -> float:
@@ -257,8 +283,9 @@ def simulate(
     batch_sizes = [int(b) for b in batch_sizes]
     seeds = [int(s) for s in seeds]
     template = _build(model, task)
-    curve = LearningCurve(task=task.name, metric=metric, eval_split=eval_split, fit_split=fit_split,
-                          model=template.name)
+    curve = LearningCurve(
+        task=task.name, metric=metric, eval_split=eval_split, fit_split=fit_split, model=template.name
+    )
     answerable = y >= 0
     runs = [(s, b, seed) for b in batch_sizes for s in strategies for seed in seeds]
     rounds_total = sum(math.ceil(budget / b) + 1 for _, b, _ in runs)
@@ -274,17 +301,32 @@ def simulate(
             lm = fit_with_reviews(lm, L, reviewed_rows=rows, reviewed_labels=y[rows])
             proba = lm.predict_proba(L_eval)
             pred = lm.labels_from_proba(proba, None, objective=objective, pos_label=pos_label)
-            curve.points.append({"strategy": strategy, "batch": batch, "seed": seed, "reviewed": int(rows.size),
-                                 "score": score_labels(y_eval, pred, metric, pos_label)})
+            curve.points.append(
+                {
+                    "strategy": strategy,
+                    "batch": batch,
+                    "seed": seed,
+                    "reviewed": int(rows.size),
+                    "score": score_labels(y_eval, pred, metric, pos_label),
+                }
+            )
             bar.update(1)
             if rows.size >= budget or not (answerable & ~reviewed).any():
                 break
             # Exactly what select() would read from the dataset: float32 T_probs, reviewed rows clamped.
             probs = lm.predict_proba(L).astype(np.float32).astype(np.float64)
             probs[rows] = np.eye(K)[y[rows]]
-            picks = pick_rows(strategy, votes=L, probs=probs, labels=task.labels, n=min(batch, budget - rows.size),
-                              candidates=answerable & ~reviewed, seed=seed * 100_003 + rnd, embedding=embedding,
-                              reviewed=reviewed)
+            picks = pick_rows(
+                strategy,
+                votes=L,
+                probs=probs,
+                labels=task.labels,
+                n=min(batch, budget - rows.size),
+                candidates=answerable & ~reviewed,
+                seed=seed * 100_003 + rnd,
+                embedding=embedding,
+                reviewed=reviewed,
+            )
             if picks.rows.size == 0:
                 break
             reviewed[picks.rows] = True

@@ -24,20 +24,49 @@ from mmweak.task import Task
 
 from .checks import write_checked
 
-SENTIMENT = Task("sentiment", labels=["negative", "neutral", "positive"], description="overall tone of a product review")
+SENTIMENT = Task(
+    "sentiment", labels=["negative", "neutral", "positive"], description="overall tone of a product review"
+)
 
 _PRODUCTS = ["kettle", "headphones", "blender", "backpack", "desk lamp", "phone case", "air fryer", "keyboard"]
 _BRANDS = {"acme": 2, "zento": 0, "lumio": 2, "brakka": 0, "norvo": 1}
 _PHRASES = {
-    0: ["broke after a week", "waste of money", "terrible quality", "stopped working", "want a refund",
-        "very disappointed", "arrived damaged", "cheap plastic"],
-    1: ["does what it says", "it is okay", "average build", "nothing special", "works as expected",
-        "fine for the price", "arrived on time"],
-    2: ["love it", "excellent quality", "works perfectly", "highly recommend", "great value",
-        "best purchase this year", "very happy"],
+    0: [
+        "broke after a week",
+        "waste of money",
+        "terrible quality",
+        "stopped working",
+        "want a refund",
+        "very disappointed",
+        "arrived damaged",
+        "cheap plastic",
+    ],
+    1: [
+        "does what it says",
+        "it is okay",
+        "average build",
+        "nothing special",
+        "works as expected",
+        "fine for the price",
+        "arrived on time",
+    ],
+    2: [
+        "love it",
+        "excellent quality",
+        "works perfectly",
+        "highly recommend",
+        "great value",
+        "best purchase this year",
+        "very happy",
+    ],
 }
-_FILLER = ["I bought this {p} last month.", "Got the {p} as a gift.", "Ordered the {p} for my office.",
-           "This is my second {p}.", "The {p} came in a plain box."]
+_FILLER = [
+    "I bought this {p} last month.",
+    "Got the {p} as a gift.",
+    "Ordered the {p} for my office.",
+    "This is my second {p}.",
+    "The {p} came in a plain box.",
+]
 
 
 def make_corpus(n: int = 1500, seed: int = 0) -> tuple[DatasetDict, np.ndarray]:
@@ -77,11 +106,15 @@ def make_corpus(n: int = 1500, seed: int = 0) -> tuple[DatasetDict, np.ndarray]:
     cut1, cut2 = int(0.7 * n), int(0.85 * n)
     features = Features({"text": Value("string"), "label": ClassLabel(names=list(SENTIMENT.labels))})
     unknown = np.full(cut1, -1)  # train has no gold: that is the point of weak supervision
-    dd = DatasetDict({
-        "train": Dataset.from_dict({"text": texts[:cut1], "label": unknown.tolist()}, features=features),
-        "validation": Dataset.from_dict({"text": texts[cut1:cut2], "label": y[cut1:cut2].tolist()}, features=features),
-        "test": Dataset.from_dict({"text": texts[cut2:], "label": y[cut2:].tolist()}, features=features),
-    })
+    dd = DatasetDict(
+        {
+            "train": Dataset.from_dict({"text": texts[:cut1], "label": unknown.tolist()}, features=features),
+            "validation": Dataset.from_dict(
+                {"text": texts[cut1:cut2], "label": y[cut1:cut2].tolist()}, features=features
+            ),
+            "test": Dataset.from_dict({"text": texts[cut2:], "label": y[cut2:].tolist()}, features=features),
+        }
+    )
     return dd, y
 
 
@@ -90,12 +123,24 @@ def demo_lfs() -> list[LabelingFunction]:
     from lf_library.text import KeywordLF, LookupLF, RegexLF
 
     lfs: list[LabelingFunction] = [
-        KeywordLF("neg_words", task=SENTIMENT, label="negative",
-                  keywords=["broke", "waste", "terrible", "refund", "disappointed", "damaged", "stopped working"]),
-        KeywordLF("neutral_words", task=SENTIMENT, label="neutral",
-                  keywords=["okay", "average", "nothing special", "as expected", "fine for the price"]),
-        KeywordLF("pos_words", task=SENTIMENT, label="positive",
-                  keywords=["love", "excellent", "perfectly", "recommend", "great value", "best purchase", "happy"]),
+        KeywordLF(
+            "neg_words",
+            task=SENTIMENT,
+            label="negative",
+            keywords=["broke", "waste", "terrible", "refund", "disappointed", "damaged", "stopped working"],
+        ),
+        KeywordLF(
+            "neutral_words",
+            task=SENTIMENT,
+            label="neutral",
+            keywords=["okay", "average", "nothing special", "as expected", "fine for the price"],
+        ),
+        KeywordLF(
+            "pos_words",
+            task=SENTIMENT,
+            label="positive",
+            keywords=["love", "excellent", "perfectly", "recommend", "great value", "best purchase", "happy"],
+        ),
         RegexLF("low_rating", task=SENTIMENT, label="negative", pattern=r"rating:\s*[12]/5"),
         RegexLF("mid_rating", task=SENTIMENT, label="neutral", pattern=r"rating:\s*3/5"),
         RegexLF("high_rating", task=SENTIMENT, label="positive", pattern=r"rating:\s*[45]/5"),
@@ -115,15 +160,19 @@ def demo_lfs() -> list[LabelingFunction]:
     return [*lfs, exclamations, meh]
 
 
-def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_proc: int | None = None,
-        stream=None) -> dict[str, float]:
+def run(
+    out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_proc: int | None = None, stream=None
+) -> dict[str, float]:
     """Run the demo; returns test accuracies by label model. Writes the curated folder to ``out``."""
+
     def say(*a):
         print(*a, file=stream or sys.stdout, flush=True)
 
     ds, _ = make_corpus(n, seed)
-    say(f"[mmweak demo] generated {sum(len(d) for d in ds.values())} reviews "
-        f"({', '.join(f'{k}={len(v)}' for k, v in ds.items())}), task {SENTIMENT.name!r} {list(SENTIMENT.labels)}")
+    say(
+        f"[mmweak demo] generated {sum(len(d) for d in ds.values())} reviews "
+        f"({', '.join(f'{k}={len(v)}' for k, v in ds.items())}), task {SENTIMENT.name!r} {list(SENTIMENT.labels)}"
+    )
     ds = apply_lfs(ds, demo_lfs(), num_proc=num_proc)
 
     results = {}
@@ -147,6 +196,12 @@ def run(out: str | Path = "out/demo_curated", n: int = 1500, seed: int = 0, num_
     say(f"{'curated (default + dev)':<24}{curated_acc:>14.4f}")
     results["curated"] = curated_acc
 
-    write_checked(ds, out, say, "curated dataset", "README.md card + data/*.parquet",
-                  pretty_name="mmweak demo: product review sentiment")
+    write_checked(
+        ds,
+        out,
+        say,
+        "curated dataset",
+        "README.md card + data/*.parquet",
+        pretty_name="mmweak demo: product review sentiment",
+    )
     return results
