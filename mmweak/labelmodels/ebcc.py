@@ -52,7 +52,8 @@ class EBCC(LogLinearModel):
     (crowdsourcing-style: who answered says nothing about the answer), so like ``one_coin`` it is meant
     for bipolar annotators, not unipolar keyword LFs. Gold dev rows keep their class fixed; their subtype
     stays latent. ``dedupe_copies`` (on by default) makes a group of copied LFs speak once, so twenty
-    pastes of one LF cannot outvote the rest; the subtypes account for milder correlation. With it off the authors' published accuracies are reproduced exactly.
+    pastes of one LF cannot outvote the rest; the subtypes account for milder
+    correlation. With it off the authors' published accuracies are reproduced exactly.
 
     Cost per iteration is O(votes * K * M) time and O(rows * K * M) memory (rows capped at
     ``max_fit_rows``), times ``n_restarts``: for K near 100 lower ``n_restarts`` or ``n_subtypes``.
