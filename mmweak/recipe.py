@@ -346,8 +346,8 @@ class Recipe:
             if task is not None and task not in self.tasks:
                 raise self.error(("aggregate", "gold", task), f"unknown task {task!r}; tasks are {sorted(self.tasks)}")
             if not any(col in columns[s] for s in splits):
-                where = ("aggregate", "gold") + ((task,) if task else ())
-                raise self.error(where, f"gold column {col!r} is in no split")
+                place: tuple = ("aggregate", "gold", task) if task else ("aggregate", "gold")
+                raise self.error(place, f"gold column {col!r} is in no split")
 
 
 def _expected_type(fn: Any, name: str) -> Any:

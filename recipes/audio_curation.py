@@ -29,11 +29,11 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from datasets import Audio, DatasetDict  # noqa: E402
+from datasets import Audio, DatasetDict
 
-import mmweak  # noqa: E402
-from lf_library.media_columns import decode_media  # noqa: E402
-from recipes.audio_flow import (  # noqa: E402
+import mmweak
+from lf_library.media_columns import decode_media
+from recipes.audio_flow import (
     GOLD,
     TASKS,
     add_gold,

@@ -37,8 +37,8 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import ClassLabel, DatasetDict, Image, Value
 
-import mmweak  # noqa: E402
-from lf_library.image import (  # noqa: E402
+import mmweak
+from lf_library.image import (
     AspectRatioLF,
     BlurLF,
     BrightnessLF,
@@ -52,8 +52,8 @@ from lf_library.image import (  # noqa: E402
     UndecodableLF,
     mark_near_duplicates,
 )
-from lf_library.media_columns import decode_media, load_media  # noqa: E402
-from mmweak.columns import read_column  # noqa: E402
+from lf_library.media_columns import decode_media, load_media
+from mmweak.columns import read_column
 
 DEFAULT_OUT = "out/image_curated"
 QUALITY = mmweak.Task("quality", ["keep", "drop"], description="Is the image fit for a training set?")

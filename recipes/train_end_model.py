@@ -29,18 +29,18 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-import mmweak  # noqa: E402
-from mmweak import sources as mmweak_sources  # noqa: E402
-from mmweak.columns import fixed_list, read_column, read_matrix  # noqa: E402
-from mmweak.training import (  # noqa: E402
+import mmweak
+from mmweak import sources as mmweak_sources
+from mmweak.columns import fixed_list, read_column, read_matrix
+from mmweak.training import (
     class_weights,
     estimated_class_balance,
     filter_by_confidence,
     noise_aware_loss,
     soft_targets,
 )
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_WRENCH = REPO_ROOT.parent / "shared" / "data" / "wrench" / "youtube"
 DEFAULT_WRENCH_OUT = "out/youtube_wrench_curated"

@@ -27,15 +27,15 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value, load_dataset
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+import mmweak
+from lf_library.models import SeedNeighborsLF, SentenceEncoder, SentenceSimilarityLF
+from lf_library.text import KeywordLF, LookupLF, RegexLF
+from mmweak import ABSTAIN, labeling_function
+from mmweak.analysis import label_metrics
+from mmweak.columns import read_column, read_matrix
+from mmweak.sources import SPLIT_ALIASES, read_wrench
 
-import mmweak  # noqa: E402
-from lf_library.models import SeedNeighborsLF, SentenceEncoder, SentenceSimilarityLF  # noqa: E402
-from lf_library.text import KeywordLF, LookupLF, RegexLF  # noqa: E402
-from mmweak import ABSTAIN, labeling_function  # noqa: E402
-from mmweak.analysis import label_metrics  # noqa: E402
-from mmweak.columns import read_column, read_matrix  # noqa: E402
-from mmweak.sources import SPLIT_ALIASES, read_wrench  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "wrench" / "youtube"
 DEFAULT_OUT = "out/youtube_curated"
