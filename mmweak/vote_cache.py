@@ -27,6 +27,11 @@ def default_cache_dir(ds: Dataset) -> Path:
     (default ``~/.cache/mmweak``)."""
     if ds.cache_files:
         return Path(ds.cache_files[0]["filename"]).parent / "mmweak_votes"
+    return default_votes_root()
+
+
+def default_votes_root() -> Path:
+    """``$MMWEAK_CACHE/votes`` (default ``~/.cache/mmweak/votes``): votes of data with no cache files of its own."""
     root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
     return Path(root) / "votes"
 
