@@ -32,7 +32,7 @@ from ..task import Task
 from ..vote_cache import cache_fingerprint, default_votes_root
 from .meta import ROW_COLUMN, Meta, attach, conform, meta_of
 from .run import batches, cluster_cpus, cluster_gpus, prepare
-from .vote_stage import STATS, VOTE_COLUMN, VoteActor, VoteStage, VoteStore, vote_stage_fn
+from .vote_stage import SPLIT_COLUMN, STATS, VOTE_COLUMN, VoteActor, VoteStage, VoteStore, vote_stage_fn
 
 logger = logging.getLogger("mmweak.ray.apply")
 _MEDIA = ("Image", "Audio", "Video", "Pdf")
@@ -138,10 +138,18 @@ def apply_lfs(
         fingerprints = [cache_fingerprint(lf, stacklevel=3) for lf in all_lfs]
     store = VoteStore(cache_dir if cache_dir is not None else default_votes_root())
     report = RayApplyReport()
+    t_start = time.perf_counter()
+    bases = {name: _base(rds, metas[name], by_task, all_lfs) for name, rds in splits.items()}
+    first_features = next(iter(bases.values()))[1]
+    seen = _eager(bases, _plan(all_lfs, fingerprints, first_features), fingerprints, store, batch_size, on_error,
+                  use_cache)
+    lazy = _plan_lazy(all_lfs, fingerprints, first_features)
     out = {}
-    for name, rds in splits.items():
-        out[name] = _apply_split(rds, metas[name], by_task, all_lfs, fingerprints, store, batch_size, on_error,
-                                 use_cache, report)
+    for k, (name, (base, features, meta)) in enumerate(bases.items()):
+        _report(report, meta.split, all_lfs, by_task, seen[k], time.perf_counter() - t_start)
+        rows = sum(n for (slot, _first, n) in seen[k] if slot == 0)
+        out[name] = _votes_dataset(base, features, meta.evolve(rows=rows), by_task, lazy, fingerprints, store,
+                                   batch_size, on_error)
     record_lfs(record, by_task, report)
     for rds in out.values():
         attach(rds, meta_of(rds).evolve(record=record))
@@ -153,36 +161,56 @@ def apply_lfs(
     return (result, report) if return_report else result
 
 
-def _apply_split(
-    rds: Any, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]", lfs: list[LabelingFunction],
-    fingerprints: list[str | None], store: VoteStore, batch_size: int | None, on_error: OnError, use_cache: bool,
-    report: RayApplyReport,
-) -> Any:
-    t_start = time.perf_counter()
-    split = meta.split
+def _base(rds: Any, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]", lfs: list[LabelingFunction]
+          ) -> tuple[Any, Features, Meta]:
+    """The split without the columns these tasks rewrite, its features, and its meta; missing inputs are errors."""
     for lf in lfs:
         for col in lf.inputs:
             if col not in meta.features:
                 raise LFError(
-                    f"LF {lf.name!r} (task {lf.task.name!r}) reads column {col!r}, which split {split!r} "
+                    f"LF {lf.name!r} (task {lf.task.name!r}) reads column {col!r}, which split {meta.split!r} "
                     f"does not have (columns: {list(meta.features)})",
                     lf=lf.name, column=col,
                 )
     # Votes and aggregation outputs of these tasks are rewritten; they are never an LF's input.
     ours = [c for t in by_task for c in (t.votes_column, *t.output_columns) if c in meta.features]
     features = Features({c: f for c, f in meta.features.items() if c not in ours})
-    base = prepare(rds.drop_columns(ours)) if ours else rds
-    stages = _plan(lfs, fingerprints, features)
+    return (prepare(rds.drop_columns(ours)) if ours else rds), features, meta
 
-    # The eager pass: fill the cache, bring back per-block statistics only.
-    seen: dict[tuple[int, int, int], tuple[bool, int, float]] = {}
+
+Seen = dict[tuple[int, int, int], tuple[bool, int, float]]
+
+
+def _eager(bases: dict[Any, tuple[Any, Features, Meta]], stages: list["_Stage"], fingerprints: list[str | None],
+           store: VoteStore, batch_size: int | None, on_error: OnError, use_cache: bool) -> list[Seen]:
+    """Fill the cache stage by stage, every split through one operator (an actor pool starts once per call).
+
+    Returns, per split, ``(slot, first row, rows) -> (computed, faults, seconds)`` of every block, each block
+    counted once however often Ray retried it.
+    """
+    seen: list[Seen] = [{} for _ in bases]
+    features = [f for _, f, _ in bases.values()]
     for stage in stages:
         cols = list(dict.fromkeys([*(c for lf in stage.lfs for c in lf.inputs), ROW_COLUMN]))
-        runner = _stage(stage, fingerprints, features, on_error, store, batch_size, use_cache, "stats")
-        for table in batches(_map(prepare(base.select_columns(cols)), stage, runner)):
-            cols_np = {k: table.column(k).to_pylist() for k in STATS}
-            for slot, first, n, comp, faults, sec in zip(*(cols_np[k] for k in STATS)):
-                seen.setdefault((slot, first, n), (comp, faults, sec))  # a retried block counts once
+        parts = [base.select_columns(cols).map_batches(_tag, fn_kwargs={"split": k}, batch_size=None,
+                                                       batch_format="pyarrow", zero_copy_batch=True,
+                                                       udf_modifying_row_count=False)
+                 for k, (base, _, _) in enumerate(bases.values())]
+        joined = prepare(parts[0].union(*parts[1:]) if len(parts) > 1 else prepare(parts[0]))
+        runner = VoteStage(stage.lfs, stage.slots, [fingerprints[s] for s in stage.slots], features, on_error,
+                           store, batch_size, use_cache, "stats")
+        for table in batches(_map(joined, stage, runner)):
+            for split, slot, first, n, comp, faults, sec in zip(*(table.column(k).to_pylist() for k in STATS)):
+                seen[split].setdefault((slot, first, n), (comp, faults, sec))
+    return seen
+
+
+def _tag(table: pa.Table, split: int) -> pa.Table:
+    return table.append_column(SPLIT_COLUMN, pa.array(np.full(table.num_rows, split, np.int32)))
+
+
+def _report(report: RayApplyReport, split: str, lfs: list[LabelingFunction],
+            by_task: "OrderedDict[Task, list[LabelingFunction]]", seen: Seen, wall: float) -> None:
     totals = {slot: [0, 0, 0, 0.0, 0] for slot in range(len(lfs))}  # rows, faults, computed, seconds, cached
     for (slot, _first, n), (comp, faults, sec) in seen.items():
         t = totals[slot]
@@ -196,25 +224,45 @@ def _apply_split(
         for i, lf in enumerate(lfs)
     ]
     report.blocks[split] = {lf.name: (totals[i][2], totals[i][4]) for i, lf in enumerate(lfs)}
-    report.wall[split] = {task.name: time.perf_counter() - t_start for task in by_task}
+    report.wall[split] = {task.name: wall for task in by_task}
 
-    # The lazy result: votes read back from the cache, one column per task.
+
+def _votes_dataset(base: Any, features: Features, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]",
+                   stages: list["_Stage"], fingerprints: list[str | None], store: VoteStore,
+                   batch_size: int | None, on_error: OnError) -> Any:
+    """The lazy result: votes read back from the cache, gathered into one column per task."""
     out = base
     for stage in stages:
-        out = _map(out, stage, _stage(stage, fingerprints, features, on_error, store, batch_size, True, "votes"),
-                   same_rows=True)
+        runner = VoteStage(stage.lfs, stage.slots, [fingerprints[s] for s in stage.slots], [features], on_error,
+                           store, batch_size, True, "votes")
+        out = _map(out, stage, runner, same_rows=True)
     out_features = Features(features)
-    for task, group in by_task.items():
-        out_features[task.votes_column] = task.votes_feature(len(group))
-    out_meta = meta.evolve(features=out_features, rows=totals[0][0])
     slots_by_task = []
     i = 0
     for task, group in by_task.items():
+        out_features[task.votes_column] = task.votes_feature(len(group))
         slots_by_task.append((task.votes_column, list(range(i, i + len(group)))))
         i += len(group)
+    out_meta = meta.evolve(features=out_features)
     out = out.map_batches(_assemble, fn_kwargs={"meta": out_meta, "tasks": slots_by_task}, batch_size=None,
                           batch_format="pyarrow", zero_copy_batch=True, udf_modifying_row_count=False)
     return attach(prepare(out), out_meta)
+
+
+def _plan_lazy(lfs: list[LabelingFunction], fingerprints: list[str | None], features: Features) -> list["_Stage"]:
+    """Stages of the returned dataset. A cached LF is a file read, so every hashable LF joins one task stage
+    (a block cut differently from the eager pass is recomputed there, its models loaded in the task); LFs
+    that cannot be hashed are computed on every pass, in the stages :func:`_plan` gives them."""
+    hashable = [i for i, fp in enumerate(fingerprints) if fp is not None]
+    stages = []
+    if hashable:
+        stages.append(_Stage([lfs[i] for i in hashable], hashable, False, 1.0, 0.0, None))
+    rest = [i for i, fp in enumerate(fingerprints) if fp is None]
+    if rest:
+        for stage in _plan([lfs[i] for i in rest], [None] * len(rest), features):
+            stage.slots = [rest[k] for k in stage.slots]
+            stages.append(stage)
+    return stages
 
 
 def _one_record(metas: dict[Any, Meta]) -> dict[str, Any]:
@@ -266,12 +314,6 @@ def _plan(lfs: list[LabelingFunction], fingerprints: list[str | None], features:
         stage.lfs = [stage.lfs[k] for k in order]
         stage.slots = [stage.slots[k] for k in order]
     return stages
-
-
-def _stage(stage: _Stage, fingerprints: list[str | None], features: Features, on_error: OnError, store: VoteStore,
-           batch_size: int | None, use_cache: bool, emit: str) -> VoteStage:
-    return VoteStage(stage.lfs, stage.slots, [fingerprints[s] for s in stage.slots], features, on_error, store,
-                     batch_size, use_cache, emit)
 
 
 def _map(rds: Any, stage: _Stage, runner: VoteStage, *, same_rows: bool = False) -> Any:

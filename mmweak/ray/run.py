@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Iterator
 
 import pyarrow as pa
@@ -46,9 +47,14 @@ def raise_unwrapped(exc: BaseException) -> None:
             continue
         seen.add(id(e))
         if isinstance(e, MMWeakError) and not _is_ray_error(e):
+            if e.args and isinstance(e.args[0], str):  # Ray Data appends its retry advice to the message
+                e.args = (_RAY_NOTE.sub("", e.args[0]), *e.args[1:])
             raise e.with_traceback(None) from None
         todo += [getattr(e, "cause", None), e.__cause__, e.__context__]
     raise exc
+
+
+_RAY_NOTE = re.compile(r"\nFailed to [^\n]* after \d+/\d+ attempts \(total backoff [\d.]+s\)\.[\s\S]*\Z")
 
 
 def _is_ray_error(e: BaseException) -> bool:

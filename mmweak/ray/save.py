@@ -80,9 +80,15 @@ def save_curated(
     features = next(iter(metas.values())).features
 
     def fill(tmp: Path) -> None:
+        import ray
+
         (tmp / "data").mkdir()
-        for name, rds in splits.items():
-            _write_split(rds, metas[name].features, tmp, name, sizes[name], max_shard_bytes)
+        writers = _writers()
+        try:
+            for name, rds in splits.items():
+                _write_split(writers, rds, metas[name].features, tmp, name, sizes[name], max_shard_bytes)
+        finally:
+            ray.kill(writers)
         write_repo_extras(
             tmp, record, sizes=sizes, features=features, measures=measures,
             user_description=next(iter(metas.values())).description, pretty_name=pretty_name, license=license,
@@ -93,16 +99,15 @@ def save_curated(
 
 
 class ShardWriter:
-    """One Parquet shard, written in row order from blocks handed over as object references."""
+    """One Parquet shard, written in row order from the blocks it is handed."""
 
     def __init__(self, path: str, features: Features, rows: int, nbytes: int) -> None:
         from datasets import config
         from datasets.arrow_writer import (get_parquet_column_options, get_writer_batch_size_from_data_size,
                                            get_writer_batch_size_from_features)
 
-        self.path = path
-        self.features = features
         self.schema = features.arrow_schema
+        # Row groups as ``Dataset.to_parquet`` cuts them, with its column options and content-defined chunking.
         self.group = (get_writer_batch_size_from_features(features)
                       or get_writer_batch_size_from_data_size(rows, nbytes))
         self.cdc = config.DEFAULT_CDC_OPTIONS
@@ -110,81 +115,79 @@ class ShardWriter:
                                        write_page_index=True, **get_parquet_column_options(features, self.schema))
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
-        self.rows = 0
 
-    def write(self, block: pa.Table, start: int, stop: int) -> int:
+    def write(self, block: pa.Table, start: int, stop: int) -> None:
         part = block.slice(start, stop - start).drop_columns([ROW_COLUMN])
-        part = part.select(self.schema.names).cast(self.schema)
-        self.pending.append(part)
-        self.pending_rows += part.num_rows
+        self.pending.append(part.select(self.schema.names).cast(self.schema))
+        self.pending_rows += stop - start
         while self.pending_rows >= self.group:
             self._flush(self.group)
-        return part.num_rows
 
     def _flush(self, rows: int) -> None:
         table = pa.concat_tables(self.pending)
         self.writer.write_table(table.slice(0, rows))
-        self.rows += min(rows, table.num_rows)
         rest = table.slice(rows)
         self.pending, self.pending_rows = ([rest], rest.num_rows) if rest.num_rows else ([], 0)
 
-    def close(self) -> int:
+    def close(self) -> None:
         if self.pending_rows:
             self._flush(self.pending_rows)
         self.writer.add_key_value_metadata({"content_defined_chunking": json.dumps(self.cdc)})
         self.writer.close()
-        return self.rows
 
 
-def _write_split(rds: Any, features: Features, root: Path, split: str, size: SplitSize, max_shard_bytes: int) -> None:
+class ShardWriters:
+    """The Ray actor that writes every shard of a save, on the driver's node (its folder is local there)."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, ShardWriter] = {}
+
+    def start(self, path: str, features: Features, rows: int, nbytes: int) -> None:
+        self.open[path] = ShardWriter(path, features, rows, nbytes)
+
+    def write(self, path: str, block: pa.Table, start: int, stop: int) -> None:
+        self.open[path].write(block, start, stop)
+
+    def close(self, path: str) -> None:
+        self.open.pop(path).close()
+
+
+def _writers() -> Any:
     import ray
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
+    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
+    return ray.remote(ShardWriters).options(num_cpus=0, scheduling_strategy=here).remote()
+
+
+def _write_split(writers: Any, rds: Any, features: Features, root: Path, split: str, size: SplitSize,
+                 max_shard_bytes: int) -> None:
+    """Hand each block's rows to the shards they belong to, in order; the driver only passes references."""
+    import ray
+
     n = shard_count(size.rows, size.nbytes, max_shard_bytes)
     bounds = shard_bounds(size.rows, n)
-    here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-    actor = ray.remote(ShardWriter).options(num_cpus=0, scheduling_strategy=here)
-    writers: dict[int, Any] = {}
-    closing: list[Any] = []
-    pending: list[Any] = []
+    paths = [str(root / shard_path(split, i, n)) for i in range(n)]
+    calls = [writers.start.remote(p, features, b - a, size.nbytes * (b - a) // max(size.rows, 1))
+             for p, (a, b) in zip(paths, bounds)]
     pos = 0
-
-    def writer(i: int) -> Any:
-        if i not in writers:
-            a, b = bounds[i]
-            est = size.nbytes * (b - a) // max(size.rows, 1)
-            writers[i] = actor.remote(str(root / shard_path(split, i, n)), features, b - a, est)
-        return writers[i]
-
     try:
         for bundle in prepare(rds).iter_internal_ref_bundles():
             slices = getattr(bundle, "slices", None) or [None] * len(bundle.blocks)
             for entry, cut in zip(bundle.blocks, slices):
-                lo_in = cut.start_offset if cut is not None else 0
-                hi_in = cut.end_offset if cut is not None else entry.metadata.num_rows
-                k = hi_in - lo_in
-                for i, (a, b) in enumerate(bounds):
+                first = cut.start_offset if cut is not None else 0
+                k = (cut.end_offset if cut is not None else entry.metadata.num_rows) - first
+                for path, (a, b) in zip(paths, bounds):
                     lo, hi = max(a, pos), min(b, pos + k)
                     if lo < hi:
-                        pending.append(writer(i).write.remote(entry.ref, lo_in + lo - pos, lo_in + hi - pos))
+                        calls.append(writers.write.remote(path, entry.ref, first + lo - pos, first + hi - pos))
                 pos += k
-                for i, (a, b) in enumerate(bounds):
-                    if b <= pos and i in writers and writers[i] is not None:
-                        closing.append(writers[i].close.remote())
-                        writers[i] = None
-                if len(pending) > _IN_FLIGHT:
-                    done, pending = ray.wait(pending, num_returns=len(pending) - _IN_FLIGHT)
+                if len(calls) > _IN_FLIGHT:  # bound the blocks waiting in the object store for the writer
+                    done, calls = ray.wait(calls, num_returns=len(calls) - _IN_FLIGHT)
                     ray.get(done)
     except Exception as exc:  # noqa: BLE001 - mmweak's errors come back as themselves
         raise_unwrapped(exc)
     if pos != size.rows:
         raise RuntimeError(f"split {split!r} had {size.rows} rows when measured and {pos} when written: did its "
                            f"source change? Re-read it with mmweak.ray.read")
-    ray.get(pending)
-    for i in range(n):  # shards no block reached (an empty split) are still written, empty
-        if i not in writers:
-            writer(i)
-        if writers[i] is not None:
-            closing.append(writers[i].close.remote())
-            writers[i] = None
-    ray.get(closing)
+    ray.get(calls + [writers.close.remote(p) for p in paths])

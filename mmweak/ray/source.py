@@ -56,8 +56,9 @@ def read(
         token: Hub token for ``hf://`` paths (default: ``HF_TOKEN`` / the saved login).
 
     Returns:
-        ``ray.data.Dataset`` (one split) or ``dict`` split -> ``ray.data.Dataset``, each with the source's
-        columns plus :data:`ROW_COLUMN`, and the ``datasets`` features and weak-supervision record attached.
+        A ``dict`` split -> ``ray.data.Dataset`` for a ``DatasetDict``, a mapping, a folder or a repo; else one
+        ``ray.data.Dataset`` (a ``Dataset``, files, globs). Each has the source's columns plus
+        :data:`ROW_COLUMN`, and the ``datasets`` features and weak-supervision record attached.
 
     Raises:
         FileNotFoundError: no Parquet file matches a path.
@@ -76,13 +77,13 @@ def read(
         name = str(source.split) if source.split is not None else "train"
         splits = {name: _from_dataset(source, name, shard_rows)}
     else:
-        groups = _file_groups(source, token)
+        groups, by_split = _file_groups(source, token)
         splits = {name: _from_parquet(files, fs, name, shard_rows) for name, (fs, files) in groups.items()}
     if split is not None:
         if split not in splits:
             raise MMWeakError(f"split {split!r} is not in the source (splits: {sorted(splits)})")
         return splits[split]
-    if len(splits) == 1 and isinstance(source, Dataset):
+    if isinstance(source, Dataset) or not (isinstance(source, DatasetDict) or by_split):
         return next(iter(splits.values()))
     return splits
 
@@ -215,24 +216,25 @@ def _memory_mapped(ds: Dataset) -> bool:
 
 # -- Parquet files -----------------------------------------------------------------------------------------
 
-def _file_groups(source: Any, token: str | None) -> dict[str, tuple[Any, list[str]]]:
-    """Split name -> (filesystem, Parquet files in order)."""
+def _file_groups(source: Any, token: str | None) -> tuple[dict[str, tuple[Any, list[str]]], bool]:
+    """Split name -> (filesystem, Parquet files in order), and whether the source is organised by split
+    (a mapping, a folder or a repo: a dict is returned even for one split, as ``load_dataset`` would)."""
     if isinstance(source, Mapping):
         out = {}
         for split, paths in source.items():
             fs, files = _expand(paths, token)
             out[str(split)] = (fs, files)
-        return out
+        return out, True
     fs, files, folder = _expand_with_root(source, token)
     if folder is None:
-        return {"train": (fs, files)}
+        return {"train": (fs, files)}, False
     groups: dict[str, list[str]] = {}
     for f in files:
         rel = f[len(folder):].lstrip("/")
         m = _HUB_SHARD.search(rel)
         name = m.group("split") if m else next((p for p in rel.split("/")[:-1] if p in _SPLIT_DIRS), "train")
         groups.setdefault(name, []).append(f)
-    return {name: (fs, paths) for name, paths in groups.items()}
+    return {name: (fs, paths) for name, paths in groups.items()}, True
 
 
 def _expand(paths: Any, token: str | None) -> tuple[Any, list[str]]:

@@ -34,8 +34,10 @@ from .meta import ROW_COLUMN
 
 #: Name of the temporary column holding LF slot ``i``'s votes between stages.
 VOTE_COLUMN = "__mmweak_v{}"
+#: Split index of a block when the eager pass runs the splits of a call through one operator.
+SPLIT_COLUMN = "__mmweak_split"
 #: Columns of the statistics table an eager pass returns per block and LF.
-STATS = ("slot", "first_row", "rows", "computed", "faults", "seconds")
+STATS = ("split", "slot", "first_row", "rows", "computed", "faults", "seconds")
 
 
 class VoteStore:
@@ -82,7 +84,8 @@ class VoteStage:
     Args:
         lfs: the LFs of this stage; ``slots[i]`` is ``lfs[i]``'s position among all LFs of the call.
         fingerprints: each LF's fingerprint (taken once, on the driver), ``None`` when it cannot be hashed.
-        features: the ``datasets`` features of the block's columns (for decoding, digests).
+        features: the ``datasets`` features of each split's columns (for decoding, digests); a block belongs
+            to split :data:`SPLIT_COLUMN` (when the eager pass runs all splits in one operator), else to split 0.
         emit: ``"votes"`` appends a :data:`VOTE_COLUMN` per LF to the block; ``"stats"`` returns one row of
             :data:`STATS` per LF instead (the eager pass, which only fills the cache).
     """
@@ -90,7 +93,7 @@ class VoteStage:
     lfs: Sequence[LabelingFunction]
     slots: Sequence[int]
     fingerprints: Sequence[str | None]
-    features: Features
+    features: Sequence[Features]
     on_error: OnError
     store: VoteStore
     batch_size: int | None
@@ -99,12 +102,17 @@ class VoteStage:
 
     def __call__(self, table: pa.Table) -> pa.Table:
         n = table.num_rows
+        split = 0
+        if SPLIT_COLUMN in table.column_names:
+            split = int(table.column(SPLIT_COLUMN)[0].as_py()) if n else 0
+            table = table.drop_columns([SPLIT_COLUMN])
+        features = self.features[split]
         rows = table.column(ROW_COLUMN).to_numpy()
         digests: dict[str, str] = {}
 
         def digest(col: str) -> str:
             if col not in digests:
-                digests[col] = arrow_digest(col, self.features[col], table.column(col).chunks)
+                digests[col] = arrow_digest(col, features[col], table.column(col).chunks)
             return digests[col]
 
         keys = [None if fp is None else votes_key(fp, [digest(c) for c in lf.inputs])
@@ -123,7 +131,7 @@ class VoteStage:
         todo = [i for i in range(len(self.lfs)) if i not in votes]
         by_lf = {id(self.lfs[i]): i for i in todo}
         for group in _passes([self.lfs[i] for i in todo], self.batch_size):
-            for lf, (v, f, sec) in zip(group, self._compute(table, rows, group)):
+            for lf, (v, f, sec) in zip(group, self._compute(table, rows, group, features)):
                 i = by_lf[id(lf)]
                 votes[i], faults[i], seconds[i] = v, f, sec
                 computed.add(i)
@@ -133,6 +141,7 @@ class VoteStage:
             k = len(self.lfs)
             first = int(rows[0]) if n else -1
             return pa.table({
+                "split": pa.array([split] * k, pa.int32()),
                 "slot": pa.array(self.slots, pa.int32()),
                 "first_row": pa.array([first] * k, pa.int64()),
                 "rows": pa.array([n] * k, pa.int64()),
@@ -144,10 +153,11 @@ class VoteStage:
             table = table.append_column(VOTE_COLUMN.format(slot), pa.array(votes[i], pa.int8()))
         return table
 
-    def _compute(self, table: pa.Table, rows: np.ndarray, group: list[LabelingFunction]) -> list[tuple[np.ndarray, int, float]]:
+    def _compute(self, table: pa.Table, rows: np.ndarray, group: list[LabelingFunction], all_features: Features
+                 ) -> list[tuple[np.ndarray, int, float]]:
         """Votes, fault count and own seconds of each LF of ``group`` on the block, batch by batch."""
         inputs = list(dict.fromkeys(c for lf in group for c in lf.inputs))
-        features = Features({c: self.features[c] for c in inputs})
+        features = Features({c: all_features[c] for c in inputs})
         features.update(raw_media_features(features, group))
         runner = BatchRunner(group, self.on_error, features)
         sub = table.select(inputs)
