@@ -226,6 +226,43 @@ def test_hub_repo_read_through_hf_paths(ray_session, hub, tmp_path):
     assert test_only.count() == 250
 
 
+def test_a_large_ray_curated_folder_pushes_and_a_failed_push_resumes(ray_session, hub, tmp_path, monkeypatch):
+    """A folder from ``mray.save_curated`` (many shards) is published with :func:`mmweak.push_curated` from its
+    memory-mapped :func:`mmweak.load_curated`: the Hub gets the folder's files byte for byte, and a push whose
+    commit failed resumes without uploading any Parquet shard again (the Hub kept the LFS objects)."""
+    from huggingface_hub import HfApi
+
+    import mmweak.hub
+
+    monkeypatch.setattr(mmweak.hub, "_RETRY_WAIT", 0.01)
+    dd = youtube()
+    rds, _ = mray.aggregate(mray.apply_lfs(mray.read(dd, shard_rows=300), LFS, cache_dir=tmp_path / "votes"),
+                            [SPAM], gold="label", seed=0)
+    shard_bytes = 8_000
+    folder = mray.save_curated(rds, tmp_path / "curated", max_shard_bytes=shard_bytes)
+    files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    shards = [f for f in files if f.endswith(".parquet")]
+    assert len(shards) > 20
+
+    curated, _ = mmweak.load_curated(folder)
+    repo_id = f"mmweak-tester/ray-large-{uuid.uuid4().hex[:6]}"
+    HfApi().create_repo(repo_id, repo_type="dataset")
+    start = len(hub.requests)
+    hub.inject("commit", "500", times=3)
+    with pytest.raises(mmweak.HubPushError, match="failed 3 time"):
+        mmweak.push_curated(curated, repo_id, commit_retries=2, max_shard_bytes=shard_bytes)
+    uploaded = hub.count("lfs_upload", status=200, since=start)
+    mark = len(hub.requests)
+    result = mmweak.push_curated(curated, repo_id, max_shard_bytes=shard_bytes)  # the rerun
+    assert hub.count("lfs_upload", since=mark) == 0  # nothing uploaded twice
+    lfs = [p for p, b in hub.repo(repo_id).commits[hub.head(repo_id)].files.items() if b.lfs_oid]
+    assert set(shards) <= set(lfs) and uploaded == len(lfs)  # each shard uploaded once, by the failed push
+    remote = hub.files(repo_id)
+    assert sorted(set(remote) - {".gitattributes"}) == files == sorted(result.files)
+    for f in shards + [f for f in files if f.startswith("label_models/")]:
+        assert remote[f] == (folder / f).read_bytes(), f
+
+
 # --- errors -----------------------------------------------------------------------------------------------------
 
 @labeling_function(task=SPAM, inputs="text")
