@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.resources
 import math
-from typing import Any, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import jinja2
 import numpy as np
@@ -150,7 +150,9 @@ def stats_split_of(entry: Mapping[str, Any], split_names: Sequence[str]) -> str:
     return stats_split if stats_split in split_names else split_names[0]
 
 
-def measure_task(splits: Mapping[str, Dataset], entry: Mapping[str, Any], *, n_bins: int = DEFAULT_BINS) -> dict[str, Any]:
+def measure_task(
+    splits: Mapping[str, Dataset], entry: Mapping[str, Any], *, n_bins: int = DEFAULT_BINS
+) -> dict[str, Any]:
     """The measurements behind one task's card section, read from in-memory datasets.
 
     Another engine (``mmweak.ray``) produces the same dict from streamed counts and the gathered gold rows,
@@ -194,7 +196,7 @@ def measure_task(splits: Mapping[str, Dataset], entry: Mapping[str, Any], *, n_b
             "quality": quality, "calibration": calibration}
 
 
-def label_count_entry(split: str, counts: Sequence[int], abstain: int) -> dict[str, Any]:
+def label_count_entry(split: str, counts: Iterable[int], abstain: int) -> dict[str, Any]:
     """One split's curated-label counts as the card shows them (shares among labelled rows)."""
     counts = [int(c) for c in counts]
     return {"split": split, "counts": counts, "abstain": int(abstain),

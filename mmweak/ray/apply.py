@@ -58,7 +58,7 @@ class RayApplyReport(ApplyReport):
 
 
 def _per_task_blocks(report: RayApplyReport) -> list[tuple[str, list[tuple[int, int]]]]:
-    out = []
+    out: list[tuple[str, list[tuple[int, int]]]] = []
     for split, runs in report.runs.items():
         by_task: OrderedDict[str, list[tuple[int, int]]] = OrderedDict()
         for r in runs:
@@ -220,10 +220,10 @@ def _report(report: RayApplyReport, split: str, lfs: list[LabelingFunction],
         t[3] += sec
         t[4] += int(not comp)
     report.runs[split] = [
-        LFRun(lf.name, lf.task.name, totals[i][0], totals[i][2] == 0, totals[i][1], totals[i][3])
+        LFRun(lf.name, lf.task.name, int(totals[i][0]), totals[i][2] == 0, int(totals[i][1]), float(totals[i][3]))
         for i, lf in enumerate(lfs)
     ]
-    report.blocks[split] = {lf.name: (totals[i][2], totals[i][4]) for i, lf in enumerate(lfs)}
+    report.blocks[split] = {lf.name: (int(totals[i][2]), int(totals[i][4])) for i, lf in enumerate(lfs)}
     report.wall[split] = {task.name: wall for task in by_task}
 
 

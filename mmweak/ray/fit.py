@@ -17,8 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Features
 
-from ..aggregate import (ModelSpec, check_options, dev_split_name, fit_split_name, output_columns,
-                         record_label_model, resolve_tasks, task_options)
+from ..aggregate import (
+    ModelSpec,
+    check_options,
+    dev_split_name,
+    fit_split_name,
+    output_columns,
+    record_label_model,
+    resolve_tasks,
+    task_options,
+)
 from ..columns import fixed_list
 from ..labelmodels import LabelModel
 from ..labelmodels.decision import Objective, TieBreak
@@ -197,8 +205,8 @@ def _gold_rows(rds: Any, task: Task, gold_col: str) -> tuple[np.ndarray, np.ndar
     return L, (np.concatenate(ys) if ys else np.zeros(0, np.int64))
 
 
-def _predict(table: pa.Table, meta: Meta, plan: list[tuple[Task, LabelModel, dict, int]], tie_break: str, seed: int,
-             stale: list[str]) -> pa.Table:
+def _predict(table: pa.Table, meta: Meta, plan: list[tuple[Task, LabelModel, dict, int]], tie_break: TieBreak,
+             seed: int, stale: list[str]) -> pa.Table:
     """Probabilities, labels and confidence of every task on one block."""
     if stale:
         table = table.drop_columns(stale)

@@ -21,8 +21,17 @@ import pyarrow.parquet as pq
 from datasets import Features
 
 from ..card import SplitSize
-from ..curated import (DEFAULT_SHARD_BYTES, _check_target, check_split_name, curated_record, publish_folder,
-                       shard_bounds, shard_count, shard_path, write_repo_extras)
+from ..curated import (
+    DEFAULT_SHARD_BYTES,
+    _check_target,
+    check_split_name,
+    curated_record,
+    publish_folder,
+    shard_bounds,
+    shard_count,
+    shard_path,
+    write_repo_extras,
+)
 from .apply import _one_record
 from .measure import measure_split, task_measures
 from .meta import ROW_COLUMN, meta_of
@@ -103,8 +112,11 @@ class ShardWriter:
 
     def __init__(self, path: str, features: Features, rows: int, nbytes: int) -> None:
         from datasets import config
-        from datasets.arrow_writer import (get_parquet_column_options, get_writer_batch_size_from_data_size,
-                                           get_writer_batch_size_from_features)
+        from datasets.arrow_writer import (
+            get_parquet_column_options,
+            get_writer_batch_size_from_data_size,
+            get_writer_batch_size_from_features,
+        )
 
         self.schema = features.arrow_schema
         # Row groups as ``Dataset.to_parquet`` cuts them, with its column options and content-defined chunking.

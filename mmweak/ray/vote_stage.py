@@ -56,8 +56,8 @@ class VoteStore:
 
     def get(self, key: str) -> tuple[np.ndarray, int] | None:
         if not self.remote:
-            path = Path(self.root) / f"{key}.arrow"
-            return read_votes(path) if path.exists() else None
+            local = Path(self.root) / f"{key}.arrow"
+            return read_votes(local) if local.exists() else None
         fs, path = self._fs(), f"{self.root.rstrip('/')}/{key}.arrow"
         if not fs.exists(path):
             return None
@@ -135,8 +135,9 @@ class VoteStage:
                 i = by_lf[id(lf)]
                 votes[i], faults[i], seconds[i] = v, f, sec
                 computed.add(i)
-                if keys[i] is not None:
-                    self.store.put(keys[i], v, f)
+                key = keys[i]
+                if key is not None:
+                    self.store.put(key, v, f)
         if self.emit == "stats":
             k = len(self.lfs)
             first = int(rows[0]) if n else -1
