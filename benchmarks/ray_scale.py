@@ -93,10 +93,42 @@ def lfs() -> list[LabelingFunction]:
 
 # -- one configuration, in its own process ------------------------------------------------------------------
 
-def child(engine: str, workers: int, corpus: Path, work: Path) -> dict:
+class PrivatePeak:
+    """Samples the process's private memory (USS: pages no other process maps) in a thread, keeping the peak.
+
+    ``ru_maxrss`` also counts shared pages the process touched, and a Ray driver maps the object store's
+    shared memory: every block it reads (fitting sample, card statistics) makes more of that mapping
+    resident in its RSS without the driver holding anything. USS leaves those shared pages out.
+    """
+
+    def __init__(self, every: float = 0.5) -> None:
+        import threading
+
+        import psutil
+
+        self.proc, self.every, self.peak = psutil.Process(), every, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_full_info().uss)
+            self.stop.wait(self.every)
+
+    def close(self) -> float:
+        self.stop.set()
+        self.thread.join()
+        self.peak = max(self.peak, self.proc.memory_full_info().uss)
+        return self.peak / 2**20
+
+
+def child(engine: str, workers: int, corpus: Path, work: Path, shard_rows: int = SHARD_ROWS) -> dict:
     import resource
 
     import datasets
+
+    private = PrivatePeak()
 
     datasets.disable_progress_bars()
     files = sorted(str(p) for p in corpus.glob("*.parquet"))
@@ -119,13 +151,14 @@ def child(engine: str, workers: int, corpus: Path, work: Path) -> dict:
                  logging_level=logging.WARNING, log_to_driver=False)
         ray.data.DataContext.get_current().enable_progress_bars = False
         t0 = time.perf_counter()
-        rds = mray.apply_lfs(mray.read(files, shard_rows=SHARD_ROWS), lfs(), cache_dir=work / "votes")
+        rds = mray.apply_lfs(mray.read(files, shard_rows=shard_rows), lfs(), cache_dir=work / "votes")
         t_apply = time.perf_counter() - t0
         rds, _ = mray.aggregate(rds, [SPAM], seed=0)
         mray.save_curated(rds, out)
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"apply_s": t_apply, "seconds": seconds, "peak_mb": peak_mb, "output": folder_digest(out)}
+    return {"apply_s": t_apply, "seconds": seconds, "peak_mb": peak_mb, "private_mb": private.close(),
+            "output": folder_digest(out)}
 
 
 def folder_digest(folder: Path) -> str:
@@ -157,13 +190,14 @@ def write_corpus(n_rows: int, folder: Path) -> Path:
     return folder
 
 
-def run_child(engine: str, workers: int, corpus: Path, work: Path, timeout: float) -> dict:
+def run_child(engine: str, workers: int, corpus: Path, work: Path, timeout: float, shard_rows: int) -> dict:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
            "HF_DATASETS_OFFLINE": "1", "RAY_DEDUP_LOGS": "0"}
     t0 = time.perf_counter()
     try:
         proc = subprocess.run([sys.executable, "-m", "benchmarks.ray_scale", "--child", engine, str(workers),
-                               str(corpus), str(work)], capture_output=True, text=True, cwd=ROOT, env=env,
+                               str(corpus), str(work), str(shard_rows)], capture_output=True, text=True, cwd=ROOT,
+                              env=env,
                               timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
@@ -184,7 +218,7 @@ def bench(n_rows: int, args: argparse.Namespace, tmp: Path) -> list[dict]:
             work = tmp / f"{engine}-{workers}-{n_rows}"
             work.mkdir()
             r = {"rows": n_rows, "engine": engine, "workers": workers,
-                 **run_child(engine, workers, corpus, work, args.timeout)}
+                 **run_child(engine, workers, corpus, work, args.timeout, args.shard_rows)}
             rows.append(r)
             if "error" in r:
                 print(f"  {engine:<5} x{workers}  FAILED: {r['error']}", flush=True)
@@ -192,7 +226,8 @@ def bench(n_rows: int, args: argparse.Namespace, tmp: Path) -> list[dict]:
                     print(r.get("stderr", ""), flush=True)
             else:
                 print(f"  {engine:<5} x{workers}  {r['seconds']:8.1f} s  {n_rows / r['seconds']:>10,.0f} rows/s  "
-                      f"apply {r['apply_s']:7.1f} s  driver peak {r['peak_mb']:6.0f} MB  out {r['output']}",
+                      f"apply {r['apply_s']:7.1f} s  driver peak RSS {r['peak_mb']:6.0f} MB, private "
+                      f"{r['private_mb']:6.0f} MB  out {r['output']}",
                       flush=True)
             subprocess.run(["rm", "-rf", str(work)], check=False)
     subprocess.run(["rm", "-rf", str(corpus)], check=False)
@@ -205,11 +240,12 @@ def table(rows: list[dict]) -> str:
     for r in sorted(ok, key=lambda r: r["rows"]):
         smallest.setdefault((r["engine"], r["workers"]), r)
     out = ["| rows | engine | workers | apply s | curate s | rows/s | x local (same workers) | x 1 worker "
-           "| driver peak MB | peak vs smallest run | output |",
-           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+           "| driver peak RSS MB | driver peak private MB | private vs smallest run | output |",
+           "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         if "error" in r:
-            out.append(f"| {r['rows']:,} | {r['engine']} | {r['workers']} | failed: {r['error'][:80]} | | | | | | | |")
+            failed = f"failed: {r['error'][:80]}"
+            out.append(f"| {r['rows']:,} | {r['engine']} | {r['workers']} | {failed} | | | | | | | | |")
             continue
         local = next((q for q in ok if q["rows"] == r["rows"] and q["engine"] == "local"
                       and q["workers"] == r["workers"]), None)
@@ -219,11 +255,11 @@ def table(rows: list[dict]) -> str:
             f"| {r['rows']:,} | {r['engine']} | {r['workers']} | {r['apply_s']:.1f} | {r['seconds']:.1f} | "
             f"{r['rows'] / r['seconds']:,.0f} | {local['seconds'] / r['seconds'] if local else float('nan'):.2f} | "
             f"{one['seconds'] / r['seconds'] if one else float('nan'):.2f} | {r['peak_mb']:.0f} | "
-            f"{r['peak_mb'] / base['peak_mb']:.2f} ({base['rows']:,}) | {r['output']} |")
+            f"{r['private_mb']:.0f} | {r['private_mb'] / base['private_mb']:.2f} ({base['rows']:,}) | {r['output']} |")
     for n in sorted({r["rows"] for r in ok}):
         same = len({r["output"] for r in ok if r["rows"] == n}) == 1
         out.append(f"| {n:,} | every configuration wrote identical files: **{'yes' if same else 'NO'}** "
-                   "| | | | | | | | | |")
+                   "| | | | | | | | | | |")
     return "\n".join(out)
 
 
@@ -231,12 +267,13 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--child"]:
         engine, workers, corpus, work = argv[1], int(argv[2]), Path(argv[3]), Path(argv[4])
-        print(json.dumps(child(engine, workers, corpus, work)))
+        print(json.dumps(child(engine, workers, corpus, work, int(argv[5]))))
         return
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=float, nargs="+", default=[1e5, 1e6])
     p.add_argument("--engines", nargs="+", default=["local", "ray"], choices=["local", "ray"])
     p.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    p.add_argument("--shard-rows", type=int, default=SHARD_ROWS, help="rows per Ray block")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per configuration")
     p.add_argument("--tmp", type=Path, default=None, help="scratch folder (default: a temp folder)")
     p.add_argument("--verbose", action="store_true", help="print a failed child's stderr")
