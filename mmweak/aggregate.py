@@ -74,63 +74,25 @@ def aggregate(
     [1, 0]
     """
     record = read_record(dataset)
-    known = record.get("tasks", {})
-    if tasks is None:
-        if not known:
-            raise ValueError("no tasks to aggregate: run mmweak.apply_lfs first or pass tasks=[...]")
-        task_list = [Task.from_dict(known[name]["task"]) for name in known]
-    else:
-        items = [tasks] if isinstance(tasks, (Task, str)) else list(tasks)
-        task_list = []
-        for t in items:
-            if isinstance(t, str):
-                if t not in known:
-                    raise ValueError(f"unknown task {t!r}; recorded tasks: {sorted(known)}")
-                t = Task.from_dict(known[t]["task"])
-            task_list.append(t)
-
+    task_list = resolve_tasks(record, tasks)
     splits = dict(dataset) if isinstance(dataset, DatasetDict) else {"train": dataset}
-    fit_name = fit_split or ("train" if "train" in splits else next(iter(splits)))
-    if fit_name not in splits:
-        raise ValueError(f"fit_split {fit_name!r} not in splits {list(splits)}")
+    columns = {name: d.column_names for name, d in splits.items()}
+    fit_name = fit_split_name(fit_split, columns)
     if fill_abstains not in (None, "prior"):
         raise ValueError(f"fill_abstains must be None or 'prior', got {fill_abstains!r}")
-
-    names = {t.name for t in task_list}
-    for what, value in (("gold", gold), ("class_balance", class_balance), ("model", model),
-                        ("objective", objective), ("pos_label", pos_label)):
-        if isinstance(value, Mapping) and not set(value) <= names:
-            raise ValueError(f"{what} names unknown task(s) {sorted(set(value) - names)}; tasks are {sorted(names)}")
-    for task in task_list:
-        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
-        if gold_col is not None and not any(gold_col in d.column_names for d in splits.values()):
-            raise ValueError(
-                f"gold column {gold_col!r} (task {task.name!r}) is in no split; columns: "
-                f"{sorted({c for d in splits.values() for c in d.column_names})}"
-            )
+    check_options(task_list, columns, model=model, gold=gold, class_balance=class_balance, objective=objective,
+                  pos_label=pos_label)
 
     out = dict(splits)
     for task in task_list:
         col = task.votes_column
-        for name, ds in splits.items():
-            if col not in ds.column_names:
-                raise ValueError(
-                    f"split {name!r} has no {col!r} column; run mmweak.apply_lfs with the LFs of task "
-                    f"{task.name!r} first"
-                )
-        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
-        prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
-        lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task)
+        lm, gold_col, prior, decide = task_options(task, model, gold, class_balance, objective, pos_label)
         L = _votes(splits[fit_name], col)
-        dev_name = dev_split or next(
-            (s for s in DEV_SPLITS if s in splits and s != fit_name and gold_col in splits[s].column_names), None
-        )
+        dev_name = dev_split_name(dev_split, columns, fit_name, gold_col)
         lm.set_params(random_state=seed)
         L_dev = y_dev = None
         n_dev = 0
         if dev_name is not None and gold_col is not None:
-            if gold_col not in splits[dev_name].column_names:
-                raise ValueError(f"dev split {dev_name!r} has no gold column {gold_col!r}")
             y_dev = read_column(splits[dev_name], gold_col, np.int64)
             keep = y_dev >= 0
             L_dev, y_dev = _votes(splits[dev_name], col)[keep], y_dev[keep]
@@ -142,52 +104,27 @@ def aggregate(
         rows = np.flatnonzero(human >= 0)
         fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
                          class_balance=prior)
-        decide: dict[str, Any] = {
-            "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
-            "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
-        }
 
         filled: dict[str, int] = {}
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
-            proba = lm.predict_proba(Ls)
-            labels = lm.labels_from_proba(proba, Ls, tie_break=tie_break, seed=seed, **decide)
+            new = output_columns(task, lm, Ls, tie_break=tie_break, seed=seed, decide=decide)
+            proba, labels = new[task.probs_column][0], new[task.label_column][0]
             if fill_abstains == "prior":
                 empty = (Ls == -1).all(axis=1)
-                labels = np.where(empty, int(np.argmax(lm.class_balance_)), labels)
+                labels[empty] = int(np.argmax(lm.class_balance_))
                 filled[name] = int(empty.sum())
             if name == fit_name and rows.size:  # reviewed rows carry their human label (clamped)
-                proba[rows] = np.eye(task.cardinality)[human[rows]]
+                proba[rows] = np.eye(task.cardinality, dtype=proba.dtype)[human[rows]]
                 labels[rows] = human[rows]
-            columns = {
-                task.probs_column: (proba.astype(np.float32), task.probs_feature()),
-                task.label_column: (labels.astype(np.int64), task.class_label()),
-                task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
-            }
+                new[task.confidence_column][0][rows] = 1.0
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
                              fill_abstains, rows.tolist() if name == fit_name else None)
-            out[name] = replace_columns(out[name], columns, fingerprint=fp)
-
-        entry = task_record(record, task.name)
-        entry.setdefault("task", task.to_dict())
-        est = lm.lf_accuracies()
-        if decide["objective"] == "f1":  # the card states the cut without needing the model file
-            cuts = getattr(lm, "f1_thresholds_", None)
-            if cuts is not None:
-                decide["f1_threshold"] = float(np.asarray(cuts, dtype=float)[decide["pos_label"]])
-        entry["label_model"] = {
-            **lm.to_dict(),
-            "fit": {
-                "split": fit_name, "rows": int(L.shape[0]), "seed": seed, "tie_break": tie_break, **decide,
-                "dev_split": dev_name if n_dev else None, "dev_rows": n_dev, "reviewed_rows": int(rows.size),
-                "class_balance_given": prior is not None,
-                "fill_abstains": fill_abstains, "filled_rows": filled if fill_abstains else None,
-            },
-            "class_balance": np.asarray(lm.class_balance_, dtype=float).tolist(),
-            "lf_accuracies": None if est is None else np.asarray(est, dtype=float).tolist(),
-        }
-        if gold_col is not None:
-            entry["gold_column"] = gold_col
+            out[name] = replace_columns(out[name], new, fingerprint=fp)
+        record_label_model(record, task, lm, gold_col=gold_col, split=fit_name, rows=int(L.shape[0]), seed=seed,
+                           tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
+                           prior=prior, reviewed_rows=int(rows.size), fill_abstains=fill_abstains,
+                           filled_rows=filled if fill_abstains else None)
 
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(dataset, DatasetDict) else out["train"]
     write_record(result, record)
@@ -269,6 +206,123 @@ def fit_with_reviews(
     if L_dev is not None and y_dev is not None and len(y_dev):
         kwargs.update(L_dev=L_dev, y_dev=y_dev)
     return model.fit(L, **kwargs)
+
+
+def resolve_tasks(record: Mapping[str, Any], tasks: Sequence[Task | str] | Task | str | None) -> list[Task]:
+    """The tasks to aggregate: those given (names looked up in ``record``), else every recorded one."""
+    known = record.get("tasks", {})
+    if tasks is None:
+        if not known:
+            raise ValueError("no tasks to aggregate: run mmweak.apply_lfs first or pass tasks=[...]")
+        return [Task.from_dict(known[name]["task"]) for name in known]
+    items = [tasks] if isinstance(tasks, (Task, str)) else list(tasks)
+    task_list = []
+    for t in items:
+        if isinstance(t, str):
+            if t not in known:
+                raise ValueError(f"unknown task {t!r}; recorded tasks: {sorted(known)}")
+            t = Task.from_dict(known[t]["task"])
+        task_list.append(t)
+    return task_list
+
+
+def fit_split_name(fit_split: str | None, columns: Mapping[str, Sequence[str]]) -> str:
+    """The split label models are fitted on (default ``train``, else the first)."""
+    fit_name = fit_split or ("train" if "train" in columns else next(iter(columns)))
+    if fit_name not in columns:
+        raise ValueError(f"fit_split {fit_name!r} not in splits {list(columns)}")
+    return fit_name
+
+
+def check_options(
+    task_list: Sequence[Task], columns: Mapping[str, Sequence[str]], **options: Any
+) -> None:
+    """Per-task options name known tasks, gold columns exist, and every split has each task's votes."""
+    names = {t.name for t in task_list}
+    for what, value in options.items():
+        if isinstance(value, Mapping) and not set(value) <= names:
+            raise ValueError(f"{what} names unknown task(s) {sorted(set(value) - names)}; tasks are {sorted(names)}")
+    gold = options.get("gold")
+    for task in task_list:
+        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+        if gold_col is not None and not any(gold_col in cols for cols in columns.values()):
+            raise ValueError(
+                f"gold column {gold_col!r} (task {task.name!r}) is in no split; columns: "
+                f"{sorted({c for cols in columns.values() for c in cols})}"
+            )
+    for task in task_list:
+        for name, cols in columns.items():
+            if task.votes_column not in cols:
+                raise ValueError(
+                    f"split {name!r} has no {task.votes_column!r} column; run mmweak.apply_lfs with the LFs of task "
+                    f"{task.name!r} first"
+                )
+
+
+def task_options(
+    task: Task, model: Any, gold: Any, class_balance: Any, objective: Any, pos_label: Any
+) -> tuple[LabelModel, str | None, Any, dict[str, Any]]:
+    """An unfitted label model, the gold column, the prior and the decision rule of one task."""
+    gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+    prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
+    lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task)
+    decide = {
+        "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
+        "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
+    }
+    return lm, gold_col, prior, decide
+
+
+def dev_split_name(
+    dev_split: str | None, columns: Mapping[str, Sequence[str]], fit_name: str, gold_col: str | None
+) -> str | None:
+    """The split whose gold rows are passed to ``fit`` (the given one, else the first of :data:`DEV_SPLITS`)."""
+    name = dev_split or next(
+        (s for s in DEV_SPLITS if s in columns and s != fit_name and gold_col in columns[s]), None
+    )
+    if name is not None and gold_col is not None and gold_col not in columns[name]:
+        raise ValueError(f"dev split {name!r} has no gold column {gold_col!r}")
+    return name
+
+
+def output_columns(
+    task: Task, lm: LabelModel, L: np.ndarray, *, tie_break: TieBreak, seed: int, decide: Mapping[str, Any]
+) -> dict[str, tuple[np.ndarray, Any]]:
+    """``T_probs``, ``T_label`` and ``T_confidence`` of rows with votes ``L`` (values and features)."""
+    proba = lm.predict_proba(L)
+    labels = lm.labels_from_proba(proba, L, tie_break=tie_break, seed=seed, **decide)
+    return {
+        task.probs_column: (proba.astype(np.float32), task.probs_feature()),
+        task.label_column: (labels.astype(np.int64), task.class_label()),
+        task.confidence_column: (proba.max(axis=1).astype(np.float32), Value("float32")),
+    }
+
+
+def record_label_model(
+    record: dict[str, Any], task: Task, lm: LabelModel, *, gold_col: str | None, split: str, rows: int, seed: int,
+    tie_break: str, decide: Mapping[str, Any], dev_split: str | None, dev_rows: int, prior: Any,
+    **fit_extra: Any,
+) -> None:
+    """Enter a fitted label model (parameters, fit settings, estimates) into the task's record entry."""
+    decide = dict(decide)
+    entry = task_record(record, task.name)
+    entry.setdefault("task", task.to_dict())
+    est = lm.lf_accuracies()
+    if decide["objective"] == "f1":  # the card states the cut without needing the model file
+        cuts = getattr(lm, "f1_thresholds_", None)
+        if cuts is not None:
+            decide["f1_threshold"] = float(np.asarray(cuts, dtype=float)[decide["pos_label"]])
+    entry["label_model"] = {
+        **lm.to_dict(),
+        "fit": {
+            "split": split, "rows": rows, "seed": seed, "tie_break": tie_break, **decide,
+            "dev_split": dev_split, "dev_rows": dev_rows, "class_balance_given": prior is not None, **fit_extra,
+        },
+        "class_balance": np.asarray(lm.class_balance_, dtype=float).tolist(),
+        "lf_accuracies": None if est is None else np.asarray(est, dtype=float).tolist(),
+    }
+    if gold_col is not None:
+        entry["gold_column"] = gold_col
 
 
 def _build(spec: ModelSpec, task: Task) -> LabelModel:

@@ -39,36 +39,66 @@ def lf_summary(
     names = list(names) if names is not None else [f"lf_{j}" for j in range(m)]
     if len(names) != m:
         raise ValueError(f"{len(names)} names for {m} LF columns")
-    voted = L != ABSTAIN
-    n_voting = voted.sum(axis=1)
-    counts = np.stack([(L == k).sum(axis=1) for k in range(cardinality)], axis=1) if n else np.zeros((0, cardinality))
-    yy = None
+    rows = lf_rows(lf_counts(L, cardinality), names, estimated_accuracy)
     if y is not None:
         yy = np.asarray(y, dtype=np.int64).ravel()
         if yy.shape[0] != n:
             raise ValueError(f"y has {yy.shape[0]} labels for {n} rows")
-    rows = []
-    denom = max(n, 1)
+        for j, row in enumerate(rows):
+            known = (L[:, j] != ABSTAIN) & (yy >= 0)
+            correct = int((L[known, j] == yy[known]).sum())
+            row["correct"] = correct
+            row["incorrect"] = int(known.sum()) - correct
+            row["empirical_accuracy"] = float(correct / known.sum()) if known.any() else None
+            if estimated_accuracy is not None:  # keep the key order of the table: gold before the estimate
+                row["estimated_accuracy"] = row.pop("estimated_accuracy")
+    return rows
+
+
+def lf_counts(L: Any, cardinality: int) -> dict[str, np.ndarray]:
+    """The integer counts :func:`lf_summary` is made of; counts of row blocks add up to those of their union.
+
+    ``rows`` (n), and per LF ``voted``, ``overlaps`` and ``conflicts`` (rows) and ``polarity`` (votes per
+    class, ``(m, K)``). Engines that stream a dataset sum these over batches and call :func:`lf_rows`.
+
+    >>> c = lf_counts([[1, 1], [0, -1]], 2)
+    >>> c["voted"].tolist(), c["conflicts"].tolist(), c["polarity"].tolist()
+    ([2, 1], [0, 0], [[1, 1], [0, 1]])
+    """
+    L = check_votes(L, cardinality).astype(np.int16)
+    n, m = L.shape
+    voted = L != ABSTAIN
+    n_voting = voted.sum(axis=1)
+    counts = np.stack([(L == k).sum(axis=1) for k in range(cardinality)], axis=1) if n else np.zeros((0, cardinality))
+    out = {"rows": np.array(n, dtype=np.int64), "voted": np.zeros(m, np.int64), "overlaps": np.zeros(m, np.int64),
+           "conflicts": np.zeros(m, np.int64), "polarity": np.zeros((m, cardinality), np.int64)}
     for j in range(m):
         v = voted[:, j]
         own = np.zeros(n, dtype=np.int64)
         if n:
             own[v] = counts[v, L[v, j]]
         # Another LF disagrees when the row has more votes than those agreeing with LF j.
-        conflict = v & (n_voting > own)
+        out["voted"][j] = v.sum()
+        out["overlaps"][j] = (v & (n_voting > 1)).sum()
+        out["conflicts"][j] = (v & (n_voting > own)).sum()
+        out["polarity"][j] = np.bincount(L[v, j], minlength=cardinality)[:cardinality]
+    return out
+
+
+def lf_rows(
+    counts: dict[str, np.ndarray], names: Sequence[str], estimated_accuracy: Sequence[float] | None = None
+) -> list[dict[str, Any]]:
+    """:func:`lf_summary` rows (without gold) from :func:`lf_counts`, summed over any number of row blocks."""
+    denom = max(int(counts["rows"]), 1)
+    rows = []
+    for j, name in enumerate(names):
         row: dict[str, Any] = {
-            "lf": names[j],
-            "polarity": sorted(int(k) for k in np.unique(L[v, j])),
-            "coverage": float(v.sum() / denom),
-            "overlaps": float((v & (n_voting > 1)).sum() / denom),
-            "conflicts": float(conflict.sum() / denom),
+            "lf": name,
+            "polarity": [int(k) for k in np.flatnonzero(counts["polarity"][j])],
+            "coverage": float(int(counts["voted"][j]) / denom),
+            "overlaps": float(int(counts["overlaps"][j]) / denom),
+            "conflicts": float(int(counts["conflicts"][j]) / denom),
         }
-        if yy is not None:
-            known = v & (yy >= 0)
-            correct = int((L[known, j] == yy[known]).sum())
-            row["correct"] = correct
-            row["incorrect"] = int(known.sum()) - correct
-            row["empirical_accuracy"] = float(correct / known.sum()) if known.any() else None
         if estimated_accuracy is not None:
             row["estimated_accuracy"] = float(estimated_accuracy[j])
         rows.append(row)

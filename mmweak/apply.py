@@ -31,8 +31,9 @@ from typing import Literal, Sequence, overload
 
 import numpy as np
 from datasets import Audio as AudioFeature
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, Features
 from datasets import Image as ImageFeature
+from datasets.features.features import FeatureType
 from datasets.utils.logging import is_progress_bar_enabled
 
 from .batch_runner import BatchRunner, OnError
@@ -367,13 +368,21 @@ def _undecoded_media(ds: Dataset, lfs: list[LabelingFunction]) -> Dataset:
     file would abort the whole ``map``. Media LFs decode cells themselves (once per batch, shared), which
     lets their ``on_decode_error`` policy abstain-and-count or name the bad row instead.
     """
+    for col, feature in raw_media_features(ds.features, lfs).items():
+        ds = ds.cast_column(col, feature)
+    return ds
+
+
+def raw_media_features(features: Features, lfs: Sequence[LabelingFunction]) -> dict[str, FeatureType]:
+    """The undecoded feature of each media column only media LFs read (see :func:`_undecoded_media`)."""
     raw = {lf.inputs[0] for lf in lfs if getattr(lf, "reads_raw_media", False)}
     other = {c for lf in lfs if not getattr(lf, "reads_raw_media", False) for c in lf.inputs}
+    out: dict[str, FeatureType] = {}
     for col in sorted(raw - other):
-        feature = ds.features.get(col)
+        feature = features.get(col)
         if isinstance(feature, (ImageFeature, AudioFeature)) and feature.decode:
-            ds = ds.cast_column(col, dataclasses.replace(feature, decode=False))
-    return ds
+            out[col] = dataclasses.replace(feature, decode=False)
+    return out
 
 
 def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None:
@@ -382,6 +391,12 @@ def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None
     except RecordError as exc:  # the new votes are sound; only what other tasks had recorded is lost
         warnings.warn(f"{exc}; starting a new weak-supervision record for this dataset", stacklevel=3)
         record = {}
+    record_lfs(record, by_task, report)
+    write_record(result, record)
+
+
+def record_lfs(record: dict, by_task: "OrderedDict[Task, list[LabelingFunction]]", report: ApplyReport) -> None:
+    """Enter each task's LFs and fault counts into ``record``, dropping what the new votes invalidate."""
     for task, group in by_task.items():
         entry = task_record(record, task.name)
         entry.clear()  # new votes invalidate any earlier label model and analysis
@@ -392,4 +407,3 @@ def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None
             split: {r.lf: r.faults for r in runs if r.task == task.name and r.lf in names}
             for split, runs in report.runs.items()
         }
-    write_record(result, record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.resources
 import math
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import jinja2
 import numpy as np
@@ -167,11 +167,27 @@ def task_context(
     Per split with gold: label metrics, a :class:`~mmweak.calibration.CalibrationReport` and the gold class
     shares; ``used_in_fit`` marks the split whose gold the label model saw (its numbers are optimistic).
     """
+    return context_from_measures(entry, model_file, measure_task(splits, entry, n_bins=n_bins), n_bins=n_bins)
+
+
+def stats_split_of(entry: Mapping[str, Any], split_names: Sequence[str]) -> str:
+    """The split whose votes the card's LF table describes: the label model's fit split, else the first."""
+    lm = entry.get("label_model")
+    stats_split = (lm or {}).get("fit", {}).get("split") or split_names[0]
+    return stats_split if stats_split in split_names else split_names[0]
+
+
+def measure_task(
+    splits: Mapping[str, Dataset], entry: Mapping[str, Any], *, n_bins: int = DEFAULT_BINS
+) -> dict[str, Any]:
+    """The measurements behind one task's card section, read from in-memory datasets.
+
+    Another engine (``mmweak.ray``) produces the same dict from streamed counts and the gathered gold rows,
+    and :func:`context_from_measures` turns either into the card's context.
+    """
     t = Task.from_dict(entry["task"])
     lm = entry.get("label_model")
-    stats_split = (lm or {}).get("fit", {}).get("split") or next(iter(splits))
-    if stats_split not in splits:
-        stats_split = next(iter(splits))
+    stats_split = stats_split_of(entry, list(splits))
     dev_split = (lm or {}).get("fit", {}).get("dev_split")
     names = [lf["name"] for lf in entry["lfs"]]
     est = (lm or {}).get("lf_accuracies")
@@ -190,11 +206,6 @@ def task_context(
                                y=read_column(splits[gold_split], gold_col))
         for r, g in zip(rows, gold_rows):
             r["empirical_accuracy"] = g["empirical_accuracy"]
-    faults = entry.get("faults", {})
-    lfs = []
-    for spec, r in zip(entry["lfs"], rows):
-        total = sum(int(f.get(spec["name"], 0)) for f in faults.values()) if faults else None
-        lfs.append({**spec, **r, "faults": total})
     quality: list[dict[str, Any]] = []
     calibration: list[dict[str, Any]] = []
     label_counts: list[dict[str, Any]] = []
@@ -202,28 +213,60 @@ def task_context(
         if t.label_column not in ds.column_names:
             continue
         labels = read_column(ds, t.label_column, np.int64)
-        counts = [int((labels == k).sum()) for k in range(t.cardinality)]
-        label_counts.append({
-            "split": s, "counts": counts, "abstain": int((labels < 0).sum()),
-            "shares": [c / max(sum(counts), 1) for c in counts],  # among labelled rows
-        })
+        label_counts.append(label_count_entry(s, np.bincount(labels[labels >= 0], minlength=t.cardinality),
+                                              int((labels < 0).sum())))
         if gold_col and gold_col in ds.column_names:
             y = read_column(ds, gold_col, np.int64)
             if np.any(y >= 0):
-                probs = read_matrix(ds, t.probs_column)
-                known = y[y >= 0]
-                gold_shares = (np.bincount(known, minlength=t.cardinality) / known.size).tolist()
                 # Reviewed rows of the fit split carry their human label, so its numbers are optimistic too.
-                used = s == dev_split or (s == (lm or {}).get("fit", {}).get("split")
-                                          and bool((lm or {}).get("fit", {}).get("reviewed_rows")))
-                quality.append({"split": s, **label_metrics(labels, y, t.cardinality, probs),
-                                "used_in_fit": used, "gold_class_balance": gold_shares})
-                report = calibration_report(probs, y, n_bins)
-                calibration.append({
-                    "split": s, "report": report, "used_in_fit": used, "rows": report.rows,
-                    "brier": report.brier, "ece_width": report.ece("width"), "ece_mass": report.ece("mass"),
-                    "mce_width": report.curves["width"].mce, "bins": report.curves["width"].nonempty(),
-                })
+                fit = (entry.get("label_model") or {}).get("fit", {})
+                used = s == dev_split or (s == fit.get("split") and bool(fit.get("reviewed_rows")))
+                q, c = gold_quality(s, labels, y, read_matrix(ds, t.probs_column), t.cardinality,
+                                    used=used, n_bins=n_bins)
+                quality.append(q)
+                calibration.append(c)
+    return {"stats_split": stats_split, "gold_split": gold_split, "lfs": rows, "label_counts": label_counts,
+            "quality": quality, "calibration": calibration, "review_summary": review_summary(splits, t)}
+
+
+def label_count_entry(split: str, counts: Iterable[int], abstain: int) -> dict[str, Any]:
+    """One split's curated-label counts as the card shows them (shares among labelled rows)."""
+    counts = [int(c) for c in counts]
+    return {"split": split, "counts": counts, "abstain": int(abstain),
+            "shares": [c / max(sum(counts), 1) for c in counts]}
+
+
+def gold_quality(
+    split: str, labels: np.ndarray, y: np.ndarray, probs: np.ndarray, cardinality: int, *, used: bool,
+    n_bins: int = DEFAULT_BINS,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Label metrics and calibration of one split against its gold (rows with gold ``-1`` are skipped)."""
+    known = y[y >= 0]
+    gold_shares = (np.bincount(known, minlength=cardinality) / known.size).tolist()
+    quality = {"split": split, **label_metrics(labels, y, cardinality, probs),
+               "used_in_fit": used, "gold_class_balance": gold_shares}
+    report = calibration_report(probs, y, n_bins)
+    calibration = {
+        "split": split, "report": report, "used_in_fit": used, "rows": report.rows,
+        "brier": report.brier, "ece_width": report.ece("width"), "ece_mass": report.ece("mass"),
+        "mce_width": report.curves["width"].mce, "bins": report.curves["width"].nonempty(),
+    }
+    return quality, calibration
+
+
+def context_from_measures(
+    entry: Mapping[str, Any], model_file: str | None, measures: Mapping[str, Any], *, n_bins: int = DEFAULT_BINS
+) -> dict[str, Any]:
+    """The card context of one task from its :func:`measure_task` measurements and its record entry."""
+    t = Task.from_dict(entry["task"])
+    lm = entry.get("label_model")
+    stats_split = measures["stats_split"]
+    quality, label_counts = measures["quality"], measures["label_counts"]
+    faults = entry.get("faults", {})
+    lfs = []
+    for spec, r in zip(entry["lfs"], measures["lfs"]):
+        total = sum(int(f.get(spec["name"], 0)) for f in faults.values()) if faults else None
+        lfs.append({**spec, **r, "faults": total})
     series: dict[str, list[float]] = {}
     if lm:
         series["estimated prior (label model)"] = [float(v) for v in lm["class_balance"]]
@@ -236,19 +279,20 @@ def task_context(
         "name": t.name, "labels": list(t.labels), "description": t.description,
         "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
                     "confidence": t.confidence_column},
-        "lfs": lfs, "stats_split": stats_split, "gold_split": gold_split,
+        "lfs": lfs, "stats_split": stats_split, "gold_split": measures["gold_split"],
         "label_model": lm, "model_file": model_file, "label_counts": label_counts,
-        "quality": quality, "calibration": calibration, "n_bins": n_bins, "dev_split": dev_split,
+        "quality": quality, "calibration": measures["calibration"], "n_bins": n_bins,
+        "dev_split": (lm or {}).get("fit", {}).get("dev_split"),
         "class_balance": {"series": series if lm else {}},
         "tie_break": (lm or {}).get("fit", {}).get("tie_break"), "plots": {},
-        "review": review_context(splits, entry, t),
+        "review": review_context(measures.get("review_summary"), entry, t),
     }
 
 
-def review_context(splits: Mapping[str, Dataset], entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:
-    """The card's human-review section of one task: who reviewed what (:func:`mmweak.review.answers.review_summary`),
-    how the label model used it, and an attached learning curve (``None`` when there is neither)."""
-    summary = review_summary(splits, task)
+def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:
+    """The card's human-review section of one task: who reviewed what (``summary``, from
+    :func:`mmweak.review.answers.review_summary`), how the label model used it, and an attached learning curve
+    (``None`` when there is neither)."""
     stored = entry.get("review") or {}
     curve = curve_context(stored["learning_curve"]) if stored.get("learning_curve") else None
     if summary is None and curve is None:
@@ -286,16 +330,50 @@ def render_card(
     ``tasks`` are the :func:`task_contexts` to show (computed when omitted); a task's ``plots`` entry
     (kind -> repo-relative PNG path, see :func:`mmweak.plots.write_task_plots`) puts its plots in the card.
     """
-    first = next(iter(splits.values()))
-    features: Features = first.features
+    if tasks is None:
+        tasks = task_contexts(splits, record, model_files)
+    sizes = {name: SplitSize(len(ds), int(ds.data.nbytes)) for name, ds in splits.items()}
+    return render_card_from(
+        sizes, next(iter(splits.values())).features, record, data_files=data_files, model_files=model_files,
+        pretty_name=pretty_name, license=license, task_categories=task_categories, user_description=user_description,
+        load_path=load_path, tasks=tasks,
+    )
+
+
+class SplitSize(NamedTuple):
+    """Rows and in-memory Arrow bytes of one split, as the card's ``dataset_info`` states them."""
+
+    rows: int
+    nbytes: int
+
+
+def render_card_from(
+    sizes: Mapping[str, SplitSize],
+    features: Features,
+    record: Mapping[str, Any],
+    *,
+    data_files: Mapping[str, str],
+    model_files: Mapping[str, str],
+    tasks: list[dict[str, Any]],
+    pretty_name: str | None = None,
+    license: str = "other",
+    task_categories: list[str] | None = None,
+    user_description: str = "",
+    load_path: str = "path/to/curated",
+) -> DatasetCard:
+    """:func:`render_card` from split sizes, features and task contexts, for data no process holds whole.
+
+    ``mmweak.ray`` measures a dataset with streamed aggregations and renders its card through here, so
+    both engines write the same card for the same numbers.
+    """
     split_dict = SplitDict()
-    for name, ds in splits.items():
-        split_dict.add(SplitInfo(name=name, num_examples=len(ds), num_bytes=int(ds.data.nbytes)))
+    for name, size in sizes.items():
+        split_dict.add(SplitInfo(name=name, num_examples=size.rows, num_bytes=size.nbytes))
     info = DatasetInfo(features=features, splits=split_dict)
     card_data = DatasetCardData(
         license=license,
         annotations_creators=["machine-generated"],
-        size_categories=[size_category(sum(len(d) for d in splits.values()))],
+        size_categories=[size_category(sum(size.rows for size in sizes.values()))],
         task_categories=task_categories or ["text-classification"],
         pretty_name=pretty_name,
         tags=["weak-supervision", "mmweak"],
@@ -303,17 +381,15 @@ def render_card(
     MetadataConfigs({"default": {"data_files": [{"split": s, "path": p} for s, p in data_files.items()]}}
                     ).to_dataset_card_data(card_data)
     DatasetInfosDict({"default": info}).to_dataset_card_data(card_data)
-    if tasks is None:
-        tasks = task_contexts(splits, record, model_files)
     card_data["weak_supervision"] = weak_supervision_block(record, model_files, tasks)
 
     names = ", ".join(code(t["name"]) for t in tasks) or "no tasks"
     summary = (
         f"Weakly supervised labels for {names}: {sum(len(t['lfs']) for t in tasks)} labeling functions over "
-        f"{sum(len(d) for d in splits.values())} rows in {len(splits)} split(s)."
+        f"{sum(size.rows for size in sizes.values())} rows in {len(sizes)} split(s)."
     )
     template = importlib.resources.files("mmweak.cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
-    train_split = "train" if "train" in splits else next(iter(splits))
+    train_split = "train" if "train" in sizes else next(iter(sizes))
     recipe = record.get("recipe") or {}
     snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", "")]
     env = jinja2.Environment(keep_trailing_newline=True)
@@ -324,7 +400,7 @@ def render_card(
         pretty_name=pretty_name or "Curated weakly supervised dataset",
         summary=summary,
         user_description=user_description.strip(),
-        splits=[{"name": s, "rows": len(d)} for s, d in splits.items()],
+        splits=[{"name": s, "rows": size.rows} for s, size in sizes.items()],
         tasks=tasks,
         versions=package_versions(),
         load_path=load_path,

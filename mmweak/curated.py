@@ -21,15 +21,15 @@ import re
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from datasets import Audio as AudioFeature
-from datasets import Dataset, DatasetDict, load_dataset
+from datasets import Dataset, DatasetDict, Features, load_dataset
 from datasets import Image as ImageFeature
 from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
 
-from .card import render_card, task_contexts
+from .card import SplitSize, context_from_measures, measure_task, render_card_from
 from .errors import CuratedDatasetError
 from .plots import write_task_plots
 from .provenance import read_record, user_description, write_record
@@ -154,28 +154,86 @@ def write_repo_folder(
     relatively, which renders both in the folder and on the Hub.
     """
     dd = _as_dict(ds)
-    record = read_record(dd)
-    if not record.get("tasks"):
-        raise CuratedDatasetError(
-            "this dataset carries no weak-supervision record: run mmweak.apply_lfs (and mmweak.aggregate) on it first"
-        )
+    record = curated_record(dd)
     root = Path(folder)
     written: list[str] = []
-    data_files = {}
     for split in dd:
         check_split_name(split)
     for split, d in dd.items():
-        n = max(1, math.ceil(d.data.nbytes / max_shard_bytes)) if len(d) else 1
+        n = shard_count(len(d), d.data.nbytes, max_shard_bytes)
         (root / "data").mkdir(parents=True, exist_ok=True)
         for i in range(n):
-            rel = f"data/{split}-{i:05d}-of-{n:05d}.parquet"
+            rel = shard_path(split, i, n)
             shard = d.shard(num_shards=n, index=i, contiguous=True)
             if _has_media(d):  # a Hub-layout folder holds its images and audio, as push_to_hub's shards do
                 shard = shard.with_format("arrow").map(embed_table_storage, batched=True, batch_size=1000,
                                                        keep_in_memory=True, desc=f"embedding media ({split})")
             shard.to_parquet(str(root / rel))
             written.append(rel)
-        data_files[split] = f"data/{split}-*"
+    sizes = {split: SplitSize(len(d), int(d.data.nbytes)) for split, d in dd.items()}
+    measures = {name: measure_task(dict(dd), entry) for name, entry in record["tasks"].items()}
+    written += write_repo_extras(
+        root, record, sizes=sizes, features=next(iter(dd.values())).features, measures=measures,
+        user_description=user_description(dd), pretty_name=pretty_name, license=license,
+        task_categories=task_categories, load_path=load_path or str(root), plots=plots,
+    )
+    return written
+
+
+def curated_record(ds: Any) -> dict[str, Any]:
+    """The weak-supervision record of a dataset about to be published; an error if it has no tasks."""
+    record = read_record(ds) if isinstance(ds, (Dataset, DatasetDict)) else ds
+    if not record.get("tasks"):
+        raise CuratedDatasetError(
+            "this dataset carries no weak-supervision record: run mmweak.apply_lfs (and mmweak.aggregate) on it first"
+        )
+    return record
+
+
+def shard_count(rows: int, nbytes: int, max_shard_bytes: int) -> int:
+    """How many parquet shards a split of ``nbytes`` (in memory) is written as."""
+    return max(1, math.ceil(nbytes / max_shard_bytes)) if rows else 1
+
+
+def shard_path(split: str, index: int, count: int) -> str:
+    """Repo-relative path of shard ``index`` of ``count`` of ``split``."""
+    return f"data/{split}-{index:05d}-of-{count:05d}.parquet"
+
+
+def shard_bounds(rows: int, count: int) -> list[tuple[int, int]]:
+    """Row ranges of ``count`` contiguous shards of ``rows`` rows, as ``Dataset.shard(contiguous=True)`` cuts them.
+
+    >>> shard_bounds(10, 3)
+    [(0, 4), (4, 7), (7, 10)]
+    """
+    div, mod = divmod(rows, count)
+    out = []
+    for i in range(count):
+        start = div * i + min(i, mod)
+        out.append((start, start + div + (1 if i < mod else 0)))
+    return out
+
+
+def write_repo_extras(
+    root: Path,
+    record: dict[str, Any],
+    *,
+    sizes: Mapping[str, SplitSize],
+    features: Features,
+    measures: Mapping[str, Mapping[str, Any]],
+    user_description: str = "",
+    pretty_name: str | None = None,
+    license: str = "other",
+    task_categories: Sequence[str] | None = None,
+    load_path: str,
+    plots: bool = True,
+) -> list[str]:
+    """Everything but the data shards: label models, plots and the card, from per-task measurements.
+
+    ``measures`` maps each task to :func:`mmweak.card.measure_task`'s dict (or an engine's equivalent).
+    """
+    written: list[str] = []
+    data_files = {split: f"data/{split}-*" for split in sizes}
     model_files = {}
     for name, entry in record["tasks"].items():
         lm = entry.get("label_model")
@@ -186,15 +244,16 @@ def write_repo_folder(
                 json.dump({"model": lm["model"], "params": lm["params"], "state": lm["state"]}, f)
             model_files[name] = rel
             written.append(rel)
-    tasks = task_contexts(dict(dd), record, model_files)
+    tasks = [context_from_measures(entry, model_files.get(name), measures[name])
+             for name, entry in record["tasks"].items()]
     if plots:
         for t in tasks:
             t["plots"] = write_task_plots(t, root)
             written.extend(t["plots"].values())
-    card = render_card(
-        dict(dd), record, data_files=data_files, model_files=model_files, pretty_name=pretty_name,
+    card = render_card_from(
+        sizes, features, record, data_files=data_files, model_files=model_files, pretty_name=pretty_name,
         license=license, task_categories=list(task_categories) if task_categories else None,
-        user_description=user_description(dd), load_path=load_path or str(root), tasks=tasks,
+        user_description=user_description, load_path=load_path, tasks=tasks,
     )
     with open(root / "README.md", "w", encoding="utf-8", newline="\n") as f:
         f.write(getattr(card, "mmweak_text", None) or str(card))
@@ -232,14 +291,23 @@ def save_curated(
     _check_target(target, overwrite)
     for split in _as_dict(ds):
         check_split_name(split)
+    return publish_folder(target, lambda tmp: write_repo_folder(
+        ds, tmp, pretty_name=pretty_name, license=license, task_categories=task_categories,
+        max_shard_bytes=max_shard_bytes, load_path=str(target),
+    ))
+
+
+def publish_folder(target: Path, fill: Callable[[Path], Any]) -> Path:
+    """Build a folder with ``fill(tmp)`` in a temporary sibling of ``target``, then move it into place.
+
+    Callers check ``target`` first (:func:`_check_target`); an existing ``target`` is replaced in one rename,
+    and a failure leaves no trace.
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:
-        write_repo_folder(
-            ds, tmp, pretty_name=pretty_name, license=license, task_categories=task_categories,
-            max_shard_bytes=max_shard_bytes, load_path=str(target),
-        )
+        fill(tmp)
         if target.exists():
             trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(target, trash)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -35,11 +35,26 @@ _FILE_FEATURES = ("Image", "Audio", "Video", "Pdf")
 
 def column_digest(ds: Dataset, column: str) -> str:
     """32-hex-digit digest of the rows of ``ds[column]`` (in ``ds``'s row order) and its feature."""
-    feature = ds.features[column]
+    return arrow_digest(column, ds.features[column], _logical_chunks(ds, column))
+
+
+def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array]) -> str:
+    """:func:`column_digest` of rows given as Arrow arrays (one batch of a Ray dataset, say).
+
+    The same rows give the same digest however they are chunked, so a batch that holds a whole column
+    digests like the column of a ``Dataset``.
+
+    >>> import datasets
+    >>> from datasets import Value
+    >>> ds = datasets.Dataset.from_dict({"text": ["a", "b", "c"]})
+    >>> arr = pa.chunked_array([["a"], ["b", "c"]])
+    >>> arrow_digest("text", Value("string"), arr.chunks) == column_digest(ds, "text")
+    True
+    """
     hasher = _ArrayHasher()
     hasher.text("feature", json.dumps(Features({column: feature}).to_dict(), sort_keys=True, default=str))
     files = type(feature).__name__ in _FILE_FEATURES
-    for chunk in _logical_chunks(ds, column):
+    for chunk in chunks:
         hasher.add(chunk)
         if files:
             hasher.files(chunk)

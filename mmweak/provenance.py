@@ -122,6 +122,23 @@ def write_record(ds: Dataset | DatasetDict, record: dict[str, Any]) -> None:
         d.info.description = _strip(d.info.description or "") + line
 
 
+def describe(user_text: str, record: dict[str, Any]) -> str:
+    """A description holding ``user_text`` and ``record``, as :func:`write_record` stores it.
+
+    Engines that carry the record outside ``DatasetInfo`` (``mmweak.ray`` keeps it in the Arrow schema
+    metadata of its blocks) store this text and read it back with :func:`parse_description`.
+
+    >>> parse_description(describe("mine", {"tasks": {}}))
+    ('mine', {'tasks': {}})
+    """
+    return _strip(user_text) + _encode(record)
+
+
+def parse_description(text: str) -> tuple[str, dict[str, Any]]:
+    """``(user description, record)`` of a description; :class:`RecordError` if the record is damaged."""
+    return _split_description(text)
+
+
 def _strip(text: str) -> str:
     """The description without any record, intact or damaged (what a new record replaces)."""
     text = _LINE.sub("", text)

@@ -27,6 +27,11 @@ def default_cache_dir(ds: Dataset) -> Path:
     (default ``~/.cache/mmweak``)."""
     if ds.cache_files:
         return Path(ds.cache_files[0]["filename"]).parent / "mmweak_votes"
+    return default_votes_root()
+
+
+def default_votes_root() -> Path:
+    """``$MMWEAK_CACHE/votes`` (default ``~/.cache/mmweak/votes``): votes of data with no cache files of its own."""
     root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
     return Path(root) / "votes"
 
@@ -46,8 +51,22 @@ class InputDigests:
 
 def vote_key(lf: LabelingFunction, inputs: InputDigests) -> str | None:
     """Cache key of ``lf``'s votes on these inputs, or ``None`` (with a warning, once) if it cannot be hashed."""
+    fp = cache_fingerprint(lf, stacklevel=5)
+    return None if fp is None else votes_key(fp, [inputs[c] for c in lf.inputs])
+
+
+def votes_key(fingerprint: str, input_digests: list[str]) -> str:
+    """Cache key of the votes of the LF with ``fingerprint`` on rows whose input columns have these digests.
+
+    Both engines use it: a Ray batch is keyed exactly like a ``Dataset`` holding the same rows.
+    """
+    return stable_hash("votes", fingerprint, input_digests, __version__)
+
+
+def cache_fingerprint(lf: LabelingFunction, *, stacklevel: int = 4) -> str | None:
+    """``lf.fingerprint()``, or ``None`` with a warning (once per LF and reason) when it cannot be hashed."""
     try:
-        fp = lf.fingerprint()
+        return lf.fingerprint()
     except Unhashable as exc:
         reason = str(exc)
         if (lf.name, reason) not in _warned:
@@ -56,10 +75,9 @@ def vote_key(lf: LabelingFunction, inputs: InputDigests) -> str | None:
                 f"LF {lf.name!r} (task {lf.task.name!r}) cannot be fingerprinted, so its votes are recomputed "
                 f"on every run and never cached: {reason}. Make what it reads hashable (plain data, or an object "
                 f"with a fingerprint() method) to cache it.",
-                stacklevel=4,
+                stacklevel=stacklevel,
             )
         return None
-    return stable_hash("votes", fp, [inputs[c] for c in lf.inputs], __version__)
 
 
 def read_votes(path: Path) -> tuple[np.ndarray, int]:

@@ -138,7 +138,7 @@ def test_save_is_atomic_and_refuses_to_clobber(curated, tmp_path, monkeypatch):
     def explode(*a, **k):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(cur, "render_card", explode)
+    monkeypatch.setattr(cur, "render_card_from", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         mmweak.save_curated(curated, target, overwrite=True)
     assert sorted(p.relative_to(target) for p in target.rglob("*")) == before  # old folder untouched

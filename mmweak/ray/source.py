@@ -1,0 +1,317 @@
+"""Reading data into Ray without collecting it on the driver: ``datasets`` objects, Parquet files, Hub repos.
+
+Every source becomes a list of *shards* (a row range of a ``Dataset``, or row groups of one Parquet
+file) planned on the driver from metadata only (Parquet footers, ``len``), and a Ray datasource that
+reads each shard in a worker. Blocks are at most ``shard_rows`` rows, numbered by :data:`ROW_COLUMN`
+in source order, so the same source always yields the same blocks: that is what lets the vote cache
+recognise them on a rerun.
+
+``hf://`` paths go through ``huggingface_hub.HfFileSystem`` (token from ``HF_TOKEN``/``token=``, endpoint
+from ``HF_ENDPOINT``); workers open the files themselves, so they need the same environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from datasets import Dataset, DatasetDict, Features
+
+from ..errors import MMWeakError
+from ..provenance import read_record, user_description
+from .meta import ROW_COLUMN, Meta, attach, conform
+from .run import prepare
+
+#: Rows per block when the source does not say: small enough to spread over workers and to redo after a
+#: crash, large enough that per-block costs (cache files, task launch) stay small.
+DEFAULT_SHARD_ROWS = 50_000
+#: File names of the Hub's split convention (``data/train-00000-of-00003.parquet``).
+_HUB_SHARD = re.compile(r"(?:^|/)(?P<split>[\w.]+?)-\d{5}-of-\d{5}\.parquet$")
+_SPLIT_DIRS = ("train", "validation", "valid", "dev", "test")
+
+Source = Any
+
+
+def read(
+    source: Source,
+    *,
+    split: str | None = None,
+    shard_rows: int = DEFAULT_SHARD_ROWS,
+    token: str | None = None,
+) -> Any:
+    """A Ray dataset (or a dict of them, one per split) over ``source``, read lazily by Ray workers.
+
+    Args:
+        source: a ``datasets.Dataset`` or ``DatasetDict``; a Parquet file, folder or glob (local or any
+            fsspec URL), or a list of them; ``"hf://datasets/<owner>/<name>[@<revision>][/<path or glob>]"``;
+            or a mapping split -> any of these paths. Folders and Hub repos are split by the Hub's file
+            names (``data/<split>-00000-of-00002.parquet``) or split-named folders, else all is ``train``.
+        split: keep only this split (a single dataset is returned).
+        shard_rows: the most rows per block; blocks are the unit of work and of the vote cache.
+        token: Hub token for ``hf://`` paths (default: ``HF_TOKEN`` / the saved login).
+
+    Returns:
+        A ``dict`` split -> ``ray.data.Dataset`` for a ``DatasetDict``, a mapping, a folder or a repo; else one
+        ``ray.data.Dataset`` (a ``Dataset``, files, globs). Each has the source's columns plus
+        :data:`ROW_COLUMN`, and the ``datasets`` features and weak-supervision record attached.
+
+    Raises:
+        FileNotFoundError: no Parquet file matches a path.
+        MMWeakError: files of one split disagree on their columns, or ``split`` is not in the source.
+
+    >>> import datasets, mmweak.ray as mray
+    >>> rds = mray.read(datasets.Dataset.from_dict({"text": ["a", "b", "c"]}), shard_rows=2)
+    >>> rds.count(), rds.schema().names
+    (3, ['text', '__mmweak_row'])
+    """
+    if not isinstance(shard_rows, int) or shard_rows < 1:
+        raise ValueError(f"shard_rows must be a positive int, got {shard_rows!r}")
+    if isinstance(source, DatasetDict):
+        splits = {name: _from_dataset(ds, name, shard_rows) for name, ds in source.items()}
+    elif isinstance(source, Dataset):
+        name = str(source.split) if source.split is not None else "train"
+        splits = {name: _from_dataset(source, name, shard_rows)}
+    else:
+        groups, by_split = _file_groups(source, token)
+        splits = {name: _from_parquet(files, fs, name, shard_rows) for name, (fs, files) in groups.items()}
+    if split is not None:
+        if split not in splits:
+            raise MMWeakError(f"split {split!r} is not in the source (splits: {sorted(splits)})")
+        return splits[split]
+    if isinstance(source, Dataset) or not (isinstance(source, DatasetDict) or by_split):
+        return next(iter(splits.values()))
+    return splits
+
+
+# -- shards -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _DatasetShard:
+    """Rows ``[start, stop)`` of a memory-mapped ``Dataset`` (pickled by file reference), or a table in Ray's store."""
+
+    data: Any  # a Dataset, or an ObjectRef of a pa.Table holding exactly these rows
+    start: int
+    stop: int
+    nbytes: int
+
+    def read(self) -> list[pa.Table]:
+        if isinstance(self.data, Dataset):
+            return [self.data.with_format("arrow")[self.start: self.stop]]
+        import ray
+
+        return [ray.get(self.data)]
+
+
+@dataclass(frozen=True)
+class _ParquetShard:
+    """Row groups of one Parquet file; ``start`` is the row number of their first row in the split."""
+
+    fs: Any
+    path: str
+    row_groups: tuple[int, ...]
+    start: int
+    stop: int
+    nbytes: int
+    shard_rows: int
+
+    def read(self) -> list[pa.Table]:
+        with _open(self.fs, self.path) as f:
+            table = pq.ParquetFile(f).read_row_groups(list(self.row_groups))
+        if table.num_rows != self.stop - self.start:
+            raise MMWeakError(f"{self.path} changed while it was read: expected {self.stop - self.start} rows in "
+                              f"row groups {list(self.row_groups)}, found {table.num_rows}")
+        return [table.slice(i, self.shard_rows) for i in range(0, table.num_rows, self.shard_rows)]
+
+
+def _read_shard(shard: Any, meta: Meta) -> list[pa.Table]:
+    out, first = [], shard.start
+    for table in shard.read():
+        rows = pa.array(np.arange(first, first + table.num_rows, dtype=np.int64))
+        first += table.num_rows
+        try:
+            out.append(conform(table.append_column(ROW_COLUMN, rows), meta))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, KeyError, ValueError) as exc:
+            where = getattr(shard, "path", "the dataset")
+            raise MMWeakError(f"{where} does not match the columns of split {meta.split!r} "
+                              f"({meta.features.arrow_schema}): {exc}") from exc
+    return out
+
+
+class _ShardSource:
+    """A Ray datasource with one read task per shard (built lazily to keep ``ray`` out of import time)."""
+
+    @staticmethod
+    def build(shards: Sequence[Any], meta: Meta) -> Any:
+        from ray.data import Datasource, ReadTask
+        from ray.data.block import BlockMetadata
+
+        class MmweakShards(Datasource):
+            def estimate_inmemory_data_size(self) -> int:
+                return sum(s.nbytes for s in shards)
+
+            def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None,
+                               data_context: Any = None) -> list[Any]:
+                tasks = []
+                for shard in shards:
+                    md = BlockMetadata(num_rows=shard.stop - shard.start, size_bytes=shard.nbytes,
+                                       input_files=[getattr(shard, "path", None)] if hasattr(shard, "path") else None,
+                                       exec_stats=None)
+                    tasks.append(ReadTask(lambda shard=shard: _read_shard(shard, meta), md, schema=meta.schema(),
+                                          per_task_row_limit=per_task_row_limit))
+                return tasks
+
+        return MmweakShards()
+
+
+def _dataset_from_shards(shards: Sequence[Any], meta: Meta) -> Any:
+    import ray.data
+
+    if not shards:  # an empty split: one empty block, so the schema still travels
+        shards = [_DatasetShard(_put(meta.features.arrow_schema.empty_table()), 0, 0, 0)]
+    rds = ray.data.read_datasource(_ShardSource.build(shards, meta), override_num_blocks=len(shards))
+    return attach(prepare(rds), meta.evolve(rows=shards[-1].stop))
+
+
+def _put(table: pa.Table) -> Any:
+    import ray
+
+    return ray.put(table)
+
+
+# -- datasets objects --------------------------------------------------------------------------------------
+
+def _from_dataset(ds: Dataset, split: str, shard_rows: int) -> Any:
+    if ROW_COLUMN in ds.column_names:
+        raise MMWeakError(f"the dataset already has a {ROW_COLUMN!r} column, which mmweak.ray reserves")
+    meta = Meta(split=split, features=ds.features, record=read_record(ds), description=user_description(ds))
+    n = len(ds)
+    per_row = ds.data.nbytes / max(len(ds.data), 1)
+    mapped = _memory_mapped(ds)
+    shards = []
+    for start in range(0, n, shard_rows):
+        stop = min(n, start + shard_rows)
+        data = ds if mapped else _put(ds.with_format("arrow")[start:stop])
+        shards.append(_DatasetShard(data, start, stop, int(per_row * (stop - start))))
+    return _dataset_from_shards(shards, meta)
+
+
+def _memory_mapped(ds: Dataset) -> bool:
+    """True when pickling ``ds`` ships file references only (its table and index mapping are memory-mapped)."""
+    from datasets.table import ConcatenationTable, MemoryMappedTable
+
+    def mapped(table: Any) -> bool:
+        if isinstance(table, MemoryMappedTable):
+            return True
+        if isinstance(table, ConcatenationTable):
+            return all(isinstance(t, MemoryMappedTable) for row in table.blocks for t in row)
+        return False
+
+    return mapped(ds._data) and (ds._indices is None or mapped(ds._indices))
+
+
+# -- Parquet files -----------------------------------------------------------------------------------------
+
+def _file_groups(source: Any, token: str | None) -> tuple[dict[str, tuple[Any, list[str]]], bool]:
+    """Split name -> (filesystem, Parquet files in order), and whether the source is organised by split
+    (a mapping, a folder or a repo: a dict is returned even for one split, as ``load_dataset`` would)."""
+    if isinstance(source, Mapping):
+        out = {}
+        for split, paths in source.items():
+            fs, files = _expand(paths, token)
+            out[str(split)] = (fs, files)
+        return out, True
+    fs, files, folder = _expand_with_root(source, token)
+    if folder is None:
+        return {"train": (fs, files)}, False
+    groups: dict[str, list[str]] = {}
+    for f in files:
+        rel = f[len(folder):].lstrip("/")
+        m = _HUB_SHARD.search(rel)
+        name = m.group("split") if m else next((p for p in rel.split("/")[:-1] if p in _SPLIT_DIRS), "train")
+        groups.setdefault(name, []).append(f)
+    return {name: (fs, paths) for name, paths in groups.items()}, True
+
+
+def _expand(paths: Any, token: str | None) -> tuple[Any, list[str]]:
+    fs, files, _ = _expand_with_root(paths, token)
+    return fs, files
+
+
+def _expand_with_root(paths: Any, token: str | None) -> tuple[Any, list[str], str | None]:
+    """(filesystem, sorted Parquet files, the folder when ``paths`` is one folder)."""
+    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not items:
+        raise FileNotFoundError("no Parquet paths given")
+    fs = _filesystem(str(items[0]), token)
+    files: list[str] = []
+    folder = None
+    for item in items:
+        path = _strip_protocol(fs, str(item))
+        if any(ch in path for ch in "*?["):
+            found = sorted(fs.glob(path))
+        elif fs.isdir(path):
+            found = sorted(p for p in fs.find(path) if p.endswith(".parquet"))
+            if len(items) == 1:
+                folder = path.rstrip("/")
+        else:
+            found = [path] if fs.exists(path) else []
+        if not found:
+            raise FileNotFoundError(f"no Parquet file matches {item!r}")
+        files.extend(found)
+    return fs, files, folder
+
+
+def _filesystem(path: str, token: str | None) -> Any:
+    if path.startswith("hf://"):
+        from huggingface_hub import HfFileSystem
+
+        return HfFileSystem(token=token)
+    import fsspec
+
+    return fsspec.core.url_to_fs(path)[0]
+
+
+def _strip_protocol(fs: Any, path: str) -> str:
+    return fs._strip_protocol(path) if "://" in path else os.path.abspath(path)
+
+
+def _open(fs: Any, path: str) -> Any:
+    return fs.open(path, "rb")
+
+
+def _from_parquet(files: list[str], fs: Any, split: str, shard_rows: int) -> Any:
+    shards: list[_ParquetShard] = []
+    features: Features | None = None
+    start = 0
+    for path in files:
+        with _open(fs, path) as f:
+            pf = pq.ParquetFile(f)
+            md, schema = pf.metadata, pf.schema_arrow
+        file_features = Features.from_arrow_schema(schema)
+        if features is None:
+            features = file_features
+        elif file_features.arrow_schema.names != features.arrow_schema.names:
+            raise MMWeakError(f"{path} has columns {schema.names}, but the first file of split {split!r} has "
+                              f"{features.arrow_schema.names}")
+        group: list[int] = []
+        rows = nbytes = 0
+        for i in range(md.num_row_groups):
+            rg = md.row_group(i)
+            if group and rows + rg.num_rows > shard_rows:
+                shards.append(_ParquetShard(fs, path, tuple(group), start, start + rows, nbytes, shard_rows))
+                start, group, rows, nbytes = start + rows, [], 0, 0
+            group.append(i)
+            rows += rg.num_rows
+            nbytes += rg.total_byte_size
+        if group:
+            shards.append(_ParquetShard(fs, path, tuple(group), start, start + rows, nbytes, shard_rows))
+            start += rows
+    assert features is not None
+    if ROW_COLUMN in features:
+        raise MMWeakError(f"split {split!r} already has a {ROW_COLUMN!r} column, which mmweak.ray reserves")
+    return _dataset_from_shards(shards, Meta(split=split, features=features))
