@@ -190,7 +190,8 @@ def fit_with_reviews(
     if rows.size != labels.size:
         raise ValueError(f"{rows.size} reviewed rows but {labels.size} reviewed labels")
     if labels.size and (labels.min() < 0 or labels.max() >= model.cardinality):
-        raise ValueError(f"reviewed labels must be classes 0..{model.cardinality - 1}, got {sorted(set(labels.tolist()))}")
+        raise ValueError(
+            f"reviewed labels must be classes 0..{model.cardinality - 1}, got {sorted(set(labels.tolist()))}")
     if rows.size:
         keep = np.ones(L.shape[0], dtype=bool)
         keep[rows] = False

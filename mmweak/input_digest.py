@@ -119,7 +119,8 @@ class _ArrayHasher:
             lengths = pc.list_value_length(arr).to_numpy(zero_copy_only=False).astype(np.int64)
             self.stream(f"{path}:len").update(lengths.tobytes())
             self._add(arr.flatten(), f"{path}[]")
-        elif pa.types.is_string(t) or pa.types.is_binary(t) or pa.types.is_large_string(t) or pa.types.is_large_binary(t):
+        elif (pa.types.is_string(t) or pa.types.is_binary(t) or pa.types.is_large_string(t)
+              or pa.types.is_large_binary(t)):
             self._binary(arr, path)
         elif pa.types.is_boolean(t):
             self.stream(f"{path}:data").update(arr.to_numpy(zero_copy_only=False).astype(np.uint8).tobytes())

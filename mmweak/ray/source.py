@@ -158,11 +158,14 @@ class _ShardSource:
                                data_context: Any = None) -> list[Any]:
                 tasks = []
                 for shard in shards:
+                    path = getattr(shard, "path", None)
                     md = BlockMetadata(num_rows=shard.stop - shard.start, size_bytes=shard.nbytes,
-                                       input_files=[getattr(shard, "path", None)] if hasattr(shard, "path") else None,
-                                       exec_stats=None)
-                    tasks.append(ReadTask(lambda shard=shard: _read_shard(shard, meta), md, schema=meta.schema(),
-                                          per_task_row_limit=per_task_row_limit))
+                                       input_files=(str(path),) if path is not None else None, exec_stats=None)
+
+                    def read(shard: Any = shard) -> Any:
+                        return _read_shard(shard, meta)
+
+                    tasks.append(ReadTask(read, md, schema=meta.schema(), per_task_row_limit=per_task_row_limit))
                 return tasks
 
         return MmweakShards()

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasets import ClassLabel, DatasetDict, Features, Value
+from paths import ROOT, SHARED
 
 import mmweak
 from benchmarks.text_lfs import SPAM, mmweak_lfs
@@ -33,7 +34,7 @@ from mmweak.ray.run import batches  # noqa: E402
 
 # huggingface_hub's basic LFS upload passes the file as `data=`, which httpx2 deprecates; not ours to fix
 pytestmark = pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning")
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "wrench" / "youtube"
+YOUTUBE_DIR = SHARED / "data" / "wrench" / "youtube"
 CRASH_TEXT = "CRASH HERE please subscribe"
 
 
@@ -102,7 +103,7 @@ def youtube(extra: list[str] = ()) -> DatasetDict:
     feats = Features({"text": Value("string"), "label": ClassLabel(names=["ham", "spam"])})
     out = {}
     for split, stem in (("train", "train"), ("validation", "valid"), ("test", "test")):
-        rows = json.loads((SHARED / f"{stem}.json").read_text())
+        rows = json.loads((YOUTUBE_DIR / f"{stem}.json").read_text())
         texts = [rows[k]["data"]["text"] for k in sorted(rows, key=int)]
         labels = [int(rows[k]["label"]) for k in sorted(rows, key=int)]
         if split == "train" and extra:
@@ -395,6 +396,6 @@ def test_core_imports_without_ray_and_mmweak_ray_names_the_extra():
         "    print('ERR', e)\n"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         cwd=Path(__file__).resolve().parents[1])
+                         cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert "ERR mmweak.ray runs on Ray Data, which is not installed: pip install 'mmweak[ray]'" in res.stdout

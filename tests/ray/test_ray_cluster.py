@@ -4,7 +4,7 @@ node, each with one CPU, in their own temp folder and ports; a worker node is ki
 the job fails and a rerun resumes from the vote cache: both ways, every row comes back exactly once with the
 local engine's votes, and a rerun computes nothing that was already stored.
 
-The driver runs in its own process (``tests/ray_cluster_job.py``): this test process may already be connected
+The driver runs in its own process (``tests/ray/ray_cluster_job.py``): this test process may already be connected
 to the session's local cluster, and a process talks to one cluster at a time.
 """
 
@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 
 import pytest
+from paths import ROOT
 
 import mmweak
 
 psutil = pytest.importorskip("psutil")
 pytest.importorskip("ray")
 
-ROOT = Path(__file__).resolve().parents[1]
 ROWS = 8000  # 32 blocks of 250 rows
 RAY = [sys.executable, "-c", "import sys; from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()"]
 
@@ -145,7 +145,7 @@ def _worker_ports() -> int:
 def run_job(cluster, cache: Path, name: str, nodes: int) -> subprocess.Popen:
     out = cluster["tmp"] / f"{name}.json"
     log = open(cluster["tmp"] / f"{name}.log", "w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "ray_cluster_job.py"), cluster["address"],
+    proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "ray" / "ray_cluster_job.py"), cluster["address"],
                              str(cache), str(out), str(ROWS), str(nodes)], env=cluster["env"], stdout=log,
                             stderr=subprocess.STDOUT)
     cluster["jobs"].append(proc)

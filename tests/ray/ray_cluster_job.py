@@ -1,7 +1,7 @@
 """A driver for ``tests/test_ray_cluster.py``: connects to a running Ray cluster, applies LFs with mmweak.ray,
 and writes what happened (votes digest, row numbers, blocks computed and cached, or the error) as JSON.
 
-    python tests/ray_cluster_job.py ADDRESS CACHE_DIR OUT_JSON ROWS NODES
+    python tests/ray/ray_cluster_job.py ADDRESS CACHE_DIR OUT_JSON ROWS NODES
 
 NODES is how many alive nodes to wait for (up to a minute) before starting.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import mmweak  # noqa: E402
