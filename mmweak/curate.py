@@ -108,27 +108,19 @@ def curate(
         say("dry run: the recipe, its LFs and its data agree; nothing was applied or written")
         return CurateResult(ds, None, None, seconds=seconds)
 
+    if engine == "ray":
+        return _curate_on_ray(recipe, ds, lfs, say=say, seconds=seconds, push_to_hub=push_to_hub)
     app = recipe.section("apply")
     t0 = t()
-    if engine == "ray":
-        raise RecipeError("engine 'ray' needs the Ray engine (pip install 'mmweak[ray]'), which is not available here")
     ds, report = apply_lfs(ds, lfs, return_report=True, **{k: v for k, v in app.items() if v is not None})
     seconds["apply"] = t() - t0
     for line in report.summary():
         say(line)
 
     agg = recipe.section("aggregate")
-    lm = recipe.section("label_model")
     tasks = list(recipe.tasks.values())
-    models: Any = lm.get("name")
-    if lm.get("params"):
-        try:
-            models = {t.name: create(lm.get("name"), cardinality=t.cardinality, **lm["params"]) for t in tasks}
-        except (TypeError, ValueError) as exc:
-            raise recipe.error(("label_model", "params"), f"bad label-model parameter: {exc}") from None
+    models, kwargs = _label_model_kwargs(recipe, tasks)
     t0 = t()
-    kwargs: dict[str, Any] = {k: agg[k] for k in ("fit_split", "dev_split", "gold", "seed", "tie_break", "objective",
-                                                   "pos_label", "fill_abstains") if agg.get(k) is not None}
     ds = aggregate(ds, tasks, models, **kwargs)
     ds = recipe.post_aggregate(ds, lfs)
     seconds["aggregate"] = t() - t0
@@ -173,6 +165,91 @@ def curate(
         )
         say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
     return CurateResult(ds, folder, report, metrics, seconds, pushed)
+
+
+def _label_model_kwargs(recipe: Recipe, tasks: list) -> tuple[Any, dict[str, Any]]:
+    """The recipe's label model (a name, or one configured model per task) and ``aggregate`` keyword arguments."""
+    agg, lm = recipe.section("aggregate"), recipe.section("label_model")
+    models: Any = lm.get("name")
+    if lm.get("params"):
+        try:
+            models = {t.name: create(lm.get("name"), cardinality=t.cardinality, **lm["params"]) for t in tasks}
+        except (TypeError, ValueError) as exc:
+            raise recipe.error(("label_model", "params"), f"bad label-model parameter: {exc}") from None
+    kwargs = {k: agg[k] for k in ("fit_split", "dev_split", "gold", "seed", "tie_break", "objective", "pos_label",
+                                  "fill_abstains") if agg.get(k) is not None}
+    return models, kwargs
+
+
+def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[[str], None],
+                   seconds: dict[str, float], push_to_hub: str | None) -> CurateResult:
+    """The recipe on :mod:`mmweak.ray`: the same LFs, label model, card and folder as the local engine.
+
+    The curated folder is written by Ray's writers; the numbers printed afterwards are read back from it
+    (memory-mapped), so the driver never holds the rows. Steps that need the whole dataset in one process
+    (``post_aggregate``) and the local-only ``fill_abstains`` are refused with the reason, never skipped.
+    """
+    try:
+        import mmweak.ray as mray
+        from mmweak.ray.meta import attach, meta_of
+    except ImportError as exc:
+        raise RecipeError(f"--engine ray: {exc}") from None
+    from .curated import load_curated
+
+    if recipe.raw.get("post_aggregate"):
+        raise recipe.error(("post_aggregate",), "post_aggregate steps run on a datasets.DatasetDict in one process; "
+                           "the Ray engine does not run them: use --engine local for this recipe")
+    if recipe.section("aggregate").get("fill_abstains"):
+        raise recipe.error(("aggregate", "fill_abstains"), "fill_abstains is not available on the Ray engine yet")
+    out = recipe.section("output")
+    if not out.get("folder"):
+        raise recipe.error(("output",), "the Ray engine writes a curated folder: set output.folder")
+    t = time.perf_counter
+    app = {k: v for k, v in recipe.section("apply").items() if v is not None}
+    if app.pop("num_proc", None) is not None:
+        logger.warning("apply.num_proc is a local-engine setting; Ray decides the parallelism")
+    tasks = list(recipe.tasks.values())
+    t0 = t()
+    rds = mray.apply_lfs(mray.read(ds), lfs, **app)
+    seconds["apply"] = t() - t0
+    models, kwargs = _label_model_kwargs(recipe, tasks)
+    t0 = t()
+    rds, _ = mray.aggregate(rds, tasks, models, **kwargs)
+    seconds["aggregate"] = t() - t0
+    recipe_entry = {"sha256": recipe.sha256, "mmweak_version": __version__, "file": Path(recipe.file).name,
+                    "text": recipe.text}
+    for split in list(rds):
+        meta = meta_of(rds[split])
+        attach(rds[split], meta.evolve(record={**meta.record, "recipe": recipe_entry}))
+    t0 = t()
+    folder = mray.save_curated(
+        rds, recipe._value(out["folder"], ("output", "folder")), overwrite=bool(out.get("overwrite", False)),
+        pretty_name=out.get("pretty_name"), license=out.get("license", "other"),
+        task_categories=out.get("task_categories"),
+    )
+    seconds["save"] = t() - t0
+    say(f"curated dataset written to {folder} (Ray engine)")
+    curated, _ = load_curated(str(folder))
+    agg = recipe.section("aggregate")
+    metrics = _metrics(curated, tasks, agg.get("gold"))
+    for task_name, per_split in metrics.items():
+        say(f"{task_name}: " + ", ".join(f"{s} accuracy {m['accuracy']:.4f} (coverage {m['coverage']:.3f})"
+                                          for s, m in per_split.items()))
+    pushed = None
+    push = dict(out.get("push_to_hub") or {})
+    if push_to_hub:
+        push["repo"] = push_to_hub
+    if push.get("repo"):
+        from .hub import push_curated
+
+        pushed = push_curated(
+            curated, push.pop("repo"), pretty_name=out.get("pretty_name"), license=out.get("license"),
+            task_categories=out.get("task_categories"),
+            commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
+            **push,
+        )
+        say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
+    return CurateResult(curated, Path(folder), None, metrics, seconds, pushed)
 
 
 def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None) -> dict[str, dict[str, dict[str, float]]]:

@@ -399,3 +399,37 @@ def test_core_imports_without_ray_and_mmweak_ray_names_the_extra():
                          cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert "ERR mmweak.ray runs on Ray Data, which is not installed: pip install 'mmweak[ray]'" in res.stdout
+
+
+def test_a_recipe_runs_on_ray_from_the_cli_with_the_local_engines_labels(ray_session, tmp_path, capsys):
+    from mmweak.cli import main
+
+    recipe = str(ROOT / "recipes" / "youtube_spam.yaml")
+    assert main(["curate", recipe, "--set", f"output.folder={tmp_path / 'local'}"]) == 0
+    assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
+    printed = capsys.readouterr().out
+    assert "(Ray engine)" in printed and "spam: train accuracy" in printed
+    ours, tasks = mmweak.load_curated(tmp_path / "ray")
+    theirs, _ = mmweak.load_curated(tmp_path / "local")
+    assert [t.name for t in tasks] == ["spam"]
+    for split in ("train", "validation", "test"):
+        assert ours[split]["spam_label"] == theirs[split]["spam_label"]
+        assert ours[split]["spam_votes"] == theirs[split]["spam_votes"]
+        np.testing.assert_allclose(np.asarray(ours[split]["spam_probs"]), np.asarray(theirs[split]["spam_probs"]),
+                                   atol=1e-6)
+    card = (tmp_path / "ray" / "README.md").read_text()
+    assert "youtube_spam.yaml" in card  # the recipe is recorded on the Ray path too
+
+
+def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsys):
+    from mmweak.cli import main
+
+    code = main(["curate", str(ROOT / "recipes" / "youtube_spam.yaml"), "--engine", "ray", "--dry-run"])
+    assert code == 0 and "dry run" in capsys.readouterr().out  # validating a recipe needs no engine
+    bad = tmp_path / "r.yaml"
+    bad.write_text((ROOT / "recipes" / "youtube_spam.yaml").read_text().replace(
+        "aggregate:\n", "aggregate:\n  fill_abstains: prior\n", 1).replace("${recipe_dir}", str(ROOT / "recipes")))
+    assert main(["curate", str(bad), "--engine", "ray", "--set", f"output.folder={tmp_path / 'x'}"]) == 2
+    err = capsys.readouterr().err
+    assert "fill_abstains is not available on the Ray engine" in err and "r.yaml:" in err
+    assert not (tmp_path / "x").exists()
