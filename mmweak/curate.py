@@ -150,21 +150,28 @@ def curate(
         )
         say(f"curated dataset written to {folder}")
     seconds["save"] = t() - t0
-    pushed = None
+    pushed = _push(recipe, ds, push_to_hub, say)
+    return CurateResult(ds, folder, report, metrics, seconds, pushed)
+
+
+def _push(recipe: Recipe, ds: DatasetDict, push_to_hub: str | None, say: Callable[[str], None]) -> Any:
+    """Publish ``ds`` where the recipe (or ``--push-to-hub``) says; ``None`` when it says nowhere."""
+    out = recipe.section("output")
     push = dict(out.get("push_to_hub") or {})
     if push_to_hub:
         push["repo"] = push_to_hub
-    if push.get("repo"):
-        from .hub import push_curated
+    if not push.get("repo"):
+        return None
+    from .hub import push_curated
 
-        pushed = push_curated(
-            ds, push.pop("repo"), pretty_name=out.get("pretty_name"), license=out.get("license"),
-            task_categories=out.get("task_categories"),
-            commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
-            **push,
-        )
-        say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
-    return CurateResult(ds, folder, report, metrics, seconds, pushed)
+    pushed = push_curated(
+        ds, push.pop("repo"), pretty_name=out.get("pretty_name"), license=out.get("license"),
+        task_categories=out.get("task_categories"),
+        commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
+        **push,
+    )
+    say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
+    return pushed
 
 
 def _label_model_kwargs(recipe: Recipe, tasks: list) -> tuple[Any, dict[str, Any]]:
@@ -235,20 +242,7 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     for task_name, per_split in metrics.items():
         say(f"{task_name}: " + ", ".join(f"{s} accuracy {m['accuracy']:.4f} (coverage {m['coverage']:.3f})"
                                           for s, m in per_split.items()))
-    pushed = None
-    push = dict(out.get("push_to_hub") or {})
-    if push_to_hub:
-        push["repo"] = push_to_hub
-    if push.get("repo"):
-        from .hub import push_curated
-
-        pushed = push_curated(
-            curated, push.pop("repo"), pretty_name=out.get("pretty_name"), license=out.get("license"),
-            task_categories=out.get("task_categories"),
-            commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
-            **push,
-        )
-        say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
+    pushed = _push(recipe, curated, push_to_hub, say)
     return CurateResult(curated, Path(folder), None, metrics, seconds, pushed)
 
 

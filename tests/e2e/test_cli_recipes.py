@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 
 import datasets
 import numpy as np
@@ -194,3 +195,12 @@ def test_fill_abstains_with_the_prior_is_explicit_and_in_the_card(tmp_path):
     out = mmweak.save_curated(filled, tmp_path / "c")
     card = (out / "README.md").read_text()
     assert "Rows where no LF voted are labelled with the most frequent class" in card and "2 rows in" in card
+
+
+def test_curate_pushes_where_the_command_line_says(youtube_run, hub, tmp_path, capsys):
+    repo = f"me/yt-{uuid.uuid4().hex[:8]}"
+    assert main(["curate", str(YOUTUBE), "--set", f"output.folder={tmp_path / 'c'}", "--push-to-hub", repo]) == 0
+    assert "pushed to" in capsys.readouterr().out
+    files = hub.files(repo)
+    assert "README.md" in files and any(f.startswith("data/test-") for f in files)
+    assert "youtube_spam.yaml" in files["README.md"].decode()  # the recipe travels with the pushed card
