@@ -8,6 +8,7 @@ import uuid
 import datasets
 import numpy as np
 import pytest
+from fakes import hub_server as hubsrv
 from paths import ROOT
 
 import mmweak
@@ -198,7 +199,7 @@ def test_fill_abstains_with_the_prior_is_explicit_and_in_the_card(tmp_path):
 
 
 def test_curate_pushes_where_the_command_line_says(youtube_run, hub, tmp_path, capsys):
-    repo = f"me/yt-{uuid.uuid4().hex[:8]}"
+    repo = f"{hubsrv.DEFAULT_USER}/yt-{uuid.uuid4().hex[:8]}"
     assert main(["curate", str(YOUTUBE), "--set", f"output.folder={tmp_path / 'c'}", "--push-to-hub", repo]) == 0
     assert "pushed to" in capsys.readouterr().out
     files = hub.files(repo)
