@@ -2,7 +2,7 @@
 
 What a Snorkel user or a plain loop runs (:data:`PLAIN`), and the real text they run on: YouTube
 comments and TREC questions from ``../shared/data/wrench``, repeated to any number of rows.
-``text_lfs.py`` builds the same rules with ``lf_library.text``; ``tests/test_text_arrow.py`` checks that
+``text_lfs.py`` builds the same rules with ``lf_library.text``; ``tests/lfs/test_text_arrow.py`` checks that
 the two vote identically. Importable from the benchmark-only virtualenv (standard library only).
 """
 

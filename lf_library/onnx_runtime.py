@@ -4,7 +4,7 @@ On a CPU, ONNX Runtime runs small convolutional networks several times faster th
 (EfficientNet-Lite0: ~40 ms instead of ~250 ms per image on a busy 2-core machine), so
 :class:`lf_library.image.ImageClassifier` exports a torch module once (:func:`exported_onnx`, cached
 under ``$MMWEAK_CACHE/onnx`` by the model's fingerprint) and runs the file. Outputs agree with torch to
-float rounding (``tests/test_classifiers.py`` checks it).
+float rounding (``tests/lfs/test_classifiers.py`` checks it).
 
 >>> providers()[-1]
 'CPUExecutionProvider'

