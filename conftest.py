@@ -22,7 +22,9 @@ def ray_session():
     import ray.data
 
     if not ray.is_initialized():
-        path = os.pathsep.join([str(ROOT), str(ROOT / "tests"), *filter(None, [os.environ.get("PYTHONPATH")])])
+        # LFs defined in test modules are pickled by reference: workers import them from their test folder.
+        folders = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "ray")]
+        path = os.pathsep.join([*folders, *filter(None, [os.environ.get("PYTHONPATH")])])
         # Workers read hf:// files from the local Hub server the tests start; the suite is offline otherwise.
         env = {"PYTHONPATH": path, "HF_HUB_OFFLINE": "0"}
         ray.init(num_cpus=2, object_store_memory=400 * 1024**2, include_dashboard=False,
