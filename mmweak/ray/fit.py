@@ -111,7 +111,10 @@ def aggregate(
             n_dev = int(y_dev.size)
         lm.fit(samples[task.name], **fit_kwargs)
         models[task.name] = lm
-        extra = {"sample_rows": sample_rows} if n > sample_rows else {}
+        # the same fit entries as the local engine (no reviews or filled abstains on Ray), then the sample size
+        extra: dict[str, Any] = {"reviewed_rows": 0, "fill_abstains": None, "filled_rows": None}
+        if n > sample_rows:
+            extra["sample_rows"] = sample_rows
         record_label_model(record, task, lm, gold_col=gold_col, split=fit_name, rows=n, seed=seed,
                            tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
                            prior=prior, **extra)
