@@ -177,13 +177,20 @@ def _package_version(module_name: str) -> str:
         from ._version import __version__
 
         return __version__
-    candidates = [top, *_distributions().get(top, [])]
-    for dist in candidates:
+    try:
+        return importlib.metadata.version(top)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    # Before the distribution map: building it reads every installed package's file list (~0.5 s per
+    # process in a large environment), which would dominate a fully cached apply_lfs.
+    version = getattr(sys.modules.get(top), "__version__", None)
+    if isinstance(version, str) and version:
+        return version
+    for dist in _distributions().get(top, []):
         try:
             return importlib.metadata.version(dist)
         except importlib.metadata.PackageNotFoundError:
             continue
-    version = getattr(sys.modules.get(top), "__version__", None)
     return str(version) if version is not None else "unknown"
 
 

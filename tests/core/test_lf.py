@@ -124,3 +124,19 @@ def test_lf_error_survives_pickling():
 
     e = pickle.loads(pickle.dumps(LFError("boom", lf="x", column="c", row=3)))
     assert (str(e), e.lf, e.column, e.row) == ("boom", "x", "c", 3)
+
+
+def test_library_versions_are_read_without_scanning_every_installed_package():
+    # The distribution map reads every package's file list (~0.5 s per process): a cached rerun must not pay it.
+    import importlib.metadata
+
+    import yaml
+
+    from mmweak import fingerprint as F
+
+    F._package_version.cache_clear()
+    F._distributions.cache_clear()
+    assert F._package_version("numpy.linalg") == importlib.metadata.version("numpy")
+    assert F._package_version("yaml") == importlib.metadata.version("PyYAML") == yaml.__version__
+    assert F._package_version("re") == "python-{}.{}".format(*__import__("sys").version_info[:2])
+    assert F._distributions.cache_info().currsize == 0
