@@ -199,7 +199,7 @@ def _distributions() -> dict[str, list[str]]:
     return dict(importlib.metadata.packages_distributions())
 
 
-_SESSION: contextvars.ContextVar[dict[int, tuple[Any, str]] | None] = contextvars.ContextVar(
+_SESSION: contextvars.ContextVar[dict[Any, tuple[Any, str]] | None] = contextvars.ContextVar(
     "mmweak_fingerprint_session", default=None
 )
 
@@ -230,7 +230,7 @@ def _code_names(code: types.CodeType) -> list[str]:
 class _Walker:
     """One traversal: a streaming hash, a node budget and back-references for cycles."""
 
-    def __init__(self, memo: dict[int, tuple[Any, str]] | None = None, busy: set[int] | None = None) -> None:
+    def __init__(self, memo: dict[Any, tuple[Any, str]] | None = None, busy: set[int] | None = None) -> None:
         self.h = xxhash.xxh3_128()
         self.seen: dict[int, int] = {}
         self.keep: list[Any] = []  # holds visited objects so their ids stay unique during the walk
@@ -252,6 +252,15 @@ class _Walker:
             self.tag(f"{kind}-cycle", getattr(obj, "__qualname__", type(obj).__name__))
             self.cut = True
             return
+        # A unit whose walk cut a cycle has a digest that depends only on which units were being
+        # walked when it was entered, so it is remembered under that context too (a class whose
+        # methods name the class is one: every LF of that class would walk it again otherwise).
+        context = (key, frozenset(self.busy))
+        hit = self.memo.get(context)
+        if hit is not None and hit[0] is obj:
+            self.tag(kind, hit[1])
+            self.cut = True
+            return
         sub = _Walker(self.memo, self.busy)
         sub.nodes, sub.path = self.nodes, list(self.path)
         self.busy.add(key)
@@ -263,6 +272,7 @@ class _Walker:
         out = sub.h.hexdigest()
         if sub.cut:
             self.cut = True
+            self.memo[context] = (obj, out)
         else:
             self.memo[key] = (obj, out)
         self.tag(kind, out)

@@ -140,3 +140,25 @@ def test_library_versions_are_read_without_scanning_every_installed_package():
     assert F._package_version("yaml") == importlib.metadata.version("PyYAML") == yaml.__version__
     assert F._package_version("re") == "python-{}.{}".format(*__import__("sys").version_info[:2])
     assert F._distributions.cache_info().currsize == 0
+
+
+def test_a_class_that_names_itself_is_walked_once_per_session_with_the_same_digest(spam, monkeypatch):
+    from mmweak import fingerprint as F
+
+    class Loud(mmweak.LabelingFunction):
+        def label_batch(self, batch):
+            return [Loud.vote(t) for t in batch["text"]]  # names its own class: a cycle the walk cuts
+
+        @staticmethod
+        def vote(t):
+            return 1 if t.isupper() else ABSTAIN
+
+    lfs = [Loud(f"loud{i}", task=spam, inputs="text") for i in range(3)]
+    alone = [lf.fingerprint() for lf in lfs]
+    walks = []
+    real = F._Walker._class
+    monkeypatch.setattr(F._Walker, "_class", lambda self, cls: (walks.append(cls), real(self, cls))[1])
+    with F.session():
+        shared = [lf.fingerprint() for lf in lfs]
+    assert shared == alone and len(set(alone)) == 3
+    assert walks.count(Loud) == 1
