@@ -14,7 +14,11 @@ with **majority vote as the incumbent** that a challenger has to beat:
 * **Without gold**, the generative members (majority vote read as "every LF equally accurate", one-coin,
   Dawid–Skene with and without abstains as outcomes, EBCC) are scored by how well they predict votes
   they were not fitted on: k-fold over rows, leave-one-LF-out pseudo-log-likelihood of each held-out
-  row (:mod:`~mmweak.labelmodels.heldout`).
+  row (:mod:`~mmweak.labelmodels.heldout`). The challengers are compared on the same vote model: each
+  one's class posteriors on the training folds go through one shared Dawid–Skene M-step (a fixed
+  confusion prior), so what is scored is the labels, not each member's own way of modelling and
+  regularising the LFs (a member's own vote model can predict held-out votes better with worse
+  labels: EBCC's subtypes on a crowd set with 177 workers, issue #14).
 
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
@@ -46,8 +50,6 @@ from .dawid_skene import DawidSkene
 from .ebcc import EBCC
 from .heldout import (
     GenerativeTable,
-    class_independent_abstain,
-    firing_rates,
     majority_table,
     posterior_table,
     pseudo_loglik,
@@ -78,6 +80,9 @@ _SELECTION_PARAMS = {"ebcc": {"n_restarts": 1, "max_iter": 150}}
 #: EBCC's cost grows with votes x states: its final fit sees a seeded sample of about this many votes
 #: (every row of the crowdsourcing sets; ~1000 rows of a 50-LF matrix, plenty for its m x K x K x M parameters).
 EBCC_FIT_VOTES = 50_000
+#: Dirichlet pseudo-counts (diagonal, off-diagonal) of the shared vote model the challengers are scored through
+#: without gold: EBCC's published confusion prior ("an LF is likelier right than any one wrong answer").
+SHARED_CONFUSION_PRIOR = (4.0, 1.0)
 #: Weight of the best challenger's probabilities when majority vote is kept: enough to break its ties, never to
 #: overrule it.
 TIE_BREAK_WEIGHT = 1e-3
@@ -308,27 +313,22 @@ class AutoLabelModel(LabelModel):
         return _paired_diffs(scores)
 
     def _table(self, name: str, L: np.ndarray, prior, seed: int) -> GenerativeTable:
-        """Member ``name`` fitted on ``L``, as a generative table of the whole vote matrix."""
+        """Member ``name`` fitted on ``L``, as a generative table of the whole vote matrix.
+
+        Majority vote is read as its own model (every LF equally accurate). Every challenger is read
+        through one shared vote model: the Dawid–Skene M-step of *its class posteriors* on ``L``, with
+        the confusion prior :data:`SHARED_CONFUSION_PRIOR`. The challengers then differ only in the
+        labels they give the training rows, not in how each one models or regularises the LFs: a member
+        cannot win by predicting the votes of sparse LFs better, or by latent structure beyond the class
+        (EBCC's subtypes), without its labels explaining the held-out votes better.
+        """
         K = int(self.cardinality)
         if name == "majority":
             return majority_table(L, K)
         model = self._build(name, seed, light=True).fit(L, class_balance=prior)
-        if name == "ebcc":
-            # Joint (class, subtype) states: E[log v] normalised over votes, and the state prior.
-            W = np.asarray(model.weights_)  # (m, vote, K*M)
-            conf = np.exp(W - W.max(axis=1, keepdims=True))
-            conf = (conf / conf.sum(axis=1, keepdims=True)).transpose(0, 2, 1)  # (m, K*M, vote)
-            bias = np.asarray(model.bias_)
-            log_prior = bias - (bias.max() + np.log(np.exp(bias - bias.max()).sum()))
-            return GenerativeTable(log_prior, class_independent_abstain(conf, firing_rates(L)))
-        if name == "one_coin":
-            a = np.asarray(model.accuracy_)
-            conf = np.repeat(((1 - a) / (K - 1))[:, None, None], K, axis=1).repeat(K, axis=2)
-            conf[:, np.arange(K), np.arange(K)] = a[:, None]
-            return GenerativeTable(
-                np.log(np.asarray(model.class_balance_)), class_independent_abstain(conf, firing_rates(L))
-            )
-        return posterior_table(L, model.predict_proba(L), abstain_informative=bool(model.abstain_as_outcome))
+        return posterior_table(
+            L, model.predict_proba(L), abstain_informative=False, confusion_prior=SHARED_CONFUSION_PRIOR
+        )
 
     # -- prediction ------------------------------------------------------------------------------
     def _members(self) -> list[LabelModel]:

@@ -52,11 +52,18 @@ def class_independent_abstain(conf: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 
 def posterior_table(
-    L: np.ndarray, T: np.ndarray, *, abstain_informative: bool, smoothing: float = 1.0
+    L: np.ndarray,
+    T: np.ndarray,
+    *,
+    abstain_informative: bool,
+    smoothing: float = 1.0,
+    confusion_prior: tuple[float, float] | None = None,
 ) -> GenerativeTable:
     """The Dawid–Skene table one M-step makes of class posteriors ``T`` ``(n, K)`` on rows ``L``.
 
     ``abstain_informative``: firing rates per class (abstain as an outcome) or one per LF.
+    ``confusion_prior``: ``(diagonal, off-diagonal)`` Dirichlet pseudo-counts of each LF's confusion rows
+    (only with ``abstain_informative=False``); default ``smoothing / (K + 1)`` on every cell.
 
     >>> L = np.array([[0, 0], [1, 1], [1, -1]])
     >>> t = posterior_table(L, np.eye(2)[[0, 1, 1]], abstain_informative=True)
@@ -71,7 +78,12 @@ def posterior_table(
     prior = np.log((T.sum(axis=0) + 1.0) / (n + K))
     if abstain_informative:
         return GenerativeTable(prior, np.log(C / C.sum(axis=2, keepdims=True)))
-    conf = C[:, :, :K] / C[:, :, :K].sum(axis=2, keepdims=True)
+    conf = C[:, :, :K]
+    if confusion_prior is not None:
+        beta = np.full((K, K), float(confusion_prior[1]))
+        np.fill_diagonal(beta, float(confusion_prior[0]))
+        conf = conf - smoothing / (K + 1) + beta[None]
+    conf = conf / conf.sum(axis=2, keepdims=True)
     return GenerativeTable(prior, class_independent_abstain(conf, firing_rates(L)))
 
 
