@@ -8,6 +8,7 @@ in Python). Both give the same votes on every input; the test suite checks it on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -168,6 +169,31 @@ class TextRuleLF(LabelingFunction):
         elif engine != "re2":
             out["python_reason"] = detail
         return out
+
+
+class PatternRuleLF(TextRuleLF):
+    """A rule LF that votes ``label`` where one pattern matches (keywords, a regex).
+
+    A subclass sets ``label``, ``_regex`` (the compiled Python pattern: the reference) and, through
+    :func:`try_translate`, ``_re2`` and ``_python_reason`` in its ``__init__``.
+    """
+
+    label: int
+    _regex: re.Pattern[str]
+    _re2: Translation | None
+    _python_reason: str | None
+
+    def vote_text(self, text: str) -> int:
+        return self.label if self._regex.search(text) else ABSTAIN
+
+    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
+        assert self._re2 is not None
+        return votes_where(strings.matches(self._re2), self.label), strings.risky(self._re2)
+
+    def engine(self) -> tuple[str, str | None]:
+        if self._re2 is None:
+            return "python", self._python_reason
+        return "re2", self._re2.risky_reason
 
 
 def votes_where(mask: np.ndarray, label: int) -> np.ndarray:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Sequence
 
-import numpy as np
-
-from mmweak.lf import ABSTAIN
 from mmweak.task import Task
 
 from ..labels import resolve_label
-from .base import Strings, TextRuleLF, try_translate, votes_where
+from .base import PatternRuleLF, try_translate
 from .patterns import keyword_regex, keyword_search_pattern
 
 
-class KeywordLF(TextRuleLF):
+class KeywordLF(PatternRuleLF):
     """Votes ``label`` when any of ``keywords`` occurs in ``column``, else abstains.
 
     Keywords may be phrases (inner whitespace matches any whitespace). With ``whole_word=True``
@@ -59,18 +56,6 @@ class KeywordLF(TextRuleLF):
             keyword_search_pattern(self.keywords, whole_word=self.whole_word),
             0 if self.case_sensitive else re.IGNORECASE,
         )
-
-    def vote_text(self, text: str) -> int:
-        return self.label if self._regex.search(text) else ABSTAIN
-
-    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
-        assert self._re2 is not None
-        return votes_where(strings.matches(self._re2), self.label), strings.risky(self._re2)
-
-    def engine(self) -> tuple[str, str | None]:
-        if self._re2 is None:
-            return "python", self._python_reason
-        return "re2", self._re2.risky_reason
 
     def config(self) -> dict[str, Any]:
         return {

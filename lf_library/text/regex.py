@@ -5,16 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import numpy as np
-
-from mmweak.lf import ABSTAIN
 from mmweak.task import Task
 
 from ..labels import resolve_label
-from .base import Strings, TextRuleLF, try_translate, votes_where
+from .base import PatternRuleLF, try_translate
 
 
-class RegexLF(TextRuleLF):
+class RegexLF(PatternRuleLF):
     """Votes ``label`` when ``re.search(pattern, cell, flags)`` matches, else abstains.
 
     ``flags`` defaults to ``re.IGNORECASE``; pass ``0`` for case-sensitive matching. The pattern keeps
@@ -57,18 +54,6 @@ class RegexLF(TextRuleLF):
         # re.UNICODE is implied for str patterns; keep only the flags that were asked for.
         self.flags = int(self._regex.flags) & ~int(re.UNICODE)
         self._re2, self._python_reason = try_translate(self.pattern, self.flags)
-
-    def vote_text(self, text: str) -> int:
-        return self.label if self._regex.search(text) else ABSTAIN
-
-    def vote_strings(self, strings: Strings) -> tuple[np.ndarray, np.ndarray | None]:
-        assert self._re2 is not None
-        return votes_where(strings.matches(self._re2), self.label), strings.risky(self._re2)
-
-    def engine(self) -> tuple[str, str | None]:
-        if self._re2 is None:
-            return "python", self._python_reason
-        return "re2", self._re2.risky_reason
 
     def config(self) -> dict[str, Any]:
         return {"label": self.label, "pattern": self.pattern, "flags": self.flags, "column": self.column}
