@@ -28,11 +28,15 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # a multi-GB CUDA build instead of the pinned one.
   "$VENV/bin/python" -m pip install -q "$TORCH" 2>&1 | quiet
   "$VENV/bin/python" -m pip install -q "$TORCH" $STACK $ANCHORS 2>&1 | quiet
+  # The real-data anchor runner reads the WRENCH/crowd files through mmweak.sources, so mmweak and
+  # its runtime dependencies go in too (no extras; the same numpy/pandas pins).
+  "$VENV/bin/python" -m pip install -q -e . "$TORCH" $STACK 2>&1 | quiet
   "$VENV/bin/python" - <<'EOF' || { echo "[bench] anchors installed but do not import" >&2; exit 1; }
 from snorkel.labeling.model import LabelModel, MajorityLabelVoter
 from crowdkit.aggregation import DawidSkene, OneCoinDawidSkene
 from flyingsquid.label_model import LabelModel as FlyingSquid
 import hyperlm
+import mmweak.sources
 EOF
   "$VENV/bin/python" -m pip freeze 2>/dev/null \
     | grep -iE "^(snorkel|crowd-kit|flyingsquid|hyperlm|pgmpy|torch|numpy|pandas|scipy|scikit-learn)==" \
