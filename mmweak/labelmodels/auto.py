@@ -326,9 +326,7 @@ class AutoLabelModel(LabelModel):
         if name == "majority":
             return majority_table(L, K)
         model = self._build(name, seed, light=True).fit(L, class_balance=prior)
-        return posterior_table(
-            L, model.predict_proba(L), abstain_informative=False, confusion_prior=SHARED_CONFUSION_PRIOR
-        )
+        return posterior_table(L, model.predict_proba(L), confusion_prior=SHARED_CONFUSION_PRIOR)
 
     # -- prediction ------------------------------------------------------------------------------
     def _members(self) -> list[LabelModel]:

@@ -52,38 +52,31 @@ def class_independent_abstain(conf: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 
 def posterior_table(
-    L: np.ndarray,
-    T: np.ndarray,
-    *,
-    abstain_informative: bool,
-    smoothing: float = 1.0,
-    confusion_prior: tuple[float, float] | None = None,
+    L: np.ndarray, T: np.ndarray, *, confusion_prior: tuple[float, float] = (1.0, 1.0)
 ) -> GenerativeTable:
     """The Dawid–Skene table one M-step makes of class posteriors ``T`` ``(n, K)`` on rows ``L``.
 
-    ``abstain_informative``: firing rates per class (abstain as an outcome) or one per LF.
-    ``confusion_prior``: ``(diagonal, off-diagonal)`` Dirichlet pseudo-counts of each LF's confusion rows
-    (only with ``abstain_informative=False``); default ``smoothing / (K + 1)`` on every cell.
+    Each LF's confusion rows are its posterior-weighted vote counts plus ``confusion_prior``
+    ``(diagonal, off-diagonal)`` Dirichlet pseudo-counts; its firing rate is one per LF, independent of the
+    class, so only what the posteriors say about the vote *values* is in the table.
 
     >>> L = np.array([[0, 0], [1, 1], [1, -1]])
-    >>> t = posterior_table(L, np.eye(2)[[0, 1, 1]], abstain_informative=True)
+    >>> t = posterior_table(L, np.eye(2)[[0, 1, 1]], confusion_prior=(4.0, 1.0))
     >>> t.log_outcome.shape, bool(np.allclose(np.exp(t.log_outcome).sum(axis=2), 1))
     ((2, 2, 3), True)
+    >>> np.exp(t.log_outcome[0, 0, :2] - np.logaddexp(*t.log_outcome[0, 0, :2])).round(3).tolist()  # 5 : 1
+    [0.833, 0.167]
     """
     n, m = L.shape
     K = T.shape[1]
-    onehot = np.zeros((n, m, K + 1))
-    onehot[np.arange(n)[:, None], np.arange(m)[None, :], np.where(L == ABSTAIN, K, L)] = 1.0
-    C = np.einsum("nk,njo->jko", T, onehot) + smoothing / (K + 1)  # (m, K, K+1)
+    conf = np.empty((m, K, K))
+    for v in range(K):  # (m, K) counts of vote v per LF and class, weighted by the posteriors
+        conf[:, :, v] = (L == v).T.astype(np.float64) @ T
+    beta = np.full((K, K), float(confusion_prior[1]))
+    np.fill_diagonal(beta, float(confusion_prior[0]))
+    conf += beta[None]
+    conf /= conf.sum(axis=2, keepdims=True)
     prior = np.log((T.sum(axis=0) + 1.0) / (n + K))
-    if abstain_informative:
-        return GenerativeTable(prior, np.log(C / C.sum(axis=2, keepdims=True)))
-    conf = C[:, :, :K]
-    if confusion_prior is not None:
-        beta = np.full((K, K), float(confusion_prior[1]))
-        np.fill_diagonal(beta, float(confusion_prior[0]))
-        conf = conf - smoothing / (K + 1) + beta[None]
-    conf = conf / conf.sum(axis=2, keepdims=True)
     return GenerativeTable(prior, class_independent_abstain(conf, firing_rates(L)))
 
 
