@@ -118,3 +118,23 @@ def test_default_numbers_on_wrench(name, expected, member):
     assert got == pytest.approx(expected, abs=0.005)
     assert got >= R.WRENCH_PUBLISHED[name]["MV"] - 0.5
     assert got >= max(R.WRENCH_PUBLISHED[name].values()) - 1.0  # at most a point below the best published
+
+
+@needs_wrench
+@needs_crowd
+def test_stress_variants_of_the_real_sets():
+    import lodo
+    import stress  # benchmarks/stress.py: the default on variants nothing was tuned on
+
+    youtube, bluebird = lodo.cases((), ["youtube", "bluebird"])
+    names = {v.name: v for v in stress.variants(youtube)}
+    assert sorted(names) == ["youtube~dev50", "youtube~lf0", "youtube~lf1", "youtube~nodev"]
+    assert names["youtube~lf0"].L_train.shape == (youtube.L_train.shape[0], 5)
+    assert names["youtube~lf0"].dev[0].shape[1] == 5 and names["youtube~dev50"].dev[1].size == 50
+    assert names["youtube~nodev"].dev is None
+    sparse = stress.variants(bluebird)[-1]
+    assert sparse.name == "bluebird~sparse" and sparse.L_test.shape == (108, bluebird.L_train.shape[1])
+    kept = (sparse.L_train >= 0).sum() / (bluebird.L_train >= 0).sum()
+    assert 0.62 < kept < 0.71  # a third of the answers dropped
+    r = lodo.evaluate(sparse)  # the default stays far above majority vote with a third of the answers gone
+    assert r["default"] == pytest.approx(89.81, abs=0.005) and r["mv"] < 77.0
