@@ -118,9 +118,10 @@ def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
     for key, spec in schema.items():
         if key in state:
             values[key] = _check_value(state[key], spec, dims, f"{where}: {key}", registry)
-    cb = values["class_balance_"]
-    if np.any(cb < 0) or abs(cb.sum() - 1.0) > 1e-6:
-        raise ModelFileError(f"{where}: class_balance_ must be {K} non-negative shares summing to 1")
+    for key in ("class_balance_", "no_vote_proba_"):  # the latter is absent from files of older versions
+        shares = values.setdefault(key, None)
+        if shares is not None and (np.any(shares < 0) or abs(shares.sum() - 1.0) > 1e-6):
+            raise ModelFileError(f"{where}: {key} must be {K} non-negative shares summing to 1")
     if "fallback_" in schema:
         values.setdefault("fallback_", "")
     if "lf_weights_" in schema and "lf_weights_" not in values:
@@ -136,8 +137,10 @@ def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
     return model
 
 
-_OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_"}  # absent from files of older versions
-_BASE_SCHEMA: dict[str, Any] = {"class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",)}
+_OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_", "no_vote_proba_"}  # absent from files of older versions
+_BASE_SCHEMA: dict[str, Any] = {
+    "class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",), "no_vote_proba_": ("K",),
+}
 
 
 def _check_value(value: Any, spec: Any, dims: dict[str, int], where: str, registry: dict[str, type[Any]]) -> Any:

@@ -84,6 +84,34 @@ def test_no_vote_policy():
     np.testing.assert_allclose(uniform.predict_proba(L)[1], [0.5, 0.5])
 
 
+@pytest.mark.parametrize("name", ["majority", "dawid_skene", "auto"])
+def test_rows_without_votes_take_the_classes_of_dev_rows_without_votes(name):
+    # The LFs only ever fire on class-0 rows; every silent dev row is class 1, though class 0 is the
+    # majority overall: a row with no vote is then class 1, as the gold says, not the prior's class 0.
+    L = np.array([[0, -1], [0, 0], [-1, 0]] * 40 + [[-1, -1]] * 30)
+    L_dev = np.array([[0, 0]] * 12 + [[-1, -1]] * 6)
+    y_dev = np.array([0] * 12 + [1] * 6)
+    model = create(name, cardinality=2).fit(L, L_dev=L_dev, y_dev=y_dev, class_balance=[0.7, 0.3])
+    # 6 silent dev rows, all class 1, shrunk towards the balance by K = 2 pseudo-rows.
+    np.testing.assert_allclose(model.no_vote_proba_, [(0 + 2 * 0.7) / 8, (6 + 2 * 0.3) / 8])
+    np.testing.assert_allclose(model.predict_proba([[-1, -1]])[0], model.no_vote_proba_)
+    assert model.labels_from_proba(model.predict_proba([[-1, -1]]), None).tolist() == [1]
+    no_dev = create(name, cardinality=2).fit(L, class_balance=[0.7, 0.3])
+    np.testing.assert_allclose(no_dev.predict_proba([[-1, -1]])[0], [0.7, 0.3])  # no gold: the class balance
+    uniform = create(name, cardinality=2, no_vote="uniform").fit(L, L_dev=L_dev, y_dev=y_dev, class_balance=[0.7, 0.3])
+    np.testing.assert_allclose(uniform.predict_proba([[-1, -1]])[0], [0.5, 0.5])
+    again = labelmodels.LabelModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    np.testing.assert_array_equal(again.predict_proba([[-1, -1]]), model.predict_proba([[-1, -1]]))
+    older = model.to_dict()  # files of older versions have no no_vote_proba_: the class balance, as then
+    del older["state"]["no_vote_proba_"]
+    np.testing.assert_allclose(labelmodels.LabelModel.from_dict(older).predict_proba([[-1, -1]])[0],
+                               model.class_balance_)
+    bad = model.to_dict()
+    bad["state"]["no_vote_proba_"] = [0.9, 0.9]
+    with pytest.raises(labelmodels.ModelFileError, match="no_vote_proba_ must be 2 non-negative shares summing to 1"):
+        labelmodels.LabelModel.from_dict(bad)
+
+
 def test_invalid_input_errors():
     m = create(cardinality=2)
     with pytest.raises(VoteMatrixError, match=r"L\[1, 0\] = 2 is outside -1..1 \(row 1, LF column 0"):
