@@ -13,8 +13,12 @@ minus 0.5 points?
 Each variant is fitted and scored as in ``lodo.py`` (:func:`lodo.evaluate`), so the table also shows
 the deterministic majority vote (class-prior tie-break) and the best outcome the rule could have reached.
 
-    .venv/bin/python benchmarks/stress.py                 # every real set (~5 min on 2 cores)
+With ``--lodo`` it also runs leave-one-dataset-out over the 24 sets of ``lodo.py`` and the 42 variants
+together, a real set held out with its variants, so the rule's constants are chosen on 66 sets.
+
+    .venv/bin/python benchmarks/stress.py                 # every real set (~2 min on 2 cores)
     .venv/bin/python benchmarks/stress.py --only yelp trec
+    .venv/bin/python benchmarks/stress.py --lodo          # + the grouped LODO table (~6 min)
 """
 
 from __future__ import annotations
@@ -77,16 +81,22 @@ def main(argv: list[str] | None = None) -> None:
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", help="real set names")
+    ap.add_argument("--lodo", action="store_true", help="also LODO over the lodo.py sets and the variants")
     args = ap.parse_args(argv)
-    results = []
-    for case in LO.cases((), args.only):
-        for variant in variants(case):
+    results, plain = [], []
+    for case in LO.cases((0, 1) if args.lodo else (), args.only):
+        for variant in ([case] if args.lodo else []) + (variants(case) if case.kind != "synthetic" else []):
             t = time.perf_counter()
-            results.append(LO.evaluate(variant))
-            print(f"  {variant.name}: default {results[-1]['default']:.2f} ({results[-1]['selected']}), "
-                  f"MV {results[-1]['mv']:.2f}, {time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+            r = LO.evaluate(variant)
+            (results if "~" in variant.name else plain).append(r)
+            print(f"  {variant.name}: default {r['default']:.2f} ({r['selected']}), MV {r['mv']:.2f}, "
+                  f"{time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
     print("### The default on stressed variants of the real sets\n")
     print(table(results))
+    if args.lodo:
+        print("\n### Leave-one-dataset-out over the sets of lodo.py and the variants (a set held out with its "
+              "variants)\n")
+        print(LO.lodo_table(LO.lodo(plain + results, group=lambda name: name.split("~")[0])))
 
 
 if __name__ == "__main__":
