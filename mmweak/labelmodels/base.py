@@ -85,8 +85,9 @@ class LabelModel(BaseEstimator):
 
     Args:
         cardinality: number of classes ``K`` (an int >= 2).
-        no_vote: probabilities for rows where no LF voted: ``"prior"`` (the learned class balance) or
-            ``"uniform"``.
+        no_vote: probabilities for rows where no LF voted: ``"prior"`` (the learned class balance; with
+            gold dev rows, the classes of the dev rows no LF voted on, shrunk towards it: ``no_vote_proba_``)
+            or ``"uniform"``.
         random_state: seed of every random choice the fit makes (samples, restarts) and of random
             tie-breaks; the same seed gives the same model.
 
