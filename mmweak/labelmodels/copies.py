@@ -10,8 +10,13 @@ the label, using each LF's class-conditional outputs under the majority-vote pos
 agreement* ``(observed - expected) / (1 - expected)`` on the full outputs, abstain included, is 0 for
 independent LFs and 1 for verbatim copies. Because LFs that merely fire on the same rows (crowd workers
 given the same batch) also show excess there, a pair must in addition cast the same vote on at least
-``COPY_VOTE_AGREEMENT`` of the rows where both vote. LFs linked by an excess of at least ``threshold`` form a
-group; each member of a group of size ``g`` gets weight ``1/g``, so the group speaks once.
+``COPY_VOTE_AGREEMENT`` of the rows where both vote, and the shared rows must show it: the lower 95 %
+Wilson bound of that agreement has to reach the share. Two good crowd workers who did one batch of 20
+items together and agreed on 19 are not shown to be copies (bound 0.76); two LFs that agree on 1,000 of
+1,000 shared rows are. Pairs of LFs that each vote one class only are exempt from the bound: their
+agreement where both vote is 1 by construction, so only the excess of their firing pattern can tell. LFs
+linked by an excess of at least ``threshold`` form a group; each member of a group of size ``g`` gets
+weight ``1/g``, so the group speaks once.
 """
 
 from __future__ import annotations
@@ -24,13 +29,15 @@ from .votes import SparseVotes, view_memo, vote_share
 COPY_EXCESS = 0.5
 #: ... and cast the same vote on at least this share of the rows where both vote.
 COPY_VOTE_AGREEMENT = 0.9
+#: Normal quantile of the Wilson bound on that agreement (two-sided 95 %).
+COPY_AGREEMENT_Z = 1.96
 _MAX_ROWS = 50_000  # agreement statistics converge long before this; keeps the m^2 product cheap
 
 
 def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     """``(m, m)`` excess agreement of every LF pair (diagonal 0).
 
-    >>> L = np.array([[1, 1, 0], [0, 0, -1], [1, 1, 1], [-1, -1, 0]] * 10, dtype=np.int8)
+    >>> L = np.array([[1, 1, 0], [0, 0, -1], [1, 1, 1], [-1, -1, 0]] * 20, dtype=np.int8)
     >>> excess_agreement(SparseVotes.from_dense(L, 2))[0, 1].round(2)
     np.float64(1.0)
     """
@@ -56,13 +63,29 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     expected = np.einsum("k,ivk,jvk->ij", pi, P_vote, P_vote) + np.einsum("k,ik,jk->ij", pi, P_abs, P_abs)
     # Excess over independence on the full outputs (abstain included), for pairs whose votes also
     # coincide where both vote: co-firing alone (crowd workers doing the same batch) is not copying.
-    agree_when_both = np.divide(same_vote, both, out=np.zeros((m, m)), where=both > 0)
+    agree_when_both = _wilson_lower(same_vote, both, COPY_AGREEMENT_Z)
+    one_class = (co.sum(axis=(2, 3)) > 0).sum(axis=1) <= 1  # (m,): the LF voted a single class here
+    trivial = one_class[:, None] & one_class[None, :]
+    agree_when_both[trivial] = np.divide(same_vote, both, out=np.zeros((m, m)), where=both > 0)[trivial]
     excess = _excess(observed, expected) * (agree_when_both >= COPY_VOTE_AGREEMENT) * (both >= 20)
     voted = cover > 0
     excess[~voted, :] = 0.0
     excess[:, ~voted] = 0.0
     np.fill_diagonal(excess, 0.0)
     return excess
+
+
+def _wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndarray:
+    """Lower Wilson score bound of ``successes / trials`` (0 where there are no trials).
+
+    >>> _wilson_lower(np.array([19.0, 1000.0]), np.array([20.0, 1000.0]), 1.96).round(3).tolist()
+    [0.764, 0.996]
+    """
+    n = np.maximum(trials, 1e-12)
+    p = successes / n
+    centre = p + z * z / (2 * n)
+    spread = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return np.where(trials > 0, (centre - spread) / (1 + z * z / n), 0.0)
 
 
 def _excess(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
@@ -72,7 +95,7 @@ def _excess(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
 def copy_groups(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) -> np.ndarray:
     """Group id per LF: connected components of the "excess agreement >= ``threshold``" graph.
 
-    >>> L = np.array([[1, 1, 0], [0, 0, -1], [1, 1, 1], [-1, -1, 0]] * 10, dtype=np.int8)
+    >>> L = np.array([[1, 1, 0], [0, 0, -1], [1, 1, 1], [-1, -1, 0]] * 20, dtype=np.int8)
     >>> copy_groups(SparseVotes.from_dense(L, 2)).tolist()
     [0, 0, 1]
     """

@@ -296,3 +296,29 @@ def test_noisy_copies_are_found_but_honest_agreement_is_not():
     L = np.stack([base, copy, lf(0.92, 1.0), lf(0.92, 1.0), lf(0.9, 0.9), lf(0.6, 0.3)], 1).astype(np.int8)
     groups = copy_groups(SparseVotes.from_dense(L, 2))
     assert groups[0] == groups[1] and len(set(groups[1:].tolist())) == 5, groups
+
+
+def test_crowd_workers_sharing_a_batch_are_not_copies_but_a_copied_lf_is():
+    from mmweak.labelmodels.copies import copy_groups
+    from mmweak.labelmodels.votes import SparseVotes
+
+    # 400 items in batches of 20; each batch is answered by its own 5 workers, 95 % accurate: two of them
+    # agree on about 18 of their 20 shared items and fire on exactly the same rows, which is what copies do
+    # too, but 20 rows cannot show copying (Wilson bound of 19/20 is 0.76). Two LFs on every row that
+    # agree on 97 % of them can (rte had 50 workers flagged before this rule, issue #14).
+    rng = np.random.default_rng(3)
+    n, batch, per_batch = 400, 20, 5
+    y = rng.integers(0, 2, n)
+    workers = []
+    for b in range(n // batch):
+        for _ in range(per_batch):
+            col = np.full(n, -1)
+            rows = np.arange(b * batch, (b + 1) * batch)
+            col[rows] = np.where(rng.random(batch) < 0.95, y[rows], 1 - y[rows])
+            workers.append(col)
+    lf = np.where(rng.random(n) < 0.75, y, 1 - y)
+    twin = np.where(rng.random(n) < 0.97, lf, 1 - lf)
+    L = np.stack([*workers, lf, twin], axis=1).astype(np.int8)
+    groups = copy_groups(SparseVotes.from_dense(L, 2))
+    assert groups[-1] == groups[-2]
+    assert len(set(groups[:-2].tolist())) == len(workers)  # every worker its own group
