@@ -14,13 +14,16 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy
 from .copies import COPY_EXCESS, copy_groups, copy_weights
+from .threads import for_each_block
 from .validation import check_number
 from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
 
-PREDICT_CHUNK_ROWS = 1 << 18
+#: Rows per prediction block: small enough that a block's scratch stays in cache-friendly sizes and that
+#: the blocks of a 1M-row matrix spread over the cores (:mod:`~mmweak.labelmodels.threads`).
+PREDICT_CHUNK_ROWS = 1 << 16
 
 Params = tuple[np.ndarray, np.ndarray]  # (W (m, K, K), bias (K,))
 #: An M-step: expected counts ``(C, N)`` -> ``(W, bias, extras)``; ``extras`` are the model's own
@@ -79,12 +82,15 @@ def predict_in_chunks(
     one block of rows at a time.
 
     The sparse view of a block is built once and shared by every model; blocks bound the scratch
-    memory, so a 10M x 100 matrix costs little beyond itself and the ``(n, K)`` output.
+    memory, so a 10M x 100 matrix costs little beyond itself and the ``(n, K)`` output, and they run
+    on every core (:func:`~mmweak.labelmodels.threads.for_each_block`; the result does not depend on
+    the number of threads).
     """
     n = L.shape[0]
     proba = np.empty((n, cardinality))
     voted = np.empty(n, dtype=bool)
-    for start in range(0, n, PREDICT_CHUNK_ROWS):
+
+    def one_block(start: int) -> None:
         V = SparseVotes.from_dense(L[start: start + PREDICT_CHUNK_ROWS], cardinality)
         if weights is None:
             block = models[0].proba_from_votes(V)
@@ -98,6 +104,8 @@ def predict_in_chunks(
                 block += w * model.proba_from_votes(V)
         proba[start: start + V.n] = block
         voted[start: start + V.n] = V.voted
+
+    for_each_block(one_block, range(0, n, PREDICT_CHUNK_ROWS))
     return proba, voted
 
 

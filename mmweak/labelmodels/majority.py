@@ -8,6 +8,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .copies import COPY_EXCESS, copy_weights
+from .threads import for_each_block
 from .votes import ABSTAIN, fit_sample, prepare_fit
 
 _COPY_ROWS = 50_000  # rows the copy detection looks at
@@ -69,9 +70,12 @@ class MajorityVote(LabelModel):
         w = np.asarray(getattr(self, "lf_weights_", None) if getattr(self, "lf_weights_", None) is not None
                        else np.ones(L.shape[1]), dtype=np.float64)
         counts = np.zeros((L.shape[0], K))
-        for start in range(0, L.shape[0], _PREDICT_ROWS):  # blocks bound the float copy of the votes
+
+        def one_block(start: int) -> None:  # blocks bound the float copy of the votes, and use every core
             block = L[start: start + _PREDICT_ROWS]
             for k in range(K):
                 counts[start: start + block.shape[0], k] = (block == k).astype(np.float64) @ w
+
+        for_each_block(one_block, range(0, L.shape[0], _PREDICT_ROWS))
         total = counts.sum(axis=1, keepdims=True)
         return np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)

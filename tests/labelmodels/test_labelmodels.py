@@ -322,3 +322,47 @@ def test_crowd_workers_sharing_a_batch_are_not_copies_but_a_copied_lf_is():
     groups = copy_groups(SparseVotes.from_dense(L, 2))
     assert groups[-1] == groups[-2]
     assert len(set(groups[:-2].tolist())) == len(workers)  # every worker its own group
+
+
+@pytest.mark.parametrize("name", ["majority", "dawid_skene", "ebcc", "auto"])
+def test_prediction_blocks_on_threads_give_the_serial_result_bit_for_bit(name, monkeypatch):
+    from mmweak.labelmodels import loglinear, majority, threads
+
+    L, _, _ = generate(n=3000, m=8, K=3, seed=21)
+    model = create(name, cardinality=3).fit(L)
+    monkeypatch.setattr(loglinear, "PREDICT_CHUNK_ROWS", 256)  # 12 blocks
+    monkeypatch.setattr(majority, "_PREDICT_ROWS", 256)
+    used = []
+    real_pool = threads.ThreadPoolExecutor
+
+    def counting_pool(max_workers, **kw):
+        used.append(max_workers)
+        return real_pool(max_workers=max_workers, **kw)
+
+    monkeypatch.setattr(threads, "ThreadPoolExecutor", counting_pool)
+    monkeypatch.setattr(threads, "available_threads", lambda: 4)
+    parallel = model.predict_proba(L)
+    assert used and used[0] == 4
+    monkeypatch.setattr(threads, "available_threads", lambda: 1)
+    np.testing.assert_array_equal(parallel, model.predict_proba(L))
+
+
+def test_thread_cap_comes_from_the_environment(monkeypatch):
+    from mmweak.labelmodels.threads import available_threads, for_each_block
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # Ray's per-worker cap, used when ours is not set
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
+    assert available_threads() == 3
+    monkeypatch.setenv("MMWEAK_NUM_THREADS", "1")
+    assert available_threads() == 1
+    monkeypatch.setenv("MMWEAK_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="MMWEAK_NUM_THREADS must be a whole number of threads, got 'two'"):
+        available_threads()
+    monkeypatch.delenv("MMWEAK_NUM_THREADS")
+
+    def boom(start):
+        if start == 2:
+            raise RuntimeError("block 2 failed")
+
+    with pytest.raises(RuntimeError, match="block 2 failed"):
+        for_each_block(boom, range(4))
