@@ -305,7 +305,7 @@ def test_crowd_workers_sharing_a_batch_are_not_copies_but_a_copied_lf_is():
     # 400 items in batches of 20; each batch is answered by its own 5 workers, 95 % accurate: two of them
     # agree on about 18 of their 20 shared items and fire on exactly the same rows, which is what copies do
     # too, but 20 rows cannot show copying (Wilson bound of 19/20 is 0.76). Two LFs on every row that
-    # agree on 97 % of them can (rte had 50 workers flagged before this rule, issue #14).
+    # agree on 97 % of them can (rte had 70 of 164 workers down-weighted before this rule, issue #14).
     rng = np.random.default_rng(3)
     n, batch, per_batch = 400, 20, 5
     y = rng.integers(0, 2, n)

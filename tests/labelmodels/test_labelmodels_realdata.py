@@ -85,7 +85,8 @@ def test_default_on_crowd_sets(name):
 def test_ebcc_reproduces_the_published_figures_without_copy_handling():
     # The authors' EBCC has no copy handling; with it off ours reproduces their saved outputs (EBCC's
     # 0.9313 on rte is 745/800 rounded). Copy handling is on by default; it no longer flags crowd workers
-    # who merely shared a batch of 20 items (it used to flag 50 of rte's and 13 of sentiment1k's).
+    # who merely shared a batch of 20 items (it used to down-weight 70 of rte's 164 workers and 20 of
+    # sentiment1k's 85).
     for name, right in {"rte": 745, "sentiment1k": 961, "dog": 678, "bluebird": 93}.items():
         c = R.load_crowd(name)
         proba = create("ebcc", cardinality=c.cardinality, dedupe_copies=False).fit(c.votes.L).predict_proba(c.votes.L)
