@@ -244,12 +244,15 @@ class _VB:
         self.beta = np.broadcast_to(beta.T[None, :, :, None], (self.m, K, K, M))  # [lf, vote, class, subtype]
         self.a_pi = np.full((K, M), float(model.subtype_prior) / M)
         self.alpha, self.prior, self.clamp, self.tol = alpha, prior, clamp, float(model.tol)
+        self.XT = V.X.T.tocsr()  # the M-step's product, once in row order rather than a CSC view per iteration
+        self.unit_weight = bool(np.all(V.weight == 1.0))  # no collapsed patterns: skip a copy per iteration
 
     def _m_step(self, R: np.ndarray):
         """Dirichlet posteriors (prior + expected counts) and the E-step's log-weights, per restart."""
         V, K, M, m = self.V, self.K, self.M, self.m
         B = R.shape[1]
-        counts = np.asarray(V.X.T @ (R.reshape(V.n, B * K * M) * V.weight[:, None]))  # (m*K, B*K*M)
+        flat = R.reshape(V.n, B * K * M)
+        counts = np.asarray(self.XT @ (flat if self.unit_weight else flat * V.weight[:, None]))  # (m*K, B*K*M)
         mu = counts.reshape(m, K, B, K, M).transpose(2, 0, 1, 3, 4) + self.beta[None]  # (B, m, v, k, s)
         eta = np.einsum("n,nbc->bc", V.weight, R).reshape(B, K, M) + self.a_pi[None]
         nu = self.alpha[None] + eta.sum(axis=2) - self.a_pi.sum(axis=1)[None]
@@ -274,7 +277,8 @@ class _VB:
         keep: list[tuple] = [()] * B  # filled for every restart: all are live in the first iteration
         for _ in range(max(1, iters)):
             live = np.flatnonzero(~done)
-            mu, eta, nu, W, bias = self._m_step(R[:, live])
+            everyone = live.size == B
+            mu, eta, nu, W, bias = self._m_step(R if everyone else R[:, live])
             Wcat = W.transpose(1, 2, 0, 3).reshape(m * K, live.size * KM)
             S = np.asarray(V.X @ Wcat).reshape(V.n, live.size, KM) + bias[None]
             if self.clamp is not None:
@@ -287,8 +291,11 @@ class _VB:
             R_new /= total
             log_norm = (top + np.log(total))[..., 0]
             z_new = R_new.reshape(V.n, live.size, K, M).sum(axis=3)
-            delta = np.abs(z_new - z[:, live]).max(axis=(0, 2)) if V.n else np.zeros(live.size)
-            R[:, live], z[:, live] = R_new, z_new
+            delta = np.abs(z_new - (z if everyone else z[:, live])).max(axis=(0, 2)) if V.n else np.zeros(live.size)
+            if everyone:  # nothing to scatter back: take the new arrays as they are
+                R, z = R_new, z_new
+            else:
+                R[:, live], z[:, live] = R_new, z_new
             n_iter[live] += 1
             for col, b in enumerate(live):
                 keep[b] = (mu[col], eta[col], nu[col], W[col], bias[col], log_norm[:, col])
