@@ -28,13 +28,17 @@ def available_threads() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    for name in (THREADS_ENV, _FALLBACK_ENV):
-        cap = os.environ.get(name, "").strip()
-        if cap:
-            try:
-                return max(1, min(cores, int(cap)))
-            except ValueError:
-                raise ValueError(f"{name} must be a whole number of threads, got {cap!r}") from None
+    cap = os.environ.get(THREADS_ENV, "").strip()
+    if cap:
+        try:
+            return max(1, min(cores, int(cap)))
+        except ValueError:
+            raise ValueError(f"{THREADS_ENV} must be a whole number of threads, got {cap!r}") from None
+    # OpenMP's variable is not ours to police: it may list one count per nesting level ("4,2"), so the
+    # outer level counts, and a value OpenMP itself would reject is ignored rather than raised on.
+    outer = os.environ.get(_FALLBACK_ENV, "").split(",")[0].strip()
+    if outer.isdigit():
+        return max(1, min(cores, int(outer)))
     return max(1, cores)
 
 

@@ -353,6 +353,10 @@ def test_thread_cap_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "3")  # Ray's per-worker cap, used when ours is not set
     monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(8)))
     assert available_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "4,2")  # one count per OpenMP nesting level: the outer one caps
+    assert available_threads() == 4
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")  # not ours to refuse: ignored
+    assert available_threads() == 8
     monkeypatch.setenv("MMWEAK_NUM_THREADS", "1")
     assert available_threads() == 1
     monkeypatch.setenv("MMWEAK_NUM_THREADS", "two")
