@@ -18,7 +18,10 @@ with **majority vote as the incumbent** that a challenger has to beat:
   one's class posteriors on the training folds go through one shared Dawid–Skene M-step (a fixed
   confusion prior), so what is scored is the labels, not each member's own way of modelling and
   regularising the LFs (a member's own vote model can predict held-out votes better with worse
-  labels: EBCC's subtypes on a crowd set with 177 workers, issue #14).
+  labels: EBCC's subtypes on a crowd set with 177 workers, issue #14). The score counts each LF's
+  evidence by how independent it is (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that
+  share their errors would otherwise let a labelling that follows the group explain its own
+  held-out votes, and be taken over majority vote (15 colluding workers of 50: 17–20 points below it).
 
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
@@ -47,6 +50,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
+from .dependence import evidence_weights
 from .ebcc import EBCC
 from .heldout import (
     GenerativeTable,
@@ -58,7 +62,7 @@ from .loglinear import LogLinearModel, predict_in_chunks
 from .majority import MajorityVote
 from .one_coin import OneCoinDawidSkene
 from .validation import check_number
-from .votes import ABSTAIN, shared_views
+from .votes import ABSTAIN, SparseVotes, shared_views
 from .weighted_vote import WeightedMajorityVote
 
 #: The family: name -> (model class, hyper-parameters). EBCC runs with fewer restarts here than alone.
@@ -300,6 +304,10 @@ class AutoLabelModel(LabelModel):
         S = L[rows]
         if S.shape[0] < 2 * int(self.folds) or not (S != ABSTAIN).any():
             return {}
+        # LFs that share their errors would let a labelling that follows them explain each other's
+        # held-out votes: their evidence is counted about once between them (the members' fits are untouched).
+        weight = evidence_weights(SparseVotes.from_dense(S, int(self.cardinality)), seed)
+        self._evidence_weights = weight  # in memory only, for inspection
         fold = rng.permutation(S.shape[0]) % int(self.folds)
         scores = {name: np.empty(S.shape[0]) for name in names}
         for f in range(int(self.folds)):
@@ -309,7 +317,7 @@ class AutoLabelModel(LabelModel):
             bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
             for name in names:
                 table = self._table(name, train, prior, seed)
-                scores[name][fold == f] = pseudo_loglik(table, held, bipolar)
+                scores[name][fold == f] = pseudo_loglik(table, held, bipolar, weight)
         return _paired_diffs(scores)
 
     def _table(self, name: str, L: np.ndarray, prior, seed: int) -> GenerativeTable:

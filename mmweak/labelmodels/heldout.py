@@ -104,13 +104,17 @@ def majority_table(L: np.ndarray, K: int, n_iter: int = 30) -> GenerativeTable:
     return GenerativeTable(np.full(K, -np.log(K)), class_independent_abstain(conf, firing_rates(L)))
 
 
-def pseudo_loglik(table: GenerativeTable, L: np.ndarray, scored: np.ndarray | None = None) -> np.ndarray:
+def pseudo_loglik(
+    table: GenerativeTable, L: np.ndarray, scored: np.ndarray | None = None, lf_weight: np.ndarray | None = None
+) -> np.ndarray:
     """Per row, ``sum_j log P(vote_ij | LF j voted, the row's other outcomes)`` over its votes ``(n,)``.
 
     The posterior over states uses every other outcome of the row, abstains included, as the model
     sees them; what is predicted is the *value* of each vote, the part of the data a label is about
     (who answered is the nuisance part: predicting it well says nothing about the labels).
-    ``scored`` ``(m,)`` restricts the sum to some LFs (default: all).
+    ``scored`` ``(m,)`` restricts the sum to some LFs (default: all). ``lf_weight`` ``(m,)`` counts each
+    LF's evidence that many times, both in the posterior the others give and in the sum (default: once;
+    :func:`~mmweak.labelmodels.dependence.evidence_weights` counts a group of dependent LFs about once).
 
     >>> L = np.array([[0, 0, 0], [0, 1, -1]])
     >>> good = majority_table(np.array([[0, 0, 0], [1, 1, 1]] * 5), 2)
@@ -122,6 +126,7 @@ def pseudo_loglik(table: GenerativeTable, L: np.ndarray, scored: np.ndarray | No
     S = table.log_prior.size
     codes = np.where(L == ABSTAIN, K, L).astype(np.int64)
     keep = np.ones(m, dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
+    w = np.ones(m) if lf_weight is None else np.asarray(lf_weight, dtype=np.float64)
     out = np.empty(n)
     step = max(1, _CHUNK_CELLS // max(1, m * S))
     lo = table.log_outcome  # (m, S, K+1)
@@ -129,10 +134,16 @@ def pseudo_loglik(table: GenerativeTable, L: np.ndarray, scored: np.ndarray | No
     for start in range(0, n, step):
         c = codes[start : start + step]
         G = lo[np.arange(m)[None, :], :, c]  # (rows, m, S): log P(L_ij | s)
-        T = table.log_prior[None, :] + G.sum(axis=1)  # (rows, S)
-        # log P(v | voted, rest) = LSE_s(T) - LSE_s(T - G_j + log P(j votes | s))
-        term = _lse(T, axis=1)[:, None] - _lse(T[:, None, :] - G + log_fires[None], axis=2)
-        out[start : start + step] = np.where((c != K) & keep[None, :], term, 0.0).sum(axis=1)
+        if lf_weight is None:
+            T = table.log_prior[None, :] + G.sum(axis=1)  # (rows, S)
+            # log P(v | voted, rest) = LSE_s(T) - LSE_s(T - G_j + log P(j votes | s))
+            term = _lse(T, axis=1)[:, None] - _lse(T[:, None, :] - G + log_fires[None], axis=2)
+            out[start : start + step] = np.where((c != K) & keep[None, :], term, 0.0).sum(axis=1)
+            continue
+        wG = G * w[None, :, None]
+        rest = (table.log_prior[None, :] + wG.sum(axis=1))[:, None, :] - wG  # (rows, m, S): the others' evidence
+        term = _lse(rest + G, axis=2) - _lse(rest + log_fires[None], axis=2)
+        out[start : start + step] = (np.where((c != K) & keep[None, :], term, 0.0) * w[None, :]).sum(axis=1)
     return out
 
 
