@@ -1,0 +1,225 @@
+"""Generated crowds and LF sets that break what the default's members assume, scored against majority vote.
+
+The LODO families (``synthetic.FAMILIES``) all draw LFs that err independently given the class. Real
+crowds and LF sets do not, so this script draws worlds that each break one assumption, and scores the
+default without gold (the crowd protocol) against majority vote with ties split and against every
+outcome the default could have reached. None of them was used to choose a constant.
+
+* ``spammers``: 40 % of 60 workers answer at random and 5 % are adversarial.
+* ``class_bias``: binary, 80/20, each worker with its own sensitivity and specificity.
+* ``ordinal``: 4 ordered classes; 300 workers confuse neighbouring classes, each with a bias.
+* ``item_difficulty``: skill against item difficulty (GLAD); wrong answers pile on one confusable class.
+* ``hard_items``: binary, 3 answers per item, many items near chance.
+* ``small_dense``: 300 items, 10 workers who answer everything, 4 classes.
+* ``colluders``: 15 of 50 workers mostly copy one shared answer that is right half the time.
+* ``colluders_mild``: 10 of 50 workers mostly copy a shared answer that is right 70 % of the time.
+* ``shared_base``: 6 of 12 dense LFs mostly repeat one weak upstream model (the same backbone).
+* ``shared_base3``: 4 of 10, three classes.
+
+``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol).
+
+Usage::
+
+    .venv/bin/python benchmarks/worlds.py                 # about 1 minute, no gold
+    .venv/bin/python benchmarks/worlds.py --dev 200       # with 200 gold dev rows
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import lodo as LO  # noqa: E402
+
+
+def _wrong(y: np.ndarray, K: int, rng: np.random.Generator) -> np.ndarray:
+    """A uniformly random class other than ``y`` (elementwise)."""
+    return (y + 1 + rng.integers(0, K - 1, y.shape)) % K
+
+
+def _assign(n: int, W: int, per_item: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n, per_item)`` distinct workers for every item."""
+    return np.argsort(rng.random((n, W)), axis=1)[:, :per_item]
+
+
+def _matrix(n: int, W: int, who: np.ndarray, votes: np.ndarray) -> np.ndarray:
+    L = np.full((n, W), -1, dtype=np.int8)
+    L[np.arange(n)[:, None], who] = votes
+    return L
+
+
+def _classes(n: int, balance: list[float], rng: np.random.Generator) -> np.ndarray:
+    return rng.choice(len(balance), size=n, p=np.asarray(balance) / np.sum(balance))
+
+
+def spammers(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    K, n, W = 3, 2000, 60
+    acc = rng.uniform(0.6, 0.85, W)
+    kind = rng.random(W)
+    acc[kind < 0.4] = 1.0 / K
+    acc[(kind >= 0.4) & (kind < 0.45)] = 0.15
+    y = _classes(n, [1, 1, 1], rng)
+    who = _assign(n, W, 6, rng)
+    Y = np.repeat(y[:, None], who.shape[1], axis=1)
+    votes = np.where(rng.random(who.shape) < acc[who], Y, _wrong(Y, K, rng))
+    return _matrix(n, W, who, votes), y, K
+
+
+def class_bias(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, W = 2000, 20
+    sens, spec = rng.uniform(0.45, 0.95, W), rng.uniform(0.6, 0.98, W)
+    y = _classes(n, [0.8, 0.2], rng)
+    who = _assign(n, W, 5, rng)
+    p1 = np.where(y[:, None] == 1, sens[who], 1.0 - spec[who])
+    return _matrix(n, W, who, (rng.random(who.shape) < p1).astype(np.int8)), y, 2
+
+
+def ordinal(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    K, n, W = 4, 3000, 300
+    sharp, bias = rng.uniform(0.5, 3.0, W), rng.normal(0.0, 0.5, W)
+    y = _classes(n, [0.4, 0.3, 0.2, 0.1], rng)
+    who = _assign(n, W, 5, rng)
+    logit = -sharp[who][..., None] * np.abs(np.arange(K)[None, None, :] - (y[:, None] + bias[who])[..., None])
+    p = np.exp(logit - logit.max(axis=2, keepdims=True))
+    cdf = np.cumsum(p / p.sum(axis=2, keepdims=True), axis=2)
+    votes = (rng.random(who.shape)[..., None] > cdf).sum(axis=2).clip(0, K - 1)
+    return _matrix(n, W, who, votes), y, K
+
+
+def item_difficulty(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    K, n, W = 3, 1500, 40
+    skill, difficulty = rng.uniform(0.3, 3.0, W), rng.lognormal(0.0, 0.8, n)
+    y = _classes(n, [1, 1, 1], rng)
+    confusable = _wrong(y, K, rng)  # the wrong class an item's errors pile on
+    who = _assign(n, W, 5, rng)
+    right = 1.0 / K + (1.0 - 1.0 / K) / (1.0 + np.exp(-skill[who] / difficulty[:, None]))
+    Y = np.repeat(y[:, None], who.shape[1], axis=1)
+    wrong = np.where(rng.random(who.shape) < 0.8, confusable[:, None], _wrong(Y, K, rng))
+    return _matrix(n, W, who, np.where(rng.random(who.shape) < right, Y, wrong)), y, K
+
+
+def hard_items(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, W = 2000, 30
+    skill, difficulty = rng.uniform(0.0, 2.0, W), rng.lognormal(0.3, 1.0, n)
+    y = _classes(n, [0.65, 0.35], rng)
+    who = _assign(n, W, 3, rng)
+    right = 0.05 + 0.9 / (1.0 + np.exp(-skill[who] / difficulty[:, None]))
+    Y = np.repeat(y[:, None], who.shape[1], axis=1)
+    return _matrix(n, W, who, np.where(rng.random(who.shape) < right, Y, 1 - Y)), y, 2
+
+
+def small_dense(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    K, n, W = 4, 300, 10
+    acc = rng.uniform(0.35, 0.8, W)
+    y = _classes(n, [1, 1, 1, 1], rng)
+    Y = np.repeat(y[:, None], W, axis=1)
+    L = np.where(rng.random((n, W)) < acc[None, :], Y, _wrong(Y, K, rng)).astype(np.int8)
+    return L, y, K
+
+
+def _colluding(seed: int, K: int, group: int, shared_right: float, follow: float) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, W = 2000, 50
+    acc = rng.uniform(0.55, 0.85, W) if K > 2 else rng.uniform(0.6, 0.85, W)
+    y = _classes(n, [1] * K, rng)
+    shared = np.where(rng.random(n) < shared_right, y, _wrong(y, K, rng))
+    who = _assign(n, W, 7, rng)
+    Y = np.repeat(y[:, None], who.shape[1], axis=1)
+    own = np.where(rng.random(who.shape) < acc[who], Y, _wrong(Y, K, rng))
+    copy = (who < group) & (rng.random(who.shape) < follow)
+    return _matrix(n, W, who, np.where(copy, shared[:, None], own)), y, K
+
+
+def colluders(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _colluding(seed, 3, 15, 0.5, 0.9)
+
+
+def colluders_mild(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _colluding(seed, 2, 10, 0.7, 0.8)
+
+
+def _shared_base(seed: int, group: int, m: int, K: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n = 10_000
+    y = _classes(n, [0.6, 0.4] if K == 2 else [1] * K, rng)
+    acc, coverage = rng.uniform(0.6, 0.85, m), rng.uniform(0.3, 0.9, m)
+    base = np.where(rng.random(n) < rng.uniform(0.6, 0.7), y, _wrong(y, K, rng))
+    follow = np.r_[rng.uniform(0.8, 0.95, group), np.zeros(m - group)]
+    Y = np.repeat(y[:, None], m, axis=1)
+    own = np.where(rng.random((n, m)) < acc[None, :], Y, _wrong(Y, K, rng))
+    votes = np.where(rng.random((n, m)) < follow[None, :], base[:, None], own)
+    return np.where(rng.random((n, m)) < coverage[None, :], votes, -1).astype(np.int8), y, K
+
+
+def shared_base(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _shared_base(seed, 6, 12, 2)
+
+
+def shared_base3(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _shared_base(seed, 4, 10, 3)
+
+
+WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
+    "spammers": spammers,
+    "class_bias": class_bias,
+    "ordinal": ordinal,
+    "item_difficulty": item_difficulty,
+    "hard_items": hard_items,
+    "small_dense": small_dense,
+    "colluders": colluders,
+    "colluders_mild": colluders_mild,
+    "shared_base": shared_base,
+    "shared_base3": shared_base3,
+}
+
+
+def case(world: str, seed: int, n_dev: int = 0) -> LO.Case:
+    """World ``world`` drawn with ``seed``; ``n_dev`` of its rows become gold dev rows (scored on the rest)."""
+    L, y, K = WORLDS[world](300 + seed)
+    dev = (L[:n_dev], y[:n_dev]) if n_dev else None
+    return LO.Case(f"{world}/{seed}", "synthetic", K, "accuracy", L[n_dev:], L[n_dev:], y[n_dev:], dev)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--dev", type=int, default=0, help="gold dev rows given to the default (0: none)")
+    ap.add_argument("--only", nargs="+", choices=sorted(WORLDS))
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    print(f"### Generated worlds, {'no gold' if not args.dev else f'{args.dev} gold dev rows'} (accuracy %)\n")
+    print("| world | default (member) | MV ties split | default − MV | best reachable | members: majority / DS / DS no abstain "
+          "/ one-coin / EBCC |")
+    print("|---|--:|--:|--:|--:|---|")
+    margins = {}
+    for world in args.only or list(WORLDS):
+        for seed in range(args.seeds):
+            r = LO.evaluate(case(world, seed, args.dev))
+            o = r["outcomes"]
+            members = " / ".join(f"{o[k]:.1f}" for k in ("majority", "dawid_skene", "dawid_skene_no_abstain",
+                                                          "one_coin", "ebcc") if k in o)
+            margins[f"{world}/{seed}"] = r["default"] - r["mv"]
+            print(f"| {world}/{seed} | {r['default']:.2f} ({r['selected']}) | {r['mv']:.2f} | {r['default'] - r['mv']:+.2f} "
+                  f"| {max(o.values()):.2f} | {members} |", flush=True)
+    m = np.array(list(margins.values()))
+    below = [k for k, v in margins.items() if v < -0.5]
+    print(f"\ndefault − MV: mean {m.mean():+.2f}, worst {m.min():+.2f}; below MV − 0.5 on {len(below)} of {m.size}"
+          f"{': ' + ', '.join(below) if below else ''}. {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
