@@ -63,7 +63,7 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     expected = np.einsum("k,ivk,jvk->ij", pi, P_vote, P_vote) + np.einsum("k,ik,jk->ij", pi, P_abs, P_abs)
     # Excess over independence on the full outputs (abstain included), for pairs whose votes also
     # coincide where both vote: co-firing alone (crowd workers doing the same batch) is not copying.
-    agree_when_both = _wilson_lower(same_vote, both, COPY_AGREEMENT_Z)
+    agree_when_both = wilson_lower(same_vote, both, COPY_AGREEMENT_Z)
     one_class = (co.sum(axis=(2, 3)) > 0).sum(axis=1) <= 1  # (m,): the LF voted a single class here
     trivial = one_class[:, None] & one_class[None, :]
     agree_when_both[trivial] = np.divide(same_vote, both, out=np.zeros((m, m)), where=both > 0)[trivial]
@@ -75,10 +75,10 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     return excess
 
 
-def _wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndarray:
+def wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndarray:
     """Lower Wilson score bound of ``successes / trials`` (0 where there are no trials).
 
-    >>> _wilson_lower(np.array([19.0, 1000.0]), np.array([20.0, 1000.0]), 1.96).round(3).tolist()
+    >>> wilson_lower(np.array([19.0, 1000.0]), np.array([20.0, 1000.0]), 1.96).round(3).tolist()
     [0.764, 0.996]
     """
     n = np.maximum(trials, 1e-12)
@@ -131,4 +131,4 @@ def _root(group: np.ndarray, i: int) -> int:
     return int(i)
 
 
-__all__ = ["COPY_EXCESS", "copy_groups", "copy_weights", "excess_agreement"]
+__all__ = ["COPY_EXCESS", "copy_groups", "copy_weights", "excess_agreement", "wilson_lower"]

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .copies import _wilson_lower
+from .copies import wilson_lower
 from .votes import SparseVotes
 
 #: Pairs need this many shared rows to count.
@@ -78,7 +78,7 @@ def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, 
         share = co.sum(axis=3) / both[:, None, :]  # (i, v, j): LF i's votes on the rows LF j voted on
         chance = np.einsum("ivj,jvi->ij", share, share)
         kappa = (same / both - chance) / (1.0 - chance)
-        kappa_low = (_wilson_lower(same, both, AGREEMENT_Z) - chance) / (1.0 - chance)
+        kappa_low = (wilson_lower(same, both, AGREEMENT_Z) - chance) / (1.0 - chance)
     ok = (both >= MIN_SHARED_ROWS) & ~one_class[:, None] & ~one_class[None, :] & (chance < 1.0 - 1e-9)
     np.fill_diagonal(ok, False)
     if not ok.any():
