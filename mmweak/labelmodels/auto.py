@@ -237,6 +237,7 @@ class AutoLabelModel(LabelModel):
             self._fit_members(L, dev=dev, prior=prior, seed=seed)
 
     def _fit_members(self, L, *, dev, prior, seed):
+        self._evidence_weights = None  # set by the gold-free score only; never left over from an earlier fit
         names = self._member_names()
         z = float(self.z)
         if dev is not None and dev[1].size >= int(self.min_dev):

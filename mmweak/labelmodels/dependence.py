@@ -4,8 +4,8 @@ The gold-free score of the default (:mod:`~mmweak.labelmodels.heldout`) is a lik
 LFs as independent given the class. A group of LFs that share their errors (crowd workers who copy
 one answer, LFs built on one upstream model) breaks that: their votes predict each other, so a
 labelling that follows the group explains the held-out votes best even when the group is wrong
-and majority vote is right (issue #14: 15 colluding workers out of 50 moved the default 11–22
-points below majority vote).
+and majority vote is right (issue #14: 15 colluding workers out of 50 moved the default 17–20
+points below majority vote in ``benchmarks/worlds.py``).
 
 Without gold, one pattern separates good LFs from dependent ones. If LFs err independently, the
 chance-corrected agreement of two of them (Cohen's kappa on the rows both voted on) is about the

@@ -44,6 +44,10 @@ def test_colluding_workers_count_about_once_and_the_default_does_not_follow_them
     # The weights are for scoring only: a member fitted alone still trusts the colluders.
     alone = create("one_coin", cardinality=3).fit(L)
     assert float((alone.predict(L) == y).mean()) < mv - 0.05
+    assert model._evidence_weights.shape == (50,)
+    # A refit scored on gold dev rows keeps nothing of the gold-free weights.
+    model.set_params(candidates=("one_coin",)).fit(L[100:], L_dev=L[:100], y_dev=y[:100])
+    assert model.selection_by_ == "dev" and model._evidence_weights is None
 
 
 def test_independent_lfs_and_crowd_workers_keep_their_full_weight():
