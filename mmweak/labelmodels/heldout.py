@@ -134,14 +134,9 @@ def pseudo_loglik(
     for start in range(0, n, step):
         c = codes[start : start + step]
         G = lo[np.arange(m)[None, :], :, c]  # (rows, m, S): log P(L_ij | s)
-        if lf_weight is None:
-            T = table.log_prior[None, :] + G.sum(axis=1)  # (rows, S)
-            # log P(v | voted, rest) = LSE_s(T) - LSE_s(T - G_j + log P(j votes | s))
-            term = _lse(T, axis=1)[:, None] - _lse(T[:, None, :] - G + log_fires[None], axis=2)
-            out[start : start + step] = np.where((c != K) & keep[None, :], term, 0.0).sum(axis=1)
-            continue
         wG = G * w[None, :, None]
         rest = (table.log_prior[None, :] + wG.sum(axis=1))[:, None, :] - wG  # (rows, m, S): the others' evidence
+        # log P(v | voted, rest) = LSE_s(rest + G_j) - LSE_s(rest + log P(j votes | s))
         term = _lse(rest + G, axis=2) - _lse(rest + log_fires[None], axis=2)
         out[start : start + step] = (np.where((c != K) & keep[None, :], term, 0.0) * w[None, :]).sum(axis=1)
     return out
