@@ -27,6 +27,7 @@ import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
 from .base import NoVotePolicy, register
+from .dense_votes import DenseVotes
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .validation import check_number
 from .votes import SparseVotes, vote_share
@@ -176,7 +177,7 @@ class EBCC(LogLinearModel):
         self.class_balance_ = best.class_balance
 
     # -- prediction -------------------------------------------------------------------------------
-    def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
+    def proba_from_votes(self, V: SparseVotes | DenseVotes) -> np.ndarray:
         """Class posteriors: the joint (class, subtype) posterior summed over subtypes."""
         K = int(self.cardinality)
         W = np.asarray(self.weights_, dtype=np.float64)

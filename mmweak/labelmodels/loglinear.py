@@ -14,6 +14,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy
 from .copies import COPY_EXCESS, copy_groups, copy_weights
+from .dense_votes import DenseVotes, prediction_view
 from .threads import for_each_block
 from .validation import check_number
 from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
@@ -81,7 +82,8 @@ def predict_in_chunks(
     """Average posterior of ``models`` (``weights``-weighted, equal by default) and the voted-row mask,
     one block of rows at a time.
 
-    The sparse view of a block is built once and shared by every model; blocks bound the scratch
+    The view of a block (dense or sparse, whichever is cheaper: :mod:`~mmweak.labelmodels.dense_votes`)
+    is built once and shared by every model; blocks bound the scratch
     memory, so a 10M x 100 matrix costs little beyond itself and the ``(n, K)`` output, and they run
     on every core (:func:`~mmweak.labelmodels.threads.for_each_block`; the result does not depend on
     the number of threads).
@@ -89,9 +91,10 @@ def predict_in_chunks(
     n = L.shape[0]
     proba = np.empty((n, cardinality))
     voted = np.empty(n, dtype=bool)
+    width = max(int(np.shape(model.weights_)[2]) for model in models)
 
     def one_block(start: int) -> None:
-        V = SparseVotes.from_dense(L[start: start + PREDICT_CHUNK_ROWS], cardinality)
+        V = prediction_view(L[start: start + PREDICT_CHUNK_ROWS], cardinality, width)
         if weights is None:
             block = models[0].proba_from_votes(V)
             for model in models[1:]:
@@ -147,8 +150,8 @@ class LogLinearModel(LabelModel):
     def _predict_proba_voted(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return predict_in_chunks(L, self.cardinality, [self])
 
-    def proba_from_votes(self, V: SparseVotes) -> np.ndarray:
-        """Posteriors for an already-built sparse view (no no-vote policy applied)."""
+    def proba_from_votes(self, V: SparseVotes | DenseVotes) -> np.ndarray:
+        """Posteriors for an already-built view of the votes (no no-vote policy applied)."""
         return normalize_log(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
 
     def _after_fit(self, L: np.ndarray, seed: int) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .copies import COPY_EXCESS, copy_weights
+from .dense_votes import prediction_view
 from .threads import for_each_block
 from .votes import ABSTAIN, fit_sample, prepare_fit
 
@@ -69,12 +70,12 @@ class MajorityVote(LabelModel):
         K = int(self.cardinality)
         w = np.asarray(getattr(self, "lf_weights_", None) if getattr(self, "lf_weights_", None) is not None
                        else np.ones(L.shape[1]), dtype=np.float64)
+        W = w[:, None, None] * np.eye(K)[None]  # a vote for k adds its LF's weight to class k
         counts = np.zeros((L.shape[0], K))
 
-        def one_block(start: int) -> None:  # blocks bound the float copy of the votes, and use every core
+        def one_block(start: int) -> None:  # blocks bound the scratch, and use every core
             block = L[start: start + _PREDICT_ROWS]
-            for k in range(K):
-                counts[start: start + block.shape[0], k] = (block == k).astype(np.float64) @ w
+            counts[start: start + block.shape[0]] = prediction_view(block, K, K).scores(W, np.zeros(K))
 
         for_each_block(one_block, range(0, L.shape[0], _PREDICT_ROWS))
         total = counts.sum(axis=1, keepdims=True)
