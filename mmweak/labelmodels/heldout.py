@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .short_axis import max_last, sum_last
 from .votes import ABSTAIN
 
 _CHUNK_CELLS = 1 << 22  # rows x LFs x states per block of the pseudo-likelihood
@@ -137,14 +138,15 @@ def pseudo_loglik(
         wG = G * w[None, :, None]
         rest = (table.log_prior[None, :] + wG.sum(axis=1))[:, None, :] - wG  # (rows, m, S): the others' evidence
         # log P(v | voted, rest) = LSE_s(rest + G_j) - LSE_s(rest + log P(j votes | s))
-        term = _lse(rest + G, axis=2) - _lse(rest + log_fires[None], axis=2)
+        term = _lse(rest + G) - _lse(rest + log_fires[None])
         out[start : start + step] = (np.where((c != K) & keep[None, :], term, 0.0) * w[None, :]).sum(axis=1)
     return out
 
 
-def _lse(x: np.ndarray, axis: int) -> np.ndarray:
-    top = x.max(axis=axis, keepdims=True)
-    return (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+def _lse(x: np.ndarray) -> np.ndarray:
+    """Log-sum-exp over the last axis."""
+    top = max_last(x)
+    return top + np.log(sum_last(np.exp(x - top[..., None])))
 
 
 __all__ = [
