@@ -83,11 +83,12 @@ def dense_is_cheaper(n_lfs: int, cardinality: int, width: int, votes_per_row: fl
     """Whether scoring a dense block beats building its sparse view, from measured costs.
 
     The rule is a log-linear fit of the two kernels' time ratio over 275 shapes (m = 3-200 LFs,
-    K = 2-20 classes, S = K or 3K score columns, 1-100 % coverage; ``benchmarks/predict_kernels.py``
-    measures and refits it): the dense kernel wins with more votes per row, and loses with more LFs,
-    classes and columns, each of which widens the dense products while the sparse one only sees votes.
-    On that grid the picked kernel takes on average 1.04x the faster one's time (worst 2.0x), against
-    1.8x (worst 15x) for always building the sparse view.
+    K = 2-20 classes, S = K or 3K score columns, 1-100 % coverage; one BLAS thread, as blocks run): the
+    dense kernel wins with more votes per row, and loses with more LFs, classes and columns, each of
+    which widens the dense products while the sparse one only sees votes. ``benchmarks/predict_kernels.py``
+    remeasures it on 380 shapes, adding EBCC's S = 10K that the fit never saw: the picked kernel takes
+    on average 1.02x the faster one's time (worst 2.0x), against 1.7x (worst 16x) for always building
+    the sparse view.
 
     >>> dense_is_cheaper(50, 2, 2, 17.5), dense_is_cheaper(1000, 5, 5, 5.0), dense_is_cheaper(20, 20, 20, 20.0)
     (True, False, False)
