@@ -87,8 +87,8 @@ def dense_is_cheaper(n_lfs: int, cardinality: int, width: int, votes_per_row: fl
     dense kernel wins with more votes per row, and loses with more LFs, classes and columns, each of
     which widens the dense products while the sparse one only sees votes. ``benchmarks/predict_kernels.py``
     remeasures it on 380 shapes, adding EBCC's S = 10K that the fit never saw: the picked kernel takes
-    on average 1.02-1.03x the faster one's time (worst 2.0-2.6x over runs), against 1.7x (worst 16-18x) for always building
-    the sparse view.
+    on average 1.02-1.03x the faster one's time (worst 2.0-2.6x over runs), against 1.7x (worst
+    16-18x) for always building the sparse view.
 
     >>> dense_is_cheaper(50, 2, 2, 17.5), dense_is_cheaper(1000, 5, 5, 5.0), dense_is_cheaper(20, 20, 20, 20.0)
     (True, False, False)

@@ -19,7 +19,9 @@ def _votes(n: int, m: int, K: int, coverage: float, seed: int) -> np.ndarray:
     return L
 
 
-@pytest.mark.parametrize(("m", "K", "S", "coverage"), [(50, 2, 2, 0.35), (10, 5, 15, 1.0), (7, 3, 3, 0.05), (1, 2, 2, 0.5)])
+@pytest.mark.parametrize(
+    ("m", "K", "S", "coverage"), [(50, 2, 2, 0.35), (10, 5, 15, 1.0), (7, 3, 3, 0.05), (1, 2, 2, 0.5), (50, 2, 20, 0.35)]
+)
 def test_dense_scores_match_sparse_scores(m, K, S, coverage):
     L = _votes(3000, m, K, coverage, seed=m + K)
     rng = np.random.default_rng(1)

@@ -10,7 +10,9 @@ from mmweak.labelmodels.short_axis import max_last, sum_last
 from mmweak.labelmodels.votes import normalize_log
 
 
-@pytest.mark.parametrize("shape", [(500, 1), (500, 2), (500, 3), (500, 7), (500, 8), (500, 20), (40, 30, 2), (40, 30, 5)])
+@pytest.mark.parametrize(
+    "shape", [(500, 1), (500, 2), (500, 3), (500, 7), (500, 8), (500, 20), (40, 30, 2), (40, 30, 5)]
+)
 def test_reductions_equal_numpy_exactly(shape):
     x = np.random.default_rng(sum(shape)).normal(size=shape) * 50
     x.flat[::17] = -np.inf
