@@ -20,13 +20,7 @@ def max_last(x: np.ndarray) -> np.ndarray:
     >>> max_last(np.array([[1.0, 3.0], [2.0, -1.0]])).tolist()
     [3.0, 2.0]
     """
-    n = x.shape[-1]
-    if not 1 < n < _SHORT:
-        return x.max(axis=-1)
-    out = x[..., 0].copy()
-    for k in range(1, n):
-        np.maximum(out, x[..., k], out=out)
-    return out
+    return _by_column(x, np.maximum, np.max)
 
 
 def sum_last(x: np.ndarray) -> np.ndarray:
@@ -35,12 +29,16 @@ def sum_last(x: np.ndarray) -> np.ndarray:
     >>> sum_last(np.array([[1.0, 3.0], [2.0, -1.0]])).tolist()
     [4.0, 1.0]
     """
+    return _by_column(x, np.add, np.sum)
+
+
+def _by_column(x: np.ndarray, combine: np.ufunc, reduce) -> np.ndarray:
     n = x.shape[-1]
     if not 1 < n < _SHORT:
-        return x.sum(axis=-1)
+        return reduce(x, axis=-1)
     out = x[..., 0].copy()
     for k in range(1, n):
-        out += x[..., k]
+        combine(out, x[..., k], out=out)
     return out
 
 
