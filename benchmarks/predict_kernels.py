@@ -80,7 +80,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=32768, help="rows per timed block")
     args = ap.parse_args()
-    # Blocks run one BLAS thread each inside the package (mmweak/labelmodels/threads.py): time them so.
+    # Inside the package each dense product stays under OpenBLAS's threading threshold (dense_votes.rows_per_product),
+    # so it runs on its block's thread: time the kernels on one BLAS thread too.
     with threadpool_limits(limits=1, user_api="blas"):
         g = grid(args.rows)
     X, y = _features(g), np.log(g[:, 5] / g[:, 6])

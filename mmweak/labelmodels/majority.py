@@ -70,12 +70,11 @@ class MajorityVote(LabelModel):
         K = int(self.cardinality)
         w = np.asarray(getattr(self, "lf_weights_", None) if getattr(self, "lf_weights_", None) is not None
                        else np.ones(L.shape[1]), dtype=np.float64)
-        W = w[:, None, None] * np.eye(K)[None]  # a vote for k adds its LF's weight to class k
         counts = np.zeros((L.shape[0], K))
 
         def one_block(start: int) -> None:  # blocks bound the scratch, and use every core
             block = L[start: start + _PREDICT_ROWS]
-            counts[start: start + block.shape[0]] = prediction_view(block, K, K).scores(W, np.zeros(K))
+            counts[start: start + block.shape[0]] = prediction_view(block, K, K).weighted_class_counts(w)
 
         for_each_block(one_block, range(0, L.shape[0], _PREDICT_ROWS))
         total = counts.sum(axis=1, keepdims=True)

@@ -14,7 +14,7 @@ from mmweak.labelmodels.votes import SparseVotes
 
 def _votes(n: int, m: int, K: int, coverage: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    L = rng.integers(0, K, size=(n, m)).astype(np.int8)
+    L = rng.integers(0, K, size=(n, m)).astype(np.int8 if K <= 127 else np.int16)
     L[rng.random((n, m)) > coverage] = -1
     return L
 
@@ -94,19 +94,45 @@ def test_co_votes_dense_and_sparse_products_agree_exactly(m, K, coverage):
     assert C[0, 0, 0, 0] == V.weight[L[:, 0] == 0].sum()
 
 
-def test_blocks_run_blas_on_one_thread_each_and_restore_it(monkeypatch):
-    """Our block threads fill the cores; BLAS threads of their own would spin on the same cores."""
-    from threadpoolctl import threadpool_info
+def test_predictions_from_user_threads_at_once_equal_the_serial_ones():
+    """Block pools started from several user threads at once share nothing but the fitted model."""
+    import threading
 
-    from mmweak.labelmodels.threads import for_each_block
+    L = _votes(300_000, 10, 2, 0.5, seed=5)
+    model = create("dawid_skene").fit(L[:5000])
+    expected = model.predict_proba(L)
+    results: list[np.ndarray] = []
 
-    def blas_threads() -> list[int]:
-        return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+    def predict() -> None:
+        results.append(model.predict_proba(L))
 
-    before = blas_threads()
-    seen: list[list[int]] = []
-    monkeypatch.setenv("MMWEAK_NUM_THREADS", "2")
-    monkeypatch.setattr("mmweak.labelmodels.threads.available_threads", lambda: 2)
-    for_each_block(lambda start: seen.append(blas_threads()), range(4))
-    assert len(seen) == 4 and all(threads and set(threads) == {1} for threads in seen)
-    assert blas_threads() == before
+    workers = [threading.Thread(target=predict) for _ in range(3)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join(120)
+    assert len(results) == 3 and all(np.array_equal(r, expected) for r in results)
+
+
+@pytest.mark.parametrize(("m", "S"), [(50, 2), (50, 20), (200, 2), (3, 60), (1, 1), (5000, 30)])
+def test_dense_products_stay_in_cache_and_under_the_blas_threading_threshold(m, S):
+    """Each product is small enough that OpenBLAS runs it on the calling (block) thread."""
+    rows = DV.rows_per_product(m, S)
+    assert rows >= 1
+    assert rows == 1 or (rows * m * S <= DV._BLAS_ONE_THREAD and rows * (m + S) <= DV._CELLS_PER_STEP)
+
+
+@pytest.mark.parametrize(("m", "K", "coverage"), [(40, 2, 0.4), (6, 300, 0.9), (3, 5, 0.01)])
+def test_weighted_class_counts_agree_and_majority_needs_no_m_k_k_matrix(m, K, coverage):
+    L = _votes(3000, m, K, coverage, seed=K)
+    w = np.random.default_rng(0).uniform(0.2, 2.0, size=m)
+    dense = DenseVotes(L, K).weighted_class_counts(w)
+    sparse = SparseVotes.from_dense(L, K).weighted_class_counts(w)
+    expected = np.stack([((L == k) * w).sum(axis=1) for k in range(K)], axis=1)
+    np.testing.assert_allclose(dense, expected, atol=1e-12)
+    np.testing.assert_allclose(sparse, expected, atol=1e-12)
+    model = create("majority", cardinality=K, dedupe_copies=False).fit(L)  # every LF weighs 1
+    proba = model.predict_proba(L)
+    votes = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1).astype(np.float64)
+    voted = votes.sum(axis=1) > 0
+    np.testing.assert_allclose(proba[voted], votes[voted] / votes[voted].sum(axis=1, keepdims=True), atol=1e-12)
