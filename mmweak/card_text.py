@@ -55,10 +55,17 @@ def _plain(value: Any) -> str:
 def md(value: Any) -> str:
     """``value`` as inline Markdown text that renders as exactly these characters, never as markup."""
     text = _plain(value)
-    body = text.strip(" ")
-    lead, trail = len(text) - len(text.lstrip(" ")), len(text) - len(text.rstrip(" ")) if body else 0
-    # Edge spaces as entities: Markdown would trim them, and a name of spaces would vanish.
-    return "&#32;" * lead + "".join(_HTML.get(ch) or _MD.get(ch) or ch for ch in body) + "&#32;" * trail
+    body = text.strip()
+    lead = len(text) - len(text.lstrip())
+    trail = len(text) - len(text.rstrip()) if body else 0
+    # Edge whitespace (any Unicode space, e.g. U+00A0) as character references: Markdown trims it (table
+    # cells trim Unicode spaces too), and a name of spaces would vanish.
+    middle = "".join(_HTML.get(ch) or _MD.get(ch) or ch for ch in body)
+    return _references(text[:lead]) + middle + _references(text[len(text) - trail:])
+
+
+def _references(text: str) -> str:
+    return "".join(f"&#{ord(ch)};" for ch in text)
 
 
 def code(value: Any) -> str:
