@@ -60,23 +60,9 @@ def for_each_block(work: Callable[[int], None], starts: Iterable[int]) -> None:
         for start in starts:
             work(start)
         return
-    # Our threads already fill the cores: a BLAS call inside a block must not start threads of its own
-    # (OpenBLAS's would spin on the same cores; a 1M-row EBCC predict ran 0.9 s with them, 0.4 s without).
-    with _blas_limited_to_one(), ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mmweak-block") as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mmweak-block") as pool:
         for _ in pool.map(work, starts):  # consuming the results re-raises a block's exception
             pass
-
-
-_CONTROLLER: list = []
-
-
-def _blas_limited_to_one():
-    """A context in which BLAS runs one thread per caller (threadpoolctl comes with scikit-learn)."""
-    if not _CONTROLLER:
-        from threadpoolctl import ThreadpoolController
-
-        _CONTROLLER.append(ThreadpoolController())  # scanning the loaded libraries once is the slow part
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 __all__ = ["THREADS_ENV", "available_threads", "for_each_block"]
