@@ -68,19 +68,26 @@ class LabelStudioServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.email = "reviewer@mmweak.test"
-        self.password = secrets.token_urlsafe(12)
+        # token_urlsafe may start with "-", which argparse would read as an option; the
+        # "--flag=value" form below is safe for any value, the prefix keeps logs readable.
+        self.password = "pw" + secrets.token_urlsafe(12)
         self.token = secrets.token_hex(20)
         self.data_dir = Path(tempfile.mkdtemp(prefix="mmweak-labelstudio-"))
         self.log_path = self.data_dir / "server.log"
         self.proc: subprocess.Popen | None = None
 
+    def command(self) -> list[str]:
+        """The server's argv; every value rides in ``--flag=value`` so none can pass for an option."""
+        values = {"internal-host": "127.0.0.1", "port": str(self.port), "data-dir": str(self.data_dir),
+                  "username": self.email, "password": self.password, "user-token": self.token,
+                  "log-level": "WARNING"}
+        return [str(LS_VENV / "bin" / "python"), "-m", "label_studio.server", "start", "--no-browser",
+                *(f"--{k}={v}" for k, v in values.items()), "--enable-legacy-api-token"]
+
     def __enter__(self) -> "LabelStudioServer":
         if TEMPLATE.exists():
             shutil.copy2(TEMPLATE, self.data_dir / "label_studio.sqlite3")
-        cmd = [str(LS_VENV / "bin" / "python"), "-m", "label_studio.server", "start", "--no-browser",
-               "--internal-host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data_dir),
-               "--username", self.email, "--password", self.password, "--user-token", self.token,
-               "--enable-legacy-api-token", "--log-level", "WARNING"]
+        cmd = self.command()
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=offline_env(self.data_dir),
                                      cwd=self.data_dir, start_new_session=True)

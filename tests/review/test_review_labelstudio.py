@@ -204,3 +204,24 @@ def test_image_and_audio_rows(label_studio, tmp_path):
                                                     "value": {"choices": ["narrow"]}}])
     out = review.from_label_studio(cur, wide, url=label_studio.url, api_key=label_studio.token, project=ref.id)
     assert sorted(i for i, g in enumerate(out["wide_gold"]) if g == 0) == sorted(sel["review_row"])
+
+
+def test_server_argv_survives_values_that_look_like_options(tmp_path):
+    """A generated password that starts with "-" once made Label Studio's own parser refuse to start (CI)."""
+    import shutil
+    import subprocess
+
+    import labelstudio_server as lss
+
+    reason = lss.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    server = lss.LabelStudioServer()
+    shutil.rmtree(server.data_dir)  # never started; only its argv is under test
+    server.password, server.token = "-Xy_z", "--user-token"
+    argv = server.command()
+    probe = ("import json, sys; from label_studio.core.argparser import parse_input_args; "
+             "a = parse_input_args(sys.argv[1:]); print(json.dumps([a.password, a.user_token, a.username, a.port]))")
+    out = subprocess.run([argv[0], "-c", probe, *argv[3:]], capture_output=True, text=True, check=True,
+                         env=lss.offline_env(tmp_path), cwd=tmp_path, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == f'["-Xy_z", "--user-token", "{server.email}", {server.port}]'
