@@ -116,17 +116,8 @@ def _objective(case: Case) -> str:
 
 
 def rule_outcome(result: dict, z: float, se_rule: bool) -> str:
-    diffs = result["diffs"]
-    if se_rule:
-        chosen, runner = A.choose(diffs, z)
-    else:
-        stats = {k: A._mean_se(v) for k, v in diffs.items()}
-        lcb = {k: m - z * se for k, (m, se) in stats.items()}
-        lead = max(sorted(lcb), key=lambda k: lcb[k], default=None)
-        if lead is not None and lcb[lead] > 0:
-            chosen, runner = lead, None
-        else:
-            chosen, runner = "majority", max(sorted(stats), key=lambda k: stats[k][0], default=None)
+    """The outcome the default's rule reaches on ``result`` with constants ``z`` and ``se_rule``."""
+    chosen, runner = A.choose(result["diffs"], z, one_se_rule=se_rule)
     return chosen if runner is None else f"{chosen}+{runner}"
 
 

@@ -1,0 +1,43 @@
+"""The leave-one-dataset-out emulation (benchmarks/lodo.py) must reach the outcomes the default itself would."""
+
+import numpy as np
+
+from benchmarks import lodo
+from mmweak.labelmodels import auto
+
+
+def _result(name: str, diffs: dict[str, np.ndarray], outcomes: dict[str, float], mv: float = 50.0) -> dict:
+    return {"case": lodo.Case(name, "synthetic", 2, "accuracy", None, None, None, None), "diffs": diffs,
+            "outcomes": outcomes, "mv": mv, "default": mv}
+
+
+def _tied_members() -> dict[str, np.ndarray]:
+    """EBCC leads one-coin at every z of the grid, by less than one paired standard error (0.0025 < 0.003),
+    so the one-SE rule takes one-coin. Patterns instead of random draws keep the margins exact."""
+    a = np.tile([0.3, -0.3], 200)  # shared noise: the members' own standard errors are large ...
+    b = np.tile([0.06, 0.06, -0.06, -0.06], 100)  # ... their paired difference's is small
+    return {"one_coin": 0.05 + a, "ebcc": 0.0525 + a + b}
+
+
+def test_rule_outcome_applies_the_one_se_rule_like_the_default():
+    diffs = _tied_members()
+    r = _result("tied", diffs, {"one_coin": 60.0, "ebcc": 61.0})
+    assert lodo.rule_outcome(r, 0.5, False) == auto.choose(diffs, 0.5, one_se_rule=False)[0] == "ebcc"
+    # An earlier emulation called choose() without the flag, so "one-SE on" silently meant "off".
+    assert lodo.rule_outcome(r, 0.5, True) == auto.choose(diffs, 0.5, one_se_rule=True)[0] == "one_coin"
+    quiet = {"one_coin": np.r_[np.full(200, 0.01), np.full(200, -0.01)]}
+    assert lodo.rule_outcome(_result("q", quiet, {}), 0.5, False) == "majority+one_coin"
+
+
+def test_constants_are_fitted_on_the_other_sets_only():
+    # Three sets where the one-SE rule costs nothing and one where it costs 30 points: held out, the
+    # fourth gets the constants the other three chose, and the table shows the loss.
+    sets = [_result(f"s{i}", _tied_members(), {"one_coin": 60.0, "ebcc": 60.0}) for i in range(3)]
+    sets.append(_result("rare", _tied_members(), {"one_coin": 30.0, "ebcc": 60.0}))
+    rows = {row["name"]: row for row in lodo.lodo(sets)}
+    assert not any(rows[f"s{i}"]["se_rule"] for i in range(3))  # ties go to the simpler rule (off)
+    assert rows["rare"]["se_rule"] is False and rows["rare"]["lodo"] == 60.0
+    sets[0]["outcomes"] = {"one_coin": 61.0, "ebcc": 60.0}  # now the others favour the one-SE rule
+    rows = {row["name"]: row for row in lodo.lodo(sets)}
+    assert rows["rare"]["se_rule"] is True and rows["rare"]["outcome"] == "one_coin" and rows["rare"]["lodo"] == 30.0
+    assert rows["s0"]["se_rule"] is False  # held out, s0's own preference is not used
