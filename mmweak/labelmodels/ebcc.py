@@ -33,6 +33,10 @@ from .validation import check_number
 from .votes import SparseVotes, vote_share
 
 _BLOCK_CELLS = 1 << 23
+#: A (class, subtype) column that scores at least this many nats below a kept column of its class on every
+#: possible row holds under e^-60 (1e-26) of that class's mass: below float64's resolution of the sum, so
+#: prediction leaves it out (most subtypes end the fit empty, as the sparse subtype prior intends).
+_NEGLIGIBLE_NATS = 60.0
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray]  # (W (m, K, K*M), bias (K*M,), confusion (m, K, K))
 
@@ -177,20 +181,41 @@ class EBCC(LogLinearModel):
         self.class_balance_ = best.class_balance
 
     # -- prediction -------------------------------------------------------------------------------
+    def live_columns(self) -> np.ndarray:
+        """Sorted indices of the (class, subtype) columns of ``weights_`` that prediction scores.
+
+        The others are certified negligible (:func:`live_columns`); a fit usually leaves one or two
+        subtypes per class, so prediction costs about what Dawid–Skene's does, with the same results.
+        """
+        self._check_fitted()
+        W, bias = self.weights_, self.bias_
+        cached = getattr(self, "_live_cache", None)
+        if cached is None or cached[0] is not W or cached[1] is not bias:
+            cached = (W, bias, live_columns(np.asarray(W, dtype=np.float64), np.asarray(bias, dtype=np.float64),
+                                            int(self.cardinality)))
+            self._live_cache = cached
+        return cached[2]
+
+    def score_columns(self) -> int:
+        return int(self.live_columns().size)
+
     def proba_from_votes(self, V: SparseVotes | DenseVotes) -> np.ndarray:
         """Class posteriors: the joint (class, subtype) posterior summed over subtypes."""
         K = int(self.cardinality)
-        W = np.asarray(self.weights_, dtype=np.float64)
-        bias = np.asarray(self.bias_, dtype=np.float64)
+        live = self.live_columns()
+        W = np.asarray(self.weights_, dtype=np.float64)[:, :, live]
+        bias = np.asarray(self.bias_, dtype=np.float64)[live]
+        of_class = live // (np.shape(self.bias_)[0] // K)
+        one_each = of_class.size == K  # one column per class, already in class order
         out = np.empty((V.n, K))
-        # The joint scores are K*M wide (1000 columns at K=100): bound them to ~64 MB per block.
+        # The joint scores can be K*M wide (1000 columns at K=100): bound them to ~64 MB per block.
         step = max(1, _BLOCK_CELLS // bias.size)
         for start in range(0, V.n, step):
             part = V if step >= V.n else V.take(np.arange(start, min(V.n, start + step)))
             S = part.scores(W, bias)
             S -= S.max(axis=1, keepdims=True)
             np.exp(S, out=S)
-            p = S.reshape(part.n, K, -1).sum(axis=2)
+            p = S if one_each else np.stack([S[:, of_class == k].sum(axis=1) for k in range(K)], axis=1)
             out[start : start + part.n] = p / p.sum(axis=1, keepdims=True)
         return out
 
@@ -202,6 +227,33 @@ class EBCC(LogLinearModel):
     def lf_accuracies(self) -> np.ndarray:
         """P(vote = y | LF votes), averaged over the learned class balance."""
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
+
+
+def live_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:
+    """Columns of joint scores ``bias + sum_j W[j, vote_j]`` (``W``: LF x vote x column, classes in blocks
+    of equal width) that can hold a float64-visible share of their class's mass, sorted.
+
+    Within each class, columns are visited from the largest bias down. A column is dropped when, for some
+    column already kept, even the row most in its favour (each LF casting the vote that helps it most, or
+    abstaining) leaves it :data:`_NEGLIGIBLE_NATS` behind; otherwise it is kept. Every class keeps one.
+
+    >>> W = np.zeros((1, 2, 4)); W[0, 0, 0] = W[0, 1, 2] = 1.0
+    >>> live_columns(W, np.array([0.0, -100.0, 0.0, -30.0]), 2).tolist()
+    [0, 2, 3]
+    """
+    M = bias.size // K
+    keep: list[int] = []
+    for k in range(K):
+        block = np.arange(k * M, (k + 1) * M)
+        kept: list[int] = []
+        for c in block[np.argsort(-bias[block], kind="stable")]:
+            if kept:
+                most = np.maximum((W[:, :, c, None] - W[:, :, kept]).max(axis=1), 0.0).sum(axis=0)
+                if np.min(bias[c] - bias[kept] + most) < -_NEGLIGIBLE_NATS:
+                    continue
+            kept.append(int(c))
+        keep.extend(kept)
+    return np.sort(np.asarray(keep, dtype=np.int64))
 
 
 _BATCH_CELLS = 1 << 23  # responsibilities of a screening batch: rows x restarts x K*M (64 MB)
@@ -327,4 +379,4 @@ def _dirichlet_kl(post: np.ndarray, prior: np.ndarray, axis: int) -> float:
     return float(kl.sum())
 
 
-__all__ = ["EBCC"]
+__all__ = ["EBCC", "live_columns"]

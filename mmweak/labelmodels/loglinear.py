@@ -91,7 +91,7 @@ def predict_in_chunks(
     n = L.shape[0]
     proba = np.empty((n, cardinality))
     voted = np.empty(n, dtype=bool)
-    width = max(int(np.shape(model.weights_)[2]) for model in models)
+    width = max(model.score_columns() for model in models)
 
     def one_block(start: int) -> None:
         V = prediction_view(L[start: start + PREDICT_CHUNK_ROWS], cardinality, width)
@@ -149,6 +149,10 @@ class LogLinearModel(LabelModel):
 
     def _predict_proba_voted(self, L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return predict_in_chunks(L, self.cardinality, [self])
+
+    def score_columns(self) -> int:
+        """Width of the scores a prediction computes (it picks the cheaper view of the votes)."""
+        return int(np.shape(self.weights_)[2])
 
     def proba_from_votes(self, V: SparseVotes | DenseVotes) -> np.ndarray:
         """Posteriors for an already-built view of the votes (no no-vote policy applied)."""

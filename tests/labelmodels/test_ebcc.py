@@ -160,3 +160,50 @@ def test_bad_hyper_parameters_are_rejected():
         create("ebcc", n_subtypes=0)
     with pytest.raises(ValueError, match="diag_prior must be a number > 0"):
         create("ebcc", diag_prior=0.0)
+
+
+def _unpruned_proba(model, L):
+    """Prediction over every (class, subtype) column, as before columns were pruned."""
+    K = model.cardinality
+    W, bias = np.asarray(model.weights_), np.asarray(model.bias_)
+    from mmweak.labelmodels.votes import SparseVotes
+
+    V = SparseVotes.from_dense(np.asarray(L, dtype=np.int8), K)
+    S = V.scores(W, bias)
+    p = np.exp(S - S.max(axis=1, keepdims=True)).reshape(V.n, K, -1).sum(axis=2)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def test_prediction_skips_empty_subtypes_without_changing_a_probability():
+    # Independent accurate workers: one subtype per class is enough, the sparse subtype prior empties the rest.
+    L, y = crowd(3000, np.full(50, 0.8), cov=0.35, seed=4)
+    model = create("ebcc", cardinality=2, n_restarts=4).fit(L)
+    live = model.live_columns()
+    assert 2 <= live.size <= 4 and set((live // 10).tolist()) == {0, 1}
+    assert model.score_columns() == live.size
+    np.testing.assert_allclose(model.predict_proba(L), _unpruned_proba(model, L), rtol=0, atol=1e-14)
+    loaded = EBCC.from_dict(json.loads(json.dumps(model.to_dict())))  # the full weights are what is saved
+    assert np.shape(loaded.weights_) == (50, 2, 20) and np.array_equal(loaded.live_columns(), live)
+    assert np.array_equal(loaded.predict_proba(L), model.predict_proba(L))
+
+
+def test_live_columns_certificate_holds_on_every_possible_row():
+    from itertools import product
+
+    from mmweak.labelmodels.ebcc import _NEGLIGIBLE_NATS, live_columns
+
+    rng = np.random.default_rng(0)
+    K, M, m = 2, 4, 4
+    for trial in range(30):
+        W = rng.normal(0, 8, (m, K, K * M))
+        bias = rng.normal(0, 40, K * M)
+        live = live_columns(W, bias, K)
+        dead = np.setdiff1d(np.arange(K * M), live)
+        assert all(((live // M) == k).any() for k in range(K))  # every class keeps a column
+        for row in product(range(-1, K), repeat=m):  # every vote row, abstains included
+            s = bias + sum(W[j, v] for j, v in enumerate(row) if v >= 0)
+            for c in dead:
+                same = live[live // M == c // M]
+                assert s[c] <= s[same].max() - _NEGLIGIBLE_NATS + 1e-9, (trial, row, c)
+    # Columns that are never far behind are all kept: a fallback model's equal columns, for one.
+    assert live_columns(np.ones((3, 2, 20)), np.zeros(20), 2).tolist() == list(range(20))
