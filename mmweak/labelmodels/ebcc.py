@@ -184,15 +184,16 @@ class EBCC(LogLinearModel):
     def live_columns(self) -> np.ndarray:
         """Sorted indices of the (class, subtype) columns of ``weights_`` that prediction scores.
 
-        The others are certified negligible (:func:`live_columns`); a fit usually leaves one or two
+        The others are certified negligible (:func:`negligible_columns`); a fit often leaves one or two
         subtypes per class, so prediction costs about what Dawid–Skene's does, with the same results.
         """
         self._check_fitted()
         W, bias = self.weights_, self.bias_
         cached = getattr(self, "_live_cache", None)
         if cached is None or cached[0] is not W or cached[1] is not bias:
-            cached = (W, bias, live_columns(np.asarray(W, dtype=np.float64), np.asarray(bias, dtype=np.float64),
-                                            int(self.cardinality)))
+            dead = negligible_columns(np.asarray(W, dtype=np.float64), np.asarray(bias, dtype=np.float64),
+                                      int(self.cardinality))
+            cached = (W, bias, np.flatnonzero(~dead))
             self._live_cache = cached
         return cached[2]
 
@@ -229,31 +230,28 @@ class EBCC(LogLinearModel):
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
 
 
-def live_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:
-    """Columns of joint scores ``bias + sum_j W[j, vote_j]`` (``W``: LF x vote x column, classes in blocks
-    of equal width) that can hold a float64-visible share of their class's mass, sorted.
+def negligible_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:
+    """Mask of the columns of joint scores ``bias + sum_j W[..., j, vote_j, :]`` that hold no float64-visible
+    share of their class's mass on any row (leading axes of ``W`` and ``bias`` are batch axes; columns come
+    in ``K`` class blocks of equal width).
 
-    Within each class, columns are visited from the largest bias down. A column is dropped when, for some
-    column already kept, even the row most in its favour (each LF casting the vote that helps it most, or
-    abstaining) leaves it :data:`_NEGLIGIBLE_NATS` behind; otherwise it is kept. Every class keeps one.
+    Column ``c`` of class ``k`` is negligible when even the row most in its favour (each LF casting the
+    vote that helps ``c`` most against the class's highest-bias column ``t``, or abstaining) leaves it
+    :data:`_NEGLIGIBLE_NATS` behind ``t``. ``t`` itself never is, so every class keeps a column.
 
     >>> W = np.zeros((1, 2, 4)); W[0, 0, 0] = W[0, 1, 2] = 1.0
-    >>> live_columns(W, np.array([0.0, -100.0, 0.0, -30.0]), 2).tolist()
-    [0, 2, 3]
+    >>> negligible_columns(W, np.array([0.0, -100.0, 0.0, -30.0]), 2).tolist()
+    [False, True, False, False]
     """
-    M = bias.size // K
-    keep: list[int] = []
-    for k in range(K):
-        block = np.arange(k * M, (k + 1) * M)
-        kept: list[int] = []
-        for c in block[np.argsort(-bias[block], kind="stable")]:
-            if kept:
-                most = np.maximum((W[:, :, c, None] - W[:, :, kept]).max(axis=1), 0.0).sum(axis=0)
-                if np.min(bias[c] - bias[kept] + most) < -_NEGLIGIBLE_NATS:
-                    continue
-            kept.append(int(c))
-        keep.extend(kept)
-    return np.sort(np.asarray(keep, dtype=np.int64))
+    *batch, m, V, KM = W.shape
+    M = KM // K
+    W5 = W.reshape(*batch, m, V, K, M)
+    b3 = bias.reshape(*batch, K, M)
+    top = b3.argmax(axis=-1)[..., None]  # (..., K, 1)
+    W_top = np.take_along_axis(W5, top[..., None, None, :, :], axis=-1)
+    ahead = np.maximum((W5 - W_top).max(axis=-3), 0.0).sum(axis=-3)  # (..., K, M): best case over the LFs
+    gap = b3 - np.take_along_axis(b3, top, axis=-1) + ahead
+    return (gap < -_NEGLIGIBLE_NATS).reshape(*batch, KM)
 
 
 _BATCH_CELLS = 1 << 23  # responsibilities of a screening batch: rows x restarts x K*M (64 MB)
@@ -379,4 +377,4 @@ def _dirichlet_kl(post: np.ndarray, prior: np.ndarray, axis: int) -> float:
     return float(kl.sum())
 
 
-__all__ = ["EBCC", "live_columns"]
+__all__ = ["EBCC", "negligible_columns"]
