@@ -139,6 +139,9 @@ def weak_supervision_block(
                 "class_balance": lm["class_balance"], "lf_accuracies": lm["lf_accuracies"],
                 "file": model_files.get(name),
             }
+            selection = selection_context(lm)
+            if selection:
+                item["label_model"]["selection"] = _round(selection)
         if entry.get("gold_column"):
             item["gold_column"] = entry["gold_column"]
         quality = quality_block(contexts[name]) if name in contexts else None
@@ -280,13 +283,37 @@ def context_from_measures(
         "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
                     "confidence": t.confidence_column},
         "lfs": lfs, "stats_split": stats_split, "gold_split": measures["gold_split"],
-        "label_model": lm, "model_file": model_file, "label_counts": label_counts,
+        "label_model": lm, "selection": selection_context(lm), "model_file": model_file, "label_counts": label_counts,
         "quality": quality, "calibration": measures["calibration"], "n_bins": n_bins,
         "dev_split": (lm or {}).get("fit", {}).get("dev_split"),
         "class_balance": {"series": series if lm else {}},
         "tie_break": (lm or {}).get("fit", {}).get("tie_break"), "plots": {},
         "review": review_context(measures.get("review_summary"), entry, t),
     }
+
+
+def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """How the default label model (``auto``) chose its member, from its record entry (``None`` for any other
+    model): the member, the tie-breaker when majority vote was kept, which score decided, its bound's ``z``, and
+    every challenger's mean gain over majority vote per row with its standard error, best first.
+
+    >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "majority+ebcc",
+    ...       "selection_by_": "heldout", "cv_scores_": {"one_coin": [-0.01, 0.02], "ebcc": [0.002, 0.01]}}}
+    >>> s = selection_context(lm)
+    >>> s["chosen"], s["tie_breaker"], [g["member"] for g in s["gains"]]
+    ('majority', 'ebcc', ['ebcc', 'one_coin'])
+    """
+    state = (lm or {}).get("state") or {}
+    if not lm or lm.get("model") != "auto" or "selected_" not in state:
+        return None
+    chosen, _, runner = str(state["selected_"]).partition("+")
+    scores = state.get("cv_scores_") or {}
+    gains = [{"member": k, "gain": float(v[0]), "se": float(v[1])}
+             for k, v in sorted(scores.items(), key=lambda kv: (-float(kv[1][0]), kv[0]))]
+    # Without gold only LFs seen voting two classes are scored; with none, every gain is exactly zero.
+    unscored = state.get("selection_by_") == "heldout" and all(g["gain"] == 0 and g["se"] == 0 for g in gains)
+    return {"chosen": chosen, "tie_breaker": runner or None, "by": state.get("selection_by_"),
+            "z": (lm.get("params") or {}).get("z"), "gains": gains, "unscored": unscored}
 
 
 def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:

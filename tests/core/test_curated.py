@@ -126,6 +126,36 @@ def test_card_contents(curated, tmp_path):
     assert "estimated prior" in body
 
 
+def test_card_says_which_member_the_default_chose_and_why(curated, spam, tmp_path):
+    model = mmweak.labelmodels.load(str(mmweak.save_curated(curated, tmp_path / "a") / "label_models" / "spam.json"))
+    text = (tmp_path / "a" / "README.md").read_text()
+    body, meta = text.split("---", 2)[2], yaml.safe_load(text.split("---")[1])
+    chosen = model.selected_.split("+")[0]
+    gains = sorted(model.cv_scores_.items(), key=lambda kv: -kv[1][0])
+    assert model.selection_by_ == "heldout"  # 4 gold dev rows are too few for the dev score
+    lead = "majority vote" if chosen == "majority" else f"`{chosen}`"
+    assert f"The default chose {lead}" in body and "without gold (log-likelihood per row, in nats)" in body
+    assert "minus 0.5 standard errors" in body
+    rows = [line for line in body.splitlines() if line.startswith("| `") and line.count("|") == 4]
+    assert [r.split("`")[1] for r in rows] == [name for name, _ in gains]
+    assert rows[0].endswith(f"| {gains[0][1][0]:+.4f} | {gains[0][1][1]:.4f} |")
+    sel = meta["weak_supervision"]["tasks"][0]["label_model"]["selection"]
+    assert sel["chosen"] == chosen and sel["by"] == "heldout" and sel["z"] == 0.5
+    assert [g["member"] for g in sel["gains"]] == [name for name, _ in gains]
+    # Dev scoring with enough gold rows, and no such section for a model that is not the default.
+    dd = DatasetDict({"train": curated["train"], "validation": datasets.concatenate_datasets([curated["train"]] * 5)})
+    by_dev = mmweak.aggregate(dd, [spam], gold="label", seed=3)
+    body = (mmweak.save_curated(by_dev, tmp_path / "b") / "README.md").read_text()
+    assert "on gold dev rows held out from its fit" in body
+    assert "no member could be scored" not in body
+    unipolar = mmweak.aggregate(curated["train"].remove_columns(["spam_probs", "spam_label", "spam_confidence"]), [spam])
+    body = (mmweak.save_curated(unipolar, tmp_path / "u") / "README.md").read_text()
+    assert "Here no member could be scored" in body and "| `ebcc` | +0.0000 | 0.0000 |" in body
+    plain = mmweak.aggregate(curated, [spam], model="dawid_skene")
+    body = (mmweak.save_curated(plain, tmp_path / "c") / "README.md").read_text()
+    assert "The default chose" not in body and "gain over majority vote" not in body
+
+
 def test_save_is_atomic_and_refuses_to_clobber(curated, tmp_path, monkeypatch):
     target = tmp_path / "curated"
     mmweak.save_curated(curated, target)
