@@ -90,9 +90,7 @@ def evaluate(case: Case) -> dict:
     diffs = default._selection_diffs
     models, train_p, test_p = {}, {}, {}
     for name in ["majority", *diffs]:
-        model = default._build(name, 0)
-        if name == "ebcc":
-            model.set_params(max_fit_rows=max(1000, int(A.EBCC_FIT_VOTES / A._votes_per_row(case.L_train))))
+        model = default._build_for(name, 0, case.L_train)
         models[name] = model.fit(case.L_train, **kw)
         train_p[name] = models[name].predict_proba(case.L_train[:20_000])
         test_p[name] = models[name].predict_proba(case.L_test)

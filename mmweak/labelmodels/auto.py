@@ -236,6 +236,13 @@ class AutoLabelModel(LabelModel):
             params = {**params, **_SELECTION_PARAMS.get(name, {})}
         return cls(self.cardinality, no_vote=self.no_vote, random_state=seed, **params)
 
+    def _build_for(self, name: str, seed: int, L: np.ndarray) -> LabelModel:
+        """Member ``name`` as it is fitted on ``L``: EBCC on its capped sample (the dev score fits it the same way)."""
+        model = self._build(name, seed)
+        if name == "ebcc":
+            model.set_params(max_fit_rows=max(1000, int(EBCC_FIT_VOTES / _votes_per_row(L))))
+        return model
+
     # -- fitting ----------------------------------------------------------------------------------
     def _fit(self, L, *, dev, prior, seed):
         with shared_views():  # every member fits on the same rows: convert them and find copies once
@@ -262,10 +269,7 @@ class AutoLabelModel(LabelModel):
             kw: dict[str, Any] = {"class_balance": prior}
             if dev is not None and dev[1].size:
                 kw.update(L_dev=dev[0], y_dev=dev[1])
-            model = self._build(name, seed)
-            if name == "ebcc":
-                model.set_params(max_fit_rows=max(1000, int(EBCC_FIT_VOTES / _votes_per_row(L))))
-            members.append(model.fit(L, **kw))
+            members.append(self._build_for(name, seed, L).fit(L, **kw))
         self.members_ = {str(i): m.to_dict() for i, m in enumerate(members)}
         self.member_weights_ = np.asarray(weights) / np.sum(weights)
         self._built = members
@@ -289,7 +293,8 @@ class AutoLabelModel(LabelModel):
             right = np.empty(y_dev.size)
             for f in range(k):
                 held = fold == f
-                model = self._build(name, seed).fit(L, L_dev=L_dev[~held], y_dev=y_dev[~held], class_balance=prior)
+                model = self._build_for(name, seed, L).fit(L, L_dev=L_dev[~held], y_dev=y_dev[~held],
+                                                          class_balance=prior)
                 proba = model.predict_proba(L_dev[held])
                 tied = proba >= proba.max(axis=1, keepdims=True) - 1e-9
                 hit = tied[np.arange(int(held.sum())), y_dev[held]] / tied.sum(axis=1)  # ties split

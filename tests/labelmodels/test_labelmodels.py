@@ -370,3 +370,24 @@ def test_thread_cap_comes_from_the_environment(monkeypatch):
 
     with pytest.raises(RuntimeError, match="block 2 failed"):
         for_each_block(boom, range(4))
+
+
+def test_dev_score_fits_ebcc_as_the_final_fit_does(monkeypatch):
+    """The dev score must judge each member as it will be used: EBCC on its capped sample, in every fold."""
+    from mmweak.labelmodels import auto
+    from mmweak.labelmodels.ebcc import EBCC
+
+    seen = []
+    fit = EBCC.fit
+
+    def spy(self, *args, **kwargs):
+        seen.append((self.max_fit_rows, kwargs.get("y_dev") is not None))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(EBCC, "fit", spy)
+    monkeypatch.setattr(auto, "EBCC_FIT_VOTES", 3000)
+    L, y, _ = generate(n=4000, m=6, seed=1)
+    model = create(cardinality=2).fit(L[200:], L_dev=L[:200], y_dev=y[:200])
+    assert model.selection_by_ == "dev"
+    folds = [rows for rows, dev in seen if dev]
+    assert len(folds) >= model.folds_dev and set(folds) == {max(1000, int(3000 / auto._votes_per_row(L[200:])))}
