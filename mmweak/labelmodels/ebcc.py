@@ -33,9 +33,9 @@ from .validation import check_number
 from .votes import SparseVotes, vote_share
 
 _BLOCK_CELLS = 1 << 23
-#: A (class, subtype) column that scores at least this many nats below a kept column of its class on every
+#: A (class, subtype) column that scores at least this many nats below its class's top-bias column on every
 #: possible row holds under e^-60 (1e-26) of that class's mass: below float64's resolution of the sum, so
-#: prediction leaves it out (most subtypes end the fit empty, as the sparse subtype prior intends).
+#: prediction leaves it out (subtypes the sparse subtype prior has emptied).
 _NEGLIGIBLE_NATS = 60.0
 
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray]  # (W (m, K, K*M), bias (K*M,), confusion (m, K, K))
@@ -198,6 +198,7 @@ class EBCC(LogLinearModel):
         return cached[2]
 
     def score_columns(self) -> int:
+        """Columns prediction computes: the live ones (see :meth:`live_columns`)."""
         return int(self.live_columns().size)
 
     def proba_from_votes(self, V: SparseVotes | DenseVotes) -> np.ndarray:
