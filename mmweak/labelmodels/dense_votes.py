@@ -82,7 +82,6 @@ class DenseVotes:
         out += bias
         return out
 
-
     def weighted_class_counts(self, lf_weight: np.ndarray) -> np.ndarray:
         """``(n, K)``: per row and class, the summed ``lf_weight`` of the LFs voting that class.
 
