@@ -2,7 +2,7 @@
 
 >>> from mmweak import labelmodels
 >>> labelmodels.available()
-['auto', 'dawid_skene', 'ebcc', 'majority', 'metal', 'one_coin', 'triplet', 'weighted_majority']
+['auto', 'bwa', 'dawid_skene', 'ebcc', 'majority', 'metal', 'one_coin', 'triplet', 'weighted_majority']
 >>> model = labelmodels.create(cardinality=2)          # the recommended default
 >>> model.fit([[1, -1, 1], [0, 0, -1], [1, 1, 1]]).predict([[1, 1, -1]]).tolist()
 [1]
@@ -14,6 +14,7 @@ from typing import Any
 
 from .auto import AutoLabelModel
 from .base import _REGISTRY, LabelModel, NotFittedError, register
+from .bwa import BayesianWeightedAverage
 from .dawid_skene import DawidSkene
 from .ebcc import EBCC
 from .majority import MajorityVote
@@ -88,6 +89,7 @@ def load(path: str) -> LabelModel:
 __all__ = [
     "ABSTAIN",
     "AutoLabelModel",
+    "BayesianWeightedAverage",
     "DEFAULT_MODEL",
     "DawidSkene",
     "EBCC",
