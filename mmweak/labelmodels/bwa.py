@@ -66,6 +66,7 @@ class BayesianWeightedAverage(LabelModel):
         "precision_": ("m", "K"),
         "class_mean_": ("K",),
         "lf_weights_": ("m",),
+        "lf_accuracy_": ("m",),
     }
 
     def __init__(
@@ -124,6 +125,7 @@ class BayesianWeightedAverage(LabelModel):
             self.precision_ = np.ones((m, K))
             self.class_mean_ = fixed_mu if fixed_mu is not None else np.full(K, 1.0 / K)
             self.class_balance_ = self.class_mean_
+            self.lf_accuracy_ = np.full(m, 1.0 / K)
             return
         answered = _answered(V.X, m, K)  # (n, m) 0/1: who answered each row
         per_row = answered @ copies  # answers per row, a group of copies counted once
@@ -161,6 +163,12 @@ class BayesianWeightedAverage(LabelModel):
             if not active.any():
                 break
         self.precision_, self.class_mean_ = precision, mu
+        # How often each LF's vote is the class the fit labels the row with (ties split): BWA itself learns
+        # precisions of indicators, which are not probabilities of being right, and its normalised z are
+        # shrunk towards the class mean, so they would understate the spread of the LFs' accuracies.
+        top = (z >= z.max(axis=1, keepdims=True)).astype(np.float64)
+        agree = _own_class(XT @ (w[:, None] * top / top.sum(axis=1, keepdims=True)), m, K).sum(axis=1)
+        self.lf_accuracy_ = np.divide(agree, per_worker, out=np.full(m, 1.0 / K), where=per_worker > 0)
         self.class_balance_ = fixed_mu if fixed_mu is not None else mu / max(float(mu.sum()), 1e-300)
 
     # -- prediction -------------------------------------------------------------------------------
@@ -188,10 +196,9 @@ class BayesianWeightedAverage(LabelModel):
         return out, voted
 
     def lf_accuracies(self) -> np.ndarray:
-        """Each LF's precision, as a share of the largest: BWA learns precisions, not probabilities of being right."""
+        """How often each LF's vote matched the fitted labels on the fit rows (``1/K`` for an LF that never voted)."""
         self._check_fitted()
-        p = np.asarray(self.precision_, dtype=np.float64).mean(axis=1)
-        return p / max(float(p.max()), 1e-300)
+        return np.asarray(self.lf_accuracy_, dtype=np.float64)
 
 
 def _answered(X: sp.csr_matrix, m: int, K: int) -> sp.csr_matrix:

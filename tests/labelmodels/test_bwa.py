@@ -66,6 +66,7 @@ def test_trusts_accurate_workers_over_the_majority():
     rng.integers(0, 3, 3000)
     true_acc = rng.uniform(0.3, 0.95, 40)
     assert np.corrcoef(bwa.precision_.mean(axis=1), true_acc)[0, 1] > 0.8
+    assert np.abs(bwa.lf_accuracies() - true_acc).mean() < 0.05
 
 
 def test_dev_rows_are_clamped_and_move_the_precisions():
