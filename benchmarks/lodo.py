@@ -142,6 +142,31 @@ def lodo(results: list[dict], group=lambda name: name) -> list[dict]:
     return rows
 
 
+def try_members(names: list[str]) -> None:
+    """Measurement only: put registered label models into the default's family for this process.
+
+    This is how a candidate member is judged before it may go into ``auto.CANDIDATES``: every score
+    (dev and gold-free) considers it, with the shipped constants.
+    """
+    from mmweak.labelmodels import available
+    from mmweak.labelmodels.base import _REGISTRY
+
+    for name in names:
+        if name not in available() or name in A.CANDIDATES or name == "auto":
+            raise ValueError(f"--try-member {name!r}: not a registered model outside the family "
+                             f"(family: {sorted(A.CANDIDATES)})")
+        A.CANDIDATES[name] = (_REGISTRY[name], {})
+        A.GENERATIVE = (*A.GENERATIVE, name)
+
+
+def shipped_summary(results: list[dict]) -> str:
+    """The shipped default against majority vote over ``results``: mean margin and the sets below MV - 0.5."""
+    m = {r["case"].name: r["default"] - r["mv"] for r in results}
+    below = [k for k, v in m.items() if v < -0.5]
+    return (f"Shipped default - MV over {len(m)} sets: mean {np.mean(list(m.values())):+.3f}; below MV - 0.5 on "
+            f"{len(below)}{': ' + ', '.join(below) if below else ''}.")
+
+
 def lodo_table(rows: list[dict]) -> str:
     lines = ["| held-out set | z (fit on the others) | 1-SE rule | outcome | LODO score | shipped default | MV (ties split) "
              "| LODO - MV | best outcome reachable |", "|---|--:|---|---|--:|--:|--:|--:|--:|"]
@@ -159,7 +184,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", help="dataset / family names")
     ap.add_argument("--seeds", type=int, default=2, help="seeds per generated family")
+    ap.add_argument("--try-member", nargs="+", default=[], help="registered models to add to the family (measurement)")
     args = ap.parse_args(argv)
+    try_members(args.try_member)
     results = []
     for case in cases(tuple(range(args.seeds)), args.only):
         results.append(evaluate(case))
@@ -167,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
               file=sys.stderr, flush=True)
     print("### Leave-one-dataset-out: the default's rule, constants fitted on the other sets\n")
     print(lodo_table(lodo(results)))
+    print("\n" + shipped_summary(results))
 
 
 if __name__ == "__main__":

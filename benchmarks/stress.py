@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", nargs="+", help="real set names")
     ap.add_argument("--lodo", action="store_true", help="also LODO over the lodo.py sets and the variants")
+    ap.add_argument("--try-member", nargs="+", default=[], help="registered models to add to the family (measurement)")
     args = ap.parse_args(argv)
+    LO.try_members(args.try_member)
     results, plain = [], []
     for case in LO.cases((0, 1) if args.lodo else (), args.only):
         for variant in ([case] if args.lodo else []) + (variants(case) if case.kind != "synthetic" else []):
@@ -97,6 +99,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\n### Leave-one-dataset-out over the sets of lodo.py and the variants (a set held out with its "
               "variants)\n")
         print(LO.lodo_table(LO.lodo(plain + results, group=lambda name: name.split("~")[0])))
+        print("\n" + LO.shipped_summary(plain + results))
 
 
 if __name__ == "__main__":

@@ -199,7 +199,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--dev", type=int, default=0, help="gold dev rows given to the default (0: none)")
     ap.add_argument("--only", nargs="+", choices=sorted(WORLDS))
+    ap.add_argument("--try-member", nargs="+", default=[], help="registered models to add to the family (measurement)")
     args = ap.parse_args(argv)
+    LO.try_members(args.try_member)
     start = time.perf_counter()
     print(f"### Generated worlds, {'no gold' if not args.dev else f'{args.dev} gold dev rows'} (accuracy %)\n")
     print("| world | default (member) | MV ties split | default − MV | best reachable | members: majority / DS / DS no abstain "

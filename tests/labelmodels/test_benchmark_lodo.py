@@ -41,3 +41,23 @@ def test_constants_are_fitted_on_the_other_sets_only():
     rows = {row["name"]: row for row in lodo.lodo(sets)}
     assert rows["rare"]["se_rule"] is True and rows["rare"]["outcome"] == "one_coin" and rows["rare"]["lodo"] == 30.0
     assert rows["s0"]["se_rule"] is False  # held out, s0's own preference is not used
+
+
+def test_try_members_puts_a_model_into_every_score_of_the_default(monkeypatch):
+    import pytest
+
+    from mmweak.labelmodels import create
+
+    monkeypatch.setattr(auto, "CANDIDATES", dict(auto.CANDIDATES))
+    monkeypatch.setattr(auto, "GENERATIVE", auto.GENERATIVE)
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    L = np.stack([np.where(rng.random(600) < 0.8, y, 1 - y) for _ in range(6)], axis=1).astype(np.int8)
+    assert "bwa" not in create(cardinality=2).fit(L).cv_scores_
+    lodo.try_members(["bwa"])
+    assert "bwa" in create(cardinality=2).fit(L).cv_scores_  # gold-free score
+    assert "bwa" in create(cardinality=2).fit(L[100:], L_dev=L[:100], y_dev=y[:100]).cv_scores_  # dev score
+    assert lodo.shipped_summary([_result("a", {}, {}, mv=50.0)]).startswith("Shipped default - MV over 1 sets: mean +0.000")
+    for bad in ("ebcc", "auto", "nope"):
+        with pytest.raises(ValueError, match="not a registered model outside the family"):
+            lodo.try_members([bad])
