@@ -149,13 +149,12 @@ def try_members(names: list[str]) -> None:
     (dev and gold-free) considers it, with the shipped constants.
     """
     from mmweak.labelmodels import available
-    from mmweak.labelmodels.base import _REGISTRY
 
     for name in names:
         if name not in available() or name in A.CANDIDATES or name == "auto":
             raise ValueError(f"--try-member {name!r}: not a registered model outside the family "
                              f"(family: {sorted(A.CANDIDATES)})")
-        A.CANDIDATES[name] = (_REGISTRY[name], {})
+        A.CANDIDATES[name] = (type(create(name)), {})
         A.GENERATIVE = (*A.GENERATIVE, name)
 
 

@@ -118,7 +118,7 @@ class BayesianWeightedAverage(LabelModel):
         gold = None
         if dev is not None and dev[1].size:
             Vd = SparseVotes.from_dense(dev[0], K)
-            V = SparseVotes(sp.vstack([V.X, Vd.X], format="csr"), V.n_lfs, K, np.r_[V.weight, Vd.weight])
+            V = V.stacked(Vd)
             gold = np.eye(K)[dev[1]]
         m, w = V.n_lfs, V.weight
         fixed_mu = None if prior is None else np.asarray(prior, dtype=np.float64)
@@ -132,7 +132,7 @@ class BayesianWeightedAverage(LabelModel):
         per_row = answered @ copies  # answers per row, a group of copies counted once
         per_worker = answered.T @ w  # N_j
         XT = V.X.T.tocsr()
-        hits = (XT @ w).reshape(m, K)  # N_jk: answers of class k (weighted by repeated rows)
+        hits = V.votes_per_lf()  # N_jk: answers of class k (weighted by repeated rows)
         counts = V.weighted_class_counts(copies)
         # Majority vote's shares start every class, unsmoothed as in the authors' code (copies counted once).
         z = np.divide(counts, counts.sum(axis=1, keepdims=True), out=np.full_like(counts, 1.0 / K),

@@ -23,7 +23,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import digamma, gammaln
 
 from .base import NoVotePolicy, register
@@ -138,7 +137,7 @@ class EBCC(LogLinearModel):
         clamp = None
         if dev is not None and dev[1].size:
             Vd = SparseVotes.from_dense(dev[0], K)
-            V = SparseVotes(sp.vstack([V.X, Vd.X], format="csr"), V.n_lfs, K, np.r_[V.weight, Vd.weight])
+            V = V.stacked(Vd)
             Y = np.eye(K)[dev[1]]
             T0 = np.vstack([T0, Y])
             # Additive log-mask: a dev row's (class, subtype) cells outside its gold class are impossible.

@@ -126,6 +126,17 @@ class SparseVotes:
         cols = (lfs[:, None] * self.cardinality + np.arange(self.cardinality)[None, :]).ravel()
         return SparseVotes(self.X[:, cols].tocsr(), lfs.size, self.cardinality, self.weight)
 
+    def stacked(self, other: "SparseVotes") -> "SparseVotes":
+        """These rows followed by ``other``'s (same LFs and classes): how gold dev rows join the fit rows.
+
+        >>> a = SparseVotes.from_dense(np.array([[0, 1]]), 2)
+        >>> b = SparseVotes.from_dense(np.array([[1, -1], [-1, -1]]), 2)
+        >>> both = a.stacked(b); both.n, both.voted.tolist()
+        (3, [True, True, False])
+        """
+        X = sp.vstack([self.X, other.X], format="csr")
+        return SparseVotes(X, self.n_lfs, self.cardinality, np.r_[self.weight, other.weight])
+
     def take(self, rows: np.ndarray) -> "SparseVotes":
         """The sub-matrix of the given rows (weights carried along)."""
         return SparseVotes(self.X[rows], self.n_lfs, self.cardinality, self.weight[rows])
