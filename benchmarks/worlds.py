@@ -15,6 +15,10 @@ outcome the default could have reached. None of them was used to choose a consta
 * ``colluders_mild``: 10 of 50 workers mostly copy a shared answer that is right 70 % of the time.
 * ``shared_base``: 6 of 12 dense LFs mostly repeat one weak upstream model (the same backbone).
 * ``shared_base3``: 4 of 10, three classes.
+* ``keywords``: 12 keyword LFs over 3 unbalanced classes, each voting one class at a class-dependent rate
+  and firing often off its class too (what such LFs say is *whether* they fire).
+* ``default_negative``: binary, 12 % positives; one LF votes negative on almost every row and falls
+  silent more often on positives, one weak model votes on every row, two rare keyword LFs vote positive.
 
 ``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol).
 
@@ -173,6 +177,25 @@ def shared_base3(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _shared_base(seed, 4, 10, 3)
 
 
+def keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, m, K = 10_000, 12, 3
+    y = _classes(n, [0.5, 0.3, 0.2], rng)
+    cls = np.arange(m) % K
+    rate = np.where(y[:, None] == cls[None, :], rng.uniform(0.2, 0.5, m)[None, :], rng.uniform(0.05, 0.3, m)[None, :])
+    return np.where(rng.random((n, m)) < rate, cls[None, :], -1).astype(np.int8), y, K
+
+
+def default_negative(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n = 10_000
+    y = (rng.random(n) < 0.12).astype(np.int64)
+    cols = [np.where(rng.random(n) < np.where(y == 0, 0.97, rng.uniform(0.75, 0.9)), 0, -1),
+            np.where(rng.random(n) < rng.uniform(0.65, 0.8), y, 1 - y)]
+    cols += [np.where(rng.random(n) < np.where(y == 1, rng.uniform(0.05, 0.2), 0.005), 1, -1) for _ in range(2)]
+    return np.stack(cols, axis=1).astype(np.int8), y, 2
+
+
 WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "spammers": spammers,
     "class_bias": class_bias,
@@ -184,6 +207,8 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "colluders_mild": colluders_mild,
     "shared_base": shared_base,
     "shared_base3": shared_base3,
+    "keywords": keywords,
+    "default_negative": default_negative,
 }
 
 

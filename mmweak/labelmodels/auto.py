@@ -22,6 +22,9 @@ with **majority vote as the incumbent** that a challenger has to beat:
   evidence by how independent it is (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that
   share their errors would otherwise let a labelling that follows the group explain its own
   held-out votes, and be taken over majority vote (15 colluding workers of 50: 17–20 points below it).
+  An LF that votes one class only (a keyword LF) is scored on whether it fires, at the class-dependent
+  rates each labelling implies: its vote value is the same under every labelling, so with keyword LFs
+  alone the score would see no difference between members at all.
 
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
@@ -324,14 +327,14 @@ class AutoLabelModel(LabelModel):
         for f in range(int(self.folds)):
             train, held = S[fold != f], S[fold == f]
             # An LF seen voting one class only has a vote value every member predicts from its
-            # identity alone: its votes say nothing about which member labels better.
-            bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
+            # identity alone; what it says is whether it fires, so that is what is scored for it.
+            classes_seen = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0)
             for name in names:
-                table = self._table(name, train, prior, seed)
-                scores[name][fold == f] = pseudo_loglik(table, held, bipolar, weight)
+                table = self._table(name, train, prior, seed, firing=classes_seen == 1)
+                scores[name][fold == f] = pseudo_loglik(table, held, classes_seen > 1, weight)
         return _paired_diffs(scores)
 
-    def _table(self, name: str, L: np.ndarray, prior, seed: int) -> GenerativeTable:
+    def _table(self, name: str, L: np.ndarray, prior, seed: int, firing: np.ndarray | None = None) -> GenerativeTable:
         """Member ``name`` fitted on ``L``, as a generative table of the whole vote matrix.
 
         Majority vote is read as its own model (every LF equally accurate). Every challenger is read
@@ -339,13 +342,15 @@ class AutoLabelModel(LabelModel):
         the confusion prior :data:`SHARED_CONFUSION_PRIOR`. The challengers then differ only in the
         labels they give the training rows, not in how each one models or regularises the LFs: a member
         cannot win by predicting the votes of sparse LFs better, or by latent structure beyond the class
-        (EBCC's subtypes), without its labels explaining the held-out votes better.
+        (EBCC's subtypes), without its labels explaining the held-out votes better. One-class LFs
+        (``firing``) are read as fire / abstain at the rates each labelling's posteriors give, majority
+        vote's included, so there too only the labels differ.
         """
         K = int(self.cardinality)
         if name == "majority":
-            return majority_table(L, K)
+            return majority_table(L, K, firing=firing)
         model = self._build(name, seed, light=True).fit(L, class_balance=prior)
-        return posterior_table(L, model.predict_proba(L), confusion_prior=SHARED_CONFUSION_PRIOR)
+        return posterior_table(L, model.predict_proba(L), confusion_prior=SHARED_CONFUSION_PRIOR, firing=firing)
 
     # -- prediction ------------------------------------------------------------------------------
     def _members(self) -> list[LabelModel]:
