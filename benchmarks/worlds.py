@@ -19,6 +19,7 @@ outcome the default could have reached. None of them was used to choose a consta
   and firing often off its class too (what such LFs say is *whether* they fire).
 * ``default_negative``: binary, 12 % positives; one LF votes negative on almost every row and falls
   silent more often on positives, one weak model votes on every row, two rare keyword LFs vote positive.
+* ``tiny_crowd``: binary, 600 workers who answer 2-8 items each (a third of them one class only, by chance).
 
 ``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol).
 
@@ -196,6 +197,18 @@ def default_negative(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return np.stack(cols, axis=1).astype(np.int8), y, 2
 
 
+def tiny_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, W = 3000, 600
+    y = _classes(n, [0.6, 0.4], rng)
+    acc = rng.uniform(0.55, 0.9, W)
+    L = np.full((n, W), -1, dtype=np.int8)
+    for w in range(W):
+        items = rng.choice(n, size=int(rng.integers(2, 9)), replace=False)
+        L[items, w] = np.where(rng.random(items.size) < acc[w], y[items], 1 - y[items])
+    return L, y, 2
+
+
 WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "spammers": spammers,
     "class_bias": class_bias,
@@ -209,6 +222,7 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "shared_base3": shared_base3,
     "keywords": keywords,
     "default_negative": default_negative,
+    "tiny_crowd": tiny_crowd,
 }
 
 

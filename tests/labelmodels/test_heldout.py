@@ -82,3 +82,19 @@ def test_bipolar_lfs_score_as_before(K):
     a = posterior_table(L, T, confusion_prior=(4.0, 1.0))
     b = posterior_table(L, T, confusion_prior=(4.0, 1.0), firing=np.zeros(6, bool))
     np.testing.assert_array_equal(pseudo_loglik(a, L), pseudo_loglik(b, L))
+
+
+def test_a_sparse_crowd_worker_with_answers_of_one_class_is_not_read_as_a_keyword_lf():
+    # 600 workers with 2-6 answers each: about a third answered one class only, by chance. Reading their
+    # firing (who answered) as evidence let one-coin clear the bound at 1.7 points below majority vote.
+    from mmweak.labelmodels.auto import one_class_lfs
+
+    L, y = S._votes(S.generate(3000, 600, 2, seed=800, coverage=(0.0007, 0.002), copy_pairs=0))
+    L = L[:, (L != -1).any(axis=0)]
+    counts = np.stack([(L == c).sum(axis=0) for c in range(2)])
+    assert ((counts > 0).sum(axis=0) == 1).mean() > 0.25
+    assert not one_class_lfs(counts).any()
+    model = create(cardinality=2).fit(L)
+    assert model.selected_.startswith("majority"), model.cv_scores_
+    # Keyword LFs with hundreds of votes are, and an LF with both classes never is.
+    assert one_class_lfs(np.array([[300, 0, 40], [0, 250, 35]])).tolist() == [True, True, False]
