@@ -20,6 +20,9 @@ outcome the default could have reached. None of them was used to choose a consta
 * ``default_negative``: binary, 12 % positives; one LF votes negative on almost every row and falls
   silent more often on positives, one weak model votes on every row, two rare keyword LFs vote positive.
 * ``tiny_crowd``: binary, 600 workers who answer 2-8 items each (a third of them one class only, by chance).
+* ``detectors``: binary keep / drop; one-class detectors that each catch one kind of defect (an item has at
+  most one), two of them reading the same defect (text), and one LF that votes "keep" on most clean items and
+  on text, which it cannot see: the shape of the image demo's quality LFs.
 
 ``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol).
 
@@ -209,6 +212,21 @@ def tiny_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return L, y, 2
 
 
+def detectors(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, kinds = 3000, 7  # kind 6 is "has text": two LFs read it (two OCR rules), and the keep LF cannot see it
+    y = _classes(n, [0.55, 0.45], rng)
+    defect = np.where(y == 1, rng.integers(0, kinds, n), -1)
+    catch, false_alarm = rng.uniform(0.5, 0.9, kinds), rng.uniform(0.005, 0.03, kinds)
+    rate = np.where(defect[:, None] == np.arange(kinds)[None, :], catch[None, :], false_alarm[None, :])
+    fired = rng.random((n, kinds)) < rate
+    second = fired[:, 6] & (rng.random(n) < 0.9)  # the second text rule mostly fires with the first
+    drop = np.column_stack([fired, second])
+    keep_rate = np.where(y == 0, rng.uniform(0.7, 0.9), np.where(defect == 6, 0.8, rng.uniform(0.1, 0.25)))
+    keep = np.where(rng.random(n) < keep_rate, 0, -1)
+    return np.column_stack([np.where(drop, 1, -1), keep]).astype(np.int8), y, 2
+
+
 WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "spammers": spammers,
     "class_bias": class_bias,
@@ -223,6 +241,7 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "keywords": keywords,
     "default_negative": default_negative,
     "tiny_crowd": tiny_crowd,
+    "detectors": detectors,
 }
 
 

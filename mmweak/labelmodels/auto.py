@@ -22,9 +22,6 @@ with **majority vote as the incumbent** that a challenger has to beat:
   evidence by how independent it is (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that
   share their errors would otherwise let a labelling that follows the group explain its own
   held-out votes, and be taken over majority vote (15 colluding workers of 50: 17–20 points below it).
-  An LF that votes one class by design (a keyword LF; :func:`one_class_lfs`) is scored on whether it
-  fires, at the class-dependent rates each labelling implies: its vote value is the same under every
-  labelling, so with keyword LFs alone the score would see no difference between members at all.
 
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
@@ -94,9 +91,6 @@ EBCC_FIT_VOTES = 50_000
 #: Dirichlet pseudo-counts (diagonal, off-diagonal) of the shared vote model the challengers are scored through
 #: without gold: EBCC's published confusion prior ("an LF is likelier right than any one wrong answer").
 SHARED_CONFUSION_PRIOR = (4.0, 1.0)
-#: An LF whose votes are all of one class is read as "fires or abstains" when that is below this chance over all
-#: the LFs (a 5 % test, Bonferroni-corrected).
-ONE_CLASS_LEVEL = 0.05
 #: Weight of the best challenger's probabilities when majority vote is kept: enough to break its ties, never to
 #: overrule it.
 TIE_BREAK_WEIGHT = 1e-3
@@ -329,14 +323,15 @@ class AutoLabelModel(LabelModel):
         scores = {name: np.empty(S.shape[0]) for name in names}
         for f in range(int(self.folds)):
             train, held = S[fold != f], S[fold == f]
-            counts = np.stack([(train == c).sum(axis=0) for c in range(int(self.cardinality))])  # (K, m)
-            firing = one_class_lfs(counts)
+            # An LF seen voting one class only has a vote value every member predicts from its
+            # identity alone: its votes say nothing about which member labels better.
+            bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
             for name in names:
-                table = self._table(name, train, prior, seed, firing=firing)
-                scores[name][fold == f] = pseudo_loglik(table, held, (counts > 0).sum(axis=0) > 1, weight)
+                table = self._table(name, train, prior, seed)
+                scores[name][fold == f] = pseudo_loglik(table, held, bipolar, weight)
         return _paired_diffs(scores)
 
-    def _table(self, name: str, L: np.ndarray, prior, seed: int, firing: np.ndarray | None = None) -> GenerativeTable:
+    def _table(self, name: str, L: np.ndarray, prior, seed: int) -> GenerativeTable:
         """Member ``name`` fitted on ``L``, as a generative table of the whole vote matrix.
 
         Majority vote is read as its own model (every LF equally accurate). Every challenger is read
@@ -344,15 +339,13 @@ class AutoLabelModel(LabelModel):
         the confusion prior :data:`SHARED_CONFUSION_PRIOR`. The challengers then differ only in the
         labels they give the training rows, not in how each one models or regularises the LFs: a member
         cannot win by predicting the votes of sparse LFs better, or by latent structure beyond the class
-        (EBCC's subtypes), without its labels explaining the held-out votes better. One-class LFs
-        (``firing``) are read as fire / abstain at the rates each labelling's posteriors give, majority
-        vote's included, so there too only the labels differ.
+        (EBCC's subtypes), without its labels explaining the held-out votes better.
         """
         K = int(self.cardinality)
         if name == "majority":
-            return majority_table(L, K, firing=firing)
+            return majority_table(L, K)
         model = self._build(name, seed, light=True).fit(L, class_balance=prior)
-        return posterior_table(L, model.predict_proba(L), confusion_prior=SHARED_CONFUSION_PRIOR, firing=firing)
+        return posterior_table(L, model.predict_proba(L), confusion_prior=SHARED_CONFUSION_PRIOR)
 
     # -- prediction ------------------------------------------------------------------------------
     def _members(self) -> list[LabelModel]:
@@ -398,29 +391,6 @@ class AutoLabelModel(LabelModel):
         return state
 
 
-def one_class_lfs(counts: np.ndarray, level: float = ONE_CLASS_LEVEL) -> np.ndarray:
-    """``(m,)`` mask of LFs that vote one class by design, from their vote counts per class ``(K, m)``.
-
-    Such an LF's vote value is the same under every labelling; what it says is whether it fires, and that
-    is what the gold-free score predicts for it. An LF is read so only when its votes could hardly all be
-    of one class by chance: had it voted classes in the proportions of all the LFs' votes, ``n`` votes
-    would all be of class ``c`` with probability ``share_c ** n``, which must be below ``level / m`` (so
-    that among ``m`` LFs, none is read so by chance with probability about ``1 - level``). A crowd worker
-    with a few answers of one class is not a keyword LF; its firing (who answered) is noise.
-
-    >>> counts = np.array([[400, 3, 0, 30], [0, 0, 500, 20]])  # a keyword LF, a worker with 3 answers, ...
-    >>> one_class_lfs(counts).tolist()
-    [True, False, True, False]
-    """
-    counts = np.asarray(counts, dtype=np.float64)
-    n = counts.sum(axis=0)
-    share = counts.sum(axis=1) / max(float(n.sum()), 1.0)
-    one = ((counts > 0).sum(axis=0) == 1) & (n > 0)
-    top = share[counts.argmax(axis=0)]
-    with np.errstate(divide="ignore"):
-        return one & (n * np.log(np.maximum(top, 1e-300)) < np.log(level / max(counts.shape[1], 1)))
-
-
 def _votes_per_row(L: np.ndarray) -> float:
     head = L[: min(L.shape[0], 10_000)]
     return max(float((head != ABSTAIN).sum(axis=1).mean()) if head.size else 1.0, 1.0)
@@ -431,4 +401,4 @@ def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: s - base for name, s in scores.items() if name != INCUMBENT}
 
 
-__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "one_class_lfs"]
+__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose"]

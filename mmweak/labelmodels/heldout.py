@@ -12,11 +12,6 @@ model's posterior over states. Scored on rows the model was not fitted on, it re
 account of the LFs generalises, without a single gold label, and penalises over-fitted ones. It does
 not need the model to be right about who voted as such: a model gains only where its picture of the
 LFs' errors makes the held-out votes more predictable.
-
-An LF that only ever votes one class (a keyword LF) has no vote value to predict: what it says is
-*whether it fires*. For such LFs (``GenerativeTable.firing``) the table holds a class-dependent firing
-rate instead, and the score predicts the LF's outcome, fire or abstain, on every row. Without this, a
-matrix of keyword LFs gives every labelling the same score and the choice between them is blind.
 """
 
 from __future__ import annotations
@@ -33,15 +28,10 @@ _CHUNK_CELLS = 1 << 22  # rows x LFs x states per block of the pseudo-likelihood
 
 @dataclass(frozen=True)
 class GenerativeTable:
-    """``log_prior`` ``(S,)`` over latent states and ``log_outcome`` ``(m, S, K + 1)``; column K = abstain.
-
-    ``firing`` ``(m,)`` marks LFs whose outcome is read as fire / abstain: every vote column of such an LF
-    holds ``log P(fires | s)`` (they vote one class, so the value carries nothing). ``None``: no such LF.
-    """
+    """``log_prior`` ``(S,)`` over latent states and ``log_outcome`` ``(m, S, K + 1)``; column K = abstain."""
 
     log_prior: np.ndarray
     log_outcome: np.ndarray
-    firing: np.ndarray | None = None
 
 
 def firing_rates(L: np.ndarray) -> np.ndarray:
@@ -62,42 +52,14 @@ def class_independent_abstain(conf: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return out
 
 
-def with_class_firing(table: GenerativeTable, L: np.ndarray, T: np.ndarray, firing: np.ndarray) -> GenerativeTable:
-    """``table`` with the LFs in ``firing`` ``(m,)`` read as fire / abstain, at rates one M-step of ``T`` gives.
-
-    ``P(LF j fires | state s)`` is LF j's firing count weighted by the posteriors ``T`` ``(n, S)`` of the
-    rows ``L``, add-one smoothed (a Beta(1, 1) prior).
-
-    >>> L = np.array([[0, -1], [0, 1], [-1, 1], [-1, 1]])
-    >>> t = with_class_firing(majority_table(L, 2), L, np.eye(2)[[0, 0, 1, 1]], np.array([True, False]))
-    >>> np.exp(t.log_outcome[0, :, [0, 2]]).round(2).tolist()  # fires on 2 of 2 class-0 rows, 0 of 2 class-1 rows
-    [[0.75, 0.25], [0.25, 0.75]]
-    """
-    firing = np.asarray(firing, dtype=bool)
-    if not firing.any():
-        return table
-    lo = table.log_outcome.copy()
-    K = lo.shape[2] - 1
-    fired = (L[:, firing] != ABSTAIN).astype(np.float64)
-    rate = (fired.T @ T + 1.0) / (T.sum(axis=0)[None, :] + 2.0)  # (firing LFs, S)
-    lo[firing, :, :K] = np.log(rate)[:, :, None]
-    lo[firing, :, K] = np.log1p(-rate)
-    return GenerativeTable(table.log_prior, lo, firing)
-
-
 def posterior_table(
-    L: np.ndarray,
-    T: np.ndarray,
-    *,
-    confusion_prior: tuple[float, float] = (1.0, 1.0),
-    firing: np.ndarray | None = None,
+    L: np.ndarray, T: np.ndarray, *, confusion_prior: tuple[float, float] = (1.0, 1.0)
 ) -> GenerativeTable:
     """The Dawid–Skene table one M-step makes of class posteriors ``T`` ``(n, K)`` on rows ``L``.
 
     Each LF's confusion rows are its posterior-weighted vote counts plus ``confusion_prior``
     ``(diagonal, off-diagonal)`` Dirichlet pseudo-counts; its firing rate is one per LF, independent of the
-    class, so only what the posteriors say about the vote *values* is in the table. LFs in ``firing``
-    ``(m,)`` (one-class LFs) are read as fire / abstain instead (:func:`with_class_firing`).
+    class, so only what the posteriors say about the vote *values* is in the table.
 
     >>> L = np.array([[0, 0], [1, 1], [1, -1]])
     >>> t = posterior_table(L, np.eye(2)[[0, 1, 1]], confusion_prior=(4.0, 1.0))
@@ -116,17 +78,14 @@ def posterior_table(
     conf += beta[None]
     conf /= conf.sum(axis=2, keepdims=True)
     prior = np.log((T.sum(axis=0) + 1.0) / (n + K))
-    table = GenerativeTable(prior, class_independent_abstain(conf, firing_rates(L)))
-    return table if firing is None else with_class_firing(table, L, T, firing)
+    return GenerativeTable(prior, class_independent_abstain(conf, firing_rates(L)))
 
 
-def majority_table(L: np.ndarray, K: int, n_iter: int = 30, *, firing: np.ndarray | None = None) -> GenerativeTable:
+def majority_table(L: np.ndarray, K: int, n_iter: int = 30) -> GenerativeTable:
     """Majority vote as a generative model: one shared accuracy for every LF, uniform prior, firing class-free.
 
     Its posterior ranks classes by vote counts exactly as majority vote does; the shared accuracy is
     fitted by expectation-maximisation, so the model is as well calibrated as that assumption allows.
-    LFs in ``firing`` (one-class LFs) are read as fire / abstain at the rates that posterior gives
-    (:func:`with_class_firing`), as every challenger's are.
 
     >>> t = majority_table(np.array([[0, 0, 1], [1, 1, -1]] * 20), 2)
     >>> np.exp(t.log_outcome[0, 0, :2]).round(2).tolist()
@@ -143,8 +102,7 @@ def majority_table(L: np.ndarray, K: int, n_iter: int = 30, *, firing: np.ndarra
     m = L.shape[1]
     conf = np.full((m, K, K), (1 - a) / (K - 1))
     conf[:, np.arange(K), np.arange(K)] = a
-    table = GenerativeTable(np.full(K, -np.log(K)), class_independent_abstain(conf, firing_rates(L)))
-    return table if firing is None else with_class_firing(table, L, T, firing)
+    return GenerativeTable(np.full(K, -np.log(K)), class_independent_abstain(conf, firing_rates(L)))
 
 
 def pseudo_loglik(
@@ -154,9 +112,7 @@ def pseudo_loglik(
 
     The posterior over states uses every other outcome of the row, abstains included, as the model
     sees them; what is predicted is the *value* of each vote, the part of the data a label is about
-    (who answered is the nuisance part: predicting it well says nothing about the labels). For the
-    table's ``firing`` LFs the outcome itself is predicted, fire or abstain, on every row:
-    ``log P(L_ij | the row's other outcomes)``.
+    (who answered is the nuisance part: predicting it well says nothing about the labels).
     ``scored`` ``(m,)`` restricts the sum to some LFs (default: all). ``lf_weight`` ``(m,)`` counts each
     LF's evidence that many times, both in the posterior the others give and in the sum (default: once;
     :func:`~mmweak.labelmodels.dependence.evidence_weights` counts a group of dependent LFs about once).
@@ -171,8 +127,6 @@ def pseudo_loglik(
     S = table.log_prior.size
     codes = np.where(L == ABSTAIN, K, L).astype(np.int64)
     keep = np.ones(m, dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
-    firing = np.zeros(m, dtype=bool) if table.firing is None else np.asarray(table.firing, dtype=bool)
-    keep = keep & ~firing
     w = np.ones(m) if lf_weight is None else np.asarray(lf_weight, dtype=np.float64)
     out = np.empty(n)
     step = max(1, _CHUNK_CELLS // max(1, m * S))
@@ -184,11 +138,8 @@ def pseudo_loglik(
         wG = G * w[None, :, None]
         rest = (table.log_prior[None, :] + wG.sum(axis=1))[:, None, :] - wG  # (rows, m, S): the others' evidence
         # log P(v | voted, rest) = LSE_s(rest + G_j) - LSE_s(rest + log P(j votes | s))
-        joint = _lse(rest + G)
-        term = np.where((c != K) & keep[None, :], joint - _lse(rest + log_fires[None]), 0.0)
-        if firing.any():  # log P(fires or not | rest) = LSE_s(rest + G_j) - LSE_s(rest)
-            term[:, firing] = joint[:, firing] - _lse(rest[:, firing])
-        out[start : start + step] = (term * w[None, :]).sum(axis=1)
+        term = _lse(rest + G) - _lse(rest + log_fires[None])
+        out[start : start + step] = (np.where((c != K) & keep[None, :], term, 0.0) * w[None, :]).sum(axis=1)
     return out
 
 
@@ -205,5 +156,4 @@ __all__ = [
     "majority_table",
     "posterior_table",
     "pseudo_loglik",
-    "with_class_firing",
 ]

@@ -122,21 +122,6 @@ def test_default_numbers_on_wrench(name, expected, member):
 
 
 @needs_wrench
-@pytest.mark.parametrize("name,expected,mv", [("youtube", 83.20, 81.72), ("census", 57.32, 33.34)])
-def test_default_without_gold_reads_keyword_lfs_by_whether_they_fire(name, expected, mv):
-    # Every youtube and census LF votes one class. Without gold the score used to see no difference
-    # between members (majority vote stayed, 82.80 and 51.84); scored on firing it takes Dawid-Skene
-    # with abstains as outcomes. ``mv``: majority vote with ties split (benchmarks/results/stress.md).
-    w = R.load_wrench(name)
-    model = create(cardinality=w.cardinality).fit(w.train.L)
-    assert model.selection_by_ == "heldout" and model.selected_ == "dawid_skene", model.cv_scores_
-    objective = "f1" if name in R.WRENCH_F1 else "accuracy"
-    got = R.wrench_score(name, w.test.y, model.labels_from_proba(model.predict_proba(w.test.L), None, objective=objective))
-    assert got == pytest.approx(expected, abs=0.005)
-    assert got > mv + 1.0
-
-
-@needs_wrench
 @needs_crowd
 def test_stress_variants_of_the_real_sets():
     import lodo
