@@ -15,8 +15,8 @@ outcome the default could have reached. None of them was used to choose a consta
 * ``colluders_mild``: 10 of 50 workers mostly copy a shared answer that is right 70 % of the time.
 * ``shared_base``: 6 of 12 dense LFs mostly repeat one weak upstream model (the same backbone).
 * ``shared_base3``: 4 of 10, three classes.
-* ``keywords``: 12 keyword LFs over 3 unbalanced classes, each voting one class at a class-dependent rate
-  and firing often off its class too (what such LFs say is *whether* they fire).
+* ``keywords``: 12 keyword LFs over 3 unbalanced classes (``synthetic.generate_keyword``), each voting one
+  class at a class-dependent rate and firing often off its class too (what they say is *whether* they fire).
 * ``default_negative``: binary, 12 % positives; one LF votes negative on almost every row and falls
   silent more often on positives, one weak model votes on every row, two rare keyword LFs vote positive.
 * ``tiny_crowd``: binary, 600 workers who answer 2-8 items each (a third of them one class only, by chance).
@@ -46,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import lodo as LO  # noqa: E402
+import synthetic as S  # noqa: E402
 
 
 def _wrong(y: np.ndarray, K: int, rng: np.random.Generator) -> np.ndarray:
@@ -182,12 +183,8 @@ def shared_base3(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
-    rng = np.random.default_rng(seed)
-    n, m, K = 10_000, 12, 3
-    y = _classes(n, [0.5, 0.3, 0.2], rng)
-    cls = np.arange(m) % K
-    rate = np.where(y[:, None] == cls[None, :], rng.uniform(0.2, 0.5, m)[None, :], rng.uniform(0.05, 0.3, m)[None, :])
-    return np.where(rng.random((n, m)) < rate, cls[None, :], -1).astype(np.int8), y, K
+    L, y = S.generate_keyword(10_000, 12, 3, seed=seed, fire_on_class=(0.2, 0.5), fire_off_class=(0.05, 0.3))
+    return L, y, 3
 
 
 def default_negative(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
