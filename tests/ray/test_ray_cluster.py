@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -28,17 +29,55 @@ psutil = pytest.importorskip("psutil")
 pytest.importorskip("ray")
 
 ROWS = 8000  # 32 blocks of 250 rows
+WORKER_PORTS = 41
 RAY = [sys.executable, "-c", "import sys; from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()"]
 
 
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+class Ports:
+    """Hands out ports for the whole cluster, none twice and none inside the kernel's ephemeral range.
+
+    Ports asked of the OS one at a time come from the ephemeral range and are released at once, so a later pick
+    (a worker range, Ray's own random ports, an outgoing connection) can land on one already promised: a CI run
+    failed when the head's worker range covered its own GCS port. Drawing from below that range, and remembering
+    every port given, avoids both.
+    """
+
+    def __init__(self, seed: int) -> None:
+        lo = _ephemeral_low()
+        self.low, self.high = max(10000, lo - 12000), lo - 100
+        self.rng = random.Random(seed)
+        self.taken: set[int] = set()
+
+    def take(self, n: int = 1, run: int = 1) -> list[int]:
+        """``n`` free ports, or with ``run`` > 1 the starts of ``n`` free runs of ``run`` consecutive ports."""
+        out = []
+        for _ in range(n):
+            for _ in range(500):
+                start = self.rng.randrange(self.low, self.high - run)
+                span = range(start, start + run)
+                if not self.taken.intersection(span) and all(_bindable(p) for p in span):
+                    self.taken.update(span)
+                    out.append(start)
+                    break
+            else:
+                raise RuntimeError(f"no {run} free consecutive ports in {self.low}-{self.high}")
+        return out
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class Node:
@@ -76,7 +115,7 @@ def node_args(ports: list[int], cpus: int = 1) -> list[str]:
             f"--node-manager-port={nm}", f"--object-manager-port={om}",
             f"--dashboard-agent-listen-port={agent_http}", f"--dashboard-agent-grpc-port={agent_grpc}",
             f"--metrics-export-port={metrics}", f"--runtime-env-agent-port={renv}",
-            f"--min-worker-port={wmin}", f"--max-worker-port={wmin + 40}", "--disable-usage-stats"]
+            f"--min-worker-port={wmin}", f"--max-worker-port={wmin + WORKER_PORTS - 1}", "--disable-usage-stats"]
 
 
 @pytest.fixture
@@ -86,14 +125,15 @@ def cluster(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")]),
            "RAY_AUTH_MODE": "disabled", "RAY_health_check_period_ms": "1000",
            "RAY_health_check_failure_threshold": "3", "RAY_health_check_timeout_ms": "1000"}
-    gcs = free_ports(1)[0]
+    ports = Ports(seed=os.getpid() ^ time.time_ns())
+    gcs = ports.take()[0]
     head = Node(["--head", f"--port={gcs}", f"--temp-dir={temp}", "--include-dashboard=false",
-                 *node_args(free_ports(6) + [_worker_ports()])], env, tmp_path / "head.log")
+                 *node_args(ports.take(6) + ports.take(run=WORKER_PORTS))], env, tmp_path / "head.log")
     worker = None
     jobs: list[subprocess.Popen] = []
     try:
         wait_for_port(gcs, head, tmp_path / "head.log")
-        worker = Node([f"--address=127.0.0.1:{gcs}", *node_args(free_ports(6) + [_worker_ports()])],
+        worker = Node([f"--address=127.0.0.1:{gcs}", *node_args(ports.take(6) + ports.take(run=WORKER_PORTS))],
                       env, tmp_path / "worker.log")
         yield {"address": f"127.0.0.1:{gcs}", "env": env, "head": head, "worker": worker, "tmp": tmp_path,
                "jobs": jobs}
@@ -120,26 +160,6 @@ def wait_for_port(port: int, node: Node, log: Path, timeout: float = 120) -> Non
                 return
         time.sleep(0.5)
     pytest.fail(f"ray head did not listen on {port} within {timeout}s:\n{log.read_text()[-3000:]}")
-
-
-def _worker_ports() -> int:
-    """The start of 41 free ports for a node's workers."""
-    for _ in range(50):
-        start = free_ports(1)[0]
-        if start + 41 < 65535:
-            try:
-                socks = []
-                for p in range(start, start + 41):
-                    s = socket.socket()
-                    s.bind(("127.0.0.1", p))
-                    socks.append(s)
-                return start
-            except OSError:
-                continue
-            finally:
-                for s in socks:
-                    s.close()
-    raise RuntimeError("no free port range")
 
 
 def run_job(cluster, cache: Path, name: str, nodes: int) -> subprocess.Popen:
