@@ -3,7 +3,8 @@
 No single label model wins everywhere: majority vote, a precision-weighted vote, Dawid–Skene with and
 without abstains as outcomes and EBCC each win somewhere, and each loses badly somewhere else. Which
 one is right is a property of the data at hand, so :class:`AutoLabelModel` measures it on the data,
-with **majority vote as the incumbent** that a challenger has to beat:
+with **majority vote as the incumbent** that a challenger has to beat (plain majority vote: every LF
+counts once, copies included, as in the baseline users compare against):
 
 * **With gold dev rows**, every member is scored on dev rows held out from its fit (k-fold over the
   dev rows; the other folds are clamped to their gold labels, as they are in the final fit). The
@@ -66,8 +67,12 @@ from .votes import ABSTAIN, SparseVotes, shared_views
 from .weighted_vote import WeightedMajorityVote
 
 #: The family: name -> (model class, hyper-parameters). EBCC runs with fewer restarts here than alone.
+#: The incumbent is plain majority vote, every LF counted once even when it copies another: that is the baseline
+#: a user compares against, so the "never below majority vote" guarantee is about it, and copy handling has to
+#: earn its place as part of a challenger like any other modelling choice. Counting copies once inside the
+#: incumbent cost trec 2.2 points and census 2.3 F1, where keyword LFs that fire together were taken for copies.
 CANDIDATES: dict[str, tuple[type[LabelModel], dict[str, Any]]] = {
-    "majority": (MajorityVote, {}),
+    "majority": (MajorityVote, {"dedupe_copies": False}),
     "weighted_majority": (WeightedMajorityVote, {}),
     "dawid_skene": (DawidSkene, {"abstain_as_outcome": True}),
     "dawid_skene_no_abstain": (DawidSkene, {"abstain_as_outcome": False}),

@@ -257,6 +257,21 @@ def test_default_uses_dev_gold_with_keyword_lfs():
     assert acc >= mv - 0.005 and acc > 0.75, (acc, mv, model.selected_)
 
 
+def test_default_incumbent_is_plain_majority_vote_copies_counted():
+    # The guarantee is "never below majority vote" as users compute it: every LF counts, a copy included.
+    # The majority member alone would count an LF and its copy once between them (and tie this row).
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    a, b, c = (np.where(rng.random(4000) < 0.5, np.where(rng.random(4000) < 0.8, y, 1 - y), -1) for _ in range(3))
+    L = np.stack([a, a, b, c], 1)
+    row = np.array([[0, 0, 1, -1]])
+    assert create("majority").fit(L).lf_weights_.tolist() == [0.5, 0.5, 1.0, 1.0]
+    np.testing.assert_allclose(create("majority").fit(L).predict_proba(row), [[0.5, 0.5]])
+    model = create(candidates=()).fit(L)
+    assert model.selected_ == "majority"
+    np.testing.assert_allclose(model.predict_proba(row), [[2 / 3, 1 / 3]])
+
+
 def test_default_too_small_dev_falls_back_to_the_gold_free_score():
     L, y, _ = generate(n=3000, m=5, seed=12, prior=[0.7, 0.3])
     model = create().fit(L[20:], L_dev=L[:20], y_dev=y[:20])
