@@ -256,12 +256,6 @@ def negligible_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:
 
 
 _BATCH_CELLS = 1 << 23  # responsibilities of a screening batch: rows x restarts x K*M (64 MB)
-#: VB's two products per iteration go through a dense one-hot matrix (BLAS) instead of the sparse one when at
-#: least this share of its cells are votes and it fits in :data:`_DENSE_CELLS`: LFs that vote on most rows
-#: (1000 rows x 50 LFs x K=2, half the cells set) cost ~0.4 ms per sparse product and ~0.03 ms per dense one;
-#: a crowd (three answers a row among hundreds of workers) stays sparse. Same sums up to their float order.
-_DENSE_SHARE = 0.05
-_DENSE_CELLS = 1 << 22  # one-hot cells (32 MB of float64)
 
 
 class _Run:
@@ -308,12 +302,7 @@ class _VB:
         self.a_pi = np.full((K, M), float(model.subtype_prior) / M)
         self.alpha, self.prior, self.tol = alpha, prior, float(model.tol)
         self.clamp = None if clamp is None else np.ascontiguousarray(clamp.T)  # (K*M, rows)
-        n, cols = V.X.shape
-        self.dense = n * cols <= _DENSE_CELLS and V.X.nnz >= _DENSE_SHARE * n * cols
-        if self.dense:
-            self.X = V.X.toarray()
-        else:
-            self.XT = V.X.T.tocsr()  # the M-step's product, once in row order rather than a CSC view per iteration
+        self.XT = V.X.T.tocsr()  # the M-step's product, once in row order rather than a CSC view per iteration
         self.unit_weight = bool(np.all(V.weight == 1.0))  # no collapsed patterns: skip a copy per iteration
 
     def _m_step(self, R: np.ndarray):
@@ -322,10 +311,7 @@ class _VB:
         B = R.shape[0]
         flat = R.reshape(B * K * M, V.n)
         wR = flat if self.unit_weight else flat * V.weight[None, :]
-        if self.dense:
-            counts = wR @ self.X  # (B*K*M, m*K)
-        else:
-            counts = np.asarray(self.XT @ np.ascontiguousarray(wR.T)).T
+        counts = np.asarray(self.XT @ np.ascontiguousarray(wR.T)).T  # (B*K*M, m*K)
         mu = counts.reshape(B, K, M, m, K).transpose(0, 3, 4, 1, 2) + self.beta[None]  # (B, m, v, k, s)
         eta = wR.sum(axis=1).reshape(B, K, M) + self.a_pi[None]
         nu = self.alpha[None] + eta.sum(axis=2) - self.a_pi.sum(axis=1)[None]
@@ -344,10 +330,7 @@ class _VB:
         V, K, m = self.V, self.K, self.m
         B, KM = bias.shape
         Wcat = W.transpose(1, 2, 0, 3).reshape(m * K, B * KM)
-        if self.dense:
-            S = (Wcat.T @ self.X.T).reshape(B, KM, V.n)
-        else:
-            S = np.ascontiguousarray(np.asarray(V.X @ Wcat).T).reshape(B, KM, V.n)
+        S = np.ascontiguousarray(np.asarray(V.X @ Wcat).T).reshape(B, KM, V.n)
         S += bias[:, :, None]
         if self.clamp is not None:
             S += self.clamp[None]

@@ -210,28 +210,3 @@ def test_negligible_columns_certificate_holds_on_every_possible_row():
                 assert s[c] <= s[same].max() - _NEGLIGIBLE_NATS + 1e-9, (trial, row, c)
     # Columns that are never far behind are all kept: a fallback model's equal columns, for one.
     assert not negligible_columns(np.ones((3, 2, 20)), np.zeros(20), 2).any()
-
-
-@pytest.mark.parametrize("dev", [False, True])
-def test_dense_and_sparse_vb_products_give_the_same_fit(monkeypatch, dev):
-    # LFs that vote on most rows take the dense BLAS path; a sparse crowd the sparse one. Both must fit the
-    # same model: same ELBO, iterations and probabilities up to the order of a float sum.
-    import mmweak.labelmodels.ebcc as ebcc_module
-
-    L, y = crowd(1500, [[0.9, 0.7, 0.6, 0.8, 0.55], [0.6, 0.85, 0.7, 0.55, 0.9]], K=3, cov=0.8, seed=4)
-    kw = {"L_dev": L[:60], "y_dev": y[:60]} if dev else {}
-    dense_vb = []
-    original = ebcc_module._VB.__init__
-
-    def spy(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        dense_vb.append(self.dense)
-
-    monkeypatch.setattr(ebcc_module._VB, "__init__", spy)
-    a = EBCC(3, n_restarts=3, random_state=2).fit(L[60:], **kw)
-    monkeypatch.setattr(ebcc_module, "_DENSE_SHARE", 2.0)  # no matrix is that dense: the sparse path
-    b = EBCC(3, n_restarts=3, random_state=2).fit(L[60:], **kw)
-    assert dense_vb == [True, False]
-    assert a.n_iter_ == b.n_iter_
-    assert a.elbo_ == pytest.approx(b.elbo_, rel=1e-10)
-    np.testing.assert_allclose(a.predict_proba(L), b.predict_proba(L), rtol=0, atol=1e-9)
