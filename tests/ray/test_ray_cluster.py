@@ -45,6 +45,8 @@ class Ports:
     def __init__(self, seed: int) -> None:
         lo = _ephemeral_low()
         self.low, self.high = max(10000, lo - 12000), lo - 100
+        if self.high - self.low < 2000:  # an unusual ephemeral range: any wide band, the bind check still holds
+            self.low, self.high = 20000, 30000
         self.rng = random.Random(seed)
         self.taken: set[int] = set()
 
