@@ -110,8 +110,10 @@ class Node:
         self.log.close()
 
 
-def node_args(ports: list[int], cpus: int = 1) -> list[str]:
-    nm, om, agent_http, agent_grpc, metrics, renv, wmin = ports
+def node_args(ports: Ports, cpus: int = 1) -> list[str]:
+    """A node's flags, every port it listens on drawn from the cluster's pool."""
+    nm, om, agent_http, agent_grpc, metrics, renv = ports.take(6)
+    wmin = ports.take(run=WORKER_PORTS)[0]
     return ["--node-ip-address=127.0.0.1", f"--num-cpus={cpus}", "--num-gpus=0",
             f"--object-store-memory={150 * 1024**2}",
             f"--node-manager-port={nm}", f"--object-manager-port={om}",
@@ -130,13 +132,12 @@ def cluster(tmp_path):
     ports = Ports(seed=os.getpid() ^ time.time_ns())
     gcs = ports.take()[0]
     head = Node(["--head", f"--port={gcs}", f"--temp-dir={temp}", "--include-dashboard=false",
-                 *node_args(ports.take(6) + ports.take(run=WORKER_PORTS))], env, tmp_path / "head.log")
+                 *node_args(ports)], env, tmp_path / "head.log")
     worker = None
     jobs: list[subprocess.Popen] = []
     try:
         wait_for_port(gcs, head, tmp_path / "head.log")
-        worker = Node([f"--address=127.0.0.1:{gcs}", *node_args(ports.take(6) + ports.take(run=WORKER_PORTS))],
-                      env, tmp_path / "worker.log")
+        worker = Node([f"--address=127.0.0.1:{gcs}", *node_args(ports)], env, tmp_path / "worker.log")
         yield {"address": f"127.0.0.1:{gcs}", "env": env, "head": head, "worker": worker, "tmp": tmp_path,
                "jobs": jobs}
     finally:
