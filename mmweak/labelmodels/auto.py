@@ -15,7 +15,8 @@ counts once, copies included, as in the baseline users compare against):
 * **Without gold**, the generative members (majority vote read as "every LF equally accurate", one-coin,
   Dawid–Skene with and without abstains as outcomes, EBCC) are scored by how well they predict votes
   they were not fitted on: k-fold over rows, leave-one-LF-out pseudo-log-likelihood of each held-out
-  row (:mod:`~mmweak.labelmodels.heldout`). The challengers are compared on the same vote model: each
+  row (:mod:`~mmweak.labelmodels.heldout`). On a small matrix the k-fold is repeated on fresh splits and
+  each row's scores averaged, so the luck of one split does not pick the member. The challengers are compared on the same vote model: each
   one's class posteriors on the training folds go through one shared Dawid–Skene M-step (a fixed
   confusion prior), so what is scored is the labels, not each member's own way of modelling and
   regularising the LFs (a member's own vote model can predict held-out votes better with worse
@@ -172,11 +173,15 @@ class AutoLabelModel(LabelModel):
         selection_votes: about how many votes (a seeded sample of rows) the gold-free score is computed on.
         folds: folds of the gold-free score.
         folds_dev: folds of the dev score.
+        max_repeats: most repetitions of the gold-free k-fold on fresh splits (each row's scores averaged).
+            A matrix gets as many as ``selection_votes`` covers, so only small ones (crowd sets of a few
+            thousand answers) are repeated; one split of 100 items moved the choice with the seed.
         candidates: members to consider (default: all of :data:`CANDIDATES`); ``majority`` is always one.
 
     After ``fit``: ``selected_`` names the configuration (``"majority+<tie-breaker>"`` when majority vote
     is kept with a tie-breaker), ``cv_scores_`` holds each member's mean gain over majority vote and its
-    standard error, and ``selection_by_`` says which score chose (``"dev"`` or ``"heldout"``).
+    standard error, ``selection_by_`` says which score chose (``"dev"`` or ``"heldout"``), and
+    ``selection_repeats_`` how many k-fold splits the gold-free score averaged (0 when the dev score chose).
 
     >>> import mmweak
     >>> L = [[1, -1, 0], [1, 1, -1], [-1, 0, 0], [1, -1, -1], [0, 0, -1]]
@@ -189,6 +194,7 @@ class AutoLabelModel(LabelModel):
     _state_schema: ClassVar[dict[str, Any]] = {
         "selected_": "str",
         "selection_by_": "str",
+        "selection_repeats_": "int",
         "members_": "models",
         "member_weights_": ("n_members",),
         "cv_scores_": "scores",
@@ -206,6 +212,7 @@ class AutoLabelModel(LabelModel):
         selection_votes: int = 20_000,
         folds: int = 3,
         folds_dev: int = 5,
+        max_repeats: int = 5,
         candidates: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
@@ -215,6 +222,7 @@ class AutoLabelModel(LabelModel):
         self.selection_votes = selection_votes
         self.folds = folds
         self.folds_dev = folds_dev
+        self.max_repeats = max_repeats
         self.candidates = candidates
 
     def _check_params(self) -> None:
@@ -225,6 +233,7 @@ class AutoLabelModel(LabelModel):
         check_number("selection_votes", self.selection_votes, low=100, integer=True)
         check_number("folds", self.folds, low=2, high=20, integer=True)
         check_number("folds_dev", self.folds_dev, low=2, high=20, integer=True)
+        check_number("max_repeats", self.max_repeats, low=1, high=50, integer=True)
         if self.candidates is not None:
             names = list(self.candidates) if not isinstance(self.candidates, str) else [self.candidates]
             unknown = [c for c in names if c not in CANDIDATES]
@@ -255,6 +264,7 @@ class AutoLabelModel(LabelModel):
 
     def _fit_members(self, L, *, dev, prior, seed):
         self._evidence_weights = None  # set by the gold-free score only; never left over from an earlier fit
+        self.selection_repeats_ = 0
         names = self._member_names()
         z = float(self.z)
         if dev is not None and dev[1].size >= int(self.min_dev):
@@ -324,16 +334,22 @@ class AutoLabelModel(LabelModel):
         # held-out votes: their evidence is counted about once between them (the members' fits are untouched).
         weight = evidence_weights(SparseVotes.from_dense(S, int(self.cardinality)), seed)
         self._evidence_weights = weight  # in memory only, for inspection
-        fold = rng.permutation(S.shape[0]) % int(self.folds)
-        scores = {name: np.empty(S.shape[0]) for name in names}
-        for f in range(int(self.folds)):
-            train, held = S[fold != f], S[fold == f]
-            # An LF seen voting one class only has a vote value every member predicts from its
-            # identity alone: its votes say nothing about which member labels better.
-            bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
-            for name in names:
-                table = self._table(name, train, prior, seed)
-                scores[name][fold == f] = pseudo_loglik(table, held, bipolar, weight)
+        # On a small matrix the fold split itself moves the score as much as the rows do (100 crowd items:
+        # the chosen member changed with the seed), so the k-fold is repeated on fresh splits and each row's
+        # scores averaged, as far as the vote budget of one split allows: large matrices keep one split.
+        repeats = int(np.clip(int(self.selection_votes) // max(int((S != ABSTAIN).sum()), 1), 1, self.max_repeats))
+        self.selection_repeats_ = repeats
+        scores = {name: np.zeros(S.shape[0]) for name in names}
+        for _ in range(repeats):
+            fold = rng.permutation(S.shape[0]) % int(self.folds)
+            for f in range(int(self.folds)):
+                train, held = S[fold != f], S[fold == f]
+                # An LF seen voting one class only has a vote value every member predicts from its
+                # identity alone: its votes say nothing about which member labels better.
+                bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
+                for name in names:
+                    table = self._table(name, train, prior, seed)
+                    scores[name][fold == f] += pseudo_loglik(table, held, bipolar, weight) / repeats
         return _paired_diffs(scores)
 
     def _table(self, name: str, L: np.ndarray, prior, seed: int) -> GenerativeTable:
