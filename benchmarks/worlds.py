@@ -20,11 +20,19 @@ outcome the default could have reached. None of them was used to choose a consta
 * ``default_negative``: binary, 12 % positives; one LF votes negative on almost every row and falls
   silent more often on positives, one weak model votes on every row, two rare keyword LFs vote positive.
 * ``tiny_crowd``: binary, 600 workers who answer 2-8 items each (a third of them one class only, by chance).
+* ``small_crowd``: 100 binary items, 10 answers each from 38 workers whose activity is skewed, 10 % of them
+  spammers stuck on one answer: the shape of the small affect-annotation crowd sets (ties are frequent).
+* ``busy_crowd``: 10 classes, 700 items, 4 answers each from 44 workers, a few of whom answer most items; accuracy
+  0.3-0.85, 5 % spammers (the shape of music-genre crowd sets).
+* ``rare_crowd``: binary, 10 % positives, 5 answers per item from 60 workers, 10 % spammers.
+* ``many_keywords``: 26 keyword LFs over 10 classes (the shape of relation-extraction LF sets).
+* ``sparse_keywords``: 164 rare keyword LFs over 9 classes, most rows hit by one or two.
 * ``detectors``: binary keep / drop; one-class detectors that each catch one kind of defect (an item has at
   most one), two of them reading the same defect (text), and one LF that votes "keep" on most clean items and
   on text, which it cannot see: the shape of the image demo's quality LFs.
 
-``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol).
+``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol; half the rows of a world
+that has no more than N).
 
 Usage::
 
@@ -209,6 +217,47 @@ def tiny_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return L, y, 2
 
 
+def _skewed_crowd(seed: int, n: int, W: int, per_item: int, balance: list[float], acc: tuple[float, float],
+                  spam: float, activity: float) -> tuple[np.ndarray, np.ndarray, int]:
+    """Workers of Pareto(``activity``) activity answer ``per_item`` items each; a ``spam`` share answer one
+    class of their own 70 % of the time and at random otherwise."""
+    rng = np.random.default_rng(seed)
+    K = len(balance)
+    y = _classes(n, balance, rng)
+    accuracy, spammer, favourite = rng.uniform(*acc, W), rng.random(W) < spam, rng.integers(0, K, W)
+    weight = rng.pareto(activity, W) + 0.1
+    # Gumbel top-k: per_item distinct workers per item, drawn in proportion to their activity.
+    who = np.argsort(-(np.log(weight)[None, :] + rng.gumbel(size=(n, W))), axis=1)[:, :per_item]
+    Y = np.repeat(y[:, None], per_item, axis=1)
+    honest = np.where(rng.random(who.shape) < accuracy[who], Y, _wrong(Y, K, rng))
+    stuck = np.where(rng.random(who.shape) < 0.7, favourite[who], rng.integers(0, K, who.shape))
+    return _matrix(n, W, who, np.where(spammer[who], stuck, honest)), y, K
+
+
+def small_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _skewed_crowd(seed, 100, 38, 10, [0.6, 0.4], (0.5, 0.85), 0.1, 1.0)
+
+
+def busy_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _skewed_crowd(seed, 700, 44, 4, [1.0] * 10, (0.3, 0.85), 0.05, 1.0)
+
+
+def rare_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _skewed_crowd(seed, 1000, 60, 5, [0.9, 0.1], (0.6, 0.95), 0.1, 1.0)
+
+
+def many_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    L, y = S.generate_keyword(12_000, 26, 10, seed=seed, skew=0.5, fire_on_class=(0.1, 0.4),
+                              fire_off_class=(0.005, 0.05))
+    return L, y, 10
+
+
+def sparse_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    L, y = S.generate_keyword(2_500, 164, 9, seed=seed, skew=0.5, fire_on_class=(0.02, 0.12),
+                              fire_off_class=(0.0005, 0.005))
+    return L, y, 9
+
+
 def detectors(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     rng = np.random.default_rng(seed)
     n, kinds = 3000, 7  # kind 6 is "has text": two LFs read it (two OCR rules), and the keep LF cannot see it
@@ -239,12 +288,19 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "default_negative": default_negative,
     "tiny_crowd": tiny_crowd,
     "detectors": detectors,
+    "small_crowd": small_crowd,
+    "busy_crowd": busy_crowd,
+    "rare_crowd": rare_crowd,
+    "many_keywords": many_keywords,
+    "sparse_keywords": sparse_keywords,
 }
 
 
 def case(world: str, seed: int, n_dev: int = 0) -> LO.Case:
-    """World ``world`` drawn with ``seed``; ``n_dev`` of its rows become gold dev rows (scored on the rest)."""
+    """World ``world`` drawn with ``seed``; ``n_dev`` of its rows become gold dev rows (scored on the rest; half of
+    the rows where ``n_dev`` would leave none)."""
     L, y, K = WORLDS[world](300 + seed)
+    n_dev = n_dev if n_dev < L.shape[0] else L.shape[0] // 2  # small_crowd has 100 items
     dev = (L[:n_dev], y[:n_dev]) if n_dev else None
     return LO.Case(f"{world}/{seed}", "synthetic", K, "accuracy", L[n_dev:], L[n_dev:], y[n_dev:], dev)
 
