@@ -294,14 +294,15 @@ def context_from_measures(
 
 def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """How the default label model (``auto``) chose its member, from its record entry (``None`` for any other
-    model): the member, the tie-breaker when majority vote was kept, which score decided, its bound's ``z``, and
-    every challenger's mean gain over majority vote per row with its standard error, best first.
+    model): the member, the tie-breaker when majority vote was kept, which score decided, its bound's ``z``, how
+    many k-fold splits the gold-free score averaged (0 for files of earlier versions), and every challenger's mean
+    gain over majority vote per row with its standard error, best first.
 
     >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "majority+ebcc",
     ...       "selection_by_": "heldout", "cv_scores_": {"one_coin": [-0.01, 0.02], "ebcc": [0.002, 0.01]}}}
     >>> s = selection_context(lm)
-    >>> s["chosen"], s["tie_breaker"], [g["member"] for g in s["gains"]]
-    ('majority', 'ebcc', ['ebcc', 'one_coin'])
+    >>> s["chosen"], s["tie_breaker"], [g["member"] for g in s["gains"]], s["repeats"]
+    ('majority', 'ebcc', ['ebcc', 'one_coin'], 0)
     """
     state = (lm or {}).get("state") or {}
     if not lm or lm.get("model") != "auto" or "selected_" not in state:
@@ -313,7 +314,8 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     # Without gold only LFs seen voting two classes are scored; with none, every gain is exactly zero.
     unscored = state.get("selection_by_") == "heldout" and all(g["gain"] == 0 and g["se"] == 0 for g in gains)
     return {"chosen": chosen, "tie_breaker": runner or None, "by": state.get("selection_by_"),
-            "z": (lm.get("params") or {}).get("z"), "gains": gains, "unscored": unscored}
+            "z": (lm.get("params") or {}).get("z"), "gains": gains, "unscored": unscored,
+            "repeats": int(state.get("selection_repeats_") or 0)}
 
 
 def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:

@@ -134,13 +134,16 @@ def test_card_says_which_member_the_default_chose_and_why(curated, spam, tmp_pat
     gains = sorted(model.cv_scores_.items(), key=lambda kv: -kv[1][0])
     assert model.selection_by_ == "heldout"  # 4 gold dev rows are too few for the dev score
     lead = "majority vote" if chosen == "majority" else f"`{chosen}`"
-    assert f"The default chose {lead}" in body and "without gold (log-likelihood per row, in nats)" in body
+    assert model.selection_repeats_ > 1  # a tiny matrix: the k-fold is repeated on fresh splits
+    assert f"The default chose {lead}" in body
+    assert f"without gold (log-likelihood per row, in nats, averaged over {model.selection_repeats_} k-fold splits)" in body
     assert "minus 0.5 standard errors" in body
     rows = [line for line in body.splitlines() if line.startswith("| `") and line.count("|") == 4]
     assert [r.split("`")[1] for r in rows] == [name for name, _ in gains]
     assert rows[0].endswith(f"| {gains[0][1][0]:+.4f} | {gains[0][1][1]:.4f} |")
     sel = meta["weak_supervision"]["tasks"][0]["label_model"]["selection"]
     assert sel["chosen"] == chosen and sel["by"] == "heldout" and sel["z"] == 0.5
+    assert sel["repeats"] == model.selection_repeats_
     assert [g["member"] for g in sel["gains"]] == [name for name, _ in gains]
     # Dev scoring with enough gold rows, and no such section for a model that is not the default.
     dd = DatasetDict({"train": curated["train"], "validation": datasets.concatenate_datasets([curated["train"]] * 5)})
