@@ -15,12 +15,12 @@ counts once, copies included, as in the baseline users compare against):
 * **Without gold**, the generative members (majority vote read as "every LF equally accurate", one-coin,
   Dawid–Skene with and without abstains as outcomes, EBCC) are scored by how well they predict votes
   they were not fitted on: k-fold over rows, leave-one-LF-out pseudo-log-likelihood of each held-out
-  row (:mod:`~mmweak.labelmodels.heldout`). On a small matrix the k-fold is repeated on fresh splits and
-  each row's scores averaged, so the luck of one split does not pick the member. The challengers are compared on the same vote model: each
-  one's class posteriors on the training folds go through one shared Dawid–Skene M-step (a fixed
-  confusion prior), so what is scored is the labels, not each member's own way of modelling and
-  regularising the LFs (a member's own vote model can predict held-out votes better with worse
-  labels: EBCC's subtypes on a crowd set with 177 workers, issue #14). The score counts each LF's
+  row (:mod:`~mmweak.labelmodels.heldout`); on a small matrix the k-fold is repeated on fresh splits and
+  each row's scores averaged, so the luck of one split does not pick the member. The challengers are
+  compared on the same vote model: each one's class posteriors on the training folds go through one
+  shared Dawid–Skene M-step (a fixed confusion prior), so what is scored is the labels, not each
+  member's own way of modelling and regularising the LFs (a member's own vote model can predict
+  held-out votes better with worse labels: EBCC's subtypes on a crowd set with 177 workers, issue #14). The score counts each LF's
   evidence by how independent it is (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that
   share their errors would otherwise let a labelling that follows the group explain its own
   held-out votes, and be taken over majority vote (15 colluding workers of 50: 17–20 points below it).

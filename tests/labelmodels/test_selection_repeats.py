@@ -1,24 +1,15 @@
 """The gold-free score repeats its k-fold on small matrices, so one unlucky split cannot pick the member (issue #14)."""
 
+import sys
+
 import numpy as np
 import pytest
+from paths import ROOT
 
 from mmweak.labelmodels import create
 
-
-def skewed_crowd(seed: int, n: int = 100, workers: int = 38, per_item: int = 10):
-    """Binary 60/40 items, 10 answers each from workers of skewed activity; 10 % of them stuck on one answer."""
-    rng = np.random.default_rng(seed)
-    y = rng.choice(2, size=n, p=[0.6, 0.4])
-    accuracy, spammer, favourite = rng.uniform(0.5, 0.85, workers), rng.random(workers) < 0.1, rng.integers(0, 2, workers)
-    activity = rng.pareto(1.0, workers) + 0.1
-    who = np.argsort(-(np.log(activity)[None, :] + rng.gumbel(size=(n, workers))), axis=1)[:, :per_item]
-    Y = np.repeat(y[:, None], per_item, axis=1)
-    honest = np.where(rng.random(who.shape) < accuracy[who], Y, 1 - Y)
-    stuck = np.where(rng.random(who.shape) < 0.7, favourite[who], rng.integers(0, 2, who.shape))
-    L = np.full((n, workers), -1, dtype=np.int8)
-    L[np.arange(n)[:, None], who] = np.where(spammer[who], stuck, honest)
-    return L, y
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from worlds import small_crowd  # noqa: E402  100 binary items, 10 answers each from 38 workers of skewed activity
 
 
 def mv_ties_split(L, y):
@@ -28,7 +19,7 @@ def mv_ties_split(L, y):
 
 
 def test_a_small_crowd_is_scored_on_repeated_splits_and_a_large_matrix_on_one():
-    L, y = skewed_crowd(302)
+    L, y, _ = small_crowd(302)
     model = create(cardinality=2).fit(L)
     assert model.selection_by_ == "heldout" and model.selection_repeats_ == 5  # 1,000 answers: 20,000 // 1,000, capped
     assert create(cardinality=2, max_repeats=2).fit(L).selection_repeats_ == 2
@@ -44,7 +35,7 @@ def test_a_small_crowd_is_scored_on_repeated_splits_and_a_large_matrix_on_one():
 def test_one_unlucky_split_no_longer_picks_a_member_below_majority_vote():
     # One split of these 100 items took Dawid-Skene without abstains at 80 % against majority vote's 84.2 %
     # (ties split); the average over five splits takes EBCC at 88 % (benchmarks/worlds.py, small_crowd/2).
-    L, y = skewed_crowd(302)
+    L, y, _ = small_crowd(302)
     mv = mv_ties_split(L, y)
     one_split = create(cardinality=2, max_repeats=1).fit(L)
     assert float((one_split.predict(L) == y).mean()) < mv - 0.03, one_split.selected_
