@@ -20,10 +20,11 @@ counts once, copies included, as in the baseline users compare against):
   compared on the same vote model: each one's class posteriors on the training folds go through one
   shared Dawid–Skene M-step (a fixed confusion prior), so what is scored is the labels, not each
   member's own way of modelling and regularising the LFs (a member's own vote model can predict
-  held-out votes better with worse labels: EBCC's subtypes on a crowd set with 177 workers, issue #14). The score counts each LF's
-  evidence by how independent it is (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that
-  share their errors would otherwise let a labelling that follows the group explain its own
-  held-out votes, and be taken over majority vote (15 colluding workers of 50: 17–20 points below it).
+  held-out votes better with worse labels: EBCC's subtypes on a crowd set with 177 workers, issue
+  #14). The score counts each LF's evidence by how independent it is
+  (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that share their errors would otherwise let
+  a labelling that follows the group explain its own held-out votes, and be taken over majority vote
+  (15 colluding workers of 50: 17–20 points below it).
 
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
