@@ -27,6 +27,10 @@ outcome the default could have reached. None of them was used to choose a consta
 * ``rare_crowd``: binary, 10 % positives, 5 answers per item from 60 workers, 10 % spammers.
 * ``many_keywords``: 26 keyword LFs over 10 classes (the shape of relation-extraction LF sets).
 * ``sparse_keywords``: 164 rare keyword LFs over 9 classes, most rows hit by one or two.
+* ``positive_keywords``: binary, 30 % positives, 33 keyword LFs of which two thirds vote the positive class
+  (chemical-disease relation LF sets); scored by F1 of class 1 with the F1 rule, as WRENCH scores such sets.
+* ``rare_keywords``: binary, 8 % positives, 9 keyword LFs (spouse-relation LF sets); F1 of class 1.
+* ``rare_dense``: binary, 15 % positives, 6 detector LFs that vote on most rows (video-event LF sets); F1 of class 1.
 * ``detectors``: binary keep / drop; one-class detectors that each catch one kind of defect (an item has at
   most one), two of them reading the same defect (text), and one LF that votes "keep" on most clean items and
   on text, which it cannot see: the shape of the image demo's quality LFs.
@@ -258,6 +262,34 @@ def sparse_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return L, y, 9
 
 
+def _one_class_keywords(seed: int, n: int, m: int, positives: float, negative_every: int):
+    """Keyword LFs on a binary task: every ``negative_every``-th LF votes 0, the others 1, each firing at its own
+    rate on rows of its class and rarely elsewhere."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < positives).astype(np.int64)
+    label = np.where(np.arange(m) % negative_every == 0, 0, 1)
+    on, off = rng.uniform(0.05, 0.3, m), rng.uniform(0.002, 0.05, m)
+    fires = rng.random((n, m)) < np.where(y[:, None] == label[None, :], on[None, :], off[None, :])
+    return np.where(fires, label[None, :], -1).astype(np.int8), y, 2
+
+
+def positive_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _one_class_keywords(seed, 8000, 33, 0.3, 3)
+
+
+def rare_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _one_class_keywords(seed, 20_000, 9, 0.08, 3)
+
+
+def rare_dense(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, m = 8000, 6
+    y = (rng.random(n) < 0.15).astype(np.int64)
+    sens, spec, coverage = rng.uniform(0.6, 0.9, m), rng.uniform(0.7, 0.98, m), rng.uniform(0.5, 1.0, m)
+    vote = (rng.random((n, m)) < np.where(y[:, None] == 1, sens[None, :], 1.0 - spec[None, :])).astype(np.int8)
+    return np.where(rng.random((n, m)) < coverage[None, :], vote, -1).astype(np.int8), y, 2
+
+
 def detectors(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     rng = np.random.default_rng(seed)
     n, kinds = 3000, 7  # kind 6 is "has text": two LFs read it (two OCR rules), and the keep LF cannot see it
@@ -293,7 +325,12 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "rare_crowd": rare_crowd,
     "many_keywords": many_keywords,
     "sparse_keywords": sparse_keywords,
+    "positive_keywords": positive_keywords,
+    "rare_keywords": rare_keywords,
+    "rare_dense": rare_dense,
 }
+#: Worlds scored by F1 of class 1 (the default's labels with its F1 rule), as WRENCH scores its rare-class sets.
+F1_WORLDS = ("positive_keywords", "rare_keywords", "rare_dense")
 
 
 def case(world: str, seed: int, n_dev: int = 0) -> LO.Case:
@@ -302,7 +339,8 @@ def case(world: str, seed: int, n_dev: int = 0) -> LO.Case:
     L, y, K = WORLDS[world](300 + seed)
     n_dev = n_dev if n_dev < L.shape[0] else L.shape[0] // 2  # small_crowd has 100 items
     dev = (L[:n_dev], y[:n_dev]) if n_dev else None
-    return LO.Case(f"{world}/{seed}", "synthetic", K, "accuracy", L[n_dev:], L[n_dev:], y[n_dev:], dev)
+    metric = "f1" if world in F1_WORLDS else "accuracy"
+    return LO.Case(f"{world}/{seed}", "synthetic", K, metric, L[n_dev:], L[n_dev:], y[n_dev:], dev)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -314,7 +352,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     LO.try_members(args.try_member)
     start = time.perf_counter()
-    print(f"### Generated worlds, {'no gold' if not args.dev else f'{args.dev} gold dev rows'} (accuracy %)\n")
+    print(f"### Generated worlds, {'no gold' if not args.dev else f'{args.dev} gold dev rows'} (accuracy %; F1 % of class 1 for "
+          f"{', '.join(F1_WORLDS)})\n")
     print("| world | default (member) | MV ties split | default − MV | best reachable | members: majority / DS / DS no abstain "
           "/ one-coin / EBCC |")
     print("|---|--:|--:|--:|--:|---|")
