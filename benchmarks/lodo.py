@@ -98,15 +98,24 @@ def evaluate(case: Case) -> dict:
     for name, model in models.items():
         outcomes[name] = score(case, model.labels_from_proba(test_p[name], None, objective=_objective(case)))
         if name != "majority":  # majority vote with this member breaking its ties
-            w = A.TIE_BREAK_WEIGHT
-            p_tr = (train_p["majority"] + w * train_p[name]) / (1 + w)
-            p_te = (test_p["majority"] + w * test_p[name]) / (1 + w)
-            labels = hard_labels(p_te, np.asarray(models["majority"].class_balance_), objective=_objective(case),
+            # ... and, as in the default, giving the class balance: rows without a vote take the member's fill.
+            p_tr = _kept_majority(train_p["majority"], train_p[name], case.L_train[:20_000])
+            p_te = _kept_majority(test_p["majority"], test_p[name], case.L_test)
+            labels = hard_labels(p_te, np.asarray(models[name].class_balance_), objective=_objective(case),
                                  thresholds=expected_f1_thresholds(p_tr))
             outcomes[f"majority+{name}"] = score(case, labels)
     default_score = score(case, default.labels_from_proba(default.predict_proba(case.L_test), None, objective=_objective(case)))
     return {"case": case, "diffs": diffs, "outcomes": outcomes, "default": default_score,
             "selected": default.selected_, "mv": mv_ties_split(case)}
+
+
+def _kept_majority(p_majority: np.ndarray, p_member: np.ndarray, L: np.ndarray) -> np.ndarray:
+    """The default's probabilities when it keeps majority vote with ``member`` breaking ties (``auto.py``)."""
+    w = A.TIE_BREAK_WEIGHT
+    p = (p_majority + w * p_member) / (1 + w)
+    silent = ~(L != -1).any(axis=1)
+    p[silent] = p_member[silent]
+    return p
 
 
 def _objective(case: Case) -> str:

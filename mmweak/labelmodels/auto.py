@@ -32,7 +32,8 @@ the one with the highest bound wins. A small dev set or a small matrix widens th
 cannot buy a switch. (An optional one-standard-error rule prefers the simplest member within noise of
 the winner; leave-one-dataset-out turned it off.) When no challenger clears the bound, majority vote
 is kept and its ties (frequent with few LFs) are broken by the challenger with the largest mean gain
-instead of by the class prior. The chosen member is then refitted on every row, dev rows clamped to
+instead of by the class prior; that challenger's class balance also labels the rows without a vote (majority
+vote's own is a share of votes, which follows how many LFs vote each class, not how many rows are in it). The chosen member is then refitted on every row, dev rows clamped to
 their gold labels.
 
 Why this should hold on data it has never seen: nothing in it refers to a dataset. The
@@ -289,7 +290,11 @@ class AutoLabelModel(LabelModel):
         self.members_ = {str(i): m.to_dict() for i, m in enumerate(members)}
         self.member_weights_ = np.asarray(weights) / np.sum(weights)
         self._built = members
-        self.class_balance_ = members[0].class_balance_
+        # Majority vote's class balance is its share of the votes, which counts LFs, not rows: where two thirds of
+        # the LFs vote one class, that class looks twice as common as it is, and the rows without a vote (and the
+        # F1 cut read off them) follow. When majority vote is kept, its tie-breaker, a model of the classes, gives
+        # the balance instead (it is the user's class_balance whenever one was given).
+        self.class_balance_ = members[-1].class_balance_
 
     def _dev_gains(self, names, L, dev, prior, seed) -> dict[str, np.ndarray]:
         """Per member, its per-row dev score minus majority vote's.

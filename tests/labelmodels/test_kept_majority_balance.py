@@ -1,0 +1,44 @@
+"""When the default keeps majority vote, the rows it has no evidence on take its tie-breaker's class balance (#14)."""
+
+import sys
+
+import numpy as np
+from paths import ROOT
+
+from mmweak.labelmodels import create
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import lodo  # noqa: E402
+import worlds  # noqa: E402
+
+
+def test_rows_without_a_vote_follow_the_tie_breakers_balance_not_the_share_of_votes():
+    # 33 keyword LFs, two thirds of them voting the positive class, 30 % positives, no gold: every LF votes one
+    # class, so the gold-free score cannot rank the members and majority vote is kept with Dawid-Skene breaking ties.
+    case = worlds.case("positive_keywords", 0)
+    L, y = case.L_train, case.y_test
+    model = create(cardinality=2).fit(L)
+    assert model.selected_ == "majority+dawid_skene" and model.selection_by_ == "heldout"
+    majority, tie_breaker = model._members()
+    share = np.asarray(majority.class_balance_)
+    assert share[1] > y.mean() + 0.1  # the share of votes counts LFs: 0.43 positive against 0.30 true
+    np.testing.assert_array_equal(model.class_balance_, tie_breaker.class_balance_)
+    assert abs(model.class_balance_[1] - y.mean()) < 0.03
+    silent = ~(L != -1).any(axis=1)
+    proba = model.predict_proba(L)
+    np.testing.assert_allclose(proba[silent], np.tile(model.class_balance_, (int(silent.sum()), 1)))
+    f1_labels = model.predict(L, objective="f1")
+    assert (f1_labels[silent] == -1).all()  # predict leaves rows without a vote unlabelled
+    # Scored as WRENCH scores such sets (every row, the F1 rule): the share of votes put every silent row above the
+    # F1 cut, 7.4 points below majority vote with ties split; the tie-breaker's balance keeps them below it.
+    labels = model.labels_from_proba(proba, None, objective="f1")
+    assert (labels[silent] == 0).all()
+    f1 = lodo.score(case, labels)
+    assert f1 > lodo.mv_ties_split(case) - 1.0, f1
+
+
+def test_a_given_class_balance_is_kept_when_majority_vote_is():
+    L = worlds.case("positive_keywords", 1).L_train
+    model = create(cardinality=2).fit(L, class_balance=[0.6, 0.4])
+    assert model.selected_.startswith("majority+")
+    np.testing.assert_allclose(model.class_balance_, [0.6, 0.4])
