@@ -32,9 +32,9 @@ the one with the highest bound wins. A small dev set or a small matrix widens th
 cannot buy a switch. (An optional one-standard-error rule prefers the simplest member within noise of
 the winner; leave-one-dataset-out turned it off.) When no challenger clears the bound, majority vote
 is kept and its ties (frequent with few LFs) are broken by the challenger with the largest mean gain
-instead of by the class prior; that challenger's class balance also labels the rows without a vote (majority
-vote's own is a share of votes, which follows how many LFs vote each class, not how many rows are in it). The chosen member is then refitted on every row, dev rows clamped to
-their gold labels.
+instead of by the class prior; that challenger's class balance also labels the rows without a vote
+(majority vote's own is a share of votes, which follows how many LFs vote each class, not how many rows
+are in it). The chosen member is then refitted on every row, dev rows clamped to their gold labels.
 
 Why this should hold on data it has never seen: nothing in it refers to a dataset. The
 constants (``z`` and whether the one-standard-error rule applies) were chosen by leave-one-dataset-out
