@@ -262,7 +262,8 @@ def sparse_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return L, y, 9
 
 
-def _one_class_keywords(seed: int, n: int, m: int, positives: float, negative_every: int):
+def _one_class_keywords(seed: int, n: int, m: int, positives: float,
+                        negative_every: int) -> tuple[np.ndarray, np.ndarray, int]:
     """Keyword LFs on a binary task: every ``negative_every``-th LF votes 0, the others 1, each firing at its own
     rate on rows of its class and rarely elsewhere."""
     rng = np.random.default_rng(seed)
