@@ -175,6 +175,23 @@ def shipped_summary(results: list[dict]) -> str:
             f"{len(below)}{': ' + ', '.join(below) if below else ''}.")
 
 
+#: Members whose own scores the per-case tables of ``worlds.py`` and ``tabular.py`` list, in this order.
+MEMBER_COLUMNS = ("majority", "dawid_skene", "dawid_skene_no_abstain", "one_coin", "ebcc")
+
+
+def member_scores(outcomes: dict[str, float]) -> str:
+    """The members' own scores, ``MEMBER_COLUMNS`` order, as one table cell."""
+    return " / ".join(f"{outcomes[k]:.1f}" for k in MEMBER_COLUMNS if k in outcomes)
+
+
+def margin_summary(margins: dict[str, float]) -> str:
+    """The default's margins over majority vote: mean, worst, and the cases below MV - 0.5."""
+    m = np.array(list(margins.values()))
+    below = [k for k, v in margins.items() if v < -0.5]
+    return (f"default − MV: mean {m.mean():+.2f}, worst {m.min():+.2f}; below MV − 0.5 on {len(below)} of {m.size}"
+            f"{': ' + ', '.join(below) if below else ''}.")
+
+
 def lodo_table(rows: list[dict]) -> str:
     lines = ["| held-out set | z (fit on the others) | 1-SE rule | outcome | LODO score | shipped default | MV (ties split) "
              "| LODO - MV | best outcome reachable |", "|---|--:|---|---|--:|--:|--:|--:|--:|"]

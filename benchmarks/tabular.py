@@ -144,16 +144,12 @@ def main(argv: list[str] | None = None) -> None:
                 warnings.simplefilter("ignore")
                 r = LO.evaluate(case)
             o = r["outcomes"]
-            members = " / ".join(f"{o[k]:.1f}" for k in ("majority", "dawid_skene", "dawid_skene_no_abstain",
-                                                          "one_coin", "ebcc") if k in o)
             silent = float((case.L_test == -1).all(axis=1).mean())
             margins[case.name] = r["default"] - r["mv"]
             print(f"| {case.name} | {case.L_test.shape[1]} | {silent:.1%} | {r['default']:.2f} ({r['selected']}) "
-                  f"| {r['mv']:.2f} | {margins[case.name]:+.2f} | {max(o.values()):.2f} | {members} |", flush=True)
-        m = np.array(list(margins.values()))
-        below = [k for k, v in margins.items() if v < -0.5]
-        print(f"\ndefault − MV: mean {m.mean():+.2f}, worst {m.min():+.2f}; below MV − 0.5 on {len(below)} of {m.size}"
-              f"{': ' + ', '.join(below) if below else ''}. {time.perf_counter() - start:.0f} s\n")
+                  f"| {r['mv']:.2f} | {margins[case.name]:+.2f} | {max(o.values()):.2f} | {LO.member_scores(o)} |",
+                  flush=True)
+        print(f"\n{LO.margin_summary(margins)} {time.perf_counter() - start:.0f} s\n")
 
 
 if __name__ == "__main__":

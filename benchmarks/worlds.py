@@ -363,15 +363,10 @@ def main(argv: list[str] | None = None) -> None:
         for seed in range(args.seeds):
             r = LO.evaluate(case(world, seed, args.dev))
             o = r["outcomes"]
-            members = " / ".join(f"{o[k]:.1f}" for k in ("majority", "dawid_skene", "dawid_skene_no_abstain",
-                                                          "one_coin", "ebcc") if k in o)
             margins[f"{world}/{seed}"] = r["default"] - r["mv"]
             print(f"| {world}/{seed} | {r['default']:.2f} ({r['selected']}) | {r['mv']:.2f} | {r['default'] - r['mv']:+.2f} "
-                  f"| {max(o.values()):.2f} | {members} |", flush=True)
-    m = np.array(list(margins.values()))
-    below = [k for k, v in margins.items() if v < -0.5]
-    print(f"\ndefault − MV: mean {m.mean():+.2f}, worst {m.min():+.2f}; below MV − 0.5 on {len(below)} of {m.size}"
-          f"{': ' + ', '.join(below) if below else ''}. {time.perf_counter() - start:.0f} s")
+                  f"| {max(o.values()):.2f} | {LO.member_scores(o)} |", flush=True)
+    print(f"\n{LO.margin_summary(margins)} {time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":
