@@ -2,15 +2,15 @@
 
 WRENCH protocol: fit on the train votes (the valid split's gold is passed as ``L_dev``/``y_dev``, as
 WRENCH allows), predict the test split, score every test row (rows without votes included; "covered"
-tables score only rows with at least one vote): F1 of class 1 for basketball and census, accuracy
-otherwise. mmweak's hard labels follow the metric (argmax where accuracy is scored, the F1 rule learned
+tables score only rows with at least one vote): F1 of class 1 for the rare-class sets (basketball, census, and
+any set ``realdata.is_f1`` names), accuracy otherwise. mmweak's hard labels follow the metric (argmax where accuracy is scored, the F1 rule learned
 at fit time where F1 is; the F1 table shows both). Crowd sets: fit on all answers (no gold), accuracy
 over items with gold, ties split fractionally.
 
 Anchors (Snorkel, crowd-kit, FlyingSquid, the Hyper Label Model) run in ``.venv-bench`` via
 ``benchmarks/anchor_realdata.py``; their argmax ties (and majority vote's, "MV ties split") are broken
-uniformly at random: the mean over 20 seeded draws, i.e. expected accuracy. Published numbers come from
-``realdata.py``. The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
+uniformly at random: the mean over 20 seeded draws, i.e. expected accuracy. Every set in the data folder is
+scored; published numbers come from ``realdata.py`` (or, for a set it does not name, the data folder's README). The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
 
     bash benchmarks/setup_anchors.sh                                   # once
     .venv/bin/python benchmarks/accuracy.py                            # everything (~15 min, anchors included)
@@ -73,7 +73,7 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
         proba = lm.predict_proba(w.test.L)
         argmax = lm.labels_from_proba(proba, None)
         f1_rule = lm.labels_from_proba(proba, None, objective="f1")
-        pred = f1_rule if name in R.WRENCH_F1 else argmax
+        pred = f1_rule if R.is_f1(name) else argmax
         out["all"][model] = metric_all(w.test.y, pred)
         out["covered"][model] = metric_all(w.test.y[covered], pred[covered])
         out["argmax"][model] = metric_all(w.test.y, argmax)
@@ -118,9 +118,12 @@ def anchor_errors(folder: Path) -> list[str]:
     return lines
 
 
-def table(title: str, rows: dict[str, dict[str, float]], published: dict | None, scale: float, mv_key: str) -> str:
+def table(title: str, rows: dict[str, dict[str, float]], published: dict[str, dict[str, float]] | None, scale: float,
+          mv_key: str) -> str:
+    """One markdown table: every column of ``rows``, then the published numbers of each set where known ("–" where a
+    set has none), the best of them and the default's gap to it, and the default's margin over majority vote."""
     cols = list(dict.fromkeys(k for r in rows.values() for k in r))
-    pub_cols = list(next(iter(published.values()))) if published else []
+    pub_cols = list(dict.fromkeys(k for p in (published or {}).values() for k in p))
     head = ["dataset", *cols, *(f"pub {p}" for p in pub_cols)]
     if published:
         head += ["best pub", "default − best pub"]
@@ -130,9 +133,9 @@ def table(title: str, rows: dict[str, dict[str, float]], published: dict | None,
         cells = [f"{res[c]:.2f}" if c in res else "–" for c in cols]
         d = res.get("default", np.nan)
         if published:
-            pub = {k: v * scale for k, v in published[ds].items()}
-            best = max(pub.values())
-            cells += [f"{pub[p]:.2f}" for p in pub_cols] + [f"{best:.2f}", f"{d - best:+.2f}"]
+            pub = {k: v * scale for k, v in published.get(ds, {}).items()}
+            cells += [f"{pub[p]:.2f}" if p in pub else "–" for p in pub_cols]
+            cells += [f"{max(pub.values()):.2f}", f"{d - max(pub.values()):+.2f}"] if pub else ["–", "–"]
         cells.append(f"{d - res[mv_key]:+.2f}")
         lines.append(f"| {ds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -157,11 +160,14 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run([str(BENCH_PYTHON), str(ROOT / "benchmarks" / "anchor_realdata.py"), "--out",
                             str(args.anchors_dir), "--only", *missing], check=True)
     anchors = {n: ({} if args.no_anchors else load_anchors(args.anchors_dir, n)) for n in names}
-    wr = {n: wrench_results(n, args.models, anchors[n]) for n in names if n in R.WRENCH_PUBLISHED}
-    cr = {n: crowd_results(n, args.models, anchors[n]) for n in names if n in R.CROWD_PUBLISHED}
+    wrench = set(R.wrench_names())
+    wr = {n: wrench_results(n, args.models, anchors[n]) for n in names if n in wrench}
+    cr = {n: crowd_results(n, args.models, anchors[n]) for n in names if n not in wrench}
     if wr:
-        print(table("WRENCH test split, every row (accuracy %; F1 % of class 1 for basketball/census, mmweak with "
-                    "its F1 rule there)", {k: v["all"] for k, v in wr.items()}, R.WRENCH_PUBLISHED, 1.0, "MV ties split"))
+        f1_sets = "/".join(k for k in wr if R.is_f1(k)) or "none"
+        print(table(f"WRENCH test split, every row (accuracy %; F1 % of class 1 for {f1_sets}, mmweak with "
+                    "its F1 rule there)", {k: v["all"] for k, v in wr.items()}, {k: R.published_wrench(k) for k in wr},
+                    1.0, "MV ties split"))
         print()
         shares = ", ".join(f"{k} {100 * v['covered_share']:.1f} %" for k, v in wr.items())
         print(table(f"WRENCH test split, covered rows only (rows with at least one vote: {shares})",
@@ -169,13 +175,13 @@ def main(argv: list[str] | None = None) -> None:
         print()
         f1 = {k: {**{f"{m} argmax": v["argmax"][m] for m in args.models}, **{f"{m} F1 rule": v["f1_rule"][m] for m in args.models},
                   "default": v["all"].get("default", np.nan), "MV ties split": v["all"]["MV ties split"]}
-              for k, v in wr.items() if k in R.WRENCH_F1}
+              for k, v in wr.items() if R.is_f1(k)}
         if f1:
             print(table("Rare-class F1 sets: argmax labels vs the F1 rule (F1 % of class 1)", f1, None, 1.0, "MV ties split"))
             print()
     if cr:
         print(table("Crowdsourcing sets (accuracy % on gold items, ties split)", {k: v["all"] for k, v in cr.items()},
-                    R.CROWD_PUBLISHED, 100.0, "MV ties split"))
+                    {k: R.published_crowd(k) for k in cr}, 100.0, "MV ties split"))
         print()
     if not args.no_anchors and args.anchors_dir.exists():
         errs = anchor_errors(args.anchors_dir)
@@ -187,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
                  "| dataset | default | MV (ties split, this run) | published MV | default − MV | default − published MV |",
                  "|---|--:|--:|--:|--:|--:|"]
         for k, v in allres.items():
-            pub = R.WRENCH_PUBLISHED.get(k, {}).get("MV")
+            pub = R.published_wrench(k).get("MV") if k in wrench else None
             d = v["default"]
             pub_s = "–" if pub is None else f"{pub:.2f}"
             gap = "–" if pub is None else f"{d - pub:+.2f}"

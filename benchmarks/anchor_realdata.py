@@ -45,7 +45,8 @@ def _alarm(_signum, _frame):
 
 
 def run_set(name: str, anchors: list[str], out: Path, timeout: int) -> None:
-    if name in R.WRENCH_PUBLISHED:
+    is_wrench = name in R.wrench_names()
+    if is_wrench:
         w = R.load_wrench(name)
         K, train, test = w.cardinality, w.train.L, w.test.L
     else:
@@ -63,7 +64,7 @@ def run_set(name: str, anchors: list[str], out: Path, timeout: int) -> None:
         t0 = time.perf_counter()
         try:
             lib = libs.setdefault(a.load.__name__, a.load())
-            if name not in R.WRENCH_PUBLISHED:  # crowd: all items are both fitted and scored
+            if not is_wrench:  # crowd: all items are both fitted and scored
                 full = train
                 P, note = a.fit_predict(lib, a.convert(full), full.shape[0], K)
                 P = P[R.load_crowd(name).votes.y >= 0]

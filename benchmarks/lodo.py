@@ -55,7 +55,7 @@ def cases(seeds: tuple[int, ...] = (0, 1), only: list[str] | None = None) -> lis
     out = []
     for name in R.wrench_names():
         w = R.load_wrench(name)
-        out.append(Case(name, "wrench", w.cardinality, "f1" if name in R.WRENCH_F1 else "accuracy",
+        out.append(Case(name, "wrench", w.cardinality, "f1" if R.is_f1(name) else "accuracy",
                         w.train.L, w.test.L, w.test.y, (w.valid.L, w.valid.y)))
     for name in R.crowd_names():
         c = R.load_crowd(name)

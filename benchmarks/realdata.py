@@ -2,18 +2,24 @@
 
 Both become plain vote matrices (``-1`` = abstain) so every label model sees the same input.
 The data is third-party and is read in place, never copied into this repository.
+
+Every set in the folder is found, not only the twelve named below: a WRENCH folder (``label.json`` and
+``train.json``) under ``wrench/``, a crowd folder (``label.csv``) under ``crowd/``. The published numbers and
+the WRENCH metric of a set not named here are read from the tables of the folder's ``README.md`` when it lists
+them (see :func:`readme_tables`); a crowd set whose name is also a WRENCH set's is called ``<name>-crowd``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mmweak.columns import read_column, read_matrix
-from mmweak.sources import read_crowd, read_wrench
+from mmweak.sources import is_wrench, read_crowd, read_wrench
 
 DATA = Path(os.environ.get("MMWEAK_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
 
@@ -27,6 +33,8 @@ WRENCH_PUBLISHED = {
     "census": {"MV": 32.80, "WMV": 9.99, "DS": 47.16, "DP": 22.66, "MeTaL": 44.48, "FS": 15.33},
 }
 WRENCH_F1 = {"basketball", "census"}  # scored by F1 of class 1; the rest by accuracy
+#: WRENCH's other rare-class binary sets, scored by F1 of class 1 in its paper, for sets the README does not describe.
+WRENCH_F1_CONVENTION = {"spouse", "cdr", "sms", "tennis", "commercial"}
 
 #: Published accuracies on the crowd sets (EBCC authors' notebooks).
 CROWD_PUBLISHED = {
@@ -65,9 +73,9 @@ class CrowdSet:
     votes: Split  # one row per item, one column per worker; y = -1 where no gold exists
 
 
-def load_wrench(name: str, root: Path = DATA / "wrench") -> WrenchSet:
+def load_wrench(name: str, root: Path | None = None) -> WrenchSet:
     """One WRENCH dataset's train/valid/test vote matrices and gold labels (read by :mod:`mmweak.sources`)."""
-    ds = read_wrench(root / name)
+    ds = read_wrench((DATA / "wrench" if root is None else root) / name)
     classes = list(ds["train"].features["label"].names)
     splits = {stem: Split(read_matrix(ds[split], "weak_labels").astype(np.int8),
                           read_column(ds[split], "label").astype(np.int64))
@@ -75,31 +83,137 @@ def load_wrench(name: str, root: Path = DATA / "wrench") -> WrenchSet:
     return WrenchSet(name, classes, **splits)
 
 
-def load_crowd(name: str, root: Path = DATA / "crowd") -> CrowdSet:
+def load_crowd(name: str, root: Path | None = None) -> CrowdSet:
     """One crowdsourcing set as an items x workers matrix (``-1`` where a worker did not answer), read by
-    :mod:`mmweak.sources`; items after the last answered one are left out."""
-    ds = read_crowd(root / name)["train"]
+    :mod:`mmweak.sources`; items after the last answered one are left out.
+
+    Answers repeated verbatim (same item, worker and label) count once, as the EBCC authors count them
+    (``drop_duplicates``). A worker who gave one item *different* answers keeps all of them, as there: the
+    second (third, ...) distinct answer goes to an extra column of that worker, after the ``m`` worker columns.
+    """
+    folder = crowd_folder(name, root)
+    ds = read_crowd(folder)["train"]
     answers = ds.data.column("answers").combine_chunks()
     flat = answers.flatten()
     counts = np.diff(answers.offsets.to_numpy())
     items = np.repeat(np.arange(len(answers)), counts)
-    workers = flat.field("worker").to_numpy()
-    labels = flat.field("label").to_numpy()
+    workers = flat.field("worker").to_numpy().astype(np.int64)
+    labels = flat.field("label").to_numpy().astype(np.int64)
     gold = read_column(ds, "label").astype(np.int64)
     n = int(items.max()) + 1
     m = int(workers.max()) + 1
     K = int(max(labels.max(), gold.max())) + 1
-    L = np.full((n, m), -1, dtype=np.int8 if K <= 127 else np.int16)
-    L[items, workers] = labels  # the sets carry no duplicate (item, worker) answers
+    keep = np.unique(np.stack([items, workers, labels], axis=1), axis=0, return_index=True)[1]
+    keep.sort()  # first occurrence of each distinct answer, in file order
+    items, workers, labels = items[keep], workers[keep], labels[keep]
+    pair = items * m + workers
+    order = np.argsort(pair, kind="stable")
+    first = np.r_[True, pair[order][1:] != pair[order][:-1]]
+    starts = np.maximum.accumulate(np.where(first, np.arange(order.size), 0))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size) - starts  # 0 for a worker's first answer on an item, 1 for a second, ...
+    columns = workers.copy()
+    if rank.any():
+        extra = np.unique(np.stack([rank[rank > 0], workers[rank > 0]], axis=1), axis=0)
+        index = {(int(r), int(w)): m + i for i, (r, w) in enumerate(extra)}
+        columns[rank > 0] = [index[(int(r), int(w))] for r, w in zip(rank[rank > 0], workers[rank > 0])]
+    L = np.full((n, int(columns.max()) + 1), -1, dtype=np.int8 if K <= 127 else np.int16)
+    L[items, columns] = labels
     return CrowdSet(name, K, Split(L, gold[:n].copy()))
 
 
-def wrench_names(root: Path = DATA / "wrench") -> list[str]:
-    return [n for n in WRENCH_PUBLISHED if (root / n).is_dir()]
+def wrench_names(root: Path | None = None) -> list[str]:
+    """Every WRENCH set under ``root`` (default ``DATA/wrench``): the twelve named here first, then the rest by name."""
+    found = _folders(DATA / "wrench" if root is None else root, is_wrench)
+    return [n for n in WRENCH_PUBLISHED if n in found] + sorted(found - set(WRENCH_PUBLISHED))
 
 
-def crowd_names(root: Path = DATA / "crowd") -> list[str]:
-    return [n for n in CROWD_PUBLISHED if (root / n).is_dir()]
+def crowd_names(root: Path | None = None) -> list[str]:
+    """Every crowd set under ``root`` (default ``DATA/crowd``), named as :func:`crowd_folder` resolves them."""
+    found = _folders(DATA / "crowd" if root is None else root, lambda p: (p / "label.csv").is_file())
+    wrench = set(wrench_names()) if root is None else set()
+    names = [n for n in CROWD_PUBLISHED if n in found] + sorted(found - set(CROWD_PUBLISHED))
+    return [f"{n}-crowd" if n in wrench else n for n in names]
+
+
+def crowd_folder(name: str, root: Path | None = None) -> Path:
+    """The folder of crowd set ``name`` (``trec-crowd`` is ``crowd/trec`` when ``wrench/trec`` exists too)."""
+    base = DATA / "crowd" if root is None else root
+    if not (base / name).is_dir() and name.endswith("-crowd") and (base / name[: -len("-crowd")]).is_dir():
+        return base / name[: -len("-crowd")]
+    return base / name
+
+
+def _folders(root: Path, accept) -> set[str]:
+    return {p.name for p in root.iterdir() if accept(p)} if root.is_dir() else set()
+
+
+def readme_tables(path: Path | None = None) -> list[list[dict[str, str]]]:
+    """The markdown tables of the data folder's ``README.md``, each a list of rows keyed by its header cells.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "README.md"
+    >>> _ = f.write_text("text\\n\\n| dataset | EBCC |\\n|---|---|\\n| duck | 0.8 |\\n")
+    >>> readme_tables(f)
+    [[{'dataset': 'duck', 'EBCC': '0.8'}]]
+    """
+    path = DATA / "README.md" if path is None else path
+    if not path.is_file():
+        return []
+    tables, block = [], []
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        if line.strip().startswith("|"):
+            block.append([c.strip() for c in line.strip().strip("|").split("|")])
+            continue
+        if len(block) > 2:
+            head = block[0]
+            tables.append([dict(zip(head, row)) for row in block[2:] if len(row) == len(head)])
+        block = []
+    return tables
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def published_wrench(name: str) -> dict[str, float]:
+    """Published test numbers of a WRENCH set (method -> percent): the table above, else the README's."""
+    if name in WRENCH_PUBLISHED:
+        return WRENCH_PUBLISHED[name]
+    for table in readme_tables():
+        for row in table:
+            key = next(iter(row))
+            if key.startswith("dataset (metric)") and re.sub(r"\s*\(.*\)$", "", row[key]) == name:
+                return {k: v for k, v in ((k, _number(c)) for k, c in list(row.items())[1:]) if v is not None}
+    return {}
+
+
+def published_crowd(name: str) -> dict[str, float]:
+    """Published accuracies of a crowd set (method -> fraction): the table above, else the README's."""
+    if name in CROWD_PUBLISHED:
+        return CROWD_PUBLISHED[name]
+    folder = crowd_folder(name).name
+    for table in readme_tables():
+        for row in table:
+            if {"items", "workers"} <= set(row) and row.get("dataset") == folder:
+                after = list(row)[list(row).index("answers") + 1:] if "answers" in row else []
+                return {k: v for k, v in ((k, _number(row[k])) for k in after) if v is not None}
+    return {}
+
+
+def is_f1(name: str) -> bool:
+    """Whether WRENCH set ``name`` is scored by F1 of class 1: named above, or the README's metric column says
+    so, or (for a set the README does not describe) WRENCH's own convention."""
+    if name in WRENCH_F1:
+        return True
+    for table in readme_tables():
+        for row in table:
+            if row.get("dataset") == name and "metric" in row:
+                return "f1" in row["metric"].lower()
+    return name in WRENCH_F1_CONVENTION
 
 
 def f1_class1(y: np.ndarray, pred: np.ndarray) -> float:
@@ -110,8 +224,8 @@ def f1_class1(y: np.ndarray, pred: np.ndarray) -> float:
 
 
 def wrench_score(name: str, y: np.ndarray, pred: np.ndarray) -> float:
-    """The WRENCH metric in percent: F1 of class 1 for basketball/census, accuracy otherwise."""
-    return 100 * (f1_class1(y, pred) if name in WRENCH_F1 else float((pred == y).mean()))
+    """The WRENCH metric in percent: F1 of class 1 for the rare-class sets (:func:`is_f1`), accuracy otherwise."""
+    return 100 * (f1_class1(y, pred) if is_f1(name) else float((pred == y).mean()))
 
 
 def crowd_accuracy(y: np.ndarray, proba: np.ndarray) -> float:

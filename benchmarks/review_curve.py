@@ -111,7 +111,7 @@ def run_set(name: str, strategies: list[str], batches: list[int], budget: int, s
     t0 = time.time()
     ds, task = wrench_dataset(name)
     emb = embedding(name, ds) if "diverse" in strategies else None
-    metric = "f1" if name in R.WRENCH_F1 else "accuracy"
+    metric = "f1" if R.is_f1(name) else "accuracy"
     curve = review.simulate(ds, task, gold="label", strategies=strategies, batch_sizes=batches, budget=budget,
                             seeds=seeds, fit_split="train", eval_split="test", metric=metric, embedding=emb,
                             progress=False)

@@ -1,0 +1,103 @@
+"""The real-data benchmarks score every set in the data folder, not only the twelve they name: a new WRENCH or
+crowd folder is found, read as the EBCC authors read crowd answers, scored by the metric the folder's README gives,
+and shown next to the published numbers the README lists."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from paths import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import accuracy  # noqa: E402
+import lodo  # noqa: E402
+import realdata as R  # noqa: E402
+
+README = """# data
+
+| dataset | classes | LFs | metric |
+|---|---|---|---|
+| spam2 | 2 | 3 | F1 of class 1 |
+| trec | 2 | 3 | accuracy |
+
+| dataset (metric) | MV | DS |
+|---|---|---|
+| spam2 (F1) | 41.50 | 38.00 |
+
+| dataset | classes | items | workers | answers | EBCC | BWA |
+|---|---|---|---|---|---|---|
+| dup | 2 | 4 | 3 | 9 | 0.7500 | 0.5000 |
+"""
+
+
+def _wrench(folder, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    (folder / "label.json").write_text(json.dumps({"0": "ham", "1": "spam"}))
+    for split, n in (("train", 120), ("valid", 30), ("test", 40)):
+        y = (rng.random(n) < 0.3).astype(int)
+        votes = np.where(rng.random((n, 3)) < 0.8, y[:, None], 1 - y[:, None])
+        votes[rng.random((n, 3)) < 0.3] = -1
+        rows = {str(i): {"label": int(y[i]), "weak_labels": votes[i].tolist(), "data": {}} for i in range(n)}
+        (folder / f"{split}.json").write_text(json.dumps(rows))
+
+
+def _crowd(folder, answers: str, truth: str) -> None:
+    folder.mkdir(parents=True)
+    (folder / "label.csv").write_text("item,worker,label\n" + answers)
+    (folder / "truth.csv").write_text("item,truth\n" + truth)
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    _wrench(tmp_path / "wrench" / "spam2", 0)
+    _wrench(tmp_path / "wrench" / "trec", 1)  # a WRENCH name ...
+    _crowd(tmp_path / "crowd" / "trec", "0,0,1\n0,1,1\n1,0,0\n1,1,0\n", "0,1\n1,0\n")  # ... and a crowd set's
+    # item 0: worker 0 twice with the same answer (counted once); item 1: worker 1 answers 0, then 1 (both kept).
+    _crowd(tmp_path / "crowd" / "dup", "0,0,1\n0,0,1\n0,1,1\n1,1,0\n1,1,1\n1,2,0\n2,0,0\n3,2,1\n3,1,1\n",
+           "0,1\n1,0\n2,0\n3,1\n")
+    (tmp_path / "README.md").write_text(README)
+    monkeypatch.setattr(R, "DATA", tmp_path)
+    return tmp_path
+
+
+def test_every_folder_is_found_and_a_name_clash_is_told_apart(data):
+    assert R.wrench_names() == ["trec", "spam2"]  # the sets realdata names first, then the rest by name
+    assert R.crowd_names() == ["dup", "trec-crowd"]
+    assert R.crowd_folder("trec-crowd") == data / "crowd" / "trec"
+    assert R.load_crowd("trec-crowd").votes.L.tolist() == [[1, 1], [0, 0]]
+
+
+def test_crowd_answers_are_read_as_the_ebcc_authors_read_them(data):
+    c = R.load_crowd("dup")
+    # Three workers, plus one column for worker 1's second, different answer on item 1.
+    assert c.votes.L.shape == (4, 4) and c.cardinality == 2
+    assert c.votes.L.tolist() == [[1, 1, -1, -1], [-1, 0, 0, 1], [0, -1, -1, -1], [-1, 1, 1, -1]]
+    assert int((c.votes.L >= 0).sum()) == 8  # nine lines, one a verbatim repeat
+    assert c.votes.y.tolist() == [1, 0, 0, 1]
+
+
+def test_metric_and_published_numbers_come_from_the_readme(data):
+    assert R.is_f1("spam2") and not R.is_f1("trec")
+    assert R.is_f1("basketball") and R.is_f1("cdr")  # named here / WRENCH's convention for a set it does not list
+    assert R.published_wrench("spam2") == {"MV": 41.5, "DS": 38.0}
+    assert R.published_wrench("trec") == R.WRENCH_PUBLISHED["trec"]  # the numbers named here win
+    assert R.published_crowd("dup") == {"EBCC": 0.75, "BWA": 0.5}
+    assert R.published_crowd("trec-crowd") == {}
+
+
+def test_accuracy_py_scores_every_set(data, capsys):
+    accuracy.main(["--no-anchors", "--no-lodo", "--models", "default", "majority"])
+    out = capsys.readouterr().out
+    tables = {part.splitlines()[0]: {line.split(" | ")[0].lstrip("| "): line for line in part.splitlines()
+                                     if line.startswith("| ")} for part in out.split("### ")[1:]}
+    wrench = tables[next(t for t in tables if t.startswith("WRENCH test split, every row"))]
+    crowd = tables[next(t for t in tables if t.startswith("Crowdsourcing sets"))]
+    assert "F1 % of class 1 for spam2," in out and {"trec", "spam2"} <= set(wrench) and {"dup", "trec-crowd"} <= set(crowd)
+    assert "| 41.50 | – | 38.00 | – | – | – | 41.50 |" in wrench["spam2"]  # MV, DS (trec also has WMV, DP...), best
+    assert "| 75.00 | 50.00 | 75.00 |" in crowd["dup"]
+    assert "| – | – | – | – |" in crowd["trec-crowd"]  # no published numbers: shown as such, not skipped
+    names = [c.name for c in lodo.cases(seeds=())]
+    assert names == ["trec", "spam2", "dup", "trec-crowd"]
+    assert [c.metric for c in lodo.cases(seeds=())] == ["accuracy", "f1", "accuracy", "accuracy"]
