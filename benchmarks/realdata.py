@@ -89,7 +89,8 @@ def load_crowd(name: str, root: Path | None = None) -> CrowdSet:
 
     Answers repeated verbatim (same item, worker and label) count once, as the EBCC authors count them
     (``drop_duplicates``). A worker who gave one item *different* answers keeps all of them, as there: the
-    second (third, ...) distinct answer goes to an extra column of that worker, after the ``m`` worker columns.
+    second (third, ...) distinct answer goes to an extra column of that worker, after the ``m`` worker columns
+    (workers numbered in the order of their ids).
     """
     folder = crowd_folder(name, root)
     ds = read_crowd(folder)["train"]
@@ -97,7 +98,8 @@ def load_crowd(name: str, root: Path | None = None) -> CrowdSet:
     flat = answers.flatten()
     counts = np.diff(answers.offsets.to_numpy())
     items = np.repeat(np.arange(len(answers)), counts)
-    workers = flat.field("worker").to_numpy().astype(np.int64)
+    # Worker ids index columns: compacted, so ids with gaps (0, 7, 100000) cost three columns, not 100001.
+    workers = np.unique(flat.field("worker").to_numpy(), return_inverse=True)[1].ravel().astype(np.int64)
     labels = flat.field("label").to_numpy().astype(np.int64)
     gold = read_column(ds, "label").astype(np.int64)
     n = int(items.max()) + 1

@@ -78,6 +78,11 @@ def test_crowd_answers_are_read_as_the_ebcc_authors_read_them(data):
     assert c.votes.y.tolist() == [1, 0, 0, 1]
 
 
+def test_worker_ids_with_gaps_do_not_become_empty_columns(data):
+    _crowd(data / "crowd" / "gaps", "0,7,1\n1,100000,0\n1,0,1\n", "0,1\n1,0\n")
+    assert R.load_crowd("gaps").votes.L.tolist() == [[-1, 1, -1], [1, -1, 0]]  # workers 0, 7, 100000
+
+
 def test_metric_and_published_numbers_come_from_the_readme(data):
     assert R.is_f1("spam2") and not R.is_f1("trec")
     assert R.is_f1("basketball") and R.is_f1("cdr")  # named here / WRENCH's convention for a set it does not list
