@@ -25,6 +25,12 @@ outcome the default could have reached. None of them was used to choose a consta
 * ``busy_crowd``: 10 classes, 700 items, 4 answers each from 44 workers, a few of whom answer most items; accuracy
   0.3-0.85, 5 % spammers (the shape of music-genre crowd sets).
 * ``rare_crowd``: binary, 10 % positives, 5 answers per item from 60 workers, 10 % spammers.
+* ``sparse_workers``: 300 items, 5 skewed classes, 6 answers each from 461 workers, most of whom answer a handful
+  of items (the shape of tweet-sentiment crowd sets collected on CrowdFlower).
+* ``dense_answers``: 500 binary items with 20 answers each from 143 workers, 10 % spammers (sentence-polarity
+  sets re-collected with many answers per item).
+* ``entity_linking``: 2,040 binary items (75 / 25), 5 answers each from 78 workers, 20 % spammers (the shape of the
+  ZenCrowd entity-linking sets).
 * ``many_keywords``: 26 keyword LFs over 10 classes (the shape of relation-extraction LF sets).
 * ``sparse_keywords``: 164 rare keyword LFs over 9 classes, most rows hit by one or two.
 * ``positive_keywords``: binary, 30 % positives, 33 keyword LFs of which two thirds vote the positive class
@@ -250,6 +256,18 @@ def rare_crowd(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return _skewed_crowd(seed, 1000, 60, 5, [0.9, 0.1], (0.6, 0.95), 0.1, 1.0)
 
 
+def sparse_workers(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _skewed_crowd(seed, 300, 461, 6, [0.3, 0.25, 0.2, 0.15, 0.1], (0.3, 0.9), 0.1, 0.5)
+
+
+def dense_answers(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _skewed_crowd(seed, 500, 143, 20, [0.5, 0.5], (0.5, 0.95), 0.1, 1.0)
+
+
+def entity_linking(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    return _skewed_crowd(seed, 2040, 78, 5, [0.75, 0.25], (0.5, 0.9), 0.2, 0.8)
+
+
 def many_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     L, y = S.generate_keyword(12_000, 26, 10, seed=seed, skew=0.5, fire_on_class=(0.1, 0.4),
                               fire_off_class=(0.005, 0.05))
@@ -324,6 +342,9 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "small_crowd": small_crowd,
     "busy_crowd": busy_crowd,
     "rare_crowd": rare_crowd,
+    "sparse_workers": sparse_workers,
+    "dense_answers": dense_answers,
+    "entity_linking": entity_linking,
     "many_keywords": many_keywords,
     "sparse_keywords": sparse_keywords,
     "positive_keywords": positive_keywords,
