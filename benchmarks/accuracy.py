@@ -2,15 +2,16 @@
 
 WRENCH protocol: fit on the train votes (the valid split's gold is passed as ``L_dev``/``y_dev``, as
 WRENCH allows), predict the test split, score every test row (rows without votes included; "covered"
-tables score only rows with at least one vote): F1 of class 1 for the rare-class sets (basketball, census, and
-any set ``realdata.is_f1`` names), accuracy otherwise. mmweak's hard labels follow the metric (argmax where accuracy is scored, the F1 rule learned
-at fit time where F1 is; the F1 table shows both). Crowd sets: fit on all answers (no gold), accuracy
-over items with gold, ties split fractionally.
+tables score only rows with at least one vote): F1 of class 1 for the rare-class sets (basketball, census,
+and any other set ``realdata.is_f1`` names), accuracy otherwise. mmweak's hard labels follow the metric (argmax
+where accuracy is scored, the F1 rule learned at fit time where F1 is; the F1 table shows both). Crowd sets: fit
+on all answers (no gold), accuracy over items with gold, ties split fractionally.
 
 Anchors (Snorkel, crowd-kit, FlyingSquid, the Hyper Label Model) run in ``.venv-bench`` via
 ``benchmarks/anchor_realdata.py``; their argmax ties (and majority vote's, "MV ties split") are broken
 uniformly at random: the mean over 20 seeded draws, i.e. expected accuracy. Every set in the data folder is
-scored; published numbers come from ``realdata.py`` (or, for a set it does not name, the data folder's README). The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
+scored; published numbers come from ``realdata.py`` (or, for a set it does not name, the data folder's README).
+The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
 
     bash benchmarks/setup_anchors.sh                                   # once
     .venv/bin/python benchmarks/accuracy.py                            # everything (~15 min, anchors included)

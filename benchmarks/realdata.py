@@ -162,8 +162,18 @@ def readme_tables(path: Path | None = None) -> list[list[dict[str, str]]]:
     path = DATA / "README.md" if path is None else path
     if not path.is_file():
         return []
+    stamp = (str(path), path.stat().st_mtime_ns)
+    if stamp not in _README_TABLES:  # read once per file version: every score asks for the metric
+        _README_TABLES[stamp] = _parse_tables(path.read_text(encoding="utf-8"))
+    return _README_TABLES[stamp]
+
+
+_README_TABLES: dict[tuple[str, int], list[list[dict[str, str]]]] = {}
+
+
+def _parse_tables(text: str) -> list[list[dict[str, str]]]:
     tables, block = [], []
-    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+    for line in [*text.splitlines(), ""]:
         if line.strip().startswith("|"):
             block.append([c.strip() for c in line.strip().strip("|").split("|")])
             continue
