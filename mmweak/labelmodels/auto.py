@@ -66,7 +66,7 @@ from .loglinear import LogLinearModel, predict_in_chunks
 from .majority import MajorityVote
 from .one_coin import OneCoinDawidSkene
 from .validation import check_number
-from .votes import ABSTAIN, SparseVotes, shared_views
+from .votes import ABSTAIN, SparseVotes, shared_views, sorted_sample
 from .weighted_vote import WeightedMajorityVote
 
 #: The family: name -> (model class, hyper-parameters). EBCC runs with fewer restarts here than alone.
@@ -332,8 +332,8 @@ class AutoLabelModel(LabelModel):
         rng = np.random.default_rng(seed)
         n = L.shape[0]
         size = int(min(n, max(200, int(self.selection_votes) / _votes_per_row(L))))
-        rows = np.sort(rng.choice(n, size=size, replace=False)) if size < n else np.arange(n)
-        S = L[rows]
+        rows = sorted_sample(rng, n, size) if size < n else np.arange(n)
+        S = np.take(L, rows, axis=0)
         if S.shape[0] < 2 * int(self.folds) or not (S != ABSTAIN).any():
             return {}
         # LFs that share their errors would let a labelling that follows them explain each other's

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .votes import SparseVotes, view_memo, vote_share
+from .votes import SparseVotes, sorted_sample, view_memo, vote_share
 
 #: Two LFs are copies when they are at least this far from "independent given the label" towards "identical".
 COPY_EXCESS = 0.5
@@ -43,7 +43,7 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     """
     m = V.n_lfs
     if V.n > _MAX_ROWS:
-        V = V.take(np.sort(np.random.default_rng(seed).choice(V.n, _MAX_ROWS, replace=False)))
+        V = V.take(sorted_sample(np.random.default_rng(seed), V.n, _MAX_ROWS))
     n = V.weight.sum()
     if n <= 0:
         return np.zeros((m, m))

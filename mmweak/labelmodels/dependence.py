@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from .copies import wilson_lower
-from .votes import SparseVotes
+from .votes import SparseVotes, sorted_sample
 
 #: Pairs need this many shared rows to count.
 MIN_SHARED_ROWS = 20
@@ -69,7 +69,7 @@ def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, 
     """
     m = V.n_lfs
     if V.n > _MAX_ROWS:
-        V = V.take(np.sort(np.random.default_rng(seed).choice(V.n, _MAX_ROWS, replace=False)))
+        V = V.take(sorted_sample(np.random.default_rng(seed), V.n, _MAX_ROWS))
     co = V.co_votes()  # (i, v, j, u)
     same = np.einsum("ivjv->ij", co)
     both = co.sum(axis=(1, 3))

@@ -164,6 +164,14 @@ class SparseVotes:
             # With integer row weights (collapsed patterns) both paths give the exact counts.
             C = np.zeros((m * K, m * K))
             step = max(64, _DENSE_CELLS // (m * K))
+            if np.all(self.weight == 1.0):
+                # Unit rows: the counts in a block stay below 2**24, so float32 one-hots give them exactly,
+                # and ``B.T @ B`` of one buffer runs as a symmetric product: together 2-3x faster.
+                X32 = self.X.astype(np.float32)
+                for start in range(0, self.n, step):
+                    block32 = X32[start: start + step].toarray()
+                    C += block32.T @ block32
+                return C.reshape(m, K, m, K)
             for start in range(0, self.n, step):
                 block = self.X[start: start + step].toarray()
                 C += block.T @ (block * self.weight[start: start + step, None])
@@ -237,8 +245,20 @@ def fit_sample(L: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
     n = L.shape[0]
     if max_rows is None or n <= max_rows:
         return L
-    rows = np.sort(np.random.default_rng(seed).choice(n, size=int(max_rows), replace=False))
-    return L[rows]
+    # ``take`` gathers whole rows several times faster than fancy indexing does.
+    return np.take(L, sorted_sample(np.random.default_rng(seed), n, int(max_rows)), axis=0)
+
+
+def sorted_sample(rng: np.random.Generator, n: int, size: int) -> np.ndarray:
+    """``np.sort(rng.choice(n, size, replace=False))``, ordered through a mask (cheaper than a sort).
+
+    >>> sorted_sample(np.random.default_rng(0), 10, 4).tolist() == sorted(
+    ...     np.random.default_rng(0).choice(10, 4, replace=False).tolist())
+    True
+    """
+    picked = np.zeros(n, dtype=bool)
+    picked[rng.choice(n, size=size, replace=False)] = True
+    return np.flatnonzero(picked)
 
 
 def prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: int) -> SparseVotes:
@@ -264,7 +284,7 @@ def _prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: in
     return SparseVotes.from_dense(L, cardinality)
 
 
-__all__ = ["SparseVotes", "collapse_rows", "vote_share", "fit_sample", "prepare_fit"]
+__all__ = ["SparseVotes", "collapse_rows", "vote_share", "fit_sample", "prepare_fit", "sorted_sample"]
 
 
 def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
