@@ -94,6 +94,28 @@ def test_co_votes_dense_and_sparse_products_agree_exactly(m, K, coverage):
     assert C[0, 0, 0, 0] == V.weight[L[:, 0] == 0].sum()
 
 
+@pytest.mark.parametrize(("n", "m", "K", "coverage"), [(70_000, 30, 2, 0.9), (5000, 8, 4, 1.0), (3000, 40, 3, 0.02)])
+def test_co_votes_of_unit_rows_are_exact_counts(n, m, K, coverage):
+    """Unit rows take the float32 symmetric product: still the exact integer counts of the float64 one."""
+    L = _votes(n, m, K, coverage, seed=12)
+    V = SparseVotes.from_dense(L, K)
+    C = V.co_votes()
+    assert C.dtype == np.float64
+    onehot = np.concatenate([(L[:, [j]] == np.arange(K)).astype(np.int64) for j in range(m)], axis=1)
+    np.testing.assert_array_equal(C, (onehot.T @ onehot).reshape(m, K, m, K))
+    np.testing.assert_array_equal(C, np.swapaxes(np.swapaxes(C, 0, 2), 1, 3))  # symmetric, as counts are
+
+
+def test_fit_sample_rows_are_the_sorted_seeded_choice():
+    from mmweak.labelmodels.votes import fit_sample, sorted_sample
+
+    L = np.arange(50_000, dtype=np.int64).reshape(-1, 2) % 7 - 1
+    rows = np.sort(np.random.default_rng(5).choice(25_000, 1000, replace=False))
+    np.testing.assert_array_equal(sorted_sample(np.random.default_rng(5), 25_000, 1000), rows)
+    np.testing.assert_array_equal(fit_sample(L, 1000, 5), L[rows])
+    assert fit_sample(L, 25_000, 5) is L  # nothing to sample: the matrix itself
+
+
 def test_predictions_from_user_threads_at_once_equal_the_serial_ones():
     """Block pools started from several user threads at once share nothing but the fitted model."""
     import threading
