@@ -164,17 +164,13 @@ class SparseVotes:
             # With integer row weights (collapsed patterns) both paths give the exact counts.
             C = np.zeros((m * K, m * K))
             step = max(64, _DENSE_CELLS // (m * K))
-            if np.all(self.weight == 1.0):
-                # Unit rows: the counts in a block stay below 2**24, so float32 one-hots give them exactly,
-                # and ``B.T @ B`` of one buffer runs as a symmetric product: together 2-3x faster.
-                X32 = self.X.astype(np.float32)
-                for start in range(0, self.n, step):
-                    block32 = X32[start: start + step].toarray()
-                    C += block32.T @ block32
-                return C.reshape(m, K, m, K)
+            # Unit rows: a block's counts stay below 2**24, so float32 one-hots give them exactly, and
+            # ``B.T @ B`` of one buffer runs as a symmetric product: together 2-3x faster.
+            unit = bool(np.all(self.weight == 1.0))
+            X = self.X.astype(np.float32) if unit else self.X
             for start in range(0, self.n, step):
-                block = self.X[start: start + step].toarray()
-                C += block.T @ (block * self.weight[start: start + step, None])
+                block = X[start: start + step].toarray()
+                C += block.T @ (block if unit else block * self.weight[start: start + step, None])
             return C.reshape(m, K, m, K)
         Xw = self.X.multiply(self.weight[:, None]).tocsr()
         return np.asarray((self.X.T @ Xw).todense()).reshape(m, K, m, K)
