@@ -332,8 +332,7 @@ class AutoLabelModel(LabelModel):
         rng = np.random.default_rng(seed)
         n = L.shape[0]
         size = int(min(n, max(200, int(self.selection_votes) / _votes_per_row(L))))
-        rows = sorted_sample(rng, n, size) if size < n else np.arange(n)
-        S = np.take(L, rows, axis=0)
+        S = np.take(L, sorted_sample(rng, n, size), axis=0) if size < n else L
         if S.shape[0] < 2 * int(self.folds) or not (S != ABSTAIN).any():
             return {}
         # LFs that share their errors would let a labelling that follows them explain each other's

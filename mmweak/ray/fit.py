@@ -31,6 +31,7 @@ from ..columns import fixed_list
 from ..labelmodels import LabelModel
 from ..labelmodels.decision import Objective, TieBreak
 from ..labelmodels.loglinear import MAX_FIT_ROWS
+from ..labelmodels.votes import sorted_sample
 from ..task import Task
 from .apply import _one_record
 from .meta import ROW_COLUMN, Meta, attach, conform, meta_of
@@ -170,7 +171,7 @@ def _fit_sample(rds: Any, meta: Meta, task_list: list[Task], sample_rows: int, s
     if n <= sample_rows:
         keep = None
     else:  # exactly the rows fit_sample(L, sample_rows, seed) draws from the whole split
-        keep = np.sort(np.random.default_rng(seed).choice(n, size=int(sample_rows), replace=False))
+        keep = sorted_sample(np.random.default_rng(seed), n, int(sample_rows))
     parts: dict[str, list[np.ndarray]] = {t.name: [] for t in task_list}
     seen = 0
     for table in batches(votes):
