@@ -210,3 +210,32 @@ def test_negligible_columns_certificate_holds_on_every_possible_row():
                 assert s[c] <= s[same].max() - _NEGLIGIBLE_NATS + 1e-9, (trial, row, c)
     # Columns that are never far behind are all kept: a fallback model's equal columns, for one.
     assert not negligible_columns(np.ones((3, 2, 20)), np.zeros(20), 2).any()
+
+
+@pytest.mark.parametrize("dev", [False, True])
+def test_fit_skips_ruled_out_subtypes_with_the_fit_every_column_gives(monkeypatch, dev):
+    # The fit scores only the columns the certificate cannot rule out; holding the others at zero must give the
+    # fit that scores all of them (the reference: the certificate switched off), bit for bit.
+    import mmweak.labelmodels.ebcc as ebcc_module
+
+    L, y = crowd(2500, np.full(40, 0.75), K=3, cov=0.3, seed=7)
+    kw = dict(L_dev=L[:200], y_dev=y[:200]) if dev else {}
+    scored: list[int] = []
+    real_scores = ebcc_module._VB._scores
+
+    def counting(self, W, bias, cols):
+        scored.append(int(cols.size))
+        return real_scores(self, W, bias, cols)
+
+    monkeypatch.setattr(ebcc_module._VB, "_scores", counting)
+    pruned = create("ebcc", cardinality=3, n_restarts=3, n_finalists=2, random_state=1).fit(L[200:], **kw)
+    assert min(scored) < 3 * 10 and scored[0] == 3 * 10  # columns were dropped, after starting from all
+    monkeypatch.setattr(ebcc_module, "negligible_columns", lambda W, bias, K: np.zeros(bias.shape, dtype=bool))
+    scored.clear()
+    full = create("ebcc", cardinality=3, n_restarts=3, n_finalists=2, random_state=1).fit(L[200:], **kw)
+    assert min(scored) == 3 * 10
+    assert pruned.n_iter_ == full.n_iter_ and pruned.elbo_ == full.elbo_
+    np.testing.assert_array_equal(pruned.weights_, full.weights_)
+    np.testing.assert_array_equal(pruned.bias_, full.bias_)
+    np.testing.assert_array_equal(pruned.confusion_, full.confusion_)
+    assert accuracy(pruned, L[200:], y[200:]) > 0.9
