@@ -28,6 +28,7 @@ from scipy.special import digamma, gammaln
 from .base import NoVotePolicy, register
 from .dense_votes import DenseVotes
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
+from .short_axis import max_last, sum_last
 from .validation import check_number
 from .votes import SparseVotes, vote_share
 
@@ -207,18 +208,19 @@ class EBCC(LogLinearModel):
         live = self.live_columns()
         W = np.asarray(self.weights_, dtype=np.float64)[:, :, live]
         bias = np.asarray(self.bias_, dtype=np.float64)[live]
-        of_class = live // (np.shape(self.bias_)[0] // K)
-        one_each = of_class.size == K  # one column per class, already in class order
+        # Live columns are sorted, so each class's are one run: [bounds[k], bounds[k + 1]).
+        bounds = np.searchsorted(live // (np.shape(self.bias_)[0] // K), np.arange(K + 1))
+        one_each = live.size == K  # one column per class, already in class order
         out = np.empty((V.n, K))
         # The joint scores can be K*M wide (1000 columns at K=100): bound them to ~64 MB per block.
         step = max(1, _BLOCK_CELLS // bias.size)
         for start in range(0, V.n, step):
             part = V if step >= V.n else V.take(np.arange(start, min(V.n, start + step)))
             S = part.scores(W, bias)
-            S -= S.max(axis=1, keepdims=True)
+            S -= max_last(S)[:, None]  # short rows: column by column, the same numbers as numpy's reductions
             np.exp(S, out=S)
-            p = S if one_each else np.stack([S[:, of_class == k].sum(axis=1) for k in range(K)], axis=1)
-            out[start : start + part.n] = p / p.sum(axis=1, keepdims=True)
+            p = S if one_each else np.stack([sum_last(S[:, bounds[k]: bounds[k + 1]]) for k in range(K)], axis=1)
+            out[start : start + part.n] = p / sum_last(p)[:, None]
         return out
 
     def confusion(self) -> np.ndarray:

@@ -187,6 +187,18 @@ def test_prediction_skips_empty_subtypes_without_changing_a_probability():
     assert np.array_equal(loaded.predict_proba(L), model.predict_proba(L))
 
 
+def test_prediction_sums_several_live_subtypes_per_class():
+    # Two kinds of items (each worker group good on one): classes keep two or more subtype columns each, and
+    # the class posterior is their sum.
+    L, y = crowd(3000, [[0.9] * 10 + [0.55] * 10, [0.55] * 10 + [0.9] * 10], K=3, cov=0.5, seed=1)
+    model = create("ebcc", cardinality=3, n_restarts=4).fit(L)
+    live = model.live_columns()
+    assert all(((live // 10) == k).sum() >= 2 for k in range(3)), live
+    p = model.predict_proba(L)
+    np.testing.assert_allclose(p, _unpruned_proba(model, L), rtol=0, atol=1e-14)
+    assert (p.argmax(1) == y).mean() > 0.95
+
+
 def test_negligible_columns_certificate_holds_on_every_possible_row():
     from itertools import product
 
