@@ -219,7 +219,7 @@ class EBCC(LogLinearModel):
             S = part.scores(W, bias)
             S -= max_last(S)[:, None]  # short rows: column by column, the same numbers as numpy's reductions
             np.exp(S, out=S)
-            p = S if one_each else np.stack([sum_last(S[:, bounds[k]: bounds[k + 1]]) for k in range(K)], axis=1)
+            p = S if one_each else np.stack([_class_mass(S[:, bounds[k]: bounds[k + 1]]) for k in range(K)], axis=1)
             out[start : start + part.n] = p / sum_last(p)[:, None]
         return out
 
@@ -231,6 +231,15 @@ class EBCC(LogLinearModel):
     def lf_accuracies(self) -> np.ndarray:
         """P(vote = y | LF votes), averaged over the learned class balance."""
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
+
+
+def _class_mass(run: np.ndarray) -> np.ndarray:
+    """Row sums of one class's run of columns, column by column: left to right, the order numpy summed the
+    column-major copy that selecting them with a boolean mask makes, so the numbers are the same."""
+    out = run[:, 0].copy()
+    for j in range(1, run.shape[1]):
+        out += run[:, j]
+    return out
 
 
 def negligible_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:

@@ -197,6 +197,19 @@ def test_prediction_sums_several_live_subtypes_per_class():
     p = model.predict_proba(L)
     np.testing.assert_allclose(p, _unpruned_proba(model, L), rtol=0, atol=1e-14)
     assert (p.argmax(1) == y).mean() > 0.95
+    # Bit for bit what numpy's reductions over the live columns give (the formula before the column-wise sums),
+    # here and after three iterations, when every class still has 8 or more live columns.
+    from mmweak.labelmodels.votes import SparseVotes
+
+    V = SparseVotes.from_dense(L, 3)
+    early = create("ebcc", cardinality=3, n_restarts=1, screen_iter=3, max_iter=3).fit(L)
+    assert min(np.bincount(early.live_columns() // 10, minlength=3)) >= 8
+    for fitted in (model, early):
+        cols = fitted.live_columns()
+        S = V.scores(np.asarray(fitted.weights_)[:, :, cols], np.asarray(fitted.bias_)[cols])
+        S = np.exp(S - S.max(axis=1, keepdims=True))
+        mass = np.stack([S[:, cols // 10 == k].sum(axis=1) for k in range(3)], axis=1)
+        assert np.array_equal(fitted.proba_from_votes(V), mass / mass.sum(axis=1, keepdims=True))
 
 
 def test_negligible_columns_certificate_holds_on_every_possible_row():
