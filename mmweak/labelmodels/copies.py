@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .votes import SparseVotes, sorted_sample, view_memo, vote_share
+from .votes import PAIR_STAT_ROWS, SparseVotes, view_memo, vote_share
 
 #: Two LFs are copies when they are at least this far from "independent given the label" towards "identical".
 COPY_EXCESS = 0.5
@@ -31,7 +31,6 @@ COPY_EXCESS = 0.5
 COPY_VOTE_AGREEMENT = 0.9
 #: Normal quantile of the Wilson bound on that agreement (two-sided 95 %).
 COPY_AGREEMENT_Z = 1.96
-_MAX_ROWS = 50_000  # agreement statistics converge long before this; keeps the m^2 product cheap
 
 
 def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
@@ -42,8 +41,7 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     np.float64(1.0)
     """
     m = V.n_lfs
-    if V.n > _MAX_ROWS:
-        V = V.take(sorted_sample(np.random.default_rng(seed), V.n, _MAX_ROWS))
+    V = V.capped(PAIR_STAT_ROWS, seed)
     n = V.weight.sum()
     if n <= 0:
         return np.zeros((m, m))

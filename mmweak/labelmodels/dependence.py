@@ -43,7 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from .copies import wilson_lower
-from .votes import SparseVotes, sorted_sample
+from .votes import PAIR_STAT_ROWS, SparseVotes
 
 #: Pairs need this many shared rows to count.
 MIN_SHARED_ROWS = 20
@@ -51,7 +51,6 @@ MIN_SHARED_ROWS = 20
 OUTLIER_EXCESS = 0.5
 #: Normal quantile of the Wilson bound on a pair's agreement (two-sided 95 %).
 AGREEMENT_Z = 1.96
-_MAX_ROWS = 50_000  # agreement statistics converge long before this; keeps the m^2 product cheap
 
 
 def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -68,8 +67,7 @@ def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, 
     (True, True)
     """
     m = V.n_lfs
-    if V.n > _MAX_ROWS:
-        V = V.take(sorted_sample(np.random.default_rng(seed), V.n, _MAX_ROWS))
+    V = V.capped(PAIR_STAT_ROWS, seed)
     co = V.co_votes()  # (i, v, j, u)
     same = np.einsum("ivjv->ij", co)
     both = co.sum(axis=(1, 3))

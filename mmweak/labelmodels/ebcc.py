@@ -28,7 +28,7 @@ from scipy.special import digamma, gammaln
 from .base import NoVotePolicy, register
 from .dense_votes import DenseVotes
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
-from .short_axis import max_last, sum_last
+from .short_axis import max_last, sum_in_order, sum_last
 from .validation import check_number
 from .votes import SparseVotes, vote_share
 
@@ -220,7 +220,8 @@ class EBCC(LogLinearModel):
             S = part.scores(W, bias)
             S -= max_last(S)[:, None]  # short rows: column by column, the same numbers as numpy's reductions
             np.exp(S, out=S)
-            p = S if one_each else np.stack([_class_mass(S[:, bounds[k]: bounds[k + 1]]) for k in range(K)], axis=1)
+            # A class's columns added left to right, as numpy added the column-major copy a boolean mask made.
+            p = S if one_each else np.stack([sum_in_order(S[:, bounds[k]: bounds[k + 1]]) for k in range(K)], axis=1)
             out[start : start + part.n] = p / sum_last(p)[:, None]
         return out
 
@@ -232,15 +233,6 @@ class EBCC(LogLinearModel):
     def lf_accuracies(self) -> np.ndarray:
         """P(vote = y | LF votes), averaged over the learned class balance."""
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
-
-
-def _class_mass(run: np.ndarray) -> np.ndarray:
-    """Row sums of one class's run of columns, column by column: left to right, the order numpy summed the
-    column-major copy that selecting them with a boolean mask makes, so the numbers are the same."""
-    out = run[:, 0].copy()
-    for j in range(1, run.shape[1]):
-        out += run[:, j]
-    return out
 
 
 def negligible_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:

@@ -32,9 +32,19 @@ def sum_last(x: np.ndarray) -> np.ndarray:
     return _by_column(x, np.add, np.sum)
 
 
-def _by_column(x: np.ndarray, combine: np.ufunc, reduce) -> np.ndarray:
+def sum_in_order(x: np.ndarray) -> np.ndarray:
+    """``x.sum(axis=-1)`` added left to right whatever the length: what numpy gives for a column-major 2-D array
+    (a boolean column selection makes one), where it adds the columns one after another.
+
+    >>> sum_in_order(np.array([[1.0, 3.0, 2.0]] * 2)).tolist()
+    [6.0, 6.0]
+    """
+    return _by_column(x, np.add, np.sum, short=x.shape[-1] + 1)
+
+
+def _by_column(x: np.ndarray, combine: np.ufunc, reduce, short: int = _SHORT) -> np.ndarray:
     n = x.shape[-1]
-    if not 1 < n < _SHORT:
+    if not 1 < n < short:
         return reduce(x, axis=-1)
     out = x[..., 0].copy()
     for k in range(1, n):
@@ -42,4 +52,4 @@ def _by_column(x: np.ndarray, combine: np.ufunc, reduce) -> np.ndarray:
     return out
 
 
-__all__ = ["max_last", "sum_last"]
+__all__ = ["max_last", "sum_in_order", "sum_last"]

@@ -27,6 +27,9 @@ from .short_axis import max_last, sum_last
 _CHUNK_ROWS = 1 << 18
 # Cells (rows x LF-class columns) of a dense one-hot block: ~2 MB of float64, inside one core's cache.
 _DENSE_CELLS = 1 << 18
+#: Rows that pairwise LF statistics (copies, dependence) read: they converge long before this, and it keeps the
+#: m^2 co-vote product cheap.
+PAIR_STAT_ROWS = 50_000
 
 
 _VIEWS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("mmweak_sparse_views", default=None)
@@ -140,6 +143,17 @@ class SparseVotes:
     def take(self, rows: np.ndarray) -> "SparseVotes":
         """The sub-matrix of the given rows (weights carried along)."""
         return SparseVotes(self.X[rows], self.n_lfs, self.cardinality, self.weight[rows])
+
+    def capped(self, max_rows: int, seed: int) -> "SparseVotes":
+        """All rows, or a seeded sample of ``max_rows`` of them in their order (as :func:`fit_sample` draws).
+
+        >>> V = SparseVotes.from_dense(np.zeros((10, 2), dtype=np.int8), 2)
+        >>> V.capped(4, 0).n, V.capped(50, 0) is V
+        (4, True)
+        """
+        if self.n <= max_rows:
+            return self
+        return self.take(sorted_sample(np.random.default_rng(seed), self.n, int(max_rows)))
 
     # -- the two products every model is built from ----------------------------------------------
     def scores(self, W: np.ndarray, bias: np.ndarray) -> np.ndarray:
