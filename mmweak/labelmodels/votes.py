@@ -192,10 +192,16 @@ class SparseVotes:
     def weighted_class_counts(self, lf_weight: np.ndarray) -> np.ndarray:
         """``(n, K)``: per row and class, the summed ``lf_weight`` of the LFs voting that class.
 
-        The per-column weights are a sparse ``(m*K, K)`` matrix: a dense one would take m*K*K cells
-        (8 GB at 1000 LFs and 1000 classes).
+        The per-column weights are a dense ``(m*K, K)`` matrix when it is small: a sparse-times-dense product
+        is 5-10x faster than sparse-times-sparse, and gives the same sums (each row's votes are added in the
+        same order; the other cells add zeros). Past ``_DENSE_CELLS`` cells they stay sparse: a dense one
+        would take m*K*K cells (8 GB at 1000 LFs and 1000 classes).
         """
         m, K = self.n_lfs, self.cardinality
+        if m * K * K <= _DENSE_CELLS:
+            dense = np.zeros((m, K, K))
+            dense[:, np.arange(K), np.arange(K)] = np.asarray(lf_weight, dtype=np.float64)[:, None]
+            return np.asarray(self.X @ dense.reshape(m * K, K))
         per_column = sp.csr_matrix(
             (np.repeat(np.asarray(lf_weight, dtype=np.float64), K), (np.arange(m * K), np.tile(np.arange(K), m))),
             shape=(m * K, K),
@@ -205,6 +211,18 @@ class SparseVotes:
     def votes_per_lf(self) -> np.ndarray:
         """``(m, K)`` weighted number of votes of each LF for each class."""
         return (self.weight @ self.X).reshape(self.n_lfs, self.cardinality)
+
+
+def csr_rows(X: sp.csr_matrix, start: int, stop: int) -> sp.csr_matrix:
+    """Rows ``start:stop`` of a CSR matrix as a view on its arrays (``X[start:stop]`` copies them).
+
+    >>> X = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]]))
+    >>> csr_rows(X, 1, 3).toarray().tolist()
+    [[0.0, 2.0], [3.0, 0.0]]
+    """
+    indptr = X.indptr[start: stop + 1]
+    lo, hi = int(indptr[0]), int(indptr[-1])
+    return sp.csr_matrix((X.data[lo:hi], X.indices[lo:hi], indptr - lo), shape=(stop - start, X.shape[1]), copy=False)
 
 
 def vote_share(V: SparseVotes) -> np.ndarray:
@@ -294,7 +312,7 @@ def _prepare_fit(L: np.ndarray, cardinality: int, max_rows: int | None, seed: in
     return SparseVotes.from_dense(L, cardinality)
 
 
-__all__ = ["SparseVotes", "collapse_rows", "vote_share", "fit_sample", "prepare_fit", "sorted_sample"]
+__all__ = ["SparseVotes", "collapse_rows", "csr_rows", "vote_share", "fit_sample", "prepare_fit", "sorted_sample"]
 
 
 def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:

@@ -158,3 +158,20 @@ def test_weighted_class_counts_agree_and_majority_needs_no_m_k_k_matrix(m, K, co
     votes = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1).astype(np.float64)
     voted = votes.sum(axis=1) > 0
     np.testing.assert_allclose(proba[voted], votes[voted] / votes[voted].sum(axis=1, keepdims=True), atol=1e-12)
+
+
+@pytest.mark.parametrize(("m", "K", "coverage"), [(40, 2, 0.4), (7, 9, 0.9), (1, 2, 0.3)])
+def test_sparse_class_counts_are_the_same_sums_with_the_weights_dense_or_sparse(monkeypatch, m, K, coverage):
+    """Small weight tables are multiplied as a dense matrix (faster); the sums must be the sparse ones, bit for bit."""
+    import mmweak.labelmodels.votes as votes_module
+
+    L = _votes(3000, m, K, coverage, seed=m)
+    V = SparseVotes.from_dense(L, K, np.random.default_rng(1).integers(1, 4, size=3000).astype(np.float64))
+    for w in (np.ones(m), np.random.default_rng(2).uniform(1e-3, 1e3, size=m)):
+        dense_weights = V.weighted_class_counts(w)
+        monkeypatch.setattr(votes_module, "_DENSE_CELLS", 0)  # every table sparse
+        sparse_weights = V.weighted_class_counts(w)
+        monkeypatch.undo()
+        np.testing.assert_array_equal(dense_weights, sparse_weights)
+        expected = np.stack([((L == k) * w).sum(axis=1) for k in range(K)], axis=1)  # per row: row weights unused
+        np.testing.assert_allclose(dense_weights, expected, rtol=1e-12)
