@@ -29,8 +29,9 @@ from .base import NoVotePolicy, register
 from .dense_votes import DenseVotes
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .short_axis import max_last, sum_in_order, sum_last
+from .threads import available_threads, for_each_block
 from .validation import check_number
-from .votes import SparseVotes, vote_share
+from .votes import SparseVotes, csr_rows, vote_share
 
 _BLOCK_CELLS = 1 << 23
 #: A (class, subtype) column that scores at least this many nats below its class's top-bias column on every
@@ -63,6 +64,7 @@ class EBCC(LogLinearModel):
     Cost per iteration is O(votes * K * M) time and O(rows * K * M) memory (rows capped at
     ``max_fit_rows``), times ``n_restarts``: for K near 100 lower ``n_restarts`` or ``n_subtypes``. The
     finalists' iterations skip the subtypes the prior has provably emptied, so they get cheaper as they go.
+    A large iteration runs on every core (``MMWEAK_NUM_THREADS`` caps them), with the same result bit for bit.
 
     >>> import mmweak
     >>> L = [[1, 1, -1], [0, 0, 0], [1, -1, 1], [0, 0, -1]]
@@ -259,6 +261,9 @@ def negligible_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:
     return (gap < -_NEGLIGIBLE_NATS).reshape(*batch, KM)
 
 
+#: Responsibilities (restarts x columns x rows) of an iteration from which it runs on every core: below it a
+#: thread hand-off costs more than the products it splits.
+_THREAD_MIN_CELLS = 1 << 21
 _BATCH_CELLS = 1 << 23  # responsibilities of a screening batch: rows x restarts x K*M (64 MB)
 #: Votes x restarts x columns below which the finalists do not prune columns: a certificate costs ~70 us of
 #: numpy calls, what the two products take at about this size (0.2-0.5 ns per vote and column, 2 cores).
@@ -311,6 +316,18 @@ class _VB:
         self.clamp = None if clamp is None else np.ascontiguousarray(clamp.T)  # (K*M, rows)
         self.XT = V.X.T.tocsr()  # the M-step's product, once in row order rather than a CSC view per iteration
         self.unit_weight = bool(np.all(V.weight == 1.0))  # no collapsed patterns: skip a copy per iteration
+        # Work split for the cores. Each part is computed exactly as the whole would compute it (the E-step is
+        # row by row; the M-step's product is split by its output rows, the (LF, vote) columns, at equal
+        # numbers of votes), so the fit is bit for bit the same on any number of threads.
+        parts = max(1, min(available_threads(), V.n))
+        self.edges = np.linspace(0, V.n, parts + 1).astype(np.int64)
+        self.X_rows = [csr_rows(V.X, int(a), int(b)) for a, b in zip(self.edges[:-1], self.edges[1:])]
+        cuts = np.searchsorted(self.XT.indptr, self.XT.nnz * np.arange(1, parts) / parts)
+        xt_edges = np.unique(np.r_[0, np.clip(cuts, 0, self.XT.shape[0]), self.XT.shape[0]])
+        self.XT_rows = [csr_rows(self.XT, int(a), int(b)) for a, b in zip(xt_edges[:-1], xt_edges[1:])]
+
+    def _threaded(self, cells: int) -> bool:
+        return len(self.X_rows) > 1 and cells >= _THREAD_MIN_CELLS
 
     def _m_step(self, R: np.ndarray, cols: np.ndarray):
         """Dirichlet posteriors (prior + expected counts) and the E-step's log-weights, per restart.
@@ -322,7 +339,23 @@ class _VB:
         B, C = R.shape[0], cols.size
         flat = R.reshape(B * C, V.n)
         wR = flat if self.unit_weight else flat * V.weight[None, :]
-        live_counts = np.asarray(self.XT @ np.ascontiguousarray(wR.T)).T.reshape(B, C, m * K)
+        if self._threaded(R.size):
+            wRT = np.empty((V.n, B * C))
+            edges = self.edges
+
+            def transpose(i: int) -> None:
+                wRT[edges[i]: edges[i + 1]] = wR[:, edges[i]: edges[i + 1]].T
+
+            for_each_block(transpose, range(len(self.X_rows)))
+            parts: list[np.ndarray] = [np.empty(0)] * len(self.XT_rows)
+
+            def product(i: int) -> None:
+                parts[i] = np.asarray(self.XT_rows[i] @ wRT)
+
+            for_each_block(product, range(len(self.XT_rows)))
+            live_counts = np.concatenate(parts).T.reshape(B, C, m * K)
+        else:
+            live_counts = np.asarray(self.XT @ np.ascontiguousarray(wR.T)).T.reshape(B, C, m * K)
         live_mass = wR.sum(axis=1).reshape(B, C)
         if C == K * M:
             counts, mass = live_counts, live_mass
@@ -344,19 +377,45 @@ class _VB:
         bias = (Elog_tau[:, :, None] + Elog_pi).reshape(B, K * M)
         return mu, eta, nu, W, bias
 
-    def _scores(self, W: np.ndarray, bias: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """``(B, len(cols), rows)`` joint scores ``bias + sum_j W[b, j, vote_j, c]`` of the columns ``cols``
-        (plus the dev rows' clamp)."""
+    def _e_step(self, W: np.ndarray, bias: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Responsibilities ``(B, len(cols), rows)`` of the columns ``cols`` and each row's log normaliser
+        ``(B, rows)``, from the joint scores ``bias + sum_j W[b, j, vote_j, c]`` (plus the dev rows' clamp).
+
+        Row blocks run on every core when the iteration is large; every row is computed as it is in one block.
+        """
         V, K, m = self.V, self.K, self.m
         B, C = bias.shape[0], cols.size
         if C < bias.shape[1]:
             W, bias = W[..., cols], bias[:, cols]
         Wcat = W.transpose(1, 2, 0, 3).reshape(m * K, B * C)
-        S = np.ascontiguousarray(np.asarray(V.X @ Wcat).T).reshape(B, C, V.n)
-        S += bias[:, :, None]
+        clamp = None
         if self.clamp is not None:
-            S += self.clamp[None] if C == self.clamp.shape[0] else self.clamp[None, cols]
-        return S
+            clamp = self.clamp if C == self.clamp.shape[0] else self.clamp[cols]
+
+        def block(X, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+            S = np.ascontiguousarray(np.asarray(X @ Wcat).T).reshape(B, C, stop - start)
+            S += bias[:, :, None]
+            if clamp is not None:
+                S += clamp[None, :, start:stop]
+            top = S.max(axis=1, keepdims=True)
+            top[~np.isfinite(top)] = -1e300  # rows whose every cell is clamped away stay finite
+            S -= top
+            np.exp(S, out=S)
+            total = S.sum(axis=1, keepdims=True)
+            S /= total
+            return S, (top + np.log(total))[:, 0, :]
+
+        if not self._threaded(B * C * V.n):
+            return block(V.X, 0, V.n)
+        R, log_norm = np.empty((B, C, V.n)), np.empty((B, V.n))
+        edges = self.edges
+
+        def one(i: int) -> None:
+            rows = slice(edges[i], edges[i + 1])
+            R[:, :, rows], log_norm[:, rows] = block(self.X_rows[i], int(edges[i]), int(edges[i + 1]))
+
+        for_each_block(one, range(len(self.X_rows)))
+        return R, log_norm
 
     def run(self, R: np.ndarray, iters: int, n_iter0: int = 0, prune: bool = False) -> list[_Run]:
         """Run up to ``iters`` VB iterations from responsibilities ``R`` ``(B, K*M, rows)``; one :class:`_Run`
@@ -386,14 +445,7 @@ class _VB:
             mu, eta, nu, W, bias = self._m_step(Rc, cols)
             if prune:
                 cols = np.flatnonzero(~negligible_columns(W, bias, K).all(axis=0))
-            S = self._scores(W, bias, cols)
-            top = S.max(axis=1, keepdims=True)
-            top[~np.isfinite(top)] = -1e300  # rows whose every cell is clamped away stay finite
-            S -= top
-            Rc = np.exp(S, out=S)
-            total = Rc.sum(axis=1, keepdims=True)
-            Rc /= total
-            log_norm = (top + np.log(total))[:, 0, :]  # (live, rows)
+            Rc, log_norm = self._e_step(W, bias, cols)
             if cols.size < KM:  # every class keeps its top column, so each class starts one run of columns
                 z_new = np.add.reduceat(Rc, np.flatnonzero(np.r_[True, np.diff(cols // M) > 0]), axis=1)
             else:

@@ -246,13 +246,13 @@ def test_fit_skips_ruled_out_subtypes_with_the_fit_every_column_gives(monkeypatc
     L, y = crowd(2500, np.full(40, 0.75), K=3, cov=0.3, seed=7)
     kw = dict(L_dev=L[:200], y_dev=y[:200]) if dev else {}
     scored: list[int] = []
-    real_scores = ebcc_module._VB._scores
+    real_e_step = ebcc_module._VB._e_step
 
     def counting(self, W, bias, cols):
         scored.append(int(cols.size))
-        return real_scores(self, W, bias, cols)
+        return real_e_step(self, W, bias, cols)
 
-    monkeypatch.setattr(ebcc_module._VB, "_scores", counting)
+    monkeypatch.setattr(ebcc_module._VB, "_e_step", counting)
     pruned = create("ebcc", cardinality=3, n_restarts=3, n_finalists=2, random_state=1).fit(L[200:], **kw)
     assert min(scored) < 3 * 10 and scored[0] == 3 * 10  # columns were dropped, after starting from all
     monkeypatch.setattr(ebcc_module, "negligible_columns", lambda W, bias, K: np.zeros(bias.shape, dtype=bool))
@@ -264,3 +264,37 @@ def test_fit_skips_ruled_out_subtypes_with_the_fit_every_column_gives(monkeypatc
     np.testing.assert_array_equal(pruned.bias_, full.bias_)
     np.testing.assert_array_equal(pruned.confusion_, full.confusion_)
     assert accuracy(pruned, L[200:], y[200:]) > 0.9
+
+
+@pytest.mark.parametrize("dev", [False, True])
+def test_fit_on_several_threads_is_the_serial_fit_bit_for_bit(monkeypatch, dev):
+    # Row blocks of the E-step and (LF, vote) blocks of the M-step's product run on threads; each part is computed
+    # as the whole would be, so weights, ELBO and iterations equal the one-thread fit exactly (screening, pruned
+    # finalists and the dev rows' clamp included).
+    import mmweak.labelmodels.ebcc as ebcc_module
+
+    L, y = crowd(2500, np.full(40, 0.75), K=3, cov=0.3, seed=7)
+    kw = dict(L_dev=L[:200], y_dev=y[:200]) if dev else {}
+    monkeypatch.setattr(ebcc_module, "_THREAD_MIN_CELLS", 1)
+    handoffs: list[int] = []
+    real = ebcc_module.for_each_block
+
+    def counting(work, starts):
+        starts = list(starts)
+        handoffs.append(len(starts))
+        real(work, starts)
+
+    monkeypatch.setattr(ebcc_module, "for_each_block", counting)
+    fits = {}
+    for threads in (1, 3):
+        monkeypatch.setattr(ebcc_module, "available_threads", lambda threads=threads: threads)
+        handoffs.clear()
+        fits[threads] = create("ebcc", cardinality=3, n_restarts=3, n_finalists=2, random_state=1).fit(L[200:], **kw)
+        assert (max(handoffs, default=0) > 1) == (threads > 1)  # the threaded path ran only when asked to
+    serial, threaded = fits[1], fits[3]
+    assert serial.n_iter_ == threaded.n_iter_ and serial.elbo_ == threaded.elbo_
+    np.testing.assert_array_equal(serial.weights_, threaded.weights_)
+    np.testing.assert_array_equal(serial.bias_, threaded.bias_)
+    np.testing.assert_array_equal(serial.confusion_, threaded.confusion_)
+    np.testing.assert_array_equal(serial.predict_proba(L), threaded.predict_proba(L))
+    assert accuracy(threaded, L[200:], y[200:]) > 0.9
