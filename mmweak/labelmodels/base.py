@@ -85,9 +85,10 @@ class LabelModel(BaseEstimator):
 
     Args:
         cardinality: number of classes ``K`` (an int >= 2).
-        no_vote: probabilities for rows where no LF voted: ``"prior"`` (the learned class balance; with
-            gold dev rows, the classes of the dev rows no LF voted on, shrunk towards it: ``no_vote_proba_``)
-            or ``"uniform"``.
+        no_vote: probabilities for rows where no LF voted: ``"prior"`` (the learned class balance, or for a
+            model of how often each LF fires on each class, its posterior of a row where every LF abstained;
+            with gold dev rows, the classes of the dev rows no LF voted on, shrunk towards it:
+            ``no_vote_proba_``) or ``"uniform"``.
         random_state: seed of every random choice the fit makes (samples, restarts) and of random
             tie-breaks; the same seed gives the same model.
 
@@ -406,17 +407,25 @@ class LabelModel(BaseEstimator):
             return None
         return (np.bincount(dev[1], minlength=K) + 1.0) / (dev[1].size + K)
 
+    def _silent_prior(self) -> np.ndarray:
+        """The classes of rows no LF votes on before any gold: the class balance, unless the model knows better.
+
+        A model of whether each LF fires (Dawid–Skene with abstain outcomes) overrides it with its own
+        posterior of a row on which every LF abstained.
+        """
+        return np.asarray(self.class_balance_, dtype=np.float64)
+
     def _silent_rows_balance(self, dev: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:
         """The classes of rows no LF votes on, for the ``"prior"`` no-vote policy: ``(K,)`` shares.
 
         Such rows are seldom distributed like the rest (keyword LFs cover some classes more than others),
-        so the gold dev rows without a vote estimate their classes directly, shrunk towards the class
-        balance by K pseudo-rows so that a handful of them cannot swing it. Without such dev rows it is the
-        class balance. (Shrinking by 1 to 10 pseudo-rows gave the same labels on the 28 sets with dev rows;
-        30 or more lost the gain on some: ``benchmarks/README.md``.)
+        so the gold dev rows without a vote estimate their classes directly, shrunk towards the model's own
+        estimate (:meth:`_silent_prior`) by K pseudo-rows so that a handful of them cannot swing it. Without
+        such dev rows it is that estimate. (Shrinking by 1 to 10 pseudo-rows gave the same labels on the 28
+        sets with dev rows; 30 or more lost the gain on some: ``benchmarks/README.md``.)
         """
         K = int(self.cardinality)
-        balance = np.asarray(self.class_balance_, dtype=np.float64)
+        balance = self._silent_prior()
         if dev is None:
             return balance
         silent = ~(dev[0] != ABSTAIN).any(axis=1)

@@ -7,6 +7,7 @@ import numpy as np
 from .base import NoVotePolicy, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .validation import check_number
+from .votes import normalize_log
 
 
 @register
@@ -17,8 +18,10 @@ class DawidSkene(LogLinearModel):
     votes "spam" then carries information when it stays silent, which keeps EM from collapsing onto one
     class when every LF is unipolar (typical of keyword/regex LFs). Set it to False for crowdsourcing-style
     data, where who answered says nothing about the answer: abstains are then ignored, as in the
-    original model. EM starts from the majority-vote posterior (fixing the label permutation); gold dev
-    rows, when given, are clamped to their labels; ``smoothing`` is an add-``s`` prior on every cell.
+    original model. With abstains as outcomes, a row on which every LF abstained gets the model's
+    posterior for that pattern (mostly the classes the LFs cover least), not the class balance. EM starts
+    from the majority-vote posterior (fixing the label permutation); gold dev rows, when given, are
+    clamped to their labels; ``smoothing`` is an add-``s`` prior on every cell.
 
     >>> import mmweak
     >>> L = [[1, 1, -1], [0, 0, 0], [1, -1, 1], [0, 0, -1]]
@@ -82,6 +85,29 @@ class DawidSkene(LogLinearModel):
             V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
         )
         self.class_balance_ = extras["class_balance_"]
+
+    def silence_loglik(self) -> np.ndarray | None:
+        """``(K,)`` log-likelihood of a row on which every LF abstains, per class (None without abstain outcomes).
+
+        >>> import mmweak
+        >>> L = [[1, -1], [1, 1], [0, -1], [-1, -1]] * 10
+        >>> m = mmweak.labelmodels.create("dawid_skene").fit(L)
+        >>> bool(m.silence_loglik()[0] > m.silence_loglik()[1])  # the LFs fire more often on class 1
+        True
+        """
+        self._check_fitted()
+        if not self.abstain_as_outcome:
+            return None
+        # bias_ is log pi + sum_j w_j log P(abstain_j | k): the silent row's log joint.
+        balance = np.maximum(np.asarray(self.class_balance_, dtype=np.float64), 1e-300)
+        return np.asarray(self.bias_, dtype=np.float64) - np.log(balance)
+
+    def _silent_prior(self) -> np.ndarray:
+        # With abstains as outcomes a row without votes is evidence too: each LF's abstain rate per class
+        # (keyword LFs cover some classes more than others), so it gets the model's posterior of that pattern.
+        if not self.abstain_as_outcome:
+            return super()._silent_prior()
+        return normalize_log(np.asarray(self.bias_, dtype=np.float64)[None, :])[0]
 
     def confusion(self) -> np.ndarray:
         """``(m, K, K)`` estimated ``P(vote = v | y = k, LF votes)`` indexed ``[lf, k, v]``."""

@@ -26,6 +26,8 @@ def test_rows_without_a_vote_follow_the_tie_breakers_balance_not_the_share_of_vo
     assert abs(model.class_balance_[1] - y.mean()) < 0.03
     silent = ~(L != -1).any(axis=1)
     proba = model.predict_proba(L)
+    # Rows without a vote take the class balance: every LF votes one class, so no member's gain over majority vote
+    # clears the bound, Dawid-Skene's included, and its model of silence is not used (test_silent_rows.py).
     np.testing.assert_allclose(proba[silent], np.tile(model.class_balance_, (int(silent.sum()), 1)))
     f1_labels = model.predict(L, objective="f1")
     assert (f1_labels[silent] == -1).all()  # predict leaves rows without a vote unlabelled

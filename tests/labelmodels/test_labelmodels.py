@@ -92,12 +92,19 @@ def test_rows_without_votes_take_the_classes_of_dev_rows_without_votes(name):
     L_dev = np.array([[0, 0]] * 12 + [[-1, -1]] * 6)
     y_dev = np.array([0] * 12 + [1] * 6)
     model = create(name, cardinality=2).fit(L, L_dev=L_dev, y_dev=y_dev, class_balance=[0.7, 0.3])
-    # 6 silent dev rows, all class 1, shrunk towards the balance by K = 2 pseudo-rows.
-    np.testing.assert_allclose(model.no_vote_proba_, [(0 + 2 * 0.7) / 8, (6 + 2 * 0.3) / 8])
+    # 6 silent dev rows, all class 1, shrunk towards the model's estimate by K = 2 pseudo-rows: the class balance, or
+    # Dawid-Skene with abstains' own posterior of a silent row (tests/labelmodels/test_silent_rows.py). The default
+    # keeps majority vote here (18 dev rows, one-class LFs: no gain clears the bound), so the class balance.
+    target = np.array([0.7, 0.3])
+    if name == "dawid_skene":
+        target = np.exp(model.bias_ - model.bias_.max()) / np.exp(model.bias_ - model.bias_.max()).sum()
+        assert target[1] > 0.6  # the clamped silent dev rows taught it that silence means class 1
+    np.testing.assert_allclose(model.no_vote_proba_, (np.array([0, 6]) + 2 * target) / 8)
     np.testing.assert_allclose(model.predict_proba([[-1, -1]])[0], model.no_vote_proba_)
     assert model.labels_from_proba(model.predict_proba([[-1, -1]]), None).tolist() == [1]
     no_dev = create(name, cardinality=2).fit(L, class_balance=[0.7, 0.3])
-    np.testing.assert_allclose(no_dev.predict_proba([[-1, -1]])[0], [0.7, 0.3])  # no gold: the class balance
+    # No gold, and every vote is class 0: whether an LF fires cannot tell the classes apart, so the class balance.
+    np.testing.assert_allclose(no_dev.predict_proba([[-1, -1]])[0], [0.7, 0.3], atol=1e-3)
     uniform = create(name, cardinality=2, no_vote="uniform").fit(L, L_dev=L_dev, y_dev=y_dev, class_balance=[0.7, 0.3])
     np.testing.assert_allclose(uniform.predict_proba([[-1, -1]])[0], [0.5, 0.5])
     again = labelmodels.LabelModel.from_dict(json.loads(json.dumps(model.to_dict())))
