@@ -31,7 +31,8 @@ import synthetic as S  # noqa: E402
 
 from mmweak.labelmodels import auto as A  # noqa: E402
 from mmweak.labelmodels import create  # noqa: E402
-from mmweak.labelmodels.decision import expected_f1_thresholds, hard_labels  # noqa: E402
+from mmweak.labelmodels.decision import THRESHOLD_ROWS, expected_f1_thresholds, hard_labels  # noqa: E402
+from mmweak.labelmodels.votes import fit_sample  # noqa: E402
 
 Z_GRID = (0.0, 0.5, 1.0, 1.645, 2.0, 3.0)
 SE_RULE = (True, False)
@@ -87,34 +88,73 @@ def evaluate(case: Case) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         default = create(cardinality=case.K).fit(case.L_train, **kw)
-    diffs = default._selection_diffs
-    models, train_p, test_p = {}, {}, {}
-    for name in ["majority", *diffs]:
-        model = default._build_for(name, 0, case.L_train)
-        models[name] = model.fit(case.L_train, **kw)
-        train_p[name] = models[name].predict_proba(case.L_train[:20_000])
-        test_p[name] = models[name].predict_proba(case.L_test)
+        diffs = default._selection_diffs
+        models, train_p, test_p = {}, {}, {}
+        sample = fit_sample(case.L_train, THRESHOLD_ROWS, default.seed_)  # the rows the default's F1 cut reads
+        for name in dict.fromkeys(["majority", *diffs, "dawid_skene"]):
+            model = default._build_for(name, 0, case.L_train)
+            models[name] = model.fit(case.L_train, **kw)
+            train_p[name] = models[name].predict_proba(sample)
+            test_p[name] = models[name].predict_proba(case.L_test)
+    # Rows without a vote: the kept member's class balance, times Dawid–Skene with abstains' likelihood of silence
+    # where its gain over majority vote clears the bound (auto.py, _silent_estimate); gold dev rows correct it.
+    # Whether it clears depends on z, so the outcomes are scored both ways.
+    silent_rows = not (sample != -1).any(axis=1).all()
+    by_silence = {use: _outcomes(case, models, diffs, train_p, test_p, sample,
+                                 models["dawid_skene"].silence_loglik() if use else np.zeros(case.K))
+                  for use in ((False, True) if silent_rows else (False,))}
+    guard = {z: bool(silent_rows and "dawid_skene" in diffs and A._lower_bound(diffs["dawid_skene"], z) > 0)
+             for z in {*Z_GRID, float(default.z)}}
+    default_score = score(case, default.labels_from_proba(default.predict_proba(case.L_test), None, objective=_objective(case)))
+    return {"case": case, "diffs": diffs, "outcomes": by_silence[guard[float(default.z)]], "default": default_score,
+            "selected": default.selected_, "mv": mv_ties_split(case), "by_silence": by_silence, "silence_guard": guard}
+
+
+def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence: np.ndarray) -> dict[str, float]:
     outcomes = {}
     for name, model in models.items():
-        outcomes[name] = score(case, model.labels_from_proba(test_p[name], None, objective=_objective(case)))
-        if name != "majority":  # majority vote with this member breaking its ties
-            # ... and, as in the default, giving the class balance: rows without a vote take the member's fill.
-            p_tr = _kept_majority(train_p["majority"], train_p[name], case.L_train[:20_000])
-            p_te = _kept_majority(test_p["majority"], test_p[name], case.L_test)
-            labels = hard_labels(p_te, np.asarray(models[name].class_balance_), objective=_objective(case),
-                                 thresholds=expected_f1_thresholds(p_tr))
-            outcomes[f"majority+{name}"] = score(case, labels)
-    default_score = score(case, default.labels_from_proba(default.predict_proba(case.L_test), None, objective=_objective(case)))
-    return {"case": case, "diffs": diffs, "outcomes": outcomes, "default": default_score,
-            "selected": default.selected_, "mv": mv_ties_split(case)}
+        if name not in diffs and name != "majority":
+            continue
+        fill = _silent_fill(model, silence, case.dev)
+        outcomes[name] = score(case, _labels(case, _filled(test_p[name], case.L_test, fill),
+                                             _filled(train_p[name], sample, fill), model.class_balance_))
+        if name != "majority":  # majority vote with this member breaking its ties (and giving the class balance)
+            p_tr = _kept_majority(train_p["majority"], train_p[name], sample, fill)
+            p_te = _kept_majority(test_p["majority"], test_p[name], case.L_test, fill)
+            outcomes[f"majority+{name}"] = score(case, _labels(case, p_te, p_tr, model.class_balance_))
+    return outcomes
 
 
-def _kept_majority(p_majority: np.ndarray, p_member: np.ndarray, L: np.ndarray) -> np.ndarray:
+def _silent_fill(model, silence: np.ndarray, dev) -> np.ndarray:
+    """The default's probabilities of a row without a vote when ``model`` gives the class balance."""
+    log_joint = np.log(np.maximum(np.asarray(model.class_balance_), 1e-300)) + silence
+    prior = np.exp(log_joint - log_joint.max())
+    prior /= prior.sum()
+    if dev is None:
+        return prior
+    silent = ~(dev[0] != -1).any(axis=1)
+    K = prior.size
+    return (np.bincount(dev[1][silent], minlength=K) + K * prior) / (float(silent.sum()) + K)
+
+
+def _labels(case: Case, p_test: np.ndarray, p_train: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """The default's hard labels: argmax (class-balance tie-break), or the F1 cut read off its training rows."""
+    return hard_labels(p_test, np.asarray(balance), objective=_objective(case),
+                       thresholds=expected_f1_thresholds(p_train))
+
+
+def _filled(p: np.ndarray, L: np.ndarray, fill: np.ndarray) -> np.ndarray:
+    p = p.copy()
+    p[~(L != -1).any(axis=1)] = fill
+    return p
+
+
+def _kept_majority(p_majority: np.ndarray, p_member: np.ndarray, L: np.ndarray, fill: np.ndarray) -> np.ndarray:
     """The default's probabilities when it keeps majority vote with ``member`` breaking ties (``auto.py``)."""
     w = A.TIE_BREAK_WEIGHT
     p = (p_majority + w * p_member) / (1 + w)
     silent = ~(L != -1).any(axis=1)
-    p[silent] = p_member[silent]
+    p[silent] = fill
     return p
 
 
@@ -128,8 +168,16 @@ def rule_outcome(result: dict, z: float, se_rule: bool) -> str:
     return chosen if runner is None else f"{chosen}+{runner}"
 
 
+def rule_score(result: dict, z: float, se_rule: bool) -> float:
+    """The score of :func:`rule_outcome`, rows without a vote labelled as the default labels them at ``z``."""
+    outcomes = result["outcomes"]
+    if "by_silence" in result:
+        outcomes = result["by_silence"][result["silence_guard"][z]]
+    return outcomes[rule_outcome(result, z, se_rule)]
+
+
 def objective(results: list[dict], z: float, se_rule: bool) -> float:
-    margins = np.array([r["outcomes"][rule_outcome(r, z, se_rule)] - r["mv"] for r in results])
+    margins = np.array([rule_score(r, z, se_rule) - r["mv"] for r in results])
     return float(margins.mean() - SHORTFALL_WEIGHT * np.maximum(0.0, -0.5 - margins).mean())
 
 
@@ -146,7 +194,7 @@ def lodo(results: list[dict], group=lambda name: name) -> list[dict]:
         best = max(((z, se) for z in Z_GRID for se in SE_RULE), key=lambda p: (objective(others, *p), p[0], not p[1]))
         outcome = rule_outcome(r, *best)
         rows.append({"name": r["case"].name, "z": best[0], "se_rule": best[1], "outcome": outcome,
-                     "lodo": r["outcomes"][outcome], "default": r["default"], "mv": r["mv"],
+                     "lodo": rule_score(r, *best), "default": r["default"], "mv": r["mv"],
                      "best_member": max(r["outcomes"].values())})
     return rows
 

@@ -61,3 +61,18 @@ def test_try_members_puts_a_model_into_every_score_of_the_default(monkeypatch):
     for bad in ("ebcc", "auto", "nope"):
         with pytest.raises(ValueError, match="not a registered model outside the family"):
             lodo.try_members([bad])
+
+
+def test_rows_without_a_vote_are_scored_as_the_default_labels_them_at_each_z():
+    # Whether Dawid-Skene's model of silence labels them depends on whether its gain clears the bound at z.
+    diffs = {"dawid_skene": np.r_[np.full(200, 0.5), np.full(200, -0.48)]}  # mean 0.01, se 0.025: clears z = 0 only
+    r = _result("s", diffs, {})
+    r["by_silence"] = {False: {"majority+dawid_skene": 60.0, "dawid_skene": 61.0},
+                       True: {"majority+dawid_skene": 64.0, "dawid_skene": 65.0}}
+    r["silence_guard"] = {z: auto._lower_bound(diffs["dawid_skene"], z) > 0 for z in lodo.Z_GRID}
+    assert r["silence_guard"][0.0] and not r["silence_guard"][0.5]
+    assert lodo.rule_outcome(r, 0.0, False) == "dawid_skene" and lodo.rule_score(r, 0.0, False) == 65.0
+    assert lodo.rule_outcome(r, 0.5, False) == "majority+dawid_skene"
+    assert lodo.rule_score(r, 0.5, False) == 60.0  # majority vote kept, its tie-breaker's class balance
+    r["silence_guard"] = dict.fromkeys(lodo.Z_GRID, True)
+    assert lodo.rule_score(r, 0.5, False) == 64.0
