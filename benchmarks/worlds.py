@@ -37,6 +37,9 @@ outcome the default could have reached. None of them was used to choose a consta
   (chemical-disease relation LF sets); scored by F1 of class 1 with the F1 rule, as WRENCH scores such sets.
 * ``rare_keywords``: binary, 8 % positives, 9 keyword LFs (spouse-relation LF sets); F1 of class 1.
 * ``rare_dense``: binary, 15 % positives, 6 detector LFs that vote on most rows (video-event LF sets); F1 of class 1.
+* ``grouped_keywords``: binary; keyword LFs in topic groups of 2-4 that fire together (a review that mentions
+  the topic trips all of them), plus two weak models that vote either class (the shape of review-sentiment LF
+  sets: keyword lists next to a sentiment lexicon).
 * ``detectors``: binary keep / drop; one-class detectors that each catch one kind of defect (an item has at
   most one), two of them reading the same defect (text), and one LF that votes "keep" on most clean items and
   on text, which it cannot see: the shape of the image demo's quality LFs.
@@ -309,6 +312,23 @@ def rare_dense(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return np.where(rng.random((n, m)) < coverage[None, :], vote, -1).astype(np.int8), y, 2
 
 
+def grouped_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n = 6000
+    y = (rng.random(n) < rng.uniform(0.3, 0.6)).astype(np.int64)
+    cols = []
+    for c in (0, 1):  # per class two topics; a topic's 2-4 keyword LFs fire together when the row mentions it
+        for _ in range(2):
+            on, off = rng.uniform(0.2, 0.5), rng.uniform(0.02, 0.1)
+            topic = rng.random(n) < np.where(y == c, on, off)
+            for _ in range(int(rng.integers(2, 5))):
+                cols.append(np.where(topic & (rng.random(n) < 0.8), c, -1))
+    for _ in range(2):  # two weak models that vote either class (sentiment-lexicon LFs)
+        coverage, accuracy = rng.uniform(0.3, 0.6), rng.uniform(0.65, 0.75)
+        cols.append(np.where(rng.random(n) < coverage, np.where(rng.random(n) < accuracy, y, 1 - y), -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, 2
+
+
 def detectors(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     rng = np.random.default_rng(seed)
     n, kinds = 3000, 7  # kind 6 is "has text": two LFs read it (two OCR rules), and the keep LF cannot see it
@@ -350,6 +370,7 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "positive_keywords": positive_keywords,
     "rare_keywords": rare_keywords,
     "rare_dense": rare_dense,
+    "grouped_keywords": grouped_keywords,
 }
 #: Worlds scored by F1 of class 1 (the default's labels with its F1 rule), as WRENCH scores its rare-class sets.
 F1_WORLDS = ("positive_keywords", "rare_keywords", "rare_dense")
