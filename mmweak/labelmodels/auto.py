@@ -298,12 +298,10 @@ class AutoLabelModel(LabelModel):
         configs = [chosen] if runner is None else [chosen, runner]
         weights = [1.0] if runner is None else [1.0, TIE_BREAK_WEIGHT]
         self.selected_ = "+".join(configs)
-        members = []
-        for name in configs:
-            kw: dict[str, Any] = {"class_balance": prior}
-            if dev is not None and dev[1].size:
-                kw.update(L_dev=dev[0], y_dev=dev[1])
-            members.append(self._build_for(name, seed, L).fit(L, **kw))
+        kw: dict[str, Any] = {"class_balance": prior}
+        if dev is not None and dev[1].size:
+            kw.update(L_dev=dev[0], y_dev=dev[1])
+        members = [self._build_for(name, seed, L).fit(L, **kw) for name in configs]
         self.members_ = {str(i): m.to_dict() for i, m in enumerate(members)}
         self.member_weights_ = np.asarray(weights) / np.sum(weights)
         self._built = members

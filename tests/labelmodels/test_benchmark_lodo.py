@@ -1,6 +1,7 @@
 """The leave-one-dataset-out emulation (benchmarks/lodo.py) must reach the outcomes the default itself would."""
 
 import numpy as np
+import pytest
 
 from benchmarks import lodo
 from mmweak.labelmodels import auto
@@ -76,3 +77,29 @@ def test_rows_without_a_vote_are_scored_as_the_default_labels_them_at_each_z():
     assert lodo.rule_score(r, 0.5, False) == 60.0  # majority vote kept, its tie-breaker's class balance
     r["silence_guard"] = dict.fromkeys(lodo.Z_GRID, True)
     assert lodo.rule_score(r, 0.5, False) == 64.0
+
+
+@pytest.mark.parametrize("accuracies, coverage, silence_used", [
+    ((0.9, 0.6), 0.4, (False, True)),
+    ((0.9, 0.9, 0.9, 0.6, 0.55, 0.55), 0.3, (True, True)),
+])
+def test_the_emulated_outcome_is_the_defaults_own_score_on_rows_without_a_vote(accuracies, coverage, silence_used):
+    # Keyword LFs that fire more on class 1, so three in four silent rows are class 0 where the class balance says
+    # 1, next to either-class LFs. With two and no gold majority vote holds and Dawid-Skene's silence model is not
+    # used; with 300 dev rows, or six either-class LFs of unequal accuracy, Dawid-Skene clears the bound and it is.
+    rng = np.random.default_rng(3)
+    n = 5000
+    y = (rng.random(n) < 0.65).astype(np.int64)
+    cols = [np.where(rng.random(n) < np.where(y == 1, 0.6, 0.1), 1, -1) for _ in range(3)]
+    cols += [np.where(rng.random(n) < np.where(y == 0, 0.3, 0.05), 0, -1) for _ in range(2)]
+    cols += [np.where(rng.random(n) < coverage, np.where(rng.random(n) < acc, y, 1 - y), -1) for acc in accuracies]
+    L = np.stack(cols, axis=1).astype(np.int8)
+    for dev, used in zip((None, (L[:300], y[:300])), silence_used):
+        case = lodo.Case("kw", "synthetic", 2, "accuracy", L[300:3000], L[3000:], y[3000:], dev)
+        r = lodo.evaluate(case)
+        assert r["silence_guard"][0.5] is used
+        assert lodo.rule_score(r, 0.5, False) == r["default"]
+        assert (~(case.L_test != -1).any(axis=1)).sum() > 50
+        if dev is None:  # the two ways of labelling silent rows differ, so the check above can tell them apart
+            key = lodo.rule_outcome(r, 0.5, False)
+            assert r["by_silence"][True][key] > r["by_silence"][False][key] + 1.0
