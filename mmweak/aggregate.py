@@ -62,8 +62,10 @@ def aggregate(
             fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with
             their labels clamped, and their ``T_probs``/``T_label``/``T_confidence`` become the human label
             (probability 1). Set False to fit on the votes alone.
-        fill_abstains: ``"prior"`` labels rows where no LF voted with the class the label model estimates
-            most frequent (as WRENCH scores them), instead of ``-1``; the card says so and how many rows.
+        fill_abstains: ``"prior"`` labels rows where no LF voted with the most likely class of the label
+            model's probabilities for such rows (its class balance, unless gold dev rows without a vote or its
+            model of which LFs fall silent say otherwise), instead of ``-1``, as WRENCH scores them; the card
+            says so, which class and how many rows.
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -106,13 +108,16 @@ def aggregate(
                          class_balance=prior)
 
         filled: dict[str, int] = {}
+        # The class of the model's own probabilities for a row without votes, so a filled label never contradicts
+        # the probability column next to it (the class balance, or what gold dev rows and the model say of them).
+        silent_class = int(lm.labels_from_proba(lm.predict_proba(np.full((1, L.shape[1]), -1)), None)[0])
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
             new = output_columns(task, lm, Ls, tie_break=tie_break, seed=seed, decide=decide)
             proba, labels = new[task.probs_column][0], new[task.label_column][0]
             if fill_abstains == "prior":
                 empty = (Ls == -1).all(axis=1)
-                labels[empty] = int(np.argmax(lm.class_balance_))
+                labels[empty] = silent_class
                 filled[name] = int(empty.sum())
             if name == fit_name and rows.size:  # reviewed rows carry their human label (clamped)
                 proba[rows] = np.eye(task.cardinality, dtype=proba.dtype)[human[rows]]
@@ -124,7 +129,8 @@ def aggregate(
         record_label_model(record, task, lm, gold_col=gold_col, split=fit_name, rows=int(L.shape[0]), seed=seed,
                            tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
                            prior=prior, reviewed_rows=int(rows.size), fill_abstains=fill_abstains,
-                           filled_rows=filled if fill_abstains else None)
+                           filled_rows=filled if fill_abstains else None,
+                           filled_class=silent_class if fill_abstains else None)
 
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(dataset, DatasetDict) else out["train"]
     write_record(result, record)

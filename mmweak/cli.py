@@ -96,7 +96,8 @@ def aggregate(
     model: Optional[str] = typer.Option(None, help="Label model name (default: the recommended default)."),
     gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit."),
     objective: str = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut)."),
-    fill_abstains: Optional[str] = typer.Option(None, help="'prior': label rows without votes with the prior class."),
+    fill_abstains: Optional[str] = typer.Option(
+        None, help="'prior': label rows without votes with the class the label model finds most likely for them."),
     overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""

@@ -159,15 +159,19 @@ def test_yaml_syntax_error_names_the_line(tmp_path):
         parse_recipe("data: {source: x}\ntasks: {a: {labels: [x, y]}}\nlfs: [\n  - {lf: KeywordLF")
 
 
-def _curated_toy():
+def _toy_lfs():
     spam = mmweak.Task("spam", ["ham", "spam"])
     link = mmweak.labeling_function(task=spam, inputs="text", name="link")(
         lambda b: [1 if "http" in t else -1 for t in b["text"]])
     short = mmweak.labeling_function(task=spam, inputs="text", name="short")(
         lambda b: [0 if len(t) < 6 else -1 for t in b["text"]])
     texts = ["http://a", "hi", "some long text", "http", "yo", "nothing to see"]
-    ds = datasets.Dataset.from_dict({"text": texts, "label": [1, 0, 0, 1, 0, 1]})
-    return spam, mmweak.aggregate(mmweak.apply_lfs(ds, [link, short]), model="majority")
+    return spam, [link, short], datasets.Dataset.from_dict({"text": texts, "label": [1, 0, 0, 1, 0, 1]})
+
+
+def _curated_toy():
+    spam, lfs, ds = _toy_lfs()
+    return spam, mmweak.aggregate(mmweak.apply_lfs(ds, lfs), model="majority")
 
 
 def test_lf_tools_api():
@@ -195,7 +199,28 @@ def test_fill_abstains_with_the_prior_is_explicit_and_in_the_card(tmp_path):
     assert (labels[[2, 5]] >= 0).all() and (np.asarray(ds["spam_label"])[[2, 5]] == -1).all()
     out = mmweak.save_curated(filled, tmp_path / "c")
     card = (out / "README.md").read_text()
-    assert "Rows where no LF voted are labelled with the most frequent class" in card and "2 rows in" in card
+    assert "Rows where no LF voted are labelled with the class the label model finds most likely for them (`ham`)" \
+        in card and "2 rows in" in card
+
+
+def test_filled_labels_follow_the_models_probabilities_for_rows_without_a_vote(tmp_path):
+    # The dev split is mostly ham, but its rows without a vote are all spam, so the model's probabilities for such rows
+    # say spam although its class balance says ham: the filled labels agree with the probability column next to them
+    # (they used to take the class balance's ham), and the card names spam.
+    from mmweak.provenance import read_record
+
+    _, lfs, train = _toy_lfs()
+    dev = datasets.Dataset.from_dict({"text": ["long text number %d" % i for i in range(3)] + ["hi", "yo"] * 4,
+                                      "label": [1] * 3 + [0] * 8})
+    ds = mmweak.apply_lfs(datasets.DatasetDict({"train": train, "validation": dev}), lfs)
+    filled = mmweak.aggregate(ds, model="majority", gold="label", fill_abstains="prior")
+    train = filled["train"]
+    probs, labels = np.asarray(train["spam_probs"]), np.asarray(train["spam_label"])
+    balance = read_record(filled)["tasks"]["spam"]["label_model"]["class_balance"]
+    assert probs[2, 1] > 0.5 and balance[0] > balance[1]
+    assert labels[[2, 5]].tolist() == [1, 1] and (labels[[2, 5]] == probs[[2, 5]].argmax(axis=1)).all()
+    card = (mmweak.save_curated(filled, tmp_path / "c") / "README.md").read_text()
+    assert "finds most likely for them (`spam`)" in card
 
 
 def test_curate_pushes_where_the_command_line_says(youtube_run, hub, tmp_path, capsys):
