@@ -260,17 +260,14 @@ def _gold(value: Any) -> int:
 # --------------------------------------------------------------------------------------------------
 
 def _hard_labels(model: Any, L: np.ndarray) -> np.ndarray:
-    """Model predictions; rows where no LF voted get the class with the largest fitted prior."""
-    pred = model.predict(L, tie_break="prior")
-    prior = np.asarray(model.class_balance_, dtype=float)
-    pred[pred == ABSTAIN] = int(prior.argmax())
-    return pred
+    """Model predictions; rows where no LF voted get the most likely class of the model's probabilities for them."""
+    return model.labels_from_proba(model.predict_proba(L), None, tie_break="prior")
 
 
 def evaluate(ds: DatasetDict, model: str | None = None, *, task: mmweak.Task = SPAM, seed: int = 0) -> dict[str, Any]:
     """Fit label model ``model`` (``None`` = the default) on train votes; accuracy on every gold split.
 
-    Every row is scored: rows where no LF voted get the fitted class prior's top class. Also reports
+    Every row is scored: rows where no LF voted get the class the model finds most likely for them. Also reports
     majority vote as the baseline and each split's LF coverage.
     """
     votes = {s: read_matrix(ds[s], task.votes_column, np.int64) for s in ds}
