@@ -31,6 +31,7 @@ import synthetic as S  # noqa: E402
 
 from mmweak.labelmodels import auto as A  # noqa: E402
 from mmweak.labelmodels import create  # noqa: E402
+from mmweak.labelmodels.base import corrected_by_silent_dev_rows  # noqa: E402
 from mmweak.labelmodels.decision import THRESHOLD_ROWS, expected_f1_thresholds, hard_labels  # noqa: E402
 from mmweak.labelmodels.votes import fit_sample  # noqa: E402
 
@@ -100,8 +101,7 @@ def evaluate(case: Case) -> dict:
     # where its gain over majority vote clears the bound (auto.py, _silent_estimate); gold dev rows correct it.
     # Whether it clears depends on z, so the outcomes are scored both ways.
     silent_rows = not (sample != -1).any(axis=1).all()
-    by_silence = {use: _outcomes(case, models, diffs, train_p, test_p, sample,
-                                 models["dawid_skene"].silence_loglik() if use else np.zeros(case.K))
+    by_silence = {use: _outcomes(case, models, diffs, train_p, test_p, sample, models["dawid_skene"] if use else None)
                   for use in ((False, True) if silent_rows else (False,))}
     guard = {z: bool(silent_rows and "dawid_skene" in diffs and A._lower_bound(diffs["dawid_skene"], z) > 0)
              for z in {*Z_GRID, float(default.z)}}
@@ -110,12 +110,12 @@ def evaluate(case: Case) -> dict:
             "selected": default.selected_, "mv": mv_ties_split(case), "by_silence": by_silence, "silence_guard": guard}
 
 
-def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence: np.ndarray) -> dict[str, float]:
+def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence_model) -> dict[str, float]:
     outcomes = {}
     for name, model in models.items():
         if name not in diffs and name != "majority":
             continue
-        fill = _silent_fill(model, silence, case.dev)
+        fill = _silent_fill(model, silence_model, case.dev)
         outcomes[name] = score(case, _labels(case, _filled(test_p[name], case.L_test, fill),
                                              _filled(train_p[name], sample, fill), model.class_balance_))
         if name != "majority":  # majority vote with this member breaking its ties (and giving the class balance)
@@ -125,16 +125,11 @@ def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence: np.nd
     return outcomes
 
 
-def _silent_fill(model, silence: np.ndarray, dev) -> np.ndarray:
+def _silent_fill(model, silence_model, dev) -> np.ndarray:
     """The default's probabilities of a row without a vote when ``model`` gives the class balance."""
-    log_joint = np.log(np.maximum(np.asarray(model.class_balance_), 1e-300)) + silence
-    prior = np.exp(log_joint - log_joint.max())
-    prior /= prior.sum()
-    if dev is None:
-        return prior
-    silent = ~(dev[0] != -1).any(axis=1)
-    K = prior.size
-    return (np.bincount(dev[1][silent], minlength=K) + K * prior) / (float(silent.sum()) + K)
+    balance = np.asarray(model.class_balance_, dtype=np.float64)
+    estimate = balance if silence_model is None else silence_model.silent_posterior(balance)
+    return corrected_by_silent_dev_rows(estimate, dev)
 
 
 def _labels(case: Case, p_test: np.ndarray, p_train: np.ndarray, balance: np.ndarray) -> np.ndarray:

@@ -76,7 +76,7 @@ from .loglinear import LogLinearModel, predict_in_chunks
 from .majority import MajorityVote
 from .one_coin import OneCoinDawidSkene
 from .validation import check_number
-from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, shared_views, sorted_sample
+from .votes import ABSTAIN, SparseVotes, fit_sample, shared_views, sorted_sample
 from .weighted_vote import WeightedMajorityVote
 
 #: The family: name -> (model class, hyper-parameters). EBCC runs with fewer restarts here than alone.
@@ -329,8 +329,7 @@ class AutoLabelModel(LabelModel):
             return None
         else:
             ds = self._build_for("dawid_skene", seed, L).fit(L, **fit_kw)
-        log_joint = np.log(np.maximum(np.asarray(self.class_balance_, dtype=np.float64), 1e-300)) + ds.silence_loglik()
-        return normalize_log(log_joint[None, :])[0]
+        return ds.silent_posterior(self.class_balance_)
 
     def _silent_prior(self) -> np.ndarray:
         silent = getattr(self, "_silent", None)

@@ -102,12 +102,33 @@ class DawidSkene(LogLinearModel):
         balance = np.maximum(np.asarray(self.class_balance_, dtype=np.float64), 1e-300)
         return np.asarray(self.bias_, dtype=np.float64) - np.log(balance)
 
+    def silent_posterior(self, class_balance: np.ndarray | None = None) -> np.ndarray | None:
+        """``(K,)`` class probabilities of a row on which every LF abstains (None without abstain outcomes).
+
+        Bayes' rule with :meth:`silence_loglik` and ``class_balance`` (default: the model's own, which gives
+        exactly the model's posterior of that row).
+
+        >>> import mmweak
+        >>> L = [[1, -1], [1, 1], [0, -1], [-1, -1]] * 10
+        >>> m = mmweak.labelmodels.create("dawid_skene").fit(L)
+        >>> m.silent_posterior().round(2).tolist()  # class 1 rows always get a vote here
+        [1.0, 0.0]
+        >>> m.silent_posterior([0.001, 0.999]).round(2).tolist()  # unless class 1 were 999 times as common
+        [0.5, 0.5]
+        """
+        silence = self.silence_loglik()
+        if silence is None:
+            return None
+        if class_balance is None:  # log pi + silence is bias_ itself: use it, not a rounded copy
+            return normalize_log(np.asarray(self.bias_, dtype=np.float64)[None, :])[0]
+        balance = np.maximum(np.asarray(class_balance, dtype=np.float64), 1e-300)
+        return normalize_log((np.log(balance) + silence)[None, :])[0]
+
     def _silent_prior(self) -> np.ndarray:
         # With abstains as outcomes a row without votes is evidence too: each LF's abstain rate per class
         # (keyword LFs cover some classes more than others), so it gets the model's posterior of that pattern.
-        if not self.abstain_as_outcome:
-            return super()._silent_prior()
-        return normalize_log(np.asarray(self.bias_, dtype=np.float64)[None, :])[0]
+        posterior = self.silent_posterior()
+        return super()._silent_prior() if posterior is None else posterior
 
     def confusion(self) -> np.ndarray:
         """``(m, K, K)`` estimated ``P(vote = v | y = k, LF votes)`` indexed ``[lf, k, v]``."""
