@@ -19,6 +19,7 @@ together, a real set held out with its variants, so the rule's constants are cho
     .venv/bin/python benchmarks/stress.py                 # every real set (~2 min on 2 cores)
     .venv/bin/python benchmarks/stress.py --only yelp trec
     .venv/bin/python benchmarks/stress.py --lodo          # + the grouped LODO table (~6 min)
+    .venv/bin/python benchmarks/stress.py --seed 8        # other LF halves, dev rows and drops than the table's 7
 """
 
 from __future__ import annotations
@@ -83,11 +84,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", nargs="+", help="real set names")
     ap.add_argument("--lodo", action="store_true", help="also LODO over the lodo.py sets and the variants")
     ap.add_argument("--try-member", nargs="+", default=[], help="registered models to add to the family (measurement)")
+    ap.add_argument("--seed", type=int, default=7,
+                    help="draw of the LF halves, the 50 dev rows and the dropped answers (7: the committed table; "
+                         "any other: variants no rule was developed on)")
     args = ap.parse_args(argv)
     LO.try_members(args.try_member)
     results, plain = [], []
     for case in LO.cases((0, 1) if args.lodo else (), args.only):
-        for variant in ([case] if args.lodo else []) + (variants(case) if case.kind != "synthetic" else []):
+        for variant in ([case] if args.lodo else []) + (variants(case, args.seed) if case.kind != "synthetic" else []):
             t = time.perf_counter()
             r = LO.evaluate(variant)
             (results if "~" in variant.name else plain).append(r)

@@ -51,6 +51,7 @@ Usage::
 
     .venv/bin/python benchmarks/worlds.py                 # about 1 minute, no gold
     .venv/bin/python benchmarks/worlds.py --dev 200       # with 200 gold dev rows
+    .venv/bin/python benchmarks/worlds.py --first-seed 3  # draws 3-5: seeds no rule was chosen on
 """
 
 from __future__ import annotations
@@ -389,6 +390,8 @@ def case(world: str, seed: int, n_dev: int = 0) -> LO.Case:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--first-seed", type=int, default=0,
+                    help="draws first-seed .. first-seed+seeds-1 (3 and up: draws no rule was developed on)")
     ap.add_argument("--dev", type=int, default=0, help="gold dev rows given to the default (0: none)")
     ap.add_argument("--only", nargs="+", choices=sorted(WORLDS))
     ap.add_argument("--try-member", nargs="+", default=[], help="registered models to add to the family (measurement)")
@@ -402,7 +405,7 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|--:|--:|--:|--:|---|")
     margins = {}
     for world in args.only or list(WORLDS):
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             r = LO.evaluate(case(world, seed, args.dev))
             o = r["outcomes"]
             margins[f"{world}/{seed}"] = r["default"] - r["mv"]

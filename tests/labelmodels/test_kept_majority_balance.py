@@ -44,3 +44,10 @@ def test_a_given_class_balance_is_kept_when_majority_vote_is():
     model = create(cardinality=2).fit(L, class_balance=[0.6, 0.4])
     assert model.selected_.startswith("majority+")
     np.testing.assert_allclose(model.class_balance_, [0.6, 0.4])
+
+
+def test_worlds_first_seed_draws_worlds_no_rule_was_chosen_on(capsys):
+    worlds.main(["--first-seed", "3", "--seeds", "2", "--only", "spammers"])
+    out = capsys.readouterr().out
+    assert "| spammers/3 |" in out and "| spammers/4 |" in out and "| spammers/0 |" not in out
+    assert not np.array_equal(worlds.case("spammers", 3).L_train, worlds.case("spammers", 0).L_train)
