@@ -88,7 +88,7 @@ def evaluate(case: Case) -> dict:
     kw = {} if case.dev is None else {"L_dev": case.dev[0], "y_dev": case.dev[1]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        default = create(cardinality=case.K).fit(case.L_train, **kw)
+        default = create(cardinality=case.K, objective=_objective(case)).fit(case.L_train, **kw)
         diffs = default._selection_diffs
         models, train_p, test_p = {}, {}, {}
         sample = fit_sample(case.L_train, THRESHOLD_ROWS, default.seed_)  # the rows the default's F1 cut reads

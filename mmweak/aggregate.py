@@ -277,6 +277,8 @@ def task_options(
         "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
         "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
     }
+    if "objective" in lm.get_params():  # the default's dev score aims at what the labels will be judged by
+        lm.set_params(**decide)
     return lm, gold_col, prior, decide
 
 

@@ -63,7 +63,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
-from .decision import THRESHOLD_ROWS
+from .decision import THRESHOLD_ROWS, Objective
 from .dependence import evidence_weights
 from .ebcc import EBCC
 from .heldout import (
@@ -148,6 +148,27 @@ def choose(diffs: dict[str, np.ndarray], z: float, one_se_rule: bool = False) ->
     return INCUMBENT, runner
 
 
+def f1_pseudo_values(y: np.ndarray, labels: np.ndarray, pos_label: int = 1) -> np.ndarray:
+    """Per-row values whose mean is the F1 of ``pos_label`` and whose spread gives its delta-method variance.
+
+    F1 = N / D with N = 2 TP and D = 2 TP + FP + FN, both sums over rows; row i's value is
+    ``F1 + (n_i - F1 * d_i) / mean(d)``. Paired between two labellings of the same rows, their differences
+    have the F1 difference as mean and its standard error as standard error, so :func:`choose` bounds an F1
+    gain the way it bounds any per-row score. No row in the F1 (no positive, none predicted): all zero.
+
+    >>> y = np.array([1, 1, 0, 0, 0])
+    >>> v = f1_pseudo_values(y, np.array([1, 0, 1, 0, 0]))
+    >>> round(float(v.mean()), 3)  # 2 TP / (2 TP + FP + FN) = 2 / 4
+    0.5
+    """
+    pos, hit = y == pos_label, labels == pos_label
+    d = 2.0 * (pos & hit) + (hit & ~pos) + (pos & ~hit)
+    if d.sum() == 0:
+        return np.zeros(y.size)
+    f1 = 2.0 * (pos & hit).sum() / d.sum()
+    return f1 + (2.0 * (pos & hit) - f1 * d) / d.mean()
+
+
 def _lower_bound(d: np.ndarray, z: float) -> float:
     mean, se = _mean_se(d)
     return mean - z * se
@@ -195,6 +216,11 @@ class AutoLabelModel(LabelModel):
             thousand answers) are repeated; one split of 100 items moved the choice with the seed.
         candidates: members to consider (default: all of :data:`CANDIDATES`); ``majority`` is always one.
             Rows without a vote use Dawid–Skene's model of silence only if ``dawid_skene`` is listed.
+        objective: what the labels will be judged by, so what the dev score measures: ``"accuracy"`` (half
+            the argmax decision, half the probabilities, plain and class-balanced) or ``"f1"`` (the F1 of
+            ``pos_label`` of each member's F1-rule labels). ``aggregate(objective=...)`` sets it. Without gold
+            it changes nothing: the gold-free score has no labels to take an F1 of.
+        pos_label: the class whose F1 ``objective="f1"`` measures.
 
     After ``fit``: ``selected_`` names the configuration (``"majority+<tie-breaker>"`` when majority vote
     is kept with a tie-breaker), ``cv_scores_`` holds each member's mean gain over majority vote and its
@@ -232,6 +258,8 @@ class AutoLabelModel(LabelModel):
         folds_dev: int = 5,
         max_repeats: int = 5,
         candidates: tuple[str, ...] | None = None,
+        objective: Objective = "accuracy",
+        pos_label: int = 1,
     ) -> None:
         super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
         self.z = z
@@ -242,6 +270,8 @@ class AutoLabelModel(LabelModel):
         self.folds_dev = folds_dev
         self.max_repeats = max_repeats
         self.candidates = candidates
+        self.objective = objective
+        self.pos_label = pos_label
 
     def _check_params(self) -> None:
         check_number("z", self.z, low=0)
@@ -252,6 +282,9 @@ class AutoLabelModel(LabelModel):
         check_number("folds", self.folds, low=2, high=20, integer=True)
         check_number("folds_dev", self.folds_dev, low=2, high=20, integer=True)
         check_number("max_repeats", self.max_repeats, low=1, high=50, integer=True)
+        if self.objective not in ("accuracy", "f1"):
+            raise ValueError(f"objective must be 'accuracy' or 'f1', got {self.objective!r}")
+        check_number("pos_label", self.pos_label, low=0, high=int(self.cardinality) - 1, integer=True)
         if self.candidates is not None:
             names = list(self.candidates) if not isinstance(self.candidates, str) else [self.candidates]
             unknown = [c for c in names if c not in CANDIDATES]
@@ -339,7 +372,9 @@ class AutoLabelModel(LabelModel):
         """Per member, its per-row dev score minus majority vote's.
 
         Each dev row is scored by a model fitted on every training row with the *other* dev folds
-        clamped to their gold labels, which is how the chosen member is used afterwards.
+        clamped to their gold labels, which is how the chosen member is used afterwards. With
+        ``objective="f1"`` the score is the F1 of the labels the F1 rule gives (:func:`f1_pseudo_values`):
+        a member that wins accuracy by sending a rare class's ties to the common class must not win there.
         """
         L_dev, y_dev = dev
         K = int(self.cardinality)
@@ -351,11 +386,15 @@ class AutoLabelModel(LabelModel):
         scores = {}
         for name in names:
             right = np.empty(y_dev.size)
+            labels = np.empty(y_dev.size, dtype=np.int64)
             for f in range(k):
                 held = fold == f
                 model = self._build_for(name, seed, L).fit(L, L_dev=L_dev[~held], y_dev=y_dev[~held],
                                                           class_balance=prior)
                 proba = model.predict_proba(L_dev[held])
+                if self.objective == "f1":
+                    labels[held] = model.labels_from_proba(proba, None, objective="f1", pos_label=int(self.pos_label))
+                    continue
                 tied = proba >= proba.max(axis=1, keepdims=True) - 1e-9
                 hit = tied[np.arange(int(held.sum())), y_dev[held]] / tied.sum(axis=1)  # ties split
                 brier = ((proba - np.eye(K)[y_dev[held]]) ** 2).sum(axis=1)
@@ -363,7 +402,8 @@ class AutoLabelModel(LabelModel):
                 # model whose ranking is better where the argmax agrees still shows it: the F1 rule
                 # and every downstream use of the probabilities depend on it).
                 right[held] = 0.5 * hit + 0.5 * (1.0 - brier / 2.0)
-            scores[name] = 0.5 * right + 0.5 * right * balance
+            scores[name] = (f1_pseudo_values(y_dev, labels, int(self.pos_label)) if self.objective == "f1"
+                            else 0.5 * right + 0.5 * right * balance)
         return _paired_diffs(scores)
 
     def _heldout_gains(self, names, L, prior, seed) -> dict[str, np.ndarray]:

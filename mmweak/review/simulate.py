@@ -283,6 +283,8 @@ def simulate(
     batch_sizes = [int(b) for b in batch_sizes]
     seeds = [int(s) for s in seeds]
     template = _build(model, task)
+    if "objective" in template.get_params():  # the default's dev score aims at the curve's metric
+        template.set_params(objective=objective, pos_label=int(pos_label))
     curve = LearningCurve(
         task=task.name, metric=metric, eval_split=eval_split, fit_split=fit_split, model=template.name
     )

@@ -162,6 +162,23 @@ def test_fresh_stress_draws_differ_from_the_committed_ones_and_keep_their_shape(
 
 
 @needs_wrench
+def test_with_a_rare_class_and_50_dev_rows_the_f1_dev_score_keeps_the_rare_class():
+    import lodo
+    import stress
+
+    (basketball,) = lodo.cases((), ["basketball"])
+    case = next(v for v in stress.variants(basketball, 8) if v.name == "basketball~dev50")
+    assert int(case.dev[1].sum()) <= 6  # a handful of positive dev rows
+    r = lodo.evaluate(case)  # scored by F1 of the rare class, so the default is fitted with objective="f1"
+    assert r["selected"] == "dawid_skene_no_abstain" and r["default"] == pytest.approx(17.39, abs=0.01)
+    assert r["default"] >= r["mv"] - 0.5
+    # Scored by accuracy, the dev rows favour one-coin, whose ties go to the common class: F1 4.88.
+    acc = create(cardinality=2).fit(case.L_train, L_dev=case.dev[0], y_dev=case.dev[1])
+    assert acc.selected_ == "one_coin"
+    assert R.wrench_score("basketball", case.y_test, acc.predict(case.L_test, objective="f1")) < 6.0
+
+
+@needs_wrench
 def test_rows_without_a_vote_on_yelp_take_the_class_its_lfs_cover_least():
     # Without gold. 611 of yelp's 3,800 test rows have no vote, 65 % of them negative; the class balance says
     # positive. Dawid-Skene with abstains' posterior of a silent row says negative, and the default uses it because

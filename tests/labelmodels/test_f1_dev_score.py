@@ -1,0 +1,79 @@
+"""With objective="f1" the default's dev score measures the F1 its labels will be judged by (#14)."""
+
+import datasets
+import numpy as np
+import pytest
+
+import mmweak
+from mmweak.labelmodels import create
+from mmweak.labelmodels.auto import f1_pseudo_values
+
+
+def _f1(y, pred, pos=1):
+    tp = ((pred == pos) & (y == pos)).sum()
+    return 2 * tp / max((pred == pos).sum() + (y == pos).sum(), 1)
+
+
+def test_pseudo_values_average_to_the_f1_and_their_paired_spread_is_its_standard_error():
+    rng = np.random.default_rng(3)
+    y = (rng.random(400) < 0.15).astype(int)
+    a = np.where(rng.random(400) < 0.8, y, 1 - y)
+    b = np.where(rng.random(400) < 0.7, y, 1 - y)
+    va, vb = f1_pseudo_values(y, a), f1_pseudo_values(y, b)
+    assert va.mean() == pytest.approx(_f1(y, a)) and vb.mean() == pytest.approx(_f1(y, b))
+    d = va - vb
+    se = d.std(ddof=1) / np.sqrt(d.size)
+    boot = rng.integers(0, y.size, (2000, y.size))
+    spread = np.std([_f1(y[i], a[i]) - _f1(y[i], b[i]) for i in boot])
+    assert se == pytest.approx(spread, rel=0.15)  # the delta method against the bootstrap
+    assert (f1_pseudo_values(y, a, pos_label=0).mean()) == pytest.approx(_f1(y, a, pos=0))
+    assert not f1_pseudo_values(np.zeros(5, int), np.zeros(5, int)).any()  # no positive anywhere: no score
+
+
+def _rare_votes(n, seed):
+    # 8 % positives; two detectors that fire on most positives and on some negatives, one LF that votes
+    # negative on most rows: ties between a detector and that LF are common, and mostly positive.
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.08).astype(int)
+    L = np.full((n, 3), -1)
+    for j in range(2):
+        fire = np.where(y == 1, rng.random(n) < 0.7, rng.random(n) < 0.04)
+        L[fire, j] = 1
+    L[rng.random(n) < np.where(y == 1, 0.5, 0.9), 2] = 0
+    return L, y
+
+
+def test_the_f1_objective_changes_only_the_dev_score():
+    L, y = _rare_votes(6000, 0)
+    dev = (L[:300], y[:300])
+    acc = create(cardinality=2).fit(L[300:], L_dev=dev[0], y_dev=dev[1])
+    f1 = create(cardinality=2, objective="f1").fit(L[300:], L_dev=dev[0], y_dev=dev[1])
+    assert acc.selection_by_ == f1.selection_by_ == "dev"
+    assert set(acc.cv_scores_) == set(f1.cv_scores_) and acc.cv_scores_ != f1.cv_scores_
+    # The F1 gains are F1 differences of the cross-fitted dev labels: a gain of 0.1 is 10 F1 points.
+    assert all(abs(mean) < 1 for mean, _ in f1.cv_scores_.values())
+    blind_acc, blind_f1 = create(cardinality=2).fit(L), create(cardinality=2, objective="f1").fit(L)
+    assert blind_acc.cv_scores_ == blind_f1.cv_scores_  # without gold there is no F1 to take
+    assert blind_acc.selected_ == blind_f1.selected_
+    test_f1 = _f1(y[300:], f1.predict(L[300:], objective="f1"))
+    mv_f1 = _f1(y[300:], create("majority", cardinality=2).fit(L[300:]).predict(L[300:], objective="f1"))
+    assert test_f1 >= mv_f1 - 0.005
+
+
+def test_aggregate_passes_its_objective_to_the_default(tmp_path):
+    L, y = _rare_votes(2000, 1)
+    task = mmweak.Task("rare", ["common", "rare"])
+    lfs = [mmweak.labeling_function(task=task, inputs="v", name=f"lf{j}")(lambda b, j=j: [r[j] for r in b["v"]])
+           for j in range(3)]
+    ds = datasets.DatasetDict({
+        "train": datasets.Dataset.from_dict({"v": L[400:].tolist(), "gold": [-1] * 1600}),
+        "validation": datasets.Dataset.from_dict({"v": L[:400].tolist(), "gold": y[:400].tolist()}),
+    })
+    voted = mmweak.apply_lfs(ds, lfs, cache_dir=tmp_path / "c")
+    for objective in ("accuracy", "f1"):
+        out = mmweak.aggregate(voted, [task], gold="gold", objective=objective)
+        entry = mmweak.provenance.read_record(out["train"])["tasks"]["rare"]["label_model"]
+        assert entry["params"]["objective"] == objective and entry["fit"]["objective"] == objective
+        assert entry["state"]["selection_by_"] == "dev"
+    with pytest.raises(ValueError, match="objective must be 'accuracy' or 'f1', got 'auc'"):
+        create(cardinality=2, objective="auc").fit(L)
