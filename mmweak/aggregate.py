@@ -56,7 +56,8 @@ def aggregate(
         objective: what ``T_label`` optimises (or mapping task -> objective): ``"accuracy"`` (the most
             likely class) or ``"f1"`` (the F1 of ``pos_label``: it is labelled wherever its probability
             reaches the cut the model learned on the fit split; right for rare classes whose F1 matters).
-            ``T_probs`` is the same either way.
+            The default model with gold dev rows also chooses its member by that F1, so its ``T_probs`` can
+            differ; every other model's ``T_probs`` is the same either way.
         pos_label: the class whose F1 ``objective="f1"`` maximises (or mapping task -> class).
         reviewed: use human review answers (the ``T_gold`` column that :mod:`mmweak.review` writes) of the
             fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with

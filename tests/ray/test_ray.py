@@ -152,6 +152,12 @@ def test_votes_probabilities_labels_and_folder_equal_the_local_engine(ray_sessio
             np.testing.assert_array_equal(t.column("spam_confidence").to_numpy(),
                                           read_column(lres[split], "spam_confidence"))
 
+    # objective="f1" reaches the default's dev score on both engines (its record says so, and they agree).
+    lres = mmweak.aggregate(local, [SPAM], gold="label", seed=3, objective="f1")
+    rres, models = mray.aggregate(out, [SPAM], gold="label", seed=3, objective="f1")
+    assert models["spam"].get_params()["objective"] == "f1" and models["spam"].selection_by_ == "dev"
+    assert mray.meta_of(rres["train"]).record == mmweak.provenance.read_record(lres)
+
     # The published folders: same files, same Parquet tables, same label model, same card but for its path.
     lres = mmweak.aggregate(local, [SPAM], gold="label", seed=3)
     rres, _ = mray.aggregate(out, [SPAM], gold="label", seed=3)
