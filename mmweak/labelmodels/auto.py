@@ -11,7 +11,9 @@ counts once, copies included, as in the baseline users compare against):
   per-row score is half argmax correctness (ties split fractionally) and half one minus the half
   Brier score (a proper score of the probabilities), averaged with its class-balanced version, so a
   challenger cannot win by predicting the majority class more often, and better probabilities count
-  where the argmax agrees.
+  where the argmax agrees. When the labels are for the F1 of a rare class (``objective="f1"``), the score
+  is that F1 of each member's F1-rule labels instead: accuracy rewards sending the rare class's ties to
+  the common class, which is what F1 punishes.
 * **Without gold**, the generative members (majority vote read as "every LF equally accurate", one-coin,
   Dawid–Skene with and without abstains as outcomes, EBCC) are scored by how well they predict votes
   they were not fitted on: k-fold over rows, leave-one-LF-out pseudo-log-likelihood of each held-out
@@ -219,7 +221,8 @@ class AutoLabelModel(LabelModel):
         objective: what the labels will be judged by, so what the dev score measures: ``"accuracy"`` (half
             the argmax decision, half the probabilities, plain and class-balanced) or ``"f1"`` (the F1 of
             ``pos_label`` of each member's F1-rule labels). ``aggregate(objective=...)`` sets it. Without gold
-            it changes nothing: the gold-free score has no labels to take an F1 of.
+            it changes nothing: the gold-free score has no labels to take an F1 of; neither do dev rows without
+            a row of ``pos_label``, so then the gold-free score chooses.
         pos_label: the class whose F1 ``objective="f1"`` measures.
 
     After ``fit``: ``selected_`` names the configuration (``"majority+<tie-breaker>"`` when majority vote
@@ -319,7 +322,9 @@ class AutoLabelModel(LabelModel):
         self.selection_repeats_ = 0
         names = self._member_names()
         z = float(self.z)
-        if dev is not None and dev[1].size >= int(self.min_dev):
+        # An F1 needs a gold row of its class: dev rows without one measure nothing, and the votes still can.
+        measurable = self.objective != "f1" or (dev is not None and bool((dev[1] == int(self.pos_label)).any()))
+        if dev is not None and dev[1].size >= int(self.min_dev) and measurable:
             gains = self._dev_gains(names, L, dev, prior, seed)
             self.selection_by_ = "dev"
         else:

@@ -77,3 +77,14 @@ def test_aggregate_passes_its_objective_to_the_default(tmp_path):
         assert entry["state"]["selection_by_"] == "dev"
     with pytest.raises(ValueError, match="objective must be 'accuracy' or 'f1', got 'auc'"):
         create(cardinality=2, objective="auc").fit(L)
+
+
+def test_dev_rows_without_a_positive_leave_the_choice_to_the_votes():
+    L, y = _rare_votes(4000, 2)
+    negatives = np.flatnonzero(y == 0)[:200]
+    with_dev = create(cardinality=2, objective="f1").fit(L, L_dev=L[negatives], y_dev=y[negatives])
+    blind = create(cardinality=2, objective="f1").fit(L)
+    assert with_dev.selection_by_ == "heldout"  # no F1 can be taken on rows of one class
+    assert with_dev.cv_scores_ == blind.cv_scores_ and with_dev.selected_ == blind.selected_
+    scored = create(cardinality=2).fit(L, L_dev=L[negatives], y_dev=y[negatives])
+    assert scored.selection_by_ == "dev"  # accuracy can be, so that objective keeps the dev score
