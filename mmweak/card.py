@@ -295,8 +295,9 @@ def context_from_measures(
 def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """How the default label model (``auto``) chose its member, from its record entry (``None`` for any other
     model): the member, the tie-breaker when majority vote was kept, which score decided, its bound's ``z``, how
-    many k-fold splits the gold-free score averaged (0 for files of earlier versions), and every challenger's mean
-    gain over majority vote per row with its standard error, best first.
+    many k-fold splits the gold-free score averaged (0 for files of earlier versions), the class whose F1 the dev
+    score measured (``None`` when it measured accuracy), and every challenger's mean gain over majority vote per
+    row with its standard error, best first.
 
     >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "majority+ebcc",
     ...       "selection_by_": "heldout", "cv_scores_": {"one_coin": [-0.01, 0.02], "ebcc": [0.002, 0.01]}}}
@@ -313,9 +314,11 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
              for k, v in sorted(scores.items(), key=lambda kv: (-float(kv[1][0]), kv[0]))]
     # Without gold only LFs seen voting two classes are scored; with none, every gain is exactly zero.
     unscored = state.get("selection_by_") == "heldout" and all(g["gain"] == 0 and g["se"] == 0 for g in gains)
+    params = lm.get("params") or {}
     return {"chosen": chosen, "tie_breaker": runner or None, "by": state.get("selection_by_"),
-            "z": (lm.get("params") or {}).get("z"), "gains": gains, "unscored": unscored,
-            "repeats": int(state.get("selection_repeats_") or 0)}
+            "z": params.get("z"), "gains": gains, "unscored": unscored,
+            "repeats": int(state.get("selection_repeats_") or 0),
+            "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
 def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:

@@ -75,6 +75,11 @@ def test_aggregate_passes_its_objective_to_the_default(tmp_path):
         entry = mmweak.provenance.read_record(out["train"])["tasks"]["rare"]["label_model"]
         assert entry["params"]["objective"] == objective and entry["fit"]["objective"] == objective
         assert entry["state"]["selection_by_"] == "dev"
+        mmweak.save_curated(out, tmp_path / objective)
+        card = (tmp_path / objective / "README.md").read_text()
+        f1_sentence = "on gold dev rows held out from its fit (the F1 of `rare` of the labels its F1 rule gives them"
+        assert (f1_sentence in card) == (objective == "f1")
+        assert ("half accuracy, half one minus half the Brier score" in card) == (objective == "accuracy")
     with pytest.raises(ValueError, match="objective must be 'accuracy' or 'f1', got 'auc'"):
         create(cardinality=2, objective="auc").fit(L)
 
