@@ -273,13 +273,11 @@ def task_options(
     """An unfitted label model, the gold column, the prior and the decision rule of one task."""
     gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
     prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
-    lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task)
     decide = {
         "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
         "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
     }
-    if "objective" in lm.get_params():  # the default's dev score aims at what the labels will be judged by
-        lm.set_params(**decide)
+    lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task, decide)
     return lm, gold_col, prior, decide
 
 
@@ -335,15 +333,21 @@ def record_label_model(
         entry["gold_column"] = gold_col
 
 
-def _build(spec: ModelSpec, task: Task) -> LabelModel:
+def _build(spec: ModelSpec, task: Task, decide: Mapping[str, Any] | None = None) -> LabelModel:
+    """A fresh model for ``task``; with ``decide`` (objective, pos_label) a model that selects by them (the
+    default's dev score) is told what its labels will be judged by."""
     if spec is None or isinstance(spec, str):
-        return create(spec, cardinality=task.cardinality)
-    if isinstance(spec, LabelModel):
+        lm = create(spec, cardinality=task.cardinality)
+    elif isinstance(spec, LabelModel):
         if spec.cardinality != task.cardinality:
             raise ValueError(
                 f"label model {spec!r} has cardinality {spec.cardinality} but task {task.name!r} "
                 f"has {task.cardinality} classes"
             )
-        return clone(spec)  # a fresh copy per task: the template is never fitted in place
-    raise TypeError(f"model must be a name, a LabelModel or None, got {type(spec).__name__}")
+        lm = clone(spec)  # a fresh copy per task: the template is never fitted in place
+    else:
+        raise TypeError(f"model must be a name, a LabelModel or None, got {type(spec).__name__}")
+    if decide is not None and "objective" in lm.get_params():
+        lm.set_params(objective=decide["objective"], pos_label=int(decide["pos_label"]))
+    return lm
 

@@ -93,3 +93,15 @@ def test_dev_rows_without_a_positive_leave_the_choice_to_the_votes():
     assert with_dev.cv_scores_ == blind.cv_scores_ and with_dev.selected_ == blind.selected_
     scored = create(cardinality=2).fit(L, L_dev=L[negatives], y_dev=y[negatives])
     assert scored.selection_by_ == "dev"  # accuracy can be, so that objective keeps the dev score
+
+
+def test_only_a_model_that_selects_by_the_objective_is_told_it():
+    from mmweak.aggregate import _build
+
+    task = mmweak.Task("rare", ["common", "rare"])
+    told = _build(None, task, {"objective": "f1", "pos_label": 1})
+    assert told.get_params()["objective"] == "f1" and told.get_params()["pos_label"] == 1
+    template = create(cardinality=2, z=1.0)
+    assert _build(template, task, {"objective": "f1", "pos_label": 0}).get_params()["pos_label"] == 0
+    assert template.get_params()["objective"] == "accuracy"  # the user's template is cloned, never changed
+    assert "objective" not in _build("dawid_skene", task, {"objective": "f1", "pos_label": 1}).get_params()
