@@ -44,6 +44,18 @@ outcome the default could have reached. None of them was used to choose a consta
   most one), two of them reading the same defect (text), and one LF that votes "keep" on most clean items and
   on text, which it cannot see: the shape of the image demo's quality LFs.
 
+Added on 2026-12-05, after every constant and rule of the default was fixed, and measured without changing
+anything (``--only`` them; ``LATE_WORLDS``):
+
+* ``model_confusions``: 10 classes; four dense pretrained classifiers that mix up the same look-alike class
+  pairs, next to 12 one-class heuristics of 70-95 % precision.
+* ``mixed_quality``: binary; five good LFs of both polarities drowned by ten near-random LFs of high coverage.
+* ``topic_lengths``: 4 balanced classes, 9 one-class keyword LFs that fire more on long texts (news-topic LF sets).
+* ``dense_and_keywords``: binary, 30 % positives; three dense models with uneven sensitivity and specificity and
+  six rare keyword LFs (spam-detection LF sets).
+* ``strong_model``: 4 classes; one dense model right 85-90 % of the time, 15 keyword LFs of 55-85 % precision.
+* ``fine_grained``: 20 classes in 5 groups of 4; six models right 50-70 %, wrong mostly inside the true group.
+
 ``--dev N`` gives the default N gold dev rows instead (the WRENCH protocol; half the rows of a world
 that has no more than N).
 
@@ -345,6 +357,90 @@ def detectors(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
     return np.column_stack([np.where(drop, 1, -1), keep]).astype(np.int8), y, 2
 
 
+# -- Added on 2026-12-05, after every constant and rule of the default was fixed; measured, never tuned on. --
+
+
+def model_confusions(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, K = 6000, 10
+    y = _classes(n, [0.14] * 5 + [0.06] * 5, rng)
+    order = rng.permutation(K)  # classes in fixed look-alike pairs, the same pairs for every model
+    partner = np.empty(K, dtype=np.int64)
+    partner[order[::2]], partner[order[1::2]] = order[1::2], order[::2]
+    cols = []
+    for _ in range(4):
+        accuracy, look_alike = rng.uniform(0.45, 0.75), rng.uniform(0.4, 0.8)
+        wrong = np.where(rng.random(n) < look_alike, partner[y], rng.integers(0, K, n))
+        cols.append(np.where(rng.random(n) < accuracy, y, wrong))
+    for j in range(12):
+        c, precision, on = j % K, rng.uniform(0.7, 0.95), rng.uniform(0.05, 0.3)
+        fires = rng.random(n) < np.where(y == c, on, on * 0.15 * (1 - precision) / precision)
+        cols.append(np.where(fires, c, -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, K
+
+
+def mixed_quality(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n = 5000
+    y = _classes(n, [0.6, 0.4], rng)
+    cols = []
+    for coverage, accuracy in [(rng.uniform(0.1, 0.4), rng.uniform(0.75, 0.92)) for _ in range(5)] + \
+            [(rng.uniform(0.3, 0.8), rng.uniform(0.48, 0.58)) for _ in range(10)]:
+        cols.append(np.where(rng.random(n) < coverage, np.where(rng.random(n) < accuracy, y, 1 - y), -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, 2
+
+
+def topic_lengths(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, K = 8000, 4
+    y, length = rng.integers(0, K, n), rng.gamma(2.0, 1.0, n)
+    cols = []
+    for j in range(9):
+        c, on, off = j % K, rng.uniform(0.1, 0.35), rng.uniform(0.01, 0.06)
+        fires = rng.random(n) < np.clip(np.where(y == c, on, off) * length / 2, 0, 0.95)
+        cols.append(np.where(fires, c, -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, K
+
+
+def dense_and_keywords(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n = 4000
+    y = _classes(n, [0.7, 0.3], rng)
+    cols = []
+    for sensitivity, specificity in [(0.85, 0.8), (0.6, 0.95), (0.95, 0.55)]:
+        sens, spec = sensitivity + rng.uniform(-0.05, 0.05), specificity + rng.uniform(-0.05, 0.05)
+        cols.append(np.where(y == 1, rng.random(n) < sens, rng.random(n) > spec).astype(np.int64))
+    for _ in range(6):
+        c, on, off = int(rng.integers(0, 2)), rng.uniform(0.05, 0.25), rng.uniform(0.002, 0.03)
+        cols.append(np.where(rng.random(n) < np.where(y == c, on, off), c, -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, 2
+
+
+def strong_model(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, K = 6000, 4
+    y = _classes(n, [0.4, 0.3, 0.2, 0.1], rng)
+    cols = [np.where(rng.random(n) < rng.uniform(0.85, 0.9), y, _wrong(y, K, rng))]
+    for j in range(15):
+        c, precision, coverage = j % K, rng.uniform(0.55, 0.85), rng.uniform(0.03, 0.15)
+        says = np.where(rng.random(n) < precision, y, _wrong(y, K, rng))
+        cols.append(np.where((rng.random(n) < coverage) & (says == c), c, -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, K
+
+
+def fine_grained(seed: int) -> tuple[np.ndarray, np.ndarray, int]:
+    rng = np.random.default_rng(seed)
+    n, K = 8000, 20
+    y = rng.integers(0, K, n)
+    cols = []
+    for _ in range(6):
+        accuracy, inside, coverage = rng.uniform(0.5, 0.7), rng.uniform(0.6, 0.9), rng.uniform(0.6, 1.0)
+        same_group = (y // 4) * 4 + (y % 4 + rng.integers(1, 4, n)) % 4
+        wrong = np.where(rng.random(n) < inside, same_group, _wrong(y, K, rng))
+        cols.append(np.where(rng.random(n) < coverage, np.where(rng.random(n) < accuracy, y, wrong), -1))
+    return np.stack(cols, axis=1).astype(np.int8), y, K
+
+
 WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "spammers": spammers,
     "class_bias": class_bias,
@@ -372,7 +468,16 @@ WORLDS: dict[str, Callable[[int], tuple[np.ndarray, np.ndarray, int]]] = {
     "rare_keywords": rare_keywords,
     "rare_dense": rare_dense,
     "grouped_keywords": grouped_keywords,
+    "model_confusions": model_confusions,
+    "mixed_quality": mixed_quality,
+    "topic_lengths": topic_lengths,
+    "dense_and_keywords": dense_and_keywords,
+    "strong_model": strong_model,
+    "fine_grained": fine_grained,
 }
+#: Worlds added after every constant and rule of the default was fixed (2026-12-05); measured, never tuned on.
+LATE_WORLDS = ("model_confusions", "mixed_quality", "topic_lengths", "dense_and_keywords", "strong_model",
+               "fine_grained")
 #: Worlds scored by F1 of class 1 (the default's labels with its F1 rule), as WRENCH scores its rare-class sets.
 F1_WORLDS = ("positive_keywords", "rare_keywords", "rare_dense")
 
