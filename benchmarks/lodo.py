@@ -106,8 +106,15 @@ def evaluate(case: Case) -> dict:
     guard = {z: bool(silent_rows and "dawid_skene" in diffs and A._lower_bound(diffs["dawid_skene"], z) > 0)
              for z in {*Z_GRID, float(default.z)}}
     default_score = score(case, default.labels_from_proba(default.predict_proba(case.L_test), None, objective=_objective(case)))
-    return {"case": case, "diffs": diffs, "outcomes": by_silence[guard[float(default.z)]], "default": default_score,
-            "selected": default.selected_, "mv": mv_ties_split(case), "by_silence": by_silence, "silence_guard": guard}
+    # The held-out votes' second opinion among members that beat majority vote on the dev rows (auto.second_opinion):
+    # which members clear the dev bound depends on z, so every generative member's vote score is kept.
+    votes = {}
+    if default.selection_by_ == "dev":
+        votes = default._heldout_gains([n for n in default._member_names() if n in A.GENERATIVE], case.L_train, None,
+                                       default.seed_)
+    return {"case": case, "diffs": diffs, "votes": votes, "outcomes": by_silence[guard[float(default.z)]],
+            "default": default_score, "selected": default.selected_, "mv": mv_ties_split(case),
+            "by_silence": by_silence, "silence_guard": guard}
 
 
 def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence_model) -> dict[str, float]:
@@ -160,6 +167,8 @@ def _objective(case: Case) -> str:
 def rule_outcome(result: dict, z: float, se_rule: bool) -> str:
     """The outcome the default's rule reaches on ``result`` with constants ``z`` and ``se_rule``."""
     chosen, runner = A.choose(result["diffs"], z, one_se_rule=se_rule)
+    if runner is None and not se_rule and result.get("votes"):
+        chosen = A.second_opinion(chosen, result["diffs"], result["votes"], z)
     return chosen if runner is None else f"{chosen}+{runner}"
 
 

@@ -296,8 +296,9 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """How the default label model (``auto``) chose its member, from its record entry (``None`` for any other
     model): the member, the tie-breaker when majority vote was kept, which score decided, its bound's ``z``, how
     many k-fold splits the gold-free score averaged (0 for files of earlier versions), the class whose F1 the dev
-    score measured (``None`` when it measured accuracy), and every challenger's mean gain over majority vote per
-    row with its standard error, best first.
+    score measured (``None`` when it measured accuracy), the dev score's own leader when the held-out votes moved
+    the choice to another member that also clears its bound (``None`` otherwise), and every challenger's mean gain
+    over majority vote per row with its standard error, best first.
 
     >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "majority+ebcc",
     ...       "selection_by_": "heldout", "cv_scores_": {"one_coin": [-0.01, 0.02], "ebcc": [0.002, 0.01]}}}
@@ -317,7 +318,7 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     params = lm.get("params") or {}
     return {"chosen": chosen, "tie_breaker": runner or None, "by": state.get("selection_by_"),
             "z": params.get("z"), "gains": gains, "unscored": unscored,
-            "repeats": int(state.get("selection_repeats_") or 0),
+            "repeats": int(state.get("selection_repeats_") or 0), "dev_leader": state.get("dev_leader_") or None,
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 

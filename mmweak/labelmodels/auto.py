@@ -31,7 +31,11 @@ counts once, copies included, as in the baseline users compare against):
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
 the one with the highest bound wins. A small dev set or a small matrix widens the bound, so noise
-cannot buy a switch. (An optional one-standard-error rule prefers the simplest member within noise of
+cannot buy a switch. With gold dev rows the held-out votes then give a second opinion: among the members
+that clear the dev bound, the default moves from the dev leader to one whose held-out vote score beats the
+leader's by the same bound (a few hundred dev rows rank members a point or two apart only roughly; every
+training row's votes are a second measurement, and the move never leaves the members the dev rows showed
+to beat majority vote). (An optional one-standard-error rule prefers the simplest member within noise of
 the winner; leave-one-dataset-out turned it off.) When no challenger clears the bound, majority vote
 is kept and its ties (frequent with few LFs) are broken by the challenger with the largest mean gain
 instead of by the class prior; that challenger's class balance is the default's (majority vote's own is a
@@ -150,6 +154,35 @@ def choose(diffs: dict[str, np.ndarray], z: float, one_se_rule: bool = False) ->
     return INCUMBENT, runner
 
 
+def second_opinion(leader: str, dev_diffs: dict[str, np.ndarray], vote_diffs: dict[str, np.ndarray], z: float) -> str:
+    """The member to take when the dev score's leader is ``leader``: the leader, or another member that also beats
+    majority vote on the dev rows and predicts held-out votes better than the leader.
+
+    The dev score decides *whether* to leave majority vote; between two members that both clear its bound, a few
+    hundred dev rows separate labellings a point or two apart only roughly, while the held-out votes of every
+    training row are a second, independent measurement of which labelling explains the data. A member replaces
+    the leader only when it clears the dev bound itself and its held-out vote score beats the leader's by the same
+    bound, paired over the same rows (``vote_diffs``: per-row gains over majority vote, see
+    :meth:`AutoLabelModel._heldout_gains`): no new constant, and never a member the dev rows did not show to beat
+    majority vote. A leader without a vote score (the weighted vote is no model of the votes) stays.
+
+    >>> rng = np.random.default_rng(0)
+    >>> dev = {"dawid_skene": 0.05 + rng.normal(0, 0.1, 300), "ebcc": 0.04 + rng.normal(0, 0.1, 300)}
+    >>> votes = {"dawid_skene": rng.normal(0, 0.1, 500)}
+    >>> votes["ebcc"] = votes["dawid_skene"] + 0.02 + rng.normal(0, 0.05, 500)
+    >>> second_opinion("dawid_skene", dev, votes, 0.5)
+    'ebcc'
+    >>> second_opinion("dawid_skene", dev, {"dawid_skene": votes["dawid_skene"]}, 0.5)
+    'dawid_skene'
+    """
+    if leader not in vote_diffs:
+        return leader
+    safe = [k for k in sorted(dev_diffs) if k != leader and k in vote_diffs and _lower_bound(dev_diffs[k], z) > 0]
+    bounds = {k: _lower_bound(vote_diffs[k] - vote_diffs[leader], z) for k in safe}
+    best = max(safe, key=lambda k: bounds[k], default=leader)
+    return best if best != leader and bounds[best] > 0 else leader
+
+
 def f1_pseudo_values(y: np.ndarray, labels: np.ndarray, pos_label: int = 1) -> np.ndarray:
     """Per-row values whose mean is the F1 of ``pos_label`` and whose spread gives its delta-method variance.
 
@@ -227,8 +260,10 @@ class AutoLabelModel(LabelModel):
 
     After ``fit``: ``selected_`` names the configuration (``"majority+<tie-breaker>"`` when majority vote
     is kept with a tie-breaker), ``cv_scores_`` holds each member's mean gain over majority vote and its
-    standard error, ``selection_by_`` says which score chose (``"dev"`` or ``"heldout"``), and
-    ``selection_repeats_`` how many k-fold splits the gold-free score averaged (0 when the dev score chose).
+    standard error, ``selection_by_`` says which score chose (``"dev"`` or ``"heldout"``),
+    ``selection_repeats_`` how many k-fold splits the gold-free score averaged (0 when it did not run), and
+    ``dev_leader_`` the member the dev score alone would have taken when the held-out votes' second opinion
+    moved the choice (``""`` otherwise).
 
     >>> import mmweak
     >>> L = [[1, -1, 0], [1, 1, -1], [-1, 0, 0], [1, -1, -1], [0, 0, -1]]
@@ -242,6 +277,7 @@ class AutoLabelModel(LabelModel):
         "selected_": "str",
         "selection_by_": "str",
         "selection_repeats_": "int",
+        "dev_leader_": "str",
         "members_": "models",
         "member_weights_": ("n_members",),
         "cv_scores_": "scores",
@@ -333,6 +369,11 @@ class AutoLabelModel(LabelModel):
         self._selection_diffs = gains  # per-row differences, kept in memory only (benchmarks read them)
         self.cv_scores_ = {k: list(_mean_se(v)) for k, v in gains.items()}
         chosen, runner = choose(gains, z, bool(self.one_se_rule))
+        self.dev_leader_ = ""
+        if self.selection_by_ == "dev" and runner is None and not self.one_se_rule:
+            second = self._votes_second_opinion(chosen, gains, L, prior, seed)
+            if second != chosen:
+                self.dev_leader_, chosen = chosen, second
         configs = [chosen] if runner is None else [chosen, runner]
         weights = [1.0] if runner is None else [1.0, TIE_BREAK_WEIGHT]
         self.selected_ = "+".join(configs)
@@ -410,6 +451,15 @@ class AutoLabelModel(LabelModel):
             scores[name] = (f1_pseudo_values(y_dev, labels, int(self.pos_label)) if self.objective == "f1"
                             else 0.5 * right + 0.5 * right * balance)
         return _paired_diffs(scores)
+
+    def _votes_second_opinion(self, leader: str, gains: dict[str, np.ndarray], L, prior, seed) -> str:
+        """:func:`second_opinion` on this fit: the held-out vote scores of the leader and of the generative
+        members that also clear the dev bound (computed only when there is such a member)."""
+        z = float(self.z)
+        safe = [k for k in sorted(gains) if k != leader and k in GENERATIVE and _lower_bound(gains[k], z) > 0]
+        if leader not in GENERATIVE or not safe:
+            return leader
+        return second_opinion(leader, gains, self._heldout_gains([INCUMBENT, leader, *safe], L, prior, seed), z)
 
     def _heldout_gains(self, names, L, prior, seed) -> dict[str, np.ndarray]:
         """Per generative member, its held-out pseudo-log-likelihood per row minus majority vote's."""
@@ -512,4 +562,4 @@ def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: s - base for name, s in scores.items() if name != INCUMBENT}
 
 
-__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose"]
+__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "second_opinion"]

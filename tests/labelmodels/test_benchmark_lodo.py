@@ -103,3 +103,13 @@ def test_the_emulated_outcome_is_the_defaults_own_score_on_rows_without_a_vote(a
         if dev is None:  # the two ways of labelling silent rows differ, so the check above can tell them apart
             key = lodo.rule_outcome(r, 0.5, False)
             assert r["by_silence"][True][key] > r["by_silence"][False][key] + 1.0
+
+
+def test_the_emulated_rule_takes_the_votes_second_opinion_like_the_default():
+    import worlds
+
+    r = lodo.evaluate(worlds.case("entity_linking", 3, 200))  # the dev rows lead with EBCC; the votes move it
+    assert r["selected"] == "dawid_skene_no_abstain" == lodo.rule_outcome(r, 0.5, False)
+    assert lodo.rule_score(r, 0.5, False) == r["default"]
+    assert auto.choose(r["diffs"], 0.5)[0] == "ebcc"  # what the emulation gave before it knew the second opinion
+    assert lodo.rule_outcome(r, 0.5, True) == auto.choose(r["diffs"], 0.5, one_se_rule=True)[0]  # none with 1-SE
