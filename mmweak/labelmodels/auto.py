@@ -177,10 +177,15 @@ def second_opinion(leader: str, dev_diffs: dict[str, np.ndarray], vote_diffs: di
     """
     if leader not in vote_diffs:
         return leader
-    safe = [k for k in sorted(dev_diffs) if k != leader and k in vote_diffs and _lower_bound(dev_diffs[k], z) > 0]
+    safe = _also_clearing(leader, dev_diffs, z, vote_diffs)
     bounds = {k: _lower_bound(vote_diffs[k] - vote_diffs[leader], z) for k in safe}
     best = max(safe, key=lambda k: bounds[k], default=leader)
     return best if best != leader and bounds[best] > 0 else leader
+
+
+def _also_clearing(leader: str, dev_diffs: dict[str, np.ndarray], z: float, among) -> list[str]:
+    """The members of ``among`` other than ``leader`` whose dev gain over majority vote clears the bound."""
+    return [k for k in sorted(dev_diffs) if k != leader and k in among and _lower_bound(dev_diffs[k], z) > 0]
 
 
 def f1_pseudo_values(y: np.ndarray, labels: np.ndarray, pos_label: int = 1) -> np.ndarray:
@@ -456,7 +461,7 @@ class AutoLabelModel(LabelModel):
         """:func:`second_opinion` on this fit: the held-out vote scores of the leader and of the generative
         members that also clear the dev bound (computed only when there is such a member)."""
         z = float(self.z)
-        safe = [k for k in sorted(gains) if k != leader and k in GENERATIVE and _lower_bound(gains[k], z) > 0]
+        safe = _also_clearing(leader, gains, z, GENERATIVE)
         if leader not in GENERATIVE or not safe:
             return leader
         return second_opinion(leader, gains, self._heldout_gains([INCUMBENT, leader, *safe], L, prior, seed), z)
