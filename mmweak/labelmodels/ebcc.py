@@ -54,7 +54,12 @@ class EBCC(LogLinearModel):
     order follows it); ``n_restarts`` fits from different seeded starts and keeps the one with the highest
     evidence lower bound (``elbo_``); 40 restarts is the authors' protocol and makes the result stable
     across seeds. Restarts are screened: all run ``screen_iter`` iterations together (one wide sparse
-    product), and only the ``n_finalists`` best by ELBO run on to convergence. Abstains are ignored
+    product), and only the ``n_finalists`` best by ELBO run on to convergence. ``accelerate=True`` runs the
+    finalists in SQUAREM cycles: two plain iterations, then a jump along their path, kept only where it does
+    not lower the ELBO. Where the sparse subtype prior drains a redundant subtype a little per iteration it
+    converges in a third to a half of the iterations, to the same fit or one of higher ELBO; but a jump can
+    also land in another basin of the ELBO than the plain path, with other labels (on a four-LF world 88.4 %
+    instead of 91.7 %), so it is off by default and the default's member never uses it. Abstains are ignored
     (crowdsourcing-style: who answered says nothing about the answer), so like ``one_coin`` it is meant
     for bipolar annotators, not unipolar keyword LFs. Gold dev rows keep their class fixed; their subtype
     stays latent. ``dedupe_copies`` (on by default) makes a group of copied LFs speak once, so twenty
@@ -96,6 +101,7 @@ class EBCC(LogLinearModel):
         screen_iter: int = 25,
         max_iter: int = 500,
         tol: float = 1e-3,
+        accelerate: bool = False,
         dedupe_copies: bool = True,
         max_fit_rows: int | None = MAX_FIT_ROWS,
         no_vote: NoVotePolicy = "prior",
@@ -118,6 +124,7 @@ class EBCC(LogLinearModel):
         self.screen_iter = screen_iter
         self.max_iter = max_iter
         self.tol = tol
+        self.accelerate = accelerate
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -131,6 +138,8 @@ class EBCC(LogLinearModel):
             raise ValueError(f"empirical_class_prior must be True or False, got {self.empirical_class_prior!r}")
         check_number("max_iter", self.max_iter, low=1, integer=True)
         check_number("tol", self.tol, low=0)
+        if not isinstance(self.accelerate, (bool, np.bool_)):
+            raise ValueError(f"accelerate must be True or False, got {self.accelerate!r}")
 
     # -- fitting ----------------------------------------------------------------------------------
     def _fit(self, L, *, dev, prior, seed):
@@ -178,7 +187,8 @@ class EBCC(LogLinearModel):
             del R0
         finished = [] if best_done is None else [best_done]
         if open_runs:  # the finalists, on to convergence together (all have run `screen` iterations)
-            finished.extend(vb.run(np.stack([r.R for r in open_runs]), max_iter - screen, n_iter0=screen, prune=True))
+            finished.extend(vb.run(np.stack([r.R for r in open_runs]), max_iter - screen, n_iter0=screen, prune=True,
+                                   accelerate=bool(self.accelerate)))
         best = max(finished, key=lambda r: r.elbo)
         self.elbo_, self.n_iter_ = best.elbo, best.n_iter
         self.weights_, self.bias_, self.confusion_ = best.W, best.bias, best.confusion
@@ -288,6 +298,44 @@ class _Run:
         self.W, self.bias, self.confusion, self.class_balance = W, bias, confusion, class_balance
 
 
+class _Step:
+    """One VB iteration of a batch of restarts: responsibilities on columns ``cols``, class posteriors ``z``
+    ``(B, K, rows)`` and the parameters its E-step used (``mu, eta, nu, W, bias, log_norm``)."""
+
+    def __init__(self, R: np.ndarray, cols: np.ndarray, z: np.ndarray, parts: tuple) -> None:
+        self.R, self.cols, self.z, self.parts = R, cols, z, parts
+
+
+#: A jump shortened to within this factor of a plain step is not tried: the plain path is taken instead.
+_SHORTEST_JUMP = 1.01
+
+
+def _step_length(r: tuple, v: tuple) -> np.ndarray:
+    """SQUAREM's step length (scheme S3) per restart (leading axis): ``|r| / |v|``, at least 1, for the first
+    difference ``r`` and second difference ``v`` of two plain steps."""
+    def norm(parts: tuple) -> np.ndarray:
+        return np.sqrt(sum((p.reshape(p.shape[0], -1) ** 2).sum(axis=1) for p in parts))
+    rn, vn = norm(r), norm(v)
+    return np.maximum(1.0, rn / np.where(vn > 0, vn, np.inf))
+
+
+def _jump(th0: tuple, r: tuple, v: tuple, length: np.ndarray) -> tuple:
+    """Statistics ``th0 + 2a r + a^2 v`` per restart, clipped at zero (they are expected counts); ``a = 1`` is
+    exactly the second plain step.
+
+    >>> th0, th1, th2 = (np.array([[1.0]]),), (np.array([[2.0]]),), (np.array([[2.5]]),)
+    >>> r, v = (th1[0] - th0[0],), (th2[0] - 2 * th1[0] + th0[0],)
+    >>> a = _step_length(r, v)  # a geometric path 1, 2, 2.5, ... heads for 3
+    >>> a.tolist(), _jump(th0, r, v, a)[0].tolist(), _jump(th0, r, v, np.ones(1))[0].tolist()
+    ([2.0], [[3.0]], [[2.5]])
+    """
+    out = []
+    for t0, ri, vi in zip(th0, r, v):
+        a = length.reshape(-1, *[1] * (t0.ndim - 1))
+        out.append(np.maximum(t0 + 2 * a * ri + a**2 * vi, 0.0))
+    return tuple(out)
+
+
 class _VB:
     """Mean-field VB updates of EBCC for a batch of restarts at once.
 
@@ -329,12 +377,9 @@ class _VB:
     def _threaded(self, cells: int) -> bool:
         return len(self.X_rows) > 1 and cells >= _THREAD_MIN_CELLS
 
-    def _m_step(self, R: np.ndarray, cols: np.ndarray):
-        """Dirichlet posteriors (prior + expected counts) and the E-step's log-weights, per restart.
-
-        ``R`` ``(B, len(cols), rows)`` holds the responsibilities of the (class, subtype) columns ``cols``
-        only; the others are held at zero (see :meth:`run`) and keep their prior.
-        """
+    def _stats(self, R: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Expected counts ``(B, K*M, m*K)`` and subtype masses ``(B, K*M)`` of responsibilities ``R``
+        ``(B, len(cols), rows)`` held on the (class, subtype) columns ``cols`` (the others at zero)."""
         V, K, M, m = self.V, self.K, self.M, self.m
         B, C = R.shape[0], cols.size
         flat = R.reshape(B * C, V.n)
@@ -358,12 +403,17 @@ class _VB:
             live_counts = np.asarray(self.XT @ np.ascontiguousarray(wR.T)).T.reshape(B, C, m * K)
         live_mass = wR.sum(axis=1).reshape(B, C)
         if C == K * M:
-            counts, mass = live_counts, live_mass
-        else:
-            counts = np.zeros((B, K * M, m * K))
-            counts[:, cols] = live_counts
-            mass = np.zeros((B, K * M))
-            mass[:, cols] = live_mass
+            return live_counts, live_mass
+        counts = np.zeros((B, K * M, m * K))
+        counts[:, cols] = live_counts
+        mass = np.zeros((B, K * M))
+        mass[:, cols] = live_mass
+        return counts, mass
+
+    def _params(self, counts: np.ndarray, mass: np.ndarray):
+        """Dirichlet posteriors (prior + expected counts) and the E-step's log-weights, per restart."""
+        K, M, m = self.K, self.M, self.m
+        B = counts.shape[0]
         mu = counts.reshape(B, K, M, m, K).transpose(0, 3, 4, 1, 2) + self.beta[None]  # (B, m, v, k, s)
         eta = mass.reshape(B, K, M) + self.a_pi[None]
         nu = self.alpha[None] + eta.sum(axis=2) - self.a_pi.sum(axis=1)[None]
@@ -417,7 +467,9 @@ class _VB:
         for_each_block(one, range(len(self.X_rows)))
         return R, log_norm
 
-    def run(self, R: np.ndarray, iters: int, n_iter0: int = 0, prune: bool = False) -> list[_Run]:
+    def run(
+        self, R: np.ndarray, iters: int, n_iter0: int = 0, prune: bool = False, accelerate: bool = False
+    ) -> list[_Run]:
         """Run up to ``iters`` VB iterations from responsibilities ``R`` ``(B, K*M, rows)``; one :class:`_Run`
         per restart.
 
@@ -429,43 +481,102 @@ class _VB:
         empties most subtypes (4 of 20 columns left at the end on a 50-LF matrix) and the two products
         cost in proportion to the columns; in the screening batch few die within its iterations, and
         certifying 40 restarts at once cost more than it saved (crowd sets 20-40 % slower).
+
+        With ``accelerate``, iterations go in cycles of three (SQUAREM, Varadhan & Roland 2008): two plain
+        ones, then one from statistics extrapolated along the path the two took, kept only where its ELBO
+        is at least the plain path's. The sparse subtype prior drains a redundant subtype a little per plain
+        iteration, so the plain path can take hundreds of iterations to empty it; the extrapolated step
+        covers several of them at once. A jump that lowers the ELBO is retried halfway back towards the plain
+        step, then dropped. Every step, retried jumps included, counts as an iteration against ``iters``, and
+        convergence is judged on the plain steps only, with the same ``tol``.
         """
         V, K, M = self.V, self.K, self.M
         B, KM = R.shape[0], K * M
         prune = prune and V.X.nnz * B * KM >= _PRUNE_MIN_WORK
+        all_cols = np.arange(KM)
         z = R.reshape(B, K, M, V.n).sum(axis=2)
         n_iter = np.full(B, n_iter0)
         done = np.zeros(B, dtype=bool)
-        live = np.arange(B)  # restarts still iterating; Rc holds their responsibilities on columns `cols`
-        cols = np.arange(KM)
-        Rc = R
-        final: list[np.ndarray | None] = [None] * B
+        resp: list[tuple[np.ndarray, np.ndarray]] = [(R[b], all_cols) for b in range(B)]
         keep: list[tuple] = [()] * B  # filled for every restart: all are live in the first iteration
-        for _ in range(max(1, iters)):
-            mu, eta, nu, W, bias = self._m_step(Rc, cols)
-            if prune:
-                cols = np.flatnonzero(~negligible_columns(W, bias, K).all(axis=0))
+
+        def step(counts: np.ndarray, mass: np.ndarray) -> _Step:
+            mu, eta, nu, W, bias = self._params(counts, mass)
+            cols = np.flatnonzero(~negligible_columns(W, bias, K).all(axis=0)) if prune else all_cols
             Rc, log_norm = self._e_step(W, bias, cols)
             if cols.size < KM:  # every class keeps its top column, so each class starts one run of columns
                 z_new = np.add.reduceat(Rc, np.flatnonzero(np.r_[True, np.diff(cols // M) > 0]), axis=1)
             else:
-                z_new = Rc.reshape(live.size, K, M, V.n).sum(axis=2)
-            delta = np.abs(z_new - z[live]).max(axis=(1, 2)) if V.n else np.zeros(live.size)
-            z[live] = z_new
-            n_iter[live] += 1
-            for col, b in enumerate(live):
-                keep[b] = (mu[col], eta[col], nu[col], W[col], bias[col], log_norm[col])
-            now_done = delta <= self.tol
-            if now_done.any():
-                done[live[now_done]] = True
-                for i in np.flatnonzero(now_done):
-                    final[live[i]] = self._full(Rc[i], cols)
-                Rc, live = Rc[~now_done], live[~now_done]
-                if not live.size:
-                    break
-        for col, b in enumerate(live):
-            final[b] = self._full(Rc[col], cols)
-        return [self._finish(final[b], int(n_iter[b]), bool(done[b]), *keep[b]) for b in range(B)]
+                z_new = Rc.reshape(Rc.shape[0], K, M, V.n).sum(axis=2)
+            return _Step(Rc, cols, z_new, (mu, eta, nu, W, bias, log_norm))
+
+        def take(ids: np.ndarray, st: _Step, rows: np.ndarray) -> None:
+            """Restarts ``ids`` move to rows ``rows`` of step ``st``."""
+            z[ids] = st.z[rows]
+            for i, b in zip(rows, ids):
+                keep[b] = tuple(part[i] for part in st.parts)
+                resp[b] = (st.R[i], st.cols)
+
+        def settle(ids: np.ndarray, st: _Step) -> np.ndarray:
+            """A plain step for restarts ``ids``: take it, count it, and return which of them converged."""
+            delta = np.abs(st.z - z[ids]).max(axis=(1, 2)) if V.n else np.zeros(ids.size)
+            take(ids, st, np.arange(ids.size))
+            n_iter[ids] += 1
+            converged = delta <= self.tol
+            done[ids[converged]] = True
+            return converged
+
+        budget, used = max(1, iters), 0
+        live = np.arange(B)  # restarts still iterating
+        src = (R, all_cols)  # the live restarts' responsibilities and their columns, or
+        theta: tuple[np.ndarray, np.ndarray] | None = None  # their statistics, once a jump has mixed steps
+        while live.size and used < budget:
+            th0 = self._stats(*src) if theta is None else theta
+            st1 = step(*th0)
+            used += 1
+            go = ~settle(live, st1)
+            if not (accelerate and used + 2 <= budget and go.any()):
+                live, src, theta = live[go], (st1.R[go], st1.cols), None
+                continue
+            th0, live = (th0[0][go], th0[1][go]), live[go]
+            th1 = self._stats(st1.R[go], st1.cols)
+            st2 = step(*th1)
+            used += 1
+            go = ~settle(live, st2)
+            if not go.any():
+                break
+            th0, th1, live = (th0[0][go], th0[1][go]), (th1[0][go], th1[1][go]), live[go]
+            th2 = self._stats(st2.R[go], st2.cols)
+            r = tuple(b - a for a, b in zip(th0, th1))
+            v = tuple(c - 2 * b + a for a, b, c in zip(th0, th1, th2))
+            length = _step_length(r, v)
+            floor = self._elbos(tuple(part[go] for part in st2.parts))
+            theta = th2  # restarts whose jumps all fail stay on the plain path
+            todo = np.arange(live.size)
+            while todo.size and used < budget:
+                st3 = step(*_jump(tuple(t[todo] for t in th0), tuple(t[todo] for t in r), tuple(t[todo] for t in v),
+                                  length[todo]))
+                used += 1
+                n_iter[live[todo]] += 1
+                ok = self._elbos(st3.parts) >= floor[todo]
+                if ok.any():
+                    take(live[todo[ok]], st3, np.flatnonzero(ok))
+                    for t, t3 in zip(theta, self._stats(st3.R[ok], st3.cols)):
+                        t[todo[ok]] = t3
+                # A jump that lowered the ELBO is retried halfway back towards the plain path.
+                todo = todo[~ok]
+                length[todo] = (length[todo] + 1.0) / 2.0
+                todo = todo[length[todo] > _SHORTEST_JUMP]
+        return [self._finish(self._full(*resp[b]), int(n_iter[b]), bool(done[b]), *keep[b]) for b in range(B)]
+
+    def _elbos(self, parts: tuple) -> np.ndarray:
+        """Each restart's ELBO at the E-step of ``parts`` (as :meth:`_finish` computes it)."""
+        mu, eta, nu, _W, _bias, log_norm = parts
+        elbo = log_norm @ self.V.weight
+        elbo -= _dirichlet_kl_each(mu, self.beta[None], axis=2) + _dirichlet_kl_each(eta, self.a_pi[None], axis=2)
+        if self.prior is None:
+            elbo -= _dirichlet_kl_each(nu, self.alpha[None], axis=1)
+        return elbo
 
     def _full(self, Rc: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """One restart's responsibilities on every column, ruled-out columns at zero."""
@@ -492,11 +603,16 @@ class _VB:
 
 def _dirichlet_kl(post: np.ndarray, prior: np.ndarray, axis: int) -> float:
     """Summed KL(Dir(post) || Dir(prior)) over all Dirichlets whose components lie along ``axis``."""
+    return float(_dirichlet_kl_each(post[None], prior[None], axis + 1)[0])
+
+
+def _dirichlet_kl_each(post: np.ndarray, prior: np.ndarray, axis: int) -> np.ndarray:
+    """:func:`_dirichlet_kl` per entry of the leading (restart) axis."""
     p0, q0 = post.sum(axis=axis), prior.sum(axis=axis)
     elog = digamma(post) - np.expand_dims(digamma(p0), axis)
     kl = gammaln(p0) - gammaln(q0) - (gammaln(post) - gammaln(prior)).sum(axis=axis)
     kl += ((post - prior) * elog).sum(axis=axis)
-    return float(kl.sum())
+    return kl.reshape(kl.shape[0], -1).sum(axis=1)
 
 
 __all__ = ["EBCC", "negligible_columns"]

@@ -298,3 +298,43 @@ def test_fit_on_several_threads_is_the_serial_fit_bit_for_bit(monkeypatch, dev):
     np.testing.assert_array_equal(serial.confusion_, threaded.confusion_)
     np.testing.assert_array_equal(serial.predict_proba(L), threaded.predict_proba(L))
     assert accuracy(threaded, L[200:], y[200:]) > 0.9
+
+
+def test_accelerated_fit_reaches_the_plain_fixed_point_in_fewer_iterations():
+    # Independent accurate workers: the sparse subtype prior drains the redundant subtypes a little per plain
+    # iteration (about 500 of them here); the SQUAREM cycles get to the same subtypes and labels in under half.
+    L, y = crowd(3000, np.full(50, 0.8), cov=0.35, seed=4)
+    plain = create("ebcc", cardinality=2, n_restarts=4, max_iter=3000).fit(L)
+    fast = create("ebcc", cardinality=2, n_restarts=4, max_iter=3000, accelerate=True).fit(L)
+    assert plain.get_params()["accelerate"] is False  # off by default
+    assert plain.n_iter_ < 3000 and fast.n_iter_ < 0.6 * plain.n_iter_
+    assert fast.elbo_ >= plain.elbo_ - 1e-6 * abs(plain.elbo_)
+    np.testing.assert_array_equal(fast.live_columns(), plain.live_columns())
+    np.testing.assert_allclose(fast.predict_proba(L), plain.predict_proba(L), rtol=0, atol=0.01)
+    assert np.array_equal(fast.predict(L), plain.predict(L)) and accuracy(fast, L, y) > 0.99
+
+
+def test_a_jump_that_lowers_the_elbo_is_never_kept(monkeypatch):
+    # Jumps to nonsense statistics lower the ELBO, are retried shorter and then dropped: what is left is the
+    # plain path, so the fit is the plain fit bit for bit (its iterations count the failed jumps too).
+    import mmweak.labelmodels.ebcc as ebcc_module
+
+    L, y = crowd(2000, np.full(30, 0.8), cov=0.3, seed=4)
+    plain = create("ebcc", cardinality=2, n_restarts=3, n_finalists=2, max_iter=3000).fit(L)
+    tried: list[float] = []
+
+    def nonsense(th0, r, v, length):
+        tried.extend(length.tolist())
+        return tuple(np.full_like(t, 1e4) for t in th0)
+
+    monkeypatch.setattr(ebcc_module, "_jump", nonsense)
+    sabotaged = create("ebcc", cardinality=2, n_restarts=3, n_finalists=2, max_iter=3000, accelerate=True).fit(L)
+    assert len(tried) > 100 and min(tried) > ebcc_module._SHORTEST_JUMP
+    assert sabotaged.n_iter_ > plain.n_iter_ and sabotaged.elbo_ == plain.elbo_
+    np.testing.assert_array_equal(sabotaged.weights_, plain.weights_)
+    np.testing.assert_array_equal(sabotaged.bias_, plain.bias_)
+
+
+def test_accelerate_must_be_a_bool():
+    with pytest.raises(ValueError, match="accelerate must be True or False, got 'yes'"):
+        create("ebcc", accelerate="yes").fit([[0, 1], [1, 1]])
