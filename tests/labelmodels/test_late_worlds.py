@@ -53,3 +53,78 @@ def test_the_default_reproduces_its_recorded_margin_over_majority_vote(world, n_
     assert acc == pytest.approx(default, abs=0.005)
     assert lodo.mv_ties_split(case) == pytest.approx(mv, abs=0.005)
     assert acc - mv > 0.5
+
+
+@pytest.mark.parametrize("world, K", [("sarcasm", 2), ("partial_copies", 3), ("confident_only", 3),
+                                      ("weak_dense_many", 2), ("noisy_gold", 4)])
+def test_each_second_round_world_is_seeded_and_draws_votes_in_its_classes(world, K):
+    L, y, k = worlds.WORLDS[world](300)
+    assert world in worlds.LATE_WORLDS_2 and world not in worlds.LATE_WORLDS and k == K
+    assert L.dtype == np.int8 and L.shape[0] == y.shape[0] and L.min() >= -1 and L.max() <= K - 1
+    assert set(np.unique(y).tolist()) == set(range(K))
+    again, _, _ = worlds.WORLDS[world](300)
+    other, _, _ = worlds.WORLDS[world](301)
+    assert np.array_equal(L, again) and not np.array_equal(L, other)
+
+
+def test_sarcasm_lexicon_lfs_err_together():
+    L, y, _ = worlds.sarcasm(300)
+    lex = L[:, :6]
+    wrong = (lex >= 0) & (lex != y[:, None])
+    voted = lex >= 0
+    # Where one lexicon LF is wrong another is wrong more often than on average (independent errors: as often; here
+    # 41 % against 31 %, about 4 standard errors apart).
+    both = (wrong[:, 0] & voted[:, 1])
+    assert wrong[both, 1].mean() > 1.2 * wrong[voted[:, 1], 1].mean()
+
+
+def test_confident_only_models_abstain_more_on_the_rare_classes():
+    L, y, _ = worlds.confident_only(300)
+    rate = np.array([(L[y == c, :5] >= 0).mean() for c in range(3)])
+    assert rate[0] > 2 * rate[1] and rate[0] > 2 * rate[2]
+    assert (L[:, 5:] >= 0).all()  # the two weak models vote on every row
+
+
+def test_partial_copies_follow_their_source_on_most_rows():
+    L, _, _ = worlds.partial_copies(300)
+    for j in range(6):
+        source, follower = L[:, j % 2], L[:, 4 + j]
+        assert 0.7 < (follower == source).mean() < 0.85  # 70 % copied, plus chance agreement elsewhere
+
+
+def test_noisy_gold_corrupts_only_the_dev_labels():
+    L, y, _ = worlds.noisy_gold(300)
+    case = worlds.case("noisy_gold", 0, 200)
+    wrong = case.dev[1] != y[:200]
+    assert 0.08 < wrong.mean() < 0.25 and np.array_equal(case.dev[0], L[:200])
+    assert np.array_equal(case.y_test, y[200:])  # the rows scored keep their true labels
+    clean = worlds.case("weak_dense_many", 0, 200)
+    assert np.array_equal(clean.dev[1], worlds.weak_dense_many(300)[1][:200])
+
+
+def _default_and_mv(world: str, n_dev: int) -> tuple[float, float, str]:
+    case = worlds.case(world, 0, n_dev)
+    kw = {} if case.dev is None else {"L_dev": case.dev[0], "y_dev": case.dev[1]}
+    model = create(cardinality=case.K).fit(case.L_train, **kw)
+    labels = lodo._labels(case, model.predict_proba(case.L_test), model.predict_proba(case.L_train), model.class_balance_)
+    return lodo.score(case, labels), lodo.mv_ties_split(case), model.selected_
+
+
+@pytest.mark.parametrize("world, n_dev, default, mv, member", [
+    ("confident_only", 0, 92.37, 86.44, "dawid_skene"),
+    ("noisy_gold", 200, 89.69, 83.57, "ebcc"),  # 15 % of the dev labels wrong
+    ("partial_copies", 200, 71.85, 71.56, "majority+weighted_majority"),
+])
+def test_second_round_worlds_reproduce_their_recorded_margins(world, n_dev, default, mv, member):
+    acc, mv_acc, selected = _default_and_mv(world, n_dev)
+    assert acc == pytest.approx(default, abs=0.005) and mv_acc == pytest.approx(mv, abs=0.005)
+    assert selected == member and acc > mv_acc - 0.5
+
+
+def test_partial_copies_without_gold_is_the_recorded_open_case():
+    # Eight of ten LFs in two dependent groups and no gold: every member's labels follow the groups and predict
+    # their held-out votes better than majority vote, so the default leaves it and loses 4 points (benchmarks/
+    # README.md). Recorded so that a change that fixes or worsens it shows here.
+    acc, mv_acc, selected = _default_and_mv("partial_copies", 0)
+    assert selected == "dawid_skene_no_abstain"
+    assert acc == pytest.approx(67.40, abs=0.005) and mv_acc == pytest.approx(71.51, abs=0.005)
