@@ -17,12 +17,19 @@ import lodo  # noqa: E402
 import worlds  # noqa: E402
 
 
-@pytest.mark.parametrize("world, K", [("model_confusions", 10), ("mixed_quality", 2), ("topic_lengths", 4),
-                                      ("dense_and_keywords", 2), ("strong_model", 4), ("fine_grained", 20)])
-def test_each_late_world_is_seeded_and_draws_votes_in_its_classes(world, K):
+@pytest.mark.parametrize("world, K, late", [
+    ("model_confusions", 10, worlds.LATE_WORLDS), ("mixed_quality", 2, worlds.LATE_WORLDS),
+    ("topic_lengths", 4, worlds.LATE_WORLDS), ("dense_and_keywords", 2, worlds.LATE_WORLDS),
+    ("strong_model", 4, worlds.LATE_WORLDS), ("fine_grained", 20, worlds.LATE_WORLDS),
+    ("sarcasm", 2, worlds.LATE_WORLDS_2), ("partial_copies", 3, worlds.LATE_WORLDS_2),
+    ("confident_only", 3, worlds.LATE_WORLDS_2), ("weak_dense_many", 2, worlds.LATE_WORLDS_2),
+    ("noisy_gold", 4, worlds.LATE_WORLDS_2),
+])
+def test_each_late_world_is_seeded_and_draws_votes_in_its_classes(world, K, late):
     L, y, k = worlds.WORLDS[world](300)
-    assert world in worlds.LATE_WORLDS and k == K
-    assert L.dtype == np.int8 and L.shape[0] == y.shape[0] and L.min() == -1 and L.max() <= K - 1
+    assert world in late and k == K
+    assert not set(worlds.LATE_WORLDS) & set(worlds.LATE_WORLDS_2)
+    assert L.dtype == np.int8 and L.shape[0] == y.shape[0] and L.min() >= -1 and L.max() <= K - 1
     assert set(np.unique(y).tolist()) == set(range(K))
     again, _, _ = worlds.WORLDS[world](300)
     other, _, _ = worlds.WORLDS[world](301)
@@ -53,18 +60,6 @@ def test_the_default_reproduces_its_recorded_margin_over_majority_vote(world, n_
     assert acc == pytest.approx(default, abs=0.005)
     assert lodo.mv_ties_split(case) == pytest.approx(mv, abs=0.005)
     assert acc - mv > 0.5
-
-
-@pytest.mark.parametrize("world, K", [("sarcasm", 2), ("partial_copies", 3), ("confident_only", 3),
-                                      ("weak_dense_many", 2), ("noisy_gold", 4)])
-def test_each_second_round_world_is_seeded_and_draws_votes_in_its_classes(world, K):
-    L, y, k = worlds.WORLDS[world](300)
-    assert world in worlds.LATE_WORLDS_2 and world not in worlds.LATE_WORLDS and k == K
-    assert L.dtype == np.int8 and L.shape[0] == y.shape[0] and L.min() >= -1 and L.max() <= K - 1
-    assert set(np.unique(y).tolist()) == set(range(K))
-    again, _, _ = worlds.WORLDS[world](300)
-    other, _, _ = worlds.WORLDS[world](301)
-    assert np.array_equal(L, again) and not np.array_equal(L, other)
 
 
 def test_sarcasm_lexicon_lfs_err_together():
