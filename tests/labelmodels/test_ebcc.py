@@ -338,3 +338,23 @@ def test_a_jump_that_lowers_the_elbo_is_never_kept(monkeypatch):
 def test_accelerate_must_be_a_bool():
     with pytest.raises(ValueError, match="accelerate must be True or False, got 'yes'"):
         create("ebcc", accelerate="yes").fit([[0, 1], [1, 1]])
+
+
+@pytest.mark.parametrize("fit_kw", ["plain", "dev", "prior"])
+def test_the_elbo_that_judges_jumps_is_the_elbo_the_fit_reports(monkeypatch, fit_kw):
+    import mmweak.labelmodels.ebcc as ebcc_module
+
+    L, y = crowd(1500, np.full(30, 0.8), K=3, cov=0.3, seed=4)
+    real_finish = ebcc_module._VB._finish
+    gaps: list[float] = []
+
+    def finish(self, R, n_iter, converged, mu, eta, nu, W, bias, log_norm):
+        run = real_finish(self, R, n_iter, converged, mu, eta, nu, W, bias, log_norm)
+        batched = self._elbos((mu[None], eta[None], nu[None], W[None], bias[None], log_norm[None]))[0]
+        gaps.append(abs(batched - run.elbo))
+        return run
+
+    monkeypatch.setattr(ebcc_module._VB, "_finish", finish)
+    kw = {"plain": {}, "dev": dict(L_dev=L[:150], y_dev=y[:150]), "prior": dict(class_balance=[0.3, 0.3, 0.4])}[fit_kw]
+    create("ebcc", cardinality=3, n_restarts=3, accelerate=True).fit(L[150:], **kw)
+    assert len(gaps) == 6 and max(gaps) == 0.0  # three restarts screened, then run on as finalists
