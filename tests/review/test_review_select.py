@@ -115,7 +115,11 @@ def test_select_on_a_dataset(texts, spam):
                lambda b: [0 if len(t) < 12 else -1 for t in b["text"]])]
     votes_only = mmweak.apply_lfs(texts, lfs)
     with pytest.raises(ValueError, match="strategy 'impact' reads 'spam_probs'.*run mmweak.aggregate first"):
-        review.select(votes_only, spam, 2)
+        review.select(votes_only, spam, 2, strategy="impact")
+    # The default draws at random (a fair sample for the label model's dev score), so votes alone are enough.
+    drawn = review.select(votes_only, spam, 2)
+    assert set(drawn["review_strategy"]) == {"random"} and len(set(drawn["review_row"])) == 2
+    assert list(drawn["review_row"]) == list(review.select(votes_only, spam, 2)["review_row"])  # seeded
     ds = mmweak.aggregate(votes_only)
     sel = review.select(ds, "spam", 3, strategy="entropy")
     assert sel.column_names == texts.column_names + ["spam_votes", "spam_probs", "spam_label", "spam_confidence",
