@@ -51,3 +51,19 @@ def test_worlds_first_seed_draws_worlds_no_rule_was_chosen_on(capsys):
     out = capsys.readouterr().out
     assert "| spammers/3 |" in out and "| spammers/4 |" in out and "| spammers/0 |" not in out
     assert not np.array_equal(worlds.case("spammers", 3).L_train, worlds.case("spammers", 0).L_train)
+
+
+def test_a_blind_score_leaves_the_ties_to_dawid_skene_whatever_the_family_is_named(monkeypatch):
+    # Every LF votes one class and there is no gold, so every member's gold-free gain is exactly 0 and the mean gains
+    # tie. The tie-breaker is then Dawid-Skene with abstains by rule (auto.BLIND_TIE_BREAKER, chosen by holding each
+    # of 13 sources of blind cases out), not by the order of the names: "bwa" sorts first and was taken before.
+    from mmweak.labelmodels import auto
+
+    monkeypatch.setattr(auto, "CANDIDATES", dict(auto.CANDIDATES))
+    monkeypatch.setattr(auto, "GENERATIVE", auto.GENERATIVE)
+    lodo.try_members(["bwa"])
+    case = worlds.case("positive_keywords", 0)
+    model = create(cardinality=2).fit(case.L_train)
+    assert set(model.cv_scores_) == {"bwa", "dawid_skene", "dawid_skene_no_abstain", "one_coin", "ebcc"}
+    assert all(mean == 0.0 for mean, _ in model.cv_scores_.values())
+    assert model.selected_ == "majority+dawid_skene"
