@@ -94,3 +94,28 @@ def test_weights_of_one_score_as_no_weights_and_a_weight_of_zero_removes_an_lf()
     silent[:, 2] = -1
     mv = majority_table(L, 3)
     assert np.allclose(pseudo_loglik(mv, L, lf_weight=w), pseudo_loglik(mv, silent), rtol=1e-10)
+
+
+def test_the_votes_only_pseudo_likelihood_equals_the_dense_one():
+    # Every table the default scores abstains at one rate per LF whatever the class, so the score is computed from
+    # the votes alone (cost ~ votes, not rows x LFs). It must be the dense sum over every outcome, up to rounding.
+    from mmweak.labelmodels import heldout as H
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 800)
+    fires = rng.random((800, 40)) < rng.uniform(0.02, 0.5, 40)
+    L = np.where(fires, np.where(rng.random((800, 40)) < 0.7, y[:, None], rng.integers(0, 3, (800, 40))), -1)
+    L[:50] = -1  # rows without a vote score 0 either way
+    T = np.eye(3)[y] * 0.8 + 0.2 / 3
+    for table in (H.majority_table(L, 3), H.posterior_table(L, T, confusion_prior=(4.0, 1.0))):
+        assert H.silence_is_class_free(table)
+        codes = np.where(L == -1, 3, L)
+        keep, w = rng.random(40) < 0.7, rng.uniform(0.1, 1.0, 40)
+        sparse = H.pseudo_loglik(table, L, keep, w)
+        np.testing.assert_allclose(sparse, H._every_outcome(table, codes, keep, w), rtol=1e-12, atol=1e-12)
+        assert (sparse[:50] == 0).all() and (sparse[50:] != 0).any()
+    # An abstain rate that depends on the class carries evidence: that table takes the dense sum.
+    lo = table.log_outcome.copy()
+    lo[0, 1, 3] = np.log(0.5)
+    lo[0, 1, :3] = np.log(0.5 / 3)
+    assert not H.silence_is_class_free(H.GenerativeTable(table.log_prior, lo))
