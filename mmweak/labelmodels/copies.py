@@ -61,11 +61,14 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     expected = np.einsum("k,ivk,jvk->ij", pi, P_vote, P_vote) + np.einsum("k,ik,jk->ij", pi, P_abs, P_abs)
     # Excess over independence on the full outputs (abstain included), for pairs whose votes also
     # coincide where both vote: co-firing alone (crowd workers doing the same batch) is not copying.
-    agree_when_both = wilson_lower(same_vote, both, COPY_AGREEMENT_Z)
+    # Only pairs with enough shared rows can count; a crowd of thousands of workers shares few of its m^2.
+    shared = both >= 20
+    agree_when_both = np.zeros((m, m))
+    agree_when_both[shared] = wilson_lower(same_vote[shared], both[shared], COPY_AGREEMENT_Z)
     one_class = (co.sum(axis=(2, 3)) > 0).sum(axis=1) <= 1  # (m,): the LF voted a single class here
-    trivial = one_class[:, None] & one_class[None, :]
-    agree_when_both[trivial] = np.divide(same_vote, both, out=np.zeros((m, m)), where=both > 0)[trivial]
-    excess = _excess(observed, expected) * (agree_when_both >= COPY_VOTE_AGREEMENT) * (both >= 20)
+    trivial = one_class[:, None] & one_class[None, :] & shared
+    agree_when_both[trivial] = same_vote[trivial] / both[trivial]
+    excess = _excess(observed, expected) * (agree_when_both >= COPY_VOTE_AGREEMENT) * shared
     voted = cover > 0
     excess[~voted, :] = 0.0
     excess[:, ~voted] = 0.0

@@ -76,13 +76,13 @@ def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, 
         share = co.sum(axis=3) / both[:, None, :]  # (i, v, j): LF i's votes on the rows LF j voted on
         chance = np.einsum("ivj,jvi->ij", share, share)
         kappa = (same / both - chance) / (1.0 - chance)
-        kappa_low = (wilson_lower(same, both, AGREEMENT_Z) - chance) / (1.0 - chance)
     ok = (both >= MIN_SHARED_ROWS) & ~one_class[:, None] & ~one_class[None, :] & (chance < 1.0 - 1e-9)
     np.fill_diagonal(ok, False)
     if not ok.any():
         return np.zeros((m, m)), np.zeros(m)
     kappa = np.where(ok, kappa, 0.0)
-    kappa_low = np.where(ok, kappa_low, 0.0)
+    kappa_low = np.zeros((m, m))  # the Wilson bound only where it is used: few of a large crowd's m^2 pairs
+    kappa_low[ok] = (wilson_lower(same[ok], both[ok], AGREEMENT_Z) - chance[ok]) / (1.0 - chance[ok])
     pair_weight = np.where(ok, both, 0.0)
     s = np.sqrt(np.clip((pair_weight * kappa).sum(axis=1) / np.maximum(pair_weight.sum(axis=1), 1e-12), 1e-3, 1.0))
     inlier = np.ones((m, m))

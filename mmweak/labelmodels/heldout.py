@@ -70,9 +70,11 @@ def posterior_table(
     """
     n, m = L.shape
     K = T.shape[1]
+    rows, cols = np.nonzero(L != ABSTAIN)  # from the votes alone: a wide crowd matrix is mostly abstains
+    cell = cols * K + L[rows, cols].astype(np.int64)
     conf = np.empty((m, K, K))
-    for v in range(K):  # (m, K) counts of vote v per LF and class, weighted by the posteriors
-        conf[:, :, v] = (L == v).T.astype(np.float64) @ T
+    for k in range(K):  # (m, K) counts of each vote per LF among class k, weighted by the posteriors
+        conf[:, k, :] = np.bincount(cell, weights=T[rows, k], minlength=m * K).reshape(m, K)
     beta = np.full((K, K), float(confusion_prior[1]))
     np.fill_diagonal(beta, float(confusion_prior[0]))
     conf += beta[None]
@@ -123,16 +125,19 @@ def pseudo_loglik(
     [-0.1, -5.61]
     """
     m = L.shape[1]
-    K = table.log_outcome.shape[2] - 1
-    codes = np.where(L == ABSTAIN, K, L).astype(np.int64)
     keep = np.ones(m, dtype=bool) if scored is None else np.asarray(scored, dtype=bool)
     w = np.ones(m) if lf_weight is None else np.asarray(lf_weight, dtype=np.float64)
-    return (_votes_only if silence_is_class_free(table) else _every_outcome)(table, codes, keep, w)
+    return (_votes_only if silence_is_class_free(table) else _every_outcome)(table, np.asarray(L), keep, w)
 
 
-def _every_outcome(table: GenerativeTable, codes: np.ndarray, keep: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _codes(L: np.ndarray, K: int) -> np.ndarray:
+    """Votes as outcome indices, abstain = ``K`` (one block at a time: int64 is eight times an int8 matrix)."""
+    return np.where(L == ABSTAIN, K, L).astype(np.int64)
+
+
+def _every_outcome(table: GenerativeTable, L: np.ndarray, keep: np.ndarray, w: np.ndarray) -> np.ndarray:
     """:func:`pseudo_loglik` over the dense ``(rows, LFs, states)`` array: abstains may depend on the state."""
-    n, m = codes.shape
+    n, m = L.shape
     K = table.log_outcome.shape[2] - 1
     S = table.log_prior.size
     out = np.empty(n)
@@ -140,7 +145,7 @@ def _every_outcome(table: GenerativeTable, codes: np.ndarray, keep: np.ndarray, 
     lo = table.log_outcome  # (m, S, K+1)
     log_fires = np.log(np.clip(-np.expm1(lo[:, :, K]), 1e-300, None))  # (m, S): log P(LF j votes | s)
     for start in range(0, n, step):
-        c = codes[start : start + step]
+        c = _codes(L[start : start + step], K)
         G = lo[np.arange(m)[None, :], :, c]  # (rows, m, S): log P(L_ij | s)
         wG = G * w[None, :, None]
         rest = (table.log_prior[None, :] + wG.sum(axis=1))[:, None, :] - wG  # (rows, m, S): the others' evidence
@@ -160,7 +165,7 @@ def silence_is_class_free(table: GenerativeTable) -> bool:
     return bool((a == a[:, :1]).all())
 
 
-def _votes_only(table: GenerativeTable, codes: np.ndarray, keep: np.ndarray, w: np.ndarray) -> np.ndarray:
+def _votes_only(table: GenerativeTable, L: np.ndarray, keep: np.ndarray, w: np.ndarray) -> np.ndarray:
     """:func:`pseudo_loglik` when abstaining says nothing about the state, from the votes alone.
 
     An abstain then adds one constant to every state's log joint, which cancels in each posterior, and an LF's
@@ -168,7 +173,7 @@ def _votes_only(table: GenerativeTable, codes: np.ndarray, keep: np.ndarray, w: 
     is the number of votes, not rows x LFs (a crowd of 2,000 workers with 6 answers per item is 300 times
     sparser than its dense matrix). The same numbers as the dense sum up to rounding.
     """
-    n, m = codes.shape
+    n, m = L.shape
     K = table.log_outcome.shape[2] - 1
     S = table.log_prior.size
     lo = table.log_outcome
@@ -176,7 +181,7 @@ def _votes_only(table: GenerativeTable, codes: np.ndarray, keep: np.ndarray, w: 
     out = np.zeros(n)
     step = max(1, _CHUNK_CELLS // max(1, m * S))
     for start in range(0, n, step):
-        c = codes[start : start + step]
+        c = _codes(L[start : start + step], K)
         rows, cols = np.nonzero(c != K)
         if rows.size == 0:
             continue
