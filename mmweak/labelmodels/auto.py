@@ -115,6 +115,12 @@ EBCC_FIT_VOTES = 50_000
 #: Dirichlet pseudo-counts (diagonal, off-diagonal) of the shared vote model the challengers are scored through
 #: without gold: EBCC's published confusion prior ("an LF is likelier right than any one wrong answer").
 SHARED_CONFUSION_PRIOR = (4.0, 1.0)
+#: The gold-free score's sample grows past ``selection_votes`` (to keep ``min_lf_votes`` per LF) at most this many
+#: times: its cost grows with the votes it reads.
+MAX_SELECTION_GROWTH = 10
+#: ... and to at most this many cells (rows x LFs): the score reads the sample as a dense int8 matrix and makes a
+#: few boolean copies of it, so a crowd of 5,000 workers grows to ~54,000 rows (256 MB a copy), not 67,000.
+MAX_SELECTION_CELLS = 1 << 28
 #: Weight of the best challenger's probabilities when majority vote is kept: enough to break its ties, never to
 #: overrule it.
 TIE_BREAK_WEIGHT = 1e-3
@@ -259,6 +265,13 @@ class AutoLabelModel(LabelModel):
             z = 0.5 it lowers the mean margin over majority vote on the 66 real-based sets from +6.3 to +5.2.
         min_dev: fewest gold dev rows for dev scoring; below it the gold-free score is used.
         selection_votes: about how many votes (a seeded sample of rows) the gold-free score is computed on.
+        min_lf_votes: votes the LF casting the median vote should keep in that sample. A sample of
+            ``selection_votes`` gives each of 2,000 crowd workers about 10 answers, on which no member can
+            estimate a worker, so every member predicts held-out answers worse than majority vote's one shared
+            accuracy though on all the answers they predict them better (and label 3-5 points better). The sample
+            then grows until that LF has ``min_lf_votes`` (or all its votes), to at most
+            :data:`MAX_SELECTION_GROWTH` times ``selection_votes`` and :data:`MAX_SELECTION_CELLS` cells.
+            0 turns it off.
         folds: folds of the gold-free score.
         folds_dev: folds of the dev score.
         max_repeats: most repetitions of the gold-free k-fold on fresh splits (each row's scores averaged).
@@ -308,6 +321,7 @@ class AutoLabelModel(LabelModel):
         one_se_rule: bool = False,
         min_dev: int = 30,
         selection_votes: int = 20_000,
+        min_lf_votes: int = 100,
         folds: int = 3,
         folds_dev: int = 5,
         max_repeats: int = 5,
@@ -320,6 +334,7 @@ class AutoLabelModel(LabelModel):
         self.one_se_rule = one_se_rule
         self.min_dev = min_dev
         self.selection_votes = selection_votes
+        self.min_lf_votes = min_lf_votes
         self.folds = folds
         self.folds_dev = folds_dev
         self.max_repeats = max_repeats
@@ -333,6 +348,7 @@ class AutoLabelModel(LabelModel):
             raise ValueError(f"one_se_rule must be True or False, got {self.one_se_rule!r}")
         check_number("min_dev", self.min_dev, low=1, integer=True)
         check_number("selection_votes", self.selection_votes, low=100, integer=True)
+        check_number("min_lf_votes", self.min_lf_votes, low=0, integer=True)
         check_number("folds", self.folds, low=2, high=20, integer=True)
         check_number("folds_dev", self.folds_dev, low=2, high=20, integer=True)
         check_number("max_repeats", self.max_repeats, low=1, high=50, integer=True)
@@ -371,6 +387,7 @@ class AutoLabelModel(LabelModel):
         self._evidence_weights = None  # set by the gold-free score only; never left over from an earlier fit
         self._silent = None
         self.selection_repeats_ = 0
+        self._selection_rows = 0
         names = self._member_names()
         z = float(self.z)
         # An F1 needs a gold row of its class: dev rows without one measure nothing, and the votes still can.
@@ -482,6 +499,11 @@ class AutoLabelModel(LabelModel):
         n = L.shape[0]
         size = int(min(n, max(200, int(self.selection_votes) / _votes_per_row(L))))
         S = np.take(L, sorted_sample(rng, n, size), axis=0) if size < n else L
+        grown = min(rows_for_lf_votes(S, n, int(self.min_lf_votes), MAX_SELECTION_GROWTH * int(self.selection_votes)),
+                    max(S.shape[0], MAX_SELECTION_CELLS // max(L.shape[1], 1)))
+        if grown > S.shape[0]:
+            S = np.take(L, sorted_sample(rng, n, grown), axis=0) if grown < n else L
+        self._selection_rows = S.shape[0]  # in memory only, for inspection
         if S.shape[0] < 2 * int(self.folds) or not (S != ABSTAIN).any():
             return {}
         # LFs that share their errors would let a labelling that follows them explain each other's
@@ -567,6 +589,32 @@ class AutoLabelModel(LabelModel):
         return state
 
 
+def rows_for_lf_votes(S: np.ndarray, n: int, target: int, max_votes: int) -> int:
+    """Rows a uniform sample of an ``n``-row matrix needs so that the LF casting its median vote keeps ``target``
+    votes, judged on ``S``, such a sample; never fewer than ``S`` has, nor more than ``n`` or ``max_votes`` votes.
+
+    The median is taken over votes, not LFs: a crowd's thousand one-off workers cast few of its answers.
+
+    >>> S = np.where((np.arange(500)[:, None] - np.arange(200)) % 50 == 0, 1, -1)  # 200 LFs, 10 votes each
+    >>> rows_for_lf_votes(S, 10_000, 100, 10**6)  # S is 500 of 10,000 rows: ten times as many
+    5000
+    >>> rows_for_lf_votes(S, 10_000, 100, 4_000)  # at most 4,000 votes: twice the rows
+    1000
+    >>> rows_for_lf_votes(S, 10_000, 5, 10**6)  # already there
+    500
+    """
+    have = S.shape[0]
+    counts = np.sort((S != ABSTAIN).sum(axis=0))
+    total = int(counts.sum())
+    if have >= n or target <= 0 or total == 0:
+        return have
+    median = int(counts[np.searchsorted(np.cumsum(counts), total / 2)])
+    if median >= target:
+        return have
+    rows = min(have * target / median, have * max_votes / total)
+    return int(min(n, max(have, rows)))
+
+
 def _votes_per_row(L: np.ndarray) -> float:
     head = L[: min(L.shape[0], 10_000)]
     return max(float((head != ABSTAIN).sum(axis=1).mean()) if head.size else 1.0, 1.0)
@@ -577,4 +625,4 @@ def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: s - base for name, s in scores.items() if name != INCUMBENT}
 
 
-__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "second_opinion"]
+__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "rows_for_lf_votes", "second_opinion"]

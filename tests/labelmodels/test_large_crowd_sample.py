@@ -1,0 +1,56 @@
+"""The gold-free score's sample keeps enough answers per worker on a large sparse crowd (#14, ``min_lf_votes``)."""
+
+import sys
+
+import numpy as np
+import pytest
+from paths import ROOT
+
+from mmweak.labelmodels import auto, create
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import large_crowds  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def spam_crowd():
+    # 30,000 items, 500 workers (35 % of them spammers), 5 answers per item: ~148,000 answers, ~300 per worker.
+    seed, kw = large_crowds.SHAPES["H_spam (held out)"]
+    return large_crowds.crowd(seed, **kw)
+
+
+def test_a_sample_of_20000_answers_starves_the_workers_and_keeps_majority_vote(spam_crowd):
+    L, y, K = spam_crowd
+    old = create(cardinality=K, min_lf_votes=0).fit(L)
+    # ~4,000 items, so ~40 answers per worker: every challenger predicts held-out answers no better than one
+    # shared accuracy, majority vote is kept, and its labels are what they were.
+    assert old.selected_.startswith("majority+") and old._selection_rows == 4060
+    assert all(mean < 0 for mean, _ in old.cv_scores_.values())
+    acc_old = (old.predict_proba(L).argmax(axis=1) == y).mean()
+    acc_mv = (create("majority", cardinality=K).fit(L).predict_proba(L).argmax(axis=1) == y).mean()
+    assert abs(acc_old - acc_mv) < 0.01
+
+
+def test_the_sample_grows_until_the_median_worker_keeps_100_answers(spam_crowd):
+    L, y, K = spam_crowd
+    model = create(cardinality=K).fit(L)
+    assert model.get_params()["min_lf_votes"] == 100
+    S_rows = model._selection_rows
+    assert 8000 < S_rows < 9000  # 4,060 rows gave the median worker ~47 answers
+    votes_each = (L != -1).sum(axis=0) * S_rows / L.shape[0]
+    counts = np.sort(votes_each)
+    assert counts[np.searchsorted(np.cumsum(counts), counts.sum() / 2)] == pytest.approx(100, rel=0.15)
+    assert model.selected_ == "one_coin"
+    acc = (model.predict_proba(L).argmax(axis=1) == y).mean()
+    acc_mv = (create("majority", cardinality=K).fit(L).predict_proba(L).argmax(axis=1) == y).mean()
+    assert acc > acc_mv + 0.04, (acc, acc_mv)  # 83.08 against 78.49
+
+
+def test_the_growth_is_capped_by_votes_and_by_cells():
+    S = np.where((np.arange(500)[:, None] - np.arange(200)) % 50 == 0, 1, -1)  # 10 votes per LF
+    assert auto.rows_for_lf_votes(S, 10**6, 100, 10**7) == 5000
+    assert auto.rows_for_lf_votes(S, 10**6, 100, 4000) == 1000  # 2,000 votes in S: twice the rows
+    assert auto.rows_for_lf_votes(S, 3000, 100, 10**7) == 3000  # never more rows than the matrix has
+    assert auto.rows_for_lf_votes(S, 10**6, 0, 10**7) == 500  # 0 turns it off
+    with pytest.raises(ValueError, match="min_lf_votes"):
+        create(cardinality=2, min_lf_votes=-1).fit([[0, 1], [1, 1]])
