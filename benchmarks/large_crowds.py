@@ -7,7 +7,7 @@ benchmarks, for example). There a 20,000-vote sample leaves each worker about 10
 estimate a worker: every member then predicts held-out answers worse than majority vote's one shared accuracy,
 although on all the answers they predict them better and label 1-5 points better. Since ``min_lf_votes`` (100) the
 sample grows until the worker casting the median answer keeps 100 of its answers in it (at most ten times the
-budget and 2^28 cells).
+budget).
 
 Generated crowds (no gold): ``n`` items, ``W`` workers of Pareto(``alpha``) activity (a large ``alpha`` makes them
 equally busy), ``per`` answers per item, accuracies uniform in a range, per-class accuracies jittered, a share of

@@ -118,9 +118,6 @@ SHARED_CONFUSION_PRIOR = (4.0, 1.0)
 #: The gold-free score's sample grows past ``selection_votes`` (to keep ``min_lf_votes`` per LF) at most this many
 #: times: its cost grows with the votes it reads.
 MAX_SELECTION_GROWTH = 10
-#: ... and to at most this many cells (rows x LFs): the score reads the sample as a dense int8 matrix and makes a
-#: few boolean copies of it, so a crowd of 5,000 workers grows to ~54,000 rows (256 MB a copy), not 67,000.
-MAX_SELECTION_CELLS = 1 << 28
 #: Weight of the best challenger's probabilities when majority vote is kept: enough to break its ties, never to
 #: overrule it.
 TIE_BREAK_WEIGHT = 1e-3
@@ -270,8 +267,7 @@ class AutoLabelModel(LabelModel):
             estimate a worker, so every member predicts held-out answers worse than majority vote's one shared
             accuracy though on all the answers they predict them better (and label 3-5 points better). The sample
             then grows until that LF has ``min_lf_votes`` (or all its votes), to at most
-            :data:`MAX_SELECTION_GROWTH` times ``selection_votes`` and :data:`MAX_SELECTION_CELLS` cells.
-            0 turns it off.
+            :data:`MAX_SELECTION_GROWTH` times ``selection_votes``. 0 turns it off.
         folds: folds of the gold-free score.
         folds_dev: folds of the dev score.
         max_repeats: most repetitions of the gold-free k-fold on fresh splits (each row's scores averaged).
@@ -499,8 +495,7 @@ class AutoLabelModel(LabelModel):
         n = L.shape[0]
         size = int(min(n, max(200, int(self.selection_votes) / _votes_per_row(L))))
         S = np.take(L, sorted_sample(rng, n, size), axis=0) if size < n else L
-        grown = min(rows_for_lf_votes(S, n, int(self.min_lf_votes), MAX_SELECTION_GROWTH * int(self.selection_votes)),
-                    max(S.shape[0], MAX_SELECTION_CELLS // max(L.shape[1], 1)))
+        grown = rows_for_lf_votes(S, n, int(self.min_lf_votes), MAX_SELECTION_GROWTH * int(self.selection_votes))
         if grown > S.shape[0]:
             S = np.take(L, sorted_sample(rng, n, grown), axis=0) if grown < n else L
         self._selection_rows = S.shape[0]  # in memory only, for inspection

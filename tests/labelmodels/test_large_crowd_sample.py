@@ -46,7 +46,7 @@ def test_the_sample_grows_until_the_median_worker_keeps_100_answers(spam_crowd):
     assert acc > acc_mv + 0.04, (acc, acc_mv)  # 83.08 against 78.49
 
 
-def test_the_growth_is_capped_by_votes_and_by_cells():
+def test_the_growth_is_capped_by_the_votes_it_reads_and_the_rows_there_are():
     S = np.where((np.arange(500)[:, None] - np.arange(200)) % 50 == 0, 1, -1)  # 10 votes per LF
     assert auto.rows_for_lf_votes(S, 10**6, 100, 10**7) == 5000
     assert auto.rows_for_lf_votes(S, 10**6, 100, 4000) == 1000  # 2,000 votes in S: twice the rows
