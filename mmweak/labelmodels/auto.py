@@ -265,7 +265,7 @@ class AutoLabelModel(LabelModel):
         min_lf_votes: votes the LF casting the median vote should keep in that sample. A sample of
             ``selection_votes`` gives each of 2,000 crowd workers about 10 answers, on which no member can
             estimate a worker, so every member predicts held-out answers worse than majority vote's one shared
-            accuracy though on all the answers they predict them better (and label 3-5 points better). The sample
+            accuracy though on all the answers they predict them better (and label up to 4 points better). The sample
             then grows until that LF has ``min_lf_votes`` (or all its votes), to at most
             :data:`MAX_SELECTION_GROWTH` times ``selection_votes``. 0 turns it off.
         folds: folds of the gold-free score.
