@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mmweak.labelmodels import create  # noqa: E402
+from mmweak.labelmodels.auto import median_voter_votes  # noqa: E402
 
 
 def crowd(seed: int, n: int, W: int, per: int, K: int, acc: tuple[float, float], spam: float = 0.0,
@@ -74,12 +75,6 @@ SHAPES: dict[str, tuple[int, dict]] = {
 }
 
 
-def median_lf_votes(L: np.ndarray) -> int:
-    """Votes of the LF that casts the median vote (the median over votes, not over LFs)."""
-    counts = np.sort((L != -1).sum(axis=0))
-    return int(counts[np.searchsorted(np.cumsum(counts), counts.sum() / 2)])
-
-
 def run(L: np.ndarray, y: np.ndarray, K: int, **params) -> tuple[str, float, int, float]:
     t = time.perf_counter()
     model = create(cardinality=K, **params).fit(L)
@@ -109,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
             out = {mode: run(L, y, K, **params) for mode, params in modes.items()}
         best = max(members, key=members.get)
         gains.append(out["shipped"][1] - out["old sample"][1])
-        print(f"| {name} | {L.shape[0]} x {L.shape[1]} | {int((L != -1).sum())} | {median_lf_votes(L)} | "
+        print(f"| {name} | {L.shape[0]} x {L.shape[1]} | {int((L != -1).sum())} | {median_voter_votes(L)} | "
               f"{members['majority']:.2f} | {best} {members[best]:.2f} | "
               + " | ".join(f"{c} {a:.2f}, {r}, {s:.1f}" for c, a, r, s in out.values()) + f" | {gains[-1]:+.2f} |",
               flush=True)

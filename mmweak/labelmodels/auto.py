@@ -599,15 +599,26 @@ def rows_for_lf_votes(S: np.ndarray, n: int, target: int, max_votes: int) -> int
     500
     """
     have = S.shape[0]
-    counts = np.sort((S != ABSTAIN).sum(axis=0))
-    total = int(counts.sum())
+    total = int((S != ABSTAIN).sum())
     if have >= n or target <= 0 or total == 0:
         return have
-    median = int(counts[np.searchsorted(np.cumsum(counts), total / 2)])
+    median = median_voter_votes(S)
     if median >= target:
         return have
     rows = min(have * target / median, have * max_votes / total)
     return int(min(n, max(have, rows)))
+
+
+def median_voter_votes(L: np.ndarray) -> int:
+    """Votes of the LF that casts the median vote of ``L`` (the median over votes, not over LFs; 0 without votes).
+
+    >>> median_voter_votes(np.array([[0, 1, -1], [1, -1, -1], [0, -1, 1]]))  # LF 0 casts 3 of the 5 votes
+    3
+    """
+    counts = np.sort((L != ABSTAIN).sum(axis=0))
+    if counts.sum() == 0:
+        return 0
+    return int(counts[np.searchsorted(np.cumsum(counts), counts.sum() / 2)])
 
 
 def _votes_per_row(L: np.ndarray) -> float:
@@ -620,4 +631,7 @@ def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: s - base for name, s in scores.items() if name != INCUMBENT}
 
 
-__all__ = ["AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "rows_for_lf_votes", "second_opinion"]
+__all__ = [
+    "AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "median_voter_votes", "rows_for_lf_votes",
+    "second_opinion",
+]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .short_axis import max_last, sum_last
-from .votes import ABSTAIN
+from .votes import ABSTAIN, SparseVotes
 
 _CHUNK_CELLS = 1 << 22  # rows x LFs x states per block of the pseudo-likelihood
 
@@ -70,11 +70,8 @@ def posterior_table(
     """
     n, m = L.shape
     K = T.shape[1]
-    rows, cols = np.nonzero(L != ABSTAIN)  # from the votes alone: a wide crowd matrix is mostly abstains
-    cell = cols * K + L[rows, cols].astype(np.int64)
-    conf = np.empty((m, K, K))
-    for k in range(K):  # (m, K) counts of each vote per LF among class k, weighted by the posteriors
-        conf[:, k, :] = np.bincount(cell, weights=T[rows, k], minlength=m * K).reshape(m, K)
+    # (m, class, vote) posterior-weighted counts, from the sparse votes: a wide crowd matrix is mostly abstains.
+    conf = SparseVotes.from_dense(L, K).vote_class_counts(T).transpose(0, 2, 1).copy()
     beta = np.full((K, K), float(confusion_prior[1]))
     np.fill_diagonal(beta, float(confusion_prior[0]))
     conf += beta[None]
