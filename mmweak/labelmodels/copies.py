@@ -22,8 +22,11 @@ weight ``1/g``, so the group speaks once.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
-from .votes import PAIR_STAT_ROWS, SparseVotes, view_memo, vote_share
+from .pairs import MIN_SHARED_ROWS, PairVotes, pair_votes
+from .votes import PAIR_STAT_ROWS, SparseVotes, recall, remember, view_memo, vote_share
 
 #: Two LFs are copies when they are at least this far from "independent given the label" towards "identical".
 COPY_EXCESS = 0.5
@@ -34,23 +37,34 @@ COPY_AGREEMENT_Z = 1.96
 
 
 def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
-    """``(m, m)`` excess agreement of every LF pair (diagonal 0).
+    """``(m, m)`` excess agreement of every LF pair (diagonal 0), for reading; the groups use :func:`copy_pairs`.
 
     >>> L = np.array([[1, 1, 0], [0, 0, -1], [1, 1, 1], [-1, -1, 0]] * 20, dtype=np.int8)
     >>> excess_agreement(SparseVotes.from_dense(L, 2))[0, 1].round(2)
     np.float64(1.0)
     """
-    m = V.n_lfs
+    pairs, excess = copy_pairs(V, seed)
+    return pairs.grid(excess)
+
+
+def copy_pairs(V: SparseVotes, seed: int = 0) -> tuple[PairVotes, np.ndarray]:
+    """The LF pairs that share enough rows to count and each one's excess agreement ``(P,)``.
+
+    Only pairs with :data:`~mmweak.labelmodels.pairs.MIN_SHARED_ROWS` shared rows are listed: every other pair's
+    excess is 0 (a crowd of thousands of workers shares rows in few of its m^2 pairs).
+
+    >>> L = np.array([[1, 1, 0], [0, 0, -1], [1, 1, 1], [-1, -1, 0]] * 20, dtype=np.int8)
+    >>> pairs, excess = copy_pairs(SparseVotes.from_dense(L, 2))
+    >>> pairs.a.tolist(), pairs.b.tolist(), (excess >= COPY_EXCESS).tolist()
+    ([0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1], [True, False, True, False, False, False])
+    """
     V = V.capped(PAIR_STAT_ROWS, seed)
-    n = V.weight.sum()
-    if n <= 0:
-        return np.zeros((m, m))
-    co = V.co_votes()
-    same_vote = np.einsum("ivjv->ij", co)
-    both = co.sum(axis=(1, 3))
-    cover = np.diag(both).copy()
-    both_abstain = n - cover[:, None] - cover[None, :] + both
-    observed = (same_vote + both_abstain) / n
+    pairs = pair_votes(V, MIN_SHARED_ROWS)
+    a, b, n = pairs.a, pairs.b, pairs.n
+    if n <= 0 or not a.size:
+        return pairs, np.zeros(a.size)
+    same, both, cover = pairs.same, pairs.both, pairs.cover
+    observed = (same + n - cover[a] - cover[b] + both) / n  # same vote, or both abstain
 
     T = vote_share(V)
     N = T.T @ V.weight  # class mass
@@ -58,22 +72,14 @@ def excess_agreement(V: SparseVotes, seed: int = 0) -> np.ndarray:
     P_vote = C / np.maximum(N, 1e-12)[None, None, :]  # P(vote v | class k)
     P_abs = np.clip(1.0 - P_vote.sum(axis=1), 0.0, 1.0)  # (j, k)
     pi = N / n
-    expected = np.einsum("k,ivk,jvk->ij", pi, P_vote, P_vote) + np.einsum("k,ik,jk->ij", pi, P_abs, P_abs)
+    expected = np.einsum("k,pvk,pvk->p", pi, P_vote[a], P_vote[b]) + np.einsum("k,pk,pk->p", pi, P_abs[a], P_abs[b])
     # Excess over independence on the full outputs (abstain included), for pairs whose votes also
     # coincide where both vote: co-firing alone (crowd workers doing the same batch) is not copying.
-    # Only pairs with enough shared rows can count; a crowd of thousands of workers shares few of its m^2.
-    shared = both >= 20
-    agree_when_both = np.zeros((m, m))
-    agree_when_both[shared] = wilson_lower(same_vote[shared], both[shared], COPY_AGREEMENT_Z)
-    one_class = (co.sum(axis=(2, 3)) > 0).sum(axis=1) <= 1  # (m,): the LF voted a single class here
-    trivial = one_class[:, None] & one_class[None, :] & shared
-    agree_when_both[trivial] = same_vote[trivial] / both[trivial]
-    excess = _excess(observed, expected) * (agree_when_both >= COPY_VOTE_AGREEMENT) * shared
-    voted = cover > 0
-    excess[~voted, :] = 0.0
-    excess[:, ~voted] = 0.0
-    np.fill_diagonal(excess, 0.0)
-    return excess
+    agree_when_both = wilson_lower(same, both, COPY_AGREEMENT_Z)
+    one_class = pairs.one_class
+    trivial = one_class[a] & one_class[b]
+    agree_when_both[trivial] = same[trivial] / both[trivial]
+    return pairs, _excess(observed, expected) * (agree_when_both >= COPY_VOTE_AGREEMENT)
 
 
 def wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndarray:
@@ -102,21 +108,17 @@ def copy_groups(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) -
     """
     memo = view_memo()
     key = ("copy_groups", id(V), float(threshold), int(seed))
-    if memo is not None and key in memo and memo[key][0] is V:
-        return memo[key][1]
+    known = recall(memo, key, V)
+    if known is not None:
+        return known
+    pairs, excess = copy_pairs(V, seed)
+    link = excess >= threshold
     m = V.n_lfs
-    adj = excess_agreement(V, seed) >= threshold
-    group = np.arange(m)
-    for i in range(m):  # tiny union-find: m is at most a few hundred
-        for j in np.flatnonzero(adj[i, i + 1:]) + i + 1:
-            a, b = _root(group, i), _root(group, int(j))
-            if a != b:
-                group[max(a, b)] = min(a, b)
-    roots = np.array([_root(group, i) for i in range(m)])
-    _, ids = np.unique(roots, return_inverse=True)
-    ids = ids.ravel()
+    adjacency = sp.csr_matrix((np.ones(int(link.sum())), (pairs.a[link], pairs.b[link])), shape=(m, m))
+    # Components are numbered in the order of their first LF, as the groups always were.
+    ids = connected_components(adjacency, directed=False)[1].astype(np.int64)
     if memo is not None:
-        memo[key] = (V, ids)
+        remember(memo, key, V, ids)
     return ids
 
 
@@ -126,10 +128,4 @@ def copy_weights(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) 
     return 1.0 / np.bincount(ids)[ids]
 
 
-def _root(group: np.ndarray, i: int) -> int:
-    while group[i] != i:
-        i = group[i]
-    return int(i)
-
-
-__all__ = ["COPY_EXCESS", "copy_groups", "copy_weights", "excess_agreement", "wilson_lower"]
+__all__ = ["COPY_EXCESS", "copy_groups", "copy_pairs", "copy_weights", "excess_agreement", "wilson_lower"]

@@ -43,10 +43,9 @@ from __future__ import annotations
 import numpy as np
 
 from .copies import wilson_lower
+from .pairs import MIN_SHARED_ROWS, pair_votes
 from .votes import PAIR_STAT_ROWS, SparseVotes
 
-#: Pairs need this many shared rows to count.
-MIN_SHARED_ROWS = 20
 #: A pair at least this far from the fit towards "identical" is left out of the fit (halfway, as for copies).
 OUTLIER_EXCESS = 0.5
 #: Normal quantile of the Wilson bound on a pair's agreement (two-sided 95 %).
@@ -55,6 +54,8 @@ AGREEMENT_Z = 1.96
 
 def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(m, m)`` excess agreement of every LF pair beyond the one-number-per-LF fit, and that fit ``(m,)``.
+
+    The grid is for reading; :func:`evidence_weights` works on the pairs (:func:`dependence_pairs`).
 
     >>> rng = np.random.default_rng(0)
     >>> y = rng.integers(0, 2, 3000)
@@ -66,37 +67,52 @@ def excess_over_reliability(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, 
     >>> bool(excess[0, 1] > 0.5), bool(excess[2:, 2:].max() < 0.1)
     (True, True)
     """
+    a, b, excess, s = dependence_pairs(V, seed)
+    grid = np.zeros((V.n_lfs, V.n_lfs))
+    grid[a, b] = excess
+    return grid, s
+
+
+def dependence_pairs(V: SparseVotes, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``(a, b, excess, reliability)``: the LF pairs that can count (both orders), each one's excess agreement
+    beyond the fit, and the fit ``(m,)``. Every pair not listed has excess 0.
+
+    >>> L = np.array([[0, 0, 1], [1, 1, 1], [0, 1, 0], [1, 0, 0]] * 10, dtype=np.int8)
+    >>> a, b, excess, reliability = dependence_pairs(SparseVotes.from_dense(L, 2))
+    >>> a.tolist(), b.tolist()
+    ([0, 0, 1, 1, 2, 2], [1, 2, 0, 2, 0, 1])
+    """
     m = V.n_lfs
     V = V.capped(PAIR_STAT_ROWS, seed)
-    co = V.co_votes()  # (i, v, j, u)
-    same = np.einsum("ivjv->ij", co)
-    both = co.sum(axis=(1, 3))
-    one_class = (co.sum(axis=(2, 3)) > 0).sum(axis=1) <= 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = co.sum(axis=3) / both[:, None, :]  # (i, v, j): LF i's votes on the rows LF j voted on
-        chance = np.einsum("ivj,jvi->ij", share, share)
-        kappa = (same / both - chance) / (1.0 - chance)
-    ok = (both >= MIN_SHARED_ROWS) & ~one_class[:, None] & ~one_class[None, :] & (chance < 1.0 - 1e-9)
-    np.fill_diagonal(ok, False)
+    pairs = pair_votes(V, MIN_SHARED_ROWS)
+    a, b = pairs.a, pairs.b
+    same, both = pairs.same, pairs.both
+    share_a = pairs.counts.sum(axis=2) / both[:, None]  # (P, v): LF a's votes on the rows LF b voted on
+    share_b = pairs.counts.sum(axis=1) / both[:, None]
+    chance = (share_a * share_b).sum(axis=1)
+    one_class = pairs.one_class
+    ok = ~one_class[a] & ~one_class[b] & (chance < 1.0 - 1e-9)
+    nothing = np.zeros(0, dtype=np.int64)
     if not ok.any():
-        return np.zeros((m, m)), np.zeros(m)
-    kappa = np.where(ok, kappa, 0.0)
-    kappa_low = np.zeros((m, m))  # the Wilson bound only where it is used: few of a large crowd's m^2 pairs
-    kappa_low[ok] = (wilson_lower(same[ok], both[ok], AGREEMENT_Z) - chance[ok]) / (1.0 - chance[ok])
-    pair_weight = np.where(ok, both, 0.0)
-    s = np.sqrt(np.clip((pair_weight * kappa).sum(axis=1) / np.maximum(pair_weight.sum(axis=1), 1e-12), 1e-3, 1.0))
-    inlier = np.ones((m, m))
+        return nothing, nothing, np.zeros(0), np.zeros(m)
+    a, b, same, both, chance = a[ok], b[ok], same[ok], both[ok], chance[ok]
+    kappa = (same / both - chance) / (1.0 - chance)
+    kappa_low = (wilson_lower(same, both, AGREEMENT_Z) - chance) / (1.0 - chance)
+
+    def row_sums(values: np.ndarray) -> np.ndarray:
+        return np.bincount(a, weights=values, minlength=m)
+
+    s = np.sqrt(np.clip(row_sums(both * kappa) / np.maximum(row_sums(both), 1e-12), 1e-3, 1.0))
+    inlier = np.ones(a.size)
     for _ in range(100):
-        w = pair_weight * inlier
-        s_new = np.clip((w * kappa) @ s / np.maximum(w @ (s * s), 1e-12), -1.0, 1.0)
+        w = both * inlier
+        s_new = np.clip(row_sums(w * kappa * s[b]) / np.maximum(row_sums(w * s[b] * s[b]), 1e-12), -1.0, 1.0)
         converged = bool(np.abs(s_new - s).max() <= 1e-6)
         s = s_new
-        fit = np.outer(s, s)
-        inlier = np.where(_relative(kappa, fit) > OUTLIER_EXCESS, 0.0, 1.0)
+        inlier = np.where(_relative(kappa, s[a] * s[b]) > OUTLIER_EXCESS, 0.0, 1.0)
         if converged:
             break
-    excess = np.where(ok, _relative(kappa_low, np.outer(s, s)), 0.0)
-    return np.clip(excess, 0.0, None), s
+    return a, b, np.clip(_relative(kappa_low, s[a] * s[b]), 0.0, None), s
 
 
 def evidence_weights(V: SparseVotes, seed: int = 0) -> np.ndarray:
@@ -113,8 +129,8 @@ def evidence_weights(V: SparseVotes, seed: int = 0) -> np.ndarray:
     """
     if V.n_lfs < 2:
         return np.ones(V.n_lfs)
-    excess, _ = excess_over_reliability(V, seed)
-    return 1.0 / (1.0 + excess.sum(axis=1))
+    a, _, excess, _ = dependence_pairs(V, seed)
+    return 1.0 / (1.0 + np.bincount(a, weights=excess, minlength=V.n_lfs))
 
 
 def _relative(observed: np.ndarray, fit: np.ndarray) -> np.ndarray:
@@ -122,4 +138,4 @@ def _relative(observed: np.ndarray, fit: np.ndarray) -> np.ndarray:
     return (observed - fit) / np.maximum(1.0 - fit, 1e-9)
 
 
-__all__ = ["evidence_weights", "excess_over_reliability"]
+__all__ = ["dependence_pairs", "evidence_weights", "excess_over_reliability"]
