@@ -499,16 +499,18 @@ class AutoLabelModel(LabelModel):
         if grown > S.shape[0]:
             S = np.take(L, sorted_sample(rng, n, grown), axis=0) if grown < n else L
         self._selection_rows = S.shape[0]  # in memory only, for inspection
-        if S.shape[0] < 2 * int(self.folds) or not (S != ABSTAIN).any():
+        K = int(self.cardinality)
+        VS = SparseVotes.from_dense(S, K)
+        if S.shape[0] < 2 * int(self.folds) or not VS.X.nnz:
             return {}
         # LFs that share their errors would let a labelling that follows them explain each other's
         # held-out votes: their evidence is counted about once between them (the members' fits are untouched).
-        weight = evidence_weights(SparseVotes.from_dense(S, int(self.cardinality)), seed)
+        weight = evidence_weights(VS, seed)
         self._evidence_weights = weight  # in memory only, for inspection
         # On a small matrix the fold split itself moves the score as much as the rows do (100 crowd items:
         # the chosen member changed with the seed), so the k-fold is repeated on fresh splits and each row's
         # scores averaged, as far as the vote budget of one split allows: large matrices keep one split.
-        repeats = int(np.clip(int(self.selection_votes) // max(int((S != ABSTAIN).sum()), 1), 1, self.max_repeats))
+        repeats = int(np.clip(int(self.selection_votes) // max(int(VS.X.nnz), 1), 1, self.max_repeats))
         self.selection_repeats_ = repeats
         scores = {name: np.zeros(S.shape[0]) for name in names}
         for _ in range(repeats):
@@ -517,7 +519,7 @@ class AutoLabelModel(LabelModel):
                 train, held = S[fold != f], S[fold == f]
                 # An LF seen voting one class only has a vote value every member predicts from its
                 # identity alone: its votes say nothing about which member labels better.
-                bipolar = np.stack([(train == c).any(axis=0) for c in range(int(self.cardinality))]).sum(axis=0) > 1
+                bipolar = (SparseVotes.from_dense(train, K).votes_per_lf() > 0).sum(axis=1) > 1
                 for name in names:
                     table = self._table(name, train, prior, seed)
                     scores[name][fold == f] += pseudo_loglik(table, held, bipolar, weight) / repeats

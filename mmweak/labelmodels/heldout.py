@@ -34,12 +34,16 @@ class GenerativeTable:
     log_outcome: np.ndarray
 
 
-def firing_rates(L: np.ndarray) -> np.ndarray:
-    """Each LF's share of rows it votes on, add-one smoothed: ``(m,)``.
+def firing_rates(L: np.ndarray | SparseVotes) -> np.ndarray:
+    """Each LF's share of rows it votes on, add-one smoothed: ``(m,)``; from a dense matrix or its sparse votes.
 
     >>> firing_rates(np.array([[0, -1], [1, -1]])).round(2).tolist()
     [0.75, 0.25]
+    >>> firing_rates(SparseVotes.from_dense(np.array([[0, -1], [1, -1]]), 2)).round(2).tolist()
+    [0.75, 0.25]
     """
+    if isinstance(L, SparseVotes):  # whole counts either way, so the same numbers
+        return (L.votes_per_lf().sum(axis=1) + 1.0) / (L.weight.sum() + 2.0)
     return ((L != ABSTAIN).sum(axis=0) + 1.0) / (L.shape[0] + 2.0)
 
 
@@ -71,13 +75,14 @@ def posterior_table(
     n, m = L.shape
     K = T.shape[1]
     # (m, class, vote) posterior-weighted counts, from the sparse votes: a wide crowd matrix is mostly abstains.
-    conf = SparseVotes.from_dense(L, K).vote_class_counts(T).transpose(0, 2, 1).copy()
+    V = SparseVotes.from_dense(L, K)
+    conf = V.vote_class_counts(T).transpose(0, 2, 1).copy()
     beta = np.full((K, K), float(confusion_prior[1]))
     np.fill_diagonal(beta, float(confusion_prior[0]))
     conf += beta[None]
     conf /= conf.sum(axis=2, keepdims=True)
     prior = np.log((T.sum(axis=0) + 1.0) / (n + K))
-    return GenerativeTable(prior, class_independent_abstain(conf, firing_rates(L)))
+    return GenerativeTable(prior, class_independent_abstain(conf, firing_rates(V)))
 
 
 def majority_table(L: np.ndarray, K: int, n_iter: int = 30) -> GenerativeTable:
@@ -90,7 +95,8 @@ def majority_table(L: np.ndarray, K: int, n_iter: int = 30) -> GenerativeTable:
     >>> np.exp(t.log_outcome[0, 0, :2]).round(2).tolist()
     [0.53, 0.44]
     """
-    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1).astype(np.float64)
+    V = SparseVotes.from_dense(np.asarray(L), K)
+    counts = V.weighted_class_counts(np.ones(V.n_lfs))  # votes per row and class, from the votes alone
     total = counts.sum()
     a = 0.7
     for _ in range(n_iter):
@@ -101,7 +107,7 @@ def majority_table(L: np.ndarray, K: int, n_iter: int = 30) -> GenerativeTable:
     m = L.shape[1]
     conf = np.full((m, K, K), (1 - a) / (K - 1))
     conf[:, np.arange(K), np.arange(K)] = a
-    return GenerativeTable(np.full(K, -np.log(K)), class_independent_abstain(conf, firing_rates(L)))
+    return GenerativeTable(np.full(K, -np.log(K)), class_independent_abstain(conf, firing_rates(V)))
 
 
 def pseudo_loglik(
@@ -170,27 +176,30 @@ def _votes_only(table: GenerativeTable, L: np.ndarray, keep: np.ndarray, w: np.n
     is the number of votes, not rows x LFs (a crowd of 2,000 workers with 6 answers per item is 300 times
     sparser than its dense matrix). The same numbers as the dense sum up to rounding.
     """
-    n, m = L.shape
     K = table.log_outcome.shape[2] - 1
     S = table.log_prior.size
     lo = table.log_outcome
     log_fires = np.log(np.clip(-np.expm1(lo[:, 0, K]), 1e-300, None))  # (m,): log P(LF j votes), any state
-    out = np.zeros(n)
-    step = max(1, _CHUNK_CELLS // max(1, m * S))
-    for start in range(0, n, step):
-        c = _codes(L[start : start + step], K)
-        rows, cols = np.nonzero(c != K)
-        if rows.size == 0:
+    V = SparseVotes.from_dense(L, K)  # row-major, LFs in order within a row: the order np.nonzero gives
+    indptr = V.X.indptr
+    out = np.zeros(V.n)
+    # Blocks of about the same number of votes: every number is per row, so blocks change no result.
+    cuts = np.searchsorted(indptr, np.arange(0, int(indptr[-1]), max(1, _CHUNK_CELLS // max(1, S))), side="right") - 1
+    edges = np.unique(np.r_[cuts, V.n])
+    for start, stop in zip(edges[:-1], edges[1:]):
+        lo_vote, hi_vote = int(indptr[start]), int(indptr[stop])
+        if hi_vote == lo_vote:
             continue
-        G = lo[cols, :, c[rows, cols]]  # (votes, S): log P(vote | s)
+        rows = np.repeat(np.arange(stop - start), np.diff(indptr[start : stop + 1]))
+        cols, vals = np.divmod(V.X.indices[lo_vote:hi_vote].astype(np.int64), K)
+        G = lo[cols, :, vals]  # (votes, S): log P(vote | s)
         wG = G * w[cols, None]
-        whole = np.empty((c.shape[0], S))
+        whole = np.empty((stop - start, S))
         for s in range(S):
-            whole[:, s] = np.bincount(rows, weights=wG[:, s], minlength=c.shape[0])
+            whole[:, s] = np.bincount(rows, weights=wG[:, s], minlength=stop - start)
         rest = table.log_prior[None, :] + whole[rows] - wG  # the row's other votes' evidence, per vote
         term = _lse(rest + G) - _lse(rest) - log_fires[cols]
-        out[start : start + c.shape[0]] = np.bincount(rows, weights=np.where(keep[cols], term, 0.0) * w[cols],
-                                                      minlength=c.shape[0])
+        out[start:stop] = np.bincount(rows, weights=np.where(keep[cols], term, 0.0) * w[cols], minlength=stop - start)
     return out
 
 

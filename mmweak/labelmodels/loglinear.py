@@ -17,7 +17,7 @@ from .copies import COPY_EXCESS, copy_groups, copy_weights
 from .dense_votes import DenseVotes, prediction_view
 from .threads import for_each_block
 from .validation import check_number
-from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
+from .votes import SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
@@ -94,7 +94,8 @@ def predict_in_chunks(
     width = max(model.score_columns() for model in models)
 
     def one_block(start: int) -> None:
-        V = prediction_view(L[start: start + PREDICT_CHUNK_ROWS], cardinality, width)
+        # One block is L itself, not a slice of it: the sparse view the fit already made of L is then reused.
+        V = prediction_view(L if n <= PREDICT_CHUNK_ROWS else L[start: start + PREDICT_CHUNK_ROWS], cardinality, width)
         if weights is None:
             block = models[0].proba_from_votes(V)
             for model in models[1:]:
@@ -172,10 +173,11 @@ class LogLinearModel(LabelModel):
         self.fallback_ = ""
         K = int(self.cardinality)
         sample = fit_sample(L, 20_000, seed)
-        counts = np.stack([(sample == k).sum(axis=1) for k in range(K)], axis=1)
+        V = SparseVotes.from_dense(sample, K)
+        counts = V.weighted_class_counts(np.ones(V.n_lfs))  # votes per row and class (whole numbers)
         top = counts.max(axis=1)
         decisive = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
-        if not sample.shape[0] or not (sample != ABSTAIN).any():
+        if not sample.shape[0] or not V.X.nnz:
             return
         if decisive.any():
             ours = self._predict_proba_voted(sample[decisive])[0].argmax(axis=1)
