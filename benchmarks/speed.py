@@ -54,8 +54,11 @@ class Row:
     note: str = ""
 
 
-def run_child(method: str, data: Path, K: int, python: str, timeout: float, repeat: int = 1) -> Row:
-    """Run one method in a fresh process; a timeout or a crash becomes the row's status."""
+def run_child(method: str, data: Path, K: int, python: str, timeout: float, repeat: int = 1, root: Path = ROOT) -> Row:
+    """Run one method in a fresh process; a timeout or a crash becomes the row's status.
+
+    ``root`` is the checkout whose ``mmweak`` the child imports (another one times an earlier version).
+    """
     label = method.split(":", 1)[1]
     out = data / f"result-{label}.json"
     err = data / f"stderr-{label}.txt"
@@ -64,7 +67,7 @@ def run_child(method: str, data: Path, K: int, python: str, timeout: float, repe
     env = dict(os.environ, PYTHONWARNINGS="ignore", TQDM_DISABLE="1")
     with open(err, "w") as stderr:
         # Own process group, so a timeout kills the child and anything it started, nothing else.
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
+        proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
                                 start_new_session=True)
         try:
             rc = proc.wait(timeout=timeout)
