@@ -76,10 +76,6 @@ class PairVotes:
         out[self.a, self.b] = values
         return out
 
-    def row_sums(self, values: np.ndarray) -> np.ndarray:
-        """``(m,)`` sum over each LF's pairs of ``values`` ``(P,)`` (a row sum of :meth:`grid`)."""
-        return np.bincount(self.a, weights=values, minlength=self.class_votes.shape[0])
-
 
 def pair_votes(V: SparseVotes, min_shared: float = MIN_SHARED_ROWS) -> PairVotes:
     """The co-votes of ``V``'s LF pairs that share at least ``min_shared`` weighted rows (see :class:`PairVotes`)."""
