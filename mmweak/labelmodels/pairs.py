@@ -81,17 +81,16 @@ def pair_votes(V: SparseVotes, min_shared: float = MIN_SHARED_ROWS) -> PairVotes
     """The co-votes of ``V``'s LF pairs that share at least ``min_shared`` weighted rows (see :class:`PairVotes`)."""
     m, K = V.n_lfs, V.cardinality
     n = float(V.weight.sum())
-    if m * K <= 10.0 * V.X.nnz / max(V.n, 1):
-        # Dense votes (every pair shares rows): the blocked dense product of SparseVotes.co_votes is the fast one.
+    floor = max(min_shared, 1e-300)  # a pair must share some row even when min_shared is 0
+    if V.co_votes_are_dense():  # every pair shares rows: the blocked dense grid is the fast one
         co = V.co_votes()
         lfs = np.arange(m)
         class_votes = np.einsum("ivv->iv", co[lfs, :, lfs, :])
         both = co.sum(axis=(1, 3))
         np.fill_diagonal(both, 0.0)
-        a, b = np.nonzero(both >= max(min_shared, 1e-300))
+        a, b = np.nonzero(both >= floor)
         return PairVotes(a.astype(np.int64), b.astype(np.int64), co[a, :, b, :], class_votes, n)
-    Xw = V.X.multiply(V.weight[:, None]).tocsr()
-    C = (V.X.T @ Xw).tocoo()  # (m*K, m*K); each (a, v, b, u) cell once
+    C = V.co_votes_sparse().tocoo()  # each (a, v, b, u) cell once
     row, col, val = C.row.astype(np.int64), C.col.astype(np.int64), np.asarray(C.data, dtype=np.float64)
     lf_a, v = np.divmod(row, K)
     lf_b, u = np.divmod(col, K)
@@ -103,7 +102,7 @@ def pair_votes(V: SparseVotes, min_shared: float = MIN_SHARED_ROWS) -> PairVotes
     key = lf_a[off] * m + lf_b[off]
     pairs, where = np.unique(key, return_inverse=True)
     both = np.bincount(where, weights=val[off], minlength=pairs.size)
-    keep = both >= max(min_shared, 1e-300)
+    keep = both >= floor
     index = np.full(pairs.size, -1, dtype=np.int64)
     index[keep] = np.arange(int(keep.sum()))
     slot = index[where]

@@ -192,14 +192,25 @@ class SparseVotes:
         C = np.asarray(self.X.T @ wT)
         return C.reshape(self.n_lfs, self.cardinality, T.shape[1])
 
+    def co_votes_are_dense(self) -> bool:
+        """Whether the co-votes are cheaper as a dense grid (:meth:`co_votes`) than as a sparse product
+        (:meth:`co_votes_sparse`).
+
+        The sparse product's cost grows with the square of a row's votes, the dense one with the square of its
+        columns; measured over m = 10-200, K = 2-20 at 0.5-100 % coverage, dense wins (1.6-10x) exactly when the
+        columns are at most ten times the votes. With integer row weights (collapsed patterns) both paths give
+        the exact counts.
+        """
+        return self.n_lfs * self.cardinality <= 10.0 * self.X.nnz / max(self.n, 1)
+
+    def co_votes_sparse(self) -> sp.csr_matrix:
+        """``(m*K, m*K)`` sparse co-votes: only the (LF, vote) pairs that occur together on some row."""
+        return (self.X.T @ self.X.multiply(self.weight[:, None]).tocsr()).tocsr()
+
     def co_votes(self) -> np.ndarray:
         """``(m, K, m, K)`` weighted number of rows where LF i voted v and LF j voted u (i == j: diagonal)."""
         m, K = self.n_lfs, self.cardinality
-        if m * K <= 10.0 * self.X.nnz / max(self.n, 1):
-            # Dense votes: the sparse product's cost grows with the square of a row's votes, the dense
-            # one with the square of its columns; measured over m = 10-200, K = 2-20 at 0.5-100 %
-            # coverage, dense wins (1.6-10x) exactly when the columns are at most ten times the votes.
-            # With integer row weights (collapsed patterns) both paths give the exact counts.
+        if self.co_votes_are_dense():
             C = np.zeros((m * K, m * K))
             step = max(64, _DENSE_CELLS // (m * K))
             # Unit rows: a block's counts stay below 2**24, so float32 one-hots give them exactly, and
@@ -210,8 +221,7 @@ class SparseVotes:
                 block = X[start: start + step].toarray()
                 C += block.T @ (block if unit else block * self.weight[start: start + step, None])
             return C.reshape(m, K, m, K)
-        Xw = self.X.multiply(self.weight[:, None]).tocsr()
-        return np.asarray((self.X.T @ Xw).todense()).reshape(m, K, m, K)
+        return np.asarray(self.co_votes_sparse().todense()).reshape(m, K, m, K)
 
     def weighted_class_counts(self, lf_weight: np.ndarray) -> np.ndarray:
         """``(n, K)``: per row and class, the summed ``lf_weight`` of the LFs voting that class.
