@@ -13,6 +13,7 @@ reproduces predictions bit for bit.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import numbers
 import os
@@ -169,10 +170,11 @@ class LabelModel(BaseEstimator):
             except (TypeError, ValueError):
                 prior = None
             if (prior is None or prior.shape != (K,) or not np.isfinite(prior).all() or np.any(prior < 0)
-                    or prior.sum() <= 0):
+                    or prior.max() <= 0):
                 raise ValueError(
                     f"class_balance must be {K} non-negative numbers with a positive sum, got {class_balance!r}"
                 )
+            prior = prior / prior.max()  # first, so [1e308, 1e308] cannot overflow its sum to inf
             prior = prior / prior.sum()
         # A refit starts from nothing: no learned attribute of an earlier fit may leak into this one.
         for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
@@ -351,10 +353,16 @@ class LabelModel(BaseEstimator):
 
         The file is written next to ``path`` and renamed into place, so a crash never leaves half a model.
         """
+        text = json.dumps(self.to_dict(), allow_nan=False)  # before any file is opened: a failure leaves nothing
         tmp = f"{os.fspath(path)}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, allow_nan=False)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "LabelModel":

@@ -7,7 +7,7 @@ import numpy as np
 from .base import NoVotePolicy, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .validation import check_number
-from .votes import normalize_log
+from .votes import log_prior, normalize_log
 
 
 @register
@@ -75,10 +75,10 @@ class DawidSkene(LogLinearModel):
                 log_conf = np.log((C + s) / denom[:, None, :])  # (m, v, k)
                 log_abs = np.log((abstain + s) / denom)  # (m, k)
                 W = (log_conf - log_abs[:, None, :]) * w[:, None, None]
-                bias = np.log(pi) + (log_abs * w[:, None]).sum(axis=0)
+                bias = log_prior(pi) + (log_abs * w[:, None]).sum(axis=0)
             else:
                 W = np.log((C + s) / (voted + s * K)[:, None, :]) * w[:, None, None]
-                bias = np.log(pi)
+                bias = log_prior(pi)
             return W, bias, {"class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(

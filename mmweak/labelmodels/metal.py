@@ -7,6 +7,7 @@ import numpy as np
 from .base import NoVotePolicy, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .validation import check_number
+from .votes import log_prior
 
 _MAX_FEATURES = 4000  # m*K; the overlap matrix is (m*K)^2 floats
 
@@ -97,7 +98,7 @@ class MeTaL(LogLinearModel):
         self.mu_ = mu3
         self.class_balance_ = pi
         self.weights_ = np.log(mu3) * w[:, None, None]
-        self.bias_ = np.log(pi)
+        self.bias_ = log_prior(pi)
         if self.abstain_as_outcome:
             abstain = np.log(np.clip(1.0 - mu3.sum(axis=1), 1e-6, 1.0))  # (j, k)
             self.weights_ -= abstain[:, None, :] * w[:, None, None]
@@ -113,7 +114,8 @@ class MeTaL(LogLinearModel):
         joint = rate[:, :, None] * np.full((K, K), (1.0 - p) / max(K - 1, 1))[None]
         diag = np.arange(K)
         joint[:, diag, diag] = rate * p
-        mu = joint / pi[None, None, :]
+        # A class the class balance rules out (pi 0) starts at the clip's top, as its division by 0 did, without NaN.
+        mu = np.divide(joint, pi[None, None, :], out=np.ones_like(joint), where=pi[None, None, :] > 0)
         return np.clip(mu, 1e-6, 1.0)
 
     def lf_accuracies(self) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 from .base import NoVotePolicy, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .validation import check_number
+from .votes import log_prior
 
 
 @register
@@ -63,7 +64,7 @@ class OneCoinDawidSkene(LogLinearModel):
             W = np.repeat(np.log((1 - a) / (K - 1))[:, None], K * K, axis=1).reshape(-1, K, K)
             idx = np.arange(K)
             W[:, idx, idx] = np.log(a)[:, None]
-            return W * w[:, None, None], np.log(pi), {"accuracy_": a, "class_balance_": pi}
+            return W * w[:, None, None], log_prior(pi), {"accuracy_": a, "class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(
             V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)

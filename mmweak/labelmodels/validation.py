@@ -13,6 +13,8 @@ from .votes import ABSTAIN
 
 #: Largest number of classes a label model accepts (the joint tables are K x K per LF).
 MAX_CARDINALITY = 1000
+_INT64_MAX = np.iinfo(np.int64).max
+_BOOLS = frozenset({bool, np.bool_})
 
 
 def check_cardinality(cardinality: Any) -> int:
@@ -68,12 +70,14 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
     kinds = f"votes must be integers (-1 = abstain, classes 0..{K - 1})"
     if arr.dtype.kind == "b":
         raise VoteMatrixError(f"{what} has boolean entries; {kinds}")
+    if arr.dtype.kind in "iu" and isinstance(L, (list, tuple)):
+        _refuse_listed_bools(L, what, kinds)  # numpy made ints of them: [[True, 0]] would fit as [[1, 0]]
     if arr.dtype.kind == "c":
         raise VoteMatrixError(f"{what} has complex entries; {kinds}")
     if arr.dtype.kind in "USV":
         raise VoteMatrixError(f"{what} has {arr.dtype} entries (text or bytes); {kinds}")
     if arr.dtype.kind == "O":
-        arr = _object_votes(arr, what, kinds)
+        arr = _object_votes(arr, what, kinds, K)
     if arr.dtype.kind == "f" and arr.size:
         bad = ~np.isfinite(arr)
         bad[~bad] = arr[~bad] != np.round(arr[~bad])
@@ -88,24 +92,39 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
         lo, hi = arr.min(), arr.max()
         if lo < ABSTAIN or hi >= K:
             i, j = np.argwhere((arr < ABSTAIN) | (arr >= K))[0]
-            raise VoteMatrixError(
-                f"{what}[{i}, {j}] = {int(arr[i, j])} is outside -1..{K - 1} "
-                f"(row {i}, LF column {j}; -1 = abstain, cardinality {K})"
-            )
+            raise _outside(what, i, j, int(arr[i, j]), K)
     dtype = np.int8 if K <= 127 else np.int16
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def _object_votes(arr: np.ndarray, what: str, kinds: str) -> np.ndarray:
+def _outside(what: str, i: int, j: int, value: int, K: int) -> VoteMatrixError:
+    return VoteMatrixError(
+        f"{what}[{i}, {j}] = {value} is outside -1..{K - 1} (row {i}, LF column {j}; -1 = abstain, cardinality {K})"
+    )
+
+
+def _refuse_listed_bools(L: list | tuple, what: str, kinds: str) -> None:
+    """Raise naming the first ``True``/``False`` in a list of rows that numpy read as integers."""
+    for i, row in enumerate(L):
+        if not _BOOLS.isdisjoint(map(type, row)):
+            j = next(j for j, v in enumerate(row) if type(v) in _BOOLS)
+            raise VoteMatrixError(
+                f"{what}[{i}, {j}] = {row[j]!r} (bool) is not an integer vote (row {i}, LF column {j}); {kinds}"
+            )
+
+
+def _object_votes(arr: np.ndarray, what: str, kinds: str, K: int) -> np.ndarray:
     """An object array whose cells are all plain integers, as int64; else an error naming the first bad cell."""
     flat = arr.ravel()
     for idx, v in enumerate(flat):
+        i, j = divmod(idx, arr.shape[1]) if arr.shape[1] else (idx, 0)
         if isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)):
-            i, j = divmod(idx, arr.shape[1]) if arr.shape[1] else (idx, 0)
             raise VoteMatrixError(
                 f"{what}[{i}, {j}] = {v!r} ({type(v).__name__}) is not an integer vote "
                 f"(row {i}, LF column {j}); {kinds}"
             )
+        if isinstance(v, numbers.Integral) and not -_INT64_MAX <= int(v) <= _INT64_MAX:
+            raise _outside(what, i, j, int(v), K)  # past int64: the cast below would raise OverflowError
     return arr.astype(np.float64) if any(isinstance(v, (float, np.floating)) for v in flat) else arr.astype(np.int64)
 
 

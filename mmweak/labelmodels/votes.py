@@ -362,6 +362,23 @@ def vote_counts(L: np.ndarray, cardinality: int) -> np.ndarray:
     return counts
 
 
+#: The log-probability of a class that cannot happen (a class balance of 0): finite, so it survives JSON and
+#: sums without NaN, and so far below any evidence that adding a row's votes to it leaves it where it was.
+LOG_ZERO = -1e300
+
+
+def log_prior(p: np.ndarray) -> np.ndarray:
+    """``log(p)`` with :data:`LOG_ZERO` where ``p`` is 0 (a class the user's class balance rules out).
+
+    >>> log_prior(np.array([1.0, 0.0])).tolist()
+    [0.0, -1e+300]
+    """
+    p = np.asarray(p, dtype=np.float64)
+    out = np.log(np.where(p > 0, p, 1.0))
+    out[p <= 0] = LOG_ZERO
+    return out
+
+
 def normalize_log(logp: np.ndarray) -> np.ndarray:
     """Row-wise softmax of log scores that never produces NaN (rows of -inf become uniform).
 
@@ -370,7 +387,7 @@ def normalize_log(logp: np.ndarray) -> np.ndarray:
     """
     finite = np.isfinite(logp)
     if not finite.all():  # the usual case skips this copy
-        logp = np.where(finite, logp, -1e300)
+        logp = np.where(finite, logp, LOG_ZERO)
     if logp.shape[0] == 0 or logp.shape[1] == 0:
         return np.exp(logp)
     p = logp - max_last(logp)[:, None]

@@ -7,6 +7,7 @@ import numpy as np
 from .base import NoVotePolicy, register
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .validation import check_number
+from .votes import log_prior
 
 
 @register
@@ -72,7 +73,7 @@ class WeightedMajorityVote(LogLinearModel):
             total = C.sum(axis=2)  # (m, v): mass where LF j voted v
             a = (right + strength * p0) / (total + strength)
             a = np.clip(a, 1e-4, 1 - 1e-4)
-            return self._weights(a, pi, w), np.log(pi), {"precision_": a, "class_balance_": pi}
+            return self._weights(a, pi, w), log_prior(pi), {"precision_": a, "class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(
             V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
@@ -84,7 +85,8 @@ class WeightedMajorityVote(LogLinearModel):
         """``W[j, v, k]``: log-evidence a vote ``v`` of LF ``j`` gives class ``k`` (``a`` is ``(m, v)``)."""
         rest = np.clip(1.0 - pi, 1e-12, None)
         off = np.log((1.0 - a) / rest[None, :])  # evidence for every k != v
-        on = np.log(a / pi[None, :])  # evidence for k == v
+        # evidence for k == v; a class of prior 0 is ruled out by its bias (LOG_ZERO), whatever its votes say
+        on = np.log(a / np.where(pi > 0, pi, 1.0)[None, :])
         K = pi.size
         W = np.repeat(off[:, :, None], K, axis=2)
         idx = np.arange(K)
