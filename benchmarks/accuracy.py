@@ -61,8 +61,14 @@ def majority_proba(L: np.ndarray, K: int) -> np.ndarray:
     return np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)
 
 
+class NotScored(Exception):
+    """A set that loads but cannot be scored (no gold labels to score against)."""
+
+
 def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
     w = R.load_wrench(name)
+    if not (w.test.y >= 0).any():
+        raise NotScored("its test split has no gold labels")
     covered = (w.test.L != -1).any(axis=1)
     metric_all = lambda y, p: R.wrench_score(name, y, p)  # noqa: E731
     out: dict = {"all": {}, "covered": {}, "argmax": {}, "f1_rule": {}}
@@ -70,22 +76,25 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
         lm = labelmodels.create(None if model == "default" else model, cardinality=w.cardinality)
         if R.is_f1(name) and "objective" in lm.get_params():  # the default's dev score aims at the set's metric
             lm.set_params(objective="f1")
+        dev = {"L_dev": w.valid.L, "y_dev": w.valid.y} if w.valid.y.size else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            lm.fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)
+            lm.fit(w.train.L, **dev)
         proba = lm.predict_proba(w.test.L)
         argmax = lm.labels_from_proba(proba, None)
         f1_rule = lm.labels_from_proba(proba, None, objective="f1")
         pred = f1_rule if R.is_f1(name) else argmax
         out["all"][model] = metric_all(w.test.y, pred)
-        out["covered"][model] = metric_all(w.test.y[covered], pred[covered])
+        if covered.any():
+            out["covered"][model] = metric_all(w.test.y[covered], pred[covered])
         out["argmax"][model] = metric_all(w.test.y, argmax)
         out["f1_rule"][model] = metric_all(w.test.y, f1_rule)
     mv = majority_proba(w.test.L, w.cardinality)
     extra = {"MV ties split": mv, **{ANCHOR_LABELS[k]: v for k, v in anchors.items()}}
     for label, proba in extra.items():
         out["all"][label] = ties_split(metric_all, w.test.y, proba)
-        out["covered"][label] = ties_split(metric_all, w.test.y[covered], proba[covered])
+        if covered.any():
+            out["covered"][label] = ties_split(metric_all, w.test.y[covered], proba[covered])
     out["covered_share"] = float(covered.mean())
     return out
 
@@ -93,6 +102,8 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
 def crowd_results(name: str, models: list[str], anchors: dict) -> dict:
     c = R.load_crowd(name)
     gold = c.votes.y >= 0
+    if not gold.any():
+        raise NotScored("no item has a gold label (no truth.csv, or none of its items has answers)")
     out: dict = {"all": {}}
     for model in models:
         lm = labelmodels.create(None if model == "default" else model, cardinality=c.cardinality)
@@ -164,8 +175,17 @@ def main(argv: list[str] | None = None) -> None:
                             str(args.anchors_dir), "--only", *missing], check=True)
     anchors = {n: ({} if args.no_anchors else load_anchors(args.anchors_dir, n)) for n in names}
     wrench = set(R.wrench_names())
-    wr = {n: wrench_results(n, args.models, anchors[n]) for n in names if n in wrench}
-    cr = {n: crowd_results(n, args.models, anchors[n]) for n in names if n not in wrench}
+    wr, cr, skipped = {}, {}, {}
+    for n in names:  # one set that cannot be read or scored is reported at the end; it does not stop the rest
+        try:
+            if n in wrench:
+                wr[n] = wrench_results(n, args.models, anchors[n])
+            else:
+                cr[n] = crowd_results(n, args.models, anchors[n])
+        except NotScored as e:
+            skipped[n] = f"not scored: {e}"
+        except Exception as e:  # noqa: BLE001 - any failure is this set's, and is printed with its type
+            skipped[n] = f"failed: {type(e).__name__}: {e}"
     if wr:
         f1_sets = "/".join(k for k in wr if R.is_f1(k)) or "none"
         print(table(f"WRENCH test split, every row (accuracy %; F1 % of class 1 for {f1_sets}, mmweak with "
@@ -174,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         print()
         shares = ", ".join(f"{k} {100 * v['covered_share']:.1f} %" for k, v in wr.items())
         print(table(f"WRENCH test split, covered rows only (rows with at least one vote: {shares})",
-                    {k: v["covered"] for k, v in wr.items()}, None, 1.0, "MV ties split"))
+                    {k: v["covered"] for k, v in wr.items() if v["covered"]}, None, 1.0, "MV ties split"))
         print()
         f1 = {k: {**{f"{m} argmax": v["argmax"][m] for m in args.models}, **{f"{m} F1 rule": v["f1_rule"][m] for m in args.models},
                   "default": v["all"].get("default", np.nan), "MV ties split": v["all"]["MV ties split"]}
@@ -207,6 +227,8 @@ def main(argv: list[str] | None = None) -> None:
         print(f"default − MV (ties split): worst {min(margins.values()):+.2f} ({min(margins, key=margins.get)}), "
               f"mean {np.mean(list(margins.values())):+.2f}"
               + (f"; default − HyperLM: mean {np.mean(hyper):+.2f} over {len(hyper)} sets" if hyper else ""))
+    if skipped:
+        print("\nSets left out of every table above:\n" + "\n".join(f"- {k}: {v}" for k, v in skipped.items()))
     if not args.no_lodo:
         import lodo
 

@@ -55,14 +55,25 @@ class Case:
 def cases(seeds: tuple[int, ...] = (0, 1), only: list[str] | None = None) -> list[Case]:
     """The 12 visible real sets (WRENCH protocol / crowd protocol) and the generated families."""
     out = []
-    for name in R.wrench_names():
-        w = R.load_wrench(name)
-        out.append(Case(name, "wrench", w.cardinality, "f1" if R.is_f1(name) else "accuracy",
-                        w.train.L, w.test.L, w.test.y, (w.valid.L, w.valid.y)))
-    for name in R.crowd_names():
-        c = R.load_crowd(name)
+    for name in [n for n in R.wrench_names() if not only or n in only]:
+        try:
+            w = R.load_wrench(name)
+        except Exception as e:  # noqa: BLE001 - a set that cannot be read is left out, and said so
+            print(f"(lodo: {name} left out: {type(e).__name__}: {e})", file=sys.stderr)
+            continue
+        if (w.test.y >= 0).any():
+            out.append(Case(name, "wrench", w.cardinality, "f1" if R.is_f1(name) else "accuracy",
+                            w.train.L, w.test.L, w.test.y, (w.valid.L, w.valid.y) if w.valid.y.size else None))
+    for name in [n for n in R.crowd_names() if not only or n in only]:
+        try:
+            c = R.load_crowd(name)
+        except Exception as e:  # noqa: BLE001
+            print(f"(lodo: {name} left out: {type(e).__name__}: {e})", file=sys.stderr)
+            continue
         gold = c.votes.y >= 0
-        out.append(Case(name, "crowd", c.cardinality, "accuracy", c.votes.L, c.votes.L[gold], c.votes.y[gold], None))
+        if gold.any():
+            out.append(Case(name, "crowd", c.cardinality, "accuracy", c.votes.L, c.votes.L[gold], c.votes.y[gold],
+                            None))
     for fam, (build, K, metric, n_dev) in S.FAMILIES.items():
         for seed in seeds:
             L, y = build(100 + seed)

@@ -77,9 +77,14 @@ def load_wrench(name: str, root: Path | None = None) -> WrenchSet:
     """One WRENCH dataset's train/valid/test vote matrices and gold labels (read by :mod:`mmweak.sources`)."""
     ds = read_wrench((DATA / "wrench" if root is None else root) / name)
     classes = list(ds["train"].features["label"].names)
+    m = ds["train"].features["weak_labels"].length
+    # A set without a valid.json gets an empty valid split: no dev rows.
     splits = {stem: Split(read_matrix(ds[split], "weak_labels").astype(np.int8),
                           read_column(ds[split], "label").astype(np.int64))
+              if split in ds else Split(np.full((0, m), -1, np.int8), np.zeros(0, np.int64))
               for split, stem in (("train", "train"), ("validation", "valid"), ("test", "test"))}
+    gold = splits["valid"].y >= 0  # dev rows are the valid rows with gold (the rest would be refused by fit)
+    splits["valid"] = Split(splits["valid"].L[gold], splits["valid"].y[gold])
     return WrenchSet(name, classes, **splits)
 
 
@@ -98,13 +103,15 @@ def load_crowd(name: str, root: Path | None = None) -> CrowdSet:
     flat = answers.flatten()
     counts = np.diff(answers.offsets.to_numpy())
     items = np.repeat(np.arange(len(answers)), counts)
-    # Worker ids index columns: compacted, so ids with gaps (0, 7, 100000) cost three columns, not 100001.
-    workers = np.unique(flat.field("worker").to_numpy(), return_inverse=True)[1].ravel().astype(np.int64)
+    # Names (strings) or numbers alike; compacted, so ids with gaps (0, 7, 100000) cost three columns, not 100001.
+    ids = flat.field("worker").to_numpy(zero_copy_only=False)
+    workers = np.unique(ids, return_inverse=True)[1].ravel().astype(np.int64)
     labels = flat.field("label").to_numpy().astype(np.int64)
     gold = read_column(ds, "label").astype(np.int64)
     n = int(items.max()) + 1
     m = int(workers.max()) + 1
-    K = int(max(labels.max(), gold.max())) + 1
+    names = getattr(ds.features["label"], "names", None)  # class names, where the files name classes
+    K = len(names) if names else int(max(labels.max(), gold.max())) + 1
     keep = np.unique(np.stack([items, workers, labels], axis=1), axis=0, return_index=True)[1]
     keep.sort()  # first occurrence of each distinct answer, in file order
     items, workers, labels = items[keep], workers[keep], labels[keep]

@@ -29,6 +29,10 @@ class LFError(MMWeakError):
         return (_rebuild_lf_error, (str(self), self.lf, self.column, self.row, self.batch_level))
 
 
+class SourceError(MMWeakError, ValueError):
+    """The data source cannot be read; the message names it (file and line where there is one) and says why."""
+
+
 class CuratedDatasetError(MMWeakError):
     """A curated folder or card is missing pieces or contradicts its data."""
 

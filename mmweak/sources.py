@@ -19,7 +19,6 @@ r"""Reading the data a curation starts from, one reader per format, shared by re
 
 from __future__ import annotations
 
-import csv
 import gzip
 import importlib
 import json
@@ -30,12 +29,11 @@ from typing import Any, Mapping, Sequence
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_dataset
 
+from .crowd_files import as_int, read_crowd_rows
+from .errors import SourceError
+
 SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation"}
 _WRENCH_FILES = {"train": "train", "validation": "valid", "test": "test"}
-
-
-class SourceError(ValueError):
-    """The data source cannot be read; the message names it and says why."""
 
 
 def _read_json(path: Path) -> dict:
@@ -57,12 +55,17 @@ def is_wrench(folder: str | os.PathLike) -> bool:
 
 
 def read_wrench(folder: str | os.PathLike) -> DatasetDict:
-    """A WRENCH dataset folder as train/validation/test splits (rows in the files' key order)."""
+    """A WRENCH dataset folder as train/validation/test splits (rows in the files' key order; ``valid`` may be absent).
+
+    Raises:
+        SourceError: the folder is not a WRENCH classification set (``label.json`` not a list of class names or a
+            map from ``0..K-1``; sequence labels, as in WRENCH's NER sets), or a row is malformed (named by split
+            and id: a gold label outside the classes, a different number of weak labels than the split's first row).
+    """
     base = Path(folder)
     if not is_wrench(base):
         raise SourceError(f"{str(base)!r} is not a WRENCH folder (label.json and train.json expected)")
-    names = json.loads((base / "label.json").read_text(encoding="utf-8"))
-    classes = [str(names[str(k)]) for k in range(len(names))]
+    classes = _wrench_classes(base / "label.json")
     out = {}
     for split, stem in _WRENCH_FILES.items():
         try:
@@ -71,12 +74,25 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
             if split == "train":
                 raise
             continue
-        items = [rows[k] for k in sorted(rows, key=lambda k: int(k) if str(k).isdigit() else str(k))]
+        keys = sorted(rows, key=lambda k: (0, int(k), "") if str(k).isdigit() else (1, 0, str(k)))
+        items = [rows[k] for k in keys]
+        m = len(items[0]["weak_labels"]) if items else 0
+        labels: list[int] = []
+        for key, r in zip(keys, items):
+            where = f"{base / stem}.json, id {key!r}"
+            label = _class_index(r.get("label"))
+            if label is None or not -1 <= label < len(classes):
+                kind = ("a sequence label (WRENCH's NER sets are not classification sets)"
+                        if isinstance(r["label"], list)
+                        else f"not a class index -1..{len(classes) - 1} ({len(classes)} classes in label.json)")
+                raise SourceError(f"{where}: label {r['label']!r} is {kind}")
+            labels.append(label)
+            if len(r["weak_labels"]) != m:
+                raise SourceError(f"{where}: {len(r['weak_labels'])} weak labels, but the split's first row has {m}")
         columns: dict[str, list] = {
-            "label": [-1 if r.get("label") is None else int(r["label"]) for r in items],
+            "label": labels,
             "weak_labels": [list(map(int, r["weak_labels"])) for r in items],
         }
-        m = len(columns["weak_labels"][0]) if items else 0
         features = {"label": ClassLabel(names=classes), "weak_labels": List(Value("int8"), length=m)}
         if items and isinstance(items[0].get("data"), Mapping) and "text" in items[0]["data"]:
             columns = {"text": [r["data"].get("text") for r in items], **columns}
@@ -85,25 +101,63 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
     return DatasetDict(out)
 
 
+def _class_index(label: Any) -> int | None:
+    """A WRENCH gold label as a class index (``None`` and ``null`` are -1, no gold), or None if it is not one."""
+    if label is None:
+        return -1
+    if isinstance(label, str):
+        return as_int(label)
+    if isinstance(label, bool) or not isinstance(label, (int, float)) or not float(label).is_integer():
+        return None
+    return int(label)
+
+
+def _wrench_classes(path: Path) -> list[str]:
+    """Class names from ``label.json``: ``{"0": name, ...}`` as WRENCH writes it, or a plain list of names."""
+    names = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(names, list):
+        names = {str(k): n for k, n in enumerate(names)}
+    if not isinstance(names, dict):
+        raise SourceError(f"{path}: expected class names keyed 0..K-1 or a list of names, got a JSON "
+                          f"{type(names).__name__}")
+    want = [str(k) for k in range(len(names))]
+    if sorted(names) != sorted(want):
+        raise SourceError(f"{path}: expected class names keyed 0..{len(want) - 1} or a list of names, "
+                          f"got keys {sorted(names)}")
+    classes = [str(names[k]) for k in want]
+    if len(set(classes)) < len(classes):
+        raise SourceError(f"{path}: class names must differ, got {classes}")
+    return classes
+
+
 def read_crowd(folder: str | os.PathLike) -> DatasetDict:
-    """A crowdsourcing folder as one ``train`` split: per item, its answers and its gold label (``-1``: none)."""
+    """A crowdsourcing folder as one ``train`` split: per item, its ``answers`` and its gold ``label`` (``-1``: none).
+
+    ``item`` holds each row's id as the files write it; where labels are class names, ``label`` is a ``ClassLabel``
+    of those names in sorted order and the answers hold their indices. How files that differ from the benchmarks'
+    are read, and which rows there are, is said in :mod:`mmweak.crowd_files`.
+
+    Raises:
+        SourceError: no ``label.csv``, a missing column, an empty cell, or labels that are neither all class
+            indices nor all class names (the message names the file and line).
+    """
     base = Path(folder)
     if not (base / "label.csv").is_file():
         raise SourceError(f"{str(base)!r} is not a crowd folder (label.csv of item,worker,label expected)")
-    answers: dict[int, list[dict[str, int]]] = {}
-    with open(base / "label.csv", newline="", encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            answers.setdefault(int(r["item"]), []).append({"worker": int(r["worker"]), "label": int(r["label"])})
-    truth: dict[int, int] = {}
-    if (base / "truth.csv").is_file():
-        with open(base / "truth.csv", newline="", encoding="utf-8") as f:
-            truth = {int(r["item"]): int(r["truth"]) for r in csv.DictReader(f)}
-    n = max([*answers, *truth]) + 1 if (answers or truth) else 0
-    return DatasetDict({"train": Dataset.from_dict({
-        "item": list(range(n)),
-        "answers": [answers.get(i, []) for i in range(n)],
-        "label": [truth.get(i, -1) for i in range(n)],
-    }, split="train")})
+    rows = read_crowd_rows(base)
+    features = None
+    if rows.classes is not None:  # the class names go in the features; the rest is typed as from_dict would
+
+        def ids(values: Any) -> Value:
+            return Value("string") if any(isinstance(v, str) for v in values) else Value("int64")
+
+        features = Features({
+            "item": ids(rows.items),
+            "answers": List({"worker": ids(a["worker"] for r in rows.answers for a in r), "label": Value("int64")}),
+            "label": ClassLabel(names=rows.classes),
+        })
+    return DatasetDict({"train": Dataset.from_dict(
+        {"item": rows.items, "answers": rows.answers, "label": rows.gold}, features=features, split="train")})
 
 
 def resolve_object(ref: str, *, search: Sequence[str | os.PathLike] = ()) -> Any:

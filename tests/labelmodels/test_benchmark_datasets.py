@@ -106,3 +106,31 @@ def test_accuracy_py_scores_every_set(data, capsys):
     names = [c.name for c in lodo.cases(seeds=())]
     assert names == ["trec", "spam2", "dup", "trec-crowd"]
     assert [c.metric for c in lodo.cases(seeds=())] == ["accuracy", "f1", "accuracy", "accuracy"]
+
+
+def test_a_set_that_cannot_be_read_or_scored_is_reported_and_the_rest_still_run(data, capsys):
+    no_gold = data / "crowd" / "duck"
+    no_gold.mkdir()
+    (no_gold / "label.csv").write_text("item,worker,label\n0,0,1\n0,1,1\n1,0,0\n")
+    broken = data / "wrench" / "ner"
+    broken.mkdir()
+    (broken / "label.json").write_text(json.dumps({"0": "O", "1": "PER"}))
+    (broken / "train.json").write_text(json.dumps({"0": {"label": ["O", "PER"], "weak_labels": [[0, 1]]}}))
+    _wrench(data / "wrench" / "nodev", 2)
+    (data / "wrench" / "nodev" / "valid.json").unlink()
+    accuracy.main(["--no-anchors", "--no-lodo", "--models", "default", "majority"])
+    out = capsys.readouterr().out
+    left_out = out.split("Sets left out of every table above:")[1]
+    assert "- duck: not scored: no item has a gold label" in left_out
+    assert "- ner: failed: SourceError: " in left_out and "is a sequence label" in left_out
+    assert "| nodev | " in out and "| spam2 | " in out and "nan" not in out  # no dev rows: fitted without gold
+    assert [c.name for c in lodo.cases(seeds=())] == ["trec", "nodev", "spam2", "dup", "trec-crowd"]  # by name
+
+
+def test_dev_rows_are_the_valid_rows_with_gold(data):
+    valid = data / "wrench" / "spam2" / "valid.json"
+    rows = json.loads(valid.read_text())
+    rows["0"]["label"], rows["1"]["label"] = None, -1
+    valid.write_text(json.dumps(rows))
+    w = R.load_wrench("spam2")
+    assert w.valid.y.size == 28 and (w.valid.y >= 0).all() and w.valid.L.shape == (28, 3)

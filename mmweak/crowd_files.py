@@ -1,0 +1,142 @@
+"""A crowdsourcing folder's two CSV files read into rows: ``label.csv`` (item, worker, label) and ``truth.csv``.
+
+The truth-inference benchmarks ship comma-separated files with 0-indexed integer ids and labels. Files exported
+from elsewhere differ: a byte-order mark, tabs or semicolons, spaces after the separators, Windows line ends,
+columns in another order, ids that are names (``img_0073``), ids in the billions, labels that are class names
+(``cat``) or written as ``1.0``. Each of those is read here. Anything that cannot be read (an empty cell, a label
+that is neither a class index nor a name, a gold label given twice with two values) is a
+:class:`~mmweak.errors.SourceError` naming the file, line and column.
+
+Rows: integer item ids number the rows (row ``i`` is item ``i``, as the benchmarks' code indexes them), unless
+that would make mostly empty rows (ids in the millions for a few thousand items); then, as for ids that are names,
+there is one row per item in id order. The ``item`` column always holds the file's id.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .errors import SourceError
+
+#: Rows that numbering by id may leave without answers or gold before items get one row each instead.
+MAX_EMPTY_ROWS = 1_000_000
+
+
+@dataclass
+class CrowdRows:
+    """What a crowd folder holds, one entry per row: the item's id, its answers and its gold (``-1``: none)."""
+
+    items: list[Any]
+    answers: list[list[dict[str, Any]]]
+    gold: list[int]
+    classes: list[str] | None  # the class names, where the files name classes instead of numbering them
+
+
+def read_table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line number, {column: stripped cell})`` for each non-blank line of a CSV/TSV file with a header."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        head = f.readline()
+        try:
+            dialect: Any = csv.Sniffer().sniff(head, delimiters=",\t;")
+        except csv.Error:
+            dialect = csv.excel
+        f.seek(0)  # utf-8-sig skips a byte-order mark again after the seek
+        reader = csv.reader(f, dialect)
+        header = [h.strip().lower() for h in next(reader, [])]
+        missing = [c for c in columns if c not in header]
+        if missing:
+            raise SourceError(f"{path}: no column {', '.join(map(repr, missing))} in its header {header} "
+                         f"(expected {', '.join(columns)})")
+        where = {c: header.index(c) for c in columns}
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue
+            line = reader.line_num
+            cells = {}
+            for c, j in where.items():
+                cell = row[j].strip() if j < len(row) else ""
+                if not cell:
+                    raise SourceError(f"{path}, line {line}: column {c!r} is empty")
+                cells[c] = cell
+            yield line, cells
+
+
+def as_int(cell: str) -> int | None:
+    """``cell`` as an integer (``"3"``, ``"-1"``, ``"3.0"``), or None.
+
+    >>> as_int("3"), as_int(" 3.0"), as_int("3.5"), as_int("img_3")
+    (3, 3, None, None)
+    """
+    try:
+        return int(cell)
+    except ValueError:
+        pass
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def _ids(cells: list[str]) -> list[Any]:
+    """Integer ids where every id is a whole number, else the ids as written."""
+    numbers = [as_int(c) for c in cells]
+    return cells if any(v is None for v in numbers) else numbers
+
+
+def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, str]]) -> tuple[list[int], list[int],
+                                                                                                list[str] | None]:
+    """Class indices of every answer and gold cell: integers as written, or class names in sorted order."""
+    cells = [*answers, *gold]
+    numbers = [as_int(c) for _, _, c in cells]
+    named = [v is None for v in numbers]
+    if any(named) and not all(named):
+        path, line, cell = cells[named.index(not named[0])]
+        first = cells[0]
+        raise SourceError(f"{path}, line {line}: label {cell!r} mixes with labels like {first[2]!r} "
+                     f"({first[0].name}, line {first[1]}): labels are all class indices or all class names")
+    if not any(named):
+        values = [int(v) for v in numbers if v is not None]
+        return values[: len(answers)], values[len(answers):], None
+    classes = sorted({c for _, _, c in cells})
+    index = {c: i for i, c in enumerate(classes)}
+    values = [index[c] for _, _, c in cells]
+    return values[: len(answers)], values[len(answers):], classes
+
+
+def read_crowd_rows(folder: Path) -> CrowdRows:
+    """Read ``label.csv`` and (where present) ``truth.csv`` of a crowd folder; see the module docstring."""
+    answer_rows = list(read_table(folder / "label.csv", ("item", "worker", "label")))
+    truth_path = folder / "truth.csv"
+    truth_rows = list(read_table(truth_path, ("item", "truth"))) if truth_path.is_file() else []
+    item_cells = [r["item"] for _, r in answer_rows] + [r["item"] for _, r in truth_rows]
+    items = _ids(item_cells)
+    workers = _ids([r["worker"] for _, r in answer_rows])
+    answer_labels, gold_labels, classes = _labels(
+        [(folder / "label.csv", line, r["label"]) for line, r in answer_rows],
+        [(truth_path, line, r["truth"]) for line, r in truth_rows],
+    )
+    distinct = sorted(set(items))
+    numbered = all(isinstance(i, int) for i in distinct) and (not distinct or (
+        distinct[0] >= 0 and distinct[-1] + 1 <= len(distinct) + MAX_EMPTY_ROWS))
+    order = list(range(distinct[-1] + 1)) if numbered and distinct else distinct
+    row = {item: i for i, item in enumerate(order)}
+    answers: list[list[dict[str, Any]]] = [[] for _ in order]
+    n_answers = len(answer_rows)
+    for item, worker, label in zip(items[:n_answers], workers, answer_labels):
+        answers[row[item]].append({"worker": worker, "label": label})
+    gold = [-1] * len(order)
+    seen: dict[Any, int] = {}
+    for (line, cells), item, label in zip(truth_rows, items[n_answers:], gold_labels):
+        r = row[item]
+        if r in seen and gold[r] != label:
+            raise SourceError(f"{truth_path}, line {line}: item {cells['item']!r} has gold {cells['truth']!r}, "
+                         f"but line {seen[r]} gave it another")
+        gold[r], seen[r] = label, line
+    return CrowdRows(order, answers, gold, classes)
+
+
+__all__ = ["MAX_EMPTY_ROWS", "CrowdRows", "as_int", "read_crowd_rows", "read_table"]

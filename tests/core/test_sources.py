@@ -1,0 +1,104 @@
+"""Reading WRENCH and crowdsourcing folders as users have them: the benchmarks' own files and the ways exported
+files differ from them. Whatever cannot be read is a SourceError naming the file and line (or split and id)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mmweak.errors import MMWeakError, SourceError
+from mmweak.sources import load_source, read_crowd, read_wrench
+
+
+def _crowd(folder, label: str, truth: str | None = None, encoding: str = "utf-8"):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "label.csv").write_bytes(label.encode(encoding))
+    if truth is not None:
+        (folder / "truth.csv").write_bytes(truth.encode(encoding))
+    return folder
+
+
+def _rows(folder):
+    ds = read_crowd(folder)["train"]
+    return ds["item"], [[(a["worker"], a["label"]) for a in r] for r in ds["answers"]], ds["label"]
+
+
+PLAIN = ("item,worker,label\n0,0,1\n0,1,1\n2,0,0\n", "item,truth\n0,1\n2,0\n")
+
+
+def test_benchmark_files_number_rows_by_item_id(tmp_path):
+    items, answers, gold = _rows(_crowd(tmp_path / "c", *PLAIN))
+    assert items == [0, 1, 2]  # item 1 has no answer and no gold: still row 1, as the benchmarks index items
+    assert answers == [[(0, 1), (1, 1)], [], [(0, 0)]] and gold == [1, -1, 0]
+
+
+@pytest.mark.parametrize("label,truth,encoding", [
+    ("\ufeffitem,worker,label\r\n0,0,1\r\n0,1,1\r\n2,0,0\r\n\r\n", "\ufeffitem,truth\r\n0,1\r\n2,0\r\n", "utf-8"),
+    ("item\tworker\tlabel\n0\t0\t1\n0\t1\t1\n2\t0\t0\n", "item\ttruth\n0\t1\n2\t0\n", "utf-8"),
+    ("item; worker; label\n0; 0; 1\n0; 1; 1\n2; 0; 0\n", "item; truth\n0; 1.0\n2; 0.0\n", "utf-8"),
+    ("Label,Item,Worker,note\n1,0,0,\"a, b\"\n1,0,1,x\n0,2,0,y\n\n\n", "truth,item\n1,0\n0,2\n", "utf-8"),
+])
+def test_exported_files_read_like_the_benchmarks_own(tmp_path, label, truth, encoding):
+    assert _rows(_crowd(tmp_path / "c", label, truth, encoding)) == _rows(_crowd(tmp_path / "plain", *PLAIN))
+
+
+def test_ids_that_are_names_or_far_apart_give_one_row_per_item(tmp_path):
+    items, answers, gold = _rows(_crowd(tmp_path / "names", "item,worker,label\nimg_b,ann,1\nimg_a,bob,0\nimg_b,bob,1\n",
+                                        "item,truth\nimg_b,1\nimg_c,0\n"))
+    assert items == ["img_a", "img_b", "img_c"] and gold == [-1, 1, 0]
+    assert answers == [[("bob", 0)], [("ann", 1), ("bob", 1)], []]
+    items, answers, gold = _rows(_crowd(tmp_path / "far", "item,worker,label\n5000000000,3,1\n7,3,0\n", "item,truth\n7,0\n"))
+    assert items == [7, 5000000000] and answers == [[(3, 0)], [(3, 1)]] and gold == [0, -1]
+
+
+def test_labels_that_are_class_names_become_a_class_label(tmp_path):
+    ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n0,a,dog\n0,b,cat\n1,a,cat\n", "item,truth\n0,dog\n"))["train"]
+    assert ds.features["label"].names == ["cat", "dog"] and ds["label"] == [1, -1]
+    assert [[a["label"] for a in r] for r in ds["answers"]] == [[1, 0], [0]]
+
+
+@pytest.mark.parametrize("label,truth,message", [
+    ("item,worker,label\n0,0,1\n0,,1\n", None, r"label.csv, line 3: column 'worker' is empty"),
+    ("item,worker,answer\n0,0,1\n", None, r"label.csv: no column 'label' in its header \['item', 'worker', 'answer'\]"),
+    ("item,worker,label\n0,0,1\n1,0,cat\n", None, r"label.csv, line 3: label 'cat' mixes with labels like '1'"),
+    ("item,worker,label\n0,0,1\n", "item,truth\n0,1\n0,0\n", r"truth.csv, line 3: item '0' has gold '0', but line 2"),
+])
+def test_unreadable_crowd_files_name_file_and_line(tmp_path, label, truth, message):
+    with pytest.raises(SourceError, match=message) as caught:
+        read_crowd(_crowd(tmp_path / "c", label, truth))
+    assert isinstance(caught.value, (MMWeakError, ValueError))
+
+
+def _wrench(folder, labels=("ham", "spam"), rows=None, splits=("train", "valid", "test")):
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "label.json").write_text(json.dumps(labels if isinstance(labels, list) else dict(enumerate(labels))))
+    rows = rows or {"0": {"label": 1, "weak_labels": [1, -1]}, "1": {"label": 0, "weak_labels": [0, 0]}}
+    for split in splits:
+        (folder / f"{split}.json").write_text(json.dumps(rows))
+    return folder
+
+
+def test_wrench_folders_in_the_shapes_wrench_ships(tmp_path):
+    rows = {"10": {"label": None, "weak_labels": [1, -1]}, "9": {"label": "1", "weak_labels": [0, 0]},
+            "a": {"label": 0.0, "weak_labels": [-1, -1]}}
+    ds = read_wrench(_wrench(tmp_path / "w", ["ham", "spam"], rows, splits=("train", "test")))
+    assert set(ds) == {"train", "test"}  # no valid.json: no validation split
+    assert ds["train"]["label"] == [1, -1, 0]  # ids 9, 10, then the id that is not a number; null is "no gold"
+    assert ds["train"].features["label"].names == ["ham", "spam"]
+    assert np.array(ds["test"]["weak_labels"]).tolist() == [[0, 0], [1, -1], [-1, -1]]
+    assert load_source(tmp_path / "w")["train"].num_rows == 3
+
+
+@pytest.mark.parametrize("labels,rows,message", [
+    (["O", "PER"], {"0": {"label": ["O", "PER"], "weak_labels": [[0, 1]]}}, r"id '0': label \['O', 'PER'\] is a sequence label"),
+    (["a", "b"], {"0": {"label": 2, "weak_labels": [0]}}, r"train.json, id '0': label 2 is not a class index -1..1"),
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [0, 1]}, "1": {"label": 1, "weak_labels": [0]}},
+     r"id '1': 1 weak labels, but the split's first row has 2"),
+    ({"1": "a", "2": "b"}, None, r"label.json: expected class names keyed 0..1 or a list of names, got keys \['1', '2'\]"),
+    (["a", "a"], None, r"class names must differ, got \['a', 'a'\]"),
+])
+def test_unreadable_wrench_folders_name_file_and_row(tmp_path, labels, rows, message):
+    folder = _wrench(tmp_path / "w", ["a", "b"], rows)
+    (folder / "label.json").write_text(json.dumps(labels))
+    with pytest.raises(SourceError, match=message):
+        read_wrench(folder)
