@@ -55,7 +55,9 @@ def add_annotator_votes(
 
     Args:
         ds: dataset whose ``column`` holds, per row, a list of ``{"annotator": ..., "label": ...}``
-            (label: class index or class name; other keys are ignored). Default column: ``T_answers``.
+            (label: class index or class name; other keys are ignored). ``{"worker": ..., "label": ...}``
+            items, as :func:`mmweak.sources.read_crowd` writes them, are read the same way. Default column:
+            ``T_answers``.
         task: the task the labels answer.
         column: the answers column.
         prefix: LF name prefix (``annotator:<id>``).
@@ -91,12 +93,13 @@ def add_annotator_votes(
         for i, items in enumerate(d[col]):
             row: dict[str, tuple[tuple[dt.datetime, int], int]] = {}  # annotator -> ((time, position), label)
             for pos, item in enumerate(items or []):
-                if not isinstance(item, Mapping) or "annotator" not in item or "label" not in item:
+                who_key = "annotator" if isinstance(item, Mapping) and "annotator" in item else "worker"
+                if not isinstance(item, Mapping) or who_key not in item or "label" not in item:
                     raise AnnotationError(
                         f"split {name!r}, row {i}, column {col!r}: expected "
-                        f"{{'annotator', 'label'}} items, got {item!r}"
+                        f"{{'annotator', 'label'}} (or {{'worker', 'label'}}) items, got {item!r}"
                     )
-                a = str(item["annotator"])
+                a = str(item[who_key])
                 label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}")
                 key = (_when(item), pos)
                 if a not in row or key >= row[a][0]:
@@ -104,7 +107,9 @@ def add_annotator_votes(
             rows.append({a: v[1] for a, v in row.items()})
             who.update(row)
         per_split[name] = rows
-    annotators = sorted(who)
+    # Numbered annotators in number order (2 before 10), as a crowd folder's worker columns; then the named ones.
+    annotators = sorted(who, key=lambda a: (0, int(a), "") if a.isdigit() else (1, 0, a))
+    column_of = {a: j for j, a in enumerate(annotators)}
     record = read_record(ds)
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())
@@ -119,7 +124,7 @@ def add_annotator_votes(
         new = np.full((len(d), len(annotators)), -1, dtype=np.int8)
         for i, latest in enumerate(per_split[name]):
             for a, vote in latest.items():
-                new[i, annotators.index(a)] = vote
+                new[i, column_of[a]] = vote
         L = np.concatenate([old.astype(np.int8), new], axis=1)
         stale = [c for c in task.output_columns if c in d.column_names]
         if stale:

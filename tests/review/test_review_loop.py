@@ -106,6 +106,21 @@ def test_annotators_as_a_label_source_on_real_crowd_data():
         review.add_annotator_votes(bad, bird, "crowd")
 
 
+@needs_crowd
+def test_a_crowd_folder_read_by_mmweak_aggregates_like_the_benchmark():
+    # The user's path: read_crowd's {worker, label} answers -> one vote column per worker -> the default.
+    from mmweak.sources import read_crowd
+
+    c = R.load_crowd("bluebird")
+    bird = mmweak.Task("bird", ["0", "1"])
+    ds = review.add_annotator_votes(read_crowd(R.crowd_folder("bluebird"))["train"], bird, "answers")
+    np.testing.assert_array_equal(np.asarray(ds["bird_votes"]), c.votes.L)  # workers 0..38 in number order
+    out = mmweak.aggregate(ds, [bird])
+    direct = mmweak.labelmodels.create(None, cardinality=2, random_state=0).fit(c.votes.L).predict_proba(c.votes.L)
+    np.testing.assert_array_equal(np.asarray(out["bird_probs"]), direct.astype(np.float32))  # stored as float32
+    assert 100 * R.crowd_accuracy(c.votes.y, direct) == pytest.approx(89.81, abs=0.01)  # accuracy.md's default
+
+
 def test_review_answers_become_annotator_votes_next_to_the_lfs(spam):
     ds = _conflicting(spam)
     answers = [Answer("train", 0, "ann", 1, T0), Answer("train", 0, "bob", 1, T0), Answer("train", 4, "bob", 0, T0)]
