@@ -81,6 +81,16 @@ def as_int(cell: str) -> int | None:
     return int(value) if value.is_integer() else None
 
 
+def id_order(key: Any) -> tuple[int, int, str]:
+    """Sort key for ids written as text or numbers: whole numbers in number order (2 before 10), then the rest.
+
+    >>> sorted(["10", "b", "2", "a"], key=id_order)
+    ['2', '10', 'a', 'b']
+    """
+    text = str(key)
+    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+
+
 def _ids(cells: list[str]) -> list[Any]:
     """Integer ids where every id is a whole number, else the ids as written."""
     numbers = [as_int(c) for c in cells]
@@ -119,10 +129,12 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
         [(folder / "label.csv", line, r["label"]) for line, r in answer_rows],
         [(truth_path, line, r["truth"]) for line, r in truth_rows],
     )
-    distinct = sorted(set(items))
-    numbered = all(isinstance(i, int) for i in distinct) and (not distinct or (
-        distinct[0] >= 0 and distinct[-1] + 1 <= len(distinct) + MAX_EMPTY_ROWS))
-    order = list(range(distinct[-1] + 1)) if numbered and distinct else distinct
+    distinct = set(items)
+    numbers = all(isinstance(i, int) for i in distinct)
+    if numbers and distinct and min(distinct) >= 0 and max(distinct) + 1 <= len(distinct) + MAX_EMPTY_ROWS:
+        order: list[Any] = list(range(max(distinct) + 1))
+    else:
+        order = sorted(distinct) if numbers else sorted(distinct, key=id_order)
     row = {item: i for i, item in enumerate(order)}
     answers: list[list[dict[str, Any]]] = [[] for _ in order]
     n_answers = len(answer_rows)
@@ -139,4 +151,4 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
     return CrowdRows(order, answers, gold, classes)
 
 
-__all__ = ["MAX_EMPTY_ROWS", "CrowdRows", "as_int", "read_crowd_rows", "read_table"]
+__all__ = ["MAX_EMPTY_ROWS", "CrowdRows", "as_int", "id_order", "read_crowd_rows", "read_table"]

@@ -29,7 +29,7 @@ from typing import Any, Mapping, Sequence
 
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_dataset
 
-from .crowd_files import as_int, read_crowd_rows
+from .crowd_files import as_int, id_order, read_crowd_rows
 from .errors import SourceError
 
 SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation"}
@@ -74,7 +74,7 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
             if split == "train":
                 raise
             continue
-        keys = sorted(rows, key=lambda k: (0, int(k), "") if str(k).isdigit() else (1, 0, str(k)))
+        keys = sorted(rows, key=id_order)
         items = [rows[k] for k in keys]
         m = len(items[0]["weak_labels"]) if items else 0
         labels: list[int] = []

@@ -117,14 +117,16 @@ def _object_votes(arr: np.ndarray, what: str, kinds: str, K: int) -> np.ndarray:
     """An object array whose cells are all plain integers, as int64; else an error naming the first bad cell."""
     flat = arr.ravel()
     for idx, v in enumerate(flat):
-        i, j = divmod(idx, arr.shape[1]) if arr.shape[1] else (idx, 0)
-        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating)):
+        not_a_number = isinstance(v, bool) or not isinstance(v, (numbers.Integral, float, np.floating))
+        # Past int64 the cast below would raise a bare OverflowError.
+        if not_a_number or (isinstance(v, numbers.Integral) and not -_INT64_MAX <= int(v) <= _INT64_MAX):
+            i, j = divmod(idx, arr.shape[1]) if arr.shape[1] else (idx, 0)
+            if not not_a_number:
+                raise _outside(what, i, j, int(v), K)
             raise VoteMatrixError(
                 f"{what}[{i}, {j}] = {v!r} ({type(v).__name__}) is not an integer vote "
                 f"(row {i}, LF column {j}); {kinds}"
             )
-        if isinstance(v, numbers.Integral) and not -_INT64_MAX <= int(v) <= _INT64_MAX:
-            raise _outside(what, i, j, int(v), K)  # past int64: the cast below would raise OverflowError
     return arr.astype(np.float64) if any(isinstance(v, (float, np.floating)) for v in flat) else arr.astype(np.int64)
 
 

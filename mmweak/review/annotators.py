@@ -16,6 +16,7 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 
 from ..columns import read_matrix, replace_columns
+from ..crowd_files import id_order
 from ..fingerprint import stable_hash
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
@@ -108,7 +109,7 @@ def add_annotator_votes(
             who.update(row)
         per_split[name] = rows
     # Numbered annotators in number order (2 before 10), as a crowd folder's worker columns; then the named ones.
-    annotators = sorted(who, key=lambda a: (0, int(a), "") if a.isdigit() else (1, 0, a))
+    annotators = sorted(who, key=id_order)
     column_of = {a: j for j, a in enumerate(annotators)}
     record = read_record(ds)
     entry = task_record(record, task.name)

@@ -102,3 +102,10 @@ def test_unreadable_wrench_folders_name_file_and_row(tmp_path, labels, rows, mes
     (folder / "label.json").write_text(json.dumps(labels))
     with pytest.raises(SourceError, match=message):
         read_wrench(folder)
+
+
+def test_negative_and_mixed_ids_sort_as_numbers_then_names(tmp_path):
+    items, _, gold = _rows(_crowd(tmp_path / "neg", "item,worker,label\n-5,0,1\n0,0,0\n1,0,1\n", "item,truth\n-5,1\n"))
+    assert items == [-5, 0, 1] and gold == [1, -1, -1]
+    items, _, _ = _rows(_crowd(tmp_path / "mixed", "item,worker,label\nb,0,1\n10,0,0\n9,0,1\n"))
+    assert items == ["9", "10", "b"]
