@@ -71,7 +71,7 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
         raise NotScored("its test split has no gold labels")
     covered = (w.test.L != -1).any(axis=1)
     metric_all = lambda y, p: R.wrench_score(name, y, p)  # noqa: E731
-    out: dict = {"all": {}, "covered": {}, "argmax": {}, "f1_rule": {}}
+    out: dict = {"all": {}, "covered": {}, "argmax": {}, "f1_rule": {}, "errors": []}
     for model in models:
         lm = labelmodels.create(None if model == "default" else model, cardinality=w.cardinality)
         if R.is_f1(name) and "objective" in lm.get_params():  # the default's dev score aims at the set's metric
@@ -79,8 +79,9 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
         dev = {"L_dev": w.valid.L, "y_dev": w.valid.y} if w.valid.y.size else {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            lm.fit(w.train.L, **dev)
-        proba = lm.predict_proba(w.test.L)
+            proba = _fitted_proba(lm, model, w.train.L, w.test.L, dev, out["errors"])
+        if proba is None:
+            continue
         argmax = lm.labels_from_proba(proba, None)
         f1_rule = lm.labels_from_proba(proba, None, objective="f1")
         pred = f1_rule if R.is_f1(name) else argmax
@@ -99,15 +100,30 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
     return out
 
 
+def _fitted_proba(lm, model: str, L_fit: np.ndarray, L_score: np.ndarray, dev: dict, errors: list[str]):
+    """``lm``'s probabilities on ``L_score``, or None after noting why another model than the default could not
+    run here (MeTaL refuses more than 4,000 LF-class columns): its cell shows "–". The default's failure is the
+    set's, and is raised."""
+    try:
+        return lm.fit(L_fit, **dev).predict_proba(L_score)
+    except Exception as e:  # noqa: BLE001 - any model's failure is reported with its type
+        if model == "default":
+            raise
+        errors.append(f"{model}: {type(e).__name__}: {e}")
+        return None
+
+
 def crowd_results(name: str, models: list[str], anchors: dict) -> dict:
     c = R.load_crowd(name)
     gold = c.votes.y >= 0
     if not gold.any():
         raise NotScored("no item has a gold label (no truth.csv, or none of its items has answers)")
-    out: dict = {"all": {}}
+    out: dict = {"all": {}, "errors": []}
     for model in models:
         lm = labelmodels.create(None if model == "default" else model, cardinality=c.cardinality)
-        out["all"][model] = 100 * R.crowd_accuracy(c.votes.y, lm.fit(c.votes.L).predict_proba(c.votes.L))
+        proba = _fitted_proba(lm, model, c.votes.L, c.votes.L, {}, out["errors"])
+        if proba is not None:
+            out["all"][model] = 100 * R.crowd_accuracy(c.votes.y, proba)
     extra = {"MV ties split": majority_proba(c.votes.L, c.cardinality)[gold],
              **{ANCHOR_LABELS[k]: v for k, v in anchors.items()}}
     for label, proba in extra.items():
@@ -196,7 +212,8 @@ def main(argv: list[str] | None = None) -> None:
         print(table(f"WRENCH test split, covered rows only (rows with at least one vote: {shares})",
                     {k: v["covered"] for k, v in wr.items() if v["covered"]}, None, 1.0, "MV ties split"))
         print()
-        f1 = {k: {**{f"{m} argmax": v["argmax"][m] for m in args.models}, **{f"{m} F1 rule": v["f1_rule"][m] for m in args.models},
+        f1 = {k: {**{f"{m} argmax": v["argmax"][m] for m in args.models if m in v["argmax"]},
+                  **{f"{m} F1 rule": v["f1_rule"][m] for m in args.models if m in v["f1_rule"]},
                   "default": v["all"].get("default", np.nan), "MV ties split": v["all"]["MV ties split"]}
               for k, v in wr.items() if R.is_f1(k)}
         if f1:
@@ -227,6 +244,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"default − MV (ties split): worst {min(margins.values()):+.2f} ({min(margins, key=margins.get)}), "
               f"mean {np.mean(list(margins.values())):+.2f}"
               + (f"; default − HyperLM: mean {np.mean(hyper):+.2f} over {len(hyper)} sets" if hyper else ""))
+    model_errors = [f"{k} {e}" for k, v in {**wr, **cr}.items() for e in v["errors"]]
+    if model_errors:
+        print("\nModels that did not run (\"–\" above): " + "; ".join(model_errors))
     if skipped:
         print("\nSets left out of every table above:\n" + "\n".join(f"- {k}: {v}" for k, v in skipped.items()))
     if not args.no_lodo:

@@ -134,3 +134,16 @@ def test_dev_rows_are_the_valid_rows_with_gold(data):
     valid.write_text(json.dumps(rows))
     w = R.load_wrench("spam2")
     assert w.valid.y.size == 28 and (w.valid.y >= 0).all() and w.valid.L.shape == (28, 3)
+
+
+def test_a_model_that_cannot_run_on_a_set_leaves_a_dash_not_a_hole(data, capsys):
+    # 2,001 workers x 2 classes: MeTaL refuses more than 4,000 LF-class columns; the default and the rest still run.
+    answers = "".join(f"{w % 4},{w},{(w % 4) % 2 if w % 5 else 1 - (w % 4) % 2}\n" for w in range(2001))
+    _crowd(data / "crowd" / "wide", answers, "0,0\n1,1\n2,0\n3,1\n")
+    accuracy.main(["--no-anchors", "--no-lodo", "--models", "default", "metal", "majority", "--only", "wide"])
+    out = capsys.readouterr().out
+    crowd = out.split("### Crowdsourcing sets")[1]
+    head = next(line for line in crowd.splitlines() if line.startswith("| dataset |"))
+    assert head.startswith("| dataset | default | majority | MV ties split |")  # no set has a metal cell here
+    assert next(line for line in crowd.splitlines() if line.startswith("| wide |")).startswith("| wide | 100.00 | 100.00 |")
+    assert "Models that did not run" in out and "wide metal: ValueError: " in out
