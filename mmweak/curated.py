@@ -33,6 +33,7 @@ from .card import SplitSize, context_from_measures, measure_task, render_card_fr
 from .errors import CuratedDatasetError
 from .plots import write_task_plots
 from .provenance import read_record, user_description, write_record
+from .split_schema import aligned_splits
 from .task import Task
 
 DEFAULT_SHARD_BYTES = 500 * 1024 * 1024
@@ -153,8 +154,8 @@ def write_repo_folder(
     ``plots`` (default), each task's PNG plots go to ``plots/<task>_<kind>.png`` and the card links them
     relatively, which renders both in the folder and on the Hub.
     """
-    dd = _as_dict(ds)
-    record = curated_record(dd)
+    record = curated_record(_as_dict(ds))
+    dd = aligned_splits(_as_dict(ds))  # one schema for all splits, or a clear error before anything is written
     root = Path(folder)
     written: list[str] = []
     for split in dd:

@@ -260,3 +260,50 @@ def test_card_training_snippet_runs(curated, tmp_path):
     meta = yaml.safe_load((out / "README.md").read_text().split("---")[1])
     prior = meta["weak_supervision"]["tasks"][0]["label_model"]["class_balance"]
     np.testing.assert_allclose(scope["weights"].numpy(), mmweak.training.class_weights(prior), rtol=1e-6)
+
+
+# -- splits with different columns: one schema when saved, or a clear error before anything is written --------
+def _two_splits(train: dict, validation: dict, features: dict | None = None) -> DatasetDict:
+    spam = mmweak.Task("spam", ["ham", "spam"])
+    lf = labeling_function(task=spam, inputs="text")(lambda b: [1 if "free" in t else -1 for t in b["text"]])
+    fv = datasets.Features(features) if features else None
+    dd = DatasetDict({"train": Dataset.from_dict(train), "validation": Dataset.from_dict(validation, features=fv)})
+    return mmweak.aggregate(mmweak.apply_lfs(dd, [lf]), gold="label")
+
+
+TEXTS = ["free stuff", "hello", "free", "hi there"]
+
+
+def test_gold_only_on_validation_saves_and_loads_with_its_class_names(tmp_path):
+    out = _two_splits({"text": TEXTS}, {"text": TEXTS, "label": [1, 0, 1, 0]},
+                      {"text": Value("string"), "label": ClassLabel(names=["ham", "spam"])})
+    mmweak.save_curated(out, tmp_path / "c")
+    back, _ = mmweak.load_curated(tmp_path / "c")
+    assert back["train"].features["label"] == ClassLabel(names=["ham", "spam"]) == back["validation"].features["label"]
+    assert list(back["train"]["label"]) == [-1] * 4 and list(back["validation"]["label"]) == [1, 0, 1, 0]
+    assert list(back["train"]["spam_label"]) == list(out["train"]["spam_label"])
+    assert datasets.load_dataset(str(tmp_path / "c"))["validation"].features["label"].names == ["ham", "spam"]
+
+
+def test_class_indices_next_to_a_class_label_take_its_names(tmp_path):
+    out = _two_splits({"text": TEXTS, "label": [0, 1, 1, -1]}, {"text": TEXTS, "label": [1, 0, 1, 0]},
+                      {"text": Value("string"), "label": ClassLabel(names=["ham", "spam"])})
+    mmweak.save_curated(out, tmp_path / "c")
+    back, _ = mmweak.load_curated(tmp_path / "c")
+    assert back["train"].features["label"].names == ["ham", "spam"] and list(back["train"]["label"]) == [0, 1, 1, -1]
+
+
+@pytest.mark.parametrize("train,validation,features,message", [
+    ({"text": TEXTS, "label": ["a", "b", "a", "b"]}, {"text": TEXTS, "label": [1, 0, 1, 0]}, None,
+     r"column 'label' has different types in different splits \(train: Value\('string'\), validation: Value\('int64'\)\)"),
+    ({"text": TEXTS, "label": [0, 1, 2, 0]}, {"text": TEXTS, "label": [1, 0, 1, 0]},
+     {"text": Value("string"), "label": ClassLabel(names=["ham", "spam"])},
+     r"split 'train', column 'label': values 0..2 are not classes of the other splits' class label \['ham', 'spam'\]"),
+    ({"text": TEXTS}, {"text": [], "label": []}, {"text": Value("string"), "label": ClassLabel(names=["ham", "spam"])},
+     r"split 'validation' has no rows: datasets cannot load an empty split back"),
+])
+def test_splits_that_cannot_share_a_schema_are_refused_before_writing(tmp_path, train, validation, features, message):
+    out = _two_splits(train, validation, features)
+    with pytest.raises(CuratedDatasetError, match=message):
+        mmweak.save_curated(out, tmp_path / "c")
+    assert list(tmp_path.iterdir()) == []
