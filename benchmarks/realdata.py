@@ -106,11 +106,12 @@ def load_crowd(name: str, root: Path | None = None) -> CrowdSet:
     # Names (strings) or numbers alike; compacted, so ids with gaps (0, 7, 100000) cost three columns, not 100001.
     ids = flat.field("worker").to_numpy(zero_copy_only=False)
     workers = np.unique(ids, return_inverse=True)[1].ravel().astype(np.int64)
-    labels = flat.field("label").to_numpy().astype(np.int64)
+    names = getattr(ds.features["label"], "names", None)  # class names, where the files name classes
+    raw = flat.field("label").to_numpy(zero_copy_only=False)
+    labels = np.searchsorted(names, raw).astype(np.int64) if names else raw.astype(np.int64)  # names are sorted
     gold = read_column(ds, "label").astype(np.int64)
     n = int(items.max()) + 1
     m = int(workers.max()) + 1
-    names = getattr(ds.features["label"], "names", None)  # class names, where the files name classes
     K = len(names) if names else int(max(labels.max(), gold.max())) + 1
     keep = np.unique(np.stack([items, workers, labels], axis=1), axis=0, return_index=True)[1]
     keep.sort()  # first occurrence of each distinct answer, in file order

@@ -11,6 +11,7 @@ from sklearn.base import clone
 from .columns import read_column, replace_columns
 from .columns import read_matrix as _votes
 from .fingerprint import stable_hash
+from .gold import read_gold
 from .labelmodels import LabelModel, create
 from .labelmodels.decision import Objective, TieBreak
 from .provenance import read_record, task_record, write_record
@@ -96,7 +97,7 @@ def aggregate(
         L_dev = y_dev = None
         n_dev = 0
         if dev_name is not None and gold_col is not None:
-            y_dev = read_column(splits[dev_name], gold_col, np.int64)
+            y_dev = read_gold(splits[dev_name], gold_col, task, split=dev_name)
             keep = y_dev >= 0
             L_dev, y_dev = _votes(splits[dev_name], col)[keep], y_dev[keep]
             n_dev = int(keep.sum())

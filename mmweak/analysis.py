@@ -11,6 +11,7 @@ from datasets import Dataset, DatasetDict
 from .aggregate import human_gold_column
 from .calibration import brier_score, expected_calibration_error
 from .columns import read_column, read_matrix
+from .gold import read_gold
 from .labelmodels.validation import check_votes
 from .provenance import read_record
 from .task import ABSTAIN, Task
@@ -233,7 +234,7 @@ def analyze(
         ds, split = dataset, split or "train"
     gold = gold or entry.get("gold_column")
     L = read_matrix(ds, t.votes_column)
-    y = read_column(ds, gold, np.int64) if gold and gold in ds.column_names else None
+    y = read_gold(ds, gold, t, split=split) if gold and gold in ds.column_names else None
     lm = entry.get("label_model") or {}
     rows = lf_summary(
         L, t.cardinality, names=[lf["name"] for lf in entry["lfs"]], y=y,

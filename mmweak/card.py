@@ -20,6 +20,7 @@ from .analysis import label_metrics, lf_summary
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
+from .gold import read_gold
 from .review.answers import review_summary
 from .review.simulate import curve_context
 from .task import Task
@@ -200,13 +201,14 @@ def measure_task(
     gold_split = None
     if gold_col:
         for s in [*GOLD_SPLIT_ORDER, *splits]:
-            if s in splits and gold_col in splits[s].column_names and np.any(read_column(splits[s], gold_col) >= 0):
+            if (s in splits and gold_col in splits[s].column_names
+                    and np.any(read_gold(splits[s], gold_col, t, split=s) >= 0)):
                 gold_split = s
                 break
     if gold_split:
         assert gold_col  # a gold split is only looked for when there is a gold column
         gold_rows = lf_summary(read_matrix(splits[gold_split], t.votes_column), t.cardinality, names=names,
-                               y=read_column(splits[gold_split], gold_col))
+                               y=read_gold(splits[gold_split], gold_col, t, split=gold_split))
         for r, g in zip(rows, gold_rows):
             r["empirical_accuracy"] = g["empirical_accuracy"]
     quality: list[dict[str, Any]] = []
@@ -219,7 +221,7 @@ def measure_task(
         label_counts.append(label_count_entry(s, np.bincount(labels[labels >= 0], minlength=t.cardinality),
                                               int((labels < 0).sum())))
         if gold_col and gold_col in ds.column_names:
-            y = read_column(ds, gold_col, np.int64)
+            y = read_gold(ds, gold_col, t, split=s)
             if np.any(y >= 0):
                 # Reviewed rows of the fit split carry their human label, so its numbers are optimistic too.
                 fit = (entry.get("label_model") or {}).get("fit", {})

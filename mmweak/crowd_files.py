@@ -30,9 +30,9 @@ class CrowdRows:
     """What a crowd folder holds, one entry per row: the item's id, its answers and its gold (``-1``: none)."""
 
     items: list[Any]
-    answers: list[list[dict[str, Any]]]
-    gold: list[int]
-    classes: list[str] | None  # the class names, where the files name classes instead of numbering them
+    answers: list[list[dict[str, Any]]]  # {"worker", "label"}: the label a class index, or its name where named
+    gold: list[int]  # class indices (into ``classes`` where named)
+    classes: list[str] | None  # the class names, sorted, where the files name classes instead of numbering them
 
 
 def read_table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
@@ -138,7 +138,10 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
     row = {item: i for i, item in enumerate(order)}
     answers: list[list[dict[str, Any]]] = [[] for _ in order]
     n_answers = len(answer_rows)
-    for item, worker, label in zip(items[:n_answers], workers, answer_labels):
+    # Named classes stay names in the answers: add_annotator_votes maps a name to the task's own class index, so a
+    # task that lists the classes in another order than the sorted one still gets each answer right.
+    answer_values: list[Any] = answer_labels if classes is None else [classes[k] for k in answer_labels]
+    for item, worker, label in zip(items[:n_answers], workers, answer_values):
         answers[row[item]].append({"worker": worker, "label": label})
     gold = [-1] * len(order)
     seen: dict[Any, int] = {}

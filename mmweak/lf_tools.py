@@ -27,6 +27,7 @@ import numpy as np
 from datasets import Dataset
 
 from .columns import read_column, read_matrix
+from .gold import read_gold
 from .lf import ABSTAIN
 from .provenance import read_record
 from .task import Task
@@ -70,7 +71,7 @@ def _other(ds: Dataset, task: Task, versus: str, gold: str | None) -> np.ndarray
     if versus == "gold":
         if gold is None or gold not in ds.column_names:
             raise ValueError(f"comparing with gold needs gold= naming a column; columns: {ds.column_names}")
-        return read_column(ds, gold, np.int64)
+        return read_gold(ds, gold, task)
     return _column(ds, task, versus)
 
 
@@ -149,7 +150,7 @@ def marginal_value(
     names = lf_names(fit, task)
     L_fit = read_matrix(fit, task.votes_column)
     L_eval = read_matrix(evaluate, task.votes_column)
-    y = read_column(evaluate, gold, np.int64)
+    y = read_gold(evaluate, gold, task)
 
     def score(keep: Sequence[int]) -> dict[str, float]:
         lm = create(model, cardinality=task.cardinality, random_state=seed).fit(L_fit[:, keep])

@@ -17,7 +17,8 @@ from datasets import Dataset, DatasetDict
 from tqdm.auto import tqdm
 
 from ..aggregate import ModelSpec, _build, fit_with_reviews
-from ..columns import read_column, read_matrix
+from ..columns import read_matrix
+from ..gold import read_gold
 from ..labelmodels.decision import Objective
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
@@ -275,9 +276,9 @@ def simulate(
     if metric not in ("accuracy", "f1"):
         raise ValueError(f"metric must be 'accuracy' or 'f1', got {metric!r}")
     L = read_matrix(splits[fit_split], task.votes_column)
-    y = read_column(splits[fit_split], gold, np.int64)
+    y = read_gold(splits[fit_split], gold, task, split=fit_split)
     L_eval = read_matrix(splits[eval_split], task.votes_column)
-    y_eval = read_column(splits[eval_split], gold, np.int64)
+    y_eval = read_gold(splits[eval_split], gold, task, split=eval_split)
     if embedding is not None and np.asarray(embedding).shape[0] != L.shape[0]:
         raise ValueError(f"embedding has {np.asarray(embedding).shape[0]} rows, split {fit_split!r} has {L.shape[0]}")
     batch_sizes = [int(b) for b in batch_sizes]

@@ -1,0 +1,66 @@
+"""Gold labels are read against the task's classes: a ClassLabel in another order, class names as text, nulls.
+
+Read by position, a validation ``ClassLabel(["spam", "ham"])`` for a task ``["ham", "spam"]`` fed the label model
+inverted dev labels and scored every LF against them (an LF right on every row reported 0 % accuracy).
+"""
+
+import numpy as np
+import pytest
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
+
+import mmweak
+from mmweak import labeling_function
+from mmweak.gold import read_gold
+from mmweak.review import add_annotator_votes
+from mmweak.sources import read_crowd
+
+SPAM = mmweak.Task("spam", ["ham", "spam"])
+TEXTS = ["free money", "hello", "free gift", "see you", "free", "lunch?"] * 5
+TRUTH = [1, 0, 1, 0, 1, 0] * 5  # in the task's order: 1 = spam
+
+
+def _curated(gold, feature) -> DatasetDict:
+    free = labeling_function(task=SPAM, inputs="text", name="free")(
+        lambda b: [1 if "free" in t else -1 for t in b["text"]])
+    hello = labeling_function(task=SPAM, inputs="text", name="greeting")(
+        lambda b: [0 if "free" not in t else -1 for t in b["text"]])
+    dev = Dataset.from_dict({"text": TEXTS, "label": gold}, features=Features({"text": Value("string"), "label": feature}))
+    dd = DatasetDict({"train": Dataset.from_dict({"text": TEXTS}), "validation": dev})
+    return mmweak.aggregate(mmweak.apply_lfs(dd, [free, hello]), gold="label")
+
+
+@pytest.mark.parametrize("gold,feature", [
+    ([1 - t for t in TRUTH], ClassLabel(names=["spam", "ham"])),  # the same truth, its classes in the other order
+    (TRUTH, ClassLabel(names=["ham", "spam"])),
+    (["spam" if t else "ham" for t in TRUTH], Value("string")),
+    ([float(t) for t in TRUTH], Value("float64")),
+])
+def test_every_way_of_writing_the_same_gold_gives_the_same_labels_and_scores(gold, feature):
+    out = _curated(gold, feature)
+    summary = mmweak.analyze(out, SPAM, split="validation")
+    assert [r["empirical_accuracy"] for r in summary.rows] == [1.0, 1.0]
+    np.testing.assert_array_equal(read_gold(out["validation"], "label", SPAM, split="validation"), TRUTH)
+
+
+@pytest.mark.parametrize("values,message", [
+    ([0, 1, 2], r"gold column 'y' of split 'dev', row 2: 2 is not a class index -1..1 of task 'spam'"),
+    ([0, 0.5], r"row 1: 0.5 is not a class index"),
+    (["ham", "eggs"], r"row 1: 'eggs' is not a class of task 'spam' \['ham', 'spam'\]"),
+])
+def test_gold_that_is_not_a_class_names_column_split_and_row(values, message):
+    with pytest.raises(ValueError, match=message):
+        read_gold(Dataset.from_dict({"y": values}), "y", SPAM, split="dev")
+
+
+def test_a_class_label_with_a_class_the_task_lacks_is_refused():
+    ds = Dataset.from_dict({"y": [0]}, features=Features({"y": ClassLabel(names=["ham", "eggs"])}))
+    with pytest.raises(ValueError, match=r"class 'eggs' of its ClassLabel \['ham', 'eggs'\] is not a class of task"):
+        read_gold(ds, "y", SPAM)
+
+
+def test_named_crowd_answers_follow_the_task_whatever_its_class_order(tmp_path):
+    (tmp_path / "label.csv").write_text("item,worker,label\n0,a,spam\n0,b,spam\n1,a,ham\n1,b,ham\n")
+    ds = read_crowd(tmp_path)["train"]  # classes sorted: ham = 0, spam = 1
+    reversed_task = mmweak.Task("spam", ["spam", "ham"])
+    votes = add_annotator_votes(ds, reversed_task, "answers")
+    assert np.asarray(votes["spam_votes"]).tolist() == [[0, 0], [1, 1]]  # spam is this task's class 0
