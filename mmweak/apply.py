@@ -37,12 +37,12 @@ from datasets.features.features import FeatureType
 from datasets.utils.logging import is_progress_bar_enabled
 
 from .batch_runner import BatchRunner, OnError
-from .columns import replace_columns
+from .columns import read_matrix, replace_columns
 from .errors import LFError
 from .fingerprint import session as fingerprint_session
 from .fingerprint import stable_hash
 from .lf import LabelingFunction
-from .provenance import RecordError, read_record, task_record, write_record
+from .provenance import RecordError, human_lf_columns, read_record, task_record, write_record
 from .task import Task
 from .vote_cache import InputDigests, default_cache_dir, read_votes, vote_key, write_votes
 
@@ -193,22 +193,45 @@ def _apply_all(
     use_cache: bool,
     report: ApplyReport,
 ) -> Dataset | DatasetDict:
+    if not isinstance(dataset, (Dataset, DatasetDict)):
+        raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
+    people = _people(dataset, by_task)
     if isinstance(dataset, DatasetDict):
         out = {}
         for split, ds in dataset.items():
             out[split] = _apply_split(
-                ds, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report
+                ds, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report, people
             )
         result: Dataset | DatasetDict = DatasetDict(out)
-    elif isinstance(dataset, Dataset):
+    else:
         split = str(dataset.split) if dataset.split is not None else "train"
         result = _apply_split(
-            dataset, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report
+            dataset, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report, people
         )
-    else:
-        raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
-    _record(result, by_task, report)
+    _record(result, by_task, report, {t: specs for t, (_, specs) in people.items()})
     return result
+
+
+def _people(dataset: Dataset | DatasetDict, by_task) -> dict[str, tuple[list[int], list[dict]]]:
+    """Per task, the recorded vote columns that are people's answers (``add_annotator_votes``) and their entries.
+
+    Their votes come from a dataset column, not from an LF, so new votes are written next to them, not over them.
+    """
+    try:
+        record = read_record(dataset)
+    except RecordError:
+        return {}
+    out = {}
+    for task in by_task:
+        entry = record.get("tasks", {}).get(task.name) or {}
+        columns = human_lf_columns(entry)
+        if columns:
+            clash = {lf.name for lf in by_task[task]} & {entry["lfs"][j]["name"] for j in columns}
+            if clash:
+                raise ValueError(f"LF name {sorted(clash)[0]!r} of task {task.name!r} is already an annotator's "
+                                 "column (add_annotator_votes): rename the LF")
+            out[task.name] = (columns, [entry["lfs"][j] for j in columns])
+    return out
 
 
 def _group_by_task(lfs: Sequence[LabelingFunction]) -> "OrderedDict[Task, list[LabelingFunction]]":
@@ -243,6 +266,7 @@ def _apply_split(
     cache_dir: str | os.PathLike | None,
     use_cache: bool,
     report: ApplyReport,
+    people: dict[str, tuple[list[int], list[dict]]],
 ) -> Dataset:
     t_start = time.perf_counter()
     lfs = [lf for group in by_task.values() for lf in group]
@@ -254,6 +278,9 @@ def _apply_split(
                     f"does not have (columns: {ds.column_names})",
                     lf=lf.name, column=col,
                 )
+    # People's votes ride along after the LFs' (their answers are a column, not code).
+    kept = {t: read_matrix(ds, t.votes_column)[:, people[t.name][0]] for t in by_task
+            if t.name in people and t.votes_column in ds.column_names}
     # Votes and aggregation outputs of these tasks are rewritten; they are never an LF's input.
     ours = [c for t in by_task for c in (t.votes_column, *t.output_columns) if c in ds.column_names]
     base = ds.remove_columns(ours) if ours else ds
@@ -284,7 +311,9 @@ def _apply_split(
         L = np.empty((len(base), len(group)), dtype=np.int8)
         for j, lf in enumerate(group):
             L[:, j] = votes[id(lf)]
-        columns[task.votes_column] = (L, task.votes_feature(len(group)))
+        if task in kept:
+            L = np.concatenate([L, kept[task].astype(np.int8)], axis=1)
+        columns[task.votes_column] = (L, task.votes_feature(L.shape[1]))
     fp = stable_hash("apply", base._fingerprint, [keys[id(lf)] or f"uncached-{time.time_ns()}" for lf in lfs])
     result = replace_columns(base, columns, fingerprint=fp)
     report.runs[split] = [
@@ -385,23 +414,29 @@ def raw_media_features(features: Features, lfs: Sequence[LabelingFunction]) -> d
     return out
 
 
-def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport) -> None:
+def _record(result: Dataset | DatasetDict, by_task, report: ApplyReport, people: dict[str, list[dict]]) -> None:
     try:
         record = read_record(result)
     except RecordError as exc:  # the new votes are sound; only what other tasks had recorded is lost
         warnings.warn(f"{exc}; starting a new weak-supervision record for this dataset", stacklevel=3)
         record = {}
-    record_lfs(record, by_task, report)
+    record_lfs(record, by_task, report, people)
     write_record(result, record)
 
 
-def record_lfs(record: dict, by_task: "OrderedDict[Task, list[LabelingFunction]]", report: ApplyReport) -> None:
-    """Enter each task's LFs and fault counts into ``record``, dropping what the new votes invalidate."""
+def record_lfs(
+    record: dict, by_task: "OrderedDict[Task, list[LabelingFunction]]", report: ApplyReport,
+    people: dict[str, list[dict]] | None = None,
+) -> None:
+    """Enter each task's LFs and fault counts into ``record``, dropping what the new votes invalidate.
+
+    ``people``: per task, the entries of annotator columns kept after the LFs' (see :func:`_people`).
+    """
     for task, group in by_task.items():
         entry = task_record(record, task.name)
         entry.clear()  # new votes invalidate any earlier label model and analysis
         entry["task"] = task.to_dict()
-        entry["lfs"] = [lf.spec() for lf in group]
+        entry["lfs"] = [lf.spec() for lf in group] + list((people or {}).get(task.name, []))
         names = {lf.name for lf in group}
         entry["faults"] = {
             split: {r.lf: r.faults for r in runs if r.task == task.name and r.lf in names}

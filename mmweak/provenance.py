@@ -148,6 +148,20 @@ def _strip(text: str) -> str:
     return text if i < 0 else text[:i]
 
 
+#: ``kind`` of the LF entries that hold people's answers (:func:`mmweak.review.add_annotator_votes`): their vote
+#: columns come from a dataset column, not from code, so re-applying LFs keeps them (:func:`human_lf_columns`).
+HUMAN_KIND = "Annotator"
+
+
+def human_lf_columns(entry: dict[str, Any]) -> list[int]:
+    """Positions, in a task's recorded LF list, of the LFs that are people (:data:`HUMAN_KIND`).
+
+    >>> human_lf_columns({"lfs": [{"name": "kw"}, {"name": "annotator:a", "kind": "Annotator"}]})
+    [1]
+    """
+    return [j for j, lf in enumerate(entry.get("lfs", [])) if lf.get("kind") == HUMAN_KIND]
+
+
 def task_record(record: dict[str, Any], name: str) -> dict[str, Any]:
     """The entry for task ``name`` (created if absent)."""
     return record.setdefault("tasks", {}).setdefault(name, {})

@@ -27,6 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_dataset
 
 from .crowd_files import as_int, id_order, read_crowd_rows
@@ -89,16 +90,34 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
             labels.append(label)
             if len(r["weak_labels"]) != m:
                 raise SourceError(f"{where}: {len(r['weak_labels'])} weak labels, but the split's first row has {m}")
-        columns: dict[str, list] = {
-            "label": labels,
-            "weak_labels": [list(map(int, r["weak_labels"])) for r in items],
-        }
+        columns: dict[str, Any] = {"label": labels, "weak_labels": _weak_labels(items, keys, m, len(classes),
+                                                                               f"{base / stem}.json")}
         features = {"label": ClassLabel(names=classes), "weak_labels": List(Value("int8"), length=m)}
         if items and isinstance(items[0].get("data"), Mapping) and "text" in items[0]["data"]:
             columns = {"text": [r["data"].get("text") for r in items], **columns}
             features = {"text": Value("string"), **features}
         out[split] = Dataset.from_dict(columns, features=Features(features), split=split)
     return DatasetDict(out)
+
+
+def _weak_labels(items: list[dict], keys: list[str], m: int, K: int, where: str) -> np.ndarray:
+    """The split's weak labels as an ``(n, m)`` int8 matrix; a vote that is not a class index is a SourceError."""
+    votes = np.array([r["weak_labels"] for r in items], dtype=object).reshape(len(items), m)
+    try:
+        L = votes.astype(np.int64)
+        exact = bool((L == votes).all())  # 0.7 would pass the cast as 0
+    except (TypeError, ValueError):
+        exact = False
+    if exact and (L.size == 0 or (L.min() >= -1 and L.max() < K)):
+        return L.astype(np.int8)
+    out = np.empty(votes.shape, dtype=np.int8)  # whole numbers written as strings or floats, or an error
+    for i, j in np.ndindex(votes.shape):
+        index = _class_index(votes[i, j])
+        if votes[i, j] is None or index is None or not -1 <= index < K:
+            raise SourceError(f"{where}, id {keys[i]!r}: weak label {j} is {votes[i, j]!r}, not a class index "
+                              f"-1..{K - 1}")
+        out[i, j] = index
+    return out
 
 
 def _class_index(label: Any) -> int | None:
@@ -134,7 +153,8 @@ def read_crowd(folder: str | os.PathLike) -> DatasetDict:
     """A crowdsourcing folder as one ``train`` split: per item, its ``answers`` and its gold ``label`` (``-1``: none).
 
     ``item`` holds each row's id as the files write it; where labels are class names, ``label`` is a ``ClassLabel``
-    of those names in sorted order and the answers hold their indices. How files that differ from the benchmarks'
+    of those names in sorted order and the answers hold the names (``add_annotator_votes`` maps them to the task's
+    classes, in whatever order the task lists them). How files that differ from the benchmarks'
     are read, and which rows there are, is said in :mod:`mmweak.crowd_files`.
 
     Raises:
@@ -153,7 +173,7 @@ def read_crowd(folder: str | os.PathLike) -> DatasetDict:
 
         features = Features({
             "item": ids(rows.items),
-            "answers": List({"worker": ids(a["worker"] for r in rows.answers for a in r), "label": Value("int64")}),
+            "answers": List({"worker": ids(a["worker"] for r in rows.answers for a in r), "label": Value("string")}),
             "label": ClassLabel(names=rows.classes),
         })
     return DatasetDict({"train": Dataset.from_dict(

@@ -28,6 +28,7 @@ from ..columns import fixed_list
 from ..errors import LFError, RecordError
 from ..fingerprint import session as fingerprint_session
 from ..lf import LabelingFunction
+from ..provenance import human_lf_columns
 from ..task import Task
 from ..vote_cache import cache_fingerprint, default_votes_root
 from .meta import ROW_COLUMN, Meta, attach, conform, meta_of
@@ -134,6 +135,11 @@ def apply_lfs(
     splits = dict(dataset) if isinstance(dataset, dict) else {None: dataset}
     metas = {name: meta_of(rds, what=f"split {name!r}" if name else "the dataset") for name, rds in splits.items()}
     record = _one_record(metas)
+    for task in by_task:  # the local engine keeps people's votes next to the new ones; this one cannot yet
+        if human_lf_columns(record.get("tasks", {}).get(task.name) or {}):
+            raise ValueError(f"task {task.name!r} holds annotators' votes (add_annotator_votes), which "
+                             "mmweak.ray.apply_lfs would drop: apply the LFs with mmweak.apply_lfs, or add the "
+                             "annotators' votes after applying them")
     with fingerprint_session():  # LFs of one class share the walk of that class and its helpers
         fingerprints = [cache_fingerprint(lf, stacklevel=3) for lf in all_lfs]
     store = VoteStore(cache_dir if cache_dir is not None else default_votes_root())

@@ -18,13 +18,13 @@ from datasets import Dataset, DatasetDict
 from ..columns import read_matrix, replace_columns
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
-from ..provenance import read_record, task_record, write_record
+from ..provenance import HUMAN_KIND, read_record, task_record, write_record
 from ..task import Task
 from .answers import answers_column, split_dict
 from .errors import AnnotationError
 
-#: ``kind`` of the LF entries this module records (how it recognises its own columns when re-run).
-KIND = "Annotator"
+#: ``kind`` of the LF entries this module records (how it, and apply_lfs, recognise its columns).
+KIND = HUMAN_KIND
 
 
 def _label(value: Any, task: Task, where: str) -> int:
@@ -110,6 +110,8 @@ def add_annotator_votes(
         per_split[name] = rows
     # Numbered annotators in number order (2 before 10), as a crowd folder's worker columns; then the named ones.
     annotators = sorted(who, key=id_order)
+    if not annotators:
+        raise AnnotationError(f"column {col!r} holds no answers in any split: there are no annotators to add")
     column_of = {a: j for j, a in enumerate(annotators)}
     record = read_record(ds)
     entry = task_record(record, task.name)

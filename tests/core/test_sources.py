@@ -54,7 +54,7 @@ def test_ids_that_are_names_or_far_apart_give_one_row_per_item(tmp_path):
 def test_labels_that_are_class_names_become_a_class_label(tmp_path):
     ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n0,a,dog\n0,b,cat\n1,a,cat\n", "item,truth\n0,dog\n"))["train"]
     assert ds.features["label"].names == ["cat", "dog"] and ds["label"] == [1, -1]
-    assert [[a["label"] for a in r] for r in ds["answers"]] == [[1, 0], [0]]
+    assert [[a["label"] for a in r] for r in ds["answers"]] == [["dog", "cat"], ["cat"]]  # names: the task maps them
 
 
 @pytest.mark.parametrize("label,truth,message", [
@@ -79,7 +79,7 @@ def _wrench(folder, labels=("ham", "spam"), rows=None, splits=("train", "valid",
 
 
 def test_wrench_folders_in_the_shapes_wrench_ships(tmp_path):
-    rows = {"10": {"label": None, "weak_labels": [1, -1]}, "9": {"label": "1", "weak_labels": [0, 0]},
+    rows = {"10": {"label": None, "weak_labels": [1, -1]}, "9": {"label": "1", "weak_labels": ["0", 0.0]},
             "a": {"label": 0.0, "weak_labels": [-1, -1]}}
     ds = read_wrench(_wrench(tmp_path / "w", ["ham", "spam"], rows, splits=("train", "test")))
     assert set(ds) == {"train", "test"}  # no valid.json: no validation split
@@ -96,6 +96,9 @@ def test_wrench_folders_in_the_shapes_wrench_ships(tmp_path):
      r"id '1': 1 weak labels, but the split's first row has 2"),
     ({"1": "a", "2": "b"}, None, r"label.json: expected class names keyed 0..1 or a list of names, got keys \['1', '2'\]"),
     (["a", "a"], None, r"class names must differ, got \['a', 'a'\]"),
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [0, 0.7]}}, r"id '0': weak label 1 is 0.7, not a class index -1..1"),
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [None, 0]}}, r"id '0': weak label 0 is None"),
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [300, 0]}}, r"id '0': weak label 0 is 300"),
 ])
 def test_unreadable_wrench_folders_name_file_and_row(tmp_path, labels, rows, message):
     folder = _wrench(tmp_path / "w", ["a", "b"], rows)
@@ -109,3 +112,12 @@ def test_negative_and_mixed_ids_sort_as_numbers_then_names(tmp_path):
     assert items == [-5, 0, 1] and gold == [1, -1, -1]
     items, _, _ = _rows(_crowd(tmp_path / "mixed", "item,worker,label\nb,0,1\n10,0,0\n9,0,1\n"))
     assert items == ["9", "10", "b"]
+
+
+def test_a_crowd_folder_without_answers_is_named_when_made_into_votes(tmp_path):
+    import mmweak
+    from mmweak.review import AnnotationError, add_annotator_votes
+
+    ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n", "item,truth\n0,1\n"))["train"]
+    with pytest.raises(AnnotationError, match="column 'answers' holds no answers in any split"):
+        add_annotator_votes(ds, mmweak.Task("t", ["a", "b"]), "answers")

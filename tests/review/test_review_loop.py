@@ -184,3 +184,24 @@ def test_learning_curve_bookkeeping():
     with pytest.raises(ValueError, match="unknown selection strategy 'loud'"):
         review.simulate(_conflicting(mmweak.Task("spam", ["ham", "spam"])), "spam", gold="label",
                         strategies=["loud"], fit_split="train", eval_split="train")
+
+
+def test_applying_lfs_again_keeps_the_annotators_votes(spam):
+    ds = _conflicting(spam)
+    answers = [Answer("train", 0, "ann", 1, T0), Answer("train", 4, "bob", 0, T0)]
+    with_people = review.add_annotator_votes(review.merge_answers(ds, spam, answers), spam)
+    before = np.asarray(with_people["spam_votes"])
+    a = mmweak.labeling_function(task=spam, inputs="x", name="a")(lambda b: [v[0] for v in b["x"]])
+    c = mmweak.labeling_function(task=spam, inputs="x", name="c")(lambda b: [v[1] for v in b["x"]])
+    both = mmweak.labeling_function(task=spam, inputs="x", name="both")(
+        lambda b: [1 if v[0] == 1 and v[1] == 0 else -1 for v in b["x"]])
+    again = mmweak.apply_lfs(with_people, [a, c, both])  # an LF added later, the people's answers already in
+    after = np.asarray(again["spam_votes"])
+    assert [lf["name"] for lf in mmweak.provenance.read_record(again)["tasks"]["spam"]["lfs"]] == [
+        "a", "c", "both", "annotator:ann", "annotator:bob"]
+    np.testing.assert_array_equal(after[:, [0, 1, 3, 4]], before)  # the LFs' and the people's votes, unchanged
+    assert after[:, 2].tolist() == [1] * 6 + [-1] * 6
+    assert list(mmweak.aggregate(again)["spam_label"])  # and they aggregate as one matrix
+    clash = mmweak.labeling_function(task=spam, inputs="x", name="annotator:ann")(lambda b: [-1] * len(b["x"]))
+    with pytest.raises(ValueError, match="LF name 'annotator:ann' of task 'spam' is already an annotator's column"):
+        mmweak.apply_lfs(with_people, [clash])
