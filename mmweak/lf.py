@@ -36,6 +36,7 @@ MODALITIES = ("text", "image", "audio", "multimodal")
 InputFormat = Literal["python", "arrow"]
 Batch = Mapping[str, Sequence[Any]]
 #: Attributes every LF has; they enter the fingerprint explicitly (or not at all), not as instance state.
+_BOOLS = frozenset({bool, np.bool_})  # a vote of True is a bug, however numpy would read it
 _DECLARED = ("name", "task", "inputs", "modality", "version", "resources")
 
 
@@ -228,7 +229,19 @@ class LabelingFunction:
                 f"(rows {_span(indices)}, input columns {cols}); it must return exactly one vote per row",
                 lf=self.name, column=self.inputs[0], row=_first(indices), batch_level=True,
             )
-        arr = np.asarray(out)
+        try:
+            arr = np.asarray(out)
+        except ValueError:  # ragged nested sequences
+            arr = np.asarray(out, dtype=object)
+        if arr.ndim != 1 and not (arr.dtype == object and arr.ndim == 0):
+            raise LFError(
+                f"LF {self.name!r} returned votes of shape {arr.shape} for a batch of {n} rows "
+                f"(rows {_span(indices)}, input columns {cols}); it must return a flat sequence, one vote per row",
+                lf=self.name, column=self.inputs[0], row=_first(indices), batch_level=True,
+            )
+        if arr.dtype.kind in "iu" and isinstance(out, (list, tuple)) and not _BOOLS.isdisjoint(map(type, out)):
+            i = next(i for i, v in enumerate(out) if type(v) in _BOOLS)  # numpy read [True, -1] as [1, -1]
+            raise self._bad_vote(out[i], i, indices, batch, hint="booleans are not class ids")
         if arr.dtype == object:
             missing = [i for i, v in enumerate(out) if v is None]
             if missing:  # abstaining is -1; a None is almost always a forgotten return

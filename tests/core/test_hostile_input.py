@@ -49,6 +49,19 @@ def test_wrong_number_of_votes_names_the_batch_not_a_row(tmp_path, on_error):
         mmweak.apply_lfs(ds, [lf], cache_dir=tmp_path, batch_size=256, on_error=on_error)
 
 
+@pytest.mark.parametrize("on_error", ["raise", "abstain"])
+def test_votes_as_a_column_vector_name_the_lf_and_the_batch(tmp_path, on_error):
+    lf = labeling_function(task=SPAM, inputs="text", name="column")(lambda b: [[1] for _ in b["text"]])
+    with pytest.raises(LFError, match=r"LF 'column' returned votes of shape \(4, 1\) for a batch of 4 rows"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [lf], cache_dir=tmp_path, on_error=on_error)
+
+
+def test_a_true_among_votes_is_not_read_as_class_1(tmp_path):
+    lf = labeling_function(task=SPAM, inputs="text", name="flag")(lambda b: [True if t == "b" else -1 for t in b["text"]])
+    with pytest.raises(LFError, match=r"LF 'flag' returned booleans for rows 1; return class ids"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [lf], cache_dir=tmp_path)
+
+
 def test_unknown_gold_column_is_an_error():
     with pytest.raises(ValueError, match=r"gold column 'typo' \(task 'spam'\) is in no split; columns: .*'gold'"):
         mmweak.aggregate(curated(), gold="typo")
