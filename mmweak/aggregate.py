@@ -231,6 +231,11 @@ def resolve_tasks(record: Mapping[str, Any], tasks: Sequence[Task | str] | Task 
             if t not in known:
                 raise ValueError(f"unknown task {t!r}; recorded tasks: {sorted(known)}")
             t = Task.from_dict(known[t]["task"])
+        elif t.name in known and "task" in known[t.name]:
+            recorded = Task.from_dict(known[t.name]["task"])
+            if tuple(recorded.labels) != tuple(t.labels):  # its votes' class indices mean the recorded classes
+                raise ValueError(f"task {t.name!r} has classes {list(t.labels)}, but its votes were written for "
+                                 f"{list(recorded.labels)}: pass the task's name, or its classes in their order")
         task_list.append(t)
     return task_list
 

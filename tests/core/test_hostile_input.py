@@ -69,6 +69,13 @@ def test_unknown_gold_column_is_an_error():
         mmweak.aggregate(curated(), gold={"sapm": "gold"})
 
 
+@pytest.mark.parametrize("labels", [["spam", "ham"], ["ham", "spam", "eggs"]])
+def test_a_task_whose_classes_differ_from_its_votes_is_refused(labels):
+    with pytest.raises(ValueError, match=r"task 'spam' has classes .* but its votes were written for \['ham', 'spam'\]"):
+        mmweak.aggregate(curated(), [mmweak.Task("spam", labels)])
+    assert list(mmweak.aggregate(curated(), [SPAM])["spam_label"]) == [1, 0, 0, 1]
+
+
 # -- 2. nothing of the user's is ever deleted ----------------------------------------------------------
 def test_overwrite_refuses_a_folder_mmweak_did_not_write(tmp_path):
     mine = tmp_path / "thesis"
