@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from mmweak.batch_memo import memo
+from mmweak.errors import LFError
 from mmweak.lf import ABSTAIN, Batch, LabelingFunction, Resources
 from mmweak.task import Task
 
@@ -150,6 +151,11 @@ class TextRuleLF(LabelingFunction):
 
     def label_arrow(self, table: pa.Table) -> np.ndarray | list[int]:
         strings = table.column(self.column)
+        if not (is_string_type(strings.type) or pa.types.is_null(strings.type)):
+            # Every cell would abstain (a number or a list is not text): a wrong column, not an LF with no opinion.
+            raise LFError(f"LF {self.name!r} is a text rule but column {self.column!r} holds {strings.type}, not "
+                          "strings: point it at a text column (or join the list into one string first)",
+                          lf=self.name, column=self.column, batch_level=True)
         if self.engine()[0] != "re2" or not is_string_type(strings.type):
             return self.label_batch({self.column: strings.to_pylist()})
         votes, redo = self.vote_strings(Strings.of(self.column, strings))

@@ -153,9 +153,10 @@ def test_untranslatable_patterns_say_why():
             translate(pattern, 0)
 
 
-def test_non_string_columns_and_nulls_fall_back_cleanly():
+def test_non_string_columns_are_refused_and_nulls_abstain():
     lf = text_lfs.mmweak_lfs()[0]
-    assert lf.label_arrow(pa.table({"text": pa.array([1, 2], pa.int64())})) == [-1, -1]
+    with pytest.raises(mmweak.LFError, match="holds int64, not strings"):  # it abstained on every row, silently
+        lf.label_arrow(pa.table({"text": pa.array([1, 2], pa.int64())}))
     votes = lf.label_arrow(pa.table({"text": pa.array([None, "http://x"], pa.large_string())}))
     assert list(votes) == [-1, 1]
 
@@ -182,3 +183,13 @@ def test_apply_lfs_votes_identical_across_paths(real_and_tricky, tmp_path):
     slow = mmweak.apply_lfs(ds, [per_row(lf) for lf in lfs], cache_dir=tmp_path / "c")
     hashes = {_votes_hash(d) for d in (cold, warm, two, slow)}
     assert len(hashes) == 1
+
+
+@pytest.mark.parametrize("cells,kind", [([["free"], ["x"]], "list<item: string>"), ([1, 2], "int64")])
+def test_a_text_rule_on_a_column_that_is_not_text_is_an_error_not_silence(cells, kind, tmp_path):
+    lf = KeywordLF(name="kw", task=mmweak.Task("s", ["a", "b"]), label="b", keywords=["free"], column="text")
+    with pytest.raises(mmweak.LFError, match=rf"LF 'kw' is a text rule but column 'text' holds {re.escape(kind)}, not strings"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"text": cells}), [lf], cache_dir=tmp_path)
+    # A column of nulls only is still text that is missing: every row abstains.
+    out = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": [None, None]}), [lf], cache_dir=tmp_path)
+    assert list(out["s_votes"]) == [[-1], [-1]]
