@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
@@ -106,6 +107,10 @@ def aggregate(
         if reviewed and review_col is not None:
             human = read_column(splits[fit_name], review_col, np.int64)
         rows = np.flatnonzero(human >= 0)
+        if not (L != -1).any() and not n_dev and not rows.size:
+            warnings.warn(f"task {task.name!r}: no LF voted on any row of the fit split {fit_name!r} "
+                          f"({L.shape[0]} rows) and there are no gold dev rows: the label model learns nothing, and "
+                          "every probability it writes is its prior", stacklevel=2)
         fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
                          class_balance=prior)
 

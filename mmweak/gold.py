@@ -3,8 +3,10 @@
 A gold column can be a ``ClassLabel`` whose names come in another order than the task's (``["spam", "ham"]``
 for a task ``["ham", "spam"]``), class names as strings, integers, floats that are whole numbers, or nulls.
 Read by position alone, a reordered ``ClassLabel`` silently swaps the classes the label model learns from and
-is scored against. :func:`read_gold` maps names to the task's class indices, takes nulls (and ``-1``) as "no
-gold", and raises a ``ValueError`` naming the column, the split and the first bad row otherwise.
+is scored against. :func:`read_gold` maps names to the task's class indices (ignoring case), takes nulls (and
+``-1``) as "no gold", and raises a ``ValueError`` naming the column, the split and the first bad row otherwise. A
+``ClassLabel`` whose names share none with the task's is another naming of the same classes and is read by
+position; one that shares some names but not all is refused, since neither reading is safe.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pyarrow as pa
 from datasets import ClassLabel, Dataset
 
 from .columns import read_column
+from .crowd_files import as_int
 from .task import Task
 
 
@@ -35,16 +38,17 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     """
     where = f"gold column {column!r}" + (f" of split {split!r}" if split else "")
     feature = ds.features[column]
-    index = {name: k for k, name in enumerate(task.labels)}
-    if isinstance(feature, ClassLabel):
-        missing = [n for n in feature.names if n not in index]
-        if missing:
-            raise ValueError(f"{where}: class {missing[0]!r} of its ClassLabel {feature.names} is not a class of task "
-                             f"{task.name!r} {list(task.labels)}")
-        if list(feature.names) == list(task.labels):
-            return read_column(ds, column, np.int64)
-        to_task = np.array([index[n] for n in feature.names] + [-1], dtype=np.int64)  # -1 (no gold) maps to -1
-        return to_task[read_column(ds, column, np.int64)]
+    index = {_key(name): k for k, name in enumerate(task.labels)}
+    if isinstance(feature, ClassLabel) and [_key(n) for n in feature.names] != list(index):
+        keys = [_key(n) for n in feature.names]
+        if sorted(keys) == sorted(index):  # the task's classes in another order: by name
+            to_task = np.array([index[k] for k in keys] + [-1], dtype=np.int64)  # -1 (no gold) maps to -1
+            return to_task[read_column(ds, column, np.int64)]
+        shared = sorted(set(keys) & set(index))
+        if shared:  # some names agree and some do not: by position or by name would both be a guess
+            raise ValueError(f"{where}: its ClassLabel {feature.names} and task {task.name!r} {list(task.labels)} "
+                             f"share {shared} but not every class: rename one side so the classes match")
+        # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
     rule = f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)"
     arrow = ds.data.column(column)
     if (pa.types.is_integer(arrow.type) or pa.types.is_floating(arrow.type)) and arrow.null_count == 0:
@@ -58,17 +62,26 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
         return raw.astype(np.int64)
     out = np.empty(len(arrow), dtype=np.int64)
     for i, v in enumerate(arrow.to_pylist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if isinstance(v, str):  # a class name, or a class index written as text ("1", as a CSV reader leaves it)
+            number = as_int(v)
+            if _key(v) in index:
+                out[i] = index[_key(v)]
+            elif number is not None and -1 <= number < task.cardinality:
+                out[i] = number
+            else:
+                raise ValueError(f"{where}, row {i}: {v!r} is not a class of task {task.name!r} {list(task.labels)}")
+        elif v is None or (isinstance(v, float) and np.isnan(v)):
             out[i] = -1
-        elif isinstance(v, str) and v in index:
-            out[i] = index[v]
-        elif isinstance(v, str):
-            raise ValueError(f"{where}, row {i}: {v!r} is not a class of task {task.name!r} {list(task.labels)}")
         elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not -1 <= v < task.cardinality:
             raise ValueError(f"{where}, row {i}: {v!r} {rule}")
         else:
             out[i] = int(v)
     return out
+
+
+def _key(name: str) -> str:
+    """Class names compare without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``)."""
+    return str(name).strip().casefold()
 
 
 __all__ = ["read_gold"]

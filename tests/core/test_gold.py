@@ -52,10 +52,14 @@ def test_gold_that_is_not_a_class_names_column_split_and_row(values, message):
         read_gold(Dataset.from_dict({"y": values}), "y", SPAM, split="dev")
 
 
-def test_a_class_label_with_a_class_the_task_lacks_is_refused():
+def test_a_class_label_sharing_some_names_is_refused_and_one_sharing_none_is_read_by_position():
     ds = Dataset.from_dict({"y": [0]}, features=Features({"y": ClassLabel(names=["ham", "eggs"])}))
-    with pytest.raises(ValueError, match=r"class 'eggs' of its ClassLabel \['ham', 'eggs'\] is not a class of task"):
+    with pytest.raises(ValueError, match=r"its ClassLabel \['ham', 'eggs'\] and task 'spam' \['ham', 'spam'\] share "):
         read_gold(ds, "y", SPAM)
+    other = Dataset.from_dict({"y": [1, 0, -1]}, features=Features({"y": ClassLabel(names=["0", "1"])}))
+    assert read_gold(other, "y", SPAM).tolist() == [1, 0, -1]
+    upper = Dataset.from_dict({"y": [0, 1]}, features=Features({"y": ClassLabel(names=["SPAM", "HAM"])}))
+    assert read_gold(upper, "y", SPAM).tolist() == [1, 0]  # WRENCH's youtube writes HAM and SPAM
 
 
 def test_named_crowd_answers_follow_the_task_whatever_its_class_order(tmp_path):

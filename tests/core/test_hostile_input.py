@@ -275,3 +275,11 @@ def test_any_unicode_names_render_parse_and_round_trip(tmp_path_factory, labels,
     back, tasks = mmweak.load_curated(folder)
     assert tasks[0].labels == tuple(str(x) for x in labels)
     assert back["train"].data.column("t_votes").to_pylist() == [[1], [0], [0], [1]]
+
+
+def test_a_fit_split_without_any_vote_is_said_not_hidden():
+    lf = labeling_function(task=SPAM, inputs="text", name="never")(lambda b: [-1] * len(b["text"]))
+    ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["a", "b"]}), [lf])
+    with pytest.warns(UserWarning, match=r"task 'spam': no LF voted on any row of the fit split 'train' \(2 rows\)"):
+        out = mmweak.aggregate(ds)
+    assert [list(p) for p in out["spam_probs"]] == [[0.5, 0.5]] * 2
