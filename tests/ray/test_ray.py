@@ -304,6 +304,14 @@ def test_lf_errors_name_lf_column_and_row_as_locally(ray_session, tmp_path):
     with pytest.raises(ValueError, match="tie_break='random' is not supported on Ray"):
         mray.aggregate(mray.apply_lfs(mray.read(ds), LFS[:2], cache_dir=tmp_path / "e"), tie_break="random")
 
+    # Annotators' votes: the local engine keeps them next to new LFs' votes; this one refuses rather than drop them.
+    from mmweak.review import add_annotator_votes
+
+    small = ds.select(range(20)).add_column("crowd", [[{"annotator": "ann", "label": 1}]] + [[]] * 19)
+    people = add_annotator_votes(mmweak.apply_lfs(small, LFS[:2], cache_dir=tmp_path / "f"), SPAM, "crowd")
+    with pytest.raises(ValueError, match="task 'spam' holds annotators' votes .* which mmweak.ray.apply_lfs would drop"):
+        mray.apply_lfs(mray.read(people), LFS[:2], cache_dir=tmp_path / "g")
+
 
 # --- resume, retries, actor pools ---------------------------------------------------------------------------------
 
