@@ -81,6 +81,23 @@ def as_int(cell: str) -> int | None:
     return int(value) if value.is_integer() else None
 
 
+def class_index(value: Any) -> int | None:
+    """A gold label or vote as written (a number, whole-number text, null) as an integer, or None if it is not one.
+
+    Null is ``-1`` (no label); the range ``-1..K-1`` is the caller's to check.
+
+    >>> class_index(None), class_index("2"), class_index(1.0), class_index(0.7), class_index(True), class_index("cat")
+    (-1, 2, 1, None, None, None)
+    """
+    if value is None:
+        return -1
+    if isinstance(value, str):
+        return as_int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
+        return None
+    return int(value)
+
+
 def id_order(key: Any) -> tuple[int, int, str]:
     """Sort key for ids written as text or numbers: whole numbers in number order (2 before 10), then the rest.
 
@@ -154,4 +171,4 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
     return CrowdRows(order, answers, gold, classes)
 
 
-__all__ = ["MAX_EMPTY_ROWS", "CrowdRows", "as_int", "id_order", "read_crowd_rows", "read_table"]
+__all__ = ["MAX_EMPTY_ROWS", "CrowdRows", "as_int", "class_index", "id_order", "read_crowd_rows", "read_table"]

@@ -16,7 +16,7 @@ import pyarrow as pa
 from datasets import ClassLabel, Dataset
 
 from .columns import read_column
-from .crowd_files import as_int
+from .crowd_files import class_index
 from .task import Task
 
 
@@ -62,20 +62,14 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
         return raw.astype(np.int64)
     out = np.empty(len(arrow), dtype=np.int64)
     for i, v in enumerate(arrow.to_pylist()):
-        if isinstance(v, str):  # a class name, or a class index written as text ("1", as a CSV reader leaves it)
-            number = as_int(v)
-            if _key(v) in index:
-                out[i] = index[_key(v)]
-            elif number is not None and -1 <= number < task.cardinality:
-                out[i] = number
-            else:
-                raise ValueError(f"{where}, row {i}: {v!r} is not a class of task {task.name!r} {list(task.labels)}")
-        elif v is None or (isinstance(v, float) and np.isnan(v)):
-            out[i] = -1
-        elif isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v) or not -1 <= v < task.cardinality:
-            raise ValueError(f"{where}, row {i}: {v!r} {rule}")
-        else:
-            out[i] = int(v)
+        if isinstance(v, str) and _key(v) in index:
+            out[i] = index[_key(v)]
+            continue
+        number = -1 if isinstance(v, float) and np.isnan(v) else class_index(v)  # also "1", as a CSV reader leaves it
+        if number is None or not -1 <= number < task.cardinality:
+            raise ValueError(f"{where}, row {i}: {v!r} " + (
+                f"is not a class of task {task.name!r} {list(task.labels)}" if isinstance(v, str) else rule))
+        out[i] = number
     return out
 
 

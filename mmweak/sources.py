@@ -30,7 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_dataset
 
-from .crowd_files import as_int, id_order, read_crowd_rows
+from .crowd_files import class_index, id_order, read_crowd_rows
 from .errors import SourceError
 
 SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation"}
@@ -81,7 +81,7 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
         labels: list[int] = []
         for key, r in zip(keys, items):
             where = f"{base / stem}.json, id {key!r}"
-            label = _class_index(r.get("label"))
+            label = class_index(r.get("label"))
             if label is None or not -1 <= label < len(classes):
                 kind = ("a sequence label (WRENCH's NER sets are not classification sets)"
                         if isinstance(r["label"], list)
@@ -112,23 +112,12 @@ def _weak_labels(items: list[dict], keys: list[str], m: int, K: int, where: str)
         return L.astype(np.int8)
     out = np.empty(votes.shape, dtype=np.int8)  # whole numbers written as strings or floats, or an error
     for i, j in np.ndindex(votes.shape):
-        index = _class_index(votes[i, j])
+        index = class_index(votes[i, j])
         if votes[i, j] is None or index is None or not -1 <= index < K:
             raise SourceError(f"{where}, id {keys[i]!r}: weak label {j} is {votes[i, j]!r}, not a class index "
                               f"-1..{K - 1}")
         out[i, j] = index
     return out
-
-
-def _class_index(label: Any) -> int | None:
-    """A WRENCH gold label as a class index (``None`` and ``null`` are -1, no gold), or None if it is not one."""
-    if label is None:
-        return -1
-    if isinstance(label, str):
-        return as_int(label)
-    if isinstance(label, bool) or not isinstance(label, (int, float)) or not float(label).is_integer():
-        return None
-    return int(label)
 
 
 def _wrench_classes(path: Path) -> list[str]:
