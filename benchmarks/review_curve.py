@@ -48,6 +48,7 @@ def wrench_dataset(name: str):
     import datasets
 
     import mmweak
+    from lf_library.precomputed import precomputed_lfs
 
     w = R.load_wrench(name)
     task = mmweak.Task(name, labels=w.classes, description=f"WRENCH {name}")
@@ -59,8 +60,9 @@ def wrench_dataset(name: str):
         if texts is not None:
             cols["text"] = texts[split]
         splits[split] = datasets.Dataset.from_dict(cols)
-    lfs = [VoteListLF(j, task=task) for j in range(w.train.L.shape[1])]
-    return mmweak.apply_lfs(datasets.DatasetDict(splits), lfs), task
+    ds = datasets.DatasetDict(splits)
+    lfs = precomputed_lfs(ds, task, names=[f"wrench_lf_{j}" for j in range(w.train.L.shape[1])])
+    return mmweak.apply_lfs(ds, lfs), task
 
 
 def _texts(name: str) -> dict[str, list[str]] | None:
@@ -69,28 +71,6 @@ def _texts(name: str) -> dict[str, list[str]] | None:
     base = R.DATA / "wrench" / name
     return {s: [r["data"]["text"] for r in json.loads((base / f"{s}.json").read_text()).values()]
             for s in ("train", "valid", "test")}
-
-
-def _vote_lf_class():
-    import mmweak
-
-    class VoteListLF(mmweak.LabelingFunction):
-        """Column ``index`` of a precomputed vote list (WRENCH's ``weak_labels``) as an LF."""
-
-        def __init__(self, index: int, *, task: mmweak.Task) -> None:
-            super().__init__(f"wrench_lf_{index}", task=task, inputs=["weak_labels"], modality="text")
-            self.index = int(index)
-
-        def config(self) -> dict[str, Any]:
-            return {"index": self.index}
-
-        def label_batch(self, batch: dict[str, list]) -> list[int]:
-            return [int(v[self.index]) for v in batch["weak_labels"]]
-
-    return VoteListLF
-
-
-VoteListLF = _vote_lf_class()
 
 
 def embedding(name: str, ds) -> np.ndarray | None:

@@ -1,7 +1,8 @@
 """Ready-made labeling functions for mmweak, by modality: :mod:`lf_library.text`, :mod:`lf_library.image`,
 :mod:`lf_library.audio`, and pretrained-model LFs: transformers pipelines (:mod:`lf_library.pipelines`),
 sentence embeddings (:mod:`lf_library.sentence`), OCR (:mod:`lf_library.ocr`) — all three re-exported by
-:mod:`lf_library.models` — and classifiers (:mod:`lf_library.classifier`).
+:mod:`lf_library.models` — and classifiers (:mod:`lf_library.classifier`); votes computed elsewhere (WRENCH's
+``weak_labels``) are read as LFs by :mod:`lf_library.precomputed`.
 
 :data:`CATALOG` names what a recipe (``mmweak curate recipe.yaml``) may build by short name; each entry is a
 ``module:attribute`` string, imported only when a recipe asks for it.
@@ -29,6 +30,7 @@ _MODULES = {
     "lf_library.audio.yamnet": ["Yamnet"],
     "lf_library.audio.classifier": ["AudioClassifierLF"],
     "lf_library.audio.presets": ["content_lfs", "quality_lfs"],
+    "lf_library.precomputed": ["VoteColumnLF", "precomputed_lfs"],
 }
 #: Short name -> "module:attribute" of everything a recipe can build by name.
 CATALOG = {name: f"{module}:{name}" for module, names in _MODULES.items() for name in names}

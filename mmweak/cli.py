@@ -74,18 +74,20 @@ def apply(
     overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
     num_proc: Optional[int] = typer.Option(None, help="Worker processes for Dataset.map."),
 ) -> None:
-    """Apply a recipe's LFs to a dataset and save the votes as a curated folder."""
+    """Apply a recipe's LFs (and add its annotators' votes) to a dataset and save the votes as a curated folder."""
     from . import apply_lfs, save_curated
     from .recipe import load_recipe
     from .sources import load_source
 
     r = load_recipe(recipe)
-    lfs = r.build_lfs()
     ds = _load_any(source) if Path(source, "README.md").is_file() else load_source(source)
+    lfs = r.build_lfs(dataset=ds)
     r.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
-    ds, report = apply_lfs(ds, lfs, num_proc=num_proc, return_report=True)
-    for line in report.summary():
-        _say(line)
+    ds = r.add_annotators(ds)
+    if lfs:
+        ds, report = apply_lfs(ds, lfs, num_proc=num_proc, return_report=True)
+        for line in report.summary():
+            _say(line)
     _say(f"written to {save_curated(ds, out, overwrite=overwrite)}")
 
 

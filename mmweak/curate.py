@@ -19,10 +19,10 @@ from ._version import __version__
 from .aggregate import aggregate
 from .analysis import analyze, label_metrics
 from .apply import ApplyReport, apply_lfs
-from .columns import read_column
+from .columns import read_column, read_matrix
 from .curated import save_curated
 from .labelmodels import create
-from .provenance import read_record, write_record
+from .provenance import HUMAN_KIND, read_record, write_record
 from .recipe import Recipe, RecipeError, _check_types, load_recipe, set_value
 from .sources import SourceError, load_source
 
@@ -102,7 +102,9 @@ def curate(
     recipe.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
     recipe.post_steps()  # a post_aggregate step that cannot be found fails now, not after the work
     seconds["load"] = t() - t0
-    say(f"data: {', '.join(f'{s}={len(d):,}' for s, d in ds.items())}; {len(lfs)} LFs for "
+    people = recipe.raw.get("annotators") or []
+    sources = ([f"{len(lfs)} LFs"] if lfs else []) + [f"the answers in {p['column']!r}" for p in people]
+    say(f"data: {', '.join(f'{s}={len(d):,}' for s, d in ds.items())}; {' and '.join(sources)} for "
         f"{', '.join(recipe.tasks)}")
     if dry_run:
         say("dry run: the recipe, its LFs and its data agree; nothing was applied or written")
@@ -112,9 +114,12 @@ def curate(
         return _curate_on_ray(recipe, ds, lfs, say=say, seconds=seconds, push_to_hub=push_to_hub)
     app = recipe.section("apply")
     t0 = t()
-    ds, report = apply_lfs(ds, lfs, return_report=True, **{k: v for k, v in app.items() if v is not None})
+    ds = recipe.add_annotators(ds)
+    report = None
+    if lfs:
+        ds, report = apply_lfs(ds, lfs, return_report=True, **{k: v for k, v in app.items() if v is not None})
     seconds["apply"] = t() - t0
-    for line in report.summary():
+    for line in _people_lines(recipe, ds) + (report.summary() if report else []):
         say(line)
 
     agg = recipe.section("aggregate")
@@ -152,6 +157,19 @@ def curate(
     seconds["save"] = t() - t0
     pushed = _push(recipe, ds, push_to_hub, say)
     return CurateResult(ds, folder, report, metrics, seconds, pushed)
+
+
+def _people_lines(recipe: Recipe, ds: DatasetDict) -> list[str]:
+    """One line per task that gained annotators' votes: how many people, and answers per row in each split."""
+    lines = []
+    for task_name in dict.fromkeys(p["task"] for p in recipe.raw.get("annotators") or []):
+        task = recipe.tasks[task_name]
+        kinds = [lf.get("kind") for lf in read_record(ds)["tasks"][task_name]["lfs"]]
+        people = [j for j, kind in enumerate(kinds) if kind == HUMAN_KIND]
+        per_row = [f"{s} {(read_matrix(d, task.votes_column)[:, people] >= 0).sum(axis=1).mean():.2f}"
+                   for s, d in ds.items() if len(d)]
+        lines.append(f"{task_name}: {len(people):,} annotators; answers per row: {', '.join(per_row)}")
+    return lines
 
 
 def _push(recipe: Recipe, ds: DatasetDict, push_to_hub: str | None, say: Callable[[str], None]) -> Any:
@@ -203,6 +221,9 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
         raise RecipeError(f"--engine ray: {exc}") from None
     from .curated import load_curated
 
+    if recipe.raw.get("annotators"):
+        raise recipe.error(("annotators",), "the Ray engine applies LFs only; annotators' votes are added in one "
+                           "process: use --engine local for this recipe")
     if recipe.raw.get("post_aggregate"):
         raise recipe.error(("post_aggregate",), "post_aggregate steps run on a datasets.DatasetDict in one process; "
                            "the Ray engine does not run them: use --engine local for this recipe")

@@ -279,6 +279,8 @@ class LabelingFunction:
         row = indices[i]
         col = self.inputs[0]
         cell = batch.column(col)[i].as_py() if isinstance(batch, pa.Table) else batch[col][i]
+        if isinstance(value, np.generic):  # np.int64(7) reads as 7 to the user
+            value = value.item()
         return LFError(
             f"LF {self.name!r} (task {self.task.name!r}) voted {value!r} on row {row} "
             f"(column {col!r} = {preview(cell)}); votes must be -1 (abstain) or a class "

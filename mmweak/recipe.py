@@ -21,6 +21,10 @@ A recipe is validated before anything runs, and every error names the place in t
         keywords: [please, plz]
       - ref: recipes.youtube_spam:no_promotion     # an existing LF, a list of LFs, or a function making them
         params: {}                                  # (arguments for such a function)
+      - ref: precomputed_lfs                       # votes already in the data (WRENCH's weak_labels), one LF each
+        params: {task: spam, column: weak_labels}
+    annotators:                 # optional: people's answers ({annotator|worker, label} lists), one vote column
+      - {task: spam, column: answers}              #   per person (mmweak.review.add_annotator_votes)
     apply: {num_proc: null, batch_size: null, on_error: raise}
     label_model: {name: null, params: {}}          # null: the default label model
     aggregate: {gold: label, fit_split: train, dev_split: validation, seed: 0, tie_break: prior,
@@ -40,8 +44,9 @@ A recipe is validated before anything runs, and every error names the place in t
 Arguments whose value is a mapping with a ``new`` key build an object (``encoder: {new: SentenceEncoder}``),
 by catalog name or ``module:attribute``, with the mapping's other keys as its arguments. ``${recipe_dir}`` in a
 string is the folder holding the recipe; other relative paths are relative to the working directory.
-A ``post_aggregate`` function gets the aggregated ``DatasetDict`` as ``dataset`` (and the recipe's ``tasks``
-and ``lfs`` where its signature names them) and returns the ``DatasetDict`` that is reported and saved.
+A recipe needs ``lfs``, ``annotators`` or both. A ``post_aggregate`` function gets the aggregated
+``DatasetDict`` as ``dataset`` (and the recipe's ``tasks`` and ``lfs`` where its signature names them) and
+returns the ``DatasetDict`` that is reported and saved.
 
 >>> r = parse_recipe('''
 ... data: {source: x}
@@ -83,6 +88,7 @@ SECTIONS = {
     "data": {"source", "format", "params", "columns", "splits"},
     "tasks": None,
     "lfs": None,
+    "annotators": None,
     "apply": {"num_proc", "batch_size", "on_error"},
     "label_model": {"name", "params"},
     "aggregate": {"gold", "fit_split", "dev_split", "seed", "tie_break", "objective", "pos_label", "fill_abstains"},
@@ -190,9 +196,19 @@ class Recipe:
             if key in names:
                 raise self.error(("lfs",), f"two LFs of task {lf.task.name!r} are named {lf.name!r}")
             names[key] = 1
-        if not out:
+        if not out and not self.raw.get("annotators"):
             raise self.error(("lfs",), "the recipe has no LFs")
         return out
+
+    # -- people's answers ----------------------------------------------------------------------------------
+    def add_annotators(self, dataset: Any) -> Any:
+        """``dataset`` with one vote column per person of each ``annotators`` entry (before the LFs run)."""
+        from .review.annotators import add_annotator_votes
+
+        for spec in self.raw.get("annotators") or []:
+            dataset = add_annotator_votes(dataset, self.tasks[spec["task"]], spec["column"],
+                                          **({"prefix": spec["prefix"]} if "prefix" in spec else {}))
+        return dataset
 
     def _build_one(self, spec: Mapping[str, Any], path: tuple) -> list[LabelingFunction]:
         params = {k: v for k, v in spec.items() if k != "lf"}
@@ -320,7 +336,7 @@ class Recipe:
 
     # -- data checks ---------------------------------------------------------------------------------------
     def check_data(self, splits: Iterable[str], columns: Mapping[str, list[str]], lfs: list[LabelingFunction]) -> None:
-        """Errors for LF inputs, gold columns and split names the data does not have."""
+        """Errors for LF inputs, answer columns, gold columns and split names the data does not have."""
         splits = list(splits)
         specs = self.raw.get("lfs") or []
         for lf in lfs:
@@ -333,6 +349,11 @@ class Recipe:
                         ("lfs", i) if i is not None else ("lfs",))
                     raise self.error(where, f"LF {lf.name!r} reads column {col!r}, which split {missing[0]!r} does not "
                                             f"have (columns: {columns[missing[0]]})")
+        for i, spec in enumerate(self.raw.get("annotators") or []):
+            missing = [s for s in splits if spec["column"] not in columns[s]]
+            if missing:
+                raise self.error(("annotators", i, "column"), f"split {missing[0]!r} has no column {spec['column']!r} "
+                                                              f"of answers (columns: {columns[missing[0]]})")
         agg = self.section("aggregate")
         for key in ("fit_split", "dev_split"):
             if agg.get(key) is not None and agg[key] not in splits:
@@ -453,8 +474,11 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
     if not raw.get("data") or not raw["data"].get("source"):
         raise recipe.error(("data",), "give data.source (a folder, file, Hub id or module:function)")
     recipe.tasks = _parse_tasks(recipe)
-    if not isinstance(raw.get("lfs"), list) or not raw["lfs"]:
-        raise recipe.error(("lfs",), "list the LFs under 'lfs'")
+    _check_annotators(recipe)
+    if raw.get("lfs") is None and raw.get("annotators"):
+        recipe.raw["lfs"] = []
+    elif not isinstance(raw.get("lfs"), list) or not raw["lfs"]:
+        raise recipe.error(("lfs",), "list the LFs under 'lfs' (or people's answers under 'annotators')")
     _check_post_aggregate(recipe)
     _check_types(recipe)
     return recipe
@@ -478,6 +502,27 @@ def _parse_tasks(recipe: Recipe) -> dict[str, Task]:
         except ValueError as exc:
             raise recipe.error(("tasks", name), str(exc)) from None
     return out
+
+
+def _check_annotators(recipe: Recipe) -> None:
+    entries = recipe.raw.get("annotators")
+    if entries is None:
+        return
+    if not isinstance(entries, list):
+        raise recipe.error(("annotators",), "annotators is a list of {task: T, column: C} (and optional 'prefix')")
+    for i, spec in enumerate(entries):
+        path = ("annotators", i)
+        if not isinstance(spec, dict) or "task" not in spec or "column" not in spec:
+            raise recipe.error(path, "an annotators entry is a mapping with 'task' and 'column' "
+                                     "(and optional 'prefix')")
+        extra = set(spec) - {"task", "column", "prefix"}
+        if extra:
+            raise recipe.error(path + (sorted(extra)[0],), f"unknown key {sorted(extra)[0]!r}; allowed: "
+                                                           "['column', 'prefix', 'task']")
+        recipe._task(spec["task"], path + ("task",))
+        for key in ("column", "prefix"):
+            if key in spec and (not isinstance(spec[key], str) or not spec[key]):
+                raise recipe.error(path + (key,), f"{key} must be a non-empty string, got {spec[key]!r}")
 
 
 def _check_post_aggregate(recipe: Recipe) -> None:

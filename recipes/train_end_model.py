@@ -30,6 +30,7 @@ import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value
 
 import mmweak
+from lf_library.precomputed import precomputed_lfs
 from mmweak import sources as mmweak_sources
 from mmweak.columns import fixed_list, read_column, read_matrix
 from mmweak.training import (
@@ -48,20 +49,6 @@ DEFAULT_WRENCH_OUT = "out/youtube_wrench_curated"
 # --------------------------------------------------------------------------------------------------
 # WRENCH votes as a curated dataset
 # --------------------------------------------------------------------------------------------------
-
-
-class WrenchVoteLF(mmweak.LabelingFunction):
-    """Column ``index`` of a precomputed vote list (WRENCH's ``weak_labels``) as a labeling function."""
-
-    def __init__(self, index: int, *, task: mmweak.Task, column: str = "weak_labels") -> None:
-        super().__init__(f"wrench_lf_{index}", task=task, inputs=[column], modality="text")
-        self.index = int(index)
-
-    def config(self) -> dict[str, Any]:
-        return {"index": self.index}
-
-    def label_batch(self, batch: mmweak.lf.Batch) -> list[int]:
-        return [int(votes[self.index]) for votes in batch[self.inputs[0]]]
 
 
 def read_wrench(folder: str | Path, class_names: Sequence[str] | None = None) -> DatasetDict:
@@ -93,7 +80,7 @@ def curate_wrench_votes(
     labels = ds["train"].features["label"].names
     task = mmweak.Task(task_name, labels=labels, description=f"WRENCH {Path(folder).name}, WRENCH's own LF votes")
     m = len(ds["train"][0]["weak_labels"])
-    ds = mmweak.apply_lfs(ds, [WrenchVoteLF(j, task=task) for j in range(m)])
+    ds = mmweak.apply_lfs(ds, precomputed_lfs(ds, task, names=[f"wrench_lf_{j}" for j in range(m)]))
     ds = mmweak.aggregate(ds, [task], model, gold="label", seed=seed)
     return mmweak.save_curated(ds, out, overwrite=True, pretty_name=f"WRENCH {Path(folder).name} (WRENCH LF votes)")
 

@@ -39,13 +39,13 @@ def test_recipe_end_to_end_on_wrench_votes_slice(tmp_path, capsys):
     assert test["end_model"] >= 0.78
 
 
-def test_wrench_vote_lf_reads_its_column(spam):
-    from recipes.train_end_model import WrenchVoteLF
+def test_wrench_vote_lfs_read_their_column(spam):
+    from lf_library.precomputed import VoteColumnLF
 
-    lf = WrenchVoteLF(2, task=spam)
+    lf = VoteColumnLF(spam, "weak_labels", 2, name="wrench_lf_2")
     assert lf.name == "wrench_lf_2" and lf.inputs == ("weak_labels",)
     assert lf({"weak_labels": [[-1, 0, 1], [1, 1, -1]]}) == [1, -1]
-    assert WrenchVoteLF(1, task=spam).code_hash != lf.code_hash  # the column index is part of what it is
+    assert VoteColumnLF(spam, "weak_labels", 1, name="wrench_lf_2").fingerprint() != lf.fingerprint()
     with pytest.raises(mmweak.LFError, match="voted 7 on row 0"):
         lf({"weak_labels": [[0, 0, 7]]})
 

@@ -436,6 +436,20 @@ def test_a_recipe_runs_on_ray_from_the_cli_with_the_local_engines_labels(ray_ses
     assert "youtube_spam.yaml" in card  # the recipe is recorded on the Ray path too
 
 
+def test_precomputed_votes_run_on_ray_as_locally(ray_session, tmp_path):
+    from mmweak.cli import main
+
+    recipe = str(ROOT / "recipes" / "wrench_votes.yaml")
+    fill = "aggregate.fill_abstains=null"  # a local-engine step; the votes and the fit are what is compared
+    assert main(["curate", recipe, "--set", fill, "--set", f"output.folder={tmp_path / 'local'}"]) == 0
+    assert main(["curate", recipe, "--engine", "ray", "--set", fill, "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
+    ours, _ = mmweak.load_curated(tmp_path / "ray")
+    theirs, _ = mmweak.load_curated(tmp_path / "local")
+    for split in ("train", "validation", "test"):
+        assert ours[split]["spam_votes"] == theirs[split]["spam_votes"] == ours[split]["weak_labels"]
+        assert ours[split]["spam_label"] == theirs[split]["spam_label"]
+
+
 def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsys):
     from mmweak.cli import main
 

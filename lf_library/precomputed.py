@@ -1,0 +1,153 @@
+"""Votes someone already computed, as LFs: a column of vote lists (WRENCH's ``weak_labels``) or of single votes.
+
+Benchmarks, older pipelines and other tools hand over their LF outputs as data rather than as code. Reading
+them as LFs lets a recipe aggregate them with no Python (``ref: vote_list_lfs``), next to new LFs, and keeps
+what the rest of mmweak relies on: one recorded LF per vote column, votes validated row by row, and a cache
+keyed by the column's content. Each LF reads its cell with ``pyarrow.compute``, so a thousand of them over a
+fixed-size list column cost a pass over the column each, not a Python call per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import Dataset, DatasetDict
+
+from mmweak import ABSTAIN, LabelingFunction, Task
+from mmweak.errors import LFError
+from mmweak.lf import Modality
+
+
+class VoteColumnLF(LabelingFunction):
+    """The vote stored in ``column`` (``index=None``) or at position ``index`` of its list, as an LF.
+
+    Null cells (and a null list) abstain; a list too short to hold ``index`` is an :class:`~mmweak.LFError`
+    naming the row, as is a value that is not a class index of the task (checked by the engine).
+
+    >>> import mmweak, pyarrow as pa
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = VoteColumnLF(spam, "weak_labels", 1)
+    >>> lf.vote(pa.table({"weak_labels": [[0, 1], [-1, None], None]})).tolist()
+    [1, -1, -1]
+    >>> lf({"weak_labels": [[-1, 0], [1, 1]]})  # a dict of lists works too
+    [0, 1]
+    """
+
+    def __init__(self, task: Task, column: str, index: int | None = None, *, name: str | None = None,
+                 modality: Modality = "text") -> None:
+        if index is not None and (isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0):
+            raise ValueError(f"index must be a position (0, 1, ...) in the vote lists of {column!r}, got {index!r}")
+        super().__init__(name or (column if index is None else f"{column}_{index}"), task=task, inputs=[column],
+                         modality=modality)
+        self.column = str(column)
+        self.index = None if index is None else int(index)
+
+    def config(self) -> dict[str, Any]:
+        return {"column": self.column, "index": self.index}
+
+    def label_batch(self, batch: Any) -> Any:
+        return self.label_arrow(pa.table({self.column: pa.array(batch[self.column])}))
+
+    def label_arrow(self, table: pa.Table) -> Any:
+        cells = table[self.column].combine_chunks()
+        if self.index is not None:
+            if not _is_list(cells.type):
+                raise LFError(f"LF {self.name!r}: column {self.column!r} holds {cells.type}, not lists of votes",
+                              lf=self.name, column=self.column, batch_level=True)
+            lengths = pc.fill_null(pc.list_value_length(cells), self.index + 1).to_numpy(zero_copy_only=False)
+            if (lengths <= self.index).any():
+                # Not batch-level: the engine retries row by row, so the error names the dataset row.
+                raise ValueError(f"the vote list in column {self.column!r} has no position {self.index} "
+                                 f"(it holds {int(lengths.min())} votes)")
+            cells = pc.list_element(cells, self.index)  # a null list gives a null vote
+        if not (pa.types.is_integer(cells.type) or pa.types.is_null(cells.type)):
+            raise LFError(f"LF {self.name!r}: column {self.column!r} holds {cells.type} votes; votes are class "
+                          f"indices (0..{self.task.cardinality - 1}; -1 or null to abstain)",
+                          lf=self.name, column=self.column, batch_level=True)
+        return pc.fill_null(cells.cast(pa.int64()), ABSTAIN).to_numpy(zero_copy_only=False)
+
+
+def _is_list(t: pa.DataType) -> bool:
+    return pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t)
+
+
+def precomputed_lfs(
+    dataset: Dataset | DatasetDict,
+    task: Task,
+    column: str = "weak_labels",
+    *,
+    names: Sequence[str] | None = None,
+    modality: Modality = "text",
+) -> list[VoteColumnLF]:
+    """One LF per vote stored in ``column``: per list position for a list column, one LF for a column of votes.
+
+    How many LFs a list column holds is read from the data: the list size of a fixed-size list, else the
+    length every row's list shares (null lists abstain). Every split must agree.
+
+    Args:
+        dataset: the data the LFs will run on (a recipe passes its own).
+        task: the task the votes are for.
+        column: the column of vote lists (WRENCH's ``weak_labels``) or of single votes.
+        names: one LF name per position (default ``<column>_<position>``).
+        modality: the modality recorded for these LFs.
+
+    Raises:
+        ValueError: the column is missing, holds lists of different lengths (naming split and row) or no
+            votes at all, splits disagree on the length, or ``names`` does not match it.
+
+    >>> import datasets, mmweak
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> ds = datasets.Dataset.from_dict({"weak_labels": [[1, -1, 0], [-1, -1, 1]]})
+    >>> [lf.name for lf in precomputed_lfs(ds, spam)]
+    ['weak_labels_0', 'weak_labels_1', 'weak_labels_2']
+    >>> list(mmweak.apply_lfs(ds, precomputed_lfs(ds, spam))["spam_votes"])
+    [[1, -1, 0], [-1, -1, 1]]
+    """
+    splits = dataset if isinstance(dataset, DatasetDict) else DatasetDict(
+        {str(dataset.split) if dataset.split is not None else "train": dataset})  # named as apply_lfs names it
+    sizes: dict[str, int | None] = {}
+    for split, d in splits.items():
+        if column not in d.column_names:
+            raise ValueError(f"split {split!r} has no column {column!r} of precomputed votes "
+                             f"(columns: {d.column_names})")
+        sizes[split] = _list_size(d, split, column)
+    distinct = set(sizes.values())
+    if len(distinct) > 1:
+        raise ValueError(f"the splits disagree on the votes in column {column!r}: " + ", ".join(
+            f"{s}: {'one vote per row' if m is None else f'{m} per row'}" for s, m in sizes.items()))
+    size = distinct.pop() if distinct else None
+    if size == 0:
+        raise ValueError(f"column {column!r} holds empty vote lists: there are no LFs to read")
+    count = 1 if size is None else size
+    if names is not None and (isinstance(names, str) or len(names) != count):
+        raise ValueError(f"names must give one name per vote in column {column!r} ({count}), "
+                         f"got {len(names) if not isinstance(names, str) else 'a string'}")
+    if size is None:
+        return [VoteColumnLF(task, column, name=names[0] if names else None, modality=modality)]
+    return [VoteColumnLF(task, column, j, name=names[j] if names else None, modality=modality) for j in range(size)]
+
+
+def _list_size(d: Dataset, split: str, column: str) -> int | None:
+    """Votes per row of ``column`` (``None`` for a column of single votes); ragged lists are an error."""
+    kind = d.data.schema.field(column).type
+    if pa.types.is_fixed_size_list(kind):
+        return int(kind.list_size)
+    if not _is_list(kind):
+        return None
+    lengths = pc.list_value_length(d.with_format("arrow")[column]).to_numpy(zero_copy_only=False)
+    lengths = np.asarray(lengths, dtype=np.float64)  # nulls (null lists) are NaN: they take any length
+    given = np.flatnonzero(~np.isnan(lengths))
+    if not given.size:
+        return 0
+    first = lengths[given[0]]
+    odd = given[lengths[given] != first]
+    if odd.size:
+        raise ValueError(f"split {split!r}, row {int(odd[0])}: column {column!r} holds {int(lengths[odd[0]])} "
+                         f"votes where row {int(given[0])} holds {int(first)}; every row needs one per LF")
+    return int(first)
+
+
+__all__ = ["VoteColumnLF", "precomputed_lfs"]

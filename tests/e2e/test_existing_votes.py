@@ -1,0 +1,206 @@
+"""Votes that exist before mmweak runs: WRENCH's ``weak_labels`` as LFs and crowd answers as annotators, from a recipe."""
+
+from __future__ import annotations
+
+import datasets
+import numpy as np
+import pytest
+from paths import ROOT, SHARED
+
+import mmweak
+from lf_library.precomputed import VoteColumnLF, precomputed_lfs
+from mmweak.cli import main
+from mmweak.curate import curate
+from mmweak.errors import LFError
+from mmweak.labelmodels import create
+from mmweak.recipe import RecipeError, load_recipe, parse_recipe
+from mmweak.review import add_annotator_votes
+from mmweak.sources import read_crowd, read_wrench
+
+RECIPES = ROOT / "recipes"
+SPAM = mmweak.Task("spam", ["ham", "spam"])
+
+
+def _shared(*parts: str):
+    path = SHARED.joinpath("data", *parts)
+    if not path.is_dir():
+        pytest.skip(f"{path} is not here")
+    return path
+
+
+# -- lf_library.precomputed ----------------------------------------------------------------------------------
+def test_one_lf_per_position_reads_the_votes_bit_for_bit_with_nulls_abstaining():
+    ds = datasets.DatasetDict({
+        "train": datasets.Dataset.from_dict({"v": [[1, -1, 0], None, [None, 1, 1]]}),
+        "test": datasets.Dataset.from_dict({"v": [[0, 0, -1]]}),
+    })
+    lfs = precomputed_lfs(ds, SPAM, "v", names=["a", "b", "c"])
+    assert [lf.name for lf in lfs] == ["a", "b", "c"] and [lf.index for lf in lfs] == [0, 1, 2]
+    out = mmweak.apply_lfs(ds, lfs)
+    assert out["train"]["spam_votes"] == [[1, -1, 0], [-1, -1, -1], [-1, 1, 1]]
+    assert out["test"]["spam_votes"] == [[0, 0, -1]]
+    assert out["train"].features["spam_votes"] == datasets.List(datasets.Value("int8"), length=3)
+    lf_rec = mmweak.provenance.read_record(out)["tasks"]["spam"]["lfs"]
+    assert [(r["name"], r["inputs"]) for r in lf_rec] == [("a", ["v"]), ("b", ["v"]), ("c", ["v"])]
+
+
+def test_a_column_of_single_votes_is_one_lf():
+    ds = datasets.Dataset.from_dict({"model_vote": [1, None, 0]})
+    (lf,) = precomputed_lfs(ds, SPAM, "model_vote")
+    assert lf.name == "model_vote" and lf.index is None
+    assert mmweak.apply_lfs(ds, [lf])["spam_votes"] == [[1], [-1], [0]]
+
+
+def test_bad_vote_columns_are_refused_naming_split_row_and_column():
+    ragged = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"v": [[1, 0], [1], [0, 0]]})})
+    with pytest.raises(ValueError, match=r"split 'train', row 1: column 'v' holds 1 votes where row 0 holds 2"):
+        precomputed_lfs(ragged, SPAM, "v")
+    split_disagree = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"v": [[1, 0]]}),
+                                           "test": datasets.Dataset.from_dict({"v": [[1, 0, 1]]})})
+    with pytest.raises(ValueError, match=r"splits disagree .*'v': train: 2 per row, test: 3 per row"):
+        precomputed_lfs(split_disagree, SPAM, "v")
+    with pytest.raises(ValueError, match=r"split 'train' has no column 'weak_labels'"):
+        precomputed_lfs(datasets.Dataset.from_dict({"v": [[1]]}), SPAM)
+    with pytest.raises(ValueError, match=r"names must give one name per vote in column 'v' \(2\), got 1"):
+        precomputed_lfs(split_disagree["train"], SPAM, "v", names=["x"])
+    with pytest.raises(ValueError, match="holds empty vote lists"):
+        precomputed_lfs(datasets.Dataset.from_dict({"v": [[], []]}), SPAM, "v")
+    with pytest.raises(ValueError, match="index must be a position"):
+        VoteColumnLF(SPAM, "v", -1)
+
+
+def test_bad_votes_at_apply_time_name_the_lf_and_the_row():
+    lf = VoteColumnLF(SPAM, "v", 1)
+    short = datasets.Dataset.from_dict({"v": [[0, 1], [0, 1], [1]]})
+    with pytest.raises(LFError, match=r"LF 'v_1' .*has no position 1 \(it holds 1 votes\) on row 2"):
+        mmweak.apply_lfs(short, [lf])
+    out, report = mmweak.apply_lfs(short, [lf], on_error="abstain", return_report=True)
+    assert list(out["spam_votes"]) == [[1], [1], [-1]] and report.faults() == {"v_1": 1}
+    with pytest.raises(LFError, match=r"LF 'v_1'.*row 1.*votes must be -1 \(abstain\) or a class"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"v": [[0, 1], [0, 7]]}), [lf])
+    with pytest.raises(LFError, match=r"column 'v' holds double votes; votes are class indices \(0\.\.1"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"v": [[0.0, 1.0]]}), [lf])
+    with pytest.raises(LFError, match=r"column 'v' holds string, not lists of votes"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"v": ["0,1"]}), [lf])
+
+
+@pytest.mark.parametrize("name", ["youtube", "yelp", "census"])
+def test_wrench_weak_labels_become_the_same_vote_matrix(name):
+    ds = read_wrench(_shared("wrench", name))
+    task = mmweak.Task("t", [n.lower() for n in ds["train"].features["label"].names])
+    lfs = precomputed_lfs(ds, task)
+    assert len(lfs) == len(ds["train"][0]["weak_labels"])
+    out = mmweak.apply_lfs(ds, lfs)
+    for split in ds:
+        assert np.array_equal(np.asarray(out[split]["t_votes"]), np.asarray(ds[split]["weak_labels"])), split
+
+
+# -- recipes ---------------------------------------------------------------------------------------------------
+def test_the_wrench_votes_recipe_gives_the_default_label_models_benchmark_labels(tmp_path, capsys):
+    folder = _shared("wrench", "youtube")
+    assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"output.folder={tmp_path / 'out'}"]) == 0
+    printed = capsys.readouterr().out
+    assert "10 LFs for spam" in printed and "test accuracy 0.8440 (coverage 1.000)" in printed
+    ds, tasks = mmweak.load_curated(tmp_path / "out")
+    wrench = read_wrench(folder)
+    L = {s: np.asarray(wrench[s]["weak_labels"]) for s in wrench}
+    y = {s: np.asarray(wrench[s]["label"]) for s in wrench}
+    model = create(cardinality=2).fit(L["train"], L_dev=L["validation"], y_dev=y["validation"])
+    for split in ("train", "validation", "test"):
+        assert np.array_equal(np.asarray(ds[split]["spam_votes"]), L[split])
+        np.testing.assert_array_equal(np.asarray(ds[split]["spam_probs"], dtype=np.float64),
+                                      np.asarray(model.predict_proba(L[split]), dtype=np.float32))
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "`weak_labels_9`" in card and "wrench_votes.yaml" in card
+
+
+def test_the_crowd_recipe_aggregates_workers_answers_without_lfs(tmp_path, capsys):
+    folder = _shared("crowd", "bluebird")
+    assert main(["curate", str(RECIPES / "crowd_answers.yaml"), "--set", f"output.folder={tmp_path / 'out'}"]) == 0
+    printed = capsys.readouterr().out
+    assert "the answers in 'answers' for species" in printed and "39 annotators; answers per row: train 39.00" in printed
+    assert "train accuracy 0.8981" in printed
+    ds, _ = mmweak.load_curated(tmp_path / "out")
+    task = mmweak.Task("species", ["0", "1"])
+    by_hand = mmweak.aggregate(add_annotator_votes(read_crowd(folder), task, "answers"), task)
+    assert ds["train"]["species_votes"] == by_hand["train"]["species_votes"]
+    assert ds["train"]["species_label"] == by_hand["train"]["species_label"]
+    lfs = mmweak.provenance.read_record(ds)["tasks"]["species"]["lfs"]
+    assert len(lfs) == 39 and {lf["kind"] for lf in lfs} == {mmweak.provenance.HUMAN_KIND}
+
+
+MIXED = """\
+version: 1
+data: {{source: {source}}}
+tasks:
+  spam: {{labels: [ham, spam]}}
+lfs:
+  - lf: KeywordLF
+    name: free
+    task: spam
+    label: spam
+    keywords: [free]
+  - ref: precomputed_lfs
+    params: {{task: spam, column: model_vote}}
+annotators:
+  - {{task: spam, column: people, prefix: "rater:"}}
+aggregate: {{gold: label}}
+output: {{folder: {out}}}
+"""
+
+
+def _mixed_data(tmp_path):
+    rows = {"text": ["free money", "hello", "free stuff now", "see you"] * 10,
+            "model_vote": [1, 0, -1, 0] * 10,
+            "people": [[{"annotator": "ann", "label": "spam"}], [{"annotator": "bo", "label": "ham"}], [], []] * 10,
+            "label": [1, 0, 1, 0] * 10}
+    path = tmp_path / "data.parquet"
+    datasets.Dataset.from_dict(rows).to_parquet(str(path))
+    return path
+
+
+def test_lfs_precomputed_votes_and_annotators_in_one_recipe(tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(MIXED.format(source=_mixed_data(tmp_path), out=tmp_path / "out"))
+    result = curate(recipe, say=lambda line: None)
+    votes = np.asarray(result.dataset["train"]["spam_votes"])
+    names = [lf["name"] for lf in mmweak.provenance.read_record(result.dataset)["tasks"]["spam"]["lfs"]]
+    assert names == ["free", "model_vote", "rater:ann", "rater:bo"]
+    assert votes[:4].tolist() == [[1, 1, 1, -1], [-1, 0, -1, 0], [1, -1, -1, -1], [-1, 0, -1, -1]]
+    assert result.metrics["spam"]["train"]["accuracy"] == 1.0
+
+
+def test_annotators_in_a_recipe_are_checked_before_anything_runs(tmp_path):
+    base = "data: {source: x}\ntasks: {spam: {labels: [ham, spam]}}\n"
+    with pytest.raises(RecipeError, match=r"<recipe>:3: annotators\[0\]\.task: unknown task 'sapm'"):
+        parse_recipe(base + "annotators: [{task: sapm, column: a}]\n")
+    with pytest.raises(RecipeError, match=r"<recipe>:3: annotators\[0\]: .*mapping with 'task' and 'column'"):
+        parse_recipe(base + "annotators: [{task: spam}]\n")
+    with pytest.raises(RecipeError, match=r"annotators\[0\]\.colum: unknown key 'colum'"):
+        parse_recipe(base + "annotators: [{task: spam, column: a, colum: b}]\n")
+    with pytest.raises(RecipeError, match=r"list the LFs under 'lfs' \(or people's answers under 'annotators'\)"):
+        parse_recipe(base)
+    assert parse_recipe(base + "annotators: [{task: spam, column: a}]\n").build_lfs() == []
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(MIXED.format(source=_mixed_data(tmp_path), out=tmp_path / "out").replace("column: people",
+                                                                                               "column: raters"))
+    with pytest.raises(RecipeError, match=r"r\.yaml:14: annotators\[0\]\.column: split 'train' has no column 'raters'"):
+        curate(recipe, say=lambda line: None)
+    recipe.write_text(MIXED.format(source=_mixed_data(tmp_path), out=tmp_path / "out"))
+    with pytest.raises(RecipeError, match=r"annotators: the Ray engine applies LFs only.*--engine local"):
+        curate(load_recipe(recipe), engine="ray", say=lambda line: None)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, capsys):
+    crowd, wrench = _shared("crowd", "bluebird"), _shared("wrench", "youtube")
+    assert main(["apply", str(crowd), "--recipe", str(RECIPES / "crowd_answers.yaml"), "--out", str(tmp_path / "c")]) == 0
+    assert main(["apply", str(wrench), "--recipe", str(RECIPES / "wrench_votes.yaml"), "--out", str(tmp_path / "w")]) == 0
+    assert "spam: 10 LFs on test" in capsys.readouterr().out
+    c, _ = mmweak.load_curated(tmp_path / "c")
+    w, _ = mmweak.load_curated(tmp_path / "w")
+    assert np.asarray(c["train"]["species_votes"]).shape == (108, 39)
+    assert w["test"]["spam_votes"] == read_wrench(wrench)["test"]["weak_labels"]
+    assert main(["aggregate", str(tmp_path / "c"), "--out", str(tmp_path / "c2"), "--gold", "label"]) == 0
+    labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["species_label"])
+    assert round(float((labels == np.asarray(c["train"]["label"])).mean()), 4) == 0.8981  # as `mmweak curate`
