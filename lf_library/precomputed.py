@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict
 
 from mmweak import ABSTAIN, LabelingFunction, Task
 from mmweak.errors import LFError
@@ -25,7 +25,9 @@ class VoteColumnLF(LabelingFunction):
     """The vote stored in ``column`` (``index=None``) or at position ``index`` of its list, as an LF.
 
     Null cells (and a null list) abstain; a list too short to hold ``index`` is an :class:`~mmweak.LFError`
-    naming the row, as is a value that is not a class index of the task (checked by the engine).
+    naming the row, as is a value that is not a class index of the task (checked by the engine). The stored
+    values are class indices in the task's order, or in the order of ``classes`` (every class of the task,
+    by name, case aside): votes written against another order are then read by class name.
 
     >>> import mmweak, pyarrow as pa
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -34,19 +36,23 @@ class VoteColumnLF(LabelingFunction):
     [1, -1, -1]
     >>> lf({"weak_labels": [[-1, 0], [1, 1]]})  # a dict of lists works too
     [0, 1]
+    >>> VoteColumnLF(spam, "weak_labels", 1, classes=["SPAM", "HAM"])({"weak_labels": [[-1, 0], [1, 1]]})
+    [1, 0]
     """
 
     def __init__(self, task: Task, column: str, index: int | None = None, *, name: str | None = None,
-                 modality: Modality = "text") -> None:
+                 classes: Sequence[str] | None = None, modality: Modality = "text") -> None:
         if index is not None and (isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0):
             raise ValueError(f"index must be a position (0, 1, ...) in the vote lists of {column!r}, got {index!r}")
         super().__init__(name or (column if index is None else f"{column}_{index}"), task=task, inputs=[column],
                          modality=modality)
         self.column = str(column)
         self.index = None if index is None else int(index)
+        self.classes = None if classes is None else [str(c) for c in classes]
+        self._order = None if classes is None else _task_order(task, self.classes, column)
 
     def config(self) -> dict[str, Any]:
-        return {"column": self.column, "index": self.index}
+        return {"column": self.column, "index": self.index, "classes": self.classes}
 
     def label_batch(self, batch: Any) -> Any:
         return self.label_arrow(pa.table({self.column: pa.array(batch[self.column])}))
@@ -67,7 +73,23 @@ class VoteColumnLF(LabelingFunction):
             raise LFError(f"LF {self.name!r}: column {self.column!r} holds {cells.type} votes; votes are class "
                           f"indices (0..{self.task.cardinality - 1}; -1 or null to abstain)",
                           lf=self.name, column=self.column, batch_level=True)
-        return pc.fill_null(cells.cast(pa.int64()), ABSTAIN).to_numpy(zero_copy_only=False)
+        votes = pc.fill_null(cells.cast(pa.int64()), ABSTAIN).to_numpy(zero_copy_only=False)
+        if self._order is not None:
+            known = (votes >= 0) & (votes < len(self._order))  # anything else stays, for the engine to refuse
+            votes = np.where(known, self._order[np.clip(votes, 0, len(self._order) - 1)], votes)
+        return votes
+
+
+def _task_order(task: Task, classes: list[str], column: str) -> np.ndarray:
+    """Task index of each of ``classes`` (the order a vote column's indices follow), matched by name."""
+    folded = [c.casefold() for c in task.labels]
+    given = [c.casefold() for c in classes]
+    if len(set(folded)) < len(folded):  # classes that differ only in case: match them exactly
+        folded, given = list(task.labels), list(classes)
+    if sorted(given) != sorted(folded) or len(set(given)) != len(given):
+        raise ValueError(f"classes {classes} for the votes in {column!r} must name each class of task "
+                         f"{task.name!r} {list(task.labels)} once")
+    return np.array([folded.index(c) for c in given], dtype=np.int64)
 
 
 def _is_list(t: pa.DataType) -> bool:
@@ -80,6 +102,7 @@ def precomputed_lfs(
     column: str = "weak_labels",
     *,
     names: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
     modality: Modality = "text",
 ) -> list[VoteColumnLF]:
     """One LF per vote stored in ``column``: per list position for a list column, one LF for a column of votes.
@@ -92,11 +115,15 @@ def precomputed_lfs(
         task: the task the votes are for.
         column: the column of vote lists (WRENCH's ``weak_labels``) or of single votes.
         names: one LF name per position (default ``<column>_<position>``).
+        classes: the class names the stored indices refer to, in that order, when it is not the task's
+            order (a WRENCH folder's ``label`` names them).
         modality: the modality recorded for these LFs.
 
     Raises:
         ValueError: the column is missing, holds lists of different lengths (naming split and row) or no
-            votes at all, splits disagree on the length, or ``names`` does not match it.
+            votes at all, splits disagree on the length, or ``names`` does not match it; or, without
+            ``classes``, a ``ClassLabel`` column of the data lists the task's classes in another order (the
+            votes would be read against the wrong classes: say which order they follow).
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -125,9 +152,28 @@ def precomputed_lfs(
     if names is not None and (isinstance(names, str) or len(names) != count):
         raise ValueError(f"names must give one name per vote in column {column!r} ({count}), "
                          f"got {len(names) if not isinstance(names, str) else 'a string'}")
+    if classes is None:
+        _check_class_order(splits, task, column)
     if size is None:
-        return [VoteColumnLF(task, column, name=names[0] if names else None, modality=modality)]
-    return [VoteColumnLF(task, column, j, name=names[j] if names else None, modality=modality) for j in range(size)]
+        return [VoteColumnLF(task, column, name=names[0] if names else None, classes=classes, modality=modality)]
+    return [VoteColumnLF(task, column, j, name=names[j] if names else None, classes=classes, modality=modality)
+            for j in range(size)]
+
+
+def _check_class_order(splits: DatasetDict, task: Task, column: str) -> None:
+    """Refuse votes whose class order is ambiguous: the data names the task's classes in another order."""
+    folded = [c.casefold() for c in task.labels]
+    for split, d in splits.items():
+        for name, feature in d.features.items():
+            if not isinstance(feature, ClassLabel):
+                continue
+            theirs = [c.casefold() for c in feature.names]
+            if sorted(theirs) == sorted(folded) and theirs != folded:
+                raise ValueError(
+                    f"split {split!r}, column {name!r} lists the classes as {feature.names}, task {task.name!r} as "
+                    f"{list(task.labels)}: which order do the indices in {column!r} follow? Pass classes="
+                    f"{feature.names} if theirs (a WRENCH folder's votes follow its label.json), or "
+                    f"classes={list(task.labels)} if the task's")
 
 
 def _list_size(d: Dataset, split: str, column: str) -> int | None:

@@ -21,6 +21,7 @@ from .analysis import analyze, label_metrics
 from .apply import ApplyReport, apply_lfs
 from .columns import read_column, read_matrix
 from .curated import save_curated
+from .gold import read_gold
 from .labelmodels import create
 from .provenance import HUMAN_KIND, read_record, write_record
 from .recipe import Recipe, RecipeError, _check_types, load_recipe, set_value
@@ -276,7 +277,7 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None) ->
         for s, d in ds.items():
             if col is None or col not in d.column_names:
                 continue
-            y = read_column(d, col, np.int64)
+            y = read_gold(d, col, task, split=s)  # by class name, as aggregate read it
             if not np.any(y >= 0):
                 continue
             m = label_metrics(read_column(d, task.label_column, np.int64), y, task.cardinality)

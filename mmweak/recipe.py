@@ -504,21 +504,30 @@ def _parse_tasks(recipe: Recipe) -> dict[str, Task]:
     return out
 
 
-def _check_annotators(recipe: Recipe) -> None:
-    entries = recipe.raw.get("annotators")
+def _entries(recipe: Recipe, section: str, required: tuple[str, ...], optional: tuple[str, ...],
+             shape: str) -> list[tuple[tuple, dict]]:
+    """``(path, mapping)`` of each entry of a list section, its keys checked; ``shape`` describes an entry."""
+    entries = recipe.raw.get(section)
     if entries is None:
-        return
+        return []
     if not isinstance(entries, list):
-        raise recipe.error(("annotators",), "annotators is a list of {task: T, column: C} (and optional 'prefix')")
+        raise recipe.error((section,), f"{section} is a list of {shape}")
+    out = []
     for i, spec in enumerate(entries):
-        path = ("annotators", i)
-        if not isinstance(spec, dict) or "task" not in spec or "column" not in spec:
-            raise recipe.error(path, "an annotators entry is a mapping with 'task' and 'column' "
-                                     "(and optional 'prefix')")
-        extra = set(spec) - {"task", "column", "prefix"}
+        path = (section, i)
+        if not isinstance(spec, dict) or any(k not in spec for k in required):
+            raise recipe.error(path, f"an entry of {section} is a mapping {shape}")
+        extra = set(spec) - set(required) - set(optional)
         if extra:
             raise recipe.error(path + (sorted(extra)[0],), f"unknown key {sorted(extra)[0]!r}; allowed: "
-                                                           "['column', 'prefix', 'task']")
+                                                           f"{sorted(required + optional)}")
+        out.append((path, spec))
+    return out
+
+
+def _check_annotators(recipe: Recipe) -> None:
+    for path, spec in _entries(recipe, "annotators", ("task", "column"), ("prefix",),
+                               "with 'task' and 'column' (and optional 'prefix')"):
         recipe._task(spec["task"], path + ("task",))
         for key in ("column", "prefix"):
             if key in spec and (not isinstance(spec[key], str) or not spec[key]):
@@ -526,18 +535,8 @@ def _check_annotators(recipe: Recipe) -> None:
 
 
 def _check_post_aggregate(recipe: Recipe) -> None:
-    steps = recipe.raw.get("post_aggregate")
-    if steps is None:
-        return
-    if not isinstance(steps, list):
-        raise recipe.error(("post_aggregate",), "post_aggregate is a list of {ref: module:function, params: {...}}")
-    for i, spec in enumerate(steps):
-        path = ("post_aggregate", i)
-        if not isinstance(spec, dict) or "ref" not in spec:
-            raise recipe.error(path, "a post_aggregate step is a mapping with 'ref' (and optional 'params')")
-        extra = set(spec) - {"ref", "params"}
-        if extra:
-            raise recipe.error(path + (sorted(extra)[0],), f"unknown key {sorted(extra)[0]!r} (a step takes 'params')")
+    for path, spec in _entries(recipe, "post_aggregate", ("ref",), ("params",),
+                               "with 'ref' (module:function) and optional 'params'"):
         if spec.get("params") is not None and not isinstance(spec["params"], dict):
             raise recipe.error(path + ("params",), f"params must be a mapping, got {type(spec['params']).__name__}")
 

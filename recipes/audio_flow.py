@@ -37,6 +37,7 @@ from lf_library.audio.presets import (
 from lf_library.media_columns import load_media
 from mmweak.analysis import label_metrics
 from mmweak.columns import read_column, read_matrix
+from mmweak.gold import read_gold
 
 TASKS = (CONTENT, QUALITY)
 GOLD = {task.name: f"{task.name}_gold" for task in TASKS}  # gold class-id columns add_gold writes
@@ -140,7 +141,7 @@ def evaluate(ds: DatasetDict, gold: Mapping[str, str]) -> dict[str, Any]:
         per_split: dict[str, Any] = {}
         ys, preds = [], []
         for split, d in ds.items():
-            y = read_column(d, col, np.int64)
+            y = read_gold(d, col, task, split=split)
             pred = read_column(d, task.label_column, np.int64)
             ys.append(y)
             preds.append(pred)

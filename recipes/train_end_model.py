@@ -33,6 +33,7 @@ import mmweak
 from lf_library.precomputed import precomputed_lfs
 from mmweak import sources as mmweak_sources
 from mmweak.columns import fixed_list, read_column, read_matrix
+from mmweak.gold import read_gold
 from mmweak.training import (
     class_weights,
     estimated_class_balance,
@@ -229,7 +230,7 @@ def train_and_evaluate(
         if split not in ds or gold_column not in ds[split].column_names:
             continue
         d = ds[split]
-        gold = read_column(d, gold_column, np.int64)
+        gold = read_gold(d, gold_column, task, split=split)
         end = predict_proba(model, read_matrix(d, "embedding")).argmax(axis=1)
         strict = read_column(d, task.label_column, np.int64)
         result[split] = {
