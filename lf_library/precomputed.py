@@ -18,6 +18,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 
 from mmweak import ABSTAIN, LabelingFunction, Task
 from mmweak.errors import LFError
+from mmweak.gold import class_key
 from mmweak.lf import Modality
 
 
@@ -82,8 +83,8 @@ class VoteColumnLF(LabelingFunction):
 
 def _task_order(task: Task, classes: list[str], column: str) -> np.ndarray:
     """Task index of each of ``classes`` (the order a vote column's indices follow), matched by name."""
-    folded = [c.casefold() for c in task.labels]
-    given = [c.casefold() for c in classes]
+    folded = [class_key(c) for c in task.labels]
+    given = [class_key(c) for c in classes]
     if len(set(folded)) < len(folded):  # classes that differ only in case: match them exactly
         folded, given = list(task.labels), list(classes)
     if sorted(given) != sorted(folded) or len(set(given)) != len(given):
@@ -162,12 +163,12 @@ def precomputed_lfs(
 
 def _check_class_order(splits: DatasetDict, task: Task, column: str) -> None:
     """Refuse votes whose class order is ambiguous: the data names the task's classes in another order."""
-    folded = [c.casefold() for c in task.labels]
+    folded = [class_key(c) for c in task.labels]
     for split, d in splits.items():
         for name, feature in d.features.items():
             if not isinstance(feature, ClassLabel):
                 continue
-            theirs = [c.casefold() for c in feature.names]
+            theirs = [class_key(c) for c in feature.names]
             if sorted(theirs) == sorted(folded) and theirs != folded:
                 raise ValueError(
                     f"split {split!r}, column {name!r} lists the classes as {feature.names}, task {task.name!r} as "

@@ -38,9 +38,9 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     """
     where = f"gold column {column!r}" + (f" of split {split!r}" if split else "")
     feature = ds.features[column]
-    index = {_key(name): k for k, name in enumerate(task.labels)}
-    if isinstance(feature, ClassLabel) and [_key(n) for n in feature.names] != list(index):
-        keys = [_key(n) for n in feature.names]
+    index = {class_key(name): k for k, name in enumerate(task.labels)}
+    if isinstance(feature, ClassLabel) and [class_key(n) for n in feature.names] != list(index):
+        keys = [class_key(n) for n in feature.names]
         if sorted(keys) == sorted(index):  # the task's classes in another order: by name
             to_task = np.array([index[k] for k in keys] + [-1], dtype=np.int64)  # -1 (no gold) maps to -1
             return to_task[read_column(ds, column, np.int64)]
@@ -62,8 +62,8 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
         return raw.astype(np.int64)
     out = np.empty(len(arrow), dtype=np.int64)
     for i, v in enumerate(arrow.to_pylist()):
-        if isinstance(v, str) and _key(v) in index:
-            out[i] = index[_key(v)]
+        if isinstance(v, str) and class_key(v) in index:
+            out[i] = index[class_key(v)]
             continue
         number = -1 if isinstance(v, float) and np.isnan(v) else class_index(v)  # also "1", as a CSV reader leaves it
         if number is None or not -1 <= number < task.cardinality:
@@ -73,8 +73,12 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     return out
 
 
-def _key(name: str) -> str:
-    """Class names compare without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``)."""
+def class_key(name: str) -> str:
+    """How class names compare: without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``).
+
+    >>> class_key(" HAM ") == class_key("ham")
+    True
+    """
     return str(name).strip().casefold()
 
 

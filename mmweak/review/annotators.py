@@ -18,6 +18,7 @@ from datasets import Dataset, DatasetDict
 from ..columns import read_matrix, replace_columns
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
+from ..gold import class_key
 from ..provenance import HUMAN_KIND, read_record, task_record, write_record
 from ..task import Task
 from .answers import answers_column, split_dict
@@ -31,6 +32,9 @@ def _label(value: Any, task: Task, where: str) -> int:
     if isinstance(value, str):
         if value in task.labels:
             return task.labels.index(value)
+        named = [k for k, name in enumerate(task.labels) if class_key(name) == class_key(value)]
+        if len(named) == 1:  # names compare as gold's do: a crowd's "Positive" is the task's "positive"
+            return named[0]
         raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)})")
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < task.cardinality:
         return int(value)
@@ -56,7 +60,7 @@ def add_annotator_votes(
 
     Args:
         ds: dataset whose ``column`` holds, per row, a list of ``{"annotator": ..., "label": ...}``
-            (label: class index or class name; other keys are ignored). ``{"worker": ..., "label": ...}``
+            (label: class index or class name, compared without case as gold is; other keys are ignored). ``{"worker": ..., "label": ...}``
             items, as :func:`mmweak.sources.read_crowd` writes them, are read the same way. Default column:
             ``T_answers``.
         task: the task the labels answer.

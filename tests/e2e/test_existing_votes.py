@@ -226,3 +226,12 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
     assert main(["aggregate", str(tmp_path / "c"), "--out", str(tmp_path / "c2"), "--gold", "label"]) == 0
     labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["species_label"])
     assert round(float((labels == np.asarray(c["train"]["label"])).mean()), 4) == 0.8981  # as `mmweak curate`
+
+
+def test_annotators_answers_name_classes_as_gold_does():
+    ds = datasets.Dataset.from_dict({"crowd": [[{"worker": 1, "label": "SPAM"}, {"worker": 2, "label": " Ham "}],
+                                               [{"worker": 2, "label": "spam"}]]})
+    assert list(add_annotator_votes(ds, SPAM, "crowd")["spam_votes"]) == [[1, 0], [-1, 1]]
+    bad = datasets.Dataset.from_dict({"crowd": [[{"worker": 1, "label": "eggs"}]]})
+    with pytest.raises(mmweak.review.AnnotationError, match=r"row 0, annotator '1': label 'eggs' is not a class"):
+        add_annotator_votes(bad, SPAM, "crowd")
