@@ -60,9 +60,9 @@ def add_annotator_votes(
 
     Args:
         ds: dataset whose ``column`` holds, per row, a list of ``{"annotator": ..., "label": ...}``
-            (label: class index or class name, compared without case as gold is; other keys are ignored). ``{"worker": ..., "label": ...}``
-            items, as :func:`mmweak.sources.read_crowd` writes them, are read the same way. Default column:
-            ``T_answers``.
+            (label: class index or class name, compared without case as gold is; other keys are ignored).
+            ``{"worker": ..., "label": ...}`` items, as :func:`mmweak.sources.read_crowd` writes them, are read
+            the same way. Default column: ``T_answers``.
         task: the task the labels answer.
         column: the answers column.
         prefix: LF name prefix (``annotator:<id>``).
