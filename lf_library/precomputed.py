@@ -28,7 +28,8 @@ class VoteColumnLF(LabelingFunction):
     Null cells (and a null list) abstain; a list too short to hold ``index`` is an :class:`~mmweak.LFError`
     naming the row, as is a value that is not a class index of the task (checked by the engine). The stored
     values are class indices in the task's order, or in the order of ``classes`` (every class of the task,
-    by name, case aside): votes written against another order are then read by class name.
+    by name, case aside): votes written against another order are then read by class name. Votes may also be
+    class names (a model's predictions saved as text), read as gold is, without case.
 
     >>> import mmweak, pyarrow as pa
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
@@ -39,6 +40,8 @@ class VoteColumnLF(LabelingFunction):
     [0, 1]
     >>> VoteColumnLF(spam, "weak_labels", 1, classes=["SPAM", "HAM"])({"weak_labels": [[-1, 0], [1, 1]]})
     [1, 0]
+    >>> VoteColumnLF(spam, "model")({"model": ["Spam", None, "ham"]})
+    [1, -1, 0]
     """
 
     def __init__(self, task: Task, column: str, index: int | None = None, *, name: str | None = None,
@@ -70,15 +73,32 @@ class VoteColumnLF(LabelingFunction):
                 raise ValueError(f"the vote list in column {self.column!r} has no position {self.index} "
                                  f"(it holds {int(lengths.min())} votes)")
             cells = pc.list_element(cells, self.index)  # a null list gives a null vote
+        if pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type):
+            return self._named_votes(cells)
         if not (pa.types.is_integer(cells.type) or pa.types.is_null(cells.type)):
             raise LFError(f"LF {self.name!r}: column {self.column!r} holds {cells.type} votes; votes are class "
-                          f"indices (0..{self.task.cardinality - 1}; -1 or null to abstain)",
+                          f"indices (0..{self.task.cardinality - 1}; -1 or null to abstain) or class names",
                           lf=self.name, column=self.column, batch_level=True)
         votes = pc.fill_null(cells.cast(pa.int64()), ABSTAIN).to_numpy(zero_copy_only=False)
         if self._order is not None:
             known = (votes >= 0) & (votes < len(self._order))  # anything else stays, for the engine to refuse
             votes = np.where(known, self._order[np.clip(votes, 0, len(self._order) - 1)], votes)
         return votes
+
+
+    def _named_votes(self, cells: pa.Array) -> np.ndarray:
+        """Votes written as class names (an older model's predictions): each distinct name looked up once."""
+        coded = pc.dictionary_encode(cells)
+        index = {class_key(name): k for k, name in enumerate(self.task.labels)}
+        names = coded.dictionary.to_pylist()
+        unknown = [n for n in names if class_key(n) not in index]
+        if unknown:
+            # Not batch-level: the engine retries row by row, so the error names the dataset row.
+            raise ValueError(f"the vote {unknown[0]!r} in column {self.column!r} is not a class of task "
+                             f"{self.task.name!r} {list(self.task.labels)} (null abstains)")
+        lookup = np.array([index[class_key(n)] for n in names] + [ABSTAIN], dtype=np.int64)
+        codes = pc.fill_null(coded.indices, len(names)).to_numpy(zero_copy_only=False)
+        return lookup[codes]
 
 
 def _task_order(task: Task, classes: list[str], column: str) -> np.ndarray:

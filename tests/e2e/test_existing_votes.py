@@ -51,6 +51,17 @@ def test_a_column_of_single_votes_is_one_lf():
     assert mmweak.apply_lfs(ds, [lf])["spam_votes"] == [[1], [-1], [0]]
 
 
+def test_votes_written_as_class_names_are_read_as_gold_is():
+    ds = datasets.Dataset.from_dict({"pred": ["SPAM", None, " ham", "spam"], "both": [["ham", "spam"]] * 4})
+    (lf,) = precomputed_lfs(ds, SPAM, "pred")
+    out = mmweak.apply_lfs(ds, [lf, *precomputed_lfs(ds, SPAM, "both")])
+    assert list(out["spam_votes"]) == [[1, 0, 1], [-1, 0, 1], [0, 0, 1], [1, 0, 1]]
+    bad = datasets.Dataset.from_dict({"pred": ["spam", "ham", "eggs"]})
+    with pytest.raises(LFError, match=r"LF 'pred' .*the vote 'eggs' in column 'pred' is not a class of task 'spam' "
+                                      r"\['ham', 'spam'\] \(null abstains\) on row 2"):
+        mmweak.apply_lfs(bad, [lf])
+
+
 def test_bad_vote_columns_are_refused_naming_split_row_and_column():
     ragged = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"v": [[1, 0], [1], [0, 0]]})})
     with pytest.raises(ValueError, match=r"split 'train', row 1: column 'v' holds 1 votes where row 0 holds 2"):
@@ -78,7 +89,7 @@ def test_bad_votes_at_apply_time_name_the_lf_and_the_row():
     assert list(out["spam_votes"]) == [[1], [1], [-1]] and report.faults() == {"v_1": 1}
     with pytest.raises(LFError, match=r"LF 'v_1'.*row 1.*votes must be -1 \(abstain\) or a class"):
         mmweak.apply_lfs(datasets.Dataset.from_dict({"v": [[0, 1], [0, 7]]}), [lf])
-    with pytest.raises(LFError, match=r"column 'v' holds double votes; votes are class indices \(0\.\.1"):
+    with pytest.raises(LFError, match=r"column 'v' holds double votes; votes are class indices \(0\.\.1.* or class names"):
         mmweak.apply_lfs(datasets.Dataset.from_dict({"v": [[0.0, 1.0]]}), [lf])
     with pytest.raises(LFError, match=r"column 'v' holds string, not lists of votes"):
         mmweak.apply_lfs(datasets.Dataset.from_dict({"v": ["0,1"]}), [lf])
