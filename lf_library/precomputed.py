@@ -53,7 +53,7 @@ class VoteColumnLF(LabelingFunction):
         self.column = str(column)
         self.index = None if index is None else int(index)
         self.classes = None if classes is None else [str(c) for c in classes]
-        self._order = None if classes is None else _task_order(task, self.classes, column)
+        self._order = None if self.classes is None else _task_order(task, self.classes, column)
 
     def config(self) -> dict[str, Any]:
         return {"column": self.column, "index": self.index, "classes": self.classes}
