@@ -1,7 +1,7 @@
 """Votes someone already computed, as LFs: a column of vote lists (WRENCH's ``weak_labels``) or of single votes.
 
 Benchmarks, older pipelines and other tools hand over their LF outputs as data rather than as code. Reading
-them as LFs lets a recipe aggregate them with no Python (``ref: vote_list_lfs``), next to new LFs, and keeps
+them as LFs lets a recipe aggregate them with no Python (``ref: precomputed_lfs``), next to new LFs, and keeps
 what the rest of mmweak relies on: one recorded LF per vote column, votes validated row by row, and a cache
 keyed by the column's content. Each LF reads its cell with ``pyarrow.compute``, so a thousand of them over a
 fixed-size list column cost a pass over the column each, not a Python call per row.
@@ -18,7 +18,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 
 from mmweak import ABSTAIN, LabelingFunction, Task
 from mmweak.errors import LFError
-from mmweak.gold import class_key
+from mmweak.gold import class_key, task_order
 from mmweak.lf import Modality
 
 
@@ -85,7 +85,6 @@ class VoteColumnLF(LabelingFunction):
             votes = np.where(known, self._order[np.clip(votes, 0, len(self._order) - 1)], votes)
         return votes
 
-
     def _named_votes(self, cells: pa.Array) -> np.ndarray:
         """Votes written as class names (an older model's predictions): each distinct name looked up once."""
         coded = pc.dictionary_encode(cells)
@@ -103,14 +102,11 @@ class VoteColumnLF(LabelingFunction):
 
 def _task_order(task: Task, classes: list[str], column: str) -> np.ndarray:
     """Task index of each of ``classes`` (the order a vote column's indices follow), matched by name."""
-    folded = [class_key(c) for c in task.labels]
-    given = [class_key(c) for c in classes]
-    if len(set(folded)) < len(folded):  # classes that differ only in case: match them exactly
-        folded, given = list(task.labels), list(classes)
-    if sorted(given) != sorted(folded) or len(set(given)) != len(given):
+    order = task_order(task, classes)
+    if order is None:
         raise ValueError(f"classes {classes} for the votes in {column!r} must name each class of task "
                          f"{task.name!r} {list(task.labels)} once")
-    return np.array([folded.index(c) for c in given], dtype=np.int64)
+    return order
 
 
 def _is_list(t: pa.DataType) -> bool:
@@ -183,13 +179,10 @@ def precomputed_lfs(
 
 def _check_class_order(splits: DatasetDict, task: Task, column: str) -> None:
     """Refuse votes whose class order is ambiguous: the data names the task's classes in another order."""
-    folded = [class_key(c) for c in task.labels]
     for split, d in splits.items():
         for name, feature in d.features.items():
-            if not isinstance(feature, ClassLabel):
-                continue
-            theirs = [class_key(c) for c in feature.names]
-            if sorted(theirs) == sorted(folded) and theirs != folded:
+            order = task_order(task, feature.names) if isinstance(feature, ClassLabel) else None
+            if order is not None and (order != np.arange(len(order))).any():
                 raise ValueError(
                     f"split {split!r}, column {name!r} lists the classes as {feature.names}, task {task.name!r} as "
                     f"{list(task.labels)}: which order do the indices in {column!r} follow? Pass classes="

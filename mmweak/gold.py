@@ -11,6 +11,8 @@ position; one that shares some names but not all is refused, since neither readi
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import numpy as np
 import pyarrow as pa
 from datasets import ClassLabel, Dataset
@@ -41,8 +43,9 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     index = {class_key(name): k for k, name in enumerate(task.labels)}
     if isinstance(feature, ClassLabel) and [class_key(n) for n in feature.names] != list(index):
         keys = [class_key(n) for n in feature.names]
-        if sorted(keys) == sorted(index):  # the task's classes in another order: by name
-            to_task = np.array([index[k] for k in keys] + [-1], dtype=np.int64)  # -1 (no gold) maps to -1
+        order = task_order(task, feature.names)
+        if order is not None:  # the task's classes in another order: by name
+            to_task = np.append(order, -1)  # -1 (no gold) maps to -1
             return to_task[read_column(ds, column, np.int64)]
         shared = sorted(set(keys) & set(index))
         if shared:  # some names agree and some do not: by position or by name would both be a guess
@@ -71,6 +74,23 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
                 f"is not a class of task {task.name!r} {list(task.labels)}" if isinstance(v, str) else rule))
         out[i] = number
     return out
+
+
+def task_order(task: Task, names: Sequence[str]) -> np.ndarray | None:
+    """The task's index of each of ``names`` when they name every class of ``task`` once (by :func:`class_key`).
+
+    ``None`` when they do not: another set of classes, a class missing or named twice.
+
+    >>> task_order(Task("spam", ["ham", "spam"]), ["SPAM", "Ham"]).tolist()
+    [1, 0]
+    >>> task_order(Task("spam", ["ham", "spam"]), ["spam", "eggs"]) is None
+    True
+    """
+    index = {class_key(name): k for k, name in enumerate(task.labels)}
+    keys = [class_key(n) for n in names]
+    if len(index) != len(task.labels) or sorted(keys) != sorted(index):
+        return None
+    return np.array([index[k] for k in keys], dtype=np.int64)
 
 
 def class_key(name: str) -> str:
