@@ -246,3 +246,55 @@ def test_annotators_answers_name_classes_as_gold_does():
     bad = datasets.Dataset.from_dict({"crowd": [[{"worker": 1, "label": "eggs"}]]})
     with pytest.raises(mmweak.review.AnnotationError, match=r"row 0, annotator '1': label 'eggs' is not a class"):
         add_annotator_votes(bad, SPAM, "crowd")
+
+
+# -- the recipe path is the benchmark's path ---------------------------------------------------------------------
+WRENCH_RECIPE = """version: 1
+data: {{source: {src}}}
+tasks: {{t: {{labels: {labels}}}}}
+lfs: [{{ref: precomputed_lfs, params: {{task: t, column: weak_labels}}}}]
+aggregate: {{gold: label, objective: {objective}}}
+"""
+CROWD_RECIPE = """version: 1
+data: {{source: {src}}}
+tasks: {{t: {{labels: {labels}}}}}
+annotators: [{{task: t, column: answers}}]
+aggregate: {{gold: label}}
+"""
+
+
+def _benchmarks():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import realdata
+
+    return realdata
+
+
+@pytest.mark.parametrize("name", ["youtube", "trec", "imdb", "yelp", "basketball", "census",
+                                  "bluebird", "dog", "rte", "web", "sentiment1k", "product"])
+def test_a_recipe_fits_what_the_benchmark_fits_on_every_visible_set(name):
+    """`benchmarks/accuracy.py` reads the folders into matrices itself; a user's recipe must get the same model."""
+    R = _benchmarks()
+    if name in R.WRENCH_PUBLISHED:
+        src = _shared("wrench", name)
+        labels = list(read_wrench(src)["train"].features["label"].names)
+        objective = "f1" if name in R.WRENCH_F1 else "accuracy"
+        result = curate(parse_recipe(WRENCH_RECIPE.format(src=src, labels=labels, objective=objective)),
+                        say=lambda line: None)
+        w = R.load_wrench(name)
+        model = create(cardinality=w.cardinality, objective=objective).fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)
+        L, split = w.test.L, "test"
+    else:
+        src = _shared("crowd", name)
+        c = R.load_crowd(name)
+        names = getattr(read_crowd(src)["train"].features["label"], "names", None) or [
+            str(k) for k in range(c.cardinality)]
+        result = curate(parse_recipe(CROWD_RECIPE.format(src=src, labels=names)), say=lambda line: None)
+        model = create(cardinality=c.cardinality).fit(c.votes.L)
+        L, split = c.votes.L, "train"
+    ds = result.dataset[split]
+    assert np.array_equal(np.asarray(ds["t_votes"])[: len(L)], L)
+    np.testing.assert_array_equal(np.asarray(ds["t_probs"], dtype=np.float32)[: len(L)],
+                                  model.predict_proba(L).astype(np.float32))
