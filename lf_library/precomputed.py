@@ -158,11 +158,14 @@ def precomputed_lfs(
             raise ValueError(f"split {split!r} has no column {column!r} of precomputed votes "
                              f"(columns: {d.column_names})")
         sizes[split] = _list_size(d, split, column)
-    distinct = set(sizes.values())
+    distinct = {m for m in sizes.values() if m != _UNSEEN}  # a split without rows or lists has no say
+    sizes = {s: m for s, m in sizes.items() if m != _UNSEEN}
     if len(distinct) > 1:
         raise ValueError(f"the splits disagree on the votes in column {column!r}: " + ", ".join(
             f"{s}: {'one vote per row' if m is None else f'{m} per row'}" for s, m in sizes.items()))
-    size = distinct.pop() if distinct else None
+    if not distinct:
+        raise ValueError(f"column {column!r} holds no vote lists in any split: there are no LFs to read")
+    size = distinct.pop()
     if size == 0:
         raise ValueError(f"column {column!r} holds empty vote lists: there are no LFs to read")
     count = 1 if size is None else size
@@ -190,8 +193,13 @@ def _check_class_order(splits: DatasetDict, task: Task, column: str) -> None:
                     f"classes={list(task.labels)} if the task's")
 
 
+#: What :func:`_list_size` says of a list column without a single list (no rows, or only nulls).
+_UNSEEN = -1
+
+
 def _list_size(d: Dataset, split: str, column: str) -> int | None:
-    """Votes per row of ``column`` (``None`` for a column of single votes); ragged lists are an error."""
+    """Votes per row of ``column`` (``None`` for a column of single votes, :data:`_UNSEEN` where no row holds a
+    list); ragged lists are an error."""
     kind = d.data.schema.field(column).type
     if pa.types.is_fixed_size_list(kind):
         return int(kind.list_size)
@@ -201,7 +209,7 @@ def _list_size(d: Dataset, split: str, column: str) -> int | None:
     lengths = np.asarray(lengths, dtype=np.float64)  # nulls (null lists) are NaN: they take any length
     given = np.flatnonzero(~np.isnan(lengths))
     if not given.size:
-        return 0
+        return _UNSEEN
     first = lengths[given[0]]
     odd = given[lengths[given] != first]
     if odd.size:

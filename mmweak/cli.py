@@ -83,7 +83,7 @@ def apply(
     ds = _load_any(source) if Path(source, "README.md").is_file() else load_source(source)
     lfs = r.build_lfs(dataset=ds)
     r.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
-    ds = r.add_annotators(ds)
+    ds = r.add_annotators(ds, lfs)
     if lfs:
         ds, report = apply_lfs(ds, lfs, num_proc=num_proc, return_report=True)
         for line in report.summary():

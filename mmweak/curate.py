@@ -102,6 +102,7 @@ def curate(
     lfs = recipe.build_lfs(dataset=ds)
     recipe.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
     recipe.post_steps()  # a post_aggregate step that cannot be found fails now, not after the work
+    with_people = recipe.add_annotators(ds, lfs)  # answers that cannot become votes fail now, dry run or not
     seconds["load"] = t() - t0
     people = recipe.raw.get("annotators") or []
     sources = ([f"{len(lfs)} LFs"] if lfs else []) + [f"the answers in {p['column']!r}" for p in people]
@@ -115,7 +116,7 @@ def curate(
         return _curate_on_ray(recipe, ds, lfs, say=say, seconds=seconds, push_to_hub=push_to_hub)
     app = recipe.section("apply")
     t0 = t()
-    ds = recipe.add_annotators(ds)
+    ds = with_people
     report = None
     if lfs:
         ds, report = apply_lfs(ds, lfs, return_report=True, **{k: v for k, v in app.items() if v is not None})

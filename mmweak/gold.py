@@ -19,7 +19,7 @@ from datasets import ClassLabel, Dataset
 
 from .columns import read_column
 from .crowd_files import class_index
-from .task import Task
+from .task import Task, class_key
 
 
 def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None) -> np.ndarray:
@@ -88,18 +88,9 @@ def task_order(task: Task, names: Sequence[str]) -> np.ndarray | None:
     """
     index = {class_key(name): k for k, name in enumerate(task.labels)}
     keys = [class_key(n) for n in names]
-    if len(index) != len(task.labels) or sorted(keys) != sorted(index):
+    if sorted(keys) != sorted(index):
         return None
     return np.array([index[k] for k in keys], dtype=np.int64)
 
 
-def class_key(name: str) -> str:
-    """How class names compare: without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``).
-
-    >>> class_key(" HAM ") == class_key("ham")
-    True
-    """
-    return str(name).strip().casefold()
-
-
-__all__ = ["read_gold"]
+__all__ = ["class_key", "read_gold", "task_order"]

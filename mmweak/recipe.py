@@ -75,6 +75,7 @@ import yaml
 
 from .errors import MMWeakError
 from .lf import LabelingFunction
+from .provenance import HUMAN_KIND, read_record
 from .sources import SourceError, resolve_object
 from .task import Task
 
@@ -201,13 +202,27 @@ class Recipe:
         return out
 
     # -- people's answers ----------------------------------------------------------------------------------
-    def add_annotators(self, dataset: Any) -> Any:
-        """``dataset`` with one vote column per person of each ``annotators`` entry (before the LFs run)."""
+    def add_annotators(self, dataset: Any, lfs: Iterable[LabelingFunction] = ()) -> Any:
+        """``dataset`` with one vote column per person of each ``annotators`` entry (before the LFs run).
+
+        Errors (an answer that is not a class, a column name an LF of ``lfs`` already has) name the entry.
+        """
         from .review.annotators import add_annotator_votes
 
-        for spec in self.raw.get("annotators") or []:
-            dataset = add_annotator_votes(dataset, self.tasks[spec["task"]], spec["column"],
-                                          **({"prefix": spec["prefix"]} if "prefix" in spec else {}))
+        lf_names = {(lf.task.name, lf.name) for lf in lfs}
+        for i, spec in enumerate(self.raw.get("annotators") or []):
+            task = self.tasks[spec["task"]]
+            try:
+                dataset = add_annotator_votes(dataset, task, spec["column"],
+                                              **({"prefix": spec["prefix"]} if "prefix" in spec else {}))
+            except MMWeakError as exc:
+                raise self.error(("annotators", i), str(exc)) from None
+            people = [lf["name"] for lf in read_record(dataset)["tasks"][task.name]["lfs"]
+                      if lf.get("kind") == HUMAN_KIND and lf.get("inputs") == [spec["column"]]]
+            clash = sorted({(task.name, p) for p in people} & lf_names)
+            if clash:
+                raise self.error(("annotators", i), f"LF {clash[0][1]!r} of task {task.name!r} has the name of an "
+                                                    f"annotator of {spec['column']!r}: rename the LF or set 'prefix'")
         return dataset
 
     def _build_one(self, spec: Mapping[str, Any], path: tuple) -> list[LabelingFunction]:
@@ -272,6 +287,8 @@ class Recipe:
     def _task(self, name: Any, path: tuple) -> Task:
         if isinstance(name, Task):
             return name
+        if not isinstance(name, str):
+            raise self.error(path, f"expected a task name, got {name!r}; the recipe's tasks are {sorted(self.tasks)}")
         if name not in self.tasks:
             raise self.error(path, f"unknown task {name!r}; the recipe's tasks are {sorted(self.tasks)}")
         return self.tasks[name]
@@ -475,7 +492,7 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         raise recipe.error(("data",), "give data.source (a folder, file, Hub id or module:function)")
     recipe.tasks = _parse_tasks(recipe)
     _check_annotators(recipe)
-    if raw.get("lfs") is None and raw.get("annotators"):
+    if raw.get("annotators") and raw.get("lfs") in (None, []):
         recipe.raw["lfs"] = []
     elif not isinstance(raw.get("lfs"), list) or not raw["lfs"]:
         raise recipe.error(("lfs",), "list the LFs under 'lfs' (or people's answers under 'annotators')")
@@ -511,7 +528,7 @@ def _entries(recipe: Recipe, section: str, required: tuple[str, ...], optional: 
     if entries is None:
         return []
     if not isinstance(entries, list):
-        raise recipe.error((section,), f"{section} is a list of {shape}")
+        raise recipe.error((section,), f"{section} is a list of mappings {shape}")
     out = []
     for i, spec in enumerate(entries):
         path = (section, i)

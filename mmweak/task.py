@@ -33,6 +33,19 @@ def task_columns(task: "Task | str") -> TaskColumns:
     return TaskColumns(f"{name}_votes", f"{name}_probs", f"{name}_label", f"{name}_confidence")
 
 
+def class_key(name: str) -> str:
+    """How class names compare: without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``).
+
+    >>> class_key(" HAM ") == class_key("ham")
+    True
+    """
+    return str(name).strip().casefold()
+
+
+#: Most classes a task can have: ``T_votes`` holds int8 class ids (and -1).
+MAX_CLASSES = 127
+
+
 @dataclass(frozen=True)
 class Task:
     """One classification question answered by weak supervision.
@@ -56,6 +69,15 @@ class Task:
             raise ValueError(f"task {self.name!r} needs at least 2 labels, got {labels}")
         if len(set(labels)) != len(labels):
             raise ValueError(f"task {self.name!r} has duplicate labels: {labels}")
+        folded: dict[str, str] = {}
+        for label in labels:  # names compare without case wherever they are read (gold, answers, stored votes)
+            other = folded.setdefault(class_key(label), label)
+            if other != label:
+                raise ValueError(f"task {self.name!r} has labels {other!r} and {label!r}, which differ only in case "
+                                 "or spaces; class names are compared without either")
+        if len(labels) > MAX_CLASSES:  # votes are int8 columns (the data contract): a larger class id would wrap
+            raise ValueError(f"task {self.name!r} has {len(labels)} labels; votes are stored as int8, so a task "
+                             f"has at most {MAX_CLASSES} classes")
         object.__setattr__(self, "labels", labels)
 
     @property

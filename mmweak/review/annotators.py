@@ -70,12 +70,14 @@ def add_annotator_votes(
     Returns:
         A new dataset: ``T_votes`` gains one column per annotator (the same annotators, sorted, in every
         split); the task's ``T_probs``/``T_label``/``T_confidence`` are dropped until re-aggregated.
-        Re-running replaces the annotator columns added before. When an annotator answered a row twice,
-        the later answer (by ``time``, else list order) counts.
+        Re-running on the same column replaces the annotator columns it added before; another answers
+        column's annotators are kept (give it another ``prefix`` where the same people answered both). When an
+        annotator answered a row twice, the later answer (by ``time``, else list order) counts.
 
     Raises:
         ValueError: the column is missing.
-        AnnotationError: a label is not a class of the task (message names split, row and annotator).
+        AnnotationError: a label is not a class of the task, an answer has no annotator id (messages name
+            split, row and annotator), or a new column's name is taken by another LF or answers column.
 
     >>> import datasets, mmweak
     >>> dog = mmweak.Task("dog", ["cat", "dog"])
@@ -104,6 +106,9 @@ def add_annotator_votes(
                         f"split {name!r}, row {i}, column {col!r}: expected "
                         f"{{'annotator', 'label'}} (or {{'worker', 'label'}}) items, got {item!r}"
                     )
+                if item[who_key] is None or str(item[who_key]).strip() == "":
+                    raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: an answer without an {who_key} "
+                                          f"id ({item!r}); anonymous answers cannot be told apart as people")
                 a = str(item[who_key])
                 label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}")
                 key = (_when(item), pos)
@@ -121,7 +126,12 @@ def add_annotator_votes(
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())
     lfs = entry.get("lfs", [])
-    keep = [j for j, lf in enumerate(lfs) if lf.get("kind") != KIND]
+    # Re-adding a column replaces its people; those another answers column added stay.
+    keep = [j for j, lf in enumerate(lfs) if lf.get("kind") != KIND or list(lf.get("inputs") or []) != [col]]
+    taken = {lfs[j]["name"] for j in keep} & {f"{prefix}{a}" for a in annotators}
+    if taken:
+        raise AnnotationError(f"task {task.name!r} already has a vote column named {sorted(taken)[0]!r} (from another "
+                              f"LF or answers column): add the answers in {col!r} with another prefix")
     out = {}
     for name, d in splits.items():
         if task.votes_column in d.column_names:
@@ -136,7 +146,7 @@ def add_annotator_votes(
         stale = [c for c in task.output_columns if c in d.column_names]
         if stale:
             d = d.remove_columns(stale)
-        fp = stable_hash("annotator-votes", d._fingerprint, task.name, col, annotators)
+        fp = stable_hash("annotator-votes", d._fingerprint, task.to_dict(), col, prefix, annotators)
         out[name] = replace_columns(d, {task.votes_column: (L, task.votes_feature(L.shape[1]))}, fingerprint=fp)
     entry["lfs"] = [lfs[j] for j in keep] + [
         {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import datasets
 import numpy as np
 import pytest
@@ -298,3 +300,72 @@ def test_a_recipe_fits_what_the_benchmark_fits_on_every_visible_set(name):
     assert np.array_equal(np.asarray(ds["t_votes"])[: len(L)], L)
     np.testing.assert_array_equal(np.asarray(ds["t_probs"], dtype=np.float32)[: len(L)],
                                   model.predict_proba(L).astype(np.float32))
+
+
+# -- edge input (found by fuzzing the paths above) ----------------------------------------------------------------
+def test_two_answer_columns_keep_both_sets_of_people_and_re_adding_one_replaces_it():
+    ds = datasets.Dataset.from_dict({
+        "ans1": [[{"annotator": "a", "label": "spam"}, {"annotator": "b", "label": "ham"}], []],
+        "ans2": [[{"annotator": "c", "label": "spam"}], [{"annotator": "a", "label": "ham"}]],
+    })
+    one = add_annotator_votes(ds, SPAM, "ans1")
+    with pytest.raises(mmweak.review.AnnotationError, match=r"already has a vote column named 'annotator:a' .*"
+                                                             r"add the answers in 'ans2' with another prefix"):
+        add_annotator_votes(one, SPAM, "ans2")
+    both = add_annotator_votes(one, SPAM, "ans2", prefix="second:")
+    names = [lf["name"] for lf in mmweak.provenance.read_record(both)["tasks"]["spam"]["lfs"]]
+    assert names == ["annotator:a", "annotator:b", "second:a", "second:c"]
+    assert list(both["spam_votes"]) == [[1, 0, -1, 1], [-1, -1, 0, -1]]
+    again = add_annotator_votes(both, SPAM, "ans1")  # replaces ans1's people, keeps ans2's
+    assert [lf["name"] for lf in mmweak.provenance.read_record(again)["tasks"]["spam"]["lfs"]] == [
+        "second:a", "second:c", "annotator:a", "annotator:b"]
+    flipped = add_annotator_votes(ds, mmweak.Task("spam", ["spam", "ham"]), "ans1")
+    assert flipped._fingerprint != one._fingerprint  # the votes differ, so a later map must not reuse one's cache
+    anonymous = datasets.Dataset.from_dict({"ans": [[{"annotator": None, "label": "spam"}]]})
+    with pytest.raises(mmweak.review.AnnotationError, match=r"row 0, column 'ans': an answer without an annotator id"):
+        add_annotator_votes(anonymous, SPAM, "ans")
+
+
+def test_tasks_refuse_class_ids_votes_cannot_hold_and_names_that_only_differ_in_case():
+    with pytest.raises(ValueError, match=r"task 'big' has 200 labels; votes are stored as int8, so a task has at most "
+                                         r"127 classes"):
+        mmweak.Task("big", [f"c{i}" for i in range(200)])
+    with pytest.raises(ValueError, match=r"labels 'Spam' and 'spam', which differ only in case"):
+        mmweak.Task("c", ["Spam", "spam"])
+    assert mmweak.Task("ok", [f"c{i}" for i in range(127)]).cardinality == 127
+
+
+def test_splits_without_any_vote_list_have_no_say_in_how_many_lfs_there_are():
+    full = datasets.Dataset.from_dict({"v": [[1, 0], [0, -1]]})
+    ds = datasets.DatasetDict({"train": full, "validation": full.select([]),
+                               "test": datasets.Dataset.from_dict({"v": [None, None]},
+                                                                  features=full.features)})
+    lfs = precomputed_lfs(ds, SPAM, "v")
+    assert len(lfs) == 2
+    out = mmweak.apply_lfs(ds, lfs)
+    assert list(out["test"]["spam_votes"]) == [[-1, -1], [-1, -1]] and len(out["validation"]) == 0
+    with pytest.raises(ValueError, match=r"column 'v' holds no vote lists in any split"):
+        precomputed_lfs(ds["test"], SPAM, "v")
+
+
+def test_annotators_entries_are_checked_with_their_place_even_in_a_dry_run(tmp_path, capsys):
+    base = "data: {source: x}\ntasks: {spam: {labels: [ham, spam]}}\n"
+    with pytest.raises(RecipeError, match=r"annotators\[0\]\.task: expected a task name, got \['spam'\]"):
+        parse_recipe(base + "annotators: [{task: [spam], column: a}]\n")
+    with pytest.raises(RecipeError, match=r"annotators is a list of mappings with 'task' and 'column'"):
+        parse_recipe(base + "annotators: {task: spam, column: a}\n")
+    assert parse_recipe(base + "lfs: []\nannotators: [{task: spam, column: a}]\n").build_lfs() == []
+    recipe = tmp_path / "r.yaml"
+    text = MIXED.format(source=_mixed_data(tmp_path), out=tmp_path / "out")
+    recipe.write_text(text.replace("name: free", "name: 'rater:ann'"))
+    assert main(["curate", str(recipe), "--dry-run"]) == 2
+    assert re.search(r"r\.yaml:14: annotators\[0\]: LF 'rater:ann' of task 'spam' has the name of an annotator of "
+                     r"'people': rename the LF or set 'prefix'", capsys.readouterr().err)
+    bad = tmp_path / "bad.parquet"
+    datasets.Dataset.from_dict({"text": ["a"], "model_vote": [1], "label": [1],
+                                "people": [[{"annotator": "ann", "label": "eggs"}]]}).to_parquet(str(bad))
+    recipe.write_text(MIXED.format(source=bad, out=tmp_path / "out"))
+    assert main(["curate", str(recipe), "--dry-run"]) == 2
+    assert re.search(r"r\.yaml:14: annotators\[0\]: split 'train', row 0, annotator 'ann': label 'eggs' is not a class",
+                     capsys.readouterr().err)
+    assert not (tmp_path / "out").exists()
