@@ -15,11 +15,13 @@ there is one row per item in id order. The ``item`` column always holds the file
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from .errors import SourceError
+from .task import class_key
 
 #: Rows that numbering by id may leave without answers or gold before items get one row each instead.
 MAX_EMPTY_ROWS = 1_000_000
@@ -128,9 +130,15 @@ def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, st
     if not any(named):
         values = [int(v) for v in numbers if v is not None]
         return values[: len(answers)], values[len(answers):], None
-    classes = sorted({c for _, _, c in cells})
-    index = {c: i for i, c in enumerate(classes)}
-    values = [index[c] for _, _, c in cells]
+    # Names that differ only in case or spaces are one class, as everywhere names are read (class_key); it is
+    # named by its most common spelling, so "pos" from most workers and "POS" from one stay one class "pos".
+    spellings = Counter(c for _, _, c in cells)
+    by_key: dict[str, str] = {}
+    for name, _count in sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0])):
+        by_key.setdefault(class_key(name), name)
+    classes = sorted(by_key.values())
+    index = {class_key(c): i for i, c in enumerate(classes)}
+    values = [index[class_key(c)] for _, _, c in cells]
     return values[: len(answers)], values[len(answers):], classes
 
 

@@ -57,6 +57,13 @@ def test_labels_that_are_class_names_become_a_class_label(tmp_path):
     assert [[a["label"] for a in r] for r in ds["answers"]] == [["dog", "cat"], ["cat"]]  # names: the task maps them
 
 
+def test_class_names_that_differ_in_case_are_one_class_spelt_as_most_write_it(tmp_path):
+    ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n0,a,dog\n0,b,DOG\n1,a,cat\n1,c,dog\n",
+                           "item,truth\n0,Dog\n1,cat\n"))["train"]
+    assert ds.features["label"].names == ["cat", "dog"] and ds["label"] == [1, 0]
+    assert [[a["label"] for a in r] for r in ds["answers"]] == [["dog", "dog"], ["cat", "dog"]]
+
+
 @pytest.mark.parametrize("label,truth,message", [
     ("item,worker,label\n0,0,1\n0,,1\n", None, r"label.csv, line 3: column 'worker' is empty"),
     ("item,worker,answer\n0,0,1\n", None, r"label.csv: no column 'label' in its header \['item', 'worker', 'answer'\]"),

@@ -369,3 +369,26 @@ def test_annotators_entries_are_checked_with_their_place_even_in_a_dry_run(tmp_p
     assert re.search(r"r\.yaml:14: annotators\[0\]: split 'train', row 0, annotator 'ann': label 'eggs' is not a class",
                      capsys.readouterr().err)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_crowd_folder_with_named_classes_gives_the_same_labels_in_either_task_order(tmp_path):
+    rng = np.random.default_rng(0)
+    truth = rng.integers(0, 2, 60)
+    names = ["neg", "pos"]
+    lines = ["item,worker,label"]
+    for i, y in enumerate(truth):
+        for w in range(7):
+            if rng.random() < 0.6:
+                vote = names[y if rng.random() < 0.75 else 1 - y]
+                lines.append(f"q{i},w{w},{vote.upper() if w == 3 else vote}")  # one worker shouts
+    folder = tmp_path / "named"
+    folder.mkdir()
+    (folder / "label.csv").write_text("\n".join(lines) + "\n")
+    (folder / "truth.csv").write_text("item,truth\n" + "".join(f"q{i},{names[y]}\n" for i, y in enumerate(truth)))
+    labelled = {}
+    for order in (["neg", "pos"], ["pos", "neg"]):
+        result = curate(parse_recipe(CROWD_RECIPE.format(src=folder, labels=order)), say=lambda line: None)
+        ds = result.dataset["train"]
+        labelled[tuple(order)] = ([order[k] for k in ds["t_label"]], result.metrics["t"]["train"]["accuracy"])
+    assert labelled[("neg", "pos")] == labelled[("pos", "neg")]
+    assert labelled[("neg", "pos")][1] > 0.75
