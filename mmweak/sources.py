@@ -32,6 +32,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, lo
 
 from .crowd_files import class_index, id_order, read_crowd_rows
 from .errors import SourceError
+from .task import class_key
 
 SPLIT_ALIASES = {"valid": "validation", "val": "validation", "dev": "validation"}
 _WRENCH_FILES = {"train": "train", "validation": "valid", "test": "test"}
@@ -133,8 +134,8 @@ def _wrench_classes(path: Path) -> list[str]:
         raise SourceError(f"{path}: expected class names keyed 0..{len(want) - 1} or a list of names, "
                           f"got keys {sorted(names)}")
     classes = [str(names[k]) for k in want]
-    if len(set(classes)) < len(classes):
-        raise SourceError(f"{path}: class names must differ, got {classes}")
+    if len({class_key(c) for c in classes}) < len(classes):  # names are compared without case wherever read
+        raise SourceError(f"{path}: class names must differ (case and outer spaces aside), got {classes}")
     return classes
 
 
