@@ -18,7 +18,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 
 from mmweak import ABSTAIN, LabelingFunction, Task
 from mmweak.errors import LFError
-from mmweak.gold import class_key, task_order
+from mmweak.gold import task_order
 from mmweak.lf import Modality
 
 
@@ -88,14 +88,14 @@ class VoteColumnLF(LabelingFunction):
     def _named_votes(self, cells: pa.Array) -> np.ndarray:
         """Votes written as class names (an older model's predictions): each distinct name looked up once."""
         coded = pc.dictionary_encode(cells)
-        index = {class_key(name): k for k, name in enumerate(self.task.labels)}
         names = coded.dictionary.to_pylist()
-        unknown = [n for n in names if class_key(n) not in index]
+        classes = [self.task.class_of(n) for n in names]
+        unknown = [n for n, k in zip(names, classes) if k is None]
         if unknown:
             # Not batch-level: the engine retries row by row, so the error names the dataset row.
             raise ValueError(f"the vote {unknown[0]!r} in column {self.column!r} is not a class of task "
                              f"{self.task.name!r} {list(self.task.labels)} (null abstains)")
-        lookup = np.array([index[class_key(n)] for n in names] + [ABSTAIN], dtype=np.int64)
+        lookup = np.array(classes + [ABSTAIN], dtype=np.int64)
         codes = pc.fill_null(coded.indices, len(names)).to_numpy(zero_copy_only=False)
         return lookup[codes]
 

@@ -40,14 +40,12 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     """
     where = f"gold column {column!r}" + (f" of split {split!r}" if split else "")
     feature = ds.features[column]
-    index = {class_key(name): k for k, name in enumerate(task.labels)}
-    if isinstance(feature, ClassLabel) and [class_key(n) for n in feature.names] != list(index):
-        keys = [class_key(n) for n in feature.names]
-        order = task_order(task, feature.names)
-        if order is not None:  # the task's classes in another order: by name
-            to_task = np.append(order, -1)  # -1 (no gold) maps to -1
-            return to_task[read_column(ds, column, np.int64)]
-        shared = sorted(set(keys) & set(index))
+    order = task_order(task, feature.names) if isinstance(feature, ClassLabel) else None
+    if order is not None and (order != np.arange(task.cardinality)).any():  # the task's classes, reordered
+        to_task = np.append(order, -1)  # -1 (no gold) maps to -1
+        return to_task[read_column(ds, column, np.int64)]
+    if isinstance(feature, ClassLabel) and order is None:
+        shared = sorted(class_key(n) for n in feature.names if task.class_of(n) is not None)
         if shared:  # some names agree and some do not: by position or by name would both be a guess
             raise ValueError(f"{where}: its ClassLabel {feature.names} and task {task.name!r} {list(task.labels)} "
                              f"share {shared} but not every class: rename one side so the classes match")
@@ -65,8 +63,9 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
         return raw.astype(np.int64)
     out = np.empty(len(arrow), dtype=np.int64)
     for i, v in enumerate(arrow.to_pylist()):
-        if isinstance(v, str) and class_key(v) in index:
-            out[i] = index[class_key(v)]
+        named = task.class_of(v) if isinstance(v, str) else None
+        if named is not None:
+            out[i] = named
             continue
         number = -1 if isinstance(v, float) and np.isnan(v) else class_index(v)  # also "1", as a CSV reader leaves it
         if number is None or not -1 <= number < task.cardinality:
@@ -86,11 +85,11 @@ def task_order(task: Task, names: Sequence[str]) -> np.ndarray | None:
     >>> task_order(Task("spam", ["ham", "spam"]), ["spam", "eggs"]) is None
     True
     """
-    index = {class_key(name): k for k, name in enumerate(task.labels)}
-    keys = [class_key(n) for n in names]
-    if sorted(keys) != sorted(index):
+    order = [task.class_of(n) for n in names]
+    found = [k for k in order if k is not None]
+    if len(found) < len(order) or sorted(found) != list(range(task.cardinality)):
         return None
-    return np.array([index[k] for k in keys], dtype=np.int64)
+    return np.array(found, dtype=np.int64)
 
 
 __all__ = ["class_key", "read_gold", "task_order"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple, Sequence
+from functools import cached_property
+from typing import Any, NamedTuple, Sequence
 
 from datasets import ClassLabel, List, Value
 
@@ -79,6 +80,18 @@ class Task:
             raise ValueError(f"task {self.name!r} has {len(labels)} labels; votes are stored as int8, so a task "
                              f"has at most {MAX_CLASSES} classes")
         object.__setattr__(self, "labels", labels)
+
+    def class_of(self, name: Any) -> int | None:
+        """The index of the class called ``name`` (compared by :func:`class_key`), or ``None``.
+
+        >>> Task("spam", ["ham", "spam"]).class_of(" SPAM"), Task("spam", ["ham", "spam"]).class_of("eggs")
+        (1, None)
+        """
+        return self._class_index.get(class_key(name))
+
+    @cached_property
+    def _class_index(self) -> dict[str, int]:
+        return {class_key(label): k for k, label in enumerate(self.labels)}
 
     @property
     def cardinality(self) -> int:

@@ -18,7 +18,6 @@ from datasets import Dataset, DatasetDict
 from ..columns import read_matrix, replace_columns
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
-from ..gold import class_key
 from ..provenance import HUMAN_KIND, read_record, task_record, write_record
 from ..task import Task
 from .answers import answers_column, split_dict
@@ -30,11 +29,9 @@ KIND = HUMAN_KIND
 
 def _label(value: Any, task: Task, where: str) -> int:
     if isinstance(value, str):
-        if value in task.labels:
-            return task.labels.index(value)
-        named = [k for k, name in enumerate(task.labels) if class_key(name) == class_key(value)]
-        if len(named) == 1:  # names compare as gold's do: a crowd's "Positive" is the task's "positive"
-            return named[0]
+        k = task.class_of(value)  # names compare as gold's do: a crowd's "Positive" is the task's "positive"
+        if k is not None:
+            return k
         raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)})")
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < task.cardinality:
         return int(value)
