@@ -81,6 +81,8 @@ def apply(
 
     r = load_recipe(recipe)
     ds = _load_any(source) if Path(source, "README.md").is_file() else load_source(source)
+    for line in r.resolve_tasks(ds):  # tasks whose classes the data names (labels_from)
+        _say(line)
     lfs = r.build_lfs(dataset=ds)
     r.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
     ds = r.add_annotators(ds, lfs)

@@ -99,6 +99,8 @@ def curate(
     seconds: dict[str, float] = {}
     t0 = t()
     ds = load_data(recipe)
+    for line in recipe.resolve_tasks(ds):  # tasks whose classes the data names (labels_from)
+        say(line)
     lfs = recipe.build_lfs(dataset=ds)
     recipe.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
     recipe.post_steps()  # a post_aggregate step that cannot be found fails now, not after the work

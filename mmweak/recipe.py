@@ -13,6 +13,7 @@ A recipe is validated before anything runs, and every error names the place in t
       columns: [text, label]    # optional: keep only these columns
     tasks:
       spam: {labels: [ham, spam], description: "Is a comment spam?"}
+      # or: spam: {labels_from: label}  -- the classes the data names (mmweak.task_classes)
     lfs:
       - lf: KeywordLF           # a name from lf_library's catalog, or any module:attribute
         name: please            # the remaining keys are the LF's own arguments;
@@ -77,7 +78,7 @@ from .errors import MMWeakError
 from .lf import LabelingFunction
 from .provenance import HUMAN_KIND, read_record
 from .sources import SourceError, resolve_object
-from .task import Task
+from .task import Task, check_task_name
 
 VERSION = 1
 #: lf_library's catalog of ready-made LFs and helpers (name -> "module:attribute"), read lazily by name.
@@ -151,6 +152,9 @@ class Recipe:
     text: str
     file: str = "<recipe>"
     tasks: dict[str, Task] = field(default_factory=dict)
+    #: Tasks whose classes come from the data (``labels_from``): name -> (columns, description), until
+    #: :meth:`resolve_tasks` reads them; ``tasks`` holds them from then on.
+    pending_tasks: dict[str, tuple[list[str], str]] = field(default_factory=dict)
     _lines: _Lines | None = None
     _dataset: Any = None
 
@@ -172,6 +176,38 @@ class Recipe:
     def folder(self) -> Path:
         return Path(self.file).resolve().parent if self.file != "<recipe>" else Path.cwd()
 
+    @property
+    def task_names(self) -> list[str]:
+        """Every task the recipe declares, in its order, whether or not its classes are known yet."""
+        return [str(name) for name in self.raw.get("tasks") or {}]
+
+    # -- tasks whose classes the data names ------------------------------------------------------------------
+    def resolve_tasks(self, dataset: Any) -> list[str]:
+        """Read the classes of every ``labels_from`` task from ``dataset``; one line per task saying what was read.
+
+        >>> import datasets
+        >>> y = datasets.ClassLabel(names=["HAM", "SPAM"])
+        >>> ds = datasets.Dataset.from_dict({"label": [0, 1]}, features=datasets.Features({"label": y}))
+        >>> r = parse_recipe("data: {source: x}\\ntasks: {spam: {labels_from: label}}\\nlfs: [{ref: m:f}]")
+        >>> r.resolve_tasks(datasets.DatasetDict({"train": ds})), r.tasks["spam"].labels
+        (["spam: classes ['HAM', 'SPAM'] from the names of ClassLabel 'label'"], ('HAM', 'SPAM'))
+        """
+        from .task_classes import classes_from_data
+
+        lines = []
+        for name, (columns, description) in list(self.pending_tasks.items()):
+            path = ("tasks", name, "labels_from")
+            try:
+                found = classes_from_data(dataset, columns)
+                task = Task(name, found.names, description=description)
+            except ValueError as exc:
+                raise self.error(path, str(exc)) from None
+            self.tasks[name] = task
+            del self.pending_tasks[name]
+            lines.append(f"{name}: classes {list(task.labels)} from {found.how}")
+        self.tasks = {n: self.tasks[n] for n in self.task_names if n in self.tasks}  # the recipe's order
+        return lines
+
     # -- LFs ----------------------------------------------------------------------------------------------
     def build_lfs(self, dataset: Any = None) -> list[LabelingFunction]:
         """Every LF of the recipe, constructed; errors name the LF's place in the file.
@@ -180,6 +216,8 @@ class Recipe:
         thresholds on the validation split).
         """
         self._dataset = dataset
+        if self.pending_tasks and dataset is not None:
+            self.resolve_tasks(dataset)
         out: list[LabelingFunction] = []
         for i, spec in enumerate(self.raw.get("lfs") or []):
             path = ("lfs", i)
@@ -287,11 +325,20 @@ class Recipe:
     def _task(self, name: Any, path: tuple) -> Task:
         if isinstance(name, Task):
             return name
-        if not isinstance(name, str):
-            raise self.error(path, f"expected a task name, got {name!r}; the recipe's tasks are {sorted(self.tasks)}")
-        if name not in self.tasks:
-            raise self.error(path, f"unknown task {name!r}; the recipe's tasks are {sorted(self.tasks)}")
+        name = self._task_name(name, path)
+        if name in self.pending_tasks:
+            raise self.error(path, f"task {name!r} takes its classes from the data ('labels_from'), which is not "
+                                   "loaded yet: build the LFs with the recipe's data")
         return self.tasks[name]
+
+    def _task_name(self, name: Any, path: tuple) -> str:
+        """``name`` if the recipe declares such a task (its classes may not be known yet), else an error."""
+        known = sorted(self.task_names)
+        if not isinstance(name, str):
+            raise self.error(path, f"expected a task name, got {name!r}; the recipe's tasks are {known}")
+        if name not in known:
+            raise self.error(path, f"unknown task {name!r}; the recipe's tasks are {known}")
+        return name
 
     def _check_task(self, lf: LabelingFunction, path: tuple) -> None:
         mine = self.tasks.get(lf.task.name)
@@ -381,8 +428,9 @@ class Recipe:
         gold = agg.get("gold")
         golds = gold.items() if isinstance(gold, Mapping) else ([(None, gold)] if gold is not None else [])
         for task, col in golds:
-            if task is not None and task not in self.tasks:
-                raise self.error(("aggregate", "gold", task), f"unknown task {task!r}; tasks are {sorted(self.tasks)}")
+            if task is not None and task not in self.task_names:
+                raise self.error(("aggregate", "gold", task), f"unknown task {task!r}; tasks are "
+                                                              f"{sorted(self.task_names)}")
             if not any(col in columns[s] for s in splits):
                 place: tuple = ("aggregate", "gold", task) if task else ("aggregate", "gold")
                 raise self.error(place, f"gold column {col!r} is in no split")
@@ -490,7 +538,7 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         raise recipe.error(("version",), f"this mmweak reads recipe version {VERSION}, not {raw['version']!r}")
     if not raw.get("data") or not raw["data"].get("source"):
         raise recipe.error(("data",), "give data.source (a folder, file, Hub id or module:function)")
-    recipe.tasks = _parse_tasks(recipe)
+    recipe.tasks, recipe.pending_tasks = _parse_tasks(recipe)
     _check_annotators(recipe)
     if raw.get("annotators") and raw.get("lfs") in (None, []):
         recipe.raw["lfs"] = []
@@ -501,24 +549,40 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
     return recipe
 
 
-def _parse_tasks(recipe: Recipe) -> dict[str, Task]:
+def _parse_tasks(recipe: Recipe) -> tuple[dict[str, Task], dict[str, tuple[list[str], str]]]:
+    """The tasks with their classes written out, and those whose classes the data names (``labels_from``)."""
     tasks = recipe.raw.get("tasks")
     if not isinstance(tasks, dict) or not tasks:
         raise recipe.error(("tasks",), "declare at least one task: {name: {labels: [...]}}")
     out: dict[str, Task] = {}
+    pending: dict[str, tuple[list[str], str]] = {}
     for name, spec in tasks.items():
-        if not isinstance(spec, dict) or "labels" not in spec:
-            raise recipe.error(("tasks", name), "a task is a mapping with 'labels' (and an optional 'description')")
-        extra = set(spec) - {"labels", "description"}
+        if not isinstance(spec, dict) or ("labels" in spec) == ("labels_from" in spec):
+            raise recipe.error(("tasks", name), "a task is a mapping with 'labels' (class names) or 'labels_from' (a "
+                                                "column, or columns, whose classes the data names), and an optional "
+                                                "'description'")
+        extra = set(spec) - {"labels", "labels_from", "description"}
         if extra:
             raise recipe.error(("tasks", name, sorted(extra)[0]), f"unknown key {sorted(extra)[0]!r}")
+        if "labels_from" in spec:
+            cols = spec["labels_from"]
+            cols = [cols] if isinstance(cols, str) else cols
+            if not isinstance(cols, list) or not cols or not all(isinstance(c, str) and c for c in cols):
+                raise recipe.error(("tasks", name, "labels_from"), "labels_from is a column name or a list of them, "
+                                                                   f"got {spec['labels_from']!r}")
+            try:
+                check_task_name(name)
+            except ValueError as exc:
+                raise recipe.error(("tasks", name), str(exc)) from None
+            pending[str(name)] = (list(cols), str(spec.get("description") or ""))
+            continue
         if not isinstance(spec["labels"], list):
             raise recipe.error(("tasks", name, "labels"), "labels must be a list of class names")
         try:
             out[str(name)] = Task(str(name), spec["labels"], description=str(spec.get("description") or ""))
         except ValueError as exc:
             raise recipe.error(("tasks", name), str(exc)) from None
-    return out
+    return out, pending
 
 
 def _entries(recipe: Recipe, section: str, required: tuple[str, ...], optional: tuple[str, ...],
@@ -545,7 +609,7 @@ def _entries(recipe: Recipe, section: str, required: tuple[str, ...], optional: 
 def _check_annotators(recipe: Recipe) -> None:
     for path, spec in _entries(recipe, "annotators", ("task", "column"), ("prefix",),
                                "with 'task' and 'column' (and optional 'prefix')"):
-        recipe._task(spec["task"], path + ("task",))
+        recipe._task_name(spec["task"], path + ("task",))
         for key in ("column", "prefix"):
             if key in spec and (not isinstance(spec[key], str) or not spec[key]):
                 raise recipe.error(path + (key,), f"{key} must be a non-empty string, got {spec[key]!r}")
@@ -600,6 +664,7 @@ def _check_types(recipe: Recipe) -> None:
 
 
 _MISSING = object()
+_CLASS_KEYS = ("labels", "labels_from")
 
 
 def load_recipe(path: str | os.PathLike) -> Recipe:
@@ -616,7 +681,8 @@ def load_recipe(path: str | os.PathLike) -> Recipe:
 def set_value(recipe: Recipe, assignment: str) -> None:
     """Apply a ``section.key=value`` override (the value is read as YAML), e.g. ``output.folder=out/x``.
 
-    A number indexes a list: ``lfs.0.params.min_prob=0.4`` sets a parameter of the first LF entry.
+    A number indexes a list: ``lfs.0.params.min_prob=0.4`` sets a parameter of the first LF entry. Setting a
+    task's ``labels`` drops its ``labels_from`` and the other way round (both say what the classes are).
 
     >>> r = parse_recipe("data: {source: x}\\ntasks: {t: {labels: [a, b]}}\\nlfs: [{ref: m:f, params: {k: 1}}]")
     >>> set_value(r, "lfs.0.params.k=[2, 3]"); set_value(r, "tasks.t.labels=[a, b, c]")
@@ -648,7 +714,10 @@ def set_value(recipe: Recipe, assignment: str) -> None:
         else:
             raise RecipeError(f"--set {key}: {'.'.join(parts[:i])!r} is neither a mapping nor a list")
     recipe.text += f"\n# --set {assignment}"
+    if len(parts) == 3 and parts[0] == "tasks" and parts[2] in _CLASS_KEYS and isinstance(target, dict):
+        # `labels` and `labels_from` are two ways to give the classes: setting one replaces the other
+        target.pop(next(k for k in _CLASS_KEYS if k != parts[2]), None)
     if parts[0] == "tasks":  # tasks are built when the recipe is parsed: build them again
-        recipe.tasks = _parse_tasks(recipe)
+        recipe.tasks, recipe.pending_tasks = _parse_tasks(recipe)
     elif parts[0] == "post_aggregate":
         _check_post_aggregate(recipe)

@@ -43,6 +43,18 @@ def class_key(name: str) -> str:
     return str(name).strip().casefold()
 
 
+def check_task_name(name: Any) -> None:
+    """Raise ``ValueError`` unless ``name`` can name a task (its columns are ``<name>_votes`` and so on).
+
+    >>> check_task_name("spam"); check_task_name("2spam")
+    Traceback (most recent call last):
+    ...
+    ValueError: task name must be an identifier (letters, digits, _), got '2spam'
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"task name must be an identifier (letters, digits, _), got {name!r}")
+
+
 #: Most classes a task can have: ``T_votes`` holds int8 class ids (and -1).
 MAX_CLASSES = 127
 
@@ -63,8 +75,7 @@ class Task:
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.name, str) or not _NAME.match(self.name):
-            raise ValueError(f"task name must be an identifier (letters, digits, _), got {self.name!r}")
+        check_task_name(self.name)
         labels = tuple(str(x) for x in self.labels)
         if len(labels) < 2:
             raise ValueError(f"task {self.name!r} needs at least 2 labels, got {labels}")

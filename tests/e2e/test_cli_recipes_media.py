@@ -162,7 +162,8 @@ def test_multimodal_sample_is_replaced_only_where_one_was_assembled(tmp_path):
 def test_every_shipped_recipe_parses():
     for path in sorted(RECIPES.glob("*.yaml")):
         r = load_recipe(path)
-        assert r.tasks and (r.raw["lfs"] or r.raw.get("annotators")), path
+        assert r.task_names and (r.raw["lfs"] or r.raw.get("annotators")), path
+        assert set(r.tasks) | set(r.pending_tasks) == set(r.task_names), path
         assert all(callable(fn) for fn, _, _ in r.post_steps())
 
 
