@@ -324,6 +324,36 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
+def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
+    """One console line: what the default label model chose for ``task`` and on what evidence (``None`` for any
+    other model). The card's label-model section says the same at length.
+
+    >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "dawid_skene", "selection_by_": "dev",
+    ...       "cv_scores_": {"dawid_skene": [0.0517, 0.0233], "ebcc": [0.01, 0.02]}}}
+    >>> print(selection_line("spam", lm))  # doctest: +ELLIPSIS
+    spam: the default label model chose dawid_skene on gold dev rows (gain over majority vote +0.0517 ± 0.0233 ...
+    >>> lm["state"].update(selected_="majority+ebcc", selection_by_="heldout")
+    >>> print(selection_line("spam", lm))  # doctest: +ELLIPSIS
+    spam: the default label model kept majority vote, ties broken by ebcc, on held-out votes (best challenger ...
+    """
+    sel = selection_context(lm)
+    if sel is None:
+        return None
+    unit = "per row" if sel["by"] == "dev" else "nats per row"
+    evidence = "gold dev rows" if sel["by"] == "dev" else "held-out votes"
+    gains = {g["member"]: g for g in sel["gains"]}
+    if sel["chosen"] == "majority":
+        what = "kept majority vote" + (f", ties broken by {sel['tie_breaker']}," if sel["tie_breaker"] else "")
+        best = sel["gains"][0] if sel["gains"] and not sel["unscored"] else None
+        why = (f" (best challenger {best['member']} {best['gain']:+.4f} ± {best['se']:.4f} {unit}, not {sel['z']} "
+               "standard errors clear of zero)") if best else ""
+    else:
+        what = f"chose {sel['chosen']}"
+        g = gains.get(sel["chosen"])
+        why = f" (gain over majority vote {g['gain']:+.4f} ± {g['se']:.4f} {unit})" if g else ""
+    return f"{task}: the default label model {what} on {evidence}{why}"
+
+
 def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:
     """The card's human-review section of one task: who reviewed what (``summary``, from
     :func:`mmweak.review.answers.review_summary`), how the label model used it, and an attached learning curve
