@@ -354,6 +354,13 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
     return f"{task}: the default label model {what} on {evidence}{why}"
 
 
+def selection_lines(record: Mapping[str, Any], tasks: Iterable[Task]) -> list[str]:
+    """:func:`selection_line` of each task of ``tasks`` fitted by the default, from a weak-supervision record."""
+    entries = record.get("tasks") or {}
+    lines = [selection_line(t.name, (entries.get(t.name) or {}).get("label_model")) for t in tasks]
+    return [line for line in lines if line]
+
+
 def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], task: Task) -> dict[str, Any] | None:
     """The card's human-review section of one task: who reviewed what (``summary``, from
     :func:`mmweak.review.answers.review_summary`), how the label model used it, and an attached learning curve

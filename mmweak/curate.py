@@ -19,7 +19,7 @@ from ._version import __version__
 from .aggregate import aggregate
 from .analysis import analyze, label_metrics
 from .apply import ApplyReport, apply_lfs
-from .card import selection_line
+from .card import selection_lines
 from .columns import read_column, read_matrix
 from .curated import save_curated
 from .gold import read_gold
@@ -135,7 +135,7 @@ def curate(
     ds = recipe.post_aggregate(ds, lfs)
     seconds["aggregate"] = t() - t0
 
-    for line in _model_lines(ds, tasks):
+    for line in selection_lines(read_record(ds), tasks):  # what the default chose, and why
         say(line)
     metrics = _metrics(ds, tasks, agg.get("gold"))  # a mapping task -> column, or one column for every task
     for task_name, per_split in metrics.items():
@@ -164,13 +164,6 @@ def curate(
     seconds["save"] = t() - t0
     pushed = _push(recipe, ds, push_to_hub, say)
     return CurateResult(ds, folder, report, metrics, seconds, pushed)
-
-
-def _model_lines(ds: DatasetDict, tasks: list) -> list[str]:
-    """What the default label model chose for each task, and on what evidence (nothing for a named model)."""
-    entries = read_record(ds)["tasks"]
-    lines = [selection_line(t.name, entries.get(t.name, {}).get("label_model")) for t in tasks]
-    return [line for line in lines if line]
 
 
 def _people_lines(recipe: Recipe, ds: DatasetDict) -> list[str]:
@@ -272,7 +265,7 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     seconds["save"] = t() - t0
     say(f"curated dataset written to {folder} (Ray engine)")
     curated, _ = load_curated(str(folder))
-    for line in _model_lines(curated, tasks):
+    for line in selection_lines(read_record(curated), tasks):
         say(line)
     agg = recipe.section("aggregate")
     metrics = _metrics(curated, tasks, agg.get("gold"))
