@@ -10,8 +10,22 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset
+from datasets import Dataset, DatasetDict
 from datasets.features.features import FeatureType
+
+
+def split_dict(ds: Dataset | DatasetDict) -> dict[str, Dataset]:
+    """The splits of ``ds`` by name (a lone ``Dataset`` is its own split, named like ``apply_lfs`` names it).
+
+    >>> import datasets
+    >>> list(split_dict(datasets.Dataset.from_dict({"y": [1]})))
+    ['train']
+    """
+    if isinstance(ds, DatasetDict):
+        return dict(ds)
+    if isinstance(ds, Dataset):
+        return {str(ds.split) if ds.split is not None else "train": ds}
+    raise TypeError(f"expected a datasets.Dataset or DatasetDict, got {type(ds).__name__}")
 
 
 def fixed_list(matrix: np.ndarray) -> pa.FixedSizeListArray:
@@ -34,7 +48,8 @@ def replace_columns(
     return ds
 
 
-def _arrow_column(ds: Dataset, column: str) -> pa.ChunkedArray:
+def arrow_column(ds: Dataset, column: str) -> pa.ChunkedArray:
+    """Column ``column`` of ``ds`` as Arrow, in the rows ``ds`` shows (after ``select``, ``filter``, ``shuffle``)."""
     if column not in ds.column_names:
         raise KeyError(f"column {column!r} not in the dataset (columns: {ds.column_names})")
     data = ds.data.column(column)
@@ -52,7 +67,7 @@ def read_column(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
     >>> read_column(datasets.Dataset.from_dict({"y": [1, 0, 1]}).select([2, 0]), "y").tolist()
     [1, 1]
     """
-    data = _arrow_column(ds, column)
+    data = arrow_column(ds, column)
     if data.null_count:
         data = (
             pc.fill_null(data, -1) if pa.types.is_integer(data.type) else pc.fill_null(data.cast(pa.float64()), np.nan)
@@ -73,7 +88,7 @@ def read_matrix(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
     """
     feature = ds.features[column]
     k = getattr(feature, "length", -1)
-    data = _arrow_column(ds, column)
+    data = arrow_column(ds, column)
     if len(ds) == 0:
         return np.zeros((0, max(k, 0)), dtype=dtype or np.int8)
     if k is None or k < 0:  # variable-length lists of equal length

@@ -18,7 +18,7 @@ import csv
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 from .errors import SourceError
 from .task import class_key
@@ -116,6 +116,20 @@ def _ids(cells: list[str]) -> list[Any]:
     return cells if any(v is None for v in numbers) else numbers
 
 
+def spelled_classes(spellings: Mapping[str, int]) -> list[str]:
+    """Sorted class names from names as written and how often each is: names that differ only in case or spaces
+    are one class, as everywhere names are read (:func:`~mmweak.task.class_key`), spelt as most write it, so "pos"
+    from most workers and "POS" from one stay one class "pos".
+
+    >>> spelled_classes({"pos": 9, "POS": 1, "neg": 4})
+    ['neg', 'pos']
+    """
+    by_key: dict[str, str] = {}
+    for name, _count in sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0])):
+        by_key.setdefault(class_key(name), name)
+    return sorted(by_key.values())
+
+
 def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, str]]) -> tuple[list[int], list[int],
                                                                                                 list[str] | None]:
     """Class indices of every answer and gold cell: integers as written, or class names in sorted order."""
@@ -130,13 +144,7 @@ def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, st
     if not any(named):
         values = [int(v) for v in numbers if v is not None]
         return values[: len(answers)], values[len(answers):], None
-    # Names that differ only in case or spaces are one class, as everywhere names are read (class_key); it is
-    # named by its most common spelling, so "pos" from most workers and "POS" from one stay one class "pos".
-    spellings = Counter(c for _, _, c in cells)
-    by_key: dict[str, str] = {}
-    for name, _count in sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0])):
-        by_key.setdefault(class_key(name), name)
-    classes = sorted(by_key.values())
+    classes = spelled_classes(Counter(c for _, _, c in cells))
     index = {class_key(c): i for i, c in enumerate(classes)}
     values = [index[class_key(c)] for _, _, c in cells]
     return values[: len(answers)], values[len(answers):], classes

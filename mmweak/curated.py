@@ -30,6 +30,7 @@ from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
 
 from .card import SplitSize, context_from_measures, measure_task, render_card_from
+from .columns import split_dict
 from .errors import CuratedDatasetError
 from .plots import write_task_plots
 from .provenance import read_record, user_description, write_record
@@ -130,11 +131,7 @@ def _check_target(target: Path, overwrite: bool) -> None:
 
 
 def _as_dict(ds: Dataset | DatasetDict) -> DatasetDict:
-    if isinstance(ds, DatasetDict):
-        return ds
-    if isinstance(ds, Dataset):
-        return DatasetDict({str(ds.split) if ds.split is not None else "train": ds})
-    raise TypeError(f"expected a datasets.Dataset or DatasetDict, got {type(ds).__name__}")
+    return ds if isinstance(ds, DatasetDict) else DatasetDict(split_dict(ds))
 
 
 def write_repo_folder(

@@ -78,7 +78,7 @@ from .errors import MMWeakError
 from .lf import LabelingFunction
 from .provenance import HUMAN_KIND, read_record
 from .sources import SourceError, resolve_object
-from .task import Task, check_task_name
+from .task import Task, check_task_name, class_key
 
 VERSION = 1
 #: lf_library's catalog of ready-made LFs and helpers (name -> "module:attribute"), read lazily by name.
@@ -152,9 +152,9 @@ class Recipe:
     text: str
     file: str = "<recipe>"
     tasks: dict[str, Task] = field(default_factory=dict)
-    #: Tasks whose classes come from the data (``labels_from``): name -> (columns, description), until
-    #: :meth:`resolve_tasks` reads them; ``tasks`` holds them from then on.
-    pending_tasks: dict[str, tuple[list[str], str]] = field(default_factory=dict)
+    #: Tasks whose classes come from the data (``labels_from``): name -> (columns, description). Each load of
+    #: the data reads them again (:meth:`resolve_tasks`); ``tasks`` holds them from the last read on.
+    data_tasks: dict[str, tuple[list[str], str]] = field(default_factory=dict)
     _lines: _Lines | None = None
     _dataset: Any = None
 
@@ -183,7 +183,8 @@ class Recipe:
 
     # -- tasks whose classes the data names ------------------------------------------------------------------
     def resolve_tasks(self, dataset: Any) -> list[str]:
-        """Read the classes of every ``labels_from`` task from ``dataset``; one line per task saying what was read.
+        """Read the classes of every ``labels_from`` task from ``dataset`` (again at every call, so the recipe can
+        run on other data); one line per task saying what was read. All tasks are read before any changes.
 
         >>> import datasets
         >>> y = datasets.ClassLabel(names=["HAM", "SPAM"])
@@ -194,18 +195,22 @@ class Recipe:
         """
         from .task_classes import classes_from_data
 
+        read: dict[str, Task] = {}
         lines = []
-        for name, (columns, description) in list(self.pending_tasks.items()):
+        for name, (columns, description) in self.data_tasks.items():
             path = ("tasks", name, "labels_from")
             try:
                 found = classes_from_data(dataset, columns)
-                task = Task(name, found.names, description=description)
             except ValueError as exc:
                 raise self.error(path, str(exc)) from None
-            self.tasks[name] = task
-            del self.pending_tasks[name]
-            lines.append(f"{name}: classes {list(task.labels)} from {found.how}")
-        self.tasks = {n: self.tasks[n] for n in self.task_names if n in self.tasks}  # the recipe's order
+            try:
+                read[name] = Task(name, found.names, description=description)
+            except ValueError as exc:
+                raise self.error(path, f"the classes read from {found.how} make no task: {exc}; name the classes "
+                                       "in the recipe ('labels')") from None
+            lines.append(f"{name}: classes {list(found.names)} from {found.how}")
+        merged = {**self.tasks, **read}
+        self.tasks = {n: merged[n] for n in self.task_names if n in merged}  # the recipe's order
         return lines
 
     # -- LFs ----------------------------------------------------------------------------------------------
@@ -216,7 +221,7 @@ class Recipe:
         thresholds on the validation split).
         """
         self._dataset = dataset
-        if self.pending_tasks and dataset is not None:
+        if dataset is not None and any(n not in self.tasks for n in self.data_tasks):
             self.resolve_tasks(dataset)
         out: list[LabelingFunction] = []
         for i, spec in enumerate(self.raw.get("lfs") or []):
@@ -326,7 +331,7 @@ class Recipe:
         if isinstance(name, Task):
             return name
         name = self._task_name(name, path)
-        if name in self.pending_tasks:
+        if name not in self.tasks:
             raise self.error(path, f"task {name!r} takes its classes from the data ('labels_from'), which is not "
                                    "loaded yet: build the LFs with the recipe's data")
         return self.tasks[name]
@@ -345,8 +350,11 @@ class Recipe:
         if mine is None:
             raise self.error(path, f"LF {lf.name!r} is for task {lf.task.name!r}, which the recipe does not declare")
         if tuple(mine.labels) != tuple(lf.task.labels):
+            same = [class_key(c) for c in mine.labels] == [class_key(c) for c in lf.task.labels]
+            hint = (f": they differ only in case, so write 'labels: {list(lf.task.labels)}' for the task in the "
+                    "recipe" + (" instead of 'labels_from'" if lf.task.name in self.data_tasks else "")) if same else ""
             raise self.error(path, f"LF {lf.name!r} has task {lf.task.name!r} with classes {list(lf.task.labels)}, "
-                                   f"but the recipe declares {list(mine.labels)}")
+                                   f"but the recipe declares {list(mine.labels)}{hint}")
 
     def _resolve(self, name: Any, path: tuple, what: str) -> Any:
         if not isinstance(name, str) or not name:
@@ -538,7 +546,7 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         raise recipe.error(("version",), f"this mmweak reads recipe version {VERSION}, not {raw['version']!r}")
     if not raw.get("data") or not raw["data"].get("source"):
         raise recipe.error(("data",), "give data.source (a folder, file, Hub id or module:function)")
-    recipe.tasks, recipe.pending_tasks = _parse_tasks(recipe)
+    recipe.tasks, recipe.data_tasks = _parse_tasks(recipe)
     _check_annotators(recipe)
     if raw.get("annotators") and raw.get("lfs") in (None, []):
         recipe.raw["lfs"] = []
@@ -555,9 +563,12 @@ def _parse_tasks(recipe: Recipe) -> tuple[dict[str, Task], dict[str, tuple[list[
     if not isinstance(tasks, dict) or not tasks:
         raise recipe.error(("tasks",), "declare at least one task: {name: {labels: [...]}}")
     out: dict[str, Task] = {}
-    pending: dict[str, tuple[list[str], str]] = {}
+    from_data: dict[str, tuple[list[str], str]] = {}
     for name, spec in tasks.items():
-        if not isinstance(spec, dict) or ("labels" in spec) == ("labels_from" in spec):
+        if isinstance(spec, dict) and "labels" in spec and "labels_from" in spec:
+            raise recipe.error(("tasks", name, "labels_from"), "give only one of 'labels' (class names) and "
+                                                               "'labels_from' (the column(s) whose classes to read)")
+        if not isinstance(spec, dict) or not ("labels" in spec or "labels_from" in spec):
             raise recipe.error(("tasks", name), "a task is a mapping with 'labels' (class names) or 'labels_from' (a "
                                                 "column, or columns, whose classes the data names), and an optional "
                                                 "'description'")
@@ -574,7 +585,7 @@ def _parse_tasks(recipe: Recipe) -> tuple[dict[str, Task], dict[str, tuple[list[
                 check_task_name(name)
             except ValueError as exc:
                 raise recipe.error(("tasks", name), str(exc)) from None
-            pending[str(name)] = (list(cols), str(spec.get("description") or ""))
+            from_data[str(name)] = (list(cols), str(spec.get("description") or ""))
             continue
         if not isinstance(spec["labels"], list):
             raise recipe.error(("tasks", name, "labels"), "labels must be a list of class names")
@@ -582,7 +593,7 @@ def _parse_tasks(recipe: Recipe) -> tuple[dict[str, Task], dict[str, tuple[list[
             out[str(name)] = Task(str(name), spec["labels"], description=str(spec.get("description") or ""))
         except ValueError as exc:
             raise recipe.error(("tasks", name), str(exc)) from None
-    return out, pending
+    return out, from_data
 
 
 def _entries(recipe: Recipe, section: str, required: tuple[str, ...], optional: tuple[str, ...],
@@ -718,6 +729,8 @@ def set_value(recipe: Recipe, assignment: str) -> None:
         # `labels` and `labels_from` are two ways to give the classes: setting one replaces the other
         target.pop(next(k for k in _CLASS_KEYS if k != parts[2]), None)
     if parts[0] == "tasks":  # tasks are built when the recipe is parsed: build them again
-        recipe.tasks, recipe.pending_tasks = _parse_tasks(recipe)
+        recipe.tasks, recipe.data_tasks = _parse_tasks(recipe)
+    elif parts[0] == "data":  # other data may name other classes: read them again when it loads
+        recipe.tasks = {n: t for n, t in recipe.tasks.items() if n not in recipe.data_tasks}
     elif parts[0] == "post_aggregate":
         _check_post_aggregate(recipe)

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict, List, Value
 
 from ..aggregate import human_gold_column
-from ..columns import read_column, replace_columns
+from ..columns import read_column, replace_columns, split_dict
 from ..fingerprint import stable_hash
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
@@ -145,15 +145,6 @@ def consensus(labels: Sequence[int]) -> int:
     if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
         return -1
     return counts[0][0]
-
-
-def split_dict(ds: Dataset | DatasetDict) -> dict[str, Dataset]:
-    """The splits of ``ds`` by name (a lone ``Dataset`` is its own split, named like ``apply_lfs`` names it)."""
-    if isinstance(ds, DatasetDict):
-        return dict(ds)
-    if isinstance(ds, Dataset):
-        return {str(ds.split) if ds.split is not None else "train": ds}
-    raise TypeError(f"expected a datasets.Dataset or DatasetDict, got {type(ds).__name__}")
 
 
 def read_answers(ds: Dataset, task: Task) -> list[list[dict[str, Any]]]:

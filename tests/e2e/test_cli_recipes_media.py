@@ -163,7 +163,7 @@ def test_every_shipped_recipe_parses():
     for path in sorted(RECIPES.glob("*.yaml")):
         r = load_recipe(path)
         assert r.task_names and (r.raw["lfs"] or r.raw.get("annotators")), path
-        assert set(r.tasks) | set(r.pending_tasks) == set(r.task_names), path
+        assert set(r.tasks) | set(r.data_tasks) == set(r.task_names), path
         assert all(callable(fn) for fn, _, _ in r.post_steps())
 
 

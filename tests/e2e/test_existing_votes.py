@@ -15,7 +15,7 @@ from mmweak.cli import main
 from mmweak.curate import curate
 from mmweak.errors import LFError
 from mmweak.labelmodels import create
-from mmweak.recipe import RecipeError, load_recipe, parse_recipe
+from mmweak.recipe import RecipeError, load_recipe, parse_recipe, set_value
 from mmweak.review import add_annotator_votes
 from mmweak.sources import read_crowd, read_wrench
 
@@ -412,7 +412,8 @@ def test_a_crowd_folder_with_named_classes_gives_the_same_labels_in_either_task_
 def test_labels_from_is_checked_when_parsed_and_when_the_data_loads(tmp_path, capsys):
     head = "data: {source: x}\nlfs: [{ref: precomputed_lfs, params: {task: spam}}]\n"
     for tasks, message in [
-        ("{spam: {labels: [a, b], labels_from: y}}", r"<recipe>:3: tasks\.spam: a task is a mapping with 'labels'"),
+        ("{spam: {labels: [a, b], labels_from: y}}", r"<recipe>:3: tasks\.spam\.labels_from: give only one of "
+                                                     r"'labels' \(class names\) and 'labels_from'"),
         ("{spam: {description: d}}", r"<recipe>:3: tasks\.spam: a task is a mapping with 'labels' \(class names\) or "
                                      r"'labels_from'"),
         ("{spam: {labels_from: 3}}", r"<recipe>:3: tasks\.spam\.labels_from: labels_from is a column name or a list "
@@ -439,14 +440,12 @@ def test_labels_from_is_checked_when_parsed_and_when_the_data_loads(tmp_path, ca
 
 def test_set_labels_replaces_labels_from_and_the_other_way_round(tmp_path, capsys):
     r = load_recipe(RECIPES / "wrench_votes.yaml")
-    assert r.pending_tasks == {"spam": (["label"], "Is a YouTube comment spam?")} and not r.tasks
-    from mmweak.recipe import set_value
-
+    assert r.data_tasks == {"spam": (["label"], "Is a YouTube comment spam?")} and not r.tasks
     set_value(r, "tasks.spam.labels=[ham, spam]")
     assert "labels_from" not in r.raw["tasks"]["spam"] and r.tasks["spam"].labels == ("ham", "spam")
-    assert not r.pending_tasks and r.tasks["spam"].description == "Is a YouTube comment spam?"
+    assert not r.data_tasks and r.tasks["spam"].description == "Is a YouTube comment spam?"
     set_value(r, "tasks.spam.labels_from=label")
-    assert "labels" not in r.raw["tasks"]["spam"] and r.pending_tasks and not r.tasks
+    assert "labels" not in r.raw["tasks"]["spam"] and r.data_tasks and not r.tasks
     # typed names in label.json's order, in another case, read the same votes and give the same labels
     code = main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", "tasks.spam.labels=[ham, spam]",
                  "--set", f"output.folder={tmp_path / 'out'}"])
@@ -456,3 +455,27 @@ def test_set_labels_replaces_labels_from_and_the_other_way_round(tmp_path, capsy
                  "--set", f"output.folder={tmp_path / 'mv'}"])
     printed = capsys.readouterr().out
     assert code == 0 and "default label model" not in printed and "test accuracy" in printed
+
+
+def test_one_recipe_object_reads_each_datas_classes_again(tmp_path):
+    """`curate(recipe, overrides=[data.source=...])` on one Recipe, set after set: the classes follow the data."""
+    said: list[str] = []
+    r = load_recipe(RECIPES / "wrench_votes.yaml")
+    for name, classes in [("youtube", ["HAM", "SPAM"]), ("trec", ["DESC", "ENTY", "HUM", "ABBR", "LOC", "NUM"])]:
+        result = curate(r, overrides=[f"data.source={_shared('wrench', name)}", "output.folder=null"], say=said.append)
+        assert result.dataset["test"].features["spam_label"].names == classes, name
+    assert said[-1].endswith("test accuracy 0.6520 (coverage 1.000)")  # trec's default figure, as benchmarks report it
+    r = load_recipe(RECIPES / "crowd_answers.yaml")
+    for name, k in [("bluebird", 2), ("web", 5)]:
+        set_value(r, f"data.source={_shared('crowd', name)}")
+        assert "species" not in r.tasks  # to be read from the data that will load
+        assert len(curate(r, overrides=["output.folder=null"], say=said.append).dataset["train"]
+                   .features["species_label"].names) == k
+
+
+def test_an_lf_whose_classes_differ_from_the_datas_only_in_case_is_told_how_to_fix_it(tmp_path, capsys):
+    code = main(["curate", str(RECIPES / "youtube_spam.yaml"), "--set", "tasks.spam.labels_from=label", "--dry-run"])
+    assert code == 2
+    assert re.search(r"youtube_spam\.yaml:\d+: lfs\[\d+\]: LF '\w+' has task 'spam' with classes \['ham', 'spam'\], but "
+                     r"the recipe declares \['HAM', 'SPAM'\]: they differ only in case, so write 'labels: \['ham', "
+                     r"'spam'\]' for the task in the recipe instead of 'labels_from'", capsys.readouterr().err)
