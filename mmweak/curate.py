@@ -135,12 +135,7 @@ def curate(
     ds = recipe.post_aggregate(ds, lfs)
     seconds["aggregate"] = t() - t0
 
-    for line in selection_lines(read_record(ds), tasks):  # what the default chose, and why
-        say(line)
-    metrics = _metrics(ds, tasks, agg.get("gold"))  # a mapping task -> column, or one column for every task
-    for task_name, per_split in metrics.items():
-        say(f"{task_name}: " + ", ".join(f"{s} accuracy {m['accuracy']:.4f} (coverage {m['coverage']:.3f})"
-                                          for s, m in per_split.items()))
+    metrics = _say_quality(recipe, ds, tasks, say)
     split = recipe.section("report").get("split")
     if split is not None:
         for task in tasks:
@@ -265,18 +260,31 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     seconds["save"] = t() - t0
     say(f"curated dataset written to {folder} (Ray engine)")
     curated, _ = load_curated(str(folder))
-    for line in selection_lines(read_record(curated), tasks):
-        say(line)
-    agg = recipe.section("aggregate")
-    metrics = _metrics(curated, tasks, agg.get("gold"))
-    for task_name, per_split in metrics.items():
-        say(f"{task_name}: " + ", ".join(f"{s} accuracy {m['accuracy']:.4f} (coverage {m['coverage']:.3f})"
-                                          for s, m in per_split.items()))
+    metrics = _say_quality(recipe, curated, tasks, say)
     pushed = _push(recipe, curated, push_to_hub, say)
     return CurateResult(curated, Path(folder), None, metrics, seconds, pushed)
 
 
-def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None) -> dict[str, dict[str, dict[str, float]]]:
+def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[str], None]) -> dict[str, Any]:
+    """Say what the default label model chose and how the labels score against gold, per task and split; return
+    the scores. With ``objective: f1`` the F1 of ``pos_label`` is said next to accuracy: it is what was optimised."""
+    for line in selection_lines(read_record(ds), tasks):  # what the default chose, and why
+        say(line)
+    agg = recipe.section("aggregate")
+    f1_of = int(agg.get("pos_label", 1)) if agg.get("objective") == "f1" else None
+    metrics = _metrics(ds, tasks, agg.get("gold"), f1_of)  # gold: task -> column, or one column for every task
+    for task in tasks:
+        parts = []
+        for s, m in metrics.get(task.name, {}).items():
+            f1 = f", F1 of {task.labels[f1_of]!r} {m['f1']:.4f}" if "f1" in m and f1_of is not None else ""
+            parts.append(f"{s} accuracy {m['accuracy']:.4f}{f1} (coverage {m['coverage']:.3f})")
+        if parts:
+            say(f"{task.name}: " + ", ".join(parts))
+    return metrics
+
+
+def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
+             f1_of: int | None = None) -> dict[str, dict[str, dict[str, float]]]:
     out: dict[str, dict[str, dict[str, float]]] = {}
     if gold is None:
         return out
@@ -291,4 +299,6 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None) ->
             m = label_metrics(read_column(d, task.label_column, np.int64), y, task.cardinality)
             out.setdefault(task.name, {})[s] = {"accuracy": m["accuracy"], "coverage": m["coverage"],
                                                 "rows": m["rows"]}
+            if f1_of is not None and 0 <= f1_of < task.cardinality:
+                out[task.name][s]["f1"] = m["f1"][f1_of]
     return out
