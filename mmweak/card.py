@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.resources
 import math
+import shlex
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 import jinja2
@@ -155,7 +156,8 @@ def weak_supervision_block(
     out: dict[str, Any] = {"mmweak_version": __version__, "abstain": -1, "tasks": out_tasks}
     recipe = record.get("recipe")
     if recipe:  # how to rebuild this dataset: `mmweak curate` on this recipe, with this mmweak
-        out["recipe"] = {k: recipe[k] for k in ("file", "sha256", "mmweak_version", "text") if k in recipe}
+        out["recipe"] = {k: recipe[k] for k in ("file", "sha256", "mmweak_version", "text", "overrides")
+                         if k in recipe}
     return out
 
 
@@ -462,7 +464,10 @@ def render_card_from(
     )
     template = importlib.resources.files("mmweak.cards").joinpath(TEMPLATE).read_text(encoding="utf-8")
     train_split = "train" if "train" in sizes else next(iter(sizes))
-    recipe = record.get("recipe") or {}
+    recipe = dict(record.get("recipe") or {})
+    if recipe:  # the command that rebuilds it: the file, and the --set assignments the run was given
+        recipe["command"] = " ".join(["mmweak curate RECIPE.yaml",
+                                      *(f"--set {shlex.quote(str(o))}" for o in recipe.get("overrides") or [])])
     snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", "")]
     env = jinja2.Environment(keep_trailing_newline=True)
     # Every name in the body goes through one of these: text, code span, or Python literal in the snippet.

@@ -184,7 +184,8 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
         console.print("splits: " + ", ".join(f"{s['name']}={s['num_examples']:,}" for s in splits), markup=False)
     if ws.get("recipe"):
         r = ws["recipe"]
-        console.print(f"recipe: {r.get('file')} (sha256 {r.get('sha256', '')[:16]})", markup=False)
+        sets = "".join(f" --set {o}" for o in r.get("overrides") or [])
+        console.print(f"recipe: {r.get('file')} (sha256 {r.get('sha256', '')[:16]}){sets}", markup=False)
     for t in ws["tasks"]:
         console.print(f"\n[bold]task {t['name']}[/bold]: " + ", ".join(f"{i}={n}" for i, n in enumerate(t["labels"])),
                       markup=True, highlight=False)

@@ -15,7 +15,6 @@ from typing import Any, Callable
 import numpy as np
 from datasets import DatasetDict
 
-from ._version import __version__
 from .aggregate import aggregate
 from .analysis import analyze, label_metrics
 from .apply import ApplyReport, apply_lfs
@@ -143,8 +142,7 @@ def curate(
             say(str(analyze(ds, task, split=split, gold=g.get(task.name) if isinstance(g, dict) else g)))
 
     record = read_record(ds)
-    record["recipe"] = {"sha256": recipe.sha256, "mmweak_version": __version__, "file": Path(recipe.file).name,
-                        "text": recipe.text}
+    record["recipe"] = recipe.record_entry()
     write_record(ds, record)
     out = recipe.section("output")
     folder = None
@@ -246,8 +244,7 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     t0 = t()
     rds, _ = mray.aggregate(rds, tasks, models, **kwargs)
     seconds["aggregate"] = t() - t0
-    recipe_entry = {"sha256": recipe.sha256, "mmweak_version": __version__, "file": Path(recipe.file).name,
-                    "text": recipe.text}
+    recipe_entry = recipe.record_entry()
     for split in list(rds):
         meta = meta_of(rds[split])
         attach(rds[split], meta.evolve(record={**meta.record, "recipe": recipe_entry}))

@@ -74,6 +74,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from ._version import __version__
 from .errors import MMWeakError
 from .lf import LabelingFunction
 from .provenance import HUMAN_KIND, read_record
@@ -155,6 +156,8 @@ class Recipe:
     #: Tasks whose classes come from the data (``labels_from``): name -> (columns, description). Each load of
     #: the data reads them again (:meth:`resolve_tasks`); ``tasks`` holds them from the last read on.
     data_tasks: dict[str, tuple[list[str], str]] = field(default_factory=dict)
+    #: The ``--set`` assignments applied since the file was read, in order (the card's rebuild command repeats them).
+    overrides: list[str] = field(default_factory=list)
     _lines: _Lines | None = None
     _dataset: Any = None
 
@@ -175,6 +178,20 @@ class Recipe:
     @property
     def folder(self) -> Path:
         return Path(self.file).resolve().parent if self.file != "<recipe>" else Path.cwd()
+
+    def record_entry(self) -> dict[str, Any]:
+        """The ``recipe`` entry of the weak-supervision record: how to rebuild the dataset with this mmweak.
+
+        >>> r = parse_recipe("data: {source: x}\\ntasks: {t: {labels: [a, b]}}\\nlfs: [{ref: m:f}]")
+        >>> set_value(r, "data.source=other")
+        >>> entry = r.record_entry(); entry["file"], entry["overrides"]
+        ('<recipe>', ['data.source=other'])
+        """
+        entry: dict[str, Any] = {"sha256": self.sha256, "mmweak_version": __version__, "file": Path(self.file).name,
+                                 "text": self.text}
+        if self.overrides:
+            entry["overrides"] = list(self.overrides)
+        return entry
 
     @property
     def task_names(self) -> list[str]:
@@ -725,6 +742,7 @@ def set_value(recipe: Recipe, assignment: str) -> None:
         else:
             raise RecipeError(f"--set {key}: {'.'.join(parts[:i])!r} is neither a mapping nor a list")
     recipe.text += f"\n# --set {assignment}"
+    recipe.overrides.append(assignment)
     if len(parts) == 3 and parts[0] == "tasks" and parts[2] in _CLASS_KEYS and isinstance(target, dict):
         # `labels` and `labels_from` are two ways to give the classes: setting one replaces the other
         target.pop(next(k for k in _CLASS_KEYS if k != parts[2]), None)

@@ -88,6 +88,7 @@ def test_inspect_and_report_and_lf_tools_on_the_curated_folder(youtube_run, caps
     assert main(["inspect", str(youtube_run)]) == 0
     out = capsys.readouterr().out
     assert "task spam: 0=ham, 1=spam" in out and "has_link" in out and "recipe: youtube_spam.yaml" in out
+    assert f"--set output.folder={youtube_run}" in out  # the run's overrides, as the card's rebuild command has them
     assert "validation" in out and "test" in out  # quality rows
     assert main(["report", str(youtube_run), "--split", "validation", "--gold", "label"]) == 0
     assert "LF summary — task 'spam', split 'validation'" in capsys.readouterr().out

@@ -7,6 +7,7 @@ import re
 import datasets
 import numpy as np
 import pytest
+import yaml
 from paths import ROOT, SHARED
 
 import mmweak
@@ -150,6 +151,10 @@ def test_the_wrench_votes_recipe_gives_the_default_label_models_benchmark_labels
                                       np.asarray(model.predict_proba(L[split]), dtype=np.float32))
     card = (tmp_path / "out" / "README.md").read_text()
     assert "`weak_labels_9`" in card and "wrench_votes.yaml" in card
+    # the rebuild command repeats what the run was given, not only the file
+    assert f"`mmweak curate RECIPE.yaml --set output.folder={tmp_path / 'out'}`" in card
+    header = yaml.safe_load(card.split("---")[1])
+    assert header["weak_supervision"]["recipe"]["overrides"] == [f"output.folder={tmp_path / 'out'}"]
 
 
 def test_the_crowd_recipe_aggregates_workers_answers_without_lfs(tmp_path, capsys):
