@@ -37,7 +37,7 @@ from datasets.features.features import FeatureType
 from datasets.utils.logging import is_progress_bar_enabled
 
 from .batch_runner import BatchRunner, OnError
-from .columns import read_matrix, replace_columns
+from .columns import read_matrix, replace_columns, split_name
 from .errors import LFError
 from .fingerprint import session as fingerprint_session
 from .fingerprint import stable_hash
@@ -204,7 +204,7 @@ def _apply_all(
             )
         result: Dataset | DatasetDict = DatasetDict(out)
     else:
-        split = str(dataset.split) if dataset.split is not None else "train"
+        split = split_name(dataset)
         result = _apply_split(
             dataset, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report, people
         )

@@ -326,6 +326,16 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
+def rebuild_command(overrides: Sequence[str], recipe_file: str = "RECIPE.yaml") -> str:
+    """The shell command that reruns a recipe with the ``--set`` assignments a run was given, each quoted for a
+    POSIX shell (a value with spaces, quotes, pipes or newlines pastes back as it was).
+
+    >>> print(rebuild_command(["data.source=my data", "output.pretty_name=a | b"]))
+    mmweak curate RECIPE.yaml --set 'data.source=my data' --set 'output.pretty_name=a | b'
+    """
+    return " ".join(["mmweak curate", shlex.quote(recipe_file), *(f"--set {shlex.quote(str(o))}" for o in overrides)])
+
+
 def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
     """One console line: what the default label model chose for ``task`` and on what evidence (``None`` for any
     other model). The card's label-model section says the same at length.
@@ -353,6 +363,10 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
         what = f"chose {sel['chosen']}"
         g = gains.get(sel["chosen"])
         why = f" (gain over majority vote {g['gain']:+.4f} ± {g['se']:.4f} {unit})" if g else ""
+        if sel["dev_leader"]:
+            why += f", preferred to {sel['dev_leader']} by the held-out votes' second opinion"
+    if sel["unscored"]:
+        why = " (no member could be scored: no LF votes more than one class, and there are no gold dev rows)"
     return f"{task}: the default label model {what} on {evidence}{why}"
 
 
@@ -466,9 +480,9 @@ def render_card_from(
     train_split = "train" if "train" in sizes else next(iter(sizes))
     recipe = dict(record.get("recipe") or {})
     if recipe:  # the command that rebuilds it: the file, and the --set assignments the run was given
-        recipe["command"] = " ".join(["mmweak curate RECIPE.yaml",
-                                      *(f"--set {shlex.quote(str(o))}" for o in recipe.get("overrides") or [])])
-    snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", "")]
+        recipe["command"] = rebuild_command(recipe.get("overrides") or [])
+    snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", ""),
+                      recipe.get("command", "")]
     env = jinja2.Environment(keep_trailing_newline=True)
     # Every name in the body goes through one of these: text, code span, or Python literal in the snippet.
     env.filters.update(md=md, code=code, py=py, user_markdown=user_markdown)

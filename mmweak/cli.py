@@ -184,8 +184,11 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
         console.print("splits: " + ", ".join(f"{s['name']}={s['num_examples']:,}" for s in splits), markup=False)
     if ws.get("recipe"):
         r = ws["recipe"]
-        sets = "".join(f" --set {o}" for o in r.get("overrides") or [])
-        console.print(f"recipe: {r.get('file')} (sha256 {r.get('sha256', '')[:16]}){sets}", markup=False)
+        console.print(f"recipe: {r.get('file')} (sha256 {r.get('sha256', '')[:16]})", markup=False)
+        if r.get("overrides"):
+            from .card import rebuild_command
+
+            console.print(f"rebuild: {rebuild_command(r['overrides'], r.get('file') or 'RECIPE.yaml')}", markup=False)
     for t in ws["tasks"]:
         console.print(f"\n[bold]task {t['name']}[/bold]: " + ", ".join(f"{i}={n}" for i, n in enumerate(t["labels"])),
                       markup=True, highlight=False)

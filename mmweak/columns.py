@@ -14,6 +14,11 @@ from datasets import Dataset, DatasetDict
 from datasets.features.features import FeatureType
 
 
+def split_name(ds: Dataset) -> str:
+    """The name a lone ``Dataset`` goes by as a split: its own ``split``, else ``"train"``."""
+    return str(ds.split) if ds.split is not None else "train"
+
+
 def split_dict(ds: Dataset | DatasetDict) -> dict[str, Dataset]:
     """The splits of ``ds`` by name (a lone ``Dataset`` is its own split, named like ``apply_lfs`` names it).
 
@@ -24,7 +29,7 @@ def split_dict(ds: Dataset | DatasetDict) -> dict[str, Dataset]:
     if isinstance(ds, DatasetDict):
         return dict(ds)
     if isinstance(ds, Dataset):
-        return {str(ds.split) if ds.split is not None else "train": ds}
+        return {split_name(ds): ds}
     raise TypeError(f"expected a datasets.Dataset or DatasetDict, got {type(ds).__name__}")
 
 

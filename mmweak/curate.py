@@ -150,8 +150,7 @@ def curate(
     if out.get("folder"):
         folder = save_curated(
             ds, recipe._value(out["folder"], ("output", "folder")), overwrite=bool(out.get("overwrite", False)),
-            pretty_name=out.get("pretty_name"), license=out.get("license", "other"),
-            task_categories=out.get("task_categories"),
+            **_card_args(recipe),
         )
         say(f"curated dataset written to {folder}")
     seconds["save"] = t() - t0
@@ -183,13 +182,19 @@ def _push(recipe: Recipe, ds: DatasetDict, push_to_hub: str | None, say: Callabl
     from .hub import push_curated
 
     pushed = push_curated(
-        ds, push.pop("repo"), pretty_name=out.get("pretty_name"), license=out.get("license"),
-        task_categories=out.get("task_categories"),
+        ds, push.pop("repo"), **_card_args(recipe, default_license=None),
         commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
         **push,
     )
     say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
     return pushed
+
+
+def _card_args(recipe: Recipe, default_license: str | None = "other") -> dict[str, Any]:
+    """The card's title, licence and task categories from the recipe's output section (``${...}`` expanded)."""
+    out = recipe.section("output")
+    return {"pretty_name": recipe._value(out.get("pretty_name"), ("output", "pretty_name")),
+            "license": out.get("license", default_license), "task_categories": out.get("task_categories")}
 
 
 def _label_model_kwargs(recipe: Recipe, tasks: list) -> tuple[Any, dict[str, Any]]:
@@ -251,8 +256,7 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     t0 = t()
     folder = mray.save_curated(
         rds, recipe._value(out["folder"], ("output", "folder")), overwrite=bool(out.get("overwrite", False)),
-        pretty_name=out.get("pretty_name"), license=out.get("license", "other"),
-        task_categories=out.get("task_categories"),
+        **_card_args(recipe),
     )
     seconds["save"] = t() - t0
     say(f"curated dataset written to {folder} (Ray engine)")
@@ -267,8 +271,9 @@ def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[st
     the scores. With ``objective: f1`` the F1 of ``pos_label`` is said next to accuracy: it is what was optimised."""
     for line in selection_lines(read_record(ds), tasks):  # what the default chose, and why
         say(line)
-    agg = recipe.section("aggregate")
-    f1_of = int(agg.get("pos_label", 1)) if agg.get("objective") == "f1" else None
+    agg, params = recipe.section("aggregate"), recipe.section("label_model").get("params") or {}
+    by_f1 = "f1" in (agg.get("objective"), params.get("objective"))  # where a recipe can ask for the F1 rule
+    f1_of = int(agg.get("pos_label", params.get("pos_label", 1))) if by_f1 else None
     metrics = _metrics(ds, tasks, agg.get("gold"), f1_of)  # gold: task -> column, or one column for every task
     for task in tasks:
         parts = []
@@ -296,6 +301,6 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
             m = label_metrics(read_column(d, task.label_column, np.int64), y, task.cardinality)
             out.setdefault(task.name, {})[s] = {"accuracy": m["accuracy"], "coverage": m["coverage"],
                                                 "rows": m["rows"]}
-            if f1_of is not None and 0 <= f1_of < task.cardinality:
+            if f1_of is not None:  # aggregate refused a pos_label that is no class
                 out[task.name][s]["f1"] = m["f1"][f1_of]
     return out

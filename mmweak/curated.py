@@ -338,6 +338,8 @@ def record_from_card(card: DatasetCard) -> tuple[dict[str, Any], list[Task]]:
             entry["review"] = {k: item["review"][k] for k in ("gold_column", "answers_column", "learning_curve")
                                if k in item["review"]}
         record["tasks"][task.name] = entry
+    if block.get("recipe"):  # how it was built travels on: a re-rendered or re-pushed card keeps it
+        record["recipe"] = dict(block["recipe"])
     return record, tasks
 
 

@@ -44,7 +44,8 @@ A recipe is validated before anything runs, and every error names the place in t
 
 Arguments whose value is a mapping with a ``new`` key build an object (``encoder: {new: SentenceEncoder}``),
 by catalog name or ``module:attribute``, with the mapping's other keys as its arguments. ``${recipe_dir}`` in a
-string is the folder holding the recipe; other relative paths are relative to the working directory.
+string is the folder holding the recipe, ``${source_name}`` the last part of ``data.source`` (so a recipe run on
+many folders names its outputs after each); other relative paths are relative to the working directory.
 A recipe needs ``lfs``, ``annotators`` or both. A ``post_aggregate`` function gets the aggregated
 ``DatasetDict`` as ``dataset`` (and the recipe's ``tasks`` and ``lfs`` where its signature names them) and
 returns the ``DatasetDict`` that is reported and saved.
@@ -68,6 +69,7 @@ import copy
 import difflib
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -332,9 +334,25 @@ class Recipe:
             bad = next((k for k in params if f"{k}" in str(exc).split(":")[0]), None)
             raise self.error(path + ((bad,) if bad else ()), f"{exc}") from None
 
+    @property
+    def source_name(self) -> str:
+        """The last part of ``data.source`` without a file extension (``../wrench/trec`` -> ``trec``,
+        ``user/reviews`` -> ``reviews``, ``rows.csv`` -> ``rows``): what ``${source_name}`` stands for, so that one
+        recipe run on many folders names its outputs after each.
+
+        >>> parse_recipe("data: {source: ../shared/data/wrench/trec/}\\ntasks: {t: {labels: [a, b]}}\\n"
+        ...              "lfs: [{ref: m:f}]").source_name
+        'trec'
+        """
+        source = str((self.raw.get("data") or {}).get("source") or "").replace("${recipe_dir}", str(self.folder))
+        last = re.split(r"[/\\:]", source.rstrip("/\\"))[-1]
+        stem, dot, ext = last.rpartition(".")
+        return stem if dot and stem and ext.isalnum() and not ext.isdigit() else last
+
     def _value(self, value: Any, path: tuple) -> Any:
         if isinstance(value, str):
-            return value.replace("${recipe_dir}", str(self.folder))
+            value = value.replace("${recipe_dir}", str(self.folder))
+            return value.replace("${source_name}", self.source_name) if "${source_name}" in value else value
         if isinstance(value, list):
             return [self._value(v, path + (i,)) for i, v in enumerate(value)]
         if isinstance(value, Mapping):
@@ -693,6 +711,18 @@ def _check_types(recipe: Recipe) -> None:
 
 _MISSING = object()
 _CLASS_KEYS = ("labels", "labels_from")
+#: Keys whose ``--set`` values never reach the record or the card (they are published with the dataset).
+_SECRET_KEY = re.compile(r"(?i)(token|secret|password|passwd|api_?key|credential)")
+
+
+def _redacted(assignment: str) -> str:
+    """``assignment`` as the record keeps it: the value of a key that looks like a secret replaced by ``<redacted>``.
+
+    >>> _redacted("data.params.token=hf_abc"), _redacted("output.folder=out/x")
+    ('data.params.token=<redacted>', 'output.folder=out/x')
+    """
+    key, _, _value = assignment.partition("=")
+    return f"{key}=<redacted>" if _SECRET_KEY.search(key.rsplit(".", 1)[-1]) else assignment
 
 
 def load_recipe(path: str | os.PathLike) -> Recipe:
@@ -720,35 +750,43 @@ def set_value(recipe: Recipe, assignment: str) -> None:
     key, sep, value = assignment.partition("=")
     if not sep or not key:
         raise RecipeError(f"--set takes section.key=value, got {assignment!r}")
-    parts = key.split(".")
-    target: Any = recipe.raw
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(target, list):  # an item of a list section: lfs.0.params.x=...
-            if not part.isdigit() or int(part) >= len(target):
-                raise RecipeError(
-                    f"--set {key}: {'.'.join(parts[:i]) or 'recipe'} is a list of {len(target)} "
-                    f"items; {part!r} is not an index into it"
-                )
-            if last:
-                target[int(part)] = yaml.safe_load(value)
+    before = (copy.deepcopy(recipe.raw), dict(recipe.tasks), dict(recipe.data_tasks))  # a refused one changes nothing
+    try:
+        parts = key.split(".")
+        target: Any = recipe.raw
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(target, list):  # an item of a list section: lfs.0.params.x=...
+                if not part.isdigit() or int(part) >= len(target):
+                    raise RecipeError(
+                        f"--set {key}: {'.'.join(parts[:i]) or 'recipe'} is a list of {len(target)} "
+                        f"items; {part!r} is not an index into it"
+                    )
+                if last:
+                    target[int(part)] = yaml.safe_load(value)
+                else:
+                    target = target[int(part)]
+            elif isinstance(target, dict):
+                if last:
+                    target[part] = yaml.safe_load(value)
+                else:
+                    target = target.setdefault(part, {})
             else:
-                target = target[int(part)]
-        elif isinstance(target, dict):
-            if last:
-                target[part] = yaml.safe_load(value)
-            else:
-                target = target.setdefault(part, {})
-        else:
-            raise RecipeError(f"--set {key}: {'.'.join(parts[:i])!r} is neither a mapping nor a list")
-    recipe.text += f"\n# --set {assignment}"
-    recipe.overrides.append(assignment)
-    if len(parts) == 3 and parts[0] == "tasks" and parts[2] in _CLASS_KEYS and isinstance(target, dict):
-        # `labels` and `labels_from` are two ways to give the classes: setting one replaces the other
-        target.pop(next(k for k in _CLASS_KEYS if k != parts[2]), None)
-    if parts[0] == "tasks":  # tasks are built when the recipe is parsed: build them again
-        recipe.tasks, recipe.data_tasks = _parse_tasks(recipe)
-    elif parts[0] == "data":  # other data may name other classes: read them again when it loads
-        recipe.tasks = {n: t for n, t in recipe.tasks.items() if n not in recipe.data_tasks}
-    elif parts[0] == "post_aggregate":
-        _check_post_aggregate(recipe)
+                raise RecipeError(f"--set {key}: {'.'.join(parts[:i])!r} is neither a mapping nor a list")
+        if len(parts) == 3 and parts[0] == "tasks" and parts[2] in _CLASS_KEYS and isinstance(target, dict):
+            # `labels` and `labels_from` are two ways to give the classes: setting one replaces the other
+            target.pop(next(k for k in _CLASS_KEYS if k != parts[2]), None)
+        if parts[0] == "tasks":  # tasks are built when the recipe is parsed: build them again
+            recipe.tasks, recipe.data_tasks = _parse_tasks(recipe)
+        elif parts[0] == "data":  # other data may name other classes: read them again when it loads
+            recipe.tasks = {n: t for n, t in recipe.tasks.items() if n not in recipe.data_tasks}
+        elif parts[0] == "post_aggregate":
+            _check_post_aggregate(recipe)
+    except (RecipeError, yaml.YAMLError) as exc:
+        recipe.raw, recipe.tasks, recipe.data_tasks = before
+        if isinstance(exc, yaml.YAMLError):
+            raise RecipeError(f"--set {key}: the value is not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise
+    shown = _redacted(assignment)
+    recipe.text += "\n# --set " + shown.replace("\r", "").replace("\n", "\n#   ")  # a comment, however many lines
+    recipe.overrides.append(shown)

@@ -30,6 +30,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, Features, List, Value, load_dataset
 
+from .columns import split_dict
 from .crowd_files import class_index, id_order, read_crowd_rows
 from .errors import SourceError
 from .task import class_key
@@ -213,7 +214,7 @@ def _import_from(module: str, folders: list[str], first: Exception) -> Any:
 def normalize_splits(ds: Dataset | DatasetDict) -> DatasetDict:
     """A ``DatasetDict`` whose ``valid``/``val``/``dev`` split is called ``validation``."""
     if isinstance(ds, Dataset):
-        return DatasetDict({str(ds.split) if ds.split is not None else "train": ds})
+        return DatasetDict(split_dict(ds))
     if not isinstance(ds, DatasetDict):
         raise SourceError(f"a source must give a datasets.Dataset or DatasetDict, got {type(ds).__name__}")
     out = {}

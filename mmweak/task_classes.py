@@ -2,7 +2,8 @@
 
 A WRENCH folder names its classes in ``label.json`` (read as a ``ClassLabel``); a crowd folder of integer answers
 names none, and its classes are the ids ``0..K-1`` its answers and truth use. :func:`classes_from_data` reads
-either from one or more columns, in every split that has them, the way gold and answers are read elsewhere:
+either from one or more columns, in every split that has them, naming the classes as gold and answers name them (which
+values a row may hold is for the reader of that column to say: gold refuses empty text, which names no class here):
 
 * a ``ClassLabel`` (also as the ``label`` field of a list of answers ``{annotator|worker, label}``): its names, in
   its order, which every other ``ClassLabel`` read must repeat exactly;

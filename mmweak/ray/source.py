@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, Features
 
+from ..columns import split_name
 from ..errors import MMWeakError
 from ..provenance import read_record, user_description
 from .meta import ROW_COLUMN, Meta, attach, conform
@@ -74,7 +75,7 @@ def read(
     if isinstance(source, DatasetDict):
         splits = {name: _from_dataset(ds, name, shard_rows) for name, ds in source.items()}
     elif isinstance(source, Dataset):
-        name = str(source.split) if source.split is not None else "train"
+        name = split_name(source)
         splits = {name: _from_dataset(source, name, shard_rows)}
     else:
         groups, by_split = _file_groups(source, token)

@@ -15,12 +15,12 @@ from typing import Any, Mapping
 import numpy as np
 from datasets import Dataset, DatasetDict
 
-from ..columns import read_matrix, replace_columns
+from ..columns import read_matrix, replace_columns, split_dict
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
 from ..provenance import HUMAN_KIND, read_record, task_record, write_record
 from ..task import Task
-from .answers import answers_column, split_dict
+from .answers import answers_column
 from .errors import AnnotationError
 
 #: ``kind`` of the LF entries this module records (how it, and apply_lfs, recognise its columns).

@@ -25,11 +25,11 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from datasets import Audio, Dataset, DatasetDict, Features, Image, Value
 
-from ..columns import read_column, read_matrix
+from ..columns import read_column, read_matrix, split_dict
 from ..fingerprint import stable_hash
 from ..provenance import read_record
 from ..task import Task
-from .answers import Answer, ImportReport, OnInvalid, split_dict
+from .answers import Answer, ImportReport, OnInvalid
 from .selection import SELECTION_COLUMNS, selection_meta
 
 #: Key of the mmweak entry in every task's ``data``.

@@ -30,11 +30,11 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict, Value
 
-from ..columns import read_matrix, replace_columns
+from ..columns import read_matrix, replace_columns, split_dict
 from ..fingerprint import stable_hash
 from ..provenance import read_record, write_record
 from ..task import Task
-from .answers import next_round, reviewed_mask, split_dict
+from .answers import next_round, reviewed_mask
 
 STRATEGIES = ("random", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse")
 #: Strategies that read the label model's probabilities (``T_probs``); the others need only the votes.

@@ -17,12 +17,11 @@ from datasets import Dataset, DatasetDict
 from tqdm.auto import tqdm
 
 from ..aggregate import ModelSpec, _build, fit_with_reviews
-from ..columns import read_matrix
+from ..columns import read_matrix, split_dict
 from ..gold import read_gold
 from ..labelmodels.decision import Objective
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
-from .answers import split_dict
 from .selection import STRATEGIES, pick_rows, resolve_task
 
 

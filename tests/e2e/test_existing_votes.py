@@ -152,7 +152,7 @@ def test_the_wrench_votes_recipe_gives_the_default_label_models_benchmark_labels
     card = (tmp_path / "out" / "README.md").read_text()
     assert "`weak_labels_9`" in card and "wrench_votes.yaml" in card
     # the rebuild command repeats what the run was given, not only the file
-    assert f"`mmweak curate RECIPE.yaml --set output.folder={tmp_path / 'out'}`" in card
+    assert f"\nmmweak curate RECIPE.yaml --set output.folder={tmp_path / 'out'}\n" in card  # a code block
     header = yaml.safe_load(card.split("---")[1])
     assert header["weak_supervision"]["recipe"]["overrides"] == [f"output.folder={tmp_path / 'out'}"]
 
@@ -447,10 +447,10 @@ def test_labels_from_is_checked_when_parsed_and_when_the_data_loads(tmp_path, ca
 
 def test_set_labels_replaces_labels_from_and_the_other_way_round(tmp_path, capsys):
     r = load_recipe(RECIPES / "wrench_votes.yaml")
-    assert r.data_tasks == {"spam": (["label"], "Is a YouTube comment spam?")} and not r.tasks
+    assert r.data_tasks == {"spam": (["label"], "The classes of the folder's label.json (YouTube's is whether a comment is spam)")} and not r.tasks
     set_value(r, "tasks.spam.labels=[ham, spam]")
     assert "labels_from" not in r.raw["tasks"]["spam"] and r.tasks["spam"].labels == ("ham", "spam")
-    assert not r.data_tasks and r.tasks["spam"].description == "Is a YouTube comment spam?"
+    assert not r.data_tasks and r.tasks["spam"].description == "The classes of the folder's label.json (YouTube's is whether a comment is spam)"
     set_value(r, "tasks.spam.labels_from=label")
     assert "labels" not in r.raw["tasks"]["spam"] and r.data_tasks and not r.tasks
     # typed names in label.json's order, in another case, read the same votes and give the same labels
@@ -486,3 +486,21 @@ def test_an_lf_whose_classes_differ_from_the_datas_only_in_case_is_told_how_to_f
     assert re.search(r"youtube_spam\.yaml:\d+: lfs\[\d+\]: LF '\w+' has task 'spam' with classes \['ham', 'spam'\], but "
                      r"the recipe declares \['HAM', 'SPAM'\]: they differ only in case, so write 'labels: \['ham', "
                      r"'spam'\]' for the task in the recipe instead of 'labels_from'", capsys.readouterr().err)
+
+
+def test_a_recipe_run_on_many_folders_names_its_outputs_after_each(tmp_path, capsys):
+    out = tmp_path / "${source_name}_votes"
+    for name in ("youtube", "trec"):
+        code = main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"data.source={_shared('wrench', name)}",
+                     "--set", f"output.folder={out}", "--set", "output.pretty_name=${source_name} - a | b"])
+        assert code == 0, capsys.readouterr().err
+        card = (tmp_path / f"{name}_votes" / "README.md").read_text()
+        assert f"pretty_name: {name} - a | b\n" in card
+        # the rebuild command pastes back into a shell as it was run (quoted, no Markdown escapes)
+        assert "--set 'output.pretty_name=${source_name} - a | b'" in card
+    assert main(["inspect", str(tmp_path / "trec_votes")]) == 0
+    assert "rebuild: mmweak curate wrench_votes.yaml --set data.source=" in capsys.readouterr().out
+    # a card rendered again from the folder (a new mmweak, another title) still says how it was built
+    assert main(["card", str(tmp_path / "trec_votes"), "--pretty-name", "again"]) == 0
+    card = (tmp_path / "trec_votes" / "README.md").read_text()
+    assert "This dataset was built by `mmweak curate`" in card and "--set 'output.pretty_name=" in card
