@@ -213,14 +213,19 @@ def _apply_all(
 
 
 def _people(dataset: Dataset | DatasetDict, by_task) -> dict[str, tuple[list[int], list[dict]]]:
-    """Per task, the recorded vote columns that are people's answers (``add_annotator_votes``) and their entries.
-
-    Their votes come from a dataset column, not from an LF, so new votes are written next to them, not over them.
-    """
     try:
         record = read_record(dataset)
     except RecordError:
         return {}
+    return people_in_record(record, by_task)
+
+
+def people_in_record(record: dict, by_task) -> dict[str, tuple[list[int], list[dict]]]:
+    """Per task, the recorded vote columns that are people's answers (``add_annotator_votes``) and their entries.
+
+    Their votes come from a dataset column, not from an LF, so new votes are written next to them (after the LFs'
+    columns, in the same order on every engine), not over them. An LF named like a person is refused.
+    """
     out = {}
     for task in by_task:
         entry = record.get("tasks", {}).get(task.name) or {}

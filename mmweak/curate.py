@@ -115,7 +115,7 @@ def curate(
         return CurateResult(ds, None, None, seconds=seconds)
 
     if engine == "ray":
-        return _curate_on_ray(recipe, ds, lfs, say=say, seconds=seconds, push_to_hub=push_to_hub)
+        return _curate_on_ray(recipe, with_people, lfs, say=say, seconds=seconds, push_to_hub=push_to_hub)
     app = recipe.section("apply")
     t0 = t()
     ds = with_people
@@ -226,9 +226,6 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
         raise RecipeError(f"--engine ray: {exc}") from None
     from .curated import load_curated
 
-    if recipe.raw.get("annotators"):
-        raise recipe.error(("annotators",), "the Ray engine applies LFs only; annotators' votes are added in one "
-                           "process: use --engine local for this recipe")
     if recipe.raw.get("post_aggregate"):
         raise recipe.error(("post_aggregate",), "post_aggregate steps run on a datasets.DatasetDict in one process; "
                            "the Ray engine does not run them: use --engine local for this recipe")
@@ -243,7 +240,9 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
         logger.warning("apply.num_proc is a local-engine setting; Ray decides the parallelism")
     tasks = list(recipe.tasks.values())
     t0 = t()
-    rds = mray.apply_lfs(mray.read(ds), lfs, **app)
+    rds = mray.read(ds)  # with the people's votes of `annotators:`, added in this process (one column per person)
+    if lfs:
+        rds = mray.apply_lfs(rds, lfs, **app)
     seconds["apply"] = t() - t0
     models, kwargs = _label_model_kwargs(recipe, tasks)
     t0 = t()

@@ -22,13 +22,12 @@ import pyarrow as pa
 from datasets import Features
 from datasets.utils.logging import is_progress_bar_enabled
 
-from ..apply import ApplyReport, LFRun, _group_by_task, record_lfs
+from ..apply import ApplyReport, LFRun, _group_by_task, people_in_record, record_lfs
 from ..batch_runner import OnError
 from ..columns import fixed_list
 from ..errors import LFError, RecordError
 from ..fingerprint import session as fingerprint_session
 from ..lf import LabelingFunction
-from ..provenance import human_lf_columns
 from ..task import Task
 from ..vote_cache import cache_fingerprint, default_votes_root
 from .meta import ROW_COLUMN, Meta, attach, conform, meta_of
@@ -95,7 +94,9 @@ def apply_lfs(
     LFs without models run as Ray tasks; LFs that load models (``_lazy_attrs``) or ask for GPUs
     (``resources.num_gpus``) run in an actor pool per resource shape, sized by ``resources.concurrency``
     (default: as many actors as the cluster fits), so each actor loads its models once. LFs reading
-    the same media column run in the same operator, so each cell is decoded once per batch.
+    the same media column run in the same operator, so each cell is decoded once per batch. People's votes
+    (:func:`mmweak.review.add_annotator_votes`, before :func:`mmweak.ray.read`) are kept after the LFs' votes,
+    in the same columns and record entries as :func:`mmweak.apply_lfs` keeps them.
 
     Args:
         dataset: a ``ray.data.Dataset`` from :func:`mmweak.ray.read` (or derived from one), or a dict of
@@ -135,17 +136,13 @@ def apply_lfs(
     splits = dict(dataset) if isinstance(dataset, dict) else {None: dataset}
     metas = {name: meta_of(rds, what=f"split {name!r}" if name else "the dataset") for name, rds in splits.items()}
     record = _one_record(metas)
-    for task in by_task:  # the local engine keeps people's votes next to the new ones; this one cannot yet
-        if human_lf_columns(record.get("tasks", {}).get(task.name) or {}):
-            raise ValueError(f"task {task.name!r} holds annotators' votes (add_annotator_votes), which "
-                             "mmweak.ray.apply_lfs would drop: apply the LFs with mmweak.apply_lfs, or add the "
-                             "annotators' votes after applying them")
+    people = people_in_record(record, by_task)  # people's votes ride along after the LFs', as locally
     with fingerprint_session():  # LFs of one class share the walk of that class and its helpers
         fingerprints = [cache_fingerprint(lf, stacklevel=3) for lf in all_lfs]
     store = VoteStore(cache_dir if cache_dir is not None else default_votes_root())
     report = RayApplyReport()
     t_start = time.perf_counter()
-    bases = {name: _base(rds, metas[name], by_task, all_lfs) for name, rds in splits.items()}
+    bases = {name: _base(rds, metas[name], by_task, all_lfs, people) for name, rds in splits.items()}
     first_features = next(iter(bases.values()))[1]
     seen = _eager(bases, _plan(all_lfs, fingerprints, first_features), fingerprints, store, batch_size, on_error,
                   use_cache)
@@ -155,8 +152,8 @@ def apply_lfs(
         _report(report, meta.split, all_lfs, by_task, seen[k], time.perf_counter() - t_start)
         rows = sum(n for (slot, _first, n) in seen[k] if slot == 0)
         out[name] = _votes_dataset(base, features, meta.evolve(rows=rows), by_task, lazy, fingerprints, store,
-                                   batch_size, on_error)
-    record_lfs(record, by_task, report)
+                                   batch_size, on_error, people)
+    record_lfs(record, by_task, report, {t: specs for t, (_, specs) in people.items()})
     for rds in out.values():
         attach(rds, meta_of(rds).evolve(record=record))
     for line in report.summary():
@@ -167,9 +164,16 @@ def apply_lfs(
     return (result, report) if return_report else result
 
 
-def _base(rds: Any, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]", lfs: list[LabelingFunction]
-          ) -> tuple[Any, Features, Meta]:
-    """The split without the columns these tasks rewrite, its features, and its meta; missing inputs are errors."""
+def _people_column(task: Task) -> str:
+    """Where a task's recorded votes wait, while its LFs run, for the people's among them to be kept."""
+    return f"__mmweak_people_{task.name}"
+
+
+def _base(rds: Any, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]", lfs: list[LabelingFunction],
+          people: dict[str, tuple[list[int], list[dict]]]) -> tuple[Any, Features, Meta]:
+    """The split without the columns these tasks rewrite, its features, and its meta; missing inputs are errors.
+
+    A task with people's votes keeps its recorded votes under :func:`_people_column` until they are assembled."""
     for lf in lfs:
         for col in lf.inputs:
             if col not in meta.features:
@@ -181,7 +185,11 @@ def _base(rds: Any, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunctio
     # Votes and aggregation outputs of these tasks are rewritten; they are never an LF's input.
     ours = [c for t in by_task for c in (t.votes_column, *t.output_columns) if c in meta.features]
     features = Features({c: f for c, f in meta.features.items() if c not in ours})
-    return (prepare(rds.drop_columns(ours)) if ours else rds), features, meta
+    held = {t.votes_column: _people_column(t) for t in by_task if t.name in people and t.votes_column in meta.features}
+    gone = [c for c in ours if c not in held]
+    out = rds.drop_columns(gone) if gone else rds
+    out = out.rename_columns(held) if held else out
+    return (prepare(out) if ours else rds), features, meta
 
 
 Seen = dict[tuple[int, int, int], tuple[bool, int, float]]
@@ -235,7 +243,7 @@ def _report(report: RayApplyReport, split: str, lfs: list[LabelingFunction],
 
 def _votes_dataset(base: Any, features: Features, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]",
                    stages: list["_Stage"], fingerprints: list[str | None], store: VoteStore,
-                   batch_size: int | None, on_error: OnError) -> Any:
+                   batch_size: int | None, on_error: OnError, people: dict[str, tuple[list[int], list[dict]]]) -> Any:
     """The lazy result: votes read back from the cache, gathered into one column per task."""
     out = base
     for stage in stages:
@@ -245,9 +253,12 @@ def _votes_dataset(base: Any, features: Features, meta: Meta, by_task: "OrderedD
     out_features = Features(features)
     slots_by_task = []
     i = 0
+    held = set(meta.features)
     for task, group in by_task.items():
-        out_features[task.votes_column] = task.votes_feature(len(group))
-        slots_by_task.append((task.votes_column, list(range(i, i + len(group)))))
+        kept = people[task.name][0] if task.name in people and task.votes_column in held else []
+        out_features[task.votes_column] = task.votes_feature(len(group) + len(kept))
+        slots_by_task.append((task.votes_column, list(range(i, i + len(group))),
+                              (_people_column(task), kept) if kept else None))
         i += len(group)
     out_meta = meta.evolve(features=out_features)
     out = out.map_batches(_assemble, fn_kwargs={"meta": out_meta, "tasks": slots_by_task}, batch_size=None,
@@ -339,13 +350,19 @@ def _map(rds: Any, stage: _Stage, runner: VoteStage, *, same_rows: bool = False)
     return rds.map_batches(vote_stage_fn, fn_kwargs={"stage": runner}, **common)
 
 
-def _assemble(table: pa.Table, meta: Meta, tasks: list[tuple[str, list[int]]]) -> pa.Table:
-    """Gather the per-LF vote columns of each task into its ``<task>_votes`` fixed-size list column."""
-    for column, slots in tasks:
+def _assemble(table: pa.Table, meta: Meta,
+              tasks: list[tuple[str, list[int], tuple[str, list[int]] | None]]) -> pa.Table:
+    """Gather the per-LF vote columns of each task into its ``<task>_votes`` fixed-size list column, the people's
+    recorded votes (if any) after them."""
+    for column, slots, kept in tasks:
         if slots:
             matrix = np.stack([table.column(VOTE_COLUMN.format(s)).to_numpy() for s in slots], axis=1)
         else:
             matrix = np.zeros((table.num_rows, 0), np.int8)
+        if kept is not None:
+            held = table.column(kept[0]).combine_chunks()
+            votes = held.flatten().to_numpy(zero_copy_only=False).reshape(table.num_rows, held.type.list_size)
+            matrix = np.concatenate([matrix.astype(np.int8, copy=False), votes[:, kept[1]].astype(np.int8)], axis=1)
         table = table.append_column(column, fixed_list(matrix.astype(np.int8, copy=False)))
-    temp = [c for c in table.column_names if c.startswith("__mmweak_v")]
+    temp = [c for c in table.column_names if c.startswith(("__mmweak_v", "__mmweak_people_"))]
     return conform(table.drop_columns(temp), meta)

@@ -304,13 +304,22 @@ def test_lf_errors_name_lf_column_and_row_as_locally(ray_session, tmp_path):
     with pytest.raises(ValueError, match="tie_break='random' is not supported on Ray"):
         mray.aggregate(mray.apply_lfs(mray.read(ds), LFS[:2], cache_dir=tmp_path / "e"), tie_break="random")
 
-    # Annotators' votes: the local engine keeps them next to new LFs' votes; this one refuses rather than drop them.
+    # Annotators' votes ride along after the LFs' votes, as the local engine keeps them, with the same record.
     from mmweak.review import add_annotator_votes
 
-    small = ds.select(range(20)).add_column("crowd", [[{"annotator": "ann", "label": 1}]] + [[]] * 19)
+    crowd = [[{"annotator": "ann", "label": 1}, {"annotator": "bo", "label": 0}], [], [{"annotator": "bo", "label": 1}]]
+    small = ds.select(range(20)).add_column("crowd", crowd + [[]] * 17)
     people = add_annotator_votes(mmweak.apply_lfs(small, LFS[:2], cache_dir=tmp_path / "f"), SPAM, "crowd")
-    with pytest.raises(ValueError, match="task 'spam' holds annotators' votes .* which mmweak.ray.apply_lfs would drop"):
-        mray.apply_lfs(mray.read(people), LFS[:2], cache_dir=tmp_path / "g")
+    local = mmweak.apply_lfs(people, LFS[2:5], cache_dir=tmp_path / "g")
+    remote = mray.apply_lfs(mray.read(people, shard_rows=7), LFS[2:5], cache_dir=tmp_path / "h")
+    np.testing.assert_array_equal(ray_votes(remote), read_matrix(local, SPAM.votes_column))
+    assert read_matrix(local, SPAM.votes_column)[:3, 3:].tolist() == [[1, 0], [-1, -1], [-1, 1]]  # ann, bo last
+    lfs_local = mmweak.provenance.read_record(local)["tasks"]["spam"]["lfs"]
+    assert mray.meta_of(remote).record["tasks"]["spam"]["lfs"] == lfs_local
+    assert [lf["name"] for lf in lfs_local][3:] == ["annotator:ann", "annotator:bo"]
+    with pytest.raises(ValueError, match=r"LF name 'annotator:ann' of task 'spam' is already an annotator's column"):
+        mray.apply_lfs(mray.read(people), [labeling_function(task=SPAM, inputs="text", name="annotator:ann")(
+            lambda b: [0] * len(b["text"]))], cache_dir=tmp_path / "i")
 
 
 # --- resume, retries, actor pools ---------------------------------------------------------------------------------
@@ -434,6 +443,22 @@ def test_a_recipe_runs_on_ray_from_the_cli_with_the_local_engines_labels(ray_ses
                                    atol=1e-6)
     card = (tmp_path / "ray" / "README.md").read_text()
     assert "youtube_spam.yaml" in card  # the recipe is recorded on the Ray path too
+
+
+def test_a_crowd_recipe_runs_on_ray_as_locally(ray_session, tmp_path, capsys):
+    from mmweak.cli import main
+
+    recipe = str(ROOT / "recipes" / "crowd_answers.yaml")
+    assert main(["curate", recipe, "--set", f"output.folder={tmp_path / 'local'}"]) == 0
+    assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.count("species: train accuracy 0.8981") == 2  # bluebird's 39 workers, no LFs
+    ours, _ = mmweak.load_curated(tmp_path / "ray")
+    theirs, _ = mmweak.load_curated(tmp_path / "local")
+    assert ours["train"]["species_votes"] == theirs["train"]["species_votes"]
+    assert ours["train"]["species_label"] == theirs["train"]["species_label"]
+    lfs = mmweak.provenance.read_record(ours)["tasks"]["species"]["lfs"]
+    assert len(lfs) == 39 and {lf["kind"] for lf in lfs} == {mmweak.provenance.HUMAN_KIND}
 
 
 def test_precomputed_votes_run_on_ray_as_locally(ray_session, tmp_path):
