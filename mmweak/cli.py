@@ -107,12 +107,12 @@ def aggregate(
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
     from . import aggregate as run
     from . import save_curated
-    from .card import selection_lines
-    from .provenance import read_record
+    from .curate import quality_lines
 
     ds, tasks = _load_curated(folder)
     ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
-    for line in selection_lines(read_record(ds), tasks):  # what the default chose, and why
+    f1_of = 1 if objective == "f1" else None  # aggregate's pos_label
+    for line in quality_lines(ds, tasks, gold, f1_of)[1]:  # what the default chose, and (with --gold) how it scores
         _say(line)
     _say(f"written to {save_curated(ds, out, overwrite=overwrite)}")
 

@@ -268,20 +268,29 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
 def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[str], None]) -> dict[str, Any]:
     """Say what the default label model chose and how the labels score against gold, per task and split; return
     the scores. With ``objective: f1`` the F1 of ``pos_label`` is said next to accuracy: it is what was optimised."""
-    for line in selection_lines(read_record(ds), tasks):  # what the default chose, and why
-        say(line)
     agg, params = recipe.section("aggregate"), recipe.section("label_model").get("params") or {}
     by_f1 = "f1" in (agg.get("objective"), params.get("objective"))  # where a recipe can ask for the F1 rule
     f1_of = int(agg.get("pos_label", params.get("pos_label", 1))) if by_f1 else None
-    metrics = _metrics(ds, tasks, agg.get("gold"), f1_of)  # gold: task -> column, or one column for every task
+    metrics, lines = quality_lines(ds, tasks, agg.get("gold"), f1_of)
+    for line in lines:
+        say(line)
+    return metrics
+
+
+def quality_lines(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
+                  f1_of: int | None = None) -> tuple[dict[str, Any], list[str]]:
+    """The scores of each task's labels against ``gold`` (a column, or one per task) per split, and the lines that
+    say them after what the default label model chose (``f1_of``: the class whose F1 is said next to accuracy)."""
+    lines = selection_lines(read_record(ds), tasks)  # what the default chose, and why
+    metrics = _metrics(ds, tasks, gold, f1_of)
     for task in tasks:
         parts = []
         for s, m in metrics.get(task.name, {}).items():
             f1 = f", F1 of {task.labels[f1_of]!r} {m['f1']:.4f}" if "f1" in m and f1_of is not None else ""
             parts.append(f"{s} accuracy {m['accuracy']:.4f}{f1} (coverage {m['coverage']:.3f})")
         if parts:
-            say(f"{task.name}: " + ", ".join(parts))
-    return metrics
+            lines.append(f"{task.name}: " + ", ".join(parts))
+    return metrics, lines
 
 
 def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,

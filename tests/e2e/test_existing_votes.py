@@ -249,7 +249,12 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
     assert np.asarray(c["train"]["species_votes"]).shape == (108, 39)
     assert w["test"]["spam_votes"] == read_wrench(wrench)["test"]["weak_labels"]
     assert main(["aggregate", str(tmp_path / "c"), "--out", str(tmp_path / "c2"), "--gold", "label"]) == 0
-    assert "species: the default label model chose dawid_skene_no_abstain on held-out votes" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "species: the default label model chose dawid_skene_no_abstain on held-out votes" in printed
+    assert "species: train accuracy 0.8981 (coverage 1.000)" in printed  # --gold: scored as curate scores it
+    assert main(["aggregate", str(tmp_path / "w"), "--out", str(tmp_path / "w2"), "--gold", "label",
+                 "--objective", "f1"]) == 0
+    assert re.search(r"spam: .*test accuracy 0\.\d{4}, F1 of 'SPAM' 0\.\d{4}", capsys.readouterr().out)
     labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["species_label"])
     assert round(float((labels == np.asarray(c["train"]["label"])).mean()), 4) == 0.8981  # as `mmweak curate`
 
