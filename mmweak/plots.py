@@ -18,6 +18,9 @@ from .calibration import Reliability
 
 DPI = 100
 WIDTH = 8.0  # inches
+#: Most LFs the card's LF chart draws (a bar pair each, 0.38 inch per LF): a crowd of 2,000 workers would make a
+#: 760-inch image that takes minutes to draw; the card's LF table lists them all.
+MAX_PLOTTED_LFS = 40
 _COLORS = {"coverage": "#4C72B0", "overlaps": "#8172B3", "conflicts": "#C44E52",
            "estimated": "#55A868", "empirical": "#DD8452"}
 _CYCLE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860")
@@ -206,6 +209,20 @@ def learning_curve_png(
         return _png(fig, (0.4 / fig.get_figheight()) if handles else 0.0)
 
 
+def plotted_lfs(lfs: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], str]:
+    """The LFs the chart draws, in their order: all, or the :data:`MAX_PLOTTED_LFS` with the highest coverage
+    (ties: the earlier), and the words the chart's title adds to say which.
+
+    >>> chosen, said = plotted_lfs([{"name": f"w{j}", "coverage": j / 100} for j in range(50)])
+    >>> [lf["name"] for lf in chosen][:2], said
+    (['w10', 'w11'], ' (40 of 50 LFs, those voting on the most rows)')
+    """
+    if len(lfs) <= MAX_PLOTTED_LFS:
+        return list(lfs), ""
+    top = sorted(range(len(lfs)), key=lambda j: -float(lfs[j].get("coverage") or 0.0))[:MAX_PLOTTED_LFS]
+    return [lfs[j] for j in sorted(top)], f" ({MAX_PLOTTED_LFS} of {len(lfs)} LFs, those voting on the most rows)"
+
+
 def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
     """The PNGs for one task of the card (``mmweak.card.task_context``'s dict), keyed by plot kind.
 
@@ -213,7 +230,7 @@ def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
     was fitted, ``review_curve`` when a review learning curve is attached (:mod:`mmweak.review`).
     """
     name = task["name"]
-    lfs = task["lfs"]
+    lfs, shown = plotted_lfs(task["lfs"])
     has_emp = any(lf.get("empirical_accuracy") is not None for lf in lfs)
     has_est = any(lf.get("estimated_accuracy") is not None for lf in lfs)
     out = {
@@ -222,7 +239,7 @@ def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
             [lf["conflicts"] for lf in lfs],
             [lf.get("estimated_accuracy") for lf in lfs] if has_est else None,
             [lf.get("empirical_accuracy") for lf in lfs] if has_emp else None,
-            title=f"task {name}: labeling functions on {task['stats_split']}",
+            title=f"task {name}: labeling functions on {task['stats_split']}{shown}",
         )
     }
     curves = {

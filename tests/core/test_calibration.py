@@ -146,6 +146,23 @@ def test_plots_are_deterministic_fixed_size_and_carry_no_metadata():
     assert bars != balance
 
 
+def test_the_lf_chart_of_a_wide_crowd_draws_the_lfs_voting_most_and_says_so():
+    from mmweak import plots
+
+    m = plots.MAX_PLOTTED_LFS + 124  # a crowd of 164 workers drew a 64-inch chart in 3 s
+    lfs = [{"name": f"w{j}", "coverage": (j % 50) / 50, "overlaps": 0.0, "conflicts": 0.0} for j in range(m)]
+    task = {"name": "t", "labels": ["a", "b"], "stats_split": "train", "lfs": lfs, "columns": {"probs": "t_probs"}}
+    png = plots.task_plots(task)["lfs"]
+    assert _png_size_and_text(png)[0] == (800, round((1.8 + 0.38 * plots.MAX_PLOTTED_LFS) * 100))
+    chosen, said = plots.plotted_lfs(lfs)
+    assert said == f" ({plots.MAX_PLOTTED_LFS} of {m} LFs, those voting on the most rows)"
+    cut = sorted((lf["coverage"] for lf in lfs), reverse=True)[plots.MAX_PLOTTED_LFS - 1]
+    assert all(lf["coverage"] >= cut for lf in chosen) and [lf["name"] for lf in chosen] == [
+        lf["name"] for lf in lfs if lf in chosen]  # the most voting, in the card's order
+    small = dict(task, lfs=lfs[:3])
+    assert _png_size_and_text(plots.task_plots(small)["lfs"])[0] == (800, round((1.8 + 0.38 * 3) * 100))
+
+
 def test_plots_leave_matplotlib_state_alone():
     import matplotlib
 
