@@ -170,8 +170,19 @@ class Recipe:
 
     @property
     def sha256(self) -> str:
-        """Hash of the recipe text, recorded in the card so a curated dataset says how to rebuild it."""
-        return hashlib.sha256(self.text.encode()).hexdigest()
+        """Hash of what ran: the recipe text and the ``--set`` assignments after it, recorded in the card.
+
+        The text stays as it was read (the card shows it to be saved as a file), and the assignments count as
+        comments at its end, so a rebuild from the card's text and command has the same hash as the run.
+
+        >>> r = parse_recipe("data: {source: x}\\ntasks: {t: {labels: [a, b]}}\\nlfs: [{ref: m:f}]")
+        >>> before = r.sha256
+        >>> set_value(r, "data.source=y")
+        >>> r.sha256 != before, r.text.endswith("[{ref: m:f}]")
+        (True, True)
+        """
+        ran = self.text + "".join("\n# --set " + o.replace("\r", "").replace("\n", "\n#   ") for o in self.overrides)
+        return hashlib.sha256(ran.encode()).hexdigest()
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.raw.get(name) or {}
@@ -787,6 +798,4 @@ def set_value(recipe: Recipe, assignment: str) -> None:
         if isinstance(exc, yaml.YAMLError):
             raise RecipeError(f"--set {key}: the value is not valid YAML: {getattr(exc, 'problem', exc)}") from None
         raise
-    shown = _redacted(assignment)
-    recipe.text += "\n# --set " + shown.replace("\r", "").replace("\n", "\n#   ")  # a comment, however many lines
-    recipe.overrides.append(shown)
+    recipe.overrides.append(_redacted(assignment))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 
 import datasets
 import numpy as np
@@ -506,3 +507,32 @@ def test_a_recipe_run_on_many_folders_names_its_outputs_after_each(tmp_path, cap
     assert main(["card", str(tmp_path / "trec_votes"), "--pretty-name", "again"]) == 0
     card = (tmp_path / "trec_votes" / "README.md").read_text()
     assert "This dataset was built by `mmweak curate`" in card and "--set 'output.pretty_name=" in card
+
+
+def test_a_run_rebuilt_from_its_card_records_the_same_recipe(tmp_path, capsys):
+    """Save the card's recipe text as the file it names, run the card's command: the same text, assignments and hash."""
+    out = tmp_path / "out"
+    assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"data.source={_shared('wrench', 'youtube')}",
+                 "--set", f"output.folder={out}", "--set", "output.pretty_name=a | b"]) == 0
+    capsys.readouterr()
+
+    def recorded() -> dict:
+        return yaml.safe_load((out / "README.md").read_text().split("---")[1])["weak_supervision"]["recipe"]
+
+    first = recorded()
+    assert first["text"] == (RECIPES / "wrench_votes.yaml").read_text()  # the file as read; the command has the --set
+    rebuild = tmp_path / "again" / first["file"]
+    rebuild.parent.mkdir()
+    rebuild.write_text(first["text"])
+    command = (out / "README.md").read_text().split("```bash\n")[1].split("\n```")[0]
+    args = shlex.split(command)
+    assert args[:3] == ["mmweak", "curate", "RECIPE.yaml"]
+    assert main(["curate", str(rebuild), *args[3:]]) == 0, capsys.readouterr().err
+    again = recorded()
+    assert {k: again[k] for k in ("sha256", "text", "overrides")} == {k: first[k] for k in ("sha256", "text", "overrides")}
+    # the hash still tells the run apart from one with other assignments, or none
+    plain = load_recipe(rebuild)
+    assert plain.sha256 != first["sha256"]
+    for o in first["overrides"]:
+        set_value(plain, o)
+    assert plain.sha256 == first["sha256"]
