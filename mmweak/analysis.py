@@ -145,6 +145,36 @@ def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> d
     return out
 
 
+def majority_accuracy(L: Any, y: Any, cardinality: int, labels: Any = None) -> float | None:
+    """Accuracy plain majority vote of the same votes would have against gold ``y`` (rows with ``y == -1`` skipped).
+
+    Its ties are broken by a fair coin and counted at their expected value (a row tied between two classes, one
+    of them gold, counts 1/2), and a row without a vote counts ``1 / cardinality``: what the WRENCH benchmark
+    scores majority vote at. With the curated ``labels``, a row without a vote that they leave unlabelled
+    (``-1``) counts 0 instead, as it does for them: the two are then compared on the same footing. It is the
+    figure a label model has to beat on data it did not see. ``None`` without gold rows.
+
+    >>> L = [[1, 1, 0], [0, 1, -1], [-1, -1, -1]]
+    >>> majority_accuracy(L, [1, 0, 1], 2)  # right, tied (1/2), no vote (1/2)
+    0.6666666666666666
+    >>> majority_accuracy(L, [1, 0, 1], 2, labels=[1, 0, -1])  # the labels abstain where no LF voted
+    0.5
+    """
+    L = np.asarray(L)
+    y = np.asarray(y, dtype=np.int64).ravel()
+    known = y >= 0
+    if not known.any():
+        return None
+    L, y = L[known], y[known]
+    counts = np.stack([(L == k).sum(axis=1) for k in range(int(cardinality))], axis=1)
+    top = counts == counts.max(axis=1, keepdims=True)  # every class of a row without a vote is "top"
+    credit = top[np.arange(y.size), y] / top.sum(axis=1)
+    if labels is not None:
+        unlabelled = np.asarray(labels, dtype=np.int64).ravel()[known] < 0
+        credit[unlabelled & ~(L != -1).any(axis=1)] = 0.0
+    return float(credit.mean())
+
+
 @dataclass
 class LFSummary:
     """LF statistics for one task on one split, plus label quality where gold is known.

@@ -17,7 +17,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from ._version import __version__
-from .analysis import label_metrics, lf_summary
+from .analysis import label_metrics, lf_summary, majority_accuracy
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
@@ -229,7 +229,7 @@ def measure_task(
                 fit = (entry.get("label_model") or {}).get("fit", {})
                 used = s == dev_split or (s == fit.get("split") and bool(fit.get("reviewed_rows")))
                 q, c = gold_quality(s, labels, y, read_matrix(ds, t.probs_column), t.cardinality,
-                                    used=used, n_bins=n_bins)
+                                    used=used, n_bins=n_bins, votes=read_matrix(ds, t.votes_column))
                 quality.append(q)
                 calibration.append(c)
     return {"stats_split": stats_split, "gold_split": gold_split, "lfs": rows, "label_counts": label_counts,
@@ -245,13 +245,15 @@ def label_count_entry(split: str, counts: Iterable[int], abstain: int) -> dict[s
 
 def gold_quality(
     split: str, labels: np.ndarray, y: np.ndarray, probs: np.ndarray, cardinality: int, *, used: bool,
-    n_bins: int = DEFAULT_BINS,
+    n_bins: int = DEFAULT_BINS, votes: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Label metrics and calibration of one split against its gold (rows with gold ``-1`` are skipped)."""
+    """Label metrics and calibration of one split against its gold (rows with gold ``-1`` are skipped), and with
+    the split's ``votes`` the accuracy plain majority vote would have on the same rows."""
     known = y[y >= 0]
     gold_shares = (np.bincount(known, minlength=cardinality) / known.size).tolist()
     quality = {"split": split, **label_metrics(labels, y, cardinality, probs),
-               "used_in_fit": used, "gold_class_balance": gold_shares}
+               "used_in_fit": used, "gold_class_balance": gold_shares,
+               "majority_accuracy": None if votes is None else majority_accuracy(votes, y, cardinality, labels)}
     report = calibration_report(probs, y, n_bins)
     calibration = {
         "split": split, "report": report, "used_in_fit": used, "rows": report.rows,

@@ -16,7 +16,7 @@ import numpy as np
 from datasets import DatasetDict
 
 from .aggregate import aggregate
-from .analysis import analyze, label_metrics
+from .analysis import analyze, label_metrics, majority_accuracy
 from .apply import ApplyReport, apply_lfs
 from .card import selection_lines
 from .columns import read_column, read_matrix
@@ -287,7 +287,8 @@ def quality_lines(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | Non
         parts = []
         for s, m in metrics.get(task.name, {}).items():
             f1 = f", F1 of {task.labels[f1_of]!r} {m['f1']:.4f}" if "f1" in m and f1_of is not None else ""
-            parts.append(f"{s} accuracy {m['accuracy']:.4f}{f1} (coverage {m['coverage']:.3f})")
+            mv = f" vs majority vote {m['majority_accuracy']:.4f}" if "majority_accuracy" in m else ""
+            parts.append(f"{s} accuracy {m['accuracy']:.4f}{f1} (coverage {m['coverage']:.3f}){mv}")
         if parts:
             lines.append(f"{task.name}: " + ", ".join(parts))
     return metrics, lines
@@ -306,9 +307,14 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
             y = read_gold(d, col, task, split=s)  # by class name, as aggregate read it
             if not np.any(y >= 0):
                 continue
-            m = label_metrics(read_column(d, task.label_column, np.int64), y, task.cardinality)
+            labels = read_column(d, task.label_column, np.int64)
+            m = label_metrics(labels, y, task.cardinality)
             out.setdefault(task.name, {})[s] = {"accuracy": m["accuracy"], "coverage": m["coverage"],
                                                 "rows": m["rows"]}
+            mv = (majority_accuracy(read_matrix(d, task.votes_column), y, task.cardinality, labels)
+                  if task.votes_column in d.column_names else None)
+            if mv is not None:  # the figure the labels have to beat (the same votes, plain majority vote)
+                out[task.name][s]["majority_accuracy"] = mv
             if f1_of is not None:  # aggregate refused a pos_label that is no class
                 out[task.name][s]["f1"] = m["f1"][f1_of]
     return out

@@ -130,7 +130,7 @@ def task_measures(entry: Mapping[str, Any], split_stats: Mapping[str, dict[str, 
         label_counts.append(label_count_entry(s, a["label_counts"], a["abstain"]))
         g = a.get("gold_rows")
         if g is not None and g["y"].size and "probs" in g:
-            q, c = gold_quality(s, g["labels"], g["y"], g["probs"], K, used=s == dev_split)
+            q, c = gold_quality(s, g["labels"], g["y"], g["probs"], K, used=s == dev_split, votes=g.get("L"))
             quality.append(q)
             calibration.append(c)
     return {"stats_split": stats_split, "gold_split": gold_split, "lfs": rows, "label_counts": label_counts,

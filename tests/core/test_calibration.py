@@ -4,7 +4,7 @@ import zlib
 import numpy as np
 import pytest
 
-from mmweak.analysis import label_metrics
+from mmweak.analysis import label_metrics, majority_accuracy
 from mmweak.calibration import (
     bin_edges,
     brier_score,
@@ -175,3 +175,22 @@ def test_plots_leave_matplotlib_state_alone():
     # a user's style does not change our pixels
     assert png == plots.reliability_png({"test": reliability(PROBS, GOLD)})
     assert matplotlib.get_backend() == backend
+
+
+def test_majority_accuracy_is_the_mean_over_every_coin_for_its_ties():
+    """The card's majority-vote figure: the exact mean of majority vote's accuracy over random tie-breaks (rows
+    without a vote tied between all K classes), rows without gold skipped."""
+    rng = np.random.default_rng(0)
+    L = rng.integers(-1, 3, size=(400, 4))
+    L[:30] = -1  # rows without a vote
+    y = rng.integers(-1, 3, size=400)
+    counts = np.stack([(L == k).sum(axis=1) for k in range(3)], axis=1)
+    top = counts == counts.max(axis=1, keepdims=True)
+    draws = []
+    for _ in range(4000):  # majority vote with its ties broken by a coin, scored as a user's labels would be
+        pick = np.argmax(np.where(top, rng.random(top.shape), -1.0), axis=1)
+        draws.append((pick == y)[y >= 0].mean())
+    exact = majority_accuracy(L, y, 3)
+    assert abs(exact - np.mean(draws)) < 3 * np.std(draws) / np.sqrt(len(draws))
+    assert exact == pytest.approx(np.mean([top[i, y[i]] / top[i].sum() for i in np.flatnonzero(y >= 0)]))
+    assert majority_accuracy(L, np.full(400, -1), 3) is None  # no gold, no figure
