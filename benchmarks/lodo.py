@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import realdata as R  # noqa: E402
 import synthetic as S  # noqa: E402
 
+from mmweak.analysis import majority_accuracy  # noqa: E402
 from mmweak.labelmodels import auto as A  # noqa: E402
 from mmweak.labelmodels import create  # noqa: E402
 from mmweak.labelmodels.base import corrected_by_silent_dev_rows  # noqa: E402
@@ -89,7 +90,11 @@ def score(case: Case, labels: np.ndarray) -> float:
 
 
 def mv_ties_split(case: Case, draws: int = 20) -> float:
-    """Majority vote with ties broken uniformly at random: the mean over seeded draws (rows without votes tie too)."""
+    """Majority vote with ties broken uniformly at random (rows without votes tie too): its expected accuracy,
+    exactly (``mmweak.analysis.majority_accuracy``, the figure ``mmweak curate`` prints), or for F1 the mean over
+    seeded draws."""
+    if case.metric == "accuracy":
+        return 100 * float(majority_accuracy(case.L_test, case.y_test, case.K))
     p = S.majority_proba(case.L_test, case.K)
     return float(np.mean([score(case, hard_labels(p, np.ones(case.K), tie_break="random", seed=s)) for s in range(draws)]))
 

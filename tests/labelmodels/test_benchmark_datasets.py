@@ -147,3 +147,24 @@ def test_a_model_that_cannot_run_on_a_set_leaves_a_dash_not_a_hole(data, capsys)
     assert head.startswith("| dataset | default | majority | MV ties split |")  # no set has a metal cell here
     assert next(line for line in crowd.splitlines() if line.startswith("| wide |")).startswith("| wide | 100.00 | 100.00 |")
     assert "Models that did not run" in out and "wide metal: ValueError: " in out
+
+
+def test_majority_vote_with_ties_split_is_scored_at_its_exact_expectation():
+    """accuracy.py's and lodo.py's "MV ties split" is the figure `mmweak curate` prints for majority vote
+    (`mmweak.analysis.majority_accuracy`), and the mean over many random tie-breaks converges to it; F1 keeps draws."""
+    from mmweak.analysis import majority_accuracy
+
+    rng = np.random.default_rng(1)
+    L = rng.integers(-1, 3, size=(300, 3))
+    L[:20] = -1
+    y = rng.integers(0, 3, size=300)
+    exact = 100 * majority_accuracy(L, y, 3)
+    metric = lambda yy, pred: 100 * float((pred == yy).mean())  # noqa: E731
+    proba = accuracy.majority_proba(L, 3)
+    assert accuracy.ties_split(metric, y, proba, accuracy=True) == pytest.approx(exact, abs=1e-9)
+    case = lodo.Case("c", "synthetic", 3, "accuracy", L, L, y, None)
+    assert lodo.mv_ties_split(case) == pytest.approx(exact, abs=1e-9)
+    draws = [metric(y, lab) for lab in (accuracy.hard_labels(proba, np.ones(3), tie_break="random", seed=s)
+                                         for s in range(2000))]
+    assert abs(np.mean(draws) - exact) < 3 * np.std(draws) / np.sqrt(len(draws))
+    assert accuracy.ties_split(metric, y, proba) == pytest.approx(np.mean(draws[:accuracy.DRAWS]))  # the F1 path

@@ -46,9 +46,9 @@ def test_fine_grained_errors_stay_inside_the_true_group():
 
 @pytest.mark.parametrize("world, n_dev, default, mv", [
     ("dense_and_keywords", 0, 94.05, 92.46),
-    ("dense_and_keywords", 200, 94.13, 92.49),
-    ("mixed_quality", 0, 78.74, 67.78),
-    ("fine_grained", 200, 85.85, 85.06),
+    ("dense_and_keywords", 200, 94.13, 92.51),
+    ("mixed_quality", 0, 78.74, 67.82),
+    ("fine_grained", 200, 85.85, 85.08),
 ])
 def test_the_default_reproduces_its_recorded_margin_over_majority_vote(world, n_dev, default, mv):
     case = worlds.case(world, 0, n_dev)
@@ -106,9 +106,9 @@ def _default_and_mv(world: str, n_dev: int) -> tuple[float, float, str]:
 
 
 @pytest.mark.parametrize("world, n_dev, default, mv, member", [
-    ("confident_only", 0, 92.37, 86.44, "dawid_skene"),
-    ("noisy_gold", 200, 89.69, 83.57, "ebcc"),  # 15 % of the dev labels wrong
-    ("partial_copies", 200, 71.85, 71.56, "majority+weighted_majority"),
+    ("confident_only", 0, 92.37, 86.41, "dawid_skene"),
+    ("noisy_gold", 200, 89.69, 83.50, "ebcc"),  # 15 % of the dev labels wrong
+    ("partial_copies", 200, 71.85, 71.48, "majority+weighted_majority"),
 ])
 def test_second_round_worlds_reproduce_their_recorded_margins(world, n_dev, default, mv, member):
     acc, mv_acc, selected = _default_and_mv(world, n_dev)
@@ -122,4 +122,4 @@ def test_partial_copies_without_gold_is_the_recorded_open_case():
     # README.md). Recorded so that a change that fixes or worsens it shows here.
     acc, mv_acc, selected = _default_and_mv("partial_copies", 0)
     assert selected == "dawid_skene_no_abstain"
-    assert acc == pytest.approx(67.40, abs=0.005) and mv_acc == pytest.approx(71.51, abs=0.005)
+    assert acc == pytest.approx(67.40, abs=0.005) and mv_acc == pytest.approx(71.47, abs=0.005)

@@ -42,13 +42,13 @@ def test_default_on_real_tables_with_and_without_gold():
     by_name = {c.name: c for c in tabular.cases(0, seeds=1)}
     r = _evaluate(by_name["wine/0/two_sided_25"])
     assert r["selected"] == "dawid_skene_no_abstain"
-    assert r["default"] == pytest.approx(89.86, abs=0.01) and r["mv"] == pytest.approx(56.92, abs=0.01)
+    assert r["default"] == pytest.approx(89.86, abs=0.01) and r["mv"] == pytest.approx(56.88, abs=0.01)
     # The known shortfall (issue #14): eight "benign" rules on correlated measurements, no gold. Every rule
     # votes one class, so the gold-free score is blind and majority vote stays; the 20.8 % of rows no rule
     # fires on are all malignant, and the class balance sends them to "benign", where ties split at random
     # would get half of them. With 50 gold dev rows Dawid-Skene with abstains is chosen at 90.89.
     r = _evaluate(by_name["breast_cancer/0/one_class_8"])
     assert r["selected"] == "majority+dawid_skene"
-    assert r["default"] == pytest.approx(61.62, abs=0.01) and r["mv"] == pytest.approx(72.03, abs=0.01)
+    assert r["default"] == pytest.approx(61.62, abs=0.01) and r["mv"] == pytest.approx(72.04, abs=0.01)
     margins = [r["default"] - r["mv"] for r in map(_evaluate, tabular.cases(50, seeds=1)[:4])]
-    assert min(margins) >= -0.5 and margins[0] == pytest.approx(90.89 - 72.72, abs=0.01)
+    assert min(margins) >= -0.5 and margins[0] == pytest.approx(90.89 - 72.78, abs=0.01)
