@@ -10,8 +10,8 @@ on all answers (no gold), accuracy over items with gold, ties split fractionally
 Anchors (Snorkel, crowd-kit, FlyingSquid, the Hyper Label Model) run in ``.venv-bench`` via
 ``benchmarks/anchor_realdata.py``; their argmax ties (and majority vote's, "MV ties split") are broken
 uniformly at random and scored at their expected value: exactly for accuracy (a row tied between t classes
-counts 1/t when gold is among them; ``mmweak curate`` prints the same figure for majority vote), as the mean
-over 20 seeded draws for F1. Every set in the data folder is
+counts 1/t when gold is among them; ``mmweak curate`` prints the same figure for majority vote where its labels
+fill the rows without a vote, as the benchmark's do), as the mean over 20 seeded draws for F1. Every set in the data folder is
 scored; published numbers come from ``realdata.py`` (or, for a set it does not name, the data folder's README).
 The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
 
@@ -56,9 +56,10 @@ def ties_split(metric, y: np.ndarray, proba: np.ndarray, accuracy: bool = False)
     gives it), for other metrics the mean over seeded draws."""
     proba = np.nan_to_num(np.asarray(proba, dtype=np.float64))
     K = proba.shape[1]
-    if accuracy:
+    if accuracy:  # a row without gold (-1) is wrong for every labelling, as ``metric`` scores it
         top = proba >= proba.max(axis=1, keepdims=True) - 1e-9  # hard_labels' tolerance for a tie
-        return 100 * float((top[np.arange(y.size), y] / top.sum(axis=1)).mean())
+        credit = top[np.arange(y.size), np.maximum(y, 0)] / top.sum(axis=1)
+        return 100 * float(np.where(y >= 0, credit, 0.0).mean())
     return float(np.mean([metric(y, hard_labels(proba, np.ones(K), tie_break="random", seed=s)) for s in range(DRAWS)]))
 
 

@@ -93,8 +93,9 @@ def mv_ties_split(case: Case, draws: int = 20) -> float:
     """Majority vote with ties broken uniformly at random (rows without votes tie too): its expected accuracy,
     exactly (``mmweak.analysis.majority_accuracy``, the figure ``mmweak curate`` prints), or for F1 the mean over
     seeded draws."""
-    if case.metric == "accuracy":
-        return 100 * float(majority_accuracy(case.L_test, case.y_test, case.K))
+    if case.metric == "accuracy":  # rows without gold count as wrong, as score() counts them for every labelling
+        known = float((case.y_test >= 0).mean()) if case.y_test.size else 0.0
+        return 100 * float(majority_accuracy(case.L_test, case.y_test, case.K) or 0.0) * known
     p = S.majority_proba(case.L_test, case.K)
     return float(np.mean([score(case, hard_labels(p, np.ones(case.K), tie_break="random", seed=s)) for s in range(draws)]))
 

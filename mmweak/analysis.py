@@ -146,18 +146,19 @@ def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> d
 
 
 def majority_accuracy(L: Any, y: Any, cardinality: int, labels: Any = None) -> float | None:
-    """Accuracy plain majority vote of the same votes would have against gold ``y`` (rows with ``y == -1`` skipped).
+    """Accuracy plain majority vote of the same votes would have against gold ``y`` (rows with a negative ``y``,
+    unknown, are skipped; a ``y`` that is no class counts as wrong, as in :func:`label_metrics`).
 
     Its ties are broken by a fair coin and counted at their expected value (a row tied between two classes, one
     of them gold, counts 1/2), and a row without a vote counts ``1 / cardinality``: what the WRENCH benchmark
-    scores majority vote at. With the curated ``labels``, a row without a vote that they leave unlabelled
-    (``-1``) counts 0 instead, as it does for them: the two are then compared on the same footing. It is the
-    figure a label model has to beat on data it did not see. ``None`` without gold rows.
+    scores majority vote at. With the curated ``labels``, every row they leave unlabelled (``-1``: no vote, or a
+    tie their model abstains on) counts 0 for majority vote too, as it does for them, so the two are compared on
+    the same rows. It is the figure a label model has to beat on data it did not see. ``None`` without gold rows.
 
     >>> L = [[1, 1, 0], [0, 1, -1], [-1, -1, -1]]
     >>> majority_accuracy(L, [1, 0, 1], 2)  # right, tied (1/2), no vote (1/2)
     0.6666666666666666
-    >>> majority_accuracy(L, [1, 0, 1], 2, labels=[1, 0, -1])  # the labels abstain where no LF voted
+    >>> majority_accuracy(L, [1, 0, 1], 2, labels=[1, 0, -1])  # the labels leave the row without a vote unlabelled
     0.5
     """
     L = np.asarray(L)
@@ -166,12 +167,15 @@ def majority_accuracy(L: Any, y: Any, cardinality: int, labels: Any = None) -> f
     if not known.any():
         return None
     L, y = L[known], y[known]
-    counts = np.stack([(L == k).sum(axis=1) for k in range(int(cardinality))], axis=1)
+    K = int(cardinality)
+    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)
     top = counts == counts.max(axis=1, keepdims=True)  # every class of a row without a vote is "top"
-    credit = top[np.arange(y.size), y] / top.sum(axis=1)
+    is_class = y < K
+    credit = np.zeros(y.size)
+    rows = np.flatnonzero(is_class)
+    credit[rows] = top[rows, y[rows]] / top[rows].sum(axis=1)
     if labels is not None:
-        unlabelled = np.asarray(labels, dtype=np.int64).ravel()[known] < 0
-        credit[unlabelled & ~(L != -1).any(axis=1)] = 0.0
+        credit[np.asarray(labels, dtype=np.int64).ravel()[known] < 0] = 0.0
     return float(credit.mean())
 
 

@@ -87,6 +87,7 @@ def quality_block(task: Mapping[str, Any]) -> dict[str, Any] | None:
     for q, c in zip(task["quality"], task["calibration"]):
         splits[q["split"]] = _round({
             "gold_rows": q["rows"], "used_in_fit": q["used_in_fit"], "accuracy": q["accuracy"],
+            "majority_vote_accuracy": q.get("majority_accuracy"),
             "accuracy_covered": q["accuracy_covered"], "coverage": q["coverage"], "macro_f1": q["macro_f1"],
             "gold_class_balance": q["gold_class_balance"],
             **{k: v for k, v in c["report"].to_dict().items() if k != "rows"},
@@ -328,6 +329,17 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
+def recipe_file_name(entry: Mapping[str, Any]) -> str:
+    """The file name to save a recorded recipe under for a rebuild: the one it was read from (so the rebuild records
+    the same entry), or ``RECIPE.yaml`` for a recipe that came from no file.
+
+    >>> recipe_file_name({"file": "wrench_votes.yaml"}), recipe_file_name({"file": "<recipe>"})
+    ('wrench_votes.yaml', 'RECIPE.yaml')
+    """
+    name = str(entry.get("file") or "")
+    return name if name and not name.startswith("<") else "RECIPE.yaml"
+
+
 def rebuild_command(overrides: Sequence[str], recipe_file: str = "RECIPE.yaml") -> str:
     """The shell command that reruns a recipe with the ``--set`` assignments a run was given, each quoted for a
     POSIX shell (a value with spaces, quotes, pipes or newlines pastes back as it was).
@@ -482,7 +494,8 @@ def render_card_from(
     train_split = "train" if "train" in sizes else next(iter(sizes))
     recipe = dict(record.get("recipe") or {})
     if recipe:  # the command that rebuilds it: the file, and the --set assignments the run was given
-        recipe["command"] = rebuild_command(recipe.get("overrides") or [])
+        recipe["save_as"] = recipe_file_name(recipe)
+        recipe["command"] = rebuild_command(recipe.get("overrides") or [], recipe["save_as"])
     snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", ""),
                       recipe.get("command", "")]
     env = jinja2.Environment(keep_trailing_newline=True)

@@ -186,9 +186,9 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
         r = ws["recipe"]
         console.print(f"recipe: {r.get('file')} (sha256 {r.get('sha256', '')[:16]})", markup=False)
         if r.get("overrides"):
-            from .card import rebuild_command
+            from .card import rebuild_command, recipe_file_name
 
-            console.print(f"rebuild: {rebuild_command(r['overrides'], r.get('file') or 'RECIPE.yaml')}", markup=False)
+            console.print(f"rebuild: {rebuild_command(r['overrides'], recipe_file_name(r))}", markup=False)
     for t in ws["tasks"]:
         console.print(f"\n[bold]task {t['name']}[/bold]: " + ", ".join(f"{i}={n}" for i, n in enumerate(t["labels"])),
                       markup=True, highlight=False)

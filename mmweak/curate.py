@@ -288,7 +288,7 @@ def quality_lines(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | Non
         for s, m in metrics.get(task.name, {}).items():
             f1 = f", F1 of {task.labels[f1_of]!r} {m['f1']:.4f}" if "f1" in m and f1_of is not None else ""
             mv = f" vs majority vote {m['majority_accuracy']:.4f}" if "majority_accuracy" in m else ""
-            parts.append(f"{s} accuracy {m['accuracy']:.4f}{f1} (coverage {m['coverage']:.3f}){mv}")
+            parts.append(f"{s} accuracy {m['accuracy']:.4f}{mv}{f1} (coverage {m['coverage']:.3f})")
         if parts:
             lines.append(f"{task.name}: " + ", ".join(parts))
     return metrics, lines

@@ -68,6 +68,7 @@ from __future__ import annotations
 import copy
 import difflib
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -172,8 +173,9 @@ class Recipe:
     def sha256(self) -> str:
         """Hash of what ran: the recipe text and the ``--set`` assignments after it, recorded in the card.
 
-        The text stays as it was read (the card shows it to be saved as a file), and the assignments count as
-        comments at its end, so a rebuild from the card's text and command has the same hash as the run.
+        The text stays as it was read (the card shows it to be saved as a file) and the assignments are hashed after
+        it in a form no recipe text can take (a NUL, then their JSON list), so a rebuild from the card's text and
+        command has the same hash as the run, and no file ending in a ``# --set`` comment has the hash of a run.
 
         >>> r = parse_recipe("data: {source: x}\\ntasks: {t: {labels: [a, b]}}\\nlfs: [{ref: m:f}]")
         >>> before = r.sha256
@@ -181,7 +183,7 @@ class Recipe:
         >>> r.sha256 != before, r.text.endswith("[{ref: m:f}]")
         (True, True)
         """
-        ran = self.text + "".join("\n# --set " + o.replace("\r", "").replace("\n", "\n#   ") for o in self.overrides)
+        ran = self.text if not self.overrides else self.text + "\0" + json.dumps(self.overrides)
         return hashlib.sha256(ran.encode()).hexdigest()
 
     def section(self, name: str) -> dict[str, Any]:
@@ -723,17 +725,38 @@ def _check_types(recipe: Recipe) -> None:
 _MISSING = object()
 _CLASS_KEYS = ("labels", "labels_from")
 #: Keys whose ``--set`` values never reach the record or the card (they are published with the dataset).
-_SECRET_KEY = re.compile(r"(?i)(token|secret|password|passwd|api_?key|credential)")
+_SECRET_KEY = re.compile(r"(?i)(token|secret|password|passwd|api_?key|credential|authorization)")
+#: Values that are credentials whatever key they are set under (Hub and API tokens, HTTP bearer headers).
+_SECRET_VALUE = re.compile(r"(?i)(\bhf_[a-z0-9]{6,}|\bsk-[a-z0-9_-]{8,}|\bbearer\s+\S+)")
 
 
 def _redacted(assignment: str) -> str:
-    """``assignment`` as the record keeps it: the value of a key that looks like a secret replaced by ``<redacted>``.
+    """``assignment`` as the record keeps it: a value that looks like a secret replaced by ``<redacted>`` (a key
+    on its path that names one, a mapping value holding such a key at any depth, or a token-shaped value).
 
     >>> _redacted("data.params.token=hf_abc"), _redacted("output.folder=out/x")
     ('data.params.token=<redacted>', 'output.folder=out/x')
+    >>> _redacted("data.params={token: abc}"), _redacted("data.params.token.value=abc")
+    ('data.params=<redacted>', 'data.params.token.value=<redacted>')
+    >>> _redacted("data.params.headers.X=Bearer abc"), _redacted("data.params.auth=hf_abcdef12")
+    ('data.params.headers.X=<redacted>', 'data.params.auth=<redacted>')
     """
-    key, _, _value = assignment.partition("=")
-    return f"{key}=<redacted>" if _SECRET_KEY.search(key.rsplit(".", 1)[-1]) else assignment
+    key, _, value = assignment.partition("=")
+    secret = any(_SECRET_KEY.search(part) for part in key.split(".")) or bool(_SECRET_VALUE.search(value))
+    if not secret:
+        try:
+            secret = _holds_secret_key(yaml.safe_load(value))
+        except yaml.YAMLError:  # not YAML: set_value refuses it before it is recorded
+            pass
+    return f"{key}=<redacted>" if secret else assignment
+
+
+def _holds_secret_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_SECRET_KEY.search(str(k)) or _holds_secret_key(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_secret_key(v) for v in value)
+    return False
 
 
 def load_recipe(path: str | os.PathLike) -> Recipe:

@@ -194,3 +194,12 @@ def test_majority_accuracy_is_the_mean_over_every_coin_for_its_ties():
     assert abs(exact - np.mean(draws)) < 3 * np.std(draws) / np.sqrt(len(draws))
     assert exact == pytest.approx(np.mean([top[i, y[i]] / top[i].sum() for i in np.flatnonzero(y >= 0)]))
     assert majority_accuracy(L, np.full(400, -1), 3) is None  # no gold, no figure
+
+
+def test_majority_accuracy_counts_rows_the_labels_leave_unlabelled_as_wrong_for_both():
+    """Labels that are plain majority vote with ties abstaining score exactly majority vote's figure."""
+    L = np.array([[1, 1, 0], [0, 1, -1], [-1, -1, -1], [0, 0, 1]])
+    y = np.array([1, 0, 1, 0])
+    labels = np.array([1, -1, -1, 0])  # majority vote, abstaining on its tie and on the row without a vote
+    assert majority_accuracy(L, y, 2, labels) == label_metrics(labels, y, 2)["accuracy"] == 0.5
+    assert majority_accuracy(L, [1, 0, 5, -3], 2) == pytest.approx((1 + 0.5 + 0) / 3)  # 5 is no class: wrong

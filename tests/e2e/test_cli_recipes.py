@@ -79,7 +79,7 @@ def test_youtube_yaml_through_the_cli_matches_the_script(youtube_run, tmp_path, 
     strict = mmweak.analysis.label_metrics(ours["test"]["spam_label"], ours["test"]["label"], 2)["accuracy"]
     assert strict == pytest.approx(metrics["curated_strict"]) and strict > 0.95
     card = (youtube_run / "README.md").read_text()
-    assert "mmweak curate RECIPE.yaml" in card and "youtube_spam.yaml" in card
+    assert "mmweak curate youtube_spam.yaml" in card and "save it as `youtube_spam.yaml`" in card
     ws = datasets.load_dataset  # noqa: F841  (the folder is a plain Hub-layout dataset too)
     assert len(datasets.load_dataset(str(youtube_run))["test"]) == 250
 

@@ -168,3 +168,14 @@ def test_majority_vote_with_ties_split_is_scored_at_its_exact_expectation():
                                          for s in range(2000))]
     assert abs(np.mean(draws) - exact) < 3 * np.std(draws) / np.sqrt(len(draws))
     assert accuracy.ties_split(metric, y, proba) == pytest.approx(np.mean(draws[:accuracy.DRAWS]))  # the F1 path
+
+
+def test_rows_without_gold_count_as_wrong_for_majority_vote_as_for_every_labelling():
+    L = np.array([[1, 1], [0, 1], [1, -1], [0, 0]])
+    y = np.array([1, 0, -1, -1])
+    metric = lambda yy, pred: 100 * float((pred == yy).mean())  # noqa: E731
+    draws = np.mean([metric(y, accuracy.hard_labels(accuracy.majority_proba(L, 2), np.ones(2), tie_break="random",
+                                                    seed=s)) for s in range(4000)])
+    exact = accuracy.ties_split(metric, y, accuracy.majority_proba(L, 2), accuracy=True)
+    assert exact == pytest.approx(37.5) and abs(draws - 37.5) < 1.0
+    assert lodo.mv_ties_split(lodo.Case("c", "synthetic", 2, "accuracy", L, L, y, None)) == pytest.approx(37.5)
