@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import realdata as R  # noqa: E402
 
 from mmweak import labelmodels  # noqa: E402
-from mmweak.labelmodels.decision import hard_labels  # noqa: E402
+from mmweak.labelmodels.decision import hard_labels, tie_split_credit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
@@ -57,9 +57,7 @@ def ties_split(metric, y: np.ndarray, proba: np.ndarray, accuracy: bool = False)
     proba = np.nan_to_num(np.asarray(proba, dtype=np.float64))
     K = proba.shape[1]
     if accuracy:  # a row without gold (-1) is wrong for every labelling, as ``metric`` scores it
-        top = proba >= proba.max(axis=1, keepdims=True) - 1e-9  # hard_labels' tolerance for a tie
-        credit = top[np.arange(y.size), np.maximum(y, 0)] / top.sum(axis=1)
-        return 100 * float(np.where(y >= 0, credit, 0.0).mean())
+        return 100 * float(np.where(y >= 0, tie_split_credit(proba, np.maximum(y, 0)), 0.0).mean())
     return float(np.mean([metric(y, hard_labels(proba, np.ones(K), tie_break="random", seed=s)) for s in range(DRAWS)]))
 
 

@@ -33,8 +33,8 @@ import lodo as LO  # noqa: E402
 import stress as ST  # noqa: E402
 import tabular as TB  # noqa: E402
 import worlds as W  # noqa: E402
-from synthetic import majority_proba  # noqa: E402
 
+from mmweak.analysis import majority_accuracy  # noqa: E402
 from mmweak.labelmodels import create  # noqa: E402
 
 TIE_BREAKERS = ("dawid_skene", "dawid_skene_no_abstain", "ebcc", "one_coin")
@@ -55,9 +55,7 @@ def silent_rows_by_coin(case: LO.Case) -> tuple[float, float]:
     """(the default's accuracy, the same with rows without a vote labelled by a coin), both minus MV ties split."""
     model = create(cardinality=case.K).fit(case.L_train)
     right = model.labels_from_proba(model.predict_proba(case.L_test), None) == case.y_test
-    p = majority_proba(case.L_test, case.K)
-    tied = p >= p.max(axis=1, keepdims=True) - 1e-9
-    mv = float((tied[np.arange(len(case.y_test)), case.y_test] / tied.sum(axis=1)).mean())
+    mv = float(majority_accuracy(case.L_test, case.y_test, case.K))
     silent = ~(case.L_test != -1).any(axis=1)
     return 100 * (right.mean() - mv), 100 * (np.where(silent, 1.0 / case.K, right).mean() - mv)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mmweak.columns import read_column, read_matrix
+from mmweak.labelmodels.decision import tie_split_credit
 from mmweak.sources import is_wrench, read_crowd, read_wrench
 
 DATA = Path(os.environ.get("MMWEAK_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
@@ -251,7 +252,4 @@ def wrench_score(name: str, y: np.ndarray, pred: np.ndarray) -> float:
 def crowd_accuracy(y: np.ndarray, proba: np.ndarray) -> float:
     """Accuracy over items with gold, ties split fractionally (as in the EBCC authors' evaluation)."""
     gold = y >= 0
-    p = proba[gold]
-    top = p.max(axis=1, keepdims=True)
-    tied = p >= top - 1e-12
-    return float((tied[np.arange(gold.sum()), y[gold]] / tied.sum(axis=1)).mean())
+    return float(tie_split_credit(proba[gold], y[gold], tol=1e-12).mean())

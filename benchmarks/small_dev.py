@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import synthetic as S  # noqa: E402
 
 from mmweak.labelmodels import create  # noqa: E402
+from mmweak.labelmodels.decision import tie_split_credit  # noqa: E402
 
 TRAIN, DEV, TEST = 500, 100, 3000
 SHAPES = [(2, 5), (2, 10), (3, 6)]  # (classes, LFs)
@@ -37,9 +38,7 @@ SHAPES = [(2, 5), (2, 10), (3, 6)]  # (classes, LFs)
 
 def mv_credit(L: np.ndarray, y: np.ndarray, K: int) -> np.ndarray:
     """Per row, majority vote's expected accuracy with ties split uniformly (1/K on a row without a vote)."""
-    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)
-    top = counts == counts.max(axis=1, keepdims=True)
-    return top[np.arange(y.size), y] / top.sum(axis=1)
+    return tie_split_credit(np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1), y)
 
 
 def sparse_keywords(n: int, m: int, K: int, *, seed: int, skew: float) -> tuple[np.ndarray, np.ndarray]:

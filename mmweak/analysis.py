@@ -12,6 +12,7 @@ from .aggregate import human_gold_column
 from .calibration import brier_score, expected_calibration_error
 from .columns import read_column, read_matrix
 from .gold import read_gold
+from .labelmodels.decision import tie_split_credit
 from .labelmodels.validation import check_votes
 from .provenance import read_record
 from .task import ABSTAIN, Task
@@ -168,12 +169,10 @@ def majority_accuracy(L: Any, y: Any, cardinality: int, labels: Any = None) -> f
         return None
     L, y = L[known], y[known]
     K = int(cardinality)
-    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)
-    top = counts == counts.max(axis=1, keepdims=True)  # every class of a row without a vote is "top"
-    is_class = y < K
+    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)  # a row without a vote: all K tied
     credit = np.zeros(y.size)
-    rows = np.flatnonzero(is_class)
-    credit[rows] = top[rows, y[rows]] / top[rows].sum(axis=1)
+    rows = np.flatnonzero(y < K)
+    credit[rows] = tie_split_credit(counts[rows], y[rows])
     if labels is not None:
         credit[np.asarray(labels, dtype=np.int64).ravel()[known] < 0] = 0.0
     return float(credit.mean())

@@ -22,6 +22,8 @@ from typing import Any, Literal, Sequence, cast
 
 import numpy as np
 
+from .labelmodels.decision import tie_split_credit
+
 Binning = Literal["width", "mass"]
 BINNINGS: tuple[Binning, ...] = ("width", "mass")
 DEFAULT_BINS = 10
@@ -54,10 +56,9 @@ def top_label(probs: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     ([0.8, 0.5, 0.9], [1.0, 0.5, 0.0])
     """
     p, yy = _gold_rows(probs, y)
-    conf = p.max(axis=1) if len(p) else np.zeros(0)
-    tied = p >= conf[:, None] - 1e-9
-    correct = tied[np.arange(len(yy)), yy] / np.maximum(tied.sum(axis=1), 1)
-    return conf, correct.astype(np.float64)
+    if not len(p):
+        return np.zeros(0), np.zeros(0)
+    return p.max(axis=1), tie_split_credit(p, yy)
 
 
 def brier_score(probs: Any, y: Any) -> float | None:

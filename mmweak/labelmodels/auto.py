@@ -69,7 +69,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
-from .decision import THRESHOLD_ROWS, Objective
+from .decision import THRESHOLD_ROWS, Objective, tie_split_credit
 from .dependence import evidence_weights
 from .ebcc import EBCC
 from .heldout import (
@@ -469,8 +469,7 @@ class AutoLabelModel(LabelModel):
                 if self.objective == "f1":
                     labels[held] = model.labels_from_proba(proba, None, objective="f1", pos_label=int(self.pos_label))
                     continue
-                tied = proba >= proba.max(axis=1, keepdims=True) - 1e-9
-                hit = tied[np.arange(int(held.sum())), y_dev[held]] / tied.sum(axis=1)  # ties split
+                hit = tie_split_credit(proba, y_dev[held])
                 brier = ((proba - np.eye(K)[y_dev[held]]) ** 2).sum(axis=1)
                 # Half the argmax decision, half the probabilities themselves (a proper score, so a
                 # model whose ranking is better where the argmax agrees still shows it: the F1 rule

@@ -109,4 +109,18 @@ def hard_labels(
     return labels
 
 
-__all__ = ["ABSTAIN", "NEVER", "Objective", "THRESHOLD_ROWS", "TieBreak", "expected_f1_thresholds", "hard_labels"]
+def tie_split_credit(scores: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+    """Per row, how right the argmax of ``scores`` is with its ties broken uniformly at random, in expectation:
+    ``1/t`` when class ``y`` is among the ``t`` classes within ``tol`` of the row's top (``hard_labels``' ties),
+    else 0. ``y`` holds classes (the caller drops or scores rows without gold).
+
+    >>> tie_split_credit(np.array([[0.2, 0.8], [0.5, 0.5], [2, 2]]), np.array([1, 0, 1])).tolist()
+    [1.0, 0.5, 0.5]
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    tied = s >= s.max(axis=1, keepdims=True) - tol
+    return tied[np.arange(len(y)), y] / np.maximum(tied.sum(axis=1), 1)
+
+
+__all__ = ["ABSTAIN", "NEVER", "Objective", "THRESHOLD_ROWS", "TieBreak", "expected_f1_thresholds", "hard_labels",
+           "tie_split_credit"]
