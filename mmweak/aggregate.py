@@ -130,6 +130,8 @@ def aggregate(
                 proba[rows] = np.eye(task.cardinality, dtype=proba.dtype)[human[rows]]
                 labels[rows] = human[rows]
                 new[task.confidence_column][0][rows] = 1.0
+            if name == fit_name and decide["objective"] == "f1":
+                warn_if_f1_labels_everything(task, labels, int(decide["pos_label"]), fit_name)
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
                              fill_abstains, rows.tolist() if name == fit_name else None)
             out[name] = replace_columns(out[name], new, fingerprint=fp)
@@ -142,6 +144,37 @@ def aggregate(
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(dataset, DatasetDict) else out["train"]
     write_record(result, record)
     return result
+
+
+#: Share of the fit split's rows the F1 rule may give its class before the labels are said to carry no ranking.
+ALL_POSITIVE_SHARE = 0.99
+
+
+def labels_everything(counts: Any, pos_label: int) -> float | None:
+    """The share of labelled rows that hold ``pos_label`` when it is at least :data:`ALL_POSITIVE_SHARE`, else None.
+
+    >>> labels_everything([3, 997], 1), labels_everything([300, 700], 1)
+    (0.997, None)
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    share = float(c[pos_label] / c.sum()) if c.sum() else 0.0
+    return share if share >= ALL_POSITIVE_SHARE else None
+
+
+def warn_if_f1_labels_everything(task: Task, labels: np.ndarray, pos_label: int, split: str) -> None:
+    """Warn when the F1 rule gave ``pos_label`` to (nearly) every labelled row of ``split``.
+
+    Labelling every row positive scores an F1 of 2p/(1+p) on a class of share p, which beats a label model whose
+    ranking is poor (WRENCH's basketball: 18.3 on test, above every published method), so the F1 rule can pick it;
+    such labels say nothing about which rows are positive, and a user training on them should know.
+    """
+    share = labels_everything(np.bincount(labels[labels >= 0], minlength=task.cardinality), pos_label)
+    if share is not None:
+        warnings.warn(
+            f"task {task.name!r}: the F1 rule labels {share:.1%} of split {split!r} {task.labels[pos_label]!r}: no cut "
+            f"of the label model's probabilities gives a better F1 than labelling (nearly) every row "
+            f"{task.labels[pos_label]!r}, so these labels do not tell which rows are {task.labels[pos_label]!r}. "
+            "Argmax labels (objective='accuracy') or better LFs may serve training better", stacklevel=3)
 
 
 def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str | None:

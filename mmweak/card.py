@@ -17,6 +17,7 @@ from datasets.utils.metadata import MetadataConfigs
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from ._version import __version__
+from .aggregate import labels_everything
 from .analysis import label_metrics, lf_summary, majority_accuracy
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
@@ -285,8 +286,14 @@ def context_from_measures(
     for c in label_counts:
         if c["split"] == stats_split:
             series[f"curated labels ({stats_split}, labelled rows)"] = c["shares"]
+    fit = (lm or {}).get("fit", {})
+    f1_labels_all = None  # the F1 rule gave its class to (nearly) every labelled row of the fit split
+    if fit.get("objective") == "f1":
+        fit_counts = next((c["counts"] for c in label_counts if c["split"] == fit.get("split")), None)
+        if fit_counts is not None:
+            f1_labels_all = labels_everything(fit_counts, int(fit.get("pos_label", 1)))
     return {
-        "name": t.name, "labels": list(t.labels), "description": t.description,
+        "name": t.name, "labels": list(t.labels), "description": t.description, "f1_labels_all": f1_labels_all,
         "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
                     "confidence": t.confidence_column},
         "lfs": lfs, "stats_split": stats_split, "gold_split": measures["gold_split"],

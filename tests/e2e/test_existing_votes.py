@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import warnings
 
 import datasets
 import numpy as np
@@ -556,3 +557,19 @@ def test_the_recipe_hash_tells_a_set_from_a_comment_and_secrets_stay_out_of_the_
         set_value(r, assignment)
         assert r.overrides == [assignment.partition("=")[0] + "=<redacted>"], assignment
         assert "abc" not in r.record_entry().get("overrides", [""])[0]
+
+
+def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path):
+    """basketball: EBCC's F1 cut sits below every row's probability, so the F1 rule labels all 17,970 training rows
+    positive (an F1 of 2p/(1+p), 18.29 on test, above every published method): aggregate warns, the card says it."""
+    with pytest.warns(UserWarning, match=r"the F1 rule labels 100\.0% of split 'train' 'positive'.*do not tell"):
+        result = curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
+                        overrides=[f"data.source={_shared('wrench', 'basketball')}", "aggregate.objective=f1",
+                                   f"output.folder={tmp_path / 'bb'}"])
+    assert set(np.asarray(result.dataset["train"]["spam_label"]).tolist()) == {1}
+    card = (tmp_path / "bb" / "README.md").read_text()
+    assert "**On the fit split it labels 100.0% of the rows `positive`**" in card
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # census's F1 labels rank its rows: no such warning
+        curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
+               overrides=[f"data.source={_shared('wrench', 'census')}", "aggregate.objective=f1", "output.folder=null"])
