@@ -131,7 +131,8 @@ def aggregate(
                 labels[rows] = human[rows]
                 new[task.confidence_column][0][rows] = 1.0
             if name == fit_name and decide["objective"] == "f1":
-                warn_if_f1_labels_everything(task, labels, int(decide["pos_label"]), fit_name)
+                counts = np.bincount(labels[labels >= 0], minlength=task.cardinality)
+                warn_if_f1_labels_everything(task, counts, int(decide["pos_label"]), fit_name)
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
                              fill_abstains, rows.tolist() if name == fit_name else None)
             out[name] = replace_columns(out[name], new, fingerprint=fp)
@@ -161,20 +162,29 @@ def labels_everything(counts: Any, pos_label: int) -> float | None:
     return share if share >= ALL_POSITIVE_SHARE else None
 
 
-def warn_if_f1_labels_everything(task: Task, labels: np.ndarray, pos_label: int, split: str) -> None:
-    """Warn when the F1 rule gave ``pos_label`` to (nearly) every labelled row of ``split``.
+def warn_if_f1_labels_everything(task: Task, counts: Any, pos_label: int, split: str, stacklevel: int = 3) -> None:
+    """Warn when the F1 rule gave ``pos_label`` to (nearly) every labelled row of ``split`` (``counts``: labels
+    per class there; the local engine counts them as it writes them, the Ray engine when it measures the split).
 
     Labelling every row positive scores an F1 of 2p/(1+p) on a class of share p, which beats a label model whose
     ranking is poor (WRENCH's basketball: 18.3 on test, above every published method), so the F1 rule can pick it;
     such labels say nothing about which rows are positive, and a user training on them should know.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_f1_labels_everything(Task("event", ("no", "yes")), [0, 500], 1, "train")
+    ...     warn_if_f1_labels_everything(Task("event", ("no", "yes")), [400, 100], 1, "train")
+    >>> [str(w.message)[:62] for w in caught]
+    ["task 'event': the F1 rule labels 100.0% of split 'train' 'yes'"]
     """
-    share = labels_everything(np.bincount(labels[labels >= 0], minlength=task.cardinality), pos_label)
+    share = labels_everything(counts, pos_label)
     if share is not None:
         warnings.warn(
             f"task {task.name!r}: the F1 rule labels {share:.1%} of split {split!r} {task.labels[pos_label]!r}: no cut "
             f"of the label model's probabilities gives a better F1 than labelling (nearly) every row "
             f"{task.labels[pos_label]!r}, so these labels do not tell which rows are {task.labels[pos_label]!r}. "
-            "Argmax labels (objective='accuracy') or better LFs may serve training better", stacklevel=3)
+            "Argmax labels (objective='accuracy') or better LFs may serve training better", stacklevel=stacklevel)
 
 
 def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str | None:

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..aggregate import warn_if_f1_labels_everything
 from ..analysis import lf_counts, lf_rows, lf_summary
 from ..card import GOLD_SPLIT_ORDER, gold_quality, label_count_entry, stats_split_of
 from ..task import Task
@@ -133,5 +134,9 @@ def task_measures(entry: Mapping[str, Any], split_stats: Mapping[str, dict[str, 
             q, c = gold_quality(s, g["labels"], g["y"], g["probs"], K, used=s == dev_split, votes=g.get("L"))
             quality.append(q)
             calibration.append(c)
+    fit = (lm or {}).get("fit", {})
+    fit_counts = next((c["counts"] for c in label_counts if c["split"] == fit.get("split")), None)
+    if fit.get("objective") == "f1" and fit_counts is not None:  # the labels were written lazily: counted only now
+        warn_if_f1_labels_everything(t, fit_counts, int(fit.get("pos_label", 1)), str(fit["split"]), stacklevel=2)
     return {"stats_split": stats_split, "gold_split": gold_split, "lfs": rows, "label_counts": label_counts,
             "quality": quality, "calibration": calibration}

@@ -475,6 +475,22 @@ def test_precomputed_votes_run_on_ray_as_locally(ray_session, tmp_path):
         assert ours[split]["spam_label"] == theirs[split]["spam_label"]
 
 
+def test_an_f1_rule_that_labels_every_row_positive_warns_on_ray_too(ray_session, tmp_path):
+    """basketball with the F1 rule: every training row positive (an F1 of 2p/(1+p)). Ray writes its labels lazily, so
+    the warning comes when the split is measured for the card, with the local engine's words and the same card line."""
+    from mmweak.cli import main
+
+    source = SHARED / "data" / "wrench" / "basketball"
+    if not source.is_dir():
+        pytest.skip(f"{source} is not here")
+    recipe = str(ROOT / "recipes" / "wrench_votes.yaml")
+    with pytest.warns(UserWarning, match=r"the F1 rule labels 100\.0% of split 'train' 'positive'.*do not tell"):
+        assert main(["curate", recipe, "--engine", "ray", "--set", f"data.source={source}", "--set",
+                     "aggregate.objective=f1", "--set", "aggregate.fill_abstains=null", "--set",
+                     f"output.folder={tmp_path / 'ray'}"]) == 0
+    assert "**On the fit split it labels 100.0% of the rows `positive`**" in (tmp_path / "ray" / "README.md").read_text()
+
+
 def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsys):
     from mmweak.cli import main
 
