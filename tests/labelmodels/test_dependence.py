@@ -118,3 +118,65 @@ def test_the_votes_only_pseudo_likelihood_equals_the_dense_one():
     lo[0, 1, 3] = np.log(0.5)
     lo[0, 1, :3] = np.log(0.5 / 3)
     assert not H.silence_is_class_free(H.GenerativeTable(table.log_prior, lo))
+
+
+
+def test_independent_share_reads_copies_as_one_lf_and_dependence_short_of_a_copy_as_lost_evidence():
+    import worlds
+
+    from mmweak.labelmodels.dependence import independent_share
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 3000)
+    own = [np.where(rng.random(3000) < 0.75, y, 1 - y) for _ in range(6)]
+    copies = np.stack(own + [own[0]] * 4, axis=1).astype(np.int8)  # LF 0 pasted four more times
+    assert independent_share(SparseVotes.from_dense(copies, 2)) == pytest.approx(1.0, abs=0.02)
+    L, _, _ = worlds.shared_base(300)  # 6 of 12 LFs mostly repeat one weak upstream model
+    assert independent_share(SparseVotes.from_dense(L, 2)) == pytest.approx(0.50, abs=0.01)
+    assert independent_share(SparseVotes.from_dense(L[:, 5:], 2)) > 0.9  # one follower left: nothing shared
+    assert independent_share(SparseVotes.from_dense(L[:, :1], 2)) == 1.0
+
+
+def test_without_gold_the_default_keeps_plain_majority_vote_where_too_little_evidence_is_independent(monkeypatch):
+    import lodo
+    import worlds
+
+    from mmweak.labelmodels import LabelModel, auto
+
+    case = worlds.case("shared_base", 0)
+    r = lodo.evaluate(case)
+    default = create(cardinality=2).fit(case.L_train)
+    assert default.independent_share_ == r["independent_share"] == pytest.approx(0.549, abs=0.0005)
+    assert default.selected_ == r["selected"] == "majority"
+    # Plain majority vote, its ties broken by its class balance: 74.37 against 73.86 with ties split at random.
+    assert r["default"] == pytest.approx(74.37, abs=0.005) and r["mv"] == pytest.approx(73.86, abs=0.005)
+    labels = default.predict(case.L_test)
+    plain = create("majority", cardinality=2, dedupe_copies=False).fit(case.L_train)
+    np.testing.assert_array_equal(labels, plain.predict(case.L_test))
+    # What the gold-free score alone takes there follows the upstream model: 65.44, 8.4 points below majority vote.
+    assert lodo.rule_outcome(r, 0.5, False, min_share=0.0) == "one_coin"
+    assert lodo.rule_score(r, 0.5, False, min_share=0.0) == pytest.approx(65.44, abs=0.005)
+    monkeypatch.setattr(auto, "MIN_INDEPENDENT_SHARE", 0.0)
+    assert create(cardinality=2).fit(case.L_train).selected_ == "one_coin"
+    monkeypatch.undo()
+    # With gold dev rows the dev score decides and the share is not measured.
+    with_dev = create(cardinality=2).fit(case.L_train, L_dev=case.L_test[:300], y_dev=case.y_test[:300])
+    assert with_dev.selection_by_ == "dev" and with_dev.independent_share_ == 1.0
+    # The share is saved with the model, and files of earlier versions (without it) still load.
+    state = default.to_dict()
+    assert LabelModel.from_dict(state).independent_share_ == default.independent_share_
+    del state["state"]["independent_share_"]
+    np.testing.assert_array_equal(LabelModel.from_dict(state).predict_proba(case.L_test[:50]),
+                                  default.predict_proba(case.L_test[:50]))
+
+
+def test_majority_vote_can_count_each_lf_by_its_evidence_weight():
+    import worlds
+
+    L, _, _ = worlds.partial_copies(300)  # LFs 4-9 follow LF 0 or LF 1 on 70 % of rows
+    m = create("majority", cardinality=3, dependence_weights=True).fit(L)
+    expected = evidence_weights(SparseVotes.from_dense(L[:50_000], 3))
+    np.testing.assert_allclose(m.lf_weights_, expected)
+    assert m.lf_weights_[[2, 3]].min() > 0.8 > 0.5 > m.lf_weights_[[0, 1, 4, 5, 6, 7, 8, 9]].max()
+    with pytest.raises(ValueError, match="dependence_weights must be True or False"):
+        create("majority", cardinality=3, dependence_weights="yes").fit(L)
