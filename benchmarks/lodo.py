@@ -20,7 +20,6 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -101,11 +100,8 @@ def mv_ties_split(case: Case, draws: int = 20) -> float:
     return float(np.mean([score(case, hard_labels(p, np.ones(case.K), tie_break="random", seed=s)) for s in range(draws)]))
 
 
-def evaluate(case: Case, tie_breakers: dict[str, Any] | None = None) -> dict:
-    """Every outcome the default's rule can reach on ``case``, scored on its test rows, plus its selection scores.
-
-    ``tie_breakers`` (measurement): more models, by name, to break majority vote's ties with; each gives the outcomes
-    ``"majority+<name>"`` and ``"(<name> alone)"`` (in parentheses: no outcome the shipped rule can reach)."""
+def evaluate(case: Case) -> dict:
+    """Every outcome the default's rule can reach on ``case``, scored on its test rows, plus its selection scores."""
     kw = {} if case.dev is None else {"L_dev": case.dev[0], "y_dev": case.dev[1]}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -113,9 +109,8 @@ def evaluate(case: Case, tie_breakers: dict[str, Any] | None = None) -> dict:
         diffs = default._selection_diffs
         models, train_p, test_p = {}, {}, {}
         sample = fit_sample(case.L_train, THRESHOLD_ROWS, default.seed_)  # the rows the default's F1 cut reads
-        extra = dict(tie_breakers or {})
-        for name in dict.fromkeys(["majority", *diffs, "dawid_skene", *extra]):
-            model = extra[name] if name in extra else default._build_for(name, 0, case.L_train)
+        for name in dict.fromkeys(["majority", *diffs, "dawid_skene"]):
+            model = default._build_for(name, 0, case.L_train)
             models[name] = model.fit(case.L_train, **kw)
             train_p[name] = models[name].predict_proba(sample)
             test_p[name] = models[name].predict_proba(case.L_test)
@@ -123,8 +118,7 @@ def evaluate(case: Case, tie_breakers: dict[str, Any] | None = None) -> dict:
     # where its gain over majority vote clears the bound (auto.py, _silent_estimate); gold dev rows correct it.
     # Whether it clears depends on z, so the outcomes are scored both ways.
     silent_rows = not (sample != -1).any(axis=1).all()
-    by_silence = {use: _outcomes(case, models, diffs, train_p, test_p, sample, models["dawid_skene"] if use else None,
-                                 set(extra))
+    by_silence = {use: _outcomes(case, models, diffs, train_p, test_p, sample, models["dawid_skene"] if use else None)
                   for use in ((False, True) if silent_rows else (False,))}
     guard = {z: bool(silent_rows and "dawid_skene" in diffs and A._lower_bound(diffs["dawid_skene"], z) > 0)
              for z in {*Z_GRID, float(default.z)}}
@@ -137,22 +131,17 @@ def evaluate(case: Case, tie_breakers: dict[str, Any] | None = None) -> dict:
                                        default.seed_)
     return {"case": case, "diffs": diffs, "votes": votes, "outcomes": by_silence[guard[float(default.z)]],
             "default": default_score, "selected": default.selected_, "mv": mv_ties_split(case),
-            "independent_share": float(default.independent_share_),
             "by_silence": by_silence, "silence_guard": guard}
 
 
-def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence_model, tie_only=frozenset()) -> dict[str, float]:
+def _outcomes(case: Case, models, diffs, train_p, test_p, sample, silence_model) -> dict[str, float]:
     outcomes = {}
     for name, model in models.items():
-        if name not in diffs and name != "majority" and name not in tie_only:
+        if name not in diffs and name != "majority":
             continue
         fill = _silent_fill(model, silence_model, case.dev)
-        alone = score(case, _labels(case, _filled(test_p[name], case.L_test, fill),
-                                    _filled(train_p[name], sample, fill), model.class_balance_))
-        if name in tie_only:  # never an outcome of the shipped rule on its own
-            outcomes[f"({name} alone)"] = alone
-        else:
-            outcomes[name] = alone
+        outcomes[name] = score(case, _labels(case, _filled(test_p[name], case.L_test, fill),
+                                             _filled(train_p[name], sample, fill), model.class_balance_))
         if name != "majority":  # majority vote with this member breaking its ties (and giving the class balance)
             p_tr = _kept_majority(train_p["majority"], train_p[name], sample, fill)
             p_te = _kept_majority(test_p["majority"], test_p[name], case.L_test, fill)
@@ -192,25 +181,20 @@ def _objective(case: Case) -> str:
     return "f1" if case.metric == "f1" else "accuracy"
 
 
-def rule_outcome(result: dict, z: float, se_rule: bool, min_share: float | None = None) -> str:
-    """The outcome the default's rule reaches on ``result`` with constants ``z`` and ``se_rule``; where less than
-    ``min_share`` of the votes' evidence is independent (default: the shipped ``auto.MIN_INDEPENDENT_SHARE``; only
-    the gold-free score measures it, elsewhere the share is 1), plain majority vote."""
-    threshold = A.MIN_INDEPENDENT_SHARE if min_share is None else min_share
-    if result.get("independent_share", 1.0) < threshold:
-        return A.INCUMBENT
+def rule_outcome(result: dict, z: float, se_rule: bool) -> str:
+    """The outcome the default's rule reaches on ``result`` with constants ``z`` and ``se_rule``."""
     chosen, runner = A.choose(result["diffs"], z, one_se_rule=se_rule)
     if runner is None and not se_rule and result.get("votes"):
         chosen = A.second_opinion(chosen, result["diffs"], result["votes"], z)
     return chosen if runner is None else f"{chosen}+{runner}"
 
 
-def rule_score(result: dict, z: float, se_rule: bool, min_share: float | None = None) -> float:
+def rule_score(result: dict, z: float, se_rule: bool) -> float:
     """The score of :func:`rule_outcome`, rows without a vote labelled as the default labels them at ``z``."""
     outcomes = result["outcomes"]
     if "by_silence" in result:
         outcomes = result["by_silence"][result["silence_guard"][z]]
-    return outcomes[rule_outcome(result, z, se_rule, min_share)]
+    return outcomes[rule_outcome(result, z, se_rule)]
 
 
 def objective(results: list[dict], z: float, se_rule: bool) -> float:
@@ -232,7 +216,7 @@ def lodo(results: list[dict], group=lambda name: name) -> list[dict]:
         outcome = rule_outcome(r, *best)
         rows.append({"name": r["case"].name, "z": best[0], "se_rule": best[1], "outcome": outcome,
                      "lodo": rule_score(r, *best), "default": r["default"], "mv": r["mv"],
-                     "best_member": best_reachable(r["outcomes"])})
+                     "best_member": max(r["outcomes"].values())})
     return rows
 
 
@@ -262,11 +246,6 @@ def shipped_summary(results: list[dict]) -> str:
 
 #: Members whose own scores the per-case tables of ``worlds.py`` and ``tabular.py`` list, in this order.
 MEMBER_COLUMNS = ("majority", "dawid_skene", "dawid_skene_no_abstain", "one_coin", "ebcc")
-
-
-def best_reachable(outcomes: dict[str, float]) -> float:
-    """The best outcome the default's rule can reach (a tie-break-only member alone is not one)."""
-    return max(v for k, v in outcomes.items() if not k.startswith("("))
 
 
 def member_scores(outcomes: dict[str, float]) -> str:

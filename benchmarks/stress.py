@@ -68,7 +68,7 @@ def table(results: list[dict]) -> str:
              "|---|--:|--:|--:|--:|--:|"]
     for r in results:
         lines.append(f"| {r['case'].name} | {r['default']:.2f} ({r['selected']}) | {r['mv']:.2f} "
-                     f"| {r['outcomes']['majority']:.2f} | {LO.best_reachable(r['outcomes']):.2f} "
+                     f"| {r['outcomes']['majority']:.2f} | {max(r['outcomes'].values()):.2f} "
                      f"| {r['default'] - r['mv']:+.2f} |")
     m = np.array([r["default"] - r["mv"] for r in results])
     short = [r["case"].name for r in results if r["default"] - r["mv"] < -0.5]

@@ -23,7 +23,6 @@ from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
 from .gold import read_gold
-from .labelmodels.auto import MIN_INDEPENDENT_SHARE
 from .review.answers import review_summary
 from .review.simulate import curve_context
 from .task import Task
@@ -331,12 +330,8 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     # Without gold only LFs seen voting two classes are scored; with none, every gain is exactly zero.
     unscored = state.get("selection_by_") == "heldout" and all(g["gain"] == 0 and g["se"] == 0 for g in gains)
     params = lm.get("params") or {}
-    share = float(state.get("independent_share_", 1.0))
-    # Without gold, majority vote is kept whatever the gains when too little of the votes' evidence is independent.
-    dependent = state.get("selection_by_") == "heldout" and chosen == "majority" and share < MIN_INDEPENDENT_SHARE
     return {"chosen": chosen, "tie_breaker": runner or None, "by": state.get("selection_by_"),
             "z": params.get("z"), "gains": gains, "unscored": unscored,
-            "dependent": {"share": share, "min": MIN_INDEPENDENT_SHARE} if dependent else None,
             "repeats": int(state.get("selection_repeats_") or 0), "dev_leader": state.get("dev_leader_") or None,
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
@@ -373,9 +368,6 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
     >>> lm["state"].update(selected_="majority+ebcc", selection_by_="heldout")
     >>> print(selection_line("spam", lm))  # doctest: +ELLIPSIS
     spam: the default label model kept majority vote, ties broken by ebcc, on held-out votes (best challenger ...
-    >>> lm["state"].update(independent_share_=0.62)
-    >>> print(selection_line("spam", lm))  # doctest: +ELLIPSIS
-    spam: ... on held-out votes (only 62% of the votes' evidence is independent, under 75%: without gold no member ...
     """
     sel = selection_context(lm)
     if sel is None:
@@ -394,9 +386,6 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
         why = f" (gain over majority vote {g['gain']:+.4f} ± {g['se']:.4f} {unit})" if g else ""
         if sel["dev_leader"]:
             why += f", preferred to {sel['dev_leader']} by the held-out votes' second opinion"
-    if sel["dependent"]:
-        why = (f" (only {sel['dependent']['share']:.0%} of the votes' evidence is independent, under "
-               f"{sel['dependent']['min']:.0%}: without gold no member can be shown to beat it)")
     if sel["unscored"]:
         why = " (no member could be scored: no LF votes more than one class, and there are no gold dev rows)"
     return f"{task}: the default label model {what} on {evidence}{why}"

@@ -26,10 +26,7 @@ counts once, copies included, as in the baseline users compare against):
   #14). The score counts each LF's evidence by how independent it is
   (:mod:`~mmweak.labelmodels.dependence`): a group of LFs that share their errors would otherwise let
   a labelling that follows the group explain its own held-out votes, and be taken over majority vote
-  (15 colluding workers of 50: 17–20 points below it). Where so much of the evidence is shared that the weights
-  cannot rescue the score (less than :data:`MIN_INDEPENDENT_SHARE` of it independent), plain majority vote is
-  kept, its ties broken by its class balance: a labelling that follows the dependent LFs then explains the votes as
-  well as the truth, and nothing without gold tells the two apart, nor which challenger should break the ties.
+  (15 colluding workers of 50: 17–20 points below it).
 
 Either way the score is paired per row against majority vote. A challenger is taken only when the
 lower confidence bound of its mean gain, ``gain - z * standard error``, is above zero; among several,
@@ -73,7 +70,7 @@ import numpy as np
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
 from .decision import THRESHOLD_ROWS, Objective, tie_split_credit
-from .dependence import evidence_weights, independent_share
+from .dependence import evidence_weights
 from .ebcc import EBCC
 from .heldout import (
     GenerativeTable,
@@ -130,19 +127,6 @@ TIE_BREAK_WEIGHT = 1e-3
 #: cases of 13 sources without gold (``benchmarks/README.md``): every source held out in turn, the other 12 pick it,
 #: by mean margin over majority vote and by fewest misses.
 BLIND_TIE_BREAKER = "dawid_skene"
-#: Without gold, plain majority vote is kept when less than this share of the votes' evidence is independent
-#: (:func:`~mmweak.labelmodels.dependence.independent_share`, copies read as one LF). The gold-free score is a
-#: likelihood that assumes LFs err independently given the class; the evidence weights correct it for a small
-#: dependent group, but where much of the evidence is shared, a labelling that follows the dependent LFs explains
-#: the votes as well as the truth does, and no score of the votes alone tells them apart (``worlds.py``: LFs that
-#: repeat one upstream model or follow another LF, 2-16 points below majority vote; yelp without dev rows, 2 below).
-#: Chosen with the tie-breaker by leave-one-source-out over 362 gold-free cases from 57 sources
-#: (``benchmarks/dependence_guard.py``): 0.75 on every fold, from 0 (off), 0.6, 0.65, ..., 0.9; majority vote's own
-#: class balance breaking the ties on 56 folds, against the evidence-weighted vote (1) and the best challenger (0).
-#: It is a trade, not a free win: rules on correlated measurements of a real table (``tabular.py``) sit at
-#: 0.75-0.85, where Dawid–Skene labels up to 57 points better than majority vote; one of them falls under the line.
-#: The visible crowd sets sit at 0.87 or more.
-MIN_INDEPENDENT_SHARE = 0.75
 
 
 def choose(diffs: dict[str, np.ndarray], z: float, one_se_rule: bool = False) -> tuple[str, str | None]:
@@ -318,7 +302,6 @@ class AutoLabelModel(LabelModel):
         "selection_by_": "str",
         "selection_repeats_": "int",
         "dev_leader_": "str",
-        "independent_share_": "float",
         "members_": "models",
         "member_weights_": ("n_members",),
         "cv_scores_": "scores",
@@ -405,20 +388,15 @@ class AutoLabelModel(LabelModel):
         z = float(self.z)
         # An F1 needs a gold row of its class: dev rows without one measure nothing, and the votes still can.
         measurable = self.objective != "f1" or (dev is not None and bool((dev[1] == int(self.pos_label)).any()))
-        self.independent_share_ = 1.0
         if dev is not None and dev[1].size >= int(self.min_dev) and measurable:
             gains = self._dev_gains(names, L, dev, prior, seed)
             self.selection_by_ = "dev"
         else:
             gains = self._heldout_gains([n for n in names if n in GENERATIVE], L, prior, seed)
             self.selection_by_ = "heldout"
-            self.independent_share_ = self._share
         self._selection_diffs = gains  # per-row differences, kept in memory only (benchmarks read them)
         self.cv_scores_ = {k: list(_mean_se(v)) for k, v in gains.items()}
-        if self.independent_share_ < MIN_INDEPENDENT_SHARE:  # the gold-free score cannot rank labellings here,
-            chosen, runner = INCUMBENT, None  # nor pick a tie-breaker: each challenger follows the dependent LFs
-        else:
-            chosen, runner = choose(gains, z, bool(self.one_se_rule))
+        chosen, runner = choose(gains, z, bool(self.one_se_rule))
         self.dev_leader_ = ""
         if self.selection_by_ == "dev" and runner is None and not self.one_se_rule:
             second = self._votes_second_opinion(chosen, gains, L, prior, seed)
@@ -522,10 +500,8 @@ class AutoLabelModel(LabelModel):
         self._selection_rows = S.shape[0]  # in memory only, for inspection
         K = int(self.cardinality)
         VS = SparseVotes.from_dense(S, K)
-        self._share = 1.0
         if S.shape[0] < 2 * int(self.folds) or not VS.X.nnz:
             return {}
-        self._share = independent_share(VS, seed)
         # LFs that share their errors would let a labelling that follows them explain each other's
         # held-out votes: their evidence is counted about once between them (the members' fits are untouched).
         weight = evidence_weights(VS, seed)
@@ -657,6 +633,6 @@ def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 __all__ = [
-    "AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "MIN_INDEPENDENT_SHARE", "choose", "median_voter_votes",
-    "rows_for_lf_votes", "second_opinion",
+    "AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "median_voter_votes", "rows_for_lf_votes",
+    "second_opinion",
 ]

@@ -35,15 +35,14 @@ construction), as are pairs with fewer than ``MIN_SHARED_ROWS`` shared rows.
 
 What this cannot do: when the dependent group is about half the LFs or more, "a group of excellent
 LFs" explains the agreements better than "a group with shared errors". Without gold nothing in the
-votes tells the two apart; gold dev rows do (``benchmarks/worlds.py``). :func:`independent_share` measures
-how far a vote matrix is into that regime, so the default can stop trusting the gold-free score there.
+votes tells the two apart; gold dev rows do (``benchmarks/worlds.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .copies import copy_groups, wilson_lower
+from .copies import wilson_lower
 from .pairs import MIN_SHARED_ROWS, pair_votes
 from .votes import PAIR_STAT_ROWS, SparseVotes
 
@@ -134,39 +133,9 @@ def evidence_weights(V: SparseVotes, seed: int = 0) -> np.ndarray:
     return 1.0 / (1.0 + np.bincount(a, weights=excess, minlength=V.n_lfs))
 
 
-def independent_share(V: SparseVotes, seed: int = 0) -> float:
-    """The share of the votes' evidence that is independent: the vote-weighted mean of :func:`evidence_weights`,
-    with each group of copies (:func:`~mmweak.labelmodels.copies.copy_groups`) read as one LF.
-
-    1 when LFs err independently given the class; about 0.5 when half the votes come from LFs that mostly repeat
-    one upstream answer. Copies are collapsed first because every member of the default's family already counts
-    a copy group once; what is left is dependence short of a copy, which no member models.
-
-    >>> rng = np.random.default_rng(0)
-    >>> y = rng.integers(0, 2, 3000)
-    >>> def lf(acc): return np.where(rng.random(3000) < acc, y, 1 - y)
-    >>> shared = lf(0.65)  # four LFs that mostly repeat one weak upstream answer, four independent ones
-    >>> follow = [np.where(rng.random(3000) < 0.85, shared, lf(0.75)) for _ in range(4)]
-    >>> L = np.stack(follow + [lf(0.75) for _ in range(4)], axis=1).astype(np.int8)
-    >>> round(independent_share(SparseVotes.from_dense(L, 2)), 2)
-    0.67
-    >>> round(independent_share(SparseVotes.from_dense(np.stack([lf(0.75) for _ in range(6)], axis=1), 2)), 2)
-    1.0
-    """
-    if V.n_lfs < 2:
-        return 1.0
-    groups = copy_groups(V, seed=seed)
-    _, first = np.unique(groups, return_index=True)
-    kept = V.select_lfs(np.sort(first)) if first.size < V.n_lfs else V
-    votes = kept.votes_per_lf().sum(axis=1)
-    if votes.sum() <= 0:
-        return 1.0
-    return float((evidence_weights(kept, seed) * votes).sum() / votes.sum())
-
-
 def _relative(observed: np.ndarray, fit: np.ndarray) -> np.ndarray:
     """How far ``observed`` is from ``fit`` towards 1 (perfect agreement)."""
     return (observed - fit) / np.maximum(1.0 - fit, 1e-9)
 
 
-__all__ = ["dependence_pairs", "evidence_weights", "excess_over_reliability", "independent_share"]
+__all__ = ["dependence_pairs", "evidence_weights", "excess_over_reliability"]

@@ -9,7 +9,6 @@ import numpy as np
 from .base import LabelModel, NoVotePolicy, register
 from .copies import COPY_EXCESS, copy_weights
 from .dense_votes import prediction_view
-from .dependence import evidence_weights
 from .threads import for_each_block
 from .votes import ABSTAIN, fit_sample, prepare_fit
 
@@ -23,10 +22,7 @@ class MajorityVote(LabelModel):
     """Each row's probabilities are the share of non-abstaining LFs voting each class.
 
     Copies of an LF (:mod:`~mmweak.labelmodels.copies`) count once between them (``dedupe_copies``):
-    an LF pasted twenty times would otherwise outvote every other LF. With ``dependence_weights`` each LF
-    counts by its evidence weight instead (:func:`~mmweak.labelmodels.dependence.evidence_weights`), so a
-    group of LFs that share their errors without copying each other also counts about once. Ties keep equal
-    probabilities, so
+    an LF pasted twenty times would otherwise outvote every other LF. Ties keep equal probabilities, so
     :meth:`predict` resolves them by the ``tie_break`` policy rather than by array order. The class
     balance (for the ``"prior"`` tie-break and rows with no votes) is the one given to ``fit``, else
     the gold dev rows' shares, else the average vote share.
@@ -34,7 +30,6 @@ class MajorityVote(LabelModel):
     Args:
         cardinality: number of classes.
         dedupe_copies: count each group of copied LFs as one LF.
-        dependence_weights: count each LF by its evidence weight (copies included); ``dedupe_copies`` is then moot.
         no_vote: probabilities of rows without votes (``"prior"`` or ``"uniform"``).
         random_state: seed of the row sample the copy detection reads.
 
@@ -47,24 +42,20 @@ class MajorityVote(LabelModel):
     name = "majority"
     _state_schema: ClassVar[dict[str, Any]] = {"lf_weights_": ("m",)}
 
-    def __init__(self, cardinality: int = 2, *, dedupe_copies: bool = True, dependence_weights: bool = False,
-                 no_vote: NoVotePolicy = "prior", random_state: int = 0) -> None:
+    def __init__(self, cardinality: int = 2, *, dedupe_copies: bool = True, no_vote: NoVotePolicy = "prior",
+                 random_state: int = 0) -> None:
         super().__init__(cardinality, no_vote=no_vote, random_state=random_state)
         self.dedupe_copies = dedupe_copies
-        self.dependence_weights = dependence_weights
 
     def _check_params(self) -> None:
-        for name in ("dedupe_copies", "dependence_weights"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        if not isinstance(self.dedupe_copies, (bool, np.bool_)):
+            raise ValueError(f"dedupe_copies must be True or False, got {self.dedupe_copies!r}")
 
     def _fit(self, L, *, dev, prior, seed):
         m = L.shape[1]
         self.lf_weights_ = np.ones(m)
-        if (self.dedupe_copies or self.dependence_weights) and m > 1 and L.shape[0]:
-            V = prepare_fit(L, int(self.cardinality), _COPY_ROWS, seed)
-            self.lf_weights_ = (evidence_weights(V, seed) if self.dependence_weights
-                                else copy_weights(V, COPY_EXCESS, seed))
+        if self.dedupe_copies and m > 1 and L.shape[0]:
+            self.lf_weights_ = copy_weights(prepare_fit(L, int(self.cardinality), _COPY_ROWS, seed), COPY_EXCESS, seed)
         if prior is None:
             prior = self._dev_prior(dev, int(self.cardinality))
         if prior is None:  # the vote share of a seeded sample: 200k rows pin a prior to ~0.001

@@ -24,14 +24,6 @@ def test_each_kind_of_choice_is_said_with_its_evidence():
     assert selection_line("t", unscored) == (
         "t: the default label model kept majority vote on held-out votes (no member could be scored: no LF votes "
         "more than one class, and there are no gold dev rows)")
-    dependent = _lm(selected_="majority", selection_by_="heldout", independent_share_=0.5549)
-    assert selection_line("t", dependent) == (
-        "t: the default label model kept majority vote on held-out votes (only 55% of the votes' evidence is "
-        "independent, under 75%: without gold no member can be shown to beat it)")
-    # The same share with a dev score, or a challenger chosen (a file of an earlier version), says nothing of it.
-    assert "independent" not in selection_line("t", _lm(selected_="majority", independent_share_=0.5549))
-    assert "independent" not in selection_line("t", _lm(selected_="ebcc", selection_by_="heldout",
-                                                        independent_share_=0.5549))
     assert selection_line("t", {"model": "majority", "params": {}, "state": {}}) is None
     assert selection_line("t", None) is None
 

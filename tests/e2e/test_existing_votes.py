@@ -573,17 +573,3 @@ def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path):
         warnings.simplefilter("error", UserWarning)  # census's F1 labels rank its rows: no such warning
         curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
                overrides=[f"data.source={_shared('wrench', 'census')}", "aggregate.objective=f1", "output.folder=null"])
-
-
-def test_votes_too_dependent_to_score_without_gold_keep_majority_vote_and_the_card_says_why(tmp_path, capsys):
-    """yelp's keyword LFs fire together: only 74 % of their evidence is independent, so without gold the default keeps
-    plain majority vote (auto.MIN_INDEPENDENT_SHARE), says so on the console and in the card, and records the share."""
-    assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"data.source={_shared('wrench', 'yelp')}",
-                 "--set", "aggregate.gold=null", "--set", f"output.folder={tmp_path / 'out'}"]) == 0
-    assert ("spam: the default label model kept majority vote on held-out votes (only 74% of the votes' evidence is "
-            "independent, under 75%: without gold no member can be shown to beat it)") in capsys.readouterr().out
-    card = (tmp_path / "out" / "README.md").read_text()
-    assert "The default chose majority vote. Every member" in card
-    assert "Here majority vote was kept whatever the gains: only 74% of the votes' evidence is independent" in card
-    model = mmweak.labelmodels.load(str(tmp_path / "out" / "label_models" / "spam.json"))
-    assert model.selected_ == "majority" and model.independent_share_ == pytest.approx(0.744, abs=0.0005)
