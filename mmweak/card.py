@@ -286,12 +286,9 @@ def context_from_measures(
     for c in label_counts:
         if c["split"] == stats_split:
             series[f"curated labels ({stats_split}, labelled rows)"] = c["shares"]
-    fit = (lm or {}).get("fit", {})
-    f1_labels_all = None  # the F1 rule gave its class to (nearly) every labelled row of the fit split
-    if fit.get("objective") == "f1":
-        fit_counts = next((c["counts"] for c in label_counts if c["split"] == fit.get("split")), None)
-        if fit_counts is not None:
-            f1_labels_all = labels_everything(fit_counts, int(fit.get("pos_label", 1)))
+    f1_fit = f1_fit_split_counts(lm, label_counts)
+    # the F1 rule gave its class to (nearly) every labelled row of the fit split
+    f1_labels_all = labels_everything(f1_fit[0], f1_fit[1]) if f1_fit else None
     return {
         "name": t.name, "labels": list(t.labels), "description": t.description, "f1_labels_all": f1_labels_all,
         "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
@@ -304,6 +301,25 @@ def context_from_measures(
         "tie_break": (lm or {}).get("fit", {}).get("tie_break"), "plots": {},
         "review": review_context(measures.get("review_summary"), entry, t),
     }
+
+
+def f1_fit_split_counts(
+    lm: Mapping[str, Any] | None, label_counts: Iterable[Mapping[str, Any]]
+) -> tuple[list[int], int, str] | None:
+    """``(label counts, pos_label, split)`` of the split the label model was fitted on, when its labels were decided by
+    the F1 rule (``None`` otherwise, or when that split was not counted): what both engines check for labels that
+    give the class to every row.
+
+    >>> lm = {"fit": {"split": "train", "objective": "f1", "pos_label": 1}}
+    >>> f1_fit_split_counts(lm, [{"split": "test", "counts": [5, 5]}, {"split": "train", "counts": [0, 9]}])
+    ([0, 9], 1, 'train')
+    >>> f1_fit_split_counts({"fit": {"split": "train", "objective": "accuracy"}}, [{"split": "train", "counts": [1]}])
+    """
+    fit = (lm or {}).get("fit", {})
+    if fit.get("objective") != "f1":
+        return None
+    counts = next((list(c["counts"]) for c in label_counts if c["split"] == fit.get("split")), None)
+    return None if counts is None else (counts, int(fit.get("pos_label", 1)), str(fit["split"]))
 
 
 def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:

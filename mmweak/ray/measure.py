@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..aggregate import warn_if_f1_labels_everything
 from ..analysis import lf_counts, lf_rows, lf_summary
-from ..card import GOLD_SPLIT_ORDER, gold_quality, label_count_entry, stats_split_of
+from ..card import GOLD_SPLIT_ORDER, f1_fit_split_counts, gold_quality, label_count_entry, stats_split_of
 from ..task import Task
 from .fit import votes_matrix
 from .meta import ROW_COLUMN, Meta
@@ -134,9 +134,8 @@ def task_measures(entry: Mapping[str, Any], split_stats: Mapping[str, dict[str, 
             q, c = gold_quality(s, g["labels"], g["y"], g["probs"], K, used=s == dev_split, votes=g.get("L"))
             quality.append(q)
             calibration.append(c)
-    fit = (lm or {}).get("fit", {})
-    fit_counts = next((c["counts"] for c in label_counts if c["split"] == fit.get("split")), None)
-    if fit.get("objective") == "f1" and fit_counts is not None:  # the labels were written lazily: counted only now
-        warn_if_f1_labels_everything(t, fit_counts, int(fit.get("pos_label", 1)), str(fit["split"]), stacklevel=2)
+    f1_fit = f1_fit_split_counts(lm, label_counts)
+    if f1_fit:  # the labels were written lazily: counted only now
+        warn_if_f1_labels_everything(t, *f1_fit, stacklevel=2)
     return {"stats_split": stats_split, "gold_split": gold_split, "lfs": rows, "label_counts": label_counts,
             "quality": quality, "calibration": calibration}
