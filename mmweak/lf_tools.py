@@ -141,7 +141,9 @@ def marginal_value(
 
     One row per LF (and a first row ``(all LFs)``): accuracy and coverage of the labels, and their change
     when that LF is left out (positive ``delta_accuracy`` = the LF helps). Accuracy counts unlabelled rows
-    as wrong, as the card does.
+    as wrong, as the card does. Every fit sees ``fit``'s votes alone, no gold dev rows, so ``evaluate``'s gold is
+    scored and never fitted: where the curated labels used that gold as dev rows, their accuracy can be higher than
+    the ``(all LFs)`` row.
     """
     from .analysis import label_metrics
     from .labelmodels import create
