@@ -96,7 +96,7 @@ def one(K: int, m: int, seed: int, skew: float, lfs: str) -> dict:
     return {"set": f"K{K}/m{m}/{seed}", "member": model.selected_, "margin": margin,
             **parts, "drawn": margin + 100 * float(silent.mean()) * draw_gain,
             "settled": _settled(dev_counts), "silent_share": float(silent.mean()), "dev_silent": int(dev_silent.sum()),
-            "dev_silent_classes": np.bincount(ydev[dev_silent], minlength=K).tolist(),
+            "dev_silent_classes": dev_counts.tolist(),
             "test_silent_classes": np.round(np.bincount(yte[silent], minlength=K) / max(silent.sum(), 1), 2).tolist(),
             "no_vote_proba": np.round(model.no_vote_proba_, 2).tolist()}
 
