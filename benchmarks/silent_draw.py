@@ -8,7 +8,7 @@ coin on those rows; a per-row draw from the estimate removes part of the varianc
 accuracy case with gold dev rows, the default's test accuracy and the *expected* accuracy of a draw (each row
 without a vote scores the estimate's probability of its gold class) taken always, or only where the dev rows
 without a vote do not settle their top class (Wilson lower bound of its share against the runner-up's at z,
-``small_dev._settled``), against majority vote with ties split.
+``small_dev.dev_rows_settle``), against majority vote with ties split.
 
 Cases: the 6 WRENCH sets with their valid split as dev rows and their stressed variants with dev rows (``~dev50``,
 ``~lf0``, ``~lf1`` on stress seeds 7-9), the generated LODO families with dev rows, the real tables of
@@ -36,7 +36,7 @@ import lodo as LO  # noqa: E402
 import stress as ST  # noqa: E402
 import tabular as T  # noqa: E402
 import worlds as W  # noqa: E402
-from small_dev import _settled  # noqa: E402
+from small_dev import dev_rows_settle  # noqa: E402
 
 from mmweak.labelmodels import create  # noqa: E402
 
@@ -74,7 +74,7 @@ def measure(case: LO.Case) -> dict | None:
     drawn[rows] = np.asarray(model.no_vote_proba_)[y[rows]]
     dev_counts = np.bincount(y_dev[~(L_dev != -1).any(axis=1)], minlength=case.K)
     return {"case": case.name, "mv": LO.mv_ties_split(case), "argmax": 100 * right.mean(),
-            "always": 100 * drawn.mean(), "settled": {z: _settled(dev_counts, z) for z in Z}}
+            "always": 100 * drawn.mean(), "settled": {z: dev_rows_settle(dev_counts, z) for z in Z}}
 
 
 def margins(results: list[dict], rule: str | float) -> np.ndarray:

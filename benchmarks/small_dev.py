@@ -61,7 +61,7 @@ def sparse_keywords(n: int, m: int, K: int, *, seed: int, skew: float) -> tuple[
     return L, y
 
 
-def _settled(counts: np.ndarray, z: float = 1.0) -> bool:
+def dev_rows_settle(counts: np.ndarray, z: float = 1.0) -> bool:
     """Whether the dev rows without a vote settle their top class: the Wilson lower bound of its share against the
     runner-up's is above one half."""
     top, second = np.sort(counts)[::-1][:2]
@@ -95,7 +95,7 @@ def one(K: int, m: int, seed: int, skew: float, lfs: str) -> dict:
     draw_gain = float(shares @ model.no_vote_proba_ - right[silent].mean()) if silent.any() else 0.0
     return {"set": f"K{K}/m{m}/{seed}", "member": model.selected_, "margin": margin,
             **parts, "drawn": margin + 100 * float(silent.mean()) * draw_gain,
-            "settled": _settled(dev_counts), "silent_share": float(silent.mean()), "dev_silent": int(dev_silent.sum()),
+            "settled": dev_rows_settle(dev_counts), "silent_share": float(silent.mean()), "dev_silent": int(dev_silent.sum()),
             "dev_silent_classes": dev_counts.tolist(),
             "test_silent_classes": np.round(np.bincount(yte[silent], minlength=K) / max(silent.sum(), 1), 2).tolist(),
             "no_vote_proba": np.round(model.no_vote_proba_, 2).tolist()}
