@@ -70,7 +70,7 @@ def read_wrench(folder: str | Path, class_names: Sequence[str] | None = None) ->
 
 
 def curate_wrench_votes(
-    folder: str | Path, out: str | Path, *, task_name: str = "spam", model: str | None = None, seed: int = 0
+    folder: str | Path, out: str | Path, *, task_name: str = "target", model: str | None = None, seed: int = 0
 ) -> Path:
     """Curate a WRENCH folder from its own LF votes with a label model (default: mmweak's default) and save it.
 

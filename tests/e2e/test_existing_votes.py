@@ -126,7 +126,7 @@ def test_votes_in_another_class_order_are_read_by_name_or_refused(tmp_path, caps
     recipe = tmp_path / "r.yaml"
     recipe.write_text((RECIPES / "wrench_votes.yaml").read_text()
                       .replace("${recipe_dir}", str(RECIPES)).replace("labels_from: label", "labels: [spam, ham]")
-                      .replace("{task: spam, column: weak_labels}", "{task: spam, column: weak_labels, "
+                      .replace("{task: target, column: weak_labels}", "{task: target, column: weak_labels, "
                                                                      "classes: [HAM, SPAM]}"))
     assert main(["curate", str(recipe), "--set", f"output.folder={tmp_path / 'out'}"]) == 0
     assert "test accuracy 0.8440 vs majority vote 0.8160 (coverage 1.000)" in capsys.readouterr().out  # the same labels, named alike
@@ -137,10 +137,10 @@ def test_the_wrench_votes_recipe_gives_the_default_label_models_benchmark_labels
     folder = _shared("wrench", "youtube")
     assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"output.folder={tmp_path / 'out'}"]) == 0
     printed = capsys.readouterr().out
-    assert "spam: classes ['HAM', 'SPAM'] from the names of ClassLabel 'label'" in printed  # label.json's
+    assert "target: classes ['HAM', 'SPAM'] from the names of ClassLabel 'label'" in printed  # label.json's
     # next to plain majority vote's expected accuracy on the same rows (accuracy.md's "MV ties split", 81.60)
-    assert "10 LFs for spam" in printed and "test accuracy 0.8440 vs majority vote 0.8160 (coverage 1.000)" in printed
-    assert "spam: the default label model chose dawid_skene on gold dev rows (gain over majority vote +0.0292 ± " \
+    assert "10 LFs for target" in printed and "test accuracy 0.8440 vs majority vote 0.8160 (coverage 1.000)" in printed
+    assert "target: the default label model chose dawid_skene on gold dev rows (gain over majority vote +0.0292 ± " \
            "0.0167 per row)" in printed  # as the card says, and as benchmarks/results/accuracy.md has it
     ds, tasks = mmweak.load_curated(tmp_path / "out")
     assert tasks[0].labels == ("HAM", "SPAM")
@@ -149,8 +149,8 @@ def test_the_wrench_votes_recipe_gives_the_default_label_models_benchmark_labels
     y = {s: np.asarray(wrench[s]["label"]) for s in wrench}
     model = create(cardinality=2).fit(L["train"], L_dev=L["validation"], y_dev=y["validation"])
     for split in ("train", "validation", "test"):
-        assert np.array_equal(np.asarray(ds[split]["spam_votes"]), L[split])
-        np.testing.assert_array_equal(np.asarray(ds[split]["spam_probs"], dtype=np.float64),
+        assert np.array_equal(np.asarray(ds[split]["target_votes"]), L[split])
+        np.testing.assert_array_equal(np.asarray(ds[split]["target_probs"], dtype=np.float64),
                                       np.asarray(model.predict_proba(L[split]), dtype=np.float32))
     card = (tmp_path / "out" / "README.md").read_text()
     assert "`weak_labels_9`" in card and "wrench_votes.yaml" in card
@@ -167,17 +167,17 @@ def test_the_crowd_recipe_aggregates_workers_answers_without_lfs(tmp_path, capsy
     folder = _shared("crowd", "bluebird")
     assert main(["curate", str(RECIPES / "crowd_answers.yaml"), "--set", f"output.folder={tmp_path / 'out'}"]) == 0
     printed = capsys.readouterr().out
-    assert "species: classes ['0', '1'] from class ids 0..1 in 'answers', 'label'" in printed
-    assert "the answers in 'answers' for species" in printed and "39 annotators; answers per row: train 39.00" in printed
+    assert "target: classes ['0', '1'] from class ids 0..1 in 'answers', 'label'" in printed
+    assert "the answers in 'answers' for target" in printed and "39 annotators; answers per row: train 39.00" in printed
     assert "train accuracy 0.8981" in printed
-    assert "species: the default label model chose dawid_skene_no_abstain on held-out votes (gain over majority " \
+    assert "target: the default label model chose dawid_skene_no_abstain on held-out votes (gain over majority " \
            "vote +5.69" in printed
     ds, _ = mmweak.load_curated(tmp_path / "out")
-    task = mmweak.Task("species", ["0", "1"])
+    task = mmweak.Task("target", ["0", "1"])
     by_hand = mmweak.aggregate(add_annotator_votes(read_crowd(folder), task, "answers"), task)
-    assert ds["train"]["species_votes"] == by_hand["train"]["species_votes"]
-    assert ds["train"]["species_label"] == by_hand["train"]["species_label"]
-    lfs = mmweak.provenance.read_record(ds)["tasks"]["species"]["lfs"]
+    assert ds["train"]["target_votes"] == by_hand["train"]["target_votes"]
+    assert ds["train"]["target_label"] == by_hand["train"]["target_label"]
+    lfs = mmweak.provenance.read_record(ds)["tasks"]["target"]["lfs"]
     assert len(lfs) == 39 and {lf["kind"] for lf in lfs} == {mmweak.provenance.HUMAN_KIND}
 
 
@@ -246,21 +246,21 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
     crowd, wrench = _shared("crowd", "bluebird"), _shared("wrench", "youtube")
     assert main(["apply", str(crowd), "--recipe", str(RECIPES / "crowd_answers.yaml"), "--out", str(tmp_path / "c")]) == 0
     assert main(["apply", str(wrench), "--recipe", str(RECIPES / "wrench_votes.yaml"), "--out", str(tmp_path / "w")]) == 0
-    assert "spam: 10 LFs on test" in capsys.readouterr().out
+    assert "target: 10 LFs on test" in capsys.readouterr().out
     c, _ = mmweak.load_curated(tmp_path / "c")
     w, _ = mmweak.load_curated(tmp_path / "w")
-    assert np.asarray(c["train"]["species_votes"]).shape == (108, 39)
-    assert w["test"]["spam_votes"] == read_wrench(wrench)["test"]["weak_labels"]
+    assert np.asarray(c["train"]["target_votes"]).shape == (108, 39)
+    assert w["test"]["target_votes"] == read_wrench(wrench)["test"]["weak_labels"]
     assert main(["aggregate", str(tmp_path / "c"), "--out", str(tmp_path / "c2"), "--gold", "label"]) == 0
     printed = capsys.readouterr().out
-    assert "species: the default label model chose dawid_skene_no_abstain on held-out votes" in printed
+    assert "target: the default label model chose dawid_skene_no_abstain on held-out votes" in printed
     # --gold: scored as curate scores it, next to majority vote's (the crowd table's "MV ties split", 75.93)
-    assert "species: train accuracy 0.8981 vs majority vote 0.7593 (coverage 1.000)" in printed
+    assert "target: train accuracy 0.8981 vs majority vote 0.7593 (coverage 1.000)" in printed
     assert main(["aggregate", str(tmp_path / "w"), "--out", str(tmp_path / "w2"), "--gold", "label",
                  "--objective", "f1"]) == 0
-    assert re.search(r"spam: .*test accuracy 0\.\d{4} vs majority vote 0\.\d{4}, F1 of 'SPAM' 0\.\d{4} \(coverage",
+    assert re.search(r"target: .*test accuracy 0\.\d{4} vs majority vote 0\.\d{4}, F1 of 'SPAM' 0\.\d{4} \(coverage",
                      capsys.readouterr().out)
-    labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["species_label"])
+    labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["target_label"])
     assert round(float((labels == np.asarray(c["train"]["label"])).mean()), 4) == 0.8981  # as `mmweak curate`
 
 
@@ -301,7 +301,7 @@ def test_a_recipe_fits_what_the_benchmark_fits_on_every_visible_set(name):
     """
     R = _benchmarks()
     if name in R.WRENCH_PUBLISHED:
-        recipe, task = load_recipe(RECIPES / "wrench_votes.yaml"), "spam"
+        recipe, task = load_recipe(RECIPES / "wrench_votes.yaml"), "target"
         objective = "f1" if name in R.WRENCH_F1 else "accuracy"
         overrides = [f"data.source={_shared('wrench', name)}", f"aggregate.objective={objective}",
                      "output.folder=null"]
@@ -313,7 +313,7 @@ def test_a_recipe_fits_what_the_benchmark_fits_on_every_visible_set(name):
         model = create(cardinality=w.cardinality, objective=objective).fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)
         L, split = w.test.L, "test"
     else:
-        recipe, task = load_recipe(RECIPES / "crowd_answers.yaml"), "species"
+        recipe, task = load_recipe(RECIPES / "crowd_answers.yaml"), "target"
         result = curate(recipe, overrides=[f"data.source={_shared('crowd', name)}", "output.folder=null"],
                         say=lambda line: None)
         c = R.load_crowd(name)
@@ -419,9 +419,9 @@ def test_a_crowd_folder_with_named_classes_gives_the_same_labels_in_either_task_
     said: list[str] = []  # the shipped recipe reads the names itself, the shouting worker's folded in
     result = curate(load_recipe(RECIPES / "crowd_answers.yaml"),
                     overrides=[f"data.source={folder}", "output.folder=null"], say=said.append)
-    assert "species: classes ['neg', 'pos'] from the names of ClassLabel 'label'" in said
+    assert "target: classes ['neg', 'pos'] from the names of ClassLabel 'label'" in said
     ds = result.dataset["train"]
-    assert ([["neg", "pos"][k] for k in ds["species_label"]], result.metrics["species"]["train"]["accuracy"]) == \
+    assert ([["neg", "pos"][k] for k in ds["target_label"]], result.metrics["target"]["train"]["accuracy"]) == \
         labelled[("neg", "pos")]
 
 
@@ -448,23 +448,23 @@ def test_labels_from_is_checked_when_parsed_and_when_the_data_loads(tmp_path, ca
     bad.write_text((RECIPES / "wrench_votes.yaml").read_text().replace("${recipe_dir}", str(RECIPES))
                    .replace("labels_from: label", "labels_from: [label, text]"))
     assert main(["curate", str(bad), "--dry-run"]) == 2  # youtube's text is no class column
-    assert re.search(r"r\.yaml:\d+: tasks\.spam\.labels_from: column 'text' of split 'train' holds .*, which is not "
+    assert re.search(r"r\.yaml:\d+: tasks\.target\.labels_from: column 'text' of split 'train' holds .*, which is not "
                      r"a class of column 'label' of split 'train' \['HAM', 'SPAM'\]", capsys.readouterr().err)
     assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "spam: classes ['HAM', 'SPAM'] from the names of ClassLabel 'label'" in out and "dry run" in out
+    assert "target: classes ['HAM', 'SPAM'] from the names of ClassLabel 'label'" in out and "dry run" in out
 
 
 def test_set_labels_replaces_labels_from_and_the_other_way_round(tmp_path, capsys):
     r = load_recipe(RECIPES / "wrench_votes.yaml")
-    assert r.data_tasks == {"spam": (["label"], "The classes of the folder's label.json (YouTube's is whether a comment is spam)")} and not r.tasks
-    set_value(r, "tasks.spam.labels=[ham, spam]")
-    assert "labels_from" not in r.raw["tasks"]["spam"] and r.tasks["spam"].labels == ("ham", "spam")
-    assert not r.data_tasks and r.tasks["spam"].description == "The classes of the folder's label.json (YouTube's is whether a comment is spam)"
-    set_value(r, "tasks.spam.labels_from=label")
-    assert "labels" not in r.raw["tasks"]["spam"] and r.data_tasks and not r.tasks
+    assert r.data_tasks == {"target": (["label"], "The classes of the folder's label.json (YouTube's is whether a comment is spam)")} and not r.tasks
+    set_value(r, "tasks.target.labels=[ham, spam]")
+    assert "labels_from" not in r.raw["tasks"]["target"] and r.tasks["target"].labels == ("ham", "spam")
+    assert not r.data_tasks and r.tasks["target"].description == "The classes of the folder's label.json (YouTube's is whether a comment is spam)"
+    set_value(r, "tasks.target.labels_from=label")
+    assert "labels" not in r.raw["tasks"]["target"] and r.data_tasks and not r.tasks
     # typed names in label.json's order, in another case, read the same votes and give the same labels
-    code = main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", "tasks.spam.labels=[ham, spam]",
+    code = main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", "tasks.target.labels=[ham, spam]",
                  "--set", f"output.folder={tmp_path / 'out'}"])
     assert code == 0 and "test accuracy 0.8440 vs majority vote 0.8160 (coverage 1.000)" in capsys.readouterr().out
     # a model the user named needs no account of a choice
@@ -480,15 +480,15 @@ def test_one_recipe_object_reads_each_datas_classes_again(tmp_path):
     r = load_recipe(RECIPES / "wrench_votes.yaml")
     for name, classes in [("youtube", ["HAM", "SPAM"]), ("trec", ["DESC", "ENTY", "HUM", "ABBR", "LOC", "NUM"])]:
         result = curate(r, overrides=[f"data.source={_shared('wrench', name)}", "output.folder=null"], say=said.append)
-        assert result.dataset["test"].features["spam_label"].names == classes, name
+        assert result.dataset["test"].features["target_label"].names == classes, name
     # trec's default figure, as benchmarks report it, next to plain majority vote's expected accuracy on the same rows
     assert said[-1].endswith("test accuracy 0.6520 vs majority vote 0.6110 (coverage 1.000)")
     r = load_recipe(RECIPES / "crowd_answers.yaml")
     for name, k in [("bluebird", 2), ("web", 5)]:
         set_value(r, f"data.source={_shared('crowd', name)}")
-        assert "species" not in r.tasks  # to be read from the data that will load
+        assert "target" not in r.tasks  # to be read from the data that will load
         assert len(curate(r, overrides=["output.folder=null"], say=said.append).dataset["train"]
-                   .features["species_label"].names) == k
+                   .features["target_label"].names) == k
 
 
 def test_an_lf_whose_classes_differ_from_the_datas_only_in_case_is_told_how_to_fix_it(tmp_path, capsys):
@@ -566,7 +566,7 @@ def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path):
         result = curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
                         overrides=[f"data.source={_shared('wrench', 'basketball')}", "aggregate.objective=f1",
                                    f"output.folder={tmp_path / 'bb'}"])
-    assert set(np.asarray(result.dataset["train"]["spam_label"]).tolist()) == {1}
+    assert set(np.asarray(result.dataset["train"]["target_label"]).tolist()) == {1}
     card = (tmp_path / "bb" / "README.md").read_text()
     assert "**On the fit split it labels 100.0% of the rows `positive`**" in card
     with warnings.catch_warnings():

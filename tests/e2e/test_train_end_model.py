@@ -25,9 +25,9 @@ def test_recipe_end_to_end_on_wrench_votes_slice(tmp_path, capsys):
     task = meta["weak_supervision"]["tasks"][0]
     assert [lf["name"] for lf in task["lfs"]] == [f"wrench_lf_{j}" for j in range(10)]
     assert task["label_model"]["model"] == mmweak.labelmodels.DEFAULT_MODEL
-    assert (out / "plots" / "spam_reliability.png").is_file()
+    assert (out / "plots" / "target_reliability.png").is_file()
     ds, tasks = mmweak.load_curated(out)
-    assert np.array(ds["train"]["spam_votes"]).tolist() == ds["train"]["weak_labels"]
+    assert np.array(ds["train"]["target_votes"]).tolist() == ds["train"]["weak_labels"]
     # both models scored on the same 250 test rows with gold
     test = result["test"]
     assert test["rows"] == 250 and result["train_rows_total"] == 400

@@ -452,12 +452,12 @@ def test_a_crowd_recipe_runs_on_ray_as_locally(ray_session, tmp_path, capsys):
     assert main(["curate", recipe, "--set", f"output.folder={tmp_path / 'local'}"]) == 0
     assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
     printed = capsys.readouterr().out
-    assert printed.count("species: train accuracy 0.8981") == 2  # bluebird's 39 workers, no LFs
+    assert printed.count("target: train accuracy 0.8981") == 2  # bluebird's 39 workers, no LFs
     ours, _ = mmweak.load_curated(tmp_path / "ray")
     theirs, _ = mmweak.load_curated(tmp_path / "local")
-    assert ours["train"]["species_votes"] == theirs["train"]["species_votes"]
-    assert ours["train"]["species_label"] == theirs["train"]["species_label"]
-    lfs = mmweak.provenance.read_record(ours)["tasks"]["species"]["lfs"]
+    assert ours["train"]["target_votes"] == theirs["train"]["target_votes"]
+    assert ours["train"]["target_label"] == theirs["train"]["target_label"]
+    lfs = mmweak.provenance.read_record(ours)["tasks"]["target"]["lfs"]
     assert len(lfs) == 39 and {lf["kind"] for lf in lfs} == {mmweak.provenance.HUMAN_KIND}
 
 
@@ -471,8 +471,8 @@ def test_precomputed_votes_run_on_ray_as_locally(ray_session, tmp_path):
     ours, _ = mmweak.load_curated(tmp_path / "ray")
     theirs, _ = mmweak.load_curated(tmp_path / "local")
     for split in ("train", "validation", "test"):
-        assert ours[split]["spam_votes"] == theirs[split]["spam_votes"] == ours[split]["weak_labels"]
-        assert ours[split]["spam_label"] == theirs[split]["spam_label"]
+        assert ours[split]["target_votes"] == theirs[split]["target_votes"] == ours[split]["weak_labels"]
+        assert ours[split]["target_label"] == theirs[split]["target_label"]
 
 
 def test_an_f1_rule_that_labels_every_row_positive_warns_on_ray_too(ray_session, tmp_path):
