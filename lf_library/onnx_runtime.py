@@ -1,7 +1,8 @@
 """Running classifiers with ONNX Runtime: sessions, and torch modules exported once to ONNX for CPU.
 
 On a CPU, ONNX Runtime runs small convolutional networks several times faster than eager PyTorch
-(EfficientNet-Lite0: ~40 ms instead of ~250 ms per image on a busy 2-core machine), so
+(EfficientNet-Lite0 on 2 threads: 9 ms instead of 42 ms per image, 4-6x by the machine's load;
+``benchmarks/onnx_speed.py``), so
 :class:`lf_library.image.ImageClassifier` exports a torch module once (:func:`exported_onnx`, cached
 under ``$MMWEAK_CACHE/onnx`` by the model's fingerprint) and runs the file. Outputs agree with torch to
 float rounding (``tests/lfs/test_classifiers.py`` checks it).
