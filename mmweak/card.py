@@ -519,6 +519,8 @@ def render_card_from(
     if recipe:  # the command that rebuilds it: the file, and the --set assignments the run was given
         recipe["save_as"] = recipe_file_name(recipe)
         recipe["command"] = rebuild_command(recipe.get("overrides") or [], recipe["save_as"])
+        # such a path only resolves next to the original file (the shipped recipes read ../../shared/data that way)
+        recipe["recipe_dir_paths"] = "${recipe_dir}" in str(recipe.get("text") or "")
     snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", ""),
                       recipe.get("command", "")]
     env = jinja2.Environment(keep_trailing_newline=True)

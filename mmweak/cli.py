@@ -274,9 +274,9 @@ def value(
 
     ds, tasks = _load_curated(folder)
     t = _one(tasks, task)
-    for s in (fit_split, eval_split):
+    for s, option in ((fit_split, "--fit-split"), (eval_split, "--eval-split")):
         if s not in ds:
-            raise UsageError(f"unknown split {s!r}; the dataset has {list(ds)}")
+            raise UsageError(f"unknown split {s!r}; the dataset has {list(ds)} (choose one with {option})")
     rows = marginal_value(ds[fit_split], t, evaluate=ds[eval_split], gold=gold, model=model)
     table = Table("LF", "accuracy without", "Δ accuracy", "coverage without", "Δ coverage", show_edge=False)
     base = rows[0]

@@ -45,7 +45,8 @@ A recipe is validated before anything runs, and every error names the place in t
 Arguments whose value is a mapping with a ``new`` key build an object (``encoder: {new: SentenceEncoder}``),
 by catalog name or ``module:attribute``, with the mapping's other keys as its arguments. ``${recipe_dir}`` in a
 string is the folder holding the recipe, ``${source_name}`` the last part of ``data.source`` (so a recipe run on
-many folders names its outputs after each); other relative paths are relative to the working directory.
+many folders names its outputs, and describes its tasks, after each); other relative paths are relative to the
+working directory.
 A recipe needs ``lfs``, ``annotators`` or both. A ``post_aggregate`` function gets the aggregated
 ``DatasetDict`` as ``dataset`` (and the recipe's ``tasks`` and ``lfs`` where its signature names them) and
 returns the ``DatasetDict`` that is reported and saved.
@@ -469,6 +470,11 @@ class Recipe:
                         ("lfs", i) if i is not None else ("lfs",))
                     raise self.error(where, f"LF {lf.name!r} reads column {col!r}, which split {missing[0]!r} does not "
                                             f"have (columns: {columns[missing[0]]})")
+        voted = {lf.task.name for lf in lfs} | {str(spec["task"]) for spec in self.raw.get("annotators") or []}
+        for name in self.task_names:
+            if name not in voted:  # aggregate would stop later, on a votes column that was never written
+                raise self.error(("tasks", name), f"no LF and no annotators vote for task {name!r} (tasks with votes: "
+                                                  f"{sorted(voted)}); give it LFs or remove it")
         for i, spec in enumerate(self.raw.get("annotators") or []):
             missing = [s for s in splits if spec["column"] not in columns[s]]
             if missing:
@@ -575,21 +581,16 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         raise RecipeError(f"{file}:1: a recipe is a YAML mapping of sections {sorted(SECTIONS)}")
     recipe.raw = copy.deepcopy(raw)
     for key, value in raw.items():
-        if key not in SECTIONS:
-            close = difflib.get_close_matches(str(key), list(SECTIONS), n=1)
-            raise recipe.error((key,), f"unknown section {key!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        allowed = SECTIONS[key]
-        if allowed is not None:
+        unknown = _unknown_key(key)
+        if unknown:
+            raise recipe.error((key,), unknown)
+        if SECTIONS[key] is not None:
             if value is not None and not isinstance(value, dict):
                 raise recipe.error((key,), f"{key!r} must be a mapping, got {type(value).__name__}")
             for sub in value or {}:
-                if sub not in allowed:
-                    close = difflib.get_close_matches(str(sub), list(allowed), n=1)
-                    raise recipe.error(
-                        (key, sub),
-                        f"unknown key {sub!r}"
-                        + (f" (did you mean {close[0]!r}?)" if close else f"; allowed: {sorted(allowed)}"),
-                    )
+                unknown = _unknown_key(key, sub)
+                if unknown:
+                    raise recipe.error((key, sub), unknown)
     if raw.get("version", VERSION) != VERSION:
         raise recipe.error(("version",), f"this mmweak reads recipe version {VERSION}, not {raw['version']!r}")
     if not raw.get("data") or not raw["data"].get("source"):
@@ -603,6 +604,24 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
     _check_post_aggregate(recipe)
     _check_types(recipe)
     return recipe
+
+
+def _description(recipe: Recipe, spec: Mapping[str, Any]) -> str:
+    """A task's description, ``${source_name}`` and ``${recipe_dir}`` filled in as in every other recipe string."""
+    text = spec.get("description")
+    return str(recipe._value(text, ())) if isinstance(text, str) else str(text or "")
+
+
+def _unknown_key(section: Any, key: Any = None) -> str | None:
+    """Why ``section`` (or its ``key``) is not part of a recipe, with the closest name; ``None`` when it is."""
+    if section not in SECTIONS:
+        close = difflib.get_close_matches(str(section), list(SECTIONS), n=1)
+        return f"unknown section {section!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+    allowed = SECTIONS[section]
+    if key is None or allowed is None or key in allowed:
+        return None
+    close = difflib.get_close_matches(str(key), list(allowed), n=1)
+    return f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else f"; allowed: {sorted(allowed)}")
 
 
 def _parse_tasks(recipe: Recipe) -> tuple[dict[str, Task], dict[str, tuple[list[str], str]]]:
@@ -633,12 +652,12 @@ def _parse_tasks(recipe: Recipe) -> tuple[dict[str, Task], dict[str, tuple[list[
                 check_task_name(name)
             except ValueError as exc:
                 raise recipe.error(("tasks", name), str(exc)) from None
-            from_data[str(name)] = (list(cols), str(spec.get("description") or ""))
+            from_data[str(name)] = (list(cols), _description(recipe, spec))
             continue
         if not isinstance(spec["labels"], list):
             raise recipe.error(("tasks", name, "labels"), "labels must be a list of class names")
         try:
-            out[str(name)] = Task(str(name), spec["labels"], description=str(spec.get("description") or ""))
+            out[str(name)] = Task(str(name), spec["labels"], description=_description(recipe, spec))
         except ValueError as exc:
             raise recipe.error(("tasks", name), str(exc)) from None
     return out, from_data
@@ -780,13 +799,20 @@ def set_value(recipe: Recipe, assignment: str) -> None:
     >>> set_value(r, "lfs.0.params.k=[2, 3]"); set_value(r, "tasks.t.labels=[a, b, c]")
     >>> r.raw["lfs"][0]["params"]["k"], r.tasks["t"].labels
     ([2, 3], ('a', 'b', 'c'))
+    >>> set_value(r, "aggregate.objectiv=f1")
+    Traceback (most recent call last):
+    mmweak.recipe.RecipeError: --set aggregate.objectiv: unknown key 'objectiv' (did you mean 'objective'?)
     """
     key, sep, value = assignment.partition("=")
     if not sep or not key:
         raise RecipeError(f"--set takes section.key=value, got {assignment!r}")
+    parts = key.split(".")
+    # A misspelt name would otherwise add a key nothing reads: the run would go on without the setting.
+    unknown = _unknown_key(parts[0], parts[1] if len(parts) > 1 else None)
+    if unknown:
+        raise RecipeError(f"--set {key}: {unknown}")
     before = (copy.deepcopy(recipe.raw), dict(recipe.tasks), dict(recipe.data_tasks))  # a refused one changes nothing
     try:
-        parts = key.split(".")
         target: Any = recipe.raw
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
@@ -812,8 +838,8 @@ def set_value(recipe: Recipe, assignment: str) -> None:
             target.pop(next(k for k in _CLASS_KEYS if k != parts[2]), None)
         if parts[0] == "tasks":  # tasks are built when the recipe is parsed: build them again
             recipe.tasks, recipe.data_tasks = _parse_tasks(recipe)
-        elif parts[0] == "data":  # other data may name other classes: read them again when it loads
-            recipe.tasks = {n: t for n, t in recipe.tasks.items() if n not in recipe.data_tasks}
+        elif parts[0] == "data":  # other data may name other classes (read again when it loads), or another name
+            recipe.tasks, recipe.data_tasks = _parse_tasks(recipe)
         elif parts[0] == "post_aggregate":
             _check_post_aggregate(recipe)
     except (RecipeError, yaml.YAMLError) as exc:

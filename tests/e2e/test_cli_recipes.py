@@ -70,7 +70,12 @@ def test_youtube_yaml_through_the_cli_matches_the_script(youtube_run, tmp_path, 
     sys.path.insert(0, str(ROOT))
     import recipes.youtube_spam as script
 
+    capsys.readouterr()
     metrics = script.main(["--out", str(tmp_path / "script"), "--overwrite"])
+    printed = capsys.readouterr().out
+    # its first table is a fit without gold, its last line the curated labels': the heading says which is which
+    assert "auto and majority vote, each fitted on train's votes alone (no gold;" in printed
+    assert f"test        coverage 0.988  auto acc {metrics['auto']['test']:.4f}" in printed
     ours, tasks = mmweak.load_curated(youtube_run)
     theirs, _ = mmweak.load_curated(tmp_path / "script")
     for split in ("train", "validation", "test"):
@@ -100,6 +105,9 @@ def test_inspect_and_report_and_lf_tools_on_the_curated_folder(youtube_run, caps
     assert main(["value", str(youtube_run), "--gold", "label"]) == 0
     assert "all LFs: accuracy" in (out := capsys.readouterr().out)
     assert "fitted on train's votes alone, no gold" in out  # why it can differ from the curated labels' accuracy
+    assert main(["value", str(youtube_run), "--gold", "label", "--eval-split", "dev"]) == 2
+    assert "unknown split 'dev'; the dataset has ['train', 'validation', 'test'] (choose one with --eval-split)" in \
+        capsys.readouterr().err
 
 
 def test_rerun_after_editing_one_lf_recomputes_only_it(tmp_path, capsys):

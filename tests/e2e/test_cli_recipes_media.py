@@ -138,6 +138,7 @@ def test_multimodal_yaml_through_the_cli_matches_the_script(mm_curated, tmp_path
     assert back["train"].features["audio"] == datasets.Audio()
     ours = (tmp_path / "yaml" / "README.md").read_text()
     theirs = (root / "out" / "README.md").read_text()
+    assert "save it as `multimodal_curation.yaml`" in ours and "start with `${recipe_dir}`" not in ours  # none here
     # the post_aggregate step put the same per-modality tables in the card
     table = theirs[theirs.index("### Task `category`"):theirs.index("Missing or corrupt media")]
     assert "| all modalities combined |" in table and table in ours
@@ -180,6 +181,38 @@ def test_set_reaches_into_lists_and_rebuilds_tasks():
         set_value(r, "data.source.x=1")
     with pytest.raises(RecipeError, match=r"image_curation\.yaml:\d+: tasks\.category\.labels: labels must be a list"):
         set_value(r, "tasks.category.labels=oops")
+
+
+def test_set_refuses_names_the_recipe_does_not_have():
+    """A misspelt --set would add a key nothing reads, and the run would go on without the setting."""
+    r = load_recipe(RECIPES / "wrench_votes.yaml")
+    before = (r.raw, r.sha256)
+    for assignment, message in [
+        ("aggregate.objectiv=f1", r"--set aggregate\.objectiv: unknown key 'objectiv' \(did you mean 'objective'\?\)"),
+        ("aggregat.objective=f1", r"--set aggregat\.objective: unknown section 'aggregat' \(did you mean 'aggregate'\?\)"),
+        ("output.zzz=x", r"--set output\.zzz: unknown key 'zzz'; allowed: \['folder', "),
+    ]:
+        with pytest.raises(RecipeError, match=message):
+            set_value(r, assignment)
+    assert (r.raw, r.sha256, r.overrides) == (*before, [])  # nothing half-applied
+    set_value(r, "aggregate.objective=f1")  # the spelt ones still go through, nested keys included
+    set_value(r, "lfs.0.params.column=weak_labels")
+    assert r.raw["aggregate"]["objective"] == "f1" and len(r.overrides) == 2
+
+
+def test_a_task_nothing_votes_for_stops_before_any_work(tmp_path, capsys):
+    """An old command naming the recipe's former task ('spam') declares a second task without LFs: it is refused at
+    validation with the task's name, not after the LFs ran, on a votes column that was never written."""
+    from mmweak.cli import main
+
+    source = ROOT.parent / "shared" / "data" / "wrench" / "youtube"
+    if not source.is_dir():
+        pytest.skip(f"{source} is not here")
+    code = main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"data.source={source}",
+                 "--set", "tasks.spam.labels=[ham, spam]", "--dry-run"])
+    assert code == 2
+    assert re.search(r"wrench_votes\.yaml:\d+: tasks\.spam: no LF and no annotators vote for task 'spam' \(tasks with "
+                     r"votes: \['target'\]\); give it LFs or remove it", capsys.readouterr().err)
 
 
 POST_RECIPE = """\

@@ -159,6 +159,8 @@ def test_the_wrench_votes_recipe_gives_the_default_label_models_benchmark_labels
     assert "| validation † | 120 |" in card and "majority vote's accuracy" in card
     # the rebuild command repeats what the run was given, not only the file
     assert f"\nmmweak curate wrench_votes.yaml --set output.folder={tmp_path / 'out'}\n" in card  # a code block
+    # the default data.source is written from the recipe's folder: the command alone would not find it elsewhere
+    assert "Its paths that start with `${recipe_dir}` are relative to the folder the file is saved in" in card
     header = yaml.safe_load(card.split("---")[1])
     assert header["weak_supervision"]["recipe"]["overrides"] == [f"output.folder={tmp_path / 'out'}"]
 
@@ -457,12 +459,14 @@ def test_labels_from_is_checked_when_parsed_and_when_the_data_loads(tmp_path, ca
 
 def test_set_labels_replaces_labels_from_and_the_other_way_round(tmp_path, capsys):
     r = load_recipe(RECIPES / "wrench_votes.yaml")
-    assert r.data_tasks == {"target": (["label"], "The classes of the folder's label.json (YouTube's is whether a comment is spam)")} and not r.tasks
+    assert r.data_tasks == {"target": (["label"], "The classes of youtube's label.json")} and not r.tasks
     set_value(r, "tasks.target.labels=[ham, spam]")
     assert "labels_from" not in r.raw["tasks"]["target"] and r.tasks["target"].labels == ("ham", "spam")
-    assert not r.data_tasks and r.tasks["target"].description == "The classes of the folder's label.json (YouTube's is whether a comment is spam)"
+    assert not r.data_tasks and r.tasks["target"].description == "The classes of youtube's label.json"
     set_value(r, "tasks.target.labels_from=label")
     assert "labels" not in r.raw["tasks"]["target"] and r.data_tasks and not r.tasks
+    set_value(r, f"data.source={_shared('wrench', 'trec')}")  # ${source_name} in the description follows the data
+    assert r.data_tasks["target"][1] == "The classes of trec's label.json"
     # typed names in label.json's order, in another case, read the same votes and give the same labels
     code = main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", "tasks.target.labels=[ham, spam]",
                  "--set", f"output.folder={tmp_path / 'out'}"])
@@ -507,6 +511,7 @@ def test_a_recipe_run_on_many_folders_names_its_outputs_after_each(tmp_path, cap
         assert code == 0, capsys.readouterr().err
         card = (tmp_path / f"{name}_votes" / "README.md").read_text()
         assert f"pretty_name: {name} - a | b\n" in card
+        assert f"description: The classes of {name}'s label.json\n" in card  # ${source_name} in the task's words
         # the rebuild command pastes back into a shell as it was run (quoted, no Markdown escapes)
         assert "--set 'output.pretty_name=${source_name} - a | b'" in card
     assert main(["inspect", str(tmp_path / "trec_votes")]) == 0
