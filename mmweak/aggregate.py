@@ -366,6 +366,9 @@ def record_label_model(
     **fit_extra: Any,
 ) -> None:
     """Enter a fitted label model (parameters, fit settings, estimates) into the task's record entry."""
+    # A recipe's entry says how the labels were made; refitted outside it, its rebuild command would make other ones.
+    # (curate enters its recipe after its own aggregate.)
+    record.pop("recipe", None)
     decide = dict(decide)
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())

@@ -437,6 +437,7 @@ def record_lfs(
 
     ``people``: per task, the entries of annotator columns kept after the LFs' (see :func:`_people`).
     """
+    record.pop("recipe", None)  # new votes: the recorded recipe no longer describes the dataset (curate re-enters it)
     for task, group in by_task.items():
         entry = task_record(record, task.name)
         entry.clear()  # new votes invalidate any earlier label model and analysis

@@ -110,11 +110,12 @@ def aggregate(
     from .curate import quality_lines
 
     ds, tasks = _load_curated(folder)
+    title = _card_title(folder)
     ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
     f1_of = 1 if objective == "f1" else None  # aggregate's pos_label
     for line in quality_lines(ds, tasks, gold, f1_of)[1]:  # what the default chose, and (with --gold) how it scores
         _say(line)
-    _say(f"written to {save_curated(ds, out, overwrite=overwrite)}")
+    _say(f"written to {save_curated(ds, out, overwrite=overwrite, pretty_name=title)}")
 
 
 @app.command()
@@ -137,13 +138,14 @@ def report(
 def card(
     folder: Path = typer.Argument(..., help="Curated folder whose card to render again."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write a copy there instead of in place."),
-    pretty_name: Optional[str] = typer.Option(None, help="Card title."),
+    pretty_name: Optional[str] = typer.Option(None, help="Card title (default: the title the card has)."),
 ) -> None:
     """Render the dataset card again (after a new mmweak, or with another title)."""
     from .curated import save_curated
 
     ds, _ = _load_curated(str(folder))
-    written = save_curated(ds, out or folder, overwrite=True, pretty_name=pretty_name)
+    title = pretty_name if pretty_name is not None else _card_title(str(folder))
+    written = save_curated(ds, out or folder, overwrite=True, pretty_name=title)
     _say(f"card written to {written / 'README.md'}")
 
 
@@ -343,6 +345,17 @@ def _load_curated(folder: str) -> tuple[Any, list]:
     if not isinstance(ds, DatasetDict):
         ds = DatasetDict({"train": ds})
     return ds, tasks
+
+
+def _card_title(folder: str) -> str | None:
+    """The title (``pretty_name``) of a local curated folder's card, kept when a stage writes the card again."""
+    readme = Path(folder) / "README.md"
+    if not readme.is_file():
+        return None
+    from huggingface_hub import DatasetCard
+
+    title = DatasetCard.load(readme).data.to_dict().get("pretty_name")
+    return str(title) if title else None
 
 
 def _pick(tasks: list, name: str | None) -> list:

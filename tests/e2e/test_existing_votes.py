@@ -522,6 +522,25 @@ def test_a_recipe_run_on_many_folders_names_its_outputs_after_each(tmp_path, cap
     assert "This dataset was built by `mmweak curate`" in card and "--set 'output.pretty_name=" in card
 
 
+def test_labels_refitted_outside_the_recipe_drop_its_rebuild_command_and_keep_the_title(tmp_path, capsys):
+    """`mmweak aggregate` on a curated folder makes other labels than the recorded recipe did: its card must not say
+    the recipe rebuilds them. The title stays, as it does when `mmweak card` renders the card again."""
+    out = tmp_path / "trec"
+    assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"data.source={_shared('wrench', 'trec')}",
+                 "--set", f"output.folder={out}"]) == 0
+    assert "This dataset was built by `mmweak curate`" in (out / "README.md").read_text()
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "again"), "--gold", "label"]) == 0
+    card = (tmp_path / "again" / "README.md").read_text()
+    assert "pretty_name: trec (WRENCH LF votes, aggregated)\n" in card and "\n# trec \\(WRENCH LF votes, aggregated\\)\n" in card
+    assert "mmweak curate" not in card and "recipe:" not in card.split("---")[1]
+    capsys.readouterr()
+    assert main(["inspect", str(tmp_path / "again")]) == 0
+    assert "rebuild:" not in capsys.readouterr().out
+    assert main(["card", str(out)]) == 0  # rendered again in place: the same title, the recipe still its own
+    card = (out / "README.md").read_text()
+    assert "\n# trec \\(WRENCH LF votes, aggregated\\)\n" in card and "This dataset was built by `mmweak curate`" in card
+
+
 def test_a_run_rebuilt_from_its_card_records_the_same_recipe(tmp_path, capsys):
     """Save the card's recipe text as the file it names, run the card's command: the same text, assignments and hash."""
     out = tmp_path / "out"
