@@ -324,7 +324,9 @@ class SoftLabelCollator:
         if self.confidence_key is not None and self.confidence_column not in features[0]:
             missing.append(self.confidence_column)
         if missing:
-            raise ValueError(f"batch rows have no {missing} column(s); columns present: {sorted(features[0])}")
+            raise ValueError(f"batch rows have no {missing} column(s); columns present: {sorted(features[0])} "
+                             "(transformers.Trainer drops the columns its model's forward does not name: pass "
+                             "TrainingArguments(remove_unused_columns=False))")
         keep = [
             k for k in features[0]
             if k not in self.task_columns and (self.columns is None or k in self.columns)
@@ -344,8 +346,9 @@ class SoftLabelCollator:
         for key in (self.labels_key, self.confidence_key):
             if key is not None and key in out:
                 raise ValueError(
-                    f"the batch already has a {key!r} entry (from the data or base collator); drop that column or "
-                    f"pass columns=[...] / another labels_key"
+                    f"the batch already has a {key!r} entry (from the data or base collator: "
+                    f"DataCollatorWithPadding renames a gold 'label' column to 'labels'); drop that column or pass "
+                    f"columns=[...] (the model's inputs) / another labels_key"
                 )
         out[self.labels_key] = targets.to(torch.float32)
         if self.confidence_key is not None:

