@@ -1,7 +1,7 @@
 """Shared by the tests and the docstring examples: one local Ray cluster per session, started on first use.
 
 Lives at the root (outside the packages) so the examples in ``mmweak/ray`` run on the same small cluster as
-``tests/test_ray.py`` instead of Ray Data starting one sized to the whole machine.
+``tests/ray/test_ray.py`` instead of Ray Data starting one sized to the whole machine.
 """
 
 import os

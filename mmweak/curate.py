@@ -95,6 +95,8 @@ def curate(
     _check_types(recipe)
     if engine not in ("local", "ray"):
         raise RecipeError(f"engine must be 'local' or 'ray', got {engine!r}")
+    if engine == "ray":
+        _check_for_ray(recipe)
     t = time.perf_counter
     seconds: dict[str, float] = {}
     t0 = t()
@@ -126,7 +128,6 @@ def curate(
     for line in _people_lines(recipe, ds) + (report.summary() if report else []):
         say(line)
 
-    agg = recipe.section("aggregate")
     tasks = list(recipe.tasks.values())
     models, kwargs = _label_model_kwargs(recipe, tasks)
     t0 = t()
@@ -135,11 +136,6 @@ def curate(
     seconds["aggregate"] = t() - t0
 
     metrics = _say_quality(recipe, ds, tasks, say)
-    split = recipe.section("report").get("split")
-    if split is not None:
-        for task in tasks:
-            g = agg.get("gold")
-            say(str(analyze(ds, task, split=split, gold=g.get(task.name) if isinstance(g, dict) else g)))
 
     record = read_record(ds)
     record["recipe"] = recipe.record_entry()
@@ -226,14 +222,7 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
         raise RecipeError(f"--engine ray: {exc}") from None
     from .curated import load_curated
 
-    if recipe.raw.get("post_aggregate"):
-        raise recipe.error(("post_aggregate",), "post_aggregate steps run on a datasets.DatasetDict in one process; "
-                           "the Ray engine does not run them: use --engine local for this recipe")
-    if recipe.section("aggregate").get("fill_abstains"):
-        raise recipe.error(("aggregate", "fill_abstains"), "fill_abstains is not available on the Ray engine yet")
     out = recipe.section("output")
-    if not out.get("folder"):
-        raise recipe.error(("output",), "the Ray engine writes a curated folder: set output.folder")
     t = time.perf_counter
     app = {k: v for k, v in recipe.section("apply").items() if v is not None}
     if app.pop("num_proc", None) is not None:
@@ -265,15 +254,34 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     return CurateResult(curated, Path(folder), None, metrics, seconds, pushed)
 
 
+def _check_for_ray(recipe: Recipe) -> None:
+    """Refuse, before any data is read, the recipe steps the Ray engine does not run."""
+    if recipe.raw.get("post_aggregate"):
+        raise recipe.error(("post_aggregate",), "post_aggregate steps run on a datasets.DatasetDict in one process; "
+                           "the Ray engine does not run them: use --engine local for this recipe")
+    if recipe.section("aggregate").get("fill_abstains"):
+        raise recipe.error(("aggregate", "fill_abstains"), "fill_abstains is not available on the Ray engine yet (it "
+                           "relabels rows after the fit, a step only the local engine has): use --engine local, or "
+                           "leave it out and the rows without a vote keep label -1 (their probabilities are written)")
+    if not recipe.section("output").get("folder"):
+        raise recipe.error(("output",), "the Ray engine writes a curated folder: set output.folder")
+
+
 def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[str], None]) -> dict[str, Any]:
-    """Say what the default label model chose and how the labels score against gold, per task and split; return
-    the scores. With ``objective: f1`` the F1 of ``pos_label`` is said next to accuracy: it is what was optimised."""
+    """Say what the default label model chose and how the labels score against gold, per task and split, then the
+    LF summary of ``report.split``; return the scores. With ``objective: f1`` the F1 of ``pos_label`` is said next to
+    accuracy: it is what was optimised. Both engines say it from the labels they made."""
     agg, params = recipe.section("aggregate"), recipe.section("label_model").get("params") or {}
     by_f1 = "f1" in (agg.get("objective"), params.get("objective"))  # where a recipe can ask for the F1 rule
     f1_of = int(agg.get("pos_label", params.get("pos_label", 1))) if by_f1 else None
     metrics, lines = quality_lines(ds, tasks, agg.get("gold"), f1_of)
     for line in lines:
         say(line)
+    split = recipe.section("report").get("split")
+    if split is not None:
+        g = agg.get("gold")
+        for task in tasks:
+            say(str(analyze(ds, task, split=split, gold=g.get(task.name) if isinstance(g, dict) else g)))
     return metrics
 
 

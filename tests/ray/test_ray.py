@@ -430,9 +430,14 @@ def test_a_recipe_runs_on_ray_from_the_cli_with_the_local_engines_labels(ray_ses
 
     recipe = str(ROOT / "recipes" / "youtube_spam.yaml")
     assert main(["curate", recipe, "--set", f"output.folder={tmp_path / 'local'}"]) == 0
+    local = capsys.readouterr().out
     assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
     printed = capsys.readouterr().out
     assert "(Ray engine)" in printed and "spam: train accuracy" in printed
+    # the numbers both engines print: the choice, the gold lines and the recipe's report (the LF summary of validation)
+    said = [line for line in local.splitlines() if line.startswith(("spam: the default", "spam: train accuracy",
+                                                                      "LF summary", "labels (auto) vs gold"))]
+    assert len(said) == 4 and all(line in printed.splitlines() for line in said), said
     ours, tasks = mmweak.load_curated(tmp_path / "ray")
     theirs, _ = mmweak.load_curated(tmp_path / "local")
     assert [t.name for t in tasks] == ["spam"]
@@ -500,6 +505,10 @@ def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsy
     bad.write_text((ROOT / "recipes" / "youtube_spam.yaml").read_text().replace(
         "aggregate:\n", "aggregate:\n  fill_abstains: prior\n", 1).replace("${recipe_dir}", str(ROOT / "recipes")))
     assert main(["curate", str(bad), "--engine", "ray", "--set", f"output.folder={tmp_path / 'x'}"]) == 2
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert "fill_abstains is not available on the Ray engine" in err and "r.yaml:" in err
+    assert "use --engine local" in err and "data:" not in out  # refused before any data was read
     assert not (tmp_path / "x").exists()
+    # a step that needs the whole dataset in one process: refused before its data (Hub photos here) is fetched
+    assert main(["curate", str(ROOT / "recipes" / "image_curation.yaml"), "--engine", "ray", "--dry-run"]) == 2
+    assert "post_aggregate: post_aggregate steps run on a datasets.DatasetDict" in capsys.readouterr().err
