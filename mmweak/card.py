@@ -23,6 +23,7 @@ from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
 from .gold import read_gold
+from .provenance import HUMAN_KIND
 from .review.answers import review_summary
 from .review.simulate import curve_context
 from .task import Task
@@ -90,6 +91,7 @@ def quality_block(task: Mapping[str, Any]) -> dict[str, Any] | None:
             "gold_rows": q["rows"], "used_in_fit": q["used_in_fit"], "accuracy": q["accuracy"],
             "majority_vote_accuracy": q.get("majority_accuracy"),
             "accuracy_covered": q["accuracy_covered"], "coverage": q["coverage"], "macro_f1": q["macro_f1"],
+            "f1": q["f1"],  # per class: a label model fitted for one class's F1 is judged by that entry
             "gold_class_balance": q["gold_class_balance"],
             **{k: v for k, v in c["report"].to_dict().items() if k != "rows"},
         })
@@ -352,6 +354,27 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
+#: The Hub task category of what an LF of each modality reads (a CLIP LF scores images against words).
+_CATEGORY = {"text": "text-classification", "image": "image-classification", "audio": "audio-classification",
+             "multimodal": "image-classification"}
+
+
+def default_task_categories(record: Mapping[str, Any]) -> list[str]:
+    """The card's ``task_categories`` when none is given: those of the modalities the LFs read, people's answers
+    aside (they say nothing of what was judged); ``text-classification`` when no LF says.
+
+    >>> lfs = [{"modality": "audio"}, {"modality": "text", "kind": "Annotator"}, {"modality": "multimodal"}]
+    >>> default_task_categories({"tasks": {"t": {"lfs": lfs}}})
+    ['image-classification', 'audio-classification']
+    >>> default_task_categories({"tasks": {}})
+    ['text-classification']
+    """
+    seen = {_CATEGORY.get(str(lf.get("modality")))
+            for entry in (record.get("tasks") or {}).values() for lf in entry.get("lfs", [])
+            if lf.get("kind") != HUMAN_KIND}
+    return [c for c in dict.fromkeys(_CATEGORY.values()) if c in seen] or ["text-classification"]
+
+
 def recipe_file_name(entry: Mapping[str, Any]) -> str:
     """The file name to save a recorded recipe under for a rebuild: the one it was read from (so the rebuild records
     the same entry), or ``RECIPE.yaml`` for a recipe that came from no file.
@@ -499,7 +522,7 @@ def render_card_from(
         license=license,
         annotations_creators=["machine-generated"],
         size_categories=[size_category(sum(size.rows for size in sizes.values()))],
-        task_categories=task_categories or ["text-classification"],
+        task_categories=task_categories or default_task_categories(record),
         pretty_name=pretty_name,
         tags=["weak-supervision", "mmweak"],
     )

@@ -206,10 +206,17 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
         console.print(table)
         quality = (t.get("quality") or {}).get("splits") or {}
         if quality:
-            q = Table("split", "gold rows", "accuracy", "coverage", "macro-F1", "ECE (width)", "Brier", show_edge=False)
+            fit = (lm or {}).get("fit", {})
+            # labels decided for one class's F1 are judged by it: show it next to accuracy, as curate prints it
+            pos = int(fit.get("pos_label", 1)) if fit.get("objective") == "f1" else None
+            names = [str(c) for c in t.get("labels", [])]
+            f1_head = [] if pos is None else [f"F1 of {names[pos] if pos < len(names) else pos!r}"]
+            q = Table("split", "gold rows", "accuracy", *f1_head, "coverage", "macro-F1", "ECE (width)", "Brier",
+                      show_edge=False)
             for s, v in quality.items():
-                q.add_row(s, str(v.get("gold_rows")), *(_num(v.get(k)) for k in
-                                                       ("accuracy", "coverage", "macro_f1", "ece_width", "brier")))
+                f1 = [_num((v.get("f1") or [None] * (pos + 1))[pos])] if pos is not None else []
+                q.add_row(s, str(v.get("gold_rows")), _num(v.get("accuracy")), *f1,
+                          *(_num(v.get(k)) for k in ("coverage", "macro_f1", "ece_width", "brier")))
             console.print(q)
         else:
             console.print("no gold labels: quality and calibration unmeasured", markup=False)

@@ -118,6 +118,8 @@ def test_card_contents(curated, tmp_path):
     assert ws["labels"] == ["ham", "spam"] and ws["label_model"]["model"] == "auto"
     assert ws["label_model"]["fit"]["seed"] == 3 and ws["label_model"]["fit"]["dev_split"] == "validation"
     assert [lf["modality"] for lf in ws["lfs"]] == ["text"] * 3 and all(len(lf["code_hash"]) == 12 for lf in ws["lfs"])
+    assert meta["task_categories"] == ["text-classification"]  # from the LFs' modality, none given
+    assert ws["quality"]["splits"]["test"]["f1"] == [1.0, 1.0]  # per class, next to macro_f1
     body = text.split("---", 2)[2]
     assert "# Spam test" in body
     assert "| 0 | `link` | text | `text` | `" in body  # LF inventory row
@@ -307,3 +309,16 @@ def test_splits_that_cannot_share_a_schema_are_refused_before_writing(tmp_path, 
     with pytest.raises(CuratedDatasetError, match=message):
         mmweak.save_curated(out, tmp_path / "c")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_card_names_the_hub_task_category_of_what_its_lfs_read(curated, spam, tmp_path):
+    """An image dataset saved without task_categories is not tagged text-classification; people's answers say nothing."""
+    record = mmweak.provenance.read_record(curated)
+    for lf in record["tasks"]["spam"]["lfs"]:
+        lf["modality"] = "image"
+    ds = DatasetDict({s: d for s, d in curated.items()})
+    mmweak.provenance.write_record(ds, record)
+    meta = yaml.safe_load((mmweak.save_curated(ds, tmp_path / "img") / "README.md").read_text().split("---")[1])
+    assert meta["task_categories"] == ["image-classification"]
+    given = mmweak.save_curated(ds, tmp_path / "given", task_categories=["other"])
+    assert yaml.safe_load((given / "README.md").read_text().split("---")[1])["task_categories"] == ["other"]

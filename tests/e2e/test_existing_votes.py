@@ -583,7 +583,7 @@ def test_the_recipe_hash_tells_a_set_from_a_comment_and_secrets_stay_out_of_the_
         assert "abc" not in r.record_entry().get("overrides", [""])[0]
 
 
-def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path):
+def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path, capsys):
     """basketball: EBCC's F1 cut sits below every row's probability, so the F1 rule labels all 17,970 training rows
     positive (an F1 of 2p/(1+p), 18.29 on test, above every published method): aggregate warns, the card says it."""
     with pytest.warns(UserWarning, match=r"the F1 rule labels 100\.0% of split 'train' 'positive'.*do not tell"):
@@ -593,6 +593,10 @@ def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path):
     assert set(np.asarray(result.dataset["train"]["target_label"]).tolist()) == {1}
     card = (tmp_path / "bb" / "README.md").read_text()
     assert "**On the fit split it labels 100.0% of the rows `positive`**" in card
+    assert main(["inspect", str(tmp_path / "bb")]) == 0  # the F1 the labels were fitted for, as curate printed it
+    test_row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("test"))
+    f1 = round(result.metrics["target"]["test"]["f1"], 4)
+    assert f1 == 0.1829 and f"{f1:.4f}" in test_row.split()  # next to accuracy, not macro-F1
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # census's F1 labels rank its rows: no such warning
         curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
