@@ -16,7 +16,7 @@ import numpy as np
 from datasets import DatasetDict
 
 from .aggregate import aggregate
-from .analysis import analyze, label_metrics, majority_accuracy
+from .analysis import analyze, label_metrics, majority_accuracy, majority_f1
 from .apply import ApplyReport, apply_lfs
 from .card import selection_lines
 from .columns import read_column, read_matrix
@@ -295,6 +295,8 @@ def quality_lines(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | Non
         parts = []
         for s, m in metrics.get(task.name, {}).items():
             f1 = f", F1 of {task.labels[f1_of]!r} {m['f1']:.4f}" if "f1" in m and f1_of is not None else ""
+            if f1 and "majority_f1" in m:
+                f1 += f" vs majority vote {m['majority_f1']:.4f}"
             mv = f" vs majority vote {m['majority_accuracy']:.4f}" if "majority_accuracy" in m else ""
             parts.append(f"{s} accuracy {m['accuracy']:.4f}{mv}{f1} (coverage {m['coverage']:.3f})")
         if parts:
@@ -325,4 +327,8 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
                 out[task.name][s]["majority_accuracy"] = mv
             if f1_of is not None:  # aggregate refused a pos_label that is no class
                 out[task.name][s]["f1"] = m["f1"][f1_of]
+                mv_f1 = (majority_f1(read_matrix(d, task.votes_column), y, task.cardinality, f1_of, labels)
+                         if task.votes_column in d.column_names else None)
+                if mv_f1 is not None:  # the F1 baseline, as majority_accuracy is accuracy's
+                    out[task.name][s]["majority_f1"] = mv_f1
     return out

@@ -260,7 +260,8 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
     assert "target: train accuracy 0.8981 vs majority vote 0.7593 (coverage 1.000)" in printed
     assert main(["aggregate", str(tmp_path / "w"), "--out", str(tmp_path / "w2"), "--gold", "label",
                  "--objective", "f1"]) == 0
-    assert re.search(r"target: .*test accuracy 0\.\d{4} vs majority vote 0\.\d{4}, F1 of 'SPAM' 0\.\d{4} \(coverage",
+    assert re.search(r"target: .*test accuracy 0\.\d{4} vs majority vote 0\.\d{4}, F1 of 'SPAM' 0\.\d{4} vs majority "
+                     r"vote 0\.\d{4} \(coverage",
                      capsys.readouterr().out)
     labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["target_label"])
     assert round(float((labels == np.asarray(c["train"]["label"])).mean()), 4) == 0.8981  # as `mmweak curate`
@@ -312,6 +313,9 @@ def test_a_recipe_fits_what_the_benchmark_fits_on_every_visible_set(name):
         assert result.dataset["train"].features[f"{task}_label"].names == list(w.classes)
         if objective == "f1":  # what `mmweak curate` prints is the F1 results/accuracy.md has for the default
             assert round(100 * result.metrics[task]["test"]["f1"], 2) == {"basketball": 18.29, "census": 62.12}[name]
+            # and majority vote's, as accuracy.md's "MV ties split" column has it
+            assert round(100 * result.metrics[task]["test"]["majority_f1"], 2) == \
+                {"basketball": 16.58, "census": 33.34}[name]
         model = create(cardinality=w.cardinality, objective=objective).fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)
         L, split = w.test.L, "test"
     else:
@@ -597,6 +601,9 @@ def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path, capsys):
     test_row = next(line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("test"))
     f1 = round(result.metrics["target"]["test"]["f1"], 4)
     assert f1 == 0.1829 and f"{f1:.4f}" in test_row.split()  # next to accuracy, not macro-F1
+    # the F1 baseline curate prints: majority vote's F1 as results/train_splits.md and accuracy.md have it
+    assert [round(100 * result.metrics["target"][s]["majority_f1"], 2) for s in ("train", "validation", "test")] == \
+        [28.79, 16.11, 16.58]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # census's F1 labels rank its rows: no such warning
         curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
