@@ -13,8 +13,10 @@ a stale cache. mmweak walks what the code can see instead and hashes it by value
 * installed libraries (stdlib, site-packages) by name and version, not by walking their code;
 * objects that define ``fingerprint()`` (LFs, model specs) by what it returns.
 
-What cannot be hashed (a lock, an open file, a value too large to walk) raises :class:`Unhashable`;
-callers warn and skip the cache rather than risk a stale hit. The digest never depends on memory
+Objects code only *uses* (locks, loggers, context variables) are left out of the digest: they never carry what
+votes depend on. What cannot be hashed (an open file, a value too large to walk) raises :class:`Unhashable`;
+callers warn and skip the cache rather than risk a stale hit (a helper that only manages such resources can be
+marked :func:`infrastructure`). The digest never depends on memory
 addresses, ``PYTHONHASHSEED`` or how a function was defined (``def``, ``lambda``, ``exec``, a notebook
 cell), so identical code hits the cache from a fresh process.
 
