@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .auto import CANDIDATES as FAMILY
 from .auto import AutoLabelModel
 from .base import _REGISTRY, LabelModel, NotFittedError, register
 from .bwa import BayesianWeightedAverage
@@ -60,8 +61,15 @@ def create(name: str | None = None, cardinality: int = 2, **params: Any) -> Labe
     >>> create("majority", cardinality="3")
     Traceback (most recent call last):
     ValueError: cardinality must be a whole number of classes (an int >= 2), got '3' (str)
+    >>> create("dawid_skene_no_abstain")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ValueError: 'dawid_skene_no_abstain' is the default's name for ...: create('dawid_skene', abstain_as_outcome=False)
     """
     key = DEFAULT_MODEL if name is None else name
+    if isinstance(key, str) and key not in _REGISTRY and key in FAMILY:
+        cls, family_params = FAMILY[key]
+        args = "".join(f", {k}={v!r}" for k, v in family_params.items())
+        raise ValueError(f"{key!r} is the default's name for one of its members: create({cls.name!r}{args})")
     if not isinstance(key, str) or key not in _REGISTRY:
         raise ValueError(f"unknown label model {name!r}; available: {available()}")
     check_cardinality(cardinality)
