@@ -162,20 +162,28 @@ def majority_accuracy(L: Any, y: Any, cardinality: int, labels: Any = None) -> f
     >>> majority_accuracy(L, [1, 0, 1], 2, labels=[1, 0, -1])  # the labels leave the row without a vote unlabelled
     0.5
     """
-    L = np.asarray(L)
-    y = np.asarray(y, dtype=np.int64).ravel()
-    known = y >= 0
-    if not known.any():
+    gold = _gold_vote_counts(L, y, cardinality)
+    if gold is None:
         return None
-    L, y = L[known], y[known]
+    counts, y, known = gold
     K = int(cardinality)
-    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1)  # a row without a vote: all K tied
     credit = np.zeros(y.size)
     rows = np.flatnonzero(y < K)
     credit[rows] = tie_split_credit(counts[rows], y[rows])
     if labels is not None:
         credit[np.asarray(labels, dtype=np.int64).ravel()[known] < 0] = 0.0
     return float(credit.mean())
+
+
+def _gold_vote_counts(L: Any, y: Any, cardinality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Votes per class ``(rows, K)`` and gold of the rows with gold (``y >= 0``), and which rows those are."""
+    L = np.asarray(L)
+    y = np.asarray(y, dtype=np.int64).ravel()
+    known = y >= 0
+    if not known.any():
+        return None
+    L, y = L[known], y[known]
+    return np.stack([(L == k).sum(axis=1) for k in range(int(cardinality))], axis=1), y, known
 
 
 #: Seeded tie-breaking draws majority vote's F1 is averaged over (F1 is not linear in the rows, so no exact split).
@@ -196,20 +204,15 @@ def majority_f1(L: Any, y: Any, cardinality: int, pos_label: int = 1, labels: An
     >>> majority_f1(L, [1, 0, 0, 1], 2, labels=[1, 0, 1, -1])  # row 3 left unlabelled: no positive of either
     0.5
     """
-    L = np.asarray(L)
-    y = np.asarray(y, dtype=np.int64).ravel()
-    known = y >= 0
-    if not known.any():
+    gold = _gold_vote_counts(L, y, cardinality)
+    if gold is None:
         return None
-    L, y = L[known], y[known]
+    counts, y, known = gold
     K, pos = int(cardinality), int(pos_label)
-    counts = np.stack([(L == k).sum(axis=1) for k in range(K)], axis=1).astype(np.float64)
-    total = counts.sum(axis=1, keepdims=True)
-    share = np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)
     unlabelled = np.zeros(y.size, dtype=bool) if labels is None else np.asarray(labels).ravel()[known] < 0
     scores = []
-    for seed in range(MAJORITY_F1_DRAWS):
-        pred = hard_labels(share, np.ones(K), tie_break="random", seed=seed) == pos
+    for seed in range(MAJORITY_F1_DRAWS):  # the top count's ties are the top share's (a row without a vote: all K)
+        pred = hard_labels(counts.astype(np.float64), np.ones(K), tie_break="random", seed=seed) == pos
         pred &= ~unlabelled
         tp, fp, fn = np.sum(pred & (y == pos)), np.sum(pred & (y != pos)), np.sum(~pred & (y == pos))
         scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
