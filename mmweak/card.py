@@ -18,7 +18,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from ._version import __version__
 from .aggregate import labels_everything
-from .analysis import label_metrics, lf_summary, majority_accuracy
+from .analysis import label_metrics, lf_summary, majority_accuracy, majority_f1
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
@@ -90,6 +90,7 @@ def quality_block(task: Mapping[str, Any]) -> dict[str, Any] | None:
         splits[q["split"]] = _round({
             "gold_rows": q["rows"], "used_in_fit": q["used_in_fit"], "accuracy": q["accuracy"],
             "majority_vote_accuracy": q.get("majority_accuracy"),
+            **({"majority_vote_f1": q["majority_f1"]} if q.get("majority_f1") is not None else {}),
             "accuracy_covered": q["accuracy_covered"], "coverage": q["coverage"], "macro_f1": q["macro_f1"],
             "f1": q["f1"],  # per class: a label model fitted for one class's F1 is judged by that entry
             "gold_class_balance": q["gold_class_balance"],
@@ -233,7 +234,8 @@ def measure_task(
                 fit = (entry.get("label_model") or {}).get("fit", {})
                 used = s == dev_split or (s == fit.get("split") and bool(fit.get("reviewed_rows")))
                 q, c = gold_quality(s, labels, y, read_matrix(ds, t.probs_column), t.cardinality,
-                                    used=used, n_bins=n_bins, votes=read_matrix(ds, t.votes_column))
+                                    used=used, n_bins=n_bins, votes=read_matrix(ds, t.votes_column),
+                                    f1_of=f1_fit_class(lm))
                 quality.append(q)
                 calibration.append(c)
     return {"stats_split": stats_split, "gold_split": gold_split, "lfs": rows, "label_counts": label_counts,
@@ -247,17 +249,30 @@ def label_count_entry(split: str, counts: Iterable[int], abstain: int) -> dict[s
             "shares": [c / max(sum(counts), 1) for c in counts]}
 
 
+def f1_fit_class(lm: Mapping[str, Any] | None) -> int | None:
+    """The class whose F1 a label model's labels were decided for (its fit's ``objective`` ``f1``), else ``None``.
+
+    >>> f1_fit_class({"fit": {"objective": "f1", "pos_label": 0}}), f1_fit_class({"fit": {"objective": "accuracy"}})
+    (0, None)
+    """
+    fit = (lm or {}).get("fit", {})
+    return int(fit.get("pos_label", 1)) if fit.get("objective") == "f1" else None
+
+
 def gold_quality(
     split: str, labels: np.ndarray, y: np.ndarray, probs: np.ndarray, cardinality: int, *, used: bool,
-    n_bins: int = DEFAULT_BINS, votes: np.ndarray | None = None,
+    n_bins: int = DEFAULT_BINS, votes: np.ndarray | None = None, f1_of: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Label metrics and calibration of one split against its gold (rows with gold ``-1`` are skipped), and with
-    the split's ``votes`` the accuracy plain majority vote would have on the same rows."""
+    the split's ``votes`` the accuracy plain majority vote would have on the same rows, and with ``f1_of`` (labels
+    decided for that class's F1, :func:`f1_fit_class`) majority vote's F1 of it too."""
     known = y[y >= 0]
     gold_shares = (np.bincount(known, minlength=cardinality) / known.size).tolist()
     quality = {"split": split, **label_metrics(labels, y, cardinality, probs),
                "used_in_fit": used, "gold_class_balance": gold_shares,
-               "majority_accuracy": None if votes is None else majority_accuracy(votes, y, cardinality, labels)}
+               "majority_accuracy": None if votes is None else majority_accuracy(votes, y, cardinality, labels),
+               "majority_f1": (None if votes is None or f1_of is None
+                               else majority_f1(votes, y, cardinality, f1_of, labels))}
     report = calibration_report(probs, y, n_bins)
     calibration = {
         "split": split, "report": report, "used_in_fit": used, "rows": report.rows,
@@ -295,7 +310,7 @@ def context_from_measures(
         "name": t.name, "labels": list(t.labels), "description": t.description, "f1_labels_all": f1_labels_all,
         "columns": {"votes": t.votes_column, "probs": t.probs_column, "label": t.label_column,
                     "confidence": t.confidence_column},
-        "lfs": lfs, "stats_split": stats_split, "gold_split": measures["gold_split"],
+        "lfs": lfs, "stats_split": stats_split, "gold_split": measures["gold_split"], "f1_of": f1_fit_class(lm),
         "label_model": lm, "selection": selection_context(lm), "model_file": model_file, "label_counts": label_counts,
         "quality": quality, "calibration": measures["calibration"], "n_bins": n_bins,
         "dev_split": (lm or {}).get("fit", {}).get("dev_split"),
@@ -317,11 +332,12 @@ def f1_fit_split_counts(
     ([0, 9], 1, 'train')
     >>> f1_fit_split_counts({"fit": {"split": "train", "objective": "accuracy"}}, [{"split": "train", "counts": [1]}])
     """
-    fit = (lm or {}).get("fit", {})
-    if fit.get("objective") != "f1":
+    pos = f1_fit_class(lm)
+    if pos is None:
         return None
+    fit = (lm or {})["fit"]
     counts = next((list(c["counts"]) for c in label_counts if c["split"] == fit.get("split")), None)
-    return None if counts is None else (counts, int(fit.get("pos_label", 1)), str(fit["split"]))
+    return None if counts is None else (counts, pos, str(fit["split"]))
 
 
 def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:

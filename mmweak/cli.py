@@ -170,6 +170,8 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
     """Summarise a curated dataset: splits, tasks, LFs, label model, quality and calibration."""
     from huggingface_hub import DatasetCard
 
+    from .card import f1_fit_class
+
     local = Path(folder_or_repo)
     card_path = local / "README.md" if local.is_dir() else None
     if card_path is None:
@@ -203,21 +205,22 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
         table = Table("LF", "modality", "inputs", "code hash", show_edge=False)
         for lf in t.get("lfs", []):
             table.add_row(lf["name"], lf.get("modality", ""), ", ".join(lf.get("inputs", [])), lf.get("code_hash", ""))
-        console.print(table)
+        _print_table(table)
         quality = (t.get("quality") or {}).get("splits") or {}
         if quality:
-            fit = (lm or {}).get("fit", {})
-            # labels decided for one class's F1 are judged by it: show it next to accuracy, as curate prints it
-            pos = int(fit.get("pos_label", 1)) if fit.get("objective") == "f1" else None
+            # labels decided for one class's F1 are judged by it: show it next to accuracy, as curate prints it,
+            # each beside majority vote's figure on the same rows (the baseline the labels have to beat)
+            pos = f1_fit_class(lm)
             names = [str(c) for c in t.get("labels", [])]
-            f1_head = [] if pos is None else [f"F1 of {names[pos] if pos < len(names) else pos!r}"]
-            q = Table("split", "gold rows", "accuracy", *f1_head, "coverage", "macro-F1", "ECE (width)", "Brier",
-                      show_edge=False)
+            f1_head = [] if pos is None else [f"F1 of {names[pos] if pos < len(names) else pos!r}", "MV F1"]
+            q = Table("split", "gold rows", "accuracy", "MV accuracy", *f1_head, "coverage", "macro-F1",
+                      "ECE (width)", "Brier", show_edge=False)
             for s, v in quality.items():
-                f1 = [_num((v.get("f1") or [None] * (pos + 1))[pos])] if pos is not None else []
-                q.add_row(s, str(v.get("gold_rows")), _num(v.get("accuracy")), *f1,
-                          *(_num(v.get(k)) for k in ("coverage", "macro_f1", "ece_width", "brier")))
-            console.print(q)
+                f1 = ([_num((v.get("f1") or [None] * (pos + 1))[pos]), _num(v.get("majority_vote_f1"))]
+                      if pos is not None else [])
+                q.add_row(s, str(v.get("gold_rows")), _num(v.get("accuracy")), _num(v.get("majority_vote_accuracy")),
+                          *f1, *(_num(v.get(k)) for k in ("coverage", "macro_f1", "ece_width", "brier")))
+            _print_table(q)
         else:
             console.print("no gold labels: quality and calibration unmeasured", markup=False)
 
@@ -296,7 +299,7 @@ def value(
     for r in sorted(rows[1:], key=lambda r: -r["delta_accuracy"]):
         table.add_row(r["lf"], f"{r['accuracy_without']:.4f}", f"{r['delta_accuracy']:+.4f}",
                       f"{r['coverage_without']:.3f}", f"{r['delta_coverage']:+.3f}")
-    console.print(table)
+    _print_table(table)
 
 
 @app.command()
@@ -382,6 +385,13 @@ def _one(tasks: list, name: str | None) -> Any:
 
 def _default_split(ds: Any) -> str:
     return "train" if "train" in ds else next(iter(ds))
+
+
+def _print_table(table: Table) -> None:
+    # a wide table wraps in a narrow terminal (or runs past 80 columns in a pipe) rather than cutting its figures
+    # and names to "0.11…"
+    wide = console.measure(table, options=console.options.update(max_width=1000)).maximum
+    Console(highlight=False, width=max(console.width, wide)).print(table)
 
 
 def _num(v: Any) -> str:

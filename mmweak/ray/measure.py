@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from ..aggregate import warn_if_f1_labels_everything
 from ..analysis import lf_counts, lf_rows, lf_summary
-from ..card import GOLD_SPLIT_ORDER, f1_fit_split_counts, gold_quality, label_count_entry, stats_split_of
+from ..card import GOLD_SPLIT_ORDER, f1_fit_class, f1_fit_split_counts, gold_quality, label_count_entry, stats_split_of
 from ..task import Task
 from .fit import votes_matrix
 from .meta import ROW_COLUMN, Meta
@@ -131,7 +131,8 @@ def task_measures(entry: Mapping[str, Any], split_stats: Mapping[str, dict[str, 
         label_counts.append(label_count_entry(s, a["label_counts"], a["abstain"]))
         g = a.get("gold_rows")
         if g is not None and g["y"].size and "probs" in g:
-            q, c = gold_quality(s, g["labels"], g["y"], g["probs"], K, used=s == dev_split, votes=g.get("L"))
+            q, c = gold_quality(s, g["labels"], g["y"], g["probs"], K, used=s == dev_split, votes=g.get("L"),
+                                f1_of=f1_fit_class(lm))
             quality.append(q)
             calibration.append(c)
     f1_fit = f1_fit_split_counts(lm, label_counts)

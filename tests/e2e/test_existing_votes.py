@@ -10,6 +10,7 @@ import datasets
 import numpy as np
 import pytest
 import yaml
+from huggingface_hub import DatasetCard
 from paths import ROOT, SHARED
 
 import mmweak
@@ -604,6 +605,14 @@ def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path, capsys):
     # the F1 baseline curate prints: majority vote's F1 as results/train_splits.md and accuracy.md have it
     assert [round(100 * result.metrics["target"][s]["majority_f1"], 2) for s in ("train", "validation", "test")] == \
         [28.79, 16.11, 16.58]
+    # each beside majority vote's, whole however narrow the terminal (a pipe is 80 columns)
+    assert [c.strip() for c in test_row.split("│")][2:6] == ["0.1007", "0.7046", "0.1829", "0.1658"]
+    # and the card, in its table and its YAML, next to the labels' F1 (not only majority vote's accuracy)
+    assert "| F1 (positive) | majority vote's F1 |" in card and "| test | 1222 | 0.101 | 0.705 | 0.101 | 1.000 | " \
+        "0.091 | 0.183 | 0.166 |" in card
+    quality = DatasetCard.load(tmp_path / "bb" / "README.md").data.weak_supervision["tasks"][0]["quality"]["splits"]
+    assert [round(quality[s]["majority_vote_f1"], 4) for s in ("train", "validation", "test")] == \
+        [0.2879, 0.1611, 0.1658]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)  # census's F1 labels rank its rows: no such warning
         curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,

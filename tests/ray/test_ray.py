@@ -493,7 +493,10 @@ def test_an_f1_rule_that_labels_every_row_positive_warns_on_ray_too(ray_session,
         assert main(["curate", recipe, "--engine", "ray", "--set", f"data.source={source}", "--set",
                      "aggregate.objective=f1", "--set", "aggregate.fill_abstains=null", "--set",
                      f"output.folder={tmp_path / 'ray'}"]) == 0
-    assert "**On the fit split it labels 100.0% of the rows `positive`**" in (tmp_path / "ray" / "README.md").read_text()
+    card = (tmp_path / "ray" / "README.md").read_text()
+    assert "**On the fit split it labels 100.0% of the rows `positive`**" in card
+    # majority vote's F1 beside the labels', from the gathered gold rows: the local engine's figures
+    assert "| test | 1222 | 0.101 | 0.705 | 0.101 | 1.000 | 0.091 | 0.183 | 0.166 |" in card
 
 
 def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsys):
