@@ -87,6 +87,11 @@ def aggregate(
         raise ValueError(f"fill_abstains must be None or 'prior', got {fill_abstains!r}")
     check_options(task_list, columns, model=model, gold=gold, class_balance=class_balance, objective=objective,
                   pos_label=pos_label)
+    for task in task_list:  # a gold value that is no class fails here, before any fit, not when the labels are saved
+        gold_col = gold_column_of(gold, task)
+        for name, d in splits.items():
+            if gold_col is not None and gold_col in columns[name]:
+                read_gold(d, gold_col, task, split=name)
 
     out = dict(splits)
     for task in task_list:
@@ -304,9 +309,8 @@ def check_options(
     for what, value in options.items():
         if isinstance(value, Mapping) and not set(value) <= names:
             raise ValueError(f"{what} names unknown task(s) {sorted(set(value) - names)}; tasks are {sorted(names)}")
-    gold = options.get("gold")
     for task in task_list:
-        gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+        gold_col = gold_column_of(options.get("gold"), task)
         if gold_col is not None and not any(gold_col in cols for cols in columns.values()):
             raise ValueError(
                 f"gold column {gold_col!r} (task {task.name!r}) is in no split; columns: "
@@ -321,11 +325,21 @@ def check_options(
                 )
 
 
+def gold_column_of(gold: str | Mapping[str, str] | None, task: Task) -> str | None:
+    """The gold column of ``task`` that ``aggregate``'s ``gold`` names (one column for every task, or per task).
+
+    >>> spam = Task("spam", ["ham", "spam"])
+    >>> gold_column_of("y", spam), gold_column_of({"spam": "spam_y"}, spam), gold_column_of({"other": "y"}, spam)
+    ('y', 'spam_y', None)
+    """
+    return gold.get(task.name) if isinstance(gold, Mapping) else gold
+
+
 def task_options(
     task: Task, model: Any, gold: Any, class_balance: Any, objective: Any, pos_label: Any
 ) -> tuple[LabelModel, str | None, Any, dict[str, Any]]:
     """An unfitted label model, the gold column, the prior and the decision rule of one task."""
-    gold_col = gold.get(task.name) if isinstance(gold, Mapping) else gold
+    gold_col = gold_column_of(gold, task)
     prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
     decide = {
         "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,

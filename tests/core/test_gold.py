@@ -68,3 +68,18 @@ def test_named_crowd_answers_follow_the_task_whatever_its_class_order(tmp_path):
     reversed_task = mmweak.Task("spam", ["spam", "ham"])
     votes = add_annotator_votes(ds, reversed_task, "answers")
     assert np.asarray(votes["spam_votes"]).tolist() == [[0, 0], [1, 1]]  # spam is this task's class 0
+
+
+def test_aggregate_checks_every_splits_gold_before_it_fits():
+    """A train-only dataset's gold is no dev gold, so aggregate never read it: a value that is no class passed, and
+    the error came only from save_curated or analyze, after the fit. It now fails at once, naming split and row."""
+    free = labeling_function(task=SPAM, inputs="text", name="free")(
+        lambda b: [1 if "free" in t else -1 for t in b["text"]])
+    voted = mmweak.apply_lfs(DatasetDict({"train": Dataset.from_dict(
+        {"text": TEXTS, "label": ["spam" if t else "ham" for t in TRUTH[:-1]] + ["eggs"]})}), [free])
+    with pytest.raises(ValueError, match=r"gold column 'label' of split 'train', row 29: 'eggs' is not a class of "
+                                         r"task 'spam'"):
+        mmweak.aggregate(voted, gold="label")
+    mended = voted.map(lambda r, i: {"label": None if i == 29 else r["label"]}, with_indices=True)
+    out = mmweak.aggregate(mended, gold={"spam": "label"}, model="majority")  # a missing gold value is no gold
+    assert out["train"]["spam_label"][:2] == [1, -1]
