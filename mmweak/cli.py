@@ -41,6 +41,17 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show full traceback
     _STATE["debug"] = debug
 
 
+def _quiet_ray_data() -> None:
+    # Ray Data logs every execution plan and progress tick at INFO (dozens of lines a stage), burying the lines this
+    # command prints; its warnings and errors still show, and --debug keeps everything.
+    import logging
+
+    import ray.data  # noqa: F401  (configures its loggers on import; the level below must come after)
+
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def _say(line: str) -> None:
     print(line, flush=True)  # preformatted tables: never re-wrapped to the terminal width
 
@@ -59,6 +70,8 @@ def curate(
     """Run a recipe end to end: load data, apply LFs, aggregate, report, save the curated folder (and push)."""
     from .curate import curate as run
 
+    if engine == "ray" and not _STATE["debug"]:
+        _quiet_ray_data()
     result = run(recipe, overrides=list(set_), dry_run=dry_run, push_to_hub=push_to_hub, engine=engine, say=_say)
     if not dry_run:
         _say(f"done in {sum(result.seconds.values()):.1f} s (" +

@@ -8,6 +8,7 @@ The LFs live at module level so Ray workers import them by reference (``tests`` 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -431,9 +432,18 @@ def test_a_recipe_runs_on_ray_from_the_cli_with_the_local_engines_labels(ray_ses
     recipe = str(ROOT / "recipes" / "youtube_spam.yaml")
     assert main(["curate", recipe, "--set", f"output.folder={tmp_path / 'local'}"]) == 0
     local = capsys.readouterr().out
-    assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
+    seen: list[logging.LogRecord] = []
+    catch = logging.Handler()
+    catch.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger("ray.data").addHandler(catch)
+    try:
+        assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
+    finally:
+        logging.getLogger("ray.data").removeHandler(catch)
     printed = capsys.readouterr().out
     assert "(Ray engine)" in printed and "spam: train accuracy" in printed
+    # Ray Data's plans and progress ticks (INFO, dozens of lines a stage) do not bury the lines mmweak prints
+    assert not [r.getMessage() for r in seen if r.levelno < logging.WARNING]
     # the numbers both engines print: the choice, the gold lines and the recipe's report (the LF summary of validation)
     said = [line for line in local.splitlines() if line.startswith(("spam: the default", "spam: train accuracy",
                                                                       "LF summary", "labels (auto) vs gold"))]
