@@ -175,7 +175,7 @@ def push(
 
     ds, _ = _load_curated(folder)
     result = push_curated(ds, repo, private=private, revision=revision, create_pr=create_pr)
-    _say(f"pushed to {result.repo_url} ({result.revision}): {result.pr_url or result.commit_url}")
+    _say(result.summary())
 
 
 @app.command()

@@ -182,7 +182,7 @@ def _push(recipe: Recipe, ds: DatasetDict, push_to_hub: str | None, say: Callabl
         commit_message=push.pop("commit_message", None) or f"Curate with mmweak (recipe {recipe.sha256[:12]})",
         **push,
     )
-    say(f"pushed to {pushed.repo_url} ({pushed.revision}): {pushed.pr_url or pushed.commit_url}")
+    say(pushed.summary())
     return pushed
 
 

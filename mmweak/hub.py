@@ -45,7 +45,8 @@ class PushResult:
     """What a push did: the commit (or pull request) it made and the files it wrote and deleted.
 
     ``files`` is the whole curation (unchanged files included); ``deleted`` the stale files the commit
-    removed; ``attempts`` counts commit attempts (retries after a 5xx, re-merges after a concurrent commit).
+    removed; ``attempts`` counts commit attempts (retries after a 5xx, re-merges after a concurrent commit);
+    ``changed`` is false when the repo already held exactly this curation (no commit, and no pull request, made).
 
     >>> r = PushResult("me/spam", "https://huggingface.co/datasets/me/spam", "main", "4f1c" * 10,
     ...                "https://huggingface.co/datasets/me/spam/commit/" + "4f1c" * 10, ("README.md",))
@@ -63,6 +64,27 @@ class PushResult:
     pr_url: str | None = None
     pr_revision: str | None = None
     attempts: int = 1
+    changed: bool = True
+
+    def summary(self) -> str:
+        """What the push did, in the words ``mmweak push`` and ``mmweak curate --push-to-hub`` print.
+
+        >>> r = PushResult("me/spam", "https://hub/datasets/me/spam", "main", "4f1c" * 10, "https://hub/c/4f1c",
+        ...                ("README.md",), deleted=("data/extra-00000-of-00001.parquet",))
+        >>> print(r.summary())
+        pushed to https://hub/datasets/me/spam (main): https://hub/c/4f1c; deleted 1 stale file: \
+data/extra-00000-of-00001.parquet
+        >>> print(PushResult("me/spam", "u", "main", "4f1c" * 10, "c", (), changed=False).summary())
+        me/spam (main) already holds this curation: no commit or pull request made
+        """
+        if not self.changed:
+            return f"{self.repo_id} ({self.revision}) already holds this curation: no commit or pull request made"
+        line = f"pushed to {self.repo_url} ({self.revision}): {self.pr_url or self.commit_url}"
+        if self.deleted:  # a re-push replaces the earlier curation's files; say which, they stay in the history
+            more = len(self.deleted) - 5
+            shown = ", ".join(self.deleted[:5]) + (f" and {more} more" if more > 0 else "")
+            line += f"; deleted {len(self.deleted)} stale file{'s' if len(self.deleted) > 1 else ''}: {shown}"
+        return line
 
 
 @dataclass
@@ -166,7 +188,7 @@ def _commit(api: HfApi, repo_id: str, repo_url: str, branch: str, folder: Path, 
     while True:
         remote = _read_remote(api, repo_id, branch)
         card = merge_card(remote.card, generated, explicit=explicit)
-        deleted = stale_files(remote.files, local, card)
+        deleted = stale_files(remote.files, local, card, remote.card)
         ops: list[Any] = []
         for path in local:
             src: str | bytes = card.encode("utf-8") if path == "README.md" else str(folder / path)
@@ -225,16 +247,18 @@ def _commit(api: HfApi, repo_id: str, repo_url: str, branch: str, folder: Path, 
                 time.sleep(wait)
             continue
         logger.info("committed %s to %s@%s: %s", info.oid[:12], repo_id, branch, info.pr_url or info.commit_url)
-        return _result(api, repo_id, repo_url, branch, info.oid, info, local, deleted, attempt)
+        return _result(api, repo_id, repo_url, branch, info.oid, info, local, deleted, attempt,
+                       changed=info.oid != remote.sha or bool(info.pr_url))
 
 
 def _result(api: HfApi, repo_id: str, repo_url: str, branch: str, oid: str, info: Any, local: list[str],
-            deleted: list[str], attempts: int) -> PushResult:
+            deleted: list[str], attempts: int, changed: bool = True) -> PushResult:
     return PushResult(
         repo_id=repo_id, repo_url=repo_url, revision=branch, commit_oid=oid,
         commit_url=info.commit_url if info is not None else f"{api.endpoint}/datasets/{repo_id}/commit/{oid}",
-        files=tuple(local), deleted=tuple(deleted),
+        files=tuple(local), deleted=tuple(deleted) if changed else (),
         pr_url=getattr(info, "pr_url", None), pr_revision=getattr(info, "pr_revision", None), attempts=attempts,
+        changed=changed,
     )
 
 

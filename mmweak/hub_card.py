@@ -14,38 +14,55 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from .card_text import card_yaml
 from .hub_errors import HubPushError
+from .plots import PLOT_KINDS
 
 CARD_BEGIN = "<!-- mmweak:card:begin (rewritten on every push: edit the card outside these markers) -->"
 CARD_END = "<!-- mmweak:card:end -->"
 CONFIG_NAME = "default"  # the config mmweak's card declares (configs / dataset_info entry)
-OWNED_DIRS = ("data", "label_models")  # stale files there are deleted (data/: only shards named like ours)
 _SHARD = re.compile(r"data/[\w.]+-\d{5}-of-\d{5}\.parquet")
 _PREFER_EXISTING = ("license", "pretty_name", "task_categories")  # kept from the repo unless passed explicitly
 _UNION = ("tags", "annotations_creators")
 
 
-def stale_files(remote: Iterable[str], local: Iterable[str], card: str) -> list[str]:
-    """Files of a previous push that this one replaces: in ``data/`` (shards named like mmweak's and
-    ``datasets.push_to_hub``'s), ``label_models/`` or another folder this push writes, and not used by
-    another config of the card.
+def stale_files(remote: Iterable[str], local: Iterable[str], card: str, previous: str | None = None) -> list[str]:
+    """Files of a previous push that this one replaces: shards in ``data/`` named like mmweak's and
+    ``datasets.push_to_hub``'s and not used by another config of the merged ``card``, and the label model files
+    and plots that the ``previous`` card (the repo's ``README.md`` before this push) says mmweak wrote for its
+    tasks. Anything else, an owner's own figure in ``plots/`` included, is not mmweak's to delete.
 
+    >>> old = "---\\nweak_supervision:\\n  tasks:\\n  - name: spam\\n---\\n"
     >>> stale_files(["data/train-00000-of-00002.parquet", "data/train-00001-of-00002.parquet",
-    ...              "data/notes.txt", "other/x.parquet", "README.md"],
-    ...             ["data/train-00000-of-00001.parquet", "README.md"], "---\\n{}\\n---\\n")
-    ['data/train-00000-of-00002.parquet', 'data/train-00001-of-00002.parquet']
+    ...              "data/notes.txt", "other/x.parquet", "README.md", "plots/spam_reliability.png",
+    ...              "plots/my_figure.png", "label_models/spam.json", "label_models/notes.json"],
+    ...             ["data/train-00000-of-00001.parquet", "README.md"], "---\\n{}\\n---\\n", old)
+    ['data/train-00000-of-00002.parquet', 'data/train-00001-of-00002.parquet', 'label_models/spam.json', \
+'plots/spam_reliability.png']
     """
     local = set(local)
-    owned = set(OWNED_DIRS) | {p.split("/", 1)[0] for p in local if "/" in p}
     protected = _other_config_patterns(card)
+    written_before = _written_by(previous)
     stale = []
     for path in sorted(set(remote) - local):
-        top = path.split("/", 1)[0]
-        if "/" not in path or top not in owned or (top == "data" and not _SHARD.fullmatch(path)):
-            continue
-        if any(fnmatch.fnmatch(path, pattern) for pattern in protected):
-            continue
-        stale.append(path)
+        if _SHARD.fullmatch(path):
+            if not any(fnmatch.fnmatch(path, pattern) for pattern in protected):
+                stale.append(path)
+        elif path in written_before:
+            stale.append(path)
     return stale
+
+
+def _written_by(card: str | None) -> set[str]:
+    """The label model files and plots an mmweak card's tasks had (``label_models/<task>.json``,
+    ``plots/<task>_<kind>.png``)."""
+    if not card:
+        return set()
+    try:
+        ws = DatasetCard(card).data.to_dict().get("weak_supervision") or {}
+    except (ValueError, yaml.YAMLError):
+        return set()
+    names = [str(t.get("name")) for t in ws.get("tasks") or [] if isinstance(t, dict) and t.get("name")]
+    return ({f"label_models/{n}.json" for n in names}
+            | {f"plots/{n}_{kind}.png" for n in names for kind in PLOT_KINDS})
 
 
 def _other_config_patterns(card: str) -> list[str]:
@@ -110,6 +127,17 @@ def merge_card(existing: str | None, generated: str, *, explicit: Iterable[str] 
         if key in _UNION and isinstance(old_meta.get(key), list) and isinstance(value, list):
             value = list(dict.fromkeys([*old_meta[key], *value]))
         merged[key] = value
+    # datasets takes a config named "default" as the default one, so another marked default makes the repo
+    # unloadable ("several default configs"); which of the two a user means to load first is theirs to say
+    marked = [c.get("config_name") for c in old_meta.get("configs") or []
+              if isinstance(c, dict) and c.get("default") and c.get("config_name") != CONFIG_NAME]
+    if marked:
+        raise HubPushError(
+            f"the repo's card marks config {marked[0]!r} as the default, and mmweak's curated data is config "
+            f"{CONFIG_NAME!r}, which datasets also loads by default: with both, load_dataset fails ('several default "
+            f"configs'). Nothing was pushed. Remove `default: true` from {marked[0]!r} in the repo's README.md (it "
+            f"then loads with load_dataset(repo, {marked[0]!r})), or push to another repo or branch"
+        )
     card_data = DatasetCardData(**merged)
     new_data = DatasetCardData(**new_meta)
     MetadataConfigs.from_dataset_card_data(new_data).to_dataset_card_data(card_data)

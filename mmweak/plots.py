@@ -223,6 +223,10 @@ def plotted_lfs(lfs: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any
     return [lfs[j] for j in sorted(top)], f" ({MAX_PLOTTED_LFS} of {len(lfs)} LFs, those voting on the most rows)"
 
 
+#: Every kind :func:`task_plots` draws (a push deletes only these of a task an earlier card had).
+PLOT_KINDS = ("lfs", "reliability", "class_balance", "review_curve")
+
+
 def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
     """The PNGs for one task of the card (``mmweak.card.task_context``'s dict), keyed by plot kind.
 

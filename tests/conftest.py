@@ -21,7 +21,7 @@ for _p in (ROOT, ROOT / "tests"):
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
-# The local Hub-protocol server (tests/hub_server.py, stdlib only) gets its socket now, because
+# The local Hub-protocol server (tests/fakes/hub_server.py, stdlib only) gets its socket now, because
 # huggingface_hub.constants (ENDPOINT, HF_HUB_DISABLE_XET, and the module-level HfApi built from them) and
 # datasets.config (HF_ENDPOINT) read these variables once, when first imported: setting them in a fixture
 # would be too late. The socket only listens once the `hub_server` fixture starts; until then a stray Hub call

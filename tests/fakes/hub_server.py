@@ -27,7 +27,7 @@ Endpoints (``{t}`` is ``models``/``datasets``/``spaces``, ``{id}`` is ``namespac
     HEAD/GET /[datasets/|spaces/]{id}/resolve/{rev}/{path}   (ETag, X-Repo-Commit, Range; LFS -> 302 to CDN)
     HEAD/GET <cdn>/_cdn/{oid}?...             (Range)
 
-Run it by hand with ``python tests/hub_server.py --port 8765`` and export what it prints.
+Run it by hand with ``PYTHONPATH=tests python -m fakes.hub_server --port 8765`` and export what it prints.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Publishing to the Hub, against the local Hub-protocol server of ``tests/hub_server.py``.
+"""Publishing to the Hub, against the local Hub-protocol server of ``tests/fakes/hub_server.py``.
 
 ``tests/conftest.py`` points ``HF_ENDPOINT`` at the server's socket before huggingface_hub is imported;
 the ``hub`` fixture starts it (once per session) and turns offline mode off for one test. Every test
@@ -155,7 +155,9 @@ def test_repush_replaces_data_and_merges_the_card(hub, repo_id, tmp_path):
     raw_file = tmp_path / "comments.parquet"
     datasets.Dataset.from_dict({"text": ["hello"], "label": [0]}).to_parquet(str(raw_file))
     api.create_commit(repo_id, [CommitOperationAdd("README.md", edited.encode()),
-                                CommitOperationAdd("raw/comments.parquet", str(raw_file))],
+                                CommitOperationAdd("raw/comments.parquet", str(raw_file)),
+                                CommitOperationAdd("plots/my_figure.png", b"owner's figure"),
+                                CommitOperationAdd("label_models/notes.json", b"{}")],
                       commit_message="Owner edits", repo_type="dataset")
 
     changed = curate(tmp_path, lfs=(link, subscribe, praise, channel), splits=("train", "test"))
@@ -168,7 +170,11 @@ def test_repush_replaces_data_and_merges_the_card(hub, repo_id, tmp_path):
     # stale shards, the dropped split's shards and plots that need gold (no validation split any more) go
     assert set(result.deleted) == {p for p in old_files - set(files) if p.startswith(("data/", "plots/"))}
     assert {"data/validation-00000-of-00001.parquet", "data/train-00001-of-00002.parquet"} <= set(result.deleted)
-    assert files["raw/comments.parquet"] == raw_file.read_bytes()  # the owner's files are not ours to delete
+    assert files["raw/comments.parquet"] == raw_file.read_bytes()  # the owner's files are not ours to delete,
+    assert files["plots/my_figure.png"] == b"owner's figure" and "label_models/notes.json" in files  # even in ours
+    assert result.summary().endswith("; deleted 4 stale files: data/train-00000-of-00002.parquet, data/train-00001-"
+                                     "of-00002.parquet, data/validation-00000-of-00001.parquet, "
+                                     "plots/spam_reliability.png")  # said, as they leave the tip of the branch
 
     card = files["README.md"].decode()
     assert "## Notes from the owner" in card and "Collected in 2015" in card and "Thanks, reviewers!" in card
@@ -192,6 +198,25 @@ def test_repush_replaces_data_and_merges_the_card(hub, repo_id, tmp_path):
 
     again = mmweak.push_curated(changed, repo_id)  # nothing changed: no new commit
     assert again.commit_oid == result.commit_oid and hub.head(repo_id) == result.commit_oid
+    assert not again.changed and again.deleted == () and "already holds this curation" in again.summary()
+
+
+def test_a_repo_whose_own_config_is_the_default_is_refused_not_made_unloadable(hub, repo_id, tmp_path):
+    """datasets loads a config named "default" by default, so adding mmweak's next to another marked default made
+    every load_dataset of the repo fail ('several default configs'); the push now stops first and says why."""
+    raw_file = tmp_path / "raw.parquet"
+    datasets.Dataset.from_dict({"text": ["hello"], "x": [1]}).to_parquet(str(raw_file))
+    card = "---\nconfigs:\n- config_name: raw\n  default: true\n  data_files: raw/*.parquet\n---\n# Mine\n"
+    api = HfApi()
+    api.create_repo(repo_id, repo_type="dataset")
+    api.create_commit(repo_id, [CommitOperationAdd("README.md", card.encode()),
+                                CommitOperationAdd("raw/a.parquet", str(raw_file))],
+                      commit_message="mine", repo_type="dataset")
+    before = hub.head(repo_id)
+    with pytest.raises(mmweak.HubPushError, match=r"marks config 'raw' as the default.*Remove `default: true` from "
+                                                  r"'raw'"):
+        mmweak.push_curated(curate(tmp_path, splits=("train", "test")), repo_id)
+    assert hub.head(repo_id) == before and datasets.load_dataset(repo_id)["train"]["text"] == ["hello"]
 
 
 # --- access, branches, pull requests ----------------------------------------------------------------------------
