@@ -485,6 +485,7 @@ def render_card(
     task_categories: list[str] | None = None,
     user_description: str = "",
     load_path: str = "path/to/curated",
+    load_revision: str | None = None,
     tasks: list[dict[str, Any]] | None = None,
 ) -> DatasetCard:
     """Build the :class:`huggingface_hub.DatasetCard` for a curated dataset.
@@ -500,7 +501,7 @@ def render_card(
     return render_card_from(
         sizes, next(iter(splits.values())).features, record, data_files=data_files, model_files=model_files,
         pretty_name=pretty_name, license=license, task_categories=task_categories, user_description=user_description,
-        load_path=load_path, tasks=tasks,
+        load_path=load_path, load_revision=load_revision, tasks=tasks,
     )
 
 
@@ -524,11 +525,13 @@ def render_card_from(
     task_categories: list[str] | None = None,
     user_description: str = "",
     load_path: str = "path/to/curated",
+    load_revision: str | None = None,
 ) -> DatasetCard:
     """:func:`render_card` from split sizes, features and task contexts, for data no process holds whole.
 
     ``mmweak.ray`` measures a dataset with streamed aggregations and renders its card through here, so
-    both engines write the same card for the same numbers.
+    both engines write the same card for the same numbers. ``load_revision`` (a Hub branch the card is pushed to)
+    goes into the card's loading lines, which would otherwise read ``main``.
     """
     split_dict = SplitDict()
     for name, size in sizes.items():
@@ -560,7 +563,8 @@ def render_card_from(
         recipe["command"] = rebuild_command(recipe.get("overrides") or [], recipe["save_as"])
         # such a path only resolves next to the original file (the shipped recipes read ../../shared/data that way)
         recipe["recipe_dir_paths"] = "${recipe_dir}" in str(recipe.get("text") or "")
-    snippet_values = [py(load_path), py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", ""),
+    load_args = py(load_path) + (f", revision={py(load_revision)}" if load_revision else "")
+    snippet_values = [load_args, py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", ""),
                       recipe.get("command", "")]
     env = jinja2.Environment(keep_trailing_newline=True)
     # Every name in the body goes through one of these: text, code span, or Python literal in the snippet.
@@ -573,7 +577,7 @@ def render_card_from(
         splits=[{"name": s, "rows": size.rows} for s, size in sizes.items()],
         tasks=tasks,
         versions=package_versions(),
-        load_path=load_path,
+        load_args=load_args,
         train_split=train_split,
         fence=fence_for(*snippet_values),
         recipe=recipe,

@@ -123,12 +123,12 @@ def aggregate(
     from .curate import quality_lines
 
     ds, tasks = _load_curated(folder)
-    title = _card_title(folder)
+    settings = _card_settings(folder, ds)
     ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
     f1_of = 1 if objective == "f1" else None  # aggregate's pos_label
     for line in quality_lines(ds, tasks, gold, f1_of)[1]:  # what the default chose, and (with --gold) how it scores
         _say(line)
-    _say(f"written to {save_curated(ds, out, overwrite=overwrite, pretty_name=title)}")
+    _say(f"written to {save_curated(ds, out, overwrite=overwrite, **settings)}")
 
 
 @app.command()
@@ -156,9 +156,14 @@ def card(
     """Render the dataset card again (after a new mmweak, or with another title)."""
     from .curated import save_curated
 
+    if out is None and not folder.is_dir():  # a Hub id would become a local folder of that name
+        raise UsageError(f"{folder} is no local folder: to render a Hub repo's card, write it and the data to a "
+                         f"folder with --out FOLDER")
     ds, _ = _load_curated(str(folder))
-    title = pretty_name if pretty_name is not None else _card_title(str(folder))
-    written = save_curated(ds, out or folder, overwrite=True, pretty_name=title)
+    settings = _card_settings(str(folder), ds)
+    if pretty_name is not None:
+        settings["pretty_name"] = pretty_name
+    written = save_curated(ds, out or folder, overwrite=True, **settings)
     _say(f"card written to {written / 'README.md'}")
 
 
@@ -169,12 +174,15 @@ def push(
     private: bool = typer.Option(False, help="Create the repo private."),
     revision: Optional[str] = typer.Option(None, help="Branch to push to."),
     create_pr: bool = typer.Option(False, help="Open a pull request instead of committing."),
+    commit_message: Optional[str] = typer.Option(None, help="The commit's (or pull request's) title."),
 ) -> None:
-    """Publish a curated folder to the Hub in one commit."""
+    """Publish a curated folder to the Hub in one commit (its card's title, licence and categories with it)."""
     from .hub import push_curated
 
     ds, _ = _load_curated(folder)
-    result = push_curated(ds, repo, private=private, revision=revision, create_pr=create_pr)
+    # the folder's title, licence and categories travel with it (a Hub card's own win only where the folder has none)
+    result = push_curated(ds, repo, private=private, revision=revision, create_pr=create_pr,
+                          commit_message=commit_message, **_card_settings(folder, ds))
     _say(result.summary())
 
 
@@ -370,15 +378,27 @@ def _load_curated(folder: str) -> tuple[Any, list]:
     return ds, tasks
 
 
-def _card_title(folder: str) -> str | None:
-    """The title (``pretty_name``) of a local curated folder's card, kept when a stage writes the card again."""
+def _card_settings(folder: str, ds: Any) -> dict[str, Any]:
+    """What the user set in a local curated folder's card (title, licence, task categories other than the ones
+    mmweak would give ``ds``), kept when a stage writes the card again or pushes the folder."""
     readme = Path(folder) / "README.md"
     if not readme.is_file():
-        return None
+        return {}
     from huggingface_hub import DatasetCard
 
-    title = DatasetCard.load(readme).data.to_dict().get("pretty_name")
-    return str(title) if title else None
+    from .card import default_task_categories
+    from .provenance import read_record
+
+    meta = DatasetCard.load(readme).data.to_dict()
+    out: dict[str, Any] = {}
+    if meta.get("pretty_name"):
+        out["pretty_name"] = str(meta["pretty_name"])
+    if meta.get("license") and meta["license"] != "other":
+        out["license"] = str(meta["license"])
+    categories = meta.get("task_categories")
+    if categories and list(categories) != default_task_categories(read_record(ds)):
+        out["task_categories"] = [str(c) for c in categories]
+    return out
 
 
 def _pick(tasks: list, name: str | None) -> list:

@@ -143,6 +143,7 @@ def write_repo_folder(
     task_categories: Sequence[str] | None = None,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     load_path: str | None = None,
+    load_revision: str | None = None,
     plots: bool = True,
 ) -> list[str]:
     """Write parquet shards, label models, plots and the card into an existing empty ``folder``.
@@ -173,7 +174,7 @@ def write_repo_folder(
     written += write_repo_extras(
         root, record, sizes=sizes, features=next(iter(dd.values())).features, measures=measures,
         user_description=user_description(dd), pretty_name=pretty_name, license=license,
-        task_categories=task_categories, load_path=load_path or str(root), plots=plots,
+        task_categories=task_categories, load_path=load_path or str(root), load_revision=load_revision, plots=plots,
     )
     return written
 
@@ -224,6 +225,7 @@ def write_repo_extras(
     license: str = "other",
     task_categories: Sequence[str] | None = None,
     load_path: str,
+    load_revision: str | None = None,
     plots: bool = True,
 ) -> list[str]:
     """Everything but the data shards: label models, plots and the card, from per-task measurements.
@@ -251,7 +253,7 @@ def write_repo_extras(
     card = render_card_from(
         sizes, features, record, data_files=data_files, model_files=model_files, pretty_name=pretty_name,
         license=license, task_categories=list(task_categories) if task_categories else None,
-        user_description=user_description, load_path=load_path, tasks=tasks,
+        user_description=user_description, load_path=load_path, load_revision=load_revision, tasks=tasks,
     )
     with open(root / "README.md", "w", encoding="utf-8", newline="\n") as f:
         f.write(getattr(card, "mmweak_text", None) or str(card))

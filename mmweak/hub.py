@@ -152,6 +152,8 @@ def push_curated(
         write_repo_folder(
             dd, tmp, pretty_name=pretty_name, license=license or "other", task_categories=task_categories,
             max_shard_bytes=max_shard_bytes, load_path=repo_id,
+            # a branch's card names it (its data is not on main); a pull request's is read once merged into its base
+            load_revision=None if branch == "main" or branch.startswith("refs/pr/") else branch,
         )
         try:
             repo_url = _ensure_repo(api, repo_id, private)

@@ -256,6 +256,12 @@ def test_card_training_snippet_runs(curated, tmp_path):
     section = body.split("## How to load and train", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert "SoftLabelCollator" in code and "noise_aware_loss" in code and str(out) in code
+    # the Trainer advice is the setup tests/core/test_training.py trains a real Trainer with (without `columns`,
+    # the raw text reached DataCollatorWithPadding and failed)
+    advice = " ".join(section.split("With `transformers.Trainer`", 1)[1].split("\n\n", 1)[0].split())
+    assert "`remove_unused_columns=False`" in advice and ('`data_collator=SoftLabelCollator(task, columns=["input_ids", '
+                                                          '"attention_mask"], base_collator=DataCollatorWithPadding('
+                                                          'tokenizer))`') in advice
     scope: dict = {}
     exec(compile(code, "card-snippet", "exec"), scope)
     assert tuple(scope["batch"]["labels"].shape) == (8, 2) and scope["loss"].item() > 0
@@ -265,12 +271,12 @@ def test_card_training_snippet_runs(curated, tmp_path):
 
 
 # -- splits with different columns: one schema when saved, or a clear error before anything is written --------
-def _two_splits(train: dict, validation: dict, features: dict | None = None) -> DatasetDict:
+def _two_splits(train: dict, validation: dict, features: dict | None = None, gold: str | None = "label") -> DatasetDict:
     spam = mmweak.Task("spam", ["ham", "spam"])
     lf = labeling_function(task=spam, inputs="text")(lambda b: [1 if "free" in t else -1 for t in b["text"]])
     fv = datasets.Features(features) if features else None
     dd = DatasetDict({"train": Dataset.from_dict(train), "validation": Dataset.from_dict(validation, features=fv)})
-    return mmweak.aggregate(mmweak.apply_lfs(dd, [lf]), gold="label")
+    return mmweak.aggregate(mmweak.apply_lfs(dd, [lf]), gold=gold)
 
 
 TEXTS = ["free stuff", "hello", "free", "hi there"]
@@ -305,7 +311,7 @@ def test_class_indices_next_to_a_class_label_take_its_names(tmp_path):
      r"split 'validation' has no rows: datasets cannot load an empty split back"),
 ])
 def test_splits_that_cannot_share_a_schema_are_refused_before_writing(tmp_path, train, validation, features, message):
-    out = _two_splits(train, validation, features)
+    out = _two_splits(train, validation, features, gold=None)  # a column no task's gold (aggregate reads gold's)
     with pytest.raises(CuratedDatasetError, match=message):
         mmweak.save_curated(out, tmp_path / "c")
     assert list(tmp_path.iterdir()) == []

@@ -219,6 +219,25 @@ def test_a_repo_whose_own_config_is_the_default_is_refused_not_made_unloadable(h
     assert hub.head(repo_id) == before and datasets.load_dataset(repo_id)["train"]["text"] == ["hello"]
 
 
+def test_the_push_command_carries_the_folders_title_and_licence(hub, repo_id, tmp_path, capsys, monkeypatch):
+    """`mmweak push FOLDER REPO` published the card with the default title and `license: other`, whatever the
+    folder's card said; `mmweak card REPO` wrote a local folder named like the repo id."""
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(curate(tmp_path), tmp_path / "titled", pretty_name="My spam comments",
+                                 license="cc-by-4.0")
+    assert main(["push", str(folder), repo_id, "--commit-message", "First curation"]) == 0
+    said = capsys.readouterr().out
+    assert said.startswith(f"pushed to {hub.url}/datasets/{repo_id} (main): ")
+    meta = card_meta(hub, repo_id)
+    assert meta["pretty_name"] == "My spam comments" and meta["license"] == "cc-by-4.0"
+    assert meta["task_categories"] == ["text-classification"]
+    assert [c.title for c in hub.history(repo_id)][0] == "First curation"
+    monkeypatch.chdir(tmp_path)
+    assert main(["card", repo_id]) == 2
+    assert "is no local folder" in capsys.readouterr().err and not (tmp_path / repo_id).exists()
+
+
 # --- access, branches, pull requests ----------------------------------------------------------------------------
 
 def test_private_repo_needs_the_token(hub, repo_id, tmp_path, monkeypatch):
@@ -266,6 +285,8 @@ def test_push_to_a_branch_and_as_a_pull_request(hub, repo_id, tmp_path):
     assert_same(datasets.load_dataset(repo_id, revision="curation-v2"), dd)
     back, tasks = mmweak.load_curated(repo_id, revision="curation-v2")
     assert tasks == [SPAM] and back["test"].to_dict() == dd["test"].to_dict()
+    card = hub.files(repo_id, "curation-v2")["README.md"].decode()  # its loading lines name the branch, not main
+    assert f"ds, tasks = mmweak.load_curated('{repo_id}', revision='curation-v2')" in card
 
     single = mmweak.push_curated(dd["test"], repo_id, revision="only-test")  # a Dataset without a split name
     assert single.files == ("README.md", "data/train-00000-of-00001.parquet", "label_models/spam.json",
@@ -276,6 +297,7 @@ def test_push_to_a_branch_and_as_a_pull_request(hub, repo_id, tmp_path):
     assert pr.pr_url == f"{hub.url}/datasets/{repo_id}/discussions/1" and pr.pr_revision == "refs/pr/1"
     assert set(hub.files(repo_id)) == {".gitattributes"}  # still untouched until the PR is merged
     assert hub.head(repo_id, "refs/pr/1") == pr.commit_oid
+    assert f"mmweak.load_curated('{repo_id}')" in hub.files(repo_id, "refs/pr/1")["README.md"].decode()  # once merged
     assert_same(datasets.load_dataset(repo_id, revision="refs/pr/1"), dd)
 
 
