@@ -35,6 +35,7 @@ from lf_library.device import default_device
 from lf_library.identity import files_digest
 from lf_library.label_mapping import ModelLabel
 from lf_library.media import OnDecodeError
+from mmweak.fingerprint import digest
 from mmweak.task import Task
 
 from .decode import ImageLF
@@ -94,14 +95,19 @@ def _callable_identity(fn: Any) -> Any:
             "args": [repr(a) for a in fn.args],
             "kwargs": {k: repr(v) for k, v in sorted(fn.keywords.items())},
         }
-    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+    # the name, and the code with every value it reads: an edited builder (other layers, another weights path)
+    # builds another model, so its outputs, ONNX export and votes must not be the old one's (installed libraries'
+    # builders count by name and version)
+    return {"name": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}", "code": digest(fn)}
 
 
 class ImageClassifier(Classifier):
     """An image classifier from a torch module builder or an ONNX file (see the module docstring).
 
     Args:
-        model: a callable returning a torch ``nn.Module`` (called once per process), or an ``.onnx`` path.
+        model: a callable returning a torch ``nn.Module`` (called once per process), or an ``.onnx`` path. A
+            builder's code and the values it reads key the caches; a weights file it loads itself is read by path,
+            so pass it as ``weights`` for its content to count (retrained weights at the same path).
         labels: the model's output labels (:class:`~lf_library.label_mapping.ModelLabel` or names).
         preprocess: how images become input tensors.
         weights: a ``state_dict`` file loaded into the built module (``None``: the builder loads its own).

@@ -116,6 +116,39 @@ def test_generic_classifier_from_a_torchvision_builder_and_from_its_onnx_file(tm
         ImageClassifier(onnx_path, ["a", "b", "c"], preprocess=pre, device="cpu").predict(images)
 
 
+def _biased(bias):
+    def build():  # the same name whatever the bias: a builder edited between runs looks like this
+        import torch
+
+        lin = torch.nn.Linear(3 * 32 * 32, 3)
+        with torch.no_grad():
+            lin.weight.zero_()
+            lin.bias.copy_(torch.tensor(bias))
+        return torch.nn.Sequential(torch.nn.Flatten(), lin)
+    return build
+
+
+def test_an_edited_builder_is_another_model_for_every_cache(tmp_path, pics, monkeypatch):
+    """The builder counted by its name alone, so after an edit the output cache (and the votes) served the old
+    model's predictions: its code and the values it reads are part of the classifier's identity now."""
+    pytest.importorskip("torch")
+    monkeypatch.setenv("MMWEAK_CACHE", str(tmp_path / "cache"))
+    pre = ImagePreprocess(size=32)
+
+    def clf(bias):
+        return ImageClassifier(_biased(bias), ["a", "b", "c"], preprocess=pre, device="cpu", runtime="torch")
+
+    old, new = clf([0.0, 0.0, 5.0]), clf([5.0, 0.0, 0.0])
+    assert old.fingerprint() != new.fingerprint() and old.fingerprint() == clf([0.0, 0.0, 5.0]).fingerprint()
+    assert old.predict([pics["chelsea"]]).argmax() == 2 and new.predict([pics["chelsea"]]).argmax() == 0
+    T = mmweak.Task("t", ["a", "b", "c"])
+    ds = datasets.Dataset.from_dict({"image": [pics["chelsea"]]})
+    votes = [mmweak.apply_lfs(ds, [ImageClassifierLF("m", task=T, classifier=clf(b), min_score=0, hierarchy=None,
+                                                     encoder=False)])["t_votes"][0] for b in ([0.0, 0.0, 5.0],
+                                                                                             [5.0, 0.0, 0.0])]
+    assert votes == [[2], [0]]
+
+
 class Counting(ImageClassifier):
     calls: list = []
 
