@@ -180,6 +180,10 @@ class MediaLF(LabelingFunction):
         self.on_decode_error = on_decode_error
         self.limits = limits or current_limits()
 
+    def path_inputs(self) -> tuple[str, ...]:
+        # a text cell of the media column is a file path this LF opens: a replaced file must be a new input
+        return (self.column,)
+
     # -- what subclasses provide ------------------------------------------------------------------
     def decode_one(self, value: Any) -> Any:
         """Decode one cell; raise on bad input (the policy decides what happens next)."""

@@ -33,12 +33,16 @@ from datasets import Dataset, Features
 _FILE_FEATURES = ("Image", "Audio", "Video", "Pdf")
 
 
-def column_digest(ds: Dataset, column: str) -> str:
-    """32-hex-digit digest of the rows of ``ds[column]`` (in ``ds``'s row order) and its feature."""
-    return arrow_digest(column, ds.features[column], _logical_chunks(ds, column))
+def column_digest(ds: Dataset, column: str, *, paths: bool = False) -> str:
+    """32-hex-digit digest of the rows of ``ds[column]`` (in ``ds``'s row order) and its feature.
+
+    ``paths=True`` (an LF that opens the files a text column names) adds each named file's size and modification
+    time, as for path-only ``Image()``/``Audio()`` cells: replacing a file is a new input.
+    """
+    return arrow_digest(column, ds.features[column], _logical_chunks(ds, column), paths=paths)
 
 
-def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array]) -> str:
+def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array], *, paths: bool = False) -> str:
     """:func:`column_digest` of rows given as Arrow arrays (one batch of a Ray dataset, say).
 
     The same rows give the same digest however they are chunked, so a batch that holds a whole column
@@ -54,10 +58,14 @@ def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array]) -> str:
     hasher = _ArrayHasher()
     hasher.text("feature", json.dumps(Features({column: feature}).to_dict(), sort_keys=True, default=str))
     files = type(feature).__name__ in _FILE_FEATURES
+    if paths:
+        hasher.text("paths", "files named by the cells")  # the same column read as text is another input
     for chunk in chunks:
         hasher.add(chunk)
         if files:
             hasher.files(chunk)
+        elif paths and (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            hasher.file_stats(chunk.filter(chunk.is_valid()).to_pylist())
     return hasher.hexdigest()
 
 
@@ -157,8 +165,12 @@ class _ArrayHasher:
         need = paths.is_valid() if has_bytes is None else pc.and_(paths.is_valid(), pc.invert(has_bytes))
         if arr.null_count:
             need = pc.and_(need, arr.is_valid())
+        self.file_stats(paths.filter(need).to_pylist())
+
+    def file_stats(self, paths: list[str]) -> None:
+        """Size and mtime of each local file in ``paths`` (remote paths: the path only)."""
         stats = []
-        for path in paths.filter(need).to_pylist():
+        for path in paths:
             if "://" in path:
                 stats.append("remote")
                 continue

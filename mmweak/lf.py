@@ -141,6 +141,11 @@ class LabelingFunction:
         """Settings that change the votes (thresholds, keyword lists...), JSON-able; shown in the card."""
         return {}
 
+    def path_inputs(self) -> tuple[str, ...]:
+        """Input columns whose text cells name files this LF opens: their files' sizes and modification times
+        join the vote cache's key (a replaced file is a new input). Media LFs name their media column."""
+        return ()
+
     def code_identity(self) -> Any:
         """What counts as this LF's code: its class, walked with every base, method and helper it reads."""
         return type(self)

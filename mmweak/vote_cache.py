@@ -41,18 +41,23 @@ class InputDigests:
 
     def __init__(self, ds: Dataset) -> None:
         self.ds = ds
-        self._done: dict[str, str] = {}
+        self._done: dict[tuple[str, bool], str] = {}
+
+    def get(self, column: str, *, paths: bool = False) -> str:
+        """The column's digest; with ``paths``, of the files its text cells name too."""
+        if (column, paths) not in self._done:
+            self._done[column, paths] = column_digest(self.ds, column, paths=paths)
+        return self._done[column, paths]
 
     def __getitem__(self, column: str) -> str:
-        if column not in self._done:
-            self._done[column] = column_digest(self.ds, column)
-        return self._done[column]
+        return self.get(column)
 
 
 def vote_key(lf: LabelingFunction, inputs: InputDigests) -> str | None:
     """Cache key of ``lf``'s votes on these inputs, or ``None`` (with a warning, once) if it cannot be hashed."""
     fp = cache_fingerprint(lf, stacklevel=5)
-    return None if fp is None else votes_key(fp, [inputs[c] for c in lf.inputs])
+    files = set(lf.path_inputs())
+    return None if fp is None else votes_key(fp, [inputs.get(c, paths=c in files) for c in lf.inputs])
 
 
 def votes_key(fingerprint: str, input_digests: list[str]) -> str:

@@ -108,14 +108,14 @@ class VoteStage:
             table = table.drop_columns([SPLIT_COLUMN])
         features = self.features[split]
         rows = table.column(ROW_COLUMN).to_numpy()
-        digests: dict[str, str] = {}
+        digests: dict[tuple[str, bool], str] = {}
 
-        def digest(col: str) -> str:
-            if col not in digests:
-                digests[col] = arrow_digest(col, features[col], table.column(col).chunks)
-            return digests[col]
+        def digest(col: str, paths: bool) -> str:
+            if (col, paths) not in digests:
+                digests[col, paths] = arrow_digest(col, features[col], table.column(col).chunks, paths=paths)
+            return digests[col, paths]
 
-        keys = [None if fp is None else votes_key(fp, [digest(c) for c in lf.inputs])
+        keys = [None if fp is None else votes_key(fp, [digest(c, c in lf.path_inputs()) for c in lf.inputs])
                 for lf, fp in zip(self.lfs, self.fingerprints)]
         votes: dict[int, np.ndarray] = {}
         faults: dict[int, int] = {}

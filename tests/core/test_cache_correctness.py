@@ -310,3 +310,33 @@ print(json.dumps({lf.name: lf.fingerprint() for lf in mmweak_lfs()}))
     ]
     assert runs[0] == runs[1] and len(set(runs[0].values())) == 20
     assert np.all([len(v) == 32 for v in runs[0].values()])
+
+
+def test_a_replaced_file_behind_a_text_path_is_a_new_input_for_a_media_lf(tmp_path):
+    """A media LF opens the file a text cell names, but only the string was hashed, so a photo replaced on disk
+    kept its old votes; the file's size and modification time are part of the key now (as for path-only Image()
+    cells), and an LF that reads the same column as text is not affected."""
+    import os
+
+    from PIL import Image
+
+    from lf_library.image import BrightnessLF
+
+    q = mmweak.Task("q", ["keep", "drop"])
+    photo = tmp_path / "x.png"
+    dark = BrightnessLF("dark", task=q, label="drop", below=0.2, otherwise="keep")
+    name = mmweak.labeling_function(task=q, inputs="image", name="png")(
+        lambda b: [0 if p.endswith(".png") else -1 for p in b["image"]])
+    ds = datasets.Dataset.from_dict({"image": [str(photo)]})
+
+    def run():
+        out, rep = mmweak.apply_lfs(ds, [dark, name], cache_dir=tmp_path / "c", return_report=True)
+        return out["q_votes"][0], sorted(lf for _, lf in rep.computed())
+
+    Image.new("RGB", (64, 64), "white").save(photo)
+    os.utime(photo, ns=(1_000_000_000, 1_000_000_000))
+    assert run() == ([0, 0], ["dark", "png"])
+    assert run() == ([0, 0], [])  # unchanged: both hit
+    Image.new("RGB", (64, 64), "black").save(photo)
+    os.utime(photo, ns=(2_000_000_000, 2_000_000_000))
+    assert run() == ([1, 0], ["dark"])  # the photo's LF recomputes, the string's hits
