@@ -77,12 +77,14 @@ def log_mel_patches(samples: np.ndarray) -> np.ndarray:
 
     >>> log_mel_patches(np.zeros(16000, np.float32)).shape, log_mel_patches(np.zeros(40000, np.float32)).shape
     ((1, 96, 64), (4, 96, 64))
+    >>> log_mel_patches(np.zeros(10, np.float32)).shape  # 10 samples at 8 kHz, resampled: still one patch
+    (1, 96, 64)
     """
     import torch
 
     x = np.asarray(samples, np.float32)
-    if x.size < 400:  # one 25 ms window
-        x = np.pad(x, (0, 400 - x.size))
+    if x.size < 512:  # one FFT frame (its 25 ms window sits in 512 samples): shorter clips failed inside torch
+        x = np.pad(x, (0, 512 - x.size))
     with torch.no_grad():
         mel = _mel()(torch.from_numpy(x).reshape(1, -1))
     frames = torch.log(mel + 1e-6).squeeze(0).transpose(0, 1).numpy()

@@ -74,9 +74,17 @@ class ImagePreprocess:
         scale = short / min(w, h)
         nw, nh = max(self.size, round(w * scale)), max(self.size, round(h * scale))
         resample = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}[self.interpolation]
-        img = img.resize((nw, nh), resample)
         left, top = (nw - self.size) // 2, (nh - self.size) // 2
-        img = img.crop((left, top, left + self.size, top + self.size))
+        if nw * nh > 4 * short * short:
+            # A thin strip (1 x 12000 px, 130 bytes as PNG) scaled whole would be 256 x 3M pixels, gigabytes that
+            # no media limit sees: scale only the square the crop keeps (the same region and sample positions;
+            # PIL's filter at the square's edge differs by a few levels of 255 on real photos)
+            sx, sy = nw / w, nh / h
+            img = img.resize((self.size, self.size), resample,
+                             box=(left / sx, top / sy, (left + self.size) / sx, (top + self.size) / sy))
+        else:
+            img = img.resize((nw, nh), resample)
+            img = img.crop((left, top, left + self.size, top + self.size))
         x: np.ndarray = np.asarray(img, dtype=np.float32) / 255.0
         x = (x - np.asarray(self.mean, np.float32)) / np.asarray(self.std, np.float32)
         return np.ascontiguousarray(x.transpose(2, 0, 1))

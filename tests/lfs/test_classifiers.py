@@ -229,3 +229,36 @@ def test_audio_classifier_shares_the_16k_clips_with_other_audio_lfs(yamnet):
     votes = np.asarray(ds["content_votes"])
     assert votes[:3].tolist() == [[0, 0]] * 3
     assert report.faults() == {"yamnet": 0, "vad": 0}
+
+
+def test_a_thin_strip_is_scaled_only_where_the_crop_keeps_it(monkeypatch, pics):
+    """A 1 x 12000 PNG (130 bytes, inside every media limit) was scaled whole to 256 x 3,072,000 pixels before the
+    crop, ~4 GB of peak memory; now no resize makes more than the crop's pixels. Ordinary photos take the old path,
+    bit for bit (the real-photo tests' numbers), and a strip gives the colours it has."""
+    from PIL import Image
+
+    sizes = []
+    resize = Image.Image.resize
+
+    def spy(self, size, *args, **kwargs):
+        sizes.append(tuple(size))
+        return resize(self, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", spy)
+    pre = ImagePreprocess()
+    x = pre.one(Image.new("RGB", (1, 12000), (255, 0, 0)))
+    assert sizes == [(224, 224)] and x.shape == (3, 224, 224)
+    np.testing.assert_allclose(x[:, 100, 100], (np.array([1.0, 0, 0]) - pre.mean) / pre.std, atol=1e-5)
+    sizes.clear()
+    pre.one(pics["chelsea"])  # 451 x 300: resized whole, then cropped
+    assert sizes == [(385, 256)]
+
+
+def test_a_clip_shorter_than_one_fft_frame_gets_a_vote_not_a_torch_error(yamnet):
+    """Clips under 512 samples at 16 kHz (32 ms; a 10-sample 8 kHz clip) failed inside torch's STFT and, with the
+    default on_error, stopped the whole run; they are padded to one frame like any short clip."""
+    lf = AudioClassifierLF("yamnet", task=CONTENT, classifier=yamnet, classes=["speech", "music"], min_score=0.5,
+                           otherwise="other", otherwise_below=0.2)
+    clips = [{"array": np.zeros(n, np.float32), "sampling_rate": rate} for n, rate in ((10, 8000), (300, 16000))]
+    ds = datasets.Dataset.from_dict({"audio": clips})
+    assert mmweak.apply_lfs(ds, [lf], use_cache=False)["content_votes"] == [[2], [2]]  # silence: neither class
