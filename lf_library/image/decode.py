@@ -82,6 +82,12 @@ def load_image(value: Any, limits: MediaLimits | None = None) -> "PIL.Image.Imag
         img = Image.open(value)
     elif isinstance(value, np.ndarray):
         img = Image.fromarray(value)
+    elif isinstance(value, list):  # an array stored by datasets as List(List(...)) comes back as nested lists
+        arr = np.asarray(value)
+        if arr.ndim not in (2, 3) or arr.dtype.kind not in "iu" or arr.size == 0 or arr.min() < 0 or arr.max() > 255:
+            raise TypeError(f"cannot read an image from a list of shape {arr.shape} and type {arr.dtype}: nested "
+                            "lists must hold 0..255 integers, height x width (x channels)")
+        img = Image.fromarray(arr.astype(np.uint8))
     else:
         raise TypeError(f"cannot read an image from a {type(value).__name__}")
     if limits is not None:
@@ -95,6 +101,31 @@ def load_image(value: Any, limits: MediaLimits | None = None) -> "PIL.Image.Imag
         raise
     if img.getexif().get(0x0112) not in (None, 1):  # EXIF orientation tag
         img = ImageOps.exif_transpose(img)
+    return _eight_bit(img)
+
+
+def _eight_bit(img: "PIL.Image.Image") -> "PIL.Image.Image":
+    """``img`` with 16-bit grey scaled to 8 bits: PIL's ``convert("L")``/``("RGB")`` clip such values at 255, so a
+    mid-grey 16-bit PNG read as white. A float image (mode ``F``) has no scale to read it by and is refused.
+
+    >>> import numpy as np
+    >>> from PIL import Image
+    >>> np.asarray(_eight_bit(Image.fromarray(np.array([[0, 32768, 65535]], np.uint16)))).tolist()
+    [[0, 128, 255]]
+    >>> np.asarray(_eight_bit(Image.fromarray(np.array([[0, 128, 255]], np.int32)))).tolist()  # mode I, 8-bit values
+    [[0, 128, 255]]
+    """
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        # "I" is also what an int32 array of 0..255 becomes: only values past 255 say the 16-bit scale
+        if img.mode != "I" or arr.size and arr.max() > 255:
+            arr = np.round(arr / 257.0)
+        return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
+    if img.mode == "F":
+        raise ValueError("a 32-bit float image (mode F) has no known scale (0..1? 0..255?): convert it to 8-bit "
+                         "before labelling it")
     return img
 
 

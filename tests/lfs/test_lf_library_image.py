@@ -79,6 +79,28 @@ def test_load_image_accepts_every_cell_shape_and_rejects_bad_ones(tmp_path):
         load_image(None)
     with pytest.raises(Exception, match="cannot identify"):
         load_image(b"definitely not an image")
+    # an array datasets stored as List(List(uint8)) comes back as nested lists
+    assert np.array_equal(np.asarray(load_image(np.asarray(img).tolist())), np.asarray(img))
+    with pytest.raises(TypeError, match=r"nested lists must hold 0\.\.255 integers"):
+        load_image([[0.5, 1.5]])
+
+
+def test_sixteen_bit_images_keep_their_grey_and_float_images_are_refused(tmp_path):
+    """PIL's convert("L") clips 16-bit values at 255, so a mid-grey 16-bit PNG read as white (brightness 1.0,
+    contrast 0) and a 16-bit photo as noise; a float image read black. 16-bit is scaled now, float refused."""
+    grey = tmp_path / "grey16.png"
+    Image.fromarray(np.full((64, 64), 32768, np.uint16)).save(grey)
+    assert Image.open(grey).mode.startswith("I")
+    assert np.asarray(load_image(str(grey))).mean() == 128
+    exposure = BrightnessLF("exposure", task=QUALITY, below=0.1, above=0.9, label="drop", otherwise="keep")
+    flat = tmp_path / "float.tif"
+    Image.fromarray(np.full((64, 64), 0.5, np.float32)).save(flat)
+    out, report = mmweak.apply_lfs(datasets.Dataset.from_dict({"image": [str(grey), str(flat)]}), [exposure],
+                                   use_cache=False, return_report=True)
+    assert out["quality_votes"] == [[0], [-1]]  # mid-grey kept; the float image abstains, counted as a fault
+    assert report.faults() == {"exposure": 1}
+    with pytest.raises(ValueError, match="32-bit float image"):
+        load_image(str(flat))
 
 
 @pytest.fixture
