@@ -106,8 +106,12 @@ def _limits_from_env() -> MediaLimits:
             raise ValueError(f"{name}={raw!r} is not a number (or 'none')") from None
 
     base = MediaLimits()
-    return MediaLimits(read("MMWEAK_MAX_IMAGE_PIXELS", lambda v: int(float(v)), base.max_image_pixels),
-                       read("MMWEAK_MAX_AUDIO_SECONDS", float, base.max_audio_seconds))
+    pixels = read("MMWEAK_MAX_IMAGE_PIXELS", lambda v: int(float(v)), base.max_image_pixels)
+    seconds = read("MMWEAK_MAX_AUDIO_SECONDS", float, base.max_audio_seconds)
+    for name, v in (("MMWEAK_MAX_IMAGE_PIXELS", pixels), ("MMWEAK_MAX_AUDIO_SECONDS", seconds)):
+        if v is not None and not v > 0:
+            raise ValueError(f"{name}={os.environ[name]!r} must be a positive number (or 'none' for no limit)")
+    return MediaLimits(pixels, seconds)
 
 
 _LIMITS: list[MediaLimits] = []

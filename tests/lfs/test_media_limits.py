@@ -117,6 +117,10 @@ def test_limits_enter_the_fingerprint_the_decode_key_and_come_from_the_environme
     monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "ten")
     with pytest.raises(ValueError, match=r"MMWEAK_MAX_AUDIO_SECONDS='ten' is not a number"):
         current_limits()
+    monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "none")
+    monkeypatch.setenv("MMWEAK_MAX_IMAGE_PIXELS", "0")  # the variable is named, not MediaLimits' field
+    with pytest.raises(ValueError, match=r"MMWEAK_MAX_IMAGE_PIXELS='0' must be a positive number \(or 'none'"):
+        current_limits()
     with pytest.raises(ValueError, match="oversize must be 'fault' or 'reduce'"):
         MediaLimits(oversize="crop")
 
