@@ -54,22 +54,50 @@ class BatchRunner:
             indices = range(n)
         out: dict[str, pa.Array] = {}
         python_batch: Mapping[str, list] | None = None
+        undecodable: dict[str, dict[int, Exception]] = {}
         with batch_scope():
             for i, lf in enumerate(self.lfs):
                 t0 = time.perf_counter()
                 if lf.input_format == "arrow":
-                    batch: Any = table
+                    votes, faults = vote_guarded(lf, table, indices, self.on_error)
                 else:
                     if python_batch is None:
-                        python_batch = PythonFormatter(features=self.features).format_batch(table)
-                    batch = python_batch
-                votes, faults = vote_guarded(lf, batch, indices, self.on_error)
+                        python_batch, undecodable = _python_batch(table, self.features)
+                    bad = {r: (c, undecodable[c][r]) for c in lf.inputs for r in undecodable.get(c, {})}
+                    if not bad:
+                        votes, faults = vote_guarded(lf, python_batch, indices, self.on_error)
+                    else:
+                        votes, faults = self._around_undecodable(lf, python_batch, indices, bad)
                 self.seconds[i] += time.perf_counter() - t0
                 out[f"v{i}"] = pa.array(votes, pa.int8())
                 out[f"f{i}"] = pa.array(faults, pa.int8())
         if self.stats_dir is not None:
             np.save(os.path.join(self.stats_dir, f"{os.getpid()}.npy"), self.seconds)
         return pa.table(out)
+
+    def _around_undecodable(
+        self, lf: LabelingFunction, batch: Mapping[str, list], indices: Sequence[int],
+        bad: Mapping[int, tuple[str, Exception]],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``lf`` on the rows whose cells ``datasets`` could decode; the others are faults of ``lf`` (or, with
+        ``on_error="raise"``, the first one is an :class:`LFError` naming the LF, the column and the row)."""
+        if self.on_error == "raise":
+            r = min(bad)
+            col, exc = bad[r]
+            raise LFError(
+                f"LF {lf.name!r} (task {lf.task.name!r}) reads column {col!r}, whose cell on row {indices[r]} "
+                f"datasets could not decode ({type(exc).__name__}: {exc}); fix or drop that row, pass "
+                f"on_error='abstain' to count it as a fault of each LF that reads it, or read the column with a "
+                f"media LF (lf_library.image.ImageLF, lf_library.audio.AudioLF), whose on_decode_error decides",
+                lf=lf.name, column=col, row=indices[r],
+            ) from exc
+        good = [r for r in range(len(indices)) if r not in bad]
+        votes = np.full(len(indices), ABSTAIN, dtype=np.int8)
+        faults = np.ones(len(indices), dtype=np.int8)
+        if good:
+            sub = {c: [v[r] for r in good] for c, v in batch.items()}
+            votes[good], faults[good] = vote_guarded(lf, sub, [indices[r] for r in good], self.on_error)
+        return votes, faults
 
     def output_features(self) -> Features:
         from datasets import Value
@@ -84,6 +112,35 @@ class BatchRunner:
             if name.endswith(".npy"):
                 total += np.load(os.path.join(stats_dir, name))
         return total
+
+
+def _python_batch(table: pa.Table, features: Features) -> tuple[dict[str, list], dict[str, dict[int, Exception]]]:
+    """The dict of lists ``Dataset.map`` gives Python LFs, and per column the rows ``datasets`` could not decode
+    (a truncated image in an ``Image()`` column: one such cell must not fail the whole batch before any LF runs);
+    their values are ``None`` here and no LF sees them."""
+    try:
+        return PythonFormatter(features=features).format_batch(table), {}
+    except Exception:  # noqa: BLE001 - decoding errors of any kind; found cell by cell below
+        pass
+    batch: dict[str, list] = {}
+    bad: dict[str, dict[int, Exception]] = {}
+    for col in table.column_names:
+        one = PythonFormatter(features=Features({col: features[col]}))
+        part = table.select([col])
+        try:
+            batch[col] = one.format_batch(part)[col]
+            continue
+        except Exception:  # noqa: BLE001 - as above
+            pass
+        values: list = []
+        for r in range(table.num_rows):
+            try:
+                values.append(one.format_batch(part.slice(r, 1))[col][0])
+            except Exception as exc:  # noqa: BLE001 - as above
+                bad.setdefault(col, {})[r] = exc
+                values.append(None)
+        batch[col] = values
+    return batch, bad
 
 
 def _row(batch: Any, r: int) -> Any:

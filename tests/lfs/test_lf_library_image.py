@@ -85,6 +85,27 @@ def test_load_image_accepts_every_cell_shape_and_rejects_bad_ones(tmp_path):
         load_image([[0.5, 1.5]])
 
 
+def test_a_plain_lf_on_a_decoded_image_column_names_the_cell_datasets_cannot_decode():
+    """datasets decodes an Image() column while building the batch, so one truncated file failed every LF with a
+    bare OSError from inside datasets, on_error ignored. Such a cell is now the LF's: an LFError naming LF,
+    column and row, or under on_error='abstain' a fault of each LF that reads it, the other rows voted."""
+    wide = mmweak.labeling_function(task=QUALITY, modality="image", inputs=["image"], name="wide")(
+        lambda b: [1 if im.width > 50 else 0 for im in b["image"]])
+    length = mmweak.labeling_function(task=QUALITY, inputs=["caption"], name="long_caption")(
+        lambda b: [1 if len(c) > 3 else -1 for c in b["caption"]])
+    cells = [{"bytes": encoded(noise(1)), "path": None}, {"bytes": truncated_jpeg(), "path": None},
+             {"bytes": encoded(noise(2, (32, 32))), "path": None}]
+    ds = datasets.Dataset.from_dict({"image": cells, "caption": ["a", "long one", "bb"]},
+                                    features=datasets.Features({"image": datasets.Image(),
+                                                                "caption": datasets.Value("string")}))
+    with pytest.raises(mmweak.LFError, match=r"LF 'wide' .* reads column 'image', whose cell on row 1 datasets "
+                                             r"could not decode \(OSError: .*truncated") as err:
+        mmweak.apply_lfs(ds, [wide, length], use_cache=False)
+    assert (err.value.lf, err.value.column, err.value.row) == ("wide", "image", 1)
+    out, report = mmweak.apply_lfs(ds, [wide, length], use_cache=False, on_error="abstain", return_report=True)
+    assert out["quality_votes"] == [[1, -1], [-1, 1], [0, -1]] and report.faults() == {"wide": 1, "long_caption": 0}
+
+
 def test_sixteen_bit_images_keep_their_grey_and_float_images_are_refused(tmp_path):
     """PIL's convert("L") clips 16-bit values at 255, so a mid-grey 16-bit PNG read as white (brightness 1.0,
     contrast 0) and a 16-bit photo as noise; a float image read black. 16-bit is scaled now, float refused."""
