@@ -428,11 +428,20 @@ def labeling_function(
 
 
 def preview(value: Any, limit: int = 60) -> str:
-    """Short repr of a cell for error messages (binary payloads are summarised, not dumped)."""
+    """Short repr of a cell for error messages (binary payloads are summarised, not dumped; a media cell names
+    its file, which is what a user looks for).
+
+    >>> preview({"bytes": b"\\x89PNG" * 100, "path": "photos/cat.png"}), preview(b"abc"), preview("x" * 80)[-5:]
+    ("<image or audio: 400 bytes, path 'photos/cat.png'>", '<3 bytes>', 'xx...')
+    """
     if isinstance(value, (bytes, bytearray)):
         return f"<{len(value)} bytes>"
     if isinstance(value, Mapping) and ("bytes" in value or "array" in value):
-        return f"<{type(value).__name__} with keys {sorted(value)}>"
+        parts = [f"{len(value['bytes'])} bytes" if isinstance(value.get("bytes"), (bytes, bytearray)) else None,
+                 f"{len(value['array'])} samples" if value.get("array") is not None else None,
+                 f"path {value['path']!r}" if value.get("path") else None]
+        shown = ", ".join(p for p in parts if p)
+        return f"<image or audio: {shown}>" if shown else f"<{type(value).__name__} with keys {sorted(value)}>"
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -137,13 +137,13 @@ def make_clip(array: Any, sample_rate: Any) -> Clip:
         x = (x.astype(np.float32) - (info.max + info.min + 1) / 2) / ((info.max - info.min + 1) / 2)
     elif x.dtype.kind != "f":
         x = x.astype(np.float32)
+    if x.size == 0:  # before the mix-down: a (2, 0) array's mean is NaN, not an empty clip
+        raise ValueError(f"empty audio (0 samples, shape {x.shape})")
     if x.ndim == 2:
         x = x.mean(axis=0 if x.shape[0] <= x.shape[1] else 1)
     elif x.ndim != 1:
         raise ValueError(f"audio samples must be 1-D or 2-D, got shape {x.shape}")
     x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.size == 0:
-        raise ValueError("empty audio (0 samples)")
     if not np.isfinite(x).all():
         raise ValueError("audio has non-finite samples (NaN or inf)")
     return Clip(x, sr)

@@ -103,6 +103,7 @@ def test_decode_shapes_mixdown_and_pcm_scaling(tmp_path):
     (b"", "empty audio file"),
     (b"RIFF\x00\x00garbage" * 20, "could not decode 260 bytes of audio: soundfile:"),
     ({"array": [], "sampling_rate": SR}, "empty audio"),
+    ({"array": np.zeros((2, 0), np.float32), "sampling_rate": SR}, r"empty audio \(0 samples, shape \(2, 0\)\)"),
     ({"array": [0.1, float("nan")], "sampling_rate": SR}, "non-finite"),
     ({"array": [0.1], "sampling_rate": 0}, "sample rate must be positive"),
     ({"array": [0.1]}, "no 'sampling_rate'"),
