@@ -9,9 +9,10 @@ Sizes are checked against :class:`lf_library.media.MediaLimits` from the file's 
 pixel is decoded: a 164 KB PNG that would decode to 13000x13000 pixels is refused (an
 :class:`~lf_library.media.OversizeError`, hence a counted fault) instead of taking 170 MB or more.
 
-A decoded ``Image()`` column is decoded by ``datasets`` before any LF sees it, so a corrupt file
-there fails the whole batch; cast the column to ``datasets.Image(decode=False)`` to let image LFs
-handle bad files row by row (the recipes do).
+``mmweak.apply_lfs`` hands image LFs an ``Image()`` column undecoded when only such LFs read it, so a corrupt
+file meets their ``on_decode_error`` policy row by row; when a plain Python LF reads the column too, ``datasets``
+decodes it for that LF, and a cell it cannot decode is that LF's error or fault (``on_error``). Called directly
+(outside ``apply_lfs``), an LF sees whatever cells it is given.
 """
 
 from __future__ import annotations

@@ -302,7 +302,8 @@ class UndecodableLF(ImageLF):
     """Votes ``label`` for cells that are not a readable image (corrupt, truncated, empty), ``otherwise`` else.
 
     Unlike other image LFs it *votes* on bad files rather than abstaining on them, so it counts no
-    faults. Use it on an ``Image(decode=False)`` column (a decoded column fails before LFs run).
+    faults; an image over the media limits is not readable within them, so it votes ``label`` too.
+    ``apply_lfs`` hands it an ``Image()`` column undecoded (see :mod:`lf_library.image.decode`).
 
     >>> import mmweak
     >>> from PIL import Image
