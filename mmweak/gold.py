@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 from datasets import ClassLabel, Dataset
 
-from .columns import read_column
+from .columns import arrow_column, read_column
 from .crowd_files import class_index
 from .task import Task, class_key
 
@@ -51,7 +51,7 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
                              f"share {shared} but not every class: rename one side so the classes match")
         # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
     rule = f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)"
-    arrow = ds.data.column(column)
+    arrow = arrow_column(ds, column)  # in the rows' order: select/shuffle/filter keep an index mapping
     if (pa.types.is_integer(arrow.type) or pa.types.is_floating(arrow.type)) and arrow.null_count == 0:
         raw = arrow.to_numpy()  # the common case, numbers without nulls, without a Python loop
         bad = (raw < -1) | (raw >= task.cardinality)

@@ -83,3 +83,12 @@ def test_aggregate_checks_every_splits_gold_before_it_fits():
     mended = voted.map(lambda r, i: {"label": None if i == 29 else r["label"]}, with_indices=True)
     out = mmweak.aggregate(mended, gold={"spam": "label"}, model="majority")  # a missing gold value is no gold
     assert out["train"]["spam_label"][:2] == [1, -1]
+
+
+@pytest.mark.parametrize("values", [TRUTH, ["spam" if t else "ham" for t in TRUTH], [float(t) for t in TRUTH]])
+def test_gold_follows_the_rows_of_a_shuffled_selected_or_filtered_dataset(values):
+    """Plain number and text columns were read in storage order, ignoring the index mapping select/shuffle/filter
+    keep: a shuffled dev split fitted with gold on the wrong rows, a filtered one failed with an IndexError."""
+    ds = Dataset.from_dict({"y": values, "row": list(range(len(values)))})
+    for view in (ds.shuffle(seed=3), ds.select([5, 0, 2]), ds.filter(lambda r: r["row"] % 3 == 0)):
+        assert read_gold(view, "y", SPAM).tolist() == [TRUTH[r] for r in view["row"]]
