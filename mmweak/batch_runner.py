@@ -63,11 +63,14 @@ class BatchRunner:
                 else:
                     if python_batch is None:
                         python_batch, undecodable = _python_batch(table, self.features)
+                    # each LF its own lists: one that edits its batch in place (b["text"][:] = ...) must not
+                    # change what the next LF sees, nor the votes cached under that LF's key
+                    own = {c: list(v) for c, v in python_batch.items()}
                     bad = {r: (c, undecodable[c][r]) for c in lf.inputs for r in undecodable.get(c, {})}
                     if not bad:
-                        votes, faults = vote_guarded(lf, python_batch, indices, self.on_error)
+                        votes, faults = vote_guarded(lf, own, indices, self.on_error)
                     else:
-                        votes, faults = self._around_undecodable(lf, python_batch, indices, bad)
+                        votes, faults = self._around_undecodable(lf, own, indices, bad)
                 self.seconds[i] += time.perf_counter() - t0
                 out[f"v{i}"] = pa.array(votes, pa.int8())
                 out[f"f{i}"] = pa.array(faults, pa.int8())

@@ -198,3 +198,27 @@ def test_empty_dataset(spam, tmp_path):
     lf = labeling_function(task=spam, inputs="text", name="a")(lambda b: [1] * len(b["text"]))
     out = mmweak.apply_lfs(empty, [lf], cache_dir=tmp_path)
     assert len(out) == 0 and out.features["spam_votes"] == List(Value("int8"), length=1)
+
+
+def test_an_lf_that_edits_its_batch_changes_no_other_lfs_votes(spam, tmp_path):
+    """Python LFs of a pass shared one dict of lists: an LF that upper-cased its texts in place turned the next LF's
+    votes wrong, and those were cached under the next LF's own key; one that popped a row left the next with a
+    short batch. Each LF gets its own lists now."""
+    def shout(b):
+        b["text"][:] = [t.upper() for t in b["text"]]
+        return [1 if "HTTP" in t else -1 for t in b["text"]]
+
+    def shrink(b):
+        n = len(b["text"])
+        b["text"].pop()
+        return [-1] * n
+
+    link = labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    ds = Dataset.from_dict({"text": ["http://a", "bb", "c", "HTTP://d"]})
+    alone = mmweak.apply_lfs(ds, [link], use_cache=False)["spam_votes"]
+    lfs = [labeling_function(task=spam, inputs="text", name="shout")(shout),
+           labeling_function(task=spam, inputs="text", name="shrink")(shrink), link]
+    together = mmweak.apply_lfs(ds, lfs, cache_dir=tmp_path / "c")["spam_votes"]
+    assert [row[2] for row in together] == [row[0] for row in alone] == [1, -1, -1, -1]
+    assert mmweak.apply_lfs(ds, [link], cache_dir=tmp_path / "c")["spam_votes"] == alone  # its cached votes too
