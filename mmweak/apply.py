@@ -37,7 +37,7 @@ from datasets.features.features import FeatureType
 from datasets.utils.logging import is_progress_bar_enabled
 
 from .batch_runner import BatchRunner, OnError
-from .columns import read_matrix, replace_columns, split_name
+from .columns import read_matrix, replace_columns, split_dict, split_name
 from .errors import LFError
 from .fingerprint import session as fingerprint_session
 from .fingerprint import stable_hash
@@ -196,6 +196,7 @@ def _apply_all(
     if not isinstance(dataset, (Dataset, DatasetDict)):
         raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
     people = _people(dataset, by_task)
+    _check_output_names(dataset, by_task)
     if isinstance(dataset, DatasetDict):
         out = {}
         for split, ds in dataset.items():
@@ -210,6 +211,37 @@ def _apply_all(
         )
     _record(result, by_task, report, {t: specs for t, (_, specs) in people.items()})
     return result
+
+
+def _check_output_names(dataset: Dataset | DatasetDict, by_task) -> None:
+    """The columns of these tasks' votes and outputs are rewritten: no LF may read one, and one that no mmweak
+    record says mmweak wrote (a user's gold column named ``spam_label``, say) is dropped with a warning."""
+    for task, group in by_task.items():
+        names = (task.votes_column, *task.output_columns)
+        for lf in group:
+            for col in lf.inputs:
+                if col in names:
+                    raise LFError(
+                        f"LF {lf.name!r} (task {task.name!r}) reads column {col!r}, which apply_lfs rewrites (task "
+                        f"{task.name!r}'s votes and labels go there): rename the column, e.g. "
+                        f"ds.rename_column({col!r}, {col + '_given'!r}), and read that",
+                        lf=lf.name, column=col,
+                    )
+    try:
+        recorded = set(read_record(dataset).get("tasks", {}))
+    except RecordError:
+        return  # splits that disagree: _record says so after the votes are in
+    for split, ds in split_dict(dataset).items():
+        foreign = [c for t in by_task if t.name not in recorded
+                   for c in (t.votes_column, *t.output_columns) if c in ds.column_names]
+        if foreign:
+            warnings.warn(
+                f"apply_lfs replaces column(s) {foreign} of split {split!r}: mmweak writes these tasks' votes and "
+                f"labels under those names, and no mmweak record says it wrote them. If one is yours (a gold "
+                f"column, say), rename it first and apply again; a curated folder read with datasets.load_dataset "
+                f"has no record: read it with mmweak.load_curated",
+                stacklevel=4,
+            )
 
 
 def _people(dataset: Dataset | DatasetDict, by_task) -> dict[str, tuple[list[int], list[dict]]]:

@@ -1,4 +1,5 @@
 import importlib.util
+import warnings
 
 import datasets
 import numpy as np
@@ -222,3 +223,19 @@ def test_an_lf_that_edits_its_batch_changes_no_other_lfs_votes(spam, tmp_path):
     together = mmweak.apply_lfs(ds, lfs, cache_dir=tmp_path / "c")["spam_votes"]
     assert [row[2] for row in together] == [row[0] for row in alone] == [1, -1, -1, -1]
     assert mmweak.apply_lfs(ds, [link], cache_dir=tmp_path / "c")["spam_votes"] == alone  # its cached votes too
+
+
+def test_a_users_column_named_like_an_output_is_not_dropped_silently(spam, tmp_path):
+    """apply_lfs drops the task's votes and label columns to rewrite them; a user's own `spam_label` (a natural
+    name for gold) went without a word, and an LF reading `spam_probs` failed with a bare KeyError."""
+    lf = labeling_function(task=spam, inputs="text", name="a")(lambda b: [1] * len(b["text"]))
+    ds = Dataset.from_dict({"text": ["x", "y"], "spam_label": [1, 0]})
+    with pytest.warns(UserWarning, match=r"replaces column\(s\) \['spam_label'\] of split 'train'.*rename it first"):
+        out = mmweak.apply_lfs(ds, [lf], cache_dir=tmp_path)
+    assert "spam_label" not in out.column_names
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # mmweak's own columns, on its own output: no warning
+        mmweak.apply_lfs(mmweak.aggregate(out, [spam], model="majority"), [lf], cache_dir=tmp_path)
+    reads = labeling_function(task=spam, inputs="spam_probs", name="reads")(lambda b: [1] * len(b["spam_probs"]))
+    with pytest.raises(LFError, match=r"LF 'reads' .* reads column 'spam_probs', which apply_lfs rewrites"):
+        mmweak.apply_lfs(ds, [reads])
