@@ -353,6 +353,12 @@ def dev_split_name(
     dev_split: str | None, columns: Mapping[str, Sequence[str]], fit_name: str, gold_col: str | None
 ) -> str | None:
     """The split whose gold rows are passed to ``fit`` (the given one, else the first of :data:`DEV_SPLITS`)."""
+    if dev_split is not None and dev_split not in columns:
+        raise ValueError(f"dev_split {dev_split!r} not in splits {list(columns)}")
+    if dev_split is not None and dev_split == fit_name:
+        raise ValueError(f"dev_split {dev_split!r} is the split the label model is fitted on: its gold would be "
+                         f"scored on the rows it was fitted to; give a held-out split (or review answers, "
+                         f"reviewed=True, for the fit split's own gold)")
     name = dev_split or next(
         (s for s in DEV_SPLITS if s in columns and s != fit_name and gold_col in columns[s]), None
     )

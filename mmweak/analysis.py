@@ -303,9 +303,13 @@ def analyze(
     t = Task.from_dict(entry["task"])
     if isinstance(dataset, DatasetDict):
         split = split or ("train" if "train" in dataset else next(iter(dataset)))
+        if split not in dataset:
+            raise ValueError(f"unknown split {split!r}; the dataset has {list(dataset)}")
         ds = dataset[split]
     else:
         ds, split = dataset, split or "train"
+    if gold and gold not in ds.column_names:  # a misspelt gold column would quietly give no accuracies
+        raise ValueError(f"gold column {gold!r} is not in split {split!r}; its columns: {ds.column_names}")
     gold = gold or entry.get("gold_column")
     L = read_matrix(ds, t.votes_column)
     y = read_gold(ds, gold, t, split=split) if gold and gold in ds.column_names else None

@@ -281,7 +281,10 @@ def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[st
     if split is not None:
         g = agg.get("gold")
         for task in tasks:
-            say(str(analyze(ds, task, split=split, gold=g.get(task.name) if isinstance(g, dict) else g)))
+            col = g.get(task.name) if isinstance(g, dict) else g
+            # a split without the gold column has no accuracies to show (gold may sit on the dev splits only)
+            known = split in ds and col in ds[split].column_names
+            say(str(analyze(ds, task, split=split, gold=col if known else None)))
     return metrics
 
 

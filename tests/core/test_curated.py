@@ -76,6 +76,11 @@ def test_analysis_rows(curated, spam):
     assert "estimated_accuracy" in rows["link"]
     assert s.labels["accuracy"] == 1.0 and s.label_model == "auto"
     assert "link" in str(s) and s.to_pandas().loc["praise", "coverage"] == pytest.approx(0.5)
+    # a misspelt gold column or split is an error, not a summary without accuracies (or a KeyError)
+    with pytest.raises(ValueError, match=r"gold column 'lable' is not in split 'train'; its columns: \['text', "):
+        mmweak.analyze(curated, spam, split="train", gold="lable")
+    with pytest.raises(ValueError, match=r"unknown split 'tran'; the dataset has \['train', 'validation', 'test'\]"):
+        mmweak.analyze(curated, spam, split="tran")
 
 
 def test_lf_summary_conflicts():

@@ -92,3 +92,13 @@ def test_gold_follows_the_rows_of_a_shuffled_selected_or_filtered_dataset(values
     ds = Dataset.from_dict({"y": values, "row": list(range(len(values)))})
     for view in (ds.shuffle(seed=3), ds.select([5, 0, 2]), ds.filter(lambda r: r["row"] % 3 == 0)):
         assert read_gold(view, "y", SPAM).tolist() == [TRUTH[r] for r in view["row"]]
+
+
+def test_a_dev_split_that_is_missing_or_the_fit_split_is_refused():
+    """dev_split='nope' raised a bare KeyError; dev_split='train' (the fit split) was accepted, though its gold
+    would score the rows it was fitted to."""
+    out = _curated(TRUTH, ClassLabel(names=["ham", "spam"]))
+    with pytest.raises(ValueError, match=r"dev_split 'nope' not in splits \['train', 'validation'\]"):
+        mmweak.aggregate(out, gold="label", dev_split="nope")
+    with pytest.raises(ValueError, match=r"dev_split 'train' is the split the label model is fitted on"):
+        mmweak.aggregate(out, gold="label", dev_split="train")
