@@ -311,7 +311,11 @@ def publish_folder(target: Path, fill: Callable[[Path], Any]) -> Path:
         if target.exists():
             trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
             os.replace(target, trash)
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except BaseException:  # the old folder goes back: a failed save loses nothing
+                os.replace(trash, target)
+                raise
             shutil.rmtree(trash, ignore_errors=True)
         else:
             os.replace(tmp, target)

@@ -186,6 +186,20 @@ def test_save_is_atomic_and_refuses_to_clobber(curated, tmp_path, monkeypatch):
         mmweak.save_curated(curated, tmp_path / "fresh")
     assert not (tmp_path / "fresh").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp leftovers
+    monkeypatch.undo()
+    real_replace, calls = cur.os.replace, []
+
+    def second_rename_fails(src, dst):  # the old folder is moved aside, then the new one cannot take its place
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("device busy")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(cur.os, "replace", second_rename_fails)
+    with pytest.raises(OSError, match="device busy"):
+        mmweak.save_curated(curated, target, overwrite=True)
+    assert sorted(p.relative_to(target) for p in target.rglob("*")) == before  # put back, not left in a hidden folder
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_save_requires_weak_supervision(texts, tmp_path):
