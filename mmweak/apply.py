@@ -195,6 +195,12 @@ def _apply_all(
 ) -> Dataset | DatasetDict:
     if not isinstance(dataset, (Dataset, DatasetDict)):
         raise TypeError(f"apply_lfs expects a datasets.Dataset or DatasetDict, got {type(dataset).__name__}")
+    for split, ds in split_dict(dataset).items():
+        if ds.format["type"] == "custom":  # the LFs read the stored columns: the transform's output would be ignored
+            raise ValueError(
+                f"split {split!r} has a with_transform/set_transform, which apply_lfs does not apply (LFs read the "
+                f"stored columns): make its output columns with ds.map(...) first, or drop it with ds.reset_format()"
+            )
     people = _people(dataset, by_task)
     _check_output_names(dataset, by_task)
     if isinstance(dataset, DatasetDict):

@@ -239,3 +239,11 @@ def test_a_users_column_named_like_an_output_is_not_dropped_silently(spam, tmp_p
     reads = labeling_function(task=spam, inputs="spam_probs", name="reads")(lambda b: [1] * len(b["spam_probs"]))
     with pytest.raises(LFError, match=r"LF 'reads' .* reads column 'spam_probs', which apply_lfs rewrites"):
         mmweak.apply_lfs(ds, [reads])
+
+
+def test_a_dataset_with_a_transform_is_refused_not_read_untransformed(spam):
+    lf = labeling_function(task=spam, inputs="text", name="shouts")(
+        lambda b: [1 if t.isupper() else -1 for t in b["text"]])
+    ds = Dataset.from_dict({"text": ["a", "b"]}).with_transform(lambda b: {"text": [t.upper() for t in b["text"]]})
+    with pytest.raises(ValueError, match=r"split 'train' has a with_transform/set_transform.*ds\.map\(\.\.\.\) first"):
+        mmweak.apply_lfs(ds, [lf])
