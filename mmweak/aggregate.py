@@ -34,7 +34,7 @@ def aggregate(
     seed: int = 0,
     tie_break: TieBreak = "prior",
     objective: Objective | Mapping[str, Objective] = "accuracy",
-    pos_label: int | Mapping[str, int] = 1,
+    pos_label: int | str | Mapping[str, int | str] = 1,
     reviewed: bool = True,
     fill_abstains: Literal["prior"] | None = None,
 ) -> Dataset | DatasetDict:
@@ -60,7 +60,7 @@ def aggregate(
             reaches the cut the model learned on the fit split; right for rare classes whose F1 matters).
             The default model with gold dev rows also chooses its member by that F1, so its ``T_probs`` can
             differ; every other model's ``T_probs`` is the same either way.
-        pos_label: the class whose F1 ``objective="f1"`` maximises (or mapping task -> class).
+        pos_label: the class whose F1 ``objective="f1"`` maximises, by index or name (or mapping task -> class).
         reviewed: use human review answers (the ``T_gold`` column that :mod:`mmweak.review` writes) of the
             fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with
             their labels clamped, and their ``T_probs``/``T_label``/``T_confidence`` become the human label
@@ -341,9 +341,18 @@ def task_options(
     """An unfitted label model, the gold column, the prior and the decision rule of one task."""
     gold_col = gold_column_of(gold, task)
     prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
+    pos = pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label
+    if isinstance(pos, str):  # a class name, as gold and recipes take them
+        index = task.class_of(pos)
+        if index is None:
+            raise ValueError(f"pos_label {pos!r} is not a class of task {task.name!r} {list(task.labels)}")
+        pos = index
+    if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < task.cardinality:
+        raise ValueError(f"pos_label must be a class of task {task.name!r} {list(task.labels)} (a name or index "
+                         f"0..{task.cardinality - 1}), got {pos!r}")
     decide = {
         "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
-        "pos_label": int(pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label),
+        "pos_label": int(pos),
     }
     lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task, decide)
     return lm, gold_col, prior, decide

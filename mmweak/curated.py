@@ -384,6 +384,10 @@ def load_curated(
         card = DatasetCard.load(readme)
         ds = load_dataset("parquet", data_files=_local_data_files(local, card), split=split)
     else:
+        text = str(path_or_repo)
+        if local.exists() or local.is_absolute() or text.startswith(("./", "../", "~")) or text.count("/") > 1:
+            # no Hub id has this shape (a file, an absolute or dotted path, several slashes): say so
+            raise CuratedDatasetError(f"no curated folder at {text!r} (and it is no Hub repo id, 'user/name')")
         # the card of the same revision as the data (DatasetCard.load alone would read main's)
         card = DatasetCard.load(hf_hub_download(str(path_or_repo), "README.md", repo_type="dataset",
                                                 revision=revision, token=token))

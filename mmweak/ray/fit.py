@@ -50,7 +50,7 @@ def aggregate(
     seed: int = 0,
     tie_break: TieBreak = "prior",
     objective: Objective | Mapping[str, Objective] = "accuracy",
-    pos_label: int | Mapping[str, int] = 1,
+    pos_label: int | str | Mapping[str, int | str] = 1,
     sample_rows: int = MAX_FIT_ROWS,
 ) -> tuple[Any, dict[str, LabelModel]]:
     """Fit a label model per task on a seeded sample and write ``T_probs``, ``T_label``, ``T_confidence``.

@@ -208,6 +208,10 @@ def test_save_requires_weak_supervision(texts, tmp_path):
     (tmp_path / "plain").mkdir()
     with pytest.raises(CuratedDatasetError, match="no README.md"):
         mmweak.load_curated(tmp_path / "plain")
+    (tmp_path / "file.txt").write_text("x")
+    for missing in (tmp_path / "nowhere", tmp_path / "file.txt", "./out/curated"):  # not HFValidationError
+        with pytest.raises(CuratedDatasetError, match=r"no curated folder at .* \(and it is no Hub repo id"):
+            mmweak.load_curated(missing)
 
 
 def test_user_description_kept_out_of_record(curated, tmp_path):

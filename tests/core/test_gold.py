@@ -102,3 +102,13 @@ def test_a_dev_split_that_is_missing_or_the_fit_split_is_refused():
         mmweak.aggregate(out, gold="label", dev_split="nope")
     with pytest.raises(ValueError, match=r"dev_split 'train' is the split the label model is fitted on"):
         mmweak.aggregate(out, gold="label", dev_split="train")
+
+
+def test_pos_label_takes_a_class_name_and_refuses_what_is_no_class():
+    out = _curated(TRUTH, ClassLabel(names=["ham", "spam"]))
+    by_name = mmweak.aggregate(out, gold="label", objective="f1", pos_label="SPAM")  # case as gold is read
+    by_index = mmweak.aggregate(out, gold="label", objective="f1", pos_label=1)
+    assert by_name["train"]["spam_label"] == by_index["train"]["spam_label"]
+    for bad in ("eggs", 2, 1.0):
+        with pytest.raises(ValueError, match=r"pos_label .*(is not a class|must be a class) of task 'spam'"):
+            mmweak.aggregate(out, gold="label", objective="f1", pos_label=bad)
