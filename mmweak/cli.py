@@ -122,6 +122,17 @@ def aggregate(
     from . import save_curated
     from .curate import quality_lines
 
+    if objective not in ("accuracy", "f1"):
+        raise UsageError(f"--objective must be 'accuracy' or 'f1', got {objective!r}")
+    if fill_abstains not in (None, "prior"):
+        raise UsageError(f"--fill-abstains must be 'prior' (or left out), got {fill_abstains!r}")
+    if model is not None:
+        from .labelmodels import create
+
+        try:
+            create(model, cardinality=2)
+        except ValueError as exc:  # an unknown name is bad usage, caught before the folder is read
+            raise UsageError(f"--model: {exc}") from None
     ds, tasks = _load_curated(folder)
     settings = _card_settings(folder, ds)
     ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]

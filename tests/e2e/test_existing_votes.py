@@ -266,6 +266,11 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
                      capsys.readouterr().out)
     labels = np.asarray(mmweak.load_curated(tmp_path / "c2")[0]["train"]["target_label"])
     assert round(float((labels == np.asarray(c["train"]["label"])).mean()), 4) == 0.8981  # as `mmweak curate`
+    for bad, said in ((["--model", "dawid_skeen"], "--model: unknown label model 'dawid_skeen'"),
+                      (["--objective", "auc"], "--objective must be 'accuracy' or 'f1'"),
+                      (["--fill-abstains", "zero"], "--fill-abstains must be 'prior'")):  # bad usage: exit 2
+        assert main(["aggregate", str(tmp_path / "c"), "--out", str(tmp_path / "c3"), *bad]) == 2
+        assert said in capsys.readouterr().err and not (tmp_path / "c3").exists()
 
 
 def test_annotators_answers_name_classes_as_gold_does():
