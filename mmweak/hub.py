@@ -155,8 +155,9 @@ def push_curated(
             # a branch's card names it (its data is not on main); a pull request's is read once merged into its base
             load_revision=None if branch == "main" or branch.startswith("refs/pr/") else branch,
         )
+        created = False
         try:
-            repo_url = _ensure_repo(api, repo_id, private)
+            repo_url, created = _ensure_repo(api, repo_id, private)
             if branch != "main" and not branch.startswith("refs/pr/"):
                 api.create_branch(repo_id, branch=branch, repo_type="dataset", exist_ok=True)
         except (HfHubHTTPError, httpx2.TransportError) as e:
@@ -172,14 +173,23 @@ def push_curated(
                            commit_message or f"Upload curated dataset (mmweak {__version__})",
                            commit_description, create_pr, commit_retries)
         except HubPushError as e:
-            e.args = (_redact(str(e), secret),)
+            e.args = (_redact(str(e) + _left_behind(repo_id, created), secret),)
             raise
         except (HfHubHTTPError, httpx2.TransportError, RuntimeError, ValueError) as e:
             if isinstance(e, (RuntimeError, ValueError)) and not _from_hub(e):
                 raise
+            state = "it is empty" if created else "the repo is unchanged"
             raise HubPushError(_redact(
-                f"pushing to dataset repo {repo_id!r} failed before anything was committed: the repo is unchanged. "
-                f"Cause: {_describe(e)}", secret)) from e
+                f"pushing to dataset repo {repo_id!r} failed before anything was committed: {state}. "
+                f"Cause: {_describe(e)}{_left_behind(repo_id, created)}", secret)) from e
+
+
+def _left_behind(repo_id: str, created: bool) -> str:
+    """What a failed push that created its repo leaves: the empty repo (the Hub makes a repo before any commit)."""
+    if not created:
+        return ""
+    return (f". The repo {repo_id!r} was created for this push and holds no data: push again, or delete it "
+            f"(HfApi().delete_repo({repo_id!r}, repo_type='dataset'))")
 
 
 def _commit(api: HfApi, repo_id: str, repo_url: str, branch: str, folder: Path, local: list[str], generated: str,
@@ -269,23 +279,27 @@ def _result(api: HfApi, repo_id: str, repo_url: str, branch: str, oid: str, info
 def _branch(revision: str | None) -> str:
     if not revision:
         return "main"
+    if len(revision) == 40 and all(c in "0123456789abcdef" for c in revision):
+        # the Hub would make a branch of that name: a push lands on a branch, never on a commit
+        raise ValueError(f"revision {revision!r} is a commit id; a push needs a branch (new or existing) or a "
+                         f"pull request's refs/pr/N")
     return revision[len("refs/heads/"):] if revision.startswith("refs/heads/") else revision
 
 
-def _ensure_repo(api: HfApi, repo_id: str, private: bool) -> str:
-    """The repo URL; creates the repo if it does not exist. Refuses to push private data to a public repo."""
+def _ensure_repo(api: HfApi, repo_id: str, private: bool) -> tuple[str, bool]:
+    """The repo URL and whether this call created it. Refuses to push private data to a public repo."""
     try:
         info = api.repo_info(repo_id, repo_type="dataset")
     except RepositoryNotFoundError:
         url = api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         logger.info("created %s dataset repo %s", "private" if private else "public", repo_id)
-        return str(url)
+        return str(url), True
     if private and not info.private:
         raise HubPushError(
             f"dataset repo {repo_id!r} exists and is public, but private=True was asked: nothing was pushed. "
             "Make the repo private first (HfApi().update_repo_settings(..., private=True)) or pass private=False"
         )
-    return f"{api.endpoint}/datasets/{repo_id}"
+    return f"{api.endpoint}/datasets/{repo_id}", False
 
 
 def _read_remote(api: HfApi, repo_id: str, branch: str) -> _Remote:

@@ -54,7 +54,8 @@ def _describe(e: BaseException) -> str:
     """One line about an error and its cause: types, status, the server's message; never headers (no token)."""
     parts: list[str] = []
     seen: set[int] = set()
-    while e is not None and id(e) not in seen and len(parts) < 2:
+    first = e
+    while e is not None and id(e) not in seen and len(parts) < 3:
         seen.add(id(e))
         if not isinstance(e, httpx2.HTTPStatusError):  # already told by the HfHubHTTPError wrapping it
             if isinstance(e, HfHubHTTPError):
@@ -64,5 +65,10 @@ def _describe(e: BaseException) -> str:
             else:
                 text = " ".join(str(e).split())
             parts.append(f"{type(e).__name__}: {text}")
-        e = e.__cause__  # type: ignore[assignment]
-    return " <- ".join(parts)
+        # the cause, or what was being handled when it happened ("the client has been closed" hides a refused
+        # connection that way)
+        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+    line = " <- ".join(parts)
+    if _status(first) in (401, 403):
+        line += " (check the token: HF_TOKEN, token=..., or `hf auth login`, and that it may write to this repo)"
+    return line

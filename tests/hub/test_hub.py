@@ -298,6 +298,8 @@ def test_push_to_a_branch_and_as_a_pull_request(hub, repo_id, tmp_path):
     assert set(hub.files(repo_id)) == {".gitattributes"}  # still untouched until the PR is merged
     assert hub.head(repo_id, "refs/pr/1") == pr.commit_oid
     assert f"mmweak.load_curated('{repo_id}')" in hub.files(repo_id, "refs/pr/1")["README.md"].decode()  # once merged
+    with pytest.raises(ValueError, match="is a commit id; a push needs a branch"):  # not a branch named like it
+        mmweak.push_curated(dd, repo_id, revision=pr.commit_oid)
     assert_same(datasets.load_dataset(repo_id, revision="refs/pr/1"), dd)
 
 
@@ -393,6 +395,11 @@ def test_failed_lfs_upload_fails_cleanly(hub, repo_id, tmp_path):
         mmweak.push_curated(changed, repo_id)
     assert hub.count("commit", since=mark) == 0 and hub.head(repo_id) == before
     assert_same(datasets.load_dataset(repo_id), dd)  # data and card still agree
+    hub.inject("lfs_upload", "403", times=4)  # a first push into a new repo: the repo exists now, empty, and is said so
+    with pytest.raises(mmweak.HubPushError, match=r"failed before anything was committed: it is empty\..*The repo "
+                                                  r"'.*-new' was created for this push and holds no data"):
+        mmweak.push_curated(dd, repo_id + "-new")
+    assert set(hub.files(repo_id + "-new")) <= {".gitattributes"}
 
 
 BAD_TOKEN = "hf_" + "notAValidButStillSecret0123456789"  # split so no source line shown in a traceback holds it
