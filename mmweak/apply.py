@@ -170,6 +170,8 @@ def apply_lfs(
     """
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
+    if num_proc is not None and (isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1):
+        raise ValueError(f"num_proc must be a positive int or None, got {num_proc!r}")
     if on_error not in ("raise", "abstain"):
         raise ValueError(f"on_error must be 'raise' or 'abstain', got {on_error!r}")
     by_task = _group_by_task(lfs)

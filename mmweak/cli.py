@@ -209,6 +209,11 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
     if card_path is None:
         from huggingface_hub import hf_hub_download
 
+        from .curated import not_a_repo_id
+
+        if not_a_repo_id(folder_or_repo):  # not worth five Hub retries
+            raise UsageError(f"no curated folder at {folder_or_repo!r} (and it is no Hub repo id, 'user/name')")
+
         card_path = Path(hf_hub_download(folder_or_repo, "README.md", repo_type="dataset"))
     data = DatasetCard.load(card_path).data.to_dict()
     ws = data.get("weak_supervision")

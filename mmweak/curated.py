@@ -297,6 +297,18 @@ def save_curated(
     ))
 
 
+def not_a_repo_id(path_or_repo: str | os.PathLike) -> bool:
+    """Whether ``path_or_repo``, not a folder, cannot be a Hub repo id either: an existing file, an absolute or dotted
+    path, or more than one slash (so the caller says "no such folder" instead of asking the Hub).
+
+    >>> not_a_repo_id("/tmp/out/curated"), not_a_repo_id("./curated"), not_a_repo_id("me/spam"), not_a_repo_id("spam")
+    (True, True, False, False)
+    """
+    text, local = str(path_or_repo), Path(path_or_repo)
+    return (local.exists() or local.is_absolute() or text.startswith(("./", "../", "~"))
+            or text.count("/") > 1)
+
+
 def publish_folder(target: Path, fill: Callable[[Path], Any]) -> Path:
     """Build a folder with ``fill(tmp)`` in a temporary sibling of ``target``, then move it into place.
 
@@ -384,10 +396,9 @@ def load_curated(
         card = DatasetCard.load(readme)
         ds = load_dataset("parquet", data_files=_local_data_files(local, card), split=split)
     else:
-        text = str(path_or_repo)
-        if local.exists() or local.is_absolute() or text.startswith(("./", "../", "~")) or text.count("/") > 1:
-            # no Hub id has this shape (a file, an absolute or dotted path, several slashes): say so
-            raise CuratedDatasetError(f"no curated folder at {text!r} (and it is no Hub repo id, 'user/name')")
+        if not_a_repo_id(path_or_repo):
+            raise CuratedDatasetError(f"no curated folder at {str(path_or_repo)!r} (and it is no Hub repo id, "
+                                      f"'user/name')")
         # the card of the same revision as the data (DatasetCard.load alone would read main's)
         card = DatasetCard.load(hf_hub_download(str(path_or_repo), "README.md", repo_type="dataset",
                                                 revision=revision, token=token))

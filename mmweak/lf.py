@@ -106,6 +106,8 @@ class LabelingFunction:
         modality: Modality = "text",
         version: str = "1",
     ) -> None:
+        if not str(name).strip():  # cards, caches and errors name LFs by it
+            raise ValueError(f"an LF needs a non-empty name, got {name!r}")
         if not isinstance(task, Task):
             raise TypeError(f"LF {name!r}: task must be a mmweak.Task, got {type(task).__name__}")
         if modality not in MODALITIES:
@@ -222,7 +224,8 @@ class LabelingFunction:
         K = self.task.cardinality
         if isinstance(out, (pa.Array, pa.ChunkedArray)):
             out = out.to_numpy(zero_copy_only=False) if out.null_count == 0 else out.to_pylist()
-        if out is None or isinstance(out, (str, bytes, Mapping)) or not hasattr(out, "__len__"):
+        if (out is None or isinstance(out, (str, bytes, Mapping, set, frozenset)) or not hasattr(out, "__len__")
+                or (isinstance(out, np.ndarray) and out.ndim == 0)):  # a set has no row order; a 0-d array no rows
             raise LFError(
                 f"LF {self.name!r} must return a sequence of votes (one per row), got {type(out).__name__} "
                 f"for rows {_span(indices)} (input columns {cols})",

@@ -178,6 +178,8 @@ def test_missing_column_and_bad_lf_list(texts, spam, tmp_path):
         mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path)
     with pytest.raises(ValueError, match="at least one"):
         mmweak.apply_lfs(texts, [])
+    with pytest.raises(ValueError, match="num_proc must be a positive int or None, got '2'"):
+        mmweak.apply_lfs(texts, [lf], num_proc="2")
     with pytest.raises(TypeError, match="not a labeling function"):
         mmweak.apply_lfs(texts, [lambda b: b])
     dup = labeling_function(task=spam, inputs="text", name="reads_body")(lambda b: [1] * len(b["text"]))

@@ -7,6 +7,7 @@ import ast
 import re
 
 import datasets
+import numpy as np
 import pytest
 from datasets import DatasetDict
 from huggingface_hub import DatasetCard
@@ -54,6 +55,17 @@ def test_votes_as_a_column_vector_name_the_lf_and_the_batch(tmp_path, on_error):
     lf = labeling_function(task=SPAM, inputs="text", name="column")(lambda b: [[1] for _ in b["text"]])
     with pytest.raises(LFError, match=r"LF 'column' returned votes of shape \(4, 1\) for a batch of 4 rows"):
         mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [lf], cache_dir=tmp_path, on_error=on_error)
+
+
+@pytest.mark.parametrize("returned, kind", [(lambda n: np.array(1), "ndarray"), (lambda n: {1, -1}, "set")])
+def test_a_scalar_array_or_a_set_is_no_sequence_of_votes(tmp_path, returned, kind):
+    """np.array(1) and a set were reported as the LF raising TypeError (len() of unsized object), an error of
+    mmweak's own validation; they are a batch-level LFError naming what came back."""
+    lf = labeling_function(task=SPAM, inputs="text", name="odd")(lambda b: returned(len(b["text"])))
+    with pytest.raises(LFError, match=rf"LF 'odd' must return a sequence of votes \(one per row\), got {kind}"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["a", "b"]}), [lf], use_cache=False, on_error="abstain")
+    with pytest.raises(ValueError, match="an LF needs a non-empty name"):
+        labeling_function(task=SPAM, inputs="text", name=" ")(lambda b: [1] * len(b["text"]))
 
 
 def test_a_true_among_votes_is_not_read_as_class_1(tmp_path):
