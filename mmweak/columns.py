@@ -90,18 +90,24 @@ def read_matrix(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
     >>> ds = datasets.Dataset.from_dict({"v": [[0, -1], [1, 1]]}, features=features)
     >>> read_matrix(ds, "v").tolist()
     [[0, -1], [1, 1]]
+    >>> read_matrix(datasets.Dataset.from_dict({"v": [[0, 1], None]}), "v")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'v' has a missing row (1, None); it cannot be read as a matrix: give every row its list ...
     """
     feature = ds.features[column]
     k = getattr(feature, "length", -1)
     data = arrow_column(ds, column)
     if len(ds) == 0:
         return np.zeros((0, max(k, 0)), dtype=dtype or np.int8)
+    if data.null_count:
+        row = int(np.flatnonzero(pc.is_null(data).to_numpy(zero_copy_only=False))[0])
+        raise ValueError(f"column {column!r} has a missing row ({row}, None); it cannot be read as a matrix: give "
+                         f"every row its list (all -1 for votes without a vote)")
     if k is None or k < 0:  # variable-length lists of equal length
         k = len(data.chunk(0)[0]) if data.num_chunks else 0
     parts = []
     for chunk in data.chunks:
-        if chunk.null_count:
-            raise ValueError(f"column {column!r} has missing rows; it cannot be read as a matrix")
         parts.append(chunk.flatten().to_numpy(zero_copy_only=False))
     flat = np.concatenate(parts) if len(parts) != 1 else parts[0]
     if flat.size != len(ds) * k:
