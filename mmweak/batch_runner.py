@@ -2,12 +2,15 @@
 
 The batch arrives as a ``pyarrow.Table`` of the group's input columns. Vectorized LFs get it as is;
 Python LFs get the dict of lists ``Dataset.map(batched=True)`` would give, built (and media decoded
-by ``datasets``) once per batch and shared by all of them, inside one :func:`batch_scope` so LFs on the
-same column also share decoding and embeddings. Votes and fault flags go back as an Arrow table of
+by ``datasets``) once per batch, each LF its own lists of the same cells, inside one :func:`batch_scope` so
+LFs on the same column also share decoding and embeddings. An LF must not change a cell in place (a decoded
+image's ``thumbnail()``): the next LF sees the same object. Votes and fault flags go back as an Arrow table of
 int8 columns ``v{i}``/``f{i}``; each LF's own seconds are measured here, around its call only.
 
 Failures: a failing batch is re-run row by row, either to name the row (``on_error="raise"``) or to
-keep every row that works and count the rest as faults (``"abstain"``).
+keep every row that works and count the rest as faults (``"abstain"``). A cell ``datasets`` cannot decode
+is handed to media LFs as it is stored (their ``on_decode_error`` decides, as when they read the column alone)
+and is the error or fault of every other LF that reads it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,11 @@ class BatchRunner:
                     # change what the next LF sees, nor the votes cached under that LF's key
                     own = {c: list(v) for c, v in python_batch.items()}
                     bad = {r: (c, undecodable[c][r]) for c in lf.inputs for r in undecodable.get(c, {})}
+                    if bad and getattr(lf, "reads_raw_media", False):
+                        # the stored cell: its own decoder and on_decode_error judge it, whatever else shares the pass
+                        for r, (c, _) in bad.items():
+                            own[c][r] = table.column(c)[r].as_py()
+                        bad = {}
                     if not bad:
                         votes, faults = vote_guarded(lf, own, indices, self.on_error)
                     else:
@@ -99,7 +107,8 @@ class BatchRunner:
         faults = np.ones(len(indices), dtype=np.int8)
         if good:
             sub = {c: [v[r] for r in good] for c, v in batch.items()}
-            votes[good], faults[good] = vote_guarded(lf, sub, [indices[r] for r in good], self.on_error)
+            with batch_scope():  # values memoised for the whole batch do not fit the rows left
+                votes[good], faults[good] = vote_guarded(lf, sub, [indices[r] for r in good], self.on_error)
         return votes, faults
 
     def output_features(self) -> Features:

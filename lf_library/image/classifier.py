@@ -10,8 +10,9 @@ crop, scale to [0, 1], normalise) done with PIL and numpy, so it needs no torchv
 * on CUDA the torch module runs in torch; on CPU it is exported once to ONNX and run by ONNX Runtime
   (``runtime="auto"``), which is several times faster there; ``runtime="torch"`` keeps torch.
 
-The model loads lazily, once per worker process; :meth:`ImageClassifier.identity` (the builder's name
-and arguments, the weights file by content, the preprocessing) keys every cache.
+The model loads lazily, once per worker process; :meth:`ImageClassifier.identity` (the builder's name,
+arguments, code and the values it reads, the weights file by content, the preprocessing) keys every cache.
+A builder that cannot be hashed (it reads an open file, say) still runs, its outputs cached for the process only.
 
 >>> import functools, torchvision
 >>> clf = ImageClassifier(functools.partial(torchvision.models.mobilenet_v3_small, num_classes=3),
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import functools
 import os
+import uuid
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -106,7 +109,22 @@ def _callable_identity(fn: Any) -> Any:
     # the name, and the code with every value it reads: an edited builder (other layers, another weights path)
     # builds another model, so its outputs, ONNX export and votes must not be the old one's (installed libraries'
     # builders count by name and version)
-    return {"name": f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}", "code": digest(fn)}
+    name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+    try:
+        code = digest(fn)
+    except Exception as exc:  # noqa: BLE001 - Unhashable, or a value whose own pickling fails (torch's lazy layers)
+        # Predictions still run; they are just never reused by another process (no stale outputs either).
+        code = _UNHASHED.setdefault(id(fn), f"unhashed-{os.getpid()}-{uuid.uuid4().hex}")
+        if id(fn) not in _WARNED:
+            _WARNED.add(id(fn))
+            warnings.warn(f"ImageClassifier builder {name} cannot be fingerprinted ({type(exc).__name__}: {exc}), "
+                          f"so its outputs and votes are cached for this process only; build the model from "
+                          f"plain values (or give an ONNX file) to cache them across runs", stacklevel=4)
+    return {"name": name, "code": code}
+
+
+_UNHASHED: dict[int, str] = {}  # builder -> this process's stand-in for its digest
+_WARNED: set[int] = set()
 
 
 class ImageClassifier(Classifier):

@@ -262,3 +262,20 @@ def test_a_clip_shorter_than_one_fft_frame_gets_a_vote_not_a_torch_error(yamnet)
     clips = [{"array": np.zeros(n, np.float32), "sampling_rate": rate} for n, rate in ((10, 8000), (300, 16000))]
     ds = datasets.Dataset.from_dict({"audio": clips})
     assert mmweak.apply_lfs(ds, [lf], use_cache=False)["content_votes"] == [[2], [2]]  # silence: neither class
+
+
+def test_a_builder_that_cannot_be_fingerprinted_still_predicts_and_says_so(tmp_path, pics, monkeypatch):
+    """A builder reading an open file (or torch's lazy layers) cannot be hashed: predict raised instead of running.
+    It runs, with a warning that its outputs are kept for this process only."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.setenv("MMWEAK_CACHE", str(tmp_path / "cache"))
+    log = open(tmp_path / "log.txt", "a")
+
+    def build():
+        log.write("built\n")
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 3))
+
+    clf = ImageClassifier(build, ["a", "b", "c"], preprocess=ImagePreprocess(size=32), device="cpu", runtime="torch")
+    with pytest.warns(UserWarning, match=r"cannot be fingerprinted \(Unhashable.*cached for this process only"):
+        assert clf.predict([pics["chelsea"]]).shape == (1, 3)
+    log.close()

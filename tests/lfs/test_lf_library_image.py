@@ -104,6 +104,13 @@ def test_a_plain_lf_on_a_decoded_image_column_names_the_cell_datasets_cannot_dec
     assert (err.value.lf, err.value.column, err.value.row) == ("wide", "image", 1)
     out, report = mmweak.apply_lfs(ds, [wide, length], use_cache=False, on_error="abstain", return_report=True)
     assert out["quality_votes"] == [[1, -1], [-1, 1], [0, -1]] and report.faults() == {"wide": 1, "long_caption": 0}
+    # an image LF in the same pass gets the stored cell and judges it as it does alone: its votes, and so what the
+    # cache keeps under its key, do not depend on which LFs share the pass
+    broken = UndecodableLF("broken", task=QUALITY, label="drop", otherwise="keep")
+    alone = mmweak.apply_lfs(ds, [broken], use_cache=False)["quality_votes"]
+    shared, report = mmweak.apply_lfs(ds, [wide, broken], use_cache=False, on_error="abstain", return_report=True)
+    assert alone == [[0], [1], [0]] and [row[1] for row in shared["quality_votes"]] == [0, 1, 0]
+    assert report.faults() == {"wide": 1, "broken": 0}
 
 
 def test_sixteen_bit_images_keep_their_grey_and_float_images_are_refused(tmp_path):
