@@ -12,9 +12,10 @@ Errors print one line without a traceback; ``--debug`` (before the command) show
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
-from typing import Any, List, Optional, Sequence
+from typing import Any, Iterator, List, Optional, Sequence
 
 import typer
 from rich.console import Console
@@ -41,15 +42,28 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show full traceback
     _STATE["debug"] = debug
 
 
-def _quiet_ray_data() -> None:
+@contextlib.contextmanager
+def _quiet_ray_data(quiet: bool) -> Iterator[None]:
     # Ray Data logs every execution plan and progress tick at INFO (dozens of lines a stage), burying the lines this
-    # command prints; its warnings and errors still show, and --debug keeps everything.
+    # command prints; its warnings and errors still show, --debug keeps everything, and the levels come back after.
     import logging
 
-    import ray.data  # noqa: F401  (configures its loggers on import; the level below must come after)
-
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    loggers = []
+    if quiet:
+        try:
+            import ray.data  # noqa: F401  (configures its loggers on import; the level below must come after)
+        except ImportError:  # the engine says what to install, after the recipe is checked
+            pass
+        else:
+            loggers = [logging.getLogger(name) for name in ("ray", "ray.data")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
 
 
 def _say(line: str) -> None:
@@ -70,9 +84,9 @@ def curate(
     """Run a recipe end to end: load data, apply LFs, aggregate, report, save the curated folder (and push)."""
     from .curate import curate as run
 
-    if engine == "ray" and not _STATE["debug"]:
-        _quiet_ray_data()
-    result = run(recipe, overrides=list(set_), dry_run=dry_run, push_to_hub=push_to_hub, engine=engine, say=_say)
+    with _quiet_ray_data(engine == "ray" and not _STATE["debug"]):
+        result = run(recipe, overrides=list(set_), dry_run=dry_run, push_to_hub=push_to_hub, engine=engine,
+                     say=_say)
     if not dry_run:
         _say(f"done in {sum(result.seconds.values()):.1f} s (" +
              ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()) + ")")

@@ -424,6 +424,12 @@ def test_core_imports_without_ray_and_mmweak_ray_names_the_extra():
                          cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert "ERR mmweak.ray runs on Ray Data, which is not installed: pip install 'mmweak[ray]'" in res.stdout
+    # the command line checks a recipe for Ray without Ray (quieting Ray's logs must not need it)
+    cli = ("import sys; sys.modules['ray'] = None\nfrom mmweak.cli import main\n"
+           f"raise SystemExit(main(['curate', {str(ROOT / 'recipes' / 'youtube_spam.yaml')!r}, '--engine', 'ray', "
+           "'--dry-run']))")
+    res = subprocess.run([sys.executable, "-c", cli], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert res.returncode == 0 and "dry run" in res.stdout, res.stderr
 
 
 def test_a_recipe_runs_on_ray_from_the_cli_with_the_local_engines_labels(ray_session, tmp_path, capsys):
