@@ -102,8 +102,8 @@ def _limits_from_env() -> MediaLimits:
             return None
         try:
             return cast(raw)
-        except ValueError:
-            raise ValueError(f"{name}={raw!r} is not a number (or 'none')") from None
+        except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
+            raise ValueError(f"{name}={raw!r} is not a finite number (or 'none' for no limit)") from None
 
     base = MediaLimits()
     pixels = read("MMWEAK_MAX_IMAGE_PIXELS", lambda v: int(float(v)), base.max_image_pixels)

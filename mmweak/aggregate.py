@@ -94,9 +94,10 @@ def aggregate(
                 read_gold(d, gold_col, task, split=name)
 
     out = dict(splits)
-    for task in task_list:
+    options = {t.name: task_options(t, model, gold, class_balance, objective, pos_label) for t in task_list}
+    for task in task_list:  # every task's options were checked above, before any model is fitted
         col = task.votes_column
-        lm, gold_col, prior, decide = task_options(task, model, gold, class_balance, objective, pos_label)
+        lm, gold_col, prior, decide = options[task.name]
         L = _votes(splits[fit_name], col)
         dev_name = dev_split_name(dev_split, columns, fit_name, gold_col)
         lm.set_params(random_state=seed)
@@ -342,11 +343,15 @@ def task_options(
     gold_col = gold_column_of(gold, task)
     prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
     pos = pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label
-    if isinstance(pos, str):  # a class name, as gold and recipes take them
+    if isinstance(pos, str):  # a class name, as gold and recipes take them (or an index written as text)
         index = task.class_of(pos)
+        if index is None and pos.strip().isdigit():
+            index = int(pos)
         if index is None:
             raise ValueError(f"pos_label {pos!r} is not a class of task {task.name!r} {list(task.labels)}")
         pos = index
+    if isinstance(pos, (float, np.floating)) and float(pos).is_integer():
+        pos = int(pos)
     if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < task.cardinality:
         raise ValueError(f"pos_label must be a class of task {task.name!r} {list(task.labels)} (a name or index "
                          f"0..{task.cardinality - 1}), got {pos!r}")

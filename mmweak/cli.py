@@ -423,10 +423,11 @@ def _card_settings(folder: str, ds: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if meta.get("pretty_name"):
         out["pretty_name"] = str(meta["pretty_name"])
-    if meta.get("license") and meta["license"] != "other":
-        out["license"] = str(meta["license"])
+    if isinstance(meta.get("license"), str) and meta["license"] != "other":  # a hand-edited list stays on the card
+        out["license"] = meta["license"]
     categories = meta.get("task_categories")
-    if categories and list(categories) != default_task_categories(read_record(ds)):
+    categories = [categories] if isinstance(categories, str) else categories  # a scalar, hand-edited
+    if isinstance(categories, list) and categories and categories != default_task_categories(read_record(ds)):
         out["task_categories"] = [str(c) for c in categories]
     return out
 

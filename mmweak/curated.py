@@ -388,7 +388,7 @@ def load_curated(
     >>> tasks[0].labels                                     # doctest: +SKIP
     ('ham', 'spam')
     """
-    local = Path(path_or_repo)
+    local = Path(path_or_repo).expanduser()
     if local.is_dir():
         readme = local / "README.md"
         if not readme.exists():

@@ -67,7 +67,7 @@ def _describe(e: BaseException) -> str:
             parts.append(f"{type(e).__name__}: {text}")
         # the cause, or what was being handled when it happened ("the client has been closed" hides a refused
         # connection that way)
-        e = e.__cause__ or e.__context__  # type: ignore[assignment]
+        e = e.__cause__ or (None if e.__suppress_context__ else e.__context__)  # type: ignore[assignment]
     line = " <- ".join(parts)
     if _status(first) in (401, 403):
         line += " (check the token: HF_TOKEN, token=..., or `hf auth login`, and that it may write to this repo)"

@@ -351,3 +351,17 @@ def test_a_card_names_the_hub_task_category_of_what_its_lfs_read(curated, spam, 
     assert meta["task_categories"] == ["image-classification"]
     given = mmweak.save_curated(ds, tmp_path / "given", task_categories=["other"])
     assert yaml.safe_load((given / "README.md").read_text().split("---")[1])["task_categories"] == ["other"]
+
+
+def test_a_hand_edited_card_keeps_its_settings_whole(curated, tmp_path):
+    """The CLI stages carry a folder's title, licence and categories; a scalar category or a list of licences
+    written by hand came back as a list of letters and a stringified list."""
+    from mmweak.cli import _card_settings
+
+    out = mmweak.save_curated(curated, tmp_path / "c", pretty_name="Mine")
+    readme = out / "README.md"
+    text = readme.read_text()
+    text = text.replace("license: other", "license:\n- mit\n- apache-2.0")
+    text = text.replace("task_categories:\n- text-classification", "task_categories: image-classification")
+    readme.write_text(text)
+    assert _card_settings(str(out), curated) == {"pretty_name": "Mine", "task_categories": ["image-classification"]}

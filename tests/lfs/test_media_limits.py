@@ -115,7 +115,10 @@ def test_limits_enter_the_fingerprint_the_decode_key_and_come_from_the_environme
     monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "none")
     assert current_limits() == MediaLimits(max_image_pixels=2_000_000, max_audio_seconds=None)
     monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "ten")
-    with pytest.raises(ValueError, match=r"MMWEAK_MAX_AUDIO_SECONDS='ten' is not a number"):
+    with pytest.raises(ValueError, match=r"MMWEAK_MAX_AUDIO_SECONDS='ten' is not a finite number"):
+        current_limits()
+    monkeypatch.setenv("MMWEAK_MAX_IMAGE_PIXELS", "inf")  # not a bare OverflowError
+    with pytest.raises(ValueError, match=r"MMWEAK_MAX_IMAGE_PIXELS='inf' is not a finite number \(or 'none'"):
         current_limits()
     monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "none")
     monkeypatch.setenv("MMWEAK_MAX_IMAGE_PIXELS", "0")  # the variable is named, not MediaLimits' field
