@@ -170,7 +170,9 @@ class EBCC(LogLinearModel):
         # that converge within it are finished; the others are ranked by their ELBO so far and only
         # the `finalists` best are run on to convergence. The best final ELBO wins, as in the authors'
         # protocol; a restart that trails after `screen` iterations practically never overtakes.
-        batch = max(1, min(n_restarts, _BATCH_CELLS // max(1, V.n * K * M)))
+        # per restart: its responsibilities (rows x K*M) and some ten arrays of its confusion counts and terms
+        # (LFs x K x K*M), which dominate with many classes (K = 127 on 200 rows: 1.8 GB when only rows counted)
+        batch = max(1, min(n_restarts, _BATCH_CELLS // max(1, V.n * K * M + 8 * V.n_lfs * K * K * M)))
         best_done: _Run | None = None  # the best restart that has finished (converged or hit max_iter)
         open_runs: list[_Run] = []  # at most `finalists` unfinished restarts, best ELBO first
         for first in range(0, n_restarts, batch):
