@@ -39,10 +39,20 @@ from lf_library.media import MediaLimits, OversizeError
 
 @dataclass(frozen=True, eq=False)
 class Clip:
-    """Mono float32 samples (nominally in ``[-1, 1]``) and their sample rate in Hz."""
+    """Mono float32 samples (nominally in ``[-1, 1]``) and their sample rate in Hz.
+
+    ``band_hz`` is the highest frequency the recording can hold when it was resampled up (telephone audio at
+    8 kHz read at 16 kHz: 4000 Hz; spectral features look at that band only); ``0``: the whole band.
+    """
 
     samples: np.ndarray
     sample_rate: int
+    band_hz: float = 0.0
+
+    @property
+    def band(self) -> float:
+        """The band in Hz the samples can hold: ``band_hz``, else half the sample rate."""
+        return self.band_hz or self.sample_rate / 2
 
     @property
     def duration(self) -> float:
@@ -159,7 +169,8 @@ def resample(clip: Clip, sample_rate: int) -> Clip:
         out = _resampler(clip.sample_rate, int(sample_rate))(torch.from_numpy(clip.samples))
     if out.numel() == 0:
         raise ValueError(f"clip of {clip.samples.shape[0]} samples is too short to resample to {sample_rate} Hz")
-    return Clip(out.numpy().astype(np.float32, copy=False), int(sample_rate))
+    band = min(clip.band, sample_rate / 2)  # upsampling adds no content above the old Nyquist frequency
+    return Clip(out.numpy().astype(np.float32, copy=False), int(sample_rate), 0.0 if band >= sample_rate / 2 else band)
 
 
 @functools.lru_cache(maxsize=32)

@@ -22,7 +22,8 @@ Features (``FEATURES``; units in brackets):
 ``zero_crossing_rate`` sign changes per sample, median over active frames [0..1]
 ``spectral_centroid``  power-weighted mean frequency, median over active frames [Hz]
 ``spectral_flatness``  geometric over arithmetic mean of the power spectrum, median over active
-                       frames [0..1; white noise ≈ 0.56, tones ≈ 0]
+                       frames [0..1; white noise ≈ 0.56, tones ≈ 0]; a clip resampled up (8 kHz telephone
+                       audio at 16 kHz) is measured over the band its recording holds
 ``spectral_rolloff``   frequency below which ``percent`` of the power lies, median [Hz]
 ``pitch_hz``           median fundamental frequency of voiced frames [Hz] (YIN, or torchaudio's
                        ``detect_pitch_frequency`` with ``method="torchaudio"``)
@@ -181,14 +182,25 @@ class BatchFeatures:
             n = frame_length(self.sample_rate)
             window = np.hanning(n + 1)[:-1].astype(np.float32)  # periodic Hann
             freqs = np.fft.rfftfreq(n, 1.0 / self.sample_rate)
+            bands = np.array([c.band for c in self.good])
             cents, flats, rolls = [], [], []
-            for frames, _ in self._chunks(n, n // 2):
+            first = 0  # the chunk's first clip
+            for frames, counts in self._chunks(n, n // 2):
                 power = _power_spectrum(frames * window, n)
                 total = power.sum(axis=1)
                 safe = np.where(total > 0, total, 1.0)
                 cents.append(np.where(total > 0, power @ freqs / safe, np.nan))
                 log_mean = np.mean(np.log(power + _EPS), axis=1)
-                flats.append(np.exp(log_mean) / (total / power.shape[1] + _EPS))
+                flat = np.exp(log_mean) / (total / power.shape[1] + _EPS)
+                band = np.repeat(bands[first: first + len(counts)], counts)
+                first += len(counts)
+                narrow = np.flatnonzero(band < self.sample_rate / 2)
+                if narrow.size:  # an upsampled clip: its empty upper band is no evidence of a line spectrum
+                    inside = freqs[None, :] <= band[narrow, None]
+                    p, k = power[narrow], inside.sum(axis=1)
+                    log_in = (np.log(p + _EPS) * inside).sum(axis=1) / k
+                    flat[narrow] = np.exp(log_in) / ((p * inside).sum(axis=1) / k + _EPS)
+                flats.append(flat)
                 below = np.cumsum(power, axis=1) >= percent * total[:, None]
                 rolls.append(freqs[np.argmax(below, axis=1)])
             return np.concatenate(cents), np.concatenate(flats), np.concatenate(rolls)

@@ -386,3 +386,20 @@ def test_espeak_helper_writes_real_speech():
 
     x, sr = espeak("hello there")
     assert sr == 22050 and 0.3 < x.shape[0] / sr < 3 and np.abs(x).max() > 0.05
+
+
+def test_telephone_speech_read_at_16k_is_not_a_line_spectrum():
+    """Asterisk's 8 kHz prompts, resampled to 16 kHz, have an empty upper half band; measured over all of it their
+    spectral flatness (1e-5) sat below the preset's 1e-4 and `line_spectrum_tone` called every prompt a tone. The
+    flatness is taken over the band the recording holds: speech no longer votes tone, the real beeps still do."""
+    from lf_library.samples import asterisk_sounds
+
+    sounds = asterisk_sounds()
+    speech, beeps = sounds["prompts"][:5] + sounds["digits"][:3], sounds["nonspeech"][:2]
+    assert sf.info(speech[0]).samplerate == 8000
+    tone = next(lf for lf in content_lfs(vad=False) if lf.name == "line_spectrum_tone")
+    votes = mmweak.apply_lfs(datasets.Dataset.from_dict({"audio": speech + beeps}), [tone], use_cache=False)
+    assert [v[0] for v in votes["content_votes"]] == [-1] * len(speech) + [tone.task.class_of("tone")] * len(beeps)
+    wide = decode_audio(beeps[0])
+    assert resample(wide, 16000).band == 4000 and resample(resample(wide, 16000), 8000).band == 4000
+    assert resample(Clip(np.zeros(48000, np.float32), 48000), 16000).band == 8000  # down: the whole new band
