@@ -109,8 +109,8 @@ def _limits_from_env() -> MediaLimits:
     pixels = read("MMWEAK_MAX_IMAGE_PIXELS", lambda v: int(float(v)), base.max_image_pixels)
     seconds = read("MMWEAK_MAX_AUDIO_SECONDS", float, base.max_audio_seconds)
     for name, v in (("MMWEAK_MAX_IMAGE_PIXELS", pixels), ("MMWEAK_MAX_AUDIO_SECONDS", seconds)):
-        if v is not None and not v > 0:
-            raise ValueError(f"{name}={os.environ[name]!r} must be a positive number (or 'none' for no limit)")
+        if v is not None and not 0 < v < float("inf"):
+            raise ValueError(f"{name}={os.environ[name]!r} must be a positive finite number (or 'none' for no limit)")
     return MediaLimits(pixels, seconds)
 
 

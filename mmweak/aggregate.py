@@ -336,29 +336,44 @@ def gold_column_of(gold: str | Mapping[str, str] | None, task: Task) -> str | No
     return gold.get(task.name) if isinstance(gold, Mapping) else gold
 
 
+def _class_index(value: Any, task: Task) -> int | None:
+    """``value`` as a class index of ``task``: an index, a whole float, a class name or an index written as text;
+    ``None`` when it is none of them.
+
+    >>> t = Task("spam", ["ham", "spam"])
+    >>> [_class_index(v, t) for v in (1, 1.0, "SPAM", " 0 ", "1.0", "eggs", 2, 1.5, True, "¹")]
+    [1, 1, 1, 0, 1, None, None, None, None, None]
+    """
+    if isinstance(value, str):
+        named = task.class_of(value)
+        if named is not None:
+            return named
+        try:
+            value = float(value.strip()) if value.strip().isascii() else value
+        except ValueError:
+            return None
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)
+    if isinstance(value, (int, np.integer)) and 0 <= value < task.cardinality:
+        return int(value)
+    return None
+
+
 def task_options(
     task: Task, model: Any, gold: Any, class_balance: Any, objective: Any, pos_label: Any
 ) -> tuple[LabelModel, str | None, Any, dict[str, Any]]:
     """An unfitted label model, the gold column, the prior and the decision rule of one task."""
     gold_col = gold_column_of(gold, task)
     prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
-    pos = pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label
-    if isinstance(pos, str):  # a class name, as gold and recipes take them (or an index written as text)
-        index = task.class_of(pos)
-        if index is None and pos.strip().isdigit():
-            index = int(pos)
-        if index is None:
-            raise ValueError(f"pos_label {pos!r} is not a class of task {task.name!r} {list(task.labels)}")
-        pos = index
-    if isinstance(pos, (float, np.floating)) and float(pos).is_integer():
-        pos = int(pos)
-    if isinstance(pos, bool) or not isinstance(pos, (int, np.integer)) or not 0 <= pos < task.cardinality:
+    goal = objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective
+    given = pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label
+    pos = _class_index(given, task)
+    if pos is None and goal == "f1":
         raise ValueError(f"pos_label must be a class of task {task.name!r} {list(task.labels)} (a name or index "
-                         f"0..{task.cardinality - 1}), got {pos!r}")
-    decide = {
-        "objective": objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective,
-        "pos_label": int(pos),
-    }
+                         f"0..{task.cardinality - 1}), got {given!r}")
+    decide = {"objective": goal, "pos_label": 1 if pos is None else pos}  # unused unless the F1 rule decides
     lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task, decide)
     return lm, gold_col, prior, decide
 

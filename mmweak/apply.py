@@ -170,7 +170,8 @@ def apply_lfs(
     """
     if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
         raise ValueError(f"batch_size must be a positive int or None, got {batch_size!r}")
-    if num_proc is not None and (isinstance(num_proc, bool) or not isinstance(num_proc, int) or num_proc < 1):
+    if num_proc is not None and (isinstance(num_proc, bool) or not isinstance(num_proc, (int, np.integer))
+                                 or num_proc < 1):
         raise ValueError(f"num_proc must be a positive int or None, got {num_proc!r}")
     if on_error not in ("raise", "abstain"):
         raise ValueError(f"on_error must be 'raise' or 'abstain', got {on_error!r}")
@@ -235,11 +236,11 @@ def _check_output_names(dataset: Dataset | DatasetDict, by_task) -> None:
                         f"ds.rename_column({col!r}, {col + '_given'!r}), and read that",
                         lf=lf.name, column=col,
                     )
-    try:
-        recorded = set(read_record(dataset).get("tasks", {}))
-    except RecordError:
-        return  # splits that disagree: _record says so after the votes are in
     for split, ds in split_dict(dataset).items():
+        try:  # each split by its own record: splits whose records disagree are still checked (_record warns of them)
+            recorded = set(read_record(ds).get("tasks", {}))
+        except RecordError:
+            recorded = set()
         foreign = [c for t in by_task if t.name not in recorded
                    for c in (t.votes_column, *t.output_columns) if c in ds.column_names]
         if foreign:

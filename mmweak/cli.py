@@ -423,8 +423,11 @@ def _card_settings(folder: str, ds: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if meta.get("pretty_name"):
         out["pretty_name"] = str(meta["pretty_name"])
-    if isinstance(meta.get("license"), str) and meta["license"] != "other":  # a hand-edited list stays on the card
-        out["license"] = meta["license"]
+    licence = meta.get("license")
+    if isinstance(licence, str) and licence != "other":
+        out["license"] = licence
+    elif isinstance(licence, list) and licence:  # several, hand-edited: written back as the list they are
+        out["license"] = [str(x) for x in licence]
     categories = meta.get("task_categories")
     categories = [categories] if isinstance(categories, str) else categories  # a scalar, hand-edited
     if isinstance(categories, list) and categories and categories != default_task_categories(read_record(ds)):

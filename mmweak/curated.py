@@ -28,6 +28,7 @@ from datasets import Dataset, DatasetDict, Features, load_dataset
 from datasets import Image as ImageFeature
 from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from .card import SplitSize, context_from_measures, measure_task, render_card_from
 from .columns import split_dict
@@ -139,7 +140,7 @@ def write_repo_folder(
     folder: str | os.PathLike,
     *,
     pretty_name: str | None = None,
-    license: str = "other",
+    license: str | list[str] = "other",
     task_categories: Sequence[str] | None = None,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     load_path: str | None = None,
@@ -222,7 +223,7 @@ def write_repo_extras(
     measures: Mapping[str, Mapping[str, Any]],
     user_description: str = "",
     pretty_name: str | None = None,
-    license: str = "other",
+    license: str | list[str] = "other",
     task_categories: Sequence[str] | None = None,
     load_path: str,
     load_revision: str | None = None,
@@ -267,7 +268,7 @@ def save_curated(
     *,
     overwrite: bool = False,
     pretty_name: str | None = None,
-    license: str = "other",
+    license: str | list[str] = "other",
     task_categories: Sequence[str] | None = None,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> Path:
@@ -303,10 +304,12 @@ def not_a_repo_id(path_or_repo: str | os.PathLike) -> bool:
 
     >>> not_a_repo_id("/tmp/out/curated"), not_a_repo_id("./curated"), not_a_repo_id("me/spam"), not_a_repo_id("spam")
     (True, True, False, False)
+    >>> not_a_repo_id("data\\\\curated"), not_a_repo_id("out/"), not_a_repo_id("")
+    (True, True, True)
     """
     text, local = str(path_or_repo), Path(path_or_repo)
-    return (local.exists() or local.is_absolute() or text.startswith(("./", "../", "~"))
-            or text.count("/") > 1)
+    return (not text.strip() or local.exists() or local.is_absolute() or text.startswith(("./", "../", "~"))
+            or text.count("/") > 1 or "\\" in text or text.endswith("/"))
 
 
 def publish_folder(target: Path, fill: Callable[[Path], Any]) -> Path:
@@ -388,8 +391,11 @@ def load_curated(
     >>> tasks[0].labels                                     # doctest: +SKIP
     ('ham', 'spam')
     """
-    local = Path(path_or_repo).expanduser()
-    if local.is_dir():
+    try:
+        local = Path(path_or_repo).expanduser()
+    except RuntimeError:  # ~user of no such user
+        local = Path(path_or_repo)
+    if str(path_or_repo).strip() and local.is_dir():
         readme = local / "README.md"
         if not readme.exists():
             raise CuratedDatasetError(f"{local} has no README.md card; is it a curated dataset folder?")
@@ -400,8 +406,13 @@ def load_curated(
             raise CuratedDatasetError(f"no curated folder at {str(path_or_repo)!r} (and it is no Hub repo id, "
                                       f"'user/name')")
         # the card of the same revision as the data (DatasetCard.load alone would read main's)
-        card = DatasetCard.load(hf_hub_download(str(path_or_repo), "README.md", repo_type="dataset",
-                                                revision=revision, token=token))
+        try:
+            card = DatasetCard.load(hf_hub_download(str(path_or_repo), "README.md", repo_type="dataset",
+                                                    revision=revision, token=token))
+        except (HfHubHTTPError, LocalEntryNotFoundError, OSError) as exc:
+            raise CuratedDatasetError(
+                f"no curated folder at {str(path_or_repo)!r}, and no card of a Hub dataset repo of that name could "
+                f"be read ({type(exc).__name__}: {' '.join(str(exc).split())[:300]})") from exc
         ds = load_dataset(str(path_or_repo), split=split, revision=revision, token=token)
     record, tasks = record_from_card(card)
     # The fitted models travel as files beside the card; put their state back so a re-save keeps them.

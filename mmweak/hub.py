@@ -105,7 +105,7 @@ def push_curated(
     commit_description: str | None = None,
     create_pr: bool = False,
     pretty_name: str | None = None,
-    license: str | None = None,
+    license: str | list[str] | None = None,
     task_categories: Sequence[str] | None = None,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     commit_retries: int = 2,

@@ -106,8 +106,8 @@ class LabelingFunction:
         modality: Modality = "text",
         version: str = "1",
     ) -> None:
-        if not str(name).strip():  # cards, caches and errors name LFs by it
-            raise ValueError(f"an LF needs a non-empty name, got {name!r}")
+        if not isinstance(name, str) or not name.strip() or not name.isprintable():  # cards, caches, errors name it
+            raise ValueError(f"an LF needs a name: a non-empty printable str, got {name!r}")
         if not isinstance(task, Task):
             raise TypeError(f"LF {name!r}: task must be a mmweak.Task, got {type(task).__name__}")
         if modality not in MODALITIES:
@@ -328,7 +328,8 @@ class FunctionLF(LabelingFunction):
         config: Mapping[str, Any] | None = None,
         input_format: InputFormat = "python",
     ) -> None:
-        super().__init__(name or fn.__name__, task=task, inputs=inputs, modality=modality, version=version)
+        super().__init__(fn.__name__ if name is None else name, task=task, inputs=inputs, modality=modality,
+                         version=version)
         if input_format not in ("python", "arrow"):
             raise ValueError(f"LF {self.name!r}: input_format must be 'python' or 'arrow', got {input_format!r}")
         if input_format == "arrow" and not batched:

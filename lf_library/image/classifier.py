@@ -111,20 +111,19 @@ def _callable_identity(fn: Any) -> Any:
     # builders count by name and version)
     name = f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
     try:
-        code = digest(fn)
+        return {"name": name, "code": digest(fn)}
     except Exception as exc:  # noqa: BLE001 - Unhashable, or a value whose own pickling fails (torch's lazy layers)
-        # Predictions still run; they are just never reused by another process (no stale outputs either).
-        code = _UNHASHED.setdefault(id(fn), f"unhashed-{os.getpid()}-{uuid.uuid4().hex}")
-        if id(fn) not in _WARNED:
-            _WARNED.add(id(fn))
+        # Predictions still run, keyed by a token of their own: never reused by another classifier, so never stale.
+        if name not in _WARNED:
+            _WARNED.add(name)
             warnings.warn(f"ImageClassifier builder {name} cannot be fingerprinted ({type(exc).__name__}: {exc}), "
-                          f"so its outputs and votes are cached for this process only; build the model from "
-                          f"plain values (or give an ONNX file) to cache them across runs", stacklevel=4)
-    return {"name": name, "code": code}
+                          f"so its outputs and votes are not reused by another classifier or run, and it runs in "
+                          f"torch (no ONNX export to cache); build the model from plain values (or give an ONNX "
+                          f"file) to cache them", stacklevel=4)
+        return {"name": name, "code": f"unhashed-{uuid.uuid4().hex}", "unhashed": True}
 
 
-_UNHASHED: dict[int, str] = {}  # builder -> this process's stand-in for its digest
-_WARNED: set[int] = set()
+_WARNED: set[str] = set()  # builders already warned about
 
 
 class ImageClassifier(Classifier):
@@ -201,6 +200,7 @@ class ImageClassifier(Classifier):
             if isinstance(self.model, str)
             else {"build": _callable_identity(self.model)}
         )
+        self.__dict__["_unhashed"] = bool(model.get("build", {}).get("unhashed"))
         return {
             **model,
             "weights": None if self.weights is None else files_digest(self.weights),
@@ -217,7 +217,9 @@ class ImageClassifier(Classifier):
         if self.is_onnx:
             return "onnxruntime", device
         if self.runtime == "auto":
-            return ("torch" if device.startswith("cuda") else "onnxruntime"), device
+            self.fingerprint()  # knows whether the builder could be hashed: an export it could never reuse is waste
+            unhashed = self.__dict__.get("_unhashed", False)
+            return ("torch" if device.startswith("cuda") or unhashed else "onnxruntime"), device
         return self.runtime, device
 
     # -- running ----------------------------------------------------------------------------------

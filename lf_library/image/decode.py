@@ -100,31 +100,28 @@ def load_image(value: Any, limits: MediaLimits | None = None) -> "PIL.Image.Imag
         if "truncated" in str(exc):
             raise OSError("image file is truncated") from exc
         raise
-    from_file = img.format is not None
     if img.getexif().get(0x0112) not in (None, 1):  # EXIF orientation tag
         img = ImageOps.exif_transpose(img)
-    return _eight_bit(img, from_file)
+    return _eight_bit(img)
 
 
-def _eight_bit(img: "PIL.Image.Image", from_file: bool = True) -> "PIL.Image.Image":
-    """``img`` with 16-bit grey scaled to 8 bits: PIL's ``convert("L")``/``("RGB")`` clip such values at 255, so a
-    mid-grey 16-bit PNG read as white. PIL opens 16-bit files as ``I;16`` or ``I``; an ``I`` image made from an
-    int32 array (``from_file=False``) keeps its values, clipped to 0..255. A float image (mode ``F``) has no scale
-    to read it by and is refused.
+def _eight_bit(img: "PIL.Image.Image") -> "PIL.Image.Image":
+    """``img`` with 16-bit grey (PIL's ``I;16`` modes: 16-bit PNGs and TIFFs, uint16 arrays) scaled to 8 bits:
+    ``convert("L")``/``("RGB")`` clip such values at 255, so a mid-grey 16-bit PNG read as white. A 32-bit ``I``
+    image (what ``datasets`` stores an integer array as) keeps its values, clipped to 0..255 as before. A float
+    image (mode ``F``) has no scale to read it by and is refused.
 
     >>> import numpy as np
     >>> from PIL import Image
     >>> np.asarray(_eight_bit(Image.fromarray(np.array([[0, 32768, 65535]], np.uint16)))).tolist()
     [[0, 128, 255]]
-    >>> np.asarray(_eight_bit(Image.fromarray(np.array([[0, 128, 300]], np.int32)), from_file=False)).tolist()
-    [[0, 128, 255]]
+    >>> _eight_bit(Image.fromarray(np.array([[0, 128, 300]], np.int32))).mode  # converted later, by convert()
+    'I'
     """
     from PIL import Image
 
-    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        if img.mode != "I" or from_file:
-            arr = np.round(arr / 257.0)
+    if img.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        arr = np.round(np.asarray(img, dtype=np.float64) / 257.0)
         return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), mode="L")
     if img.mode == "F":
         raise ValueError("a 32-bit float image (mode F) has no known scale (0..1? 0..255?): convert it to 8-bit "

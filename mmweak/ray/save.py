@@ -47,7 +47,7 @@ def save_curated(
     *,
     overwrite: bool = False,
     pretty_name: str | None = None,
-    license: str = "other",
+    license: str | list[str] = "other",
     task_categories: Sequence[str] | None = None,
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
 ) -> Path:

@@ -238,6 +238,12 @@ def test_a_users_column_named_like_an_output_is_not_dropped_silently(spam, tmp_p
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # mmweak's own columns, on its own output: no warning
         mmweak.apply_lfs(mmweak.aggregate(out, [spam], model="majority"), [lf], cache_dir=tmp_path)
+    other = mmweak.Task("other", ["x", "y"])  # splits whose records differ are each checked by their own
+    o = labeling_function(task=other, inputs="text", name="o")(lambda b: [0] * len(b["text"]))
+    mixed = DatasetDict({"train": mmweak.apply_lfs(Dataset.from_dict({"text": ["x"]}), [o], cache_dir=tmp_path),
+                         "test": ds})
+    with pytest.warns(UserWarning, match=r"replaces column\(s\) \['spam_label'\] of split 'test'"):
+        mmweak.apply_lfs(mixed, [lf], cache_dir=tmp_path)
     reads = labeling_function(task=spam, inputs="spam_probs", name="reads")(lambda b: [1] * len(b["spam_probs"]))
     with pytest.raises(LFError, match=r"LF 'reads' .* reads column 'spam_probs', which apply_lfs rewrites"):
         mmweak.apply_lfs(ds, [reads])

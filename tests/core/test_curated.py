@@ -364,4 +364,9 @@ def test_a_hand_edited_card_keeps_its_settings_whole(curated, tmp_path):
     text = text.replace("license: other", "license:\n- mit\n- apache-2.0")
     text = text.replace("task_categories:\n- text-classification", "task_categories: image-classification")
     readme.write_text(text)
-    assert _card_settings(str(out), curated) == {"pretty_name": "Mine", "task_categories": ["image-classification"]}
+    settings = _card_settings(str(out), curated)
+    assert settings == {"pretty_name": "Mine", "license": ["mit", "apache-2.0"],
+                        "task_categories": ["image-classification"]}
+    again = mmweak.save_curated(curated, tmp_path / "again", **settings)  # what `mmweak card` writes back
+    meta = yaml.safe_load((again / "README.md").read_text().split("---")[1])
+    assert meta["license"] == ["mit", "apache-2.0"] and meta["task_categories"] == ["image-classification"]

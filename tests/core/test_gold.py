@@ -111,6 +111,7 @@ def test_pos_label_takes_a_class_name_and_refuses_what_is_no_class():
     assert by_name["train"]["spam_label"] == by_index["train"]["spam_label"]
     assert mmweak.aggregate(out, gold="label", objective="f1", pos_label=1.0)["train"]["spam_label"] == \
         by_index["train"]["spam_label"]  # a whole float, as YAML or JSON may give it
+    mmweak.aggregate(out, gold="label", pos_label="eggs")  # unused by the accuracy rule: another task's class, say
     for bad in ("eggs", 2, 1.5):
         with pytest.raises(ValueError, match=r"pos_label .*(is not a class|must be a class) of task 'spam'"):
             mmweak.aggregate(out, gold="label", objective="f1", pos_label=bad)

@@ -64,8 +64,11 @@ def test_a_scalar_array_or_a_set_is_no_sequence_of_votes(tmp_path, returned, kin
     lf = labeling_function(task=SPAM, inputs="text", name="odd")(lambda b: returned(len(b["text"])))
     with pytest.raises(LFError, match=rf"LF 'odd' must return a sequence of votes \(one per row\), got {kind}"):
         mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["a", "b"]}), [lf], use_cache=False, on_error="abstain")
-    with pytest.raises(ValueError, match="an LF needs a non-empty name"):
-        labeling_function(task=SPAM, inputs="text", name=" ")(lambda b: [1] * len(b["text"]))
+    for bad in (" ", "\u200b", None, b"x", 0):  # an explicit name that is no printable text (0 fell back)
+        with pytest.raises(ValueError, match="an LF needs a name: a non-empty printable str"):
+            mmweak.LabelingFunction(bad, task=SPAM, inputs="text")
+    with pytest.raises(ValueError, match="an LF needs a name"):
+        labeling_function(task=SPAM, inputs="text", name=0)(lambda b: [1] * len(b["text"]))
 
 
 def test_a_true_among_votes_is_not_read_as_class_1(tmp_path):

@@ -275,7 +275,13 @@ def test_a_builder_that_cannot_be_fingerprinted_still_predicts_and_says_so(tmp_p
         log.write("built\n")
         return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 3))
 
-    clf = ImageClassifier(build, ["a", "b", "c"], preprocess=ImagePreprocess(size=32), device="cpu", runtime="torch")
-    with pytest.warns(UserWarning, match=r"cannot be fingerprinted \(Unhashable.*cached for this process only"):
-        assert clf.predict([pics["chelsea"]]).shape == (1, 3)
+    def clf():
+        return ImageClassifier(build, ["a", "b", "c"], preprocess=ImagePreprocess(size=32), device="cpu")
+
+    with pytest.warns(UserWarning, match=r"cannot be fingerprinted \(Unhashable.*not reused by another classifier"):
+        first = clf()
+        assert first.predict([pics["chelsea"]]).shape == (1, 3)
+    assert first.resolved_runtime() == ("torch", "cpu")  # no ONNX export a later run could never find
+    assert first.fingerprint() != clf().fingerprint()  # a rebuilt classifier never gets the old one's outputs
+    assert not (tmp_path / "cache" / "onnx").exists()
     log.close()

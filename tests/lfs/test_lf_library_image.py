@@ -129,6 +129,10 @@ def test_sixteen_bit_images_keep_their_grey_and_float_images_are_refused(tmp_pat
     assert report.faults() == {"exposure": 1}
     with pytest.raises(ValueError, match="32-bit float image"):
         load_image(str(flat))
+    # an integer array in an Image() column is stored as a 32-bit TIFF (mode I): its 0..255 values stay as they are
+    ints = datasets.Dataset.from_dict({"image": [np.arange(64, dtype=np.int32).reshape(8, 8) * 4]},
+                                      features=datasets.Features({"image": datasets.Image()}))
+    assert np.asarray(load_image(ints[0]["image"]).convert("L")).mean() == 126
 
 
 @pytest.fixture

@@ -122,7 +122,11 @@ def test_limits_enter_the_fingerprint_the_decode_key_and_come_from_the_environme
         current_limits()
     monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "none")
     monkeypatch.setenv("MMWEAK_MAX_IMAGE_PIXELS", "0")  # the variable is named, not MediaLimits' field
-    with pytest.raises(ValueError, match=r"MMWEAK_MAX_IMAGE_PIXELS='0' must be a positive number \(or 'none'"):
+    with pytest.raises(ValueError, match=r"MMWEAK_MAX_IMAGE_PIXELS='0' must be a positive finite number \(or 'none'"):
+        current_limits()
+    monkeypatch.setenv("MMWEAK_MAX_IMAGE_PIXELS", "none")
+    monkeypatch.setenv("MMWEAK_MAX_AUDIO_SECONDS", "inf")  # as the pixels' 'inf' is refused, not taken as no limit
+    with pytest.raises(ValueError, match=r"MMWEAK_MAX_AUDIO_SECONDS='inf' must be a positive finite number"):
         current_limits()
     with pytest.raises(ValueError, match="oversize must be 'fault' or 'reduce'"):
         MediaLimits(oversize="crop")
