@@ -12,9 +12,9 @@ Cells come in several shapes, all handled by :func:`decode_audio`:
 Multichannel audio is mixed down to mono. With :class:`~lf_library.media.MediaLimits`, a clip's length
 is read from its header first: one over ``max_audio_seconds`` raises
 :class:`~lf_library.media.OversizeError` without being decoded, or (``oversize="reduce"``) only its
-first ``max_audio_seconds`` are read, as a stream. Empty clips, non-finite samples and undecodable bytes
-raise ``ValueError`` with the reason, which :class:`lf_library.media.MediaLF` turns into an abstain
-and a fault (or an error naming the LF, column and row).
+first ``max_audio_seconds`` are read, as a stream. Empty clips, non-finite samples, undecodable bytes and WAV
+files cut short of their header's length raise ``ValueError`` with the reason, which
+:class:`lf_library.media.MediaLF` turns into an abstain and a fault (or an error naming the LF, column and row).
 
 >>> import numpy as np
 >>> clip = decode_audio({"array": np.ones((2, 8000)) * [[0.5], [0.1]], "sampling_rate": 8000})
@@ -206,10 +206,12 @@ def _from_encoded(data: bytes | None, path: str | None, cap: _Cap) -> Clip:
 
     try:
         info = sf.info(source())
+        if info.format in ("WAV", "WAVEX"):
+            _check_wav_length(data if data is not None else path)
         frames = cap.frames(info.frames if info.frames > 0 else None, info.samplerate)
         # Only the frames wanted are decoded: an hour-long file under a 10-minute limit reads 10 minutes.
         array, sr = sf.read(source(), frames=-1 if frames is None else frames, dtype="float32", always_2d=True)
-    except OversizeError:
+    except (OversizeError, TruncatedAudioError):  # judged from the file itself: no other decoder does better
         raise
     except Exception as sf_exc:  # noqa: BLE001 - libsndfile rejects it: let FFmpeg try (MP3, M4A, ...)
         try:
@@ -222,6 +224,52 @@ def _from_encoded(data: bytes | None, path: str | None, cap: _Cap) -> Clip:
             what = f"{len(data)} bytes of audio" if data is not None else f"audio file {path!r}"
             raise ValueError(f"could not decode {what}: soundfile: {sf_exc}; torchcodec: {tc_exc}") from sf_exc
     return cap.cut(make_clip(array.T, sr))
+
+
+class TruncatedAudioError(ValueError):
+    """A WAV file holds fewer samples than its header declares (a copy or download cut short)."""
+
+
+def _check_wav_length(source: bytes | str | None) -> None:
+    """Raise :class:`TruncatedAudioError` when a WAV's ``data`` chunk declares more bytes than the file holds.
+
+    libsndfile reads such a file as the shorter clip it holds, without a word; a streaming writer's placeholder
+    sizes (0, 0xFFFFFFFF) are not judged.
+
+    >>> import io, numpy as np, soundfile as sf
+    >>> buf = io.BytesIO(); sf.write(buf, np.zeros(800, np.float32), 8000, format="WAV"); wav = buf.getvalue()
+    >>> _check_wav_length(wav)
+    >>> _check_wav_length(wav[:600])
+    Traceback (most recent call last):
+    ...
+    lf_library.audio.decode.TruncatedAudioError: WAV file is truncated: its header declares 1600 bytes of samples, \
+the file holds 556
+    """
+    import struct
+
+    if source is None:
+        return
+    if isinstance(source, (bytes, bytearray)):
+        head, total = bytes(source[:1 << 16]), len(source)
+    elif not os.path.isfile(source):  # a remote path: its length is not known here
+        return
+    else:
+        with open(source, "rb") as f:
+            head = f.read(1 << 16)
+        total = os.path.getsize(source)
+    if head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
+        return
+    endian = "<" if head[:4] == b"RIFF" else ">"
+    pos = 12
+    while pos + 8 <= len(head):
+        chunk, size = head[pos: pos + 4], struct.unpack(endian + "I", head[pos + 4: pos + 8])[0]
+        if chunk == b"data":
+            held = total - (pos + 8)
+            if size not in (0, 0xFFFFFFFF) and held < size:
+                raise TruncatedAudioError(f"WAV file is truncated: its header declares {size} bytes of samples, "
+                                          f"the file holds {held}")
+            return
+        pos += 8 + size + (size & 1)  # chunks are padded to an even size
 
 
 def _torchcodec_decode(source: bytes | str, cap: _Cap) -> Clip:

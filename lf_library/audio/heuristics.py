@@ -403,7 +403,7 @@ class VoicedRatioLF(AudioFeatureLF):
 class UndecodableLF(AudioLF):
     """Votes ``label`` for clips that cannot be decoded (corrupt, empty, unknown format, or over the media limits,
     which they cannot be read within); abstains on the rest. Those rows are this LF's signal, not its faults, so
-    it counts none. A WAV cut short whose header still reads is decoded as the shorter clip it holds.
+    it counts none. A WAV cut short (its data chunk declares more than the file holds) is undecodable too.
 
     >>> import mmweak
     >>> q = mmweak.Task("quality", ["keep", "drop"])

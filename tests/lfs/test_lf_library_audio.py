@@ -403,3 +403,18 @@ def test_telephone_speech_read_at_16k_is_not_a_line_spectrum():
     wide = decode_audio(beeps[0])
     assert resample(wide, 16000).band == 4000 and resample(resample(wide, 16000), 8000).band == 4000
     assert resample(Clip(np.zeros(48000, np.float32), 48000), 16000).band == 8000  # down: the whole new band
+
+
+def test_a_wav_cut_short_is_undecodable_not_a_shorter_clip(tmp_path):
+    """libsndfile read a WAV whose copy was cut short as the shorter clip it holds (1.06 s became 0.35 s), no
+    fault and no vote of the Undecodable LF; the data chunk's declared size says it is truncated."""
+    from lf_library.samples import asterisk_sounds
+
+    real = asterisk_sounds()["prompts"][0]
+    whole = open(real, "rb").read()
+    (tmp_path / "cut.wav").write_bytes(whole[: len(whole) // 3])
+    with pytest.raises(ValueError, match=r"WAV file is truncated: its header declares \d+ bytes of samples"):
+        decode_audio(str(tmp_path / "cut.wav"))
+    assert decode_audio(real).duration > 0.5  # the whole file reads as before
+    broken = UndecodableLF("broken", task=Q, label="drop")
+    assert broken({"audio": [str(tmp_path / "cut.wav"), real, {"bytes": whole[:300], "path": None}]}) == [1, -1, 1]
