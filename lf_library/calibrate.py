@@ -149,14 +149,29 @@ def collect_scores(
     return out
 
 
-def gold_labels(dev: Any, column: str) -> np.ndarray:
-    """The gold class indices of a dev ``Dataset`` (or dict of lists), ``-1`` = unlabelled."""
+def gold_labels(dev: Any, column: str, task: Any = None) -> np.ndarray:
+    """The gold class indices of a dev ``Dataset`` (or dict of lists), ``-1`` = unlabelled. With the LF's ``task``,
+    gold may be class names (or a ``ClassLabel`` in another order) as :func:`mmweak.aggregate` reads it.
+
+    >>> from mmweak import Task
+    >>> gold_labels({"y": ["spam", None, "ham"]}, "y", Task("spam", ["ham", "spam"])).tolist()
+    [1, -1, 0]
+    """
+    from datasets import Dataset
+
     try:
+        if task is not None:
+            from mmweak.gold import read_gold
+
+            ds = dev if isinstance(dev, Dataset) else Dataset.from_dict({column: list(dev[column])})
+            return read_gold(ds, column, task)
         if hasattr(dev, "data") and hasattr(dev, "column_names"):  # a datasets.Dataset: read through Arrow
             return read_column(dev, column, np.int64)
         return np.asarray(dev[column], dtype=np.int64)
-    except (KeyError, ValueError):
-        raise ValueError(f"calibration needs a gold column {column!r} of class indices in the dev set") from None
+    except KeyError:
+        raise ValueError(f"calibration needs a gold column {column!r} in the dev set") from None
+    except ValueError as exc:
+        raise ValueError(f"calibration needs a gold column {column!r} of classes in the dev set: {exc}") from None
 
 
 def calibrated_copy(lf: Any, attr: str, cal: Calibration) -> Any:
@@ -242,6 +257,7 @@ def calibrate_lf(
     (0.55, 2)
     """
     s = dev_scores(lf, dev, batch_size=batch_size)
-    cal = calibrate_threshold(s[score], s["pred"], gold_labels(dev, gold), target_precision=target_precision,
+    cal = calibrate_threshold(s[score], s["pred"], gold_labels(dev, gold, getattr(lf, "task", None)),
+                              target_precision=target_precision,
                               target_coverage=target_coverage, min_votes=min_votes)
     return calibrated_copy(lf, attr, cal)

@@ -304,7 +304,7 @@ class ClassifierVotes(_MediaBase):
         cal = calibrate_threshold(
             s["score"],
             predicted,
-            gold_labels(dev, gold),
+            gold_labels(dev, gold, self.task),
             target_precision=target_precision,
             target_coverage=target_coverage,
             min_votes=min_votes,

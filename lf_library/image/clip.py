@@ -200,8 +200,9 @@ class ClipZeroShotLF(_ClipLF):
         other_ok = s["margin"] >= self.min_margin if threshold == "min_prob" else s["prob"] >= self.min_prob
         score = s["prob"] if threshold == "min_prob" else s["margin"]
         predicted = np.where(other_ok, s["pred"], ABSTAIN)
-        cal = calibrate_threshold(score, predicted, gold_labels(dev, gold), target_precision=target_precision,
-                                  target_coverage=target_coverage, min_votes=min_votes)
+        cal = calibrate_threshold(score, predicted, gold_labels(dev, gold, self.task),
+                                  target_precision=target_precision, target_coverage=target_coverage,
+                                  min_votes=min_votes)
         return calibrated_copy(self, threshold, cal)
 
     def config(self) -> dict[str, Any]:
@@ -327,7 +328,7 @@ class ClipAlignmentLF(_ClipLF):
         cal = calibrate_threshold(
             sim if side == "above" else -sim,
             label,
-            gold_labels(dev, gold),
+            gold_labels(dev, gold, self.task),
             target_precision=target_precision,
             target_coverage=target_coverage,
             min_votes=min_votes,

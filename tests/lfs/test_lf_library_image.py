@@ -461,6 +461,8 @@ def test_clip_lfs_calibrate_their_thresholds_on_a_dev_set(clip, photos):
     assert ((votes == gold) | (votes == -1)).all() and (votes != -1).sum() == tuned.calibration.votes
     half = lf.calibrated(dev, target_coverage=0.5)
     assert half.calibration.votes == 20 and (np.asarray(half(dev[:])) != -1).sum() == 20
+    named = photos.add_column("label", [ANIMAL.labels[g] for g in gold])  # gold as class names, as aggregate takes
+    assert lf.calibrated(named, target_precision=1.0).min_prob == tuned.min_prob
     al = ClipAlignmentLF("al", task=PAIR, clip=clip, text="a cat", below=0.0, label_below="mismatch")
     sim = al.scores(photos[:])["similarity"]
     tuned_al = al.calibrated({"image": photos["image"], "label": [0] * 40}, target_coverage=0.25)
