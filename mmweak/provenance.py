@@ -95,9 +95,12 @@ def read_record(ds: Dataset | DatasetDict) -> dict[str, Any]:
     first_name, first = found[0]
     for name, record in found[1:]:
         if record != first:
+            bare = next((n for n, r in ((first_name, first), (name, record)) if not r), None)
+            what = (f"split {bare!r} carries no weak-supervision record (no LF was applied to it)" if bare else
+                    f"splits {first_name!r} and {name!r} carry different weak-supervision records")
             raise RecordError(
-                f"splits {first_name!r} and {name!r} carry different weak-supervision records: apply LFs and "
-                f"aggregate on the whole DatasetDict so every split has the same tasks, LFs and label models"
+                f"{what}: apply LFs and aggregate on the whole DatasetDict so every split has the same tasks, LFs "
+                f"and label models"
             )
     return copy.deepcopy(first)
 

@@ -160,6 +160,8 @@ def test_corrupted_and_conflicting_records_are_errors():
     assert read_record(same) == read_record(a)
     with pytest.raises(RecordError, match="splits 'train' and 'test' carry different"):
         read_record(DatasetDict({"train": a, "test": b}))
+    with pytest.raises(RecordError, match="split 'test' carries no weak-supervision record \\(no LF was applied"):
+        read_record(DatasetDict({"train": a, "test": datasets.Dataset.from_dict({"text": ["x"], "gold": [0]})}))
     # re-applying LFs replaces a damaged record (with a warning), the votes being sound
     ds = datasets.Dataset.from_dict({"text": ["a"]})
     ds.info.description = "<!-- mmweak:weak_supervision:v2 AAAA 0123456789abcdef -->"
