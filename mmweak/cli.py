@@ -162,11 +162,12 @@ def report(
     task: Optional[str] = typer.Option(None, help="Task (default: every task)."),
     split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else the first)."),
     gold: Optional[str] = typer.Option(None, help="Gold column, for empirical accuracies."),
+    revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
 ) -> None:
     """LF summary (polarity, coverage, overlaps, conflicts, accuracies) and label quality."""
     from .analysis import analyze
 
-    ds, tasks = _load_curated(folder)
+    ds, tasks = _load_curated(folder, revision)
     for t in _pick(tasks, task):
         s = split or _default_split(ds)
         _say(str(analyze(ds, t, split=s, gold=gold)))
@@ -212,7 +213,10 @@ def push(
 
 
 @app.command()
-def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hub repo id.")) -> None:
+def inspect(
+    folder_or_repo: str = typer.Argument(..., help="Curated folder or Hub repo id."),
+    revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
+) -> None:
     """Summarise a curated dataset: splits, tasks, LFs, label model, quality and calibration."""
     from huggingface_hub import DatasetCard
 
@@ -228,7 +232,7 @@ def inspect(folder_or_repo: str = typer.Argument(..., help="Curated folder or Hu
         if not_a_repo_id(folder_or_repo):  # not worth five Hub retries
             raise UsageError(f"no curated folder at {folder_or_repo!r} (and it is no Hub repo id, 'user/name')")
 
-        card_path = Path(hf_hub_download(folder_or_repo, "README.md", repo_type="dataset"))
+        card_path = Path(hf_hub_download(folder_or_repo, "README.md", repo_type="dataset", revision=revision))
     data = DatasetCard.load(card_path).data.to_dict()
     ws = data.get("weak_supervision")
     if not ws:
@@ -397,12 +401,12 @@ def _load_any(source: str) -> Any:
     return ds
 
 
-def _load_curated(folder: str) -> tuple[Any, list]:
+def _load_curated(folder: str, revision: str | None = None) -> tuple[Any, list]:
     from datasets import DatasetDict
 
     from .curated import load_curated
 
-    ds, tasks = load_curated(folder)
+    ds, tasks = load_curated(folder, revision=revision)
     if not isinstance(ds, DatasetDict):
         ds = DatasetDict({"train": ds})
     return ds, tasks

@@ -287,6 +287,10 @@ def test_push_to_a_branch_and_as_a_pull_request(hub, repo_id, tmp_path):
     assert tasks == [SPAM] and back["test"].to_dict() == dd["test"].to_dict()
     card = hub.files(repo_id, "curation-v2")["README.md"].decode()  # its loading lines name the branch, not main
     assert f"ds, tasks = mmweak.load_curated('{repo_id}', revision='curation-v2')" in card
+    from mmweak.cli import main  # and the CLI reads a branch too
+
+    assert main(["inspect", repo_id, "--revision", "curation-v2"]) == 0
+    assert main(["report", repo_id, "--revision", "curation-v2", "--split", "test"]) == 0
 
     single = mmweak.push_curated(dd["test"], repo_id, revision="only-test")  # a Dataset without a split name
     assert single.files == ("README.md", "data/train-00000-of-00001.parquet", "label_models/spam.json",
