@@ -129,7 +129,7 @@ class BatchRunner:
 def _python_batch(table: pa.Table, features: Features) -> tuple[dict[str, list], dict[str, dict[int, Exception]]]:
     """The dict of lists ``Dataset.map`` gives Python LFs, and per column the rows ``datasets`` could not decode
     (a truncated image in an ``Image()`` column: one such cell must not fail the whole batch before any LF runs);
-    their values are ``None`` here and no LF sees them."""
+    their values are ``None`` here: media LFs get the stored cell instead, other LFs skip the row."""
     try:
         return PythonFormatter(features=features).format_batch(table), {}
     except Exception:  # noqa: BLE001 - decoding errors of any kind; found cell by cell below
