@@ -11,6 +11,7 @@ from sklearn.base import clone
 
 from .columns import read_column, replace_columns
 from .columns import read_matrix as _votes
+from .crowd_files import class_index
 from .fingerprint import stable_hash
 from .gold import read_gold
 from .labelmodels import LabelModel, create
@@ -341,24 +342,14 @@ def _class_index(value: Any, task: Task) -> int | None:
     ``None`` when it is none of them.
 
     >>> t = Task("spam", ["ham", "spam"])
-    >>> [_class_index(v, t) for v in (1, 1.0, "SPAM", " 0 ", "1.0", "eggs", 2, 1.5, True, "¹")]
-    [1, 1, 1, 0, 1, None, None, None, None, None]
+    >>> [_class_index(v, t) for v in (1, 1.0, "SPAM", " 0 ", "1.0", "eggs", 2, 1.5, True, "¹", np.int8(1))]
+    [1, 1, 1, 0, 1, None, None, None, None, None, 1]
     """
-    if isinstance(value, str):
-        named = task.class_of(value)
-        if named is not None:
-            return named
-        try:
-            value = float(value.strip()) if value.strip().isascii() else value
-        except ValueError:
-            return None
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        value = int(value)
-    if isinstance(value, (int, np.integer)) and 0 <= value < task.cardinality:
-        return int(value)
-    return None
+    named = task.class_of(value) if isinstance(value, str) else None
+    if named is not None or value is None:
+        return named
+    number = class_index(value.item() if isinstance(value, np.generic) else value)  # as gold and votes are read
+    return number if number is not None and 0 <= number < task.cardinality else None
 
 
 def task_options(
