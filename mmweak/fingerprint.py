@@ -10,6 +10,9 @@ a stale cache. mmweak walks what the code can see instead and hashes it by value
   instances: their class plus their state (``__reduce_ex__``, as pickle sees it);
 * containers, numpy arrays, compiled regexes, ``functools.partial``, bound methods, enums and plain
   scalars by value; sets in a process-independent order;
+* wrappers (``functools.lru_cache``, objects with ``__wrapped__``) by the code they wrap and their state;
+* user modules by their source and by the attributes the code names (``utils.is_spam``, ``cfg.LIMIT``), by
+  value: what a module imports from another, or is given at run time, is not in its own source;
 * installed libraries (stdlib, site-packages) by name and version, not by walking their code;
 * objects that define ``fingerprint()`` (LFs, model specs) by what it returns.
 
@@ -48,6 +51,9 @@ import numpy as np
 import xxhash
 
 _SCALARS = (str, int, float, bool, bytes, type(None))
+#: What ``functools.update_wrapper`` copies onto a wrapper: the wrapped function's, walked with it.
+_WRAPPER_METADATA = frozenset({"__wrapped__", "__module__", "__name__", "__qualname__", "__doc__", "__dict__",
+                               "__annotations__", "__type_params__"})
 #: Values an LF reads are walked up to this many nodes; beyond, the LF is not cached (and a warning says why).
 MAX_NODES = 1_000_000
 
@@ -405,6 +411,8 @@ class _Walker:
                 raise self.fail(f"{type(obj).__qualname__}.fingerprint() returned {type(fp).__name__}, not str")
             self.tag("fingerprinted", fp)
             self.visit(type(obj))
+        elif callable(obj) and hasattr(obj, "__wrapped__"):
+            self._wrapper(obj)
         elif type(obj).__module__.startswith("torch") and hasattr(obj, "detach"):
             self._array(obj.detach().cpu().numpy())
         elif type(obj).__module__.startswith("pyarrow") and hasattr(obj, "to_pylist"):
@@ -448,10 +456,13 @@ class _Walker:
             self._step(".__kwdefaults__", dict(fn.__kwdefaults__))
         g = fn.__globals__
         builtins = g.get("__builtins__")
-        for name in _code_names(fn.__code__):
+        names = _code_names(fn.__code__)
+        for name in names:
             if name in g:
                 self.tag("global", name)
                 self._step(f"->{name}", g[name])
+                if isinstance(g[name], types.ModuleType):
+                    self._module_reads(g[name], names, f"->{name}", set())
             elif not (isinstance(builtins, dict) and name in builtins) and not hasattr(builtins, name):
                 self.tag("unbound", name)  # an attribute name, or a global defined later
         if fn.__closure__:
@@ -487,6 +498,34 @@ class _Walker:
             raise self.fail(f"module {name!r} has no source file to fingerprint")
         with open(file, "rb") as f:  # the whole module: an LF may read any of its names
             self.tag("user-module", f"{name}:{hashlib.sha256(f.read()).hexdigest()}")
+
+    def _module_reads(self, module: types.ModuleType, names: list[str], label: str, walked: set[int]) -> None:
+        """The attributes of a user module that code reading ``names`` can reach (``utils.is_spam``,
+        ``cfg.THRESHOLD``), by value: the module's own source says nothing of the modules *it* imports from,
+        nor of a value set on it at run time (``cfg.THRESHOLD = args.threshold``)."""
+        if _module_is_library(module.__name__) or id(module) in walked:
+            return
+        walked.add(id(module))
+        space = vars(module)
+        for attr in names:
+            if attr in space and not (attr.startswith("__") and attr.endswith("__")):
+                value = space[attr]
+                self.tag("module-attr", attr)
+                self._step(f"{label}.{attr}", value)
+                if isinstance(value, types.ModuleType):  # pkg.sub.f: the submodule's names too
+                    self._module_reads(value, names, f"{label}.{attr}", walked)
+
+    def _wrapper(self, obj: Any) -> None:
+        """A callable wrapping another (``functools.lru_cache``, ``functools.wraps`` objects): the wrapped code
+        and the wrapper's own state, not the wrapper's pickle, which names the function only."""
+        self.tag("wrapper")
+        self._step("<class>", type(obj))
+        self._step(".__wrapped__", obj.__wrapped__)
+        state = getattr(obj, "__dict__", None)
+        if isinstance(state, dict):
+            for key, value in sorted((k, v) for k, v in state.items() if k not in _WRAPPER_METADATA):
+                self.tag("attr", key)
+                self._step(f".{key}", value)
 
     def _class(self, cls: type) -> None:
         module = getattr(cls, "__module__", "") or ""

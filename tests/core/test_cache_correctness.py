@@ -140,6 +140,45 @@ class Threshold(LabelingFunction):
         return [0 if len(t) < self.limit else -1 for t in b["text"]]
 LFS = [Threshold("th", 9 if {v} == 1 else 30)]
 """,
+    "lru_cache_helper": """
+@functools.lru_cache(maxsize=None)
+def words():
+    return frozenset({{"free" if {v} == 1 else "hello"}})
+@labeling_function(task=T, inputs="text")
+def lf(b):
+    return [1 if set(t.split()) & words() else -1 for t in b["text"]]
+LFS = [lf]
+""",
+    "lru_cache_method": """
+class Rules(LabelingFunction):
+    @functools.lru_cache(maxsize=None)
+    def word(self):
+        return "free" if {v} == 1 else "now"
+    def label_batch(self, b):
+        return [1 if self.word() in t else -1 for t in b["text"]]
+LFS = [Rules("rules", task=T, inputs="text")]
+""",
+    "module_attribute_chain": """
+import chain_utils  # chain_utils' own source never changes: the words it imports from chain_words do
+@labeling_function(task=T, inputs="text")
+def lf(b):
+    return [1 if chain_utils.is_spam(t) else -1 for t in b["text"]]
+LFS = [lf]
+""",
+    "module_value_set_at_run_time": """
+import run_cfg
+run_cfg.LIMIT = 9 if {v} == 1 else 30  # what a script does with its command line
+@labeling_function(task=T, inputs="text")
+def lf(b):
+    return [0 if len(t) < run_cfg.LIMIT else -1 for t in b["text"]]
+LFS = [lf]
+""",
+}
+#: Modules the cases import (``{v}`` edited the same way); the importing case's own source does not change with them.
+HELPERS = {
+    "chain_words": "WORDS = {{'free' if {v} == 1 else 'hello'}}\n",
+    "chain_utils": "from chain_words import WORDS\n\ndef is_spam(t):\n    return bool(set(t.split()) & WORDS)\n",
+    "run_cfg": "LIMIT = 3\n",
 }
 
 TEXTS = ["free now", "hello there world", "now free!", "hi", "free", "nothing here at all"]
@@ -164,6 +203,8 @@ def _run(tmp_path: Path, version: int, cache: Path) -> dict:
     src.mkdir(exist_ok=True)
     for case, body in CASES.items():
         (src / f"{case}.py").write_text(HEADER + textwrap.dedent(body).format(v=version))
+    for name, body in HELPERS.items():
+        (src / f"{name}.py").write_text(body.format(v=version))
     proc = subprocess.run(
         [sys.executable, "-c", RUNNER, str(src), str(cache), json.dumps(TEXTS), json.dumps(list(CASES))],
         capture_output=True, text=True, cwd=ROOT, timeout=600,
