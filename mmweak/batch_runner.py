@@ -26,7 +26,7 @@ from datasets.formatting import PythonFormatter
 
 from .batch_memo import batch_scope, fault_scope
 from .errors import LFError
-from .lf import ABSTAIN, LabelingFunction, preview
+from .lf import ABSTAIN, DeclaredColumns, LabelingFunction, UndeclaredColumn, preview
 
 OnError = Literal["raise", "abstain"]
 
@@ -67,8 +67,10 @@ class BatchRunner:
                     if python_batch is None:
                         python_batch, undecodable = _python_batch(table, self.features)
                     # each LF its own lists: one that edits its batch in place (b["text"][:] = ...) must not
-                    # change what the next LF sees, nor the votes cached under that LF's key
-                    own = {c: list(v) for c, v in python_batch.items()}
+                    # change what the next LF sees, nor the votes cached under that LF's key. Only the columns
+                    # it declared: its cache key holds those, so a column it read undeclared (there because
+                    # another LF of the pass declared it) could change without its votes being recomputed.
+                    own = DeclaredColumns({c: list(python_batch[c]) for c in lf.inputs})
                     bad = {r: (c, undecodable[c][r]) for c in lf.inputs for r in undecodable.get(c, {})}
                     if bad and getattr(lf, "reads_raw_media", False):
                         # the stored cell: its own decoder and on_decode_error judge it, whatever else shares the pass
@@ -106,7 +108,7 @@ class BatchRunner:
         votes = np.full(len(indices), ABSTAIN, dtype=np.int8)
         faults = np.ones(len(indices), dtype=np.int8)
         if good:
-            sub = {c: [v[r] for r in good] for c, v in batch.items()}
+            sub = DeclaredColumns({c: [v[r] for r in good] for c, v in batch.items()})
             with batch_scope():  # values memoised for the whole batch do not fit the rows left
                 votes[good], faults[good] = vote_guarded(lf, sub, [indices[r] for r in good], self.on_error)
         return votes, faults
@@ -158,7 +160,7 @@ def _python_batch(table: pa.Table, features: Features) -> tuple[dict[str, list],
 def _row(batch: Any, r: int) -> Any:
     if isinstance(batch, pa.Table):
         return batch.slice(r, 1)
-    return {c: batch[c][r: r + 1] for c in batch}
+    return DeclaredColumns({c: batch[c][r: r + 1] for c in batch})
 
 
 def _batch_rows(batch: Any) -> int:
@@ -196,7 +198,8 @@ def vote_guarded(
                 votes[r] = lf.vote(_row(batch, r), indices[r: r + 1])[0]
             fault[r] = 1 if noted else 0
         except Exception as exc:  # noqa: BLE001 - an LF may raise anything
-            if on_error == "raise":
+            # reading an undeclared column is the LF's bug on every row, like a missing input: never a row fault
+            if on_error == "raise" or isinstance(exc, UndeclaredColumn):
                 raise blame(lf, exc, batch, r, indices[r]) from exc
             fault[r] = 1
     if on_error == "raise":  # every row works alone: the LF fails on the batch as a whole
@@ -211,6 +214,15 @@ def blame(lf: LabelingFunction, exc: Exception, batch: Any, r: int | None, row: 
             return LFError(f"{exc} (row {row})", lf=exc.lf, column=exc.column, row=row)
         return exc
     col = lf.inputs[0]
+    if isinstance(exc, UndeclaredColumn):
+        # Its batch holds the columns it declared, and its cache key only those: say so, not just KeyError.
+        missing = exc.args[0]
+        return LFError(
+            f"LF {lf.name!r} (task {lf.task.name!r}) read column {missing!r}"
+            f"{'' if row is None else f' on row {row}'}, which it does not declare: add it to "
+            f"its inputs ({list(lf.inputs)} now); an LF sees only the columns it declares, and its cached votes "
+            f"follow only those", lf=lf.name, column=missing, row=row,
+        )
     if r is not None:
         cell = batch.column(col)[r].as_py() if isinstance(batch, pa.Table) else batch[col][r]
         where = f"on row {row} (column {col!r} = {preview(cell)})"

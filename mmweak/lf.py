@@ -71,6 +71,23 @@ class Resources:
             raise ValueError(f"concurrency must be a positive int or None, got {self.concurrency!r}")
 
 
+
+class UndeclaredColumn(KeyError):
+    """An LF read a column of its batch (or row) that is not among its declared ``inputs``."""
+
+
+class DeclaredColumns(dict):
+    """An LF's batch (or row): the columns it declared, by name; reading another raises :class:`UndeclaredColumn`.
+
+    >>> DeclaredColumns({"text": ["hi"]})["title"]
+    Traceback (most recent call last):
+    mmweak.lf.UndeclaredColumn: 'title'
+    """
+
+    def __missing__(self, key: Any) -> Any:
+        raise UndeclaredColumn(key)
+
+
 class LabelingFunction:
     """Base class for labeling functions.
 
@@ -351,7 +368,7 @@ class FunctionLF(LabelingFunction):
         if self.batched:
             return self.fn(batch)
         n = _batch_len(batch, self.inputs)
-        return [self.fn({c: batch[c][i] for c in self.inputs}) for i in range(n)]
+        return [self.fn(DeclaredColumns({c: batch[c][i] for c in self.inputs})) for i in range(n)]
 
     def label_arrow(self, table: pa.Table) -> Any:
         return self.fn(table)

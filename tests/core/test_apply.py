@@ -227,6 +227,27 @@ def test_an_lf_that_edits_its_batch_changes_no_other_lfs_votes(spam, tmp_path):
     assert mmweak.apply_lfs(ds, [link], cache_dir=tmp_path / "c")["spam_votes"] == alone  # its cached votes too
 
 
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("on_error", ["raise", "abstain"])
+def test_an_lf_reading_a_column_it_did_not_declare_is_refused_by_name(spam, tmp_path, batched, on_error):
+    """It used to see every column of its pass: with another LF declaring ``title`` it ran, its cache key did not
+    hold ``title``, and a changed title served its old votes (alone it failed with a bare KeyError)."""
+    if batched:
+        def sloppy(b):
+            return [1 if "x" in t + ti else -1 for t, ti in zip(b["text"], b["title"])]
+    else:
+        def sloppy(row):
+            return 1 if "x" in row["text"] + row["title"] else -1
+    lfs = [labeling_function(task=spam, inputs="text", name="sloppy", batched=batched)(sloppy),
+           labeling_function(task=spam, inputs="title", name="on_title")(lambda b: [-1] * len(b["title"]))]
+    ds = Dataset.from_dict({"text": ["a", "b"], "title": ["x", ""]})
+    with pytest.raises(LFError, match=r"LF 'sloppy' \(task 'spam'\) read column 'title' on row 0, which it does not "
+                                      r"declare: add it to its inputs \(\['text'\] now\)") as err:
+        mmweak.apply_lfs(ds, lfs, cache_dir=tmp_path / "c", on_error=on_error)
+    assert (err.value.lf, err.value.column, err.value.row) == ("sloppy", "title", 0)
+
+
 def test_a_users_column_named_like_an_output_is_not_dropped_silently(spam, tmp_path):
     """apply_lfs drops the task's votes and label columns to rewrite them; a user's own `spam_label` (a natural
     name for gold) went without a word, and an LF reading `spam_probs` failed with a bare KeyError."""
