@@ -93,11 +93,14 @@ class ApplyReport:
                 by_task.setdefault(r.task, []).append(r)
             for task, rs in by_task.items():
                 hits = sum(r.cached for r in rs)
-                seconds = self.wall.get(split, {}).get(task, sum(r.seconds for r in rs))
+                # The split's wall time is one pass over every task's LFs: with several tasks, each line gives the
+                # seconds of its own LFs instead (every task got the whole split's time before).
+                wall = self.wall.get(split, {}).get(task) if len(by_task) == 1 else None
+                took = f"{wall:.1f} s" if wall is not None else f"{sum(r.seconds for r in rs):.1f} s in its LFs"
                 faults = sum(r.faults for r in rs)
                 line = (
                     f"{task}: {len(rs)} LF{'s' if len(rs) != 1 else ''} on {split} — {hits} cached, "
-                    f"{len(rs) - hits} computed ({seconds:.1f} s)"
+                    f"{len(rs) - hits} computed ({took})"
                 )
                 lines.append(line + (f", {faults} faulty rows" if faults else ""))
         return lines
@@ -329,6 +332,16 @@ def _apply_split(
             if t.name in people and t.votes_column in ds.column_names}
     # Votes and aggregation outputs of these tasks are rewritten; they are never an LF's input.
     ours = [c for t in by_task for c in (t.votes_column, *t.output_columns) if c in ds.column_names]
+    owner = {c: t.name for t in by_task for c in (t.votes_column, *t.output_columns)}
+    for lf in lfs:
+        for col in lf.inputs:
+            if col in ours:
+                raise LFError(
+                    f"LF {lf.name!r} (task {lf.task.name!r}) reads column {col!r}, an output of task "
+                    f"{owner[col]!r}, which this call applies too (so that column is rewritten, not read): apply and "
+                    f"aggregate task {owner[col]!r} first, then apply task {lf.task.name!r} in a second call",
+                    lf=lf.name, column=col,
+                )
     base = ds.remove_columns(ours) if ours else ds
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir(ds)
     digests = InputDigests(base)
@@ -342,7 +355,10 @@ def _apply_split(
         path = root / f"{key}.arrow"
         if use_cache and key is not None and path.exists():
             t0 = time.perf_counter()
-            votes[id(lf)], faults[id(lf)] = read_votes(path)
+            v, f = read_votes(path)
+            if f and on_error == "raise":
+                continue  # faults counted under on_error="abstain": run it, so that the first one raises by row
+            votes[id(lf)], faults[id(lf)] = v, f
             seconds[id(lf)] = time.perf_counter() - t0
             cached.add(id(lf))
     todo = [lf for lf in lfs if id(lf) not in cached]

@@ -125,7 +125,8 @@ class VoteStage:
             if self.use_cache and key is not None:
                 t0 = time.perf_counter()
                 hit = self.store.get(key)
-                if hit is not None and len(hit[0]) == n:
+                # faults counted under on_error="abstain" are run again under "raise", so the first one raises
+                if hit is not None and len(hit[0]) == n and not (hit[1] and self.on_error == "raise"):
                     votes[i], faults[i] = hit
                     seconds[i] = time.perf_counter() - t0
         todo = [i for i in range(len(self.lfs)) if i not in votes]

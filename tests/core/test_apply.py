@@ -163,6 +163,22 @@ def test_fault_tolerant_mode_counts_faults_per_lf(texts, spam, tmp_path):
     # faults are cached with the votes
     _, rep2 = mmweak.apply_lfs(texts, [crashy, fine], on_error="abstain", cache_dir=tmp_path, return_report=True)
     assert rep2.faults() == {"crashy": 1, "fine": 0} and len(rep2.cached()) == 2
+    # ... but not served to on_error="raise", which would have passed silently on the abstained row
+    with pytest.raises(LFError, match="crashy.*row 5"):
+        mmweak.apply_lfs(texts, [crashy, fine], cache_dir=tmp_path)
+    _, rep3 = mmweak.apply_lfs(texts, [fine], cache_dir=tmp_path, return_report=True)
+    assert rep3.cached() == [("train", "fine")]  # an LF without faults is still a hit under "raise"
+
+
+def test_the_summary_line_of_each_task_gives_its_own_time(texts, spam, tmp_path):
+    qtype = mmweak.Task("qtype", ["short", "long"])
+    slow = labeling_function(task=spam, inputs="text", name="slow")(
+        lambda b: (__import__("time").sleep(0.3), [-1] * len(b["text"]))[1])
+    quick = labeling_function(task=qtype, inputs="text", name="quick")(lambda b: [0] * len(b["text"]))
+    _, rep = mmweak.apply_lfs(texts, [slow, quick], cache_dir=tmp_path, return_report=True, batch_size=100)
+    spam_line, qtype_line = rep.summary()
+    assert spam_line.startswith("spam: 1 LF on train") and "s in its LFs)" in spam_line
+    assert float(spam_line.split("(")[1].split(" s")[0]) >= 0.3 > float(qtype_line.split("(")[1].split(" s")[0])
 
 
 def test_bad_vote_in_dataset_names_row(texts, spam, tmp_path):
@@ -276,3 +292,16 @@ def test_a_dataset_with_a_transform_is_refused_not_read_untransformed(spam):
     ds = Dataset.from_dict({"text": ["a", "b"]}).with_transform(lambda b: {"text": [t.upper() for t in b["text"]]})
     with pytest.raises(ValueError, match=r"split 'train' has a with_transform/set_transform.*ds\.map\(\.\.\.\) first"):
         mmweak.apply_lfs(ds, [lf])
+
+
+def test_an_lf_reading_another_tasks_labels_applied_in_the_same_call_is_told_to_split_the_call(spam, tmp_path):
+    quality = mmweak.Task("quality", ["keep", "drop"])
+    link = labeling_function(task=spam, inputs="text", name="link")(lambda b: [1 if "http" in t else 0 for t in b["text"]])
+    drop_spam = labeling_function(task=quality, inputs="spam_label", name="drop_spam")(
+        lambda b: [1 if y == 1 else -1 for y in b["spam_label"]])
+    ds = Dataset.from_dict({"text": ["http://x", "hi"]})
+    ds = mmweak.aggregate(mmweak.apply_lfs(ds, [link], cache_dir=tmp_path), [spam])
+    with pytest.raises(LFError, match=r"LF 'drop_spam' \(task 'quality'\) reads column 'spam_label', an output of task "
+                                      r"'spam', which this call applies too .* apply task 'quality' in a second call"):
+        mmweak.apply_lfs(ds, [link, drop_spam], cache_dir=tmp_path)  # was a bare KeyError: 'spam_label'
+    assert mmweak.apply_lfs(ds, [drop_spam], cache_dir=tmp_path)["quality_votes"] == [[1], [-1]]
