@@ -381,3 +381,14 @@ def test_a_replaced_file_behind_a_text_path_is_a_new_input_for_a_media_lf(tmp_pa
     Image.new("RGB", (64, 64), "black").save(photo)
     os.utime(photo, ns=(2_000_000_000, 2_000_000_000))
     assert run() == ([1, 0], ["dark"])  # the photo's LF recomputes, the string's hits
+
+
+def test_a_tasks_description_is_not_part_of_its_lfs_votes():
+    # Prose about the task changes no vote: editing it recomputed every LF of the task. Its classes do change them.
+    def lf_for(task):
+        return mmweak.labeling_function(task=task, inputs="text", name="kw")(lambda b: [1] * len(b["text"]))
+
+    plain = lf_for(mmweak.Task("spam", ["ham", "spam"]))
+    described = lf_for(mmweak.Task("spam", ["ham", "spam"], description="Comments that advertise."))
+    renamed = lf_for(mmweak.Task("spam", ["ham", "junk"]))
+    assert plain.fingerprint() == described.fingerprint() != renamed.fingerprint()
