@@ -348,7 +348,7 @@ class FunctionLF(LabelingFunction):
         config: Mapping[str, Any] | None = None,
         input_format: InputFormat = "python",
     ) -> None:
-        super().__init__(fn.__name__ if name is None else name, task=task, inputs=inputs, modality=modality,
+        super().__init__(_lf_name(fn, name), task=task, inputs=inputs, modality=modality,
                          version=version)
         if input_format not in ("python", "arrow"):
             raise ValueError(f"LF {self.name!r}: input_format must be 'python' or 'arrow', got {input_format!r}")
@@ -432,13 +432,18 @@ def labeling_function(
     def wrap(fn: Callable[..., Any]) -> FunctionLF:
         if not callable(fn):
             raise TypeError("labeling_function decorates a function")
+        lf_name = _lf_name(fn, name)
         if batched is False:
-            params = inspect.signature(fn).parameters
-            if len(params) != 1:
-                raise TypeError(f"per-row LF {fn.__name__!r} must take exactly one argument (the row)")
+            params = inspect.signature(fn).parameters.values()
+            positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            required = [p for p in params if p.default is p.empty and p.kind in positional]
+            keyword_only = [p for p in params if p.default is p.empty and p.kind is inspect.Parameter.KEYWORD_ONLY]
+            takes_row = len(required) == 1 or (not required and any(p.kind is p.VAR_POSITIONAL for p in params))
+            if not takes_row or keyword_only:
+                raise TypeError(f"per-row LF {lf_name!r} must take exactly one argument without a default (the row)")
         return FunctionLF(
             fn,
-            name=name,
+            name=lf_name,
             task=task,
             inputs=inputs,
             modality=modality,
@@ -449,6 +454,14 @@ def labeling_function(
         )
 
     return wrap
+
+
+def _lf_name(fn: Callable[..., Any], name: str | None) -> str:
+    if name is not None:
+        return name
+    if not isinstance(getattr(fn, "__name__", None), str):
+        raise TypeError(f"{fn!r} has no __name__ (a functools.partial or a callable object): give the LF a name=")
+    return fn.__name__
 
 
 def preview(value: Any, limit: int = 60) -> str:

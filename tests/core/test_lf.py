@@ -70,6 +70,31 @@ def test_declaration_errors(spam):
         mmweak.Task("t", labels=["only"])
     with pytest.raises(ValueError, match="identifier"):
         mmweak.Task("has space", labels=["a", "b"])
+    with pytest.raises(TypeError, match="exactly one argument without a default"):
+        labeling_function(task=spam, inputs="text", batched=False)(lambda row, *, strict: 1)
+
+
+def test_partials_callable_objects_and_defaulted_parameters(spam):
+    import functools
+
+    def long_text(row, limit=3):
+        return 1 if len(row["text"]) > limit else -1
+
+    rows = {"text": ["ab", "abcd", "abcdefg"]}
+    assert labeling_function(task=spam, inputs="text", batched=False)(long_text)(rows) == [-1, 1, 1]
+    strict = labeling_function(task=spam, inputs="text", batched=False, name="long5")(
+        functools.partial(long_text, limit=5))
+    assert strict(rows) == [-1, -1, 1] and strict.name == "long5"
+
+    class Shout:
+        def __call__(self, batch):
+            return [1 if t.isupper() else -1 for t in batch["text"]]
+
+    # both had no __name__: an AttributeError, raised from inside the decorator
+    for nameless in (functools.partial(long_text, limit=5), Shout()):
+        with pytest.raises(TypeError, match="has no __name__ .* give the LF a name="):
+            labeling_function(task=spam, inputs="text")(nameless)
+    assert labeling_function(task=spam, inputs="text", name="shout")(Shout())({"text": ["HI", "hi"]}) == [1, -1]
 
 
 KEYWORDS = ["free", "win"]
