@@ -5,13 +5,14 @@ needs to preserve that and nothing else: groups become non-capturing, and every 
 case-insensitive letter and ``.`` is spelled out as the code points Python's own ``re`` matches
 (:mod:`lf_library.text.charsets`), because RE2's ``\\w``, ``\\d``, ``\\s`` and case folding differ.
 
-Two Python constructs have no exact RE2 spelling, yet differ only on recognisable strings. Their rows
+Three Python constructs have no exact RE2 spelling, yet differ only on recognisable strings. Their rows
 are flagged by a second, *risky* RE2 pattern and voted by Python ``re`` instead, which keeps the votes
 identical while the rest run vectorized:
 
 * ``\\b``/``\\B`` are ASCII in RE2: they agree with Python on strings without non-ASCII word characters;
 * ``$`` (without MULTILINE) also matches before a final newline in Python: it agrees on strings that do
-  not end with ``\\n``.
+  not end with ``\\n``;
+* ``\\B`` matches the empty string in RE2 and not in Python 3.11's ``re``: it agrees on every other string.
 
 Patterns RE2 cannot run at all (look-arounds, back-references, atomic groups, possessive repeats,
 repeat counts above 1000, a compiled program over RE2's memory budget) raise :class:`Untranslatable`;
@@ -268,6 +269,8 @@ class _Emitter:
             if not flags & re.ASCII:
                 wide_word = tuple((max(lo, 0x80), hi) for lo, hi in ranges_of(r"\w", 0) if hi > 0x7F)
                 self.risky["\\b/\\B on text with non-ASCII word characters"] = [CharClass(wide_word)]
+            if at is C.AT_NON_BOUNDARY:  # RE2 finds \B in "", Python 3.11's re does not
+                self.risky["\\B on the empty string"] = ["\\A\\z"]
             return "\\b" if at is C.AT_BOUNDARY else "\\B"
         raise Untranslatable(f"the anchor {at} has no RE2 equivalent")
 

@@ -146,6 +146,15 @@ def test_single_characters_classify_like_python_on_every_code_point(pattern, fla
     assert not len(bad), [hex(points[i]) for i in bad[:10]]
 
 
+@pytest.mark.parametrize("pattern", [r"^\B$", r"\B", r"x?\B", r"(?a)\B"])
+def test_a_non_boundary_on_the_empty_string_votes_as_python_does(pattern):
+    # RE2 finds \B in "" where Python 3.11's re does not: such rows are judged by re (the vectorized vote was 1)
+    lf = RegexLF("nb", task=SPAM, label=1, pattern=pattern)
+    texts = ["", "ab", "a b", " ", "é"]
+    assert _arrow_votes(lf, texts).tolist() == lf.label_batch({"text": texts}) == [
+        1 if re.search(pattern, t) else -1 for t in texts]
+
+
 def test_untranslatable_patterns_say_why():
     for pattern, why in [(r"(?<!x)y", "look-around"), (r"(a)\1", "back-reference"), (r"a{1001}", "1000"),
                          (r"(?>ab)", "atomic"), (r"a++", "possessive")]:
