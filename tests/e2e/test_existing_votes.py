@@ -68,6 +68,28 @@ def test_votes_written_as_class_names_are_read_as_gold_is():
         mmweak.apply_lfs(bad, [lf])
 
 
+
+def test_a_votes_column_brought_without_lfs_is_aggregated_saved_and_loaded(tmp_path):
+    # A T_votes column per the data contract, not written by apply_lfs: aggregate gave labels, then save_curated
+    # failed with KeyError: 'lfs'. Its columns are recorded by position now, and a warning says how to name them.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 200)
+    L = np.where(rng.random((200, 3)) < 0.7, np.where(rng.random((200, 3)) < 0.85, y[:, None], 1 - y[:, None]), -1)
+    feats = datasets.Features({"spam_votes": datasets.List(datasets.Value("int8"), length=3),
+                               "label": datasets.ClassLabel(names=["ham", "spam"])})
+    ds = datasets.Dataset.from_dict({"spam_votes": L.tolist(), "label": y.tolist()}, features=feats)
+    with pytest.warns(UserWarning, match=r"'spam_votes' was not written by apply_lfs.* spam_votes_0..spam_votes_2"):
+        out = mmweak.aggregate(ds, [SPAM])
+    assert (np.asarray(out["spam_label"]) == y).mean() > 0.85
+    summary = mmweak.analyze(out, SPAM, gold="label")
+    assert [r["lf"] for r in summary.rows] == ["spam_votes_0", "spam_votes_1", "spam_votes_2"]
+    mmweak.save_curated(out, tmp_path / "c")
+    back, tasks = mmweak.load_curated(tmp_path / "c")
+    assert tasks == [SPAM] and back["train"]["spam_label"] == out["spam_label"]
+    card = (tmp_path / "c" / "README.md").read_text()
+    assert "spam_votes_2" in card
+
+
 def test_bad_vote_columns_are_refused_naming_split_row_and_column():
     ragged = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"v": [[1, 0], [1], [0, 0]]})})
     with pytest.raises(ValueError, match=r"split 'train', row 1: column 'v' holds 1 votes where row 0 holds 2"):
