@@ -31,10 +31,23 @@ def _every_code_point() -> str:
 
 @functools.lru_cache(maxsize=4096)
 def ranges_of(pattern: str, flags: int = 0) -> Ranges:
-    """Code points (as inclusive ranges, surrogates left out) that the one-character ``pattern`` matches."""
-    rx = re.compile(pattern, flags)
-    hits = np.fromiter((m.start() for m in rx.finditer(_every_code_point())), dtype=np.int64)
-    return _to_ranges(hits)
+    """Code points (as inclusive ranges, surrogates left out) that the one-character ``pattern`` matches.
+
+    The scan matches runs of consecutive code points (``(?:pattern)+``), not one code point at a time: a class
+    like ``.`` or ``\\W`` holds a million code points in a few runs, and a match object each took 0.2 s.
+
+    >>> ranges_of("[a-cx]"), ranges_of("k", re.IGNORECASE)
+    (((97, 99), (120, 120)), ((75, 75), (107, 107), (8490, 8490)))
+    """
+    lo_s, hi_s = _SURROGATES
+    out: list[tuple[int, int]] = []
+    for m in re.compile(f"(?:{pattern})+", flags).finditer(_every_code_point()):
+        lo, hi = m.start(), m.end() - 1
+        if lo < lo_s:
+            out.append((lo, min(hi, lo_s - 1)))
+        if hi > hi_s:
+            out.append((max(lo, hi_s + 1), hi))
+    return tuple(out)
 
 
 def _to_ranges(points: np.ndarray) -> Ranges:
