@@ -57,6 +57,10 @@ def lf_summary(
     return rows
 
 
+#: Cells (rows x LFs x classes) of one block of :func:`lf_counts`.
+_COUNT_CELLS = 1 << 24
+
+
 def lf_counts(L: Any, cardinality: int) -> dict[str, np.ndarray]:
     """The integer counts :func:`lf_summary` is made of; counts of row blocks add up to those of their union.
 
@@ -67,23 +71,23 @@ def lf_counts(L: Any, cardinality: int) -> dict[str, np.ndarray]:
     >>> c["voted"].tolist(), c["conflicts"].tolist(), c["polarity"].tolist()
     ([2, 1], [0, 0], [[1, 1], [0, 1]])
     """
-    L = check_votes(L, cardinality).astype(np.int16)
+    L = check_votes(L, cardinality)
     n, m = L.shape
-    voted = L != ABSTAIN
-    n_voting = voted.sum(axis=1)
-    counts = np.stack([(L == k).sum(axis=1) for k in range(cardinality)], axis=1) if n else np.zeros((0, cardinality))
     out = {"rows": np.array(n, dtype=np.int64), "voted": np.zeros(m, np.int64), "overlaps": np.zeros(m, np.int64),
            "conflicts": np.zeros(m, np.int64), "polarity": np.zeros((m, cardinality), np.int64)}
-    for j in range(m):
-        v = voted[:, j]
-        own = np.zeros(n, dtype=np.int64)
-        if n:
-            own[v] = counts[v, L[v, j]]
+    step = max(1, _COUNT_CELLS // max(m * max(cardinality, 2), 1))  # whole-matrix passes, in blocks of rows
+    for start in range(0, n, step):
+        B = L[start: start + step]
+        voted = B != ABSTAIN
+        n_voting = voted.sum(axis=1)
+        per_class = np.stack([(B == k).sum(axis=1) for k in range(cardinality)], axis=1)
+        # votes on the row that agree with LF j's own (its own included), where j voted
+        own = np.take_along_axis(per_class, np.where(voted, B, 0).astype(np.intp), axis=1)
         # Another LF disagrees when the row has more votes than those agreeing with LF j.
-        out["voted"][j] = v.sum()
-        out["overlaps"][j] = (v & (n_voting > 1)).sum()
-        out["conflicts"][j] = (v & (n_voting > own)).sum()
-        out["polarity"][j] = np.bincount(L[v, j], minlength=cardinality)[:cardinality]
+        out["voted"] += voted.sum(axis=0)
+        out["overlaps"] += (voted & (n_voting > 1)[:, None]).sum(axis=0)
+        out["conflicts"] += (voted & (n_voting[:, None] > own)).sum(axis=0)
+        out["polarity"] += np.stack([(B == k).sum(axis=0) for k in range(cardinality)], axis=1)
     return out
 
 
