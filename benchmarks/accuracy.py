@@ -88,7 +88,7 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
             proba = _fitted_proba(lm, model, w.train.L, w.test.L, dev, out["errors"])
         if proba is None:
             continue
-        argmax = lm.labels_from_proba(proba, None)
+        argmax = lm.labels_from_proba(proba, None, objective="accuracy")
         f1_rule = lm.labels_from_proba(proba, None, objective="f1")
         pred = f1_rule if R.is_f1(name) else argmax
         out["all"][model] = metric_all(w.test.y, pred)

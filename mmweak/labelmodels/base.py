@@ -227,8 +227,8 @@ class LabelModel(BaseEstimator):
         *,
         tie_break: TieBreak = "prior",
         seed: int | None = None,
-        objective: Objective = "accuracy",
-        pos_label: int = 1,
+        objective: Objective | None = None,
+        pos_label: int | None = None,
     ) -> np.ndarray:
         """Hard labels; rows where no LF voted are ``-1``.
 
@@ -240,15 +240,17 @@ class LabelModel(BaseEstimator):
             seed: seed of ``"random"`` tie-breaks (default: the fit's ``random_state``).
             objective: ``"accuracy"`` (the most likely class) or ``"f1"``: ``pos_label`` wherever its
                 probability reaches the cut learned at fit time (``f1_thresholds_``), which for a rare
-                class is usually well below 0.5.
-            pos_label: the class whose F1 ``objective="f1"`` maximises.
+                class is usually well below 0.5. Default: the model's own ``objective`` where it has one
+                (the default model, ``create(objective="f1")``), else ``"accuracy"``.
+            pos_label: the class whose F1 ``objective="f1"`` maximises. Default: the model's own
+                ``pos_label`` where it has one, else 1.
 
         Returns:
             ``(n,)`` int64 labels.
 
         Raises:
             NotFittedError: before ``fit``.
-            ValueError: an unknown policy or objective.
+            ValueError: an unknown policy or objective, a ``pos_label`` that is not a class, a negative seed.
 
         >>> from mmweak.labelmodels import create
         >>> L = [[0, -1]] * 60 + [[0, 1]] * 30 + [[-1, 1]] * 10
@@ -268,6 +270,18 @@ class LabelModel(BaseEstimator):
             pos_label=pos_label,
         )
 
+    def _decision(self, objective: Objective | None, pos_label: Any) -> tuple[Objective, int]:
+        """The objective and positive class hard labels follow: those given, else the model's own, else accuracy
+        and class 1."""
+        K = int(self.cardinality)
+        if objective is None:
+            objective = getattr(self, "objective", None) or "accuracy"
+        if pos_label is None:
+            pos_label = getattr(self, "pos_label", 1)
+        if isinstance(pos_label, bool) or not isinstance(pos_label, numbers.Integral) or not 0 <= int(pos_label) < K:
+            raise ValueError(f"pos_label must be a class index in 0..{K - 1}, got {pos_label!r}")
+        return objective, int(pos_label)
+
     def labels_from_proba(
         self,
         proba: np.ndarray,
@@ -275,12 +289,14 @@ class LabelModel(BaseEstimator):
         *,
         tie_break: TieBreak = "prior",
         seed: int = 0,
-        objective: Objective = "accuracy",
-        pos_label: int = 1,
+        objective: Objective | None = None,
+        pos_label: int | None = None,
     ) -> np.ndarray:
-        """Hard labels from probabilities, with the policies of :meth:`predict`.
+        """Hard labels from probabilities, with the policies (and defaults) of :meth:`predict`.
 
-        Rows of ``L`` without a vote become ``-1``; pass ``L=None`` to decide them from their
+        ``proba`` is ``(n, K)``: non-negative rows that sum to 1 (as :meth:`predict_proba` and the stored
+        ``float32`` probability columns give them). Rows of ``L`` (the same rows' votes, checked as
+        :meth:`predict` checks them) without a vote become ``-1``; pass ``L=None`` to decide them from their
         (no-vote policy) probabilities like any other row.
 
         >>> from mmweak.labelmodels import create
@@ -289,14 +305,24 @@ class LabelModel(BaseEstimator):
         [1, 1]
         """
         self._check_fitted()
+        objective, pos_label = self._decision(objective, pos_label)
+        seed = self._check_seed("seed", seed)
         proba = np.asarray(proba, dtype=np.float64)
         K = int(self.cardinality)
         if proba.ndim != 2 or proba.shape[1] != K:
             raise ValueError(f"proba must be (rows, {K}) class probabilities, got shape {proba.shape}")
         if not np.isfinite(proba).all():
             raise ValueError("proba must be finite (no NaN or infinity)")
-        if L is not None and np.asarray(L).shape[0] != proba.shape[0]:
-            raise ValueError(f"L has {np.asarray(L).shape[0]} rows but proba has {proba.shape[0]}")
+        if proba.size and (proba.min() < 0 or np.abs(proba.sum(axis=1) - 1.0).max() > 1e-4):
+            row = int(np.argmax((proba < 0).any(axis=1) | (np.abs(proba.sum(axis=1) - 1.0) > 1e-4)))
+            raise ValueError(f"proba row {row} is not a probability distribution (non-negative, summing to 1): "
+                             f"{proba[row].tolist()}")
+        if L is not None:
+            L = check_votes(L, K)
+            if L.shape[1] != self.n_lfs_:
+                raise VoteMatrixError(f"model was fitted on {self.n_lfs_} LFs but L has {L.shape[1]} columns")
+            if L.shape[0] != proba.shape[0]:
+                raise ValueError(f"L has {L.shape[0]} rows but proba has {proba.shape[0]}")
         labels = hard_labels(
             proba,
             np.asarray(self.class_balance_, dtype=np.float64),
@@ -307,7 +333,7 @@ class LabelModel(BaseEstimator):
             thresholds=self.f1_thresholds_,
         )
         if L is not None:
-            labels[~(np.asarray(L) != ABSTAIN).any(axis=1)] = ABSTAIN
+            labels[~(L != ABSTAIN).any(axis=1)] = ABSTAIN
         return labels
 
     def lf_accuracies(self) -> np.ndarray | None:
@@ -317,6 +343,7 @@ class LabelModel(BaseEstimator):
         >>> create("majority").fit([[0, 1]]).lf_accuracies() is None
         True
         """
+        self._check_fitted()
         return None
 
     # -- persistence ------------------------------------------------------------------------------
@@ -447,6 +474,11 @@ class LabelModel(BaseEstimator):
     def _check_fitted(self) -> None:
         if not self.__sklearn_is_fitted__():
             raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(L) first")
+        balance = getattr(self, "class_balance_", None)
+        fitted_K = None if balance is None else np.shape(balance)[0]
+        if fitted_K is not None and fitted_K != self.cardinality:
+            raise NotFittedError(f"{type(self).__name__} was fitted with cardinality {fitted_K} but cardinality is "
+                                 f"now {self.cardinality!r} (set_params after fit): fit it again")
 
 
 def corrected_by_silent_dev_rows(estimate: np.ndarray, dev: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:

@@ -246,6 +246,7 @@ class EBCC(LogLinearModel):
 
     def lf_accuracies(self) -> np.ndarray:
         """P(vote = y | LF votes), averaged over the learned class balance."""
+        self._check_fitted()
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
 
 

@@ -7,6 +7,7 @@ import numbers
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ..errors import VoteMatrixError
 from .votes import ABSTAIN
@@ -61,6 +62,9 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
     mmweak.errors.VoteMatrixError: L has boolean entries; votes must be integers (-1 = abstain, classes 0..1)
     """
     K = check_cardinality(cardinality)
+    if sp.issparse(L):
+        raise VoteMatrixError(f"{what} is a scipy sparse matrix: pass a dense (rows x LFs) array with -1 for abstain "
+                              f"(a sparse matrix's unstored entries would read as votes for class 0)")
     try:
         arr = np.asarray(L)
     except ValueError as e:  # ragged nested lists
@@ -70,8 +74,8 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
     kinds = f"votes must be integers (-1 = abstain, classes 0..{K - 1})"
     if arr.dtype.kind == "b":
         raise VoteMatrixError(f"{what} has boolean entries; {kinds}")
-    if arr.dtype.kind in "iu" and isinstance(L, (list, tuple)):
-        _refuse_listed_bools(L, what, kinds)  # numpy made ints of them: [[True, 0]] would fit as [[1, 0]]
+    if arr.dtype.kind in "iuf" and isinstance(L, (list, tuple)):
+        _refuse_listed_bools(L, what, kinds)  # numpy made numbers of them: [[True, 0.0]] would fit as [[1, 0]]
     if arr.dtype.kind == "c":
         raise VoteMatrixError(f"{what} has complex entries; {kinds}")
     if arr.dtype.kind in "USV":

@@ -18,8 +18,16 @@ class WeightedMajorityVote(LogLinearModel):
     ``(1 - a_jv) / (1 - pi_v)`` (the LF's errors fall on the other classes in proportion to their prior).
     This is the model behind a weighted majority vote, made prior-aware: an LF that fires on 60 % of
     rows and is right 23 % of the time on a 21 % class counts for almost nothing, where plain majority
-    vote would let it decide every tie. Unlike one-coin Dawid–Skene it cannot flip the meaning of a
-    unipolar LF, so it is safe when every LF votes a single class.
+    vote would let it decide every tie.
+
+    Abstains say nothing here, so an LF's precision is learned only from the rows where it votes together with
+    other LFs. An LF that never shares a row with an LF of its own class (one keyword for a rare class among
+    several for the other) is judged by its conflicts alone, and EM can drive its precision (and its class's
+    share with it) down until its vote alone no longer carries its class: one positive keyword among two negative
+    ones, precision 0.17, every row labelled negative, accuracy 0.78 on the voted rows against majority vote's
+    0.96 (``tests/labelmodels/test_labelmodels_hostile.py``).
+    The default (``auto``) takes it only where gold dev rows show it beating majority vote; for keyword LFs without
+    gold, ``dawid_skene`` (abstains as outcomes) reads the silence that identifies them.
 
     Precisions get a Beta prior (``prior_precision``, ``prior_strength`` pseudo-votes): an LF seen voting
     five times is not trusted like one seen five thousand times. EM starts from the majority vote;

@@ -40,6 +40,8 @@ def test_learned_state_only_after_fit_and_clone_drops_it(name):
         model.predict_proba(L)
     with pytest.raises(SklearnNotFittedError):  # also sklearn's, so sklearn code recognises it
         model.predict(L)
+    with pytest.raises(NotFittedError, match="not fitted"):  # was an AttributeError for ebcc and auto
+        model.lf_accuracies()
     model.fit(L)
     assert hasattr(model, "n_lfs_") and hasattr(model, "class_balance_")
     fresh = clone(model)
@@ -165,3 +167,12 @@ def test_label_model_is_a_base_estimator():
 
     assert issubclass(LabelModel, BaseEstimator)
     assert repr(create("dawid_skene", cardinality=3, smoothing=0.5)) == "DawidSkene(cardinality=3, smoothing=0.5)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_changing_the_classes_after_fit_asks_for_a_refit(name):
+    model = create(name, cardinality=2).fit(L)
+    model.set_params(cardinality=3)  # scikit-learn style: stored, not refitted (predicting gave an IndexError)
+    with pytest.raises(NotFittedError, match="fitted with cardinality 2 but cardinality is now 3"):
+        model.predict_proba(L)
+    assert model.fit(L).predict_proba(L).shape == (L.shape[0], 3)

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,8 @@ L_OK = np.array([[0, 1, -1], [1, 1, 0], [0, -1, 0], [1, 0, 1]] * 10, dtype=np.in
     (np.zeros((2, 2, 2), dtype=int), "2-D"),
     (np.zeros((5, 0), dtype=int), "has no LF columns"),
     (np.array([[0, 1], [3, 0]]), r"L\[1, 0\] = 3 is outside -1..1"),
+    ([[1.0, True], [0.0, 1.0]], r"L\[0, 1\] = True \(bool\)"),  # numpy made 1.0 of it beside a float
+    (sp.csr_matrix(np.eye(2, dtype=int)), "scipy sparse matrix: pass a dense"),
 ])
 @pytest.mark.parametrize("name", ["majority", "dawid_skene", "auto"])
 def test_bad_vote_matrices_are_refused_by_name(name, bad, message):
@@ -190,6 +193,78 @@ def test_an_lf_and_its_exact_negation_never_drive_a_model_below_chance(name):
         covered = (L != -1).any(1)
         acc = (create(name).fit(L).predict(L, tie_break="random") == y)[covered].mean()
         assert acc > 0.45, (name, len(extra), acc)
+
+
+
+def test_a_lone_keyword_misleads_weighted_majority_but_not_the_default():
+    # Documented limit of weighted_majority (its docstring): the positive keyword shares rows only with negative ones,
+    # so its precision is learned from conflicts alone and its vote alone no longer carries its class.
+    rng = np.random.default_rng(0)
+    n = 5200
+    y = (rng.random(n) < 0.2).astype(int)
+    L = np.full((n, 3), -1, dtype=np.int8)
+    L[(y == 1) & (rng.random(n) < 0.5), 0] = 1
+    L[(y == 0) & (rng.random(n) < 0.02), 0] = 1
+    L[(y == 0) & (rng.random(n) < 0.3), 1] = 0
+    L[(y == 1) & (rng.random(n) < 0.05), 1] = 0
+    L[(y == 0) & (rng.random(n) < 0.3), 2] = 0
+    dev, L, y = (L[:200], y[:200]), L[200:], y[200:]
+    voted = (L != -1).any(1)
+
+    def acc(model):
+        return (model.predict(L)[voted] == y[voted]).mean()
+
+    wmv = create("weighted_majority").fit(L)
+    assert wmv.precision_[0, 1] < 0.2 and wmv.predict_proba(np.array([[1, -1, -1]]))[0, 1] < 0.5 and acc(wmv) < 0.8
+    assert acc(create("majority").fit(L)) > 0.95
+    for kw in ({}, {"L_dev": dev[0], "y_dev": dev[1]}):
+        default = create().fit(L, **kw)
+        assert "weighted_majority" not in default.selected_ and acc(default) > 0.95, (kw.keys(), default.selected_)
+
+
+
+def test_predict_follows_the_defaults_own_objective_and_positive_class():
+    rng = np.random.default_rng(0)
+    y = (rng.random(3000) < 0.1).astype(int)
+    L = np.stack([_lf(rng, y, 0.7, 0.5) for _ in range(6)], 1).astype(np.int8)
+    model = create(objective="f1", pos_label=1).fit(L)
+    f1 = model.predict(L, objective="f1", pos_label=1)
+    assert (f1 != model.predict(L, objective="accuracy")).any()  # the F1 cut labels more rows positive here
+    np.testing.assert_array_equal(model.predict(L), f1)
+    np.testing.assert_array_equal(model.labels_from_proba(model.predict_proba(L), L), f1)
+    plain = create("dawid_skene").fit(L)  # a model without its own objective keeps argmax
+    np.testing.assert_array_equal(plain.predict(L), plain.predict(L, objective="accuracy"))
+
+
+@pytest.mark.parametrize("kwargs,error,message", [
+    ({"objective": "f1", "pos_label": 1.7}, ValueError, r"pos_label must be a class index in 0..1, got 1.7"),
+    ({"objective": "f1", "pos_label": "1"}, ValueError, r"got '1'"),
+    ({"pos_label": True}, ValueError, r"got True"),
+    ({"pos_label": 2}, ValueError, r"got 2"),
+    ({"tie_break": "random", "seed": -1}, ValueError, r"seed must be a non-negative int"),
+])
+def test_predict_settings_are_checked_by_name(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        create("majority").fit(L_OK).predict(L_OK, **kwargs)
+
+
+@pytest.mark.parametrize("proba,L,error,message", [
+    (np.array([[-1.0, 2.0]] * 40), None, ValueError, r"proba row 0 is not a probability distribution"),
+    (np.array([[0.3, 0.3]] * 40), None, ValueError, r"proba row 0 is not a probability distribution"),
+    (np.full((40, 2), 0.5), L_OK[:, :2], VoteMatrixError, "fitted on 3 LFs but L has 2 columns"),
+    (np.full((40, 2), 0.5), np.full(40, 5), VoteMatrixError, "must be a 2-D"),
+    (np.full((40, 2), 0.5), np.full((40, 3), 5), VoteMatrixError, r"L\[0, 0\] = 5 is outside -1..1"),
+    (np.full((39, 2), 0.5), L_OK, ValueError, "L has 40 rows but proba has 39"),
+])
+def test_labels_from_proba_checks_what_it_is_given(proba, L, error, message):
+    with pytest.raises(error, match=message):
+        create("majority").fit(L_OK).labels_from_proba(proba, L)
+
+
+def test_labels_from_proba_takes_stored_float32_probabilities():
+    model = create("dawid_skene").fit(L_OK)
+    proba = model.predict_proba(L_OK)
+    np.testing.assert_array_equal(model.labels_from_proba(proba.astype(np.float32), L_OK), model.predict(L_OK))
 
 
 # -- properties over random vote matrices -------------------------------------------------------------
