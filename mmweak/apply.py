@@ -44,7 +44,7 @@ from .fingerprint import stable_hash
 from .lf import LabelingFunction
 from .provenance import RecordError, human_lf_columns, read_record, task_record, write_record
 from .task import Task
-from .vote_cache import InputDigests, default_cache_dir, read_votes, vote_key, write_votes
+from .vote_cache import InputDigests, default_cache_dir, read_votes, serves, vote_key, write_votes
 
 logger = logging.getLogger("mmweak.apply")
 #: Rows per batch when neither the call nor the LF says: vectorized LFs pay a fixed cost per call.
@@ -355,8 +355,8 @@ def _apply_split(
         path = root / f"{key}.arrow"
         if use_cache and key is not None and path.exists():
             t0 = time.perf_counter()
-            v, f = read_votes(path)
-            if f and on_error == "raise":
+            v, f, raised_none = read_votes(path)
+            if not serves(f, raised_none, on_error):
                 continue  # faults counted under on_error="abstain": run it, so that the first one raises by row
             votes[id(lf)], faults[id(lf)] = v, f
             seconds[id(lf)] = time.perf_counter() - t0
@@ -367,7 +367,7 @@ def _apply_split(
         for lf, (v, f, sec) in zip(group, computed):
             votes[id(lf)], faults[id(lf)], seconds[id(lf)] = v, f, sec
             if keys[id(lf)] is not None:
-                write_votes(root / f"{keys[id(lf)]}.arrow", v, f)
+                write_votes(root / f"{keys[id(lf)]}.arrow", v, f, raised_none=on_error == "raise")
     columns = {}
     for task, group in by_task.items():
         L = np.empty((len(base), len(group)), dtype=np.int8)

@@ -85,17 +85,40 @@ def cache_fingerprint(lf: LabelingFunction, *, stacklevel: int = 4) -> str | Non
         return None
 
 
-def read_votes(path: Path) -> tuple[np.ndarray, int]:
-    """Votes and fault count stored at ``path`` (memory-mapped)."""
+def votes_table(votes: np.ndarray, faults: int, raised_none: bool) -> pa.Table:
+    """The stored form of an LF's votes: int8 votes, their fault count, and whether the run that counted them
+    raised on every exception (``on_error="raise"``), so that none of the faults is one."""
+    meta = {"faults": str(faults), "raised_none": "1" if raised_none else "0"}
+    return pa.table({"vote": pa.array(votes, pa.int8())}).replace_schema_metadata(meta)
+
+
+def votes_from_table(table: pa.Table) -> tuple[np.ndarray, int, bool]:
+    """``(votes, faults, raised_none)`` of a :func:`votes_table` (files from before the flag count as not checked)."""
+    meta = table.schema.metadata
+    return table.column("vote").to_numpy(), int(meta[b"faults"]), meta.get(b"raised_none") == b"1"
+
+
+def serves(faults: int, raised_none: bool, on_error: str) -> bool:
+    """Whether stored votes may answer a run with ``on_error``: under ``"raise"`` not when some of their faults may
+    be exceptions counted under ``"abstain"`` (the run must raise on them); faults an LF reports itself (an image it
+    cannot decode, with ``on_decode_error="abstain"``) are served either way once a raising run has counted them.
+
+    >>> serves(0, False, "raise"), serves(2, False, "raise"), serves(2, True, "raise"), serves(2, False, "abstain")
+    (True, False, True, True)
+    """
+    return not faults or raised_none or on_error != "raise"
+
+
+def read_votes(path: Path) -> tuple[np.ndarray, int, bool]:
+    """Votes, fault count and ``raised_none`` stored at ``path`` (memory-mapped; see :func:`votes_table`)."""
     with pa.memory_map(str(path)) as source:
-        table = pa.ipc.open_file(source).read_all()
-    return table.column("vote").to_numpy(), int(table.schema.metadata[b"faults"])
+        return votes_from_table(pa.ipc.open_file(source).read_all())
 
 
-def write_votes(path: Path, votes: np.ndarray, faults: int) -> None:
+def write_votes(path: Path, votes: np.ndarray, faults: int, raised_none: bool) -> None:
     """Store votes atomically (temporary file + rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table({"vote": pa.array(votes, pa.int8())}).replace_schema_metadata({"faults": str(faults)})
+    table = votes_table(votes, faults, raised_none)
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)

@@ -29,7 +29,7 @@ from ..apply import _pass_batch_size, _passes, raw_media_features
 from ..batch_runner import BatchRunner, OnError
 from ..input_digest import arrow_digest
 from ..lf import LabelingFunction
-from ..vote_cache import read_votes, votes_key, write_votes
+from ..vote_cache import read_votes, serves, votes_from_table, votes_key, votes_table, write_votes
 from .meta import ROW_COLUMN
 
 #: Name of the temporary column holding LF slot ``i``'s votes between stages.
@@ -54,7 +54,7 @@ class VoteStore:
 
         return fsspec.core.url_to_fs(self.root)[0]
 
-    def get(self, key: str) -> tuple[np.ndarray, int] | None:
+    def get(self, key: str) -> tuple[np.ndarray, int, bool] | None:
         if not self.remote:
             local = Path(self.root) / f"{key}.arrow"
             return read_votes(local) if local.exists() else None
@@ -62,14 +62,13 @@ class VoteStore:
         if not fs.exists(path):
             return None
         with fs.open(path, "rb") as f:
-            table = pa.ipc.open_file(pa.BufferReader(f.read())).read_all()
-        return table.column("vote").to_numpy(), int(table.schema.metadata[b"faults"])
+            return votes_from_table(pa.ipc.open_file(pa.BufferReader(f.read())).read_all())
 
-    def put(self, key: str, votes: np.ndarray, faults: int) -> None:
+    def put(self, key: str, votes: np.ndarray, faults: int, raised_none: bool) -> None:
         if not self.remote:
-            write_votes(Path(self.root) / f"{key}.arrow", votes, faults)
+            write_votes(Path(self.root) / f"{key}.arrow", votes, faults, raised_none)
             return
-        table = pa.table({"vote": pa.array(votes, pa.int8())}).replace_schema_metadata({"faults": str(faults)})
+        table = votes_table(votes, faults, raised_none)
         sink = io.BytesIO()
         with pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
@@ -125,9 +124,8 @@ class VoteStage:
             if self.use_cache and key is not None:
                 t0 = time.perf_counter()
                 hit = self.store.get(key)
-                # faults counted under on_error="abstain" are run again under "raise", so the first one raises
-                if hit is not None and len(hit[0]) == n and not (hit[1] and self.on_error == "raise"):
-                    votes[i], faults[i] = hit
+                if hit is not None and len(hit[0]) == n and serves(hit[1], hit[2], self.on_error):
+                    votes[i], faults[i] = hit[0], hit[1]
                     seconds[i] = time.perf_counter() - t0
         todo = [i for i in range(len(self.lfs)) if i not in votes]
         by_lf = {id(self.lfs[i]): i for i in todo}
@@ -138,7 +136,7 @@ class VoteStage:
                 computed.add(i)
                 key = keys[i]
                 if key is not None:
-                    self.store.put(key, v, f)
+                    self.store.put(key, v, f, raised_none=self.on_error == "raise")
         if self.emit == "stats":
             k = len(self.lfs)
             first = int(rows[0]) if n else -1

@@ -170,6 +170,21 @@ def test_fault_tolerant_mode_counts_faults_per_lf(texts, spam, tmp_path):
     assert rep3.cached() == [("train", "fine")]  # an LF without faults is still a hit under "raise"
 
 
+def test_faults_an_lf_reports_itself_are_served_from_the_cache_under_raise(texts, spam, tmp_path):
+    """A media LF counts an image it cannot decode as a fault without raising (on_decode_error="abstain"): its votes
+    must not be recomputed on every raising run, only checked once by one."""
+    from mmweak.batch_memo import note_faults
+
+    def careful(b):
+        note_faults([i for i, t in enumerate(b["text"]) if "love" in t])  # judged unreadable, abstains
+        return [-1 if "love" in t else 0 for t in b["text"]]
+
+    lf = labeling_function(task=spam, inputs="text", name="careful")(careful)
+    for on_error, computed in (("abstain", True), ("raise", True), ("raise", False), ("abstain", False)):
+        _, rep = mmweak.apply_lfs(texts, [lf], cache_dir=tmp_path, on_error=on_error, return_report=True)
+        assert rep.faults()["careful"] > 0 and bool(rep.computed()) == computed, (on_error, rep.computed())
+
+
 def test_the_summary_line_of_each_task_gives_its_own_time(texts, spam, tmp_path):
     qtype = mmweak.Task("qtype", ["short", "long"])
     slow = labeling_function(task=spam, inputs="text", name="slow")(
