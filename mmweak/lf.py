@@ -181,11 +181,8 @@ class LabelingFunction:
         Raises :class:`mmweak.fingerprint.Unhashable` (naming the attribute) when something the LF
         reads cannot be hashed; :func:`mmweak.apply_lfs` then warns and recomputes instead of caching.
         """
-        # The task by what votes mean (its name and classes); its description is prose, and editing it
-        # recomputed every LF of the task.
         return digest({
-            "lf": self.name, "task": {"name": self.task.name, "labels": list(self.task.labels)},
-            "inputs": list(self.inputs),
+            "lf": self.name, "task": self.task.to_dict(), "inputs": list(self.inputs),
             "modality": self.modality, "version": self.version, "mmweak": __version__,
             "code": self.code_identity(), "config": self.config(), "state": self.identity_state(),
         })

@@ -383,12 +383,19 @@ def test_a_replaced_file_behind_a_text_path_is_a_new_input_for_a_media_lf(tmp_pa
     assert run() == ([1, 0], ["dark"])  # the photo's LF recomputes, the string's hits
 
 
-def test_a_tasks_description_is_not_part_of_its_lfs_votes():
-    # Prose about the task changes no vote: editing it recomputed every LF of the task. Its classes do change them.
-    def lf_for(task):
-        return mmweak.labeling_function(task=task, inputs="text", name="kw")(lambda b: [1] * len(b["text"]))
+def test_an_lf_that_reads_its_tasks_description_misses_when_it_changes(tmp_path):
+    # A zero-shot LF may prompt with the task's description: it is part of every LF's key (a review proposed dropping
+    # it to spare recomputing on an edit of the prose; that served such an LF's old votes).
+    class Prompt(mmweak.LabelingFunction):  # reads its task through self.task, which is not instance state
+        def label_batch(self, b):
+            return [1 if "advert" in self.task.description else 0 for _ in b["text"]]
 
-    plain = lf_for(mmweak.Task("spam", ["ham", "spam"]))
-    described = lf_for(mmweak.Task("spam", ["ham", "spam"], description="Comments that advertise."))
-    renamed = lf_for(mmweak.Task("spam", ["ham", "junk"]))
-    assert plain.fingerprint() == described.fingerprint() != renamed.fingerprint()
+    def prompt_lf(task):
+        return Prompt("prompt", task=task, inputs="text")
+
+    ds = datasets.Dataset.from_dict({"text": ["a", "b"]})
+    ads = mmweak.Task("spam", ["ham", "spam"], description="an advert")
+    talk = mmweak.Task("spam", ["ham", "spam"], description="a comment")
+    assert mmweak.apply_lfs(ds, [prompt_lf(ads)], cache_dir=tmp_path)["spam_votes"] == [[1], [1]]
+    out, rep = mmweak.apply_lfs(ds, [prompt_lf(talk)], cache_dir=tmp_path, return_report=True)
+    assert out["spam_votes"] == [[0], [0]] and rep.cached() == []
