@@ -79,7 +79,8 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
             continue
         keys = sorted(rows, key=id_order)
         items = [rows[k] for k in keys]
-        m = len(items[0]["weak_labels"]) if items else 0
+        # an empty split has the LFs of the split before it (train is read first), so the splits share features
+        m = len(items[0]["weak_labels"]) if items else (out["train"].features["weak_labels"].length if out else 0)
         labels: list[int] = []
         for key, r in zip(keys, items):
             label = class_index(r.get("label"))
@@ -94,20 +95,25 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
                                   f"split's first row has {m}")
         columns: dict[str, Any] = {"label": labels}
         features = {"label": ClassLabel(names=classes)}
-        if items and isinstance(items[0].get("data"), Mapping) and "text" in items[0]["data"]:
+        if (isinstance(items[0].get("data"), Mapping) and "text" in items[0]["data"] if items
+                else bool(out) and "text" in out["train"].column_names):
             columns = {"text": [r["data"].get("text") for r in items], **columns}
             features = {"text": Value("string"), **features}
         ds = Dataset.from_dict(columns, features=Features(features), split=split)
         # The votes go in as one Arrow buffer: from_dict encoded the matrix row by row (4.5 s at 200k x 68).
         L = _weak_labels(items, keys, m, len(classes), f"{base / stem}.json")
-        out[split] = ds.add_column("weak_labels", fixed_list(L), feature=List(Value("int8"), length=m))
+        votes = fixed_list(L) if L.size else [row.tolist() for row in L]  # Arrow has no fixed lists of 0 values
+        out[split] = ds.add_column("weak_labels", votes, feature=List(Value("int8"), length=m))
     return DatasetDict(out)
 
 
 def _weak_labels(items: list[dict], keys: list[str], m: int, K: int, where: str) -> np.ndarray:
     """The split's weak labels as an ``(n, m)`` int8 matrix; a vote that is not a class index is a SourceError."""
-    fast = np.array([r["weak_labels"] for r in items]).reshape(len(items), m)
-    if fast.dtype.kind in "iu" and (fast.size == 0 or (fast.min() >= -1 and fast.max() < K)):
+    try:
+        fast = np.array([r["weak_labels"] for r in items]).reshape(len(items), m)
+    except (TypeError, ValueError):  # nested or ragged cells: the checks below name the first bad one
+        fast = np.zeros((0, 0))
+    if fast.dtype.kind in "iu" and fast.size and fast.min() >= -1 and fast.max() < K:
         return fast.astype(np.int8)  # plain integers, as WRENCH writes them: no cell needs looking at
     votes = np.array([r["weak_labels"] for r in items], dtype=object).reshape(len(items), m)
     try:

@@ -107,12 +107,23 @@ def test_wrench_folders_in_the_shapes_wrench_ships(tmp_path):
     (["a", "b"], {"0": {"label": 1, "weak_labels": [0, 0.7]}}, r"id '0': weak label 1 is 0.7, not a class index -1..1"),
     (["a", "b"], {"0": {"label": 1, "weak_labels": [None, 0]}}, r"id '0': weak label 0 is None"),
     (["a", "b"], {"0": {"label": 1, "weak_labels": [300, 0]}}, r"id '0': weak label 0 is 300"),
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [0, [1]]}}, r"id '0': weak label 1 is \[1\]"),
 ])
 def test_unreadable_wrench_folders_name_file_and_row(tmp_path, labels, rows, message):
     folder = _wrench(tmp_path / "w", ["a", "b"], rows)
     (folder / "label.json").write_text(json.dumps(labels))
     with pytest.raises(SourceError, match=message):
         read_wrench(folder)
+
+
+def test_an_empty_split_and_a_set_without_lfs_read_as_empty(tmp_path):
+    rows = {"0": {"label": 1, "weak_labels": [1, -1], "data": {"text": "hi"}}}
+    folder = _wrench(tmp_path / "w", ["a", "b"], rows, splits=("train", "test"))
+    (folder / "valid.json").write_text("{}")
+    ds = read_wrench(folder)
+    assert ds["validation"].num_rows == 0 and ds["validation"].features == ds["train"].features
+    none = _wrench(tmp_path / "n", ["a", "b"], {"0": {"label": 1, "weak_labels": []}}, splits=("train",))
+    assert read_wrench(none)["train"]["weak_labels"] == [[]]
 
 
 def test_negative_and_mixed_ids_sort_as_numbers_then_names(tmp_path):
