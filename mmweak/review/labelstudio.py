@@ -58,8 +58,8 @@ def _key(column: str, taken: set[str]) -> str:
 
 
 def display_columns(ds: Dataset | DatasetDict, task: Task, columns: Sequence[str] | None = None) -> list[str]:
-    """Which columns annotators see: ``columns`` if given, else the inputs of the task's LFs, else the
-    first text, image or audio column.
+    """Which columns annotators see: ``columns`` if given, else the text, image and audio inputs of the task's LFs
+    (not the votes precomputed LFs read), else the first text, image or audio column.
 
     Raises:
         ValueError: a named column is missing, or no column can be shown.
@@ -73,13 +73,17 @@ def display_columns(ds: Dataset | DatasetDict, task: Task, columns: Sequence[str
         if not columns:
             raise ValueError("columns must name at least one column to show")
         return list(columns)
+    def shown(c: str) -> bool:
+        f = first.features[c]
+        return isinstance(f, (Image, Audio)) or (isinstance(f, Value) and f.dtype in _TEXT_TYPES)
+
     entry = read_record(ds).get("tasks", {}).get(task.name, {})
-    inputs = list(OrderedDict.fromkeys(c for lf in entry.get("lfs", []) for c in lf.get("inputs", []) if c in names))
+    inputs = list(OrderedDict.fromkeys(c for lf in entry.get("lfs", []) for c in lf.get("inputs", [])
+                                       if c in names and shown(c)))
     if inputs:
         return inputs
     for c in names:
-        f = first.features[c]
-        if isinstance(f, (Image, Audio)) or (isinstance(f, Value) and f.dtype in _TEXT_TYPES):
+        if shown(c):
             return [c]
     raise ValueError(f"no text, image or audio column to show for task {task.name!r}: pass columns=[...]")
 

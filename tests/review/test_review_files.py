@@ -188,6 +188,23 @@ def test_labeling_config_follows_the_column_types():
     ])
 
 
+def test_annotators_see_the_text_not_the_precomputed_votes_lfs_read(spam):
+    # Precomputed LFs (and the LFs recorded for votes a user brought) "read" a votes column: it was shown to
+    # annotators as the text to label.
+    from lf_library.precomputed import precomputed_lfs
+    from mmweak.review.labelstudio import display_columns
+
+    ds = datasets.Dataset.from_dict({"text": TEXTS, "weak": [[1, -1]] * 10})
+    voted = mmweak.aggregate(mmweak.apply_lfs(ds, precomputed_lfs(ds, spam, "weak")))
+    assert display_columns(voted, spam) == ["text"]
+    with pytest.warns(UserWarning, match="not written by apply_lfs"):
+        brought = mmweak.aggregate(datasets.Dataset.from_dict(
+            {"text": TEXTS, "spam_votes": [[1, -1]] * 10},
+            features=datasets.Features({"text": datasets.Value("string"),
+                                        "spam_votes": datasets.List(datasets.Value("int8"), length=2)})), [spam])
+    assert display_columns(brought, spam) == ["text"]
+
+
 def test_not_a_selection_and_not_a_task_file(curated, spam, tmp_path):
     with pytest.raises(ValueError, match="not a review selection"):
         review.export_tasks(curated, spam, tmp_path / "x.json")
