@@ -16,7 +16,7 @@ from .fingerprint import stable_hash
 from .gold import read_gold
 from .labelmodels import LabelModel, create
 from .labelmodels.decision import Objective, TieBreak
-from .provenance import read_record, task_record, write_record
+from .provenance import read_record, task_record, unrecorded_lfs, write_record
 from .task import Task
 
 ModelSpec = str | LabelModel | None
@@ -413,7 +413,7 @@ def record_label_model(
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())
     if "lfs" not in entry:
-        entry["lfs"] = unrecorded_lfs(task, int(lm.n_lfs_))
+        entry["lfs"] = unrecorded_lfs(task.name, task.votes_column, int(lm.n_lfs_))
     est = lm.lf_accuracies()
     if decide["objective"] == "f1":  # the card states the cut without needing the model file
         cuts = getattr(lm, "f1_thresholds_", None)
@@ -430,25 +430,6 @@ def record_label_model(
     }
     if gold_col is not None:
         entry["gold_column"] = gold_col
-
-
-def unrecorded_lfs(task: Task, m: int) -> list[dict[str, Any]]:
-    """LF entries for a votes column ``apply_lfs`` did not write (votes a user brought): one per position, named by
-    it, so that the card, ``analyze`` and ``inspect`` can list them (saving such a dataset failed on the missing
-    entries); a warning says how to name them.
-
-    >>> [lf["name"] for lf in unrecorded_lfs(Task("spam", ["ham", "spam"]), 2)]
-    ['spam_votes_0', 'spam_votes_1']
-    """
-    col = task.votes_column
-    warnings.warn(
-        f"task {task.name!r}: its votes column {col!r} was not written by apply_lfs, so no LF is recorded for its "
-        f"{m} columns: they are recorded as {col}_0..{col}_{m - 1}, without code. To name them, keep the votes under "
-        f"another column name and apply lf_library.precomputed.precomputed_lfs(ds, task, that_column, names=...)",
-        stacklevel=4,
-    )
-    return [{"name": f"{col}_{j}", "modality": "text", "inputs": [col], "code_hash": "unrecorded", "version": "1",
-             "kind": "unrecorded votes"} for j in range(m)]
 
 
 def _build(spec: ModelSpec, task: Task, decide: Mapping[str, Any] | None = None) -> LabelModel:

@@ -19,6 +19,7 @@ import copy
 import hashlib
 import json
 import re
+import warnings
 import zlib
 from typing import Any
 
@@ -163,6 +164,28 @@ def human_lf_columns(entry: dict[str, Any]) -> list[int]:
     [1]
     """
     return [j for j, lf in enumerate(entry.get("lfs", [])) if lf.get("kind") == HUMAN_KIND]
+
+
+def unrecorded_lfs(task_name: str, votes_column: str, m: int) -> list[dict[str, Any]]:
+    """LF entries for the ``m`` columns of a votes column ``apply_lfs`` did not write (votes a user brought), one per
+    position and named by it, so that the card, ``analyze`` and ``inspect`` can list them (saving such a dataset
+    failed on the missing entries); a warning says how to name them.
+
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     [lf["name"] for lf in unrecorded_lfs("spam", "spam_votes", 2)]
+    ['spam_votes_0', 'spam_votes_1']
+    """
+    warnings.warn(
+        f"task {task_name!r}: its votes column {votes_column!r} was not written by apply_lfs, so no LF is recorded "
+        f"for its {m} columns: they are recorded as {votes_column}_0..{votes_column}_{m - 1}, without code. To name "
+        f"them, keep the votes under another column name and apply "
+        f"lf_library.precomputed.precomputed_lfs(ds, task, that_column, names=...)",
+        stacklevel=3,
+    )
+    return [{"name": f"{votes_column}_{j}", "modality": "text", "inputs": [votes_column], "code_hash": "unrecorded",
+             "version": "1", "kind": "unrecorded votes"} for j in range(m)]
 
 
 def task_record(record: dict[str, Any], name: str) -> dict[str, Any]:

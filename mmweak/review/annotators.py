@@ -18,7 +18,7 @@ from datasets import Dataset, DatasetDict
 from ..columns import read_matrix, replace_columns, split_dict
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
-from ..provenance import HUMAN_KIND, read_record, task_record, write_record
+from ..provenance import HUMAN_KIND, read_record, task_record, unrecorded_lfs, write_record
 from ..task import Task
 from .answers import answers_column
 from .errors import AnnotationError
@@ -123,6 +123,10 @@ def add_annotator_votes(
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())
     lfs = entry.get("lfs", [])
+    widths = {read_matrix(d, task.votes_column).shape[1]
+              for d in splits.values() if task.votes_column in d.column_names}
+    if not lfs and widths and max(widths):  # votes a user brought: their columns need entries before ours follow
+        lfs = unrecorded_lfs(task.name, task.votes_column, max(widths))
     # Re-adding a column replaces its people; those another answers column added stay.
     keep = [j for j, lf in enumerate(lfs) if lf.get("kind") != KIND or list(lf.get("inputs") or []) != [col]]
     taken = {lfs[j]["name"] for j in keep} & {f"{prefix}{a}" for a in annotators}

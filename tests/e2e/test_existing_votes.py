@@ -88,6 +88,12 @@ def test_a_votes_column_brought_without_lfs_is_aggregated_saved_and_loaded(tmp_p
     assert tasks == [SPAM] and back["train"]["spam_label"] == out["spam_label"]
     card = (tmp_path / "c" / "README.md").read_text()
     assert "spam_votes_2" in card
+    # annotators added to such votes follow them (the record held the annotator alone, for four columns)
+    answers = [[{"annotator": "ann", "label": int(v)}] if i % 4 == 0 else [] for i, v in enumerate(y)]
+    with pytest.warns(UserWarning, match="not written by apply_lfs"):
+        people = add_annotator_votes(ds.add_column("spam_answers", answers), SPAM)
+    summary = mmweak.analyze(mmweak.aggregate(people, [SPAM]), SPAM)
+    assert [r["lf"] for r in summary.rows] == ["spam_votes_0", "spam_votes_1", "spam_votes_2", "annotator:ann"]
 
 
 def test_bad_vote_columns_are_refused_naming_split_row_and_column():
