@@ -12,7 +12,8 @@ identical while the rest run vectorized:
 * ``\\b``/``\\B`` are ASCII in RE2: they agree with Python on strings without non-ASCII word characters;
 * ``$`` (without MULTILINE) also matches before a final newline in Python: it agrees on strings that do
   not end with ``\\n``;
-* ``\\B`` matches the empty string in RE2 and not in Python 3.11's ``re``: it agrees on every other string.
+* ``\\B`` matches the empty string in RE2 and not in Python 3.11's ``re``, and RE2 also finds it between the
+  UTF-8 bytes of one non-ASCII character: it agrees on non-empty ASCII strings.
 
 Patterns RE2 cannot run at all (look-arounds, back-references, atomic groups, possessive repeats,
 repeat counts above 1000, a compiled program over RE2's memory budget) raise :class:`Untranslatable`;
@@ -269,8 +270,10 @@ class _Emitter:
             if not flags & re.ASCII:
                 wide_word = tuple((max(lo, 0x80), hi) for lo, hi in ranges_of(r"\w", 0) if hi > 0x7F)
                 self.risky["\\b/\\B on text with non-ASCII word characters"] = [CharClass(wide_word)]
-            if at is C.AT_NON_BOUNDARY:  # RE2 finds \B in "", Python 3.11's re does not
+            if at is C.AT_NON_BOUNDARY:  # RE2 finds \B in "", Python 3.11's re does not; and RE2 searches UTF-8
+                # bytes, so \B also holds between the bytes of one non-ASCII character, where re has no position
                 self.risky["\\B on the empty string"] = ["\\A\\z"]
+                self.risky["\\B on text with non-ASCII characters"] = [CharClass(((0x80, 0xD7FF), (0xE000, 0x10FFFF)))]
             return "\\b" if at is C.AT_BOUNDARY else "\\B"
         raise Untranslatable(f"the anchor {at} has no RE2 equivalent")
 
