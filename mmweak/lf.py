@@ -87,6 +87,10 @@ class DeclaredColumns(dict):
     def __missing__(self, key: Any) -> Any:
         raise UndeclaredColumn(key)
 
+    def get(self, key: Any, default: Any = None) -> Any:
+        # ``b.get("title")`` would quietly read None where the batch used to hold an undeclared column
+        return self[key]
+
 
 class LabelingFunction:
     """Base class for labeling functions.

@@ -259,18 +259,21 @@ def test_an_lf_that_edits_its_batch_changes_no_other_lfs_votes(spam, tmp_path):
 
 
 
-@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("batched", [True, False, "get"])
 @pytest.mark.parametrize("on_error", ["raise", "abstain"])
 def test_an_lf_reading_a_column_it_did_not_declare_is_refused_by_name(spam, tmp_path, batched, on_error):
     """It used to see every column of its pass: with another LF declaring ``title`` it ran, its cache key did not
     hold ``title``, and a changed title served its old votes (alone it failed with a bare KeyError)."""
-    if batched:
+    if batched == "get":
+        def sloppy(b):
+            return [1 if "x" in t + (ti or "") else -1 for t, ti in zip(b["text"], b.get("title") or [None] * 2)]
+    elif batched:
         def sloppy(b):
             return [1 if "x" in t + ti else -1 for t, ti in zip(b["text"], b["title"])]
     else:
         def sloppy(row):
             return 1 if "x" in row["text"] + row["title"] else -1
-    lfs = [labeling_function(task=spam, inputs="text", name="sloppy", batched=batched)(sloppy),
+    lfs = [labeling_function(task=spam, inputs="text", name="sloppy", batched=bool(batched))(sloppy),
            labeling_function(task=spam, inputs="title", name="on_title")(lambda b: [-1] * len(b["title"]))]
     ds = Dataset.from_dict({"text": ["a", "b"], "title": ["x", ""]})
     with pytest.raises(LFError, match=r"LF 'sloppy' \(task 'spam'\) read column 'title' on row 0, which it does not "
