@@ -439,9 +439,10 @@ def labeling_function(
             positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
             required = [p for p in params if p.default is p.empty and p.kind in positional]
             keyword_only = [p for p in params if p.default is p.empty and p.kind is inspect.Parameter.KEYWORD_ONLY]
-            takes_row = len(required) == 1 or (not required and any(p.kind is p.VAR_POSITIONAL for p in params))
+            takes_row = len(required) == 1 or (not required and any(
+                p.kind in positional or p.kind is p.VAR_POSITIONAL for p in params))
             if not takes_row or keyword_only:
-                raise TypeError(f"per-row LF {lf_name!r} must take exactly one argument without a default (the row)")
+                raise TypeError(f"per-row LF {lf_name!r} must take the row as its one argument without a default")
         return FunctionLF(
             fn,
             name=lf_name,
