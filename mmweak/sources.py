@@ -69,7 +69,7 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
     if not is_wrench(base):
         raise SourceError(f"{str(base)!r} is not a WRENCH folder (label.json and train.json expected)")
     classes = _wrench_classes(base / "label.json")
-    out = {}
+    out: dict[str, Dataset] = {}
     for split, stem in _WRENCH_FILES.items():
         try:
             rows = _read_json(base / f"{stem}.json")

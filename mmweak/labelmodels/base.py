@@ -274,13 +274,12 @@ class LabelModel(BaseEstimator):
         """The objective and positive class hard labels follow: those given, else the model's own, else accuracy
         and class 1."""
         K = int(self.cardinality)
-        if objective is None:
-            objective = getattr(self, "objective", None) or "accuracy"
+        chosen: Objective = objective if objective is not None else (getattr(self, "objective", None) or "accuracy")
         if pos_label is None:
             pos_label = getattr(self, "pos_label", 1)
         if isinstance(pos_label, bool) or not isinstance(pos_label, numbers.Integral) or not 0 <= int(pos_label) < K:
             raise ValueError(f"pos_label must be a class index in 0..{K - 1}, got {pos_label!r}")
-        return objective, int(pos_label)
+        return chosen, int(pos_label)
 
     def labels_from_proba(
         self,
