@@ -228,16 +228,23 @@ def _apply_all(
 def _check_output_names(dataset: Dataset | DatasetDict, by_task) -> None:
     """The columns of these tasks' votes and outputs are rewritten: no LF may read one, and one that no mmweak
     record says mmweak wrote (a user's gold column named ``spam_label``, say) is dropped with a warning."""
+    owner = {c: t for t in by_task for c in (t.votes_column, *t.output_columns)}
     for task, group in by_task.items():
-        names = (task.votes_column, *task.output_columns)
         for lf in group:
             for col in lf.inputs:
-                if col in names:
+                if owner.get(col) == task:
                     raise LFError(
                         f"LF {lf.name!r} (task {task.name!r}) reads column {col!r}, which apply_lfs rewrites (task "
                         f"{task.name!r}'s votes and labels go there): rename the column, e.g. "
                         f"ds.rename_column({col!r}, {col + '_given'!r}), and read that",
                         lf=lf.name, column=col,
+                    )
+                if col in owner:  # another task of this call: its labels are rewritten here, not read
+                    raise LFError(
+                        f"LF {lf.name!r} (task {task.name!r}) reads column {col!r}, an output of task "
+                        f"{owner[col].name!r}, which this call applies too (so that column is rewritten, not read): "
+                        f"apply and aggregate task {owner[col].name!r} first, then apply task {task.name!r} in a "
+                        f"second call", lf=lf.name, column=col,
                     )
     for split, ds in split_dict(dataset).items():
         try:  # each split by its own record: splits whose records disagree are still checked (_record warns of them)
@@ -332,16 +339,6 @@ def _apply_split(
             if t.name in people and t.votes_column in ds.column_names}
     # Votes and aggregation outputs of these tasks are rewritten; they are never an LF's input.
     ours = [c for t in by_task for c in (t.votes_column, *t.output_columns) if c in ds.column_names]
-    owner = {c: t.name for t in by_task for c in (t.votes_column, *t.output_columns)}
-    for lf in lfs:
-        for col in lf.inputs:
-            if col in ours:
-                raise LFError(
-                    f"LF {lf.name!r} (task {lf.task.name!r}) reads column {col!r}, an output of task "
-                    f"{owner[col]!r}, which this call applies too (so that column is rewritten, not read): apply and "
-                    f"aggregate task {owner[col]!r} first, then apply task {lf.task.name!r} in a second call",
-                    lf=lf.name, column=col,
-                )
     base = ds.remove_columns(ours) if ours else ds
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir(ds)
     digests = InputDigests(base)
