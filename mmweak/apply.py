@@ -225,9 +225,9 @@ def _apply_all(
     return result
 
 
-def _check_output_names(dataset: Dataset | DatasetDict, by_task) -> None:
-    """The columns of these tasks' votes and outputs are rewritten: no LF may read one, and one that no mmweak
-    record says mmweak wrote (a user's gold column named ``spam_label``, say) is dropped with a warning."""
+def refuse_lfs_reading_outputs(by_task: "OrderedDict[Task, list[LabelingFunction]]") -> None:
+    """The columns of these tasks' votes and outputs are rewritten by the call: no LF of it may read one (both
+    engines check this before anything runs)."""
     owner = {c: t for t in by_task for c in (t.votes_column, *t.output_columns)}
     for task, group in by_task.items():
         for lf in group:
@@ -246,6 +246,12 @@ def _check_output_names(dataset: Dataset | DatasetDict, by_task) -> None:
                         f"apply and aggregate task {owner[col].name!r} first, then apply task {task.name!r} in a "
                         f"second call", lf=lf.name, column=col,
                     )
+
+
+def _check_output_names(dataset: Dataset | DatasetDict, by_task) -> None:
+    """The columns of these tasks' votes and outputs are rewritten: no LF may read one, and one that no mmweak
+    record says mmweak wrote (a user's gold column named ``spam_label``, say) is dropped with a warning."""
+    refuse_lfs_reading_outputs(by_task)
     for split, ds in split_dict(dataset).items():
         try:  # each split by its own record: splits whose records disagree are still checked (_record warns of them)
             recorded = set(read_record(ds).get("tasks", {}))

@@ -22,7 +22,7 @@ import pyarrow as pa
 from datasets import Features
 from datasets.utils.logging import is_progress_bar_enabled
 
-from ..apply import ApplyReport, LFRun, _group_by_task, people_in_record, record_lfs
+from ..apply import ApplyReport, LFRun, _group_by_task, people_in_record, record_lfs, refuse_lfs_reading_outputs
 from ..batch_runner import OnError
 from ..columns import fixed_list
 from ..errors import LFError, RecordError
@@ -132,6 +132,7 @@ def apply_lfs(
     if on_error not in ("raise", "abstain"):
         raise ValueError(f"on_error must be 'raise' or 'abstain', got {on_error!r}")
     by_task = _group_by_task(lfs)
+    refuse_lfs_reading_outputs(by_task)
     all_lfs = [lf for group in by_task.values() for lf in group]
     splits = dict(dataset) if isinstance(dataset, dict) else {None: dataset}
     metas = {name: meta_of(rds, what=f"split {name!r}" if name else "the dataset") for name, rds in splits.items()}

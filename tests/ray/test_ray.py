@@ -302,6 +302,8 @@ def test_lf_errors_name_lf_column_and_row_as_locally(ray_session, tmp_path):
 
     with pytest.raises(mmweak.LFError, match="reads column 'body', which split 'train' does not have"):
         mray.apply_lfs(mray.read(ds), [labeling_function(task=SPAM, inputs="body")(lambda b: [0])])
+    with pytest.raises(mmweak.LFError, match="reads column 'spam_label', which apply_lfs rewrites"):  # as locally
+        mray.apply_lfs(mray.read(ds), [labeling_function(task=SPAM, inputs="spam_label")(lambda b: [0])])
     with pytest.raises(ValueError, match="tie_break='random' is not supported on Ray"):
         mray.aggregate(mray.apply_lfs(mray.read(ds), LFS[:2], cache_dir=tmp_path / "e"), tie_break="random")
 
