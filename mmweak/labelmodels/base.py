@@ -183,7 +183,7 @@ class LabelModel(BaseEstimator):
             raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
         self._fit(L, dev=dev, prior=prior, seed=seed)
         self.n_lfs_ = L.shape[1]
-        self._after_fit(L, seed)
+        self._after_fit(L, seed, dev, prior)
         self.seed_ = seed
         if getattr(self, "class_balance_", None) is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
@@ -408,8 +408,11 @@ class LabelModel(BaseEstimator):
     def _check_params(self) -> None:
         """Subclass hook: raise ValueError naming a bad hyper-parameter."""
 
-    def _after_fit(self, L: np.ndarray, seed: int) -> None:
-        """Subclass hook, run once the learned state is complete (before the F1 cuts are learned)."""
+    def _after_fit(
+        self, L: np.ndarray, seed: int, dev: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray | None
+    ) -> None:
+        """Subclass hook, run once the learned state is complete (before the F1 cuts are learned); ``dev`` and
+        ``prior`` are the gold dev rows and the fixed class balance ``fit`` was given."""
 
     def _check_loaded_state(self) -> None:
         """Subclass hook: cross-checks of a loaded model's state beyond shapes (raise ModelFileError)."""

@@ -87,7 +87,8 @@ class DawidSkene(LogLinearModel):
         self.class_balance_ = extras["class_balance_"]
 
     def silence_loglik(self) -> np.ndarray | None:
-        """``(K,)`` log-likelihood of a row on which every LF abstains, per class (None without abstain outcomes).
+        """``(K,)`` log-likelihood of a row on which every LF abstains, per class (None without abstain outcomes, or
+        when the fit fell back to majority vote).
 
         >>> import mmweak
         >>> L = [[1, -1], [1, 1], [0, -1], [-1, -1]] * 10
@@ -96,8 +97,8 @@ class DawidSkene(LogLinearModel):
         True
         """
         self._check_fitted()
-        if not self.abstain_as_outcome:
-            return None
+        if not self.abstain_as_outcome or str(getattr(self, "fallback_", "")):
+            return None  # a fit replaced by majority vote has no model of abstains left
         # bias_ is log pi + sum_j w_j log P(abstain_j | k): the silent row's log joint.
         balance = np.maximum(np.asarray(self.class_balance_, dtype=np.float64), 1e-300)
         return np.asarray(self.bias_, dtype=np.float64) - np.log(balance)

@@ -14,10 +14,11 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy
 from .copies import COPY_EXCESS, copy_groups, copy_weights
+from .decision import tie_split_credit
 from .dense_votes import DenseVotes, prediction_view
 from .threads import for_each_block
 from .validation import check_number
-from .votes import SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
+from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
@@ -159,7 +160,9 @@ class LogLinearModel(LabelModel):
         """Posteriors for an already-built view of the votes (no no-vote policy applied)."""
         return normalize_log(V.scores(np.asarray(self.weights_, dtype=np.float64), np.asarray(self.bias_)))
 
-    def _after_fit(self, L: np.ndarray, seed: int) -> None:
+    def _after_fit(
+        self, L: np.ndarray, seed: int, dev: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray | None
+    ) -> None:
         """Refuse a label-swapped fit: predict as majority vote when the model is anti-aligned with it.
 
         A latent-class model names its classes only through the votes. When the data are symmetric
@@ -169,6 +172,12 @@ class LogLinearModel(LabelModel):
         the rows where majority vote is decisive (half, for two classes), or majority vote is never
         decisive, the classes are not identified from these votes and the model predicts as majority
         vote does (``fallback_`` says so); otherwise it is left alone.
+
+        Two things the votes alone do not know overrule that. Gold dev rows: a fit that is more accurate on
+        the dev rows with votes than majority vote is kept, since majority vote is what would replace it (LFs
+        worse than chance that the gold exposes make a right fit disagree with majority vote). A fixed
+        ``class_balance`` that rules a class out (a zero share): rows where majority vote picks that class do
+        not count, as a fit that obeys the prior there is not anti-aligned.
         """
         self.fallback_ = ""
         K = int(self.cardinality)
@@ -177,6 +186,8 @@ class LogLinearModel(LabelModel):
         counts = V.weighted_class_counts(np.ones(V.n_lfs))  # votes per row and class (whole numbers)
         top = counts.max(axis=1)
         decisive = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
+        if prior is not None:
+            decisive &= prior[counts.argmax(axis=1)] > 0
         if not sample.shape[0] or not V.X.nnz:
             return
         if decisive.any():
@@ -187,6 +198,24 @@ class LogLinearModel(LabelModel):
             reason = f"agreed with majority vote on {agree:.0%} of its decisive rows: label-swapped fit"
         else:
             reason = "majority vote is never decisive: classes not identified by these votes"
+        if dev is not None and dev[1].size and self._beats_majority_on(dev):
+            return
+        self._to_majority(reason)
+
+    def _beats_majority_on(self, dev: tuple[np.ndarray, np.ndarray]) -> bool:
+        """Whether the fit is more accurate than majority vote on the gold dev rows with votes (ties split)."""
+        L_dev, y_dev = dev
+        voted = (L_dev != ABSTAIN).any(axis=1)
+        if not voted.any():
+            return False
+        Ld, yd = L_dev[voted], y_dev[voted]
+        ours = tie_split_credit(self._predict_proba_voted(Ld)[0], yd).mean()
+        shares = SparseVotes.from_dense(Ld, int(self.cardinality)).weighted_class_counts(np.ones(Ld.shape[1]))
+        return bool(ours > tie_split_credit(shares, yd).mean())
+
+    def _to_majority(self, reason: str) -> None:
+        """Predict as majority vote does from now on (every vote one unit of its class's score)."""
+        K = int(self.cardinality)
         W = np.zeros_like(np.asarray(self.weights_, dtype=np.float64))
         S = W.shape[2]
         for k in range(K):  # a vote for k adds one to every state of class k (subtypes included)

@@ -196,6 +196,64 @@ def test_an_lf_and_its_exact_negation_never_drive_a_model_below_chance(name):
 
 
 
+def _worse_than_chance_majority(seed=1):
+    """Three LFs right on 25 % of their votes outvote two right on 90 %: majority vote is at chance."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 3000)
+    L = np.stack([_lf(rng, y, a, 0.9) for a in (0.25, 0.25, 0.25, 0.9, 0.9)], 1).astype(np.int8)
+    return L, y
+
+
+@pytest.mark.parametrize("name", ["dawid_skene", "one_coin", "weighted_majority", "ebcc"])
+def test_gold_dev_rows_that_expose_bad_lfs_are_not_overruled_by_the_swap_check(name):
+    # The fit follows the gold away from majority vote; judged against majority vote it looked label-swapped and was
+    # replaced by it (0.50). The gold shows it beats majority vote, which would replace it: it is kept.
+    L, y = _worse_than_chance_majority()
+    model = create(name).fit(L[300:], L_dev=L[:300], y_dev=y[:300])
+    assert model.fallback_ == ""
+    assert (model.predict(L[300:]) == y[300:]).mean() > 0.93
+    assert (create("majority").fit(L[300:]).predict(L[300:]) == y[300:]).mean() < 0.52
+
+
+def test_a_swapped_fit_the_gold_does_not_vouch_for_still_falls_back_to_majority_vote():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 3000)
+    L = np.stack([_lf(rng, y, a, 0.7) for a in (0.8, 0.75, 0.7, 0.85)], 1).astype(np.int8)
+    model = create("dawid_skene").fit(L[300:], L_dev=L[:300], y_dev=y[:300])
+    assert model.fallback_ == ""
+    model.weights_, model.bias_ = model.weights_[:, :, ::-1].copy(), model.bias_[::-1].copy()  # the swapped optimum
+    model._after_fit(L[300:], 0, (L[:300], y[:300]), None)
+    assert model.fallback_.startswith("majority vote (agreed with majority vote on")
+    np.testing.assert_array_equal(model.predict(L[300:], tie_break="abstain"),
+                                  create("majority").fit(L[300:]).predict(L[300:], tie_break="abstain"))
+
+
+@pytest.mark.parametrize("name", ["dawid_skene", "one_coin", "weighted_majority", "ebcc", "metal", "triplet"])
+def test_a_class_the_fixed_balance_rules_out_stays_out(name):
+    # With class 0 ruled out the fit labels every row 1; majority vote's class-0 rows made that look like a swap, and
+    # the majority-vote fallback gave class 0 up to 0.99 (and rows without a vote 0.5) under class_balance_ [0, 1].
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.3).astype(int)
+    L = np.stack([_lf(rng, y, a, 0.6) for a in (0.9, 0.8, 0.75, 0.7, 0.6)], 1).astype(np.int8)
+    model = create(name).fit(L, class_balance=[0, 1])
+    p = model.predict_proba(np.vstack([L, np.full((1, 5), -1, dtype=np.int8)]))
+    assert model.fallback_ == "" and model.class_balance_.tolist() == [0.0, 1.0]
+    assert p[:, 0].max() < 1e-6 and p[-1].tolist() == [0.0, 1.0]
+
+
+def test_dawid_skene_fallen_back_to_majority_vote_gives_silent_rows_its_balance():
+    # The abstain model went with the fallback; reading silence from the majority-vote weights gave nonsense shares.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    base = _lf(rng, y, 0.85, 0.9)
+    L = np.stack([base, np.where(base == -1, -1, 1 - base)], 1).astype(np.int8)
+    model = create("dawid_skene").fit(L, class_balance=[0.3, 0.7])
+    assert model.fallback_.startswith("majority vote")
+    assert model.silence_loglik() is None
+    np.testing.assert_allclose(model.predict_proba(np.full((1, 2), -1, dtype=np.int8))[0], [0.3, 0.7])
+
+
+
 def test_a_lone_keyword_misleads_weighted_majority_but_not_the_default():
     # Documented limit of weighted_majority (its docstring): the positive keyword shares rows only with negative ones,
     # so its precision is learned from conflicts alone and its vote alone no longer carries its class.
