@@ -120,7 +120,7 @@ def evaluate(case: Case) -> dict:
     silent_rows = not (sample != -1).any(axis=1).all()
     by_silence = {use: _outcomes(case, models, diffs, train_p, test_p, sample, models["dawid_skene"] if use else None)
                   for use in ((False, True) if silent_rows else (False,))}
-    guard = {z: bool(silent_rows and "dawid_skene" in diffs and A._lower_bound(diffs["dawid_skene"], z) > 0)
+    guard = {z: bool(silent_rows and "dawid_skene" in diffs and A.lower_bound(diffs["dawid_skene"], z) > 0)
              for z in {*Z_GRID, float(default.z)}}
     default_score = score(case, default.labels_from_proba(default.predict_proba(case.L_test), None, objective=_objective(case)))
     # The held-out votes' second opinion among members that beat majority vote on the dev rows (auto.second_opinion):

@@ -72,7 +72,7 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
-from .decision import THRESHOLD_ROWS, Objective, tie_split_credit
+from .decision import SELECTION_Z, THRESHOLD_ROWS, Objective, lower_bound, mean_se, tie_split_credit
 from .dependence import evidence_weights
 from .ebcc import EBCC
 from .heldout import (
@@ -159,7 +159,7 @@ def choose(diffs: dict[str, np.ndarray], z: float, one_se_rule: bool = False) ->
     >>> choose(blind, 0.5)  # not the first name
     ('majority', 'dawid_skene')
     """
-    stats = {k: _mean_se(v) for k, v in diffs.items()}
+    stats = {k: mean_se(v) for k, v in diffs.items()}
     lcb = {k: m - z * se for k, (m, se) in stats.items()}
     leader = max(sorted(lcb), key=lambda k: lcb[k], default=None)
     if leader is not None and lcb[leader] > 0:
@@ -194,14 +194,14 @@ def second_opinion(leader: str, dev_diffs: dict[str, np.ndarray], vote_diffs: di
     if leader not in vote_diffs:
         return leader
     safe = _also_clearing(leader, dev_diffs, z, vote_diffs)
-    bounds = {k: _lower_bound(vote_diffs[k] - vote_diffs[leader], z) for k in safe}
+    bounds = {k: lower_bound(vote_diffs[k] - vote_diffs[leader], z) for k in safe}
     best = max(safe, key=lambda k: bounds[k], default=leader)
     return best if best != leader and bounds[best] > 0 else leader
 
 
 def _also_clearing(leader: str, dev_diffs: dict[str, np.ndarray], z: float, among) -> list[str]:
     """The members of ``among`` other than ``leader`` whose dev gain over majority vote clears the bound."""
-    return [k for k in sorted(dev_diffs) if k != leader and k in among and _lower_bound(dev_diffs[k], z) > 0]
+    return [k for k in sorted(dev_diffs) if k != leader and k in among and lower_bound(dev_diffs[k], z) > 0]
 
 
 def f1_pseudo_values(y: np.ndarray, labels: np.ndarray, pos_label: int = 1) -> np.ndarray:
@@ -225,24 +225,12 @@ def f1_pseudo_values(y: np.ndarray, labels: np.ndarray, pos_label: int = 1) -> n
     return f1 + (2.0 * (pos & hit) - f1 * d) / d.mean()
 
 
-def _lower_bound(d: np.ndarray, z: float) -> float:
-    mean, se = _mean_se(d)
-    return mean - z * se
-
-
-def _mean_se(d: np.ndarray) -> tuple[float, float]:
-    d = np.asarray(d, dtype=np.float64)
-    if d.size < 2:
-        return float(d.mean()) if d.size else 0.0, float("inf")
-    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
-
-
 def _simplest_near(leader: str, diffs: dict[str, np.ndarray], allowed) -> str:
     rank = {name: i for i, name in enumerate(COMPLEXITY)}
     for name in sorted(diffs, key=lambda k: rank.get(k, len(rank))):
         if rank.get(name, len(rank)) >= rank.get(leader, len(rank)):
             break
-        mean, se = _mean_se(diffs[name] - diffs[leader])
+        mean, se = mean_se(diffs[name] - diffs[leader])
         if allowed(name) and mean >= -se:
             return name
     return leader
@@ -316,7 +304,7 @@ class AutoLabelModel(LabelModel):
         *,
         no_vote: NoVotePolicy = "prior",
         random_state: int = 0,
-        z: float = 0.5,
+        z: float = SELECTION_Z,
         one_se_rule: bool = False,
         min_dev: int = 30,
         selection_votes: int = 20_000,
@@ -398,7 +386,7 @@ class AutoLabelModel(LabelModel):
             gains = self._heldout_gains([n for n in names if n in GENERATIVE], L, prior, seed)
             self.selection_by_ = "heldout"
         self._selection_diffs = gains  # per-row differences, kept in memory only (benchmarks read them)
-        self.cv_scores_ = {k: list(_mean_se(v)) for k, v in gains.items()}
+        self.cv_scores_ = {k: list(mean_se(v)) for k, v in gains.items()}
         chosen, runner = choose(gains, z, bool(self.one_se_rule))
         self.dev_leader_ = ""
         if self.selection_by_ == "dev" and runner is None and not self.one_se_rule:
@@ -420,7 +408,7 @@ class AutoLabelModel(LabelModel):
         # F1 cut read off them) follow. When majority vote is kept, its tie-breaker, a model of the classes, gives
         # the balance instead (it is the user's class_balance whenever one was given).
         self.class_balance_ = members[-1].class_balance_
-        if "dawid_skene" in gains and _lower_bound(gains["dawid_skene"], z) > 0:
+        if "dawid_skene" in gains and lower_bound(gains["dawid_skene"], z) > 0:
             self._silent = self._silent_estimate(L, configs, members, kw, seed)
 
     def _silent_estimate(self, L, configs, members, fit_kw, seed) -> np.ndarray | None:

@@ -21,6 +21,9 @@ TieBreak = Literal["abstain", "random", "prior"]
 Objective = Literal["accuracy", "f1"]
 
 #: Training rows the F1 cuts are estimated on (a seeded sample beyond this).
+#: How many paired standard errors a measured gain over majority vote must clear (its mean minus ``z`` standard
+#: errors above 0) before majority vote gives way: the default's ``z``, chosen by leave-one-dataset-out.
+SELECTION_Z = 0.5
 THRESHOLD_ROWS = 20_000
 #: A cut no probability reaches: the class is never worth predicting for F1.
 NEVER = float(np.nextafter(1.0, 2.0))
@@ -122,5 +125,23 @@ def tie_split_credit(scores: np.ndarray, y: np.ndarray, tol: float = 1e-9) -> np
     return tied[np.arange(len(y)), y] / np.maximum(tied.sum(axis=1), 1)
 
 
-__all__ = ["ABSTAIN", "NEVER", "Objective", "THRESHOLD_ROWS", "TieBreak", "expected_f1_thresholds", "hard_labels",
-           "tie_split_credit"]
+def mean_se(d: np.ndarray) -> tuple[float, float]:
+    """Mean and standard error of per-row differences (an infinite error under two rows).
+
+    >>> mean_se(np.array([1.0, 3.0])), mean_se(np.array([2.0]))
+    ((2.0, 1.0), (2.0, inf))
+    """
+    d = np.asarray(d, dtype=np.float64)
+    if d.size < 2:
+        return float(d.mean()) if d.size else 0.0, float("inf")
+    return float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+
+
+def lower_bound(d: np.ndarray, z: float) -> float:
+    """``mean - z * standard error`` of per-row differences :func:`mean_se` measures."""
+    mean, se = mean_se(d)
+    return mean - z * se
+
+
+__all__ = ["ABSTAIN", "NEVER", "Objective", "SELECTION_Z", "THRESHOLD_ROWS", "TieBreak", "expected_f1_thresholds",
+           "hard_labels", "lower_bound", "mean_se", "tie_split_credit"]

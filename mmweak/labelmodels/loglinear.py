@@ -14,11 +14,11 @@ import numpy as np
 
 from .base import LabelModel, NoVotePolicy
 from .copies import COPY_EXCESS, copy_groups, copy_weights
-from .decision import tie_split_credit
+from .decision import SELECTION_Z, lower_bound, tie_split_credit
 from .dense_votes import DenseVotes, prediction_view
 from .threads import for_each_block
 from .validation import check_number
-from .votes import ABSTAIN, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
+from .votes import ABSTAIN, LOG_ZERO, SparseVotes, fit_sample, normalize_log, prepare_fit, vote_share
 
 #: Fit on at most this many rows (a seeded sample); see :func:`~mmweak.labelmodels.votes.fit_sample`.
 MAX_FIT_ROWS = 100_000
@@ -186,8 +186,8 @@ class LogLinearModel(LabelModel):
         counts = V.weighted_class_counts(np.ones(V.n_lfs))  # votes per row and class (whole numbers)
         top = counts.max(axis=1)
         decisive = (top > 0) & ((counts == top[:, None]).sum(axis=1) == 1)
-        if prior is not None:
-            decisive &= prior[counts.argmax(axis=1)] > 0
+        ruled_out = decisive & (prior[counts.argmax(axis=1)] <= 0) if prior is not None else np.zeros_like(decisive)
+        decisive &= ~ruled_out
         if not sample.shape[0] or not V.X.nnz:
             return
         if decisive.any():
@@ -196,32 +196,36 @@ class LogLinearModel(LabelModel):
             if agree >= (0.5 if K == 2 else 1.0 / K):
                 return
             reason = f"agreed with majority vote on {agree:.0%} of its decisive rows: label-swapped fit"
+        elif ruled_out.any():
+            reason = "majority vote is decisive only for classes class_balance rules out: classes not identified"
         else:
             reason = "majority vote is never decisive: classes not identified by these votes"
         if dev is not None and dev[1].size and self._beats_majority_on(dev):
             return
-        self._to_majority(reason)
+        self._to_majority(reason, prior)
 
     def _beats_majority_on(self, dev: tuple[np.ndarray, np.ndarray]) -> bool:
-        """Whether the fit is more accurate than majority vote on the gold dev rows with votes (ties split)."""
+        """Whether the fit is more accurate than majority vote on the gold dev rows with votes (ties split), by the
+        margin the default asks of a challenger (:data:`~.decision.SELECTION_Z` paired standard errors): one lucky
+        dev row must not keep a swapped fit."""
         L_dev, y_dev = dev
         voted = (L_dev != ABSTAIN).any(axis=1)
-        if not voted.any():
-            return False
         Ld, yd = L_dev[voted], y_dev[voted]
-        ours = tie_split_credit(self._predict_proba_voted(Ld)[0], yd).mean()
+        ours = tie_split_credit(self._predict_proba_voted(Ld)[0], yd)
         shares = SparseVotes.from_dense(Ld, int(self.cardinality)).weighted_class_counts(np.ones(Ld.shape[1]))
-        return bool(ours > tie_split_credit(shares, yd).mean())
+        return bool(voted.sum() >= 2 and lower_bound(ours - tie_split_credit(shares, yd), SELECTION_Z) > 0)
 
-    def _to_majority(self, reason: str) -> None:
-        """Predict as majority vote does from now on (every vote one unit of its class's score)."""
+    def _to_majority(self, reason: str, prior: np.ndarray | None = None) -> None:
+        """Predict as majority vote does from now on (every vote one unit of its class's score); a class a fixed
+        ``prior`` rules out keeps its zero."""
         K = int(self.cardinality)
         W = np.zeros_like(np.asarray(self.weights_, dtype=np.float64))
         S = W.shape[2]
         for k in range(K):  # a vote for k adds one to every state of class k (subtypes included)
             W[:, k, k * (S // K): (k + 1) * (S // K)] = 1.0
         self.weights_ = W * np.asarray(self.lf_weights_)[:, None, None]
-        self.bias_ = np.zeros(S)
+        ruled_out = np.zeros(K, dtype=bool) if prior is None else np.asarray(prior) <= 0
+        self.bias_ = np.repeat(np.where(ruled_out, LOG_ZERO, 0.0), S // K)
         self.fallback_ = f"majority vote ({reason})"
 
     # -- helpers for subclasses -----------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_rows_without_a_vote_are_scored_as_the_default_labels_them_at_each_z():
     r = _result("s", diffs, {})
     r["by_silence"] = {False: {"majority+dawid_skene": 60.0, "dawid_skene": 61.0},
                        True: {"majority+dawid_skene": 64.0, "dawid_skene": 65.0}}
-    r["silence_guard"] = {z: auto._lower_bound(diffs["dawid_skene"], z) > 0 for z in lodo.Z_GRID}
+    r["silence_guard"] = {z: auto.lower_bound(diffs["dawid_skene"], z) > 0 for z in lodo.Z_GRID}
     assert r["silence_guard"][0.0] and not r["silence_guard"][0.5]
     assert lodo.rule_outcome(r, 0.0, False) == "dawid_skene" and lodo.rule_score(r, 0.0, False) == 65.0
     assert lodo.rule_outcome(r, 0.5, False) == "majority+dawid_skene"

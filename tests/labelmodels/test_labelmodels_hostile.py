@@ -228,6 +228,34 @@ def test_a_swapped_fit_the_gold_does_not_vouch_for_still_falls_back_to_majority_
                                   create("majority").fit(L[300:]).predict(L[300:], tie_break="abstain"))
 
 
+def test_a_few_lucky_gold_rows_do_not_keep_a_swapped_fit():
+    # One gold row where majority vote ties and the swapped fit happens to be right gave it the better dev accuracy:
+    # the gain must clear the margin a challenger must (SELECTION_Z paired standard errors), as in the default.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 3000)
+    L = np.stack([_lf(rng, y, a, 0.7) for a in (0.8, 0.75, 0.7, 0.85)], 1).astype(np.int8)
+    model = create("dawid_skene").fit(L)
+    model.weights_, model.bias_ = model.weights_[:, :, ::-1].copy(), model.bias_[::-1].copy()
+    tied = np.array([[0, 1, -1, -1]], dtype=np.int8)
+    model._after_fit(L, 0, (tied, model.predict(tied)), None)
+    assert model.fallback_.startswith("majority vote (agreed with majority vote on")
+
+
+@pytest.mark.parametrize("name", ["dawid_skene", "one_coin", "weighted_majority"])
+def test_a_fit_replaced_by_majority_vote_keeps_a_class_the_fixed_balance_rules_out_out(name):
+    # An LF next to its exact negation leaves no decisive row for the allowed classes: the fit falls back, and the
+    # fallback gave the ruled-out class (whose LF votes on a fifth of the rows) up to 0.58 and labels.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 3000)
+    base = np.where(rng.random(3000) < 0.9, np.where(rng.random(3000) < 0.85, y, 1 - y), -1)
+    third = np.where(rng.random(3000) < 0.2, 2, -1)
+    L = np.stack([base, np.where(base == -1, -1, 1 - base), third], 1).astype(np.int8)
+    model = create(name, cardinality=3).fit(L, class_balance=[0.5, 0.5, 0.0])
+    assert model.fallback_ == ("majority vote (majority vote is decisive only for classes class_balance rules out: "
+                               "classes not identified)")
+    assert model.predict_proba(L)[:, 2].max() < 1e-12 and not (model.predict(L) == 2).any()
+
+
 @pytest.mark.parametrize("name", ["dawid_skene", "one_coin", "weighted_majority", "ebcc", "metal", "triplet"])
 def test_a_class_the_fixed_balance_rules_out_stays_out(name):
     # With class 0 ruled out the fit labels every row 1; majority vote's class-0 rows made that look like a swap, and

@@ -66,7 +66,7 @@ def test_the_class_balance_where_dawid_skene_is_not_shown_to_fit(monkeypatch):
     restricted = create(cardinality=2, candidates=("one_coin",)).fit(L)
     np.testing.assert_allclose(restricted.no_vote_proba_, restricted.class_balance_)
     # Scored but not clearing the bound (a crowd it does not fit: its silence rates would follow its wrong labels).
-    monkeypatch.setattr(auto, "_lower_bound", lambda d, z: -1.0)
+    monkeypatch.setattr(auto, "lower_bound", lambda d, z: -1.0)
     model = create(cardinality=2).fit(L)
     assert "dawid_skene" in model.cv_scores_
     np.testing.assert_allclose(model.no_vote_proba_, model.class_balance_)

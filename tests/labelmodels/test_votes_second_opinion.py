@@ -15,7 +15,7 @@ from paths import ROOT
 
 import mmweak
 from mmweak.labelmodels import LabelModel, create
-from mmweak.labelmodels.auto import _lower_bound
+from mmweak.labelmodels.decision import lower_bound
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import worlds  # noqa: E402
@@ -34,8 +34,8 @@ def test_the_votes_move_the_choice_to_a_member_that_also_beats_majority_vote_on_
     assert model.selection_by_ == "dev"
     assert model.dev_leader_ == "ebcc" and model.selected_ == "dawid_skene_no_abstain"
     gains = model._selection_diffs
-    assert max(gains, key=lambda k: _lower_bound(gains[k], 0.5)) == "ebcc"  # the dev score alone takes EBCC
-    assert _lower_bound(gains["dawid_skene_no_abstain"], 0.5) > 0  # and the move stays among members that beat MV
+    assert max(gains, key=lambda k: lower_bound(gains[k], 0.5)) == "ebcc"  # the dev score alone takes EBCC
+    assert lower_bound(gains["dawid_skene_no_abstain"], 0.5) > 0  # and the move stays among members that beat MV
     assert model.selection_repeats_ >= 1  # the gold-free score ran, as its second opinion
     # The dev leader on its own (the only challenger, so nothing can move it): 4.5 points lower on the test rows.
     leader = create(cardinality=2, candidates=("ebcc",)).fit(CASE.L_train, **dev)
@@ -53,7 +53,7 @@ def test_no_second_opinion_without_dev_rows_with_the_one_se_rule_or_with_one_saf
     # Dawid-Skene without abstains, the member the votes preferred above, clearing the dev bound beside it.
     weighted = create(cardinality=2, candidates=("weighted_majority", "dawid_skene_no_abstain")).fit(CASE.L_train, **dev)
     gains = weighted._selection_diffs
-    assert _lower_bound(gains["weighted_majority"], 0.5) > _lower_bound(gains["dawid_skene_no_abstain"], 0.5) > 0
+    assert lower_bound(gains["weighted_majority"], 0.5) > lower_bound(gains["dawid_skene_no_abstain"], 0.5) > 0
     assert weighted.selected_ == "weighted_majority" and weighted.dev_leader_ == ""
 
 
