@@ -124,7 +124,8 @@ def aggregate(
         filled: dict[str, int] = {}
         # The class of the model's own probabilities for a row without votes, so a filled label never contradicts
         # the probability column next to it (the class balance, or what gold dev rows and the model say of them).
-        silent_class = int(lm.labels_from_proba(lm.predict_proba(np.full((1, L.shape[1]), -1)), None)[0])
+        silent_class = int(lm.labels_from_proba(lm.predict_proba(np.full((1, L.shape[1]), -1)), None,
+                                                objective="accuracy")[0])  # "the most likely class", whatever model
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
             new = output_columns(task, lm, Ls, tie_break=tie_break, seed=seed, decide=decide)
@@ -413,7 +414,7 @@ def record_label_model(
     entry = task_record(record, task.name)
     entry.setdefault("task", task.to_dict())
     if "lfs" not in entry:
-        entry["lfs"] = unrecorded_lfs(task.name, task.votes_column, int(lm.n_lfs_))
+        entry["lfs"] = unrecorded_lfs(task.name, task.votes_column, int(lm.n_lfs_), stacklevel=4)  # aggregate's caller
     est = lm.lf_accuracies()
     if decide["objective"] == "f1":  # the card states the cut without needing the model file
         cuts = getattr(lm, "f1_thresholds_", None)

@@ -1,5 +1,7 @@
 """With objective="f1" the default's dev score measures the F1 its labels will be judged by (#14)."""
 
+import warnings
+
 import datasets
 import numpy as np
 import pytest
@@ -105,3 +107,30 @@ def test_only_a_model_that_selects_by_the_objective_is_told_it():
     assert _build(template, task, {"objective": "f1", "pos_label": 0}).get_params()["pos_label"] == 0
     assert template.get_params()["objective"] == "accuracy"  # the user's template is cloned, never changed
     assert "objective" not in _build("dawid_skene", task, {"objective": "f1", "pos_label": 1}).get_params()
+
+
+def test_rows_filled_for_want_of_a_vote_take_the_most_likely_class_under_the_f1_objective():
+    # fill_abstains="prior" promises the most likely class of the probabilities written beside it; with the default
+    # model aggregate(objective="f1") made predict-style defaults follow the F1 rule there.
+    from lf_library.precomputed import precomputed_lfs
+
+    rng = np.random.default_rng(11)
+    n = 2000
+    y = (rng.random(n) < 0.4).astype(int)
+
+    def lf(acc, cov, cls=None):
+        v = np.where(rng.random(n) < acc, y, 1 - y)
+        keep = rng.random(n) < cov
+        return np.where(keep & (v == cls) if cls is not None else keep, v, -1)
+
+    L = np.stack([lf(0.9, 0.7, 0), lf(0.85, 0.7, 0), lf(0.8, 0.5, 1), lf(0.7, 0.3)], axis=1)
+    task = mmweak.Task("t", ["neg", "pos"])
+    ds = datasets.Dataset.from_dict({"v": L.tolist()})
+    ds = mmweak.apply_lfs(ds, precomputed_lfs(ds, task, "v"))
+    silent = (L == -1).all(1)
+    for model in (None, "dawid_skene"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = mmweak.aggregate(ds, [task], model=model, objective="f1", pos_label=1, fill_abstains="prior")
+        probs, labels = np.asarray(out["t_probs"])[silent], np.asarray(out["t_label"])[silent]
+        assert silent.sum() > 300 and (labels == probs.argmax(axis=1)).all(), model
