@@ -155,6 +155,10 @@ def _strip(text: str) -> str:
 #: ``kind`` of the LF entries that hold people's answers (:func:`mmweak.review.add_annotator_votes`): their vote
 #: columns come from a dataset column, not from code, so re-applying LFs keeps them (:func:`human_lf_columns`).
 HUMAN_KIND = "Annotator"
+UNRECORDED_KIND = "unrecorded votes"
+#: Kinds of recorded LFs whose input is votes or answers, not the data (precomputed votes, votes a user brought,
+#: annotators' answers): what they "read" is never shown to people as the item.
+VOTE_READING_KINDS = frozenset({"VoteColumnLF", UNRECORDED_KIND, HUMAN_KIND})
 
 
 def human_lf_columns(entry: dict[str, Any]) -> list[int]:
@@ -166,7 +170,7 @@ def human_lf_columns(entry: dict[str, Any]) -> list[int]:
     return [j for j, lf in enumerate(entry.get("lfs", [])) if lf.get("kind") == HUMAN_KIND]
 
 
-def unrecorded_lfs(task_name: str, votes_column: str, m: int) -> list[dict[str, Any]]:
+def unrecorded_lfs(task_name: str, votes_column: str, m: int, stacklevel: int = 3) -> list[dict[str, Any]]:
     """LF entries for the ``m`` columns of a votes column ``apply_lfs`` did not write (votes a user brought), one per
     position and named by it, so that the card, ``analyze`` and ``inspect`` can list them (saving such a dataset
     failed on the missing entries); a warning says how to name them.
@@ -182,10 +186,10 @@ def unrecorded_lfs(task_name: str, votes_column: str, m: int) -> list[dict[str, 
         f"for its {m} columns: they are recorded as {votes_column}_0..{votes_column}_{m - 1}, without code. To name "
         f"them, keep the votes under another column name and apply "
         f"lf_library.precomputed.precomputed_lfs(ds, task, that_column, names=...)",
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     return [{"name": f"{votes_column}_{j}", "modality": "text", "inputs": [votes_column], "code_hash": "unrecorded",
-             "version": "1", "kind": "unrecorded votes"} for j in range(m)]
+             "version": "1", "kind": UNRECORDED_KIND} for j in range(m)]
 
 
 def task_record(record: dict[str, Any], name: str) -> dict[str, Any]:

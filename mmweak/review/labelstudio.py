@@ -27,7 +27,7 @@ from datasets import Audio, Dataset, DatasetDict, Features, Image, Value
 
 from ..columns import read_column, read_matrix, split_dict
 from ..fingerprint import stable_hash
-from ..provenance import read_record
+from ..provenance import VOTE_READING_KINDS, read_record
 from ..task import Task
 from .answers import Answer, ImportReport, OnInvalid
 from .selection import SELECTION_COLUMNS, selection_meta
@@ -58,8 +58,8 @@ def _key(column: str, taken: set[str]) -> str:
 
 
 def display_columns(ds: Dataset | DatasetDict, task: Task, columns: Sequence[str] | None = None) -> list[str]:
-    """Which columns annotators see: ``columns`` if given, else the text, image and audio inputs of the task's LFs
-    (not the votes precomputed LFs read), else the first text, image or audio column.
+    """Which columns annotators see: ``columns`` if given, else the inputs of the task's LFs (not the votes that
+    precomputed LFs, or answers that annotators' columns, read), else the first text, image or audio column.
 
     Raises:
         ValueError: a named column is missing, or no column can be shown.
@@ -73,17 +73,14 @@ def display_columns(ds: Dataset | DatasetDict, task: Task, columns: Sequence[str
         if not columns:
             raise ValueError("columns must name at least one column to show")
         return list(columns)
-    def shown(c: str) -> bool:
-        f = first.features[c]
-        return isinstance(f, (Image, Audio)) or (isinstance(f, Value) and f.dtype in _TEXT_TYPES)
-
     entry = read_record(ds).get("tasks", {}).get(task.name, {})
-    inputs = list(OrderedDict.fromkeys(c for lf in entry.get("lfs", []) for c in lf.get("inputs", [])
-                                       if c in names and shown(c)))
+    inputs = list(OrderedDict.fromkeys(c for lf in entry.get("lfs", []) if lf.get("kind") not in VOTE_READING_KINDS
+                                       for c in lf.get("inputs", []) if c in names))
     if inputs:
         return inputs
     for c in names:
-        if shown(c):
+        f = first.features[c]
+        if isinstance(f, (Image, Audio)) or (isinstance(f, Value) and f.dtype in _TEXT_TYPES):
             return [c]
     raise ValueError(f"no text, image or audio column to show for task {task.name!r}: pass columns=[...]")
 

@@ -203,6 +203,10 @@ def test_annotators_see_the_text_not_the_precomputed_votes_lfs_read(spam):
             features=datasets.Features({"text": datasets.Value("string"),
                                         "spam_votes": datasets.List(datasets.Value("int8"), length=2)})), [spam])
     assert display_columns(brought, spam) == ["text"]
+    # ... while the numbers a tabular LF reads are shown as they were
+    rows = datasets.Dataset.from_dict({"age": [30, 70] * 5, "note": ["a", "b"] * 5})
+    old = mmweak.labeling_function(task=spam, inputs="age", name="old")(lambda b: [1 if a > 60 else -1 for a in b["age"]])
+    assert display_columns(mmweak.apply_lfs(rows, [old]), spam) == ["age"]
 
 
 def test_not_a_selection_and_not_a_task_file(curated, spam, tmp_path):
