@@ -69,18 +69,22 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
     if not is_wrench(base):
         raise SourceError(f"{str(base)!r} is not a WRENCH folder (label.json and train.json expected)")
     classes = _wrench_classes(base / "label.json")
-    out: dict[str, Dataset] = {}
+    files: dict[str, tuple[str, dict]] = {}
     for split, stem in _WRENCH_FILES.items():
         try:
-            rows = _read_json(base / f"{stem}.json")
+            files[split] = (stem, _read_json(base / f"{stem}.json"))
         except FileNotFoundError:
             if split == "train":
                 raise
-            continue
+    # An empty split takes the shape of the first split with rows, so that every split has the same features.
+    first = next((next(iter(rows.values())) for _, rows in files.values() if rows), None)
+    m_any = len(first["weak_labels"]) if first is not None else 0
+    text_any = first is not None and isinstance(first.get("data"), Mapping) and "text" in first["data"]
+    out: dict[str, Dataset] = {}
+    for split, (stem, rows) in files.items():
         keys = sorted(rows, key=id_order)
         items = [rows[k] for k in keys]
-        # an empty split has the LFs of the split before it (train is read first), so the splits share features
-        m = len(items[0]["weak_labels"]) if items else (out["train"].features["weak_labels"].length if out else 0)
+        m = len(items[0]["weak_labels"]) if items else m_any
         labels: list[int] = []
         for key, r in zip(keys, items):
             label = class_index(r.get("label"))
@@ -95,8 +99,7 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
                                   f"split's first row has {m}")
         columns: dict[str, Any] = {"label": labels}
         features = {"label": ClassLabel(names=classes)}
-        if (isinstance(items[0].get("data"), Mapping) and "text" in items[0]["data"] if items
-                else bool(out) and "text" in out["train"].column_names):
+        if isinstance(items[0].get("data"), Mapping) and "text" in items[0]["data"] if items else text_any:
             columns = {"text": [r["data"].get("text") for r in items], **columns}
             features = {"text": Value("string"), **features}
         ds = Dataset.from_dict(columns, features=Features(features), split=split)
@@ -110,12 +113,15 @@ def read_wrench(folder: str | os.PathLike) -> DatasetDict:
 def _weak_labels(items: list[dict], keys: list[str], m: int, K: int, where: str) -> np.ndarray:
     """The split's weak labels as an ``(n, m)`` int8 matrix; a vote that is not a class index is a SourceError."""
     try:
-        fast = np.array([r["weak_labels"] for r in items]).reshape(len(items), m)
-    except (TypeError, ValueError):  # nested or ragged cells: the checks below name the first bad one
+        fast = np.array([r["weak_labels"] for r in items])
+    except (TypeError, ValueError):  # ragged nested cells: the checks below name the first bad one
         fast = np.zeros((0, 0))
-    if fast.dtype.kind in "iu" and fast.size and fast.min() >= -1 and fast.max() < K:
+    if fast.shape == (len(items), m) and fast.dtype.kind in "iu" and fast.size and fast.min() >= -1 and fast.max() < K:
         return fast.astype(np.int8)  # plain integers, as WRENCH writes them: no cell needs looking at
-    votes = np.array([r["weak_labels"] for r in items], dtype=object).reshape(len(items), m)
+    votes = np.empty((len(items), m), dtype=object)  # cell by cell: a nested list stays one (bad) cell
+    for i, r in enumerate(items):
+        for j, v in enumerate(r["weak_labels"]):
+            votes[i, j] = v
     try:
         L = votes.astype(np.int64)
         exact = bool((L == votes).all())  # 0.7 would pass the cast as 0

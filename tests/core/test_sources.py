@@ -108,6 +108,8 @@ def test_wrench_folders_in_the_shapes_wrench_ships(tmp_path):
     (["a", "b"], {"0": {"label": 1, "weak_labels": [None, 0]}}, r"id '0': weak label 0 is None"),
     (["a", "b"], {"0": {"label": 1, "weak_labels": [300, 0]}}, r"id '0': weak label 0 is 300"),
     (["a", "b"], {"0": {"label": 1, "weak_labels": [0, [1]]}}, r"id '0': weak label 1 is \[1\]"),
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [[0], [1]]}}, r"id '0': weak label 0 is \[0\]"),  # not flattened
+    (["a", "b"], {"0": {"label": 1, "weak_labels": [[0, 1], [1, 0]]}}, r"id '0': weak label 0 is \[0, 1\]"),
 ])
 def test_unreadable_wrench_folders_name_file_and_row(tmp_path, labels, rows, message):
     folder = _wrench(tmp_path / "w", ["a", "b"], rows)
@@ -122,6 +124,9 @@ def test_an_empty_split_and_a_set_without_lfs_read_as_empty(tmp_path):
     (folder / "valid.json").write_text("{}")
     ds = read_wrench(folder)
     assert ds["validation"].num_rows == 0 and ds["validation"].features == ds["train"].features
+    late = _wrench(tmp_path / "late", ["a", "b"], rows, splits=("valid",))  # an empty train takes valid's shape
+    (late / "train.json").write_text("{}")
+    assert read_wrench(late)["train"].features == read_wrench(late)["validation"].features
     none = _wrench(tmp_path / "n", ["a", "b"], {"0": {"label": 1, "weak_labels": []}}, splits=("train",))
     assert read_wrench(none)["train"]["weak_labels"] == [[]]
 
