@@ -442,7 +442,7 @@ def labeling_function(
             takes_row = len(required) == 1 or (not required and any(
                 p.kind in positional or p.kind is p.VAR_POSITIONAL for p in params))
             if not takes_row or keyword_only:
-                raise TypeError(f"per-row LF {lf_name!r} must take the row as its one argument without a default")
+                raise TypeError(f"per-row LF {lf_name!r} must take one argument, the row (any other needs a default)")
         return FunctionLF(
             fn,
             name=lf_name,

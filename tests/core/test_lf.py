@@ -64,14 +64,14 @@ def test_declaration_errors(spam):
         labeling_function(task=spam, inputs="text", modality="video")(lambda b: b)
     with pytest.raises(TypeError, match="mmweak.Task"):
         labeling_function(task="spam", inputs="text")(lambda b: b)
-    with pytest.raises(TypeError, match="must take the row as its one argument"):
+    with pytest.raises(TypeError, match="must take one argument, the row"):
         labeling_function(task=spam, inputs="text", batched=False)(lambda a, b: 1)
     with pytest.raises(ValueError, match="at least 2 labels"):
         mmweak.Task("t", labels=["only"])
     with pytest.raises(ValueError, match="identifier"):
         mmweak.Task("has space", labels=["a", "b"])
     for bad in (lambda row, *, strict: 1, lambda: 1, lambda a, b: 1):
-        with pytest.raises(TypeError, match="must take the row as its one argument without a default"):
+        with pytest.raises(TypeError, match=r"must take one argument, the row \(any other needs a default\)"):
             labeling_function(task=spam, inputs="text", batched=False)(bad)
     assert labeling_function(task=spam, inputs="text", batched=False, name="d")(lambda row=None: 0)({"text": ["a"]}) == [0]
 

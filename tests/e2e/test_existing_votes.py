@@ -78,8 +78,9 @@ def test_a_votes_column_brought_without_lfs_is_aggregated_saved_and_loaded(tmp_p
     feats = datasets.Features({"spam_votes": datasets.List(datasets.Value("int8"), length=3),
                                "label": datasets.ClassLabel(names=["ham", "spam"])})
     ds = datasets.Dataset.from_dict({"spam_votes": L.tolist(), "label": y.tolist()}, features=feats)
-    with pytest.warns(UserWarning, match=r"'spam_votes' was not written by apply_lfs.* spam_votes_0..spam_votes_2"):
+    with pytest.warns(UserWarning, match=r"'spam_votes' was not written by apply_lfs.* spam_votes_0..spam_votes_2") as w:
         out = mmweak.aggregate(ds, [SPAM])
+    assert [r.filename for r in w if "apply_lfs" in str(r.message)] == [__file__]  # the user's line, not mmweak's
     assert (np.asarray(out["spam_label"]) == y).mean() > 0.85
     summary = mmweak.analyze(out, SPAM, gold="label")
     assert [r["lf"] for r in summary.rows] == ["spam_votes_0", "spam_votes_1", "spam_votes_2"]
@@ -90,8 +91,9 @@ def test_a_votes_column_brought_without_lfs_is_aggregated_saved_and_loaded(tmp_p
     assert "spam_votes_2" in card
     # annotators added to such votes follow them (the record held the annotator alone, for four columns)
     answers = [[{"annotator": "ann", "label": int(v)}] if i % 4 == 0 else [] for i, v in enumerate(y)]
-    with pytest.warns(UserWarning, match="not written by apply_lfs"):
+    with pytest.warns(UserWarning, match="not written by apply_lfs") as w:
         people = add_annotator_votes(ds.add_column("spam_answers", answers), SPAM)
+    assert [r.filename for r in w if "apply_lfs" in str(r.message)] == [__file__]
     summary = mmweak.analyze(mmweak.aggregate(people, [SPAM]), SPAM)
     assert [r["lf"] for r in summary.rows] == ["spam_votes_0", "spam_votes_1", "spam_votes_2", "annotator:ann"]
 
