@@ -71,7 +71,6 @@ class Resources:
             raise ValueError(f"concurrency must be a positive int or None, got {self.concurrency!r}")
 
 
-
 class UndeclaredColumn(KeyError):
     """An LF read a column of its batch (or row) that is not among its declared ``inputs``."""
 
