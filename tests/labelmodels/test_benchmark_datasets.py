@@ -179,3 +179,12 @@ def test_rows_without_gold_count_as_wrong_for_majority_vote_as_for_every_labelli
     exact = accuracy.ties_split(metric, y, accuracy.majority_proba(L, 2), accuracy=True)
     assert exact == pytest.approx(37.5) and abs(draws - 37.5) < 1.0
     assert lodo.mv_ties_split(lodo.Case("c", "synthetic", 2, "accuracy", L, L, y, None)) == pytest.approx(37.5)
+
+
+@pytest.mark.skipif(not (R.DATA / "wrench" / "youtube").is_dir(), reason=f"WRENCH data not at {R.DATA}")
+def test_the_read_speed_benchmark_prints_its_table(capsys):
+    import read_speed
+
+    read_speed.main(["--set", "youtube", "--rows", "300", "--repeat", "1"])
+    out = capsys.readouterr().out
+    assert "youtube, train repeated to 300 rows" in out and "| read_wrench |" in out and "| 1.00 |" in out
