@@ -214,8 +214,8 @@ class LogLinearModel(LabelModel):
             return False
         Ld, yd = L_dev[voted], y_dev[voted]
         ours = tie_split_credit(self._predict_proba_voted(Ld)[0], yd)
-        shares = SparseVotes.from_dense(Ld, int(self.cardinality)).weighted_class_counts(np.ones(Ld.shape[1]))
-        return lower_bound(ours - tie_split_credit(shares, yd), SELECTION_Z) > 0
+        majority = tie_split_credit(vote_share(SparseVotes.from_dense(Ld, int(self.cardinality))), yd)
+        return lower_bound(ours - majority, SELECTION_Z) > 0
 
     def _to_majority(self, reason: str, prior: np.ndarray | None = None) -> None:
         """Predict as majority vote does from now on (every vote one unit of its class's score); a class a fixed
