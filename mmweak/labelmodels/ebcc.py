@@ -28,7 +28,7 @@ from scipy.special import digamma, gammaln
 from .base import NoVotePolicy, register
 from .dense_votes import DenseVotes
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
-from .short_axis import max_last, sum_in_order, sum_last
+from .short_axis import max_last, sum_in_order, sum_last, sum_runs
 from .threads import available_threads, for_each_block
 from .validation import check_number
 from .votes import SparseVotes, csr_rows, vote_share
@@ -508,7 +508,7 @@ class _VB:
             cols = np.flatnonzero(~negligible_columns(W, bias, K).all(axis=0)) if prune else all_cols
             Rc, log_norm = self._e_step(W, bias, cols)
             if cols.size < KM:  # every class keeps its top column, so each class starts one run of columns
-                z_new = np.add.reduceat(Rc, np.flatnonzero(np.r_[True, np.diff(cols // M) > 0]), axis=1)
+                z_new = sum_runs(Rc, np.flatnonzero(np.r_[True, np.diff(cols // M) > 0]))
             else:
                 z_new = Rc.reshape(Rc.shape[0], K, M, V.n).sum(axis=2)
             return _Step(Rc, cols, z_new, (mu, eta, nu, W, bias, log_norm))

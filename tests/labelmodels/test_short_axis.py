@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmweak.labelmodels.heldout import _lse
-from mmweak.labelmodels.short_axis import max_last, sum_last
+from mmweak.labelmodels.short_axis import max_last, sum_last, sum_runs
 from mmweak.labelmodels.votes import normalize_log
 
 
@@ -43,3 +43,15 @@ def test_log_sum_exp_over_states():
     y = np.random.default_rng(0).normal(size=(30, 12, 3))
     top = y.max(axis=2, keepdims=True)
     np.testing.assert_array_equal(_lse(y), (top + np.log(np.exp(y - top).sum(axis=2, keepdims=True)))[..., 0])
+
+
+def test_run_sums_are_reduceat_bit_for_bit():
+    # Runs of every length up to 40 (numpy switches to pairwise blocks at 8), widely spread magnitudes so
+    # that any other order of the additions shows in the last bits.
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        B, C, n = int(rng.integers(1, 5)), int(rng.integers(1, 41)), int(rng.integers(0, 300))
+        x = rng.random((B, C, n)) * np.exp(rng.normal(0, 5, (B, C, n)))
+        k = int(rng.integers(1, min(C, 6) + 1))
+        starts = np.r_[0, np.sort(rng.choice(np.arange(1, C), size=k - 1, replace=False))].astype(np.intp)
+        np.testing.assert_array_equal(sum_runs(x, starts), np.add.reduceat(x, starts, axis=1))
