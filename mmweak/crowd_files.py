@@ -7,14 +7,17 @@ columns in another order, ids that are names (``img_0073``), ids in the billions
 that is neither a class index nor a name, a gold label given twice with two values) is a
 :class:`~mmweak.errors.SourceError` naming the file, line and column.
 
-Rows: integer item ids number the rows (row ``i`` is item ``i``, as the benchmarks' code indexes them), unless
-that would make mostly empty rows (ids in the millions for a few thousand items); then, as for ids that are names,
-there is one row per item in id order. The ``item`` column always holds the file's id.
+Rows: one per item either file names, in id order (numbers in number order, then names). The benchmarks' ids are
+``0..n-1``, so row ``i`` is item ``i`` there, as their code indexes them; ids with gaps (``1..n``, ids in the
+millions) make no rows for the ids nobody wrote. Ids are integers only where every id is written as one (``7``,
+``-5``); otherwise all are kept as written, so ``007`` and ``7`` stay two items. The ``item`` column holds the
+file's id. A worker's ids are read the same way.
 """
 
 from __future__ import annotations
 
 import csv
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,9 +25,6 @@ from typing import Any, Iterator, Mapping
 
 from .errors import SourceError
 from .task import class_key
-
-#: Rows that numbering by id may leave without answers or gold before items get one row each instead.
-MAX_EMPTY_ROWS = 1_000_000
 
 
 @dataclass
@@ -57,6 +57,9 @@ def read_table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict
             if not any(cell.strip() for cell in row):
                 continue
             line = reader.line_num
+            if len(row) > len(header):  # "a,w1,cat, big": a value with the separator in it, unquoted
+                raise SourceError(f"{path}, line {line}: {len(row)} cells, but the header has {len(header)} "
+                                  f"(quote values that hold the separator {dialect.delimiter!r})")
             cells = {}
             for c, j in where.items():
                 cell = row[j].strip() if j < len(row) else ""
@@ -101,25 +104,33 @@ def class_index(value: Any) -> int | None:
 
 
 def id_order(key: Any) -> tuple[int, int, str]:
-    """Sort key for ids written as text or numbers: whole numbers in number order (2 before 10), then the rest.
+    """Sort key for ids written as text or numbers: whole numbers in number order (2 before 10; ``007`` before ``7``),
+    then the rest.
 
-    >>> sorted(["10", "b", "2", "a"], key=id_order)
-    ['2', '10', 'a', 'b']
+    >>> sorted(["10", "b", "2", "a", "02"], key=id_order)
+    ['02', '2', '10', 'a', 'b']
     """
     text = str(key)
-    return (0, int(text), "") if text.isdigit() else (1, 0, text)
+    return (0, int(text), text) if text.isdigit() else (1, 0, text)
 
 
 def _ids(cells: list[str]) -> list[Any]:
-    """Integer ids where every id is a whole number, else the ids as written."""
+    """Integer ids where every id is written as one (``7``, ``-5``), else the ids as written: ``007``, ``7.0`` or
+    ``1e3`` next to ``7`` and ``1000`` are other ids, and a user joins back on what the file wrote.
+
+    >>> _ids(["2", "10"]), _ids(["007", "7"]), _ids(["7.0", "7"])
+    ([2, 10], ['007', '7'], ['7.0', '7'])
+    """
     numbers = [as_int(c) for c in cells]
-    return cells if any(v is None for v in numbers) else numbers
+    if any(v is None or str(v) != c for v, c in zip(numbers, cells)):
+        return cells
+    return numbers
 
 
 def spelled_classes(spellings: Mapping[str, int]) -> list[str]:
-    """Sorted class names from names as written and how often each is: names that differ only in case or spaces
-    are one class, as everywhere names are read (:func:`~mmweak.task.class_key`), spelt as most write it, so "pos"
-    from most workers and "POS" from one stay one class "pos".
+    """Sorted class names from names as written and how often each is: names that differ only in case, spaces or
+    Unicode form are one class, as everywhere names are read (:func:`~mmweak.task.class_key`), spelt as most write
+    it, so "pos" from most workers and "POS" from one stay one class "pos".
 
     >>> spelled_classes({"pos": 9, "POS": 1, "neg": 4})
     ['neg', 'pos']
@@ -164,10 +175,7 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
     )
     distinct = set(items)
     numbers = all(isinstance(i, int) for i in distinct)
-    if numbers and distinct and min(distinct) >= 0 and max(distinct) + 1 <= len(distinct) + MAX_EMPTY_ROWS:
-        order: list[Any] = list(range(max(distinct) + 1))
-    else:
-        order = sorted(distinct) if numbers else sorted(distinct, key=id_order)
+    order: list[Any] = sorted(distinct) if numbers else sorted(distinct, key=id_order)
     row = {item: i for i, item in enumerate(order)}
     answers: list[list[dict[str, Any]]] = [[] for _ in order]
     n_answers = len(answer_rows)
@@ -184,7 +192,12 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
             raise SourceError(f"{truth_path}, line {line}: item {cells['item']!r} has gold {cells['truth']!r}, "
                          f"but line {seen[r]} gave it another")
         gold[r], seen[r] = label, line
+    unanswered = [order[r] for r in sorted(seen) if not answers[r]]
+    if unanswered:  # often a typo in an id: such a row has no votes, so it is scored on the label model's prior alone
+        warnings.warn(f"{truth_path}: {len(unanswered)} item(s) with gold have no answer in label.csv "
+                      f"({', '.join(map(repr, unanswered[:5]))}{', ...' if len(unanswered) > 5 else ''}); "
+                      "their rows have no votes", stacklevel=2)
     return CrowdRows(order, answers, gold, classes)
 
 
-__all__ = ["MAX_EMPTY_ROWS", "CrowdRows", "as_int", "class_index", "id_order", "read_crowd_rows", "read_table"]
+__all__ = ["CrowdRows", "as_int", "class_index", "id_order", "read_crowd_rows", "read_table"]

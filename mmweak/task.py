@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple, Sequence
@@ -13,6 +14,7 @@ from datasets import ClassLabel, List, Value
 ABSTAIN = -1
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_WHOLE = re.compile(r"^\s*[+-]?\d+\s*$")  # a class named by a whole number
 
 
 class TaskColumns(NamedTuple):
@@ -35,12 +37,15 @@ def task_columns(task: "Task | str") -> TaskColumns:
 
 
 def class_key(name: str) -> str:
-    """How class names compare: without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``).
+    """How class names compare: without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``),
+    and in one Unicode form, so "Café" typed composed and "Café" exported decomposed (as macOS writes it) are one
+    class, as are full-width and plain letters.
 
-    >>> class_key(" HAM ") == class_key("ham")
-    True
+    >>> class_key(" HAM ") == class_key("ham"), class_key("Caf\u00e9") == class_key("Cafe\u0301")
+    (True, True)
     """
-    return str(name).strip().casefold()
+    text = unicodedata.normalize("NFKC", str(name)).strip()
+    return unicodedata.normalize("NFKC", text.casefold())
 
 
 def check_task_name(name: Any) -> None:
@@ -85,8 +90,8 @@ class Task:
         for label in labels:  # names compare without case wherever they are read (gold, answers, stored votes)
             other = folded.setdefault(class_key(label), label)
             if other != label:
-                raise ValueError(f"task {self.name!r} has labels {other!r} and {label!r}, which differ only in case "
-                                 "or spaces; class names are compared without either")
+                raise ValueError(f"task {self.name!r} has labels {other!r} and {label!r}, which differ only in case, "
+                                 "spaces or Unicode form; class names are compared without them")
         if len(labels) > MAX_CLASSES:  # votes are int8 columns (the data contract): a larger class id would wrap
             raise ValueError(f"task {self.name!r} has {len(labels)} labels; votes are stored as int8, so a task "
                              f"has at most {MAX_CLASSES} classes")
@@ -103,6 +108,37 @@ class Task:
     @cached_property
     def _class_index(self) -> dict[str, int]:
         return {class_key(label): k for k, label in enumerate(self.labels)}
+
+    @cached_property
+    def numbers_name_classes(self) -> bool:
+        """Whether the classes are named by whole numbers other than their own indices (``"1"``..``"5"`` for a
+        rating, ``"-1"``, ``"0"``, ``"1"`` for a polarity). Numbers written in gold or answers then mean the class
+        of that name, not a position: read by position, a rating of 1 would be class ``"2"``.
+
+        >>> Task("stars", ["1", "2", "3"]).numbers_name_classes, Task("y", ["0", "1"]).numbers_name_classes
+        (True, False)
+        """
+        return any(number != k for number, k in self._numbered.items())
+
+    @cached_property
+    def _numbered(self) -> dict[int, int]:
+        return {int(label): k for k, label in enumerate(self.labels) if _WHOLE.match(label)}
+
+    def class_of_number(self, number: int) -> int | None:
+        """The class index a number in gold or answers stands for; ``-1`` for "no label", ``None`` for no class.
+
+        It is the number itself (``-1..K-1``), unless :attr:`numbers_name_classes`: then the class of that name
+        (``-1`` is "no label" only where no class is called ``"-1"``).
+
+        >>> stars = Task("stars", ["1", "2", "3"])
+        >>> stars.class_of_number(1), stars.class_of_number(3), stars.class_of_number(0), stars.class_of_number(-1)
+        (0, 2, None, -1)
+        >>> Task("spam", ["ham", "spam"]).class_of_number(1)
+        1
+        """
+        if self.numbers_name_classes:
+            return self._numbered.get(number, -1 if number == -1 else None)
+        return number if -1 <= number < self.cardinality else None
 
     @property
     def cardinality(self) -> int:

@@ -10,10 +10,11 @@ the votes: run :func:`mmweak.aggregate` next.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any, Mapping
 
 import numpy as np
-from datasets import Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict
 
 from ..columns import read_matrix, replace_columns, split_dict
 from ..crowd_files import id_order
@@ -27,16 +28,31 @@ from .errors import AnnotationError
 KIND = HUMAN_KIND
 
 
-def _label(value: Any, task: Task, where: str) -> int:
+def _label(value: Any, task: Task, where: str, by_name: bool) -> int:
     if isinstance(value, str):
         k = task.class_of(value)  # names compare as gold's do: a crowd's "Positive" is the task's "positive"
         if k is not None:
             return k
         raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)})")
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < task.cardinality:
-        return int(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        k = task.class_of_number(int(value)) if by_name else (int(value) if -1 <= value < task.cardinality else None)
+        if k is not None:
+            return k
+    if by_name:
+        raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)}, "
+                              "classes named by numbers: a number is read as the class of that name)")
     raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} "
                           f"(0..{task.cardinality - 1} or a class name)")
+
+
+def _numbers_are_names(feature: Any, task: Task) -> bool:
+    """Whether integer labels of an answers column mean the task's classes of those names: where the task names
+    its classes by numbers ("1".."5") and the labels are not a ``ClassLabel`` (whose integers are positions)."""
+    item = getattr(feature, "feature", feature)  # List(struct) or [struct]
+    if isinstance(item, list) and item:
+        item = item[0]
+    label = item.get("label") if isinstance(item, Mapping) else None
+    return task.numbers_name_classes and not isinstance(label, ClassLabel)
 
 
 def _when(item: Mapping[str, Any]) -> dt.datetime:
@@ -92,8 +108,10 @@ def add_annotator_votes(
             raise ValueError(f"split {name!r} has no column {col!r} of annotator answers")
     per_split: dict[str, list[dict[str, int]]] = {}
     who: set[str] = set()
+    conflicts = 0  # an annotator answering one row twice with two labels
     for name, d in splits.items():
         rows = []
+        by_name = _numbers_are_names(d.features[col], task)
         for i, items in enumerate(d[col]):
             row: dict[str, tuple[tuple[dt.datetime, int], int]] = {}  # annotator -> ((time, position), label)
             for pos, item in enumerate(items or []):
@@ -107,13 +125,18 @@ def add_annotator_votes(
                     raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: an answer without an {who_key} "
                                           f"id ({item!r}); anonymous answers cannot be told apart as people")
                 a = str(item[who_key])
-                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}")
+                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}", by_name)
                 key = (_when(item), pos)
+                if a in row and row[a][1] != label:
+                    conflicts += 1
                 if a not in row or key >= row[a][0]:
                     row[a] = (key, label)
             rows.append({a: v[1] for a, v in row.items()})
             who.update(row)
         per_split[name] = rows
+    if conflicts:
+        warnings.warn(f"column {col!r}: {conflicts} time(s) an annotator answered a row again with another label; "
+                      "the later answer (by time, else list order) is the one counted", stacklevel=2)
     # Numbered annotators in number order (2 before 10), as a crowd folder's worker columns; then the named ones.
     annotators = sorted(who, key=id_order)
     if not annotators:

@@ -26,10 +26,40 @@ def _rows(folder):
 PLAIN = ("item,worker,label\n0,0,1\n0,1,1\n2,0,0\n", "item,truth\n0,1\n2,0\n")
 
 
-def test_benchmark_files_number_rows_by_item_id(tmp_path):
+def test_rows_are_the_items_the_files_name_in_id_order(tmp_path):
     items, answers, gold = _rows(_crowd(tmp_path / "c", *PLAIN))
-    assert items == [0, 1, 2]  # item 1 has no answer and no gold: still row 1, as the benchmarks index items
-    assert answers == [[(0, 1), (1, 1)], [], [(0, 0)]] and gold == [1, -1, 0]
+    assert items == [0, 2]  # nobody wrote item 1: no row for it
+    assert answers == [[(0, 1), (1, 1)], [(0, 0)]] and gold == [1, 0]
+    # 1-based ids make no empty item 0, ids in the millions no million empty rows
+    items, _, gold = _rows(_crowd(tmp_path / "one", "item,worker,label\n1,0,1\n2,0,0\n", "item,truth\n2,0\n"))
+    assert items == [1, 2] and gold == [-1, 0]
+    items, _, _ = _rows(_crowd(tmp_path / "far", "item,worker,label\n1000099,0,1\n1000000,0,0\n"))
+    assert items == [1000000, 1000099]
+
+
+def test_ids_written_otherwise_than_as_plain_integers_stay_as_written(tmp_path):
+    # 007, 7 and 7.0 are three items (and 01 and 1 two workers): merging them would join answers of other things
+    items, answers, _ = _rows(_crowd(tmp_path / "c", "item,worker,label\n007,01,1\n7,1,0\n7.0,1,1\n7,01,0\n"))
+    assert items == ["007", "7", "7.0"]  # equal numbers in the order of their spelling, so the same on every run
+    assert answers == [[("01", 1)], [("1", 0), ("01", 0)], [("1", 1)]]
+
+
+def test_a_line_with_more_cells_than_the_header_is_refused(tmp_path):
+    # "cat, big" unquoted would silently become "cat": two classes merged
+    with pytest.raises(SourceError, match=r"label.csv, line 3: 4 cells, but the header has 3 \(quote values"):
+        read_crowd(_crowd(tmp_path / "c", "item,worker,label\na,w1,dog\na,w2,cat, big\n"))
+
+
+def test_gold_for_an_item_nobody_answered_is_warned_about(tmp_path):
+    with pytest.warns(UserWarning, match=r"truth.csv: 1 item\(s\) with gold have no answer in label.csv \('b'\)"):
+        items, _, gold = _rows(_crowd(tmp_path / "c", "item,worker,label\na,w,1\n", "item,truth\na,1\nb,0\n"))
+    assert items == ["a", "b"] and gold == [1, 0]
+
+
+def test_class_names_in_two_unicode_forms_are_one_class(tmp_path):
+    ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n0,a,Caf\u00e9\n0,b,Cafe\u0301\n1,a,tea\n1,c,Caf\u00e9\n"))
+    assert ds["train"].features["label"].names == ["Caf\u00e9", "tea"]  # spelt as most write it
+    assert [[a["label"] for a in r] for r in ds["train"]["answers"]] == [["Caf\u00e9", "Caf\u00e9"], ["tea", "Caf\u00e9"]]
 
 
 @pytest.mark.parametrize("label,truth,encoding", [
@@ -43,8 +73,9 @@ def test_exported_files_read_like_the_benchmarks_own(tmp_path, label, truth, enc
 
 
 def test_ids_that_are_names_or_far_apart_give_one_row_per_item(tmp_path):
-    items, answers, gold = _rows(_crowd(tmp_path / "names", "item,worker,label\nimg_b,ann,1\nimg_a,bob,0\nimg_b,bob,1\n",
-                                        "item,truth\nimg_b,1\nimg_c,0\n"))
+    with pytest.warns(UserWarning, match="'img_c'"):
+        items, answers, gold = _rows(_crowd(tmp_path / "names", "item,worker,label\nimg_b,ann,1\nimg_a,bob,0\nimg_b,bob,1\n",
+                                            "item,truth\nimg_b,1\nimg_c,0\n"))
     assert items == ["img_a", "img_b", "img_c"] and gold == [-1, 1, 0]
     assert answers == [[("bob", 0)], [("ann", 1), ("bob", 1)], []]
     items, answers, gold = _rows(_crowd(tmp_path / "far", "item,worker,label\n5000000000,3,1\n7,3,0\n", "item,truth\n7,0\n"))
@@ -142,6 +173,7 @@ def test_a_crowd_folder_without_answers_is_named_when_made_into_votes(tmp_path):
     import mmweak
     from mmweak.review import AnnotationError, add_annotator_votes
 
-    ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n", "item,truth\n0,1\n"))["train"]
+    with pytest.warns(UserWarning, match="have no answer"):
+        ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n", "item,truth\n0,1\n"))["train"]
     with pytest.raises(AnnotationError, match="column 'answers' holds no answers in any split"):
         add_annotator_votes(ds, mmweak.Task("t", ["a", "b"]), "answers")
