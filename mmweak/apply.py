@@ -358,7 +358,10 @@ def _apply_split(
         path = root / f"{key}.arrow"
         if use_cache and key is not None and path.exists():
             t0 = time.perf_counter()
-            v, f, raised_none = read_votes(path)
+            stored = read_votes(path, len(base))
+            if stored is None:
+                continue  # damaged: warned about and removed, run again
+            v, f, raised_none = stored
             if not serves(f, raised_none, on_error):
                 continue  # faults counted under on_error="abstain": run it, so that the first one raises by row
             votes[id(lf)], faults[id(lf)] = v, f

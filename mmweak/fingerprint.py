@@ -235,6 +235,22 @@ def _code_names(code: types.CodeType) -> list[str]:
     return sorted(names)
 
 
+#: Names through which code reads environment variables; the string constants it holds name them.
+_ENV_READERS = frozenset({"environ", "getenv", "environb", "getenvb"})
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _code_strings(code: types.CodeType) -> set[str]:
+    """String constants of ``code`` and of the code nested in it."""
+    out: set[str] = set()
+    for const in code.co_consts:
+        if isinstance(const, str):
+            out.add(const)
+        elif isinstance(const, types.CodeType):
+            out |= _code_strings(const)
+    return out
+
+
 class _Walker:
     """One traversal: a streaming hash, a node budget and back-references for cycles."""
 
@@ -457,6 +473,8 @@ class _Walker:
         g = fn.__globals__
         builtins = g.get("__builtins__")
         names = _code_names(fn.__code__)
+        if _ENV_READERS.intersection(names):
+            self._environment(fn.__code__)
         for name in names:
             if name in g:
                 self.tag("global", name)
@@ -474,6 +492,13 @@ class _Walker:
                     continue
                 self.tag("closure", name)
                 self._step(f"->{name}", value)
+
+    def _environment(self, code: types.CodeType) -> None:
+        """The values of the environment variables the code names (``os.environ["LIMIT"]``, ``getenv("LIMIT")``):
+        ``os`` is installed code and hashes by version, so without them a changed variable served old votes."""
+        for name in sorted(_code_strings(code)):
+            if _ENV_NAME.match(name):
+                self.tag("env", f"{name}={os.environ.get(name)!r}")
 
     def _code(self, code: types.CodeType) -> None:
         """Bytecode without line numbers or file names, so moving code does not change it."""

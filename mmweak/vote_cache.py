@@ -1,7 +1,11 @@
 """The per-LF vote cache: one Arrow IPC file of int8 votes per (LF, input content, mmweak version).
 
-Files are written to a temporary name and renamed into place, so a crash never leaves a partial file
-that a later run would read; reads are memory-mapped, so a cached LF costs a file open, not a copy.
+Files are written to a temporary name of their own (process, thread and a random part) and renamed into place,
+so a crash never leaves a partial file that a later run would read, and two writers never take each other's file;
+reads are memory-mapped, so a cached LF costs a file open, not a copy. The cache never costs a run its votes: a
+file that cannot be read, or holds another number of rows, is a miss (warned about and removed), and a folder
+that cannot be written to leaves the votes uncached (warned about once). A file damaged inside its votes with
+its structure intact is not detected (as for ``datasets``' own cache files).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pyarrow as pa
 from datasets import Dataset
 
 from ._version import __version__
+from .atomic_files import temp_name
 from .fingerprint import Unhashable, stable_hash
 from .input_digest import column_digest
 from .lf import LabelingFunction
@@ -109,17 +114,47 @@ def serves(faults: int, raised_none: bool, on_error: str) -> bool:
     return not faults or raised_none or on_error != "raise"
 
 
-def read_votes(path: Path) -> tuple[np.ndarray, int, bool]:
-    """Votes, fault count and ``raised_none`` stored at ``path`` (memory-mapped; see :func:`votes_table`)."""
-    with pa.memory_map(str(path)) as source:
-        return votes_from_table(pa.ipc.open_file(source).read_all())
+def read_votes(path: Path, rows: int | None = None) -> tuple[np.ndarray, int, bool] | None:
+    """Votes, fault count and ``raised_none`` stored at ``path`` (memory-mapped; see :func:`votes_table`), or
+    ``None`` when there is no such file, or it cannot be read or holds other than ``rows`` votes: such a file
+    (truncated, emptied by a crash, overwritten) is warned about and removed, and the LF runs again."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            stored = votes_from_table(pa.ipc.open_file(source).read_all())
+        if rows is not None and len(stored[0]) != rows:
+            raise ValueError(f"{len(stored[0])} votes for {rows} rows")
+        return stored
+    except FileNotFoundError:
+        return None
+    except (OSError, pa.ArrowException, KeyError, ValueError, TypeError) as exc:
+        warnings.warn(f"cached votes {str(path)!r} are damaged ({type(exc).__name__}: {exc}); they are removed and "
+                      "the LF runs again", stacklevel=3)
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return None
 
 
-def write_votes(path: Path, votes: np.ndarray, faults: int, raised_none: bool) -> None:
-    """Store votes atomically (temporary file + rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_votes(path: Path, votes: np.ndarray, faults: int, raised_none: bool) -> bool:
+    """Store votes atomically (a temporary file of this writer's own + rename); ``False``, with a warning once per
+    folder, when the folder cannot be written to (the run keeps its votes; they are just not cached)."""
     table = votes_table(votes, faults, raised_none)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-        writer.write_table(table)
-    os.replace(tmp, path)
+    tmp = temp_name(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(tmp, path)
+        return True
+    except OSError as exc:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        where = str(path.parent)
+        if ("write", where) not in _warned:
+            _warned.add(("write", where))
+            warnings.warn(f"votes are not cached: cannot write to {where!r} ({type(exc).__name__}: {exc}); pass "
+                          "cache_dir= a folder you can write to (or set MMWEAK_CACHE) to cache them", stacklevel=3)
+        return False

@@ -13,7 +13,6 @@ reproduces predictions bit for bit.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import numbers
 import os
@@ -24,6 +23,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
+from ..atomic_files import write_text
 from ..errors import MMWeakError, VoteMatrixError
 from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels
 from .validation import (
@@ -377,18 +377,11 @@ class LabelModel(BaseEstimator):
     def save(self, path: str | os.PathLike) -> None:
         """Write the model as JSON (floats are written with full precision, so predictions round-trip exactly).
 
-        The file is written next to ``path`` and renamed into place, so a crash never leaves half a model.
+        The file is written next to ``path`` under a name of this writer's own and renamed into place, so neither a
+        crash nor two saves at once ever leave half a model.
         """
         text = json.dumps(self.to_dict(), allow_nan=False)  # before any file is opened: a failure leaves nothing
-        tmp = f"{os.fspath(path)}.tmp"
-        try:
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            raise
+        write_text(path, text)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "LabelModel":

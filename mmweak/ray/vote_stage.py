@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -54,15 +55,23 @@ class VoteStore:
 
         return fsspec.core.url_to_fs(self.root)[0]
 
-    def get(self, key: str) -> tuple[np.ndarray, int, bool] | None:
+    def get(self, key: str, rows: int) -> tuple[np.ndarray, int, bool] | None:
+        """The votes stored for ``key`` on a block of ``rows`` rows; ``None`` when none are, or they are damaged
+        (warned about; a local file is removed) and the LFs must run again."""
         if not self.remote:
             local = Path(self.root) / f"{key}.arrow"
-            return read_votes(local) if local.exists() else None
+            return read_votes(local, rows) if local.exists() else None
         fs, path = self._fs(), f"{self.root.rstrip('/')}/{key}.arrow"
         if not fs.exists(path):
             return None
-        with fs.open(path, "rb") as f:
-            return votes_from_table(pa.ipc.open_file(pa.BufferReader(f.read())).read_all())
+        try:
+            with fs.open(path, "rb") as f:
+                stored = votes_from_table(pa.ipc.open_file(pa.BufferReader(f.read())).read_all())
+        except (OSError, pa.ArrowException, KeyError, ValueError, TypeError) as exc:
+            warnings.warn(f"cached votes {path!r} are damaged ({type(exc).__name__}: {exc}); the LF runs again",
+                          stacklevel=2)
+            return None
+        return stored if len(stored[0]) == rows else None
 
     def put(self, key: str, votes: np.ndarray, faults: int, raised_none: bool) -> None:
         if not self.remote:
@@ -123,8 +132,8 @@ class VoteStage:
         for i, key in enumerate(keys):
             if self.use_cache and key is not None:
                 t0 = time.perf_counter()
-                hit = self.store.get(key)
-                if hit is not None and len(hit[0]) == n and serves(hit[1], hit[2], self.on_error):
+                hit = self.store.get(key, n)
+                if hit is not None and serves(hit[1], hit[2], self.on_error):
                     votes[i], faults[i] = hit[0], hit[1]
                     seconds[i] = time.perf_counter() - t0
         todo = [i for i in range(len(self.lfs)) if i not in votes]

@@ -9,6 +9,7 @@ from typing import Sequence
 
 from datasets import Dataset, DatasetDict
 
+from ..atomic_files import write_text
 from ..task import Task
 from .answers import ImportReport, OnInvalid, merge_answers
 from .labelstudio import answers_from_tasks, build_tasks, read_json
@@ -59,9 +60,7 @@ def export_tasks(
     tasks, config = build_tasks(selection, task, columns=columns, id_column=id_column)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    tmp.write_text(json.dumps(tasks, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, target)
+    write_text(target, json.dumps(tasks, ensure_ascii=False, indent=1))
     target.with_name(f"{target.stem}.label_config.xml").write_text(config + "\n", encoding="utf-8")
     return target
 

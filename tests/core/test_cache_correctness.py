@@ -173,12 +173,30 @@ def lf(b):
     return [0 if len(t) < run_cfg.LIMIT else -1 for t in b["text"]]
 LFS = [lf]
 """,
+    "environment_variable": """
+import os
+os.environ["MMW_CASE_LIMIT"] = "9" if {v} == 1 else "30"  # what `export MMW_CASE_LIMIT=...` before a run does
+@labeling_function(task=T, inputs="text")
+def lf(b):
+    return [0 if len(t) < int(os.environ["MMW_CASE_LIMIT"]) else -1 for t in b["text"]]
+LFS = [lf]
+""",
+    "environment_variable_in_a_helper": """
+import os
+import env_limits  # its source never changes: the variable its helper reads does
+os.environ["MMW_HELPER_LIMIT"] = "9" if {v} == 1 else "30"
+@labeling_function(task=T, inputs="text")
+def lf(b):
+    return [0 if len(t) < env_limits.limit() else -1 for t in b["text"]]
+LFS = [lf]
+""",
 }
 #: Modules the cases import (``{v}`` edited the same way); the importing case's own source does not change with them.
 HELPERS = {
     "chain_words": "WORDS = {{'free' if {v} == 1 else 'hello'}}\n",
     "chain_utils": "from chain_words import WORDS\n\ndef is_spam(t):\n    return bool(set(t.split()) & WORDS)\n",
     "run_cfg": "LIMIT = 3\n",
+    "env_limits": "from os import getenv\n\ndef limit():\n    return int(getenv('MMW_HELPER_LIMIT', '3'))\n",
 }
 
 TEXTS = ["free now", "hello there world", "now free!", "hi", "free", "nothing here at all"]
