@@ -18,10 +18,8 @@ import json
 import math
 import os
 import re
-import shutil
-import uuid
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict, Features, load_dataset
@@ -33,7 +31,8 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from .card import SplitSize, context_from_measures, measure_task, render_card_from
 from .columns import split_dict
 from .errors import CuratedDatasetError
-from .plots import write_task_plots
+from .folder_publish import publish_folder
+from .plots import PLOT_KINDS, write_task_plots
 from .provenance import read_record, user_description, write_record
 from .split_schema import aligned_splits
 from .task import Task
@@ -92,15 +91,28 @@ def is_curated_folder(folder: Path) -> bool:
     if not entries <= OWNED_ENTRIES or "README.md" not in entries:
         return False
     try:
-        block = DatasetCard.load(folder / "README.md").data.to_dict().get("weak_supervision")
+        meta = DatasetCard.load(folder / "README.md").data.to_dict()
     except Exception:  # noqa: BLE001 - an unreadable card is not ours
         return False
+    block = meta.get("weak_supervision")
     if not isinstance(block, dict) or "mmweak_version" not in block:
         return False
-    for sub, pattern in (("data", re.compile(r"^[\w.]+-\d{5}-of-\d{5}\.parquet$")),
-                         ("label_models", re.compile(r"^\w+\.json$")), ("plots", re.compile(r"^\w+\.png$"))):
+    # Only the files this card's splits and tasks make: a user's "plots/annotator_agreement.png" or
+    # "label_models/my_tuned_model.json" beside them makes the folder someone else's too.
+    try:
+        tasks = [str(t["name"]) for t in block.get("tasks") or []]
+        splits = [str(s["name"]) for s in (meta.get("dataset_info") or {}).get("splits") or []]
+    except (TypeError, KeyError):
+        return False
+    shards = re.compile(rf"^(?:{'|'.join(map(re.escape, splits))})-\d{{5}}-of-\d{{5}}\.parquet$") if splits else None
+    owned = {
+        "data": lambda name: shards is not None and shards.match(name) is not None,
+        "label_models": {f"{t}.json" for t in tasks}.__contains__,
+        "plots": {f"{t}_{kind}.png" for t in tasks for kind in PLOT_KINDS}.__contains__,
+    }
+    for sub, ours in owned.items():
         d = folder / sub
-        if d.exists() and (not d.is_dir() or any(not pattern.match(p.name) or p.is_dir() for p in d.iterdir())):
+        if d.exists() and (not d.is_dir() or any(p.is_dir() or not ours(p.name) for p in d.iterdir())):
             return False
     return True
 
@@ -295,7 +307,7 @@ def save_curated(
     return publish_folder(target, lambda tmp: write_repo_folder(
         ds, tmp, pretty_name=pretty_name, license=license, task_categories=task_categories,
         max_shard_bytes=max_shard_bytes, load_path=str(target),
-    ))
+    ), overwrite=overwrite, replaceable=is_curated_folder)
 
 
 def not_a_repo_id(path_or_repo: str | os.PathLike) -> bool:
@@ -310,34 +322,6 @@ def not_a_repo_id(path_or_repo: str | os.PathLike) -> bool:
     text, local = str(path_or_repo), Path(path_or_repo)
     return (not text.strip() or local.exists() or local.is_absolute() or text.startswith(("./", "../", "~"))
             or text.count("/") > 1 or "\\" in text or text.endswith("/"))
-
-
-def publish_folder(target: Path, fill: Callable[[Path], Any]) -> Path:
-    """Build a folder with ``fill(tmp)`` in a temporary sibling of ``target``, then move it into place.
-
-    Callers check ``target`` first (:func:`_check_target`); an existing ``target`` is replaced in one rename,
-    and a failure leaves no trace.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        fill(tmp)
-        if target.exists():
-            trash = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-            os.replace(target, trash)
-            try:
-                os.replace(tmp, target)
-            except BaseException:  # the old folder goes back: a failed save loses nothing
-                os.replace(trash, target)
-                raise
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
 
 
 def record_from_card(card: DatasetCard) -> tuple[dict[str, Any], list[Task]]:

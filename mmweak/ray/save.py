@@ -26,12 +26,13 @@ from ..curated import (
     _check_target,
     check_split_name,
     curated_record,
-    publish_folder,
+    is_curated_folder,
     shard_bounds,
     shard_count,
     shard_path,
     write_repo_extras,
 )
+from ..folder_publish import publish_folder
 from .apply import _one_record
 from .measure import measure_split, task_measures
 from .meta import ROW_COLUMN, meta_of
@@ -104,7 +105,7 @@ def save_curated(
             task_categories=task_categories, load_path=str(target),
         )
 
-    return publish_folder(target, fill)
+    return publish_folder(target, fill, overwrite=overwrite, replaceable=is_curated_folder)
 
 
 class ShardWriter:

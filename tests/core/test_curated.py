@@ -187,7 +187,9 @@ def test_save_is_atomic_and_refuses_to_clobber(curated, tmp_path, monkeypatch):
     assert not (tmp_path / "fresh").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp leftovers
     monkeypatch.undo()
-    real_replace, calls = cur.os.replace, []
+    import mmweak.folder_publish as pub
+
+    real_replace, calls = pub.os.replace, []
 
     def second_rename_fails(src, dst):  # the old folder is moved aside, then the new one cannot take its place
         calls.append(dst)
@@ -195,7 +197,8 @@ def test_save_is_atomic_and_refuses_to_clobber(curated, tmp_path, monkeypatch):
             raise OSError("device busy")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(cur.os, "replace", second_rename_fails)
+    monkeypatch.setattr(pub, "_exchange", lambda a, b: False)  # a system without an atomic exchange
+    monkeypatch.setattr(pub.os, "replace", second_rename_fails)
     with pytest.raises(OSError, match="device busy"):
         mmweak.save_curated(curated, target, overwrite=True)
     assert sorted(p.relative_to(target) for p in target.rglob("*")) == before  # put back, not left in a hidden folder
