@@ -47,8 +47,10 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     if isinstance(feature, ClassLabel) and order is None:
         shared = sorted(class_key(n) for n in feature.names if task.class_of(n) is not None)
         if shared:  # some names agree and some do not: by position or by name would both be a guess
+            extra = [n for n in feature.names if task.class_of(n) is None]
             raise ValueError(f"{where}: its ClassLabel {feature.names} and task {task.name!r} {list(task.labels)} "
-                             f"share {shared} but not every class: rename one side so the classes match")
+                             f"share {shared} but not every class ({extra} are not classes of the task): rename one "
+                             "side so the classes match, or add them to the task's labels")
         # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
     # A ClassLabel's integers are its own positions; other numbers are the class of that name where numbers name them.
     by_name = task.numbers_name_classes and not isinstance(feature, ClassLabel)

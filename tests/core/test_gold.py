@@ -155,3 +155,10 @@ def test_an_annotator_answering_a_row_twice_with_two_labels_is_warned_about():
     with pytest.warns(UserWarning, match=r"1 time\(s\) an annotator answered a row again with another label"):
         out = add_annotator_votes(ds, SPAM, "answers")
     assert out["spam_votes"] == [[1], [0]]  # the later answer counts
+
+
+def test_a_class_label_with_a_class_the_task_lacks_names_that_class():
+    ds = Dataset.from_dict({"y": [0, 2]}, features=Features({"y": ClassLabel(names=["ham", "spam", "Poodle"])}))
+    with pytest.raises(ValueError, match=r"share \['ham', 'spam'\] but not every class \(\['Poodle'\] are not classes "
+                                         r"of the task\)"):
+        read_gold(ds, "y", SPAM)
