@@ -37,8 +37,10 @@ class CrowdRows:
     classes: list[str] | None  # the class names, sorted, where the files name classes instead of numbering them
 
 
-def read_table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """``(line number, {column: stripped cell})`` for each non-blank line of a CSV/TSV file with a header."""
+def read_table(path: Path, columns: tuple[str, ...], names: Mapping[str, str] | None = None
+               ) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(line number, {column: stripped cell})`` for each non-blank line of a CSV/TSV file with a header; ``names``
+    maps a column to the header's name for it where that differs (``{"item": "task_id"}``), compared without case."""
     with open(path, newline="", encoding="utf-8-sig") as f:
         head = f.readline()
         try:
@@ -48,11 +50,13 @@ def read_table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict
         f.seek(0)  # utf-8-sig skips a byte-order mark again after the seek
         reader = csv.reader(f, dialect)
         header = [h.strip().lower() for h in next(reader, [])]
-        missing = [c for c in columns if c not in header]
+        wanted = {c: str((names or {}).get(c, c)).strip().lower() for c in columns}
+        missing = [h for h in wanted.values() if h not in header]
         if missing:
             raise SourceError(f"{path}: no column {', '.join(map(repr, missing))} in its header {header} "
-                         f"(expected {', '.join(columns)})")
-        where = {c: header.index(c) for c in columns}
+                              f"(expected {', '.join(wanted.values())}; name the file's columns with "
+                              f"columns={{'item': ..., 'worker': ..., 'label': ..., 'truth': ...}})")
+        where = {c: header.index(h) for c, h in wanted.items()}
         for row in reader:
             if not any(cell.strip() for cell in row):
                 continue
@@ -64,7 +68,7 @@ def read_table(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict
             for c, j in where.items():
                 cell = row[j].strip() if j < len(row) else ""
                 if not cell:
-                    raise SourceError(f"{path}, line {line}: column {c!r} is empty")
+                    raise SourceError(f"{path}, line {line}: column {wanted[c]!r} is empty")
                 cells[c] = cell
             yield line, cells
 
@@ -161,16 +165,25 @@ def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, st
     return values[: len(answers)], values[len(answers):], classes
 
 
-def read_crowd_rows(folder: Path) -> CrowdRows:
-    """Read ``label.csv`` and (where present) ``truth.csv`` of a crowd folder; see the module docstring."""
-    answer_rows = list(read_table(folder / "label.csv", ("item", "worker", "label")))
-    truth_path = folder / "truth.csv"
-    truth_rows = list(read_table(truth_path, ("item", "truth"))) if truth_path.is_file() else []
+#: The columns of a crowd file, as the benchmarks name them (``columns=`` maps them to a file's own names).
+COLUMNS = ("item", "worker", "label", "truth")
+
+
+def read_crowd_rows(answers_path: Path, truth_path: Path | None = None,
+                    columns: Mapping[str, str] | None = None) -> CrowdRows:
+    """Read a file of answers (``item, worker, label``) and, where given, one of gold (``item, truth``); see the
+    module docstring. ``columns`` names the files' columns where they differ (``{"item": "task_id"}``)."""
+    unknown = sorted(set(columns or {}) - set(COLUMNS))
+    if unknown:
+        raise SourceError(f"columns={dict(columns or {})}: {unknown} are not crowd columns (those are {list(COLUMNS)})")
+    answer_rows = list(read_table(answers_path, ("item", "worker", "label"), columns))
+    truth_rows = list(read_table(truth_path, ("item", "truth"), columns)) if truth_path is not None else []
+    truth_path = truth_path or answers_path
     item_cells = [r["item"] for _, r in answer_rows] + [r["item"] for _, r in truth_rows]
     items = _ids(item_cells)
     workers = _ids([r["worker"] for _, r in answer_rows])
     answer_labels, gold_labels, classes = _labels(
-        [(folder / "label.csv", line, r["label"]) for line, r in answer_rows],
+        [(answers_path, line, r["label"]) for line, r in answer_rows],
         [(truth_path, line, r["truth"]) for line, r in truth_rows],
     )
     distinct = set(items)
@@ -194,10 +207,10 @@ def read_crowd_rows(folder: Path) -> CrowdRows:
         gold[r], seen[r] = label, line
     unanswered = [order[r] for r in sorted(seen) if not answers[r]]
     if unanswered:  # often a typo in an id: such a row has no votes, so it is scored on the label model's prior alone
-        warnings.warn(f"{truth_path}: {len(unanswered)} item(s) with gold have no answer in label.csv "
+        warnings.warn(f"{truth_path}: {len(unanswered)} item(s) with gold have no answer in {answers_path.name} "
                       f"({', '.join(map(repr, unanswered[:5]))}{', ...' if len(unanswered) > 5 else ''}); "
                       "their rows have no votes", stacklevel=2)
     return CrowdRows(order, answers, gold, classes)
 
 
-__all__ = ["CrowdRows", "as_int", "class_index", "id_order", "read_crowd_rows", "read_table"]
+__all__ = ["COLUMNS", "CrowdRows", "as_int", "class_index", "id_order", "read_crowd_rows", "read_table"]

@@ -157,8 +157,18 @@ def _wrench_classes(path: Path) -> list[str]:
     return classes
 
 
-def read_crowd(folder: str | os.PathLike) -> DatasetDict:
-    """A crowdsourcing folder as one ``train`` split: per item, its ``answers`` and its gold ``label`` (``-1``: none).
+def read_crowd(
+    source: str | os.PathLike,
+    *,
+    columns: Mapping[str, str] | None = None,
+    truth: str | os.PathLike | None = None,
+) -> DatasetDict:
+    """Crowd answers as one ``train`` split: per item, its ``answers`` and its gold ``label`` (``-1``: none).
+
+    ``source`` is a crowd folder (``label.csv`` of ``item,worker,label`` and, where present, ``truth.csv`` of
+    ``item,truth``, as the truth-inference benchmarks ship them) or one CSV/TSV file of answers in that long
+    format (one line per answer), with gold from the file ``truth`` names if any. ``columns`` maps these column
+    names to a file's own (``{"item": "task_id", "worker": "annotator", "label": "answer"}``; without case).
 
     ``item`` holds each row's id as the files write it; where labels are class names, ``label`` is a ``ClassLabel``
     of those names in sorted order and the answers hold the names (``add_annotator_votes`` maps them to the task's
@@ -166,13 +176,29 @@ def read_crowd(folder: str | os.PathLike) -> DatasetDict:
     are read, and which rows there are, is said in :mod:`mmweak.crowd_files`.
 
     Raises:
-        SourceError: no ``label.csv``, a missing column, an empty cell, or labels that are neither all class
+        SourceError: no answers file, a missing column, an empty cell, or labels that are neither all class
             indices nor all class names (the message names the file and line).
+
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "answers.tsv"
+    >>> _ = f.write_text("task_id\\tannotator\\tanswer\\nq1\\tann\\tcat\\nq1\\tbob\\tdog\\nq2\\tbob\\tcat\\n")
+    >>> ds = read_crowd(f, columns={"item": "task_id", "worker": "annotator", "label": "answer"})["train"]
+    >>> list(ds["item"]), ds.features["label"].names, [a["label"] for a in ds["answers"][0]]
+    (['q1', 'q2'], ['cat', 'dog'], ['cat', 'dog'])
     """
-    base = Path(folder)
-    if not (base / "label.csv").is_file():
-        raise SourceError(f"{str(base)!r} is not a crowd folder (label.csv of item,worker,label expected)")
-    rows = read_crowd_rows(base)
+    base = Path(source)
+    if base.is_dir():
+        answers = base / "label.csv"
+        if not answers.is_file():
+            raise SourceError(f"{str(base)!r} is not a crowd folder (label.csv of item,worker,label expected)")
+        gold = Path(truth) if truth is not None else (base / "truth.csv" if (base / "truth.csv").is_file() else None)
+    elif base.is_file():
+        answers, gold = base, None if truth is None else Path(truth)
+    else:
+        raise SourceError(f"no crowd folder or answers file {str(base)!r}")
+    if gold is not None and not gold.is_file():
+        raise SourceError(f"no gold file {str(gold)!r} (truth=)")
+    rows = read_crowd_rows(answers, gold, columns)
     features = None
     if rows.classes is not None:  # the class names go in the features; the rest is typed as from_dict would
 
@@ -265,8 +291,11 @@ def load_source(
     fmt = format or ("wrench" if is_wrench(path) else "crowd" if (path / "label.csv").is_file() else None)
     if fmt == "wrench":
         return read_wrench(path)
-    if fmt == "crowd":
-        return read_crowd(path)
+    if fmt == "crowd":  # params: columns= (the files' column names), truth= (a gold file beside an answers file)
+        unknown = sorted(set(params) - {"columns", "truth"})
+        if unknown:
+            raise SourceError(f"format 'crowd' takes params 'columns' and 'truth', not {unknown}")
+        return read_crowd(path, **params)
     if fmt == "python":
         fn = resolve_object(src, search=search)
         if not callable(fn):

@@ -177,3 +177,25 @@ def test_a_crowd_folder_without_answers_is_named_when_made_into_votes(tmp_path):
         ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n", "item,truth\n0,1\n"))["train"]
     with pytest.raises(AnnotationError, match="column 'answers' holds no answers in any split"):
         add_annotator_votes(ds, mmweak.Task("t", ["a", "b"]), "answers")
+
+
+def test_one_answers_file_with_its_own_column_names_and_a_gold_file(tmp_path):
+    answers = tmp_path / "export.csv"
+    answers.write_text("Task ID,annotator,answer,comment\nq1,ann,cat,\"sure, cat\"\nq1,bob,dog,x\nq2,bob,cat,y\n")
+    gold = tmp_path / "gold.csv"
+    gold.write_text("task id,gold\nq2,cat\n")
+    names = {"item": "task id", "worker": "Annotator", "label": "answer", "truth": "gold"}
+    ds = read_crowd(answers, columns=names, truth=gold)["train"]
+    assert list(ds["item"]) == ["q1", "q2"] and ds["label"] == [-1, 0]
+    assert [[(a["worker"], a["label"]) for a in r] for r in ds["answers"]] == [[("ann", "cat"), ("bob", "dog")],
+                                                                              [("bob", "cat")]]
+    same = load_source(answers, format="crowd", params={"columns": names, "truth": str(gold)})["train"]
+    assert same["answers"] == ds["answers"] and same["label"] == ds["label"]
+    with pytest.raises(SourceError, match=r"export.csv: no column 'worker', 'label' in its header .* name the file's columns"):
+        read_crowd(answers, columns={"item": "task id"})
+    with pytest.raises(SourceError, match=r"\['answer'\] are not crowd columns"):
+        read_crowd(answers, columns={"answer": "label"})
+    with pytest.raises(SourceError, match=r"format 'crowd' takes params 'columns' and 'truth', not \['sep'\]"):
+        load_source(answers, format="crowd", params={"sep": ","})
+    with pytest.raises(SourceError, match=r"no gold file"):
+        read_crowd(answers, columns=names, truth=tmp_path / "nope.csv")
