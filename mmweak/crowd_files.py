@@ -61,7 +61,7 @@ def read_table(path: Path, columns: tuple[str, ...], names: Mapping[str, str] | 
             if not any(cell.strip() for cell in row):
                 continue
             line = reader.line_num
-            if len(row) > len(header):  # "a,w1,cat, big": a value with the separator in it, unquoted
+            if any(cell.strip() for cell in row[len(header):]):  # "a,w1,cat, big": a separator inside a value
                 raise SourceError(f"{path}, line {line}: {len(row)} cells, but the header has {len(header)} "
                                   f"(quote values that hold the separator {dialect.delimiter!r})")
             cells = {}
@@ -111,11 +111,11 @@ def id_order(key: Any) -> tuple[int, int, str]:
     """Sort key for ids written as text or numbers: whole numbers in number order (2 before 10; ``007`` before ``7``),
     then the rest.
 
-    >>> sorted(["10", "b", "2", "a", "02"], key=id_order)
-    ['02', '2', '10', 'a', 'b']
+    >>> sorted(["10", "b", "2", "a", "02", "²"], key=id_order)
+    ['02', '2', '10', 'a', 'b', '²']
     """
     text = str(key)
-    return (0, int(text), text) if text.isdigit() else (1, 0, text)
+    return (0, int(text), text) if text.isdecimal() else (1, 0, text)
 
 
 def _ids(cells: list[str]) -> list[Any]:

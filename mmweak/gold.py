@@ -52,28 +52,18 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
                              f"share {shared} but not every class ({extra} are not classes of the task): rename one "
                              "side so the classes match, or add them to the task's labels")
         # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
-    # A ClassLabel's integers are its own positions; other numbers are the class of that name where numbers name them.
-    by_name = task.numbers_name_classes and not isinstance(feature, ClassLabel)
-    rule = (f"is not a class of task {task.name!r} {list(task.labels)}, whose classes are named by numbers: a number "
-            "in the data is read as the class of that name" if by_name else
-            f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)")
+    rule = f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)"
+    # A ClassLabel's integers are its own positions; plain ones are class indices, ambiguous where the task names
+    # its classes by other numbers (a rating "1".."5"): refused there, as text names are read by name.
+    ambiguous = task.numbers_name_classes and not isinstance(feature, ClassLabel)
     arrow = arrow_column(ds, column)  # in the rows' order: select/shuffle/filter keep an index mapping
     if (pa.types.is_integer(arrow.type) or pa.types.is_floating(arrow.type)) and arrow.null_count == 0:
         raw = arrow.to_numpy()  # the common case, numbers without nulls, without a Python loop
-        if raw.dtype.kind == "f":
-            bad = ~np.isfinite(raw) | (raw != np.round(raw))
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"{where}, row {i}: {raw[i].item()!r} {rule}")
-        if by_name:  # "1".."5": a 1 in the data is the class named "1"
-            values, inverse = np.unique(raw.astype(np.int64), return_inverse=True)
-            mapped = np.array([task.class_of_number(int(v)) for v in values], dtype=object)
-            missing = np.flatnonzero(mapped == None)  # noqa: E711 (elementwise)
-            if missing.size:
-                i = int(np.flatnonzero(inverse == missing[0])[0])
-                raise ValueError(f"{where}, row {i}: {raw[i].item()!r} {rule}")
-            return mapped.astype(np.int64)[inverse.reshape(-1)]
+        if ambiguous and (raw != -1).any():
+            task.check_integer_labels(where)
         bad = (raw < -1) | (raw >= task.cardinality)
+        if raw.dtype.kind == "f":
+            bad |= ~np.isfinite(raw) | (raw != np.round(raw))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(f"{where}, row {i}: {raw[i].item()!r} {rule}")
@@ -85,11 +75,11 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
             out[i] = named
             continue
         number = -1 if isinstance(v, float) and np.isnan(v) else class_index(v)  # also "1", as a CSV reader leaves it
-        if by_name and number is not None and v is not None and not (isinstance(v, float) and np.isnan(v)):
-            number = task.class_of_number(number)
-        elif number is not None and not -1 <= number < task.cardinality:
-            number = None
-        if number is None:
+        if ambiguous and number is not None and number != -1:
+            if isinstance(v, str):  # text that names no class: its number would be read as an index
+                raise ValueError(f"{where}, row {i}: {v!r} is not a class of task {task.name!r} {list(task.labels)}")
+            task.check_integer_labels(f"{where} (row {i}: {v!r})")
+        if number is None or not -1 <= number < task.cardinality:
             raise ValueError(f"{where}, row {i}: {v!r} " + (
                 f"is not a class of task {task.name!r} {list(task.labels)}" if isinstance(v, str) else rule))
         out[i] = number

@@ -227,10 +227,6 @@ def plotted_lfs(lfs: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any
 PLOT_KINDS = ("lfs", "reliability", "class_balance", "review_curve")
 
 
-#: The plots a task can have (``plots/<task>_<kind>.png`` in a curated folder).
-PLOT_KINDS = ("lfs", "reliability", "class_balance", "review_curve")
-
-
 def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
     """The PNGs for one task of the card (``mmweak.card.task_context``'s dict), keyed by plot kind.
 

@@ -14,7 +14,7 @@ from datasets import ClassLabel, List, Value
 ABSTAIN = -1
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_WHOLE = re.compile(r"^\s*[+-]?\d+\s*$")  # a class named by a whole number
+_WHOLE = re.compile(r"^\s*[+-]?[0-9]+\s*$")  # a class named by a whole number
 
 
 class TaskColumns(NamedTuple):
@@ -38,14 +38,13 @@ def task_columns(task: "Task | str") -> TaskColumns:
 
 def class_key(name: str) -> str:
     """How class names compare: without case and outer spaces (WRENCH's youtube writes ``HAM``, a task ``ham``),
-    and in one Unicode form, so "Café" typed composed and "Café" exported decomposed (as macOS writes it) are one
-    class, as are full-width and plain letters.
+    and in one Unicode form (NFC), so "Café" typed composed and "Café" exported decomposed (as macOS writes it) are
+    one class; compatibility forms stay apart ("m2" and "m²", "CO2" and "CO₂" are other names).
 
     >>> class_key(" HAM ") == class_key("ham"), class_key("Caf\u00e9") == class_key("Cafe\u0301")
     (True, True)
     """
-    text = unicodedata.normalize("NFKC", str(name)).strip()
-    return unicodedata.normalize("NFKC", text.casefold())
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", str(name)).strip().casefold())
 
 
 def check_task_name(name: Any) -> None:
@@ -112,33 +111,31 @@ class Task:
     @cached_property
     def numbers_name_classes(self) -> bool:
         """Whether the classes are named by whole numbers other than their own indices (``"1"``..``"5"`` for a
-        rating, ``"-1"``, ``"0"``, ``"1"`` for a polarity). Numbers written in gold or answers then mean the class
-        of that name, not a position: read by position, a rating of 1 would be class ``"2"``.
+        rating, ``"-1"``, ``"0"``, ``"1"`` for a polarity). Plain integers in gold or answers are class indices
+        (the data contract, as for votes), so for such a task they are ambiguous: a 1 is class ``"2"``, which a
+        user who wrote the rating 1 did not mean. Gold and answers refuse them (see :meth:`check_integer_labels`).
 
         >>> Task("stars", ["1", "2", "3"]).numbers_name_classes, Task("y", ["0", "1"]).numbers_name_classes
         (True, False)
         """
-        return any(number != k for number, k in self._numbered.items())
+        return any(_WHOLE.match(label) and int(label) != k for k, label in enumerate(self.labels))
 
-    @cached_property
-    def _numbered(self) -> dict[int, int]:
-        return {int(label): k for k, label in enumerate(self.labels) if _WHOLE.match(label)}
+    def check_integer_labels(self, where: str) -> None:
+        """Raise ``ValueError`` when integer labels at ``where`` (a gold column, an answers column) cannot be read
+        safely as class indices because the classes are named by other numbers (:attr:`numbers_name_classes`).
 
-    def class_of_number(self, number: int) -> int | None:
-        """The class index a number in gold or answers stands for; ``-1`` for "no label", ``None`` for no class.
-
-        It is the number itself (``-1..K-1``), unless :attr:`numbers_name_classes`: then the class of that name
-        (``-1`` is "no label" only where no class is called ``"-1"``).
-
-        >>> stars = Task("stars", ["1", "2", "3"])
-        >>> stars.class_of_number(1), stars.class_of_number(3), stars.class_of_number(0), stars.class_of_number(-1)
-        (0, 2, None, -1)
-        >>> Task("spam", ["ham", "spam"]).class_of_number(1)
-        1
+        >>> try:
+        ...     Task("stars", ["1", "2", "3"]).check_integer_labels("gold column 'y'")
+        ... except ValueError as exc:
+        ...     print(str(exc)[:78])
+        gold column 'y' holds integer labels, which are class indices (1 is class '2')
         """
         if self.numbers_name_classes:
-            return self._numbered.get(number, -1 if number == -1 else None)
-        return number if -1 <= number < self.cardinality else None
+            raise ValueError(
+                f"{where} holds integer labels, which are class indices (1 is class {self.labels[1]!r}), but task "
+                f"{self.name!r} names its classes by other numbers {list(self.labels)}: give the labels as class names "
+                f"(text, or a ClassLabel), or name the classes by their indices "
+                f"({', '.join(repr(str(k)) for k in range(self.cardinality))})")
 
     @property
     def cardinality(self) -> int:

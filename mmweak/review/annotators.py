@@ -28,26 +28,26 @@ from .errors import AnnotationError
 KIND = HUMAN_KIND
 
 
-def _label(value: Any, task: Task, where: str, by_name: bool) -> int:
+def _label(value: Any, task: Task, where: str, ambiguous: bool) -> int:
     if isinstance(value, str):
         k = task.class_of(value)  # names compare as gold's do: a crowd's "Positive" is the task's "positive"
         if k is not None:
             return k
         raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)})")
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        k = task.class_of_number(int(value)) if by_name else (int(value) if -1 <= value < task.cardinality else None)
-        if k is not None:
-            return k
-    if by_name:
-        raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)}, "
-                              "classes named by numbers: a number is read as the class of that name)")
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < task.cardinality:
+        if ambiguous and int(value) != -1:
+            try:
+                task.check_integer_labels(f"{where}: label {int(value)!r}: the answers")
+            except ValueError as exc:
+                raise AnnotationError(str(exc)) from None
+        return int(value)
     raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} "
                           f"(0..{task.cardinality - 1} or a class name)")
 
 
-def _numbers_are_names(feature: Any, task: Task) -> bool:
-    """Whether integer labels of an answers column mean the task's classes of those names: where the task names
-    its classes by numbers ("1".."5") and the labels are not a ``ClassLabel`` (whose integers are positions)."""
+def _integers_are_ambiguous(feature: Any, task: Task) -> bool:
+    """Whether integer labels of an answers column cannot be read safely as class indices: the task names its
+    classes by other numbers ("1".."5") and the labels are not a ``ClassLabel`` (whose integers are positions)."""
     item = getattr(feature, "feature", feature)  # List(struct) or [struct]
     if isinstance(item, list) and item:
         item = item[0]
@@ -111,7 +111,7 @@ def add_annotator_votes(
     conflicts = 0  # an annotator answering one row twice with two labels
     for name, d in splits.items():
         rows = []
-        by_name = _numbers_are_names(d.features[col], task)
+        ambiguous = _integers_are_ambiguous(d.features[col], task)
         for i, items in enumerate(d[col]):
             row: dict[str, tuple[tuple[dt.datetime, int], int]] = {}  # annotator -> ((time, position), label)
             for pos, item in enumerate(items or []):
@@ -125,7 +125,7 @@ def add_annotator_votes(
                     raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: an answer without an {who_key} "
                                           f"id ({item!r}); anonymous answers cannot be told apart as people")
                 a = str(item[who_key])
-                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}", by_name)
+                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}", ambiguous)
                 key = (_when(item), pos)
                 if a in row and row[a][1] != label:
                     conflicts += 1

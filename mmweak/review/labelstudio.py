@@ -386,7 +386,8 @@ def answers_from_tasks(
                     on_invalid,
                 )
                 continue
-            if choices[0] not in task.labels:
+            chosen = task.class_of(choices[0]) if isinstance(choices[0], str) else None
+            if chosen is None:  # names compare as everywhere (case, spaces, Unicode form)
                 report.skip(
                     "unknown_class",
                     f"{where}: annotator {who!r} answered {choices[0]!r}, which is not a "
@@ -400,7 +401,7 @@ def answers_from_tasks(
                     split=split,
                     row=row,
                     annotator=who,
-                    label=task.labels.index(choices[0]),
+                    label=chosen,
                     time=_time(a),
                     source=f"{source} annotation {a.get('id')}",
                     strategy=str(m.get("strategy") or ""),

@@ -120,33 +120,33 @@ def test_pos_label_takes_a_class_name_and_refuses_what_is_no_class():
 STARS = mmweak.Task("stars", ["1", "2", "3"])  # a rating: its classes are named by numbers that are not positions
 
 
-def test_numbers_that_name_classes_are_read_as_those_names():
-    # Read by position, a rating of 1 was class "2" and a 2 class "3", and gold shifted the same way hid it
-    ds = Dataset.from_dict({"y": [1, 3, -1, 2]})
-    assert read_gold(ds, "y", STARS).tolist() == [0, 2, -1, 1]
-    assert read_gold(Dataset.from_dict({"y": ["1", None, "3.0", " 3"]}), "y", STARS).tolist() == [0, -1, 2, 2]
-    with pytest.raises(ValueError, match=r"row 1: 0 is not a class of task 'stars' \['1', '2', '3'\], whose classes "
-                                         r"are named by numbers"):
-        read_gold(Dataset.from_dict({"y": [1, 0]}), "y", STARS)
-    # A ClassLabel's integers are its own positions, whatever its names
+def test_integer_labels_of_classes_named_by_other_numbers_are_refused_as_ambiguous():
+    # Read as indices, a rating of 1 was class "2" and gold shifted the same way hid it: refused, names read
+    with pytest.raises(ValueError, match=r"gold column 'y' holds integer labels, which are class indices \(1 is class "
+                                         r"'2'\), but task 'stars' names its classes by other numbers"):
+        read_gold(Dataset.from_dict({"y": [1, 2, 0]}), "y", STARS)
+    with pytest.raises(ValueError, match=r"gold column 'y' \(row 1: 1\) holds integer labels"):
+        read_gold(Dataset.from_dict({"y": [None, 1]}), "y", STARS)  # with a null: the per-row reading
+    with pytest.raises(ValueError, match=r"row 0: '0' is not a class of task 'stars'"):
+        read_gold(Dataset.from_dict({"y": ["0"]}), "y", STARS)
+    assert read_gold(Dataset.from_dict({"y": ["1", None, "3", " 2"]}), "y", STARS).tolist() == [0, -1, 2, 1]
+    assert read_gold(Dataset.from_dict({"y": [-1, -1]}), "y", STARS).tolist() == [-1, -1]  # no gold is no label
     typed = Dataset.from_dict({"y": [0, 2]}, features=Features({"y": ClassLabel(names=["1", "2", "3"])}))
-    assert read_gold(typed, "y", STARS).tolist() == [0, 2]
-    # Classes named "0".."K-1" in order: position and name agree, nothing changes
+    assert read_gold(typed, "y", STARS).tolist() == [0, 2]  # a ClassLabel's integers are its positions
+    # classes named "0".."K-1" in order: index and name agree, integers read as before
     assert read_gold(Dataset.from_dict({"y": [1, 0]}), "y", mmweak.Task("t", ["0", "1"])).tolist() == [1, 0]
-    polarity = mmweak.Task("polarity", ["-1", "0", "1"])  # here -1 is a class, not "no label"
-    assert read_gold(Dataset.from_dict({"y": [-1, 1, None]}), "y", polarity).tolist() == [0, 2, -1]
 
 
-def test_crowd_answers_of_a_rating_map_to_the_classes_they_name(tmp_path):
-    (tmp_path / "label.csv").write_text("item,worker,label\na,w1,1\na,w2,1\nb,w1,2\nb,w2,2\nc,w1,3\nc,w2,3\n")
-    (tmp_path / "truth.csv").write_text("item,truth\na,1\nb,2\nc,3\n")
-    ds = add_annotator_votes(read_crowd(tmp_path)["train"], STARS, "answers")
-    assert ds["stars_votes"] == [[0, 0], [1, 1], [2, 2]]
-    out = mmweak.aggregate(ds, model="majority")
-    assert out["stars_label"] == [0, 1, 2] and read_gold(out, "label", STARS).tolist() == [0, 1, 2]
-    with pytest.raises(mmweak.review.AnnotationError, match=r"row 0, annotator 'w1': label 4 is not a class of task "
-                                                             r"'stars' \(\['1', '2', '3'\], classes named by numbers"):
-        add_annotator_votes(Dataset.from_dict({"answers": [[{"worker": "w1", "label": 4}]]}), STARS, "answers")
+def test_integer_answers_of_a_rating_are_refused_and_named_answers_read(tmp_path):
+    (tmp_path / "label.csv").write_text("item,worker,label\na,w1,1\na,w2,1\nb,w1,2\n")
+    with pytest.raises(mmweak.review.AnnotationError, match=r"row 0, annotator 'w1': label 1: the answers holds "
+                                                             r"integer labels, which are class indices"):
+        add_annotator_votes(read_crowd(tmp_path)["train"], STARS, "answers")
+    named = Dataset.from_dict({"answers": [[{"worker": "w1", "label": "1"}, {"worker": "w2", "label": "3"}]]})
+    assert add_annotator_votes(named, STARS, "answers")["stars_votes"] == [[0, 2]]
+    # bluebird-style answers 0..K-1 with labels_from: classes "0".."K-1", indices as ever
+    ds = add_annotator_votes(read_crowd(tmp_path)["train"], mmweak.Task("t", ["0", "1", "2"]), "answers")
+    assert ds["t_votes"] == [[1, 1], [2, -1]]
 
 
 def test_an_annotator_answering_a_row_twice_with_two_labels_is_warned_about():

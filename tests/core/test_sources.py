@@ -48,6 +48,9 @@ def test_a_line_with_more_cells_than_the_header_is_refused(tmp_path):
     # "cat, big" unquoted would silently become "cat": two classes merged
     with pytest.raises(SourceError, match=r"label.csv, line 3: 4 cells, but the header has 3 \(quote values"):
         read_crowd(_crowd(tmp_path / "c", "item,worker,label\na,w1,dog\na,w2,cat, big\n"))
+    # a trailing separator, as spreadsheets export lines, holds nothing: read
+    items, answers, _ = _rows(_crowd(tmp_path / "t", "item,worker,label\na,w1,dog,\na,w2,cat,,\n"))
+    assert answers == [[("w1", "dog"), ("w2", "cat")]]
 
 
 def test_gold_for_an_item_nobody_answered_is_warned_about(tmp_path):

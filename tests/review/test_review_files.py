@@ -230,3 +230,14 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     assert [t["data"]["mmweak"]["strategy"] for t in tasks] == ["entropy"] * 3
     assert (tmp_path / "batch.label_config.xml").exists()
     assert main(["review", str(folder), "--out", str(tmp_path / "x.json"), "--strategy", "loudest"]) == 2
+
+
+def test_answers_spelt_in_another_case_or_unicode_form_are_the_task_class(curated, spam, tmp_path):
+    # Label Studio writes the choice as the person's browser sent it; names compare as everywhere else
+    sel = review.select(curated, spam, 2, strategy="random")
+    tasks = json.loads(review.export_tasks(sel, spam, tmp_path / "t.json").read_text())
+    exported = _as_label_studio_export(tasks, lambda k, t: [("a@x.io", " SPAM" if k == 0 else "Ham")])
+    (tmp_path / "e.json").write_text(json.dumps(exported))
+    out, report = review.import_annotations(curated, spam, tmp_path / "e.json", return_report=True)
+    assert report.stored == 2 and not report.skipped
+    assert sorted(a[0]["label"] for a in out["spam_answers"] if a) == [0, 1]
