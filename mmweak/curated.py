@@ -31,7 +31,7 @@ from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 from .card import SplitSize, context_from_measures, measure_task, render_card_from
 from .columns import split_dict
 from .errors import CuratedDatasetError
-from .folder_publish import publish_folder
+from .folder_publish import clear_leftovers, publish_folder
 from .plots import PLOT_KINDS, write_task_plots
 from .provenance import read_record, user_description, write_record
 from .split_schema import aligned_splits
@@ -101,12 +101,18 @@ def is_curated_folder(folder: Path) -> bool:
     # "label_models/my_tuned_model.json" beside them makes the folder someone else's too.
     try:
         tasks = [str(t["name"]) for t in block.get("tasks") or []]
-        splits = [str(s["name"]) for s in (meta.get("dataset_info") or {}).get("splits") or []]
-    except (TypeError, KeyError):
+        infos = meta.get("dataset_info") or []
+        splits = {str(s["name"]) for info in (infos if isinstance(infos, list) else [infos])
+                  for s in info.get("splits") or []}
+        splits |= {str(f["split"]) for c in meta.get("configs") or [] for f in c.get("data_files") or []
+                   if isinstance(f, dict) and "split" in f}
+    except (TypeError, KeyError, AttributeError):
         return False
-    shards = re.compile(rf"^(?:{'|'.join(map(re.escape, splits))})-\d{{5}}-of-\d{{5}}\.parquet$") if splits else None
+    # Shards of the card's splits; a hand-edited card that names none: shards of any split.
+    names = "|".join(map(re.escape, sorted(splits))) if splits else r"[\w.]+"
+    shards = re.compile(rf"^(?:{names})-\d{{5}}-of-\d{{5}}\.parquet$")
     owned = {
-        "data": lambda name: shards is not None and shards.match(name) is not None,
+        "data": lambda name: shards.match(name) is not None,
         "label_models": {f"{t}.json" for t in tasks}.__contains__,
         "plots": {f"{t}_{kind}.png" for t in tasks for kind in PLOT_KINDS}.__contains__,
     }
@@ -301,6 +307,7 @@ def save_curated(
     ['README.md', 'data', 'label_models', 'plots']
     """
     target = Path(path)
+    clear_leftovers(target)  # a swap cut short puts the old folder back first: the check then sees it
     _check_target(target, overwrite)
     for split in _as_dict(ds):
         check_split_name(split)

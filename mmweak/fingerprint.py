@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dis
 import enum
 import functools
 import hashlib
@@ -235,19 +236,39 @@ def _code_names(code: types.CodeType) -> list[str]:
     return sorted(names)
 
 
-#: Names through which code reads environment variables; the string constants it holds name them.
-_ENV_READERS = frozenset({"environ", "getenv", "environb", "getenvb"})
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Names through which code reads environment variables.
+_ENV_READERS = frozenset({"environ", "getenv"})
+#: Variables that hold credentials, not settings: not read into fingerprints.
+_SECRET_NAME = re.compile(r"(?i)key|token|secret|passw|credential|auth|cookie|session")
+_LOADS = frozenset({"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_METHOD", "LOAD_NAME", "LOAD_DEREF", "LOAD_FAST"})
 
 
-def _code_strings(code: types.CodeType) -> set[str]:
-    """String constants of ``code`` and of the code nested in it."""
+def _env_names(code: types.CodeType, g: dict[str, Any]) -> set[str]:
+    """Names of the environment variables ``code`` (and the code nested in it) reads: the constant, or the
+    module-level string, right after ``environ`` / ``environ.get`` / ``getenv``.
+
+    >>> import os
+    >>> _env_names((lambda t: os.environ["A"] + os.environ.get("B", "") + os.getenv("C") + "_".join(t)).__code__, {})
+    {'A', 'B', 'C'}
+    """
     out: set[str] = set()
+    ops = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "PRECALL", "PUSH_NULL", "NOP")]
+    for k, ins in enumerate(ops):
+        if ins.opname not in _LOADS or ins.argval not in _ENV_READERS:
+            continue
+        nxt = ops[k + 1: k + 3]
+        if ins.argval == "environ" and nxt and nxt[0].opname in ("LOAD_ATTR", "LOAD_METHOD") and nxt[0].argval == "get":
+            nxt = nxt[1:]
+        if not nxt:
+            continue
+        arg = nxt[0]
+        if arg.opname == "LOAD_CONST" and isinstance(arg.argval, str):
+            out.add(arg.argval)
+        elif arg.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(g.get(arg.argval), str):
+            out.add(g[arg.argval])
     for const in code.co_consts:
-        if isinstance(const, str):
-            out.add(const)
-        elif isinstance(const, types.CodeType):
-            out |= _code_strings(const)
+        if isinstance(const, types.CodeType):
+            out |= _env_names(const, g)
     return out
 
 
@@ -474,7 +495,7 @@ class _Walker:
         builtins = g.get("__builtins__")
         names = _code_names(fn.__code__)
         if _ENV_READERS.intersection(names):
-            self._environment(fn.__code__)
+            self._environment(fn.__code__, g)
         for name in names:
             if name in g:
                 self.tag("global", name)
@@ -493,11 +514,14 @@ class _Walker:
                 self.tag("closure", name)
                 self._step(f"->{name}", value)
 
-    def _environment(self, code: types.CodeType) -> None:
-        """The values of the environment variables the code names (``os.environ["LIMIT"]``, ``getenv("LIMIT")``):
-        ``os`` is installed code and hashes by version, so without them a changed variable served old votes."""
-        for name in sorted(_code_strings(code)):
-            if _ENV_NAME.match(name):
+    def _environment(self, code: types.CodeType, g: dict[str, Any]) -> None:
+        """The values of the environment variables the code reads by name (``os.environ["LIMIT"]``,
+        ``os.environ.get("LIMIT")``, ``getenv("LIMIT")``, or a module-level constant holding the name): ``os`` is
+        installed code and hashes by version, so without them a changed variable served old votes. Credentials
+        (names holding KEY, TOKEN, SECRET, PASSWORD...) are left out: rotating one does not change what an LF
+        answers, and a published card's code hash should not follow it."""
+        for name in sorted(_env_names(code, g)):
+            if not _SECRET_NAME.search(name):
                 self.tag("env", f"{name}={os.environ.get(name)!r}")
 
     def _code(self, code: types.CodeType) -> None:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
 import re
 import shutil
 import socket
+import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -35,7 +38,7 @@ def publish_folder(
     removed by the next save to the same place.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
-    _clear_leftovers(target)
+    clear_leftovers(target)
     tmp = target.parent / f".{target.name}.tmp-{_writer_tag()}"
     tmp.mkdir()
     try:
@@ -55,20 +58,38 @@ def publish_folder(
     return target
 
 
+def _host() -> str:
+    """This host, as a short digest (host names differing only in punctuation or after 40 characters differ)."""
+    return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:12]
+
+
 def _writer_tag() -> str:
     """Host, process and a random part: whose temporary folder this is, so leftovers of dead writers can be told."""
-    host = re.sub(r"[^\w]", "_", socket.gethostname())[:40]
-    return f"{host}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    return f"{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
-def _clear_leftovers(target: Path) -> None:
+#: A leftover is cleared only when untouched this long too (a writer in another process namespace on this host
+#: looks dead by its process id): a swap takes a moment; a folder being filled changes as shards are added.
+_IDLE_SECONDS = {"old": 60, "tmp": 600}
+
+
+def clear_leftovers(target: Path) -> None:
     """Remove temporary folders of writers to ``target`` that died on this host; an old folder moved aside by a
-    swap cut short goes back to ``target`` when that is missing."""
-    host = re.sub(r"[^\w]", "_", socket.gethostname())[:40]
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-{re.escape(host)}-(\d+)-[0-9a-f]{{8}}")
+    swap cut short goes back to ``target`` when that is missing. Called before a save checks ``target``."""
+    if not target.parent.is_dir():
+        return
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(tmp|old)-{_host()}-(\d+)-[0-9a-f]{{8}}")
+    now = time.time()
     for p in target.parent.iterdir():
         m = pattern.fullmatch(p.name)
-        if not m or not p.is_dir() or _alive(int(m[2])):
+        if not m or not p.is_dir() or p.is_symlink() or _alive(int(m[2])):
+            continue
+        try:  # an old folder was moved aside at its ctime; a temporary one changes as shards are added
+            touched = p.stat().st_ctime if m[1] == "old" else max(
+                q.stat().st_mtime for q in (p, *(c for c in p.iterdir() if c.is_dir())))
+        except OSError:
+            continue
+        if now - touched < _IDLE_SECONDS[m[1]]:
             continue
         if m[1] == "old" and not target.exists():
             os.rename(p, target)
@@ -116,10 +137,11 @@ _RENAME_EXCHANGE = 2
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); ``False`` where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except Exception:  # noqa: BLE001 - no C library to load, or one without renameat2 (glibc < 2.28, musl)
         return False
     at_fdcwd = -100
     if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0:
@@ -127,7 +149,7 @@ def _exchange(a: Path, b: Path) -> bool:
     code = ctypes.get_errno()
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EPERM):
         return False  # the filesystem or kernel cannot: the two-rename swap
-    raise OSError(code, os.strerror(code), str(b))
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
 
 
-__all__ = ["publish_folder"]
+__all__ = ["clear_leftovers", "publish_folder"]

@@ -10,6 +10,7 @@ its structure intact is not detected (as for ``datasets``' own cache files).
 
 from __future__ import annotations
 
+import errno
 import os
 import warnings
 from pathlib import Path
@@ -126,14 +127,28 @@ def read_votes(path: Path, rows: int | None = None) -> tuple[np.ndarray, int, bo
         return stored
     except FileNotFoundError:
         return None
-    except (OSError, pa.ArrowException, KeyError, ValueError, TypeError) as exc:
-        warnings.warn(f"cached votes {str(path)!r} are damaged ({type(exc).__name__}: {exc}); they are removed and "
-                      "the LF runs again", stacklevel=3)
-        try:
-            path.unlink()
-        except OSError:
-            pass
+    except (PermissionError, BlockingIOError) as exc:  # readable later, or by others: not deleted
+        warnings.warn(f"cannot read cached votes {str(path)!r} ({exc}); the LF runs again", stacklevel=3)
         return None
+    except OSError as exc:
+        if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EIO):  # the system's state, not the file's
+            warnings.warn(f"cannot read cached votes {str(path)!r} ({exc}); the LF runs again", stacklevel=3)
+            return None
+        _damaged(path, exc)
+        return None
+    except (pa.ArrowException, KeyError, ValueError, TypeError) as exc:
+        _damaged(path, exc)
+        return None
+
+
+def _damaged(path: Path, exc: BaseException) -> None:
+    """Warn that cached votes cannot be used, and remove them (the LF's run writes them again)."""
+    warnings.warn(f"cached votes {str(path)!r} are damaged ({type(exc).__name__}: {exc}); they are removed and "
+                  "the LF runs again", stacklevel=4)
+    try:
+        path.unlink()
+    except OSError:
+        pass
 
 
 def write_votes(path: Path, votes: np.ndarray, faults: int, raised_none: bool) -> bool:

@@ -32,7 +32,7 @@ from ..curated import (
     shard_path,
     write_repo_extras,
 )
-from ..folder_publish import publish_folder
+from ..folder_publish import clear_leftovers, publish_folder
 from .apply import _one_record
 from .measure import measure_split, task_measures
 from .meta import ROW_COLUMN, meta_of
@@ -76,6 +76,7 @@ def save_curated(
     ['README.md', 'data', 'label_models', 'plots']
     """
     target = Path(path)
+    clear_leftovers(target)
     _check_target(target, overwrite)
     single = not isinstance(dataset, dict)
     splits = {meta_of(dataset).split: dataset} if single else dict(dataset)

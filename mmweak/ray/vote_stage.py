@@ -81,8 +81,12 @@ class VoteStore:
         sink = io.BytesIO()
         with pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
-        with self._fs().open(f"{self.root.rstrip('/')}/{key}.arrow", "wb") as f:
-            f.write(sink.getvalue())
+        try:
+            with self._fs().open(f"{self.root.rstrip('/')}/{key}.arrow", "wb") as f:
+                f.write(sink.getvalue())
+        except OSError as exc:  # the votes are kept for this run either way
+            warnings.warn(f"votes are not cached: cannot write to {self.root!r} ({type(exc).__name__}: {exc})",
+                          stacklevel=2)
 
 
 @dataclass

@@ -181,6 +181,15 @@ def lf(b):
     return [0 if len(t) < int(os.environ["MMW_CASE_LIMIT"]) else -1 for t in b["text"]]
 LFS = [lf]
 """,
+    "environment_variable_named_by_a_constant": """
+import os
+VAR = "MMW_CONST_LIMIT"
+os.environ[VAR] = "9" if {v} == 1 else "30"
+@labeling_function(task=T, inputs="text")
+def lf(b):
+    return [0 if len(t) < int(os.environ[VAR]) else -1 for t in b["text"]]
+LFS = [lf]
+""",
     "environment_variable_in_a_helper": """
 import os
 import env_limits  # its source never changes: the variable its helper reads does
@@ -417,3 +426,28 @@ def test_an_lf_that_reads_its_tasks_description_misses_when_it_changes(tmp_path)
     assert mmweak.apply_lfs(ds, [prompt_lf(ads)], cache_dir=tmp_path)["spam_votes"] == [[1], [1]]
     out, rep = mmweak.apply_lfs(ds, [prompt_lf(talk)], cache_dir=tmp_path, return_report=True)
     assert out["spam_votes"] == [[0], [0]] and rep.cached() == []
+
+
+def test_only_the_environment_variables_an_lf_reads_by_name_join_its_key(monkeypatch):
+    import os
+
+    spam = mmweak.Task("spam", ["ham", "spam"])
+
+    @mmweak.labeling_function(task=spam, inputs="text")
+    def reads(b):
+        return [0 if len(t) < int(os.environ.get("MMW_FP_LIMIT", "3")) else -1 for t in b["text"]]
+
+    @mmweak.labeling_function(task=spam, inputs="text")
+    def authenticates(b):  # a credential read to call a service: rotating it changes no vote
+        _ = os.getenv("MMW_FP_API_KEY")
+        return ["_".join(t.split()).count("PWD") - 1 for t in b["text"]]  # "_" and "PWD" are only strings here
+
+    def fp(lf):
+        return lf.fingerprint()
+
+    base = {lf.name: fp(lf) for lf in (reads, authenticates)}
+    for name, value in (("_", "/usr/bin/other"), ("PWD", "/elsewhere"), ("MMW_FP_API_KEY", "rotated")):
+        monkeypatch.setenv(name, value)
+    assert {lf.name: fp(lf) for lf in (reads, authenticates)} == base  # no spurious miss
+    monkeypatch.setenv("MMW_FP_LIMIT", "30")
+    assert fp(reads) != base["reads"] and fp(authenticates) == base["authenticates"]

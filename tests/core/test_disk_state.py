@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 import datasets
@@ -195,9 +196,36 @@ def test_leftovers_of_a_killed_writer_are_cleared_and_an_old_folder_put_back(cur
             break
     host = pub._writer_tag().rsplit("-", 2)[0]
     # A writer killed between moving the old folder aside and moving the new one in: the target is missing
-    os.rename(target, tmp_path / f".out.old-{host}-{dead}-0123abcd")
-    (tmp_path / f".out.tmp-{host}-{dead}-4567cdef").mkdir()
-    (tmp_path / f".out.tmp-{host}-{os.getpid()}-89abcdef").mkdir()  # a live writer's: left alone
+    old = tmp_path / f".out.old-{host}-{dead}-0123abcd"
+    os.rename(target, old)
+    leftovers = [old, tmp_path / f".out.tmp-{host}-{dead}-4567cdef",
+                 tmp_path / f".out.tmp-{host}-{os.getpid()}-89abcdef",  # a live writer's: left alone
+                 tmp_path / f".out.tmp-{host}-{dead}-fedcba98",  # a dead writer's, but written to a minute ago
+                 tmp_path / f".out.tmp-0123456789ab-{dead}-76543210",  # another host's (shared storage)
+                 tmp_path / f".out.v2.tmp-{host}-{dead}-01234567"]  # another target's
+    for p in leftovers[1:]:
+        p.mkdir()
+    now = time.time()
+    os.utime(leftovers[3], (now + 3590, now + 3590))  # an hour from now, it was written to a minute ago
+    monkeypatch.setattr(pub.time, "time", lambda: now + 3600)
+    # without overwrite the old folder is back before the check: "exists", not "appeared" after the whole write
+    with pytest.raises(FileExistsError, match="exists; pass overwrite=True"):
+        mmweak.save_curated(curated, target)
     mmweak.save_curated(curated, target, overwrite=True)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", f".out.tmp-{host}-{os.getpid()}-89abcdef"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["out", *(p.name for p in leftovers[2:])])
     assert mmweak.load_curated(target) is not None
+
+
+def test_a_user_file_added_while_the_folders_are_swapped_is_kept(curated, tmp_path, monkeypatch):
+    target = mmweak.save_curated(curated, tmp_path / "out")
+    real = pub._exchange
+
+    def exchange_after_user_edit(a, b):  # after the check before the swap: only the check after it can see it
+        (b / "plots" / "mine.png").write_bytes(b"x")
+        return real(a, b)
+
+    monkeypatch.setattr(pub, "_exchange", exchange_after_user_edit)
+    with pytest.raises(CuratedDatasetError, match=r"left as it was, and the new dataset is in .*out\.new-"):
+        mmweak.save_curated(curated, target, overwrite=True)
+    assert (target / "plots" / "mine.png").read_bytes() == b"x"
+    assert sorted(p.name.split("-")[0] for p in tmp_path.iterdir()) == ["out", "out.new"]
