@@ -16,6 +16,7 @@ from .fingerprint import stable_hash
 from .gold import read_gold
 from .labelmodels import LabelModel, create
 from .labelmodels.decision import Objective, TieBreak
+from .labelmodels.lf_estimates import estimated_lf_accuracies
 from .provenance import read_record, task_record, unrecorded_lfs, write_record
 from .task import Task
 
@@ -144,7 +145,7 @@ def aggregate(
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
                              fill_abstains, rows.tolist() if name == fit_name else None)
             out[name] = replace_columns(out[name], new, fingerprint=fp)
-        record_label_model(record, task, lm, gold_col=gold_col, split=fit_name, rows=int(L.shape[0]), seed=seed,
+        record_label_model(record, task, lm, L, gold_col=gold_col, split=fit_name, rows=int(L.shape[0]), seed=seed,
                            tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
                            prior=prior, reviewed_rows=int(rows.size), fill_abstains=fill_abstains,
                            filled_rows=filled if fill_abstains else None,
@@ -402,11 +403,13 @@ def output_columns(
 
 
 def record_label_model(
-    record: dict[str, Any], task: Task, lm: LabelModel, *, gold_col: str | None, split: str, rows: int, seed: int,
+    record: dict[str, Any], task: Task, lm: LabelModel, votes: np.ndarray, *, gold_col: str | None, split: str,
+    rows: int, seed: int,
     tie_break: str, decide: Mapping[str, Any], dev_split: str | None, dev_rows: int, prior: Any,
     **fit_extra: Any,
 ) -> None:
-    """Enter a fitted label model (parameters, fit settings, estimates) into the task's record entry."""
+    """Enter a fitted label model (parameters, fit settings, estimates) into the task's record entry; ``votes``
+    (the fit split's, or a sample of them) give each LF's estimated accuracy where it votes."""
     # A recipe's entry says how the labels were made; refitted outside it, its rebuild command would make other ones.
     # (curate enters its recipe after its own aggregate.)
     record.pop("recipe", None)
@@ -415,7 +418,7 @@ def record_label_model(
     entry.setdefault("task", task.to_dict())
     if "lfs" not in entry:
         entry["lfs"] = unrecorded_lfs(task.name, task.votes_column, int(lm.n_lfs_), stacklevel=4)  # aggregate's caller
-    est = lm.lf_accuracies()
+    est = estimated_lf_accuracies(lm, votes)  # where each LF votes, comparable with its accuracy on gold rows
     if decide["objective"] == "f1":  # the card states the cut without needing the model file
         cuts = getattr(lm, "f1_thresholds_", None)
         if cuts is not None:
@@ -427,7 +430,7 @@ def record_label_model(
             "dev_split": dev_split, "dev_rows": dev_rows, "class_balance_given": prior is not None, **fit_extra,
         },
         "class_balance": np.asarray(lm.class_balance_, dtype=float).tolist(),
-        "lf_accuracies": None if est is None else np.asarray(est, dtype=float).tolist(),
+        "lf_accuracies": est,
     }
     if gold_col is not None:
         entry["gold_column"] = gold_col

@@ -24,13 +24,14 @@ def lf_summary(
     *,
     names: Sequence[str] | None = None,
     y: Any = None,
-    estimated_accuracy: Sequence[float] | None = None,
+    estimated_accuracy: Sequence[float | None] | None = None,
 ) -> list[dict[str, Any]]:
     """Per-LF statistics of a vote matrix (one dict per LF, in column order).
 
     ``coverage``: share of rows the LF votes on; ``overlaps``: share of rows where it and at least one
-    other LF vote; ``conflicts``: share where another LF votes a different class. With gold ``y``
-    (``-1`` = unknown) also ``correct``, ``incorrect`` and ``empirical_accuracy``.
+    other LF vote; ``conflicts``: share where another LF votes a different class (Snorkel's ``LFAnalysis``
+    definitions). With gold ``y`` (``-1`` = unknown) also ``correct``, ``incorrect`` and ``empirical_accuracy``,
+    which is ``None`` for an LF that votes on no gold row (Snorkel reports 0 there, as if it were always wrong).
 
     >>> rows = lf_summary([[1, 1], [0, -1], [1, 0]], 2, names=["a", "b"], y=[1, 0, 0])
     >>> rows[0]["coverage"], rows[1]["conflicts"], rows[0]["empirical_accuracy"]
@@ -92,7 +93,7 @@ def lf_counts(L: Any, cardinality: int) -> dict[str, np.ndarray]:
 
 
 def lf_rows(
-    counts: dict[str, np.ndarray], names: Sequence[str], estimated_accuracy: Sequence[float] | None = None
+    counts: dict[str, np.ndarray], names: Sequence[str], estimated_accuracy: Sequence[float | None] | None = None
 ) -> list[dict[str, Any]]:
     """:func:`lf_summary` rows (without gold) from :func:`lf_counts`, summed over any number of row blocks."""
     denom = max(int(counts["rows"]), 1)
@@ -106,7 +107,8 @@ def lf_rows(
             "conflicts": float(int(counts["conflicts"][j]) / denom),
         }
         if estimated_accuracy is not None:
-            row["estimated_accuracy"] = float(estimated_accuracy[j])
+            est = estimated_accuracy[j]
+            row["estimated_accuracy"] = None if est is None else float(est)
         rows.append(row)
     return rows
 
@@ -115,11 +117,14 @@ def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> d
     """Quality of hard labels (and probabilities) against gold ``y``; rows with ``y == -1`` are skipped.
 
     ``accuracy`` counts abstained rows (label ``-1``) as wrong; ``accuracy_covered`` scores only rows
-    with a label. ``f1`` is per class; ``f1_positive`` is class 1's F1 for binary tasks. With ``probs``
-    also ``brier`` and ``ece`` (10 equal-width bins; see :mod:`mmweak.calibration`).
+    with a label. ``f1`` is per class (0 for a class neither the gold nor the labels hold); ``macro_f1`` averages
+    it over the classes they do hold (scikit-learn's macro average); ``f1_positive`` is class 1's F1 for binary
+    tasks. With ``probs`` also ``brier`` and ``ece`` (10 equal-width bins; see :mod:`mmweak.calibration`).
 
     >>> label_metrics([1, 0, -1], [1, 1, 0], 2)["accuracy"]
     0.3333333333333333
+    >>> label_metrics([0, 1], [0, 1], 3)["macro_f1"]  # class 2 is in neither: not averaged in as 0
+    1.0
     """
     labels = np.asarray(labels, dtype=np.int64).ravel()
     y = np.asarray(y, dtype=np.int64).ravel()
@@ -133,14 +138,16 @@ def label_metrics(labels: Any, y: Any, cardinality: int, probs: Any = None) -> d
         "accuracy": float((labels == y).mean()) if n else None,
         "accuracy_covered": float((labels[covered] == y[covered]).mean()) if covered.any() else None,
     }
-    f1 = []
+    f1, present = [], []
     for k in range(cardinality):
         tp = int(((labels == k) & (y == k)).sum())
         fp = int(((labels == k) & (y != k)).sum())
         fn = int(((labels != k) & (y == k)).sum())
         f1.append(2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else 0.0)
+        present.append(bool(2 * tp + fp + fn))
     out["f1"] = f1
-    out["macro_f1"] = float(np.mean(f1))
+    # over the classes the gold or the labels hold (as scikit-learn's macro average): a class in neither has no F1
+    out["macro_f1"] = float(np.mean([f for f, p in zip(f1, present) if p])) if any(present) else None
     if cardinality == 2:
         out["f1_positive"] = f1[1]
     if probs is not None and n:
@@ -334,7 +341,7 @@ def analyze(
         for r in rows:
             r["faults"] = int(faults.get(r["lf"], 0))
     labels = None
-    if y is not None and t.label_column in ds.column_names:
+    if y is not None and (y >= 0).any() and t.label_column in ds.column_names:  # no gold row: nothing to score
         probs = read_matrix(ds, t.probs_column) if t.probs_column in ds.column_names else None
         labels = label_metrics(read_column(ds, t.label_column, np.int64), y, t.cardinality, probs)
     return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"))

@@ -166,10 +166,13 @@ def report(
 ) -> None:
     """LF summary (polarity, coverage, overlaps, conflicts, accuracies) and label quality."""
     from .analysis import analyze
+    from .card import stats_split_of
+    from .provenance import read_record
 
     ds, tasks = _load_curated(folder, revision)
+    entries = read_record(ds).get("tasks", {})
     for t in _pick(tasks, task):
-        s = split or _default_split(ds)
+        s = split or stats_split_of(entries.get(t.name, {}), list(ds))  # the split the card's LF table describes
         _say(str(analyze(ds, t, split=s, gold=gold)))
 
 

@@ -336,7 +336,9 @@ class LabelModel(BaseEstimator):
         return labels
 
     def lf_accuracies(self) -> np.ndarray | None:
-        """Estimated accuracy of each LF when it votes, if the model learns one (else ``None``).
+        """The model's own accuracy parameter of each LF, if it learns one (else ``None``); models define it
+        differently (see each model). The accuracy where each LF votes, for any model, is
+        :func:`~mmweak.labelmodels.lf_estimates.estimated_lf_accuracies`.
 
         >>> from mmweak.labelmodels import create
         >>> create("majority").fit([[0, 1]]).lf_accuracies() is None

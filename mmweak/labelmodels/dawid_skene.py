@@ -141,7 +141,10 @@ class DawidSkene(LogLinearModel):
         return P.transpose(0, 2, 1)
 
     def lf_accuracies(self) -> np.ndarray:
-        """P(vote = y | LF votes), averaged over the learned class balance."""
+        """Each LF's class-conditional accuracy ``P(vote = k | y = k, LF votes)`` averaged over the learned class
+        balance: how often it would be right if it voted on rows of every class. For an LF that votes one class
+        only this is that class's prior, whatever its precision; its accuracy where it votes (what the card's
+        "est. acc." shows) is :func:`~mmweak.labelmodels.lf_estimates.estimated_lf_accuracies`."""
         conf = self.confusion()
         pi = np.asarray(self.class_balance_)
         return np.einsum("k,jkk->j", pi, conf)

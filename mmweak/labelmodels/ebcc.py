@@ -245,7 +245,10 @@ class EBCC(LogLinearModel):
         return np.asarray(self.confusion_, dtype=np.float64)
 
     def lf_accuracies(self) -> np.ndarray:
-        """P(vote = y | LF votes), averaged over the learned class balance."""
+        """Each LF's class-conditional accuracy ``P(vote = k | y = k, LF votes)`` averaged over the learned class
+        balance: how often it would be right if it voted on rows of every class. For an LF that votes one class
+        only this is that class's prior, whatever its precision; its accuracy where it votes (what the card's
+        "est. acc." shows) is :func:`~mmweak.labelmodels.lf_estimates.estimated_lf_accuracies`."""
         self._check_fitted()
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
 

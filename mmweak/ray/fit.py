@@ -116,7 +116,7 @@ def aggregate(
         extra: dict[str, Any] = {"reviewed_rows": 0, "fill_abstains": None, "filled_rows": None, "filled_class": None}
         if n > sample_rows:
             extra["sample_rows"] = sample_rows
-        record_label_model(record, task, lm, gold_col=gold_col, split=fit_name, rows=n, seed=seed,
+        record_label_model(record, task, lm, samples[task.name], gold_col=gold_col, split=fit_name, rows=n, seed=seed,
                            tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
                            prior=prior, **extra)
 
