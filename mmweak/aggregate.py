@@ -17,6 +17,8 @@ from .gold import read_gold
 from .labelmodels import LabelModel, create
 from .labelmodels.decision import Objective, TieBreak
 from .labelmodels.lf_estimates import estimated_lf_accuracies
+from .labelmodels.loglinear import MAX_FIT_ROWS
+from .labelmodels.votes import fit_sample
 from .provenance import read_record, task_record, unrecorded_lfs, write_record
 from .task import Task
 
@@ -145,7 +147,8 @@ def aggregate(
             fp = stable_hash("aggregate", out[name]._fingerprint, task.name, lm.to_dict(), tie_break, seed, decide,
                              fill_abstains, rows.tolist() if name == fit_name else None)
             out[name] = replace_columns(out[name], new, fingerprint=fp)
-        record_label_model(record, task, lm, L, gold_col=gold_col, split=fit_name, rows=int(L.shape[0]), seed=seed,
+        record_label_model(record, task, lm, fit_sample(L, MAX_FIT_ROWS, seed), gold_col=gold_col, split=fit_name,
+                           rows=int(L.shape[0]), seed=seed,
                            tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
                            prior=prior, reviewed_rows=int(rows.size), fill_abstains=fill_abstains,
                            filled_rows=filled if fill_abstains else None,
@@ -409,7 +412,7 @@ def record_label_model(
     **fit_extra: Any,
 ) -> None:
     """Enter a fitted label model (parameters, fit settings, estimates) into the task's record entry; ``votes``
-    (the fit split's, or a sample of them) give each LF's estimated accuracy where it votes."""
+    (the rows the models fit on: the fit split, or its seeded sample) give each LF's estimated accuracy."""
     # A recipe's entry says how the labels were made; refitted outside it, its rebuild command would make other ones.
     # (curate enters its recipe after its own aggregate.)
     record.pop("recipe", None)

@@ -277,7 +277,8 @@ class LFSummary:
             acc = "-" if lb["accuracy"] is None else f"{lb['accuracy']:.4f}"
             line = (
                 f"labels ({self.label_model}) vs gold on {lb['rows']} rows: accuracy {acc}, "
-                f"coverage {lb['coverage']:.3f}, macro-F1 {lb['macro_f1']:.4f}"
+                f"coverage {lb['coverage']:.3f}, macro-F1 "
+                + ("-" if lb["macro_f1"] is None else f"{lb['macro_f1']:.4f}")
             )
             if lb.get("brier") is not None:
                 line += f", Brier {lb['brier']:.4f}, ECE {lb['ece']:.4f} (10 equal-width bins)"

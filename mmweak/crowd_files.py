@@ -142,14 +142,15 @@ def spelled_classes(spellings: Mapping[str, int]) -> list[str]:
     by_key: dict[str, str] = {}
     for name, _count in sorted(spellings.items(), key=lambda kv: (-kv[1], kv[0])):
         by_key.setdefault(class_key(name), name)
-    return sorted(by_key.values())
+    return sorted(by_key.values(), key=id_order)  # numbers read as names in number order: "2" before "10"
 
 
-def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, str]]) -> tuple[list[int], list[int],
-                                                                                                list[str] | None]:
-    """Class indices of every answer and gold cell: integers as written, or class names in sorted order."""
+def _labels(answers: list[tuple[Path, int, str]], gold: list[tuple[Path, int, str]], numbers_as_names: bool = False
+            ) -> tuple[list[int], list[int], list[str] | None]:
+    """Class indices of every answer and gold cell: integers as written, or class names in sorted order (numbers
+    too with ``numbers_as_names``: a rating 1..5 is the classes "1".."5", not indices)."""
     cells = [*answers, *gold]
-    numbers = [as_int(c) for _, _, c in cells]
+    numbers = [None if numbers_as_names else as_int(c) for _, _, c in cells]
     named = [v is None for v in numbers]
     if any(named) and not all(named):
         path, line, cell = cells[named.index(not named[0])]
@@ -170,9 +171,10 @@ COLUMNS = ("item", "worker", "label", "truth")
 
 
 def read_crowd_rows(answers_path: Path, truth_path: Path | None = None,
-                    columns: Mapping[str, str] | None = None) -> CrowdRows:
+                    columns: Mapping[str, str] | None = None, numbers_as_names: bool = False) -> CrowdRows:
     """Read a file of answers (``item, worker, label``) and, where given, one of gold (``item, truth``); see the
-    module docstring. ``columns`` names the files' columns where they differ (``{"item": "task_id"}``)."""
+    module docstring. ``columns`` names the files' columns where they differ (``{"item": "task_id"}``);
+    ``numbers_as_names`` reads labels that are numbers as class names (ratings), not class indices."""
     unknown = sorted(set(columns or {}) - set(COLUMNS))
     if unknown:
         raise SourceError(f"columns={dict(columns or {})}: {unknown} are not crowd columns (those are {list(COLUMNS)})")
@@ -185,6 +187,7 @@ def read_crowd_rows(answers_path: Path, truth_path: Path | None = None,
     answer_labels, gold_labels, classes = _labels(
         [(answers_path, line, r["label"]) for line, r in answer_rows],
         [(truth_path, line, r["truth"]) for line, r in truth_rows],
+        numbers_as_names,
     )
     distinct = set(items)
     numbers = all(isinstance(i, int) for i in distinct)

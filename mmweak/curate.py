@@ -47,7 +47,8 @@ def load_data(recipe: Recipe) -> DatasetDict:
     data = recipe.section("data")
     source = recipe._value(data["source"], ("data", "source"))
     try:
-        ds = load_source(source, format=data.get("format"), params=data.get("params"),
+        params = recipe._value(data.get("params"), ("data", "params"))  # ${recipe_dir} as in data.source
+        ds = load_source(source, format=data.get("format"), params=params,
                          search=[recipe.folder, recipe.folder.parent, Path.cwd()])
     except (SourceError, FileNotFoundError) as exc:
         raise recipe.error(("data", "source"), str(exc)) from None

@@ -238,9 +238,13 @@ def _code_names(code: types.CodeType) -> list[str]:
 
 #: Names through which code reads environment variables.
 _ENV_READERS = frozenset({"environ", "getenv"})
-#: Variables that hold credentials, not settings: not read into fingerprints.
-_SECRET_NAME = re.compile(r"(?i)key|token|secret|passw|credential|auth|cookie|session")
+#: Variables that hold credentials, not settings (a word of the name: OPENAI_API_KEY, HF_TOKEN, DB_PASSWORD; not
+#: SPAM_KEYWORDS or TOKENIZER_NAME): not read into fingerprints.
+_SECRET_NAME = re.compile(r"(?i)(?:^|_)(?:api_?key|key|token|secret|password|passwd|credentials?|auth)(?:_|$)")
 _LOADS = frozenset({"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_METHOD", "LOAD_NAME", "LOAD_DEREF", "LOAD_FAST"})
+#: ``environ`` methods that take the variable's name first.
+_BY_NAME = frozenset({"get", "setdefault", "pop"})
+_SKIPPED = frozenset({"CACHE", "PRECALL", "PUSH_NULL", "NOP", "EXTENDED_ARG", "KW_NAMES"})
 
 
 def _env_names(code: types.CodeType, g: dict[str, Any]) -> set[str]:
@@ -252,20 +256,27 @@ def _env_names(code: types.CodeType, g: dict[str, Any]) -> set[str]:
     {'A', 'B', 'C'}
     """
     out: set[str] = set()
-    ops = [i for i in dis.get_instructions(code) if i.opname not in ("CACHE", "PRECALL", "PUSH_NULL", "NOP")]
+
+    def name_at(ins: dis.Instruction) -> None:
+        if ins.opname == "LOAD_CONST" and isinstance(ins.argval, str):
+            out.add(ins.argval)
+        elif ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(g.get(ins.argval), str):
+            out.add(g[ins.argval])
+
+    ops = [i for i in dis.get_instructions(code) if i.opname not in _SKIPPED]
     for k, ins in enumerate(ops):
         if ins.opname not in _LOADS or ins.argval not in _ENV_READERS:
             continue
         nxt = ops[k + 1: k + 3]
-        if ins.argval == "environ" and nxt and nxt[0].opname in ("LOAD_ATTR", "LOAD_METHOD") and nxt[0].argval == "get":
+        method = nxt and nxt[0].opname in ("LOAD_ATTR", "LOAD_METHOD") and nxt[0].argval in _BY_NAME
+        if ins.argval == "environ" and method:
             nxt = nxt[1:]
-        if not nxt:
-            continue
-        arg = nxt[0]
-        if arg.opname == "LOAD_CONST" and isinstance(arg.argval, str):
-            out.add(arg.argval)
-        elif arg.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(g.get(arg.argval), str):
-            out.add(g[arg.argval])
+        if nxt:
+            name_at(nxt[0])
+            if ins.argval == "environ" and nxt[0].opname == "CONTAINS_OP":  # "NAME" in os.environ
+                back = k - 1 if ins.opname != "LOAD_ATTR" else k - 2
+                if back >= 0:
+                    name_at(ops[back])
     for const in code.co_consts:
         if isinstance(const, types.CodeType):
             out |= _env_names(const, g)
@@ -516,7 +527,8 @@ class _Walker:
 
     def _environment(self, code: types.CodeType, g: dict[str, Any]) -> None:
         """The values of the environment variables the code reads by name (``os.environ["LIMIT"]``,
-        ``os.environ.get("LIMIT")``, ``getenv("LIMIT")``, or a module-level constant holding the name): ``os`` is
+        ``os.environ.get("LIMIT")`` / ``setdefault`` / ``pop``, ``"LIMIT" in os.environ``, ``getenv("LIMIT")``, or a
+        module-level constant holding the name; not a name computed at run time or an alias of ``environ``): ``os`` is
         installed code and hashes by version, so without them a changed variable served old votes. Credentials
         (names holding KEY, TOKEN, SECRET, PASSWORD...) are left out: rotating one does not change what an LF
         answers, and a published card's code hash should not follow it."""

@@ -84,9 +84,8 @@ def clear_leftovers(target: Path) -> None:
         m = pattern.fullmatch(p.name)
         if not m or not p.is_dir() or p.is_symlink() or _alive(int(m[2])):
             continue
-        try:  # an old folder was moved aside at its ctime; a temporary one changes as shards are added
-            touched = p.stat().st_ctime if m[1] == "old" else max(
-                q.stat().st_mtime for q in (p, *(c for c in p.iterdir() if c.is_dir())))
+        try:  # an old folder was moved aside at its ctime; a temporary one changes as its files are written
+            touched = p.stat().st_ctime if m[1] == "old" else _last_write(p)
         except OSError:
             continue
         if now - touched < _IDLE_SECONDS[m[1]]:
@@ -95,6 +94,15 @@ def clear_leftovers(target: Path) -> None:
             os.rename(p, target)
         else:
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _last_write(folder: Path) -> float:
+    """The latest modification time of ``folder`` and of everything in it (a dataset folder holds a few files)."""
+    latest = folder.stat().st_mtime
+    for root, dirs, files in os.walk(folder):
+        for name in (*dirs, *files):
+            latest = max(latest, os.lstat(os.path.join(root, name)).st_mtime)
+    return latest
 
 
 def _alive(pid: int) -> bool:

@@ -11,13 +11,14 @@ position; one that shares some names but not all is refused, since neither readi
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset
 
-from .columns import arrow_column, read_column
+from .columns import arrow_column
 from .crowd_files import class_index
 from .task import Task, class_key
 
@@ -39,24 +40,34 @@ def read_gold(ds: Dataset, column: str, task: Task, *, split: str | None = None)
     [1, -1, 0]
     """
     where = f"gold column {column!r}" + (f" of split {split!r}" if split else "")
-    feature = ds.features[column]
-    order = task_order(task, feature.names) if isinstance(feature, ClassLabel) else None
-    if order is not None and (order != np.arange(task.cardinality)).any():  # the task's classes, reordered
-        to_task = np.append(order, -1)  # -1 (no gold) maps to -1
-        return to_task[read_column(ds, column, np.int64)]
-    if isinstance(feature, ClassLabel) and order is None:
-        shared = sorted(class_key(n) for n in feature.names if task.class_of(n) is not None)
-        if shared:  # some names agree and some do not: by position or by name would both be a guess
-            extra = [n for n in feature.names if task.class_of(n) is None]
-            raise ValueError(f"{where}: its ClassLabel {feature.names} and task {task.name!r} {list(task.labels)} "
-                             f"share {shared} but not every class ({extra} are not classes of the task): rename one "
-                             "side so the classes match, or add them to the task's labels")
-        # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
+    # in the rows' order: select/shuffle/filter keep an index mapping
+    return gold_from_arrow(arrow_column(ds, column), ds.features[column], task, where)
+
+
+def gold_from_arrow(values: pa.Array | pa.ChunkedArray, feature: Any, task: Task, where: str) -> np.ndarray:
+    """:func:`read_gold` on a column's values and ``datasets`` feature (a Ray block's column reads the same way).
+
+    >>> gold_from_arrow(pa.array([1, 0, None]), ClassLabel(names=["spam", "ham"]), Task("s", ["ham", "spam"]), "y")
+    array([ 0,  1, -1])
+    """
+    if isinstance(feature, ClassLabel):
+        order = task_order(task, feature.names)
+        if order is None:
+            shared = sorted(class_key(n) for n in feature.names if task.class_of(n) is not None)
+            if shared:  # some names agree and some do not: by position or by name would both be a guess
+                extra = [n for n in feature.names if task.class_of(n) is None]
+                raise ValueError(f"{where}: its ClassLabel {feature.names} and task {task.name!r} "
+                                 f"{list(task.labels)} share {shared} but not every class ({extra} are not classes of "
+                                 "the task): rename one side so the classes match, or add them to the task's labels")
+            # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
+        elif (order != np.arange(task.cardinality)).any():
+            raw = pc.fill_null(values, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+            return np.append(order, -1)[raw]  # the task's classes, reordered; -1 (no gold) stays -1
     rule = f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)"
     # A ClassLabel's integers are its own positions; plain ones are class indices, ambiguous where the task names
     # its classes by other numbers (a rating "1".."5"): refused there, as text names are read by name.
     ambiguous = task.numbers_name_classes and not isinstance(feature, ClassLabel)
-    arrow = arrow_column(ds, column)  # in the rows' order: select/shuffle/filter keep an index mapping
+    arrow = values
     if (pa.types.is_integer(arrow.type) or pa.types.is_floating(arrow.type)) and arrow.null_count == 0:
         raw = arrow.to_numpy()  # the common case, numbers without nulls, without a Python loop
         if ambiguous and (raw != -1).any():
@@ -103,4 +114,4 @@ def task_order(task: Task, names: Sequence[str]) -> np.ndarray | None:
     return np.array(found, dtype=np.int64)
 
 
-__all__ = ["class_key", "read_gold", "task_order"]
+__all__ = ["class_key", "gold_from_arrow", "read_gold", "task_order"]

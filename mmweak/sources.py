@@ -162,6 +162,7 @@ def read_crowd(
     *,
     columns: Mapping[str, str] | None = None,
     truth: str | os.PathLike | None = None,
+    numbers_as_names: bool = False,
 ) -> DatasetDict:
     """Crowd answers as one ``train`` split: per item, its ``answers`` and its gold ``label`` (``-1``: none).
 
@@ -169,6 +170,8 @@ def read_crowd(
     ``item,truth``, as the truth-inference benchmarks ship them) or one CSV/TSV file of answers in that long
     format (one line per answer), with gold from the file ``truth`` names if any. ``columns`` maps these column
     names to a file's own (``{"item": "task_id", "worker": "annotator", "label": "answer"}``; without case).
+    Labels that are numbers are class indices ``0..K-1``, as the benchmarks write them; ``numbers_as_names=True``
+    reads them as class names instead (a rating 1..5: the classes "1".."5", no class "0").
 
     ``item`` holds each row's id as the files write it; where labels are class names, ``label`` is a ``ClassLabel``
     of those names in sorted order and the answers hold the names (``add_annotator_votes`` maps them to the task's
@@ -198,7 +201,7 @@ def read_crowd(
         raise SourceError(f"no crowd folder or answers file {str(base)!r}")
     if gold is not None and not gold.is_file():
         raise SourceError(f"no gold file {str(gold)!r} (truth=)")
-    rows = read_crowd_rows(answers, gold, columns)
+    rows = read_crowd_rows(answers, gold, columns, bool(numbers_as_names))
     features = None
     if rows.classes is not None:  # the class names go in the features; the rest is typed as from_dict would
 
@@ -292,9 +295,9 @@ def load_source(
     if fmt == "wrench":
         return read_wrench(path)
     if fmt == "crowd":  # params: columns= (the files' column names), truth= (a gold file beside an answers file)
-        unknown = sorted(set(params) - {"columns", "truth"})
+        unknown = sorted(set(params) - {"columns", "truth", "numbers_as_names"})
         if unknown:
-            raise SourceError(f"format 'crowd' takes params 'columns' and 'truth', not {unknown}")
+            raise SourceError(f"format 'crowd' takes params 'columns', 'truth' and 'numbers_as_names', not {unknown}")
         return read_crowd(path, **params)
     if fmt == "python":
         fn = resolve_object(src, search=search)

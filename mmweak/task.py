@@ -134,7 +134,8 @@ class Task:
             raise ValueError(
                 f"{where} holds integer labels, which are class indices (1 is class {self.labels[1]!r}), but task "
                 f"{self.name!r} names its classes by other numbers {list(self.labels)}: give the labels as class names "
-                f"(text, or a ClassLabel), or name the classes by their indices "
+                f"(text, or a ClassLabel; a crowd folder: read_crowd(..., numbers_as_names=True), in a recipe "
+                f"data.params.numbers_as_names: true), or name the classes by their indices "
                 f"({', '.join(repr(str(k)) for k in range(self.cardinality))})")
 
     @property

@@ -15,13 +15,11 @@ import numpy as np
 from .base import LabelModel
 from .votes import ABSTAIN
 
-#: Rows read for the estimate (evenly spaced over the matrix): enough for two decimals on any LF that votes.
-MAX_ROWS = 100_000
 
-
-def estimated_lf_accuracies(model: LabelModel, L: np.ndarray, max_rows: int = MAX_ROWS) -> list[float | None]:
+def estimated_lf_accuracies(model: LabelModel, L: np.ndarray) -> list[float | None]:
     """Per LF, the mean of ``model``'s probability of the LF's vote over the rows of ``L`` it votes on (``None``
-    for an LF that votes on none of them).
+    for an LF that votes on none of them). ``aggregate`` passes the rows the label models fit on (a seeded sample
+    of the fit split past :data:`~mmweak.labelmodels.loglinear.MAX_FIT_ROWS`), the same rows on either engine.
 
     >>> from mmweak.labelmodels import create
     >>> L = np.array([[1, 1, -1], [0, 0, -1], [1, 1, 0], [0, 0, -1]])
@@ -30,8 +28,6 @@ def estimated_lf_accuracies(model: LabelModel, L: np.ndarray, max_rows: int = MA
     [0.92, 0.92, 0.33]
     """
     L = np.asarray(L)
-    if L.shape[0] > max_rows:
-        L = L[np.linspace(0, L.shape[0] - 1, max_rows).astype(np.int64)]
     if L.shape[0] == 0:
         return [None] * L.shape[1]
     P = model.predict_proba(L)
@@ -42,4 +38,4 @@ def estimated_lf_accuracies(model: LabelModel, L: np.ndarray, max_rows: int = MA
     return [float(s / c) if c else None for s, c in zip(sums, counts)]
 
 
-__all__ = ["MAX_ROWS", "estimated_lf_accuracies"]
+__all__ = ["estimated_lf_accuracies"]

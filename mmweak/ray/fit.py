@@ -14,7 +14,6 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from datasets import Features
 
 from ..aggregate import (
@@ -28,6 +27,7 @@ from ..aggregate import (
     task_options,
 )
 from ..columns import fixed_list
+from ..gold import gold_from_arrow
 from ..labelmodels import LabelModel
 from ..labelmodels.decision import Objective, TieBreak
 from ..labelmodels.loglinear import MAX_FIT_ROWS
@@ -200,9 +200,11 @@ def _gold_rows(rds: Any, task: Task, gold_col: str) -> tuple[np.ndarray, np.ndar
     meta = meta_of(rds)
     m = _width(meta, task.votes_column)
     Ls, ys = [], []
+    feature = meta.features[gold_col]
+    where = f"gold column {gold_col!r} of split {meta.split!r}"
     for table in batches(prepare(rds.select_columns([task.votes_column, gold_col]))):
-        y = table.column(gold_col)
-        y = pc.fill_null(y, -1).to_numpy().astype(np.int64) if table.num_rows else np.zeros(0, np.int64)
+        # read as the local engine reads it: a reordered ClassLabel by name, class names, nulls, refusals
+        y = gold_from_arrow(table.column(gold_col), feature, task, where) if table.num_rows else np.zeros(0, np.int64)
         keep = y >= 0
         Ls.append(votes_matrix(table.column(task.votes_column), m)[keep])
         ys.append(y[keep])

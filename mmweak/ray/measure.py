@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from ..aggregate import warn_if_f1_labels_everything
 from ..analysis import lf_counts, lf_rows, lf_summary
 from ..card import GOLD_SPLIT_ORDER, f1_fit_class, f1_fit_split_counts, gold_quality, label_count_entry, stats_split_of
+from ..gold import gold_from_arrow
 from ..task import Task
 from .fit import votes_matrix
 from .meta import ROW_COLUMN, Meta
@@ -37,6 +38,8 @@ def measure_split(rds: Any, meta: Meta, record: Mapping[str, Any], split_names: 
             "label": t.label_column if t.label_column in meta.features else None,
             "probs": t.probs_column if t.probs_column in meta.features else None,
             "gold": gold if gold and gold in meta.features else None,
+            "gold_read": (meta.features[gold], t, f"gold column {gold!r} of split {meta.split!r}")
+            if gold and gold in meta.features else None,
             "lf_counts": stats_split_of(entry, split_names) == meta.split,
         })
     total: dict[str, Any] = {"rows": 0, "nbytes": 0, "tasks": {p["task"]: {} for p in plan}}
@@ -67,7 +70,7 @@ def _reduce_block(table: pa.Table, plan: list[dict[str, Any]]) -> pa.Table:
             acc["label_counts"] = np.bincount(labels[labels >= 0], minlength=p["K"])[: p["K"]]
             acc["abstain"] = int((labels < 0).sum())
         if p["gold"]:
-            y = pc.fill_null(table.column(p["gold"]), -1).to_numpy().astype(np.int64)
+            y = gold_from_arrow(table.column(p["gold"]), *p["gold_read"])  # as the local engine reads gold
             keep = y >= 0
             part = {"L": L[keep], "y": y[keep]}
             if labels is not None:

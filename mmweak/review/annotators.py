@@ -19,6 +19,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 from ..columns import read_matrix, replace_columns, split_dict
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
+from ..gold import task_order
 from ..provenance import HUMAN_KIND, read_record, task_record, unrecorded_lfs, write_record
 from ..task import Task
 from .answers import answers_column
@@ -28,31 +29,44 @@ from .errors import AnnotationError
 KIND = HUMAN_KIND
 
 
-def _label(value: Any, task: Task, where: str, ambiguous: bool) -> int:
+def _label(value: Any, task: Task, where: str, reading: "_Reading") -> int:
     if isinstance(value, str):
         k = task.class_of(value)  # names compare as gold's do: a crowd's "Positive" is the task's "positive"
         if k is not None:
             return k
         raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} ({list(task.labels)})")
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < task.cardinality:
-        if ambiguous and int(value) != -1:
+    if isinstance(value, float) and value.is_integer():  # 1.0, as pandas writes a column with a missing value
+        value = int(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and -1 <= int(value) < len(reading.order):
+        if reading.ambiguous and int(value) != -1:
             try:
                 task.check_integer_labels(f"{where}: label {int(value)!r}: the answers")
             except ValueError as exc:
                 raise AnnotationError(str(exc)) from None
-        return int(value)
+        return -1 if int(value) == -1 else int(reading.order[int(value)])
     raise AnnotationError(f"{where}: label {value!r} is not a class of task {task.name!r} "
                           f"(0..{task.cardinality - 1} or a class name)")
 
 
-def _integers_are_ambiguous(feature: Any, task: Task) -> bool:
-    """Whether integer labels of an answers column cannot be read safely as class indices: the task names its
-    classes by other numbers ("1".."5") and the labels are not a ``ClassLabel`` (whose integers are positions)."""
-    item = getattr(feature, "feature", feature)  # List(struct) or [struct]
-    if isinstance(item, list) and item:
-        item = item[0]
-    label = item.get("label") if isinstance(item, Mapping) else None
-    return task.numbers_name_classes and not isinstance(label, ClassLabel)
+class _Reading:
+    """How an answers column's integer labels map to the task's classes: through its ``ClassLabel``'s names where
+    it has one in another order (as gold is read), else as indices; ``ambiguous`` where plain integers meet a task
+    that names its classes by other numbers ("1".."5")."""
+
+    def __init__(self, feature: Any, task: Task, column: str) -> None:
+        item = getattr(feature, "feature", feature)  # List(struct) or [struct]
+        if isinstance(item, list) and item:
+            item = item[0]
+        label = item.get("label") if isinstance(item, Mapping) else None
+        self.ambiguous = task.numbers_name_classes and not isinstance(label, ClassLabel)
+        self.order: Any = np.arange(task.cardinality)
+        if isinstance(label, ClassLabel):
+            order = task_order(task, label.names)
+            if order is not None:
+                self.order = order
+            elif any(task.class_of(n) is not None for n in label.names):
+                raise AnnotationError(f"column {column!r}: its labels' ClassLabel {label.names} and task {task.name!r} "
+                                      f"{list(task.labels)} share some classes but not all: rename one side")
 
 
 def _when(item: Mapping[str, Any]) -> dt.datetime:
@@ -111,7 +125,7 @@ def add_annotator_votes(
     conflicts = 0  # an annotator answering one row twice with two labels
     for name, d in splits.items():
         rows = []
-        ambiguous = _integers_are_ambiguous(d.features[col], task)
+        reading = _Reading(d.features[col], task, col)
         for i, items in enumerate(d[col]):
             row: dict[str, tuple[tuple[dt.datetime, int], int]] = {}  # annotator -> ((time, position), label)
             for pos, item in enumerate(items or []):
@@ -125,7 +139,7 @@ def add_annotator_votes(
                     raise AnnotationError(f"split {name!r}, row {i}, column {col!r}: an answer without an {who_key} "
                                           f"id ({item!r}); anonymous answers cannot be told apart as people")
                 a = str(item[who_key])
-                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}", ambiguous)
+                label = _label(item["label"], task, f"split {name!r}, row {i}, annotator {a!r}", reading)
                 key = (_when(item), pos)
                 if a in row and row[a][1] != label:
                     conflicts += 1

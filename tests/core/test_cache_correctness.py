@@ -442,8 +442,20 @@ def test_only_the_environment_variables_an_lf_reads_by_name_join_its_key(monkeyp
         _ = os.getenv("MMW_FP_API_KEY")
         return ["_".join(t.split()).count("PWD") - 1 for t in b["text"]]  # "_" and "PWD" are only strings here
 
+    @mmweak.labeling_function(task=spam, inputs="text")
+    def checks(b):  # other ways of naming a variable; and settings whose names merely contain "key" or "token"
+        on = "MMW_FP_FLAG" in os.environ and os.environ.setdefault("MMW_FP_MODE", "a") == "a"
+        return [int(on) if os.getenv("SPAM_KEYWORDS", "x") in t or os.getenv("TOKENIZER_NAME") else -1
+                for t in b["text"]]
+
     def fp(lf):
         return lf.fingerprint()
+
+    first = fp(checks)
+    for name in ("MMW_FP_FLAG", "MMW_FP_MODE", "SPAM_KEYWORDS", "TOKENIZER_NAME"):
+        monkeypatch.setenv(name, "changed")
+        assert fp(checks) != first, name
+        first = fp(checks)
 
     base = {lf.name: fp(lf) for lf in (reads, authenticates)}
     for name, value in (("_", "/usr/bin/other"), ("PWD", "/elsewhere"), ("MMW_FP_API_KEY", "rotated")):

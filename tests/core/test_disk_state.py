@@ -205,8 +205,13 @@ def test_leftovers_of_a_killed_writer_are_cleared_and_an_old_folder_put_back(cur
                  tmp_path / f".out.v2.tmp-{host}-{dead}-01234567"]  # another target's
     for p in leftovers[1:]:
         p.mkdir()
+    writing = tmp_path / f".out.tmp-{host}-{dead}-aaaaaaaa"  # its folders idle, a shard inside still growing
+    (writing / "data").mkdir(parents=True)
+    (writing / "data" / "train-00000-of-00001.parquet").write_bytes(b"...")
+    leftovers.append(writing)
     now = time.time()
     os.utime(leftovers[3], (now + 3590, now + 3590))  # an hour from now, it was written to a minute ago
+    os.utime(writing / "data" / "train-00000-of-00001.parquet", (now + 3590, now + 3590))
     monkeypatch.setattr(pub.time, "time", lambda: now + 3600)
     # without overwrite the old folder is back before the check: "exists", not "appeared" after the whole write
     with pytest.raises(FileExistsError, match="exists; pass overwrite=True"):

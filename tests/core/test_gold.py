@@ -142,6 +142,8 @@ def test_integer_answers_of_a_rating_are_refused_and_named_answers_read(tmp_path
     with pytest.raises(mmweak.review.AnnotationError, match=r"row 0, annotator 'w1': label 1: the answers holds "
                                                              r"integer labels, which are class indices"):
         add_annotator_votes(read_crowd(tmp_path)["train"], STARS, "answers")
+    ratings = read_crowd(tmp_path, numbers_as_names=True)["train"]  # the way out the message names
+    assert add_annotator_votes(ratings, STARS, "answers")["stars_votes"] == [[0, 0], [1, -1]]
     named = Dataset.from_dict({"answers": [[{"worker": "w1", "label": "1"}, {"worker": "w2", "label": "3"}]]})
     assert add_annotator_votes(named, STARS, "answers")["stars_votes"] == [[0, 2]]
     # bluebird-style answers 0..K-1 with labels_from: classes "0".."K-1", indices as ever
@@ -162,3 +164,16 @@ def test_a_class_label_with_a_class_the_task_lacks_names_that_class():
     with pytest.raises(ValueError, match=r"share \['ham', 'spam'\] but not every class \(\['Poodle'\] are not classes "
                                          r"of the task\)"):
         read_gold(ds, "y", SPAM)
+
+
+def test_answers_typed_with_a_class_label_in_another_order_read_by_name_as_gold_is():
+    item = {"annotator": Value("string"), "label": ClassLabel(names=["spam", "ham"])}
+    feats = Features({"crowd": [item], "y": ClassLabel(names=["spam", "ham"])})
+    ds = Dataset.from_dict({"crowd": [[{"annotator": "a", "label": 0}], [{"annotator": "a", "label": 1.0}]],
+                            "y": [0, 1]}, features=feats)
+    out = add_annotator_votes(ds, SPAM, "crowd")
+    assert out["spam_votes"] == [[1], [0]] and read_gold(out, "y", SPAM).tolist() == [1, 0]  # both: 0 is "spam"
+    partial = Features({"crowd": [{"annotator": Value("string"), "label": ClassLabel(names=["spam", "eggs"])}]})
+    with pytest.raises(mmweak.review.AnnotationError, match="share some classes but not all"):
+        add_annotator_votes(Dataset.from_dict({"crowd": [[{"annotator": "a", "label": 0}]]}, features=partial),
+                            SPAM, "crowd")

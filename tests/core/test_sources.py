@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+import mmweak
 from mmweak.errors import MMWeakError, SourceError
 from mmweak.sources import load_source, read_crowd, read_wrench
 
@@ -198,7 +199,42 @@ def test_one_answers_file_with_its_own_column_names_and_a_gold_file(tmp_path):
         read_crowd(answers, columns={"item": "task id"})
     with pytest.raises(SourceError, match=r"\['answer'\] are not crowd columns"):
         read_crowd(answers, columns={"answer": "label"})
-    with pytest.raises(SourceError, match=r"format 'crowd' takes params 'columns' and 'truth', not \['sep'\]"):
+    with pytest.raises(SourceError, match=r"format 'crowd' takes params 'columns', 'truth' and 'numbers_as_names', "
+                                          r"not \['sep'\]"):
         load_source(answers, format="crowd", params={"sep": ","})
     with pytest.raises(SourceError, match=r"no gold file"):
         read_crowd(answers, columns=names, truth=tmp_path / "nope.csv")
+
+
+def test_a_recipe_reads_a_ratings_export_with_its_gold_beside_the_recipe(tmp_path, monkeypatch):
+    from mmweak.cli import main
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "answers.tsv").write_text("task\tannotator\tstars\nq1\ta\t1\nq1\tb\t1\nq2\ta\t3\nq2\tb\t3\n"
+                                               "q3\ta\t2\nq3\tb\t2\n")
+    (tmp_path / "r" / "gold.csv").write_text("task,gold\nq1,1\nq2,3\nq3,2\n")
+    (tmp_path / "r" / "stars.yaml").write_text("""
+version: 1
+name: stars
+data:
+  source: ${recipe_dir}/answers.tsv
+  format: crowd
+  params:
+    columns: {item: task, worker: annotator, label: stars, truth: gold}
+    truth: ${recipe_dir}/gold.csv
+    numbers_as_names: true
+tasks:
+  stars: {labels: ["1", "2", "3"]}
+annotators:
+  - {task: stars, column: answers}
+aggregate:
+  gold: label
+label_model:
+  name: majority
+output:
+  folder: ${recipe_dir}/out
+""")
+    monkeypatch.chdir(tmp_path)  # not the recipe's folder: ${recipe_dir} finds its files
+    assert main(["curate", "r/stars.yaml"]) == 0
+    ds, _ = mmweak.load_curated(tmp_path / "r" / "out")
+    assert list(ds["train"]["item"]) == ["q1", "q2", "q3"] and ds["train"]["stars_label"] == [0, 2, 1]

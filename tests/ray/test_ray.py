@@ -533,3 +533,29 @@ def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsy
     # a step that needs the whole dataset in one process: refused before its data (Hub photos here) is fetched
     assert main(["curate", str(ROOT / "recipes" / "image_curation.yaml"), "--engine", "ray", "--dry-run"]) == 2
     assert "post_aggregate: post_aggregate steps run on a datasets.DatasetDict" in capsys.readouterr().err
+
+
+def test_gold_in_another_class_order_is_read_by_name_on_ray_as_locally(ray_session):
+    # Ray read a gold ClassLabel(["spam", "ham"]) by position for a task ["ham", "spam"]: dev labels inverted
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 600)
+    L = np.where(rng.random((600, 4)) < 0.75, y[:, None], 1 - y[:, None])
+    L[rng.random((600, 4)) < 0.3] = ABSTAIN
+    feats = Features({"spam_votes": datasets.List(Value("int8"), length=4), "label": ClassLabel(names=["spam", "ham"])})
+
+    def split(rows):
+        return datasets.Dataset.from_dict({"spam_votes": L[rows].tolist(), "label": (1 - y[rows]).tolist()},
+                                          features=feats)
+
+    dd = DatasetDict({"train": split(slice(0, 400)), "validation": split(slice(400, 600))})
+    with pytest.warns(UserWarning, match="was not written by apply_lfs"):
+        lres = mmweak.aggregate(dd, [SPAM], "dawid_skene", gold="label", seed=0)
+    with pytest.warns(UserWarning, match="was not written by apply_lfs"):
+        rres, models = mray.aggregate(mray.read(dd), [SPAM], "dawid_skene", gold="label", seed=0)
+    for name in dd:
+        t = table(rres[name])
+        probs = np.asarray(t.column("spam_probs").combine_chunks().flatten()).reshape(-1, 2)
+        np.testing.assert_array_equal(probs, read_matrix(lres[name], "spam_probs"))
+    assert mray.meta_of(rres["train"]).record == mmweak.provenance.read_record(lres)
+    labels = read_column(lres["validation"], "spam_label")
+    assert (labels == y[400:]).mean() > 0.8  # in the task's order (1 = spam); inverted dev labels give ~0.2
