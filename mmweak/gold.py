@@ -51,16 +51,8 @@ def gold_from_arrow(values: pa.Array | pa.ChunkedArray, feature: Any, task: Task
     array([ 0,  1, -1])
     """
     if isinstance(feature, ClassLabel):
-        order = task_order(task, feature.names)
-        if order is None:
-            shared = sorted(class_key(n) for n in feature.names if task.class_of(n) is not None)
-            if shared:  # some names agree and some do not: by position or by name would both be a guess
-                extra = [n for n in feature.names if task.class_of(n) is None]
-                raise ValueError(f"{where}: its ClassLabel {feature.names} and task {task.name!r} "
-                                 f"{list(task.labels)} share {shared} but not every class ({extra} are not classes of "
-                                 "the task): rename one side so the classes match, or add them to the task's labels")
-            # Names that share nothing are another naming of the classes (["0", "1"], ["neg", "pos"]): by position.
-        elif (order != np.arange(task.cardinality)).any():
+        order = class_label_order(task, feature.names, where)
+        if (order != np.arange(task.cardinality)).any():
             raw = pc.fill_null(values, -1).to_numpy(zero_copy_only=False).astype(np.int64)
             return np.append(order, -1)[raw]  # the task's classes, reordered; -1 (no gold) stays -1
     rule = f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)"
@@ -97,6 +89,28 @@ def gold_from_arrow(values: pa.Array | pa.ChunkedArray, feature: Any, task: Task
     return out
 
 
+def class_label_order(task: Task, names: Sequence[str], where: str) -> np.ndarray:
+    """The task's index of each class of a ``ClassLabel`` with ``names`` that labels are read through (gold,
+    answers): by name where the names are the task's in any order; by position where they share none (another
+    naming of the classes: ``["0", "1"]``, ``["neg", "pos"]``). ``ValueError`` where they share some but not all,
+    since by position or by name would both be a guess.
+
+    >>> t = Task("spam", ["ham", "spam"])
+    >>> class_label_order(t, ["SPAM", "ham"], "y").tolist(), class_label_order(t, ["neg", "pos"], "y").tolist()
+    ([1, 0], [0, 1])
+    """
+    order = task_order(task, names)
+    if order is not None:
+        return order
+    shared = sorted(class_key(n) for n in names if task.class_of(n) is not None)
+    if shared:
+        extra = [n for n in names if task.class_of(n) is None]
+        raise ValueError(f"{where}: its ClassLabel {list(names)} and task {task.name!r} {list(task.labels)} share "
+                         f"{shared} but not every class ({extra} are not classes of the task): rename one side so the "
+                         "classes match, or add them to the task's labels")
+    return np.arange(task.cardinality)
+
+
 def task_order(task: Task, names: Sequence[str]) -> np.ndarray | None:
     """The task's index of each of ``names`` when they name every class of ``task`` once (by :func:`class_key`).
 
@@ -114,4 +128,4 @@ def task_order(task: Task, names: Sequence[str]) -> np.ndarray | None:
     return np.array(found, dtype=np.int64)
 
 
-__all__ = ["class_key", "gold_from_arrow", "read_gold", "task_order"]
+__all__ = ["class_key", "class_label_order", "gold_from_arrow", "read_gold", "task_order"]

@@ -127,18 +127,19 @@ def read_votes(path: Path, rows: int | None = None) -> tuple[np.ndarray, int, bo
         return stored
     except FileNotFoundError:
         return None
-    except (PermissionError, BlockingIOError) as exc:  # readable later, or by others: not deleted
-        warnings.warn(f"cannot read cached votes {str(path)!r} ({exc}); the LF runs again", stacklevel=3)
-        return None
     except OSError as exc:
-        if exc.errno in (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EIO):  # the system's state, not the file's
+        # refused (permissions, file limits, memory): readable later or by others, so kept; anything else is damage
+        if isinstance(exc, (PermissionError, BlockingIOError)) or exc.errno in _NOT_THE_FILE:
             warnings.warn(f"cannot read cached votes {str(path)!r} ({exc}); the LF runs again", stacklevel=3)
-            return None
-        _damaged(path, exc)
+        else:
+            _damaged(path, exc)
         return None
     except (pa.ArrowException, KeyError, ValueError, TypeError) as exc:
         _damaged(path, exc)
         return None
+
+
+_NOT_THE_FILE = (errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.EIO)
 
 
 def _damaged(path: Path, exc: BaseException) -> None:

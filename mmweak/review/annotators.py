@@ -19,7 +19,7 @@ from datasets import ClassLabel, Dataset, DatasetDict
 from ..columns import read_matrix, replace_columns, split_dict
 from ..crowd_files import id_order
 from ..fingerprint import stable_hash
-from ..gold import task_order
+from ..gold import class_label_order
 from ..provenance import HUMAN_KIND, read_record, task_record, unrecorded_lfs, write_record
 from ..task import Task
 from .answers import answers_column
@@ -61,12 +61,11 @@ class _Reading:
         self.ambiguous = task.numbers_name_classes and not isinstance(label, ClassLabel)
         self.order: Any = np.arange(task.cardinality)
         if isinstance(label, ClassLabel):
-            order = task_order(task, label.names)
-            if order is not None:
-                self.order = order
-            elif any(task.class_of(n) is not None for n in label.names):
-                raise AnnotationError(f"column {column!r}: its labels' ClassLabel {label.names} and task {task.name!r} "
-                                      f"{list(task.labels)} share some classes but not all: rename one side")
+            try:
+                self.order = class_label_order(
+                    task, label.names, f"answers column {column!r}, whose labels share some classes but not all")
+            except ValueError as exc:
+                raise AnnotationError(str(exc)) from None
 
 
 def _when(item: Mapping[str, Any]) -> dt.datetime:
