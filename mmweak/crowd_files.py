@@ -17,6 +17,7 @@ file's id. A worker's ids are read the same way.
 from __future__ import annotations
 
 import csv
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -76,18 +77,19 @@ def read_table(path: Path, columns: tuple[str, ...], names: Mapping[str, str] | 
 def as_int(cell: str) -> int | None:
     """``cell`` as an integer (``"3"``, ``"-1"``, ``"3.0"``), or None.
 
-    >>> as_int("3"), as_int(" 3.0"), as_int("3.5"), as_int("img_3")
-    (3, 3, None, None)
+    Only ASCII digits with an optional all-zero fraction count: Python's ``int`` would also read other scripts'
+    digits (``"١"``) and ``float`` an exponent (``"1e0"``), which a crowd file means as names.
+
+    >>> as_int("3"), as_int(" 3.0"), as_int("3.5"), as_int("img_3"), as_int("١"), as_int("1e0")
+    (3, 3, None, None, None, None)
     """
-    try:
-        return int(cell)
-    except ValueError:
-        pass
-    try:
-        value = float(cell)
-    except ValueError:
+    match = _INTEGER_TEXT.fullmatch(cell.strip())
+    if match is None or (match.group(2) or "0").strip("0"):
         return None
-    return int(value) if value.is_integer() else None
+    return int(match.group(1))
+
+
+_INTEGER_TEXT = re.compile(r"([+-]?[0-9]+)(?:\.([0-9]*))?")
 
 
 def class_index(value: Any) -> int | None:

@@ -92,6 +92,13 @@ def test_labels_that_are_class_names_become_a_class_label(tmp_path):
     assert [[a["label"] for a in r] for r in ds["answers"]] == [["dog", "cat"], ["cat"]]  # names: the task maps them
 
 
+def test_labels_in_other_digits_or_with_an_exponent_are_names_not_class_numbers(tmp_path):
+    # int("١") is 1 and float("1e0") is 1.0 in Python; a file that writes them means a name
+    ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n0,a,١\n0,b,1e0\n1,a,٢\n",
+                           "item,truth\n0,١\n"))["train"]
+    assert ds.features["label"].names == ["١", "٢", "1e0"] and ds["label"] == [0, -1]
+
+
 def test_class_names_that_differ_in_case_are_one_class_spelt_as_most_write_it(tmp_path):
     ds = read_crowd(_crowd(tmp_path / "c", "item,worker,label\n0,a,dog\n0,b,DOG\n1,a,cat\n1,c,dog\n",
                            "item,truth\n0,Dog\n1,cat\n"))["train"]
