@@ -37,8 +37,8 @@ def aggregate(
     class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     seed: int = 0,
     tie_break: TieBreak = "prior",
-    objective: Objective | Mapping[str, Objective] = "accuracy",
-    pos_label: int | str | Mapping[str, int | str] = 1,
+    objective: Objective | Mapping[str, Objective] | None = None,
+    pos_label: int | str | Mapping[str, int | str] | None = None,
     reviewed: bool = True,
     fill_abstains: Literal["prior"] | None = None,
 ) -> Dataset | DatasetDict:
@@ -63,8 +63,11 @@ def aggregate(
             likely class) or ``"f1"`` (the F1 of ``pos_label``: it is labelled wherever its probability
             reaches the cut the model learned on the fit split; right for rare classes whose F1 matters).
             The default model with gold dev rows also chooses its member by that F1, so its ``T_probs`` can
-            differ; every other model's ``T_probs`` is the same either way.
-        pos_label: the class whose F1 ``objective="f1"`` maximises, by index or name (or mapping task -> class).
+            differ; every other model's ``T_probs`` is the same either way. Default: a model template's own
+            ``objective`` (``create("auto", objective="f1")``), else ``"accuracy"``.
+        pos_label: the class whose F1 ``objective="f1"`` maximises, by name or index (or mapping task -> class).
+            Default: a model template's own ``pos_label``, else class 1. For classes named by other numbers
+            (ratings ``"1"``..``"5"``) an integer is ambiguous and refused: give the name as text.
         reviewed: use human review answers (the ``T_gold`` column that :mod:`mmweak.review` writes) of the
             fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with
             their labels clamped, and their ``T_probs``/``T_label``/``T_confidence`` become the human label
@@ -363,14 +366,29 @@ def task_options(
     """An unfitted label model, the gold column, the prior and the decision rule of one task."""
     gold_col = gold_column_of(gold, task)
     prior = class_balance.get(task.name) if isinstance(class_balance, Mapping) else class_balance
-    goal = objective.get(task.name, "accuracy") if isinstance(objective, Mapping) else objective
-    given = pos_label.get(task.name, 1) if isinstance(pos_label, Mapping) else pos_label
-    pos = _class_index(given, task)
+    goal = objective.get(task.name) if isinstance(objective, Mapping) else objective
+    given = pos_label.get(task.name) if isinstance(pos_label, Mapping) else pos_label
+    lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task)
+    # What is not given comes from the model template, as its own predict does: a template configured for the
+    # F1 rule was otherwise reset to argmax labels without a word.
+    own = lm.get_params() if "objective" in lm.get_params() else {}
+    goal = goal if goal is not None else own.get("objective") or "accuracy"
+    if given is None:
+        pos: int | None = int(own["pos_label"]) if own.get("pos_label") is not None else 1
+    else:
+        number = class_index(given.item() if isinstance(given, np.generic) else given)
+        if (goal == "f1" and task.numbers_name_classes and number is not None
+                and not (isinstance(given, str) and task.class_of(given) is not None)):
+            raise ValueError(f"pos_label {given!r} of task {task.name!r} is ambiguous: its classes "
+                             f"{list(task.labels)} are named by numbers, and a number that is not one of those "
+                             f"names is read as a class index; give the class's name as text")
+        pos = _class_index(given, task)
     if pos is None and goal == "f1":
         raise ValueError(f"pos_label must be a class of task {task.name!r} {list(task.labels)} (a name or index "
                          f"0..{task.cardinality - 1}), got {given!r}")
     decide = {"objective": goal, "pos_label": 1 if pos is None else pos}  # unused unless the F1 rule decides
-    lm = _build(model.get(task.name) if isinstance(model, Mapping) else model, task, decide)
+    if own:
+        lm.set_params(objective=goal, pos_label=decide["pos_label"])
     return lm, gold_col, prior, decide
 
 
@@ -439,9 +457,8 @@ def record_label_model(
         entry["gold_column"] = gold_col
 
 
-def _build(spec: ModelSpec, task: Task, decide: Mapping[str, Any] | None = None) -> LabelModel:
-    """A fresh model for ``task``; with ``decide`` (objective, pos_label) a model that selects by them (the
-    default's dev score) is told what its labels will be judged by."""
+def _build(spec: ModelSpec, task: Task) -> LabelModel:
+    """A fresh model for ``task``."""
     if spec is None or isinstance(spec, str):
         lm = create(spec, cardinality=task.cardinality)
     elif isinstance(spec, LabelModel):
@@ -453,7 +470,5 @@ def _build(spec: ModelSpec, task: Task, decide: Mapping[str, Any] | None = None)
         lm = clone(spec)  # a fresh copy per task: the template is never fitted in place
     else:
         raise TypeError(f"model must be a name, a LabelModel or None, got {type(spec).__name__}")
-    if decide is not None and "objective" in lm.get_params():
-        lm.set_params(objective=decide["objective"], pos_label=int(decide["pos_label"]))
     return lm
 

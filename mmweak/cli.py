@@ -150,8 +150,7 @@ def aggregate(
     ds, tasks = _load_curated(folder)
     settings = _card_settings(folder, ds)
     ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
-    f1_of = 1 if objective == "f1" else None  # aggregate's pos_label
-    for line in quality_lines(ds, tasks, gold, f1_of)[1]:  # what the default chose, and (with --gold) how it scores
+    for line in quality_lines(ds, tasks, gold)[1]:  # what the default chose, and (with --gold) how it scores
         _say(line)
     _say(f"written to {save_curated(ds, out, overwrite=overwrite, **settings)}")
 

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 from datasets import DatasetDict
@@ -18,7 +18,7 @@ from datasets import DatasetDict
 from .aggregate import aggregate
 from .analysis import analyze, label_metrics, majority_accuracy, majority_f1
 from .apply import ApplyReport, apply_lfs
-from .card import selection_lines
+from .card import f1_fit_class, selection_lines
 from .columns import read_column, read_matrix
 from .curated import save_curated
 from .gold import read_gold
@@ -272,10 +272,8 @@ def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[st
     """Say what the default label model chose and how the labels score against gold, per task and split, then the
     LF summary of ``report.split``; return the scores. With ``objective: f1`` the F1 of ``pos_label`` is said next to
     accuracy: it is what was optimised. Both engines say it from the labels they made."""
-    agg, params = recipe.section("aggregate"), recipe.section("label_model").get("params") or {}
-    by_f1 = "f1" in (agg.get("objective"), params.get("objective"))  # where a recipe can ask for the F1 rule
-    f1_of = int(agg.get("pos_label", params.get("pos_label", 1))) if by_f1 else None
-    metrics, lines = quality_lines(ds, tasks, agg.get("gold"), f1_of)
+    agg = recipe.section("aggregate")
+    metrics, lines = quality_lines(ds, tasks, agg.get("gold"))
     for line in lines:
         say(line)
     split = recipe.section("report").get("split")
@@ -289,16 +287,21 @@ def _say_quality(recipe: Recipe, ds: DatasetDict, tasks: list, say: Callable[[st
     return metrics
 
 
-def quality_lines(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
-                  f1_of: int | None = None) -> tuple[dict[str, Any], list[str]]:
+def quality_lines(ds: DatasetDict, tasks: list,
+                  gold: str | dict[str, str] | None) -> tuple[dict[str, Any], list[str]]:
     """The scores of each task's labels against ``gold`` (a column, or one per task) per split, and the lines that
-    say them after what the default label model chose (``f1_of``: the class whose F1 is said next to accuracy)."""
-    lines = selection_lines(read_record(ds), tasks)  # what the default chose, and why
+    say them after what the default label model chose. Labels decided for one class's F1 (as the record of the fit
+    says, whichever way ``pos_label`` was given) are said with that F1 next to accuracy: it is what was optimised."""
+    record = read_record(ds)
+    lines = selection_lines(record, tasks)  # what the default chose, and why
+    entries = record.get("tasks") or {}
+    f1_of = {t.name: f1_fit_class((entries.get(t.name) or {}).get("label_model")) for t in tasks}
     metrics = _metrics(ds, tasks, gold, f1_of)
     for task in tasks:
+        pos = f1_of[task.name]
         parts = []
         for s, m in metrics.get(task.name, {}).items():
-            f1 = f", F1 of {task.labels[f1_of]!r} {m['f1']:.4f}" if "f1" in m and f1_of is not None else ""
+            f1 = f", F1 of {task.labels[pos]!r} {m['f1']:.4f}" if "f1" in m and pos is not None else ""
             if f1 and "majority_f1" in m:
                 f1 += f" vs majority vote {m['majority_f1']:.4f}"
             mv = f" vs majority vote {m['majority_accuracy']:.4f}" if "majority_accuracy" in m else ""
@@ -309,7 +312,7 @@ def quality_lines(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | Non
 
 
 def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
-             f1_of: int | None = None) -> dict[str, dict[str, dict[str, float]]]:
+             f1_of: Mapping[str, int | None]) -> dict[str, dict[str, dict[str, float]]]:
     out: dict[str, dict[str, dict[str, float]]] = {}
     if gold is None:
         return out
@@ -329,9 +332,10 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
                   if task.votes_column in d.column_names else None)
             if mv is not None:  # the figure the labels have to beat (the same votes, plain majority vote)
                 out[task.name][s]["majority_accuracy"] = mv
-            if f1_of is not None:  # aggregate refused a pos_label that is no class
-                out[task.name][s]["f1"] = m["f1"][f1_of]
-                mv_f1 = (majority_f1(read_matrix(d, task.votes_column), y, task.cardinality, f1_of, labels)
+            pos = f1_of.get(task.name)
+            if pos is not None:
+                out[task.name][s]["f1"] = m["f1"][pos]
+                mv_f1 = (majority_f1(read_matrix(d, task.votes_column), y, task.cardinality, pos, labels)
                          if task.votes_column in d.column_names else None)
                 if mv_f1 is not None:  # the F1 baseline, as majority_accuracy is accuracy's
                     out[task.name][s]["majority_f1"] = mv_f1

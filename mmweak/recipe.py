@@ -708,7 +708,7 @@ def _check_types(recipe: Recipe) -> None:
         ("aggregate", "seed"): (int,),
         ("aggregate", "tie_break"): ("prior", "random", "abstain"),
         ("aggregate", "objective"): ("accuracy", "f1"),
-        ("aggregate", "pos_label"): (int,),
+        ("aggregate", "pos_label"): (int, str),
         ("aggregate", "fill_abstains"): (None, "prior"),
         ("output", "overwrite"): (bool,),
         ("aggregate", "gold"): (str, dict, type(None)),

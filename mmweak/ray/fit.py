@@ -49,8 +49,8 @@ def aggregate(
     class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
     seed: int = 0,
     tie_break: TieBreak = "prior",
-    objective: Objective | Mapping[str, Objective] = "accuracy",
-    pos_label: int | str | Mapping[str, int | str] = 1,
+    objective: Objective | Mapping[str, Objective] | None = None,
+    pos_label: int | str | Mapping[str, int | str] | None = None,
     sample_rows: int = MAX_FIT_ROWS,
 ) -> tuple[Any, dict[str, LabelModel]]:
     """Fit a label model per task on a seeded sample and write ``T_probs``, ``T_label``, ``T_confidence``.

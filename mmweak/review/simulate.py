@@ -282,7 +282,9 @@ def simulate(
         raise ValueError(f"embedding has {np.asarray(embedding).shape[0]} rows, split {fit_split!r} has {L.shape[0]}")
     batch_sizes = [int(b) for b in batch_sizes]
     seeds = [int(s) for s in seeds]
-    template = _build(model, task, {"objective": objective, "pos_label": pos_label})  # the curve's metric
+    template = _build(model, task)
+    if "objective" in template.get_params():  # a model that selects by its labels' metric is told the curve's
+        template.set_params(objective=objective, pos_label=pos_label)
     curve = LearningCurve(
         task=task.name, metric=metric, eval_split=eval_split, fit_split=fit_split, model=template.name
     )

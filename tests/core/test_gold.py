@@ -151,6 +151,30 @@ def test_integer_answers_of_a_rating_are_refused_and_named_answers_read(tmp_path
     assert ds["t_votes"] == [[1, 1], [2, -1]]
 
 
+def test_pos_label_of_classes_named_by_other_numbers_is_a_name_and_an_integer_is_refused():
+    lf = labeling_function(task=STARS, inputs="n", name="n")(lambda b: [n % 3 for n in b["n"]])
+    ds = mmweak.apply_lfs(Dataset.from_dict({"n": list(range(30))}), [lf])
+    for ambiguous in (1, np.int64(2), "0"):  # "0" is no name here, so it would have been index 0, class "1"
+        with pytest.raises(ValueError, match=r"pos_label .* of task 'stars' is ambiguous: its classes \['1', '2', "
+                                             r"'3'\] are named by numbers"):
+            mmweak.aggregate(ds, model="majority", objective="f1", pos_label=ambiguous)
+    out = mmweak.aggregate(ds, model="majority", objective="f1", pos_label="1")
+    assert mmweak.provenance.read_record(out)["tasks"]["stars"]["label_model"]["fit"]["pos_label"] == 0
+    mmweak.aggregate(ds, model="majority", pos_label=1)  # unused by the accuracy rule: not refused
+
+
+def test_a_model_template_set_for_the_f1_rule_keeps_it_unless_aggregate_says_otherwise():
+    # aggregate's own defaults reset such a template to argmax labels of class 1, without a word
+    out = _curated(TRUTH, ClassLabel(names=["ham", "spam"]))
+    template = mmweak.labelmodels.create("auto", cardinality=2, objective="f1", pos_label=0)
+    fit = mmweak.provenance.read_record(mmweak.aggregate(out, model=template, gold="label"))["tasks"]["spam"]
+    assert (fit["label_model"]["fit"]["objective"], fit["label_model"]["fit"]["pos_label"]) == ("f1", 0)
+    assert (fit["label_model"]["params"]["objective"], fit["label_model"]["params"]["pos_label"]) == ("f1", 0)
+    said = mmweak.aggregate(out, model=template, gold="label", objective="accuracy")
+    assert mmweak.provenance.read_record(said)["tasks"]["spam"]["label_model"]["fit"]["objective"] == "accuracy"
+    assert template.get_params()["objective"] == "f1"  # the template itself is left as it was
+
+
 def test_an_annotator_answering_a_row_twice_with_two_labels_is_warned_about():
     ds = Dataset.from_dict({"answers": [[{"annotator": "a", "label": "ham"}, {"annotator": "a", "label": "spam"}],
                                         [{"annotator": "a", "label": "ham"}, {"annotator": "a", "label": "ham"}]]})

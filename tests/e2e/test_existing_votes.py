@@ -623,6 +623,21 @@ def test_the_recipe_hash_tells_a_set_from_a_comment_and_secrets_stay_out_of_the_
         assert "abc" not in r.record_entry().get("overrides", [""])[0]
 
 
+def test_the_f1_rule_asked_through_the_model_or_a_class_name_is_the_one_said(tmp_path):
+    """A recipe's label model set for the F1 rule kept it (aggregate reset it to argmax), and the F1 printed is of
+    the class the record says was fitted for, however ``pos_label`` named it."""
+    said: list[str] = []
+    by_model = curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=said.append,
+                      overrides=[f"data.source={_shared('wrench', 'census')}", "label_model.params.objective=f1",
+                                 "output.folder=null"])
+    by_name = curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
+                     overrides=[f"data.source={_shared('wrench', 'census')}", "aggregate.objective=f1",
+                                "aggregate.pos_label=positive", "output.folder=null"])
+    assert by_model.metrics["target"]["test"]["f1"] == by_name.metrics["target"]["test"]["f1"]
+    assert round(100 * by_model.metrics["target"]["test"]["f1"], 2) == 62.12  # the default's F1 in accuracy.md
+    assert any("F1 of 'positive' 0.6212" in line for line in said)
+
+
 def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path, capsys):
     """basketball: EBCC's F1 cut sits below every row's probability, so the F1 rule labels all 17,970 training rows
     positive (an F1 of 2p/(1+p), 18.29 on test, above every published method): aggregate warns, the card says it."""
