@@ -171,7 +171,9 @@ def report(
     ds, tasks = _load_curated(folder, revision)
     entries = read_record(ds).get("tasks", {})
     for t in _pick(tasks, task):
-        s = split or stats_split_of(entries.get(t.name, {}), list(ds))  # the split the card's LF table describes
+        s = _split(ds, split) if split else stats_split_of(entries.get(t.name, {}), list(ds))  # the card's LF table's
+        if gold is not None and gold not in ds[s].column_names:
+            raise UsageError(f"--gold: split {s!r} has no column {gold!r}; its columns: {ds[s].column_names}")
         _say(str(analyze(ds, t, split=s, gold=gold)))
 
 
@@ -226,6 +228,8 @@ def inspect(
 
     local = Path(folder_or_repo)
     card_path = local / "README.md" if local.is_dir() else None
+    if card_path is not None and not card_path.is_file():
+        raise UsageError(f"{folder_or_repo} is no curated folder (it has no README.md dataset card)")
     if card_path is None:
         from huggingface_hub import hf_hub_download
 
@@ -256,7 +260,10 @@ def inspect(
         lm = t.get("label_model")
         if lm:
             fit = lm.get("fit", {})
-            console.print(f"label model {lm['model']} on {fit.get('split')} ({fit.get('rows')} rows, seed "
+            sel = lm.get("selection") or {}
+            chose = (f" (chose {sel['chosen']}" + (f", ties broken by {sel['tie_breaker']}" if sel.get("tie_breaker")
+                                                  else "") + ")") if sel.get("chosen") else ""
+            console.print(f"label model {lm['model']}{chose} on {fit.get('split')} ({fit.get('rows')} rows, seed "
                           f"{fit.get('seed')}, objective {fit.get('objective')}); prior "
                           + ", ".join(f"{p:.3f}" for p in lm.get("class_balance") or []), markup=False)
         table = Table("LF", "modality", "inputs", "code hash", show_edge=False)
@@ -275,9 +282,13 @@ def inspect(
             for s, v in quality.items():
                 f1 = ([_num((v.get("f1") or [None] * (pos + 1))[pos]), _num(v.get("majority_vote_f1"))]
                       if pos is not None else [])
-                q.add_row(s, str(v.get("gold_rows")), _num(v.get("accuracy")), _num(v.get("majority_vote_accuracy")),
+                q.add_row(s + (" †" if v.get("used_in_fit") else ""), str(v.get("gold_rows")), _num(v.get("accuracy")),
+                          _num(v.get("majority_vote_accuracy")),
                           *f1, *(_num(v.get(k)) for k in ("coverage", "macro_f1", "ece_width", "brier")))
             _print_table(q)
+            if any(v.get("used_in_fit") for v in quality.values()):
+                console.print("† the label model saw this split's gold while fitting: its figures are optimistic",
+                              markup=False)
         else:
             console.print("no gold labels: quality and calibration unmeasured", markup=False)
 
@@ -290,20 +301,32 @@ def buckets(
     vs: Optional[str] = typer.Option("label_model", "--vs",
                                      help="Compare with another LF's name, 'label_model', 'gold' or 'none'."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
-    split: Optional[str] = typer.Option(None, help="Split (default: train, else the first)."),
-    gold: Optional[str] = typer.Option(None, help="Gold column (for --vs gold)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else the first)."),
+    gold: Optional[str] = typer.Option(None, help="Gold column (for --vs gold; default: the recorded one)."),
     show_rows: int = typer.Option(3, "--show", help="Rows shown per bucket."),
+    revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
 ) -> None:
     """Label buckets: rows grouped by (this LF's vote, the other side's vote), with examples."""
-    from .lf_tools import label_buckets, show
+    from .lf_tools import label_buckets, lf_names, show
 
-    ds, tasks = _load_curated(folder)
+    if show_rows < 0:
+        raise UsageError(f"--show must be 0 or more, got {show_rows}")
+    ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
-    d = ds[split or _default_split(ds)]
+    d = ds[_split(ds, split) if split else _fit_split(ds, t)]
+    names = lf_names(d, t)
+    for option, name in (("--lf", lf), ("--vs", vs)):
+        if name not in names and (option == "--lf" or name not in ("label_model", "gold", "none")):
+            extra = "" if option == "--lf" else ", or label_model, gold, none"
+            raise UsageError(f"{option}: task {t.name!r} has no LF {name!r}; its LFs are {names}{extra}")
+    if vs == "gold":
+        gold = _gold_column(d, t, gold)
     groups = label_buckets(d, t, lf, versus=None if vs == "none" else vs, gold=gold)
     for key, rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        names = [("abstain" if v == -1 else t.labels[v]) for v in key]
-        console.print(f"\n[bold]{lf}={names[0]}" + (f", {vs}={names[1]}" if len(names) > 1 else "") +
+        labels = [("abstain" if v == -1 else t.labels[v]) for v in key]
+        if len(key) > 1 and vs == "gold":
+            labels[1] = "no gold" if key[1] == -1 else labels[1]
+        console.print(f"\n[bold]{lf}={labels[0]}" + (f", {vs}={labels[1]}" if len(labels) > 1 else "") +
                       f"[/bold]: {len(rows)} rows", highlight=False)
         for item in show(d, rows[:show_rows]):
             console.print("  " + ", ".join(f"{k}={v!r}" for k, v in item.items()), markup=False)
@@ -314,17 +337,22 @@ def gaps(
     folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
     n: int = typer.Option(10, help="How many uncovered rows to show."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
-    split: Optional[str] = typer.Option(None, help="Split (default: train, else the first)."),
+    split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else the first)."),
     seed: int = typer.Option(0, help="Sampling seed."),
+    revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
 ) -> None:
     """A sample of rows no LF votes on: where the next LF should look."""
     from .lf_tools import coverage_gaps, show
 
-    ds, tasks = _load_curated(folder)
+    if n < 0:
+        raise UsageError(f"--n must be 0 or more, got {n}")
+    ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
-    d = ds[split or _default_split(ds)]
+    name = _split(ds, split) if split else _fit_split(ds, t)
+    d = ds[name]
     all_gaps = coverage_gaps(d, t)
-    _say(f"{len(all_gaps):,} of {len(d):,} rows ({len(all_gaps) / max(len(d), 1):.1%}) have no vote for {t.name}")
+    _say(f"{len(all_gaps):,} of {len(d):,} rows ({len(all_gaps) / max(len(d), 1):.1%}) of split {name!r} have no "
+         f"vote for {t.name}")
     for item in show(d, coverage_gaps(d, t, n, seed=seed)):
         console.print("  " + ", ".join(f"{k}={v!r}" for k, v in item.items()), markup=False)
 
@@ -332,30 +360,62 @@ def gaps(
 @app.command()
 def value(
     folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
-    gold: str = typer.Option(..., help="Gold column of the evaluation split."),
+    gold: Optional[str] = typer.Option(None, help="Gold column of the evaluation split (default: the recorded one)."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
-    fit_split: str = typer.Option("train", help="Split the label model is fitted on."),
-    eval_split: str = typer.Option("validation", help="Split with gold to score on."),
-    model: Optional[str] = typer.Option(None, help="Label model (default: the default)."),
+    fit_split: Optional[str] = typer.Option(None, help="Split the label model is fitted on (default: as recorded)."),
+    eval_split: Optional[str] = typer.Option(None, help="Split with gold to score on (default: the first of "
+                                             "validation, valid, dev, test with gold rows)."),
+    model: Optional[str] = typer.Option(None, help="Label model (default: the one the labels were made with)."),
+    seed: Optional[int] = typer.Option(None, help="Fit seed (default: the recorded one)."),
+    revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
 ) -> None:
     """Each LF's marginal value: the label model's accuracy and coverage with and without it."""
-    from .lf_tools import marginal_value
+    from .card import GOLD_SPLIT_ORDER
+    from .gold import read_gold
+    from .labelmodels import create
+    from .lf_tools import RefitSettings, marginal_value
 
-    ds, tasks = _load_curated(folder)
+    if model is not None:
+        try:
+            create(model, cardinality=2)
+        except ValueError as exc:  # an unknown name is bad usage, caught before the folder is read
+            raise UsageError(f"--model: {exc}") from None
+    ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
-    for s, option in ((fit_split, "--fit-split"), (eval_split, "--eval-split")):
-        if s not in ds:
-            raise UsageError(f"unknown split {s!r}; the dataset has {list(ds)} (choose one with {option})")
-    rows = marginal_value(ds[fit_split], t, evaluate=ds[eval_split], gold=gold, model=model)
-    table = Table("LF", "accuracy without", "Δ accuracy", "coverage without", "Δ coverage", show_edge=False)
+    fit_name = _split(ds, fit_split, "--fit-split") if fit_split else _fit_split(ds, t)
+    gold = _gold_column(ds[fit_name], t, gold, splits=ds)
+    if eval_split is None:
+        with_gold = [s for s in [*GOLD_SPLIT_ORDER, *ds] if s in ds and gold in ds[s].column_names
+                     and (read_gold(ds[s], gold, t, split=s) >= 0).any()]
+        if not with_gold:
+            raise UsageError(f"no split has gold labels in column {gold!r}; name one with --eval-split")
+        eval_split = with_gold[0]
+    else:
+        _split(ds, eval_split, "--eval-split")
+        if gold not in ds[eval_split].column_names:
+            raise UsageError(f"--eval-split {eval_split!r} has no gold column {gold!r}")
+    settings = RefitSettings.recorded(ds[fit_name], t, model, seed)
+    name = settings.model if isinstance(settings.model, str) or settings.model is None else settings.model.name
+    rows = marginal_value(ds[fit_name], t, evaluate=ds[eval_split], gold=gold, model=model, seed=seed,
+                          progress=True)
     base = rows[0]
+    by_f1 = "delta_f1" in (rows[1] if len(rows) > 1 else {})
     # The refits see no gold, so the eval split's gold is scored and never fitted; a curated folder whose labels used it
     # as dev rows shows a higher accuracy for the same LFs, which this line has to explain.
-    console.print(f"all LFs: accuracy {base['accuracy']:.4f}, coverage {base['coverage']:.3f} on {eval_split} "
-                  f"(every label model here fitted on {fit_split}'s votes alone, no gold)", markup=False)
-    for r in sorted(rows[1:], key=lambda r: -r["delta_accuracy"]):
-        table.add_row(r["lf"], f"{r['accuracy_without']:.4f}", f"{r['delta_accuracy']:+.4f}",
-                      f"{r['coverage_without']:.3f}", f"{r['delta_coverage']:+.3f}")
+    f1 = f", F1 of {t.labels[settings.pos_label]!r} {base['f1']:.4f}" if base.get("f1") is not None else ""
+    member = f" (chose {base['member']})" if base.get("member") else ""
+    console.print(f"label model {name or 'auto'}{member}, seed {settings.seed}, objective {settings.objective}, fitted "
+                  f"on {fit_name}'s votes alone (no gold); scored on {eval_split}'s {base['rows']:,} gold rows",
+                  markup=False)
+    console.print(f"all LFs: accuracy {base['accuracy']:.4f}{f1}, coverage {base['coverage']:.3f}", markup=False)
+    members = any(r.get("member") for r in rows)
+    table = Table("LF", "accuracy without", "Δ accuracy", "± s.e.", *(["Δ F1"] if by_f1 else []), "coverage without",
+                  "Δ coverage", *(["refit chose"] if members else []), show_edge=False)
+    for r in sorted(rows[1:], key=lambda r: (-r["delta_accuracy"], r["lf"])):
+        f1_cell = [f"{r['delta_f1']:+.4f}" if r.get("delta_f1") is not None else "-"] if by_f1 else []
+        table.add_row(r["lf"], f"{r['accuracy_without']:.4f}", f"{r['delta_accuracy']:+.4f}", f"{r['delta_se']:.4f}",
+                      *f1_cell, f"{r['coverage_without']:.3f}", f"{r['delta_coverage']:+.3f}",
+                      *([str(r.get("member") or "-")] if members else []))
     _print_table(table)
 
 
@@ -456,8 +516,31 @@ def _one(tasks: list, name: str | None) -> Any:
     return _pick(tasks, name)[0]
 
 
-def _default_split(ds: Any) -> str:
-    return "train" if "train" in ds else next(iter(ds))
+def _split(ds: Any, name: str, option: str = "--split") -> str:
+    if name not in ds:
+        raise UsageError(f"{option}: unknown split {name!r}; the dataset has {list(ds)}")
+    return name
+
+
+def _fit_split(ds: Any, task: Any) -> str:
+    """The split the task's label model was fitted on (the one ``report`` and the card describe), else the first."""
+    from .card import stats_split_of
+    from .provenance import read_record
+
+    return str(stats_split_of(read_record(ds).get("tasks", {}).get(task.name, {}), list(ds)))
+
+
+def _gold_column(d: Any, task: Any, gold: str | None, splits: Any = None) -> str:
+    """``gold``, else the task's recorded gold column; it must be a column of ``d`` (or of one of ``splits``)."""
+    from .provenance import read_record
+
+    name = gold or (read_record(d).get("tasks", {}).get(task.name) or {}).get("gold_column")
+    if name is None:
+        raise UsageError(f"task {task.name!r} records no gold column: name one with --gold")
+    where = list(splits.values()) if splits is not None else [d]
+    if not any(name in x.column_names for x in where):
+        raise UsageError(f"--gold: no column {name!r}; columns: {d.column_names}")
+    return str(name)
 
 
 def _print_table(table: Table) -> None:

@@ -21,6 +21,7 @@ look again.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
@@ -128,70 +129,197 @@ def coverage_gaps(ds: Dataset, task: Task | str, n: int | None = None, *, seed: 
     return gaps
 
 
+@dataclass(frozen=True)
+class RefitSettings:
+    """How :func:`marginal_value` refits: the label model template and the decision rule of the labels.
+
+    From a dataset's record (:meth:`recorded`) they are those its labels were made with, so the ``(all LFs)`` row
+    scores the same kind of labels as the curated ones (without their gold dev rows).
+    """
+
+    model: Any  # a label-model name (None: the default) or an unfitted LabelModel template
+    seed: int = 0
+    tie_break: str = "prior"
+    objective: str = "accuracy"
+    pos_label: int = 1
+    fill_abstains: str | None = None
+    class_balance: Any = None
+
+    @classmethod
+    def recorded(cls, ds: Dataset, task: Task, model: str | None = None, seed: int | None = None) -> "RefitSettings":
+        """The settings ``ds``'s labels of ``task`` were made with; ``model``/``seed`` replace the recorded ones.
+
+        >>> import datasets
+        >>> spam = Task("spam", ["ham", "spam"])
+        >>> RefitSettings.recorded(datasets.Dataset.from_dict({"x": [1]}), spam, seed=3)  # nothing recorded
+        RefitSettings(model=None, seed=3, tie_break='prior', objective='accuracy', pos_label=1, fill_abstains=None, \
+class_balance=None)
+        """
+        from .labelmodels import create
+
+        lm = (read_record(ds).get("tasks", {}).get(task.name) or {}).get("label_model") or {}
+        fit = lm.get("fit") or {}
+        template: Any = model
+        if model is None and lm.get("model"):
+            template = create(lm["model"], **(lm.get("params") or {}))  # name and parameters as recorded
+        return cls(
+            model=template, seed=int(fit.get("seed", 0) if seed is None else seed),
+            tie_break=str(fit.get("tie_break", "prior")), objective=str(fit.get("objective", "accuracy")),
+            pos_label=int(fit.get("pos_label", 1)), fill_abstains=fit.get("fill_abstains"),
+            class_balance=lm.get("class_balance") if fit.get("class_balance_given") else None,
+        )
+
+    def build(self, cardinality: int) -> Any:
+        from sklearn.base import clone
+
+        from .labelmodels import create
+
+        lm = (create(self.model, cardinality=cardinality) if self.model is None or isinstance(self.model, str)
+              else clone(self.model))
+        lm.set_params(random_state=self.seed)
+        if "objective" in lm.get_params():  # a model that selects by its labels' metric is told theirs
+            lm.set_params(objective=self.objective, pos_label=self.pos_label)
+        return lm
+
+    def labels(self, lm: Any, L: np.ndarray) -> np.ndarray:
+        """Hard labels of ``L`` as ``aggregate`` decides them with these settings."""
+        labels = lm.labels_from_proba(lm.predict_proba(L), L, tie_break=self.tie_break, seed=self.seed,
+                                      objective=self.objective, pos_label=self.pos_label)
+        if self.fill_abstains == "prior":
+            labels[(L == ABSTAIN).all(axis=1)] = silent_class(lm, L.shape[1])
+        return labels
+
+
+def silent_class(lm: Any, n_lfs: int) -> int:
+    """The class a fitted label model finds most likely for a row without votes (``fill_abstains="prior"``)."""
+    silent = lm.predict_proba(np.full((1, n_lfs), ABSTAIN))
+    return int(lm.labels_from_proba(silent, None, objective="accuracy")[0])
+
+
 def marginal_value(
     fit: Dataset,
     task: Task | str,
     *,
     evaluate: Dataset,
-    gold: str,
+    gold: str | None = None,
     model: str | None = None,
-    seed: int = 0,
+    seed: int | None = None,
+    progress: bool = False,
 ) -> list[dict[str, Any]]:
     """What each LF adds: the label model refitted without it, scored on ``evaluate``'s gold.
 
-    One row per LF (and a first row ``(all LFs)``): accuracy and coverage of the labels, and their change
-    when that LF is left out (positive ``delta_accuracy`` = the LF helps). Accuracy counts unlabelled rows
-    as wrong, as the card does. Every fit sees ``fit``'s votes alone, no gold dev rows, so ``evaluate``'s gold is
-    scored and never fitted: where the curated labels used that gold as dev rows, their accuracy can be higher than
-    the ``(all LFs)`` row.
+    The model is the one the labels were made with (its recorded name and parameters, seed, tie-break, decision
+    rule and ``fill_abstains``), unless ``model`` names another; ``gold`` defaults to the recorded gold column.
+    One row per LF after a first row ``(all LFs)``: accuracy and coverage of the labels, their change when that LF
+    is left out (positive ``delta_accuracy`` = the LF helps) with its standard error over the gold rows (the
+    change in right answers is paired row by row), ``f1``/``delta_f1`` of the F1 rule's class where the labels
+    are decided for it, and ``member``, what the default chose in that refit (a change of member moves the
+    figures too). Accuracy counts unlabelled rows as wrong, as the card does. Every fit sees ``fit``'s votes
+    alone, no gold dev rows, so ``evaluate``'s gold is scored and never fitted: where the curated labels used that
+    gold as dev rows, their accuracy can be higher than the ``(all LFs)`` row.
+
+    >>> import datasets, mmweak
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> link = mmweak.labeling_function(task=spam, inputs="text", name="link")(
+    ...     lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    >>> short = mmweak.labeling_function(task=spam, inputs="text", name="short")(
+    ...     lambda b: [0 if len(t) < 8 else -1 for t in b["text"]])
+    >>> ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://a", "hi", "long text", "http"] * 5,
+    ...                                                   "y": [1, 0, 0, 1] * 5}), [link, short])
+    >>> rows = marginal_value(ds, spam, evaluate=ds, gold="y", model="majority")
+    >>> rows[0]["accuracy"], [(r["lf"], r["delta_accuracy"], r["rows"]) for r in rows[:1]]
+    (0.5, [('(all LFs)', 0.0, 20)])
+    >>> [(r["lf"], r["accuracy_without"], r["delta_accuracy"]) for r in rows[1:]]  # "http" ties: prior, ham
+    [('link', 0.25, 0.25), ('short', 0.5, 0.0)]
     """
+    from tqdm.auto import tqdm
+
     from .analysis import label_metrics
-    from .labelmodels import create
 
     task = _task(fit, task)
     names = lf_names(fit, task)
+    settings = RefitSettings.recorded(fit, task, model, seed)
+    if gold is None:
+        gold = (read_record(fit).get("tasks", {}).get(task.name) or {}).get("gold_column")
+        if gold is None:
+            raise ValueError(f"task {task.name!r} records no gold column: name one with gold=")
+    if gold not in evaluate.column_names:
+        raise ValueError(f"no gold column {gold!r} in the evaluation split; its columns: {evaluate.column_names}")
     L_fit = read_matrix(fit, task.votes_column)
     L_eval = read_matrix(evaluate, task.votes_column)
     y = read_gold(evaluate, gold, task)
+    known = y >= 0
+    if not known.any():
+        raise ValueError(f"gold column {gold!r} has no gold label in the evaluation split ({len(y)} rows)")
+    f1_of = settings.pos_label if settings.objective == "f1" else None
+    bar = tqdm(total=len(names) + 1, desc=f"mmweak value ({task.name})", disable=not progress)
 
-    def score(keep: Sequence[int]) -> dict[str, float]:
-        lm = create(model, cardinality=task.cardinality, random_state=seed).fit(L_fit[:, keep])
-        m = label_metrics(lm.predict(L_eval[:, keep]), y, task.cardinality)
-        return {"accuracy": m["accuracy"], "coverage": m["coverage"]}
+    def score(keep: Sequence[int]) -> dict[str, Any]:
+        if not keep:  # nothing left to vote: every row unlabelled
+            labels = np.full(L_eval.shape[0], ABSTAIN, dtype=np.int64)
+            member = None
+        else:
+            lm = settings.build(task.cardinality).fit(L_fit[:, keep], class_balance=settings.class_balance)
+            labels = settings.labels(lm, L_eval[:, keep])
+            member = getattr(lm, "selected_", None)
+        bar.update(1)
+        m = label_metrics(labels, y, task.cardinality)
+        return {"accuracy": m["accuracy"], "coverage": m["coverage"], "member": member,
+                "f1": None if f1_of is None else m["f1"][f1_of], "right": labels[known] == y[known]}
 
     everything = list(range(len(names)))
-    base = score(everything)
-    rows = [{"lf": "(all LFs)", **base, "delta_accuracy": 0.0, "delta_coverage": 0.0}]
-    for j, name in enumerate(names):
-        without = score([k for k in everything if k != j]) if len(names) > 1 else {"accuracy": 0.0, "coverage": 0.0}
-        rows.append(
-            {
+    with bar:
+        base = score(everything)
+        rows = [{"lf": "(all LFs)", "accuracy": base["accuracy"], "coverage": base["coverage"], "f1": base["f1"],
+                 "member": base["member"], "rows": int(known.sum()), "delta_accuracy": 0.0, "delta_se": 0.0,
+                 "delta_coverage": 0.0}]
+        for j, name in enumerate(names):
+            without = score([k for k in everything if k != j])
+            diff = base["right"].astype(np.float64) - without["right"]
+            rows.append({
                 "lf": name,
                 "accuracy_without": without["accuracy"],
                 "coverage_without": without["coverage"],
+                "member": without["member"],
                 "delta_accuracy": base["accuracy"] - without["accuracy"],
+                "delta_se": float(diff.std(ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0,
                 "delta_coverage": base["coverage"] - without["coverage"],
-            }
-        )
+                **({} if f1_of is None else {"f1_without": without["f1"], "delta_f1": base["f1"] - without["f1"]}),
+            })
     return rows
 
 
 def show(
     ds: Dataset, rows: Sequence[int] | np.ndarray, columns: Sequence[str] | None = None, width: int = 100
 ) -> list[dict[str, Any]]:
-    """The given rows as dicts of readable values: text as is (cut at ``width``), media as their path."""
+    """The given rows as dicts of readable values: text and lists as is (cut at ``width`` characters), class labels
+    by name (``None`` for -1), media as their path.
+
+    >>> import datasets
+    >>> ds = datasets.Dataset.from_dict({"text": ["a" * 200, "b"], "y": [1, -1]},
+    ...     features=datasets.Features({"text": datasets.Value("string"), "y": datasets.ClassLabel(names=["1", "2"])}))
+    >>> [(len(r["text"]), r["y"]) for r in show(ds, [0, 1])]
+    [(100, '2'), (1, None)]
+    """
+    from datasets import ClassLabel
+
     cols = list(columns) if columns else [c for c in ds.column_names if not c.endswith(("_votes", "_probs"))]
-    sub = ds.select([int(r) for r in rows]).select_columns(cols)
-    table = sub.data.table if sub._indices is None else sub.flatten_indices().data.table
+    # Arrow rows of just these rows: no progress bar and no copy of the rest (select + flatten_indices made both)
+    table = ds.select_columns(cols).with_format("arrow")[[int(r) for r in rows]] if len(rows) else None
     out = []
-    for i, rec in enumerate(table.to_pylist()):
+    for i, rec in enumerate(table.to_pylist() if table is not None else []):
         item: dict[str, Any] = {"row": int(rows[i])}
         for c in cols:
             v = rec[c]
-            if isinstance(v, Mapping) and ("path" in v or "bytes" in v):  # Image / Audio cells
+            feature = ds.features.get(c)
+            if isinstance(feature, ClassLabel) and isinstance(v, int):
+                v = feature.names[v] if 0 <= v < len(feature.names) else None
+            elif isinstance(v, Mapping) and ("path" in v or "bytes" in v):  # Image / Audio cells
                 v = v.get("path") or f"<{len(v.get('bytes') or b'')} bytes>"
             elif isinstance(v, str) and len(v) > width:
                 v = v[: width - 1] + "…"
+            elif isinstance(v, list) and len(repr(v)) > width:
+                v = repr(v)[: width - 1] + "…"
             item[c] = v
         out.append(item)
     return out

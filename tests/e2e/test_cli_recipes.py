@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 
@@ -102,12 +103,41 @@ def test_inspect_and_report_and_lf_tools_on_the_curated_folder(youtube_run, caps
     assert "has_link=spam, label_model=spam" in out and "text=" in out
     assert main(["gaps", str(youtube_run), "--n", "3"]) == 0
     assert "rows (" in capsys.readouterr().out
-    assert main(["value", str(youtube_run), "--gold", "label"]) == 0
-    assert "all LFs: accuracy" in (out := capsys.readouterr().out)
-    assert "fitted on train's votes alone, no gold" in out  # why it can differ from the curated labels' accuracy
-    assert main(["value", str(youtube_run), "--gold", "label", "--eval-split", "dev"]) == 2
-    assert "unknown split 'dev'; the dataset has ['train', 'validation', 'test'] (choose one with --eval-split)" in \
-        capsys.readouterr().err
+    assert main(["value", str(youtube_run)]) == 0  # the recorded gold column, label model and seed
+    out = capsys.readouterr().out
+    assert "label model auto (chose majority+dawid_skene), seed 0, objective accuracy, fitted on train's votes " \
+        "alone (no gold); scored on validation's 120 gold rows" in out  # why it can differ from the curated labels
+    assert "all LFs: accuracy 0.9583, coverage 0.992" in out
+    # leaving no_promotion out changes the member too, which the row says; its change is 14 of 120 rows, ± 0.034
+    assert re.search(r"no_promotion\s+│ 0\.8417\s+│ \+0\.1167\s+│ 0\.0339 .*│ majority\+ebcc", out), out
+    assert main(["value", str(youtube_run), "--model", "majority"]) == 0
+    assert "label model majority, seed 0" in (out := capsys.readouterr().out) and "refit chose" not in out
+    for args, message in [
+        (["value", str(youtube_run), "--eval-split", "dev"],
+         "--eval-split: unknown split 'dev'; the dataset has ['train', 'validation', 'test']"),
+        (["value", str(youtube_run), "--gold", "nosuch"], "--gold: no column 'nosuch'"),
+        (["value", str(youtube_run), "--model", "nope"], "--model: unknown label model 'nope'"),
+        (["buckets", str(youtube_run), "--lf", "nope"], "--lf: task 'spam' has no LF 'nope'"),
+        (["buckets", str(youtube_run), "--lf", "has_link", "--vs", "nope"], "--vs: task 'spam' has no LF 'nope'"),
+        (["buckets", str(youtube_run), "--lf", "has_link", "--split", "nosuch"], "--split: unknown split 'nosuch'"),
+        (["buckets", str(youtube_run), "--lf", "has_link", "--show", "-1"], "--show must be 0 or more, got -1"),
+        (["gaps", str(youtube_run), "--split", "nosuch"], "--split: unknown split 'nosuch'"),
+        (["gaps", str(youtube_run), "--n", "-1"], "--n must be 0 or more, got -1"),
+        (["report", str(youtube_run), "--split", "nosuch"], "--split: unknown split 'nosuch'"),
+        (["report", str(youtube_run), "--gold", "nosuch"], "--gold: split 'train' has no column 'nosuch'"),
+        (["inspect", str(youtube_run.parent)], "is no curated folder (it has no README.md dataset card)"),
+    ]:
+        assert main(args) == 2, args  # bad usage: one line, no traceback
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err, (args, err)
+
+
+def test_inspect_marks_the_split_the_label_model_saw_and_names_the_member(youtube_run, capsys):
+    assert main(["inspect", str(youtube_run)]) == 0
+    out = capsys.readouterr().out
+    assert "label model auto (chose dawid_skene) on train (1686 rows, seed 0, objective accuracy)" in out
+    assert re.search(r"validation †\s+│ 120 ", out) and "† the label model saw this split's gold" in out
+    assert not re.search(r"test †", out)
 
 
 def test_rerun_after_editing_one_lf_recomputes_only_it(tmp_path, capsys):
@@ -200,6 +230,22 @@ def test_lf_tools_api():
     assert link["delta_coverage"] == pytest.approx(1 / 6)  # without it, row 0 loses its only vote
     with pytest.raises(ValueError, match="has no LF 'nope'"):
         rows_where(ds, spam, "nope", "fires")
+
+
+def test_marginal_value_refits_the_model_and_rules_the_labels_were_made_with():
+    # it refitted the default with argmax labels whatever the dataset's labels were made with
+    spam, ds = _curated_toy()
+    for kwargs in ({"model": "majority"}, {"model": "majority", "fill_abstains": "prior"},
+                   {"model": "one_coin", "tie_break": "abstain"}):
+        made = mmweak.aggregate(ds, gold="label", **kwargs)
+        labels_acc = mmweak.analysis.label_metrics(made["spam_label"], made["label"], 2)
+        value = marginal_value(made, spam, evaluate=made)  # the recorded gold column, model and rules
+        assert (value[0]["accuracy"], value[0]["coverage"]) == (labels_acc["accuracy"], labels_acc["coverage"]), kwargs
+    assert value[0]["member"] is None and value[0]["rows"] == 6
+    auto = marginal_value(mmweak.aggregate(ds, model="auto", gold="label"), spam, evaluate=ds)
+    assert all(r["member"] for r in auto)  # what the default chose in each refit
+    with pytest.raises(ValueError, match="records no gold column"):
+        marginal_value(mmweak.aggregate(ds.remove_columns("label"), model="majority"), spam, evaluate=ds)
 
 
 def test_fill_abstains_with_the_prior_is_explicit_and_in_the_card(tmp_path):
