@@ -11,6 +11,7 @@ replaces the first only when it is newer and different, and every skipped answer
 from __future__ import annotations
 
 import datetime as dt
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -227,14 +228,22 @@ def merge_answers(
     for name, d in splits.items():
         stored = read_answers(d, task)
         touched: set[int] = set()
+        renamed: set[int] = set()
         for a in sorted(by_split.get(name, []), key=lambda x: _utc(x.time)):
             if not 0 <= a.row < len(d):
                 report.skip("missing_row", f"task {task.name!r}, split {name!r}: row {a.row} does not exist "
                             f"({len(d)} rows; annotator {a.annotator!r})", on_invalid)
                 continue
             row = stored[a.row]
-            mine = [i for i, old in enumerate(row) if old["annotator"] == a.annotator]
             new = a.stored()
+            mine = [i for i, old in enumerate(row) if old["annotator"] == a.annotator]
+            if not mine:  # the same Label Studio annotation, its person named otherwise (e-mail vs user:<id>)
+                mine = [i for i, old in enumerate(row) if same_annotation(old, new)]
+                if mine and not new["annotator"].startswith("user:"):
+                    row[mine[-1]]["annotator"] = new["annotator"]  # the better name wins, whichever came first
+                    renamed.add(a.row)
+                elif mine:
+                    new["annotator"] = row[mine[-1]]["annotator"]
             if mine:
                 old = row[mine[-1]]
                 if int(old["label"]) == new["label"]:
@@ -252,6 +261,7 @@ def merge_answers(
             report.stored += 1
             touched.add(a.row)
         report.rows += len(touched)
+        touched |= renamed
         if not touched and answers_column(task) in d.column_names:
             continue
         gold = np.array([consensus([x["label"] for x in r]) for r in stored], dtype=np.int64)
@@ -273,6 +283,28 @@ def merge_answers(
     if any(r not in BENIGN for r in report.skipped):
         warnings.warn(f"review import for task {task.name!r}: {report}", stacklevel=3)
     return result
+
+
+_ANNOTATION = re.compile(r" annotation (\d+)$")
+
+
+def same_annotation(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether two stored answers are one Label Studio annotation read twice, once from the server (annotator
+    named by e-mail) and once from an export file (``user:<id>``): the same annotation id, and one of the two
+    names a placeholder. Without this every answer counted twice, as two people.
+
+    >>> a = {"annotator": "bob@x.org", "source": "label-studio http://ls/projects/1 annotation 12"}
+    >>> b = {"annotator": "user:2", "source": "file export.json annotation 12"}
+    >>> same_annotation(a, b), same_annotation(a, {**b, "source": "file export.json annotation 13"})
+    (True, False)
+    >>> same_annotation(a, {**b, "annotator": "carol@x.org"})  # two named people: two answers
+    False
+    """
+    one, two = _ANNOTATION.search(str(old.get("source") or "")), _ANNOTATION.search(str(new.get("source") or ""))
+    if one is None or two is None or one.group(1) != two.group(1):
+        return False
+    names = (str(old.get("annotator")), str(new.get("annotator")))
+    return names[0] == names[1] or any(n.startswith("user:") for n in names)
 
 
 def _replace_answers(d: Dataset, task: Task, stored: list[list[dict[str, Any]]], fp: str) -> Dataset:

@@ -337,7 +337,8 @@ def answers_from_tasks(
             if key not in id_index:
                 id_index[key] = _id_index(d, key[1])
             hits = id_index[key].get(m.get("id"), [])
-            row = hits[0] if len(hits) == 1 else None
+            # a repeated id cannot find its row alone: the row number sent, if it holds that id (content checked)
+            row = hits[0] if len(hits) == 1 else (int(row) if isinstance(row, int) and row in hits else None)
         if d is None or row is None or not 0 <= int(row) < len(d):
             for a in t.get("annotations") or []:
                 ident = f" ({m['id_column']} = {m.get('id')!r})" if m.get("id_column") else ""
@@ -359,6 +360,17 @@ def answers_from_tasks(
         m, split, row = loc
         where = f"task {task.name!r}, split {split!r}, row {row} (Label Studio task {t.get('id', '?')})"
         anns = t.get("annotations") or []
+        data = t.get("data") or {}
+        shown = list((m.get("columns") or {}).keys())
+        if shown and all(k in data for k in shown) and data_key({k: data[k] for k in shown}) != m.get("key"):
+            for a in anns:  # the row is as sent, but the task was edited in Label Studio: the answer is to that
+                report.skip(
+                    "missing_row",
+                    f"{where}: the task was edited in Label Studio after it was sent, so the answer is not to the "
+                    f"row (annotator {_annotator(a.get('completed_by'), annotator_names)!r})",
+                    on_invalid,
+                )
+            continue
         if current.get((split, row, _layout_id(m))) != m.get("key"):
             for a in anns:
                 report.skip(
@@ -445,10 +457,22 @@ def _current_keys(splits: Mapping[str, Dataset], located) -> dict[tuple[str, int
 
 
 def read_json(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """A Label Studio JSON file: a list of tasks (a single task object is accepted too).
+    """A Label Studio JSON file: a list of tasks (a single task object is accepted too), or a JSON_MIN export.
+
+    JSON_MIN writes one flat item per annotation (the shown data, ``mmweak``, each control's answer under its
+    name, ``annotator``, ``annotation_id``, times); its items are read back as tasks of one annotation each.
 
     Raises:
         ValueError: the file is not JSON, or not a task list.
+
+    >>> import json, tempfile
+    >>> item = {"text": "hi", "mmweak": {"task": "spam", "columns": {"text": "text"}}, "id": 7, "spam": "ham",
+    ...         "annotator": 2, "annotation_id": 5, "created_at": "2026-01-01T00:00:00Z"}
+    >>> with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+    ...     json.dump([item], f)
+    >>> t = read_json(f.name)[0]
+    >>> t["data"]["text"], t["annotations"][0]["completed_by"], t["annotations"][0]["result"]
+    ('hi', 2, [{'from_name': 'spam', 'value': {'choices': ['ham']}}])
     """
     try:
         with open(path, encoding="utf-8") as f:
@@ -459,4 +483,24 @@ def read_json(path: str | os.PathLike) -> list[dict[str, Any]]:
         data = [data]
     if not isinstance(data, list) or not all(isinstance(t, Mapping) for t in data):
         raise ValueError(f"{path} is not a Label Studio JSON task list")
-    return data
+    return [_from_json_min(t) if "data" not in t and isinstance(t.get(META), Mapping) else t for t in data]
+
+
+#: Keys of a JSON_MIN item that are not the shown data or a control's answer.
+_MIN_KEYS = ("id", "annotator", "annotation_id", "created_at", "updated_at", "lead_time", "drafts", "predictions")
+
+
+def _from_json_min(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON_MIN item (an mmweak task flattened with one annotation) as a task with that annotation."""
+    m = item[META]
+    shown = set((m.get("columns") or {}).keys())
+    task: dict[str, Any] = {"id": item.get("id"), "data": {k: item[k] for k in shown if k in item} | {META: m}}
+    answers = {k: v for k, v in item.items() if k not in shown and k != META and k not in _MIN_KEYS}
+    if "annotation_id" in item or "annotator" in item:
+        task["annotations"] = [{
+            "id": item.get("annotation_id"), "completed_by": item.get("annotator"),
+            "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
+            "result": [{"from_name": k, "value": {"choices": v if isinstance(v, list) else [v]}}
+                       for k, v in answers.items()],
+        }]
+    return task

@@ -49,6 +49,9 @@ def connect(url: str, api_key: str, *, timeout: float = 30.0) -> Any:
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("Label Studio review needs label-studio-sdk: pip install 'mmweak[review]'") from exc
     base = url.rstrip("/")
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise LabelStudioError(f"no API key for Label Studio at {base}: pass api_key= (Account & Settings > "
+                               "Access Token)")
     try:
         client = LabelStudio(base_url=base, api_key=api_key, timeout=timeout)
         client.users.whoami()
@@ -92,14 +95,43 @@ def _find_project(client: Any, url: str, project: int | str) -> Any | None:
     return _call(url, f"read project {matches[0].id}", client.projects.get, id=matches[0].id) if matches else None
 
 
-def _row_refs(client: Any, url: str, project_id: int) -> set[tuple[str, str, int, str]]:
-    refs = set()
+def _row_refs(client: Any, url: str, project_id: int) -> tuple[set[tuple[str, str, int, str]], set[str]]:
+    """The mmweak rows already in a project, and the tasks it holds rows of (``""`` for rows not sent by mmweak)."""
+    refs, owners = set(), set()
     for t in _call(url, f"list the tasks of project {project_id}",
                    lambda: list(client.tasks.list(project=project_id, fields="all"))):
         m = (t.data or {}).get(META)
         if isinstance(m, dict):
             refs.add((str(m.get("task")), str(m.get("split")), int(m.get("row", -1)), str(m.get("key"))))
-    return refs
+        owners.add(str(m.get("task")) if isinstance(m, dict) else "")
+    return refs, owners
+
+
+#: Most bytes of tasks sent in one import request: Label Studio refuses bodies past 250 MB
+#: (``DATA_UPLOAD_MAX_MEMORY_SIZE``), and media travel inline.
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+#: Most tasks in one import request.
+MAX_IMPORT_TASKS = 200
+
+
+def import_chunks(tasks: Sequence[dict[str, Any]], max_bytes: int = MAX_IMPORT_BYTES,
+                  max_tasks: int = MAX_IMPORT_TASKS) -> list[list[dict[str, Any]]]:
+    """``tasks`` in consecutive requests of at most ``max_tasks`` tasks and ``max_bytes`` of JSON (a task larger
+    than that alone goes alone).
+
+    >>> [len(c) for c in import_chunks([{"data": {"x": "a" * 100}}] * 5, max_bytes=250, max_tasks=4)]
+    [2, 2, 1]
+    """
+    chunks: list[list[dict[str, Any]]] = []
+    size = 0
+    for t in tasks:
+        n = len(json.dumps(t))
+        if not chunks or len(chunks[-1]) >= max_tasks or size + n > max_bytes:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(t)
+        size += n
+    return chunks
 
 
 def to_label_studio(
@@ -146,18 +178,28 @@ def to_label_studio(
         found = _call(base, f"create project {title!r}", client.projects.create, title=title, label_config=config,
                       description=f"mmweak review of task {task.name!r}: {', '.join(task.labels)}")
         created = True
-    elif _normalise(found.label_config) != _normalise(config):
+    there, owners = (set(), set()) if created else _row_refs(client, base, found.id)
+    if not created and _normalise(found.label_config) != _normalise(config):
+        others = sorted(owners - {task.name})
+        if others:  # the config is another task's (or a team's own project): replacing it would break theirs
+            held = ", ".join("rows not sent by mmweak" if o == "" else f"task {o!r}" for o in others)
+            raise LabelStudioError(f"project {found.id} ({found.title!r}) at {base} holds {held} and another "
+                                   f"labeling config: pass another project, or none to use 'mmweak {task.name}'")
         _call(base, f"update the labeling config of project {found.id}", client.projects.update, id=found.id,
               label_config=config)
         updated = True
-    there = set() if created else _row_refs(client, base, found.id)
     new = [t for t in tasks if (task.name, t["data"][META]["split"], t["data"][META]["row"], t["data"][META]["key"])
            not in there]
     if new:
-        # Label Studio caps one import request (250k tasks, 200 MB); media travel inline, so send in chunks.
-        for start in range(0, len(new), 200):
+        for chunk in import_chunks(new):
             _call(base, f"import {len(new)} tasks into project {found.id}", client.projects.import_tasks,
-                  id=found.id, request=new[start: start + 200], return_task_ids=True)
+                  id=found.id, request=chunk, return_task_ids=True)
+        # Annotators see the predictions of the project's model version only: a later round made by another
+        # label model would otherwise come without them.
+        version = next((p["model_version"] for t in new for p in t.get("predictions") or []), None)
+        if version is not None and getattr(found, "model_version", None) != version:
+            _call(base, f"set the model version of project {found.id}", client.projects.update, id=found.id,
+                  model_version=version)
     return ProjectRef(id=int(found.id), title=str(found.title), url=f"{base}/projects/{found.id}", created=created,
                       config_updated=updated, imported=len(new), already_there=len(tasks) - len(new))
 

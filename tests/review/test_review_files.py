@@ -169,6 +169,18 @@ def test_rows_found_by_id_after_reordering(curated, spam, tmp_path):
     assert rep.stored + rep.skipped["missing_row"] == 3
 
 
+def test_a_repeated_id_falls_back_to_the_row_number_sent(curated, spam, tmp_path):
+    # an id column that is not unique found no row, and every answer was lost as "no longer exists"
+    repeated = curated.map(lambda x, i: {"vid": i % 3}, with_indices=True)
+    mmweak.provenance.write_record(repeated, mmweak.provenance.read_record(curated))
+    sel = review.select(repeated, spam, 4, strategy="random", seed=4)
+    tasks = json.loads(review.export_tasks(sel, spam, tmp_path / "t.json", id_column="vid").read_text())
+    (tmp_path / "e.json").write_text(json.dumps(_as_label_studio_export(tasks, lambda k, t: [("a@x.io", "spam")])))
+    out, report = review.import_annotations(repeated, spam, tmp_path / "e.json", return_report=True)
+    assert report.stored == 4 and not report.skipped
+    assert sorted(i for i, g in enumerate(out["spam_gold"]) if g == 1) == sorted(sel["review_row"])
+
+
 def test_labeling_config_follows_the_column_types():
     from datasets import Audio, Features, Image, Value
 

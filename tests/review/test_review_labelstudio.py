@@ -225,3 +225,69 @@ def test_server_argv_survives_values_that_look_like_options(tmp_path):
     out = subprocess.run([argv[0], "-c", probe, *argv[3:]], capture_output=True, text=True, check=True,
                          env=lss.offline_env(tmp_path), cwd=tmp_path, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == f'["-Xy_z", "--user-token", "{server.email}", {server.port}]'
+
+
+def _export(label_studio, project_id, fmt, path):
+    import urllib.request
+
+    req = urllib.request.Request(f"{label_studio.url}/api/projects/{project_id}/export?exportType={fmt}",
+                                 headers={"Authorization": f"Token {label_studio.token}"})
+    with urllib.request.urlopen(req, timeout=60) as r:  # noqa: S310 - the local test server
+        path.write_bytes(r.read())
+    return path
+
+
+def test_later_rounds_exports_and_edits_through_a_real_server(label_studio, curated, spam_task, tmp_path):
+    """What review found going wrong across rounds: a JSON_MIN export imported nothing, the same annotations read
+    from the server and from an export counted twice (e-mail vs user:<id>), a task edited in Label Studio kept its
+    answer on the row, a later round from another label model came without predictions, and another team's
+    project had its labeling config replaced."""
+    url, token = label_studio.url, label_studio.token
+    client = review.connect(url, token)
+    sel = review.select(curated, spam_task, 4, strategy="random", seed=3)
+    ref = review.to_label_studio(sel, spam_task, url=url, api_key=token, project="rounds")
+    assert client.projects.get(id=ref.id).model_version == "mmweak auto"
+    tasks = sorted(client.tasks.list(project=ref.id, fields="all"), key=lambda t: t.data["mmweak"]["row"])
+    carol = client.users.create(email="carol@mmweak.test", username="carol")
+    for t in tasks:
+        _annotate(client, t.id, spam_task.labels[GOLD[t.data["mmweak"]["row"]]], user=carol.id)
+    from_server = review.from_label_studio(curated, spam_task, url=url, api_key=token, project=ref.id)
+
+    # the same four annotations from both kinds of export file: already stored, the better name kept
+    for fmt in ("JSON", "JSON_MIN"):
+        path = _export(label_studio, ref.id, fmt, tmp_path / f"{fmt}.json")
+        again, report = review.import_annotations(from_server, spam_task, path, return_report=True)
+        assert (report.stored, report.skipped) == (0, {"duplicate": 4}), fmt
+        assert again["train"]["spam_answers"] == from_server["train"]["spam_answers"]
+        first, report = review.import_annotations(curated, spam_task, path, return_report=True)  # file first
+        assert report.stored == 4, fmt
+        both = review.from_label_studio(first, spam_task, url=url, api_key=token, project=ref.id)
+        names = [a["annotator"] for r in both["train"]["spam_answers"] for a in r]
+        assert names == ["carol@mmweak.test"] * 4, (fmt, names)  # one person, named by e-mail once known
+
+    # a task edited in Label Studio after it was sent: its answer is not to the row
+    edited = tasks[0]
+    client.tasks.update(id=edited.id, data={**edited.data, "text": "EDITED TEXT"})
+    _annotate(client, edited.id, "spam")
+    with pytest.warns(UserWarning, match="content changed since it was sent"):
+        _, report = review.from_label_studio(curated, spam_task, url=url, api_key=token, project=ref.id,
+                                             return_report=True)
+    assert report.skipped == {"missing_row": 2} and report.stored == 3
+    assert sum("the task was edited in Label Studio after it was sent" in p for p in report.problems) == 2
+
+    # a later round made by another label model: the project shows its predictions
+    by_majority = mmweak.aggregate(curated, model="majority")
+    later = review.select(by_majority, spam_task, 3, strategy="random", seed=5)
+    review.to_label_studio(later, spam_task, url=url, api_key=token, project=ref.id)
+    assert client.projects.get(id=ref.id).model_version == "mmweak majority"
+
+    # another team's project with its own config is not taken over
+    theirs = client.projects.create(title="team boxes", label_config='<View><Image name="img" value="$img"/>'
+                                    '<RectangleLabels name="box" toName="img"><Label value="car"/>'
+                                    '</RectangleLabels></View>')
+    client.projects.import_tasks(id=theirs.id, request=[{"data": {"img": "https://example.invalid/a.png"}}])
+    with pytest.raises(LabelStudioError, match=r"holds rows not sent by mmweak and another labeling config"):
+        review.to_label_studio(sel, spam_task, url=url, api_key=token, project=theirs.id)
+    assert "RectangleLabels" in client.projects.get(id=theirs.id).label_config
+    with pytest.raises(LabelStudioError, match="no API key for Label Studio"):
+        review.connect(url, "")
