@@ -37,15 +37,37 @@ def _columns(task: Task | str) -> tuple[str, str, str, str, str]:
 
 
 def _need(ds: Dataset | DatasetDict, task: Task | str, *cols: str) -> None:
+    """Every split has ``cols``; a task the record does not know, or knows with other classes, is named as such."""
+    if not isinstance(ds, (Dataset, DatasetDict)):
+        raise TypeError(f"expected a datasets Dataset or DatasetDict, got {type(ds).__name__} (a streaming "
+                        "IterableDataset carries no index to filter: filter it with its own .filter, or load it "
+                        "without streaming)")
+    name = _columns(task)[0]
+    recorded = read_record(ds).get("tasks", {})
+    if recorded and name not in recorded:
+        raise ValueError(f"unknown task {name!r}: the dataset's labels are for task(s) {sorted(recorded)}")
+    known = (recorded.get(name) or {}).get("task") or {}
+    if isinstance(task, Task) and known.get("labels") is not None and list(known["labels"]) != list(task.labels):
+        raise ValueError(f"task {name!r} is given with classes {list(task.labels)}, but the dataset's labels were "
+                         f"made for {list(known['labels'])} (in that order): use the task from mmweak.load_curated")
     splits = ds.items() if isinstance(ds, DatasetDict) else [(None, ds)]
     for split, d in splits:
         for c in cols:
             if c not in d.column_names:
                 where = f"split {split!r}" if split is not None else "the dataset"
                 raise ValueError(
-                    f"{where} has no {c!r} column for task {_columns(task)[0]!r}; run mmweak.aggregate first "
+                    f"{where} has no {c!r} column for task {name!r}; run mmweak.aggregate first "
                     f"(columns: {d.column_names})"
                 )
+
+
+def _check_probabilities(P: np.ndarray, column: str, where: str) -> None:
+    """Rows of ``P`` are probability vectors (finite, non-negative, summing to 1 within float32 rounding)."""
+    bad = ~np.isfinite(P).all(axis=1) | (P < 0).any(axis=1) | (np.abs(P.sum(axis=1) - 1.0) > 1e-3)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"column {column!r}, {where} {r}: {P[r].tolist()} is not a probability vector "
+                         f"({int(bad.sum())} such rows): the curated columns were changed after mmweak.aggregate")
 
 
 def _select(ds: Dataset | DatasetDict, keep: Any) -> Dataset | DatasetDict:
@@ -96,7 +118,13 @@ def filter_by_confidence(
     threshold = np.float32(min_confidence)  # compared in float32, the stored precision
 
     def keep(d: Dataset) -> np.ndarray:
-        ok = read_column(d, conf).astype(np.float32) >= threshold
+        c = read_column(d, conf).astype(np.float32)
+        bad = ~((c >= 0) & (c <= 1))  # NaN too: it was dropped silently, whatever the threshold
+        if bad.any():
+            r = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"column {conf!r}, row {r}: confidence {float(c[r])} is not in [0, 1] ({int(bad.sum())} "
+                             "such rows): the curated columns were changed after mmweak.aggregate")
+        ok = c >= threshold
         if drop_abstains:
             ok &= read_column(d, label) != _ABSTAIN
         return ok
@@ -115,9 +143,13 @@ def soft_targets(ds: Dataset, task: Task | str) -> "torch.Tensor":
     """
     import torch
 
+    if isinstance(ds, DatasetDict):
+        raise TypeError(f"soft_targets takes one split, got a DatasetDict with {list(ds)}: pass ds[split]")
     _, _, probs, _, _ = _columns(task)
     _need(ds, task, probs)
-    return torch.from_numpy(np.array(read_matrix(ds, probs), dtype=np.float32))  # a writable copy for torch
+    P = np.array(read_matrix(ds, probs), dtype=np.float32)  # a writable copy for torch
+    _check_probabilities(P, probs, "row")
+    return torch.from_numpy(P)
 
 
 def estimated_class_balance(ds: Dataset | DatasetDict, task: Task | str) -> np.ndarray:
@@ -146,9 +178,12 @@ def estimated_class_balance(ds: Dataset | DatasetDict, task: Task | str) -> np.n
 def class_weights(class_balance: Sequence[float] | np.ndarray, *, min_prior: float = 1e-3) -> np.ndarray:
     """Inverse-frequency class weights ``w_k ∝ 1 / p_k``, normalized to mean 1 (they sum to K).
 
-    With these weights every class contributes equally to the expected loss under the prior; the mean of 1
-    keeps the loss on the unweighted scale. Priors below ``min_prior`` are raised to it so a class the label
-    model thinks is (almost) absent does not get an unbounded weight.
+    With these weights every class contributes equally to the expected loss under the prior. The mean over
+    classes is 1, but the mean over rows (``K / Σ 1/p_k``) is below 1 wherever the classes are imbalanced (0.71
+    for a 50/25/15/10 prior, 0.08 for 98/2), and the weighted loss is that much smaller than the unweighted one:
+    Adam-type optimisers do not notice, but with plain SGD or a fixed gradient-clipping norm raise the learning
+    rate (or divide the weights by ``(p * w).sum()``). Priors below ``min_prior`` are raised to it so a class the
+    label model thinks is (almost) absent does not get an unbounded weight.
 
     >>> class_weights([0.75, 0.25]).tolist()
     [0.5, 1.5]
@@ -261,12 +296,20 @@ class SoftLabelLoss:
 
 
 def _stack(key: str, values: list[Any]) -> Any:
-    """Tensor from a column of a batch when it is numeric and rectangular; the list otherwise."""
+    """Tensor from a column of a batch when it is numeric and rectangular, with its dtype (Python and float64
+    floats as float32, Python ints as int64, uint8 images stay uint8, as ``default_collate`` keeps them); lists of
+    other objects (text, PIL images, dicts) and ragged sequences of numbers stay lists, in every batch alike."""
     import torch
 
-    if values and isinstance(values[0], torch.Tensor):
+    first = values[0] if values else None
+    if isinstance(first, torch.Tensor):
+        shapes = {tuple(v.shape) for v in values}
+        if len(shapes) > 1:
+            raise ValueError(f"column {key!r} has tensors of {len(shapes)} shapes in one batch ({sorted(shapes)[:3]}"
+                             "...): pad them (base_collator=, e.g. DataCollatorWithPadding) or leave the column "
+                             "out (columns=[...])")
         out = torch.stack(values)
-    else:
+    elif isinstance(first, (bool, int, float, np.generic, np.ndarray, list, tuple)):
         try:
             arr = np.asarray(values)
         except ValueError:  # ragged lists: leave them to the caller's collator
@@ -274,11 +317,9 @@ def _stack(key: str, values: list[Any]) -> Any:
         if arr.dtype.kind not in "biuf":
             return values
         out = torch.from_numpy(np.ascontiguousarray(arr))
-    if out.dtype.is_floating_point:
-        out = out.to(torch.float32)
-    elif out.dtype != torch.bool:
-        out = out.to(torch.int64)
-    return out
+    else:
+        return values
+    return out.to(torch.float32) if out.dtype == torch.float64 else out
 
 
 class SoftLabelCollator:
@@ -288,7 +329,9 @@ class SoftLabelCollator:
     ``T_confidence`` under ``confidence_key``. The task's other columns (votes, hard label) are dropped. The
     remaining columns (only ``columns`` if given) go to ``base_collator`` (e.g.
     ``transformers.DataCollatorWithPadding``) when one is given, else numeric rectangular columns become
-    tensors (floats as float32, integers as int64) and the rest stay lists (e.g. raw text).
+    tensors of their dtype (float64 as float32; uint8 images stay uint8) and the rest stay lists (e.g. raw text,
+    PIL images). A task column named in ``columns`` (e.g. ``T_label``) is kept under its own name. Probabilities
+    that are not probability vectors (NaN, negative, not summing to 1) are refused, naming the column.
 
     >>> import torch
     >>> rows = [{"x": [1.0, 2.0], "text": "a", "spam_probs": [0.1, 0.9], "spam_label": 1},
@@ -329,7 +372,7 @@ class SoftLabelCollator:
                              "TrainingArguments(remove_unused_columns=False))")
         keep = [
             k for k in features[0]
-            if k not in self.task_columns and (self.columns is None or k in self.columns)
+            if (self.columns is None and k not in self.task_columns) or (self.columns is not None and k in self.columns)
         ]
         if self.columns is not None:
             absent = [c for c in self.columns if c not in features[0]]
@@ -343,6 +386,7 @@ class SoftLabelCollator:
         targets = _stack(self.probs_column, [f[self.probs_column] for f in features])
         if not isinstance(targets, torch.Tensor) or targets.ndim != 2:
             raise ValueError(f"{self.probs_column!r} must hold equal-length probability lists")
+        _check_probabilities(targets.detach().cpu().numpy().astype(np.float64), self.probs_column, "batch row")
         for key in (self.labels_key, self.confidence_key):
             if key is not None and key in out:
                 raise ValueError(

@@ -210,6 +210,57 @@ def test_collator_with_dataloader_torch_format_and_base_collator(curated_rows):
         SoftLabelCollator("spam", columns=["nope"])([curated_rows[0]])
 
 
+def test_collator_keeps_each_columns_dtype_and_leaves_images_alone():
+    # images came out int64 (8x the memory; ToDtype(float32, scale=True) then gave 2.8e-17 for white), int16 audio
+    # too, and two same-size PIL images became a tensor while a mixed-size pair stayed a list
+    import PIL.Image
+
+    feats = datasets.Features({"img": datasets.Image(), "pcm": List(Value("int16")), "spam_probs": List(Value("float32"))})
+    ds = Dataset.from_dict({"img": [PIL.Image.new("RGB", (4, 4), "white")] * 2, "pcm": [[1, -2], [3, 4]],
+                            "spam_probs": [[0.5, 0.5], [0.1, 0.9]]}, features=feats)
+    batch = SoftLabelCollator("spam")([ds[0], ds[1]])
+    assert isinstance(batch["img"], list) and all(isinstance(i, PIL.Image.Image) for i in batch["img"])
+    assert batch["pcm"].dtype == torch.int64  # Python ints, as default_collate reads them
+    t = ds.with_format("torch")
+    batch = SoftLabelCollator("spam")([t[0], t[1]])
+    assert batch["img"].dtype == torch.uint8 and tuple(batch["img"].shape) == (2, 3, 4, 4)  # torch format: CHW
+    assert batch["labels"].dtype == torch.float32  # (datasets' formats themselves widen int16 to int64)
+    rows = [{"pcm": np.array([1, -2], np.int16), "spam_probs": [0.5, 0.5]}] * 2  # e.g. from a set_transform
+    assert SoftLabelCollator("spam")(rows)["pcm"].dtype == torch.int16
+    ragged = Dataset.from_dict({"ids": [[1, 2], [3]], "spam_probs": [[0.5, 0.5], [0.1, 0.9]]}).with_format("torch")
+    with pytest.raises(ValueError, match=r"column 'ids' has tensors of 2 shapes in one batch"):
+        SoftLabelCollator("spam")([ragged[0], ragged[1]])
+
+
+def test_planted_bad_probabilities_and_confidences_are_refused_by_column_and_row(curated_rows):
+    probs = [list(p) for p in curated_rows["spam_probs"]]
+    probs[3] = [float("nan"), 0.5]
+    broken = curated_rows.remove_columns("spam_probs").add_column("spam_probs", probs)
+    with pytest.raises(ValueError, match=r"column 'spam_probs', row 3: \[nan, 0\.5\] is not a probability vector"):
+        soft_targets(broken, "spam")
+    with pytest.raises(ValueError, match=r"column 'spam_probs', batch row 1: .* is not a probability vector"):
+        SoftLabelCollator("spam")([broken[2], broken[3]])
+    conf = list(curated_rows["spam_confidence"])
+    conf[2] = float("nan")
+    unsure = curated_rows.remove_columns("spam_confidence").add_column("spam_confidence", conf)
+    with pytest.raises(ValueError, match=r"column 'spam_confidence', row 2: confidence nan is not in \[0, 1\]"):
+        filter_by_confidence(unsure, "spam", 0.0, drop_abstains=False)  # it was dropped silently
+
+
+def test_a_task_the_labels_were_not_made_for_is_named(texts, spam):
+    lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [1 if "free" in t else 0 for t in b["text"]])
+    ds = mmweak.aggregate(mmweak.apply_lfs(Dataset.from_dict({"text": texts}), [lf]), model="majority")
+    with pytest.raises(ValueError, match=r"unknown task 'nope': the dataset's labels are for task\(s\) \['spam'\]"):
+        filter_by_confidence(ds, "nope", 0.5)
+    with pytest.raises(ValueError, match=r"task 'spam' is given with classes \['spam', 'ham'\], but the dataset's "
+                                         r"labels were made for \['ham', 'spam'\]"):
+        soft_targets(ds, mmweak.Task("spam", ["spam", "ham"]))
+    with pytest.raises(TypeError, match="soft_targets takes one split"):
+        soft_targets(DatasetDict({"train": ds}), spam)
+    batch = SoftLabelCollator(spam, columns=["spam_label"])([ds[0], ds[1]])  # asked for: kept under its own name
+    assert sorted(batch) == ["labels", "spam_label"]
+
+
 def test_training_loop_learns_from_soft_labels():
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
