@@ -212,9 +212,13 @@ def _apply_all(
     if isinstance(dataset, DatasetDict):
         out = {}
         for split, ds in dataset.items():
-            out[split] = _apply_split(
-                ds, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report, people
-            )
+            try:
+                out[split] = _apply_split(
+                    ds, split, by_task, batch_size, num_proc, on_error, cache_dir, use_cache, report, people
+                )
+            except LFError as exc:  # "row 1" of which split: the row numbers are the split's own
+                raise LFError(f"split {split!r}: {exc}", lf=exc.lf, column=exc.column, row=exc.row,
+                              batch_level=exc.batch_level) from exc
         result: Dataset | DatasetDict = DatasetDict(out)
     else:
         split = split_name(dataset)

@@ -198,6 +198,10 @@ def vote_guarded(
                 votes[r] = lf.vote(_row(batch, r), indices[r: r + 1])[0]
             fault[r] = 1 if noted else 0
         except Exception as exc:  # noqa: BLE001 - an LF may raise anything
+            if isinstance(exc, LFError) and exc.batch_level:
+                # it cannot run on one row (e.g. a fixed-length list whatever the batch): the batch's own error
+                # names what went wrong, not this rerun's
+                raise blame(lf, batch_error, batch, None, None) from batch_error
             # reading an undeclared column is the LF's bug on every row, like a missing input: never a row fault
             if on_error == "raise" or isinstance(exc, UndeclaredColumn):
                 raise blame(lf, exc, batch, r, indices[r]) from exc

@@ -378,9 +378,15 @@ def load_curated(
     The returned dataset carries the weak-supervision record again, so it can be re-aggregated or
     re-saved with the same card information.
 
-    >>> ds, tasks = load_curated("out/curated")            # doctest: +SKIP
-    >>> tasks[0].labels                                     # doctest: +SKIP
-    ('ham', 'spam')
+    >>> import datasets, mmweak, tempfile, os
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [int("!" in t) for t in b["text"]])
+    >>> made = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["hi!", "hello"]}), [lf]),
+    ...                         model="majority")
+    >>> folder = mmweak.save_curated(made, os.path.join(tempfile.mkdtemp(), "curated"))
+    >>> ds, tasks = load_curated(folder)
+    >>> tasks[0].labels, ds["train"]["spam_label"][:], read_record(ds)["tasks"]["spam"]["label_model"]["model"]
+    (('ham', 'spam'), [1, 0], 'majority')
     """
     try:
         local = Path(path_or_repo).expanduser()

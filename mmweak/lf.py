@@ -280,14 +280,11 @@ class LabelingFunction:
             if bad:
                 raise self._bad_vote(out[bad[0]], bad[0], indices, batch)
             arr = arr.astype(np.int64)
-        if arr.dtype.kind == "b":
-            raise LFError(
-                f"LF {self.name!r} returned booleans for rows {_span(indices)}; return class ids "
-                f"0..{K - 1} or -1 to abstain",
-                lf=self.name,
-                column=self.inputs[0],
-                row=_first(indices),
-            )
+        if arr.dtype.kind == "b":  # the LF's type, not a row's value: no row of it can be used
+            err = self._bad_vote(out[0], 0, indices, batch, hint=f"booleans are not class ids: return class ids "
+                                 f"0..{K - 1} or -1 to abstain (e.g. 1 if ... else -1)")
+            err.batch_level = True
+            raise err
         if arr.dtype.kind not in "iu":
             ok = np.zeros(n, dtype=bool)
             if arr.dtype.kind == "f":

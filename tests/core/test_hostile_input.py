@@ -73,8 +73,26 @@ def test_a_scalar_array_or_a_set_is_no_sequence_of_votes(tmp_path, returned, kin
 
 def test_a_true_among_votes_is_not_read_as_class_1(tmp_path):
     lf = labeling_function(task=SPAM, inputs="text", name="flag")(lambda b: [True if t == "b" else -1 for t in b["text"]])
-    with pytest.raises(LFError, match=r"LF 'flag' returned booleans for rows 1; return class ids"):
+    with pytest.raises(LFError, match=r"LF 'flag' \(task 'spam'\) voted True on row 1 \(column 'text' = 'b'\).*"
+                                      r"booleans are not class ids"):
         mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [lf], cache_dir=tmp_path)
+    # an LF of booleans alone: named by column and row too, and never counted as row faults
+    flags = labeling_function(task=SPAM, inputs="text", name="flags")(lambda b: [t == "b" for t in b["text"]])
+    with pytest.raises(LFError, match=r"LF 'flags' \(task 'spam'\) voted False on row 0 \(column 'text' = 'a'\)"):
+        mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [flags], use_cache=False,
+                         on_error="abstain")
+    # a fixed list whatever the batch: the batch's error (row 2), not the one-row rerun's "4 votes for 1 row"
+    fixed = labeling_function(task=SPAM, inputs="text", name="fixed")(lambda b: [0, 1, 2, -1])
+    for policy in ("raise", "abstain"):
+        with pytest.raises(LFError, match=r"LF 'fixed' \(task 'spam'\) voted 2 on row 2 \(column 'text' = 'c'\)"):
+            mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [fixed], use_cache=False,
+                             on_error=policy)
+    # row 1 of which split: named where there are several
+    splits = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["a"]}),
+                                   "test": datasets.Dataset.from_dict({"text": list("abcd")})})
+    with pytest.raises(LFError, match=r"^split 'test': LF 'flag' \(task 'spam'\) voted True on row 1") as info:
+        mmweak.apply_lfs(splits, [lf], use_cache=False)
+    assert (info.value.lf, info.value.column, info.value.row) == ("flag", "text", 1)
 
 
 def test_unknown_gold_column_is_an_error():

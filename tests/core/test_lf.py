@@ -35,7 +35,7 @@ def test_votes_are_validated_with_lf_column_and_row(spam):
 @pytest.mark.parametrize(
     "returned, fragment",
     [([1], "returned 1 votes for a batch of 2 rows"), ("11", "must return a sequence"),
-     ([True, False], "returned booleans"), ([0.5, 1], "voted 0.5 on row 0"), ([-2, 0], "voted -2 on row 0")],
+     ([True, False], "voted True on row 0"), ([0.5, 1], "voted 0.5 on row 0"), ([-2, 0], "voted -2 on row 0")],
 )
 def test_bad_returns(spam, returned, fragment):
     lf = labeling_function(task=spam, inputs="text", name="lf_x")(lambda b: returned)
