@@ -381,5 +381,6 @@ def selection_meta(selection: Dataset) -> list[dict[str, Any]]:
     missing = [c for c in SELECTION_COLUMNS if c not in selection.column_names]
     if missing:
         raise ValueError(f"not a review selection: columns {missing} are missing; build it with mmweak.review.select")
-    cols = {c: selection[c] for c in SELECTION_COLUMNS}
-    return [{c[len("review_"):]: cols[c][i] for c in SELECTION_COLUMNS} for i in range(len(selection))]
+    # one Arrow read per column: indexing datasets' lazy columns cell by cell cost 19 s for 10,000 rows
+    rows = selection.select_columns(list(SELECTION_COLUMNS)).with_format("arrow")[:].to_pylist()
+    return [{c[len("review_"):]: r[c] for c in SELECTION_COLUMNS} for r in rows]

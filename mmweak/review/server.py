@@ -143,6 +143,7 @@ def to_label_studio(
     project: int | str | None = None,
     columns: Sequence[str] | None = None,
     id_column: str | None = None,
+    annotators_per_row: int | None = None,
 ) -> ProjectRef:
     """Send the rows of a :func:`mmweak.review.select` result to a Label Studio project for annotation.
 
@@ -153,6 +154,9 @@ def to_label_studio(
         api_key: a legacy token or a personal access token.
         project: a project id, or a title (found, else created); default ``"mmweak <task>"``.
         columns, id_column: as in :func:`mmweak.review.export_tasks`.
+        annotators_per_row: how many people Label Studio's queue gives each row (its ``maximum_annotations``;
+            default: the project's, 1 for a new one). Two or more make a majority (``T_gold``) and agreement
+            between people possible; a 1-1 tie then waits for a third answer.
 
     Returns:
         A :class:`ProjectRef` (rows already in the project are counted in ``already_there``, not re-imported).
@@ -166,6 +170,9 @@ def to_label_studio(
     25
     """
     task = resolve_task(selection, task)
+    if annotators_per_row is not None and (isinstance(annotators_per_row, bool) or not isinstance(
+            annotators_per_row, int) or annotators_per_row < 1):
+        raise ValueError(f"annotators_per_row must be an int >= 1, got {annotators_per_row!r}")
     tasks, config = build_tasks(selection, task, columns=columns, id_column=id_column)
     base = url.rstrip("/")
     client = connect(base, api_key)
@@ -178,6 +185,9 @@ def to_label_studio(
         found = _call(base, f"create project {title!r}", client.projects.create, title=title, label_config=config,
                       description=f"mmweak review of task {task.name!r}: {', '.join(task.labels)}")
         created = True
+    if annotators_per_row is not None and getattr(found, "maximum_annotations", None) != annotators_per_row:
+        _call(base, f"set the annotators per row of project {found.id}", client.projects.update, id=found.id,
+              maximum_annotations=annotators_per_row)
     there, owners = (set(), set()) if created else _row_refs(client, base, found.id)
     if not created and _normalise(found.label_config) != _normalise(config):
         others = sorted(owners - {task.name})

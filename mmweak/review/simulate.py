@@ -138,7 +138,14 @@ CARD_COLUMNS = (0, 25, 50, 100, 150, 200, 300, 400)
 
 def curve_context(compact: Mapping[str, Any]) -> dict[str, Any]:
     """What the card shows of an attached curve: the mean table, the plot series, and for each batch size
-    the rows the best strategy needed to match what ``random`` reached with the most rows up to 200."""
+    the rows the best strategy needed to match what ``random`` reached with the most rows up to 200.
+
+    >>> curve = {"series": [{"batch": 10, "strategy": "random", "reviewed": [0, 10, 20], "score": [.98, .97, .972]},
+    ...                     {"batch": 10, "strategy": "entropy", "reviewed": [0, 10, 20], "score": [.98, .96, .975]}]}
+    >>> g = curve_context(curve)["goals"][0]  # review lost ground: the shared start at 0 rows matches nothing
+    >>> g["random_score"], g["start_score"], g["best"], g["best_rows"]
+    (0.972, 0.98, 'entropy', 20)
+    """
     series: dict[int, dict[str, dict[int, float]]] = {}
     for item in compact.get("series", []):
         series.setdefault(int(item["batch"]), {})[str(item["strategy"])] = {
@@ -155,11 +162,15 @@ def curve_context(compact: Mapping[str, Any]) -> dict[str, Any]:
         if within:
             at = max(within)
             target = rnd[at]
+            start = rnd.get(0)
             best = None
             for s, m in by_strategy.items():
                 if s == "random":
                     continue
-                need = next((r for r, v in sorted(m.items()) if v >= target - 1e-9), None)
+                # Where random review lost ground, every strategy "matches" it at 0 rows, their shared start:
+                # only rows that were reviewed count
+                need = next((r for r, v in sorted(m.items())
+                             if v >= target - 1e-9 and (r > 0 or start is None or target > start)), None)
                 if need is not None and (best is None or need < best[1]):
                     best = (s, need)
             goals.append(
@@ -167,6 +178,7 @@ def curve_context(compact: Mapping[str, Any]) -> dict[str, Any]:
                     "batch": b,
                     "random_rows": at,
                     "random_score": target,
+                    "start_score": start,
                     "best": best[0] if best else None,
                     "best_rows": best[1] if best else None,
                 }

@@ -278,8 +278,9 @@ def test_later_rounds_exports_and_edits_through_a_real_server(label_studio, cura
     # a later round made by another label model: the project shows its predictions
     by_majority = mmweak.aggregate(curated, model="majority")
     later = review.select(by_majority, spam_task, 3, strategy="random", seed=5)
-    review.to_label_studio(later, spam_task, url=url, api_key=token, project=ref.id)
-    assert client.projects.get(id=ref.id).model_version == "mmweak majority"
+    review.to_label_studio(later, spam_task, url=url, api_key=token, project=ref.id, annotators_per_row=3)
+    project = client.projects.get(id=ref.id)
+    assert (project.model_version, project.maximum_annotations) == ("mmweak majority", 3)  # 3: majorities possible
 
     # another team's project with its own config is not taken over
     theirs = client.projects.create(title="team boxes", label_config='<View><Image name="img" value="$img"/>'
