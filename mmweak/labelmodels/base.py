@@ -189,7 +189,13 @@ class LabelModel(BaseEstimator):
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
         self.no_vote_proba_ = self._silent_rows_balance(dev)
         # The F1 cuts are a property of the training distribution, so they are fixed here, once.
-        self.f1_thresholds_ = expected_f1_thresholds(self._proba(fit_sample(L, THRESHOLD_ROWS, seed)))
+        sample = self._proba(fit_sample(L, THRESHOLD_ROWS, seed))
+        if not np.isfinite(sample).all():  # a model must never hand out NaN: refuse the fit instead
+            for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+                delattr(self, key)
+            raise ValueError(f"{type(self).__name__} fit gave non-finite probabilities (NaN or infinity); its "
+                             f"hyper-parameters {self.get_params()} are likely too extreme for these votes")
+        self.f1_thresholds_ = expected_f1_thresholds(sample)
         return self
 
     def predict_proba(self, L: Any) -> np.ndarray:

@@ -26,7 +26,7 @@ import scipy.sparse as sp
 from .base import LabelModel, NoVotePolicy, register
 from .copies import COPY_EXCESS, copy_weights
 from .threads import for_each_block
-from .validation import check_number
+from .validation import MAX_PSEUDO_COUNT, check_number
 from .votes import SparseVotes, prepare_fit
 
 _PREDICT_ROWS = 1 << 16
@@ -94,8 +94,8 @@ class BayesianWeightedAverage(LabelModel):
         self.dedupe_copies = dedupe_copies
 
     def _check_params(self) -> None:
-        check_number("precision_prior", self.precision_prior, low=0, low_open=True)
-        check_number("mean_prior", self.mean_prior, low=0, low_open=True)
+        check_number("precision_prior", self.precision_prior, low=0, low_open=True, high=MAX_PSEUDO_COUNT)
+        check_number("mean_prior", self.mean_prior, low=0, low_open=True, high=MAX_PSEUDO_COUNT)
         if not isinstance(self.prior_correction, (bool, np.bool_)):
             raise ValueError(f"prior_correction must be True or False, got {self.prior_correction!r}")
         check_number("max_iter", self.max_iter, low=1, integer=True)

@@ -96,7 +96,16 @@ def wilson_lower(successes: np.ndarray, trials: np.ndarray, z: float) -> np.ndar
 
 
 def _excess(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    return np.divide(observed - expected, 1.0 - expected, out=np.zeros_like(observed), where=expected < 1 - 1e-9)
+    """``(observed - expected) / (1 - expected)``; where independence already predicts agreement on every row (two
+    LFs that each always give the same output, e.g. a constant LF pasted twice), outputs identical on every row are
+    verbatim copies (1), else 0.
+
+    >>> _excess(np.array([0.9, 1.0, 1.0, 0.99]), np.array([0.8, 0.8, 1.0, 1.0])).round(2).tolist()
+    [0.5, 1.0, 1.0, 0.0]
+    """
+    degenerate = expected >= 1 - 1e-9
+    ratio = np.divide(observed - expected, 1.0 - expected, out=np.zeros_like(observed), where=~degenerate)
+    return np.where(degenerate & (observed >= 1 - 1e-9), 1.0, ratio)
 
 
 def copy_groups(V: SparseVotes, threshold: float = COPY_EXCESS, seed: int = 0) -> np.ndarray:

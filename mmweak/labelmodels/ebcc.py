@@ -30,7 +30,7 @@ from .dense_votes import DenseVotes
 from .loglinear import MAX_FIT_ROWS, LogLinearModel
 from .short_axis import max_last, sum_in_order, sum_last, sum_runs
 from .threads import available_threads, for_each_block
-from .validation import check_number
+from .validation import MAX_PSEUDO_COUNT, check_number
 from .votes import SparseVotes, csr_rows, vote_share
 
 _BLOCK_CELLS = 1 << 23
@@ -132,8 +132,8 @@ class EBCC(LogLinearModel):
         check_number("n_restarts", self.n_restarts, low=1, integer=True)
         check_number("n_finalists", self.n_finalists, low=1, integer=True)
         check_number("screen_iter", self.screen_iter, low=1, integer=True)
-        for name in ("subtype_prior", "diag_prior", "offdiag_prior"):
-            check_number(name, getattr(self, name), low=0, low_open=True)
+        for name in ("subtype_prior", "diag_prior", "offdiag_prior"):  # pseudo-counts: 1e18 made every cell NaN
+            check_number(name, getattr(self, name), low=0, low_open=True, high=MAX_PSEUDO_COUNT)
         if not isinstance(self.empirical_class_prior, (bool, np.bool_)):
             raise ValueError(f"empirical_class_prior must be True or False, got {self.empirical_class_prior!r}")
         check_number("max_iter", self.max_iter, low=1, integer=True)

@@ -14,6 +14,9 @@ from .votes import ABSTAIN
 
 #: Largest number of classes a label model accepts (the joint tables are K x K per LF).
 MAX_CARDINALITY = 1000
+#: Largest Dirichlet/Gamma pseudo-count a model accepts: far past any prior that still lets the votes speak (EBCC's
+#: published ones are 1-4), and well below where the variational updates overflow (1e16 and up).
+MAX_PSEUDO_COUNT = 1e6
 _INT64_MAX = np.iinfo(np.int64).max
 _BOOLS = frozenset({bool, np.bool_})
 

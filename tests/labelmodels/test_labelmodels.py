@@ -5,6 +5,8 @@ import pytest
 
 from mmweak import VoteMatrixError, labelmodels
 from mmweak.labelmodels import create
+from mmweak.labelmodels.copies import copy_groups
+from mmweak.labelmodels.votes import SparseVotes
 
 
 def generate(n=20000, m=8, K=2, seed=0, prior=None, acc=None, cov=None):
@@ -206,6 +208,40 @@ def test_copied_lfs_are_not_double_counted():
     acc_dedup = (deduped.predict(L) == y).mean()
     acc_naive = (naive.predict(L) == y).mean()
     assert acc_dedup > acc_naive + 0.05, (acc_dedup, acc_naive)
+
+
+def test_a_constant_lf_pasted_twenty_times_counts_once():
+    # Independence given the label already predicts that two constant LFs always agree, so their excess agreement
+    # was 0/0, taken as 0: twenty copies of "always spam" outvoted five honest LFs and every row became spam.
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = (rng.random(n) < 0.3).astype(int)
+    honest = [np.where(rng.random(n) < 0.5, np.where(rng.random(n) < 0.8, y, 1 - y), -1) for _ in range(5)]
+    L = np.column_stack([*honest, np.ones((n, 20), int)]).astype(np.int8)
+    assert copy_groups(SparseVotes.from_dense(L, 2)).tolist() == [0, 1, 2, 3, 4] + [5] * 20
+    for name in ("auto", "dawid_skene", "weighted_majority", "bwa", "majority"):
+        acc = (create(name).fit(L).predict(L) == y).mean()
+        assert acc > 0.64, (name, acc)  # 0.30 before (every row class 1); auto, DS, the weighted votes ~0.81
+    assert (create("auto").fit(L).predict(L) == y).mean() > 0.8
+
+
+def test_a_class_no_lf_votes_and_no_gold_names_gets_no_probability():
+    # With a pseudo-count in its prior, Dawid-Skene's EM let such a class soak up the rows whose votes disagree
+    # (56 of 300 rows labelled class 2, accuracy 0.90 -> 0.74) and MeTaL spread up to 0.9 of a row's mass over them.
+    rng = np.random.default_rng(0)
+    n = 300
+    y = rng.integers(0, 2, n)
+    L = np.column_stack([np.where(rng.random(n) < 0.7, np.where(rng.random(n) < 0.8, y, 1 - y), -1) for _ in range(6)])
+    for name in ("dawid_skene", "one_coin", "weighted_majority", "metal", "triplet"):
+        for K in (3, 20):
+            p = create(name, cardinality=K).fit(L).predict_proba(L)
+            assert p[:, 2:].max() == 0.0, (name, K)
+            assert (p.argmax(axis=1) == y).mean() > 0.88, (name, K)
+    # a gold dev row of class 2 names it: then it keeps its pseudo-count, and the user's class balance rules
+    dev = create("dawid_skene", cardinality=3).fit(L, L_dev=L[:3], y_dev=[2, 0, 1])
+    assert dev.class_balance_[2] > 0
+    given = create("dawid_skene", cardinality=3).fit(L, class_balance=[0.4, 0.4, 0.2])
+    np.testing.assert_allclose(given.class_balance_, [0.4, 0.4, 0.2])
 
 
 def test_many_classes_and_imbalance_stay_finite():

@@ -414,3 +414,25 @@ def test_bad_dtypes_and_shapes_always_raise_a_vote_matrix_error(kind, name):
            "range": np.array([[0, 9]])}[kind]
     with pytest.raises(VoteMatrixError):
         create(name).fit(bad)
+
+
+@pytest.mark.parametrize("name,param", [("ebcc", "subtype_prior"), ("ebcc", "offdiag_prior"), ("ebcc", "diag_prior"),
+                                        ("bwa", "precision_prior"), ("bwa", "mean_prior")])
+def test_pseudo_counts_past_any_sensible_prior_are_refused_before_they_make_nan(name, param):
+    # subtype_prior=1e18 passed the checks and every probability came back NaN
+    L = [[0, 1, -1], [1, 1, 0], [0, -1, 0]] * 20
+    with pytest.raises(ValueError, match=rf"{param} must be a number > 0 and <= 1e\+06, got 1e\+18"):
+        create(name, **{param: 1e18}).fit(L)
+    p = create(name, cardinality=3, **{param: 1e6}).fit(L).predict_proba(L)  # the largest accepted still fits
+    assert np.isfinite(p).all() and np.allclose(p.sum(axis=1), 1)
+
+
+def test_a_fit_that_gives_non_finite_probabilities_is_refused_and_leaves_the_model_unfitted(monkeypatch):
+    from mmweak.labelmodels.dawid_skene import DawidSkene
+
+    model = create("dawid_skene")
+    monkeypatch.setattr(DawidSkene, "_predict_proba_voted",
+                        lambda self, L: (np.full((L.shape[0], 2), np.nan), np.ones(L.shape[0], bool)))
+    with pytest.raises(ValueError, match=r"DawidSkene fit gave non-finite probabilities \(NaN or infinity\)"):
+        model.fit([[0, 1], [1, 1]])
+    assert not hasattr(model, "n_lfs_")
