@@ -244,6 +244,8 @@ class LFSummary:
     lfs: list[dict[str, Any]] = field(default_factory=list)
     labels: dict[str, Any] | None = None
     label_model: str | None = None
+    class_names: list[str] | None = None  # for printing polarity by name; rows keep class indices
+    member: str | None = None  # what the default label model chose (its ``selected_``)
 
     def to_pandas(self):
         """The per-LF table as a pandas DataFrame indexed by LF name."""
@@ -259,24 +261,28 @@ class LFSummary:
         width = max([len("lf")] + [len(r["lf"]) for r in self.rows]) + 2
         head = {"empirical_accuracy": "emp.acc", "estimated_accuracy": "est.acc", "reviewed_accuracy": "rev.acc",
                 "reviewed_votes": "rev.votes"}
+        names = self.class_names
+
+        def cell(c: str, v: Any) -> str:
+            if v is None:
+                return "-"
+            if c == "polarity" and names is not None:  # by name: indices of classes named "1".."5" mislead
+                return ",".join(names[k] if 0 <= k < len(names) else str(k) for k in v) or "[]"
+            return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+        table = [[cell(c, r.get(c)) for c in cols[1:]] for r in self.rows]
+        widths = [max([11, len(head.get(c, c)) + 1] + [len(row[i]) + 1 for row in table])
+                  for i, c in enumerate(cols[1:])]  # a wide polarity no longer shifts its row's figures
         lines = [f"LF summary — task {self.task!r}, split {self.split!r}"]
-        lines.append(f"{'lf':<{width}}" + "".join(f"{head.get(c, c):>11}" for c in cols[1:]))
-        for r in self.rows:
-            cells = []
-            for c in cols[1:]:
-                v = r.get(c)
-                if v is None:
-                    cells.append(f"{'-':>11}")
-                elif isinstance(v, float):
-                    cells.append(f"{v:>11.3f}")
-                else:
-                    cells.append(f"{str(v):>11}")
-            lines.append(f"{r['lf']:<{width}}" + "".join(cells))
+        lines.append(f"{'lf':<{width}}" + "".join(f"{head.get(c, c):>{w}}" for c, w in zip(cols[1:], widths)))
+        for r, row in zip(self.rows, table):
+            lines.append(f"{r['lf']:<{width}}" + "".join(f"{v:>{w}}" for v, w in zip(row, widths)))
         if self.labels is not None:
             lb = self.labels
             acc = "-" if lb["accuracy"] is None else f"{lb['accuracy']:.4f}"
             line = (
-                f"labels ({self.label_model}) vs gold on {lb['rows']} rows: accuracy {acc}, "
+                f"labels ({self.label_model}{f': {self.member}' if self.member else ''}) vs gold on {lb['rows']} rows: "
+                f"accuracy {acc}, "
                 f"coverage {lb['coverage']:.3f}, macro-F1 "
                 + ("-" if lb["macro_f1"] is None else f"{lb['macro_f1']:.4f}")
             )
@@ -345,4 +351,5 @@ def analyze(
     if y is not None and (y >= 0).any() and t.label_column in ds.column_names:  # no gold row: nothing to score
         probs = read_matrix(ds, t.probs_column) if t.probs_column in ds.column_names else None
         labels = label_metrics(read_column(ds, t.label_column, np.int64), y, t.cardinality, probs)
-    return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"))
+    return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"),
+                     class_names=[str(c) for c in t.labels], member=(lm.get("state") or {}).get("selected_"))

@@ -83,6 +83,21 @@ def test_analysis_rows(curated, spam):
         mmweak.analyze(curated, spam, split="tran")
 
 
+def test_the_printed_summary_names_classes_and_keeps_its_columns_aligned():
+    # polarity printed as indices read "[1, 2]" for classes "2" and "3"; a 4-class polarity shifted its row
+    stars = mmweak.Task("stars", ["1", "2", "3", "4", "5"])
+    every = mmweak.labeling_function(task=stars, inputs="n", name="every")(lambda b: [n % 5 for n in b["n"]])
+    high = mmweak.labeling_function(task=stars, inputs="n", name="high")(lambda b: [4 if n % 2 else -1 for n in b["n"]])
+    ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"n": list(range(20))}), [every, high]),
+                          model="majority")
+    s = mmweak.analyze(ds, stars)
+    lines = str(s).splitlines()
+    assert lines[2].split()[:2] == ["every", "1,2,3,4,5"] and lines[3].split()[:2] == ["high", "5"]
+    ends = {len(line) for line in lines[1:4]}
+    assert len(ends) == 1, lines  # every row as wide as the header
+    assert [r["polarity"] for r in s.rows] == [[0, 1, 2, 3, 4], [4]]  # the data keeps class indices
+
+
 def test_lf_summary_conflicts():
     rows = mmweak.lf_summary([[0, 1, -1], [0, 0, -1], [1, -1, -1], [-1, -1, 1]], 2, names=["a", "b", "c"])
     assert [r["overlaps"] for r in rows] == [0.5, 0.5, 0.0]
