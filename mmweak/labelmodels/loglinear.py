@@ -266,41 +266,20 @@ class LogLinearModel(LabelModel):
     def _em(self, V: SparseVotes, m_step: MStep, *, dev, init=None, max_iter: int = 100, tol: float = 1e-6):
         """:func:`run_em` with the gold dev rows as fixed statistics; stores ``n_iter_``, returns
         ``(W, bias, extras)``."""
-        self._voiced = voiced_classes(V, dev, int(self.cardinality))
         W, bias, extras, self.n_iter_ = run_em(
             V, m_step, fixed=self._dev_counts(dev), init=init, max_iter=max_iter, tol=tol
         )
         return W, bias, extras
 
-    def _prior_from_votes(self, V: SparseVotes, prior: np.ndarray | None, dev=None) -> np.ndarray:
+    def _prior_from_votes(self, V: SparseVotes, prior: np.ndarray | None) -> np.ndarray:
         """The given prior, else the majority-vote class mass (for models fitted without EM)."""
-        self._voiced = voiced_classes(V, dev, int(self.cardinality))
         return self._class_prior(vote_share(V).T @ V.weight, prior)
 
     def _class_prior(self, N: np.ndarray, prior: np.ndarray | None) -> np.ndarray:
-        """The given prior, else the EM class mass with one pseudo-count per class that a vote or a gold dev row
-        names. A class that none names is not told apart by anything the model sees: with a pseudo-count, EM let it
-        soak up the rows whose votes disagree (Dawid–Skene labelled 40 of 300 rows with a class no LF votes)."""
+        """The given prior, else the EM class mass with one pseudo-count per class."""
         if prior is not None:
             return prior
-        voiced = getattr(self, "_voiced", None)
-        if voiced is None or not voiced.any():
-            return (N + 1.0) / (N.sum() + int(self.cardinality))
-        mass = np.where(voiced, N + 1.0, 0.0)
-        return mass / mass.sum()
+        return (N + 1.0) / (N.sum() + int(self.cardinality))
 
 
-def voiced_classes(V: SparseVotes, dev: tuple[np.ndarray, np.ndarray] | None, K: int) -> np.ndarray:
-    """``(K,)`` whether some vote in ``V`` or some gold dev label names each class.
-
-    >>> V = SparseVotes.from_dense(np.array([[0, 1], [1, -1]]), 3)
-    >>> voiced_classes(V, None, 3).tolist(), voiced_classes(V, (np.array([[0, 0]]), np.array([2])), 3).tolist()
-    ([True, True, False], [True, True, True])
-    """
-    voiced = np.bincount(np.asarray(V.X.indices, dtype=np.int64) % K, minlength=K)[:K] > 0  # column j*K + v
-    if dev is not None and dev[1].size:
-        voiced |= np.bincount(dev[1], minlength=K)[:K] > 0
-    return voiced
-
-
-__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "MStep", "predict_in_chunks", "run_em", "vote_share", "voiced_classes"]
+__all__ = ["LogLinearModel", "MAX_FIT_ROWS", "MStep", "predict_in_chunks", "run_em", "vote_share"]

@@ -48,7 +48,7 @@ class Triplet(LogLinearModel):
             acc[:, k] = np.clip((1 + a) / 2, 0.5 + 1e-3, 1 - 1e-3)
         if K == 2:
             acc[:, 0] = acc[:, 1]
-        pi = self._prior_from_votes(V, prior, dev)
+        pi = self._prior_from_votes(V, prior)
         acc = acc[gid]  # every copy gets its representative's accuracy
         m = gid.size
         logit = np.log(acc / (1 - acc))  # (m, k)

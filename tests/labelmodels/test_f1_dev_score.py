@@ -98,15 +98,22 @@ def test_dev_rows_without_a_positive_leave_the_choice_to_the_votes():
 
 
 def test_only_a_model_that_selects_by_the_objective_is_told_it():
-    from mmweak.aggregate import _build
+    from mmweak.aggregate import task_options
 
     task = mmweak.Task("rare", ["common", "rare"])
-    told = _build(None, task, {"objective": "f1", "pos_label": 1})
+
+    def built(model, objective, pos_label):
+        return task_options(task, model, None, None, objective, pos_label)[0]
+
+    told = built(None, "f1", 1)
     assert told.get_params()["objective"] == "f1" and told.get_params()["pos_label"] == 1
     template = create(cardinality=2, z=1.0)
-    assert _build(template, task, {"objective": "f1", "pos_label": 0}).get_params()["pos_label"] == 0
+    assert built(template, "f1", 0).get_params()["pos_label"] == 0
     assert template.get_params()["objective"] == "accuracy"  # the user's template is cloned, never changed
-    assert "objective" not in _build("dawid_skene", task, {"objective": "f1", "pos_label": 1}).get_params()
+    assert "objective" not in built("dawid_skene", "f1", 1).get_params()
+    # what aggregate is not told comes from the template (it was reset to argmax labels of class 1)
+    own = built(create(cardinality=2, objective="f1", pos_label=0), None, None).get_params()
+    assert (own["objective"], own["pos_label"]) == ("f1", 0)
 
 
 def test_rows_filled_for_want_of_a_vote_take_the_most_likely_class_under_the_f1_objective():

@@ -225,23 +225,21 @@ def test_a_constant_lf_pasted_twenty_times_counts_once():
     assert (create("auto").fit(L).predict(L) == y).mean() > 0.8
 
 
-def test_a_class_no_lf_votes_and_no_gold_names_gets_no_probability():
-    # With a pseudo-count in its prior, Dawid-Skene's EM let such a class soak up the rows whose votes disagree
-    # (56 of 300 rows labelled class 2, accuracy 0.90 -> 0.74) and MeTaL spread up to 0.9 of a row's mass over them.
+def test_lfs_that_vote_one_class_only_leave_the_other_to_the_silent_rows():
+    # "spam if keyword, else abstain": no LF names ham, yet silence is the evidence for it. (A change that gave a
+    # class no vote names zero prior, meant for Dawid-Skene's EM filling such a class with the rows whose votes
+    # disagree, labelled every row spam here: 0.87 -> 0.41. It was reverted; that EM behaviour is left as it is.)
     rng = np.random.default_rng(0)
-    n = 300
-    y = rng.integers(0, 2, n)
-    L = np.column_stack([np.where(rng.random(n) < 0.7, np.where(rng.random(n) < 0.8, y, 1 - y), -1) for _ in range(6)])
-    for name in ("dawid_skene", "one_coin", "weighted_majority", "metal", "triplet"):
-        for K in (3, 20):
-            p = create(name, cardinality=K).fit(L).predict_proba(L)
-            assert p[:, 2:].max() == 0.0, (name, K)
-            assert (p.argmax(axis=1) == y).mean() > 0.88, (name, K)
-    # a gold dev row of class 2 names it: then it keeps its pseudo-count, and the user's class balance rules
-    dev = create("dawid_skene", cardinality=3).fit(L, L_dev=L[:3], y_dev=[2, 0, 1])
-    assert dev.class_balance_[2] > 0
-    given = create("dawid_skene", cardinality=3).fit(L, class_balance=[0.4, 0.4, 0.2])
-    np.testing.assert_allclose(given.class_balance_, [0.4, 0.4, 0.2])
+    n = 3000
+    y = (rng.random(n) < 0.4).astype(int)
+    L = np.column_stack([np.where(rng.random(n) < np.where(y == 1, 0.35, 0.03), 1, -1) for _ in range(5)])
+    silent = (L == -1).all(axis=1)
+    for name in ("auto", "dawid_skene", "weighted_majority"):
+        model = create(name).fit(L)
+        p = model.predict_proba(L)  # silent rows take the model's probabilities for them, as fill_abstains does
+        assert (p.argmax(axis=1) == y).mean() > 0.85, name
+        assert (p[silent].argmax(axis=1) == 0).all(), name
+        assert model.class_balance_[0] > 0.3, name
 
 
 def test_many_classes_and_imbalance_stay_finite():
