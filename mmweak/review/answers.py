@@ -290,21 +290,28 @@ _ANNOTATION = re.compile(r" annotation (\d+)$")
 
 def same_annotation(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether two stored answers are one Label Studio annotation read twice, once from the server (annotator
-    named by e-mail) and once from an export file (``user:<id>``): the same annotation id, and one of the two
-    names a placeholder. Without this every answer counted twice, as two people.
+    named by e-mail) and once from an export file (``user:<id>``): the same annotation id and time, and exactly one
+    of the two names a placeholder. Without this every answer counted twice, as two people. Annotation ids repeat
+    across servers, so two placeholders (two people of one export each) or two different times never match.
 
-    >>> a = {"annotator": "bob@x.org", "source": "label-studio http://ls/projects/1 annotation 12"}
-    >>> b = {"annotator": "user:2", "source": "file export.json annotation 12"}
+    >>> import datetime as dt
+    >>> t = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    >>> a = {"annotator": "bob@x.org", "source": "label-studio http://ls/projects/1 annotation 12", "time": t}
+    >>> b = {"annotator": "user:2", "source": "file export.json annotation 12", "time": t}
     >>> same_annotation(a, b), same_annotation(a, {**b, "source": "file export.json annotation 13"})
     (True, False)
-    >>> same_annotation(a, {**b, "annotator": "carol@x.org"})  # two named people: two answers
+    >>> same_annotation(a, {**b, "annotator": "carol@x.org"}), same_annotation({**a, "annotator": "user:1"}, b)
+    (False, False)
+    >>> same_annotation(a, {**b, "time": t + dt.timedelta(days=1)})  # another server's annotation 12
     False
     """
     one, two = _ANNOTATION.search(str(old.get("source") or "")), _ANNOTATION.search(str(new.get("source") or ""))
     if one is None or two is None or one.group(1) != two.group(1):
         return False
-    names = (str(old.get("annotator")), str(new.get("annotator")))
-    return names[0] == names[1] or any(n.startswith("user:") for n in names)
+    if old.get("time") is None or new.get("time") is None or _utc(old["time"]) != _utc(new["time"]):
+        return False
+    placeholders = [str(n).startswith("user:") for n in (old.get("annotator"), new.get("annotator"))]
+    return placeholders[0] != placeholders[1]
 
 
 def _replace_answers(d: Dataset, task: Task, stored: list[list[dict[str, Any]]], fp: str) -> Dataset:

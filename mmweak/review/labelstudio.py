@@ -494,13 +494,22 @@ def _from_json_min(item: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON_MIN item (an mmweak task flattened with one annotation) as a task with that annotation."""
     m = item[META]
     shown = set((m.get("columns") or {}).keys())
-    task: dict[str, Any] = {"id": item.get("id"), "data": {k: item[k] for k in shown if k in item} | {META: m}}
+    # a shown column named like one of JSON_MIN's own keys ("id") was overwritten by it: left out, so the row is
+    # checked against the dataset alone rather than taken for an edited task
+    data = {k: item[k] for k in shown if k in item and k not in _MIN_KEYS}
+    task: dict[str, Any] = {"id": item.get("id"), "data": {**data, META: m}}
     answers = {k: v for k, v in item.items() if k not in shown and k != META and k not in _MIN_KEYS}
-    if "annotation_id" in item or "annotator" in item:
+    if item.get("annotation_id") is not None or item.get("annotator") is not None:  # null: an unannotated task
         task["annotations"] = [{
             "id": item.get("annotation_id"), "completed_by": item.get("annotator"),
             "created_at": item.get("created_at"), "updated_at": item.get("updated_at"),
-            "result": [{"from_name": k, "value": {"choices": v if isinstance(v, list) else [v]}}
-                       for k, v in answers.items()],
+            "result": [{"from_name": k, "value": {"choices": _min_choices(v)}} for k, v in answers.items()],
         }]
     return task
+
+
+def _min_choices(value: Any) -> list[Any]:
+    """The choices of one JSON_MIN answer: a name, a list of names, or ``{"choices": [...]}`` for several."""
+    if isinstance(value, Mapping) and "choices" in value:
+        value = value["choices"]
+    return list(value) if isinstance(value, list) else [value]

@@ -185,9 +185,6 @@ def to_label_studio(
         found = _call(base, f"create project {title!r}", client.projects.create, title=title, label_config=config,
                       description=f"mmweak review of task {task.name!r}: {', '.join(task.labels)}")
         created = True
-    if annotators_per_row is not None and getattr(found, "maximum_annotations", None) != annotators_per_row:
-        _call(base, f"set the annotators per row of project {found.id}", client.projects.update, id=found.id,
-              maximum_annotations=annotators_per_row)
     there, owners = (set(), set()) if created else _row_refs(client, base, found.id)
     if not created and _normalise(found.label_config) != _normalise(config):
         others = sorted(owners - {task.name})
@@ -198,6 +195,9 @@ def to_label_studio(
         _call(base, f"update the labeling config of project {found.id}", client.projects.update, id=found.id,
               label_config=config)
         updated = True
+    if annotators_per_row is not None and getattr(found, "maximum_annotations", None) != annotators_per_row:
+        _call(base, f"set the annotators per row of project {found.id}", client.projects.update, id=found.id,
+              maximum_annotations=annotators_per_row)
     new = [t for t in tasks if (task.name, t["data"][META]["split"], t["data"][META]["row"], t["data"][META]["key"])
            not in there]
     if new:

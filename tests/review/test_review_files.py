@@ -181,6 +181,45 @@ def test_a_repeated_id_falls_back_to_the_row_number_sent(curated, spam, tmp_path
     assert sorted(i for i, g in enumerate(out["spam_gold"]) if g == 1) == sorted(sel["review_row"])
 
 
+def _as_json_min(exported):
+    """Label Studio's JSON_MIN of a JSON export: one flat item per annotation, null ones for unannotated tasks."""
+    out = []
+    for t in exported:
+        base = {**{k: v for k, v in t["data"].items()}, "id": t["id"]}
+        for a in t.get("annotations") or [{"id": None, "completed_by": None}]:
+            item = {**base, "annotator": a["completed_by"], "annotation_id": a["id"],
+                    "created_at": a.get("created_at"), "updated_at": a.get("updated_at"), "lead_time": None}
+            for r in a.get("result", []):
+                choices = r["value"]["choices"]
+                item[r["from_name"]] = choices[0] if len(choices) == 1 else {"choices": choices}
+            out.append(item)
+    return out
+
+
+def test_json_min_exports_and_two_teams_exports_of_one_row(curated, spam, tmp_path):
+    sel = review.select(curated, spam, 3, strategy="random", seed=2)
+    tasks = json.loads(review.export_tasks(sel, spam, tmp_path / "t.json").read_text())
+    exported = _as_label_studio_export(tasks, lambda k, t: [] if k == 2 else [(7, "spam")])
+    items = _as_json_min(exported)
+    items[1]["spam"] = {"choices": ["ham", "spam"]}  # two choices: counted as such, not as an unknown class
+    (tmp_path / "min.json").write_text(json.dumps(items))
+    with pytest.warns(UserWarning, match="no choice \\(or several\\)"):
+        out, report = review.import_annotations(curated, spam, tmp_path / "min.json", return_report=True)
+    assert report.stored == 1 and report.skipped == {"no_choice": 1}  # the unannotated task (nulls) is no answer
+    assert any("gave 2 choices" in p for p in report.problems)
+    # two teams' exports of one row, each from its own server: their annotation ids collide, their people do not
+    one = _as_label_studio_export(tasks[:1], lambda k, t: [(1, "spam")])
+    two = _as_label_studio_export(tasks[:1], lambda k, t: [(2, "ham")])
+    two[0]["annotations"][0]["updated_at"] = "2026-03-02T10:00:00.000000Z"
+    assert one[0]["annotations"][0]["id"] == two[0]["annotations"][0]["id"]
+    (tmp_path / "a.json").write_text(json.dumps(one))
+    (tmp_path / "b.json").write_text(json.dumps(two))
+    both = review.import_annotations(review.import_annotations(curated, spam, tmp_path / "a.json"), spam,
+                                     tmp_path / "b.json")
+    row = tasks[0]["data"]["mmweak"]["row"]
+    assert [(a["annotator"], a["label"]) for a in both[row]["spam_answers"]] == [("user:1", 1), ("user:2", 0)]
+
+
 def test_labeling_config_follows_the_column_types():
     from datasets import Audio, Features, Image, Value
 

@@ -288,7 +288,8 @@ def test_later_rounds_exports_and_edits_through_a_real_server(label_studio, cura
                                     '</RectangleLabels></View>')
     client.projects.import_tasks(id=theirs.id, request=[{"data": {"img": "https://example.invalid/a.png"}}])
     with pytest.raises(LabelStudioError, match=r"holds rows not sent by mmweak and another labeling config"):
-        review.to_label_studio(sel, spam_task, url=url, api_key=token, project=theirs.id)
-    assert "RectangleLabels" in client.projects.get(id=theirs.id).label_config
+        review.to_label_studio(sel, spam_task, url=url, api_key=token, project=theirs.id, annotators_per_row=5)
+    untouched = client.projects.get(id=theirs.id)
+    assert "RectangleLabels" in untouched.label_config and untouched.maximum_annotations == 1
     with pytest.raises(LabelStudioError, match="no API key for Label Studio"):
         review.connect(url, "")
