@@ -66,8 +66,9 @@ def aggregate(
             differ; every other model's ``T_probs`` is the same either way. Default: a model template's own
             ``objective`` (``create("auto", objective="f1")``), else ``"accuracy"``.
         pos_label: the class whose F1 ``objective="f1"`` maximises, by name or index (or mapping task -> class).
-            Default: a model template's own ``pos_label``, else class 1. For classes named by other numbers
-            (ratings ``"1"``..``"5"``) an integer is ambiguous and refused: give the name as text.
+            Default: a model template's own ``pos_label``, else class index 1. With ``objective="f1"`` and classes
+            named by other numbers (ratings ``"1"``..``"5"``) an integer that is one class by index and another by
+            name is refused as ambiguous: give the name as text.
         reviewed: use human review answers (the ``T_gold`` column that :mod:`mmweak.review` writes) of the
             fit split: those rows leave the unlabelled rows and join the gold dev rows, so the model fits with
             their labels clamped, and their ``T_probs``/``T_label``/``T_confidence`` become the human label
@@ -130,8 +131,7 @@ def aggregate(
         filled: dict[str, int] = {}
         # The class of the model's own probabilities for a row without votes, so a filled label never contradicts
         # the probability column next to it (the class balance, or what gold dev rows and the model say of them).
-        silent_class = int(lm.labels_from_proba(lm.predict_proba(np.full((1, L.shape[1]), -1)), None,
-                                                objective="accuracy")[0])  # "the most likely class", whatever model
+        silent_class = silent_label(lm, L.shape[1])
         for name in out:
             Ls = L if name == fit_name else _votes(splits[name], col)
             new = output_columns(task, lm, Ls, tie_break=tie_break, seed=seed, decide=decide)
@@ -360,6 +360,13 @@ def _class_index(value: Any, task: Task) -> int | None:
     return number if number is not None and 0 <= number < task.cardinality else None
 
 
+def silent_label(lm: LabelModel, n_lfs: int) -> int:
+    """The class a fitted label model finds most likely for a row without votes (``fill_abstains="prior"``): its
+    own probabilities for such a row, so a filled label never contradicts the probability column beside it."""
+    silent = lm.predict_proba(np.full((1, n_lfs), -1))
+    return int(lm.labels_from_proba(silent, None, objective="accuracy")[0])  # "the most likely class", whatever model
+
+
 def task_options(
     task: Task, model: Any, gold: Any, class_balance: Any, objective: Any, pos_label: Any
 ) -> tuple[LabelModel, str | None, Any, dict[str, Any]]:
@@ -377,11 +384,16 @@ def task_options(
         pos: int | None = int(own["pos_label"]) if own.get("pos_label") is not None else 1
     else:
         number = class_index(given.item() if isinstance(given, np.generic) else given)
-        if (goal == "f1" and task.numbers_name_classes and number is not None
-                and not (isinstance(given, str) and task.class_of(given) is not None)):
-            raise ValueError(f"pos_label {given!r} of task {task.name!r} is ambiguous: its classes "
-                             f"{list(task.labels)} are named by numbers, and a number that is not one of those "
-                             f"names is read as a class index; give the class's name as text")
+        if goal == "f1" and task.numbers_name_classes and number is not None:
+            if isinstance(given, str) and task.class_of(given) is None:  # text is read by name, and names none
+                raise ValueError(f"pos_label {given!r} of task {task.name!r} names no class of {list(task.labels)}")
+            named = task.class_of(str(number))
+            if not isinstance(given, str) and named is not None and named != number and 0 <= number < task.cardinality:
+                raise ValueError(f"pos_label {given!r} of task {task.name!r} is ambiguous: its classes "
+                                 f"{list(task.labels)} are named by numbers, and {given!r} is class "
+                                 f"{task.labels[number]!r} by index but class {task.labels[named]!r} by name; give "
+                                 f"the class's name as text (pos_label={task.labels[named]!r} or "
+                                 f"{task.labels[number]!r})")
         pos = _class_index(given, task)
     if pos is None and goal == "f1":
         raise ValueError(f"pos_label must be a class of task {task.name!r} {list(task.labels)} (a name or index "

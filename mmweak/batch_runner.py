@@ -199,9 +199,17 @@ def vote_guarded(
             fault[r] = 1 if noted else 0
         except Exception as exc:  # noqa: BLE001 - an LF may raise anything
             if isinstance(exc, LFError) and exc.batch_level:
-                # it cannot run on one row (e.g. a fixed-length list whatever the batch): the batch's own error
-                # names what went wrong, not this rerun's
-                raise blame(lf, batch_error, batch, None, None) from batch_error
+                # it cannot run on one row (a fixed-length list whatever the batch, a squeeze to 0-d): the row that
+                # failed cannot be found, and on_error="abstain" cannot count it
+                if isinstance(batch_error, LFError):  # the batch's own error already names its row
+                    raise blame(lf, batch_error, batch, None, None) from batch_error
+                col = lf.inputs[0]
+                raise LFError(
+                    f"LF {lf.name!r} (task {lf.task.name!r}) raised {type(batch_error).__name__}: {batch_error} on a "
+                    f"batch of {_batch_rows(batch)} rows (column {col!r}), and it cannot be rerun row by row to find "
+                    f"the row ({exc}), so on_error='abstain' cannot count it either: make the LF work on a batch of "
+                    f"one row", lf=lf.name, column=col, batch_level=True,
+                ) from batch_error
             # reading an undeclared column is the LF's bug on every row, like a missing input: never a row fault
             if on_error == "raise" or isinstance(exc, UndeclaredColumn):
                 raise blame(lf, exc, batch, r, indices[r]) from exc

@@ -66,6 +66,24 @@ def _quiet_ray_data(quiet: bool) -> Iterator[None]:
             lg.setLevel(level)
 
 
+def _say_json(obj: Any) -> None:
+    """One JSON document on its own line (NaN as null), for scripts."""
+    import json
+
+    import numpy as np
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {str(k): plain(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [plain(x) for x in v]
+        if isinstance(v, np.generic):
+            v = v.item()
+        return None if isinstance(v, float) and v != v else v
+
+    print(json.dumps(plain(obj), allow_nan=False))
+
+
 def _say(line: str) -> None:
     print(line, flush=True)  # preformatted tables: never re-wrapped to the terminal width
 
@@ -162,6 +180,7 @@ def report(
     split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else the first)."),
     gold: Optional[str] = typer.Option(None, help="Gold column, for empirical accuracies."),
     revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per task (task, split, lfs, labels)."),
 ) -> None:
     """LF summary (polarity, coverage, overlaps, conflicts, accuracies) and label quality."""
     from .analysis import analyze
@@ -174,7 +193,12 @@ def report(
         s = _split(ds, split) if split else stats_split_of(entries.get(t.name, {}), list(ds))  # the card's LF table's
         if gold is not None and gold not in ds[s].column_names:
             raise UsageError(f"--gold: split {s!r} has no column {gold!r}; its columns: {ds[s].column_names}")
-        _say(str(analyze(ds, t, split=s, gold=gold)))
+        summary = analyze(ds, t, split=s, gold=gold)
+        if as_json:
+            _say_json({"task": t.name, "split": s, "classes": list(t.labels), "label_model": summary.label_model,
+                       "member": summary.member, "lfs": summary.rows, "labels": summary.labels})
+        else:
+            _say(str(summary))
 
 
 @app.command()
@@ -368,6 +392,7 @@ def value(
     model: Optional[str] = typer.Option(None, help="Label model (default: the one the labels were made with)."),
     seed: Optional[int] = typer.Option(None, help="Fit seed (default: the recorded one)."),
     revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object: the settings and a row per LF."),
 ) -> None:
     """Each LF's marginal value: the label model's accuracy and coverage with and without it."""
     from .card import GOLD_SPLIT_ORDER
@@ -380,6 +405,8 @@ def value(
             create(model, cardinality=2)
         except ValueError as exc:  # an unknown name is bad usage, caught before the folder is read
             raise UsageError(f"--model: {exc}") from None
+    if seed is not None and seed < 0:
+        raise UsageError(f"--seed must be 0 or more, got {seed}")
     ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
     fit_name = _split(ds, fit_split, "--fit-split") if fit_split else _fit_split(ds, t)
@@ -392,13 +419,18 @@ def value(
         eval_split = with_gold[0]
     else:
         _split(ds, eval_split, "--eval-split")
-        if gold not in ds[eval_split].column_names:
-            raise UsageError(f"--eval-split {eval_split!r} has no gold column {gold!r}")
+        if gold not in ds[eval_split].column_names or not (read_gold(ds[eval_split], gold, t, split=eval_split)
+                                                            >= 0).any():
+            raise UsageError(f"--eval-split {eval_split!r} has no gold labels in column {gold!r}")
     settings = RefitSettings.recorded(ds[fit_name], t, model, seed)
     name = settings.model if isinstance(settings.model, str) or settings.model is None else settings.model.name
     rows = marginal_value(ds[fit_name], t, evaluate=ds[eval_split], gold=gold, model=model, seed=seed,
-                          progress=True)
+                          progress=not as_json)
     base = rows[0]
+    if as_json:
+        _say_json({"task": t.name, "model": name or "auto", "seed": settings.seed, "objective": settings.objective,
+                   "fit_split": fit_name, "eval_split": eval_split, "gold": gold, "rows": rows})
+        return
     by_f1 = "delta_f1" in (rows[1] if len(rows) > 1 else {})
     # The refits see no gold, so the eval split's gold is scored and never fitted; a curated folder whose labels used it
     # as dev rows shows a higher accuracy for the same LFs, which this line has to explain.
@@ -523,11 +555,15 @@ def _split(ds: Any, name: str, option: str = "--split") -> str:
 
 
 def _fit_split(ds: Any, task: Any) -> str:
-    """The split the task's label model was fitted on (the one ``report`` and the card describe), else the first."""
-    from .card import stats_split_of
+    """The split the task's label model was fitted on (the one ``report`` and the card describe), else the split
+    ``aggregate`` would fit on (train, else the first)."""
+    from .aggregate import fit_split_name
     from .provenance import read_record
 
-    return str(stats_split_of(read_record(ds).get("tasks", {}).get(task.name, {}), list(ds)))
+    fit = ((read_record(ds).get("tasks", {}).get(task.name) or {}).get("label_model") or {}).get("fit") or {}
+    if fit.get("split") in ds:
+        return str(fit["split"])
+    return str(fit_split_name(None, {name: d.column_names for name, d in ds.items()}))
 
 
 def _gold_column(d: Any, task: Any, gold: str | None, splits: Any = None) -> str:
@@ -539,7 +575,9 @@ def _gold_column(d: Any, task: Any, gold: str | None, splits: Any = None) -> str
         raise UsageError(f"task {task.name!r} records no gold column: name one with --gold")
     where = list(splits.values()) if splits is not None else [d]
     if not any(name in x.column_names for x in where):
-        raise UsageError(f"--gold: no column {name!r}; columns: {d.column_names}")
+        columns = sorted({c for x in where for c in x.column_names})
+        raise UsageError(f"--gold: no column {name!r} in {'any split' if splits is not None else 'the split'}; "
+                         f"columns: {columns}")
     return str(name)
 
 

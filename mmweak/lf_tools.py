@@ -27,6 +27,7 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 from datasets import Dataset
 
+from .aggregate import silent_label
 from .columns import read_column, read_matrix
 from .gold import read_gold
 from .lf import ABSTAIN
@@ -186,14 +187,8 @@ class_balance=None)
         labels = lm.labels_from_proba(lm.predict_proba(L), L, tie_break=self.tie_break, seed=self.seed,
                                       objective=self.objective, pos_label=self.pos_label)
         if self.fill_abstains == "prior":
-            labels[(L == ABSTAIN).all(axis=1)] = silent_class(lm, L.shape[1])
+            labels[(L == ABSTAIN).all(axis=1)] = silent_label(lm, L.shape[1])
         return labels
-
-
-def silent_class(lm: Any, n_lfs: int) -> int:
-    """The class a fitted label model finds most likely for a row without votes (``fill_abstains="prior"``)."""
-    silent = lm.predict_proba(np.full((1, n_lfs), ABSTAIN))
-    return int(lm.labels_from_proba(silent, None, objective="accuracy")[0])
 
 
 def marginal_value(

@@ -310,6 +310,11 @@ def _stack(key: str, values: list[Any]) -> Any:
                              "out (columns=[...])")
         out = torch.stack(values)
     elif isinstance(first, (bool, int, float, np.generic, np.ndarray, list, tuple)):
+        if not _numeric_leaf(first):  # a list of PIL images or texts per row: left as it is, in every batch
+            return values
+        if isinstance(first, np.ndarray) and len({v.shape for v in values}) > 1:
+            raise ValueError(f"column {key!r} has arrays of several shapes in one batch: pad or resize them "
+                             "(base_collator=, a transform) or leave the column out (columns=[...])")
         try:
             arr = np.asarray(values)
         except ValueError:  # ragged lists: leave them to the caller's collator
@@ -320,6 +325,13 @@ def _stack(key: str, values: list[Any]) -> Any:
     else:
         return values
     return out.to(torch.float32) if out.dtype == torch.float64 else out
+
+
+def _numeric_leaf(value: Any) -> bool:
+    """Whether the first innermost element of a cell is a number (a PIL image or a text in a list is not)."""
+    while isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    return isinstance(value, (bool, int, float, np.generic, np.ndarray)) or (isinstance(value, (list, tuple)))
 
 
 class SoftLabelCollator:
@@ -396,7 +408,11 @@ class SoftLabelCollator:
                 )
         out[self.labels_key] = targets.to(torch.float32)
         if self.confidence_key is not None:
-            out[self.confidence_key] = torch.as_tensor(
-                [float(f[self.confidence_column]) for f in features], dtype=torch.float32
-            )
+            conf = torch.as_tensor([float(f[self.confidence_column]) for f in features], dtype=torch.float32)
+            bad = ~((conf >= 0) & (conf <= 1))
+            if bool(bad.any()):
+                r = int(torch.nonzero(bad)[0])
+                raise ValueError(f"column {self.confidence_column!r}, batch row {r}: confidence {float(conf[r])} is "
+                                 "not in [0, 1]: the curated columns were changed after mmweak.aggregate")
+            out[self.confidence_key] = conf
         return out

@@ -213,7 +213,7 @@ def _eager(bases: dict[Any, tuple[Any, Features, Meta]], stages: list["_Stage"],
                  for k, (base, _, _) in enumerate(bases.values())]
         joined = prepare(parts[0].union(*parts[1:]) if len(parts) > 1 else prepare(parts[0]))
         runner = VoteStage(stage.lfs, stage.slots, [fingerprints[s] for s in stage.slots], features, on_error,
-                           store, batch_size, use_cache, "stats")
+                           store, batch_size, use_cache, "stats", split_names=list(bases))
         for table in batches(_map(joined, stage, runner)):
             for split, slot, first, n, comp, faults, sec in zip(*(table.column(k).to_pylist() for k in STATS)):
                 seen[split].setdefault((slot, first, n), (comp, faults, sec))

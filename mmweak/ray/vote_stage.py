@@ -28,6 +28,7 @@ from datasets import Features
 
 from ..apply import _pass_batch_size, _passes, raw_media_features
 from ..batch_runner import BatchRunner, OnError
+from ..errors import LFError
 from ..input_digest import arrow_digest
 from ..lf import LabelingFunction
 from ..vote_cache import read_votes, serves, votes_from_table, votes_key, votes_table, write_votes
@@ -111,6 +112,7 @@ class VoteStage:
     batch_size: int | None
     use_cache: bool
     emit: str = "votes"
+    split_names: Sequence[str | None] = ()  # per split index: names an LF's error as the local engine does
 
     def __call__(self, table: pa.Table) -> pa.Table:
         n = table.num_rows
@@ -143,7 +145,15 @@ class VoteStage:
         todo = [i for i in range(len(self.lfs)) if i not in votes]
         by_lf = {id(self.lfs[i]): i for i in todo}
         for group in _passes([self.lfs[i] for i in todo], self.batch_size):
-            for lf, (v, f, sec) in zip(group, self._compute(table, rows, group, features)):
+            try:
+                results = self._compute(table, rows, group, features)
+            except LFError as exc:  # "row 1" of which split, where the call has several
+                name = self.split_names[split] if split < len(self.split_names) else None
+                if name is None:
+                    raise
+                raise LFError(f"split {name!r}: {exc}", lf=exc.lf, column=exc.column, row=exc.row,
+                              batch_level=exc.batch_level) from exc
+            for lf, (v, f, sec) in zip(group, results):
                 i = by_lf[id(lf)]
                 votes[i], faults[i], seconds[i] = v, f, sec
                 computed.add(i)

@@ -154,10 +154,21 @@ def test_integer_answers_of_a_rating_are_refused_and_named_answers_read(tmp_path
 def test_pos_label_of_classes_named_by_other_numbers_is_a_name_and_an_integer_is_refused():
     lf = labeling_function(task=STARS, inputs="n", name="n")(lambda b: [n % 3 for n in b["n"]])
     ds = mmweak.apply_lfs(Dataset.from_dict({"n": list(range(30))}), [lf])
-    for ambiguous in (1, np.int64(2), "0"):  # "0" is no name here, so it would have been index 0, class "1"
+    for ambiguous in (1, np.int64(2)):
         with pytest.raises(ValueError, match=r"pos_label .* of task 'stars' is ambiguous: its classes \['1', '2', "
-                                             r"'3'\] are named by numbers"):
+                                             r"'3'\] are named by numbers, and .* is class '.' by index but class "
+                                             r"'.' by name"):
             mmweak.aggregate(ds, model="majority", objective="f1", pos_label=ambiguous)
+    with pytest.raises(ValueError, match=r"pos_label '0' of task 'stars' names no class"):  # text reads by name
+        mmweak.aggregate(ds, model="majority", objective="f1", pos_label="0")
+    # where both readings agree, or only one exists, an integer is no riddle
+    assert mmweak.provenance.read_record(mmweak.aggregate(ds, model="majority", objective="f1", pos_label=0))[
+        "tasks"]["stars"]["label_model"]["fit"]["pos_label"] == 0  # no class is named "0": index 0
+    polar = mmweak.Task("polar", ["-1", "1"])
+    lf2 = labeling_function(task=polar, inputs="n", name="n2")(lambda b: [n % 2 for n in b["n"]])
+    two = mmweak.apply_lfs(Dataset.from_dict({"n": list(range(30))}), [lf2])
+    assert mmweak.provenance.read_record(mmweak.aggregate(two, model="majority", objective="f1", pos_label=1))[
+        "tasks"]["polar"]["label_model"]["fit"]["pos_label"] == 1  # "1" by name and by index
     out = mmweak.aggregate(ds, model="majority", objective="f1", pos_label="1")
     assert mmweak.provenance.read_record(out)["tasks"]["stars"]["label_model"]["fit"]["pos_label"] == 0
     mmweak.aggregate(ds, model="majority", pos_label=1)  # unused by the accuracy rule: not refused

@@ -87,6 +87,16 @@ def test_a_true_among_votes_is_not_read_as_class_1(tmp_path):
         with pytest.raises(LFError, match=r"LF 'fixed' \(task 'spam'\) voted 2 on row 2 \(column 'text' = 'c'\)"):
             mmweak.apply_lfs(datasets.Dataset.from_dict({"text": list("abcd")}), [fixed], use_cache=False,
                              on_error=policy)
+    # an LF that fails on the batch and cannot run on one row at all: said so, whatever on_error
+    def squeezed(b):
+        lengths = np.array([len(t) for t in b["text"]])  # TypeError on the None row
+        return (lengths > 3).astype(int).squeeze()  # a one-row batch gives a 0-d array
+    sq = labeling_function(task=SPAM, inputs="text", name="sq")(squeezed)
+    for policy in ("raise", "abstain"):
+        with pytest.raises(LFError, match=r"LF 'sq' \(task 'spam'\) raised TypeError: .* on a batch of 4 rows "
+                                          r"\(column 'text'\), and it cannot be rerun row by row to find the row"):
+            mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["hello", "hi", None, "abcdef"]}), [sq],
+                             use_cache=False, on_error=policy)
     # row 1 of which split: named where there are several
     splits = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"text": ["a"]}),
                                    "test": datasets.Dataset.from_dict({"text": list("abcd")})})

@@ -230,6 +230,13 @@ def test_collator_keeps_each_columns_dtype_and_leaves_images_alone():
     ragged = Dataset.from_dict({"ids": [[1, 2], [3]], "spam_probs": [[0.5, 0.5], [0.1, 0.9]]}).with_format("torch")
     with pytest.raises(ValueError, match=r"column 'ids' has tensors of 2 shapes in one batch"):
         SoftLabelCollator("spam")([ragged[0], ragged[1]])
+    white = PIL.Image.new("RGB", (4, 4), "white")
+    rows = [{"views": [white, white], "arr": np.zeros((2, 2), np.uint8), "spam_probs": [0.5, 0.5]}] * 2
+    batch = SoftLabelCollator("spam")(rows)  # lists of images stay lists, whatever their sizes
+    assert isinstance(batch["views"], list) and batch["arr"].dtype == torch.uint8
+    mixed = [rows[0], {**rows[1], "arr": np.zeros((3, 2), np.uint8)}]
+    with pytest.raises(ValueError, match=r"column 'arr' has arrays of several shapes in one batch"):
+        SoftLabelCollator("spam")(mixed)
 
 
 def test_planted_bad_probabilities_and_confidences_are_refused_by_column_and_row(curated_rows):
@@ -245,6 +252,8 @@ def test_planted_bad_probabilities_and_confidences_are_refused_by_column_and_row
     unsure = curated_rows.remove_columns("spam_confidence").add_column("spam_confidence", conf)
     with pytest.raises(ValueError, match=r"column 'spam_confidence', row 2: confidence nan is not in \[0, 1\]"):
         filter_by_confidence(unsure, "spam", 0.0, drop_abstains=False)  # it was dropped silently
+    with pytest.raises(ValueError, match=r"column 'spam_confidence', batch row 1: confidence nan is not in \[0, 1\]"):
+        SoftLabelCollator("spam", confidence_key="w")([unsure[1], unsure[2]])
 
 
 def test_a_task_the_labels_were_not_made_for_is_named(texts, spam):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import uuid
@@ -112,10 +113,23 @@ def test_inspect_and_report_and_lf_tools_on_the_curated_folder(youtube_run, caps
     assert re.search(r"no_promotion\s+│ 0\.8417\s+│ \+0\.1167\s+│ 0\.0339 .*│ majority\+ebcc", out), out
     assert main(["value", str(youtube_run), "--model", "majority"]) == 0
     assert "label model majority, seed 0" in (out := capsys.readouterr().out) and "refit chose" not in out
+    # the same figures for scripts: one JSON document each
+    assert main(["value", str(youtube_run), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["model"], doc["eval_split"], doc["gold"], doc["rows"][0]["accuracy"]) == ("auto", "validation",
+                                                                                         "label", 0.9583333333333334)
+    promo = next(r for r in doc["rows"] if r["lf"] == "no_promotion")
+    assert (round(promo["delta_accuracy"], 4), promo["member"]) == (0.1167, "majority+ebcc")
+    assert main(["report", str(youtube_run), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["task"], doc["split"], doc["member"], doc["classes"]) == ("spam", "train", "dawid_skene",
+                                                                          ["ham", "spam"])
+    assert [r["lf"] for r in doc["lfs"]][:2] == ["has_link", "check_out"] and doc["labels"]["rows"] == 1686
     for args, message in [
         (["value", str(youtube_run), "--eval-split", "dev"],
          "--eval-split: unknown split 'dev'; the dataset has ['train', 'validation', 'test']"),
-        (["value", str(youtube_run), "--gold", "nosuch"], "--gold: no column 'nosuch'"),
+        (["value", str(youtube_run), "--gold", "nosuch"], "--gold: no column 'nosuch' in any split"),
+        (["value", str(youtube_run), "--seed", "-1"], "--seed must be 0 or more, got -1"),
         (["value", str(youtube_run), "--model", "nope"], "--model: unknown label model 'nope'"),
         (["buckets", str(youtube_run), "--lf", "nope"], "--lf: task 'spam' has no LF 'nope'"),
         (["buckets", str(youtube_run), "--lf", "has_link", "--vs", "nope"], "--vs: task 'spam' has no LF 'nope'"),

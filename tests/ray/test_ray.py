@@ -306,6 +306,11 @@ def test_lf_errors_name_lf_column_and_row_as_locally(ray_session, tmp_path):
         mray.apply_lfs(mray.read(ds), [labeling_function(task=SPAM, inputs="spam_label")(lambda b: [0])])
     with pytest.raises(ValueError, match="tie_break='random' is not supported on Ray"):
         mray.aggregate(mray.apply_lfs(mray.read(ds), LFS[:2], cache_dir=tmp_path / "e"), tie_break="random")
+    # row 0 of which split: named as the local engine names it
+    five = labeling_function(task=SPAM, inputs="text", name="five")(lambda b: [5] * len(b["text"]))
+    with pytest.raises(mmweak.LFError, match=r"^split '(train|test)': LF 'five' \(task 'spam'\) voted 5 on row 0"):
+        mray.apply_lfs({"train": mray.read(ds.select(range(5))), "test": mray.read(ds.select(range(5)))}, [five],
+                       cache_dir=tmp_path / "j")
 
     # Annotators' votes ride along after the LFs' votes, as the local engine keeps them, with the same record.
     from mmweak.review import add_annotator_votes
