@@ -201,15 +201,7 @@ def vote_guarded(
             if isinstance(exc, LFError) and exc.batch_level:
                 # it cannot run on one row (a fixed-length list whatever the batch, a squeeze to 0-d): the row that
                 # failed cannot be found, and on_error="abstain" cannot count it
-                if isinstance(batch_error, LFError):  # the batch's own error already names its row
-                    raise blame(lf, batch_error, batch, None, None) from batch_error
-                col = lf.inputs[0]
-                raise LFError(
-                    f"LF {lf.name!r} (task {lf.task.name!r}) raised {type(batch_error).__name__}: {batch_error} on a "
-                    f"batch of {_batch_rows(batch)} rows (column {col!r}), and it cannot be rerun row by row to find "
-                    f"the row ({exc}), so on_error='abstain' cannot count it either: make the LF work on a batch of "
-                    f"one row", lf=lf.name, column=col, batch_level=True,
-                ) from batch_error
+                raise blame(lf, batch_error, batch, None, None, unsplittable=exc) from batch_error
             # reading an undeclared column is the LF's bug on every row, like a missing input: never a row fault
             if on_error == "raise" or isinstance(exc, UndeclaredColumn):
                 raise blame(lf, exc, batch, r, indices[r]) from exc
@@ -219,9 +211,11 @@ def vote_guarded(
     return votes, fault
 
 
-def blame(lf: LabelingFunction, exc: Exception, batch: Any, r: int | None, row: int | None) -> LFError:
-    """An :class:`LFError` naming the LF, the column and (where known) the row that ``exc`` came from."""
-    if isinstance(exc, LFError):
+def blame(lf: LabelingFunction, exc: Exception, batch: Any, r: int | None, row: int | None,
+          unsplittable: Exception | None = None) -> LFError:
+    """An :class:`LFError` naming the LF, the column and (where known) the row that ``exc`` came from;
+    ``unsplittable`` is the error of rerunning the batch row by row when the LF cannot run on one row."""
+    if isinstance(exc, LFError):  # the batch's own error already names its row
         if exc.row is None and row is not None:  # the LF only knew its batch position: name the row
             return LFError(f"{exc} (row {row})", lf=exc.lf, column=exc.column, row=row)
         return exc
@@ -235,13 +229,15 @@ def blame(lf: LabelingFunction, exc: Exception, batch: Any, r: int | None, row: 
             f"its inputs ({list(lf.inputs)} now); an LF sees only the columns it declares, and its cached votes "
             f"follow only those", lf=lf.name, column=missing, row=row,
         )
+    advice = "pass on_error='abstain' to count such rows as faults instead"
     if r is not None:
         cell = batch.column(col)[r].as_py() if isinstance(batch, pa.Table) else batch[col][r]
         where = f"on row {row} (column {col!r} = {preview(cell)})"
+    elif unsplittable is not None:  # a fixed-length list whatever the batch, a squeeze to 0-d
+        where = (f"on a batch of {_batch_rows(batch)} rows (column {col!r}), and it cannot be rerun row by row to "
+                 f"find the row ({unsplittable})")
+        advice = "so on_error='abstain' cannot count it either: make the LF work on a batch of one row"
     else:
         where = f"on a batch of {_batch_rows(batch)} rows, though not on any row alone (column {col!r})"
-    return LFError(
-        f"LF {lf.name!r} (task {lf.task.name!r}) raised {type(exc).__name__}: {exc} {where}; "
-        f"pass on_error='abstain' to count such rows as faults instead",
-        lf=lf.name, column=col, row=row,
-    )
+    return LFError(f"LF {lf.name!r} (task {lf.task.name!r}) raised {type(exc).__name__}: {exc} {where}; {advice}",
+                   lf=lf.name, column=col, row=row, batch_level=unsplittable is not None)

@@ -215,12 +215,11 @@ def marginal_value(
 
     >>> import datasets, mmweak
     >>> spam = mmweak.Task("spam", ["ham", "spam"])
-    >>> link = mmweak.labeling_function(task=spam, inputs="text", name="link")(
-    ...     lambda b: [1 if "http" in t else -1 for t in b["text"]])
-    >>> short = mmweak.labeling_function(task=spam, inputs="text", name="short")(
-    ...     lambda b: [0 if len(t) < 8 else -1 for t in b["text"]])
+    >>> rules = {"link": lambda t: 1 if "http" in t else -1, "short": lambda t: 0 if len(t) < 8 else -1}
+    >>> lfs = [mmweak.labeling_function(task=spam, inputs="text", name=n)(lambda b, f=f: [f(t) for t in b["text"]])
+    ...        for n, f in rules.items()]
     >>> ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://a", "hi", "long text", "http"] * 5,
-    ...                                                   "y": [1, 0, 0, 1] * 5}), [link, short])
+    ...                                                   "y": [1, 0, 0, 1] * 5}), lfs)
     >>> rows = marginal_value(ds, spam, evaluate=ds, gold="y", model="majority")
     >>> rows[0]["accuracy"], [(r["lf"], r["delta_accuracy"], r["rows"]) for r in rows[:1]]
     (0.5, [('(all LFs)', 0.0, 20)])
