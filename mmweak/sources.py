@@ -236,6 +236,9 @@ def resolve_object(ref: str, *, search: Sequence[str | os.PathLike] = ()) -> Any
         obj = _import_from(module, [str(p) for p in search], exc)
     except ImportError as exc:
         raise SourceError(f"cannot import module {module!r} (from {ref!r}): {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - the module's own code failed while it was imported
+        raise SourceError(f"importing module {module!r} (from {ref!r}) raised {type(exc).__name__}: {exc} "
+                          "(--debug shows where)") from exc
     for part in attr.split("."):
         if not hasattr(obj, part):
             raise SourceError(f"module {module!r} has no attribute {attr!r} (from {ref!r})")
@@ -252,6 +255,9 @@ def _import_from(module: str, folders: list[str], first: Exception) -> Any:
             return importlib.import_module(module)
         except ModuleNotFoundError:
             continue
+        except Exception as exc:  # noqa: BLE001 - found, but its own code failed while it was imported
+            raise SourceError(f"importing module {module!r} (from {folder}) raised {type(exc).__name__}: {exc} "
+                              "(--debug shows where)") from exc
         finally:
             sys.path.remove(folder)
     raise SourceError(f"cannot import module {module!r}: {first} (looked in {folders or 'the installed packages'})")

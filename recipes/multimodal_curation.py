@@ -452,7 +452,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     synonyms = parse_synonyms(args.synonyms, classes)
-    ds = recipe_data(data, classes=classes, assemble=bool(args.assemble_sample), rows=args.rows, seed=args.seed)
+    ds = recipe_data(data, classes=classes, assemble=bool(args.assemble_sample), rows=args.rows, seed=args.seed,
+                     overwrite=args.overwrite)
     cols = media_columns(ds, args.image_column, args.audio_column, args.text_column)
     print(
         f"records: {', '.join(f'{s}={len(d)}' for s, d in ds.items())}; image={cols[0]!r} audio={cols[1]!r} "

@@ -251,6 +251,7 @@ def test_post_aggregate_steps_run_before_saving_and_fail_with_the_place(tmp_path
     assert main(["curate", str(recipe)]) == 0
     back = datasets.load_dataset(str(tmp_path / "out"))
     assert back["test"][0]["marker"] == "7 ['spam'] ['sub']"
+    (tmp_path / "broken_step.py").write_text("raise RuntimeError('no GPU here')\n")
     for ref, params, message in [
         ("test_cli_recipes_media:no_such_step", "{}", r"r\.yaml:8: post_aggregate\[0\]\.ref: module .* has no attribute"),
         ("test_cli_recipes_media:add_marker", "{value: seven}",
@@ -259,6 +260,9 @@ def test_post_aggregate_steps_run_before_saving_and_fail_with_the_place(tmp_path
                                                            r"given by mmweak"),
         ("test_cli_recipes_media:not_a_dataset", "{}", r"r\.yaml:8: post_aggregate\[0\]\.ref: .* returned 'int', not a "
                                                        r"DatasetDict"),
+        # a module of the recipe's folder whose own code fails on import: one line too, not a traceback
+        ("broken_step:step", "{}", r"r\.yaml:8: post_aggregate\[0\]\.ref: importing module 'broken_step' .*raised "
+                                   r"RuntimeError: no GPU here \(--debug shows where\)"),
     ]:
         recipe = _post_recipe(tmp_path, ref, params)
         capsys.readouterr()

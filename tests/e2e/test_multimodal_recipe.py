@@ -74,3 +74,23 @@ def test_folder_rules_and_errors(tmp_path):
     with pytest.raises(ValueError, match="no metadata.csv or metadata.jsonl"):
         mm.load_records(empty)
     assert np.array_equal(sorted(ds["train"].column_names), ["image", "sound", "text"])
+
+
+def test_the_script_passes_overwrite_to_the_sample_it_assembles(monkeypatch, tmp_path):
+    # a second `--assemble-sample ... --overwrite` run failed: "is not empty; give a new folder"
+    from recipes import multimodal_curation as mm
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def record(path, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(mm, "recipe_data", record)
+    for flag, expected in (([], False), (["--overwrite"], True)):
+        with pytest.raises(Stop):
+            mm.main(["--assemble-sample", str(tmp_path / "s"), "--out", str(tmp_path / "o"), *flag])
+        assert (seen["assemble"], seen["overwrite"]) == (True, expected)
