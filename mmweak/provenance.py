@@ -33,8 +33,16 @@ _ANY = re.compile(r"<!-- mmweak:weak_supervision")
 _LEGACY = "\n<!-- mmweak:weak_supervision "  # version 1: raw JSON, readable, never written again
 
 
+#: Where the record keeps its tasks' order: keys are sorted when it is written (one text per record), and the tasks
+#: must come back in the order the user gave them (``load_curated``, the card, every per-task loop).
+_TASK_ORDER = "task_order"
+
+
 def _encode(record: dict[str, Any]) -> str:
-    payload = base64.b64encode(zlib.compress(json.dumps(record, sort_keys=True).encode(), 6)).decode()
+    data = dict(record)
+    if isinstance(data.get("tasks"), dict):
+        data[_TASK_ORDER] = list(data["tasks"])
+    payload = base64.b64encode(zlib.compress(json.dumps(data, sort_keys=True).encode(), 6)).decode()
     checksum = hashlib.sha256(payload.encode()).hexdigest()[:16]
     return f"\n<!-- mmweak:weak_supervision:v{VERSION} {payload} {checksum} -->"
 
@@ -50,6 +58,10 @@ def _decode(version: str, payload: str, checksum: str) -> dict[str, Any]:
         raise RecordError(f"the weak-supervision record cannot be decoded: {exc}") from None
     if not isinstance(record, dict):
         raise RecordError("the weak-supervision record is not a mapping")
+    order = record.pop(_TASK_ORDER, None)
+    tasks = record.get("tasks")
+    if isinstance(order, list) and isinstance(tasks, dict):
+        record["tasks"] = {**{k: tasks[k] for k in order if k in tasks}, **tasks}
     return record
 
 

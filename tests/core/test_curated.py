@@ -388,3 +388,20 @@ def test_a_hand_edited_card_keeps_its_settings_whole(curated, tmp_path):
     again = mmweak.save_curated(curated, tmp_path / "again", **settings)  # what `mmweak card` writes back
     meta = yaml.safe_load((again / "README.md").read_text().split("---")[1])
     assert meta["license"] == ["mit", "apache-2.0"] and meta["task_categories"] == ["image-classification"]
+
+
+def test_tasks_come_back_in_the_order_they_were_given(tmp_path):
+    # The record is written with sorted keys; load_curated, the card and every per-task loop gave "alpha" first.
+    zeta, alpha = mmweak.Task("zeta", ["no", "yes"]), mmweak.Task("alpha", ["a", "b", "c"])
+    lfs = [labeling_function(task=zeta, inputs="text", name="bang")(lambda b: [int("!" in t) for t in b["text"]]),
+           labeling_function(task=alpha, inputs="text", name="length")(lambda b: [len(t) % 3 for t in b["text"]])]
+    ds = mmweak.aggregate(mmweak.apply_lfs(Dataset.from_dict({"text": ["hi!", "hello", "hey!!", "yo"]}), lfs))
+    assert list(mmweak.provenance.read_record(ds)["tasks"]) == ["zeta", "alpha"]
+    folder = mmweak.save_curated(ds, tmp_path / "two")
+    back, tasks = mmweak.load_curated(folder)
+    assert [t.name for t in tasks] == ["zeta", "alpha"]
+    assert list(mmweak.provenance.read_record(back)["tasks"]) == ["zeta", "alpha"]
+    card = (folder / "README.md").read_text()
+    assert card.index("### `zeta`") < card.index("### `alpha`")
+    block = yaml.safe_load(card.split("---")[1])["weak_supervision"]["tasks"]
+    assert [t["name"] for t in block] == ["zeta", "alpha"]
