@@ -379,9 +379,10 @@ class AutoLabelModel(LabelModel):
         self._selection_rows = 0
         names = self._member_names()
         z = float(self.z)
+        fair = self._fair_dev
         # An F1 needs a gold row of its class: dev rows without one measure nothing, and the votes still can.
-        measurable = self.objective != "f1" or (dev is not None and bool((dev[1] == int(self.pos_label)).any()))
-        if dev is not None and dev[1].size >= int(self.min_dev) and measurable:
+        measurable = self.objective != "f1" or (fair is not None and bool((fair[1] == int(self.pos_label)).any()))
+        if fair is not None and fair[1].size >= int(self.min_dev) and measurable:
             gains = self._dev_gains(names, L, dev, prior, seed)
             self.selection_by_ = "dev"
         else:
@@ -400,7 +401,7 @@ class AutoLabelModel(LabelModel):
         self.selected_ = "+".join(configs)
         kw: dict[str, Any] = {"class_balance": prior}
         if dev is not None and dev[1].size:
-            kw.update(L_dev=dev[0], y_dev=dev[1])
+            kw.update(L_dev=dev[0], y_dev=dev[1], dev_representative=self._representative(dev))
         members = [self._build_for(name, seed, L).fit(L, **kw) for name in configs]
         self.members_ = {str(i): m.to_dict() for i, m in enumerate(members)}
         self.member_weights_ = np.asarray(weights) / np.sum(weights)
@@ -412,6 +413,11 @@ class AutoLabelModel(LabelModel):
         self.class_balance_ = members[-1].class_balance_
         if "dawid_skene" in gains and lower_bound(gains["dawid_skene"], z) > 0:
             self._silent = self._silent_estimate(L, configs, members, kw, seed)
+
+    def _representative(self, dev: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        """Which of the dev rows ``fit`` was given are representative (see :meth:`LabelModel.fit`)."""
+        mask = getattr(self, "_dev_mask", None)
+        return np.ones(dev[1].size, dtype=bool) if mask is None else mask
 
     def _silent_estimate(self, L, configs, members, fit_kw, seed) -> np.ndarray | None:
         """The classes of rows without a vote, from the one member that models whether LFs fire.
@@ -443,7 +449,10 @@ class AutoLabelModel(LabelModel):
         ``objective="f1"`` the score is the F1 of the labels the F1 rule gives (:func:`f1_pseudo_values`):
         a member that wins accuracy by sending a rare class's ties to the common class must not win there.
         """
-        L_dev, y_dev = dev
+        L_all, y_all = dev
+        representative = self._representative(dev)
+        L_dev, y_dev = L_all[representative], y_all[representative]
+        chosen = (L_all[~representative], y_all[~representative])  # clamped in every fold, never scored
         K = int(self.cardinality)
         k = int(min(self.folds_dev, y_dev.size))
         fold = np.random.default_rng(seed).permutation(y_dev.size) % k
@@ -456,8 +465,10 @@ class AutoLabelModel(LabelModel):
             labels = np.empty(y_dev.size, dtype=np.int64)
             for f in range(k):
                 held = fold == f
-                model = self._build_for(name, seed, L).fit(L, L_dev=L_dev[~held], y_dev=y_dev[~held],
-                                                          class_balance=prior)
+                clamped = np.concatenate([L_dev[~held], chosen[0]]), np.concatenate([y_dev[~held], chosen[1]])
+                model = self._build_for(name, seed, L).fit(
+                    L, L_dev=clamped[0], y_dev=clamped[1], class_balance=prior,
+                    dev_representative=np.arange(clamped[1].size) < int((~held).sum()))
                 proba = model.predict_proba(L_dev[held])
                 if self.objective == "f1":
                     labels[held] = model.labels_from_proba(proba, None, objective="f1", pos_label=int(self.pos_label))

@@ -119,6 +119,7 @@ class LabelModel(BaseEstimator):
         y_dev: Any = None,
         class_balance: Any = None,
         seed: int | None = None,
+        dev_representative: Any = None,
     ) -> "LabelModel":
         """Learn from the unlabelled vote matrix ``L``; optionally a gold dev set.
 
@@ -126,6 +127,11 @@ class LabelModel(BaseEstimator):
             L: ``(n, m)`` votes, ``-1`` = abstain.
             L_dev: ``(n_dev, m)`` votes of rows with gold labels (given together with ``y_dev``).
             y_dev: their gold classes.
+            dev_representative: ``(n_dev,)`` booleans, which dev rows are a fair sample of the data (drawn at
+                random); default: all of them. Every dev row's label is clamped in the fit, but only representative
+                rows *judge* it: the class shares read off the gold, the default's choice of member, and the gold
+                that keeps a fit majority vote would replace. Rows a review strategy chose for being hard are where
+                majority vote does badly, so a fit judged on them looks better than it is.
             class_balance: fixes the class prior (``K`` non-negative numbers); otherwise the model
                 estimates it (from ``L`` and, where the model uses it, the gold dev rows).
             seed: deprecated, use ``random_state`` in the constructor (or ``set_params``).
@@ -163,6 +169,10 @@ class LabelModel(BaseEstimator):
             if L_dev.shape[1] != L.shape[1]:
                 raise ValueError(f"L_dev has {L_dev.shape[1]} LFs but L has {L.shape[1]}")
             dev = (L_dev, y_dev)
+        self._dev_mask = representative_mask(dev, dev_representative)
+        self._fair_dev = dev
+        if dev is not None and self._dev_mask is not None:
+            self._fair_dev = (dev[0][self._dev_mask], dev[1][self._dev_mask]) if self._dev_mask.any() else None
         prior = None
         if class_balance is not None:
             try:
@@ -183,10 +193,12 @@ class LabelModel(BaseEstimator):
             raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
         self._fit(L, dev=dev, prior=prior, seed=seed)
         self.n_lfs_ = L.shape[1]
-        self._after_fit(L, seed, dev, prior)
+        self._after_fit(L, seed, self._fair_dev, prior)
         self.seed_ = seed
         if getattr(self, "class_balance_", None) is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
+        # Every dev row, representative or not: a strategy reading votes cannot tell silent rows apart, so the silent
+        # rows it picks are a fair sample of the silent rows.
         self.no_vote_proba_ = self._silent_rows_balance(dev)
         # The F1 cuts are a property of the training distribution, so they are fixed here, once.
         sample = self._proba(fit_sample(L, THRESHOLD_ROWS, seed))
@@ -413,7 +425,7 @@ class LabelModel(BaseEstimator):
         self, L: np.ndarray, seed: int, dev: tuple[np.ndarray, np.ndarray] | None, prior: np.ndarray | None
     ) -> None:
         """Subclass hook, run once the learned state is complete (before the F1 cuts are learned); ``dev`` and
-        ``prior`` are the gold dev rows and the fixed class balance ``fit`` was given."""
+        ``prior`` are the representative gold dev rows and the fixed class balance ``fit`` was given."""
 
     def _check_loaded_state(self) -> None:
         """Subclass hook: cross-checks of a loaded model's state beyond shapes (raise ModelFileError)."""
@@ -482,6 +494,26 @@ class LabelModel(BaseEstimator):
         if fitted_K is not None and fitted_K != self.cardinality:
             raise NotFittedError(f"{type(self).__name__} was fitted with cardinality {fitted_K} but cardinality is "
                                  f"now {self.cardinality!r} (set_params after fit): fit it again")
+
+
+def representative_mask(dev: tuple[np.ndarray, np.ndarray] | None, representative: Any) -> np.ndarray | None:
+    """``fit``'s ``dev_representative`` checked: ``(n_dev,)`` booleans, or None (every dev row is representative).
+
+    >>> L_dev, y_dev = np.array([[0, 1], [1, 1], [0, 0]]), np.array([0, 1, 0])
+    >>> representative_mask((L_dev, y_dev), [True, False, 1]).tolist()
+    [True, False, True]
+    >>> representative_mask((L_dev, y_dev), [1, 0])
+    Traceback (most recent call last):
+    ValueError: dev_representative must be 3 booleans (one per dev row), got [1, 0]
+    """
+    if representative is None:
+        return None
+    if dev is None:
+        raise ValueError("dev_representative needs L_dev and y_dev: it says which of their rows are a fair sample")
+    mask = np.asarray(representative)
+    if mask.shape != dev[1].shape or mask.dtype.kind not in "bui" or (mask.size and not np.isin(mask, (0, 1)).all()):
+        raise ValueError(f"dev_representative must be {dev[1].size} booleans (one per dev row), got {representative!r}")
+    return mask.astype(bool)
 
 
 def corrected_by_silent_dev_rows(estimate: np.ndarray, dev: tuple[np.ndarray, np.ndarray] | None) -> np.ndarray:

@@ -57,7 +57,7 @@ class MajorityVote(LabelModel):
         if self.dedupe_copies and m > 1 and L.shape[0]:
             self.lf_weights_ = copy_weights(prepare_fit(L, int(self.cardinality), _COPY_ROWS, seed), COPY_EXCESS, seed)
         if prior is None:
-            prior = self._dev_prior(dev, int(self.cardinality))
+            prior = self._dev_prior(self._fair_dev, int(self.cardinality))
         if prior is None:  # the vote share of a seeded sample: 200k rows pin a prior to ~0.001
             S = fit_sample(L, _PRIOR_ROWS, seed)
             share = self._predict_proba(S)

@@ -77,7 +77,7 @@ class MeTaL(LogLinearModel):
         n = max(V.weight.sum(), 1.0)
         overlap = V.co_votes().reshape(m * K, m * K) / n
         block = np.kron(1 - np.eye(m), np.ones((K, K)))  # only overlaps between different LFs are modelled
-        pi = self._prior_from_votes(V, prior if prior is not None else self._dev_prior(dev, K))
+        pi = self._prior_from_votes(V, prior if prior is not None else self._dev_prior(self._fair_dev, K))
         mu = self._initial_mu(V, n, pi).reshape(m * K, K)
         mu0 = mu.copy()
         # Adam on the masked squared error; fixed steps keep it deterministic.

@@ -1,6 +1,7 @@
 """Careless and hostile input to the label models: clear errors, safe loading, adversarial LFs, properties."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -213,6 +214,53 @@ def test_gold_dev_rows_that_expose_bad_lfs_are_not_overruled_by_the_swap_check(n
     assert model.fallback_ == ""
     assert (model.predict(L[300:]) == y[300:]).mean() > 0.93
     assert (create("majority").fit(L[300:]).predict(L[300:]) == y[300:]).mean() < 0.52
+
+
+@pytest.mark.parametrize("name", ["dawid_skene", "one_coin", "weighted_majority", "ebcc"])
+def test_gold_rows_chosen_for_being_hard_teach_the_fit_but_do_not_vouch_for_it(name):
+    # Rows a review strategy picked because majority vote is unsure of them are where majority vote does badly:
+    # a fit clamped to them beats it there whether or not it is right elsewhere (youtube fell to 47 %, every row
+    # spam, after 50 such rows). Marked as not drawn at random, they no longer keep a fit majority vote would replace.
+    L, y = _worse_than_chance_majority()
+    hard = create(name).fit(L[300:], L_dev=L[:300], y_dev=y[:300], dev_representative=np.zeros(300, dtype=bool))
+    assert hard.fallback_.startswith("majority vote (agreed with majority vote on")
+    fair = create(name).fit(L[300:], L_dev=L[:300], y_dev=y[:300], dev_representative=np.ones(300, dtype=bool))
+    same = create(name).fit(L[300:], L_dev=L[:300], y_dev=y[:300])
+    assert fair.fallback_ == same.fallback_ == ""
+    np.testing.assert_array_equal(fair.predict_proba(L[300:]), same.predict_proba(L[300:]))
+
+
+def test_class_shares_read_off_the_gold_use_the_rows_drawn_at_random_only():
+    L = np.array([[0, -1], [1, 1], [1, -1], [0, 0]] * 10, dtype=np.int8)
+    y_dev = np.array([1] * 8 + [0, 1])
+    mask = np.array([False] * 8 + [True, True])
+    for name in ("majority", "metal"):
+        model = create(name).fit(L, L_dev=L[:10], y_dev=y_dev, dev_representative=mask)
+        np.testing.assert_allclose(model.class_balance_, [0.5, 0.5], err_msg=name)  # (1 + 1) / (2 + 2) each
+
+
+def test_the_default_scores_members_on_the_rows_drawn_at_random_only():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 3000)
+    L = np.stack([_lf(rng, y, a, 0.7) for a in (0.8, 0.75, 0.7, 0.85)], 1).astype(np.int8)
+    chosen = create("auto").fit(L[200:], L_dev=L[:200], y_dev=y[:200], dev_representative=np.arange(200) < 20)
+    assert chosen.selection_by_ == "heldout"  # 20 rows drawn at random: fewer than min_dev (30) to score on
+    scored = create("auto").fit(L[200:], L_dev=L[:200], y_dev=y[:200], dev_representative=np.arange(200) < 40)
+    assert scored.selection_by_ == "dev"
+    assert {d.size for d in scored._selection_diffs.values()} == {40}
+
+
+@pytest.mark.parametrize("mask, message", [
+    ([True, False], "dev_representative must be 3 booleans (one per dev row), got [True, False]"),
+    (["yes", "no", "no"], "dev_representative must be 3 booleans (one per dev row), got ['yes', 'no', 'no']"),
+    ([0, 2, 1], "dev_representative must be 3 booleans (one per dev row), got [0, 2, 1]"),
+])
+def test_dev_representative_is_one_boolean_per_dev_row(mask, message):
+    L = np.array([[0, 1], [1, 1], [0, 0]])
+    with pytest.raises(ValueError, match=re.escape(message)):
+        create("dawid_skene").fit(L, L_dev=L, y_dev=[0, 1, 0], dev_representative=mask)
+    with pytest.raises(ValueError, match="dev_representative needs L_dev and y_dev"):
+        create("dawid_skene").fit(L, dev_representative=[True] * 3)
 
 
 def test_a_swapped_fit_the_gold_does_not_vouch_for_still_falls_back_to_majority_vote():
