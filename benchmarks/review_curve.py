@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import realdata as R  # noqa: E402
 
-STRATEGIES = ["random", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse"]
+STRATEGIES = ["random", "random_then_entropy", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse"]
 SHOWN = (0, 25, 50, 100, 150, 200)
 TEXT_SETS = ("youtube", "trec")
 
@@ -116,6 +116,46 @@ def goal(curve, batch: int, strategies: list[str]) -> dict[str, Any]:
             "met": best is not None and best[1] <= at // 2, "gain_at_0": rnd[0]}
 
 
+#: A strategy that ever costs more than this (points, against no review, on a set's mean curve) cannot be the default.
+WORST_ALLOWED = -1.0
+
+
+def gains(curve, strategy: str) -> list[float]:
+    """Points gained over no review at every reviewed point of every batch size (means over seeds)."""
+    out = []
+    for b in curve.batches():
+        m = curve.mean(strategy, b) if strategy in curve.strategies() else {}
+        out += [100 * (v - m[0]) for k, v in m.items() if k > 0]
+    return out
+
+
+def strategy_choice(results: list[dict[str, Any]], strategies: list[str]) -> list[str]:
+    """Which strategy is the default, chosen with each set held out in turn: on the other sets, the highest mean gain
+    over the curve among the strategies never more than a point below no review (a strategy that changes nothing
+    would win on worst case alone); then how it does on the held-out set."""
+    from mmweak.review import LearningCurve
+
+    curves = {r["name"]: LearningCurve.from_dict(r["curve"]) for r in results}
+    table = {s: {n: gains(c, s) for n, c in curves.items()} for s in strategies}
+    lines = ["### Which strategy is the default (each set held out in turn)", "",
+             "Mean gain over the curve (points against no review), worst point in brackets:", "",
+             "| strategy | " + " | ".join(curves) + " |", "|---|" + "---:|" * len(curves)]
+    for s in strategies:
+        lines.append(f"| {s} | " + " | ".join(
+            f"{np.mean(g):+.2f} ({min(g):+.2f})" if g else "-" for g in table[s].values()) + " |")
+    lines += ["", "| held out | chosen on the others | its mean gain there | its worst point there |", "|---|---|---:|---:|"]
+    for held in curves:
+        rest = [n for n in curves if n != held]
+        ok = [s for s in strategies if all(table[s][n] and min(table[s][n]) >= WORST_ALLOWED for n in rest)]
+        if not ok:
+            lines.append(f"| {held} | none | - | - |")
+            continue
+        best = max(ok, key=lambda s: float(np.mean([np.mean(table[s][n]) for n in rest])))
+        g = table[best][held] or [0.0]
+        lines.append(f"| {held} | {best} | {np.mean(g):+.2f} | {min(g):+.2f} |")
+    return lines + [""]
+
+
 def render(results: list[dict[str, Any]], strategies: list[str], batches: list[int]) -> str:
     from mmweak.review import LearningCurve
 
@@ -140,6 +180,7 @@ def render(results: list[dict[str, Any]], strategies: list[str], batches: list[i
             summary.append(f"| {res['name']} ({metric}) | {b} | {100 * g['gain_at_0']:.2f} | {100 * g['target']:.2f} | "
                            f"{best} | {rows} | {'yes' if g['met'] else 'no'} |")
         out.append("")
+    out.extend(strategy_choice(results, strategies))
     met = {}
     for res in results:
         curve = LearningCurve.from_dict(res["curve"])
@@ -160,7 +201,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     ap.add_argument("--jobs", type=int, default=1, help="sets run in parallel processes")
     ap.add_argument("--out", default="out/review_curve")
+    ap.add_argument("--merge", nargs="+", default=None, metavar="CURVES_JSON",
+                    help="render the tables of earlier runs' curves.json together (e.g. the batch-25 run and the "
+                    "batch-50/100 run) instead of running anything")
     args = ap.parse_args(argv)
+    if args.merge:
+        print(render_merged(args.merge))
+        return
     names = args.only or R.wrench_names()
     if not names:
         raise SystemExit(f"no WRENCH data under {R.DATA / 'wrench'}")
@@ -187,6 +234,26 @@ def main(argv: list[str] | None = None) -> None:
     (out / "table.md").write_text(text + "\n")
     print(text)
     print(f"\nPNG per set, curves.json and table.md in {out}/", file=sys.stderr)
+
+
+def render_merged(paths: list[str]) -> str:
+    """Tables of several runs' ``curves.json``, each set's points pooled (later files win for a repeated point)."""
+    from mmweak.review import LearningCurve
+
+    pooled: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        for res in json.loads(Path(path).read_text()):
+            into = pooled.setdefault(res["name"], {**res, "curve": dict(res["curve"]), "seconds": 0.0})
+            key = lambda p: (p["strategy"], p["batch"], p["seed"], p["reviewed"])  # noqa: E731
+            points = {key(p): p for p in into["curve"]["points"]} if into is not res else {}
+            points.update({key(p): p for p in res["curve"]["points"]})
+            into["curve"]["points"] = list(points.values())
+            into["seconds"] += res["seconds"]
+    results = list(pooled.values())
+    curves = [LearningCurve.from_dict(r["curve"]) for r in results]
+    strategies = [s for s in STRATEGIES if any(s in c.strategies() for c in curves)]
+    batches = sorted({b for c in curves for b in c.batches()})
+    return render(results, strategies, batches)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,12 @@ import warnings
 from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict, Value
 from sklearn.base import clone
 
-from .columns import read_column, replace_columns
+from .columns import arrow_column, read_column, replace_columns
 from .columns import read_matrix as _votes
 from .crowd_files import class_index
 from .fingerprint import stable_hash
@@ -125,8 +127,9 @@ def aggregate(
             warnings.warn(f"task {task.name!r}: no LF voted on any row of the fit split {fit_name!r} "
                           f"({L.shape[0]} rows) and there are no gold dev rows: the label model learns nothing, and "
                           "every probability it writes is its prior", stacklevel=2)
+        at_random = drawn_at_random(record.get("tasks", {}).get(task.name, {}), splits[fit_name], task, rows)
         fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
-                         class_balance=prior)
+                         class_balance=prior, reviewed_at_random=at_random)
 
         filled: dict[str, int] = {}
         # The class of the model's own probabilities for a row without votes, so a filled label never contradicts
@@ -153,7 +156,8 @@ def aggregate(
         record_label_model(record, task, lm, fit_sample(L, MAX_FIT_ROWS, seed), gold_col=gold_col, split=fit_name,
                            rows=int(L.shape[0]), seed=seed,
                            tie_break=tie_break, decide=decide, dev_split=dev_name if n_dev else None, dev_rows=n_dev,
-                           prior=prior, reviewed_rows=int(rows.size), fill_abstains=fill_abstains,
+                           prior=prior, reviewed_rows=int(rows.size),
+                           reviewed_chosen_rows=int((~at_random).sum()), fill_abstains=fill_abstains,
                            filled_rows=filled if fill_abstains else None,
                            filled_class=silent_class if fill_abstains else None)
 
@@ -217,6 +221,40 @@ def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str 
     return None
 
 
+def drawn_at_random(entry: Mapping[str, Any], ds: Dataset, task: Task, rows: np.ndarray) -> np.ndarray:
+    """Per reviewed row of ``rows``, whether it counts as drawn at random, read from the answers' strategies.
+
+    A row one of whose answers was chosen by the ``random`` strategy was drawn at random; a row whose answers
+    name another strategy (``entropy``, ``impact``...) was chosen for being hard; a row whose answers name none
+    (answers not made by :func:`mmweak.review.select`) is taken as drawn at random, as every reviewed row was
+    before strategies were recorded.
+
+    >>> import datasets
+    >>> spam = Task("spam", ["ham", "spam"])
+    >>> answers = [[{"strategy": "random"}], [{"strategy": "entropy"}], [{"strategy": ""}], []]
+    >>> ds = datasets.Dataset.from_dict({"spam_answers": answers})
+    >>> drawn_at_random({}, ds, spam, np.array([0, 1, 2])).tolist()
+    [True, False, True]
+    """
+    names = entry.get("review") or {}
+    column = names.get("answers_column") or f"{task.name}_answers"
+    at_random = np.ones(rows.size, dtype=bool)
+    if column not in ds.column_names or not rows.size:
+        return at_random
+    data = arrow_column(ds, column).take(pa.array(rows))
+    if not data.num_chunks:
+        return at_random
+    answers = data.combine_chunks()
+    flat = pc.list_flatten(answers)
+    if not isinstance(flat.type, pa.StructType) or flat.type.get_field_index("strategy") < 0:
+        return at_random
+    parent = pc.list_parent_indices(answers).to_numpy()
+    strategy = pc.fill_null(flat.field("strategy"), "").to_numpy(zero_copy_only=False)
+    named = np.bincount(parent, weights=(strategy != ""), minlength=rows.size) > 0
+    random = np.bincount(parent, weights=(strategy == "random"), minlength=rows.size) > 0
+    return random | ~named
+
+
 def fit_with_reviews(
     model: LabelModel,
     L: np.ndarray,
@@ -226,6 +264,7 @@ def fit_with_reviews(
     reviewed_rows: Sequence[int] | np.ndarray | None = None,
     reviewed_labels: Sequence[int] | np.ndarray | None = None,
     class_balance: Sequence[float] | None = None,
+    reviewed_at_random: bool | Sequence[bool] | np.ndarray = True,
 ) -> LabelModel:
     """Fit ``model`` on the votes ``L`` with the human-reviewed rows clamped to their labels.
 
@@ -239,6 +278,10 @@ def fit_with_reviews(
         L_dev, y_dev: gold dev rows from another split, if any.
         reviewed_rows: row numbers of ``L`` that people labelled; reviewed_labels: their labels.
         class_balance: passed to ``model.fit`` (the seed is the model's ``random_state``).
+        reviewed_at_random: whether the reviewed rows were drawn at random (one flag, or one per row). Every
+            reviewed label is clamped, but only rows drawn at random (and the dev rows) judge the fit
+            (``dev_representative`` of :meth:`~mmweak.labelmodels.LabelModel.fit`): rows chosen for being hard
+            are where majority vote does badly, and a fit judged on them looks better than it is.
 
     Returns:
         The fitted ``model``.
@@ -263,6 +306,11 @@ def fit_with_reviews(
     if labels.size and (labels.min() < 0 or labels.max() >= model.cardinality):
         raise ValueError(
             f"reviewed labels must be classes 0..{model.cardinality - 1}, got {sorted(set(labels.tolist()))}")
+    at_random = np.asarray(reviewed_at_random, dtype=bool)
+    if at_random.ndim and at_random.shape != rows.shape:
+        raise ValueError(f"reviewed_at_random has {at_random.size} flags for {rows.size} reviewed rows")
+    at_random = np.broadcast_to(at_random, rows.shape)
+    representative = None
     if rows.size:
         keep = np.ones(L.shape[0], dtype=bool)
         keep[rows] = False
@@ -271,12 +319,16 @@ def fit_with_reviews(
         else:
             L_fit = L
         Ld, yd = L[rows], labels
+        representative = at_random
         if L_dev is not None and y_dev is not None and len(y_dev):
             Ld, yd = np.concatenate([np.asarray(L_dev), Ld]), np.concatenate([np.asarray(y_dev, dtype=np.int64), yd])
+            representative = np.concatenate([np.ones(len(y_dev), dtype=bool), at_random])
         L, L_dev, y_dev = L_fit, Ld, yd
     kwargs: dict[str, Any] = {"class_balance": class_balance}
     if L_dev is not None and y_dev is not None and len(y_dev):
         kwargs.update(L_dev=L_dev, y_dev=y_dev)
+        if representative is not None and not representative.all():
+            kwargs.update(dev_representative=representative)
     return model.fit(L, **kwargs)
 
 

@@ -464,7 +464,7 @@ def review_context(summary: dict[str, Any] | None, entry: Mapping[str, Any], tas
     fit = ((entry.get("label_model") or {}).get("fit") or {})
     total = sum(s["rows"] for s in summary["splits"]) if summary else 0
     return {"summary": summary, "curve": curve, "rows": total, "fit_split": fit.get("split"),
-            "fit_reviewed": int(fit.get("reviewed_rows") or 0)}
+            "fit_reviewed": int(fit.get("reviewed_rows") or 0), "fit_chosen": int(fit.get("reviewed_chosen_rows") or 0)}
 
 
 def task_contexts(

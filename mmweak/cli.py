@@ -457,8 +457,10 @@ def review(
     out: Path = typer.Option(..., "--out", help="Label Studio tasks JSON file to write."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
     n: int = typer.Option(50, help="Rows to send for review."),
-    strategy: str = typer.Option("random", help="How rows are chosen: random, entropy, margin, disagreement, "
-                                 "no_coverage, impact, diverse (see mmweak.review.select)."),
+    strategy: str = typer.Option("random_then_entropy",
+                                 help="How rows are chosen: random_then_entropy (50 at random, then the least sure), "
+                                 "random, entropy, margin, disagreement, no_coverage, impact, diverse "
+                                 "(see mmweak.review.select)."),
     split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else train)."),
     seed: int = typer.Option(0, help="Seed of random draws and ties."),
 ) -> None:

@@ -4,7 +4,8 @@ The loop: :func:`select` picks rows of a curated dataset for a task (each with t
 :func:`to_label_studio` sends them to a Label Studio server (or :func:`export_tasks` writes Label Studio's
 JSON import file); :func:`from_label_studio` (or :func:`import_annotations` on a JSON export) stores the
 answers as ``T_answers`` (who, what, when, why) and their majority ``T_gold``; :func:`mmweak.aggregate` then
-fits with the reviewed rows clamped. Several annotators per row can also be aggregated like LFs
+fits with the reviewed rows clamped (only rows drawn at random also judge the fit: see
+:func:`mmweak.aggregate.fit_with_reviews`). Several annotators per row can also be aggregated like LFs
 (:func:`add_annotator_votes`). :func:`simulate` replays the loop with gold labels as the annotators and
 measures whether it pays.
 

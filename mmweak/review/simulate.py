@@ -307,12 +307,14 @@ def simulate(
     K = task.cardinality
     for strategy, batch, seed in runs:
         reviewed = np.zeros(L.shape[0], dtype=bool)
+        at_random = np.zeros(L.shape[0], dtype=bool)  # reviewed rows drawn at random: they judge the fit
         rnd = 0
         while True:
             rows = np.flatnonzero(reviewed)
             lm = _build(template, task)
             lm.set_params(random_state=seed)
-            lm = fit_with_reviews(lm, L, reviewed_rows=rows, reviewed_labels=y[rows])
+            lm = fit_with_reviews(lm, L, reviewed_rows=rows, reviewed_labels=y[rows],
+                                  reviewed_at_random=at_random[rows])
             proba = lm.predict_proba(L_eval)
             pred = lm.labels_from_proba(proba, None, objective=objective, pos_label=pos_label)
             curve.points.append(
@@ -340,10 +342,12 @@ def simulate(
                 seed=seed * 100_003 + rnd,
                 embedding=embedding,
                 reviewed=reviewed,
+                reviewed_at_random=int(at_random.sum()),
             )
             if picks.rows.size == 0:
                 break
             reviewed[picks.rows] = True
+            at_random[picks.rows] = np.asarray(picks.strategies(strategy)) == "random"
             rnd += 1
     bar.close()
     return curve

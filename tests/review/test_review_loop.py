@@ -150,14 +150,20 @@ def test_simulate_on_youtube_matches_the_dataset_path(tmp_path):
     zero = float((lm.labels_from_proba(lm.predict_proba(w.test.L), None) == w.test.y).mean())
     assert curve.mean("entropy", 25)[0] == pytest.approx(zero)
 
-    # One round through the datasets: select, answer with gold, aggregate -> the same score as the simulation.
-    cur = mmweak.aggregate(ds, [task])
-    picked = review.select(cur, task, 25, strategy="entropy", seed=0)
-    gold = list(cur["train"]["label"])
-    answered = review.merge_answers(cur, task, [Answer("train", r, "gold", gold[r], T0) for r in picked["review_row"]])
-    refit = mmweak.aggregate(answered, [task])
-    probs = np.asarray(refit["test"]["youtube_probs"])
-    assert float((probs.argmax(1) == w.test.y).mean()) == pytest.approx(curve.mean("entropy", 25)[25])
+    # Two rounds through the datasets: select, answer with gold, aggregate -> the same scores as the simulation.
+    refit = mmweak.aggregate(ds, [task])
+    gold = list(refit["train"]["label"])
+    for rnd, reviewed in enumerate((25, 50)):
+        picked = review.select(refit, task, 25, strategy="entropy", seed=rnd)
+        answers = [Answer("train", r, "gold", gold[r], T0, strategy="entropy") for r in picked["review_row"]]
+        refit = mmweak.aggregate(review.merge_answers(refit, task, answers), [task])
+        probs = np.asarray(refit["test"]["youtube_probs"])
+        assert float((probs.argmax(1) == w.test.y).mean()) == pytest.approx(curve.mean("entropy", 25)[reviewed])
+    fit = mmweak.provenance.read_record(refit)["tasks"]["youtube"]["label_model"]["fit"]
+    assert (fit["reviewed_rows"], fit["reviewed_chosen_rows"]) == (50, 50)
+    # Rows chosen for being hard teach the model but do not judge it: judged on them, a fit labelling every row spam
+    # beat majority vote and was kept (47.2 % after 50 entropy rows, against 82.8 % with none).
+    assert curve.mean("entropy", 25)[50] >= curve.mean("entropy", 25)[0] - 0.005
 
     # The curve goes on the card: a table, the goal line and a PNG.
     curve.dataset = "WRENCH youtube"
@@ -166,6 +172,7 @@ def test_simulate_on_youtube_matches_the_dataset_path(tmp_path):
     card = (folder / "README.md").read_text()
     assert "Does reviewing pay? A simulation of this loop on WRENCH youtube" in card
     assert f"| entropy | 25 | {100 * curve.mean('entropy', 25)[0]:.2f} |" in card
+    assert "50 of them were chosen for being hard (not drawn at random): they taught the model but did not judge" in card
     assert "`random` reaches" in card and (folder / "plots" / "youtube_review_curve.png").read_bytes()[:4] == b"\x89PNG"
     back, _ = mmweak.load_curated(folder)
     again_card = mmweak.card.render_card(dict(back), mmweak.provenance.read_record(back), data_files={}, model_files={})

@@ -136,3 +136,58 @@ def test_select_on_a_dataset(texts, spam):
         review.select(ds, "topic", 2)
     with pytest.raises(ValueError, match="split 'test' not in"):
         review.select(ds, spam, 2, split="test")
+
+
+def test_random_then_entropy_draws_the_rows_that_judge_first_then_the_least_sure():
+    from mmweak.review.selection import RANDOM_FIRST
+
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet([1, 1], 200)
+    L = np.zeros((200, 1), np.int8)
+    n = RANDOM_FIRST + 10
+    first = pick_rows("random_then_entropy", votes=L, probs=P, labels=LABELS, n=n, seed=3)
+    assert first.chosen_by == ["random"] * RANDOM_FIRST + ["entropy"] * 10
+    assert first.rows[:RANDOM_FIRST].tolist() == pick_rows("random", votes=L, probs=None, labels=LABELS,
+                                                           n=RANDOM_FIRST, seed=3).rows.tolist()
+    assert len(set(first.rows.tolist())) == n
+    assert first.scores[RANDOM_FIRST:] == pytest.approx(
+        np.sort(entropy(np.delete(P, first.rows[:RANDOM_FIRST], axis=0)))[::-1][:10])
+    later = pick_rows("random_then_entropy", votes=L, probs=P, labels=LABELS, n=5, reviewed_at_random=RANDOM_FIRST)
+    assert later.chosen_by == ["entropy"] * 5
+    assert later.rows.tolist() == pick_rows("entropy", votes=L, probs=P, labels=LABELS, n=5).rows.tolist()
+    # Random rows need only the votes; the least sure rows need the model's probabilities.
+    assert pick_rows("random_then_entropy", votes=L, probs=None, labels=LABELS, n=10).chosen_by == ["random"] * 10
+    with pytest.raises(ValueError, match=f"'random_then_entropy' has its {RANDOM_FIRST} rows drawn at random and now "
+                                         "picks the least sure rows: it needs the label model's probabilities"):
+        pick_rows("random_then_entropy", votes=L, probs=None, labels=LABELS, n=RANDOM_FIRST + 1)
+    with pytest.raises(ValueError, match="reviewed_at_random"):
+        pick_rows("random_then_entropy", votes=L, probs=P, labels=LABELS, n=1, reviewed_at_random=-1)
+
+
+def test_select_counts_the_reviewed_rows_drawn_at_random_from_their_answers(texts, spam):
+    import datetime as dt
+
+    import mmweak
+    from mmweak.review import Answer
+    from mmweak.review.selection import RANDOM_FIRST
+
+    rng = np.random.default_rng(1)
+    big = texts.select(rng.integers(0, len(texts), 120).tolist())
+    lfs = [mmweak.labeling_function(task=spam, inputs="text", name="link")(
+               lambda b: [1 if ("http" in t or "www" in t) else -1 for t in b["text"]]),
+           mmweak.labeling_function(task=spam, inputs="text", name="short")(
+               lambda b: [0 if len(t) < 12 else -1 for t in b["text"]])]
+    ds = mmweak.aggregate(mmweak.apply_lfs(big, lfs))
+    first = review.select(ds, spam, RANDOM_FIRST - 5, strategy="random_then_entropy")
+    assert list(first["review_strategy"]) == ["random"] * (RANDOM_FIRST - 5)
+    t0 = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
+    answers = [Answer("train", r, "ann", 1, t0, strategy=s) for r, s in zip(first["review_row"],
+                                                                          first["review_strategy"])]
+    # 5 more reviewed rows chosen for being hard: they do not count towards the rows drawn at random.
+    hard = review.select(ds, spam, 5, strategy="entropy", seed=9)
+    answers += [Answer("train", r, "ann", 0, t0, strategy="entropy") for r in hard["review_row"]
+                if r not in set(first["review_row"])]
+    answered = mmweak.aggregate(review.merge_answers(ds, spam, answers))
+    second = review.select(answered, spam, 10)  # the default strategy
+    assert list(second["review_strategy"]) == ["random"] * 5 + ["entropy"] * 5
+    assert not set(second["review_row"]) & {a.row for a in answers}
