@@ -305,11 +305,17 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     result.update(source=source, task=task.name, label_model_name=lm, seconds=time.perf_counter() - t0)
     print(f"task {task.name!r}: end model ({config.model}, MiniLM embeddings) trained on "
           f"{result['train_rows']}/{result['train_rows_total']} train rows with soft labels from {lm}")
-    for split in ("validation", "test"):
-        r = result.get(split)
-        if r:
-            print(f"{split:<11} {r['rows']:>5} gold rows   end model acc {r['end_model']:.4f}   label model acc "
-                  f"{r['label_model']:.4f} (strict, abstains wrong: {r['label_model_strict']:.4f})")
+    scored = [split for split in ("validation", "test") if result.get(split)]
+    for split in scored:
+        r = result[split]
+        if not r["rows"]:
+            print(f"{split:<11}     0 gold rows   (column {gold!r} is -1 on every row: nothing to score)")
+            continue
+        print(f"{split:<11} {r['rows']:>5} gold rows   end model acc {r['end_model']:.4f}   label model acc "
+              f"{r['label_model']:.4f} (strict, abstains wrong: {r['label_model_strict']:.4f})")
+    if not scored:
+        print(f"no validation or test split has the gold column {gold!r}: the end model was trained but not scored "
+              "(name another with --gold-column)")
     return result
 
 

@@ -37,6 +37,10 @@ def test_recipe_end_to_end_on_wrench_votes_slice(tmp_path, capsys):
     assert 0.78 <= test["label_model"] <= 0.9
     assert test["label_model_strict"] <= test["label_model"]
     assert test["end_model"] >= 0.78
+    # Without gold the model is trained and the run says why nothing was scored (it printed nothing before).
+    recipe.main(["--data", str(out), "--gold-column", "nope", "--max-train-rows", "100", "--epochs", "2"])
+    assert ("no validation or test split has the gold column 'nope': the end model was trained but not scored"
+            in capsys.readouterr().out)
 
 
 def test_wrench_vote_lfs_read_their_column(spam):
