@@ -206,6 +206,12 @@ def test_dry_run_writes_nothing_and_cli_exit_codes(tmp_path, capsys):
     assert "--dry-run" in capsys.readouterr().out
     # a job that fails on its data (not the recipe) exits 1
     assert main(["inspect", str(tmp_path)]) in (1, 2)
+    # `python -m mmweak` is the same command line (it was "No module named mmweak.__main__")
+    import subprocess
+
+    run = subprocess.run([sys.executable, "-m", "mmweak", "no-such-command"], capture_output=True, text=True,
+                         cwd=str(ROOT))
+    assert run.returncode == 2 and "No such command 'no-such-command'" in run.stderr
 
 
 def test_yaml_syntax_error_names_the_line(tmp_path):
