@@ -242,12 +242,15 @@ def drawn_at_random(entry: Mapping[str, Any], ds: Dataset, task: Task, rows: np.
     if column not in ds.column_names or not rows.size:
         return at_random
     data = arrow_column(ds, column).take(pa.array(rows))
-    if not data.num_chunks:
+    kind = data.type
+    # A column of another shape (a user's own, or all nulls) records no strategy: every row counts, as before.
+    if (not data.num_chunks or not (pa.types.is_list(kind) or pa.types.is_large_list(kind))
+            or not pa.types.is_struct(kind.value_type) or kind.value_type.get_field_index("strategy") < 0
+            or not (pa.types.is_string(kind.value_type.field("strategy").type)
+                    or pa.types.is_large_string(kind.value_type.field("strategy").type))):
         return at_random
     answers = data.combine_chunks()
     flat = pc.list_flatten(answers)
-    if not isinstance(flat.type, pa.StructType) or flat.type.get_field_index("strategy") < 0:
-        return at_random
     parent = pc.list_parent_indices(answers).to_numpy()
     strategy = pc.fill_null(flat.field("strategy"), "").to_numpy(zero_copy_only=False)
     named = np.bincount(parent, weights=(strategy != ""), minlength=rows.size) > 0
@@ -306,10 +309,12 @@ def fit_with_reviews(
     if labels.size and (labels.min() < 0 or labels.max() >= model.cardinality):
         raise ValueError(
             f"reviewed labels must be classes 0..{model.cardinality - 1}, got {sorted(set(labels.tolist()))}")
-    at_random = np.asarray(reviewed_at_random, dtype=bool)
-    if at_random.ndim and at_random.shape != rows.shape:
-        raise ValueError(f"reviewed_at_random has {at_random.size} flags for {rows.size} reviewed rows")
-    at_random = np.broadcast_to(at_random, rows.shape)
+    at_random = np.asarray(reviewed_at_random)
+    if at_random.ndim > 1 or (at_random.ndim and at_random.shape != rows.shape) or (
+            at_random.size and (at_random.dtype.kind not in "bui" or not np.isin(at_random, (0, 1)).all())):
+        raise ValueError(f"reviewed_at_random must be True/False or one such flag per reviewed row ({rows.size}), got "
+                         f"{reviewed_at_random!r}")
+    at_random = np.broadcast_to(at_random.astype(bool), rows.shape)
     representative = None
     if rows.size:
         keep = np.ones(L.shape[0], dtype=bool)

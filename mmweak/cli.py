@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence
 
@@ -474,7 +475,9 @@ def review(
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     path = rv.export_tasks(chosen, t, out)
-    _say(f"{len(chosen)} rows of task {t.name!r} ({strategy}) written to {path}; labeling config: "
+    by = Counter(chosen["review_strategy"])
+    how = strategy if set(by) <= {strategy} else f"{strategy}: " + ", ".join(f"{c} {s}" for s, c in by.items())
+    _say(f"{len(chosen)} rows of task {t.name!r} ({how}) written to {path}; labeling config: "
          f"{path.with_name(path.stem + '.label_config.xml')}")
 
 

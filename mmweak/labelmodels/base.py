@@ -128,9 +128,10 @@ class LabelModel(BaseEstimator):
             L_dev: ``(n_dev, m)`` votes of rows with gold labels (given together with ``y_dev``).
             y_dev: their gold classes.
             dev_representative: ``(n_dev,)`` booleans, which dev rows are a fair sample of the data (drawn at
-                random); default: all of them. Every dev row's label is clamped in the fit, but only representative
-                rows *judge* it: the class shares read off the gold, the default's choice of member, and the gold
-                that keeps a fit majority vote would replace. Rows a review strategy chose for being hard are where
+                random); default: all of them. Every dev row's label is clamped in the fit (EM models count it in
+                the class mass too), but only representative rows *judge* it: the default's choice of member, the
+                gold that keeps a fit majority vote would replace, and the class shares that majority vote and MeTaL
+                read off the gold labels. Rows a review strategy chose for being hard are where
                 majority vote does badly, so a fit judged on them looks better than it is.
             class_balance: fixes the class prior (``K`` non-negative numbers); otherwise the model
                 estimates it (from ``L`` and, where the model uses it, the gold dev rows).
@@ -191,14 +192,18 @@ class LabelModel(BaseEstimator):
             delattr(self, key)
         if L.shape[1] == 0:
             raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
-        self._fit(L, dev=dev, prior=prior, seed=seed)
-        self.n_lfs_ = L.shape[1]
-        self._after_fit(L, seed, self._fair_dev, prior)
+        try:
+            self._fit(L, dev=dev, prior=prior, seed=seed)
+            self.n_lfs_ = L.shape[1]
+            self._after_fit(L, seed, self._fair_dev, prior)
+        finally:  # read during the fit only: a fitted (or pickled) model carries no dev rows
+            del self._fair_dev, self._dev_mask
         self.seed_ = seed
         if getattr(self, "class_balance_", None) is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
-        # Every dev row, representative or not: a strategy reading votes cannot tell silent rows apart, so the silent
-        # rows it picks are a fair sample of the silent rows.
+        # Every dev row, representative or not: a strategy reading votes or probabilities cannot tell silent rows
+        # apart, so the silent rows it picks are a fair sample of the silent rows (not so for ``diverse`` on an
+        # embedding, whose silent rows are spread out rather than drawn).
         self.no_vote_proba_ = self._silent_rows_balance(dev)
         # The F1 cuts are a property of the training distribution, so they are fixed here, once.
         sample = self._proba(fit_sample(L, THRESHOLD_ROWS, seed))
@@ -511,7 +516,7 @@ def representative_mask(dev: tuple[np.ndarray, np.ndarray] | None, representativ
     if dev is None:
         raise ValueError("dev_representative needs L_dev and y_dev: it says which of their rows are a fair sample")
     mask = np.asarray(representative)
-    if mask.shape != dev[1].shape or mask.dtype.kind not in "bui" or (mask.size and not np.isin(mask, (0, 1)).all()):
+    if mask.shape != dev[1].shape or (mask.size and (mask.dtype.kind not in "bui" or not np.isin(mask, (0, 1)).all())):
         raise ValueError(f"dev_representative must be {dev[1].size} booleans (one per dev row), got {representative!r}")
     return mask.astype(bool)
 

@@ -113,7 +113,8 @@ def aggregate(
         lm.fit(samples[task.name], **fit_kwargs)
         models[task.name] = lm
         # the same fit entries as the local engine (no reviews or filled abstains on Ray), then the sample size
-        extra: dict[str, Any] = {"reviewed_rows": 0, "fill_abstains": None, "filled_rows": None, "filled_class": None}
+        extra: dict[str, Any] = {"reviewed_rows": 0, "reviewed_chosen_rows": 0, "fill_abstains": None,
+                                 "filled_rows": None, "filled_class": None}
         if n > sample_rows:
             extra["sample_rows"] = sample_rows
         record_label_model(record, task, lm, samples[task.name], gold_col=gold_col, split=fit_name, rows=n, seed=seed,

@@ -32,13 +32,13 @@ from .answers import (
 from .errors import AnnotationError, LabelStudioError
 from .files import export_tasks, import_annotations
 from .labelstudio import build_tasks, labeling_config
-from .selection import STRATEGIES, pick_rows, select
+from .selection import STRATEGIES, answers_for, pick_rows, select
 from .server import ProjectRef, connect, from_label_studio, to_label_studio
 from .simulate import LearningCurve, simulate
 
 __all__ = [
     "STRATEGIES", "Answer", "AnnotationError", "ImportReport", "LabelStudioError", "LearningCurve", "ProjectRef",
-    "add_annotator_votes", "answers_column", "answers_feature", "build_tasks", "connect", "consensus",
+    "add_annotator_votes", "answers_column", "answers_for", "answers_feature", "build_tasks", "connect", "consensus",
     "export_tasks", "from_label_studio", "gold_column", "import_annotations", "labeling_config", "merge_answers",
     "pick_rows", "review_summary", "select", "simulate", "to_label_studio",
 ]

@@ -14,7 +14,7 @@ import datetime as dt
 import re
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
@@ -39,7 +39,13 @@ SKIP_REASONS = {
     "cancelled": "the annotator skipped the row",
     "no_choice": "the annotation holds no choice (or several) for this task",
     "other_task": "the annotation belongs to another task",
+    "unknown_strategy": "the answer names a strategy that chooses no row (see review.STRATEGIES)",
 }
+
+#: How one reviewed row was chosen (``Answer.strategy``): a strategy of :mod:`.selection` that picks rows of one kind
+#: (``random_then_entropy`` records ``random`` or ``entropy`` per row), or ``""`` when unknown. Only ``random`` rows,
+#: and rows whose answers name no strategy, judge the label model's fit (:func:`mmweak.aggregate.drawn_at_random`).
+ROW_STRATEGIES = ("random", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse")
 
 
 #: Skips that need no attention (re-importing, a person pressing "skip"): counted, not warned about.
@@ -85,7 +91,7 @@ class Answer:
     split: str
     row: int
     annotator: str
-    label: int
+    label: int | str  # a class index, or a class name (stored as its index)
     time: dt.datetime
     source: str = ""
     strategy: str = ""
@@ -112,6 +118,8 @@ class ImportReport:
     rows: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    #: The first skip that needs attention (not a duplicate, stale or cancelled answer), as the warning shows it.
+    first_problem: str = ""
 
     def skip(self, reason: str, message: str, on_invalid: OnInvalid = "skip") -> None:
         """Count a skipped answer, or raise :class:`AnnotationError` when ``on_invalid="raise"``.
@@ -125,6 +133,8 @@ class ImportReport:
             raise AnnotationError(message)
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
         self.problems.append(message)
+        if reason not in BENIGN and not self.first_problem:
+            self.first_problem = message
 
     @property
     def total_skipped(self) -> int:
@@ -213,16 +223,26 @@ def merge_answers(
     report = report if report is not None else ImportReport()
     splits = split_dict(ds)
     by_split: dict[str, list[Answer]] = {}
+    unnamed = 0
     for a in answers:
+        where = f"task {task.name!r}, split {a.split!r}, row {a.row}: annotator {a.annotator!r}"
         if a.split not in splits:
             report.skip("missing_row", f"task {task.name!r}: split {a.split!r} does not exist (row {a.row}, "
                         f"annotator {a.annotator!r})", on_invalid)
             continue
-        if not 0 <= a.label < task.cardinality:
-            report.skip("unknown_class", f"task {task.name!r}, split {a.split!r}, row {a.row}: annotator "
-                        f"{a.annotator!r} answered class {a.label}, not one of 0..{task.cardinality - 1}", on_invalid)
+        label = task.class_of(a.label) if isinstance(a.label, str) else a.label  # a class name is fine too
+        if (label is None or isinstance(label, bool) or not isinstance(label, (int, np.integer))
+                or not 0 <= label < task.cardinality):
+            report.skip("unknown_class", f"{where} answered {a.label!r}, not a class of the task (one of "
+                        f"0..{task.cardinality - 1} or {list(task.labels)})", on_invalid)
             continue
-        by_split.setdefault(a.split, []).append(a)
+        if a.strategy not in ("", *ROW_STRATEGIES):
+            report.skip("unknown_strategy", f"{where}: strategy {a.strategy!r} is not how a row is chosen: give one "
+                        f"of {list(ROW_STRATEGIES)} as select's review_strategy column says (random_then_entropy "
+                        "rows say random or entropy), or '' if unknown", on_invalid)
+            continue
+        unnamed += not a.strategy
+        by_split.setdefault(a.split, []).append(replace(a, label=int(label)))
     out = dict(splits)
     record = read_record(ds)
     for name, d in splits.items():
@@ -246,6 +266,13 @@ def merge_answers(
                     new["annotator"] = row[mine[-1]]["annotator"]
             if mine:
                 old = row[mine[-1]]
+                # A row drawn at random once is a judge of the fit for good (drawn_at_random reads this field):
+                # sent again for another reason, or answered again, it keeps "random".
+                once_random = "random" in (old.get("strategy"), new["strategy"])
+                if once_random and old.get("strategy") != "random" and (
+                        int(old["label"]) == new["label"] or _utc(old["time"]) >= new["time"]):  # kept, marked
+                    old["strategy"] = "random"
+                    renamed.add(a.row)
                 if int(old["label"]) == new["label"]:
                     report.skip("duplicate", f"task {task.name!r}, split {name!r}, row {a.row}: annotator "
                                 f"{a.annotator!r} already answered {task.labels[new['label']]!r}")
@@ -254,6 +281,8 @@ def merge_answers(
                     report.skip("stale", f"task {task.name!r}, split {name!r}, row {a.row}: annotator "
                                 f"{a.annotator!r} has a newer answer ({old['time']:%Y-%m-%d %H:%M:%S} UTC)")
                     continue
+                if once_random:
+                    new["strategy"] = "random"
                 row[mine[-1]] = new
                 report.updated += 1
             else:
@@ -281,7 +310,12 @@ def merge_answers(
     result: Dataset | DatasetDict = DatasetDict(out) if isinstance(ds, DatasetDict) else out[next(iter(out))]
     write_record(result, record)
     if any(r not in BENIGN for r in report.skipped):
-        warnings.warn(f"review import for task {task.name!r}: {report}", stacklevel=3)
+        warnings.warn(f"review import for task {task.name!r}: {report} (first: {report.first_problem})",
+                      stacklevel=3)
+    if unnamed:
+        warnings.warn(f"task {task.name!r}: {unnamed} answers name no strategy, so their rows count as drawn at random "
+                      "and judge the label model's fit; for rows chosen for being hard, give Answer(strategy=...) "
+                      "from select's review_strategy column (review.answers_for does)", stacklevel=3)
     return result
 
 

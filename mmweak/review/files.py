@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -101,5 +102,8 @@ def import_annotations(
     answers = answers_from_tasks(
         ds, task, tasks, source=f"file {Path(path).name}", report=report, on_invalid=on_invalid
     )
+    if not answers and not report.total_skipped:  # the export of tasks nobody annotated, or another file
+        warnings.warn(f"{Path(path).name}: {len(tasks)} tasks read, none with an annotation for task {task.name!r}: "
+                      "nothing to store (is this the export from Label Studio, after annotating?)", stacklevel=2)
     out = merge_answers(ds, task, answers, report, on_invalid=on_invalid)
     return (out, report) if return_report else out

@@ -26,6 +26,7 @@ Strategies (``STRATEGIES``):
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import warnings
 from dataclasses import dataclass
@@ -34,15 +35,15 @@ from typing import Any, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict, Value
 
-from ..aggregate import drawn_at_random
-from ..columns import read_matrix, replace_columns, split_dict
+from ..aggregate import drawn_at_random, human_gold_column
+from ..columns import read_column, read_matrix, replace_columns, split_dict
 from ..fingerprint import stable_hash
 from ..labelmodels.validation import check_number
 from ..provenance import read_record, write_record
 from ..task import Task
-from .answers import next_round, reviewed_mask
+from .answers import ROW_STRATEGIES, Answer, next_round, reviewed_mask
 
-STRATEGIES = ("random", "random_then_entropy", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse")
+STRATEGIES = ("random", "random_then_entropy", *ROW_STRATEGIES[1:])
 #: Strategies that read the label model's probabilities (``T_probs``); the others need only the votes
 #: (``random_then_entropy`` only once its random rows are drawn).
 NEEDS_PROBS = ("entropy", "margin", "impact", "diverse")
@@ -222,11 +223,14 @@ def _random_then_entropy(*, votes, probs, labels, n, candidates, seed, reviewed_
     k = int(min(max(RANDOM_FIRST - int(reviewed_at_random), 0), max(int(n), 0)))
     drawn = pick_rows("random", votes=votes, probs=None, labels=labels, n=k, candidates=cand, seed=seed)
     cand[drawn.rows] = False
-    if probs is None and int(n) > drawn.rows.size and cand.any():
-        raise ValueError(f"strategy 'random_then_entropy' has its {RANDOM_FIRST} rows drawn at random and now picks "
-                         "the least sure rows: it needs the label model's probabilities (run mmweak.aggregate first)")
-    rest = pick_rows("entropy", votes=votes, probs=probs, labels=labels, n=int(n) - drawn.rows.size, candidates=cand,
-                     seed=seed) if int(n) > drawn.rows.size else Picks(np.zeros(0, np.int64), np.zeros(0), [])
+    rest = Picks(np.zeros(0, np.int64), np.zeros(0), [])
+    if int(n) > drawn.rows.size and cand.any():
+        if probs is None:
+            raise ValueError(f"strategy 'random_then_entropy' has its {RANDOM_FIRST} rows drawn at random and now "
+                             "picks the least sure rows: it needs the label model's probabilities (run "
+                             "mmweak.aggregate first)")
+        rest = pick_rows("entropy", votes=votes, probs=probs, labels=labels, n=int(n) - drawn.rows.size,
+                         candidates=cand, seed=seed)
     return Picks(np.concatenate([drawn.rows, rest.rows]).astype(np.int64), np.concatenate([drawn.scores, rest.scores]),
                  drawn.reasons + rest.reasons, ["random"] * drawn.rows.size + ["entropy"] * rest.rows.size)
 
@@ -357,7 +361,8 @@ def select(
             strategy with the highest mean gain over the learning curve among those never more than a point below
             no review, with each WRENCH set held out in turn (``benchmarks/review_curve.py``): reviewed rows drawn
             at random judge the default label model's fit, the others only teach it, so it first draws the rows
-            that judge. The strategies that choose hard rows from the start never judge with gold and gain less.
+            that judge. The strategies that choose hard rows from the start never judge with gold: they gain less
+            on average (more on youtube, nothing on trec).
         split: which split (default: the label model's fit split, else ``train``).
         seed: seed for random draws and ties.
         embedding: for ``diverse``: a column of vectors, or a ``(rows, d)`` array (default: vote patterns).
@@ -386,6 +391,8 @@ def select(
     ([0], ['LFs disagree: 1 vote spam, 1 vote ham'])
     """
     task = resolve_task(ds, task)
+    check_number("n", n, low=1, integer=True)
+    check_number("seed", seed, low=0, integer=True)
     splits = split_dict(ds)
     name = split or default_split(ds, task)
     if name not in splits:
@@ -402,9 +409,12 @@ def select(
     emb = None
     if strategy == "diverse" and embedding is not None:
         emb = read_matrix(d, embedding) if isinstance(embedding, str) else np.asarray(embedding)
-    done_rows = np.flatnonzero(done)
-    entry = read_record(ds).get("tasks", {}).get(task.name, {})
-    at_random = int(drawn_at_random(entry, d, task, done_rows).sum()) if strategy == "random_then_entropy" else 0
+    at_random = 0
+    if strategy == "random_then_entropy":  # rows with a majority answer judge the fit; a tie judges nothing
+        entry = read_record(ds).get("tasks", {}).get(task.name, {})
+        gold = human_gold_column(entry, d, task)
+        judged = np.flatnonzero(read_column(d, gold, np.int64) >= 0) if gold is not None else np.zeros(0, np.int64)
+        at_random = int(drawn_at_random(entry, d, task, judged).sum())
     picks = pick_rows(strategy, votes=votes, probs=probs, labels=task.labels, n=n,
                       candidates=np.ones(len(d), bool) if include_reviewed else ~done, seed=seed,
                       embedding=emb, reviewed=done, pool=pool, base=base, reviewed_at_random=at_random)
@@ -435,3 +445,62 @@ def selection_meta(selection: Dataset) -> list[dict[str, Any]]:
     # one Arrow read per column: indexing datasets' lazy columns cell by cell cost 19 s for 10,000 rows
     rows = selection.select_columns(list(SELECTION_COLUMNS)).with_format("arrow")[:].to_pylist()
     return [{c[len("review_"):]: r[c] for c in SELECTION_COLUMNS} for r in rows]
+
+
+def answers_for(
+    selection: Dataset,
+    task: Task,
+    labels: Sequence[int | str],
+    annotator: str,
+    *,
+    time: dt.datetime | None = None,
+    source: str = "",
+) -> list[Answer]:
+    """One :class:`Answer` per row of a :func:`~mmweak.review.select` result, carrying how and why it was chosen.
+
+    Split, row, strategy, reason and round come from the selection's ``review_*`` columns and the label model's
+    label from ``T_label`` when the selection has it, so the answers keep what :func:`mmweak.aggregate` (which rows
+    judge the fit) and the card (agreement with the model) read.
+
+    Args:
+        selection: rows chosen by :func:`~mmweak.review.select`.
+        task: the task answered.
+        labels: one answer per row, as class indices or class names.
+        annotator: who answered.
+        time: when (default: now, UTC).
+        source: where the answers came from (free text).
+
+    Raises:
+        ValueError: not a selection, a number of labels that is not one per row, or a label that is no class.
+
+    >>> import datasets, mmweak
+    >>> from mmweak import review
+    >>> spam = Task("spam", ["ham", "spam"])
+    >>> link = mmweak.labeling_function(task=spam, inputs="text")(
+    ...     lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi", "ok"]}), [link]))
+    >>> picked = review.select(ds, spam, 2)
+    >>> answers = answers_for(picked, spam, ["spam", "ham"], "me")
+    >>> [(a.row, a.label, a.strategy, a.round) for a in answers]
+    [(2, 1, 'random', 1), (0, 0, 'random', 1)]
+    >>> list(review.merge_answers(ds, spam, answers)["spam_gold"])
+    [0, -1, 1]
+    """
+    meta = selection_meta(selection)
+    labels = list(labels)
+    if len(labels) != len(meta):
+        raise ValueError(f"{len(labels)} labels for the {len(meta)} rows of the selection: give one per row")
+    model = (read_column(selection, task.label_column, np.int64) if task.label_column in selection.column_names
+             else np.full(len(meta), -1, dtype=np.int64))
+    classes = []
+    for i, y in enumerate(labels):
+        k = task.class_of(y) if isinstance(y, str) else y
+        if k is None or isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < task.cardinality:
+            raise ValueError(f"label {i} is {y!r}, not a class of task {task.name!r} (one of 0..{task.cardinality - 1} "
+                             f"or {list(task.labels)})")
+        classes.append(int(k))
+    when = time if time is not None else dt.datetime.now(dt.timezone.utc)
+    return [Answer(m["split"], int(m["row"]), annotator, y, when, source=source, strategy=m["strategy"] or "",
+                   reason=m["reason"] or "", round=int(m["round"] or 0), model_label=int(model[i]))
+            for i, (m, y) in enumerate(zip(meta, classes))]
+

@@ -281,6 +281,14 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     assert [t["data"]["mmweak"]["strategy"] for t in tasks] == ["entropy"] * 3
     assert (tmp_path / "batch.label_config.xml").exists()
     assert main(["review", str(folder), "--out", str(tmp_path / "x.json"), "--strategy", "loudest"]) == 2
+    assert main(["review", str(folder), "--out", str(tmp_path / "x.json"), "--n", "-5"]) == 2
+    assert "n must be an integer >= 1, got -5" in capsys.readouterr().err
+    # The default says how many rows each half of it chose.
+    assert main(["review", str(folder), "--out", str(tmp_path / "d.json"), "--n", "3"]) == 0
+    assert "3 rows of task 'spam' (random_then_entropy: 3 random) written to" in capsys.readouterr().out
+    # Importing the file that was sent (nobody annotated it yet) stores nothing, and says so.
+    with pytest.warns(UserWarning, match=r"d.json: 3 tasks read, none with an annotation for task 'spam': nothing"):
+        review.import_annotations(mmweak.load_curated(folder)[0], spam, tmp_path / "d.json")
 
 
 def test_answers_spelt_in_another_case_or_unicode_form_are_the_task_class(curated, spam, tmp_path):

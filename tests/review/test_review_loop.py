@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import sys
 
 import datasets
@@ -14,6 +15,7 @@ from paths import ROOT
 
 import mmweak
 from mmweak import review
+from mmweak.aggregate import drawn_at_random
 from mmweak.review import AnnotationError, Answer
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -73,8 +75,37 @@ def test_consensus_and_several_annotators(spam):
     summary = review.review_summary({"train": out}, spam)
     assert summary["annotator_agreement"] == pytest.approx(1 / 4)  # row 0: (a,b) agree, (a,c) (b,c) not; row 1 not
     assert summary["splits"] == [{"split": "train", "rows": 2, "answers": 5, "annotators": 3, "consensus": 1}]
-    with pytest.raises(AnnotationError, match=r"row 0: annotator 'x' answered class 5, not one of 0..1"):
+    with pytest.raises(AnnotationError, match=re.escape("row 0: annotator 'x' answered 5, not a class of the task "
+                                                        "(one of 0..1 or ['ham', 'spam'])")):
         review.merge_answers(ds, spam, [Answer("train", 0, "x", 5, T0)], on_invalid="raise")
+    with pytest.raises(AnnotationError, match="answered 'eggs', not a class of the task"):
+        review.merge_answers(ds, spam, [Answer("train", 0, "x", "eggs", T0)], on_invalid="raise")
+    # A class name is an answer too (it was a TypeError comparing 'SPAM' with 0).
+    named = review.merge_answers(ds, spam, [Answer("train", 2, "x", " SPAM", T0, strategy="random")])
+    assert named["spam_gold"][2] == 1 and named[2]["spam_answers"][0]["label"] == 1
+
+
+def test_how_a_row_was_chosen_is_checked_and_a_random_draw_is_never_forgotten(spam):
+    ds = _conflicting(spam)
+    # The strategy a user asked select for is not how each row was chosen: random_then_entropy rows say which.
+    with pytest.raises(AnnotationError, match="strategy 'random_then_entropy' is not how a row is chosen"):
+        review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy="random_then_entropy")],
+                             on_invalid="raise")
+    with pytest.warns(UserWarning, match="1 skipped: the answer names a strategy that chooses no row"):
+        review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy="RANDOM")])
+    with pytest.warns(UserWarning, match="2 answers name no strategy, so their rows count as drawn at random"):
+        review.merge_answers(ds, spam, [Answer("train", r, "x", 1, T0) for r in (0, 1)])
+    # Row 0 chosen as hard, later drawn at random and answered the same; row 1 drawn at random, later re-answered
+    # differently when sent as hard: both stay judges of the fit.
+    later = T0 + dt.timedelta(days=1)
+    first = review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy="entropy"),
+                                            Answer("train", 1, "x", 1, T0, strategy="random")])
+    again = review.merge_answers(first, spam, [Answer("train", 0, "x", 1, later, strategy="random"),
+                                               Answer("train", 1, "x", 0, later, strategy="entropy")])
+    rows = np.array([0, 1])
+    assert drawn_at_random({}, first, spam, rows).tolist() == [False, True]
+    assert drawn_at_random({}, again, spam, rows).tolist() == [True, True]
+    assert list(again["spam_gold"][:2]) == [1, 0]
 
 
 @needs_crowd

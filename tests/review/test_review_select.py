@@ -191,3 +191,84 @@ def test_select_counts_the_reviewed_rows_drawn_at_random_from_their_answers(text
     second = review.select(answered, spam, 10)  # the default strategy
     assert list(second["review_strategy"]) == ["random"] * 5 + ["entropy"] * 5
     assert not set(second["review_row"]) & {a.row for a in answers}
+
+
+def test_random_then_entropy_returns_what_is_left_without_probabilities():
+    # Fewer candidates than asked on votes alone: the rows there are, as random did (it raised before).
+    L = np.zeros((20, 1), np.int8)
+    p = pick_rows("random_then_entropy", votes=L, probs=None, labels=LABELS, n=10, candidates=np.arange(20) < 3)
+    assert sorted(p.rows.tolist()) == [0, 1, 2] and p.chosen_by == ["random"] * 3
+
+
+def test_answers_for_copies_how_each_row_was_chosen(texts, spam):
+    import mmweak
+
+    lfs = [mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if ("http" in t or "www" in t) else -1 for t in b["text"]])]
+    ds = mmweak.aggregate(mmweak.apply_lfs(texts, lfs))
+    picked = review.select(ds, spam, 3, strategy="entropy")
+    answers = review.answers_for(picked, spam, ["spam", 0, "HAM"], "me")
+    assert [(a.row, a.label, a.strategy, a.round) for a in answers] == [
+        (r, y, "entropy", 1) for r, y in zip(picked["review_row"], [1, 0, 0])]
+    assert [a.model_label for a in answers] == list(picked["spam_label"])
+    assert [a.reason for a in answers] == list(picked["review_reason"])
+    with pytest.raises(ValueError, match="2 labels for the 3 rows of the selection"):
+        review.answers_for(picked, spam, [1, 0], "me")
+    with pytest.raises(ValueError, match=r"label 2 is 'eggs', not a class of task 'spam' \(one of 0..1 or"):
+        review.answers_for(picked, spam, [1, 0, "eggs"], "me")
+    out = mmweak.aggregate(review.merge_answers(ds, spam, answers))
+    fit = mmweak.provenance.read_record(out)["tasks"]["spam"]["label_model"]["fit"]
+    assert (fit["reviewed_rows"], fit["reviewed_chosen_rows"]) == (3, 3)
+
+
+def test_rows_drawn_at_random_count_only_when_their_answers_settle_a_label(texts, spam, monkeypatch):
+    import datetime as dt
+
+    import mmweak
+    from mmweak.review import Answer
+
+    lfs = [mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if ("http" in t or "www" in t) else -1 for t in b["text"]])]
+    ds = mmweak.aggregate(mmweak.apply_lfs(texts, lfs))
+    t0 = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
+    # Two people disagree on row 0 (a tie: no label, so it judges nothing); row 1 has an answer.
+    tied = review.merge_answers(ds, spam, [Answer("train", 0, "a", 0, t0, strategy="random"),
+                                           Answer("train", 0, "b", 1, t0, strategy="random"),
+                                           Answer("train", 1, "a", 1, t0, strategy="random")])
+    from mmweak.review import selection
+
+    counted = {}
+    real = selection.pick_rows
+
+    def spy(*args, **kw):
+        counted.setdefault("n", kw.get("reviewed_at_random"))  # select's own call comes first
+        return real(*args, **kw)
+
+    monkeypatch.setattr(selection, "pick_rows", spy)
+    review.select(tied, spam, 1)
+    assert counted["n"] == 1
+
+
+def test_an_answers_column_of_another_shape_counts_every_row_as_drawn_at_random(spam):
+    import datasets
+
+    from mmweak.aggregate import drawn_at_random
+
+    nulls = datasets.Dataset.from_dict({"spam_answers": [[{"strategy": None}], [{"strategy": None}]]})
+    text = datasets.Dataset.from_dict({"spam_answers": ["random", "entropy"]})
+    for ds in (nulls, text):
+        assert drawn_at_random({}, ds, spam, np.array([0, 1])).tolist() == [True, True]
+
+
+def test_reviewed_at_random_takes_flags_only():
+    from mmweak.aggregate import fit_with_reviews
+    from mmweak.labelmodels import create
+
+    L = np.array([[1, 0], [0, 0], [1, 1]] * 5)
+    for bad in (["random", "entropy"], [0.5, 1], [[True, False]]):
+        with pytest.raises(ValueError, match="reviewed_at_random must be True/False or one such flag per reviewed row"):
+            fit_with_reviews(create("majority"), L, reviewed_rows=[0, 1], reviewed_labels=[1, 0],
+                             reviewed_at_random=bad)
+    with pytest.raises(ValueError, match="reviewed_at_random must be"):
+        fit_with_reviews(create("majority"), L, reviewed_rows=[0, 1], reviewed_labels=[1, 0],
+                         reviewed_at_random=[True])
