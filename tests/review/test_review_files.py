@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 
 import datasets
 import pytest
@@ -105,6 +106,10 @@ def test_export_then_import_round_trips_every_field(curated, spam, tmp_path):
     assert back["train"]["spam_answers"] == list(out["spam_answers"])
     card = (folder / "README.md").read_text()
     assert "#### Human review" in card and "| margin | 4 |" in card
+    scored = sum(labels[r] >= 0 for r in rows)  # rows the model labelled when they were sent
+    assert re.search(rf"\| 1 \| margin \| 4 \| [0-9.]+ \({scored} rows\) \|", card)  # the round says its base too
+    # The margin rows came back through the file with their strategy: they taught the model, not judged it.
+    assert "4 of them were chosen for being hard (not drawn at random)" in card
 
 
 def test_bad_annotations_are_counted_or_raised_and_nothing_is_lost(curated, spam, tmp_path):
