@@ -170,10 +170,10 @@ class LabelModel(BaseEstimator):
             if L_dev.shape[1] != L.shape[1]:
                 raise ValueError(f"L_dev has {L_dev.shape[1]} LFs but L has {L.shape[1]}")
             dev = (L_dev, y_dev)
-        self._dev_mask = representative_mask(dev, dev_representative)
-        self._fair_dev = dev
-        if dev is not None and self._dev_mask is not None:
-            self._fair_dev = (dev[0][self._dev_mask], dev[1][self._dev_mask]) if self._dev_mask.any() else None
+        mask = representative_mask(dev, dev_representative)
+        fair = dev
+        if dev is not None and mask is not None:
+            fair = (dev[0][mask], dev[1][mask]) if mask.any() else None
         prior = None
         if class_balance is not None:
             try:
@@ -192,6 +192,7 @@ class LabelModel(BaseEstimator):
             delattr(self, key)
         if L.shape[1] == 0:
             raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
+        self._dev_mask, self._fair_dev = mask, fair  # read by the fit only (auto's dev score, shares off the gold)
         try:
             self._fit(L, dev=dev, prior=prior, seed=seed)
             self.n_lfs_ = L.shape[1]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict, List, Value
 
@@ -39,7 +40,6 @@ SKIP_REASONS = {
     "cancelled": "the annotator skipped the row",
     "no_choice": "the annotation holds no choice (or several) for this task",
     "other_task": "the annotation belongs to another task",
-    "unknown_strategy": "the answer names a strategy that chooses no row (see review.STRATEGIES)",
 }
 
 #: How one reviewed row was chosen (``Answer.strategy``): a strategy of :mod:`.selection` that picks rows of one kind
@@ -166,10 +166,17 @@ def read_answers(ds: Dataset, task: Task) -> list[list[dict[str, Any]]]:
     return [list(a or []) for a in ds[col]]
 
 
+def _is_answer_list(kind: pa.DataType, field: str) -> bool:
+    """Whether a column of type ``kind`` is a list of answer structs with ``field`` (not a user's column of another
+    shape, nor all nulls)."""
+    return ((pa.types.is_list(kind) or pa.types.is_large_list(kind)) and pa.types.is_struct(kind.value_type)
+            and kind.value_type.get_field_index(field) >= 0)
+
+
 def reviewed_mask(ds: Dataset, task: Task) -> np.ndarray:
     """Rows of ``ds`` that already hold a human answer for ``task``."""
     col = answers_column(task)
-    if col in ds.column_names:
+    if col in ds.column_names and _is_answer_list(ds.features.arrow_schema.field(col).type, "label"):
         lengths = pc.list_value_length(ds.with_format("arrow")[col])
         return np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)) > 0
     gold = human_gold_column(task_record(read_record(ds), task.name), ds, task)
@@ -195,8 +202,11 @@ def next_round(ds: Dataset | DatasetDict, task: Task) -> int:
             continue
         # One Arrow pass: select() asks for the round on every call, and a Python loop over every row's answers
         # took seconds on a few hundred thousand rows.
-        flat = pc.list_flatten(d.data.column(col))  # rows hidden by select/filter cannot hold a higher round
-        if flat.type.num_fields and flat.type.get_field_index("round") >= 0:
+        data = d.data.column(col)  # rows hidden by select/filter count too: rounds number the dataset's review
+        if not _is_answer_list(data.type, "round"):
+            continue
+        flat = pc.list_flatten(data)
+        if len(flat):
             rounds = pc.max(pc.struct_field(flat, "round"))
             top = max(top, int(rounds.as_py() or 0))
     return top + 1
@@ -237,7 +247,8 @@ def merge_answers(
     report = report if report is not None else ImportReport()
     splits = split_dict(ds)
     by_split: dict[str, list[Answer]] = {}
-    unnamed = 0
+    unnamed = 0  # stored answers that say nothing of how their row was chosen
+    odd: dict[str, int] = {}  # strategies that choose no row, by name
     for a in answers:
         where = f"task {task.name!r}, split {a.split!r}, row {a.row}: annotator {a.annotator!r}"
         if a.split not in splits:
@@ -250,13 +261,11 @@ def merge_answers(
             report.skip("unknown_class", f"{where} answered {a.label!r}, not a class of the task (one of "
                         f"0..{task.cardinality - 1} or {list(task.labels)})", on_invalid)
             continue
-        if a.strategy not in ("", *ROW_STRATEGIES):
-            report.skip("unknown_strategy", f"{where}: strategy {a.strategy!r} is not how a row is chosen: give one "
-                        f"of {list(ROW_STRATEGIES)} as select's review_strategy column says (random_then_entropy "
-                        "rows say random or entropy), or '' if unknown", on_invalid)
-            continue
-        unnamed += not a.strategy
-        by_split.setdefault(a.split, []).append(replace(a, label=int(label)))
+        strategy = a.strategy or ""  # None: not known
+        if strategy not in ("", *ROW_STRATEGIES):
+            odd.setdefault(strategy, 0)
+            odd[strategy] += 1
+        by_split.setdefault(a.split, []).append(replace(a, label=int(label), strategy=strategy))
     out = dict(splits)
     record = read_record(ds)
     for name, d in splits.items():
@@ -302,6 +311,7 @@ def merge_answers(
             else:
                 row.append(new)
             report.stored += 1
+            unnamed += not new["strategy"]
             touched.add(a.row)
         report.rows += len(touched)
         touched |= renamed
@@ -309,8 +319,7 @@ def merge_answers(
             continue
         gold = np.array([consensus([x["label"] for x in r]) for r in stored], dtype=np.int64)
         fp = stable_hash("review-answers", d._fingerprint, task.name, sorted(touched),
-                         [[(x["annotator"], int(x["label"]), x["time"].isoformat()) for x in stored[i]]
-                          for i in sorted(touched)])
+                         [[{**x, "time": _utc(x["time"]).isoformat()} for x in stored[i]] for i in sorted(touched)])
         d = replace_columns(d, {gold_column(task): (gold, task.class_label())}, fingerprint=fp + "-gold")
         d = _replace_answers(d, task, stored, fp)
         out[name] = d
@@ -326,6 +335,12 @@ def merge_answers(
     if any(r not in BENIGN for r in report.skipped):
         warnings.warn(f"review import for task {task.name!r}: {report} (first: {report.first_problem})",
                       stacklevel=3)
+    if odd:
+        warnings.warn(f"task {task.name!r}: answers name strategies that choose no row "
+                      f"({', '.join(f'{k!r} x{n}' for k, n in odd.items())}): stored, and their rows count as chosen "
+                      f"for being hard (they teach the label model, they do not judge it). How a row was chosen is one "
+                      f"of {list(ROW_STRATEGIES)}, as select's review_strategy column says (random_then_entropy rows "
+                      "say random or entropy)", stacklevel=3)
     if unnamed:
         warnings.warn(f"task {task.name!r}: {unnamed} answers name no strategy, so their rows count as drawn at random "
                       "and judge the label model's fit; for rows chosen for being hard, give Answer(strategy=...) "

@@ -486,8 +486,12 @@ def answers_for(
     >>> list(review.merge_answers(ds, spam, answers)["spam_gold"])
     [0, -1, 1]
     """
+    if not isinstance(selection, Dataset):
+        raise ValueError(f"a selection is the one Dataset that review.select returns, got {type(selection).__name__}")
     meta = selection_meta(selection)
     labels = list(labels)
+    if any(isinstance(y, (int, np.integer)) and not isinstance(y, bool) for y in labels):
+        task.check_integer_labels("answers_for's labels")  # 1 would be class '2' of classes named '1', '2', ...
     if len(labels) != len(meta):
         raise ValueError(f"{len(labels)} labels for the {len(meta)} rows of the selection: give one per row")
     model = (read_column(selection, task.label_column, np.int64) if task.label_column in selection.column_names

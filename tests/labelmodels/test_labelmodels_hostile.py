@@ -484,3 +484,15 @@ def test_a_fit_that_gives_non_finite_probabilities_is_refused_and_leaves_the_mod
     with pytest.raises(ValueError, match=r"DawidSkene fit gave non-finite probabilities \(NaN or infinity\)"):
         model.fit([[0, 1], [1, 1]])
     assert not hasattr(model, "n_lfs_")
+
+
+@pytest.mark.parametrize("name", ["auto", "dawid_skene", "majority"])
+def test_a_fitted_model_keeps_no_dev_rows_whether_the_fit_worked_or_not(name):
+    # Read during the fit only; a pickled model carried the dev votes and gold labels.
+    L = np.array([[0, 1], [1, 1], [0, 0], [1, -1]] * 10)
+    y = np.array([0, 1, 0, 1] * 10)
+    model = create(name).fit(L, L_dev=L, y_dev=y, dev_representative=np.arange(40) < 20)
+    assert not {"_fair_dev", "_dev_mask"} & set(vars(model))
+    with pytest.raises(ValueError, match="class_balance must be"):
+        model.fit(L, L_dev=L, y_dev=y, class_balance=[-1, 1])
+    assert not {"_fair_dev", "_dev_mask"} & set(vars(model))

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import re
 import sys
+import warnings
 
 import datasets
 import numpy as np
@@ -87,14 +88,20 @@ def test_consensus_and_several_annotators(spam):
 
 def test_how_a_row_was_chosen_is_checked_and_a_random_draw_is_never_forgotten(spam):
     ds = _conflicting(spam)
-    # The strategy a user asked select for is not how each row was chosen: random_then_entropy rows say which.
-    with pytest.raises(AnnotationError, match="strategy 'random_then_entropy' is not how a row is chosen"):
-        review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy="random_then_entropy")],
-                             on_invalid="raise")
-    with pytest.warns(UserWarning, match="1 skipped: the answer names a strategy that chooses no row"):
-        review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy="RANDOM")])
+    # The strategy a user asked select for is not how each row was chosen (random_then_entropy rows say which): the
+    # answer is kept, never lost, and its row counts as chosen for being hard, with a warning.
+    with pytest.warns(UserWarning, match=r"strategies that choose no row \('random_then_entropy' x1, 'RANDOM' x1\): "
+                                         "stored, and their rows count as chosen for being hard"):
+        odd = review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy="random_then_entropy"),
+                                              Answer("train", 1, "x", 0, T0, strategy="RANDOM")])
+    assert list(odd["spam_gold"][:2]) == [1, 0]
+    assert drawn_at_random({}, odd, spam, np.array([0, 1])).tolist() == [False, False]
     with pytest.warns(UserWarning, match="2 answers name no strategy, so their rows count as drawn at random"):
-        review.merge_answers(ds, spam, [Answer("train", r, "x", 1, T0) for r in (0, 1)])
+        unnamed = review.merge_answers(ds, spam, [Answer("train", r, "x", 1, T0, strategy=None) for r in (0, 1)])
+    assert drawn_at_random({}, unnamed, spam, np.array([0, 1])).tolist() == [True, True]
+    with warnings.catch_warnings():  # the same answers again store nothing, so nothing to warn about
+        warnings.simplefilter("error")
+        review.merge_answers(unnamed, spam, [Answer("train", r, "x", 1, T0) for r in (0, 1)])
     # Row 0 chosen as hard, later drawn at random and answered the same; row 1 drawn at random, later re-answered
     # differently when sent as hard: both stay judges of the fit.
     later = T0 + dt.timedelta(days=1)
@@ -106,6 +113,9 @@ def test_how_a_row_was_chosen_is_checked_and_a_random_draw_is_never_forgotten(sp
     assert drawn_at_random({}, first, spam, rows).tolist() == [False, True]
     assert drawn_at_random({}, again, spam, rows).tolist() == [True, True]
     assert list(again["spam_gold"][:2]) == [1, 0]
+    # How a row was chosen is part of what the datasets cache keys: the same answer marked otherwise is another column.
+    marked = [review.merge_answers(ds, spam, [Answer("train", 0, "x", 1, T0, strategy=s)]) for s in ("entropy", "random")]
+    assert marked[0]._fingerprint != marked[1]._fingerprint
 
 
 @needs_crowd

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datasets
 import numpy as np
 import pytest
 
@@ -272,3 +273,24 @@ def test_reviewed_at_random_takes_flags_only():
     with pytest.raises(ValueError, match="reviewed_at_random must be"):
         fit_with_reviews(create("majority"), L, reviewed_rows=[0, 1], reviewed_labels=[1, 0],
                          reviewed_at_random=[True])
+
+
+def test_answers_for_refuses_integer_labels_where_classes_are_named_by_other_numbers(texts):
+    import mmweak
+
+    stars = mmweak.Task("stars", ["1", "2"])
+    lf = mmweak.labeling_function(task=stars, inputs="text", name="long")(lambda b: [int(len(t) > 12) for t in b["text"]])
+    picked = review.select(mmweak.aggregate(mmweak.apply_lfs(texts, [lf])), stars, 2)
+    with pytest.raises(ValueError, match="answers_for's labels holds integer labels, which are class indices"):
+        review.answers_for(picked, stars, [1, 2], "me")
+    assert [a.label for a in review.answers_for(picked, stars, ["1", "2"], "me")] == [0, 1]
+    with pytest.raises(ValueError, match="a selection is the one Dataset that review.select returns, got DatasetDict"):
+        review.answers_for(datasets.DatasetDict({"train": picked}), stars, ["1", "2"], "me")
+
+
+def test_answers_columns_of_another_shape_hold_no_round_and_no_review(spam):
+    from mmweak.review.answers import next_round, reviewed_mask
+
+    for column in ([None, None], ["a", "b"], [1, 2]):
+        ds = datasets.Dataset.from_dict({"spam_answers": column})
+        assert next_round(ds, spam) == 1 and reviewed_mask(ds, spam).tolist() == [False, False]
