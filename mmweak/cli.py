@@ -151,10 +151,13 @@ def aggregate(
     overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
-    from . import aggregate as run
-    from . import save_curated
-    from .curate import quality_lines
+    _check_fit_options(model, objective, fill_abstains)
+    ds, tasks = _load_curated(folder)
+    _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite)
 
+
+def _check_fit_options(model: str | None, objective: str, fill_abstains: str | None) -> None:
+    """Bad fit options are bad usage, caught before any folder is read."""
     if objective not in ("accuracy", "f1"):
         raise UsageError(f"--objective must be 'accuracy' or 'f1', got {objective!r}")
     if fill_abstains not in (None, "prior"):
@@ -164,9 +167,17 @@ def aggregate(
 
         try:
             create(model, cardinality=2)
-        except ValueError as exc:  # an unknown name is bad usage, caught before the folder is read
+        except ValueError as exc:
             raise UsageError(f"--model: {exc}") from None
-    ds, tasks = _load_curated(folder)
+
+
+def _refit_and_save(ds: Any, tasks: list, folder: str, out: Path, model: str | None, gold: str | None,
+                    objective: str, fill_abstains: str | None, overwrite: bool) -> None:
+    """Fit a label model per task, print what it chose (and with gold how it scores), save as a curated folder."""
+    from . import aggregate as run
+    from . import save_curated
+    from .curate import quality_lines
+
     settings = _card_settings(folder, ds)
     ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
     for line in quality_lines(ds, tasks, gold)[1]:  # what the default chose, and (with --gold) how it scores
@@ -479,6 +490,33 @@ def review(
     how = strategy if set(by) <= {strategy} else f"{strategy}: " + ", ".join(f"{c} {s}" for s, c in by.items())
     _say(f"{len(chosen)} rows of task {t.name!r} ({how}) written to {path}; labeling config: "
          f"{path.with_name(path.stem + '.label_config.xml')}")
+
+
+@app.command()
+def answers(
+    folder: str = typer.Argument(..., help="Curated folder or Hub repo the rows were sent from (mmweak review)."),
+    export: Path = typer.Argument(..., help="Label Studio export of the annotated tasks (JSON or JSON_MIN)."),
+    out: Path = typer.Option(..., "--out", help="Curated folder to write (answers, refitted labels, card)."),
+    task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
+    model: Optional[str] = typer.Option(None, help="Label model name (default: the recommended default)."),
+    gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit."),
+    objective: str = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut)."),
+    fill_abstains: Optional[str] = typer.Option(
+        None, help="'prior': label rows without votes with the class the label model finds most likely for them."),
+    overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
+) -> None:
+    """Bring people's answers back: store a Label Studio export's annotations, refit with the reviewed rows, save."""
+    from . import review as rv
+
+    _check_fit_options(model, objective, fill_abstains)
+    ds, tasks = _load_curated(folder)
+    t = _one(tasks, task)
+    try:
+        ds, report = rv.import_annotations(ds, t, export, return_report=True)
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"{export}: {exc}") from exc
+    _say(f"task {t.name!r}: {report}")
+    _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -295,6 +295,25 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     with pytest.warns(UserWarning, match=r"d.json: 3 tasks read, none with an annotation for task 'spam': nothing"):
         review.import_annotations(mmweak.load_curated(folder)[0], spam, tmp_path / "d.json")
 
+    # The loop closes on the command line: the annotated export comes back, the labels are refitted, the card says so.
+    sent = json.loads((tmp_path / "batch.json").read_text())
+    export = tmp_path / "export.json"
+    export.write_text(json.dumps(_as_label_studio_export(sent, lambda k, t: [
+        ("ann@lab.org", spam.labels[GOLD[t["data"]["mmweak"]["row"]]])])))
+    back = tmp_path / "cur2"
+    assert main(["answers", str(folder), str(export), "--out", str(back)]) == 0
+    printed = capsys.readouterr().out
+    assert "task 'spam': 3 answers stored (0 replacing older ones) on 3 rows" in printed
+    assert f"written to {back}" in printed
+    ds = mmweak.load_curated(back)[0]["train"]
+    rows = [t["data"]["mmweak"]["row"] for t in sent]
+    assert [ds[r]["spam_gold"] for r in rows] == [GOLD[r] for r in rows]
+    assert [ds[r]["spam_label"] for r in rows] == [GOLD[r] for r in rows]  # reviewed rows carry the human label
+    fit = mmweak.provenance.read_record(ds)["tasks"]["spam"]["label_model"]["fit"]
+    assert (fit["reviewed_rows"], fit["reviewed_chosen_rows"]) == (3, 3)  # entropy rows: they teach, not judge
+    assert "#### Human review" in (back / "README.md").read_text()
+    assert main(["answers", str(folder), str(tmp_path / "none.json"), "--out", str(tmp_path / "x")]) == 2
+
 
 def test_answers_spelt_in_another_case_or_unicode_form_are_the_task_class(curated, spam, tmp_path):
     # Label Studio writes the choice as the person's browser sent it; names compare as everywhere else
