@@ -139,16 +139,24 @@ def apply(
     _say(f"written to {save_curated(ds, out, overwrite=overwrite)}")
 
 
+# The options of every command that fits label models and writes a curated folder (aggregate, answers).
+_MODEL = typer.Option(None, help="Label model name (default: the recommended default).")
+_GOLD = typer.Option(None, help="Gold column; its dev-split labels help the fit.")
+_OBJECTIVE = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut).")
+_FILL_ABSTAINS = typer.Option(
+    None, help="'prior': label rows without votes with the class the label model finds most likely for them.")
+_OVERWRITE = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote.")
+
+
 @app.command()
 def aggregate(
     folder: str = typer.Argument(..., help="Curated folder or Hub repo with votes."),
     out: Path = typer.Option(..., "--out", help="Curated folder to write."),
-    model: Optional[str] = typer.Option(None, help="Label model name (default: the recommended default)."),
-    gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit."),
-    objective: str = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut)."),
-    fill_abstains: Optional[str] = typer.Option(
-        None, help="'prior': label rows without votes with the class the label model finds most likely for them."),
-    overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
+    model: Optional[str] = _MODEL,
+    gold: Optional[str] = _GOLD,
+    objective: str = _OBJECTIVE,
+    fill_abstains: Optional[str] = _FILL_ABSTAINS,
+    overwrite: bool = _OVERWRITE,
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
     _check_fit_options(model, objective, fill_abstains)
@@ -498,12 +506,11 @@ def answers(
     export: Path = typer.Argument(..., help="Label Studio export of the annotated tasks (JSON or JSON_MIN)."),
     out: Path = typer.Option(..., "--out", help="Curated folder to write (answers, refitted labels, card)."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
-    model: Optional[str] = typer.Option(None, help="Label model name (default: the recommended default)."),
-    gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit."),
-    objective: str = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut)."),
-    fill_abstains: Optional[str] = typer.Option(
-        None, help="'prior': label rows without votes with the class the label model finds most likely for them."),
-    overwrite: bool = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote."),
+    model: Optional[str] = _MODEL,
+    gold: Optional[str] = _GOLD,
+    objective: str = _OBJECTIVE,
+    fill_abstains: Optional[str] = _FILL_ABSTAINS,
+    overwrite: bool = _OVERWRITE,
 ) -> None:
     """Bring people's answers back: store a Label Studio export's annotations, refit with the reviewed rows, save."""
     from . import review as rv
