@@ -160,8 +160,20 @@ def aggregate(
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
     _check_fit_options(model, objective, fill_abstains)
+    _check_out(out, overwrite)
     ds, tasks = _load_curated(folder)
     _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite)
+
+
+def _check_out(out: Path, overwrite: bool) -> None:
+    """A folder that cannot be written is bad usage, caught before any work is done."""
+    from .curated import check_target
+    from .errors import CuratedDatasetError
+
+    try:
+        check_target(Path(out), overwrite)
+    except (FileExistsError, CuratedDatasetError) as exc:
+        raise UsageError(str(exc).replace("overwrite=True", "--overwrite")) from None
 
 
 def _check_fit_options(model: str | None, objective: str, fill_abstains: str | None) -> None:
@@ -179,7 +191,7 @@ def _check_fit_options(model: str | None, objective: str, fill_abstains: str | N
             raise UsageError(f"--model: {exc}") from None
 
 
-def _refit_and_save(ds: Any, tasks: list, folder: str, out: Path, model: str | None, gold: str | None,
+def _refit_and_save(ds: Any, tasks: list, folder: str, out: Path, model: str | None, gold: Any,
                     objective: str, fill_abstains: str | None, overwrite: bool) -> None:
     """Fit a label model per task, print what it chose (and with gold how it scores), save as a curated folder."""
     from . import aggregate as run
@@ -496,8 +508,11 @@ def review(
     path = rv.export_tasks(chosen, t, out)
     by = Counter(chosen["review_strategy"])
     how = strategy if set(by) <= {strategy} else f"{strategy}: " + ", ".join(f"{c} {s}" for s, c in by.items())
-    _say(f"{len(chosen)} rows of task {t.name!r} ({how}) written to {path}; labeling config: "
+    split_name = chosen["review_split"][0] if len(chosen) else split
+    _say(f"{len(chosen)} rows of split {split_name!r}, task {t.name!r} ({how}) written to {path}; labeling config: "
          f"{path.with_name(path.stem + '.label_config.xml')}")
+    _say(f"next: import both into a Label Studio project, annotate, export as JSON, then `mmweak answers {folder} "
+         "EXPORT.json --out NEW_FOLDER`")
 
 
 @app.command()
@@ -507,15 +522,18 @@ def answers(
     out: Path = typer.Option(..., "--out", help="Curated folder to write (answers, refitted labels, card)."),
     task: Optional[str] = typer.Option(None, help="Task (default: the only one)."),
     model: Optional[str] = _MODEL,
-    gold: Optional[str] = _GOLD,
+    gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit (default: the gold "
+                                       "column the folder was fitted with)."),
     objective: str = _OBJECTIVE,
     fill_abstains: Optional[str] = _FILL_ABSTAINS,
     overwrite: bool = _OVERWRITE,
 ) -> None:
     """Bring people's answers back: store a Label Studio export's annotations, refit with the reviewed rows, save."""
     from . import review as rv
+    from .provenance import read_record
 
     _check_fit_options(model, objective, fill_abstains)
+    _check_out(out, overwrite)
     ds, tasks = _load_curated(folder)
     t = _one(tasks, task)
     try:
@@ -523,7 +541,18 @@ def answers(
     except (ValueError, OSError) as exc:
         raise UsageError(f"{export}: {exc}") from exc
     _say(f"task {t.name!r}: {report}")
-    _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite)
+    if not report.stored:
+        raise UsageError(f"{export}: no new answer to store, so nothing was refitted or written (is it the export "
+                         "of annotated tasks, and not one already brought back?)")
+    if gold is None:  # refit as the folder was fitted: its gold dev rows stay dev rows
+        entries = read_record(ds).get("tasks", {})
+        gold_of = {n: e["gold_column"] for n, e in entries.items() if e.get("gold_column")}
+        fit_gold: str | dict[str, str] | None = gold_of or None
+        if gold_of:
+            _say(f"gold dev rows as the folder was fitted: column {', '.join(sorted(set(gold_of.values())))}")
+    else:
+        fit_gold = gold
+    _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -123,7 +123,8 @@ def is_curated_folder(folder: Path) -> bool:
     return True
 
 
-def _check_target(target: Path, overwrite: bool) -> None:
+def check_target(target: Path, overwrite: bool) -> None:
+    """Raise unless :func:`save_curated` may write ``target`` (new, or with ``overwrite`` a folder it wrote)."""
     resolved = target.resolve()
     cwd = Path.cwd().resolve()
     protected = {cwd, *cwd.parents, Path.home().resolve(), Path(resolved.anchor)}
@@ -308,7 +309,7 @@ def save_curated(
     """
     target = Path(path)
     clear_leftovers(target)  # a swap cut short puts the old folder back first: the check then sees it
-    _check_target(target, overwrite)
+    check_target(target, overwrite)
     for split in _as_dict(ds):
         check_split_name(split)
     return publish_folder(target, lambda tmp: write_repo_folder(

@@ -284,7 +284,7 @@ def _annotator(completed_by: Any, names: Mapping[int, str] | None) -> str:
     return f"user:{completed_by}"
 
 
-def _time(annotation: Mapping[str, Any]) -> dt.datetime:
+def _time(annotation: Mapping[str, Any], where: str = "") -> dt.datetime:
     for k in ("updated_at", "created_at"):
         t = annotation.get(k)
         if isinstance(t, dt.datetime):
@@ -292,7 +292,8 @@ def _time(annotation: Mapping[str, Any]) -> dt.datetime:
         if t:
             parsed = dt.datetime.fromisoformat(str(t).replace("Z", "+00:00"))
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
-    raise ValueError(f"annotation {annotation.get('id')!r} has no created_at/updated_at time")
+    raise ValueError(f"{where + ': ' if where else ''}annotation with id {annotation.get('id')!r} has no "
+                     "created_at/updated_at time (Label Studio's exports carry both; a hand-made one needs one)")
 
 
 def answers_from_tasks(
@@ -414,7 +415,7 @@ def answers_from_tasks(
                     row=row,
                     annotator=who,
                     label=chosen,
-                    time=_time(a),
+                    time=_time(a, where),
                     source=f"{source} annotation {a.get('id')}",
                     strategy=str(m.get("strategy") or ""),
                     reason=str(m.get("reason") or ""),

@@ -165,7 +165,10 @@ def pick_rows(
         assert probs is not None  # checked above: these strategies are in NEEDS_PROBS
         score = _uncertainty(strategy, probs)
         rows = idx[np.argsort(-(score[idx] + jitter[idx]), kind="stable")][:n]
-        return Picks(rows, score[rows], [_uncertainty_reason(strategy, probs[r], labels) for r in rows])
+        silent = (votes[rows] == -1).all(axis=1)  # their probabilities are the model's guess for rows nobody voted on
+        reasons = [("no LF voted; " if q else "") + _uncertainty_reason(strategy, probs[r], labels)
+                   for r, q in zip(rows, silent)]
+        return Picks(rows, score[rows], reasons)
 
     if strategy == "disagreement":
         counts = np.stack([(votes[idx] == k).sum(axis=1) for k in range(K)], axis=1)

@@ -281,7 +281,10 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
 
     folder = mmweak.save_curated(curated, tmp_path / "cur")
     assert main(["review", str(folder), "--out", str(tmp_path / "batch.json"), "--n", "3", "--strategy", "entropy"]) == 0
-    assert "3 rows of task 'spam' (entropy) written to" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "3 rows of split 'train', task 'spam' (entropy) written to" in printed
+    assert f"next: import both into a Label Studio project, annotate, export as JSON, then `mmweak answers {folder}" \
+        in printed
     tasks = json.loads((tmp_path / "batch.json").read_text())
     assert [t["data"]["mmweak"]["strategy"] for t in tasks] == ["entropy"] * 3
     assert (tmp_path / "batch.label_config.xml").exists()
@@ -290,7 +293,7 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     assert "n must be an integer >= 1, got -5" in capsys.readouterr().err
     # The default says how many rows each half of it chose.
     assert main(["review", str(folder), "--out", str(tmp_path / "d.json"), "--n", "3"]) == 0
-    assert "3 rows of task 'spam' (random_then_entropy: 3 random) written to" in capsys.readouterr().out
+    assert "3 rows of split 'train', task 'spam' (random_then_entropy: 3 random) written to" in capsys.readouterr().out
     # Importing the file that was sent (nobody annotated it yet) stores nothing, and says so.
     with pytest.warns(UserWarning, match=r"d.json: 3 tasks read, none with an annotation for task 'spam': nothing"):
         review.import_annotations(mmweak.load_curated(folder)[0], spam, tmp_path / "d.json")
@@ -313,6 +316,14 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     assert (fit["reviewed_rows"], fit["reviewed_chosen_rows"]) == (3, 3)  # entropy rows: they teach, not judge
     assert "#### Human review" in (back / "README.md").read_text()
     assert main(["answers", str(folder), str(tmp_path / "none.json"), "--out", str(tmp_path / "x")]) == 2
+    # Bad usage is refused before any work, and nothing is written: an existing --out, an export with nothing new.
+    assert main(["answers", str(folder), str(export), "--out", str(back)]) == 2
+    assert f"{back} exists; pass --overwrite to replace it" in capsys.readouterr().err
+    assert main(["answers", str(back), str(export), "--out", str(tmp_path / "again")]) == 2
+    assert "no new answer to store, so nothing was refitted or written" in capsys.readouterr().err
+    with pytest.warns(UserWarning, match="none with an annotation"):
+        assert main(["answers", str(folder), str(tmp_path / "d.json"), "--out", str(tmp_path / "empty")]) == 2
+    assert not (tmp_path / "again").exists() and not (tmp_path / "empty").exists()
 
 
 def test_answers_spelt_in_another_case_or_unicode_form_are_the_task_class(curated, spam, tmp_path):
@@ -324,3 +335,39 @@ def test_answers_spelt_in_another_case_or_unicode_form_are_the_task_class(curate
     out, report = review.import_annotations(curated, spam, tmp_path / "e.json", return_report=True)
     assert report.stored == 2 and not report.skipped
     assert sorted(a[0]["label"] for a in out["spam_answers"] if a) == [0, 1]
+
+
+def test_cli_answers_refits_with_the_gold_the_folder_was_fitted_with(spam, tmp_path, capsys):
+    from mmweak.cli import main
+
+    lfs = [mmweak.labeling_function(task=spam, inputs="text", name="link")(
+               lambda b: [1 if ("http" in t or "www" in t) else -1 for t in b["text"]]),
+           mmweak.labeling_function(task=spam, inputs="text", name="short")(
+               lambda b: [0 if len(t) < 20 else -1 for t in b["text"]])]
+    split = {s: datasets.Dataset.from_dict({"text": TEXTS, "label": GOLD}) for s in ("train", "validation")}
+    ds = mmweak.aggregate(mmweak.apply_lfs(datasets.DatasetDict(split), lfs), gold="label")
+    folder = mmweak.save_curated(ds, tmp_path / "cur")
+    assert main(["review", str(folder), "--out", str(tmp_path / "b.json"), "--n", "2"]) == 0
+    sent = json.loads((tmp_path / "b.json").read_text())
+    (tmp_path / "e.json").write_text(json.dumps(_as_label_studio_export(sent, lambda k, t: [
+        ("ann@lab.org", spam.labels[GOLD[t["data"]["mmweak"]["row"]]])])))
+    capsys.readouterr()
+    # Without --gold the validation gold stayed out of the refit: the folder lost its dev rows without a word.
+    assert main(["answers", str(folder), str(tmp_path / "e.json"), "--out", str(tmp_path / "back")]) == 0
+    assert "gold dev rows as the folder was fitted: column label" in capsys.readouterr().out
+    back = mmweak.load_curated(tmp_path / "back")[0]
+    fit = mmweak.provenance.read_record(back)["tasks"]["spam"]["label_model"]["fit"]
+    assert (fit["dev_split"], fit["dev_rows"], fit["reviewed_rows"]) == ("validation", 10, 2)
+
+
+def test_an_annotation_without_a_time_names_its_row(curated, spam, tmp_path):
+    sel = review.select(curated, spam, 1, strategy="random")
+    tasks = _as_label_studio_export(json.loads(review.export_tasks(sel, spam, tmp_path / "t.json").read_text()),
+                                    lambda k, t: [("a@x.io", "spam")])
+    for a in tasks[0]["annotations"]:
+        del a["created_at"], a["updated_at"]
+    (tmp_path / "e.json").write_text(json.dumps(tasks))
+    row = sel["review_row"][0]
+    with pytest.raises(ValueError, match=rf"row {row} \(Label Studio task 100\): annotation with id 1000 has no "
+                                         r"created_at/updated_at time"):
+        review.import_annotations(curated, spam, tmp_path / "e.json")

@@ -25,6 +25,10 @@ def test_uncertainty_strategies_pick_the_least_sure_rows():
     P3 = np.array([[0.2, 0.3, 0.5]])
     r = pick_rows("entropy", votes=np.zeros((1, 1), np.int8), probs=P3, labels=["a", "b", "c"], n=1).reasons[0]
     assert r == "label-model entropy 1.030 nats (max 1.099): P(c)=0.50, P(b)=0.30, P(a)=0.20"
+    # A row no LF voted on is uncertain because nobody voted: the reason says so first.
+    silent = pick_rows("entropy", votes=np.array([[-1], [0]], np.int8), probs=np.array([[0.6, 0.4], [0.9, 0.1]]),
+                       labels=LABELS, n=2)
+    assert silent.reasons[0].startswith("no LF voted; label-model entropy") and silent.reasons[1].startswith("label")
 
 
 def test_disagreement_counts_conflicting_votes_only():
