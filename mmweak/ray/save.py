@@ -23,8 +23,8 @@ from datasets import Features
 from ..card import SplitSize
 from ..curated import (
     DEFAULT_SHARD_BYTES,
-    _check_target,
     check_split_name,
+    check_target,
     curated_record,
     is_curated_folder,
     shard_bounds,
@@ -77,7 +77,7 @@ def save_curated(
     """
     target = Path(path)
     clear_leftovers(target)
-    _check_target(target, overwrite)
+    check_target(target, overwrite)
     single = not isinstance(dataset, dict)
     splits = {meta_of(dataset).split: dataset} if single else dict(dataset)
     for split in splits:
