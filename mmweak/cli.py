@@ -322,6 +322,17 @@ def inspect(
             console.print(f"label model {lm['model']}{chose} on {fit.get('split')} ({fit.get('rows')} rows, seed "
                           f"{fit.get('seed')}, objective {fit.get('objective')}); prior "
                           + ", ".join(f"{p:.3f}" for p in lm.get("class_balance") or []), markup=False)
+        rv = t.get("review") or {}
+        if rv.get("reviewed_rows"):
+            fit = (lm or {}).get("fit") or {}
+            used = int(fit.get("reviewed_rows") or 0)
+            chosen_rows = int(fit.get("reviewed_chosen_rows") or 0)
+            line = ("human review: " + ", ".join(f"{n} rows of {s}" for s, n in rv["reviewed_rows"].items())
+                    + f" ({rv.get('annotators')} annotator{'' if rv.get('annotators') == 1 else 's'})")
+            if used:
+                line += (f"; {used} clamped in the fit, {used - chosen_rows} drawn at random judging it, "
+                         f"{chosen_rows} chosen for being hard teaching it only")
+            console.print(line, markup=False)
         table = Table("LF", "modality", "inputs", "code hash", show_edge=False)
         for lf in t.get("lfs", []):
             table.add_row(lf["name"], lf.get("modality", ""), ", ".join(lf.get("inputs", [])), lf.get("code_hash", ""))

@@ -315,6 +315,9 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     fit = mmweak.provenance.read_record(ds)["tasks"]["spam"]["label_model"]["fit"]
     assert (fit["reviewed_rows"], fit["reviewed_chosen_rows"]) == (3, 3)  # entropy rows: they teach, not judge
     assert "#### Human review" in (back / "README.md").read_text()
+    assert main(["inspect", str(back)]) == 0
+    assert ("human review: 3 rows of train (1 annotator); 3 clamped in the fit, 0 drawn at random judging it, 3 "
+            "chosen for being hard teaching it only") in capsys.readouterr().out
     assert main(["answers", str(folder), str(tmp_path / "none.json"), "--out", str(tmp_path / "x")]) == 2
     # Bad usage is refused before any work, and nothing is written: an existing --out, an export with nothing new.
     assert main(["answers", str(folder), str(export), "--out", str(back)]) == 2
