@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict, Value
 from sklearn.base import clone
 
-from .columns import arrow_column, read_column, replace_columns
+from .columns import arrow_column, read_column, replace_columns, struct_list_field
 from .columns import read_matrix as _votes
 from .crowd_files import class_index
 from .fingerprint import stable_hash
@@ -242,12 +242,9 @@ def drawn_at_random(entry: Mapping[str, Any], ds: Dataset, task: Task, rows: np.
     if column not in ds.column_names or not rows.size:
         return at_random
     data = arrow_column(ds, column).take(pa.array(rows))
-    kind = data.type
+    kind = struct_list_field(data.type, "strategy")
     # A column of another shape (a user's own, or all nulls) records no strategy: every row counts, as before.
-    if (not data.num_chunks or not (pa.types.is_list(kind) or pa.types.is_large_list(kind))
-            or not pa.types.is_struct(kind.value_type) or kind.value_type.get_field_index("strategy") < 0
-            or not (pa.types.is_string(kind.value_type.field("strategy").type)
-                    or pa.types.is_large_string(kind.value_type.field("strategy").type))):
+    if not data.num_chunks or kind is None or not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
         return at_random
     answers = data.combine_chunks()
     flat = pc.list_flatten(answers)

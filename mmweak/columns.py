@@ -63,6 +63,19 @@ def arrow_column(ds: Dataset, column: str) -> pa.ChunkedArray:
     return data
 
 
+def struct_list_field(kind: pa.DataType, field: str) -> pa.DataType | None:
+    """The type of ``field`` when ``kind`` is a list of structs holding it (as ``T_answers``), else None: a column of
+    another shape (a user's own, all nulls) holds no such field.
+
+    >>> struct_list_field(pa.list_(pa.struct([("round", pa.int32())])), "round"), struct_list_field(pa.null(), "round")
+    (DataType(int32), None)
+    """
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)) or not pa.types.is_struct(kind.value_type):
+        return None
+    i = kind.value_type.get_field_index(field)
+    return None if i < 0 else kind.value_type.field(i).type
+
+
 def read_column(ds: Dataset, column: str, dtype: np.dtype | type | None = None) -> np.ndarray:
     """A scalar column (int, float, ``ClassLabel``...) as a 1-D numpy array, read straight from Arrow.
 

@@ -18,12 +18,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
-import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict, List, Value
 
 from ..aggregate import human_gold_column
-from ..columns import read_column, replace_columns, split_dict
+from ..columns import read_column, replace_columns, split_dict, struct_list_field
 from ..fingerprint import stable_hash
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
@@ -166,17 +165,10 @@ def read_answers(ds: Dataset, task: Task) -> list[list[dict[str, Any]]]:
     return [list(a or []) for a in ds[col]]
 
 
-def _is_answer_list(kind: pa.DataType, field: str) -> bool:
-    """Whether a column of type ``kind`` is a list of answer structs with ``field`` (not a user's column of another
-    shape, nor all nulls)."""
-    return ((pa.types.is_list(kind) or pa.types.is_large_list(kind)) and pa.types.is_struct(kind.value_type)
-            and kind.value_type.get_field_index(field) >= 0)
-
-
 def reviewed_mask(ds: Dataset, task: Task) -> np.ndarray:
     """Rows of ``ds`` that already hold a human answer for ``task``."""
     col = answers_column(task)
-    if col in ds.column_names and _is_answer_list(ds.features.arrow_schema.field(col).type, "label"):
+    if col in ds.column_names and struct_list_field(ds.features.arrow_schema.field(col).type, "label") is not None:
         lengths = pc.list_value_length(ds.with_format("arrow")[col])
         return np.asarray(pc.fill_null(lengths, 0).to_numpy(zero_copy_only=False)) > 0
     gold = human_gold_column(task_record(read_record(ds), task.name), ds, task)
@@ -203,7 +195,7 @@ def next_round(ds: Dataset | DatasetDict, task: Task) -> int:
         # One Arrow pass: select() asks for the round on every call, and a Python loop over every row's answers
         # took seconds on a few hundred thousand rows.
         data = d.data.column(col)  # rows hidden by select/filter count too: rounds number the dataset's review
-        if not _is_answer_list(data.type, "round"):
+        if struct_list_field(data.type, "round") is None:
             continue
         flat = pc.list_flatten(data)
         if len(flat):
