@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import warnings
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterator, List, Optional, Sequence
@@ -696,6 +697,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .recipe import RecipeError
 
     args = list(sys.argv[1:] if argv is None else argv)
+    shown = warnings.formatwarning
+    # A warning is one line of the command's output, as its errors are, not a Python file path and source line.
+    warnings.formatwarning = lambda message, *_args, **_kw: f"mmweak: warning: {message}\n"
     try:
         app(args=args, prog_name="mmweak", standalone_mode=False)
         return 0
@@ -717,6 +721,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"mmweak: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        warnings.formatwarning = shown
 
 
 if __name__ == "__main__":

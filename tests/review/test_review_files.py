@@ -327,6 +327,17 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     with pytest.warns(UserWarning, match="none with an annotation"):
         assert main(["answers", str(folder), str(tmp_path / "d.json"), "--out", str(tmp_path / "empty")]) == 2
     assert not (tmp_path / "again").exists() and not (tmp_path / "empty").exists()
+    # Run as the command line, a warning is one line of its output (it was a file path, a class and a source line).
+    import subprocess
+    import sys
+
+    from paths import ROOT
+
+    run = subprocess.run([sys.executable, "-m", "mmweak", "answers", str(folder), str(tmp_path / "d.json"), "--out",
+                          str(tmp_path / "empty")], capture_output=True, text=True, cwd=str(ROOT))
+    assert run.returncode == 2
+    assert "mmweak: warning: d.json: 3 tasks read, none with an annotation for task 'spam'" in run.stderr
+    assert "UserWarning" not in run.stderr and "cli.py" not in run.stderr
 
 
 def test_answers_spelt_in_another_case_or_unicode_form_are_the_task_class(curated, spam, tmp_path):
