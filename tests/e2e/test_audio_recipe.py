@@ -134,6 +134,8 @@ def test_classifier_lf_comes_from_the_pipeline_machinery():
 def test_demo_audio_part_runs_and_is_hooked_into_mmweak_demo(tmp_path, monkeypatch):
     stream = io.StringIO()
     result = demo_audio.run(tmp_path / "audio", n=40, seed=1, stream=stream)
+    # the generated corpus leaves nothing in the datasets cache (it did: 19 MB under a new random name per run)
+    assert not list(Path(datasets.config.HF_DATASETS_CACHE).glob("*mmweak-audio-demo-*"))
     text = stream.getvalue()
     assert set(result) == {"content", "content_all", "quality", "quality_all"}
     assert result["content_all"] >= 0.85 and result["quality_all"] >= 0.95
