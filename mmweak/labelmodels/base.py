@@ -30,7 +30,9 @@ from .validation import (
     _check_choice,
     check_cardinality,
     check_labels,
+    check_lf_names,
     check_votes,
+    lf_names,
     what_shape,
 )
 from .votes import ABSTAIN, fit_sample
@@ -114,6 +116,7 @@ class LabelModel(BaseEstimator):
     def fit(
         self,
         L: Any,
+        y: None = None,
         *,
         L_dev: Any = None,
         y_dev: Any = None,
@@ -124,7 +127,10 @@ class LabelModel(BaseEstimator):
         """Learn from the unlabelled vote matrix ``L``; optionally a gold dev set.
 
         Args:
-            L: ``(n, m)`` votes, ``-1`` = abstain.
+            L: ``(n, m)`` votes, ``-1`` = abstain: an array, a list of rows or a pandas DataFrame (whose column
+                names are then recorded as ``feature_names_in_`` and checked on every later matrix).
+            y: must be ``None``; it is there so a label model can be the last step of a scikit-learn
+                ``Pipeline`` (label models learn from votes without labels: gold rows go in ``L_dev``/``y_dev``).
             L_dev: ``(n_dev, m)`` votes of rows with gold labels (given together with ``y_dev``).
             y_dev: their gold classes.
             dev_representative: ``(n_dev,)`` booleans, which dev rows are a fair sample of the data (drawn at
@@ -142,12 +148,17 @@ class LabelModel(BaseEstimator):
 
         Raises:
             ValueError: a hyper-parameter is invalid (named), or the dev set / class balance is malformed.
-            VoteMatrixError: a vote matrix is malformed (names the row and LF column).
+            VoteMatrixError: a vote matrix is malformed (names the row and LF column), or has no rows (and there
+                are no dev rows).
+            TypeError: ``y`` was given.
 
         >>> from mmweak.labelmodels import create
         >>> create("dawid_skene").fit([[0, 0, 1], [1, 1, 1]]).n_lfs_
         3
         """
+        if y is not None:
+            raise TypeError("a label model learns from votes without labels, so fit's y must be None (it exists for "
+                            "scikit-learn pipelines); pass gold rows as L_dev=..., y_dev=...")
         self._validate_params()
         K = int(self.cardinality)
         if seed is not None:
@@ -158,11 +169,13 @@ class LabelModel(BaseEstimator):
             seed = self._check_seed("seed", seed)
         else:
             seed = self._check_seed("random_state", self.random_state)
+        names = lf_names(L)
         L = check_votes(L, K)
         dev = None
         if L_dev is not None or y_dev is not None:
             if L_dev is None or y_dev is None:
                 raise ValueError("L_dev and y_dev must be given together")
+            check_lf_names(names, L_dev, "L_dev", "L has")
             L_dev = check_votes(L_dev, K, what="L_dev")
             y_dev = check_labels(y_dev, K)
             if L_dev.shape[0] != y_dev.shape[0]:
@@ -192,6 +205,9 @@ class LabelModel(BaseEstimator):
             delattr(self, key)
         if L.shape[1] == 0:
             raise VoteMatrixError(f"{what_shape(L)} has no LF columns: a label model needs at least one LF's votes")
+        if L.shape[0] == 0 and dev is None:  # a fit on nothing would label every row from its starting values
+            raise VoteMatrixError("L has no rows and there are no dev rows: nothing to fit the label model on (an "
+                                  "empty split or a filter that kept nothing?)")
         self._dev_mask, self._fair_dev = mask, fair  # read by the fit only (auto's dev score, shares off the gold)
         try:
             self._fit(L, dev=dev, prior=prior, seed=seed)
@@ -200,6 +216,8 @@ class LabelModel(BaseEstimator):
         finally:  # read during the fit only: a fitted (or pickled) model carries no dev rows
             del self._fair_dev, self._dev_mask
         self.seed_ = seed
+        if names is not None:
+            self.feature_names_in_ = names
         if getattr(self, "class_balance_", None) is None:
             self.class_balance_ = prior if prior is not None else np.full(K, 1.0 / K)
         # Every dev row, representative or not: a strategy reading votes or probabilities cannot tell silent rows
@@ -234,7 +252,23 @@ class LabelModel(BaseEstimator):
         [[0.33, 0.67]]
         """
         self._check_fitted()
-        return self._proba(check_votes(L, self.cardinality))
+        return self._proba(self._votes(L))
+
+    @property
+    def n_features_in_(self) -> int:
+        """The number of LF columns the model was fitted on (scikit-learn's name for :attr:`n_lfs_`).
+
+        >>> from mmweak.labelmodels import create
+        >>> create("majority").fit([[0, 1, 1]]).n_features_in_
+        3
+        """
+        self._check_fitted()
+        return int(self.n_lfs_)
+
+    def _votes(self, L: Any) -> np.ndarray:
+        """``L`` checked as the votes of the LFs this model was fitted on (names too, for a DataFrame)."""
+        check_lf_names(getattr(self, "feature_names_in_", None), L)
+        return check_votes(L, self.cardinality)
 
     def _proba(self, L: np.ndarray) -> np.ndarray:
         if L.shape[1] != self.n_lfs_:
@@ -283,7 +317,7 @@ class LabelModel(BaseEstimator):
         ([0, 1], [1, 1])
         """
         self._check_fitted()
-        L = check_votes(L, self.cardinality)
+        L = self._votes(L)
         proba = self._proba(L)
         return self.labels_from_proba(
             proba,
@@ -341,7 +375,7 @@ class LabelModel(BaseEstimator):
             raise ValueError(f"proba row {row} is not a probability distribution (non-negative, summing to 1): "
                              f"{proba[row].tolist()}")
         if L is not None:
-            L = check_votes(L, K)
+            L = self._votes(L)
             if L.shape[1] != self.n_lfs_:
                 raise VoteMatrixError(f"model was fitted on {self.n_lfs_} LFs but L has {L.shape[1]} columns")
             if L.shape[0] != proba.shape[0]:
@@ -382,6 +416,8 @@ class LabelModel(BaseEstimator):
         self._check_fitted()
         keys = (*self._base_state, *self._state_schema)
         state = {k: _to_json(getattr(self, k)) for k in keys}
+        if getattr(self, "feature_names_in_", None) is not None:
+            state["feature_names_in_"] = list(self.feature_names_in_)
         return {"model": self.name, "params": _to_json(self.get_params(deep=False)), "state": state}
 
     @classmethod

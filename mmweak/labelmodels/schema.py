@@ -8,8 +8,8 @@ every array of the shape its ``n_lfs_``/``cardinality`` imply, finite numbers, a
 tampered file is a clear :class:`ModelFileError`, never a huge allocation at predict time.
 
 Shape specs in a model's ``_state_schema`` name their axes: ``"m"`` (LFs), ``"K"`` (classes), ``"KM"``
-(classes x subtypes, EBCC); scalar specs are ``"int"``, ``"float"``, ``"str"``, ``"scores"`` (name ->
-list of numbers) and ``"models"`` (nested saved models, for the default's members).
+(classes x subtypes, EBCC); scalar specs are ``"int"``, ``"float"``, ``"str"``, ``"names"`` (one string per
+LF), ``"scores"`` (name -> list of numbers) and ``"models"`` (nested saved models, for the default's members).
 """
 
 from __future__ import annotations
@@ -139,9 +139,11 @@ def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
 
 
 # State absent from files of older versions.
-_OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_", "no_vote_proba_", "selection_repeats_", "dev_leader_"}
+_OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_", "no_vote_proba_", "selection_repeats_", "dev_leader_",
+             "feature_names_in_"}  # the last only for models fitted on a DataFrame
 _BASE_SCHEMA: dict[str, Any] = {
     "class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",), "no_vote_proba_": ("K",),
+    "feature_names_in_": "names",
 }
 
 
@@ -155,6 +157,11 @@ def _check_value(value: Any, spec: Any, dims: dict[str, int], where: str, regist
     if spec == "str":
         if not isinstance(value, str) or len(value) > 200:
             raise ModelFileError(f"{where} must be a short string")
+        return value
+    if spec == "names":  # one short string per LF
+        if (not isinstance(value, list) or len(value) != dims["m"]
+                or not all(isinstance(v, str) and len(v) <= 1000 for v in value)):
+            raise ModelFileError(f"{where} must be a list of {dims['m']} LF names (strings)")
         return value
     if spec == "scores":
         if not isinstance(value, dict) or len(value) > 100:

@@ -65,6 +65,9 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
     mmweak.errors.VoteMatrixError: L has boolean entries; votes must be integers (-1 = abstain, classes 0..1)
     """
     K = check_cardinality(cardinality)
+    if isinstance(L, np.ma.MaskedArray):
+        raise VoteMatrixError(f"{what} is a numpy masked array: pass L.filled(-1), abstains as -1 (its masked cells "
+                              f"would otherwise read as votes)")
     if sp.issparse(L):
         raise VoteMatrixError(f"{what} is a scipy sparse matrix: pass a dense (rows x LFs) array with -1 for abstain "
                               f"(a sparse matrix's unstored entries would read as votes for class 0)")
@@ -102,6 +105,42 @@ def check_votes(L: Any, cardinality: int, *, what: str = "L") -> np.ndarray:
             raise _outside(what, i, j, int(arr[i, j]), K)
     dtype = np.int8 if K <= 127 else np.int16
     return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def lf_names(L: Any) -> list[str] | None:
+    """The column names of a pandas DataFrame of votes whose columns are all strings (the LF names, recorded as
+    ``feature_names_in_`` as scikit-learn records them); ``None`` for any other input.
+
+    >>> import pandas as pd
+    >>> lf_names(pd.DataFrame({"kw": [1], "link": [0]})), lf_names([[1, 0]])
+    (['kw', 'link'], None)
+    """
+    columns = getattr(L, "columns", None)
+    if columns is None or not hasattr(L, "iloc"):
+        return None
+    names = list(columns)
+    return names if names and all(isinstance(c, str) for c in names) else None
+
+
+def check_lf_names(fitted: list[str] | None, L: Any, what: str = "L", fitted_on: str = "the model was fitted on"
+                   ) -> None:
+    """Refuse a DataFrame of votes whose LF columns are not those a model was fitted on, in the same order: the
+    model reads columns by position, so reordered columns would silently give other labels.
+
+    >>> import pandas as pd
+    >>> check_lf_names(["kw", "link"], pd.DataFrame({"link": [0], "kw": [1]}))
+    Traceback (most recent call last):
+    mmweak.errors.VoteMatrixError: L's column 0 is 'link' where the model was fitted on 'kw' (fitted LF columns: \
+['kw', 'link']); pass L[model.feature_names_in_] to read them in the fitted order
+    """
+    names = lf_names(L)
+    if fitted is None or names is None or names == list(fitted):
+        return
+    j = next((j for j, (a, b) in enumerate(zip(names, fitted)) if a != b), min(len(names), len(fitted)))
+    found = repr(names[j]) if j < len(names) else "missing"
+    expected = repr(fitted[j]) if j < len(fitted) else "nothing (an extra column)"
+    raise VoteMatrixError(f"{what}'s column {j} is {found} where {fitted_on} {expected} (fitted LF columns: "
+                          f"{list(fitted)}); pass {what}[model.feature_names_in_] to read them in the fitted order")
 
 
 def _outside(what: str, i: int, j: int, value: int, K: int) -> VoteMatrixError:

@@ -106,3 +106,68 @@ def test_triplet_fits_three_hundred_lfs():
     assert (model.predict(L) == y).mean() > 0.9
     assert json.loads(json.dumps(model.to_dict()))["model"] == "triplet"
     assert isinstance(LabelModel.from_dict(model.to_dict()), Triplet)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_reordered_dataframe_columns_are_refused_not_read_by_position(tmp_path, name):
+    # The model reads LF columns by position: a DataFrame with its columns in another order labelled other rows.
+    import pandas as pd
+
+    df = pd.DataFrame(_votes(K=2), columns=["kw", "short", "link", "caps", "url", "emoji"])
+    model = create(None if name == "default" else name).fit(df)
+    assert model.feature_names_in_ == list(df.columns) and model.n_features_in_ == 6
+    assert model.predict(df).tolist() == model.predict(df.to_numpy()).tolist()  # arrays are read by position
+    with pytest.raises(VoteMatrixError, match=r"L's column 0 is 'link' where the model was fitted on 'kw'"):
+        model.predict(df[["link", "short", "kw", "caps", "url", "emoji"]])
+    with pytest.raises(VoteMatrixError, match=r"column 5 is missing where the model was fitted on 'emoji'"):
+        model.predict_proba(df.iloc[:, :5])
+    with pytest.raises(VoteMatrixError, match="L_dev's column 0 is 'short' where L has 'kw'"):
+        create(None if name == "default" else name).fit(df, L_dev=df[["short", "kw", "link", "caps", "url", "emoji"]],
+                                                       y_dev=np.zeros(len(df), dtype=int))
+    model.save(tmp_path / "m.json")  # the names travel with the saved model
+    loaded = LabelModel.load(tmp_path / "m.json")
+    assert loaded.feature_names_in_ == list(df.columns)
+    with pytest.raises(VoteMatrixError, match="column 0 is 'link'"):
+        loaded.predict(df[["link", "short", "kw", "caps", "url", "emoji"]])
+    assert not hasattr(create(None if name == "default" else name).fit(df.to_numpy()), "feature_names_in_")
+
+
+def test_a_tampered_list_of_lf_names_is_refused(tmp_path):
+    import pandas as pd
+
+    data = create("majority").fit(pd.DataFrame({"a": [0, 1], "b": [1, 1]})).to_dict()
+    data["state"]["feature_names_in_"] = ["a"]
+    with pytest.raises(labelmodels.ModelFileError, match="feature_names_in_ must be a list of 2 LF names"):
+        LabelModel.from_dict(data)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_empty_matrix_is_refused_unless_there_are_dev_rows(name):
+    # Fitted on nothing, every model labelled every later row from its starting values (a row voted 1 got 0).
+    model = create(None if name == "default" else name)
+    with pytest.raises(VoteMatrixError, match="L has no rows and there are no dev rows"):
+        model.fit(np.zeros((0, 3), dtype=int))
+    L_dev = np.array([[1, 1, -1], [0, 0, 0], [1, -1, 1], [0, -1, 0]] * 5)
+    model.fit(np.zeros((0, 3), dtype=int), L_dev=L_dev, y_dev=np.array([1, 0, 1, 0] * 5))
+    proba = model.predict_proba([[1, -1, 1], [0, 0, -1]])
+    assert np.isfinite(proba).all() and np.allclose(proba.sum(axis=1), 1.0)
+    if name != "metal":  # MeTaL learns its LF accuracies from the unlabelled rows' agreements only
+        assert model.predict([[1, -1, 1], [0, 0, -1]]).tolist() == [1, 0]
+
+
+def test_fit_takes_a_y_of_none_as_in_scikit_learn_pipelines_and_refuses_labels():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    L = _votes(K=2)
+    pipe = make_pipeline(FunctionTransformer(), create()).fit(L)
+    assert pipe.predict(L).tolist() == create().fit(L).predict(L).tolist()
+    with pytest.raises(TypeError, match="fit's y must be None .* pass gold rows as L_dev=..., y_dev="):
+        create().fit(L, np.zeros(len(L), dtype=int))
+
+
+def test_a_masked_array_is_refused_as_its_masked_cells_would_be_votes():
+    L = np.ma.array([[1, 0, 0], [0, 1, 1]], mask=[[0, 1, 1], [1, 0, 0]])
+    with pytest.raises(VoteMatrixError, match=r"masked array: pass L.filled\(-1\)"):
+        create("majority").fit(L)
+    assert create("majority").fit(L.filled(-1)).predict(L.filled(-1)).tolist() == [1, 1]
