@@ -82,7 +82,7 @@ class DawidSkene(LogLinearModel):
             return W, bias, {"class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(
-            V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
+            V, m_step, dev=dev, prior=prior, max_iter=int(self.max_iter), tol=float(self.tol)
         )
         self.class_balance_ = extras["class_balance_"]
 

@@ -263,13 +263,36 @@ class LogLinearModel(LabelModel):
         Y = np.eye(self.cardinality)[dev[1]]
         return Vd.vote_class_counts(Y), Y.sum(axis=0)
 
-    def _em(self, V: SparseVotes, m_step: MStep, *, dev, init=None, max_iter: int = 100, tol: float = 1e-6):
-        """:func:`run_em` with the gold dev rows as fixed statistics; stores ``n_iter_``, returns
-        ``(W, bias, extras)``."""
+    def _em(self, V: SparseVotes, m_step: MStep, *, dev, prior=None, init=None, max_iter: int = 100,
+            tol: float = 1e-6):
+        """:func:`run_em` with the gold dev rows as fixed statistics, from :meth:`_em_start` unless ``init`` is
+        given; stores ``n_iter_``, returns ``(W, bias, extras)``."""
         W, bias, extras, self.n_iter_ = run_em(
-            V, m_step, fixed=self._dev_counts(dev), init=init, max_iter=max_iter, tol=tol
+            V, m_step, fixed=self._dev_counts(dev), init=self._em_start(V, prior) if init is None else init,
+            max_iter=max_iter, tol=tol,
         )
         return W, bias, extras
+
+    def _em_start(self, V: SparseVotes, prior: np.ndarray | None) -> np.ndarray:
+        """Where EM starts: each row's share of the votes; a row without a vote at the class balance the fit was
+        given, else that of the representative gold dev rows (one pseudo-count per class), else uniform.
+
+        A row without a vote says nothing about its class, and the uniform start claims the classes are equally
+        common: where most rows have no vote and one class is rare (a relation LF set firing on a quarter of the
+        rows, 7 % positive), the first class mass is mostly that guess, and with abstains as outcomes EM needed
+        well over its 100 iterations to walk away from it (3 of 5 dev folds stopped at F1 7 instead of 79). Known
+        shares start it where the gold says, and it converges in about 30. Without gold the start stays uniform:
+        the vote shares would follow how many LFs vote each class, not how many rows are in it.
+        """
+        T = vote_share(V)
+        balance = prior
+        fair = getattr(self, "_fair_dev", None)
+        if balance is None and fair is not None and fair[1].size:
+            counts = np.bincount(fair[1], minlength=int(self.cardinality)) + 1.0
+            balance = counts / counts.sum()
+        if balance is not None:
+            T[~V.voted] = balance
+        return T
 
     def _prior_from_votes(self, V: SparseVotes, prior: np.ndarray | None) -> np.ndarray:
         """The given prior, else the majority-vote class mass (for models fitted without EM)."""

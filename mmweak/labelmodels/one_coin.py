@@ -67,7 +67,7 @@ class OneCoinDawidSkene(LogLinearModel):
             return W * w[:, None, None], log_prior(pi), {"accuracy_": a, "class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(
-            V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
+            V, m_step, dev=dev, prior=prior, max_iter=int(self.max_iter), tol=float(self.tol)
         )
         self.accuracy_, self.class_balance_ = extras["accuracy_"], extras["class_balance_"]
 

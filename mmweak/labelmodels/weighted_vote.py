@@ -84,7 +84,7 @@ class WeightedMajorityVote(LogLinearModel):
             return self._weights(a, pi, w), log_prior(pi), {"precision_": a, "class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(
-            V, m_step, dev=dev, max_iter=int(self.max_iter), tol=float(self.tol)
+            V, m_step, dev=dev, prior=prior, max_iter=int(self.max_iter), tol=float(self.tol)
         )
         self.precision_, self.class_balance_ = extras["precision_"], extras["class_balance_"]
 
