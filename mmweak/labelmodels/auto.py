@@ -43,6 +43,9 @@ instead of by the class prior; that challenger's class balance is the default's 
 share of votes, which follows how many LFs vote each class, not how many rows are in it). The chosen
 member is then refitted on every row, dev rows clamped to their gold labels.
 
+EBCC joins the family while its confusion cells (LFs x classes x classes x subtypes) stay under
+:data:`EBCC_MAX_CELLS`; past that (hundreds of classes) the default leaves it out and warns.
+
 **Rows no LF votes on** are labelled apart from that choice: which member labels the voted rows best says
 nothing about them. Keyword LFs cover some classes more than others, so such rows are mostly of the classes
 they cover least (65 % of yelp's are negative where the class balance says positive). Dawid–Skene with
@@ -67,6 +70,7 @@ wrong about them the default lands below plain majority vote (trec and yelp with
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -116,6 +120,11 @@ _SELECTION_PARAMS = {"ebcc": {"n_restarts": 1, "max_iter": 40}}
 #: EBCC's cost grows with votes x states: its final fit sees a seeded sample of about this many votes
 #: (every row of the crowdsourcing sets; ~1000 rows of a 50-LF matrix, plenty for its m x K x K x M parameters).
 EBCC_FIT_VOTES = 50_000
+#: Most confusion cells (LFs x classes x classes x subtypes) with which EBCC joins the family on its own: every VB
+#: iteration takes digamma of each of them, so past this the default's EBCC fits alone took half a minute on a
+#: 300 x 8 matrix of 200 classes (7 s at 100 classes, 1 s without EBCC). A crowd of 1,000 workers on 10 classes is
+#: 1,000,000. ``candidates=(..., "ebcc")`` includes it anyway.
+EBCC_MAX_CELLS = 2_000_000
 #: Dirichlet pseudo-counts (diagonal, off-diagonal) of the shared vote model the challengers are scored through
 #: without gold: EBCC's published confusion prior ("an LF is likelier right than any one wrong answer").
 SHARED_CONFUSION_PRIOR = (4.0, 1.0)
@@ -378,6 +387,13 @@ class AutoLabelModel(LabelModel):
         self.selection_repeats_ = 0
         self._selection_rows = 0
         names = self._member_names()
+        subtypes = int(CANDIDATES["ebcc"][1].get("n_subtypes", EBCC().n_subtypes))
+        cells = L.shape[1] * int(self.cardinality) ** 2 * subtypes
+        if self.candidates is None and cells > EBCC_MAX_CELLS:
+            names.remove("ebcc")
+            warnings.warn(f"the default leaves EBCC out of its choice: with {L.shape[1]} LFs and {self.cardinality} "
+                          f"classes its {cells:,} confusion cells would take half a minute or more to fit (the limit "
+                          f"is {EBCC_MAX_CELLS:,}); pass candidates=(..., 'ebcc') to include it", stacklevel=4)
         z = float(self.z)
         fair = self._fair_dev
         # An F1 needs a gold row of its class: dev rows without one measure nothing, and the votes still can.
