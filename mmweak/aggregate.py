@@ -123,6 +123,7 @@ def aggregate(
         if reviewed and review_col is not None:
             human = read_column(splits[fit_name], review_col, np.int64)
         rows = np.flatnonzero(human >= 0)
+        check_fit_rows(task.name, fit_name, L.shape[0], n_dev)
         if not (L != -1).any() and not n_dev and not rows.size:
             warnings.warn(f"task {task.name!r}: no LF voted on any row of the fit split {fit_name!r} "
                           f"({L.shape[0]} rows) and there are no gold dev rows: the label model learns nothing, and "
@@ -456,6 +457,21 @@ def task_options(
     if own:
         lm.set_params(objective=goal, pos_label=decide["pos_label"])
     return lm, gold_col, prior, decide
+
+
+def check_fit_rows(task: str, fit_name: str, n_rows: int, n_dev: int) -> None:
+    """Refuse a fit split without rows when there are no gold dev rows either: a label model fitted on nothing would
+    label every other split from its starting values (a row whose only vote is 1 came out 0).
+
+    >>> check_fit_rows("spam", "train", 0, 0)
+    Traceback (most recent call last):
+    ValueError: task 'spam': the fit split 'train' has no rows and there are no gold dev rows, so there is nothing \
+to fit its label model on; pass fit_split= a split with rows, or gold dev rows (gold=, dev_split=)
+    """
+    if n_rows == 0 and n_dev == 0:
+        raise ValueError(f"task {task!r}: the fit split {fit_name!r} has no rows and there are no gold dev rows, so "
+                         f"there is nothing to fit its label model on; pass fit_split= a split with rows, or gold dev "
+                         f"rows (gold=, dev_split=)")
 
 
 def dev_split_name(

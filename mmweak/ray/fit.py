@@ -18,6 +18,7 @@ from datasets import Features
 
 from ..aggregate import (
     ModelSpec,
+    check_fit_rows,
     check_options,
     dev_split_name,
     fit_split_name,
@@ -110,6 +111,7 @@ def aggregate(
             L_dev, y_dev = _gold_rows(splits[dev_name], task, gold_col)
             fit_kwargs.update(L_dev=L_dev, y_dev=y_dev)
             n_dev = int(y_dev.size)
+        check_fit_rows(task.name, fit_name, samples[task.name].shape[0], n_dev)
         lm.fit(samples[task.name], **fit_kwargs)
         models[task.name] = lm
         # the same fit entries as the local engine (no reviews or filled abstains on Ray), then the sample size

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 import datasets
 import numpy as np
@@ -328,3 +329,17 @@ def test_a_fit_split_without_any_vote_is_said_not_hidden():
     with pytest.warns(UserWarning, match=r"task 'spam': no LF voted on any row of the fit split 'train' \(2 rows\)"):
         out = mmweak.aggregate(ds)
     assert [list(p) for p in out["spam_probs"]] == [[0.5, 0.5]] * 2
+
+
+def test_an_empty_fit_split_without_dev_rows_is_refused_naming_task_and_split():
+    # Fitted on no rows, the model labelled the other splits from its starting values (a row voted 1 came out 0).
+    lf = labeling_function(task=SPAM, inputs="text", name="link")(lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    base = datasets.Dataset.from_dict({"text": ["http://x", "hello", "see http://y"]})
+    dd = mmweak.apply_lfs(datasets.DatasetDict({"train": base.select([]), "test": base}), [lf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused before the "learns nothing" warning, which no longer applies
+        with pytest.raises(ValueError, match=r"task 'spam': the fit split 'train' has no rows and there are no gold "
+                                             r"dev rows, so there is nothing to fit .* pass fit_split="):
+            mmweak.aggregate(dd)
+    out = mmweak.aggregate(dd, fit_split="test")
+    assert [int(np.argmax(p)) for p in out["test"]["spam_probs"]][::2] == [1, 1]
