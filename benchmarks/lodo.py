@@ -129,7 +129,8 @@ def evaluate(case: Case) -> dict:
     if default.selection_by_ == "dev":
         votes = default._heldout_gains([n for n in default._member_names() if n in A.GENERATIVE], case.L_train, None,
                                        default.seed_)
-    return {"case": case, "diffs": diffs, "votes": votes, "outcomes": by_silence[guard[float(default.z)]],
+    return {"case": case, "diffs": diffs, "hits": default._dev_hit_diffs, "votes": votes,
+            "outcomes": by_silence[guard[float(default.z)]],
             "default": default_score, "selected": default.selected_, "mv": mv_ties_split(case),
             "by_silence": by_silence, "silence_guard": guard}
 
@@ -183,9 +184,10 @@ def _objective(case: Case) -> str:
 
 def rule_outcome(result: dict, z: float, se_rule: bool) -> str:
     """The outcome the default's rule reaches on ``result`` with constants ``z`` and ``se_rule``."""
-    chosen, runner = A.choose(result["diffs"], z, one_se_rule=se_rule)
+    hits = result.get("hits") or {}
+    chosen, runner = A.choose_above_floor(result["diffs"], hits, z, one_se_rule=se_rule)
     if runner is None and not se_rule and result.get("votes"):
-        chosen = A.second_opinion(chosen, result["diffs"], result["votes"], z)
+        chosen = A.second_opinion(chosen, A.below_floor_removed(result["diffs"], hits, z), result["votes"], z)
     return chosen if runner is None else f"{chosen}+{runner}"
 
 

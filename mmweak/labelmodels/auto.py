@@ -11,7 +11,9 @@ counts once, copies included, as in the baseline users compare against):
   per-row score is half argmax correctness (ties split fractionally) and half one minus the half
   Brier score (a proper score of the probabilities), averaged with its class-balanced version, so a
   challenger cannot win by predicting the majority class more often, and better probabilities count
-  where the argmax agrees. When the labels are for the F1 of a rare class (``objective="f1"``), the score
+  where the argmax agrees. They cannot buy worse labels: a challenger whose dev accuracy (ties split) is shown
+  below majority vote's by the same bound is not taken (:func:`choose_above_floor`). When the labels are for the
+  F1 of a rare class (``objective="f1"``), the score
   is that F1 of each member's F1-rule labels instead: accuracy rewards sending the rare class's ties to
   the common class, which is what F1 punishes.
 * **Without gold**, the generative members (majority vote read as "every LF equally accurate", one-coin,
@@ -178,6 +180,48 @@ def choose(diffs: dict[str, np.ndarray], z: float, one_se_rule: bool = False) ->
     if runner is not None and one_se_rule:
         runner = _simplest_near(runner, diffs, allowed=lambda k: True)
     return INCUMBENT, runner
+
+
+def below_floor_removed(diffs: dict[str, np.ndarray], hits: dict[str, np.ndarray], z: float
+                        ) -> dict[str, np.ndarray]:
+    """``diffs`` without the members whose dev accuracy is shown below majority vote's: the upper confidence bound
+    ``mean + z * se`` of their per-row accuracy gain ``hits`` (ties split) is below zero.
+
+    >>> list(below_floor_removed({"a": np.ones(4), "b": np.ones(4)}, {"a": np.array([-1.0, -1.0, 0.0, -1.0])}, 0.5))
+    ['b']
+    """
+    worse = {k for k, h in hits.items() if k in diffs and -lower_bound(-h, z) < 0}
+    return {k: v for k, v in diffs.items() if k not in worse}
+
+
+def choose_above_floor(diffs: dict[str, np.ndarray], hits: dict[str, np.ndarray], z: float,
+                       one_se_rule: bool = False) -> tuple[str, str | None]:
+    """:func:`choose`, except that a challenger whose dev accuracy is shown below majority vote's is not taken.
+
+    The dev score is half accuracy and half Brier score, so that better probabilities count where the labels
+    agree; but it let calibration outweigh labels: on a semeval-shaped generated set (164 keyword LFs, 178 dev rows)
+    the weighted vote won the score with dev accuracy 96.63 against majority vote's 98.31 (Brier 0.057 against
+    0.185), and labelled the test rows at 92.50 against 95.12. ``hits`` holds each member's per-row dev accuracy
+    minus majority vote's (empty without accuracy to measure, e.g. when the dev score is F1's); a challenger is
+    ruled out when the upper bound ``mean + z * se`` of that is below zero, and the rule runs on the rest. If that
+    leaves majority vote, the challenger ruled out still breaks its ties when no other is left to (its probabilities
+    were the better ones). The 12 visible sets, the 42 stressed variants and 109 of 111 generated worlds with dev
+    rows choose as before; the two others rise (+10.03 and +0.14 points).
+
+    >>> rng = np.random.default_rng(0)
+    >>> better_brier = {"weighted_majority": 0.05 + rng.normal(0, 0.1, 300)}
+    >>> worse_labels = {"weighted_majority": -0.02 + rng.normal(0, 0.1, 300)}
+    >>> choose(better_brier, 0.5), choose_above_floor(better_brier, worse_labels, 0.5)
+    (('weighted_majority', None), ('majority', 'weighted_majority'))
+    """
+    chosen, runner = choose(diffs, z, one_se_rule)
+    kept = below_floor_removed(diffs, hits, z)
+    if chosen not in diffs or chosen in kept:
+        return chosen, runner
+    chosen_kept, runner_kept = choose(kept, z, one_se_rule) if kept else (INCUMBENT, None)
+    if chosen_kept == INCUMBENT and runner_kept is None:
+        runner_kept = chosen
+    return chosen_kept, (runner_kept if chosen_kept == INCUMBENT else None)
 
 
 def second_opinion(leader: str, dev_diffs: dict[str, np.ndarray], vote_diffs: dict[str, np.ndarray], z: float) -> str:
@@ -383,6 +427,7 @@ class AutoLabelModel(LabelModel):
 
     def _fit_members(self, L, *, dev, prior, seed):
         self._evidence_weights = None  # set by the gold-free score only; never left over from an earlier fit
+        self._dev_hit_diffs: dict[str, np.ndarray] = {}  # set by the dev score only
         self._silent = None
         self.selection_repeats_ = 0
         self._selection_rows = 0
@@ -406,10 +451,11 @@ class AutoLabelModel(LabelModel):
             self.selection_by_ = "heldout"
         self._selection_diffs = gains  # per-row differences, kept in memory only (benchmarks read them)
         self.cv_scores_ = {k: list(mean_se(v)) for k, v in gains.items()}
-        chosen, runner = choose(gains, z, bool(self.one_se_rule))
+        chosen, runner = choose_above_floor(gains, self._dev_hit_diffs, z, bool(self.one_se_rule))
         self.dev_leader_ = ""
         if self.selection_by_ == "dev" and runner is None and not self.one_se_rule:
-            second = self._votes_second_opinion(chosen, gains, L, prior, seed)
+            second = self._votes_second_opinion(chosen, below_floor_removed(gains, self._dev_hit_diffs, z), L, prior,
+                                                seed)
             if second != chosen:
                 self.dev_leader_, chosen = chosen, second
         configs = [chosen] if runner is None else [chosen, runner]
@@ -475,9 +521,10 @@ class AutoLabelModel(LabelModel):
         present = np.bincount(y_dev, minlength=K)
         # Per-row weights whose mean is the class-balanced accuracy (classes present on the dev rows).
         balance = (1.0 / np.maximum(present, 1))[y_dev] * (y_dev.size / max(int((present > 0).sum()), 1))
-        scores = {}
+        scores, hits = {}, {}
         for name in names:
             right = np.empty(y_dev.size)
+            hits[name] = np.empty(y_dev.size)
             labels = np.empty(y_dev.size, dtype=np.int64)
             for f in range(k):
                 held = fold == f
@@ -490,6 +537,7 @@ class AutoLabelModel(LabelModel):
                     labels[held] = model.labels_from_proba(proba, None, objective="f1", pos_label=int(self.pos_label))
                     continue
                 hit = tie_split_credit(proba, y_dev[held])
+                hits[name][held] = hit
                 brier = ((proba - np.eye(K)[y_dev[held]]) ** 2).sum(axis=1)
                 # Half the argmax decision, half the probabilities themselves (a proper score, so a
                 # model whose ranking is better where the argmax agrees still shows it: the F1 rule
@@ -497,6 +545,8 @@ class AutoLabelModel(LabelModel):
                 right[held] = 0.5 * hit + 0.5 * (1.0 - brier / 2.0)
             scores[name] = (f1_pseudo_values(y_dev, labels, int(self.pos_label)) if self.objective == "f1"
                             else 0.5 * right + 0.5 * right * balance)
+        # in memory only: each member's dev accuracy (ties split) minus majority vote's, row by row
+        self._dev_hit_diffs = {} if self.objective == "f1" else _paired_diffs(hits)
         return _paired_diffs(scores)
 
     def _votes_second_opinion(self, leader: str, gains: dict[str, np.ndarray], L, prior, seed) -> str:
@@ -654,6 +704,6 @@ def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 __all__ = [
-    "AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "choose", "median_voter_votes", "rows_for_lf_votes",
-    "second_opinion",
+    "AutoLabelModel", "CANDIDATES", "COMPLEXITY", "GENERATIVE", "below_floor_removed", "choose", "choose_above_floor",
+    "median_voter_votes", "rows_for_lf_votes", "second_opinion",
 ]
