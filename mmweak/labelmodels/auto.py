@@ -653,6 +653,9 @@ class AutoLabelModel(LabelModel):
         state = super().__getstate__()
         state.pop("_built", None)
         state.pop("_silent", None)  # only read during fit; no_vote_proba_ keeps what it gave
+        # per-row scores of the selection, for inspection in this process: one entry per dev row (or sampled row)
+        for key in ("_selection_diffs", "_dev_hit_diffs", "_evidence_weights"):
+            state.pop(key, None)
         return state
 
 

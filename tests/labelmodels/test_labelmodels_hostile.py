@@ -1,6 +1,7 @@
 """Careless and hostile input to the label models: clear errors, safe loading, adversarial LFs, properties."""
 
 import json
+import pickle
 import re
 
 import numpy as np
@@ -493,6 +494,8 @@ def test_a_fitted_model_keeps_no_dev_rows_whether_the_fit_worked_or_not(name):
     y = np.array([0, 1, 0, 1] * 10)
     model = create(name).fit(L, L_dev=L, y_dev=y, dev_representative=np.arange(40) < 20)
     assert not {"_fair_dev", "_dev_mask"} & set(vars(model))
+    # nor a pickle the default's per-row selection scores (one per dev row), read only in the fitting process
+    assert not {"_selection_diffs", "_dev_hit_diffs", "_evidence_weights"} & set(vars(pickle.loads(pickle.dumps(model))))
     with pytest.raises(ValueError, match="class_balance must be"):
         model.fit(L, L_dev=L, y_dev=y, class_balance=[-1, 1])
     assert not {"_fair_dev", "_dev_mask"} & set(vars(model))
