@@ -140,7 +140,12 @@ class LabelModel(BaseEstimator):
                 read off the gold labels. Rows a review strategy chose for being hard are where
                 majority vote does badly, so a fit judged on them looks better than it is.
             class_balance: fixes the class prior (``K`` non-negative numbers); otherwise the model
-                estimates it (from ``L`` and, where the model uses it, the gold dev rows).
+                estimates it (from ``L`` and, where the model uses it, the gold dev rows). Every model gives it to
+                the rows without a vote and breaks ties by it (``tie_break="prior"``); the models whose
+                probabilities are a Bayes posterior (Dawid–Skene, one-coin, the weighted vote, EBCC, MeTaL, the
+                triplet method) weigh every row by it; BWA adds it to every row as its class mean (``mean_prior``
+                pseudo-answers); majority vote's probabilities stay its vote shares (and so do the default's where
+                it keeps majority vote).
             seed: deprecated, use ``random_state`` in the constructor (or ``set_params``).
 
         Returns:
