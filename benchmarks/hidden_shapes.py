@@ -19,17 +19,21 @@ not to tune them (see ``benchmarks/README.md``, 2026-12-07).
 
     .venv/bin/python benchmarks/hidden_shapes.py /tmp/hidden                  # about 10 s, 37 MB
     MMWEAK_SHARED_DATA=/tmp/hidden .venv/bin/python benchmarks/accuracy.py --no-anchors --no-lodo
+    .venv/bin/python benchmarks/hidden_shapes.py /tmp/fresh --seed-offset 100 # fresh draws of the same shapes
 """
 
+import argparse
 import gzip
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 
 OUT = Path("/tmp/hidden-shapes")
+#: Added to every seed: 0 draws the sets measured in benchmarks/README.md; any other value draws fresh sets of the
+#: same shapes.
+SEED_OFFSET = 0
 WORDS = "the a of to and in is for on with free call now win prize txt reply stop you your me love ok".split()
 README = """# Generated weak-supervision data (SYNTHETIC; all published numbers below are MADE UP)
 
@@ -118,7 +122,7 @@ def apply_lfs(rng, lfs, y, K, prior, scale, activity):
 
 def gen_wrench(name, K, m, sizes, prior, coverage, polar, prec_range=(0.55, 0.95), train_gold=True, copies=0,
                classes=None, text=True, gz=False, seed=0):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(SEED_OFFSET + seed)
     prior = np.asarray(prior, float)
     prior /= prior.sum()
     lfs = make_lfs(rng, K, m, prior, polar, prec_range, copies)
@@ -129,7 +133,7 @@ def gen_wrench(name, K, m, sizes, prior, coverage, polar, prec_range=(0.55, 0.95
     sub = min(sizes["train"], 20000)
     for _ in range(22):
         mid = np.sqrt(lo * hi)
-        r2 = np.random.default_rng(seed + 1)
+        r2 = np.random.default_rng(SEED_OFFSET + seed + 1)
         L = apply_lfs(r2, lfs, ys["train"][:sub], K, prior, mid, acts["train"][:sub])
         cov = (L >= 0).any(1).mean()
         lo, hi = (mid, hi) if cov < coverage else (lo, mid)
@@ -195,7 +199,7 @@ def write_crowd(name, answers, truth, header=("item", "worker", "label"), truth_
 
 
 def gen_crowd_dense(name, K, n, W, per_item, prior=None, seed=0, **kw):
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(SEED_OFFSET + seed)
     prior = np.ones(K) / K if prior is None else np.asarray(prior, float) / np.sum(prior)
     y = rng.choice(K, size=n, p=prior)
     C = worker_confusions(rng, K, W, **kw)
@@ -230,7 +234,7 @@ def main():
     y, ans = gen_crowd_dense("k10", 10, 500, 40, [3, 4, 5, 6, 8], seed=11, acc_a=4, acc_b=2.5)
     write_crowd("k10", ans, [(i, int(v)) for i, v in enumerate(y)])
     # binary 20k items, 800 sparse workers: 2-30 answers for 95 % of them, a heavy tail for the rest; ~3/item
-    rng = np.random.default_rng(12)
+    rng = np.random.default_rng(SEED_OFFSET + 12)
     n, W = 20000, 800
     y = rng.choice(2, size=n, p=[0.6, 0.4])
     C = worker_confusions(rng, 2, W, acc_a=5, acc_b=2)
@@ -254,7 +258,7 @@ def main():
     ans.sort()
     write_crowd("big20k", ans, [(i, int(v)) for i, v in enumerate(y)])
     # literal: 800 workers x 2-30 answers spread over 20k item ids (most items 0-1 answers), truth for answered
-    rng = np.random.default_rng(13)
+    rng = np.random.default_rng(SEED_OFFSET + 13)
     C = worker_confusions(rng, 2, W, acc_a=5, acc_b=2)
     y = rng.choice(2, size=n, p=[0.6, 0.4])
     ans = set()
@@ -265,13 +269,13 @@ def main():
     answered = sorted({a[0] for a in ans})
     write_crowd("sparse20k", ans, [(i, int(y[i])) for i in answered])
     # strings: worker ids and labels are strings
-    rng = np.random.default_rng(14)
+    rng = np.random.default_rng(SEED_OFFSET + 14)
     names = ["bird", "cat", "dog"]
     y, ans = gen_crowd_dense("strings", 3, 600, 30, [3, 5], prior=[0.2, 0.5, 0.3], seed=14)
     ans = [(f"img_{i:04d}", f"worker_{chr(97 + w % 26)}{w}", names[v]) for i, w, v in ans]
     write_crowd("strings", ans, [(f"img_{i:04d}", names[v]) for i, v in enumerate(y)])
     # duplicates: verbatim repeats + workers answering an item twice differently
-    rng = np.random.default_rng(15)
+    rng = np.random.default_rng(SEED_OFFSET + 15)
     y, ans = gen_crowd_dense("dups", 2, 800, 50, 5, seed=15)
     extra = [ans[i] for i in rng.choice(len(ans), 300, replace=False)]  # verbatim repeats
     changed = [(i, w, 1 - v) for i, w, v in (ans[j] for j in rng.choice(len(ans), 100, replace=False))]
@@ -279,7 +283,7 @@ def main():
     ans = [ans[j] for j in rng.permutation(len(ans))]
     write_crowd("dups", ans, [(i, int(v)) for i, v in enumerate(y)])
     # half gold, some items with no answers (in truth.csv only), some answered items without gold
-    rng = np.random.default_rng(16)
+    rng = np.random.default_rng(SEED_OFFSET + 16)
     y, ans = gen_crowd_dense("halfgold", 4, 1200, 60, [2, 3, 4], prior=[0.4, 0.3, 0.2, 0.1], seed=16)
     noans = set(rng.choice(1200, 40, replace=False).tolist())
     ans = [a for a in ans if a[0] not in noans]
@@ -298,7 +302,11 @@ def main():
 
 
 if __name__ == "__main__":
-    OUT = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", default=str(OUT), help="data folder to write (replaced)")
+    parser.add_argument("--seed-offset", type=int, default=0, help="draw fresh sets of the same shapes")
+    args = parser.parse_args()
+    OUT, SEED_OFFSET = Path(args.out), args.seed_offset
     if OUT.exists():
         shutil.rmtree(OUT)
     (OUT / "wrench").mkdir(parents=True)
