@@ -285,11 +285,8 @@ class LogLinearModel(LabelModel):
         the vote shares would follow how many LFs vote each class, not how many rows are in it.
         """
         T = vote_share(V)
-        balance = prior
-        fair = getattr(self, "_fair_dev", None)
-        if balance is None and fair is not None and fair[1].size:
-            counts = np.bincount(fair[1], minlength=int(self.cardinality)) + 1.0
-            balance = counts / counts.sum()
+        balance = prior if prior is not None else self._dev_prior(getattr(self, "_fair_dev", None),
+                                                                  int(self.cardinality))
         if balance is not None:
             T[~V.voted] = balance
         return T
