@@ -4,6 +4,7 @@ failing with a message that names the argument and what is wrong with it."""
 from __future__ import annotations
 
 import numbers
+import warnings
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,12 @@ def check_lf_names(fitted: list[str] | None, L: Any, what: str = "L", fitted_on:
 ['kw', 'link']); pass L[model.feature_names_in_] to read them in the fitted order
     """
     names = lf_names(L)
+    if fitted is not None and names is None and getattr(L, "columns", None) is not None and hasattr(L, "iloc"):
+        # pd.DataFrame(L) names its columns 0..m-1: nothing to check them against, so say they are read by position.
+        warnings.warn(f"{what} is a DataFrame whose columns are not LF names ({list(L.columns)[:5]}...) though "
+                      f"{fitted_on} {list(fitted)}: its columns are read by position; name them to have them checked",
+                      UserWarning, stacklevel=4)
+        return
     if fitted is None or names is None or names == list(fitted):
         return
     j = next((j for j, (a, b) in enumerate(zip(names, fitted)) if a != b), min(len(names), len(fitted)))

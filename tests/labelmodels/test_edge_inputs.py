@@ -125,6 +125,9 @@ def test_reordered_dataframe_columns_are_refused_not_read_by_position(tmp_path, 
     with pytest.raises(VoteMatrixError, match="L_dev's column 0 is 'short' where L has 'kw'"):
         create(None if name == "default" else name).fit(df, L_dev=df[["short", "kw", "link", "caps", "url", "emoji"]],
                                                        y_dev=np.zeros(len(df), dtype=int))
+    unnamed = pd.DataFrame(df.to_numpy())  # columns 0..5: read by position, and the user is told
+    with pytest.warns(UserWarning, match=r"L is a DataFrame whose columns are not LF names .* read by position"):
+        assert model.predict(unnamed).tolist() == model.predict(df).tolist()
     model.save(tmp_path / "m.json")  # the names travel with the saved model
     loaded = LabelModel.load(tmp_path / "m.json")
     assert loaded.feature_names_in_ == list(df.columns)
