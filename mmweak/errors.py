@@ -41,5 +41,11 @@ class RecordError(MMWeakError):
     """The weak-supervision record a dataset carries is corrupted, or two records conflict."""
 
 
+class OneClassLabelsWarning(UserWarning):
+    """A label model's fit put every voted row in one class though the votes of some rows are mostly another:
+    its labels say nothing about the rows (a one-accuracy-per-LF model can settle there on LFs that each vote
+    one class)."""
+
+
 def _rebuild_lf_error(message: str, lf: str, column: str | None, row: int | None, batch_level: bool = False) -> LFError:
     return LFError(message, lf=lf, column=column, row=row, batch_level=batch_level)

@@ -73,10 +73,13 @@ wrong about them the default lands below plain majority vote (trec and yelp with
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import OneClassLabelsWarning
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
 from .decision import SELECTION_Z, THRESHOLD_ROWS, Objective, lower_bound, mean_se, tie_split_credit
@@ -422,7 +425,7 @@ class AutoLabelModel(LabelModel):
 
     # -- fitting ----------------------------------------------------------------------------------
     def _fit(self, L, *, dev, prior, seed):
-        with shared_views():  # every member fits on the same rows: convert them and find copies once
+        with shared_views(), _members_quiet():  # shared views: convert the rows and find copies once
             self._fit_members(L, dev=dev, prior=prior, seed=seed)
 
     def _fit_members(self, L, *, dev, prior, seed):
@@ -607,7 +610,8 @@ class AutoLabelModel(LabelModel):
         K = int(self.cardinality)
         if name == "majority":
             return majority_table(L, K)
-        model = self._build(name, seed, light=True).fit(L, class_balance=prior)
+        with _members_quiet():
+            model = self._build(name, seed, light=True).fit(L, class_balance=prior)
         return posterior_table(L, model.predict_proba(L), confusion_prior=SHARED_CONFUSION_PRIOR)
 
     # -- prediction ------------------------------------------------------------------------------
@@ -699,6 +703,15 @@ def median_voter_votes(L: np.ndarray) -> int:
 def _votes_per_row(L: np.ndarray) -> float:
     head = L[: min(L.shape[0], 10_000)]
     return max(float((head != ABSTAIN).sum(axis=1).mean()) if head.size else 1.0, 1.0)
+
+
+@contextmanager
+def _members_quiet() -> Iterator[None]:
+    """Members that settle on one class are what the choice is there to avoid: the default warns for its own
+    labels only (:meth:`LabelModel.fit`), not for each member it tries."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OneClassLabelsWarning)
+        yield
 
 
 def _paired_diffs(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

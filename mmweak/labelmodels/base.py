@@ -24,8 +24,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from ..atomic_files import write_text
-from ..errors import MMWeakError, VoteMatrixError
-from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels
+from ..errors import MMWeakError, OneClassLabelsWarning, VoteMatrixError
+from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels, one_class_against_votes
 from .validation import (
     _check_choice,
     check_cardinality,
@@ -157,6 +157,11 @@ class LabelModel(BaseEstimator):
                 are no dev rows).
             TypeError: ``y`` was given.
 
+        Warns:
+            OneClassLabelsWarning: the fit labels every voted row one class though some rows' votes are mostly
+                another (one-coin and EBCC can settle there on LFs that each vote one class); the labels are then
+                worthless, and majority vote or the default are the models to use.
+
         >>> from mmweak.labelmodels import create
         >>> create("dawid_skene").fit([[0, 0, 1], [1, 1, 1]]).n_lfs_
         3
@@ -230,13 +235,20 @@ class LabelModel(BaseEstimator):
         # embedding, whose silent rows are spread out rather than drawn).
         self.no_vote_proba_ = self._silent_rows_balance(dev)
         # The F1 cuts are a property of the training distribution, so they are fixed here, once.
-        sample = self._proba(fit_sample(L, THRESHOLD_ROWS, seed))
+        rows = fit_sample(L, THRESHOLD_ROWS, seed)
+        sample = self._proba(rows)
         if not np.isfinite(sample).all():  # a model must never hand out NaN: refuse the fit instead
             for key in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
                 delattr(self, key)
             raise ValueError(f"{type(self).__name__} fit gave non-finite probabilities (NaN or infinity); its "
                              f"hyper-parameters {self.get_params()} are likely too extreme for these votes")
         self.f1_thresholds_ = expected_f1_thresholds(sample)
+        one_class = one_class_against_votes(rows, sample.argmax(axis=1), K, prior)
+        if one_class is not None:
+            warnings.warn(f"{type(self).__name__} labels every voted row of its fit class {one_class[0]}, though "
+                          f"{one_class[1]} of {rows.shape[0]} rows have most of their votes for another class: its fit "
+                          f"settled on one class and its labels carry nothing; majority vote or the default "
+                          f"(labelmodels.create()) do not do this", OneClassLabelsWarning, stacklevel=2)
         return self
 
     def predict_proba(self, L: Any) -> np.ndarray:

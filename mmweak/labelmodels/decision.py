@@ -29,6 +29,31 @@ THRESHOLD_ROWS = 20_000
 NEVER = float(np.nextafter(1.0, 2.0))
 
 
+def one_class_against_votes(L: np.ndarray, labels: np.ndarray, K: int, prior: np.ndarray | None = None
+                            ) -> tuple[int, int] | None:
+    """``(class, rows)`` when ``labels`` put every voted row of ``L`` in one class while ``rows`` of them have a
+    strict majority of their votes for another class; ``None`` otherwise (majority vote itself never is). A class
+    the given class balance ``prior`` rules out (share 0) counts for nothing: the user asked for that.
+
+    >>> L = np.array([[1, -1], [-1, 0], [1, 1], [-1, -1]])
+    >>> one_class_against_votes(L, np.array([0, 0, 0, 1]), 2), one_class_against_votes(L, np.array([1, 0, 1, 0]), 2)
+    ((0, 2), None)
+    """
+    voted = (L != ABSTAIN).any(axis=1)
+    classes = np.unique(labels[voted])
+    if classes.size != 1:
+        return None
+    rows, cols = np.nonzero(L != ABSTAIN)
+    counts = np.zeros((L.shape[0], K), dtype=np.int64)
+    np.add.at(counts, (rows, L[rows, cols].astype(np.intp)), 1)
+    top = counts.max(axis=1)
+    strict = (counts == top[:, None]).sum(axis=1) == 1
+    top_class = counts.argmax(axis=1)
+    possible = np.ones(K, dtype=bool) if prior is None else np.asarray(prior) > 0
+    against = int((voted & strict & (top_class != classes[0]) & possible[top_class]).sum())
+    return (int(classes[0]), against) if against else None
+
+
 def expected_f1_thresholds(proba: np.ndarray) -> np.ndarray:
     """Per class ``k``, the probability cut that maximises the expected F1 of ``k`` over these rows.
 
@@ -144,4 +169,4 @@ def lower_bound(d: np.ndarray, z: float) -> float:
 
 
 __all__ = ["ABSTAIN", "NEVER", "Objective", "SELECTION_Z", "THRESHOLD_ROWS", "TieBreak", "expected_f1_thresholds",
-           "hard_labels", "lower_bound", "mean_se", "tie_split_credit"]
+           "hard_labels", "lower_bound", "mean_se", "one_class_against_votes", "tie_split_credit"]

@@ -16,7 +16,8 @@ class OneCoinDawidSkene(LogLinearModel):
 
     The crowdsourcing classic (one parameter per worker); abstains are ignored. With unipolar LFs
     (each voting a single class) EM can explain every vote by the class prior and flip an LF's meaning —
-    prefer ``weighted_majority`` or ``dawid_skene`` there. ``smoothing`` adds pseudo-votes at accuracy
+    prefer ``weighted_majority`` or ``dawid_skene`` there; a fit that ends with every row in one class raises
+    :class:`~mmweak.errors.OneClassLabelsWarning`. ``smoothing`` adds pseudo-votes at accuracy
     0.7 so rarely firing LFs stay moderate.
 
     >>> import mmweak

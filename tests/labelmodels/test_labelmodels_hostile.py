@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import mmweak
 from mmweak import VoteMatrixError, labelmodels
 from mmweak.labelmodels import ModelFileError, create
 from mmweak.labelmodels import schema as S
@@ -349,7 +350,9 @@ def test_a_lone_keyword_misleads_weighted_majority_but_not_the_default():
     def acc(model):
         return (model.predict(L)[voted] == y[voted]).mean()
 
-    wmv = create("weighted_majority").fit(L)
+    with pytest.warns(mmweak.OneClassLabelsWarning, match="WeightedMajorityVote labels every voted row of its fit "
+                                                          "class 0, though"):  # and the user is told
+        wmv = create("weighted_majority").fit(L)
     assert wmv.precision_[0, 1] < 0.2 and wmv.predict_proba(np.array([[1, -1, -1]]))[0, 1] < 0.5 and acc(wmv) < 0.8
     assert acc(create("majority").fit(L)) > 0.95
     for kw in ({}, {"L_dev": dev[0], "y_dev": dev[1]}):

@@ -1,0 +1,63 @@
+"""A label model whose fit puts every voted row in one class says so (issue #14's review: one-coin and EBCC did this
+silently on keyword LFs that each vote one class, labelling youtube's 1,686 rows all HAM)."""
+
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from paths import ROOT
+
+import mmweak
+from mmweak.labelmodels import create
+from mmweak.labelmodels.decision import one_class_against_votes
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import realdata as R  # noqa: E402
+
+needs_youtube = pytest.mark.skipif(not (R.DATA / "wrench" / "youtube").is_dir(), reason=f"WRENCH data not at {R.DATA}")
+
+
+def _one_class_warnings(fit) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [str(w.message) for w in caught if issubclass(w.category, mmweak.OneClassLabelsWarning)]
+
+
+@needs_youtube
+@pytest.mark.parametrize("name", ["one_coin", "ebcc"])
+def test_a_fit_that_settles_on_one_class_warns_with_the_rows_against_it(name):
+    L = R.load_wrench("youtube").train.L  # 10 keyword LFs, each voting one class
+    model = create(name)
+    messages = _one_class_warnings(lambda: model.fit(L))
+    assert len(messages) == 1
+    assert messages[0].startswith(f"{type(model).__name__} labels every voted row of its fit class 0, though 553 of "
+                                  "1686 rows have most of their votes for another class")
+    voted = (L != -1).any(axis=1)
+    assert set(model.predict(L[voted]).tolist()) == {0}  # what the warning says is so
+
+
+@needs_youtube
+def test_models_that_follow_the_votes_and_the_default_do_not_warn():
+    w = R.load_wrench("youtube")
+    for name in ("majority", "dawid_skene", "weighted_majority"):
+        assert _one_class_warnings(lambda n=name: create(n).fit(w.train.L)) == []
+    # The default tries one-coin and EBCC inside its choice; only its own labels could warrant the warning.
+    assert _one_class_warnings(lambda: create().fit(w.train.L)) == []
+    assert _one_class_warnings(lambda: create().fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)) == []
+
+
+def test_one_class_against_votes_counts_only_rows_whose_votes_mostly_say_otherwise():
+    L = np.array([[1, 1, 0], [1, 0, -1], [0, 0, -1], [-1, -1, -1], [2, 2, -1]])
+    assert one_class_against_votes(L, np.zeros(5, dtype=int), 3) == (0, 2)  # rows 0 and 4; row 1 is a tie
+    assert one_class_against_votes(L, np.array([1, 1, 0, 0, 2]), 3) is None  # more than one class
+    assert one_class_against_votes(np.array([[0, -1], [-1, 0]]), np.zeros(2, dtype=int), 2) is None  # votes agree
+    assert one_class_against_votes(np.full((3, 2), -1), np.zeros(3, dtype=int), 2) is None  # nothing voted
+    assert one_class_against_votes(L, np.zeros(5, dtype=int), 3, np.array([0.5, 0.0, 0.5])) == (0, 1)  # row 4 only
+    assert one_class_against_votes(L, np.zeros(5, dtype=int), 3, np.array([1.0, 0.0, 0.0])) is None
+
+
+def test_a_class_balance_that_rules_the_other_classes_out_is_not_warned_about():
+    L = np.array([[1, 1, 0], [0, 0, -1], [1, -1, 1], [0, 1, 0]] * 10)
+    assert _one_class_warnings(lambda: create("one_coin").fit(L, class_balance=[1.0, 0.0])) == []
