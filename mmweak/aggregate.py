@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
@@ -14,6 +16,7 @@ from sklearn.base import clone
 from .columns import arrow_column, read_column, replace_columns, struct_list_field
 from .columns import read_matrix as _votes
 from .crowd_files import class_index
+from .errors import OneClassLabelsWarning
 from .fingerprint import stable_hash
 from .gold import read_gold
 from .labelmodels import LabelModel, create
@@ -129,8 +132,9 @@ def aggregate(
                           f"({L.shape[0]} rows) and there are no gold dev rows: the label model learns nothing, and "
                           "every probability it writes is its prior", stacklevel=2)
         at_random = drawn_at_random(record.get("tasks", {}).get(task.name, {}), splits[fit_name], task, rows)
-        fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
-                         class_balance=prior, reviewed_at_random=at_random)
+        with warnings_name_task(task.name, fit_name):
+            fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
+                             class_balance=prior, reviewed_at_random=at_random)
 
         filled: dict[str, int] = {}
         # The class of the model's own probabilities for a row without votes, so a filled label never contradicts
@@ -457,6 +461,30 @@ def task_options(
     if own:
         lm.set_params(objective=goal, pos_label=decide["pos_label"])
     return lm, gold_col, prior, decide
+
+
+@contextmanager
+def warnings_name_task(task: str, fit_name: str) -> Iterator[None]:
+    """Prefix a label model's :class:`~mmweak.OneClassLabelsWarning` with the task and fit split it was fitted
+    for: the model's own message names the model only, and one aggregate fits one model per task (both engines).
+
+    >>> import warnings
+    >>> from mmweak.errors import OneClassLabelsWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     with warnings_name_task("spam", "train"):
+    ...         warnings.warn("EBCC labels every voted row ...", OneClassLabelsWarning)
+    >>> str(caught[0].message)
+    "task 'spam', fit split 'train': EBCC labels every voted row ..."
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", OneClassLabelsWarning)
+        yield
+    for w in caught:  # outside the block, so each goes to the filters the caller set
+        if issubclass(w.category, OneClassLabelsWarning):
+            warnings.warn(f"task {task!r}, fit split {fit_name!r}: {w.message}", OneClassLabelsWarning, stacklevel=3)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def check_fit_rows(task: str, fit_name: str, n_rows: int, n_dev: int) -> None:

@@ -26,6 +26,7 @@ from ..aggregate import (
     record_label_model,
     resolve_tasks,
     task_options,
+    warnings_name_task,
 )
 from ..columns import fixed_list
 from ..gold import gold_from_arrow
@@ -112,7 +113,8 @@ def aggregate(
             fit_kwargs.update(L_dev=L_dev, y_dev=y_dev)
             n_dev = int(y_dev.size)
         check_fit_rows(task.name, fit_name, samples[task.name].shape[0], n_dev)
-        lm.fit(samples[task.name], **fit_kwargs)
+        with warnings_name_task(task.name, fit_name):
+            lm.fit(samples[task.name], **fit_kwargs)
         models[task.name] = lm
         # the same fit entries as the local engine (no reviews or filled abstains on Ray), then the sample size
         extra: dict[str, Any] = {"reviewed_rows": 0, "reviewed_chosen_rows": 0, "fill_abstains": None,

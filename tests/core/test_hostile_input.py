@@ -343,3 +343,26 @@ def test_an_empty_fit_split_without_dev_rows_is_refused_naming_task_and_split():
             mmweak.aggregate(dd)
     out = mmweak.aggregate(dd, fit_split="test")
     assert [int(np.argmax(p)) for p in out["test"]["spam_probs"]][::2] == [1, 1]
+
+
+def test_a_model_that_settles_on_one_class_is_named_with_its_task_and_split():
+    # The lone-keyword matrix of test_labelmodels_hostile.py: the weighted vote labels every voted row class 0.
+    rng = np.random.default_rng(0)
+    n = 2000
+    y = (rng.random(n) < 0.2).astype(int)
+    votes = np.full((n, 3), -1)
+    votes[(y == 1) & (rng.random(n) < 0.5), 0] = 1
+    votes[(y == 0) & (rng.random(n) < 0.02), 0] = 1
+    votes[(y == 0) & (rng.random(n) < 0.3), 1] = 0
+    votes[(y == 1) & (rng.random(n) < 0.05), 1] = 0
+    votes[(y == 0) & (rng.random(n) < 0.3), 2] = 0
+    lfs = [labeling_function(task=SPAM, inputs=f"v{j}", name=f"lf{j}")(lambda b, j=j: list(b[f"v{j}"]))
+           for j in range(3)]
+    ds = mmweak.apply_lfs(datasets.Dataset.from_dict({f"v{j}": votes[:, j].tolist() for j in range(3)}), lfs)
+    with pytest.warns(mmweak.OneClassLabelsWarning, match=r"^task 'spam', fit split 'train': WeightedMajorityVote "
+                                                          r"labels every voted row of its fit class 0, though \d+ of"):
+        out = mmweak.aggregate(ds, model="weighted_majority")
+    assert set(np.asarray(out["spam_probs"]).argmax(axis=1)[(votes != -1).any(axis=1)].tolist()) == {0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default does not settle there
+        mmweak.aggregate(ds)
