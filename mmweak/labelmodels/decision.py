@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 
-from .votes import ABSTAIN
+from .votes import ABSTAIN, vote_counts
 
 TieBreak = Literal["abstain", "random", "prior"]
 Objective = Literal["accuracy", "f1"]
@@ -43,9 +43,7 @@ def one_class_against_votes(L: np.ndarray, labels: np.ndarray, K: int, prior: np
     classes = np.unique(labels[voted])
     if classes.size != 1:
         return None
-    rows, cols = np.nonzero(L != ABSTAIN)
-    counts = np.zeros((L.shape[0], K), dtype=np.int64)
-    np.add.at(counts, (rows, L[rows, cols].astype(np.intp)), 1)
+    counts = vote_counts(L, K)
     top = counts.max(axis=1)
     strict = (counts == top[:, None]).sum(axis=1) == 1
     top_class = counts.argmax(axis=1)
