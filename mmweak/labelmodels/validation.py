@@ -116,11 +116,14 @@ def lf_names(L: Any) -> list[str] | None:
     >>> lf_names(pd.DataFrame({"kw": [1], "link": [0]})), lf_names([[1, 0]])
     (['kw', 'link'], None)
     """
-    columns = getattr(L, "columns", None)
-    if columns is None or not hasattr(L, "iloc"):
-        return None
-    names = list(columns)
+    names = _frame_columns(L)
     return names if names and all(isinstance(c, str) for c in names) else None
+
+
+def _frame_columns(L: Any) -> list | None:
+    """The column labels of a pandas DataFrame, whatever they are; ``None`` for any other input."""
+    columns = getattr(L, "columns", None)
+    return None if columns is None or not hasattr(L, "iloc") else list(columns)
 
 
 def check_lf_names(fitted: list[str] | None, L: Any, what: str = "L", fitted_on: str = "the model was fitted on"
@@ -135,9 +138,10 @@ def check_lf_names(fitted: list[str] | None, L: Any, what: str = "L", fitted_on:
 ['kw', 'link']); pass L[model.feature_names_in_] to read them in the fitted order
     """
     names = lf_names(L)
-    if fitted is not None and names is None and getattr(L, "columns", None) is not None and hasattr(L, "iloc"):
+    columns = _frame_columns(L)
+    if fitted is not None and names is None and columns is not None:
         # pd.DataFrame(L) names its columns 0..m-1: nothing to check them against, so say they are read by position.
-        warnings.warn(f"{what} is a DataFrame whose columns are not LF names ({list(L.columns)[:5]}...) though "
+        warnings.warn(f"{what} is a DataFrame whose columns are not LF names ({columns[:5]}...) though "
                       f"{fitted_on} {list(fitted)}: its columns are read by position; name them to have them checked",
                       UserWarning, stacklevel=4)
         return
