@@ -40,8 +40,6 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 from benchmarks import hidden_shapes  # noqa: E402
 
-#: Draw the weak crowds (``--hard``): workers barely above chance and more items where they share a mistake.
-HARD = False
 #: Shares of lazy workers (one favourite class whatever the item) and biased ones (a share pulled to one class).
 LAZY, BIASED = 0.08, 0.15
 README = """# Generated crowd data (SYNTHETIC; no published numbers)
@@ -69,12 +67,13 @@ SHAPES: dict[str, tuple] = {
 }
 
 
-def confusions(rng: np.random.Generator, K: int, W: int, ordinal: bool, quality: float) -> np.ndarray:
+def confusions(rng: np.random.Generator, K: int, W: int, ordinal: bool, quality: float, hard: bool = False
+               ) -> np.ndarray:
     """One (K, K) answer table per worker: most skilled, some lazy (one favourite class), some biased."""
     C = np.zeros((W, K, K))
     grades = np.arange(K)
     for w in range(W):
-        if HARD:  # barely above chance: the regime of the real Relevance and Face sets, where MV is near 55-65 %
+        if hard:  # barely above chance: the regime of the real Relevance and Face sets, where MV is near 55-65 %
             acc = float(np.clip(rng.beta(quality * 4, 2), 1.0 / K + 0.02, 0.99))
         else:
             acc = float(np.clip(1.0 / K + (1 - 1.0 / K) * rng.beta(quality * 6, 2), 0.0, 0.99))
@@ -98,18 +97,20 @@ def confusions(rng: np.random.Generator, K: int, W: int, ordinal: bool, quality:
 
 
 def crowd(rng: np.random.Generator, K: int, n: int, W: int, answers: int, ordinal: bool, prior, quality: float,
-          workers: np.ndarray | None = None, y: np.ndarray | None = None, hard: tuple | None = None):
-    """(items, workers, labels) answer arrays for ``n`` items and the truth; ``workers`` offsets the worker ids."""
+          workers: np.ndarray | None = None, y: np.ndarray | None = None, hard: tuple | None = None,
+          weak: bool = False):
+    """(items, workers, labels) answer arrays for ``n`` items and the truth; ``workers`` offsets the worker ids;
+    ``weak`` draws the ``--hard`` regime (``hard`` is the items' shared mistakes, drawn when ``None``)."""
     prior = np.full(K, 1.0 / K) if prior is None else np.asarray(prior, float) / np.sum(prior)
     y = rng.choice(K, size=n, p=prior) if y is None else y
     if hard is None:
-        difficulty = rng.beta(0.6, 4.0, size=n) if HARD else rng.beta(0.5, 6.0, size=n)  # most items easy, a tail where workers share one mistake
+        difficulty = rng.beta(0.6, 4.0, size=n) if weak else rng.beta(0.5, 6.0, size=n)  # most items easy, a tail where workers share one mistake
         shift = rng.choice([-1, 1], size=n) if ordinal else rng.integers(1, K, size=n)
         decoy = np.clip(y + shift, 0, K - 1) if ordinal else (y + shift) % K
         decoy = np.where(decoy == y, (y + 1) % K, decoy)
         hard = (difficulty, decoy)
     difficulty, decoy = hard
-    C = confusions(rng, K, W, ordinal, quality)
+    C = confusions(rng, K, W, ordinal, quality, weak)
     activity = rng.pareto(1.2, size=W) + 0.05  # heavy-tailed: a few workers give most answers
     per_item = np.maximum(1, rng.poisson(answers / n, size=n))
     per_item = np.minimum(per_item, W)
@@ -138,23 +139,44 @@ def write(name: str, answers, y: np.ndarray, gold: int | None, rng: np.random.Ge
     return f"| {name} | {K} | {len(answered)} | {W} | {len(rows)} |\n"
 
 
-def main(out: Path, seed_offset: int) -> None:
+def draw(name: str, seed_offset: int = 0, hard: bool = False) -> tuple[tuple, np.ndarray, np.random.Generator]:
+    """One crowd of :data:`SHAPES` as ``main`` draws it: its answers, the truth of every item, and the generator
+    (``main`` goes on drawing the gold items from it)."""
+    s = list(SHAPES).index(name)
+    K, n, W, answers, _, ordinal, prior = SHAPES[name]
+    rng = np.random.default_rng(seed_offset + 100 + s)
+    quality = rng.uniform(0.6, 1.0) if hard else rng.uniform(0.4, 1.0)
+    ans, y, _ = crowd(rng, K, n, W, answers, ordinal, prior, quality, weak=hard)
+    return ans, y, rng
+
+
+def vote_matrix(answers, n: int, W: int) -> np.ndarray:
+    """The (items, workers) int8 vote matrix of ``(items, workers, labels)`` answers, -1 where a worker is silent.
+
+    >>> vote_matrix((np.array([0, 1]), np.array([1, 0]), np.array([2, 0])), 2, 2).tolist()
+    [[-1, 2], [0, -1]]
+    """
+    items, who, labels = answers
+    L = np.full((n, W), -1, dtype=np.int8)
+    L[items, who] = labels
+    return L
+
+
+def main(out: Path, seed_offset: int, hard: bool = False) -> None:
     hidden_shapes.OUT = out
     if out.exists():
         shutil.rmtree(out)
     (out / "crowd").mkdir(parents=True)
     (out / "wrench").mkdir()
     table = README
-    for s, (name, (K, n, W, answers, gold, ordinal, prior)) in enumerate(SHAPES.items()):
-        rng = np.random.default_rng(seed_offset + 100 + s)
-        quality = rng.uniform(0.6, 1.0) if HARD else rng.uniform(0.4, 1.0)
-        ans, y, _ = crowd(rng, K, n, W, answers, ordinal, prior, quality)
+    for name, (K, n, W, answers, gold, ordinal, prior) in SHAPES.items():
+        ans, y, rng = draw(name, seed_offset, hard)
         table += write(name, ans, y, gold, rng, K, W)
     # ZenCrowd: the same 2,040 items answered by an Indian pool (25 workers, weaker) and a US pool (74); zc_all is
     # both pools' answers together, as the published zc_all is.
     rng = np.random.default_rng(seed_offset + 200)
-    a_in, y, hard = crowd(rng, 2, 2040, 25, 11205, False, [0.75, 0.25], 0.6 if HARD else 0.4)
-    a_us, _, _ = crowd(rng, 2, 2040, 74, 12190, False, [0.75, 0.25], 0.85, workers=25, y=y, hard=hard)
+    a_in, y, shared = crowd(rng, 2, 2040, 25, 11205, False, [0.75, 0.25], 0.6 if hard else 0.4, weak=hard)
+    a_us, _, _ = crowd(rng, 2, 2040, 74, 12190, False, [0.75, 0.25], 0.85, workers=25, y=y, hard=shared, weak=hard)
     table += write("zc_in", a_in, y, None, rng, 2, 25)
     table += write("zc_us", a_us, y, None, rng, 2, 74)
     both = tuple(np.concatenate([a, b]) for a, b in zip(a_in, a_us))
@@ -168,5 +190,4 @@ if __name__ == "__main__":
     parser.add_argument("--hard", action="store_true", help="weak workers and more shared mistakes")
     parser.add_argument("--seed-offset", type=int, default=0, help="draw fresh sets of the same shapes")
     args = parser.parse_args()
-    HARD = args.hard
-    main(Path(args.out), args.seed_offset)
+    main(Path(args.out), args.seed_offset, args.hard)

@@ -5,9 +5,10 @@ crowd sets have 4,000-25,000 answers, so the sample is (nearly) all of them. Pub
 100,000-600,000 answers from 500-2,000 workers (the full sentiment and relevance sets of the truth-inference
 benchmarks, for example). There a 20,000-vote sample leaves each worker about 10-40 answers, on which no member can
 estimate a worker: every member then predicts held-out answers worse than majority vote's one shared accuracy,
-although on all the answers they predict them better and label 1-5 points better. Since ``min_lf_votes`` (100) the
-sample grows until the worker casting the median answer keeps 100 of its answers in it (at most ten times the
-budget).
+although on all the answers they predict them better and label 1-5 points better. Since ``min_lf_votes`` the
+sample grows until the worker casting the median answer keeps that many of its answers in it (at most ten times the
+budget): 100 at first, 500 since 2026-12-07 (``benchmarks/hidden_crowds.py``: at 100 answers a worker the members
+with a confusion matrix per worker still looked worse than one-coin where they label better).
 
 Generated crowds (no gold): ``n`` items, ``W`` workers of Pareto(``alpha``) activity (a large ``alpha`` makes them
 equally busy), ``per`` answers per item, accuracies uniform in a range, per-class accuracies jittered, a share of

@@ -9,7 +9,10 @@ from paths import ROOT
 from mmweak.labelmodels import auto, create
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import hidden_crowds  # noqa: E402
 import large_crowds  # noqa: E402
+
+from mmweak.labelmodels.decision import tie_split_credit  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +34,9 @@ def test_a_sample_of_20000_answers_starves_the_workers_and_keeps_majority_vote(s
     assert abs(acc_old - acc_mv) < 0.01
 
 
-def test_the_sample_grows_until_the_median_worker_keeps_100_answers(spam_crowd):
+def test_the_sample_grows_until_the_median_worker_keeps_min_lf_votes_answers(spam_crowd):
     L, y, K = spam_crowd
-    model = create(cardinality=K).fit(L)
-    assert model.get_params()["min_lf_votes"] == 100
+    model = create(cardinality=K, min_lf_votes=100).fit(L)
     S_rows = model._selection_rows
     assert 8000 < S_rows < 9000  # 4,060 rows gave the median worker ~47 answers
     assert auto.median_voter_votes(L) * S_rows / L.shape[0] == pytest.approx(100, rel=0.15)
@@ -42,6 +44,28 @@ def test_the_sample_grows_until_the_median_worker_keeps_100_answers(spam_crowd):
     acc = (model.predict_proba(L).argmax(axis=1) == y).mean()
     acc_mv = (create("majority", cardinality=K).fit(L).predict_proba(L).argmax(axis=1) == y).mean()
     assert acc > acc_mv + 0.04, (acc, acc_mv)  # 83.08 against 78.49
+    # The default asks 500 answers of the median worker, who has 341 here: the score reads every row.
+    default = create(cardinality=K).fit(L)
+    assert default.get_params()["min_lf_votes"] == 500 and default._selection_rows == L.shape[0]
+    assert default.selected_ == "one_coin"
+
+
+def test_a_worker_needs_more_than_100_answers_for_the_per_worker_members_to_show():
+    # A TREC 2011-shaped crowd of near-chance workers (19,033 items, 762 workers, ~88,000 answers; lazy, biased
+    # and shared-mistake answers): with ~100 answers a worker in the sample, one-coin's labels score best and put
+    # all but a handful of items in one class, below majority vote; with 500 the per-worker confusions of
+    # Dawid-Skene and EBCC have the data to show their labels explain the held-out answers better.
+    answers, y, _ = hidden_crowds.draw("trec2011", 0, hard=True)
+    K, n, W = hidden_crowds.SHAPES["trec2011"][:3]
+    L = hidden_crowds.vote_matrix(answers, n, W)
+    mv = tie_split_credit(create("majority", cardinality=K).fit(L).predict_proba(L), y).mean()
+    old = create(cardinality=K, min_lf_votes=100).fit(L)
+    old_labels = old.predict_proba(L).argmax(axis=1)
+    assert old.selected_ == "one_coin" and (old_labels == 0).mean() > 0.99
+    assert (old_labels == y).mean() < mv - 0.02, ((old_labels == y).mean(), mv)  # 59.86 against 63.24
+    model = create(cardinality=K).fit(L)
+    assert model.selected_ in ("dawid_skene", "dawid_skene_no_abstain", "ebcc")
+    assert (model.predict_proba(L).argmax(axis=1) == y).mean() > mv + 0.08  # 73.35
 
 
 def test_the_growth_is_capped_by_the_votes_it_reads_and_the_rows_there_are():
