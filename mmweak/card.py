@@ -345,8 +345,9 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     model): the member, the tie-breaker when majority vote was kept, which score decided, its bound's ``z``, how
     many k-fold splits the gold-free score averaged (0 for files of earlier versions), the class whose F1 the dev
     score measured (``None`` when it measured accuracy), the dev score's own leader when the held-out votes moved
-    the choice to another member that also clears its bound (``None`` otherwise), and every challenger's mean gain
-    over majority vote per row with its standard error, best first.
+    the choice to another member that also clears its bound (``None`` otherwise), the members the gold-free score
+    ranked first but passed over for labels settled on one class (``None`` otherwise), and every challenger's mean
+    gain over majority vote per row with its standard error, best first.
 
     >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "majority+ebcc",
     ...       "selection_by_": "heldout", "cv_scores_": {"one_coin": [-0.01, 0.02], "ebcc": [0.002, 0.01]}}}
@@ -367,6 +368,7 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"chosen": chosen, "tie_breaker": runner or None, "by": state.get("selection_by_"),
             "z": params.get("z"), "gains": gains, "unscored": unscored,
             "repeats": int(state.get("selection_repeats_") or 0), "dev_leader": state.get("dev_leader_") or None,
+            "passed_over": state.get("passed_over_") or None,
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
@@ -443,6 +445,8 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
             why += f", preferred to {sel['dev_leader']} by the held-out votes' second opinion"
     if sel["unscored"]:
         why = " (no member could be scored: no LF votes more than one class, and there are no gold dev rows)"
+    if sel.get("passed_over"):
+        why += f", passing over {sel['passed_over'].replace(',', ', ')}: its labels settled on one class"
     return f"{task}: the default label model {what} on {evidence}{why}"
 
 

@@ -25,7 +25,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from ..atomic_files import write_text
 from ..errors import MMWeakError, OneClassLabelsWarning, VoteMatrixError
-from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels, one_class_against_votes
+from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels, labels_against_votes
 from .validation import (
     _check_choice,
     check_cardinality,
@@ -243,10 +243,12 @@ class LabelModel(BaseEstimator):
             raise ValueError(f"{type(self).__name__} fit gave non-finite probabilities (NaN or infinity); its "
                              f"hyper-parameters {self.get_params()} are likely too extreme for these votes")
         self.f1_thresholds_ = expected_f1_thresholds(sample)
-        one_class = one_class_against_votes(rows, sample.argmax(axis=1), K, prior)
-        if one_class is not None:
-            warnings.warn(f"{type(self).__name__} labels every voted row of its fit class {one_class[0]}, though "
-                          f"{one_class[1]} of {rows.shape[0]} rows have most of their votes for another class: its fit "
+        # in memory only: how far the labels of the fit sample went against its votes (the default reads it)
+        against_votes = labels_against_votes(rows, sample.argmax(axis=1), K, prior)
+        self._labels_against_votes = main, outside, against = against_votes
+        if outside == 0 and against:
+            warnings.warn(f"{type(self).__name__} labels every voted row of its fit class {main}, though "
+                          f"{against} of {rows.shape[0]} rows have most of their votes for another class: its fit "
                           f"settled on one class and its labels carry nothing; majority vote or the default "
                           f"(labelmodels.create()) do not do this", OneClassLabelsWarning, stacklevel=2)
         return self

@@ -122,7 +122,7 @@ def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
         shares = values.setdefault(key, None)
         if shares is not None and (np.any(shares < 0) or abs(shares.sum() - 1.0) > 1e-6):
             raise ModelFileError(f"{where}: {key} must be {K} non-negative shares summing to 1")
-    for key in ("fallback_", "dev_leader_"):  # short strings absent from files of older versions
+    for key in ("fallback_", "dev_leader_", "passed_over_"):  # short strings absent from files of older versions
         if key in schema:
             values.setdefault(key, "")
     if "lf_weights_" in schema and "lf_weights_" not in values:
@@ -140,7 +140,7 @@ def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
 
 # State absent from files of older versions.
 _OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_", "no_vote_proba_", "selection_repeats_", "dev_leader_",
-             "feature_names_in_"}  # the last only for models fitted on a DataFrame
+             "passed_over_", "feature_names_in_"}  # the last only for models fitted on a DataFrame
 _BASE_SCHEMA: dict[str, Any] = {
     "class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",), "no_vote_proba_": ("K",),
     "feature_names_in_": "names",

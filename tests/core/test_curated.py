@@ -1,3 +1,4 @@
+import copy
 import os
 
 import datasets
@@ -146,6 +147,17 @@ def test_card_contents(curated, tmp_path):
     assert "Label quality against gold" in body and "| test | 4 | 1.000 |" in body
     assert "datasets==" in body and "mmweak.load_curated" in body
     assert "estimated prior" in body
+
+
+def test_card_names_a_member_passed_over_for_labels_settled_on_one_class(curated):
+    record = copy.deepcopy(mmweak.provenance.read_record(curated))
+    lm = record["tasks"]["spam"]["label_model"]
+    assert lm["model"] == "auto" and lm["state"]["passed_over_"] == ""  # nothing passed over on this fit
+    assert "passing over" not in mmweak.card.selection_line("spam", lm)
+    lm["state"]["passed_over_"] = "one_coin"  # as a fit that passed over one-coin's labels records it
+    body = str(mmweak.card.render_card(dict(curated), record, data_files={}, model_files={}))
+    assert "The held-out votes ranked `one_coin` first, but its labels put (nearly) every row in one class" in body
+    assert mmweak.card.selection_line("spam", lm).endswith(", passing over one_coin: its labels settled on one class")
 
 
 def test_card_says_which_member_the_default_chose_and_why(curated, spam, tmp_path):

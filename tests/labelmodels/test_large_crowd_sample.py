@@ -52,19 +52,24 @@ def test_the_sample_grows_until_the_median_worker_keeps_min_lf_votes_answers(spa
 
 def test_a_worker_needs_more_than_100_answers_for_the_per_worker_members_to_show():
     # A TREC 2011-shaped crowd of near-chance workers (19,033 items, 762 workers, ~88,000 answers; lazy, biased
-    # and shared-mistake answers): with ~100 answers a worker in the sample, one-coin's labels score best and put
-    # all but a handful of items in one class, below majority vote; with 500 the per-worker confusions of
-    # Dawid-Skene and EBCC have the data to show their labels explain the held-out answers better.
+    # and shared-mistake answers): with ~100 answers a worker in the sample, one-coin's labels score best, and they
+    # put all but 4 items in one class (59.86 % against majority vote's 63.24 % when they were taken; the default
+    # now passes over such labels, test_one_class_warning.py); with 500 the per-worker confusions of Dawid-Skene
+    # and EBCC have the data to show that their labels explain the held-out answers better.
     answers, y, _ = hidden_crowds.draw("trec2011", 0, hard=True)
     K, n, W = hidden_crowds.SHAPES["trec2011"][:3]
     L = hidden_crowds.vote_matrix(answers, n, W)
     mv = tie_split_credit(create("majority", cardinality=K).fit(L).predict_proba(L), y).mean()
+    per_worker = ("dawid_skene", "dawid_skene_no_abstain", "ebcc")
+
+    def leader(model):
+        return max(model.cv_scores_, key=lambda k: model.cv_scores_[k][0])
+
     old = create(cardinality=K, min_lf_votes=100).fit(L)
-    old_labels = old.predict_proba(L).argmax(axis=1)
-    assert old.selected_ == "one_coin" and (old_labels == 0).mean() > 0.99
-    assert (old_labels == y).mean() < mv - 0.02, ((old_labels == y).mean(), mv)  # 59.86 against 63.24
+    assert leader(old) == "one_coin" and old.passed_over_ == "one_coin"
     model = create(cardinality=K).fit(L)
-    assert model.selected_ in ("dawid_skene", "dawid_skene_no_abstain", "ebcc")
+    assert leader(model) in per_worker and model.passed_over_ == ""
+    assert model.selected_ in per_worker
     assert (model.predict_proba(L).argmax(axis=1) == y).mean() > mv + 0.08  # 73.35
 
 
