@@ -162,6 +162,13 @@ def vote_matrix(answers, n: int, W: int) -> np.ndarray:
     return L
 
 
+def crowd_matrix(name: str, seed_offset: int = 0, hard: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+    """``(L, y, K)``: the vote matrix of :func:`draw`'s crowd, the truth of every item and the number of classes."""
+    answers, y, _ = draw(name, seed_offset, hard)
+    K, n, W = SHAPES[name][:3]
+    return vote_matrix(answers, n, W), y, K
+
+
 def main(out: Path, seed_offset: int, hard: bool = False) -> None:
     hidden_shapes.OUT = out
     if out.exists():

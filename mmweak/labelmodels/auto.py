@@ -487,7 +487,7 @@ class AutoLabelModel(LabelModel):
         kw: dict[str, Any] = {"class_balance": prior}
         if dev is not None and dev[1].size:
             kw.update(L_dev=dev[0], y_dev=dev[1], dev_representative=self._representative(dev))
-        self._settled_out: list[str] = []
+        settled: list[str] = []
         while True:
             configs = [chosen] if runner is None else [chosen, runner]
             members = [self._build_for(name, seed, L).fit(L, **kw) for name in configs]
@@ -499,11 +499,11 @@ class AutoLabelModel(LabelModel):
             if (self.selection_by_ != "heldout" or runner is not None or chosen == INCUMBENT
                     or not settled_on_one_class(members[0]._labels_against_votes)):
                 break
-            self._settled_out.append(chosen)
-            chosen, runner = choose({k: v for k, v in gains.items() if k not in self._settled_out}, z)
+            settled.append(chosen)
+            chosen, runner = choose({k: v for k, v in gains.items() if k not in settled}, z)
         weights = [1.0] if runner is None else [1.0, TIE_BREAK_WEIGHT]
         self.selected_ = "+".join(configs)
-        self.passed_over_ = ",".join(self._settled_out)
+        self.passed_over_ = ",".join(settled)
         self.members_ = {str(i): m.to_dict() for i, m in enumerate(members)}
         self.member_weights_ = np.asarray(weights) / np.sum(weights)
         self._built = members

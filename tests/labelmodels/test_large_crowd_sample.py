@@ -56,9 +56,7 @@ def test_a_worker_needs_more_than_100_answers_for_the_per_worker_members_to_show
     # put all but 4 items in one class (59.86 % against majority vote's 63.24 % when they were taken; the default
     # now passes over such labels, test_one_class_warning.py); with 500 the per-worker confusions of Dawid-Skene
     # and EBCC have the data to show that their labels explain the held-out answers better.
-    answers, y, _ = hidden_crowds.draw("trec2011", 0, hard=True)
-    K, n, W = hidden_crowds.SHAPES["trec2011"][:3]
-    L = hidden_crowds.vote_matrix(answers, n, W)
+    L, y, K = hidden_crowds.crowd_matrix("trec2011", 0, hard=True)
     mv = tie_split_credit(create("majority", cardinality=K).fit(L).predict_proba(L), y).mean()
     per_worker = ("dawid_skene", "dawid_skene_no_abstain", "ebcc")
 

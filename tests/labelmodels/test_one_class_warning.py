@@ -87,9 +87,7 @@ def test_the_default_passes_over_a_member_whose_labels_settled_on_one_class():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import hidden_crowds
 
-    answers, y, _ = hidden_crowds.draw("sp", 300, hard=True)
-    K, n, W = hidden_crowds.SHAPES["sp"][:3]
-    L = hidden_crowds.vote_matrix(answers, n, W)
+    L, y, K = hidden_crowds.crowd_matrix("sp", 300, hard=True)
     model = create(cardinality=K).fit(L)
     scores = {k: v[0] for k, v in model.cv_scores_.items()}
     assert max(scores, key=scores.get) == "one_coin" and model.passed_over_ == "one_coin"
