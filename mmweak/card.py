@@ -445,7 +445,7 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
             why += f", preferred to {sel['dev_leader']} by the held-out votes' second opinion"
     if sel["unscored"]:
         why = " (no member could be scored: no LF votes more than one class, and there are no gold dev rows)"
-    if sel.get("passed_over"):
+    if sel["passed_over"]:
         why += f", passing over {sel['passed_over'].replace(',', ', ')}: its labels settled on one class"
     return f"{task}: the default label model {what} on {evidence}{why}"
 

@@ -156,8 +156,11 @@ def test_card_names_a_member_passed_over_for_labels_settled_on_one_class(curated
     assert "passing over" not in mmweak.card.selection_line("spam", lm)
     lm["state"]["passed_over_"] = "one_coin"  # as a fit that passed over one-coin's labels records it
     body = str(mmweak.card.render_card(dict(curated), record, data_files={}, model_files={}))
-    assert "The held-out votes ranked `one_coin` first, but its labels put (nearly) every row in one class" in body
+    assert "The held-out votes ranked `one_coin` first, but the labels put (nearly) every row in one class" in body
     assert mmweak.card.selection_line("spam", lm).endswith(", passing over one_coin: its labels settled on one class")
+    lm["state"]["passed_over_"] = "one_coin,ebcc"  # each passed over in turn
+    body = str(mmweak.card.render_card(dict(curated), record, data_files={}, model_files={}))
+    assert "The held-out votes ranked `one_coin`, `ebcc` first, but the labels put" in body
 
 
 def test_card_says_which_member_the_default_chose_and_why(curated, spam, tmp_path):
