@@ -23,7 +23,8 @@ class MeTaL(LogLinearModel):
     the LF's observed per-class vote rate and ``l2`` keeps it near that start. Predictions use
     ``P(abstain | y)`` too (``abstain_as_outcome=False`` ignores abstains, as Snorkel does). The class
     prior is the given one, else the gold dev rows' shares, else the vote-share estimate (Snorkel
-    assumes uniform, which hurts on imbalanced data).
+    assumes uniform, which hurts on imbalanced data). Fitted on a matrix with no rows and gold dev rows,
+    it reads the overlaps off the dev rows' votes (overlaps need no labels).
 
     >>> import mmweak
     >>> L = [[1, 1, -1], [0, 0, 0], [1, -1, 1], [0, 0, -1], [1, 1, 1]]
@@ -72,6 +73,10 @@ class MeTaL(LogLinearModel):
                 f"metal needs an (m*K)^2 overlap matrix; m*K = {L.shape[1] * K} exceeds {_MAX_FEATURES}: "
                 "use 'weighted_majority' or 'dawid_skene' for this many LFs/classes"
             )
+        if L.shape[0] == 0 and dev is not None:
+            # Overlaps need no labels, and the dev rows are the only votes there are: without them every LF's
+            # vote rate is 0 and the fit would label every row uniformly.
+            L = dev[0]
         V, gid, w = self._prepare_representatives(L, seed)
         m = V.n_lfs
         n = max(V.weight.sum(), 1.0)
