@@ -23,6 +23,12 @@ class DawidSkene(LogLinearModel):
     from the majority-vote posterior (fixing the label permutation); gold dev rows, when given, are
     clamped to their labels; ``smoothing`` is an add-``s`` prior on every cell.
 
+    ``pooling`` adds that many pseudo-answers of the crowd's pooled confusion matrix (every LF's counts
+    summed) to each LF's own: a hierarchical prior, the remedy for sparse crowds. A worker with a handful of
+    answers is then read mostly as the crowd's typical worker and one with hundreds by its own answers, where
+    plain Dawid–Skene fits a full confusion matrix to five answers and one-coin gives every worker a single
+    accuracy. ``0`` (the default) is the original model.
+
     >>> import mmweak
     >>> L = [[1, 1, -1], [0, 0, 0], [1, -1, 1], [0, 0, -1]]
     >>> m = mmweak.labelmodels.create("dawid_skene", cardinality=2).fit(L)
@@ -38,6 +44,7 @@ class DawidSkene(LogLinearModel):
         *,
         abstain_as_outcome: bool = True,
         smoothing: float = 0.01,
+        pooling: float = 0.0,
         max_iter: int = 100,
         tol: float = 1e-6,
         dedupe_copies: bool = True,
@@ -49,6 +56,7 @@ class DawidSkene(LogLinearModel):
                          random_state=random_state)
         self.abstain_as_outcome = abstain_as_outcome
         self.smoothing = smoothing
+        self.pooling = pooling
         self.max_iter = max_iter
         self.tol = tol
 
@@ -57,27 +65,35 @@ class DawidSkene(LogLinearModel):
         if not isinstance(self.abstain_as_outcome, (bool, np.bool_)):
             raise ValueError(f"abstain_as_outcome must be True or False, got {self.abstain_as_outcome!r}")
         check_number("smoothing", self.smoothing, low=0, low_open=True)
+        check_number("pooling", self.pooling, low=0)
         check_number("max_iter", self.max_iter, low=1, integer=True)
         check_number("tol", self.tol, low=0)
 
     def _fit(self, L, *, dev, prior, seed):
         V, w = self._prepare(L, seed)
-        s, K = float(self.smoothing), int(self.cardinality)
+        s, K, a = float(self.smoothing), int(self.cardinality), float(self.pooling)
 
         abstain_as_outcome = bool(self.abstain_as_outcome)
+
+        def pooled(counts: np.ndarray) -> np.ndarray:
+            # The crowd's confusion: every LF's counts summed (a copy group once), each class's column normalised.
+            total = np.tensordot(w, counts, axes=1) + s
+            return total / total.sum(axis=0, keepdims=True)
 
         def m_step(C: np.ndarray, N: np.ndarray):
             pi = self._class_prior(N, prior)
             voted = C.sum(axis=1)  # (m, K): mass of class k where LF j voted
             if abstain_as_outcome:
                 abstain = np.maximum(N[None, :] - voted, 0.0)
-                denom = N[None, :] + s * (K + 1)
-                log_conf = np.log((C + s) / denom[:, None, :])  # (m, v, k)
-                log_abs = np.log((abstain + s) / denom)  # (m, k)
+                pool = pooled(np.concatenate([C, abstain[:, None, :]], axis=1)) if a else np.zeros((K + 1, K))
+                denom = N[None, :] + s * (K + 1) + a
+                log_conf = np.log((C + s + a * pool[None, :K]) / denom[:, None, :])  # (m, v, k)
+                log_abs = np.log((abstain + s + a * pool[None, K]) / denom)  # (m, k)
                 W = (log_conf - log_abs[:, None, :]) * w[:, None, None]
                 bias = log_prior(pi) + (log_abs * w[:, None]).sum(axis=0)
             else:
-                W = np.log((C + s) / (voted + s * K)[:, None, :]) * w[:, None, None]
+                pool = pooled(C) if a else np.zeros((K, K))
+                W = np.log((C + s + a * pool[None]) / (voted + s * K + a)[:, None, :]) * w[:, None, None]
                 bias = log_prior(pi)
             return W, bias, {"class_balance_": pi}
 
