@@ -203,8 +203,8 @@ def test_the_crowd_recipe_aggregates_workers_answers_without_lfs(tmp_path, capsy
     assert "target: classes ['0', '1'] from class ids 0..1 in 'answers', 'label'" in printed
     assert "the answers in 'answers' for target" in printed and "39 annotators; answers per row: train 39.00" in printed
     assert "train accuracy 0.8981" in printed
-    assert "target: the default label model chose dawid_skene_no_abstain on held-out votes (gain over majority " \
-           "vote +5.69" in printed
+    assert "target: the default label model chose dawid_skene_pooled on held-out votes (gain over majority " \
+           "vote +5.71" in printed
     ds, _ = mmweak.load_curated(tmp_path / "out")
     task = mmweak.Task("target", ["0", "1"])
     by_hand = mmweak.aggregate(add_annotator_votes(read_crowd(folder), task, "answers"), task)
@@ -286,7 +286,7 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
     assert w["test"]["target_votes"] == read_wrench(wrench)["test"]["weak_labels"]
     assert main(["aggregate", str(tmp_path / "c"), "--out", str(tmp_path / "c2"), "--gold", "label"]) == 0
     printed = capsys.readouterr().out
-    assert "target: the default label model chose dawid_skene_no_abstain on held-out votes" in printed
+    assert "target: the default label model chose dawid_skene_pooled on held-out votes" in printed
     # --gold: scored as curate scores it, next to majority vote's (the crowd table's "MV ties split", 75.93)
     assert "target: train accuracy 0.8981 vs majority vote 0.7593 (coverage 1.000)" in printed
     assert main(["aggregate", str(tmp_path / "w"), "--out", str(tmp_path / "w2"), "--gold", "label",

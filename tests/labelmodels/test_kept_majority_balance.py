@@ -64,6 +64,7 @@ def test_a_blind_score_leaves_the_ties_to_dawid_skene_whatever_the_family_is_nam
     lodo.try_members(["bwa"])
     case = worlds.case("positive_keywords", 0)
     model = create(cardinality=2).fit(case.L_train)
-    assert set(model.cv_scores_) == {"bwa", "dawid_skene", "dawid_skene_no_abstain", "one_coin", "ebcc"}
+    assert set(model.cv_scores_) == {"bwa", "dawid_skene", "dawid_skene_no_abstain", "dawid_skene_pooled", "one_coin",
+                                     "ebcc"}
     assert all(mean == 0.0 for mean, _ in model.cv_scores_.values())
     assert model.selected_ == "majority+dawid_skene"

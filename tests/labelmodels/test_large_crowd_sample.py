@@ -14,6 +14,9 @@ import large_crowds  # noqa: E402
 
 from mmweak.labelmodels.decision import tie_split_credit  # noqa: E402
 
+#: The family as it was when the sample was measured, before the pooled Dawid–Skene member joined it.
+BEFORE_POOLING = ("weighted_majority", "dawid_skene", "dawid_skene_no_abstain", "one_coin", "ebcc")
+
 
 @pytest.fixture(scope="module")
 def spam_crowd():
@@ -36,7 +39,7 @@ def test_a_sample_of_20000_answers_starves_the_workers_and_keeps_majority_vote(s
 
 def test_the_sample_grows_until_the_median_worker_keeps_min_lf_votes_answers(spam_crowd):
     L, y, K = spam_crowd
-    model = create(cardinality=K, min_lf_votes=100).fit(L)
+    model = create(cardinality=K, min_lf_votes=100, candidates=BEFORE_POOLING).fit(L)
     S_rows = model._selection_rows
     assert 8000 < S_rows < 9000  # 4,060 rows gave the median worker ~47 answers
     assert auto.median_voter_votes(L) * S_rows / L.shape[0] == pytest.approx(100, rel=0.15)
@@ -47,7 +50,7 @@ def test_the_sample_grows_until_the_median_worker_keeps_min_lf_votes_answers(spa
     # The default asks 500 answers of the median worker, who has 341 here: the score reads every row.
     default = create(cardinality=K).fit(L)
     assert default.get_params()["min_lf_votes"] == 500 and default._selection_rows == L.shape[0]
-    assert default.selected_ == "one_coin"
+    assert default.selected_ == "one_coin"  # the pooled member, also in the family now, is not taken here
 
 
 def test_a_worker_needs_more_than_100_answers_for_the_per_worker_members_to_show():
@@ -63,12 +66,17 @@ def test_a_worker_needs_more_than_100_answers_for_the_per_worker_members_to_show
     def leader(model):
         return max(model.cv_scores_, key=lambda k: model.cv_scores_[k][0])
 
-    old = create(cardinality=K, min_lf_votes=100).fit(L)
+    old = create(cardinality=K, min_lf_votes=100, candidates=BEFORE_POOLING).fit(L)
     assert leader(old) == "one_coin" and old.passed_over_ == "one_coin"
-    model = create(cardinality=K).fit(L)
+    model = create(cardinality=K, candidates=BEFORE_POOLING).fit(L)
     assert leader(model) in per_worker and model.passed_over_ == ""
     assert model.selected_ in per_worker
     assert (model.predict_proba(L).argmax(axis=1) == y).mean() > mv + 0.08  # 73.35
+    # The pooled member reads a worker with few answers like the crowd, so it leads at either sample size.
+    for min_lf_votes in (100, 500):
+        pooled = create(cardinality=K, min_lf_votes=min_lf_votes).fit(L)
+        assert leader(pooled) == pooled.selected_ == "dawid_skene_pooled" and pooled.passed_over_ == ""
+        assert 100 * (pooled.predict_proba(L).argmax(axis=1) == y).mean() == pytest.approx(73.66, abs=0.01)
 
 
 def test_the_growth_is_capped_by_the_votes_it_reads_and_the_rows_there_are():

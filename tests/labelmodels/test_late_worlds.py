@@ -47,7 +47,7 @@ def test_fine_grained_errors_stay_inside_the_true_group():
 @pytest.mark.parametrize("world, n_dev, default, mv", [
     ("dense_and_keywords", 0, 94.05, 92.46),
     ("dense_and_keywords", 200, 94.13, 92.51),
-    ("mixed_quality", 0, 78.74, 67.82),
+    ("mixed_quality", 0, 78.48, 67.82),  # 78.74 with one-coin before the pooled Dawid-Skene member, now chosen
     ("fine_grained", 200, 85.85, 85.08),
 ])
 def test_the_default_reproduces_its_recorded_margin_over_majority_vote(world, n_dev, default, mv):
@@ -121,5 +121,5 @@ def test_partial_copies_without_gold_is_the_recorded_open_case():
     # their held-out votes better than majority vote, so the default leaves it and loses 4 points (benchmarks/
     # README.md). Recorded so that a change that fixes or worsens it shows here.
     acc, mv_acc, selected = _default_and_mv("partial_copies", 0)
-    assert selected == "dawid_skene_no_abstain"
-    assert acc == pytest.approx(67.40, abs=0.005) and mv_acc == pytest.approx(71.47, abs=0.005)
+    assert selected == "dawid_skene_pooled"  # 67.40 with Dawid-Skene without abstains before it joined the family
+    assert acc == pytest.approx(67.46, abs=0.005) and mv_acc == pytest.approx(71.47, abs=0.005)
