@@ -355,7 +355,8 @@ class AutoLabelModel(LabelModel):
         max_repeats: most repetitions of the gold-free k-fold on fresh splits (each row's scores averaged).
             A matrix gets as many as ``selection_votes`` covers, so only small ones (crowd sets of a few
             thousand answers) are repeated; one split of 100 items moved the choice with the seed.
-        candidates: members to consider (default: all of :data:`CANDIDATES`); ``majority`` is always one.
+        candidates: members to consider (default: all of :data:`CANDIDATES`, the dev score leaving out those in
+            :data:`GOLD_FREE_ONLY`; a member listed here is scored either way); ``majority`` is always one.
             Rows without a vote use Dawid–Skene's model of silence only if ``dawid_skene`` is listed.
         objective: what the labels will be judged by, so what the dev score measures: ``"accuracy"`` (half
             the argmax decision, half the probabilities, plain and class-balanced) or ``"f1"`` (the F1 of
