@@ -25,7 +25,15 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from ..atomic_files import write_text
 from ..errors import MMWeakError, OneClassLabelsWarning, VoteMatrixError
-from .decision import THRESHOLD_ROWS, Objective, TieBreak, expected_f1_thresholds, hard_labels, labels_against_votes
+from .decision import (
+    THRESHOLD_ROWS,
+    Objective,
+    TieBreak,
+    all_in_one_class,
+    expected_f1_thresholds,
+    hard_labels,
+    labels_against_votes,
+)
 from .validation import (
     _check_choice,
     check_cardinality,
@@ -245,8 +253,10 @@ class LabelModel(BaseEstimator):
         self.f1_thresholds_ = expected_f1_thresholds(sample)
         # in memory only: how far the labels of the fit sample went against its votes (the default reads it)
         against_votes = labels_against_votes(rows, sample.argmax(axis=1), K, prior)
-        self._labels_against_votes = main, outside, against = against_votes
-        if outside == 0 and against:
+        self._labels_against_votes = against_votes
+        one_class = all_in_one_class(against_votes)
+        if one_class is not None:
+            main, against = one_class
             warnings.warn(f"{type(self).__name__} labels every voted row of its fit class {main}, though "
                           f"{against} of {rows.shape[0]} rows have most of their votes for another class: its fit "
                           f"settled on one class and its labels carry nothing; majority vote or the default "

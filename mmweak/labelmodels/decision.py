@@ -64,7 +64,18 @@ def one_class_against_votes(L: np.ndarray, labels: np.ndarray, K: int, prior: np
     >>> one_class_against_votes(L, np.array([0, 0, 0, 1]), 2), one_class_against_votes(L, np.array([1, 0, 1, 0]), 2)
     ((0, 2), None)
     """
-    main, outside, against = labels_against_votes(L, labels, K, prior)
+    return all_in_one_class(labels_against_votes(L, labels, K, prior))
+
+
+def all_in_one_class(counts: tuple[int, int, int]) -> tuple[int, int] | None:
+    """``(class, rows against)`` when labels with :func:`labels_against_votes` ``counts`` put every voted row in one
+    class while some rows' votes are mostly for another (what :class:`~mmweak.errors.OneClassLabelsWarning` says);
+    ``None`` otherwise.
+
+    >>> all_in_one_class((0, 0, 2)), all_in_one_class((0, 1, 2)), all_in_one_class((1, 0, 0))
+    ((0, 2), None, None)
+    """
+    main, outside, against = counts
     return (main, against) if outside == 0 and against else None
 
 
@@ -195,5 +206,5 @@ def lower_bound(d: np.ndarray, z: float) -> float:
 
 
 __all__ = ["ABSTAIN", "NEVER", "SETTLED_RATIO", "Objective", "SELECTION_Z", "THRESHOLD_ROWS", "TieBreak",
-           "expected_f1_thresholds", "hard_labels", "labels_against_votes", "lower_bound", "mean_se",
-           "one_class_against_votes", "settled_on_one_class", "tie_split_credit"]
+           "all_in_one_class", "expected_f1_thresholds", "hard_labels", "labels_against_votes", "lower_bound",
+           "mean_se", "one_class_against_votes", "settled_on_one_class", "tie_split_credit"]
