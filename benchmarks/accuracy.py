@@ -11,7 +11,10 @@ Anchors (Snorkel, crowd-kit, FlyingSquid, the Hyper Label Model) run in ``.venv-
 ``benchmarks/anchor_realdata.py``; their argmax ties (and majority vote's, "MV ties split") are broken
 uniformly at random and scored at their expected value: exactly for accuracy (a row tied between t classes
 counts 1/t when gold is among them; ``mmweak curate`` prints the same figure for majority vote where its labels
-fill the rows without a vote, as the benchmark's do), as the mean over 20 seeded draws for F1. Every set in the data folder is
+fill the rows without a vote, as the benchmark's do), as the mean over 20 seeded draws for F1. Saved anchor results
+(``--anchors-dir``) carry a fingerprint of their set's files, so another data folder's set of the same name gets its
+own run; an anchor that fails, times out, runs out of memory (the runner caps itself at 60 % of the machine's) or
+returns probabilities of another shape is listed as not run, and its set is still scored. Every set in the data folder is
 scored; published numbers come from ``realdata.py`` (or, for a set it does not name, the data folder's README).
 The leave-one-dataset-out table of the default's rule comes from ``benchmarks/lodo.py``.
 
@@ -67,6 +70,13 @@ def majority_proba(L: np.ndarray, K: int) -> np.ndarray:
     return np.divide(counts, total, out=np.full_like(counts, 1.0 / K), where=total > 0)
 
 
+def _fingerprint_or_none(name: str) -> str | None:
+    try:
+        return R.set_fingerprint(name)
+    except OSError:  # an unreadable set is reported where it is scored
+        return None
+
+
 class NotScored(Exception):
     """A set that loads but cannot be scored (no gold labels to score against)."""
 
@@ -97,7 +107,7 @@ def wrench_results(name: str, models: list[str], anchors: dict) -> dict:
         out["argmax"][model] = metric_all(w.test.y, argmax)
         out["f1_rule"][model] = metric_all(w.test.y, f1_rule)
     mv = majority_proba(w.test.L, w.cardinality)
-    extra = {"MV ties split": mv, **{ANCHOR_LABELS[k]: v for k, v in anchors.items()}}
+    extra = {"MV ties split": mv, **fitting_anchors(anchors, w.test.L.shape[0], w.cardinality, out["errors"])}
     for label, proba in extra.items():
         out["all"][label] = ties_split(metric_all, w.test.y, proba, accuracy=not R.is_f1(name))
         if covered.any():
@@ -131,23 +141,48 @@ def crowd_results(name: str, models: list[str], anchors: dict) -> dict:
         if proba is not None:
             out["all"][model] = 100 * R.crowd_accuracy(c.votes.y, proba)
     extra = {"MV ties split": majority_proba(c.votes.L, c.cardinality)[gold],
-             **{ANCHOR_LABELS[k]: v for k, v in anchors.items()}}
+             **fitting_anchors(anchors, int(gold.sum()), c.cardinality, out["errors"])}
     for label, proba in extra.items():
         out["all"][label] = 100 * R.crowd_accuracy(c.votes.y[gold], np.nan_to_num(proba))
     return out
 
 
-def load_anchors(folder: Path, name: str) -> dict:
+def saved_fingerprint(folder: Path, name: str) -> str | None:
+    """The fingerprint of the set files the saved anchor results of ``name`` were computed on (None: no results, or
+    results saved before they carried one)."""
     path = folder / f"{name}.npz"
     if not path.exists():
-        return {}
+        return None
     with np.load(path) as data:
+        return str(data["fingerprint"]) if "fingerprint" in data.files else None
+
+
+def load_anchors(folder: Path, name: str) -> dict:
+    """The saved anchor probabilities of set ``name``, only if they were computed on the files it has now."""
+    saved = saved_fingerprint(folder, name)
+    if saved is None or saved != _fingerprint_or_none(name):
+        return {}
+    with np.load(folder / f"{name}.npz") as data:
         return {k: data[k] for k in data.files if k in ANCHOR_LABELS}
 
 
-def anchor_errors(folder: Path) -> list[str]:
+def fitting_anchors(anchors: dict, rows: int, K: int, errors: list[str]) -> dict:
+    """The anchors whose probabilities cover the ``rows`` x ``K`` scored rows; each other one is noted in
+    ``errors`` and left out (its set is still scored)."""
+    fit = {}
+    for key, proba in anchors.items():
+        if proba.shape == (rows, K):
+            fit[ANCHOR_LABELS[key]] = proba
+        else:
+            errors.append(f"{ANCHOR_LABELS[key]}: saved probabilities are {proba.shape[0]} x {proba.shape[1]}, "
+                          f"the scored rows {rows} x {K}")
+    return fit
+
+
+def anchor_errors(folder: Path, names: list[str]) -> list[str]:
+    """Why each anchor of the sets ``names`` has no results, as the runner saved it."""
     lines = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted(folder / f"{n}.json" for n in names if (folder / f"{n}.json").exists()):
         for key, info in json.loads(path.read_text()).items():
             if "error" in info:
                 lines.append(f"{path.stem} {ANCHOR_LABELS.get(key, key)}: {info['error']}")
@@ -189,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     names = [n for n in [*R.wrench_names(), *R.crowd_names()] if not args.only or n in args.only]
     if not args.no_anchors:
-        missing = [n for n in names if args.rerun_anchors or not (args.anchors_dir / f"{n}.npz").exists()]
+        # Results saved for another folder's set of the same name (or before its files changed) are rerun.
+        missing = [n for n in names
+                   if args.rerun_anchors or saved_fingerprint(args.anchors_dir, n) != _fingerprint_or_none(n)]
         if missing and not BENCH_PYTHON.exists():
             print(f"(anchors skipped: no {BENCH_PYTHON}; run `bash benchmarks/setup_anchors.sh` first)\n")
         elif missing:
@@ -232,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
                     {k: R.published_crowd(k) for k in cr}, 100.0, "MV ties split"))
         print()
     if not args.no_anchors and args.anchors_dir.exists():
-        errs = anchor_errors(args.anchors_dir)
+        errs = anchor_errors(args.anchors_dir, names)
         if errs:
             print("Anchors that did not run: " + "; ".join(errs) + "\n")
     allres = {**{k: v["all"] for k, v in wr.items()}, **{k: v["all"] for k, v in cr.items()}}

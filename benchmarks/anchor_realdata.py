@@ -1,8 +1,11 @@
 """Run the anchor label models on the real sets; runs under ``.venv-bench/bin/python`` (see setup_anchors.sh).
 
 For each set it writes ``OUT/<set>.npz`` with one ``(rows, K)`` probability array per anchor, on the rows
-that are scored (WRENCH: the test split; crowd sets: items with gold), and ``OUT/<set>.json`` with
-seconds and errors. ``benchmarks/accuracy.py`` scores them exactly as it scores mmweak's models.
+that are scored (WRENCH: the test split; crowd sets: items with gold), and the fingerprint of the set's files
+(``realdata.set_fingerprint``: ``accuracy.py`` reruns the anchors of a set whose files changed), and
+``OUT/<set>.json`` with seconds and errors. ``benchmarks/accuracy.py`` scores them exactly as it scores mmweak's
+models. An anchor that returns probabilities of another shape, runs out of time, or would take more memory than
+``--max-memory`` (a share of this machine's) is reported with its error and left out; the others go on.
 
 Protocol per anchor, as its authors document it: Snorkel's LabelModel and FlyingSquid are fitted on the
 train votes and predict the test votes; majority vote, crowd-kit's aggregators and the Hyper Label
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import signal
 import sys
 import time
@@ -46,6 +51,7 @@ def _alarm(_signum, _frame):
 
 def run_set(name: str, anchors: list[str], out: Path, timeout: int) -> None:
     is_wrench = name in R.wrench_names()
+    fingerprint = R.set_fingerprint(name)
     if is_wrench:
         w = R.load_wrench(name)
         K, train, test = w.cardinality, w.train.L, w.test.L
@@ -75,17 +81,23 @@ def run_set(name: str, anchors: list[str], out: Path, timeout: int) -> None:
                 both = np.vstack([train, test])
                 P, note = a.fit_predict(lib, a.convert(both), both.shape[0], K)
                 P = P[train.shape[0]:]
-            probas[key] = np.asarray(P, dtype=np.float64)
+            P = np.asarray(P, dtype=np.float64)
+            if P.shape != (test.shape[0], K):
+                raise ValueError(f"its probabilities are {P.shape[0]} x {P.shape[1]}, the scored rows "
+                                 f"{test.shape[0]} x {K} classes")
+            probas[key] = P
             meta[key] = {"seconds": time.perf_counter() - t0, "note": note}
         except _Timeout:
             meta[key] = {"error": f"timeout after {timeout} s"}
+        except MemoryError:
+            meta[key] = {"error": "out of memory (over --max-memory)"}
         except Exception as e:  # an anchor that crashes is reported, the run goes on
             meta[key] = {"error": f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"}
             traceback.print_exc(file=sys.stderr)
         finally:
             signal.alarm(0)
         print(f"  {name} {key}: {meta[key]}", file=sys.stderr, flush=True)
-    np.savez(out / f"{name}.npz", **probas)
+    np.savez(out / f"{name}.npz", fingerprint=np.array(fingerprint), **probas)
     (out / f"{name}.json").write_text(json.dumps(meta))
 
 
@@ -107,7 +119,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only", nargs="+")
     ap.add_argument("--anchors", nargs="+", default=list(REAL_ANCHORS))
     ap.add_argument("--timeout", type=int, default=600, help="seconds per anchor and set")
+    ap.add_argument("--max-memory", type=float, default=0.6,
+                    help="address space this process may take, as a share of the machine's memory (0: no cap)")
     args = ap.parse_args(argv)
+    if args.max_memory > 0:
+        # Without a cap one anchor on a large crowd (the Hyper Label Model on 20,000 x 800 took 24 GB) has the kernel
+        # kill this runner and lose every later set's anchors; with it the allocation fails as a MemoryError.
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        cap = int(args.max_memory * total)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
     args.out.mkdir(parents=True, exist_ok=True)
     for name in [*R.wrench_names(), *R.crowd_names()]:
         if not args.only or name in args.only:

@@ -113,7 +113,11 @@ def _hyperlm_fit(lib, L, n, K):
     P = np.asarray(lib.infer(L, return_probs=True), dtype=np.float64)
     if P.shape[1] < K:  # classes nobody voted are missing from its output
         P = np.pad(P, ((0, 0), (0, K - P.shape[1])))
-    return P, ""
+    # It reads the votes as a sparse graph, so rows after the last one with a vote get no output at all.
+    silent = n - P.shape[0]
+    if silent > 0:
+        P = np.vstack([P, np.full((silent, K), 1.0 / K)])
+    return P, f"{silent} trailing rows w/o votes -> uniform" if silent > 0 else ""
 
 
 # -- FlyingSquid ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ them (see :func:`readme_tables`); a crowd set whose name is also a WRENCH set's 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from dataclasses import dataclass
@@ -153,6 +154,24 @@ def crowd_folder(name: str, root: Path | None = None) -> Path:
     if not (base / name).is_dir() and name.endswith("-crowd") and (base / name[: -len("-crowd")]).is_dir():
         return base / name[: -len("-crowd")]
     return base / name
+
+
+def set_folder(name: str) -> Path:
+    """The folder set ``name`` is read from: ``DATA/wrench/<name>`` for a WRENCH set, else its crowd folder."""
+    return DATA / "wrench" / name if name in wrench_names() else crowd_folder(name)
+
+
+def set_fingerprint(name: str) -> str:
+    """A digest of every file of set ``name`` (relative names and bytes): saved anchor results carry it, so results
+    computed on another data folder's set of the same name are never scored against this one's gold."""
+    folder = set_folder(name)
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
 
 
 def _folders(root: Path, accept) -> set[str]:

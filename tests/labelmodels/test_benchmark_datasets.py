@@ -188,3 +188,62 @@ def test_the_read_speed_benchmark_prints_its_table(capsys):
     read_speed.main(["--set", "youtube", "--rows", "300", "--repeat", "1"])
     out = capsys.readouterr().out
     assert "youtube, train repeated to 300 rows" in out and "| read_wrench |" in out and "| 1.00 |" in out
+
+
+def _fake_anchor(key: str, fit_predict):
+    from benchmarks.anchors import Anchor
+
+    def load():
+        return key
+
+    load.__name__ = f"load_{key}"  # run_set caches one library per loader name
+    return Anchor(key, key, load, lambda L: L, fit_predict)
+
+
+def test_anchor_results_carry_the_files_they_were_computed_on_and_a_bad_anchor_is_left_out(data, tmp_path,
+                                                                                          monkeypatch):
+    import anchor_realdata
+
+    from benchmarks.anchors import _hyperlm_fit
+
+    class ShortHyperLM:  # as the Hyper Label Model does: no output after the last row with a vote
+        def infer(self, L, return_probs):
+            return np.full((L.shape[0] - 3, 2), 0.5)
+
+    def uniform(lib, L, n, K):
+        return np.full((n, K), 1.0 / K), ""
+
+    def out_of_memory(lib, L, n, K):
+        raise MemoryError
+
+    fakes = {
+        "snorkel_mv": _fake_anchor("snorkel_mv", uniform),
+        "hyperlm": _fake_anchor("hyperlm", lambda lib, L, n, K: _hyperlm_fit(ShortHyperLM(), L, n, K)),
+        "crowdkit_ds": _fake_anchor("crowdkit_ds", out_of_memory),
+        "crowdkit_glad": _fake_anchor("crowdkit_glad", lambda lib, L, n, K: (np.full((n + 1, K), 0.5), "")),
+    }
+    monkeypatch.setattr(anchor_realdata, "ANCHORS", fakes)
+    out = tmp_path / "anchors"
+    out.mkdir()
+    anchor_realdata.run_set("spam2", list(fakes), out, timeout=60)
+    meta = json.loads((out / "spam2.json").read_text())
+    assert meta["hyperlm"]["note"] == "3 trailing rows w/o votes -> uniform"
+    assert meta["crowdkit_ds"] == {"error": "out of memory (over --max-memory)"}
+    # Transductive: fitted on the 120 train and 40 test rows, its last 40 + 1 rows read back as the test rows'.
+    assert meta["crowdkit_glad"]["error"] == "ValueError: its probabilities are 41 x 2, the scored rows 40 x 2 classes"
+    assert accuracy.anchor_errors(out, ["spam2", "trec"]) == [
+        "spam2 ck DS: out of memory (over --max-memory)",
+        "spam2 ck GLAD: ValueError: its probabilities are 41 x 2, the scored rows 40 x 2 classes"]
+    assert accuracy.anchor_errors(out, ["trec"]) == []  # only the sets of this run are reported
+    saved = accuracy.load_anchors(out, "spam2")
+    assert sorted(saved) == ["hyperlm", "snorkel_mv"] and saved["hyperlm"].shape == (40, 2)
+    assert np.allclose(saved["hyperlm"][-3:], 0.5)
+    # The same name in another data folder (or this one's files edited) is not the set they were computed on.
+    test_file = data / "wrench" / "spam2" / "test.json"
+    test_file.write_text(test_file.read_text().replace('"weak_labels": [', '"weak_labels": [ ', 1))
+    assert accuracy.load_anchors(out, "spam2") == {}
+    errors: list[str] = []
+    kept = accuracy.fitting_anchors({"snorkel_mv": np.full((39, 2), 0.5), "hyperlm": np.full((40, 2), 0.5)}, 40, 2,
+                                    errors)
+    assert list(kept) == ["HyperLM"]
+    assert errors == ["Snorkel MV: saved probabilities are 39 x 2, the scored rows 40 x 2"]
