@@ -123,8 +123,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="address space this process may take, as a share of the machine's memory (0: no cap)")
     args = ap.parse_args(argv)
     if args.max_memory > 0:
-        # Without a cap one anchor on a large crowd (FlyingSquid on 20,000 items x 800 workers took 24 GB) has the kernel
-        # kill this runner and lose every later set's anchors; with it the allocation fails as a MemoryError.
+        # Without a cap one anchor on a large crowd (FlyingSquid on 20,000 items x 800 workers took 24 GB) has the
+        # kernel kill this runner and lose every later set's anchors; with it the allocation fails as a MemoryError.
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
         cap = int(args.max_memory * total)
         resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
