@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None) -> None:
             (results if "~" in variant.name else plain).append(r)
             print(f"  {variant.name}: default {r['default']:.2f} ({r['selected']}), MV {r['mv']:.2f}, "
                   f"{time.perf_counter() - t:.1f} s", file=sys.stderr, flush=True)
+    if not results:  # a table of nothing would end in numpy's "zero-size array" error
+        raise SystemExit(f"stress.py: no real set to vary under {LO.R.DATA}"
+                         + (f" named {', '.join(args.only)}" if args.only else "")
+                         + " (MMWEAK_SHARED_DATA names the data folder)")
     print("### The default on stressed variants of the real sets\n")
     print(table(results))
     if args.lodo:

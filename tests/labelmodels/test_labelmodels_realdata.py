@@ -181,6 +181,14 @@ def test_stress_variants_of_the_real_sets():
     assert r["default"] == pytest.approx(89.81, abs=0.005) and r["mv"] < 77.0
 
 
+def test_stress_with_no_real_set_says_so(tmp_path, monkeypatch):
+    import stress
+
+    monkeypatch.setattr(stress.LO.R, "DATA", tmp_path)  # an empty data folder: no WRENCH or crowd set in it
+    with pytest.raises(SystemExit, match="no real set to vary under .* named nosuchset"):
+        stress.main(["--only", "nosuchset"])
+
+
 @needs_wrench
 def test_fresh_stress_draws_differ_from_the_committed_ones_and_keep_their_shape(capsys):
     import lodo
