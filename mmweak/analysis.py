@@ -186,6 +186,37 @@ def majority_accuracy(L: Any, y: Any, cardinality: int, labels: Any = None) -> f
     return float(credit.mean())
 
 
+def voted_rows_accuracy(L: Any, y: Any, cardinality: int, labels: Any) -> dict[str, float] | None:
+    """The ``labels``' accuracy and plain majority vote's (as :func:`majority_accuracy` scores it) on only the gold
+    rows at least one LF voted on, the share of gold rows those are, and how many gold rows without a vote the
+    labels label anyway (``filled``); ``None`` without gold rows or when no gold row has a vote.
+
+    Where the labels fill rows without a vote (with the class prior, say), the all-rows figures partly measure that
+    fill against majority vote's coin on the same rows, not how well the votes were combined; on a mostly silent
+    split, mostly. This is the other half of the picture: the covered-rows figure WRENCH reports next to the full one.
+
+    >>> L = [[1, 1, 0], [0, 1, -1], [-1, -1, -1], [-1, -1, -1]]
+    >>> voted_rows_accuracy(L, [1, 0, 0, 0], 2, labels=[1, 1, 0, -1])  # rows 0-1: right, wrong; MV right and 1/2
+    {'share': 0.5, 'accuracy': 0.5, 'majority_accuracy': 0.75, 'filled': 1}
+    """
+    gold = _gold_vote_counts(L, y, cardinality)
+    if gold is None:
+        return None
+    counts, y, known = gold
+    voted = counts.sum(axis=1) > 0
+    if not voted.any():
+        return None
+    labels = np.asarray(labels, dtype=np.int64).ravel()[known]
+    filled = int((labels[~voted] >= 0).sum())
+    labels, y, counts = labels[voted], y[voted], counts[voted]
+    credit = np.zeros(y.size)
+    rows = np.flatnonzero(y < int(cardinality))
+    credit[rows] = tie_split_credit(counts[rows], y[rows])
+    credit[labels < 0] = 0.0  # a row the labels leave unlabelled counts 0 for majority vote too
+    return {"share": float(voted.mean()), "accuracy": float((labels == y).mean()),
+            "majority_accuracy": float(credit.mean()), "filled": filled}
+
+
 def _gold_vote_counts(L: Any, y: Any, cardinality: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Votes per class ``(rows, K)`` and gold of the rows with gold (``y >= 0``), and which rows those are."""
     L = np.asarray(L)

@@ -18,7 +18,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 from ._version import __version__
 from .aggregate import labels_everything
-from .analysis import label_metrics, lf_summary, majority_accuracy, majority_f1
+from .analysis import label_metrics, lf_summary, majority_accuracy, majority_f1, voted_rows_accuracy
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
 from .columns import read_column, read_matrix
@@ -91,6 +91,9 @@ def quality_block(task: Mapping[str, Any]) -> dict[str, Any] | None:
             "gold_rows": q["rows"], "used_in_fit": q["used_in_fit"], "accuracy": q["accuracy"],
             "majority_vote_accuracy": q.get("majority_accuracy"),
             **({"majority_vote_f1": q["majority_f1"]} if q.get("majority_f1") is not None else {}),
+            **({"rows_with_a_vote": {"share": q["voted"]["share"], "accuracy": q["voted"]["accuracy"],
+                                     "majority_vote_accuracy": q["voted"]["majority_accuracy"]}}
+               if q.get("voted") and q["voted"]["filled"] else {}),
             "accuracy_covered": q["accuracy_covered"], "coverage": q["coverage"], "macro_f1": q["macro_f1"],
             "f1": q["f1"],  # per class: a label model fitted for one class's F1 is judged by that entry
             "gold_class_balance": q["gold_class_balance"],
@@ -265,14 +268,16 @@ def gold_quality(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Label metrics and calibration of one split against its gold (rows with gold ``-1`` are skipped), and with
     the split's ``votes`` the accuracy plain majority vote would have on the same rows, and with ``f1_of`` (labels
-    decided for that class's F1, :func:`f1_fit_class`) majority vote's F1 of it too."""
+    decided for that class's F1, :func:`f1_fit_class`) majority vote's F1 of it too, and both accuracies on only
+    the gold rows with a vote (``voted``, :func:`~mmweak.analysis.voted_rows_accuracy`)."""
     known = y[y >= 0]
     gold_shares = (np.bincount(known, minlength=cardinality) / known.size).tolist()
     quality = {"split": split, **label_metrics(labels, y, cardinality, probs),
                "used_in_fit": used, "gold_class_balance": gold_shares,
                "majority_accuracy": None if votes is None else majority_accuracy(votes, y, cardinality, labels),
                "majority_f1": (None if votes is None or f1_of is None
-                               else majority_f1(votes, y, cardinality, f1_of, labels))}
+                               else majority_f1(votes, y, cardinality, f1_of, labels)),
+               "voted": None if votes is None else voted_rows_accuracy(votes, y, cardinality, labels)}
     report = calibration_report(probs, y, n_bins)
     calibration = {
         "split": split, "report": report, "used_in_fit": used, "rows": report.rows,

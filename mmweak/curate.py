@@ -16,7 +16,7 @@ import numpy as np
 from datasets import DatasetDict
 
 from .aggregate import aggregate
-from .analysis import analyze, label_metrics, majority_accuracy, majority_f1
+from .analysis import analyze, label_metrics, majority_accuracy, majority_f1, voted_rows_accuracy
 from .apply import ApplyReport, apply_lfs
 from .card import f1_fit_class, selection_lines
 from .columns import read_column, read_matrix
@@ -305,7 +305,10 @@ def quality_lines(ds: DatasetDict, tasks: list,
             if f1 and "majority_f1" in m:
                 f1 += f" vs majority vote {m['majority_f1']:.4f}"
             mv = f" vs majority vote {m['majority_accuracy']:.4f}" if "majority_accuracy" in m else ""
-            parts.append(f"{s} accuracy {m['accuracy']:.4f}{mv}{f1} (coverage {m['coverage']:.3f})")
+            voted = (f"; on the {100 * m['voted_share']:.1f} % of gold rows with a vote: accuracy "
+                     f"{m['accuracy_voted']:.4f} vs majority vote {m['majority_accuracy_voted']:.4f}"
+                     if "voted_share" in m else "")
+            parts.append(f"{s} accuracy {m['accuracy']:.4f}{mv}{f1} (coverage {m['coverage']:.3f}{voted})")
         if parts:
             lines.append(f"{task.name}: " + ", ".join(parts))
     return metrics, lines
@@ -328,15 +331,18 @@ def _metrics(ds: DatasetDict, tasks: list, gold: str | dict[str, str] | None,
             m = label_metrics(labels, y, task.cardinality)
             out.setdefault(task.name, {})[s] = {"accuracy": m["accuracy"], "coverage": m["coverage"],
                                                 "rows": m["rows"]}
-            mv = (majority_accuracy(read_matrix(d, task.votes_column), y, task.cardinality, labels)
-                  if task.votes_column in d.column_names else None)
+            L = read_matrix(d, task.votes_column) if task.votes_column in d.column_names else None
+            mv = None if L is None else majority_accuracy(L, y, task.cardinality, labels)
             if mv is not None:  # the figure the labels have to beat (the same votes, plain majority vote)
                 out[task.name][s]["majority_accuracy"] = mv
+                voted = voted_rows_accuracy(L, y, task.cardinality, labels)
+                if voted is not None and voted["filled"]:  # silent rows labelled: the covered-rows figures too
+                    out[task.name][s].update({"voted_share": voted["share"], "accuracy_voted": voted["accuracy"],
+                                              "majority_accuracy_voted": voted["majority_accuracy"]})
             pos = f1_of.get(task.name)
             if pos is not None:
                 out[task.name][s]["f1"] = m["f1"][pos]
-                mv_f1 = (majority_f1(read_matrix(d, task.votes_column), y, task.cardinality, pos, labels)
-                         if task.votes_column in d.column_names else None)
+                mv_f1 = None if L is None else majority_f1(L, y, task.cardinality, pos, labels)
                 if mv_f1 is not None:  # the F1 baseline, as majority_accuracy is accuracy's
                     out[task.name][s]["majority_f1"] = mv_f1
     return out

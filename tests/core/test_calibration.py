@@ -4,7 +4,7 @@ import zlib
 import numpy as np
 import pytest
 
-from mmweak.analysis import label_metrics, majority_accuracy
+from mmweak.analysis import label_metrics, majority_accuracy, voted_rows_accuracy
 from mmweak.calibration import (
     bin_edges,
     brier_score,
@@ -203,3 +203,20 @@ def test_majority_accuracy_counts_rows_the_labels_leave_unlabelled_as_wrong_for_
     labels = np.array([1, -1, -1, 0])  # majority vote, abstaining on its tie and on the row without a vote
     assert majority_accuracy(L, y, 2, labels) == label_metrics(labels, y, 2)["accuracy"] == 0.5
     assert majority_accuracy(L, [1, 0, 5, -3], 2) == pytest.approx((1 + 0.5 + 0) / 3)  # 5 is no class: wrong
+
+
+def test_voted_rows_accuracy_scores_both_on_the_gold_rows_with_a_vote_only():
+    """The covered-rows half of the curate line and the card: rows without a vote (or gold) leave both figures, and
+    the gold rows without a vote that the labels fill are counted."""
+    L = np.array([[1, 1, 0], [0, 1, -1], [-1, -1, -1], [2, 2, 0], [-1, -1, -1], [2, -1, -1]])
+    y = np.array([1, 0, 0, 0, -1, 1])
+    labels = np.array([1, 0, 0, -1, 2, 2])  # the silent gold row is filled (right), the third voted row abstains
+    got = voted_rows_accuracy(L, y, 3, labels)
+    # gold rows 0, 1, 2, 3, 5; with a vote 0, 1, 3, 5: labels right on 0, 1; majority vote right on 0, half on 1,
+    # and row 3 counts 0 for it as for the labels (they leave it unlabelled)
+    assert got == {"share": 0.8, "accuracy": 0.5, "majority_accuracy": pytest.approx(1.5 / 4), "filled": 1}
+    assert voted_rows_accuracy(L, np.full(6, -1), 3, labels) is None  # no gold
+    assert voted_rows_accuracy(L[[2, 4]], [0, 1], 3, [0, 1]) is None  # no gold row has a vote
+    no_class = voted_rows_accuracy(L, [1, 0, 0, 7, 1, 1], 3, labels)  # 7 is no class: wrong for both
+    assert no_class == {"share": pytest.approx(4 / 6), "accuracy": 0.5, "majority_accuracy": pytest.approx(1.5 / 4),
+                        "filled": 2}  # rows 2 and 4: gold, no vote, labelled
