@@ -385,6 +385,17 @@ def _utc(t: Any) -> dt.datetime:
     return t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
 
 
+_EARLIEST = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+
+
+def _class_index(label: Any, task: Task) -> int:
+    """A stored answer's class index: as stored, or (a class name) the task's index of it; -1 if neither."""
+    if isinstance(label, str):
+        k = task.class_of(label)
+        return -1 if k is None else int(k)
+    return int(label) if label is not None else -1
+
+
 def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] | None:
     """Counts behind the card's human-review section, measured on the data (``None`` when nothing was reviewed).
 
@@ -401,7 +412,9 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
     for name, d in splits.items():
         if answers_column(task) not in d.column_names:
             continue
-        stored = read_answers(d, task)
+        # answers a user brought in the plain {annotator, label} form (add_annotator_votes reads it too) lack the
+        # review fields and may name their classes: read both as the review loop stores them
+        stored = [[{**a, "label": _class_index(a.get("label"), task)} for a in r] for r in read_answers(d, task)]
         gold = [consensus([a["label"] for a in r]) for r in stored]
         rows = [i for i, r in enumerate(stored) if r]
         if not rows:
@@ -418,18 +431,20 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
             }
         )
         for i in rows:
-            first = min(stored[i], key=lambda a: _utc(a["time"]))
-            key = first["strategy"] or "(unknown)"
+            first = min(stored[i], key=lambda a: _utc(a["time"]) if a.get("time") else _EARLIEST)
+            key = first.get("strategy") or "(unknown)"
             s = strategies.setdefault(key, {"strategy": key, "rows": 0, "agree": 0, "scored": 0})
             r = rounds.setdefault(
-                int(first["round"] or 0),
-                {"round": int(first["round"] or 0), "rows": 0, "agree": 0, "scored": 0, "strategies": set()},
+                int(first.get("round") or 0),
+                {"round": int(first.get("round") or 0), "rows": 0, "agree": 0, "scored": 0, "strategies": set()},
             )
             s["rows"] += 1
             r["rows"] += 1
             r["strategies"].add(key)
-            if gold[i] >= 0 and int(first["model_label"]) >= 0:
-                hit = int(int(first["model_label"]) == gold[i])
+            sent = first.get("model_label")
+            model_label = -1 if sent is None else int(sent)
+            if gold[i] >= 0 and model_label >= 0:
+                hit = int(model_label == gold[i])
                 for bucket in (s, r):
                     bucket["agree"] += hit
                     bucket["scored"] += 1

@@ -147,6 +147,19 @@ def test_annotators_as_a_label_source_on_real_crowd_data():
         review.add_annotator_votes(bad, bird, "crowd")
 
 
+def test_plain_answers_under_the_review_name_are_saved_with_their_card(tmp_path):
+    """`T_answers` in the plain {annotator, label} form, class names as labels (add_annotator_votes' default
+    column): saving the curated folder summarised them as review answers and failed on the missing `time`."""
+    dog = mmweak.Task("dog", ["cat", "dog"])
+    answers = [[{"annotator": "a", "label": "dog"}, {"annotator": "b", "label": "Dog"}],
+               [{"annotator": "b", "label": "cat"}], [], [{"annotator": "a", "label": "cat"}]]
+    ds = mmweak.aggregate(review.add_annotator_votes(datasets.Dataset.from_dict({"dog_answers": answers}), dog))
+    card = (mmweak.save_curated(ds, tmp_path / "out") / "README.md").read_text()
+    summary = review.review_summary({"train": ds}, dog)
+    assert summary["splits"] == [{"split": "train", "rows": 3, "answers": 4, "annotators": 2, "consensus": 3}]
+    assert [s["strategy"] for s in summary["strategies"]] == ["(unknown)"] and "People reviewed 3 rows" in card
+
+
 @needs_crowd
 def test_a_crowd_folder_read_by_mmweak_aggregates_like_the_benchmark():
     # The user's path: read_crowd's {worker, label} answers -> one vote column per worker -> the default.
