@@ -262,6 +262,9 @@ def push(
     revision: Optional[str] = typer.Option(None, help="Branch to push to."),
     create_pr: bool = typer.Option(False, help="Open a pull request instead of committing."),
     commit_message: Optional[str] = typer.Option(None, help="The commit's (or pull request's) title."),
+    publish_annotator_emails: bool = typer.Option(
+        False, help="Publish people named by e-mail address (refused by default; rename them with "
+                    "mmweak.review.rename_annotators)."),
 ) -> None:
     """Publish a curated folder to the Hub in one commit (its card's title, licence and categories with it)."""
     from .hub import push_curated
@@ -269,7 +272,8 @@ def push(
     ds, _ = _load_curated(folder)
     # the folder's title, licence and categories travel with it (a Hub card's own win only where the folder has none)
     result = push_curated(ds, repo, private=private, revision=revision, create_pr=create_pr,
-                          commit_message=commit_message, **_card_settings(folder, ds))
+                          commit_message=commit_message, **_card_settings(folder, ds),
+                          annotator_emails="publish" if publish_annotator_emails else "refuse")
     _say(result.summary())
 
 

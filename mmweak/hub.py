@@ -25,6 +25,7 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from huggingface_hub.hf_api import RepoFile
 
 from ._version import __version__
+from .annotator_names import annotator_emails as find_annotator_emails
 from .curated import DEFAULT_SHARD_BYTES, _as_dict, write_repo_folder
 from .errors import CuratedDatasetError
 from .hub_card import CARD_BEGIN, CARD_END, merge_card, stale_files
@@ -110,6 +111,7 @@ def push_curated(
     max_shard_bytes: int = DEFAULT_SHARD_BYTES,
     commit_retries: int = 2,
     endpoint: str | None = None,
+    annotator_emails: str = "refuse",
 ) -> PushResult:
     """Push a curated ``Dataset``/``DatasetDict`` (all splits, label models, card) to a Hub dataset repo.
 
@@ -128,6 +130,11 @@ def push_curated(
     checking whether the commit landed anyway); a concurrent commit to the branch (412) makes the push re-read
     the repo and merge again.
 
+    People named by e-mail address (Label Studio's names, in answers columns and annotator LFs:
+    :func:`mmweak.annotator_names.annotator_emails`) are not published unless ``annotator_emails="publish"``
+    says they may be: by default (``"refuse"``) the push stops before anything is sent, and says where they are.
+    :func:`mmweak.review.rename_annotators` with :func:`mmweak.review.pseudonyms` replaces them.
+
     >>> result = mmweak.push_curated(ds, "me/youtube-spam-weak", private=True)   # doctest: +SKIP
     >>> result.commit_url                                                          # doctest: +SKIP
     'https://huggingface.co/datasets/me/youtube-spam-weak/commit/4f1c...'
@@ -139,6 +146,17 @@ def push_curated(
         )
     if commit_retries < 0:
         raise ValueError(f"commit_retries must be >= 0, got {commit_retries}")
+    if annotator_emails not in ("refuse", "publish"):
+        raise ValueError(f"annotator_emails must be 'refuse' or 'publish', got {annotator_emails!r}")
+    emails = find_annotator_emails(dd) if annotator_emails == "refuse" else []
+    if emails:
+        raise CuratedDatasetError(
+            f"this dataset names {len(emails)} place(s) of its people by e-mail address, and a push would publish "
+            f"them (first: {emails[0]}). Rename them first: ds = mmweak.review.rename_annotators(ds, task, "
+            "mmweak.review.pseudonyms(KEY)) for each task (or a mapping of names), on the copy you push; or, where "
+            "the people agreed, pass annotator_emails='publish' (CLI: --publish-annotator-emails; recipe: "
+            "output.push_to_hub.annotator_emails: publish). Nothing was pushed. Where: " + "; ".join(emails[:10])
+            + (f"; and {len(emails) - 10} more" if len(emails) > 10 else ""))
     if constants.is_offline_mode():
         raise HubPushError("pushing to the Hub needs the network, but HF_HUB_OFFLINE is set: unset it (or set it "
                            "to 0), or save locally with mmweak.save_curated")

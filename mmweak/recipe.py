@@ -103,7 +103,7 @@ SECTIONS = {
     "report": {"split"},
     "output": {"folder", "overwrite", "pretty_name", "license", "task_categories", "push_to_hub"},
 }
-_PUSH_KEYS = {"repo", "private", "revision", "create_pr", "commit_message"}
+_PUSH_KEYS = {"repo", "private", "revision", "create_pr", "commit_message", "annotator_emails"}
 
 
 class RecipeError(MMWeakError, ValueError):
@@ -739,6 +739,9 @@ def _check_types(recipe: Recipe) -> None:
         extra = set(push) - _PUSH_KEYS
         if extra:
             raise recipe.error(("output", "push_to_hub", sorted(extra)[0]), f"unknown key {sorted(extra)[0]!r}")
+        if push.get("annotator_emails", "refuse") not in ("refuse", "publish"):
+            raise recipe.error(("output", "push_to_hub", "annotator_emails"),
+                               f"expected 'refuse' or 'publish', got {push['annotator_emails']!r}")
 
 
 _MISSING = object()

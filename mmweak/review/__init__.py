@@ -18,6 +18,7 @@ measures whether it pays.
 ['no LF voted on this row', 'no LF voted on this row']
 """
 
+from ..annotator_names import annotator_emails, pseudonyms, rename_annotators
 from .annotators import add_annotator_votes
 from .answers import (
                       Answer,
@@ -38,7 +39,8 @@ from .simulate import LearningCurve, simulate
 
 __all__ = [
     "STRATEGIES", "Answer", "AnnotationError", "ImportReport", "LabelStudioError", "LearningCurve", "ProjectRef",
-    "add_annotator_votes", "answers_column", "answers_for", "answers_feature", "build_tasks", "connect", "consensus",
-    "export_tasks", "from_label_studio", "gold_column", "import_annotations", "labeling_config", "merge_answers",
-    "pick_rows", "review_summary", "select", "simulate", "to_label_studio",
+    "add_annotator_votes", "annotator_emails", "answers_column", "answers_for", "answers_feature", "build_tasks",
+    "connect", "consensus", "export_tasks", "from_label_studio", "gold_column", "import_annotations",
+    "labeling_config", "merge_answers", "pick_rows", "pseudonyms", "rename_annotators", "review_summary", "select",
+    "simulate", "to_label_studio",
 ]

@@ -272,6 +272,11 @@ def test_annotators_in_a_recipe_are_checked_before_anything_runs(tmp_path):
     with pytest.raises(RecipeError, match=r"list the LFs under 'lfs' \(or people's answers under 'annotators'\)"):
         parse_recipe(base)
     assert parse_recipe(base + "annotators: [{task: spam, column: a}]\n").build_lfs() == []
+    people = base + "annotators: [{task: spam, column: a}]\noutput: {push_to_hub: {repo: me/x, annotator_emails: %s}}\n"
+    with pytest.raises(RecipeError, match=r"output\.push_to_hub\.annotator_emails: expected 'refuse' or 'publish', "
+                                          r"got 'maybe'"):
+        parse_recipe(people % "maybe")
+    assert parse_recipe(people % "publish").section("output")["push_to_hub"]["annotator_emails"] == "publish"
     recipe = tmp_path / "r.yaml"
     recipe.write_text(MIXED.format(source=_mixed_data(tmp_path), out=tmp_path / "out").replace("column: people",
                                                                                                "column: raters"))

@@ -238,6 +238,50 @@ def test_the_push_command_carries_the_folders_title_and_licence(hub, repo_id, tm
     assert "is no local folder" in capsys.readouterr().err and not (tmp_path / repo_id).exists()
 
 
+def test_people_named_by_e_mail_are_not_published_unless_renamed_or_allowed(hub, repo_id, tmp_path, capsys):
+    """Label Studio names people by e-mail; as annotator LFs and in the answers column those names would reach a
+    public card and parquet. The push refuses before any request, says where they are, and publishes pseudonyms
+    once renamed (or the addresses themselves when told to)."""
+    from mmweak.cli import main
+
+    people = ["ann@lab.org", "bob.smith@mail.example.com", "user:7"]
+    answers = [[{"annotator": people[(i + j) % 3], "label": int((i + j) % 5 != 0)} for j in range(2)]
+               for i in range(len(TEXTS))]
+    base = datasets.Dataset.from_dict({"text": TEXTS, "spam_answers": answers})
+    dd = mmweak.aggregate(mmweak.review.add_annotator_votes(
+        mmweak.apply_lfs(DatasetDict({"train": base}), [link, subscribe], cache_dir=tmp_path / "c"), SPAM), seed=0)
+    assert mmweak.review.annotator_emails(dd) == [
+        "task 'spam': LF 'annotator:ann@lab.org'", "task 'spam': LF 'annotator:bob.smith@mail.example.com'",
+        "split 'train', column 'spam_answers', row 0: 'ann@lab.org' (8 rows)"]
+    mark = len(hub.requests)
+    with pytest.raises(mmweak.errors.CuratedDatasetError, match=r"names 3 place\(s\) of its people by e-mail .*"
+                       r"first: task 'spam': LF 'annotator:ann@lab.org'.*rename_annotators.*Nothing was pushed"):
+        mmweak.push_curated(dd, repo_id)
+    folder = mmweak.save_curated(dd, tmp_path / "folder")  # a local folder keeps them; the push command refuses too
+    assert main(["push", str(folder), repo_id]) != 0 and "annotator_emails='publish'" in capsys.readouterr().err
+    assert len(hub.requests) == mark  # refused before anything reached the Hub
+    with pytest.raises(ValueError, match="annotator_emails must be 'refuse' or 'publish', got 'yes'"):
+        mmweak.push_curated(dd, repo_id, annotator_emails="yes")
+
+    renamed = mmweak.review.rename_annotators(dd, SPAM, mmweak.review.pseudonyms("team key"))
+    assert mmweak.review.annotator_emails(renamed) == [] and mmweak.review.annotator_emails(dd)  # input untouched
+    mmweak.push_curated(renamed, repo_id)
+    files = hub.files(repo_id)
+    published = b"".join(files.values())
+    assert not any(p.encode() in published for p in people[:2])
+    names = [lf["name"] for lf in card_meta(hub, repo_id)["weak_supervision"]["tasks"][0]["lfs"]]
+    pseudo = mmweak.review.pseudonyms("team key")
+    assert names == ["link", "subscribe"] + [f"annotator:{pseudo(p)}" for p in people]  # order and votes kept
+    loaded = datasets.load_dataset(repo_id)["train"]
+    assert loaded["spam_votes"] == dd["train"]["spam_votes"] and loaded["spam_probs"] == dd["train"]["spam_probs"]
+    assert [a["annotator"] for a in loaded[0]["spam_answers"]] == [pseudo(people[0]), pseudo(people[1])]
+
+    mmweak.push_curated(dd, repo_id, annotator_emails="publish")  # the people agreed
+    assert b"ann@lab.org" in hub.files(repo_id)["README.md"]
+    with pytest.raises(ValueError, match=r"'ann@lab.org' and 'bob.smith@mail.example.com' would both be named 'x'"):
+        mmweak.review.rename_annotators(dd, SPAM, lambda name: "x")
+
+
 # --- access, branches, pull requests ----------------------------------------------------------------------------
 
 def test_private_repo_needs_the_token(hub, repo_id, tmp_path, monkeypatch):

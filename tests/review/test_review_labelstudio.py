@@ -118,6 +118,14 @@ def test_round_trip_through_a_real_server(label_studio, curated, spam_task):
     for r, g in enumerate(gold_col):
         if g >= 0:
             assert refit["train"][r]["spam_label"] == g and refit["train"][r]["spam_confidence"] == 1.0
+    # The server names people by e-mail: a push would refuse them until renamed (pseudonyms keyed by the team)
+    assert mmweak.review.annotator_emails(refit) == [
+        f"split 'train', column 'spam_answers', row {min(t.data['mmweak']['row'] for t in tasks)}: "
+        f"{train[min(t.data['mmweak']['row'] for t in tasks)]['spam_answers'][0]['annotator']!r} (6 rows)"]
+    hidden = review.rename_annotators(refit, spam_task, review.pseudonyms("key"))
+    assert review.annotator_emails(hidden) == [] and hidden["train"]["spam_gold"] == refit["train"]["spam_gold"]
+    assert {a["annotator"] for r in hidden["train"]["spam_answers"] for a in r or []} == {
+        review.pseudonyms("key")(label_studio.email), review.pseudonyms("key")("bob@mmweak.test")}
 
     # Pulling again stores nothing twice; sending the same rows again imports nothing twice.
     again, report2 = review.from_label_studio(out, spam_task, url=url, api_key=token, return_report=True)
