@@ -154,6 +154,8 @@ def weak_supervision_block(
                 item["label_model"]["selection"] = _round(selection)
         if entry.get("gold_column"):
             item["gold_column"] = entry["gold_column"]
+        if entry.get("faults"):  # rows each LF faulted on, per split: a reloaded folder's card shows them again
+            item["faults"] = {split: dict(per_lf) for split, per_lf in entry["faults"].items()}
         quality = quality_block(contexts[name]) if name in contexts else None
         if quality:
             item["quality"] = quality

@@ -347,6 +347,9 @@ def record_from_card(card: DatasetCard) -> tuple[dict[str, Any], list[Task]]:
             entry["label_model"] = {k: v for k, v in item["label_model"].items() if k != "file"}
         if item.get("gold_column"):
             entry["gold_column"] = item["gold_column"]
+        if item.get("faults"):
+            entry["faults"] = {str(split): {str(lf): int(n) for lf, n in per_lf.items()}
+                               for split, per_lf in item["faults"].items()}
         if item.get("review"):
             entry["review"] = {k: item["review"][k] for k in ("gold_column", "answers_column", "learning_curve")
                                if k in item["review"]}

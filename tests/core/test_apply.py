@@ -1,4 +1,5 @@
 import importlib.util
+import re
 import warnings
 
 import datasets
@@ -168,6 +169,21 @@ def test_fault_tolerant_mode_counts_faults_per_lf(texts, spam, tmp_path):
         mmweak.apply_lfs(texts, [crashy, fine], cache_dir=tmp_path)
     _, rep3 = mmweak.apply_lfs(texts, [fine], cache_dir=tmp_path, return_report=True)
     assert rep3.cached() == [("train", "fine")]  # an LF without faults is still a hit under "raise"
+
+
+def test_fault_counts_survive_a_saved_folder_loaded_and_saved_again(texts, spam, tmp_path):
+    """The card's faults column read the in-memory record only: a folder loaded again (to push it, refit it or
+    render its card) showed "-" for every LF, as if none had been counted."""
+    crashy = labeling_function(task=spam, inputs="text", name="crashy")(_crashy)
+    fine = labeling_function(task=spam, inputs="text", name="fine")(lambda b: [0] * len(b["text"]))
+    ds = mmweak.aggregate(mmweak.apply_lfs(texts, [crashy, fine], on_error="abstain", cache_dir=tmp_path))
+    first = mmweak.save_curated(ds, tmp_path / "first")
+    back, _ = mmweak.load_curated(first)
+    assert mmweak.provenance.read_record(back)["tasks"]["spam"]["faults"] == {"train": {"crashy": 1, "fine": 0}}
+    assert [r["faults"] for r in mmweak.analyze(back, spam).rows] == [1, 0]
+    again = (mmweak.save_curated(back, tmp_path / "again") / "README.md").read_text()
+    assert again == (first / "README.md").read_text().replace(str(first), str(tmp_path / "again"))
+    assert re.search(r"\| `crashy` \|.*\| 1 \|\n", again) and re.search(r"\| `fine` \|.*\| 0 \|\n", again)
 
 
 def test_faults_an_lf_reports_itself_are_served_from_the_cache_under_raise(texts, spam, tmp_path):
