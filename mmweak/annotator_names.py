@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 
 from datasets import Dataset, DatasetDict
 
-from .columns import split_dict
+from .columns import split_dict, struct_list_field
 from .fingerprint import stable_hash
 from .provenance import HUMAN_KIND, read_record, task_record, write_record
 from .task import Task
@@ -36,9 +36,24 @@ def _answer_columns(entry: Mapping[str, Any], task_name: str, columns: list[str]
     return [c for c in dict.fromkeys(found) if c in columns]
 
 
+def _people_columns(splits: Mapping[str, Dataset]) -> list[str]:
+    """Columns shaped as answers, whoever reads them: lists of structs naming an annotator or a worker (a crowd
+    folder's ``answers`` before any task made its people LFs)."""
+    found = [c for d in splits.values() for c, kind in zip(d.column_names, d.features.arrow_schema.types)
+             if any(struct_list_field(kind, key) is not None for key in _WHO_KEYS)]
+    return list(dict.fromkeys(found))
+
+
+def _claimed(record: Mapping[str, Any], columns: list[str]) -> dict[str, str]:
+    """Answers column -> the task whose record names it (its people LFs read it, or its review stored it)."""
+    return {c: name for name, entry in (record.get("tasks") or {}).items()
+            for c in _answer_columns(entry, name, columns)}
+
+
 def annotator_emails(ds: Dataset | DatasetDict) -> list[str]:
     """Where the people of a curated dataset are named by e-mail address: one line per annotator LF so named (in
-    the record and the card) and per answers column and split holding such names (with the first row).
+    the record and the card) and per answers column and split holding such names (with the first row). Answers
+    columns are those the record names and any list of ``{annotator, ...}`` or ``{worker, ...}`` items.
 
     >>> import datasets, mmweak
     >>> dog = mmweak.Task("dog", ["cat", "dog"])
@@ -49,25 +64,20 @@ def annotator_emails(ds: Dataset | DatasetDict) -> list[str]:
     """
     record = read_record(ds)
     splits = split_dict(ds)
+    found = [f"task {name!r}: LF {lf['name']!r}" for name, entry in (record.get("tasks") or {}).items()
+             for lf in entry.get("lfs", []) if lf.get("kind") == HUMAN_KIND and EMAIL.search(str(lf.get("name", "")))]
     columns = sorted({c for d in splits.values() for c in d.column_names})
-    found: list[str] = []
-    seen: set[str] = set()
-    for name, entry in (record.get("tasks") or {}).items():
-        found += [f"task {name!r}: LF {lf['name']!r}" for lf in entry.get("lfs", [])
-                  if lf.get("kind") == HUMAN_KIND and EMAIL.search(str(lf.get("name", "")))]
-        for col in _answer_columns(entry, name, columns):
-            if col in seen:
+    people = list(_claimed(record, columns)) + _people_columns(splits)
+    for col in dict.fromkeys(people):
+        for split, d in splits.items():
+            if col not in d.column_names:
                 continue
-            seen.add(col)
-            for split, d in splits.items():
-                if col not in d.column_names:
-                    continue
-                rows = [i for i, items in enumerate(d[col]) if any(
-                    EMAIL.search(str(_who(x) or "")) for x in items or [])]
-                if rows:
-                    first = next(str(_who(x)) for x in d[rows[0]][col] if EMAIL.search(str(_who(x) or "")))
-                    found.append(f"split {split!r}, column {col!r}, row {rows[0]}: {first!r} ({len(rows)} "
-                                 f"row{'s' if len(rows) != 1 else ''})")
+            rows = [i for i, items in enumerate(d[col]) if any(
+                EMAIL.search(str(_who(x) or "")) for x in items or [])]
+            if rows:
+                first = next(str(_who(x)) for x in d[rows[0]][col] if EMAIL.search(str(_who(x) or "")))
+                found.append(f"split {split!r}, column {col!r}, row {rows[0]}: {first!r} ({len(rows)} "
+                             f"row{'s' if len(rows) != 1 else ''})")
     return found
 
 
@@ -104,8 +114,9 @@ def rename_annotators(
     task: Task,
     names: Mapping[str, str] | Callable[[str], str],
 ) -> Dataset | DatasetDict:
-    """Rename the people of ``task`` everywhere they are named: in its answers columns (``T_answers``, a crowd
-    folder's ``answers``, any column its annotator LFs read) and in the names of its annotator LFs.
+    """Rename the people of ``task`` everywhere they are named: in its answers columns (``T_answers``, any column
+    its annotator LFs read, and answers no other task claims, such as a crowd folder's ``answers``) and in the
+    names of its annotator LFs.
 
     Votes, labels, probabilities and the fitted label model stay as they are (LFs are columns by position), so
     this can run just before publishing. Rename the copy you publish: later imports from Label Studio name
@@ -121,7 +132,8 @@ def rename_annotators(
         A new dataset; the input is not modified.
 
     Raises:
-        ValueError: two people would share a name (their votes would merge), or the task has no people to rename.
+        ValueError: two people would share a name (their votes would merge), a new name is empty or not text, or
+            the task has no people to rename.
 
     >>> import datasets, mmweak
     >>> dog = mmweak.Task("dog", ["cat", "dog"])
@@ -135,7 +147,11 @@ def rename_annotators(
     record = read_record(ds)
     splits = split_dict(ds)
     entry = task_record(record, task.name)
-    columns = _answer_columns(entry, task.name, sorted({c for d in splits.values() for c in d.column_names}))
+    every = sorted({c for d in splits.values() for c in d.column_names})
+    claimed = _claimed(record, every)
+    # the task's own answers columns, and answers no task claims yet (a crowd folder's, before its people LFs)
+    columns = list(dict.fromkeys(_answer_columns(entry, task.name, every)
+                                 + [c for c in _people_columns(splits) if c not in claimed]))
     people = [j for j, lf in enumerate(entry.get("lfs", [])) if lf.get("kind") == HUMAN_KIND]
     if not columns and not people:
         raise ValueError(f"task {task.name!r} has no answers column and no annotator LFs: there is no one to rename")
@@ -146,7 +162,13 @@ def rename_annotators(
                 old.update(str(_who(x)) for items in d[col] for x in items or [] if _who(x) is not None)
     lf_person = {j: _person(entry["lfs"][j], old) for j in people}
     old.update(p for p in lf_person.values() if p is not None)
-    new_of = {a: str(names(a) if callable(names) else names.get(a, a)) for a in old}
+    new_of = {}
+    for a in old:
+        b = names(a) if callable(names) else names.get(a, a)
+        if not isinstance(b, str) or not b.strip():
+            raise ValueError(f"task {task.name!r}: {a!r} would be renamed {b!r}; a person's name is non-empty text "
+                             "(answers without one cannot be told apart as people)")
+        new_of[a] = b
     merged: dict[str, list[str]] = {}
     for a, b in new_of.items():
         merged.setdefault(b, []).append(a)
