@@ -285,12 +285,21 @@ def _annotator(completed_by: Any, names: Mapping[int, str] | None) -> str:
 
 
 def _time(annotation: Mapping[str, Any], where: str = "") -> dt.datetime:
+    """When an annotation was last made: its ``updated_at``, else ``created_at`` (ISO 8601 as Label Studio writes
+    it, or Unix seconds as some hand-made exports do); naive times are UTC."""
     for k in ("updated_at", "created_at"):
         t = annotation.get(k)
         if isinstance(t, dt.datetime):
             return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+        if isinstance(t, (int, float)) and not isinstance(t, bool):
+            return dt.datetime.fromtimestamp(float(t), tz=dt.timezone.utc)
         if t:
-            parsed = dt.datetime.fromisoformat(str(t).replace("Z", "+00:00"))
+            try:
+                parsed = dt.datetime.fromisoformat(str(t).replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"{where + ': ' if where else ''}annotation with id {annotation.get('id')!r} has "
+                                 f"{k} {t!r}, which is not an ISO 8601 time (as Label Studio writes them: "
+                                 "'2026-01-01T12:00:00Z') nor Unix seconds") from None
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
     raise ValueError(f"{where + ': ' if where else ''}annotation with id {annotation.get('id')!r} has no "
                      "created_at/updated_at time (Label Studio's exports carry both; a hand-made one needs one)")

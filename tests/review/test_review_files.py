@@ -385,3 +385,14 @@ def test_an_annotation_without_a_time_names_its_row(curated, spam, tmp_path):
     with pytest.raises(ValueError, match=rf"row {row} \(Label Studio task 100\): annotation with id 1000 has no "
                                          r"created_at/updated_at time"):
         review.import_annotations(curated, spam, tmp_path / "e.json")
+    for when, ok in ((1767225600, True), ("yesterday", False)):  # Unix seconds read; free text named, not guessed
+        tasks[0]["annotations"][0]["created_at"] = when
+        (tmp_path / "e.json").write_text(json.dumps(tasks))
+        if ok:
+            out = review.import_annotations(curated, spam, tmp_path / "e.json")
+            stored = out[row]["spam_answers"]
+            assert stored[0]["time"].isoformat().startswith("2026-01-01T00:00:00")
+        else:
+            with pytest.raises(ValueError, match=rf"row {row} \(Label Studio task 100\): annotation with id 1000 has "
+                                                 r"created_at 'yesterday', which is not an ISO 8601 time"):
+                review.import_annotations(curated, spam, tmp_path / "e.json")
