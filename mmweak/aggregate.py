@@ -131,6 +131,15 @@ def aggregate(
             warnings.warn(f"task {task.name!r}: no LF voted on any row of the fit split {fit_name!r} "
                           f"({L.shape[0]} rows) and there are no gold dev rows: the label model learns nothing, and "
                           "every probability it writes is its prior", stacklevel=2)
+        unseen = _classes_without_evidence(task, L, L_dev, y_dev, human[rows])
+        if unseen:
+            warnings.warn(
+                f"task {task.name!r}: no LF votes class{'es' if len(unseen) > 1 else ''} {unseen} on the fit split "
+                f"{fit_name!r}, and no gold or reviewed row holds {'them' if len(unseen) > 1 else 'it'}: only which "
+                "LFs stay silent can point to such a class, and a model that reads abstains as evidence (Dawid–Skene, "
+                "members of the default) may give it the rows of some pattern of silence. If the class is real, an LF "
+                "for it (or a few gold rows) makes it learnable; if not, leave it out of the task's labels",
+                stacklevel=2)
         at_random = drawn_at_random(record.get("tasks", {}).get(task.name, {}), splits[fit_name], task, rows)
         with warnings_name_task(task.name, fit_name):
             fit_with_reviews(lm, L, L_dev=L_dev, y_dev=y_dev, reviewed_rows=rows, reviewed_labels=human[rows],
@@ -209,6 +218,23 @@ def warn_if_f1_labels_everything(task: Task, counts: Any, pos_label: int, split:
             f"of the label model's probabilities gives a better F1 than labelling (nearly) every row "
             f"{task.labels[pos_label]!r}, so these labels do not tell which rows are {task.labels[pos_label]!r}. "
             "Argmax labels (objective='accuracy') or better LFs may serve training better", stacklevel=stacklevel)
+
+
+def _classes_without_evidence(task: Task, L: np.ndarray, L_dev: np.ndarray | None, y_dev: np.ndarray | None,
+                              reviewed: np.ndarray) -> list[str]:
+    """Names of the classes nothing in the fit votes for or labels, where at least two others are voted (a binary
+    task whose LFs name one class leaves the other to silence by design: no warning there)."""
+    seen = np.zeros(task.cardinality, dtype=bool)
+    for values in (L, L_dev, y_dev, reviewed):
+        if values is not None and np.size(values):
+            v = np.asarray(values).ravel()
+            seen[np.unique(v[(v >= 0) & (v < task.cardinality)])] = True
+    voted = np.zeros(task.cardinality, dtype=bool)
+    v = np.asarray(L).ravel()
+    voted[np.unique(v[v >= 0])] = True
+    if task.cardinality < 3 or voted.sum() < 2:
+        return []
+    return [str(task.labels[int(k)]) for k in np.flatnonzero(~seen)]
 
 
 def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str | None:

@@ -331,6 +331,29 @@ def test_a_fit_split_without_any_vote_is_said_not_hidden():
     assert [list(p) for p in out["spam_probs"]] == [[0.5, 0.5]] * 2
 
 
+def test_a_class_no_lf_votes_is_said_where_only_silence_could_point_to_it():
+    """A class declared before any LF covers it: a model reading abstains can make it a cluster of some silence
+    pattern (Dawid–Skene put 13 % of YouTube's test rows in such a third class). Said, not changed: silence is a
+    class's real evidence in other designs (positive-only LFs in a binary task, an 'other' class)."""
+    three = mmweak.Task("kind", ["ham", "spam", "other"])
+    texts = ["buy now", "hello", "buy", "hi there", "call me", "buy buy"]
+    lfs = [labeling_function(task=three, inputs="text", name=n)(f) for n, f in (
+        ("buy", lambda b: [1 if "buy" in t else -1 for t in b["text"]]),
+        ("greeting", lambda b: [0 if t.startswith("h") else -1 for t in b["text"]]))]
+    base = datasets.Dataset.from_dict({"text": texts, "y": [1, 0, 1, 0, 2, 1]})
+    ds = mmweak.apply_lfs(datasets.DatasetDict({"train": base, "validation": base}), lfs)
+    with pytest.warns(UserWarning, match=r"task 'kind': no LF votes class \['other'\] on the fit split 'train', and "
+                                         r"no gold or reviewed row holds it.*leave it out of the task's labels"):
+        mmweak.aggregate(ds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        mmweak.aggregate(ds, gold="y")  # a gold dev row of the class: its evidence
+        spam = mmweak.Task("spam", ["ham", "spam"])  # binary, one class voted: the other is silence by design
+        one = labeling_function(task=spam, inputs="text", name="buy")(lambda b: [1 if "buy" in t else -1
+                                                                                 for t in b["text"]])
+        mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": texts}), [one]))
+
+
 def test_an_empty_fit_split_without_dev_rows_is_refused_naming_task_and_split():
     # Fitted on no rows, the model labelled the other splits from its starting values (a row voted 1 came out 0).
     lf = labeling_function(task=SPAM, inputs="text", name="link")(lambda b: [1 if "http" in t else -1 for t in b["text"]])
