@@ -353,8 +353,9 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
     many k-fold splits the gold-free score averaged (0 for files of earlier versions), the class whose F1 the dev
     score measured (``None`` when it measured accuracy), the dev score's own leader when the held-out votes moved
     the choice to another member that also clears its bound (``None`` otherwise), the members the gold-free score
-    ranked first but passed over for labels settled on one class (``None`` otherwise), and every challenger's mean
-    gain over majority vote per row with its standard error, best first.
+    ranked first but passed over for labels settled on one class (``None`` otherwise), the challengers ruled out
+    because their dev accuracy is shown below majority vote's (``below_floor``), and every challenger's mean gain
+    over majority vote per row with its standard error, best first.
 
     >>> lm = {"model": "auto", "params": {"z": 0.5}, "state": {"selected_": "majority+ebcc",
     ...       "selection_by_": "heldout", "cv_scores_": {"one_coin": [-0.01, 0.02], "ebcc": [0.002, 0.01]}}}
@@ -376,6 +377,7 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "z": params.get("z"), "gains": gains, "unscored": unscored,
             "repeats": int(state.get("selection_repeats_") or 0), "dev_leader": state.get("dev_leader_") or None,
             "passed_over": state.get("passed_over_") or None,
+            "below_floor": [k for k in str(state.get("below_floor_") or "").split(",") if k],
             "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
 
 
@@ -432,6 +434,11 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
     >>> lm["state"].update(selected_="majority+ebcc", selection_by_="heldout")
     >>> print(selection_line("spam", lm))  # doctest: +ELLIPSIS
     spam: the default label model kept majority vote, ties broken by ebcc, on held-out votes (best challenger ...
+    >>> lm["state"].update(selected_="majority+dawid_skene", selection_by_="dev", below_floor_="dawid_skene")
+    >>> print(selection_line("spam", lm))  # doctest: +NORMALIZE_WHITESPACE
+    spam: the default label model kept majority vote, ties broken by dawid_skene, on gold dev rows (best challenger
+    dawid_skene +0.0517 ± 0.0233 per row, ruled out: its dev accuracy shown below majority vote's; next ebcc +0.0100
+    ± 0.0200, not 0.5 standard errors clear of zero)
     """
     sel = selection_context(lm)
     if sel is None:
@@ -439,17 +446,31 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
     unit = "per row" if sel["by"] == "dev" else "nats per row"
     evidence = "gold dev rows" if sel["by"] == "dev" else "held-out votes"
     gains = {g["member"]: g for g in sel["gains"]}
+    floor = sel["below_floor"]
+    # ranked above the member taken, yet out: the score counts probabilities too, the floor the labels alone
+    out = [g["member"] for g in sel["gains"] if g["member"] in floor
+           and g["gain"] > gains.get(sel["chosen"], {"gain": 0.0})["gain"]]
+    accuracy_below = "dev accuracy shown below majority vote's"
     if sel["chosen"] == "majority":
         what = "kept majority vote" + (f", ties broken by {sel['tie_breaker']}," if sel["tie_breaker"] else "")
+        left = [g for g in sel["gains"] if g["member"] not in floor]
         best = sel["gains"][0] if sel["gains"] and not sel["unscored"] else None
-        why = (f" (best challenger {best['member']} {best['gain']:+.4f} ± {best['se']:.4f} {unit}, not {sel['z']} "
-               "standard errors clear of zero)") if best else ""
+        why = ""
+        if best and best["member"] in floor:
+            why = f" (best challenger {best['member']} {best['gain']:+.4f} ± {best['se']:.4f} {unit}, ruled out: its "
+            why += accuracy_below + (f"; next {left[0]['member']} {left[0]['gain']:+.4f} ± {left[0]['se']:.4f}, "
+                                     f"not {sel['z']} standard errors clear of zero)" if left else ")")
+        elif best:
+            why = (f" (best challenger {best['member']} {best['gain']:+.4f} ± {best['se']:.4f} {unit}, not {sel['z']} "
+                   "standard errors clear of zero)")
     else:
         what = f"chose {sel['chosen']}"
         g = gains.get(sel["chosen"])
         why = f" (gain over majority vote {g['gain']:+.4f} ± {g['se']:.4f} {unit})" if g else ""
         if sel["dev_leader"]:
             why += f", preferred to {sel['dev_leader']} by the held-out votes' second opinion"
+        if out:
+            why += f", passing over {', '.join(out)} (its {accuracy_below})"
     if sel["unscored"]:
         why = " (no member could be scored: no LF votes more than one class, and there are no gold dev rows)"
     if sel["passed_over"]:

@@ -387,6 +387,7 @@ class AutoLabelModel(LabelModel):
         "selection_repeats_": "int",
         "dev_leader_": "str",
         "passed_over_": "str",
+        "below_floor_": "str",
         "members_": "models",
         "member_weights_": ("n_members",),
         "cv_scores_": "scores",
@@ -492,6 +493,8 @@ class AutoLabelModel(LabelModel):
         self._selection_diffs = gains  # per-row differences, kept in memory only (benchmarks read them)
         self.cv_scores_ = {k: list(mean_se(v)) for k, v in gains.items()}
         chosen, runner = choose_above_floor(gains, self._dev_hit_diffs, z, bool(self.one_se_rule))
+        # said with the choice: a challenger the score ranks first may be out for labelling the dev rows worse
+        self.below_floor_ = ",".join(sorted(set(gains) - set(below_floor_removed(gains, self._dev_hit_diffs, z))))
         self.dev_leader_ = ""
         if self.selection_by_ == "dev" and runner is None and not self.one_se_rule:
             second = self._votes_second_opinion(chosen, below_floor_removed(gains, self._dev_hit_diffs, z), L, prior,

@@ -140,7 +140,7 @@ def validated_model(data: Any, registry: dict[str, type[Any]]) -> Any:
 
 # State absent from files of older versions.
 _OPTIONAL = {"f1_thresholds_", "lf_weights_", "fallback_", "no_vote_proba_", "selection_repeats_", "dev_leader_",
-             "passed_over_", "feature_names_in_"}  # the last only for models fitted on a DataFrame
+             "passed_over_", "below_floor_", "feature_names_in_"}  # the last only for models fitted on a DataFrame
 _BASE_SCHEMA: dict[str, Any] = {
     "class_balance_": ("K",), "n_lfs_": "int", "seed_": "int", "f1_thresholds_": ("K",), "no_vote_proba_": ("K",),
     "feature_names_in_": "names",

@@ -28,6 +28,44 @@ def test_each_kind_of_choice_is_said_with_its_evidence():
     assert selection_line("t", None) is None
 
 
+def test_a_challenger_out_for_its_dev_accuracy_is_said_so_not_called_unclear():
+    """census: the weighted vote's gain (+0.0652 ± 0.0072) is 0.5 standard errors clear of zero, yet majority vote
+    was kept because its dev labels are less accurate; the line said "not 0.5 standard errors clear of zero"."""
+    kept = _lm(selected_="majority+dawid_skene", below_floor_="dawid_skene")
+    assert selection_line("t", kept) == (
+        "t: the default label model kept majority vote, ties broken by dawid_skene, on gold dev rows (best challenger "
+        "dawid_skene +0.0500 ± 0.0200 per row, ruled out: its dev accuracy shown below majority vote's; next ebcc "
+        "+0.0400 ± 0.0100, not 0.5 standard errors clear of zero)")
+    all_out = _lm(selected_="majority+dawid_skene", below_floor_="dawid_skene,ebcc")
+    assert selection_line("t", all_out).endswith("ruled out: its dev accuracy shown below majority vote's)")
+    assert selection_line("t", _lm(selected_="ebcc", below_floor_="dawid_skene")).endswith(
+        "(gain over majority vote +0.0400 ± 0.0100 per row), passing over dawid_skene (its dev accuracy shown below "
+        "majority vote's)")
+
+
+def test_the_default_records_which_challengers_its_dev_accuracy_floor_ruled_out():
+    import sys
+
+    import numpy as np
+    from paths import ROOT
+
+    from mmweak.labelmodels import LabelModel, create
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import realdata as R
+
+    if not (R.DATA / "wrench" / "census").is_dir():
+        import pytest
+        pytest.skip("WRENCH data missing")
+    w = R.load_wrench("census")
+    model = create(cardinality=2).fit(w.train.L, L_dev=w.valid.L, y_dev=w.valid.y)
+    assert model.selected_ == "majority+weighted_majority" and "weighted_majority" in model.below_floor_.split(",")
+    line = selection_line("target", model.to_dict())
+    assert "best challenger weighted_majority +0.0652 ± 0.0072 per row, ruled out" in line
+    back = LabelModel.from_dict(model.to_dict())  # the new state saves and loads
+    assert back.below_floor_ == model.below_floor_
+    assert np.array_equal(back.predict_proba(w.test.L), model.predict_proba(w.test.L))
+
+
 def test_the_rebuild_command_quotes_what_a_shell_would_misread():
     cmd = rebuild_command(["output.pretty_name=a `b` | c", "data.source=x y", "output.pretty_name=l1\nl2"])
     assert cmd == ("mmweak curate RECIPE.yaml --set 'output.pretty_name=a `b` | c' --set 'data.source=x y' "
