@@ -11,6 +11,7 @@ position; one that shares some names but not all is refused, since neither readi
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Sequence
 
 import numpy as np
@@ -52,7 +53,7 @@ def gold_from_arrow(values: pa.Array | pa.ChunkedArray, feature: Any, task: Task
     """
     if isinstance(feature, ClassLabel):
         order = class_label_order(task, feature.names, where)
-        if (order != np.arange(task.cardinality)).any():
+        if len(order) != task.cardinality or (order != np.arange(task.cardinality)).any():
             raw = pc.fill_null(values, -1).to_numpy(zero_copy_only=False).astype(np.int64)
             return np.append(order, -1)[raw]  # the task's classes, reordered; -1 (no gold) stays -1
     rule = f"is not a class index -1..{task.cardinality - 1} of task {task.name!r} (or one of its class names)"
@@ -91,23 +92,34 @@ def gold_from_arrow(values: pa.Array | pa.ChunkedArray, feature: Any, task: Task
 
 def class_label_order(task: Task, names: Sequence[str], where: str) -> np.ndarray:
     """The task's index of each class of a ``ClassLabel`` with ``names`` that labels are read through (gold,
-    answers): by name where the names are the task's in any order; by position where they share none (another
-    naming of the classes: ``["0", "1"]``, ``["neg", "pos"]``). ``ValueError`` where they share some but not all,
-    since by position or by name would both be a guess.
+    answers): by name where each name is a class of the task (in any order; a task may have classes the column
+    never holds); by position where they share none (another naming of the classes: ``["0", "1"]``,
+    ``["neg", "pos"]``; said in a warning unless the names are ``datasets``' own ``"0".."n-1"``). ``ValueError``
+    where they share some but not all, since by position or by name would both be a guess.
 
     >>> t = Task("spam", ["ham", "spam"])
-    >>> class_label_order(t, ["SPAM", "ham"], "y").tolist(), class_label_order(t, ["neg", "pos"], "y").tolist()
+    >>> class_label_order(t, ["SPAM", "ham"], "y").tolist(), class_label_order(t, ["0", "1"], "y").tolist()
     ([1, 0], [0, 1])
+    >>> class_label_order(Task("spam", ["ham", "spam", "other"]), ["spam", "ham"], "y").tolist()
+    [1, 0]
     """
     order = task_order(task, names)
     if order is not None:
         return order
+    named = [task.class_of(n) for n in names]
+    if names and all(k is not None for k in named) and len(set(named)) == len(named):
+        return np.array(named, dtype=np.int64)  # some of the task's classes, by name
     shared = sorted(class_key(n) for n in names if task.class_of(n) is not None)
     if shared:
         extra = [n for n in names if task.class_of(n) is None]
         raise ValueError(f"{where}: its ClassLabel {list(names)} and task {task.name!r} {list(task.labels)} share "
                          f"{shared} but not every class ({extra} are not classes of the task): rename one side so the "
                          "classes match, or add them to the task's labels")
+    if list(names) != [str(i) for i in range(len(names))]:
+        pairs = ", ".join(f"{n!r} as {c!r}" for n, c in zip(names, task.labels))
+        warnings.warn(f"{where}: its ClassLabel {list(names)} names none of the classes of task {task.name!r} "
+                      f"{list(task.labels)}, so it is read by position ({pairs}); if that is not the same classes in "
+                      "the same order, give the task the column's class names", stacklevel=3)
     return np.arange(task.cardinality)
 
 

@@ -4,6 +4,8 @@ Read by position, a validation ``ClassLabel(["spam", "ham"])`` for a task ``["ha
 inverted dev labels and scored every LF against them (an LF right on every row reported 0 % accuracy).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
@@ -199,6 +201,25 @@ def test_a_class_label_with_a_class_the_task_lacks_names_that_class():
     with pytest.raises(ValueError, match=r"share \['ham', 'spam'\] but not every class \(\['Poodle'\] are not classes "
                                          r"of the task\)"):
         read_gold(ds, "y", SPAM)
+
+
+def test_a_class_label_holding_some_of_the_tasks_classes_is_read_by_name():
+    """A task with a class the gold column lacks (an 'other' added to the task) was refused with "share ['ham',
+    'spam'] but not every class ([] are not classes of the task)"."""
+    ds = Dataset.from_dict({"y": [0, 1, -1]}, features=Features({"y": ClassLabel(names=["spam", "ham"])}))
+    assert read_gold(ds, "y", mmweak.Task("t", ["ham", "other", "spam"])).tolist() == [2, 0, -1]
+
+
+def test_a_class_label_naming_other_classes_is_read_by_position_and_said():
+    ds = Dataset.from_dict({"y": [0, 1]}, features=Features({"y": ClassLabel(names=["neg", "pos"])}))
+    with pytest.warns(UserWarning, match=r"gold column 'y': its ClassLabel \['neg', 'pos'\] names none of the classes "
+                                         r"of task 'spam' \['ham', 'spam'\], so it is read by position \('neg' as "
+                                         r"'ham', 'pos' as 'spam'\)"):
+        assert read_gold(ds, "y", SPAM).tolist() == [0, 1]
+    numbered = Dataset.from_dict({"y": [1, 0]}, features=Features({"y": ClassLabel(num_classes=2)}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # datasets' own names "0", "1" are positions: nothing to say
+        assert read_gold(numbered, "y", SPAM).tolist() == [1, 0]
 
 
 def test_answers_typed_with_a_class_label_in_another_order_read_by_name_as_gold_is():
