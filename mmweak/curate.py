@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from datasets import DatasetDict
 
-from .aggregate import aggregate
+from .aggregate import aggregate, task_options
 from .analysis import analyze, label_metrics, majority_accuracy, majority_f1, voted_rows_accuracy
 from .apply import ApplyReport, apply_lfs
 from .card import f1_fit_class, selection_lines
@@ -107,6 +107,7 @@ def curate(
     lfs = recipe.build_lfs(dataset=ds)
     recipe.check_data(list(ds), {s: d.column_names for s, d in ds.items()}, lfs)
     recipe.post_steps()  # a post_aggregate step that cannot be found fails now, not after the work
+    _check_label_model(recipe, list(recipe.tasks.values()))  # a bad model name, parameter or pos_label too
     with_people = recipe.add_annotators(ds, lfs)  # answers that cannot become votes fail now, dry run or not
     seconds["load"] = t() - t0
     people = recipe.raw.get("annotators") or []
@@ -206,6 +207,20 @@ def _label_model_kwargs(recipe: Recipe, tasks: list) -> tuple[Any, dict[str, Any
     kwargs = {k: agg[k] for k in ("fit_split", "dev_split", "gold", "seed", "tie_break", "objective", "pos_label",
                                   "fill_abstains") if agg.get(k) is not None}
     return models, kwargs
+
+
+def _check_label_model(recipe: Recipe, tasks: list) -> None:
+    """Build each task's label model and decision rule as the fit will, so that an unknown model, a bad parameter
+    or a ``pos_label`` that is no class stops the run (and ``--dry-run``) at the recipe line, before any LF runs."""
+    models, kwargs = _label_model_kwargs(recipe, tasks)
+    for task in tasks:
+        try:
+            task_options(task, models, kwargs.get("gold"), None, kwargs.get("objective"), kwargs.get("pos_label"))
+        except (TypeError, ValueError) as exc:
+            key = next((k for k in ("pos_label", "objective") if k in str(exc)), None)
+            path = ("aggregate", key) if key else ("label_model", "name" if "name" in recipe.section("label_model")
+                                                   else "params")
+            raise recipe.error(path, str(exc)) from None
 
 
 def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[[str], None],

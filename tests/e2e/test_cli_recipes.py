@@ -198,6 +198,18 @@ def test_dry_run_writes_nothing_and_cli_exit_codes(tmp_path, capsys):
     recipe.write_text(TEXT_RECIPE.format(source=WRENCH_YOUTUBE, out=tmp_path / "out"))
     assert main(["curate", str(recipe), "--dry-run"]) == 0
     assert "dry run" in capsys.readouterr().out and not (tmp_path / "out").exists()
+    # the label model and its decision rule are checked before any LF runs, dry run or not (they failed after
+    # the apply step, exit 1, naming no recipe line)
+    for setting, said in (("label_model.name=nosuch", r"label_model\.name: unknown label model 'nosuch'"),
+                          ("label_model.params={foo: 1}", r"label_model\.params: bad label-model parameter: auto has "
+                                                          r"no hyper-parameter 'foo'"),
+                          ("aggregate.pos_label=spamm", r"aggregate\.pos_label: pos_label must be a class of task")):
+        extra = ["--set", "aggregate.objective=f1"] if "pos_label" in setting else []
+        for dry in (["--dry-run"], []):
+            assert main(["curate", str(recipe), "--set", setting, *extra, *dry]) == 2, setting
+            out, err = capsys.readouterr()
+            assert re.search(rf"r\.yaml:\d+: {said}", err), err
+            assert "LFs on" not in out and not (tmp_path / "out").exists()  # no LF ran, nothing was written
     assert main(["curate", str(tmp_path / "missing.yaml")]) == 2
     assert main(["no-such-command"]) == 2
     assert main(["--help"]) == 0
