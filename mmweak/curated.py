@@ -21,9 +21,11 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import pyarrow as pa
 from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict, Features, load_dataset
 from datasets import Image as ImageFeature
+from datasets.exceptions import DatasetGenerationError
 from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
@@ -401,7 +403,14 @@ def load_curated(
         if not readme.exists():
             raise CuratedDatasetError(f"{local} has no README.md card; is it a curated dataset folder?")
         card = DatasetCard.load(readme)
-        ds = load_dataset("parquet", data_files=_local_data_files(local, card), split=split)
+        try:
+            ds = load_dataset("parquet", data_files=_local_data_files(local, card), split=split)
+        except (DatasetGenerationError, pa.ArrowException) as exc:  # a shard cut short: said, not datasets' internals
+            cause = exc.__cause__ if isinstance(exc, DatasetGenerationError) and exc.__cause__ else exc
+            raise CuratedDatasetError(
+                f"the data files of the curated folder {str(local)!r} cannot be read ({type(cause).__name__}: "
+                f"{' '.join(str(cause).split())[:300]}): a shard is damaged or partly copied. Write the folder again "
+                "(mmweak curate, mmweak.save_curated) or copy it whole") from exc
     else:
         if not_a_repo_id(path_or_repo):
             raise CuratedDatasetError(f"no curated folder at {str(path_or_repo)!r} (and it is no Hub repo id, "
