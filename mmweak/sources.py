@@ -40,13 +40,15 @@ _WRENCH_FILES = {"train": "train", "validation": "valid", "test": "test"}
 
 
 def _read_json(path: Path) -> dict:
-    if path.exists():
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
     gz = path.with_name(path.name + ".gz")
-    if gz.exists():
-        with gzip.open(gz, "rt", encoding="utf-8") as f:
-            return json.load(f)
+    for file, opener in ((path, open), (gz, gzip.open)):
+        if file.exists():
+            try:
+                with opener(file, "rt", encoding="utf-8") as f:
+                    return json.load(f)
+            except (json.JSONDecodeError, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
+                raise SourceError(f"{file}: not readable as JSON ({type(exc).__name__}: {exc}); the file may be cut "
+                                  "short or not JSON") from None
     raise FileNotFoundError(path)
 
 
@@ -278,6 +280,27 @@ def normalize_splits(ds: Dataset | DatasetDict) -> DatasetDict:
     return DatasetDict(out)
 
 
+def _refuse_part_of_a_known_folder(path: Path) -> None:
+    """A WRENCH or crowd folder missing the file its format is known by, or one file of such a folder, would be
+    read as plain JSON or CSV (a WRENCH split's row ids as thousands of columns): say what is missing instead."""
+    splits = {f"{stem}.json{gz}" for stem in ("train", "valid", "test") for gz in ("", ".gz")}
+    if path.is_file() and path.name in splits:
+        if is_wrench(path.parent):
+            raise SourceError(f"{str(path)!r} is one split of the WRENCH folder {str(path.parent)!r}: give the folder "
+                              "as the source (its label.json names the classes)")
+    if not path.is_dir():
+        return
+    names = {p.name for p in path.iterdir()}
+    wrench = [f"{stem}.json" for stem in ("train", "valid", "test") if {f"{stem}.json", f"{stem}.json.gz"} & names]
+    if wrench and not is_wrench(path):
+        missing = "label.json (the class names)" if "label.json" not in names else "train.json"
+        raise SourceError(f"{str(path)!r} holds {', '.join(wrench)} like a WRENCH folder but no {missing}; a WRENCH "
+                          "folder needs label.json and train.json (valid.json and test.json are optional)")
+    if "truth.csv" in names and "label.csv" not in names:
+        raise SourceError(f"{str(path)!r} holds truth.csv like a crowd folder but no label.csv (the answers, one "
+                          "'item,worker,label' line each)")
+
+
 def load_source(
     source: str | os.PathLike,
     *,
@@ -297,6 +320,8 @@ def load_source(
     params = dict(params or {})
     src = str(source)
     path = Path(src)
+    if format is None:
+        _refuse_part_of_a_known_folder(path)
     fmt = format or ("wrench" if is_wrench(path) else "crowd" if (path / "label.csv").is_file() else None)
     if fmt == "wrench":
         return read_wrench(path)

@@ -160,6 +160,29 @@ def test_unreadable_wrench_folders_name_file_and_row(tmp_path, labels, rows, mes
         read_wrench(folder)
 
 
+def test_a_folder_missing_the_file_its_format_is_known_by_says_which(tmp_path):
+    """Without label.json a WRENCH folder was read as plain JSON (its row ids as thousands of columns); a cut-short
+    split ended in a JSONDecodeError naming no file; a crowd folder without label.csv in "no split has column
+    'answers'"."""
+    rows = {"0": {"label": 1, "weak_labels": [0, 1]}, "1": {"label": 0, "weak_labels": [0, -1]}}
+    folder = _wrench(tmp_path / "w", ["a", "b"], rows)
+    with pytest.raises(SourceError, match=r"is one split of the WRENCH folder .*: give the folder as the source"):
+        load_source(folder / "train.json")
+    text = (folder / "train.json").read_text()
+    (folder / "train.json").write_text(text[: len(text) // 2])
+    with pytest.raises(SourceError, match=r"train\.json: not readable as JSON \(JSONDecodeError: .*\); the file may "
+                                          r"be cut short"):
+        load_source(folder)
+    (folder / "label.json").unlink()
+    with pytest.raises(SourceError, match=r"holds train\.json.* like a WRENCH folder but no label\.json \(the class "
+                                          r"names\)"):
+        load_source(folder)
+    crowd = _crowd(tmp_path / "c", *PLAIN)
+    (crowd / "label.csv").unlink()
+    with pytest.raises(SourceError, match=r"holds truth\.csv like a crowd folder but no label\.csv"):
+        load_source(crowd)
+
+
 def test_an_empty_split_and_a_set_without_lfs_read_as_empty(tmp_path):
     rows = {"0": {"label": 1, "weak_labels": [1, -1], "data": {"text": "hi"}}}
     folder = _wrench(tmp_path / "w", ["a", "b"], rows, splits=("train", "test"))
