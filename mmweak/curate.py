@@ -326,6 +326,12 @@ def quality_lines(ds: DatasetDict, tasks: list,
             parts.append(f"{s} accuracy {m['accuracy']:.4f}{mv}{f1} (coverage {m['coverage']:.3f}{voted})")
         if parts:
             lines.append(f"{task.name}: " + ", ".join(parts))
+        col = gold.get(task.name) if isinstance(gold, dict) else gold
+        if col is not None and not metrics.get(task.name):
+            where = "holds no gold label in any split" if any(col in d.column_names for d in ds.values()) else \
+                "is in no split"
+            lines.append(f"{task.name}: gold column {col!r} {where}, so the labels are not scored (a crowd "
+                         "folder's gold comes from its truth.csv)")
     return metrics, lines
 
 

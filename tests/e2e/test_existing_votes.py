@@ -554,6 +554,19 @@ def test_an_lf_whose_classes_differ_from_the_datas_only_in_case_is_told_how_to_f
                      r"'spam'\]' for the task in the recipe instead of 'labels_from'", capsys.readouterr().err)
 
 
+def test_a_crowd_folder_without_its_truth_says_the_labels_are_not_scored(tmp_path, capsys):
+    """The crowd recipe asks for `gold: label`; a folder without truth.csv ran to the end with no accuracy and no word
+    of why."""
+    folder = tmp_path / "crowd"
+    folder.mkdir()
+    (folder / "label.csv").write_text("item,worker,label\n" + "".join(
+        f"{i},{w},{(i + (w == 2)) % 2}\n" for i in range(40) for w in range(3)))
+    assert main(["curate", str(RECIPES / "crowd_answers.yaml"), "--set", f"data.source={folder}",
+                 "--set", "output.folder=null"]) == 0
+    assert ("target: gold column 'label' holds no gold label in any split, so the labels are not scored (a crowd "
+            "folder's gold comes from its truth.csv)") in capsys.readouterr().out
+
+
 def test_a_recipe_run_on_many_folders_names_its_outputs_after_each(tmp_path, capsys):
     out = tmp_path / "${source_name}_votes"
     for name in ("youtube", "trec"):
