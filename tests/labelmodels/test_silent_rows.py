@@ -101,3 +101,43 @@ def test_no_extra_fit_when_every_row_has_a_vote(monkeypatch):
     model = create(cardinality=2).fit(L)
     assert calls == [None]  # no silent row among the training rows: nothing to estimate, no extra fit
     np.testing.assert_allclose(model.no_vote_proba_, model.class_balance_)
+
+
+def _spouse_shaped(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Binary, 7 % positives, 9 LFs of one polarity each (both classes voted), three quarters of the rows silent:
+    the shape of WRENCH's spouse set, drawn as ``benchmarks/hidden_shapes.py`` draws it."""
+    import sys
+
+    from paths import ROOT
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import hidden_shapes as H
+
+    rng = np.random.default_rng(seed)
+    prior = np.array([0.93, 0.07])
+    lfs = H.make_lfs(rng, 2, 9, prior, "uni", (0.3, 0.8))
+    n = 12000
+    y = rng.choice(2, size=n, p=prior)
+    activity = rng.gamma(2.0, 0.5, size=n)
+    lo, hi = 1e-4, 5.0
+    for _ in range(22):  # the firing scale that leaves about a quarter of the rows with a vote
+        mid = np.sqrt(lo * hi)
+        cover = (H.apply_lfs(np.random.default_rng(seed + 1), lfs, y, 2, prior, mid, activity) >= 0).any(1).mean()
+        lo, hi = (mid, hi) if cover < 0.26 else (lo, mid)
+    return H.apply_lfs(rng, lfs, y, 2, prior, np.sqrt(lo * hi), activity).astype(np.int8), y
+
+
+def test_a_blind_binary_fit_does_not_give_the_silent_rows_the_rare_class():
+    """Without gold, every LF voting one class makes the gold-free score blind: majority vote is kept with
+    Dawid–Skene breaking its ties, and its balance (from its unscored model of silence) put 95 % of the rows in
+    the rare class, so the silent three quarters were labelled positive: 19 % accuracy against majority vote's 55 %."""
+    from mmweak.labelmodels.decision import tie_split_credit
+
+    for seed in (0, 1):
+        L, y = _spouse_shaped(seed)
+        model = create(cardinality=2).fit(L)
+        assert model.selected_ == "majority+dawid_skene"  # blind: every gain exactly 0
+        assert model.class_balance_[0] > 0.5 and create("dawid_skene").fit(L).class_balance_[0] < 0.5
+        counts = np.stack([(L == k).sum(axis=1) for k in range(2)], axis=1)
+        default = tie_split_credit(model.predict_proba(L), y).mean()
+        assert default > tie_split_credit(counts, y).mean() + 0.2, seed  # silent rows: negative, not a coin
