@@ -443,10 +443,13 @@ def value(
     as_json: bool = typer.Option(False, "--json", help="One JSON object: the settings and a row per LF."),
 ) -> None:
     """Each LF's marginal value: the label model's accuracy and coverage with and without it."""
+    import numpy as np
+
     from .card import GOLD_SPLIT_ORDER
     from .gold import read_gold
     from .labelmodels import create
     from .lf_tools import RefitSettings, marginal_value
+    from .provenance import read_record
 
     if model is not None:
         try:
@@ -488,6 +491,15 @@ def value(
                   f"on {fit_name}'s votes alone (no gold); scored on {eval_split}'s {base['rows']:,} gold rows",
                   markup=False)
     console.print(f"all LFs: accuracy {base['accuracy']:.4f}{f1}, coverage {base['coverage']:.3f}", markup=False)
+    fit = (((read_record(ds).get("tasks") or {}).get(t.name) or {}).get("label_model") or {}).get("fit") or {}
+    if fit.get("dev_rows") and t.label_column in ds[eval_split].column_names:
+        # the labels themselves used gold the refits do not see: a spouse-shaped folder read 0.97 there, 0.19 here
+        y = read_gold(ds[eval_split], gold, t, split=eval_split)
+        known = y >= 0
+        own = float((np.asarray(ds[eval_split][t.label_column])[known] == y[known]).mean())
+        console.print(f"note: the folder's labels were fitted with {int(fit['dev_rows']):,} gold dev rows of "
+                      f"{fit.get('dev_split')!r} and score {own:.4f} on these rows; the refits see no gold, so read "
+                      "each LF's change against the line above, not against the labels", markup=False)
     members = any(r.get("member") for r in rows)
     table = Table("LF", "accuracy without", "Δ accuracy", "± s.e.", *(["Δ F1"] if by_f1 else []), "coverage without",
                   "Δ coverage", *(["refit chose"] if members else []), show_edge=False)

@@ -109,6 +109,9 @@ def test_inspect_and_report_and_lf_tools_on_the_curated_folder(youtube_run, caps
     assert "label model auto (chose majority+dawid_skene), seed 0, objective accuracy, fitted on train's votes " \
         "alone (no gold); scored on validation's 120 gold rows" in out  # why it can differ from the curated labels
     assert "all LFs: accuracy 0.9583, coverage 0.992" in out
+    # the labels used those rows as gold dev rows, the refits do not: said, with the labels' own score there
+    assert "note: the folder's labels were fitted with 120 gold dev rows of 'validation' and score 0.9667 on these " \
+        "rows; the refits see no gold" in out
     # leaving no_promotion out changes the member too, which the row says; its change is 14 of 120 rows, ± 0.034
     assert re.search(r"no_promotion\s+│ 0\.8417\s+│ \+0\.1167\s+│ 0\.0339 .*│ majority\+ebcc", out), out
     assert main(["value", str(youtube_run), "--model", "majority"]) == 0
