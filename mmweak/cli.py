@@ -158,12 +158,20 @@ def aggregate(
     objective: str = _OBJECTIVE,
     fill_abstains: Optional[str] = _FILL_ABSTAINS,
     overwrite: bool = _OVERWRITE,
+    pos_label: Optional[str] = typer.Option(
+        None, help="With --objective f1: the class whose F1 is optimised, by name or index (default: class 1 of a "
+                   "two-class task; needed with more classes)."),
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
     _check_fit_options(model, objective, fill_abstains)
     _check_out(out, overwrite)
     ds, tasks = _load_curated(folder)
-    _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite)
+    if objective == "f1" and pos_label is None:
+        wide = [t for t in tasks if t.cardinality > 2]
+        if wide:  # class 1 of five is no natural "positive" class: say which, rather than guess
+            raise UsageError(f"--objective f1 on task {wide[0].name!r} (classes {list(wide[0].labels)}) needs "
+                             "--pos-label, the class whose F1 the labels should maximise")
+    _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite, pos_label)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -193,14 +201,15 @@ def _check_fit_options(model: str | None, objective: str, fill_abstains: str | N
 
 
 def _refit_and_save(ds: Any, tasks: list, folder: str, out: Path, model: str | None, gold: Any,
-                    objective: str, fill_abstains: str | None, overwrite: bool) -> None:
+                    objective: str, fill_abstains: str | None, overwrite: bool, pos_label: str | None = None) -> None:
     """Fit a label model per task, print what it chose (and with gold how it scores), save as a curated folder."""
     from . import aggregate as run
     from . import save_curated
     from .curate import quality_lines
 
     settings = _card_settings(folder, ds)
-    ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains)  # type: ignore[arg-type]
+    ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains,  # type: ignore[arg-type]
+             pos_label=pos_label)
     for line in quality_lines(ds, tasks, gold)[1]:  # what the default chose, and (with --gold) how it scores
         _say(line)
     _say(f"written to {save_curated(ds, out, overwrite=overwrite, **settings)}")

@@ -313,6 +313,21 @@ def test_the_apply_stage_adds_annotators_and_reads_precomputed_votes(tmp_path, c
         assert said in capsys.readouterr().err and not (tmp_path / "c3").exists()
 
 
+def test_aggregate_with_the_f1_objective_on_many_classes_names_its_class(tmp_path, capsys):
+    """`mmweak aggregate --objective f1` on a six-class folder optimised the F1 of class index 1 without a word,
+    and the command had no way to name another class."""
+    trec = _shared("wrench", "trec")
+    assert main(["apply", str(trec), "--recipe", str(RECIPES / "wrench_votes.yaml"), "--out", str(tmp_path / "t")]) == 0
+    capsys.readouterr()
+    assert main(["aggregate", str(tmp_path / "t"), "--out", str(tmp_path / "t2"), "--objective", "f1"]) == 2
+    assert ("--objective f1 on task 'target' (classes ['DESC', 'ENTY', 'HUM', 'ABBR', 'LOC', 'NUM']) needs "
+            "--pos-label") in capsys.readouterr().err and not (tmp_path / "t2").exists()
+    assert main(["aggregate", str(tmp_path / "t"), "--out", str(tmp_path / "t2"), "--objective", "f1",
+                 "--pos-label", "LOC", "--gold", "label"]) == 0
+    assert re.search(r"test accuracy 0\.\d{4} vs majority vote 0\.\d{4}, F1 of 'LOC' 0\.\d{4}",
+                     capsys.readouterr().out)
+
+
 def test_annotators_answers_name_classes_as_gold_does():
     ds = datasets.Dataset.from_dict({"crowd": [[{"worker": 1, "label": "SPAM"}, {"worker": 2, "label": " Ham "}],
                                                [{"worker": 2, "label": "spam"}]]})
