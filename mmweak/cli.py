@@ -161,6 +161,9 @@ def aggregate(
     pos_label: Optional[str] = typer.Option(
         None, help="With --objective f1: the class whose F1 is optimised, by name or index (default: class 1 of a "
                    "two-class task; needed with more classes)."),
+    as_recorded: bool = typer.Option(
+        True, "--as-recorded/--votes-only", help="Without --gold and --fill-abstains, keep the gold dev rows and the "
+        "filling of rows without a vote the folder was fitted with (--votes-only: fit on the votes alone)."),
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
     _check_fit_options(model, objective, fill_abstains)
@@ -171,7 +174,10 @@ def aggregate(
         if wide:  # class 1 of five is no natural "positive" class: say which, rather than guess
             raise UsageError(f"--objective f1 on task {wide[0].name!r} (classes {list(wide[0].labels)}) needs "
                              "--pos-label, the class whose F1 the labels should maximise")
-    _refit_and_save(ds, tasks, folder, out, model, gold, objective, fill_abstains, overwrite, pos_label)
+    fit_gold: str | dict[str, str] | None = _recorded_gold(ds) if as_recorded and gold is None else gold
+    if as_recorded and fill_abstains is None:
+        fill_abstains = _recorded_fill(ds)
+    _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite, pos_label)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -567,7 +573,6 @@ def answers(
 ) -> None:
     """Bring people's answers back: store a Label Studio export's annotations, refit with the reviewed rows, save."""
     from . import review as rv
-    from .provenance import read_record
 
     _check_fit_options(model, objective, fill_abstains)
     _check_out(out, overwrite)
@@ -581,15 +586,30 @@ def answers(
     if not report.stored:
         raise UsageError(f"{export}: no new answer to store, so nothing was refitted or written (is it the export "
                          "of annotated tasks, and not one already brought back?)")
-    if gold is None:  # refit as the folder was fitted: its gold dev rows stay dev rows
-        entries = read_record(ds).get("tasks", {})
-        gold_of = {n: e["gold_column"] for n, e in entries.items() if e.get("gold_column")}
-        fit_gold: str | dict[str, str] | None = gold_of or None
-        if gold_of:
-            _say(f"gold dev rows as the folder was fitted: column {', '.join(sorted(set(gold_of.values())))}")
-    else:
-        fit_gold = gold
+    fit_gold = _recorded_gold(ds) if gold is None else gold  # as the folder was fitted: dev rows stay dev rows
     _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite)
+
+
+def _recorded_gold(ds: Any) -> dict[str, str] | None:
+    """Each task's gold column as the folder's labels were fitted with it (said when there is one)."""
+    from .provenance import read_record
+
+    entries = read_record(ds).get("tasks", {})
+    gold_of = {n: e["gold_column"] for n, e in entries.items() if e.get("gold_column")}
+    if gold_of:
+        _say(f"gold dev rows as the folder was fitted: column {', '.join(sorted(set(gold_of.values())))}")
+    return gold_of or None
+
+
+def _recorded_fill(ds: Any) -> str | None:
+    """``"prior"`` where the folder's labels filled the rows without a vote (every task's did), said; else None."""
+    from .provenance import read_record
+
+    fits = [((e.get("label_model") or {}).get("fit") or {}) for e in read_record(ds).get("tasks", {}).values()]
+    if fits and all(f.get("fill_abstains") == "prior" for f in fits):
+        _say("rows without a vote filled as the folder was fitted: fill_abstains prior")
+        return "prior"
+    return None
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

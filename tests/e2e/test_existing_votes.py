@@ -328,6 +328,24 @@ def test_aggregate_with_the_f1_objective_on_many_classes_names_its_class(tmp_pat
                      capsys.readouterr().out)
 
 
+def test_aggregate_refits_a_curated_folder_as_it_was_fitted_unless_told(tmp_path, capsys):
+    """`mmweak aggregate FOLDER` dropped the gold dev rows and the filling the folder was fitted with, so a plain
+    refit of the same votes gave other labels (a spouse-shaped folder: 0.97 -> 0.18); `mmweak answers` kept them."""
+    out = tmp_path / "yt"
+    assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"output.folder={out}"]) == 0
+    capsys.readouterr()
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "again")]) == 0
+    said = capsys.readouterr().out
+    assert "gold dev rows as the folder was fitted: column label" in said
+    assert "rows without a vote filled as the folder was fitted: fill_abstains prior" in said
+    first, again = (mmweak.load_curated(p)[0]["test"]["target_label"] for p in (out, tmp_path / "again"))
+    assert again == first  # the same model, gold and filling: the same labels
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "alone"), "--votes-only"]) == 0
+    said = capsys.readouterr().out
+    assert "as the folder was fitted" not in said and "on held-out votes" in said  # no gold: the gold-free score
+    assert -1 in mmweak.load_curated(tmp_path / "alone")[0]["test"]["target_label"]  # silent rows left unlabelled
+
+
 def test_annotators_answers_name_classes_as_gold_does():
     ds = datasets.Dataset.from_dict({"crowd": [[{"worker": 1, "label": "SPAM"}, {"worker": 2, "label": " Ham "}],
                                                [{"worker": 2, "label": "spam"}]]})
