@@ -18,6 +18,7 @@ import json
 import mimetypes
 import os
 import re
+import warnings
 from collections import OrderedDict
 from typing import Any, Iterable, Mapping, Sequence
 from xml.sax.saxutils import quoteattr
@@ -271,12 +272,21 @@ def _jsonable(v: Any) -> Any:
     return str(v)
 
 
-def _annotator(completed_by: Any, names: Mapping[int, str] | None) -> str:
-    """An annotator's id: the e-mail where known, else ``user:<id>``."""
+def _annotator(
+    annotation: Mapping[str, Any], names: Mapping[int, str] | None, task_id: Any = "?", at: int = 0
+) -> str:
+    """An annotator's id: the e-mail where known, else ``user:<id>``.
+
+    An annotation that names nobody (no ``completed_by``, as in hand-made exports) is its own annotator,
+    ``anonymous:<annotation id>``: merged into one person, two such answers on a row would replace each other and
+    the label model would take strangers for one reliable voter.
+    """
+    completed_by = annotation.get("completed_by")
     if isinstance(completed_by, Mapping):
         return str(completed_by.get("email") or completed_by.get("username") or f"user:{completed_by.get('id')}")
-    if completed_by is None:
-        return "unknown"
+    if completed_by is None or completed_by == "":
+        ident = annotation.get("id")
+        return f"anonymous:{ident}" if ident is not None else f"anonymous:task-{task_id}-{at}"
     if isinstance(completed_by, str) and not completed_by.isdigit():
         return completed_by
     if names and int(completed_by) in names:
@@ -350,13 +360,13 @@ def answers_from_tasks(
             # a repeated id cannot find its row alone: the row number sent, if it holds that id (content checked)
             row = hits[0] if len(hits) == 1 else (int(row) if isinstance(row, int) and row in hits else None)
         if d is None or row is None or not 0 <= int(row) < len(d):
-            for a in t.get("annotations") or []:
+            for k, a in enumerate(t.get("annotations") or []):
                 ident = f" ({m['id_column']} = {m.get('id')!r})" if m.get("id_column") else ""
                 report.skip(
                     "missing_row",
                     f"task {task.name!r}: {where} refers to split {split!r} row "
                     f"{m.get('row')}{ident}, which no longer exists "
-                    f"(annotator {_annotator(a.get('completed_by'), annotator_names)!r})",
+                    f"(annotator {_annotator(a, annotator_names, t.get('id', '?'), k)!r})",
                     on_invalid,
                 )
             located.append(None)
@@ -364,6 +374,7 @@ def answers_from_tasks(
         located.append((m, split, int(row)))
     current = _current_keys(splits, located)
     out: list[Answer] = []
+    anonymous = 0
     for t, loc in zip(items, located):
         if loc is None:
             continue
@@ -373,25 +384,26 @@ def answers_from_tasks(
         data = t.get("data") or {}
         shown = list((m.get("columns") or {}).keys())
         if shown and all(k in data for k in shown) and data_key({k: data[k] for k in shown}) != m.get("key"):
-            for a in anns:  # the row is as sent, but the task was edited in Label Studio: the answer is to that
+            # the row is as sent, but the task was edited in Label Studio: the answer is to that
+            for k, a in enumerate(anns):
                 report.skip(
                     "missing_row",
                     f"{where}: the task was edited in Label Studio after it was sent, so the answer is not to the "
-                    f"row (annotator {_annotator(a.get('completed_by'), annotator_names)!r})",
+                    f"row (annotator {_annotator(a, annotator_names, t.get('id', '?'), k)!r})",
                     on_invalid,
                 )
             continue
         if current.get((split, row, _layout_id(m))) != m.get("key"):
-            for a in anns:
+            for k, a in enumerate(anns):
                 report.skip(
                     "missing_row",
                     f"{where}: the row changed since it was sent for review (annotator "
-                    f"{_annotator(a.get('completed_by'), annotator_names)!r})",
+                    f"{_annotator(a, annotator_names, t.get('id', '?'), k)!r})",
                     on_invalid,
                 )
             continue
-        for a in anns:
-            who = _annotator(a.get("completed_by"), annotator_names)
+        for k, a in enumerate(anns):
+            who = _annotator(a, annotator_names, t.get("id", "?"), k)
             if a.get("was_cancelled"):
                 report.skip("cancelled", f"{where}: annotator {who!r} skipped the row")
                 continue
@@ -418,6 +430,7 @@ def answers_from_tasks(
                 )
                 continue
             model_label = m.get("model_label")
+            anonymous += a.get("completed_by") in (None, "")
             out.append(
                 Answer(
                     split=split,
@@ -432,6 +445,13 @@ def answers_from_tasks(
                     model_label=-1 if model_label is None else int(model_label),
                 )
             )
+    if anonymous:
+        warnings.warn(
+            f"{source}: {anonymous} answer(s) for task {task.name!r} name no annotator (no completed_by); each is "
+            "counted as its own annotator ('anonymous:<annotation id>'), so the label model gives them no "
+            "track record. Export with annotators (Label Studio's JSON export has completed_by) to weigh them.",
+            stacklevel=3,
+        )
     return out
 
 

@@ -396,3 +396,28 @@ def test_an_annotation_without_a_time_names_its_row(curated, spam, tmp_path):
             with pytest.raises(ValueError, match=rf"row {row} \(Label Studio task 100\): annotation with id 1000 has "
                                                  r"created_at 'yesterday', which is not an ISO 8601 time"):
                 review.import_annotations(curated, spam, tmp_path / "e.json")
+
+
+def test_annotations_that_name_nobody_are_each_their_own_annotator(curated, spam, tmp_path):
+    """A hand-made export without completed_by: merged into one "unknown" person, the second answer on a row
+    replaced the first (an answer lost) and strangers were weighed as one voter with a track record."""
+    sel = review.select(curated, spam, 2, strategy="random")
+    tasks = _as_label_studio_export(json.loads(review.export_tasks(sel, spam, tmp_path / "t.json").read_text()),
+                                    lambda k, t: [(None, "spam"), (None, "ham")])
+    for t in tasks:
+        for a in t["annotations"]:
+            del a["completed_by"]
+    (tmp_path / "e.json").write_text(json.dumps(tasks))
+    with pytest.warns(UserWarning, match=r"file e\.json: 4 answer\(s\) for task 'spam' name no annotator .* each "
+                                         r"is counted as its own annotator \('anonymous:<annotation id>'\)"):
+        out, report = review.import_annotations(curated, spam, tmp_path / "e.json", return_report=True)
+    assert (report.stored, report.updated, report.rows) == (4, 0, 2)
+    for k, r in enumerate(sel["review_row"]):
+        stored = out[r]["spam_answers"]
+        assert [(a["annotator"], a["label"]) for a in stored] == [
+            (f"anonymous:{1000 + 10 * k}", 1), (f"anonymous:{1000 + 10 * k + 1}", 0)]
+        assert out[r]["spam_gold"] == -1  # one answer each way: a tie, no consensus
+    # The same export again changes nothing: the names come from the annotation ids, not from the order read.
+    with pytest.warns(UserWarning, match="name no annotator"):
+        again, report2 = review.import_annotations(out, spam, tmp_path / "e.json", return_report=True)
+    assert report2.stored == 0 and list(again["spam_answers"]) == list(out["spam_answers"])
