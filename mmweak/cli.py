@@ -256,10 +256,12 @@ def card(
     pretty_name: Optional[str] = typer.Option(None, help="Card title (default: the title the card has)."),
 ) -> None:
     """Render the dataset card again (after a new mmweak, or with another title)."""
-    from .curated import save_curated
+    from .curated import not_a_repo_id, save_curated
 
     if out is None and not folder.is_dir():  # a Hub id would become a local folder of that name
-        raise UsageError(f"{folder} is no local folder: to render a Hub repo's card, write it and the data to a "
+        if folder.exists() or not_a_repo_id(str(folder)):
+            raise UsageError(f"no curated folder at {str(folder)!r}")
+        raise UsageError(f"no curated folder at {str(folder)!r}; if it is a Hub repo id, write its card and data to a "
                          f"folder with --out FOLDER")
     ds, _ = _load_curated(str(folder))
     settings = _card_settings(str(folder), ds)
@@ -376,6 +378,9 @@ def inspect(
             if any(v.get("used_in_fit") for v in quality.values()):
                 console.print("† the label model saw this split's gold while fitting: its figures are optimistic",
                               markup=False)
+        elif not lm:  # votes only: nothing was fitted, so there is nothing to score yet
+            console.print(f"no label model fitted yet: run `mmweak aggregate {folder_or_repo} --out FOLDER` "
+                          "(with --gold COLUMN to score it on gold labels)", markup=False)
         else:
             console.print("no gold labels: quality and calibration unmeasured", markup=False)
 
@@ -400,7 +405,8 @@ def buckets(
         raise UsageError(f"--show must be 0 or more, got {show_rows}")
     ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
-    d = ds[_split(ds, split) if split else _fit_split(ds, t)]
+    split_name = _split(ds, split) if split else _fit_split(ds, t)
+    d = ds[split_name]
     names = lf_names(d, t)
     for option, name in (("--lf", lf), ("--vs", vs)):
         if name not in names and (option == "--lf" or name not in ("label_model", "gold", "none")):
@@ -408,6 +414,11 @@ def buckets(
             raise UsageError(f"{option}: task {t.name!r} has no LF {name!r}; its LFs are {names}{extra}")
     if vs == "gold":
         gold = _gold_column(d, t, gold)
+    if vs == "label_model" and t.label_column not in d.column_names:  # the default --vs, on a votes-only folder
+        from .errors import FIT_FIRST
+
+        raise UsageError(f"--vs label_model: split {split_name!r} has no {t.label_column!r} column; {FIT_FIRST}, "
+                         "or compare with --vs gold, another LF or none")
     groups = label_buckets(d, t, lf, versus=None if vs == "none" else vs, gold=gold)
     for key, rows in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         labels = [("abstain" if v == -1 else t.labels[v]) for v in key]

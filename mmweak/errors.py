@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+#: What to do where a step needs the label model's columns: said for both ways in, since the CLI shows these
+#: messages too and a command-line user has no Python call to make.
+FIT_FIRST = ("fit a label model first (mmweak.aggregate, or `mmweak aggregate FOLDER --out NEW_FOLDER` on a saved "
+             "folder)")
+
 
 class MMWeakError(Exception):
     """Base class for every error mmweak raises on purpose."""

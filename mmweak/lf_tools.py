@@ -29,6 +29,7 @@ from datasets import Dataset
 
 from .aggregate import silent_label
 from .columns import read_column, read_matrix
+from .errors import FIT_FIRST
 from .gold import read_gold
 from .lf import ABSTAIN
 from .provenance import read_record
@@ -67,7 +68,7 @@ def _other(ds: Dataset, task: Task, versus: str, gold: str | None) -> np.ndarray
     if versus == "label_model":
         if task.label_column not in ds.column_names:
             raise ValueError(
-                f"no {task.label_column!r} column: run mmweak.aggregate before comparing with the label model"
+                f"no {task.label_column!r} column to compare with: {FIT_FIRST}"
             )
         return read_column(ds, task.label_column, np.int64)
     if versus == "gold":

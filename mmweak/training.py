@@ -21,6 +21,7 @@ import numpy as np
 from datasets import Dataset, DatasetDict
 
 from .columns import read_column, read_matrix
+from .errors import FIT_FIRST
 from .provenance import read_record
 from .task import Task, task_columns
 
@@ -56,7 +57,7 @@ def _need(ds: Dataset | DatasetDict, task: Task | str, *cols: str) -> None:
             if c not in d.column_names:
                 where = f"split {split!r}" if split is not None else "the dataset"
                 raise ValueError(
-                    f"{where} has no {c!r} column for task {name!r}; run mmweak.aggregate first "
+                    f"{where} has no {c!r} column for task {name!r}; {FIT_FIRST} "
                     f"(columns: {d.column_names})"
                 )
 
@@ -170,7 +171,8 @@ def estimated_class_balance(ds: Dataset | DatasetDict, task: Task | str) -> np.n
     lm = (entry or {}).get("label_model")
     if not lm or lm.get("class_balance") is None:
         raise ValueError(
-            f"no label model recorded for task {name!r}: run mmweak.aggregate (or load with mmweak.load_curated)"
+            f"no label model recorded for task {name!r}: {FIT_FIRST}, or load a curated folder with "
+            "mmweak.load_curated"
         )
     return np.asarray(lm["class_balance"], dtype=np.float64)
 

@@ -37,6 +37,7 @@ from datasets import Dataset, DatasetDict, Value
 
 from ..aggregate import drawn_at_random, human_gold_column
 from ..columns import read_column, read_matrix, replace_columns, split_dict
+from ..errors import FIT_FIRST
 from ..fingerprint import stable_hash
 from ..labelmodels.validation import check_number
 from ..provenance import read_record, write_record
@@ -140,7 +141,7 @@ def pick_rows(
     K = len(labels)
     if strategy in NEEDS_PROBS:
         if probs is None:
-            raise ValueError(f"strategy {strategy!r} needs the label model's probabilities: run mmweak.aggregate first")
+            raise ValueError(f"strategy {strategy!r} needs the label model's probabilities: {FIT_FIRST}")
         probs = np.asarray(probs, dtype=np.float64)
         if probs.shape != (n_rows, K):
             raise ValueError(f"probabilities have shape {probs.shape}, expected ({n_rows}, {K})")
@@ -404,8 +405,7 @@ def select(
     if task.votes_column not in d.column_names:
         raise ValueError(f"split {name!r} has no {task.votes_column!r} column: run mmweak.apply_lfs first")
     if strategy in NEEDS_PROBS and task.probs_column not in d.column_names:
-        raise ValueError(f"strategy {strategy!r} reads {task.probs_column!r}, which split {name!r} lacks: "
-                         "run mmweak.aggregate first")
+        raise ValueError(f"strategy {strategy!r} reads {task.probs_column!r}, which split {name!r} lacks: {FIT_FIRST}")
     votes = read_matrix(d, task.votes_column)
     probs = read_matrix(d, task.probs_column).astype(np.float64) if task.probs_column in d.column_names else None
     done = reviewed_mask(d, task)

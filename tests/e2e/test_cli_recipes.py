@@ -321,3 +321,23 @@ def test_curate_pushes_where_the_command_line_says(youtube_run, hub, tmp_path, c
     files = hub.files(repo)
     assert "README.md" in files and any(f.startswith("data/test-") for f in files)
     assert "youtube_spam.yaml" in files["README.md"].decode()  # the recipe travels with the pushed card
+
+
+def test_a_votes_only_folder_is_met_with_the_command_to_run_next(tmp_path, capsys):
+    """Before any label model: inspect said "no gold labels" and buckets (its default --vs label_model) crashed with
+    exit 1 and a Python call to make; both now name `mmweak aggregate`."""
+    spam = mmweak.Task("spam", ["ham", "spam"])
+    lfs = [mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if "http" in t else -1 for t in b["text"]])]
+    ds = datasets.Dataset.from_dict({"text": ["http a", "hi", "ok http", "yo"] * 5, "label": [1, 0, 1, 0] * 5})
+    folder = mmweak.save_curated(mmweak.apply_lfs(ds, lfs), tmp_path / "votes")
+    assert main(["inspect", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert f"no label model fitted yet: run `mmweak aggregate {folder} --out FOLDER`" in out
+    assert "no gold labels" not in out
+    assert main(["buckets", str(folder), "--lf", "link"]) == 2
+    err = capsys.readouterr().err
+    assert ("--vs label_model: split 'train' has no 'spam_label' column; fit a label model first (mmweak.aggregate, "
+            "or `mmweak aggregate FOLDER --out NEW_FOLDER` on a saved folder)") in err and "Traceback" not in err
+    assert main(["buckets", str(folder), "--lf", "link", "--vs", "gold", "--gold", "label"]) == 0
+    assert "link=spam, gold=spam: 10 rows" in capsys.readouterr().out

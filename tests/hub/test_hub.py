@@ -235,7 +235,11 @@ def test_the_push_command_carries_the_folders_title_and_licence(hub, repo_id, tm
     assert [c.title for c in hub.history(repo_id)][0] == "First curation"
     monkeypatch.chdir(tmp_path)
     assert main(["card", repo_id]) == 2
-    assert "is no local folder" in capsys.readouterr().err and not (tmp_path / repo_id).exists()
+    said = capsys.readouterr().err
+    assert f"no curated folder at {repo_id!r}; if it is a Hub repo id, write its card and data to a folder with " \
+        "--out FOLDER" in said and not (tmp_path / repo_id).exists()
+    assert main(["card", str(tmp_path / "nowhere")]) == 2  # a path no Hub id can be: no Hub advice
+    assert capsys.readouterr().err.strip().endswith(f"no curated folder at {str(tmp_path / 'nowhere')!r}")
 
 
 def test_people_named_by_e_mail_are_not_published_unless_renamed_or_allowed(hub, repo_id, tmp_path, capsys):

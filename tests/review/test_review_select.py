@@ -119,7 +119,8 @@ def test_select_on_a_dataset(texts, spam):
            mmweak.labeling_function(task=spam, inputs="text", name="short")(
                lambda b: [0 if len(t) < 12 else -1 for t in b["text"]])]
     votes_only = mmweak.apply_lfs(texts, lfs)
-    with pytest.raises(ValueError, match="strategy 'impact' reads 'spam_probs'.*run mmweak.aggregate first"):
+    with pytest.raises(ValueError, match=r"strategy 'impact' reads 'spam_probs'.*fit a label model first "
+                                         r"\(mmweak.aggregate, or `mmweak aggregate FOLDER"):
         review.select(votes_only, spam, 2, strategy="impact")
     # The default draws at random (a fair sample for the label model's dev score), so votes alone are enough.
     drawn = review.select(votes_only, spam, 2)
