@@ -231,8 +231,7 @@ def _random_then_entropy(*, votes, probs, labels, n, candidates, seed, reviewed_
     if int(n) > drawn.rows.size and cand.any():
         if probs is None:
             raise ValueError(f"strategy 'random_then_entropy' has its {RANDOM_FIRST} rows drawn at random and now "
-                             "picks the least sure rows: it needs the label model's probabilities (run "
-                             "mmweak.aggregate first)")
+                             f"picks the least sure rows: it needs the label model's probabilities; {FIT_FIRST}")
         rest = pick_rows("entropy", votes=votes, probs=probs, labels=labels, n=int(n) - drawn.rows.size,
                          candidates=cand, seed=seed)
     return Picks(np.concatenate([drawn.rows, rest.rows]).astype(np.int64), np.concatenate([drawn.scores, rest.scores]),
