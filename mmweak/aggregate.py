@@ -258,14 +258,16 @@ def drawn_at_random(entry: Mapping[str, Any], ds: Dataset, task: Task, rows: np.
     A row one of whose answers was chosen by the ``random`` strategy was drawn at random; a row whose answers
     name another strategy (``entropy``, ``impact``...) was chosen for being hard; a row whose answers name none
     (answers not made by :func:`mmweak.review.select`) is taken as drawn at random, as every reviewed row was
-    before strategies were recorded.
+    before strategies were recorded. A tie-break answer (``ties``) was asked of a row already chosen, so it does
+    not change how that row was chosen.
 
     >>> import datasets
     >>> spam = Task("spam", ["ham", "spam"])
-    >>> answers = [[{"strategy": "random"}], [{"strategy": "entropy"}], [{"strategy": ""}], []]
+    >>> answers = [[{"strategy": "random"}], [{"strategy": "entropy"}], [{"strategy": ""}], [],
+    ...            [{"strategy": ""}, {"strategy": "ties"}], [{"strategy": "entropy"}, {"strategy": "ties"}]]
     >>> ds = datasets.Dataset.from_dict({"spam_answers": answers})
-    >>> drawn_at_random({}, ds, spam, np.array([0, 1, 2])).tolist()
-    [True, False, True]
+    >>> drawn_at_random({}, ds, spam, np.array([0, 1, 2, 4, 5])).tolist()
+    [True, False, True, True, False]
     """
     names = entry.get("review") or {}
     column = names.get("answers_column") or f"{task.name}_answers"
@@ -281,7 +283,7 @@ def drawn_at_random(entry: Mapping[str, Any], ds: Dataset, task: Task, rows: np.
     flat = pc.list_flatten(answers)
     parent = pc.list_parent_indices(answers).to_numpy()
     strategy = pc.fill_null(flat.field("strategy"), "").to_numpy(zero_copy_only=False)
-    named = np.bincount(parent, weights=(strategy != ""), minlength=rows.size) > 0
+    named = np.bincount(parent, weights=(strategy != "") & (strategy != "ties"), minlength=rows.size) > 0
     random = np.bincount(parent, weights=(strategy == "random"), minlength=rows.size) > 0
     return random | ~named
 

@@ -545,8 +545,8 @@ def review(
     n: int = typer.Option(50, help="Rows to send for review."),
     strategy: str = typer.Option("random_then_entropy",
                                  help="How rows are chosen: random_then_entropy (50 at random, then the least sure), "
-                                 "random, entropy, margin, disagreement, no_coverage, impact, diverse "
-                                 "(see mmweak.review.select)."),
+                                 "random, entropy, margin, disagreement, no_coverage, impact, diverse, ties (reviewed "
+                                 "rows whose answers tie, for one more answer; see mmweak.review.select)."),
     split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else train)."),
     seed: int = typer.Option(0, help="Seed of random draws and ties."),
 ) -> None:
@@ -597,6 +597,13 @@ def answers(
     if not report.stored:
         raise UsageError(f"{export}: no new answer to store, so nothing was refitted or written (is it the export "
                          "of annotated tasks, and not one already brought back?)")
+    from .columns import split_dict
+
+    tied = sum(int(rv.tied_mask(rv.answer_counts(d, t)).sum()) for d in split_dict(ds).values())
+    if tied:
+        _say(f"{tied} reviewed row{'s' if tied > 1 else ''} of task {t.name!r} tie between annotators (no consensus "
+             f"label: they neither teach nor judge the fit); `mmweak review {out} --strategy ties --n {tied} --out "
+             "TASKS.json` sends them to one more person")
     fit_gold = _recorded_gold(ds) if gold is None else gold  # as the folder was fitted: dev rows stay dev rows
     _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite)
 

@@ -23,12 +23,14 @@ from .annotators import add_annotator_votes
 from .answers import (
                       Answer,
                       ImportReport,
+                      answer_counts,
                       answers_column,
                       answers_feature,
                       consensus,
                       gold_column,
                       merge_answers,
                       review_summary,
+                      tied_mask,
 )
 from .errors import AnnotationError, LabelStudioError
 from .files import export_tasks, import_annotations
@@ -39,8 +41,8 @@ from .simulate import LearningCurve, simulate
 
 __all__ = [
     "STRATEGIES", "Answer", "AnnotationError", "ImportReport", "LabelStudioError", "LearningCurve", "ProjectRef",
-    "add_annotator_votes", "annotator_emails", "answers_column", "answers_for", "answers_feature", "build_tasks",
-    "connect", "consensus", "export_tasks", "from_label_studio", "gold_column", "import_annotations",
+    "add_annotator_votes", "annotator_emails", "answer_counts", "answers_column", "answers_for", "answers_feature",
+    "build_tasks", "connect", "consensus", "export_tasks", "from_label_studio", "gold_column", "import_annotations",
     "labeling_config", "merge_answers", "pick_rows", "pseudonyms", "rename_annotators", "review_summary", "select",
-    "simulate", "to_label_studio",
+    "simulate", "tied_mask", "to_label_studio",
 ]

@@ -18,11 +18,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict, List, Value
 
 from ..aggregate import human_gold_column
-from ..columns import read_column, replace_columns, split_dict, struct_list_field
+from ..columns import arrow_column, read_column, replace_columns, split_dict, struct_list_field
 from ..fingerprint import stable_hash
 from ..provenance import read_record, task_record, write_record
 from ..task import Task
@@ -44,7 +45,9 @@ SKIP_REASONS = {
 #: How one reviewed row was chosen (``Answer.strategy``): a strategy of :mod:`.selection` that picks rows of one kind
 #: (``random_then_entropy`` records ``random`` or ``entropy`` per row), or ``""`` when unknown. Only ``random`` rows,
 #: and rows whose answers name no strategy, judge the label model's fit (:func:`mmweak.aggregate.drawn_at_random`).
-ROW_STRATEGIES = ("random", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse")
+#: ``ties`` re-sends rows whose answers tie: it adds an answer to a row chosen before, so it leaves how the row was
+#: chosen as it was.
+ROW_STRATEGIES = ("random", "entropy", "margin", "disagreement", "no_coverage", "impact", "diverse", "ties")
 
 
 #: Skips that need no attention (re-importing, a person pressing "skip"): counted, not warned about.
@@ -175,6 +178,50 @@ def reviewed_mask(ds: Dataset, task: Task) -> np.ndarray:
     if gold is not None:
         return read_column(ds, gold, np.int64) >= 0
     return np.zeros(len(ds), dtype=bool)
+
+
+def answer_counts(ds: Dataset, task: Task) -> np.ndarray:
+    """How many stored answers name each class, per row: ``(rows, K)`` (zeros where a row has none).
+
+    >>> spam = Task("spam", ["ham", "spam"])
+    >>> t = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    >>> said = [Answer("train", 0, "ann", 1, t), Answer("train", 0, "bob", 0, t), Answer("train", 2, "ann", 1, t)]
+    >>> ds = merge_answers(Dataset.from_dict({"text": ["a", "b", "c"]}), spam, said)
+    >>> answer_counts(ds, spam).tolist()
+    [[1, 1], [0, 0], [0, 1]]
+    """
+    out = np.zeros((len(ds), task.cardinality), dtype=np.int64)
+    col = answers_column(task)
+    if col not in ds.column_names or not len(ds):
+        return out
+    if struct_list_field(ds.features.arrow_schema.field(col).type, "label") is None:
+        return out
+    data = arrow_column(ds, col).combine_chunks()
+    flat = pc.list_flatten(data)
+    if not len(flat):
+        return out
+    parent = np.asarray(pc.list_parent_indices(data).to_numpy(zero_copy_only=False), dtype=np.int64)
+    labels = flat.field("label")
+    if pa.types.is_integer(labels.type):
+        idx = np.asarray(pc.fill_null(labels, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    else:  # the plain {annotator, label} form may name its classes
+        idx = np.array([_class_index(x, task) for x in labels.to_pylist()], dtype=np.int64)
+    ok = (idx >= 0) & (idx < task.cardinality)
+    np.add.at(out, (parent[ok], idx[ok]), 1)
+    return out
+
+
+def tied_mask(counts: np.ndarray) -> np.ndarray:
+    """Rows whose answers (:func:`answer_counts`) tie for the top class: reviewed, but with no consensus label.
+
+    >>> tied_mask(np.array([[1, 1], [0, 0], [0, 1], [2, 2]])).tolist()
+    [True, False, False, True]
+    """
+    counts = np.asarray(counts)
+    if counts.shape[1] < 2:
+        return np.zeros(counts.shape[0], dtype=bool)
+    top2 = np.sort(counts, axis=1)[:, -2:]
+    return (top2[:, 1] > 0) & (top2[:, 0] == top2[:, 1])
 
 
 def next_round(ds: Dataset | DatasetDict, task: Task) -> int:

@@ -22,6 +22,9 @@ Strategies (``STRATEGIES``):
   not 50 near-duplicates. The embedding is a column of vectors or an array, e.g. the sentence or CLIP
   embeddings ``lf_library`` LFs already computed (``lf_library.models.SentenceEncoder(...).embed(texts)``
   serves them from mmweak's embedding store); without one, the rows' LF vote patterns.
+* ``ties`` — rows already reviewed whose answers tie for the top class (one says spam, one says ham), fewest
+  answers first: a tie gives no consensus label, so the row neither teaches nor judges the label model until
+  one more person answers. The new answer keeps the row's first strategy (a row drawn at random still judges).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from ..fingerprint import stable_hash
 from ..labelmodels.validation import check_number
 from ..provenance import read_record, write_record
 from ..task import Task
-from .answers import ROW_STRATEGIES, Answer, next_round, reviewed_mask
+from .answers import ROW_STRATEGIES, Answer, answer_counts, next_round, reviewed_mask, tied_mask
 
 STRATEGIES = ("random", "random_then_entropy", *ROW_STRATEGIES[1:])
 #: Strategies that read the label model's probabilities (``T_probs``); the others need only the votes
@@ -96,6 +99,7 @@ def pick_rows(
     pool: int = 4,
     base: str = "entropy",
     reviewed_at_random: int = 0,
+    answers: np.ndarray | None = None,
 ) -> Picks:
     """Choose up to ``n`` of the ``candidates`` rows with ``strategy`` (see the module docstring).
 
@@ -113,6 +117,7 @@ def pick_rows(
         base: the uncertainty ``diverse`` starts from: ``entropy`` or ``margin``.
         reviewed_at_random: reviewed rows already drawn at random (``random_then_entropy`` draws up to
             :data:`RANDOM_FIRST` of them before it takes the least sure rows).
+        answers: ``(rows, K)`` human answers per class (:func:`~mmweak.review.answers.answer_counts`), for ``ties``.
 
     Returns:
         :class:`Picks`; fewer than ``n`` rows when the strategy has fewer (e.g. rows without votes).
@@ -156,6 +161,20 @@ def pick_rows(
     if strategy == "random":
         rows = rng.permutation(idx)[:n]
         return Picks(rows, np.full(rows.size, np.nan), [f"random draw (seed {seed})"] * rows.size)
+
+    if strategy == "ties":
+        if answers is None or np.shape(answers) != (n_rows, K):
+            raise ValueError(f"strategy 'ties' needs the human answers per class, shape ({n_rows}, {K}); got "
+                             f"{None if answers is None else np.shape(answers)}")
+        counts = np.asarray(answers, dtype=np.int64)
+        tied = idx[tied_mask(counts[idx])]
+        total = counts[tied].sum(axis=1)
+        rows = tied[np.lexsort((jitter[tied], total))][:n]  # fewest answers first: one more answer settles them
+        reasons = []
+        for r in rows:
+            parts = sorted(((int(counts[r, k]), labels[k]) for k in range(K) if counts[r, k]), reverse=True)
+            reasons.append("annotators tie: " + ", ".join(f"{c} answered {name}" for c, name in parts))
+        return Picks(rows, counts[rows].sum(axis=1).astype(np.float64), reasons)
 
     if strategy == "no_coverage":
         empty = idx[(votes[idx] == -1).all(axis=1)]
@@ -369,7 +388,8 @@ def select(
         split: which split (default: the label model's fit split, else ``train``).
         seed: seed for random draws and ties.
         embedding: for ``diverse``: a column of vectors, or a ``(rows, d)`` array (default: vote patterns).
-        include_reviewed: also consider rows that already carry human answers (default: skip them).
+        include_reviewed: also consider rows that already carry human answers (default: skip them; ``ties``
+            takes only such rows).
         pool, base: see :func:`pick_rows`.
 
     Returns:
@@ -408,6 +428,7 @@ def select(
     votes = read_matrix(d, task.votes_column)
     probs = read_matrix(d, task.probs_column).astype(np.float64) if task.probs_column in d.column_names else None
     done = reviewed_mask(d, task)
+    counts = answer_counts(d, task) if strategy == "ties" else None
     emb = None
     if strategy == "diverse" and embedding is not None:
         emb = read_matrix(d, embedding) if isinstance(embedding, str) else np.asarray(embedding)
@@ -418,8 +439,9 @@ def select(
         judged = np.flatnonzero(read_column(d, gold, np.int64) >= 0) if gold is not None else np.zeros(0, np.int64)
         at_random = int(drawn_at_random(entry, d, task, judged).sum())
     picks = pick_rows(strategy, votes=votes, probs=probs, labels=task.labels, n=n,
-                      candidates=np.ones(len(d), bool) if include_reviewed else ~done, seed=seed,
-                      embedding=emb, reviewed=done, pool=pool, base=base, reviewed_at_random=at_random)
+                      candidates=np.ones(len(d), bool) if include_reviewed or strategy == "ties" else ~done,
+                      seed=seed, embedding=emb, reviewed=done, pool=pool, base=base, reviewed_at_random=at_random,
+                      answers=counts)
     if picks.rows.size < n:
         warnings.warn(f"strategy {strategy!r} found {picks.rows.size} rows of split {name!r} for task "
                       f"{task.name!r}, fewer than the {n} asked for", stacklevel=2)

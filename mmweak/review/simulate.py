@@ -281,8 +281,9 @@ def simulate(
                 raise ValueError(f"split {s!r} has no column {c!r}")
     strategies = list(strategies)
     for s in strategies:
-        if s not in STRATEGIES:
-            raise ValueError(f"unknown selection strategy {s!r}; choose from {list(STRATEGIES)}")
+        if s not in STRATEGIES or s == "ties":  # a simulated reviewer answers once per row: nothing ties
+            raise ValueError(f"unknown selection strategy {s!r} for a simulated review; choose from "
+                             f"{[x for x in STRATEGIES if x != 'ties']}")
     objective: Objective = "f1" if metric == "f1" else "accuracy"
     if metric not in ("accuracy", "f1"):
         raise ValueError(f"metric must be 'accuracy' or 'f1', got {metric!r}")

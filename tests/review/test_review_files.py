@@ -8,6 +8,7 @@ import json
 import re
 
 import datasets
+import numpy as np
 import pytest
 
 import mmweak
@@ -421,3 +422,61 @@ def test_annotations_that_name_nobody_are_each_their_own_annotator(curated, spam
     with pytest.warns(UserWarning, match="name no annotator"):
         again, report2 = review.import_annotations(out, spam, tmp_path / "e.json", return_report=True)
     assert report2.stored == 0 and list(again["spam_answers"]) == list(out["spam_answers"])
+
+
+def test_rows_whose_annotators_tie_go_to_one_more_person_and_keep_how_they_were_chosen(curated, spam, tmp_path):
+    sel = review.select(curated, spam, 4, strategy="random")
+    rows = list(sel["review_row"])
+    tasks = json.loads(review.export_tasks(sel, spam, tmp_path / "t.json").read_text())
+    # Rows 0 and 1 of the batch get one answer each way (a tie); rows 2 and 3 get two matching answers.
+    exported = _as_label_studio_export(tasks, lambda k, t: [("a@x.io", "spam"), ("b@x.io", "ham" if k < 2 else "spam")])
+    (tmp_path / "e1.json").write_text(json.dumps(exported))
+    out = review.import_annotations(curated, spam, tmp_path / "e1.json")
+    assert review.tied_mask(review.answer_counts(out, spam)).nonzero()[0].tolist() == sorted(rows[:2])
+    assert [out[r]["spam_gold"] for r in rows] == [-1, -1, 1, 1]
+
+    # The usual strategies skip reviewed rows, ties included; `ties` takes only the tied rows, fewest answers first.
+    assert not set(review.select(out, spam, 6, strategy="random")["review_row"]) & set(rows)
+    with pytest.warns(UserWarning, match="strategy 'ties' found 2 rows"):
+        again = review.select(out, spam, 5, strategy="ties")
+    assert sorted(again["review_row"]) == sorted(rows[:2]) and set(again["review_round"]) == {2}
+    assert set(again["review_reason"]) == {"annotators tie: 1 answered spam, 1 answered ham"}
+
+    # A third person settles them; the rows were drawn at random, and still judge the fit.
+    third = _as_label_studio_export(json.loads(review.export_tasks(again, spam, tmp_path / "t2.json").read_text()),
+                                    lambda k, t: [("c@x.io", "spam")])
+    for k, t in enumerate(third):  # ids Label Studio would give a second project
+        t["id"] = 200 + k
+        t["annotations"][0]["id"] = 2000 + k
+    (tmp_path / "e2.json").write_text(json.dumps(third))
+    settled, report = review.import_annotations(out, spam, tmp_path / "e2.json", return_report=True)
+    assert (report.stored, report.rows) == (2, 2)
+    assert [settled[r]["spam_gold"] for r in rows] == [1, 1, 1, 1]
+    assert [a["strategy"] for a in settled[rows[0]]["spam_answers"]] == ["random", "random", "ties"]
+    assert not review.tied_mask(review.answer_counts(settled, spam)).any()
+    from mmweak.aggregate import drawn_at_random
+    assert drawn_at_random({}, settled, spam, np.array(rows)).all()
+    # A simulated review answers once per row: nothing can tie there.
+    with pytest.raises(ValueError, match="unknown selection strategy 'ties' for a simulated review"):
+        review.simulate(settled, spam, gold="label", strategies=["ties"], fit_split="train", eval_split="train")
+
+
+def test_cli_answers_says_which_rows_tie_and_review_sends_them_again(curated, spam, tmp_path, capsys):
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(curated, tmp_path / "cur")
+    assert main(["review", str(folder), "--out", str(tmp_path / "b.json"), "--n", "3", "--strategy", "random"]) == 0
+    sent = json.loads((tmp_path / "b.json").read_text())
+    (tmp_path / "e.json").write_text(json.dumps(_as_label_studio_export(
+        sent, lambda k, t: [("a@lab.org", "spam"), ("b@lab.org", "ham" if k else "spam")])))
+    capsys.readouterr()
+    assert main(["answers", str(folder), str(tmp_path / "e.json"), "--out", str(tmp_path / "back")]) == 0
+    said = capsys.readouterr().out
+    assert (f"2 reviewed rows of task 'spam' tie between annotators (no consensus label: they neither teach nor judge "
+            f"the fit); `mmweak review {tmp_path / 'back'} --strategy ties --n 2 --out TASKS.json` sends them to one "
+            "more person") in said
+    assert main(["review", str(tmp_path / "back"), "--out", str(tmp_path / "t.json"), "--strategy", "ties",
+                 "--n", "2"]) == 0
+    again = json.loads((tmp_path / "t.json").read_text())
+    assert sorted(t["data"]["mmweak"]["row"] for t in again) == sorted(t["data"]["mmweak"]["row"] for t in sent[1:])
+    assert {t["data"]["mmweak"]["strategy"] for t in again} == {"ties"}
