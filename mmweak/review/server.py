@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from datasets import Dataset, DatasetDict
 
@@ -95,14 +95,21 @@ def _find_project(client: Any, url: str, project: int | str) -> Any | None:
     return _call(url, f"read project {matches[0].id}", client.projects.get, id=matches[0].id) if matches else None
 
 
-def _row_refs(client: Any, url: str, project_id: int) -> tuple[set[tuple[str, str, int, str]], set[str]]:
+def _row_ref(m: Mapping[str, Any]) -> tuple[str, str, int, str, int]:
+    """What makes a sent row new to a project: the row as sent, and for a tie-break (``ties``) its round, since
+    that row is already there with the answers that tie and needs a task of its own for one more person."""
+    again = int(m.get("round") or 0) if m.get("strategy") == "ties" else 0
+    return str(m.get("task")), str(m.get("split")), int(m.get("row", -1)), str(m.get("key")), again
+
+
+def _row_refs(client: Any, url: str, project_id: int) -> tuple[set[tuple[str, str, int, str, int]], set[str]]:
     """The mmweak rows already in a project, and the tasks it holds rows of (``""`` for rows not sent by mmweak)."""
     refs, owners = set(), set()
     for t in _call(url, f"list the tasks of project {project_id}",
                    lambda: list(client.tasks.list(project=project_id, fields="all"))):
         m = (t.data or {}).get(META)
         if isinstance(m, dict):
-            refs.add((str(m.get("task")), str(m.get("split")), int(m.get("row", -1)), str(m.get("key"))))
+            refs.add(_row_ref(m))
         owners.add(str(m.get("task")) if isinstance(m, dict) else "")
     return refs, owners
 
@@ -198,8 +205,7 @@ def to_label_studio(
     if annotators_per_row is not None and getattr(found, "maximum_annotations", None) != annotators_per_row:
         _call(base, f"set the annotators per row of project {found.id}", client.projects.update, id=found.id,
               maximum_annotations=annotators_per_row)
-    new = [t for t in tasks if (task.name, t["data"][META]["split"], t["data"][META]["row"], t["data"][META]["key"])
-           not in there]
+    new = [t for t in tasks if _row_ref(t["data"][META]) not in there]
     if new:
         for chunk in import_chunks(new):
             _call(base, f"import {len(new)} tasks into project {found.id}", client.projects.import_tasks,

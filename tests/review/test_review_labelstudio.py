@@ -134,6 +134,21 @@ def test_round_trip_through_a_real_server(label_studio, curated, spam_task):
     ref2 = review.to_label_studio(sel, spam_task, url=url, api_key=token)
     assert (ref2.id, ref2.created, ref2.imported, ref2.already_there) == (ref.id, False, 0, 6)
 
+    # The 1-1 tie goes to one more person: a task of its own in the same project (the row is there already, with
+    # the answers that tie), sent once however often it is asked for; dave's answer settles the row.
+    ties = review.select(out, spam_task, 1, strategy="ties")
+    assert list(ties["review_row"]) == [contested] and list(ties["review_round"]) == [2]
+    ref3 = review.to_label_studio(ties, spam_task, url=url, api_key=token)
+    assert (ref3.id, ref3.imported, ref3.already_there) == (ref.id, 1, 0)
+    assert review.to_label_studio(ties, spam_task, url=url, api_key=token).imported == 0
+    tie_task = next(t for t in client.tasks.list(project=ref.id, fields="all")
+                    if t.data["mmweak"]["strategy"] == "ties")
+    dave = client.users.create(email="dave@mmweak.test", username="dave")
+    _annotate(client, tie_task.id, spam_task.labels[GOLD[contested]], user=dave.id)
+    settled, report_tie = review.from_label_studio(out, spam_task, url=url, api_key=token, return_report=True)
+    assert report_tie.stored == 1 and settled["train"][contested]["spam_gold"] == GOLD[contested]
+    assert [a["strategy"] for a in settled["train"][contested]["spam_answers"]] == ["entropy", "entropy", "ties"]
+
     # A row whose content changed since it was sent: its answers are counted, not stored on the wrong row.
     changed_row = tasks[0].data["mmweak"]["row"]
     edited = curated["train"].map(lambda x, i: {"text": x["text"] + " (edited)" if i == changed_row else x["text"]},
@@ -142,7 +157,7 @@ def test_round_trip_through_a_real_server(label_studio, curated, spam_task):
     mmweak.provenance.write_record(edited, mmweak.provenance.read_record(curated))
     with pytest.warns(UserWarning, match="content changed since it was sent"):
         _, report3 = review.from_label_studio(edited, spam_task, url=url, api_key=token, return_report=True)
-    assert report3.skipped["missing_row"] == 2 and report3.stored == 8
+    assert report3.skipped["missing_row"] == 2 and report3.stored == 9  # dave's tie-break included
 
     # Someone adds a class in Label Studio and uses it: counted (or raised), never stored.
     client.projects.update(id=ref.id, label_config=config.replace('<Choice value="spam"/>',
@@ -152,7 +167,7 @@ def test_round_trip_through_a_real_server(label_studio, curated, spam_task):
         review.from_label_studio(curated, spam_task, url=url, api_key=token, on_invalid="raise")
     with pytest.warns(UserWarning, match="not one of the task's classes"):
         _, report4 = review.from_label_studio(curated, spam_task, url=url, api_key=token, return_report=True)
-    assert report4.skipped == {"cancelled": 1, "unknown_class": 1} and report4.stored == 10
+    assert report4.skipped == {"cancelled": 1, "unknown_class": 1} and report4.stored == 11
 
 
 def test_unreachable_server_and_bad_token(label_studio, curated, spam_task):
