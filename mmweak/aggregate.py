@@ -406,6 +406,13 @@ def check_options(
     for what, value in options.items():
         if isinstance(value, Mapping) and not set(value) <= names:
             raise ValueError(f"{what} names unknown task(s) {sorted(set(value) - names)}; tasks are {sorted(names)}")
+    gold = options.get("gold")
+    if isinstance(gold, str) and len(task_list) > 1:
+        # one task's gold read as another's: its class indices mean other classes there, and the fit and the scores
+        # of that task follow them without a word
+        raise ValueError(f"gold={gold!r} names one column for {len(task_list)} tasks ({', '.join(sorted(names))}); "
+                         f"a gold column holds one task's labels: map each task to its own, e.g. "
+                         f"gold={{{task_list[0].name!r}: {gold!r}}} (a task left out fits without gold)")
     for task in task_list:
         gold_col = gold_column_of(options.get("gold"), task)
         if gold_col is not None and not any(gold_col in cols for cols in columns.values()):

@@ -142,7 +142,8 @@ def apply(
 
 # The options of every command that fits label models and writes a curated folder (aggregate, answers).
 _MODEL = typer.Option(None, help="Label model name (default: the recommended default).")
-_GOLD = typer.Option(None, help="Gold column; its dev-split labels help the fit.")
+_GOLD = typer.Option(None, help="Gold column; its dev-split labels help the fit. With several tasks, one per task: "
+                     "TASK=COLUMN[,TASK=COLUMN].")
 _OBJECTIVE = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut).")
 _FILL_ABSTAINS = typer.Option(
     None, help="'prior': label rows without votes with the class the label model finds most likely for them.")
@@ -174,7 +175,7 @@ def aggregate(
         if wide:  # class 1 of five is no natural "positive" class: say which, rather than guess
             raise UsageError(f"--objective f1 on task {wide[0].name!r} (classes {list(wide[0].labels)}) needs "
                              "--pos-label, the class whose F1 the labels should maximise")
-    fit_gold: str | dict[str, str] | None = _recorded_gold(ds) if as_recorded and gold is None else gold
+    fit_gold = _recorded_gold(ds) if as_recorded and gold is None else _gold_option(gold, tasks)
     if as_recorded and fill_abstains is None:
         fill_abstains = _recorded_fill(ds)
     _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite, pos_label)
@@ -226,7 +227,8 @@ def report(
     folder: str = typer.Argument(..., help="Curated folder or Hub repo."),
     task: Optional[str] = typer.Option(None, help="Task (default: every task)."),
     split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else the first)."),
-    gold: Optional[str] = typer.Option(None, help="Gold column, for empirical accuracies."),
+    gold: Optional[str] = typer.Option(None, help="Gold column, for empirical accuracies (several tasks: "
+                                       "TASK=COLUMN[,TASK=COLUMN])."),
     revision: Optional[str] = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per task (task, split, lfs, labels)."),
 ) -> None:
@@ -237,11 +239,14 @@ def report(
 
     ds, tasks = _load_curated(folder, revision)
     entries = read_record(ds).get("tasks", {})
-    for t in _pick(tasks, task):
+    picked = _pick(tasks, task)
+    gold_of = _gold_option(gold, picked)
+    for t in picked:
         s = _split(ds, split) if split else stats_split_of(entries.get(t.name, {}), list(ds))  # the card's LF table's
-        if gold is not None and gold not in ds[s].column_names:
-            raise UsageError(f"--gold: split {s!r} has no column {gold!r}; its columns: {ds[s].column_names}")
-        summary = analyze(ds, t, split=s, gold=gold)
+        t_gold = gold_of.get(t.name) if isinstance(gold_of, dict) else gold_of
+        if t_gold is not None and t_gold not in ds[s].column_names:
+            raise UsageError(f"--gold: split {s!r} has no column {t_gold!r}; its columns: {ds[s].column_names}")
+        summary = analyze(ds, t, split=s, gold=t_gold)
         if as_json:
             _say_json({"task": t.name, "split": s, "classes": list(t.labels), "label_model": summary.label_model,
                        "member": summary.member, "lfs": summary.rows, "labels": summary.labels})
@@ -604,8 +609,27 @@ def answers(
         _say(f"{tied} reviewed row{'s' if tied > 1 else ''} of task {t.name!r} tie between annotators (no consensus "
              f"label: they neither teach nor judge the fit); `mmweak review {out} --strategy ties --n {tied} --out "
              "TASKS.json` sends them to one more person")
-    fit_gold = _recorded_gold(ds) if gold is None else gold  # as the folder was fitted: dev rows stay dev rows
+    fit_gold = _recorded_gold(ds) if gold is None else _gold_option(gold, tasks)  # dev rows stay dev rows
     _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite)
+
+
+def _gold_option(gold: str | None, tasks: list) -> str | dict[str, str] | None:
+    """``--gold``: one column (one task), or ``TASK=COLUMN`` pairs separated by commas (several tasks)."""
+    if gold is None or "=" not in gold:
+        if gold is not None and len(tasks) > 1:
+            names = [t.name for t in tasks]
+            raise UsageError(f"--gold {gold!r} names one column for {len(tasks)} tasks ({', '.join(names)}); a gold "
+                             f"column holds one task's labels: give --gold {names[0]}={gold} (TASK=COLUMN, comma "
+                             "separated; a task left out fits without gold)")
+        return gold
+    out: dict[str, str] = {}
+    known = {t.name for t in tasks}
+    for part in gold.split(","):
+        name, _, column = (x.strip() for x in part.partition("="))
+        if name not in known or not column:
+            raise UsageError(f"--gold {part.strip()!r}: expected TASK=COLUMN with TASK one of {sorted(known)}")
+        out[name] = column
+    return out
 
 
 def _recorded_gold(ds: Any) -> dict[str, str] | None:

@@ -603,7 +603,18 @@ def parse_recipe(text: str, *, file: str = "<recipe>") -> Recipe:
         raise recipe.error(("lfs",), "list the LFs under 'lfs' (or people's answers under 'annotators')")
     _check_post_aggregate(recipe)
     _check_types(recipe)
+    _check_gold(recipe)
     return recipe
+
+
+def _check_gold(recipe: Recipe) -> None:
+    """One gold column for several tasks is refused: its class indices would be read as each task's classes."""
+    gold = recipe.section("aggregate").get("gold")
+    tasks = sorted(recipe.task_names)
+    if isinstance(gold, str) and len(tasks) > 1:
+        raise recipe.error(("aggregate", "gold"), f"gold column {gold!r} for {len(tasks)} tasks ({', '.join(tasks)}): "
+                                                  f"a gold column holds one task's labels; map each task to its own, "
+                                                  f"e.g. gold: {{{tasks[0]}: {gold}}}")
 
 
 def _description(recipe: Recipe, spec: Mapping[str, Any]) -> str:

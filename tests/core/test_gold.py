@@ -4,6 +4,7 @@ Read by position, a validation ``ClassLabel(["spam", "ham"])`` for a task ``["ha
 inverted dev labels and scored every LF against them (an LF right on every row reported 0 % accuracy).
 """
 
+import json
 import warnings
 
 import numpy as np
@@ -233,3 +234,55 @@ def test_answers_typed_with_a_class_label_in_another_order_read_by_name_as_gold_
     with pytest.raises(mmweak.review.AnnotationError, match="share some classes but not all"):
         add_annotator_votes(Dataset.from_dict({"crowd": [[{"annotator": "a", "label": 0}]]}, features=partial),
                             SPAM, "crowd")
+
+
+TOPIC = mmweak.Task("topic", ["promo", "praise", "other"])
+
+
+def _two_tasks(tmp_path=None):
+    s1 = labeling_function(task=SPAM, inputs="text", name="s1")(
+        lambda b: [1 if "buy" in t else 0 if "love" in t else -1 for t in b["text"]])
+    t1 = labeling_function(task=TOPIC, inputs="text", name="t1")(
+        lambda b: [2 if "meh" in t else 1 if "love" in t else -1 for t in b["text"]])
+    rows = {"text": ["buy", "love", "meh", "buy love"] * 10, "gold_spam": [1, 0, 0, 1] * 10,
+            "gold_topic": [0, 1, 2, 1] * 10}
+    dd = DatasetDict(train=Dataset.from_dict(rows), validation=Dataset.from_dict(rows))
+    return mmweak.apply_lfs(dd, [s1, t1])
+
+
+def test_one_gold_column_is_not_read_as_every_tasks_gold():
+    """spam's 0/1 read as topic's classes made a row whose only topic vote is "other" come out "promo"."""
+    ds = _two_tasks()
+    with pytest.raises(ValueError, match=r"gold='gold_spam' names one column for 2 tasks \(spam, topic\); a gold "
+                                         r"column holds one task's labels: map each task to its own, e\.g\. "
+                                         r"gold=\{'spam': 'gold_spam'\}"):
+        mmweak.aggregate(ds, gold="gold_spam")
+    out = mmweak.aggregate(ds, gold={"spam": "gold_spam", "topic": "gold_topic"})
+    tasks = mmweak.provenance.read_record(out)["tasks"]
+    assert (tasks["spam"]["gold_column"], tasks["topic"]["gold_column"]) == ("gold_spam", "gold_topic")
+    meh = out["validation"]["text"].index("meh")
+    assert out["validation"][meh]["topic_label"] == 2
+    # One task at a time, one column is that task's gold.
+    one = mmweak.aggregate(ds, tasks=[SPAM], gold="gold_spam")
+    assert mmweak.provenance.read_record(one)["tasks"]["spam"]["gold_column"] == "gold_spam"
+
+
+def test_cli_gold_takes_a_column_per_task(tmp_path, capsys):
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(_two_tasks(), tmp_path / "votes")
+    out = tmp_path / "out"
+    assert main(["aggregate", str(folder), "--out", str(out), "--gold", "gold_spam"]) == 2
+    assert ("--gold 'gold_spam' names one column for 2 tasks (spam, topic); a gold column holds one task's labels: "
+            "give --gold spam=gold_spam") in capsys.readouterr().err and not out.exists()
+    assert main(["aggregate", str(folder), "--out", str(out), "--gold", "nope=gold_spam"]) == 2
+    assert "--gold 'nope=gold_spam': expected TASK=COLUMN with TASK one of ['spam', 'topic']" in capsys.readouterr().err
+    assert main(["aggregate", str(folder), "--out", str(out), "--gold", "spam=gold_spam, topic=gold_topic"]) == 0
+    tasks = mmweak.provenance.read_record(mmweak.load_curated(out)[0])["tasks"]
+    assert (tasks["spam"]["gold_column"], tasks["topic"]["gold_column"]) == ("gold_spam", "gold_topic")
+    capsys.readouterr()
+    assert main(["report", str(out), "--gold", "gold_spam"]) == 2
+    assert main(["report", str(out), "--gold", "topic=gold_topic", "--json"]) == 0
+    docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [d["task"] for d in docs] == ["spam", "topic"]
+    assert [(r["lf"], r["correct"], r["empirical_accuracy"]) for r in docs[1]["lfs"]] == [("t1", 30, 1.0)]

@@ -724,3 +724,13 @@ def test_an_f1_rule_that_labels_every_row_positive_is_said_so(tmp_path, capsys):
         warnings.simplefilter("error", UserWarning)  # census's F1 labels rank its rows: no such warning
         curate(load_recipe(RECIPES / "wrench_votes.yaml"), say=lambda line: None,
                overrides=[f"data.source={_shared('wrench', 'census')}", "aggregate.objective=f1", "output.folder=null"])
+
+
+def test_one_gold_column_for_two_tasks_is_refused_at_the_recipe_line():
+    base = ("data: {source: x}\ntasks: {spam: {labels: [ham, spam]}, topic: {labels: [a, b, c]}}\n"
+            "annotators: [{task: spam, column: a}, {task: topic, column: b}]\naggregate: {gold: %s}\n")
+    with pytest.raises(RecipeError, match=r"<recipe>:4: aggregate\.gold: gold column 'label' for 2 tasks \(spam, "
+                                          r"topic\): a gold column holds one task's labels; map each task to its own, "
+                                          r"e\.g\. gold: \{spam: label\}"):
+        parse_recipe(base % "label")
+    assert parse_recipe(base % "{spam: label}").section("aggregate")["gold"] == {"spam": "label"}
