@@ -336,7 +336,10 @@ def load_source(
             raise SourceError(f"{src!r} is not callable")
         return normalize_splits(fn(**params))
     try:
-        if fmt is not None:
+        if fmt is not None and path.is_dir() and "data_files" not in params:
+            # a folder is a data_dir to a builder: as data_files it is taken for a file that does not exist
+            loaded = load_dataset(fmt, data_dir=src, **params)
+        elif fmt is not None:
             data_files = params.pop("data_files", src)
             loaded = load_dataset(fmt, data_files=data_files, **params)
         elif path.is_file():

@@ -4,6 +4,7 @@ files differ from them. Whatever cannot be read is a SourceError naming the file
 import json
 
 import numpy as np
+import PIL.Image
 import pytest
 
 import mmweak
@@ -268,3 +269,20 @@ output:
     assert main(["curate", "r/stars.yaml"]) == 0
     ds, _ = mmweak.load_curated(tmp_path / "r" / "out")
     assert list(ds["train"]["item"]) == ["q1", "q2", "q3"] and ds["train"]["stars_label"] == [0, 2, 1]
+
+
+def test_a_folder_with_a_named_builder_is_its_data_dir(tmp_path):
+    """`format: csv` (or imagefolder) on a folder said the existing folder could not be found."""
+    folder = tmp_path / "csvs"
+    folder.mkdir()
+    (folder / "train.csv").write_text("text,label\nbuy now,1\nhello,0\n")
+    (folder / "test.csv").write_text("text,label\nfree,1\n")
+    ds = load_source(folder, format="csv")
+    assert sorted(ds) == ["test", "train"] and ds["train"]["text"] == ["buy now", "hello"]
+    images = tmp_path / "images"
+    for cls, shade in (("cat", 0), ("dog", 255)):
+        (images / "train" / cls).mkdir(parents=True)
+        PIL.Image.new("RGB", (4, 4), (shade,) * 3).save(images / "train" / cls / "a.png")
+    pics = load_source(images, format="imagefolder")
+    assert pics["train"].features["label"].names == ["cat", "dog"] and len(pics["train"]) == 2
+    assert load_source(folder / "train.csv", format="csv")["train"]["label"] == [1, 0]  # a file is data_files still
