@@ -237,7 +237,7 @@ def _classes_without_evidence(task: Task, L: np.ndarray, L_dev: np.ndarray | Non
     return [str(task.labels[int(k)]) for k in np.flatnonzero(~seen)]
 
 
-def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str | None:
+def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task | str) -> str | None:
     """The column holding human review labels of ``task`` in ``ds`` (see :mod:`mmweak.review`), if any.
 
     The review record names it; without one (e.g. after ``apply_lfs`` renewed the record), the column
@@ -245,8 +245,9 @@ def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task) -> str 
     for human review.
     """
     names = (entry.get("review") or {})
-    gold = names.get("gold_column") or f"{task.name}_gold"
-    answers = names.get("answers_column") or f"{task.name}_answers"
+    name = task if isinstance(task, str) else task.name
+    gold = names.get("gold_column") or f"{name}_gold"
+    answers = names.get("answers_column") or f"{name}_answers"
     if gold in ds.column_names and (names.get("gold_column") or answers in ds.column_names):
         return gold
     return None

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 from datasets import Dataset, DatasetDict
 
+from .aggregate import human_gold_column
 from .columns import read_column, read_matrix
 from .errors import FIT_FIRST
 from .provenance import read_record
@@ -78,21 +79,41 @@ def _select(ds: Dataset | DatasetDict, keep: Any) -> Dataset | DatasetDict:
     return ds.select(np.flatnonzero(keep(ds)))
 
 
-def drop_abstains(ds: Dataset | DatasetDict, task: Task | str, *, batch_size: int = 1000) -> Dataset | DatasetDict:
-    """Rows whose curated ``T_label`` is not ``-1`` (the label model did not abstain).
+def drop_abstains(
+    ds: Dataset | DatasetDict, task: Task | str, *, keep_filled: bool = False, batch_size: int = 1000
+) -> Dataset | DatasetDict:
+    """Rows the label model labelled from votes: ``T_label`` is not ``-1`` and, unless ``keep_filled``, some LF
+    voted on the row (or a person reviewed it).
 
-    Works on a ``Dataset`` or every split of a ``DatasetDict``; the mask is computed from the Arrow
-    column and applied as an index mapping (no rows are copied). ``batch_size`` is accepted for
+    A fit with ``fill_abstains="prior"`` labels rows no LF voted on with its class balance's guess, the same label
+    on every such row; training on them teaches the prior, so they are dropped like abstains unless
+    ``keep_filled=True``. Works on a ``Dataset`` or every split of a ``DatasetDict``; the mask is computed from the
+    Arrow columns and applied as an index mapping (no rows are copied). ``batch_size`` is accepted for
     compatibility and unused.
 
     >>> import datasets
-    >>> ds = datasets.Dataset.from_dict({"spam_label": [1, -1, 0]})
-    >>> list(drop_abstains(ds, "spam")["spam_label"])
-    [1, 0]
+    >>> ds = datasets.Dataset.from_dict({"spam_label": [1, -1, 0, 0], "spam_votes": [[1], [-1], [0], [-1]]})
+    >>> list(drop_abstains(ds, "spam")["spam_label"]), len(drop_abstains(ds, "spam", keep_filled=True))
+    ([1, 0], 3)
     """
     _, _, _, label, _ = _columns(task)
     _need(ds, task, label)
-    return _select(ds, lambda d: read_column(d, label) != _ABSTAIN)
+    return _select(ds, lambda d: _labelled(d, task, keep_filled))
+
+
+def _labelled(d: Dataset, task: Task | str, keep_filled: bool) -> np.ndarray:
+    """Rows with a label (``T_label >= 0``) that came from votes or review, or any label with ``keep_filled``."""
+    name, votes, _, label, _ = _columns(task)
+    ok = read_column(d, label) != _ABSTAIN
+    if keep_filled or votes not in d.column_names or not ok.any():
+        return ok
+    silent = (read_matrix(d, votes) == _ABSTAIN).all(axis=1)
+    if silent.any():  # a reviewed row keeps its human label, votes or not
+        entry = read_record(d).get("tasks", {}).get(name) or {}
+        gold = human_gold_column(entry, d, name)
+        if gold is not None:
+            silent &= read_column(d, gold) < 0
+    return ok & ~silent
 
 
 def filter_by_confidence(
@@ -101,9 +122,11 @@ def filter_by_confidence(
     min_confidence: float,
     *,
     drop_abstains: bool = True,
+    keep_filled: bool = False,
     batch_size: int = 1000,
 ) -> Dataset | DatasetDict:
-    """Rows with ``T_confidence >= min_confidence`` (compared in float32), abstains dropped by default.
+    """Rows with ``T_confidence >= min_confidence`` (compared in float32), abstains dropped by default (and rows
+    no LF voted on that ``fill_abstains="prior"`` labelled, unless ``keep_filled``: see :func:`drop_abstains`).
 
     >>> import datasets
     >>> ds = datasets.Dataset.from_dict({"spam_confidence": [0.7, 0.55, 0.99], "spam_label": [1, 0, -1]})
@@ -127,7 +150,7 @@ def filter_by_confidence(
                              "such rows): the curated columns were changed after mmweak.aggregate")
         ok = c >= threshold
         if drop_abstains:
-            ok &= read_column(d, label) != _ABSTAIN
+            ok &= _labelled(d, task, keep_filled)
         return ok
 
     return _select(ds, keep)

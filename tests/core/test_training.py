@@ -1,3 +1,4 @@
+import datetime as dt
 import math
 import subprocess
 import sys
@@ -157,6 +158,35 @@ def test_filters_keep_the_right_rows(curated_rows):
     out = drop_abstains(dd, mmweak.Task("spam", ["ham", "spam"]))
     assert isinstance(out, DatasetDict) and list(out["test"]["idx"]) == [2]
     assert out["train"].features == curated_rows.features
+
+
+def test_rows_no_lf_voted_on_that_the_fit_filled_are_dropped_unless_kept(spam):
+    """With fill_abstains="prior" the rows without a vote carry the prior's guess (one label on all of them, confidence
+    0.6 or so): the README's `filter_by_confidence(..., 0.6)  # drops abstained and unsure rows` kept every one."""
+    from mmweak import review
+
+    link = mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    short = mmweak.labeling_function(task=spam, inputs="text", name="short")(
+        lambda b: [0 if len(t) < 6 else -1 for t in b["text"]])
+    texts = ["see http://a", "hi", "long words here", "ok", "http://b now", "more long words", "yo", "http://c"] * 4
+    ds = mmweak.apply_lfs(Dataset.from_dict({"text": texts}), [link, short])
+    filled = mmweak.aggregate(ds, model="majority", fill_abstains="prior")
+    silent = np.flatnonzero((np.asarray(filled["spam_votes"]) == -1).all(axis=1))
+    assert silent.size == 8 and set(np.asarray(filled["spam_label"])[silent]) != {-1}  # the fill labelled them
+    voted = sorted(set(range(len(texts))) - set(silent.tolist()))
+    assert list(drop_abstains(filled, spam)["text"]) == [texts[i] for i in voted]
+    assert len(drop_abstains(filled, spam, keep_filled=True)) == len(texts)
+    low = float(np.min(np.asarray(filled["spam_confidence"])))
+    assert len(filter_by_confidence(filled, spam, low)) == len(voted)
+    assert len(filter_by_confidence(filled, spam, low, keep_filled=True)) == len(texts)
+    # A row a person labelled keeps its label, votes or not.
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    reviewed = review.merge_answers(filled, spam, [review.Answer("train", int(silent[0]), "ann", 1, t,
+                                                                 strategy="random")])
+    kept = mmweak.aggregate(reviewed, model="majority", fill_abstains="prior")
+    assert len(drop_abstains(kept, spam)) == len(voted) + 1 and int(silent[0]) in set(
+        drop_abstains(kept.add_column("row", list(range(len(texts)))), spam)["row"])
 
 
 def test_filter_errors_name_the_column(curated_rows):
