@@ -457,7 +457,9 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
     pairs = [0, 0]
     annotators: set[str] = set()
     for name, d in splits.items():
-        if answers_column(task) not in d.column_names:
+        col = answers_column(task)
+        if col not in d.column_names or any(  # a user's own column of that name holds no answers: not a review
+                struct_list_field(d.features.arrow_schema.field(col).type, f) is None for f in ("annotator", "label")):
             continue
         # answers a user brought in the plain {annotator, label} form (add_annotator_votes reads it too) lack the
         # review fields and may name their classes: read both as the review loop stores them

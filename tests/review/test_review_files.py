@@ -480,3 +480,13 @@ def test_cli_answers_says_which_rows_tie_and_review_sends_them_again(curated, sp
     again = json.loads((tmp_path / "t.json").read_text())
     assert sorted(t["data"]["mmweak"]["row"] for t in again) == sorted(t["data"]["mmweak"]["row"] for t in sent[1:])
     assert {t["data"]["mmweak"]["strategy"] for t in again} == {"ties"}
+
+
+def test_a_users_own_column_named_like_the_answers_is_no_review(spam, tmp_path):
+    """A `spam_answers` column of strings crashed save_curated with "'str' object is not a mapping"."""
+    link = mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if "http" in t else 0 for t in b["text"]])
+    ds = datasets.Dataset.from_dict({"text": TEXTS, "spam_answers": ["x"] * len(TEXTS)})
+    folder = mmweak.save_curated(mmweak.aggregate(mmweak.apply_lfs(ds, [link])), tmp_path / "cur")
+    assert "#### Human review" not in (folder / "README.md").read_text()
+    assert review.review_summary({"train": ds}, spam) is None
