@@ -472,7 +472,11 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
         if out:
             why += f", passing over {', '.join(out)} (its {accuracy_below})"
     if sel["unscored"]:
-        why = " (no member could be scored: no LF votes more than one class, and there are no gold dev rows)"
+        dev = int(((lm or {}).get("fit") or {}).get("dev_rows") or 0)
+        need = ((lm or {}).get("params") or {}).get("min_dev")
+        gold = (f"its {dev} gold dev rows are fewer than the {need} it scores members with" if dev and need
+                else "there are no gold dev rows")
+        why = f" (no member could be scored: no LF votes more than one class, and {gold})"
     if sel["passed_over"]:
         why += f", passing over {sel['passed_over'].replace(',', ', ')}: its labels settled on one class"
     return f"{task}: the default label model {what} on {evidence}{why}"

@@ -381,6 +381,9 @@ class AutoLabelModel(LabelModel):
     """
 
     name = "auto"
+    # the base advice points to this model: say what its choice rests on instead
+    _one_class_advice = ("it chose the member whose labels these are on its evidence (gold dev rows too few or "
+                         "unlike the fit rows can mislead it); compare majority vote (model='majority')")
     _state_schema: ClassVar[dict[str, Any]] = {
         "selected_": "str",
         "selection_by_": "str",

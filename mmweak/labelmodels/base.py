@@ -112,6 +112,8 @@ class LabelModel(BaseEstimator):
     name: ClassVar[str] = "base"
     #: Learned attributes every model has after ``fit`` (besides those in its ``_state_schema``).
     _base_state: ClassVar[tuple[str, ...]] = ("class_balance_", "n_lfs_", "seed_", "f1_thresholds_", "no_vote_proba_")
+    #: What to try instead, said where a fit's labels settled on one class.
+    _one_class_advice: ClassVar[str] = "majority vote or the default (labelmodels.create()) do not do this"
     #: Learned attribute -> shape spec, checked when a saved model is loaded.
     _state_schema: ClassVar[dict[str, Any]] = {}
 
@@ -259,8 +261,8 @@ class LabelModel(BaseEstimator):
             main, against = one_class
             warnings.warn(f"{type(self).__name__} labels every voted row of its fit class {main}, though "
                           f"{against} of {rows.shape[0]} rows have most of their votes for another class: its fit "
-                          f"settled on one class and its labels carry nothing; majority vote or the default "
-                          f"(labelmodels.create()) do not do this", OneClassLabelsWarning, stacklevel=2)
+                          f"settled on one class and its labels carry nothing; {self._one_class_advice}",
+                          OneClassLabelsWarning, stacklevel=2)
         return self
 
     def predict_proba(self, L: Any) -> np.ndarray:

@@ -24,6 +24,10 @@ def test_each_kind_of_choice_is_said_with_its_evidence():
     assert selection_line("t", unscored) == (
         "t: the default label model kept majority vote on held-out votes (no member could be scored: no LF votes "
         "more than one class, and there are no gold dev rows)")
+    few = {**unscored, "params": {**unscored["params"], "min_dev": 30}, "fit": {"dev_rows": 4}}
+    assert selection_line("t", few).endswith(  # gold dev rows were given, too few to score with: not "no gold"
+        "(no member could be scored: no LF votes more than one class, and its 4 gold dev rows are fewer than the 30 "
+        "it scores members with)")
     assert selection_line("t", {"model": "majority", "params": {}, "state": {}}) is None
     assert selection_line("t", None) is None
 

@@ -106,3 +106,26 @@ def test_the_default_passes_over_a_member_whose_labels_settled_on_one_class():
     settled = create("one_coin", cardinality=K)
     assert _one_class_warnings(lambda: settled.fit(L)) == []  # one item of the other class: no warning, still settled
     assert settled_on_one_class(settled._labels_against_votes)
+
+
+def test_the_default_warned_about_is_not_told_to_use_the_default():
+    """Gold dev rows that carry nothing (drawn at random) can lead the default to a member whose labels are all one
+    class; the warning told the user to try "the default (labelmodels.create())", which it was."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    L = np.where(rng.random((200, 3)) < 0.4, np.where(rng.random((200, 3)) < 0.8, y[:, None], (y[:, None] + 1) % 3),
+                 -1)
+    L[:, 0] = np.where(L[:, 0] == 0, 0, -1)  # each LF votes one class
+    L[:, 1] = np.where(L[:, 1] == 1, 1, -1)
+    L[:, 2] = np.where(L[:, 2] == 2, 2, -1)
+    advice = "AutoLabelModel labels every voted row"
+    for seed in range(40):  # a dev set of random labels: some seed's choice settles on one class
+        dev_y = np.random.default_rng(seed).integers(0, 3, 40)
+        messages = _one_class_warnings(lambda s=seed, d=dev_y: create(cardinality=3, random_state=s).fit(L, L_dev=L[:40], y_dev=d))
+        if any(m.startswith(advice) for m in messages):
+            break
+    else:
+        pytest.skip("no seed led the default to one class")
+    message = next(m for m in messages if m.startswith(advice))
+    assert "the default (labelmodels.create())" not in message
+    assert message.endswith("compare majority vote (model='majority')")
