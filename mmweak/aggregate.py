@@ -106,6 +106,12 @@ def aggregate(
             if gold_col is not None and gold_col in columns[name]:
                 read_gold(d, gold_col, task, split=name)
 
+    for task in task_list:  # a refit that silently loses the dev rows the labels were fitted with changes them
+        before = (record.get("tasks", {}).get(task.name) or {}).get("gold_column")
+        if before and gold_column_of(gold, task) is None:
+            warnings.warn(f"task {task.name!r} was fitted with the gold dev rows of column {before!r}; this refit has "
+                          f"no gold for it, so its labels may change: pass gold={{{task.name!r}: {before!r}}} to keep "
+                          "them (or tasks=[...] to refit only the others)", stacklevel=2)
     out = dict(splits)
     options = {t.name: task_options(t, model, gold, class_balance, objective, pos_label) for t in task_list}
     for task in task_list:  # every task's options were checked above, before any model is fitted

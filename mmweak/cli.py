@@ -178,7 +178,10 @@ def aggregate(
     fit_gold = _recorded_gold(ds) if as_recorded and gold is None else _gold_option(gold, tasks)
     if as_recorded and fill_abstains is None:
         fill_abstains = _recorded_fill(ds)
-    _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite, pos_label)
+    with warnings.catch_warnings():
+        if not as_recorded:  # --votes-only asked for the recorded gold to be left out: no warning that it is
+            warnings.filterwarnings("ignore", message=r"task .* was fitted with the gold dev rows")
+        _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite, pos_label)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:

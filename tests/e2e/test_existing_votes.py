@@ -340,9 +340,21 @@ def test_aggregate_refits_a_curated_folder_as_it_was_fitted_unless_told(tmp_path
     assert "rows without a vote filled as the folder was fitted: fill_abstains prior" in said
     first, again = (mmweak.load_curated(p)[0]["test"]["target_label"] for p in (out, tmp_path / "again"))
     assert again == first  # the same model, gold and filling: the same labels
-    assert main(["aggregate", str(out), "--out", str(tmp_path / "alone"), "--votes-only"]) == 0
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["aggregate", str(out), "--out", str(tmp_path / "alone"), "--votes-only"]) == 0
+    assert not [w for w in caught if "was fitted with the gold dev rows" in str(w.message)]  # asked for: not warned
     said = capsys.readouterr().out
     assert "as the folder was fitted" not in said and "on held-out votes" in said  # no gold: the gold-free score
+    # In Python the same refit is warned about: it is easy to lose the dev rows without asking to.
+    ds = mmweak.load_curated(out)[0]
+    with pytest.warns(UserWarning, match=r"task 'target' was fitted with the gold dev rows of column 'label'; this "
+                                         r"refit has no gold for it, so its labels may change: pass "
+                                         r"gold=\{'target': 'label'\} to keep them"):
+        mmweak.aggregate(ds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        mmweak.aggregate(ds, gold="label", fill_abstains="prior")
     assert -1 in mmweak.load_curated(tmp_path / "alone")[0]["test"]["target_label"]  # silent rows left unlabelled
 
 
