@@ -102,7 +102,10 @@ class ApplyReport:
                     f"{task}: {len(rs)} LF{'s' if len(rs) != 1 else ''} on {split} — {hits} cached, "
                     f"{len(rs) - hits} computed ({took})"
                 )
-                lines.append(line + (f", {faults} faulty rows" if faults else ""))
+                # faults are counted per LF: a row that breaks 5 LFs is 5 faults, not 5 faulty rows
+                faulty = sum(r.faults > 0 for r in rs)
+                lines.append(line + (f", {faults} row fault{'s' if faults != 1 else ''} in {faulty} LF"
+                                     f"{'s' if faulty != 1 else ''}" if faults else ""))
         return lines
 
     def __str__(self) -> str:

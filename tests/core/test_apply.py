@@ -157,6 +157,7 @@ def test_fault_tolerant_mode_counts_faults_per_lf(texts, spam, tmp_path):
     fine = labeling_function(task=spam, inputs="text", name="fine")(lambda b: [0] * len(b["text"]))
     ds, rep = mmweak.apply_lfs(texts, [crashy, fine], on_error="abstain", cache_dir=tmp_path, return_report=True)
     assert rep.faults() == {"crashy": 1, "fine": 0}
+    assert rep.summary()[0].endswith(", 1 row fault in 1 LF")  # counted per LF: not "1 faulty row" for 5 LFs
     votes = [v[0] for v in ds["spam_votes"]]
     assert votes[5] == -1 and votes.count(1) == 7  # only the failing row abstains
     summary = mmweak.analyze(ds, spam)
