@@ -363,7 +363,9 @@ class SoftLabelCollator:
     """Collate rows of a curated dataset for a ``DataLoader`` or ``transformers.Trainer``.
 
     Puts the task's soft labels (``T_probs``) under ``labels_key`` as a float32 ``(B, K)`` tensor, and optionally
-    ``T_confidence`` under ``confidence_key``. The task's other columns (votes, hard label) are dropped. The
+    ``T_confidence`` under ``confidence_key``. The task's other columns (votes, hard label) are dropped, and so are
+    every other task's curated columns (``U_votes``, ``U_probs``, ``U_label``, ``U_confidence`` wherever ``U_probs``
+    and ``U_label`` both are in the rows): a model called with ``**batch`` would take them for inputs. The
     remaining columns (only ``columns`` if given) go to ``base_collator`` (e.g.
     ``transformers.DataCollatorWithPadding``) when one is given, else numeric rectangular columns become
     tensors of their dtype (float64 as float32; uint8 images stay uint8) and the rest stay lists (e.g. raw text,
@@ -376,6 +378,9 @@ class SoftLabelCollator:
     >>> batch = SoftLabelCollator("spam")(rows)
     >>> sorted(batch), batch["labels"].dtype, tuple(batch["x"].shape), batch["text"]
     (['labels', 'text', 'x'], torch.float32, (2, 2), ['a', 'b'])
+    >>> two = [{**r, "topic_probs": [1.0, 0.0], "topic_label": 0, "topic_votes": [0]} for r in rows]
+    >>> sorted(SoftLabelCollator("spam")(two))  # the other task's columns are no model input either
+    ['labels', 'text', 'x']
     """
 
     def __init__(
@@ -407,9 +412,13 @@ class SoftLabelCollator:
             raise ValueError(f"batch rows have no {missing} column(s); columns present: {sorted(features[0])} "
                              "(transformers.Trainer drops the columns its model's forward does not name: pass "
                              "TrainingArguments(remove_unused_columns=False))")
+        row = features[0]
+        others = {f"{p}_{suffix}" for p in (k[: -len("_probs")] for k in row if k.endswith("_probs"))
+                  if f"{p}_label" in row for suffix in ("votes", "probs", "label", "confidence")}
         keep = [
-            k for k in features[0]
-            if (self.columns is None and k not in self.task_columns) or (self.columns is not None and k in self.columns)
+            k for k in row
+            if (self.columns is None and k not in self.task_columns and k not in others)
+            or (self.columns is not None and k in self.columns)
         ]
         if self.columns is not None:
             absent = [c for c in self.columns if c not in features[0]]
