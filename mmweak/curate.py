@@ -98,6 +98,7 @@ def curate(
         raise RecipeError(f"engine must be 'local' or 'ray', got {engine!r}")
     if engine == "ray":
         _check_for_ray(recipe)
+    recipe.check_lf_names()  # a typo in an LF's parameters is found before the data, which can take minutes
     t = time.perf_counter
     seconds: dict[str, float] = {}
     t0 = t()

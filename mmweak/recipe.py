@@ -333,7 +333,33 @@ class Recipe:
             raise self.error(path + ("ref",), f"{spec['ref']!r} is not an LF, a list of LFs or a function making them")
         return items
 
+    def check_lf_names(self) -> None:
+        """Parameter names of every ``lf:`` entry against what its class takes, before any data is loaded: a typo
+        (``keyword:`` for ``keywords:``) stops the run at its line with the nearest name, not after the data."""
+        for i, spec in enumerate(self.raw.get("lfs") or []):
+            if isinstance(spec, Mapping) and "lf" in spec and "ref" not in spec:
+                cls = self._resolve(spec["lf"], ("lfs", i, "lf"), "LF")
+                self._check_names(cls, [k for k in spec if k != "lf"], ("lfs", i))
+
+    def _check_names(self, fn: Any, names: Iterable[str], path: tuple) -> None:
+        import inspect
+
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return
+        if any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()):
+            return
+        takes = [n for n, p in sig.parameters.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        for name in names:
+            if name not in takes:
+                close = difflib.get_close_matches(str(name), takes, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else f"; it takes {sorted(takes)}"
+                raise self.error(path + (name,), f"unknown parameter {name!r} of "
+                                                 f"{getattr(fn, '__name__', type(fn).__name__)}{hint}")
+
     def _call(self, fn: Any, params: dict[str, Any], path: tuple) -> Any:
+        self._check_names(fn, params, path)
         for name, value in params.items():
             want = _expected_type(fn, name)
             if want is not None and not _conforms(value, want):

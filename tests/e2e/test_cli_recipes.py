@@ -172,7 +172,7 @@ def test_rerun_after_editing_one_lf_recomputes_only_it(tmp_path, capsys):
     (("max_words: 6", "max_words: [6]"),
      r"r\.yaml:22: lfs\[2\]\.max_words: bad parameter 'max_words': expected int or null, got \[6\] \(list\)"),
     (("keywords: [subscribe", "kewords: [subscribe"),
-     r"r\.yaml:12: lfs\[0\]\.kewords: bad parameter: .*unexpected keyword argument 'kewords'"),
+     r"r\.yaml:12: lfs\[0\]\.kewords: unknown parameter 'kewords' of KeywordLF \(did you mean 'keywords'\?\)"),
     (("name: link\n    task: spam", "name: link\n    column: body\n    task: spam"),
      r"r\.yaml:15: lfs\[1\]\.column: LF 'link' reads column 'body', which split 'train' does not have"),
     (("aggregate: {gold: label}", "aggregate: {gold: label, fit_split: trian}"),
@@ -194,6 +194,17 @@ def test_bad_recipes_give_one_line_naming_the_place(tmp_path, capsys, edit, mess
     import re
 
     assert re.search(message, err), err
+
+
+def test_an_lf_parameter_typo_is_found_before_the_data_is_read(tmp_path, capsys):
+    """The data could take minutes (or Hub retries) before a misspelt LF parameter was said, and its error hid it."""
+    recipe = tmp_path / "r.yaml"
+    text = TEXT_RECIPE.format(source=tmp_path / "nowhere", out=tmp_path / "out")
+    recipe.write_text(text.replace("keywords: [subscribe", "kewords: [subscribe", 1))
+    assert main(["curate", str(recipe), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "lfs[0].kewords: unknown parameter 'kewords' of KeywordLF (did you mean 'keywords'?)" in err
+    assert "nowhere" not in err
 
 
 def test_dry_run_writes_nothing_and_cli_exit_codes(tmp_path, capsys):
