@@ -286,3 +286,13 @@ def test_cli_gold_takes_a_column_per_task(tmp_path, capsys):
     docs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [d["task"] for d in docs] == ["spam", "topic"]
     assert [(r["lf"], r["correct"], r["empirical_accuracy"]) for r in docs[1]["lfs"]] == [("t1", 30, 1.0)]
+
+
+def test_cli_buckets_finds_the_task_by_its_lf(tmp_path, capsys):
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(mmweak.aggregate(_two_tasks(), gold={"spam": "gold_spam", "topic": "gold_topic"}),
+                                 tmp_path / "two")
+    capsys.readouterr()
+    assert main(["buckets", str(folder), "--lf", "t1"]) == 0  # only topic has an LF named t1: no --task needed
+    assert "t1=other, label_model=other: 10 rows" in capsys.readouterr().out
