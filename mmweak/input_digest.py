@@ -56,7 +56,8 @@ def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array], *, paths
     True
     """
     hasher = _ArrayHasher()
-    hasher.text("feature", json.dumps(Features({column: feature}).to_dict(), sort_keys=True, default=str))
+    spec = _same_values(Features({column: feature}).to_dict())
+    hasher.text("feature", json.dumps(spec, sort_keys=True, default=str))
     files = type(feature).__name__ in _FILE_FEATURES
     if paths:
         hasher.text("paths", "files named by the cells")  # the same column read as text is another input
@@ -67,6 +68,25 @@ def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array], *, paths
         elif paths and (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
             hasher.file_stats(chunk.filter(chunk.is_valid()).to_pylist())
     return hasher.hexdigest()
+
+
+#: Types an LF cannot tell apart (the same Python values): a CSV read as ``large_string`` holds the same rows as
+#: the ``string`` column of the parquet the curated folder wrote, and the values are hashed alike.
+_ALIKE = {"large_string": "string", "large_binary": "binary", "LargeList": "List"}
+
+
+def _same_values(spec: Any) -> Any:
+    """A feature's ``to_dict()`` with the Arrow offset width left out (``large_string`` is ``string``).
+
+    >>> _same_values({"t": {"dtype": "large_string", "_type": "Value"}, "l": {"_type": "LargeList", "feature": {}}})
+    {'t': {'dtype': 'string', '_type': 'Value'}, 'l': {'_type': 'List', 'feature': {}}}
+    """
+    if isinstance(spec, dict):
+        return {k: (_ALIKE.get(v, v) if k in ("dtype", "_type") and isinstance(v, str) else _same_values(v))
+                for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_same_values(v) for v in spec]
+    return spec
 
 
 def _logical_chunks(ds: Dataset, column: str) -> Iterator[pa.Array]:

@@ -29,10 +29,12 @@ _warned: set[tuple[str, str]] = set()
 
 
 def default_cache_dir(ds: Dataset) -> Path:
-    """Where LF votes are cached: next to the dataset's own cache files, else ``$MMWEAK_CACHE``
-    (default ``~/.cache/mmweak``)."""
-    if ds.cache_files:
-        return Path(ds.cache_files[0]["filename"]).parent / "mmweak_votes"
+    """Where LF votes are cached: ``$MMWEAK_CACHE/votes`` (default ``~/.cache/mmweak/votes``), for every dataset.
+
+    The key is the LF's fingerprint and a digest of the content it reads, so one store serves the same rows read
+    from a CSV, from memory or from a curated folder's parquet (and the Ray engine, which uses the same store).
+    Kept next to each dataset's own cache files, as it once was, the same content read from another source missed.
+    """
     return default_votes_root()
 
 

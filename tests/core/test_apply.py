@@ -89,15 +89,20 @@ def test_rerun_is_cache_hit_and_editing_one_lf_recomputes_only_it(texts, tmp_pat
     assert _calls(counter) == {"has_link": 8, "short": 8} and rep4.cached() == []
 
 
-def test_default_cache_sits_next_to_disk_backed_dataset(texts, tmp_path):
+def test_the_default_cache_hits_on_the_same_rows_from_any_source(texts, tmp_path, monkeypatch):
+    """Kept next to each dataset's cache files, the votes of rows read from a CSV missed when the same rows came
+    from memory or from a curated folder's parquet, though the key is their content."""
+    monkeypatch.setenv("MMWEAK_CACHE", str(tmp_path / "cache"))
     texts.save_to_disk(str(tmp_path / "ds"))
-    disk = datasets.load_from_disk(str(tmp_path / "ds"))
+    texts.to_csv(str(tmp_path / "t.csv"), index=False)
     mod, counter = _load(tmp_path, 1, '"http" in t')
-    mmweak.apply_lfs(disk, [mod.has_link])
-    assert any((tmp_path / "ds" / "mmweak_votes").iterdir())
-    _calls(counter)
-    _, rep = mmweak.apply_lfs(datasets.load_from_disk(str(tmp_path / "ds")), [mod.has_link], return_report=True)
-    assert rep.cached() == [("train", "has_link")] and _calls(counter) == {}
+    mmweak.apply_lfs(datasets.load_from_disk(str(tmp_path / "ds")), [mod.has_link])
+    assert _calls(counter) == {"has_link": len(texts)} and any((tmp_path / "cache" / "votes").iterdir())
+    assert not (tmp_path / "ds" / "mmweak_votes").exists()
+    for again in (datasets.load_from_disk(str(tmp_path / "ds")), datasets.Dataset.from_dict(texts.to_dict()),
+                  datasets.load_dataset("csv", data_files=str(tmp_path / "t.csv"))["train"]):
+        _, rep = mmweak.apply_lfs(again, [mod.has_link], return_report=True)
+        assert rep.cached() == [("train", "has_link")] and _calls(counter) == {}
 
 
 def test_num_proc_2_gives_identical_votes(tmp_path):
