@@ -298,7 +298,7 @@ class LFSummary:
             if v is None:
                 return "-"
             if c == "polarity" and names is not None:  # by name: indices of classes named "1".."5" mislead
-                return ",".join(names[k] if 0 <= k < len(names) else str(k) for k in v) or "[]"
+                return ",".join(names[k] if 0 <= k < len(names) else str(k) for k in v) or "(no vote)"
             return f"{v:.3f}" if isinstance(v, float) else str(v)
 
         table = [[cell(c, r.get(c)) for c in cols[1:]] for r in self.rows]

@@ -167,6 +167,9 @@ def test_fault_tolerant_mode_counts_faults_per_lf(texts, spam, tmp_path):
     assert votes[5] == -1 and votes.count(1) == 7  # only the failing row abstains
     summary = mmweak.analyze(ds, spam)
     assert [r["faults"] for r in summary.rows] == [1, 0]
+    silent = labeling_function(task=spam, inputs="text", name="silent")(lambda b: [-1] * len(b["text"]))
+    quiet = mmweak.analyze(mmweak.apply_lfs(texts, [silent, fine], cache_dir=tmp_path), spam)
+    assert str(quiet).splitlines()[2].split()[:2] == ["silent", "(no"]  # said, not an empty list "[]"
     # faults are cached with the votes
     _, rep2 = mmweak.apply_lfs(texts, [crashy, fine], on_error="abstain", cache_dir=tmp_path, return_report=True)
     assert rep2.faults() == {"crashy": 1, "fine": 0} and len(rep2.cached()) == 2
