@@ -378,7 +378,9 @@ def selection_context(lm: Mapping[str, Any] | None) -> dict[str, Any] | None:
             "repeats": int(state.get("selection_repeats_") or 0), "dev_leader": state.get("dev_leader_") or None,
             "passed_over": state.get("passed_over_") or None,
             "below_floor": [k for k in str(state.get("below_floor_") or "").split(",") if k],
-            "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None}
+            "f1_of": int(params.get("pos_label", 1)) if params.get("objective") == "f1" else None,
+            # gold dev rows given but too few for the dev score (it needs min_dev): said, not "no gold dev rows"
+            "few_dev": int(((lm.get("fit") or {}).get("dev_rows") or 0)), "min_dev": params.get("min_dev")}
 
 
 #: The Hub task category of what an LF of each modality reads (a CLIP LF scores images against words).
@@ -472,8 +474,7 @@ def selection_line(task: str, lm: Mapping[str, Any] | None) -> str | None:
         if out:
             why += f", passing over {', '.join(out)} (its {accuracy_below})"
     if sel["unscored"]:
-        dev = int(((lm or {}).get("fit") or {}).get("dev_rows") or 0)
-        need = ((lm or {}).get("params") or {}).get("min_dev")
+        dev, need = sel["few_dev"], sel["min_dev"]
         gold = (f"its {dev} gold dev rows are fewer than the {need} it scores members with" if dev and need
                 else "there are no gold dev rows")
         why = f" (no member could be scored: no LF votes more than one class, and {gold})"

@@ -75,3 +75,22 @@ def test_the_rebuild_command_quotes_what_a_shell_would_misread():
     assert cmd == ("mmweak curate RECIPE.yaml --set 'output.pretty_name=a `b` | c' --set 'data.source=x y' "
                    "--set 'output.pretty_name=l1\nl2'")
     assert rebuild_command([], "my recipe.yaml") == "mmweak curate 'my recipe.yaml'"
+
+
+def test_too_few_gold_dev_rows_are_said_as_such_in_the_line_and_the_card(tmp_path):
+    import datasets
+
+    import mmweak
+    from mmweak.card import selection_lines
+    from mmweak.provenance import read_record
+
+    t = mmweak.Task("t", ["a", "b"])
+    only_a = mmweak.labeling_function(task=t, inputs="x", name="only_a")(
+        lambda b: [0 if v % 2 else -1 for v in b["x"]])
+    dd = datasets.DatasetDict({"train": datasets.Dataset.from_dict({"x": list(range(50))}),
+                               "validation": datasets.Dataset.from_dict({"x": list(range(4)), "g": ["b", "a"] * 2})})
+    ds = mmweak.aggregate(mmweak.apply_lfs(dd, [only_a]), t, gold="g")
+    assert selection_lines(read_record(ds), [t])[0].endswith(
+        "and its 4 gold dev rows are fewer than the 30 it scores members with)")
+    card = (mmweak.save_curated(ds, tmp_path / "c") / "README.md").read_text()
+    assert "its 4 gold dev rows are fewer than the 30 that would decide instead" in card
