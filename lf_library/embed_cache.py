@@ -42,6 +42,7 @@ from typing import Any, Callable, Hashable, Sequence
 import numpy as np
 
 from mmweak.batch_memo import memo
+from mmweak.cache_store import store_root
 
 #: Bumped when the stored format changes; part of every database file name.
 FORMAT_VERSION = "1"
@@ -50,8 +51,7 @@ _CHUNK = 500  # SQLite limits the number of bound parameters per statement
 
 def default_root() -> Path:
     """``$MMWEAK_CACHE/embeddings``, else ``~/.cache/mmweak/embeddings`` (read at use time, so workers agree)."""
-    root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
-    return Path(root) / "embeddings"
+    return store_root("embeddings")
 
 
 def content_key(value: Any) -> str:

@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
+from mmweak.cache_store import store_root
+
 __all__ = ["exported_onnx", "onnx_cache_dir", "providers", "session"]
 
 
@@ -56,8 +58,7 @@ def session(model: str | os.PathLike | bytes, *, device: str | None = None, thre
 
 def onnx_cache_dir() -> Path:
     """``$MMWEAK_CACHE/onnx`` (default ``~/.cache/mmweak/onnx``)."""
-    root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
-    return Path(root) / "onnx"
+    return store_root("onnx")
 
 
 def exported_onnx(fingerprint: str, build: Callable[[], Any], example: Any) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import time
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -661,6 +662,49 @@ def _recorded_fill(ds: Any) -> str | None:
         _say("rows without a vote filled as the folder was fitted: fill_abstains prior")
         return "prior"
     return None
+
+
+@app.command()
+def cache(
+    clear: bool = typer.Option(False, "--clear", help="Remove the stores' files (they are computed again when next "
+                               "needed: clearing costs time, never results)."),
+    store: Optional[List[str]] = typer.Option(None, "--store", help="votes, embeddings or onnx (repeatable; "
+                                              "default: all)."),
+    older_than: Optional[float] = typer.Option(None, "--older-than", help="With --clear: only files unused for "
+                                               "this many days."),
+) -> None:
+    """Show (or clear) what mmweak keeps in $MMWEAK_CACHE: LF votes, embeddings, ONNX exports."""
+    from .cache_store import STORES, cache_root, usage
+    from .cache_store import clear as clear_stores
+
+    chosen = list(store or STORES)
+    unknown = [s for s in chosen if s not in STORES]
+    if unknown:
+        raise UsageError(f"--store: unknown store {unknown[0]!r}; the stores are {list(STORES)}")
+    if older_than is not None and (not clear or older_than < 0):
+        raise UsageError("--older-than goes with --clear, and is 0 days or more")
+    if clear:
+        done = clear_stores(chosen, older_than_days=older_than)
+        age = "" if older_than is None else f" unused for {older_than:g} day{'' if older_than == 1 else 's'}"
+        _say(f"removed {done.files:,} files{age} ({_size(done.bytes)}) from {', '.join(chosen)} in {cache_root()}")
+        return
+    table = Table("store", "files", "size", "last used", "path", show_edge=False)
+    for u in usage(chosen):
+        when = "-" if u.newest is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(u.newest))
+        table.add_row(u.store, f"{u.files:,}", _size(u.bytes), when, str(u.path))
+    _print_table(table)
+
+
+def _size(n: int) -> str:
+    """``n`` bytes as people read them: ``512 B``, ``1.5 KB``, ``3.2 GB``."""
+    if n < 1024:
+        return f"{n} B"
+    value, unit = float(n), "B"
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024:
+            break
+    return f"{value:.1f} {unit}"
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -21,6 +21,7 @@ from datasets import Dataset
 
 from ._version import __version__
 from .atomic_files import temp_name
+from .cache_store import store_root
 from .fingerprint import Unhashable, stable_hash
 from .input_digest import column_digest
 from .lf import LabelingFunction
@@ -39,9 +40,8 @@ def default_cache_dir(ds: Dataset) -> Path:
 
 
 def default_votes_root() -> Path:
-    """``$MMWEAK_CACHE/votes`` (default ``~/.cache/mmweak/votes``): votes of data with no cache files of its own."""
-    root = os.environ.get("MMWEAK_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "mmweak")
-    return Path(root) / "votes"
+    """``$MMWEAK_CACHE/votes`` (default ``~/.cache/mmweak/votes``); ``mmweak cache`` shows and clears it."""
+    return store_root("votes")
 
 
 class InputDigests:
