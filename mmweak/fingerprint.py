@@ -241,6 +241,9 @@ _ENV_READERS = frozenset({"environ", "getenv"})
 #: Variables that hold credentials, not settings (a word of the name: OPENAI_API_KEY, HF_TOKEN, DB_PASSWORD; not
 #: SPAM_KEYWORDS or TOKENIZER_NAME): not read into fingerprints.
 _SECRET_NAME = re.compile(r"(?i)(?:^|_)(?:api_?key|key|token|secret|password|passwd|credentials?|auth)(?:_|$)")
+#: Variables that say where caches live (MMWEAK_CACHE, HF_DATASETS_CACHE, HF_HOME): where a result is kept is not
+#: what an LF answers, and users sharing one vote store keep their caches in different places.
+_CACHE_PLACE = re.compile(r"(?i)(?:^|_)cache(?:_|$)|^(?:hf|torch)_home$")
 _LOADS = frozenset({"LOAD_ATTR", "LOAD_GLOBAL", "LOAD_METHOD", "LOAD_NAME", "LOAD_DEREF", "LOAD_FAST"})
 #: ``environ`` methods that take the variable's name first.
 _BY_NAME = frozenset({"get", "setdefault", "pop"})
@@ -532,9 +535,10 @@ class _Walker:
         module-level constant holding the name; not a name computed at run time or an alias of ``environ``): ``os`` is
         installed code and hashes by version, so without them a changed variable served old votes. Credentials
         (names holding KEY, TOKEN, SECRET, PASSWORD...) are left out: rotating one does not change what an LF
-        answers, and a published card's code hash should not follow it."""
+        answers, and a published card's code hash should not follow it; so are cache places (MMWEAK_CACHE,
+        HF_HOME...)."""
         for name in sorted(_env_names(code, g)):
-            if not _SECRET_NAME.search(name):
+            if not _SECRET_NAME.search(name) and not _CACHE_PLACE.search(name):
                 self.tag("env", f"{name}={os.environ.get(name)!r}")
 
     def _code(self, code: types.CodeType) -> None:

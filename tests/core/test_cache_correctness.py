@@ -438,8 +438,8 @@ def test_only_the_environment_variables_an_lf_reads_by_name_join_its_key(monkeyp
         return [0 if len(t) < int(os.environ.get("MMW_FP_LIMIT", "3")) else -1 for t in b["text"]]
 
     @mmweak.labeling_function(task=spam, inputs="text")
-    def authenticates(b):  # a credential read to call a service: rotating it changes no vote
-        _ = os.getenv("MMW_FP_API_KEY")
+    def authenticates(b):  # a credential read to call a service, and cache places: changing them changes no vote
+        _ = os.getenv("MMW_FP_API_KEY"), os.environ.get("MMWEAK_CACHE"), os.getenv("HF_HOME")
         return ["_".join(t.split()).count("PWD") - 1 for t in b["text"]]  # "_" and "PWD" are only strings here
 
     @mmweak.labeling_function(task=spam, inputs="text")
@@ -458,7 +458,8 @@ def test_only_the_environment_variables_an_lf_reads_by_name_join_its_key(monkeyp
         first = fp(checks)
 
     base = {lf.name: fp(lf) for lf in (reads, authenticates)}
-    for name, value in (("_", "/usr/bin/other"), ("PWD", "/elsewhere"), ("MMW_FP_API_KEY", "rotated")):
+    for name, value in (("_", "/usr/bin/other"), ("PWD", "/elsewhere"), ("MMW_FP_API_KEY", "rotated"),
+                        ("MMWEAK_CACHE", "/elsewhere/cache"), ("HF_HOME", "/elsewhere/hf")):
         monkeypatch.setenv(name, value)
     assert {lf.name: fp(lf) for lf in (reads, authenticates)} == base  # no spurious miss
     monkeypatch.setenv("MMW_FP_LIMIT", "30")

@@ -347,3 +347,15 @@ def test_ocr_lfs_read_text_rendered_with_pil(tmp_path, monkeypatch):
     assert "SALE" in engine.read([images[0]])[0][0][0]
     with pytest.raises(ValueError, match="exactly one of pattern= and keywords="):
         OcrTextLF("x", task=QUALITY, label="drop")
+
+
+def test_the_cache_folder_is_not_part_of_an_lfs_code_hash(tmp_path, monkeypatch):
+    """The embedding store's root read $MMWEAK_CACHE by name inside lf_library, so the fingerprint took the cache
+    folder for the LF's configuration: two users sharing a vote store with different cache folders missed."""
+    hashes = []
+    for folder in ("one", "two"):
+        monkeypatch.setenv("MMWEAK_CACHE", str(tmp_path / folder))
+        lf = SentenceSimilarityLF("semantic", task=SPAM, descriptions=SPAM_DESCRIPTIONS,
+                                  encoder=SentenceEncoder(device="cpu"))
+        hashes.append(lf.code_hash)
+    assert hashes[0] == hashes[1]
