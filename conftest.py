@@ -27,7 +27,9 @@ def ray_session():
         path = os.pathsep.join([*folders, *filter(None, [os.environ.get("PYTHONPATH")])])
         # Workers read hf:// files from the local Hub server the tests start; the suite is offline otherwise.
         env = {"PYTHONPATH": path, "HF_HUB_OFFLINE": "0"}
-        ray.init(num_cpus=2, object_store_memory=400 * 1024**2, include_dashboard=False,
+        # address="local": a new cluster of the suite's own, even where `ray start` left a cluster (or its stale
+        # /tmp/ray/ray_current_cluster file) that a bare ray.init() would try to join
+        ray.init(address="local", num_cpus=2, object_store_memory=400 * 1024**2, include_dashboard=False,
                  logging_level=logging.WARNING, log_to_driver=False, runtime_env={"env_vars": env})
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False

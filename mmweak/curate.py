@@ -280,6 +280,11 @@ def _check_for_ray(recipe: Recipe) -> None:
         raise recipe.error(("aggregate", "fill_abstains"), "fill_abstains is not available on the Ray engine yet (it "
                            "relabels rows after the fit, a step only the local engine has): use --engine local, or "
                            "leave it out and the rows without a vote keep label -1 (their probabilities are written)")
+    tie = recipe.section("aggregate").get("tie_break")
+    if tie not in (None, "prior", "abstain"):  # refused by mmweak.ray.aggregate too, but only after every LF ran
+        raise recipe.error(("aggregate", "tie_break"), f"tie_break {tie!r} is not available on the Ray engine (random "
+                           "tie-breaks depend on how the tied rows fall into blocks): use prior or abstain, or "
+                           "--engine local")
     if not recipe.section("output").get("folder"):
         raise recipe.error(("output",), "the Ray engine writes a curated folder: set output.folder")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -535,6 +536,12 @@ def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsy
     assert "fill_abstains is not available on the Ray engine" in err and "r.yaml:" in err
     assert "use --engine local" in err and "data:" not in out  # refused before any data was read
     assert not (tmp_path / "x").exists()
+    # random tie-breaks too (mmweak.ray.aggregate refused them only after every LF had run, exit 1, no line)
+    assert main(["curate", str(ROOT / "recipes" / "youtube_spam.yaml"), "--engine", "ray", "--set",
+                 "aggregate.tie_break=random", "--set", f"output.folder={tmp_path / 'x'}"]) == 2
+    out, err = capsys.readouterr()
+    assert re.search(r"youtube_spam\.yaml:\d+: aggregate\.tie_break: tie_break 'random' is not available on the Ray "
+                     r"engine", err) and "data:" not in out
     # a step that needs the whole dataset in one process: refused before its data (Hub photos here) is fetched
     assert main(["curate", str(ROOT / "recipes" / "image_curation.yaml"), "--engine", "ray", "--dry-run"]) == 2
     assert "post_aggregate: post_aggregate steps run on a datasets.DatasetDict" in capsys.readouterr().err
