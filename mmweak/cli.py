@@ -707,9 +707,10 @@ def _size(n: int) -> str:
     return f"{value:.1f} {unit}"
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+# --help goes to the demo's own options (its argparse): typer's would list none of them
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def demo(ctx: typer.Context) -> None:
-    """Run the embedded demo (generated corpora with known truth; no network). Options: see `mmweak demo --help`."""
+    """Run the embedded demo (generated corpora with known truth; no network). Options: `mmweak demo --help`."""
     # The demo is application code that builds on lf_library, so the engine reaches it by name, not by import.
     from .sources import resolve_object
 

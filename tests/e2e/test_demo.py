@@ -2,6 +2,7 @@ import io
 
 import datasets
 import numpy as np
+import pytest
 
 from recipes.demo import text as demo
 
@@ -32,3 +33,9 @@ def test_cli_dispatches_demo(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "c"), "--rows", "300"]) == 0
     assert "curated dataset written" in capsys.readouterr().out
     assert main(["nope"]) == 2
+    # --help shows the demo's own options (typer's listed none and pointed back to itself)
+    with pytest.raises(SystemExit) as done:
+        main(["demo", "--help"])
+    assert done.value.code == 0
+    said = capsys.readouterr().out
+    assert said.startswith("usage: mmweak demo") and "--audio-rows" in said and "rows of the text part" in said
