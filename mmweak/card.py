@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.resources
 import math
+import re
 import shlex
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
@@ -511,6 +513,33 @@ def task_contexts(
     return [task_context(splits, entry, model_files.get(name)) for name, entry in record.get("tasks", {}).items()]
 
 
+#: The card's last line: a digest of the body mmweak wrote, so a command about to replace the card can tell that
+#: someone edited it by hand (an HTML comment: the Hub does not show it).
+CARD_SEAL = "<!-- mmweak card body sha256 {} -->"
+_SEAL = re.compile(r"\n*<!-- mmweak card body sha256 ([0-9a-f]{64}) -->\s*$")
+
+
+def _body_digest(text: str) -> str:
+    """sha256 of a card's body: the text after its YAML front matter, without the seal, ends stripped."""
+    body = text.split("\n---\n", 1)[1] if text.startswith("---\n") and "\n---\n" in text else text
+    return hashlib.sha256(_SEAL.sub("", body).strip().encode("utf-8")).hexdigest()
+
+
+def card_edited(text: str) -> bool | None:
+    r"""Whether a card's body was changed since mmweak wrote it (``None``: it carries no seal to tell by).
+
+    >>> sealed = "---\nlicense: other\n---\n\n# Title\n\nBody.\n"
+    >>> sealed += "\n" + CARD_SEAL.format(_body_digest(sealed)) + "\n"
+    >>> card_edited(sealed), card_edited(sealed.replace("Body.", "Body, and my notes.")), card_edited("# Mine\n")
+    (False, True, None)
+    """
+    text = text.replace("\r\n", "\n")
+    found = _SEAL.search(text)
+    if found is None:
+        return None
+    return found.group(1) != _body_digest(text)
+
+
 def render_card(
     splits: Mapping[str, Dataset],
     record: Mapping[str, Any],
@@ -620,6 +649,7 @@ def render_card_from(
         recipe=recipe,
         fmt=_fmt,
     )
+    content = content.rstrip("\n") + f"\n\n{CARD_SEAL.format(_body_digest(content))}\n"
     card = DatasetCard(content)
     # DatasetCard.save() re-dumps the YAML with huggingface_hub's own dumper, which folds names holding line
     # separators; the exact text is kept here and written as is.

@@ -263,8 +263,11 @@ def card(
     folder: Path = typer.Argument(..., help="Curated folder whose card to render again."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write a copy there instead of in place."),
     pretty_name: Optional[str] = typer.Option(None, help="Card title (default: the title the card has)."),
+    discard_edits: bool = typer.Option(False, "--discard-edits", help="Render in place even where the card was "
+                                       "edited by hand (those edits are lost)."),
 ) -> None:
     """Render the dataset card again (after a new mmweak, or with another title)."""
+    from .card import card_edited
     from .curated import not_a_repo_id, save_curated
 
     if out is None and not folder.is_dir():  # a Hub id would become a local folder of that name
@@ -272,6 +275,11 @@ def card(
             raise UsageError(f"no curated folder at {str(folder)!r}")
         raise UsageError(f"no curated folder at {str(folder)!r}; if it is a Hub repo id, write its card and data to a "
                          f"folder with --out FOLDER")
+    readme = folder / "README.md"
+    if out is None and not discard_edits and readme.is_file() and card_edited(readme.read_text(encoding="utf-8")):
+        raise UsageError(f"{readme} was edited by hand since mmweak wrote it, and rendering it again in place would "
+                         "replace those edits: write the new card elsewhere with --out FOLDER, or pass "
+                         "--discard-edits")
     ds, _ = _load_curated(str(folder))
     settings = _card_settings(str(folder), ds)
     if pretty_name is not None:
@@ -293,9 +301,15 @@ def push(
                     "mmweak.review.rename_annotators)."),
 ) -> None:
     """Publish a curated folder to the Hub in one commit (its card's title, licence and categories with it)."""
+    from .card import card_edited
     from .hub import push_curated
 
     ds, _ = _load_curated(folder)
+    readme = Path(folder) / "README.md"
+    if readme.is_file() and card_edited(readme.read_text(encoding="utf-8")):  # a Hub repo id has no local card
+        print(f"note: {readme} was edited by hand since mmweak wrote it; the push publishes the card mmweak renders "
+              "from the data (its title, licence and categories kept), not those edits. Text of your own on the Hub "
+              "card outside the mmweak markers is kept by every push.", file=sys.stderr, flush=True)
     # the folder's title, licence and categories travel with it (a Hub card's own win only where the folder has none)
     result = push_curated(ds, repo, private=private, revision=revision, create_pr=create_pr,
                           commit_message=commit_message, **_card_settings(folder, ds),

@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -30,7 +31,7 @@ from datasets.table import embed_table_storage
 from huggingface_hub import DatasetCard, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
-from .card import SplitSize, context_from_measures, measure_task, render_card_from
+from .card import SplitSize, card_edited, context_from_measures, measure_task, render_card_from
 from .columns import split_dict
 from .errors import CuratedDatasetError
 from .folder_publish import clear_leftovers, publish_folder
@@ -150,6 +151,10 @@ def check_target(target: Path, overwrite: bool) -> None:
             f"refusing to replace {str(target)!r}: {what}. overwrite=True only replaces a folder that save_curated "
             f"wrote; choose another path or remove it yourself"
         )
+    if card_edited((target / "README.md").read_text(encoding="utf-8")):
+        warnings.warn(f"{target / 'README.md'} was edited by hand since mmweak wrote it: overwrite=True replaces it "
+                      "with a new card, and those edits are not kept (copy them out first if you need them)",
+                      stacklevel=3)
 
 
 def _as_dict(ds: Dataset | DatasetDict) -> DatasetDict:

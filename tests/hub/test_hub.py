@@ -242,6 +242,31 @@ def test_the_push_command_carries_the_folders_title_and_licence(hub, repo_id, tm
     assert capsys.readouterr().err.strip().endswith(f"no curated folder at {str(tmp_path / 'nowhere')!r}")
 
 
+def test_a_card_edited_by_hand_is_not_replaced_or_dropped_without_a_word(hub, repo_id, tmp_path, capsys):
+    """Prose added to a folder's README.md vanished on `mmweak push` (the Hub got the card mmweak renders), and
+    `mmweak card FOLDER` rewrote it in place, without a word either time."""
+    from mmweak.cli import main
+
+    folder = mmweak.save_curated(curate(tmp_path), tmp_path / "edited")
+    readme = folder / "README.md"
+    written = readme.read_text()
+    assert mmweak.card.card_edited(written) is False
+    readme.write_text(written.replace("**The labels are\nmachine-generated**", "**The labels are\nmachine-generated**"
+                                      " (we checked 50 of them by hand)"))
+    assert mmweak.card.card_edited(readme.read_text()) is True
+    assert main(["push", str(folder), repo_id]) == 0
+    err = capsys.readouterr().err
+    assert f"note: {readme} was edited by hand since mmweak wrote it; the push publishes the card mmweak renders" in err
+    assert main(["card", str(folder)]) == 2
+    assert "was edited by hand since mmweak wrote it, and rendering it again in place would replace those edits" in \
+        capsys.readouterr().err
+    assert "we checked 50 of them" in readme.read_text()  # refused: nothing replaced
+    with pytest.warns(UserWarning, match=r"README\.md was edited by hand since mmweak wrote it: overwrite=True "
+                                         r"replaces it"):
+        assert main(["card", str(folder), "--discard-edits"]) == 0
+    assert mmweak.card.card_edited(readme.read_text()) is False and "we checked 50" not in readme.read_text()
+
+
 def test_people_named_by_e_mail_are_not_published_unless_renamed_or_allowed(hub, repo_id, tmp_path, capsys):
     """Label Studio names people by e-mail; as annotator LFs and in the answers column those names would reach a
     public card and parquet. The push refuses before any request, says where they are, and publishes pseudonyms
