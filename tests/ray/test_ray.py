@@ -523,6 +523,31 @@ def test_an_f1_rule_that_labels_every_row_positive_warns_on_ray_too(ray_session,
     assert "| test | 1222 | 0.101 | 0.705 | 0.101 | 1.000 | 0.091 | 0.183 | 0.166 |" in card
 
 
+def test_an_lf_failing_on_ray_is_said_in_one_line_from_the_cli(ray_session, tmp_path, capsys):
+    """Ray Data logged two tracebacks (~180 lines) and asked for a Ray bug report before the line naming the LF."""
+    from mmweak.cli import main
+
+    (tmp_path / "badlfs.py").write_text(
+        "import mmweak\nspam = mmweak.Task('spam', ['ham', 'spam'])\n\n"
+        "@mmweak.labeling_function(task=spam, inputs='text')\n"
+        "def badvote(batch):\n    return [7 if 'BAD' in t else -1 for t in batch['text']]\n")
+    (tmp_path / "train.csv").write_text("text\n" + "\n".join(["fine"] * 30 + ["BAD one"] + ["ok"] * 9) + "\n")
+    (tmp_path / "r.yaml").write_text(
+        f"version: 1\ndata: {{source: {tmp_path / 'train.csv'}}}\ntasks: {{spam: {{labels: [ham, spam]}}}}\n"
+        f"lfs:\n  - ref: badlfs:badvote\noutput: {{folder: {tmp_path / 'out'}}}\n")
+    seen: list[logging.LogRecord] = []
+    catch = logging.Handler()
+    catch.emit = seen.append  # type: ignore[method-assign]
+    logging.getLogger("ray.data").addHandler(catch)
+    try:
+        assert main(["curate", str(tmp_path / "r.yaml"), "--engine", "ray"]) == 1
+    finally:
+        logging.getLogger("ray.data").removeHandler(catch)
+    err = capsys.readouterr().err
+    assert "mmweak: error: LFError: split 'train': LF 'badvote' (task 'spam') voted 7 on row 30" in err
+    assert "Traceback" not in err and not [r for r in seen if r.levelno >= logging.ERROR]
+
+
 def test_a_recipe_with_steps_ray_cannot_run_says_so(ray_session, tmp_path, capsys):
     from mmweak.cli import main
 
