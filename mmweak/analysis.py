@@ -381,6 +381,13 @@ def analyze(
     labels = None
     if y is not None and (y >= 0).any() and t.label_column in ds.column_names:  # no gold row: nothing to score
         probs = read_matrix(ds, t.probs_column) if t.probs_column in ds.column_names else None
-        labels = label_metrics(read_column(ds, t.label_column, np.int64), y, t.cardinality, probs)
+        hard = read_column(ds, t.label_column, np.int64)
+        labels = label_metrics(hard, y, t.cardinality, probs)
+        # the covered-rows figure the curate line and the card give where a fill labels rows without a vote:
+        # accuracy_covered (rows with a label) is then all rows, and says nothing of how the votes were combined
+        voted = voted_rows_accuracy(L, y, t.cardinality, hard)
+        if voted is not None:
+            labels["accuracy_voted_rows"] = voted["accuracy"]
+            labels["voted_rows_share"] = voted["share"]
     return LFSummary(task=name, split=split, rows=rows, lfs=entry["lfs"], labels=labels, label_model=lm.get("model"),
                      class_names=[str(c) for c in t.labels], member=(lm.get("state") or {}).get("selected_"))

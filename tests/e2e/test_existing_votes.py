@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import warnings
@@ -338,6 +339,11 @@ def test_aggregate_refits_a_curated_folder_as_it_was_fitted_unless_told(tmp_path
     said = capsys.readouterr().out
     assert "gold dev rows as the folder was fitted: column label" in said
     assert "rows without a vote filled as the folder was fitted: fill_abstains prior" in said
+    # report --json gives the covered-rows figure the curate line gives (its accuracy_covered is all rows here)
+    assert main(["report", str(out), "--split", "test", "--json"]) == 0
+    labels = json.loads(capsys.readouterr().out.splitlines()[-1])["labels"]
+    assert labels["accuracy_covered"] == labels["accuracy"] == 0.844
+    assert (round(labels["accuracy_voted_rows"], 4), round(labels["voted_rows_share"], 3)) == (0.8664, 0.928)
     first, again = (mmweak.load_curated(p)[0]["test"]["target_label"] for p in (out, tmp_path / "again"))
     assert again == first  # the same model, gold and filling: the same labels
     with warnings.catch_warnings(record=True) as caught:
