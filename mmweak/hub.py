@@ -75,12 +75,15 @@ class PushResult:
         >>> print(r.summary())
         pushed to https://hub/datasets/me/spam (main): https://hub/c/4f1c; deleted 1 stale file: \
 data/extra-00000-of-00001.parquet
+        >>> print(PushResult("me/spam", "u", "main", "4f1c" * 10, "c", (), pr_url="u/discussions/1").summary())
+        opened a pull request on u against main: u/discussions/1
         >>> print(PushResult("me/spam", "u", "main", "4f1c" * 10, "c", (), changed=False).summary())
         me/spam (main) already holds this curation: no commit or pull request made
         """
         if not self.changed:
             return f"{self.repo_id} ({self.revision}) already holds this curation: no commit or pull request made"
-        line = f"pushed to {self.repo_url} ({self.revision}): {self.pr_url or self.commit_url}"
+        line = (f"opened a pull request on {self.repo_url} against {self.revision}: {self.pr_url}" if self.pr_url
+                else f"pushed to {self.repo_url} ({self.revision}): {self.commit_url}")
         if self.deleted:  # a re-push replaces the earlier curation's files; say which, they stay in the history
             more = len(self.deleted) - 5
             shown = ", ".join(self.deleted[:5]) + (f" and {more} more" if more > 0 else "")

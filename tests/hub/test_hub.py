@@ -372,6 +372,7 @@ def test_push_to_a_branch_and_as_a_pull_request(hub, repo_id, tmp_path):
 
     pr = mmweak.push_curated(dd, repo_id, create_pr=True, commit_message="Propose the curated labels")
     assert pr.pr_url == f"{hub.url}/datasets/{repo_id}/discussions/1" and pr.pr_revision == "refs/pr/1"
+    assert pr.summary().startswith(f"opened a pull request on {hub.url}/datasets/{repo_id} against main: ")
     assert set(hub.files(repo_id)) == {".gitattributes"}  # still untouched until the PR is merged
     assert hub.head(repo_id, "refs/pr/1") == pr.commit_oid
     assert f"mmweak.load_curated('{repo_id}')" in hub.files(repo_id, "refs/pr/1")["README.md"].decode()  # once merged
