@@ -243,7 +243,10 @@ def task_plots(task: Mapping[str, Any]) -> dict[str, bytes]:
             [lf["conflicts"] for lf in lfs],
             [lf.get("estimated_accuracy") for lf in lfs] if has_est else None,
             [lf.get("empirical_accuracy") for lf in lfs] if has_emp else None,
-            title=f"task {name}: labeling functions on {task['stats_split']}{shown}",
+            # the gold accuracies come from the gold split (validation, say), the other bars from the stats split
+            title=f"task {name}: labeling functions on {task['stats_split']}{shown}"
+                  + (f"; gold accuracy on {task['gold_split']}" if has_emp and task.get("gold_split")
+                     and task["gold_split"] != task["stats_split"] else ""),
         )
     }
     curves = {
