@@ -525,6 +525,15 @@ def _body_digest(text: str) -> str:
     return hashlib.sha256(_SEAL.sub("", body).strip().encode("utf-8")).hexdigest()
 
 
+def unsealed(text: str) -> str:
+    r"""A card without its seal line: to compare two cards whose bodies differ only where a caller replaced text.
+
+    >>> unsealed("# T\n\n" + CARD_SEAL.format("0" * 64) + "\n")
+    '# T\n'
+    """
+    return _SEAL.sub("\n", text)
+
+
 def card_edited(text: str) -> bool | None:
     r"""Whether a card's body was changed since mmweak wrote it (``None``: it carries no seal to tell by).
 
