@@ -61,9 +61,9 @@ def _files(root: Path) -> Iterable[Path]:
                 yield p
 
 
-def _last_use(p: Path) -> float:
+def _size_and_last_use(p: Path) -> tuple[int, float]:
     st = p.stat()
-    return max(st.st_mtime, st.st_atime)  # a hit reads a file: where access times are kept, it counts as use
+    return st.st_size, max(st.st_mtime, st.st_atime)  # a hit reads a file: where access times are kept, it is use
 
 
 def usage(stores: Iterable[str] = STORES) -> list[StoreUsage]:
@@ -72,9 +72,9 @@ def usage(stores: Iterable[str] = STORES) -> list[StoreUsage]:
     for store in stores:
         u = StoreUsage(store, store_root(store))
         for p in _files(u.path):
-            used = _last_use(p)
+            size, used = _size_and_last_use(p)
             u.files += 1
-            u.bytes += p.stat().st_size
+            u.bytes += size
             u.oldest = used if u.oldest is None else min(u.oldest, used)
             u.newest = used if u.newest is None else max(u.newest, used)
         out.append(u)
@@ -101,9 +101,9 @@ def clear(stores: Iterable[str] = STORES, *, older_than_days: float | None = Non
     for store in stores:
         root = store_root(store)
         for p in list(_files(root)):
-            if cutoff is not None and _last_use(p) >= cutoff:
+            size, used = _size_and_last_use(p)
+            if cutoff is not None and used >= cutoff:
                 continue
-            size = p.stat().st_size
             try:
                 p.unlink()
             except FileNotFoundError:  # another process removed or replaced it meanwhile

@@ -430,10 +430,7 @@ def buckets(
         raise UsageError(f"--show must be 0 or more, got {show_rows}")
     ds, tasks = _load_curated(folder, revision)
     if task is None and len(tasks) > 1:  # the LF's name says whose it is, where only one task has an LF so named
-        from .provenance import read_record
-
-        owners = [t.name for t in tasks
-                  if lf in [x["name"] for x in (read_record(ds).get("tasks", {}).get(t.name) or {}).get("lfs", [])]]
+        owners = [t.name for t in tasks if lf in lf_names(ds, t)]
         task = owners[0] if len(owners) == 1 else None
     t = _one(tasks, task)
     split_name = _split(ds, split) if split else _fit_split(ds, t)
