@@ -100,6 +100,7 @@ class EmbeddingStore:
         self.hits = self.misses = self.encoded = 0
         self._conn: sqlite3.Connection | None = None
         self._pid: int | None = None
+        self._opened: tuple[int, int] | None = None  # the database file the connection opened
         self._lock = threading.Lock()
 
     @property
@@ -109,6 +110,11 @@ class EmbeddingStore:
         return (self.root or default_root()) / f"{safe}.v{FORMAT_VERSION}.sqlite"
 
     def _db(self) -> sqlite3.Connection:
+        if self._conn is not None and self._pid == os.getpid() and self._file_id() != self._opened:
+            # ``mmweak cache --clear`` (or a user's rm) removed the file under this connection: writes would go
+            # to the unlinked file and be lost when the process ends, so the store starts a new file instead.
+            self._conn.close()
+            self._conn = None
         if self._conn is None or self._pid != os.getpid():
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=120, check_same_thread=False, isolation_level=None)
@@ -117,8 +123,15 @@ class EmbeddingStore:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB) WITHOUT ROWID"
             )
-            self._conn, self._pid = conn, os.getpid()
+            self._conn, self._pid, self._opened = conn, os.getpid(), self._file_id()
         return self._conn
+
+    def _file_id(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
 
     def get(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors of ``keys`` (missing keys are simply absent from the result)."""
@@ -187,7 +200,7 @@ class EmbeddingStore:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_conn"] = state["_pid"] = None
+        state["_conn"] = state["_pid"] = state["_opened"] = None
         state["_lock"] = None
         return state
 

@@ -44,3 +44,21 @@ def test_cache_shows_and_clears_the_stores_and_a_cleared_vote_is_computed_again(
                        (["cache", "--older-than", "3"], "--older-than goes with --clear")):
         assert main(args) == 2
         assert said in capsys.readouterr().err
+
+
+def test_an_embedding_store_open_during_a_clear_writes_its_next_vectors_to_a_new_file(tmp_path, monkeypatch):
+    # A curate running in one terminal while `mmweak cache --clear` runs in another: the open connection would keep
+    # writing into the removed (unlinked) file, and every vector computed after the clear would be lost.
+    import numpy as np
+
+    from lf_library.embed_cache import EmbeddingStore
+    from mmweak.cache_store import clear
+
+    monkeypatch.setenv("MMWEAK_CACHE", str(tmp_path / "cache"))
+    store = EmbeddingStore("minilm")
+    store.put(["a"], np.ones((1, 3)))
+    assert clear(["embeddings"]).files >= 1 and not store.path.exists()
+    store.put(["b"], np.full((1, 3), 2.0))
+    assert store.path.exists()
+    assert sorted(store.get(["a", "b"])) == ["b"]  # "a" went with the clear; "b" is on disk
+    assert sorted(EmbeddingStore("minilm").get(["a", "b"])) == ["b"]  # and another process would see it
