@@ -92,21 +92,22 @@ class ApplyReport:
             for r in runs:
                 by_task.setdefault(r.task, []).append(r)
             for task, rs in by_task.items():
-                hits = sum(r.cached for r in rs)
                 # The split's wall time is one pass over every task's LFs: with several tasks, each line gives the
                 # seconds of its own LFs instead (every task got the whole split's time before).
                 wall = self.wall.get(split, {}).get(task) if len(by_task) == 1 else None
                 took = f"{wall:.1f} s" if wall is not None else f"{sum(r.seconds for r in rs):.1f} s in its LFs"
                 faults = sum(r.faults for r in rs)
-                line = (
-                    f"{task}: {len(rs)} LF{'s' if len(rs) != 1 else ''} on {split} — {hits} cached, "
-                    f"{len(rs) - hits} computed ({took})"
-                )
+                line = (f"{task}: {len(rs)} LF{'s' if len(rs) != 1 else ''} on {split} — "
+                        f"{self._cache_words(split, rs)} ({took})")
                 # faults are counted per LF: a row that breaks 5 LFs is 5 faults, not 5 faulty rows
                 faulty = sum(r.faults > 0 for r in rs)
                 lines.append(line + (f", {faults} row fault{'s' if faults != 1 else ''} in {faulty} LF"
                                      f"{'s' if faulty != 1 else ''}" if faults else ""))
         return lines
+
+    def _cache_words(self, split: str, runs: list[LFRun]) -> str:
+        hits = sum(r.cached for r in runs)
+        return f"{hits} cached, {len(runs) - hits} computed"
 
     def __str__(self) -> str:
         lines = [f"{'split':<12}{'lf':<28}{'rows':>8}{'cached':>8}{'faults':>8}{'seconds':>9}"]

@@ -42,7 +42,8 @@ _MEDIA = ("Image", "Audio", "Video", "Pdf")
 class RayApplyReport(ApplyReport):
     """:class:`mmweak.ApplyReport` plus, per split and LF, how many blocks were computed and how many cached.
 
-    An LF counts as ``cached`` (in :meth:`cached`/:meth:`computed`) only when every block was a cache hit.
+    An LF counts as ``cached`` (in :meth:`cached`/:meth:`computed`) only when every block was a cache hit; the
+    summary says how many LFs were computed on some blocks only (a resumed run) and how many blocks in all.
     """
 
     blocks: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)  # split -> lf -> (computed, cached)
@@ -55,6 +56,13 @@ class RayApplyReport(ApplyReport):
             total = sum(c + h for c, h in per_lf)
             out.append(f"{line}; {done} of {total} (LF, block) pairs computed on {split}")
         return out
+
+    def _cache_words(self, split: str, runs: list[LFRun]) -> str:
+        blocks = self.blocks.get(split, {})
+        hits = sum(r.cached for r in runs)
+        partly = sum(1 for r in runs if not r.cached and blocks.get(r.lf, (0, 0))[1] > 0)
+        words = f"{hits} cached, {len(runs) - hits - partly} computed"
+        return words + (f", {partly} computed on some blocks (the others cached)" if partly else "")
 
 
 def _per_task_blocks(report: RayApplyReport) -> list[tuple[str, list[tuple[int, int]]]]:
@@ -149,8 +157,11 @@ def apply_lfs(
                   use_cache)
     lazy = _plan_lazy(all_lfs, fingerprints, first_features)
     out = {}
+    # One eager pass runs every split: its wall time is a split's own only when there is one split (with several,
+    # each line gives its LFs' own seconds, as a multi-task line does).
+    wall = time.perf_counter() - t_start if len(bases) == 1 else None
     for k, (name, (base, features, meta)) in enumerate(bases.items()):
-        _report(report, meta.split, all_lfs, by_task, seen[k], time.perf_counter() - t_start)
+        _report(report, meta.split, all_lfs, by_task, seen[k], wall)
         rows = sum(n for (slot, _first, n) in seen[k] if slot == 0)
         out[name] = _votes_dataset(base, features, meta.evolve(rows=rows), by_task, lazy, fingerprints, store,
                                    batch_size, on_error, people)
@@ -225,7 +236,7 @@ def _tag(table: pa.Table, split: int) -> pa.Table:
 
 
 def _report(report: RayApplyReport, split: str, lfs: list[LabelingFunction],
-            by_task: "OrderedDict[Task, list[LabelingFunction]]", seen: Seen, wall: float) -> None:
+            by_task: "OrderedDict[Task, list[LabelingFunction]]", seen: Seen, wall: float | None) -> None:
     totals = {slot: [0, 0, 0, 0.0, 0] for slot in range(len(lfs))}  # rows, faults, computed, seconds, cached
     for (slot, _first, n), (comp, faults, sec) in seen.items():
         t = totals[slot]
@@ -239,7 +250,8 @@ def _report(report: RayApplyReport, split: str, lfs: list[LabelingFunction],
         for i, lf in enumerate(lfs)
     ]
     report.blocks[split] = {lf.name: (int(totals[i][2]), int(totals[i][4])) for i, lf in enumerate(lfs)}
-    report.wall[split] = {task.name: wall for task in by_task}
+    if wall is not None:
+        report.wall[split] = {task.name: wall for task in by_task}
 
 
 def _votes_dataset(base: Any, features: Features, meta: Meta, by_task: "OrderedDict[Task, list[LabelingFunction]]",
