@@ -90,6 +90,15 @@ def load(path: str) -> LabelModel:
 
     Raises:
         ModelFileError: the file is not a well-formed label model (unknown keys, wrong shapes, ...).
+
+    >>> import numpy as np, os, tempfile
+    >>> L = np.array([[0, 0, -1], [1, 1, 0], [1, -1, 1], [0, 1, 0]])
+    >>> model = create("dawid_skene", cardinality=2).fit(L)
+    >>> path = os.path.join(tempfile.mkdtemp(), "spam.json")
+    >>> model.save(path)
+    >>> back = load(path)
+    >>> type(back).__name__, bool(np.array_equal(back.predict_proba(L), model.predict_proba(L)))
+    ('DawidSkene', True)
     """
     return LabelModel.load(path)
 

@@ -73,7 +73,13 @@ def answers_column(task: Task) -> str:
 
 
 def answers_feature(task: Task) -> List:
-    """The ``datasets`` feature of ``T_answers``: a list of answer structs, labels as the task's ``ClassLabel``."""
+    """The ``datasets`` feature of ``T_answers``: a list of answer structs, labels as the task's ``ClassLabel``.
+
+    >>> import mmweak
+    >>> feature = answers_feature(mmweak.Task("spam", ["ham", "spam"]))
+    >>> sorted(feature.feature), feature.feature["label"].names
+    (['annotator', 'label', 'model_label', 'reason', 'round', 'source', 'strategy', 'time'], ['ham', 'spam'])
+    """
     return List({
         "annotator": Value("string"),
         "label": task.class_label(),
@@ -381,7 +387,8 @@ def merge_answers(
                       f"of {list(ROW_STRATEGIES)}, as select's review_strategy column says (random_then_entropy rows "
                       "say random or entropy)", stacklevel=3)
     if unnamed:
-        warnings.warn(f"task {task.name!r}: {unnamed} answers name no strategy, so their rows count as drawn at random "
+        warnings.warn(f"task {task.name!r}: {unnamed} answer{'s name' if unnamed != 1 else ' names'} no strategy, so "
+                      "their rows count as drawn at random "
                       "and judge the label model's fit; for rows chosen for being hard, give Answer(strategy=...) "
                       "from select's review_strategy column (review.answers_for does)", stacklevel=3)
     return result
@@ -449,6 +456,15 @@ def review_summary(splits: Mapping[str, Dataset], task: Task) -> dict[str, Any] 
     Per split: reviewed rows, answers, annotators; per strategy and per round: rows and how often the
     label model's label at sending time matched the human consensus; pairwise agreement between
     annotators on rows with several answers.
+
+    (:func:`~mmweak.review.import_annotations` shows one with answers.)
+
+    >>> import datasets, mmweak
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [int("http" in t) for t in b["text"]])
+    >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf]))
+    >>> review_summary({"train": ds}, spam) is None  # nobody has answered yet
+    True
     """
     per_split: list[dict[str, Any]] = []
     strategies: dict[str, dict[str, Any]] = {}

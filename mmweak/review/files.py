@@ -95,6 +95,25 @@ def import_annotations(
     Raises:
         ValueError: the file is not a Label Studio JSON task list.
         AnnotationError: with ``on_invalid="raise"``, the first invalid answer.
+
+    >>> import datasets, json, mmweak, os, tempfile
+    >>> from mmweak import review
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [int("http" in t) for t in b["text"]])
+    >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf]))
+    >>> folder = tempfile.mkdtemp()
+    >>> tasks = json.load(open(review.export_tasks(review.select(ds, spam, 2, "random"), spam, f"{folder}/t.json")))
+    >>> for i, t in enumerate(tasks):  # as Label Studio exports them once someone has answered "spam"
+    ...     t["id"], t["annotations"] = i + 1, [{
+    ...         "id": i + 1, "completed_by": {"email": "ann@example.org"}, "created_at": "2026-12-01T10:00:00Z",
+    ...         "result": [{"from_name": "spam", "to_name": "text", "type": "choices",
+    ...                     "value": {"choices": ["spam"]}}]}]
+    >>> _ = open(f"{folder}/export.json", "w").write(json.dumps(tasks))
+    >>> out, report = import_annotations(ds, spam, f"{folder}/export.json", return_report=True)
+    >>> str(report), out["spam_gold"][:], out["spam_answers"][1][0]["annotator"]
+    ('2 answers stored (0 replacing older ones) on 2 rows', [1, 1], 'ann@example.org')
+    >>> review.review_summary({"train": out}, spam)["model_agreement"]  # the model said ham on "hi"
+    0.5
     """
     task = resolve_task(ds, task)
     tasks = read_json(path)

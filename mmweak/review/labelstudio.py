@@ -199,6 +199,15 @@ def build_tasks(
 
     Raises:
         ValueError: not a selection, missing columns, or an unreadable media file (named by row and column).
+
+    >>> import datasets, mmweak
+    >>> from mmweak import review
+    >>> spam = mmweak.Task("spam", ["ham", "spam"])
+    >>> lf = mmweak.labeling_function(task=spam, inputs="text")(lambda b: [int("http" in t) for t in b["text"]])
+    >>> ds = mmweak.aggregate(mmweak.apply_lfs(datasets.Dataset.from_dict({"text": ["http://x", "hi"]}), [lf]))
+    >>> tasks, config = build_tasks(review.select(ds, spam, 1, "random"), spam)
+    >>> tasks[0]["data"]["text"], tasks[0]["predictions"][0]["result"][0]["value"], '<Choice value="spam"/>' in config
+    ('hi', {'choices': ['ham']}, True)
     """
     meta = selection_meta(selection)
     shown = display_columns(selection, task, columns)
