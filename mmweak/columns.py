@@ -107,6 +107,10 @@ def read_matrix(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
     Traceback (most recent call last):
     ...
     ValueError: column 'v' has a missing row (1, None); it cannot be read as a matrix: give every row its list ...
+    >>> read_matrix(datasets.Dataset.from_dict({"v": [[0, 1], [1, 1, 1], [0]]}), "v")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: column 'v' has rows of different lengths (row 0 holds 2 values, row 1 holds 3); it cannot ...
     """
     feature = ds.features[column]
     k = getattr(feature, "length", -1)
@@ -117,8 +121,13 @@ def read_matrix(ds: Dataset, column: str, dtype: np.dtype | type | None = None) 
         row = int(np.flatnonzero(pc.is_null(data).to_numpy(zero_copy_only=False))[0])
         raise ValueError(f"column {column!r} has a missing row ({row}, None); it cannot be read as a matrix: give "
                          f"every row its list (all -1 for votes without a vote)")
-    if k is None or k < 0:  # variable-length lists of equal length
-        k = len(data.chunk(0)[0]) if data.num_chunks else 0
+    if k is None or k < 0:  # variable-length lists: a matrix only when every row holds as many
+        lengths = pc.list_value_length(data).to_numpy(zero_copy_only=False)
+        k = int(lengths[0])
+        if (lengths != k).any():  # a total that happens to be rows x k must not pass (rows would shift)
+            row = int(np.flatnonzero(lengths != k)[0])
+            raise ValueError(f"column {column!r} has rows of different lengths (row 0 holds {k} values, row {row} "
+                             f"holds {int(lengths[row])}); it cannot be read as a matrix")
     parts = []
     for chunk in data.chunks:
         parts.append(chunk.flatten().to_numpy(zero_copy_only=False))

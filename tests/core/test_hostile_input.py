@@ -120,6 +120,15 @@ def test_a_task_whose_classes_differ_from_its_votes_is_refused(labels):
     assert list(mmweak.aggregate(curated(), [SPAM])["spam_label"]) == [1, 0, 0, 1]
 
 
+def test_vote_lists_of_different_lengths_are_refused_even_when_their_total_fits_a_matrix():
+    # 2 + 3 + 1 = 6 votes = 3 rows x 2: read by the total alone, row 2's lone vote would become row 1's last
+    task = mmweak.Task("t", ["a", "b"])
+    ds = datasets.Dataset.from_dict({"t_votes": [[0, 1], [1, 1, 1], [0]]})
+    with pytest.raises(ValueError, match=r"column 't_votes' has rows of different lengths \(row 0 holds 2 values, "
+                                         r"row 1 holds 3\)"):
+        mmweak.aggregate(ds, [task], model="majority")
+
+
 # -- 2. nothing of the user's is ever deleted ----------------------------------------------------------
 def test_overwrite_refuses_a_folder_mmweak_did_not_write(tmp_path):
     mine = tmp_path / "thesis"
