@@ -46,6 +46,11 @@ class RecordError(MMWeakError):
     """The weak-supervision record a dataset carries is corrupted, or two records conflict."""
 
 
+class MajorityFallbackWarning(UserWarning):
+    """A label model's fit could not name its classes from the votes (a label-swapped fit, or classes the votes do not
+    identify), so the model predicts as majority vote does; its ``fallback_`` says why."""
+
+
 class OneClassLabelsWarning(UserWarning):
     """A label model's fit put every voted row in one class though the votes of some rows are mostly another:
     its labels say nothing about the rows (a one-accuracy-per-LF model can settle there on LFs that each vote

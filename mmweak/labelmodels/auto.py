@@ -86,7 +86,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import OneClassLabelsWarning
+from ..errors import MajorityFallbackWarning, OneClassLabelsWarning
 from .base import LabelModel, NoVotePolicy, register
 from .dawid_skene import DawidSkene
 from .decision import (
@@ -792,6 +792,7 @@ def _members_quiet() -> Iterator[None]:
     labels only (:meth:`LabelModel.fit`), not for each member it tries."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OneClassLabelsWarning)
+        warnings.simplefilter("ignore", MajorityFallbackWarning)  # a member that falls back is scored as it predicts
         yield
 
 

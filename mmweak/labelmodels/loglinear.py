@@ -8,10 +8,12 @@ same two arrays, and — for the models fitted by EM — share :meth:`LogLinearM
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
+from ..errors import MajorityFallbackWarning
 from .base import LabelModel, NoVotePolicy
 from .copies import COPY_EXCESS, copy_groups, copy_weights
 from .decision import SELECTION_Z, lower_bound, tie_split_credit
@@ -229,6 +231,8 @@ class LogLinearModel(LabelModel):
         ruled_out = np.zeros(K, dtype=bool) if prior is None else np.asarray(prior) <= 0
         self.bias_ = np.repeat(np.where(ruled_out, LOG_ZERO, 0.0), S // K)
         self.fallback_ = f"majority vote ({reason})"
+        warnings.warn(f"{self.name} predicts as majority vote does ({reason}; fallback_ says so, and its "
+                      "lf_accuracies() describe the fit it set aside)", MajorityFallbackWarning, stacklevel=4)
 
     # -- helpers for subclasses -----------------------------------------------------------------
     def _prepare(self, L: np.ndarray, seed: int) -> tuple[SparseVotes, np.ndarray]:

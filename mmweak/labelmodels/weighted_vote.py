@@ -81,7 +81,15 @@ class WeightedMajorityVote(LogLinearModel):
             total = C.sum(axis=2)  # (m, v): mass where LF j voted v
             a = (right + strength * p0) / (total + strength)
             a = np.clip(a, 1e-4, 1 - 1e-4)
-            return self._weights(a, pi, w), log_prior(pi), {"precision_": a, "class_balance_": pi}
+            # A precision is P(y = v | vote v) among the fit rows, so its evidence is read against their own class
+            # mass; a given class_balance enters only as the prior of the rows (a prior shift). Read against the
+            # given balance instead, the two disagree wherever the posterior's mass differs from it, and EM drifted
+            # to the label-swapped fit from any start, the true balance included (20 of 20 generated sets).
+            mass = self._class_prior(N, None)
+            if prior is not None:
+                mass = np.where(prior > 0, mass, 0.0)
+                mass = mass / mass.sum()
+            return self._weights(a, mass, w), log_prior(pi), {"precision_": a, "class_balance_": pi}
 
         self.weights_, self.bias_, extras = self._em(
             V, m_step, dev=dev, prior=prior, max_iter=int(self.max_iter), tol=float(self.tol)
