@@ -18,7 +18,15 @@ from .analysis import LFSummary, analyze, lf_summary
 from .apply import ApplyReport, apply_lfs
 from .calibration import calibration_report
 from .curated import load_curated, save_curated
-from .errors import CuratedDatasetError, LFError, MMWeakError, OneClassLabelsWarning, RecordError, VoteMatrixError
+from .errors import (
+    CuratedDatasetError,
+    LFError,
+    MajorityFallbackWarning,
+    MMWeakError,
+    OneClassLabelsWarning,
+    RecordError,
+    VoteMatrixError,
+)
 from .hub import HubPushError, PushResult, push_curated
 from .lf import ABSTAIN, FunctionLF, LabelingFunction, labeling_function
 from .task import Task
@@ -34,6 +42,7 @@ __all__ = [
     "LFSummary",
     "LabelingFunction",
     "MMWeakError",
+    "MajorityFallbackWarning",
     "OneClassLabelsWarning",
     "PushResult",
     "RecordError",

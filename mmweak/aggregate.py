@@ -16,7 +16,7 @@ from sklearn.base import clone
 from .columns import arrow_column, read_column, replace_columns, struct_list_field
 from .columns import read_matrix as _votes
 from .crowd_files import class_index
-from .errors import OneClassLabelsWarning
+from .errors import MajorityFallbackWarning, OneClassLabelsWarning
 from .fingerprint import stable_hash
 from .gold import read_gold
 from .labelmodels import LabelModel, create
@@ -507,7 +507,8 @@ def task_options(
 
 @contextmanager
 def warnings_name_task(task: str, fit_name: str) -> Iterator[None]:
-    """Prefix a label model's :class:`~mmweak.OneClassLabelsWarning` with the task and fit split it was fitted
+    """Prefix a label model's :class:`~mmweak.OneClassLabelsWarning` (and :class:`~mmweak.MajorityFallbackWarning`)
+    with the task and fit split it was fitted
     for: the model's own message names the model only, and one aggregate fits one model per task (both engines).
 
     >>> import warnings
@@ -521,10 +522,11 @@ def warnings_name_task(task: str, fit_name: str) -> Iterator[None]:
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OneClassLabelsWarning)
+        warnings.simplefilter("always", MajorityFallbackWarning)
         yield
     for w in caught:  # outside the block, so each goes to the filters the caller set
-        if issubclass(w.category, OneClassLabelsWarning):
-            warnings.warn(f"task {task!r}, fit split {fit_name!r}: {w.message}", OneClassLabelsWarning, stacklevel=3)
+        if issubclass(w.category, (OneClassLabelsWarning, MajorityFallbackWarning)):
+            warnings.warn(f"task {task!r}, fit split {fit_name!r}: {w.message}", w.category, stacklevel=3)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
