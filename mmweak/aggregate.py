@@ -40,7 +40,7 @@ def aggregate(
     dev_split: str | None = None,
     gold: str | Mapping[str, str] | None = None,
     class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     tie_break: TieBreak = "prior",
     objective: Objective | Mapping[str, Objective] | None = None,
     pos_label: int | str | Mapping[str, int | str] | None = None,
@@ -60,7 +60,8 @@ def aggregate(
             the fit split itself are never used for fitting.
         gold: name of the gold-label column (or mapping task -> column), where one exists.
         class_balance: known class prior (or mapping task -> prior).
-        seed: fit seed and tie-break seed.
+        seed: fit seed and tie-break seed (default: the ``random_state`` of the model template, where one is
+            given, else 0; see :func:`resolve_seed`).
         tie_break: how ``T_label`` resolves tied top classes: ``"prior"`` (the tied class with the largest
             class balance), ``"random"`` (seeded) or ``"abstain"``.
             Rows where no LF voted are always ``-1``.
@@ -100,6 +101,7 @@ def aggregate(
         raise ValueError(f"fill_abstains must be None or 'prior', got {fill_abstains!r}")
     check_options(task_list, columns, model=model, gold=gold, class_balance=class_balance, objective=objective,
                   pos_label=pos_label)
+    seed = resolve_seed(model, seed)
     for task in task_list:  # a gold value that is no class fails here, before any fit, not when the labels are saved
         gold_col = gold_column_of(gold, task)
         for name, d in splits.items():
@@ -466,6 +468,28 @@ def silent_label(lm: LabelModel, n_lfs: int) -> int:
     own probabilities for such a row, so a filled label never contradicts the probability column beside it."""
     silent = lm.predict_proba(np.full((1, n_lfs), -1))
     return int(lm.labels_from_proba(silent, None, objective="accuracy")[0])  # "the most likely class", whatever model
+
+
+def resolve_seed(model: Any, seed: int | None) -> int:
+    """The fit and tie-break seed: ``seed``, else the ``random_state`` of the model template(s) given, else 0.
+
+    A template configured with its own ``random_state`` keeps it, as its other settings are kept; templates that
+    disagree need ``seed`` (one aggregate draws one fit sample and breaks ties with one seed).
+
+    >>> from mmweak.labelmodels import create
+    >>> resolve_seed(create("ebcc", random_state=7), None), resolve_seed(create("ebcc", random_state=7), 3)
+    (7, 3)
+    >>> resolve_seed("ebcc", None), resolve_seed({"spam": create("ebcc", random_state=2), "topic": "majority"}, None)
+    (0, 2)
+    """
+    if seed is not None:
+        return int(seed)
+    given = model.values() if isinstance(model, Mapping) else [model]
+    states = sorted({int(m.get_params()["random_state"]) for m in given if isinstance(m, LabelModel)})
+    if len(states) > 1:
+        raise ValueError(f"the model templates have different random_state values {states}: pass seed=... (one "
+                         "aggregate fits with one seed)")
+    return states[0] if states else 0
 
 
 def task_options(

@@ -24,6 +24,7 @@ from ..aggregate import (
     fit_split_name,
     output_columns,
     record_label_model,
+    resolve_seed,
     resolve_tasks,
     task_options,
     warnings_name_task,
@@ -49,7 +50,7 @@ def aggregate(
     dev_split: str | None = None,
     gold: str | Mapping[str, str] | None = None,
     class_balance: Sequence[float] | Mapping[str, Sequence[float]] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     tie_break: TieBreak = "prior",
     objective: Objective | Mapping[str, Objective] | None = None,
     pos_label: int | str | Mapping[str, int | str] | None = None,
@@ -99,6 +100,7 @@ def aggregate(
     check_options(task_list, columns, model=model, gold=gold, class_balance=class_balance, objective=objective,
                   pos_label=pos_label)
 
+    seed = resolve_seed(model, seed)
     options = {t.name: task_options(t, model, gold, class_balance, objective, pos_label) for t in task_list}
     n, samples = _fit_sample(splits[fit_name], metas[fit_name], task_list, sample_rows, seed)
     models: dict[str, LabelModel] = {}

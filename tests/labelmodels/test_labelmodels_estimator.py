@@ -137,15 +137,26 @@ def test_aggregate_clones_the_template_and_uses_random_state():
 
     import mmweak
 
-    task = mmweak.Task("t", ["a", "b"])
-    lfs = [mmweak.labeling_function(task=task, inputs="x", name=f"lf{j}")(
-        (lambda j: lambda b: [int(v) if (i + j) % 3 else -1 for i, v in enumerate(b["x"])])(j)) for j in range(3)]
+    task, other = mmweak.Task("t", ["a", "b"]), mmweak.Task("u", ["a", "b"])
+
+    def make(t):
+        return [mmweak.labeling_function(task=t, inputs="x", name=f"{t.name}{j}")(
+            (lambda j: lambda b: [int(v) if (i + j) % 3 else -1 for i, v in enumerate(b["x"])])(j)) for j in range(3)]
+
+    lfs = make(task)
     ds = mmweak.apply_lfs(datasets.Dataset.from_dict({"x": [0, 1] * 30}), lfs)
     template = create("ebcc", n_restarts=2)
     out = mmweak.aggregate(ds, [task], model=template, seed=5)
     assert not hasattr(template, "n_lfs_")  # never fitted in place
     record = mmweak.provenance.read_record(out)["tasks"]["t"]["label_model"]
     assert record["params"]["random_state"] == 5 and record["params"]["n_restarts"] == 2
+    # without seed=, the template's own random_state is kept, as its other settings are (it was reset to 0)
+    own = mmweak.aggregate(ds, [task], model=create("ebcc", n_restarts=2, random_state=5))
+    assert mmweak.provenance.read_record(own)["tasks"]["t"]["label_model"] == record
+    assert own["t_probs"][:] == out["t_probs"][:]
+    with pytest.raises(ValueError, match=r"different random_state values \[1, 2\]: pass seed="):
+        mmweak.aggregate(mmweak.apply_lfs(ds, [*lfs, *make(other)]),
+                         model={"t": create("ebcc", random_state=1), "u": create("ebcc", random_state=2)})
 
 
 def test_one_abstain_for_the_label_models():
