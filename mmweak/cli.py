@@ -144,12 +144,15 @@ def apply(
 
 
 # The options of every command that fits label models and writes a curated folder (aggregate, answers).
-_MODEL = typer.Option(None, help="Label model name (default: the recommended default).")
+_MODEL = typer.Option(None, help="Label model name (default: the model and parameters the folder was fitted with, "
+                      "else the recommended default).")
 _GOLD = typer.Option(None, help="Gold column; its dev-split labels help the fit. With several tasks, one per task: "
                      "TASK=COLUMN[,TASK=COLUMN].")
-_OBJECTIVE = typer.Option("accuracy", help="'accuracy' (argmax) or 'f1' (rare-class cut).")
+_OBJECTIVE = typer.Option(None, help="'accuracy' (argmax) or 'f1' (rare-class cut); default: as the folder was "
+                          "fitted, else accuracy.")
 _FILL_ABSTAINS = typer.Option(
-    None, help="'prior': label rows without votes with the class the label model finds most likely for them.")
+    None, help="'prior': label rows without votes with the class the label model finds most likely for them "
+               "(default: as the folder was fitted).")
 _OVERWRITE = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote.")
 
 
@@ -159,32 +162,38 @@ def aggregate(
     out: Path = typer.Option(..., "--out", help="Curated folder to write."),
     model: Optional[str] = _MODEL,
     gold: Optional[str] = _GOLD,
-    objective: str = _OBJECTIVE,
+    objective: Optional[str] = _OBJECTIVE,
     fill_abstains: Optional[str] = _FILL_ABSTAINS,
     overwrite: bool = _OVERWRITE,
     pos_label: Optional[str] = typer.Option(
         None, help="With --objective f1: the class whose F1 is optimised, by name or index (default: class 1 of a "
                    "two-class task; needed with more classes)."),
     as_recorded: bool = typer.Option(
-        True, "--as-recorded/--votes-only", help="Without --gold and --fill-abstains, keep the gold dev rows and the "
-        "filling of rows without a vote the folder was fitted with (--votes-only: fit on the votes alone)."),
+        True, "--as-recorded/--votes-only", help="Keep every fit setting the folder was fitted with that is not "
+        "given here: gold dev rows, filling of rows without a vote, label model and its parameters, objective and "
+        "its class, class balance, seed (--votes-only: the defaults, fitted on the votes alone)."),
 ) -> None:
     """Fit a label model per task on a curated folder's votes and write probabilities and labels."""
     _check_fit_options(model, objective, fill_abstains)
+    if pos_label is not None and objective == "accuracy":
+        raise UsageError("--pos-label names the class whose F1 --objective f1 optimises; with --objective accuracy "
+                         "it would be ignored")
     _check_out(out, overwrite)
     ds, tasks = _load_curated(folder)
-    if objective == "f1" and pos_label is None:
-        wide = [t for t in tasks if t.cardinality > 2]
-        if wide:  # class 1 of five is no natural "positive" class: say which, rather than guess
-            raise UsageError(f"--objective f1 on task {wide[0].name!r} (classes {list(wide[0].labels)}) needs "
-                             "--pos-label, the class whose F1 the labels should maximise")
     fit_gold = _recorded_gold(ds) if as_recorded and gold is None else _gold_option(gold, tasks)
     if as_recorded and fill_abstains is None:
         fill_abstains = _recorded_fill(ds)
+    kept = _recorded_fit(ds, tasks, model, objective, pos_label) if as_recorded else {}
+    if (objective or "accuracy") == "f1" and pos_label is None:
+        wide = [t for t in tasks if t.cardinality > 2 and t.name not in kept.get("pos_label", {})]
+        if wide:  # class 1 of five is no natural "positive" class: say which, rather than guess
+            raise UsageError(f"--objective f1 on task {wide[0].name!r} (classes {list(wide[0].labels)}) needs "
+                             "--pos-label, the class whose F1 the labels should maximise")
     with warnings.catch_warnings():
         if not as_recorded:  # --votes-only asked for the recorded gold to be left out: no warning that it is
             warnings.filterwarnings("ignore", message=r"task .* was fitted with the gold dev rows")
-        _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite, pos_label)
+        _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite, pos_label,
+                        kept)
 
 
 def _check_out(out: Path, overwrite: bool) -> None:
@@ -198,9 +207,9 @@ def _check_out(out: Path, overwrite: bool) -> None:
         raise UsageError(str(exc).replace("overwrite=True", "--overwrite")) from None
 
 
-def _check_fit_options(model: str | None, objective: str, fill_abstains: str | None) -> None:
+def _check_fit_options(model: str | None, objective: str | None, fill_abstains: str | None) -> None:
     """Bad fit options are bad usage, caught before any folder is read."""
-    if objective not in ("accuracy", "f1"):
+    if objective not in (None, "accuracy", "f1"):
         raise UsageError(f"--objective must be 'accuracy' or 'f1', got {objective!r}")
     if fill_abstains not in (None, "prior"):
         raise UsageError(f"--fill-abstains must be 'prior' (or left out), got {fill_abstains!r}")
@@ -214,15 +223,19 @@ def _check_fit_options(model: str | None, objective: str, fill_abstains: str | N
 
 
 def _refit_and_save(ds: Any, tasks: list, folder: str, out: Path, model: str | None, gold: Any,
-                    objective: str, fill_abstains: str | None, overwrite: bool, pos_label: str | None = None) -> None:
-    """Fit a label model per task, print what it chose (and with gold how it scores), save as a curated folder."""
+                    objective: str | None, fill_abstains: str | None, overwrite: bool, pos_label: str | None = None,
+                    kept: dict[str, Any] | None = None) -> None:
+    """Fit a label model per task, print what it chose (and with gold how it scores), save as a curated folder.
+
+    ``kept``: :func:`aggregate` arguments the folder was fitted with (:func:`_recorded_fit`), for what the command
+    line leaves open."""
     from . import aggregate as run
     from . import save_curated
     from .curate import quality_lines
 
     settings = _card_settings(folder, ds)
-    ds = run(ds, tasks, model, gold=gold, objective=objective, fill_abstains=fill_abstains,  # type: ignore[arg-type]
-             pos_label=pos_label)
+    fit: dict[str, Any] = {"model": model, "objective": objective, "pos_label": pos_label, **(kept or {})}
+    ds = run(ds, tasks, gold=gold, fill_abstains=fill_abstains, **fit)  # type: ignore[arg-type]
     for line in quality_lines(ds, tasks, gold)[1]:  # what the default chose, and (with --gold) how it scores
         _say(line)
     _say(f"written to {save_curated(ds, out, overwrite=overwrite, **settings)}")
@@ -606,7 +619,7 @@ def answers(
     model: Optional[str] = _MODEL,
     gold: Optional[str] = typer.Option(None, help="Gold column; its dev-split labels help the fit (default: the gold "
                                        "column the folder was fitted with)."),
-    objective: str = _OBJECTIVE,
+    objective: Optional[str] = _OBJECTIVE,
     fill_abstains: Optional[str] = _FILL_ABSTAINS,
     overwrite: bool = _OVERWRITE,
 ) -> None:
@@ -632,8 +645,12 @@ def answers(
         _say(f"{tied} reviewed row{'s' if tied > 1 else ''} of task {t.name!r} tie between annotators (no consensus "
              f"label: they neither teach nor judge the fit); `mmweak review {out} --strategy ties --n {tied} --out "
              "TASKS.json` sends them to one more person")
+    # the refit differs from the folder's fit by the reviewed rows only: what the command line leaves open is kept
     fit_gold = _recorded_gold(ds) if gold is None else _gold_option(gold, tasks)  # dev rows stay dev rows
-    _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite)
+    if fill_abstains is None:
+        fill_abstains = _recorded_fill(ds)
+    _refit_and_save(ds, tasks, folder, out, model, fit_gold, objective, fill_abstains, overwrite,
+                    kept=_recorded_fit(ds, tasks, model, objective, None))
 
 
 def _gold_option(gold: str | None, tasks: list) -> str | dict[str, str] | None:
@@ -664,6 +681,56 @@ def _recorded_gold(ds: Any) -> dict[str, str] | None:
     if gold_of:
         _say(f"gold dev rows as the folder was fitted: column {', '.join(sorted(set(gold_of.values())))}")
     return gold_of or None
+
+
+def _recorded_fit(ds: Any, tasks: list, model: str | None, objective: str | None,
+                  pos_label: str | None) -> dict[str, Any]:
+    """:func:`mmweak.aggregate` arguments for the settings each task's labels were fitted with that the command line
+    leaves open (a model and its parameters, an objective and its class, a class balance given, the seed), said
+    where they are not the defaults. A refit "as recorded" of a folder fitted for the F1 of a rare class with EBCC
+    otherwise came back as the default's argmax labels, without a word."""
+    from .lf_tools import RefitSettings
+    from .provenance import read_record
+
+    entries = read_record(ds).get("tasks", {})
+    recorded = {t.name: RefitSettings.recorded(ds, t) for t in tasks if (entries.get(t.name) or {}).get("label_model")}
+    if not recorded:
+        return {}
+    kept: dict[str, Any] = {}
+    said: dict[str, list[str]] = {name: [] for name in recorded}
+    if model is None:
+        kept["model"] = {n: s.model for n, s in recorded.items()}
+        for n, s in recorded.items():
+            name = getattr(s.model, "name", "auto")
+            if name != "auto":
+                said[n].append(f"model {name}")
+    if objective is None:
+        kept["objective"] = {n: s.objective for n, s in recorded.items()}
+        if pos_label is None:
+            kept["pos_label"] = {n: s.pos_label for n, s in recorded.items() if s.objective == "f1"}
+        for n, s in recorded.items():
+            if s.objective == "f1":
+                task = next(t for t in tasks if t.name == n)
+                said[n].append(f"objective f1 of class {task.labels[s.pos_label]!r}")
+    balances = {n: s.class_balance for n, s in recorded.items() if s.class_balance is not None}
+    if balances:
+        kept["class_balance"] = balances
+        for n in balances:
+            said[n].append("its class balance")
+    seeds = {s.seed for s in recorded.values()}
+    if len(seeds) == 1 and seeds != {0}:
+        kept["seed"] = seeds.pop()
+        for n in said:
+            said[n].append(f"seed {kept['seed']}")
+    ties = {s.tie_break for s in recorded.values()}
+    if len(ties) == 1 and ties != {"prior"}:
+        kept["tie_break"] = ties.pop()
+        for n in said:
+            said[n].append(f"ties broken by {kept['tie_break']}")
+    lines = [f"{n}: {', '.join(parts)}" for n, parts in said.items() if parts]
+    if lines:
+        _say(f"fit settings as the folder was fitted: {'; '.join(lines)}")
+    return kept
 
 
 def _recorded_fill(ds: Any) -> str | None:

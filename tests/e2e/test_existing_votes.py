@@ -352,6 +352,10 @@ def test_aggregate_refits_a_curated_folder_as_it_was_fitted_unless_told(tmp_path
     assert not [w for w in caught if "was fitted with the gold dev rows" in str(w.message)]  # asked for: not warned
     said = capsys.readouterr().out
     assert "as the folder was fitted" not in said and "on held-out votes" in said  # no gold: the gold-free score
+    # --pos-label goes with the F1 rule only: with accuracy it would be ignored
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "pl"), "--objective", "accuracy",
+                 "--pos-label", "SPAM"]) == 2
+    assert "with --objective accuracy it would be ignored" in capsys.readouterr().err
     # In Python the same refit is warned about: it is easy to lose the dev rows without asking to.
     ds = mmweak.load_curated(out)[0]
     with pytest.warns(UserWarning, match=r"task 'target' was fitted with the gold dev rows of column 'label'; this "
@@ -752,3 +756,30 @@ def test_one_gold_column_for_two_tasks_is_refused_at_the_recipe_line():
                                           r"e\.g\. gold: \{spam: label\}"):
         parse_recipe(base % "label")
     assert parse_recipe(base % "{spam: label}").section("aggregate")["gold"] == {"spam": "label"}
+
+
+def test_a_refit_as_recorded_keeps_the_model_objective_and_class_the_folder_was_fitted_with(tmp_path, capsys):
+    """A basketball folder fitted with EBCC for the F1 of 'positive' came back from `mmweak aggregate FOLDER` as the
+    default's argmax labels (test accuracy 0.10 -> 0.86, another member), though it said it refitted "as the folder
+    was fitted"; `mmweak value` did keep them."""
+    out = tmp_path / "bb"
+    assert main(["curate", str(RECIPES / "wrench_votes.yaml"), "--set", f"data.source={_shared('wrench', 'basketball')}",
+                 "--set", "aggregate.objective=f1", "--set", "label_model.name=ebcc", "--set",
+                 f"output.folder={out}"]) == 0
+    capsys.readouterr()
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "again")]) == 0
+    assert ("fit settings as the folder was fitted: target: model ebcc, objective f1 of class 'positive'"
+            in capsys.readouterr().out)
+    (first, _), (again, _) = (mmweak.load_curated(p) for p in (out, tmp_path / "again"))
+    for split in first:
+        assert again[split]["target_label"] == first[split]["target_label"]
+        assert again[split]["target_probs"] == first[split]["target_probs"]
+    fit = mmweak.provenance.read_record(again)["tasks"]["target"]["label_model"]
+    assert (fit["model"], fit["fit"]["objective"], fit["fit"]["pos_label"]) == ("ebcc", "f1", 1)
+    # what the command line gives wins; --votes-only takes the defaults
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "acc"), "--objective", "accuracy"]) == 0
+    acc = mmweak.provenance.read_record(mmweak.load_curated(tmp_path / "acc")[0])["tasks"]["target"]["label_model"]
+    assert (acc["model"], acc["fit"]["objective"]) == ("ebcc", "accuracy")
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "plain"), "--votes-only"]) == 0
+    plain = mmweak.provenance.read_record(mmweak.load_curated(tmp_path / "plain")[0])["tasks"]["target"]
+    assert (plain["label_model"]["model"], plain["label_model"]["fit"]["objective"]) == ("auto", "accuracy")
