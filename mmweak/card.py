@@ -639,8 +639,12 @@ def render_card_from(
         # such a path only resolves next to the original file (the shipped recipes read ../../shared/data that way)
         recipe["recipe_dir_paths"] = "${recipe_dir}" in str(recipe.get("text") or "")
     load_args = py(load_path) + (f", revision={py(load_revision)}" if load_revision else "")
-    snippet_values = [load_args, py(train_split), *(py(t["name"]) for t in tasks), recipe.get("text", ""),
-                      recipe.get("command", "")]
+    # The loader decodes every media cell of a batch, and the rows whose file is unreadable (what media LFs flag)
+    # keep their labels: the snippet hands the raw bytes on, for the user's own transform to decode.
+    media = [{"name": name, "kind": type(f).__name__} for name, f in (features or {}).items()
+             if type(f).__name__ in ("Image", "Audio", "Video", "Pdf")]
+    snippet_values = [load_args, py(train_split), *(py(t["name"]) for t in tasks), *(py(m["name"]) for m in media),
+                      recipe.get("text", ""), recipe.get("command", "")]
     env = jinja2.Environment(keep_trailing_newline=True)
     # Every name in the body goes through one of these: text, code span, or Python literal in the snippet.
     env.filters.update(md=md, code=code, py=py, user_markdown=user_markdown)
@@ -654,6 +658,7 @@ def render_card_from(
         versions=package_versions(),
         load_args=load_args,
         train_split=train_split,
+        media=media,
         fence=fence_for(*snippet_values),
         recipe=recipe,
         fmt=_fmt,

@@ -68,6 +68,39 @@ def _has_media(ds: Dataset) -> bool:
     return bool(found)
 
 
+def _missing_media_emptied(d: Dataset, split: str) -> Dataset:
+    """``d`` with its image and audio cells that point at a file no longer there made empty, said with the split,
+    column and rows: the folder embeds every file, and one gone file failed the save after all the work was done
+    (the LFs had already counted the cell as a fault, and the row keeps its votes and labels)."""
+    import dataclasses
+
+    for col, feature in d.features.items():
+        if not isinstance(feature, (ImageFeature, AudioFeature)):
+            continue
+        raw = d.select_columns([col]).cast_column(col, dataclasses.replace(feature, decode=False))
+        gone: list[int] = []
+        start = 0
+        for batch in raw.with_format("arrow").iter(batch_size=10_000):
+            cells = batch.column(col).to_pylist()
+            gone += [start + i for i, c in enumerate(cells) if c and c.get("bytes") is None and c.get("path")
+                     and "://" not in c["path"] and not os.path.exists(c["path"])]
+            start += len(cells)
+        if not gone:
+            continue
+        first = raw[gone[0]][col]["path"]
+        many = len(gone) > 1
+        warnings.warn(f"split {split!r}, column {col!r}: {'rows' if many else 'row'} {gone[:10]}"
+                      f"{'...' if len(gone) > 10 else ''} {'point at files' if many else 'points at a file'} no "
+                      f"longer there ({first!r}{', ...' if many else ''}); saved with an empty {col!r} cell, "
+                      f"{'their' if many else 'its'} votes and labels kept", stacklevel=2)
+        empty = set(gone)
+        d = d.cast_column(col, dataclasses.replace(feature, decode=False)).map(
+            lambda cells, rows: {col: [None if r in empty else c for c, r in zip(cells, rows)]}, batched=True,
+            with_indices=True, input_columns=[col], keep_in_memory=True, desc=f"emptying missing files ({split})",
+        ).cast_column(col, feature)
+    return d
+
+
 def check_split_name(split: str) -> str:
     """``split`` if it is a valid Hugging Face split name, else a :class:`CuratedDatasetError` stating the rule.
 
@@ -186,6 +219,8 @@ def write_repo_folder(
     for split in dd:
         check_split_name(split)
     for split, d in dd.items():
+        if _has_media(d):
+            d = dd[split] = _missing_media_emptied(d, split)
         n = shard_count(len(d), d.data.nbytes, max_shard_bytes)
         (root / "data").mkdir(parents=True, exist_ok=True)
         for i in range(n):

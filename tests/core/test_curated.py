@@ -434,3 +434,47 @@ def test_tasks_come_back_in_the_order_they_were_given(tmp_path):
     assert card.index("### `zeta`") < card.index("### `alpha`")
     block = yaml.safe_load(card.split("---")[1])["weak_supervision"]["tasks"]
     assert [t["name"] for t in block] == ["zeta", "alpha"]
+
+
+def test_a_media_folder_saves_rows_whose_file_is_gone_and_its_card_snippet_runs_past_unreadable_ones(tmp_path):
+    # A file gone after the LFs ran (they count it as a fault) failed the save at its very end with a bare
+    # FileNotFoundError; a truncated file, which is what media LFs are there to flag, failed the card's snippet.
+    import warnings
+
+    from PIL import Image as PILImage
+
+    paths = []
+    for i, size in enumerate([(8, 8), (64, 64), (64, 64), (8, 8)]):
+        paths.append(str(tmp_path / f"{i}.png"))
+        PILImage.new("RGB", size, (i * 60, 0, 0)).save(paths[-1])
+    whole = (tmp_path / "1.png").read_bytes()
+    (tmp_path / "1.png").write_bytes(whole[: len(whole) // 2])  # truncated
+    quality = mmweak.Task("quality", ["keep", "drop"])
+
+    @labeling_function(task=quality, inputs="image")
+    def small(batch):
+        return [1 if im.size[0] < 16 else 0 for im in batch["image"]]
+
+    @labeling_function(task=quality, inputs="caption")  # the truncated image's row keeps a label through this one
+    def captioned(batch):
+        return [0 if c else -1 for c in batch["caption"]]
+
+    ds = Dataset.from_dict({"image": paths, "caption": ["a", "b", "c", ""]}).cast_column("image", datasets.Image())
+    ds = mmweak.aggregate(mmweak.apply_lfs(ds, [small, captioned], on_error="abstain"), [quality], model="majority")
+    assert ds["quality_label"][1] == 0
+    os.remove(paths[2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = mmweak.save_curated(ds, tmp_path / "curated")
+    said = [str(w.message) for w in caught if "no longer there" in str(w.message)]
+    assert said == [f"split 'train', column 'image': row [2] points at a file no longer there ({paths[2]!r}); saved "
+                    "with an empty 'image' cell, its votes and labels kept"]
+    back, _ = mmweak.load_curated(out)
+    raw = back["train"].cast_column("image", datasets.Image(decode=False))["image"]
+    assert raw[2] is None and raw[0]["bytes"] and back["train"]["quality_label"] == ds["quality_label"]
+    code = (out / "README.md").read_text().split("## How to load and train", 1)[1].split("```python\n", 1)[1]
+    code = code.split("```", 1)[0]
+    assert "train = train.cast_column('image', datasets.Image(decode=False))" in code
+    scope: dict = {}
+    exec(compile(code, "card-snippet", "exec"), scope)
+    assert tuple(scope["batch"]["labels"].shape) == (4, 2)
