@@ -107,6 +107,7 @@ def curate(
     """Run a recipe end to end: load data, apply LFs, aggregate, report, save the curated folder (and push)."""
     from .curate import curate as run
 
+    _check_recipe_file(recipe)
     with _quiet_ray_data(engine == "ray" and not _STATE["debug"]):
         result = run(recipe, overrides=list(set_), dry_run=dry_run, push_to_hub=push_to_hub, engine=engine,
                      say=_say)
@@ -129,6 +130,7 @@ def apply(
     from .recipe import load_recipe
     from .sources import load_source
 
+    _check_recipe_file(recipe)
     r = load_recipe(recipe)
     ds = _load_any(source) if Path(source, "README.md").is_file() else load_source(source)
     for line in r.resolve_tasks(ds):  # tasks whose classes the data names (labels_from)
@@ -807,11 +809,19 @@ def _load_any(source: str) -> Any:
     return ds
 
 
+def _check_recipe_file(recipe: str | Path) -> None:
+    """A recipe path that names no file is bad usage (exit 2); a file missing later, in the job, fails it (exit 1)."""
+    if not Path(recipe).expanduser().is_file():
+        raise UsageError(f"no recipe file {str(recipe)!r}")
+
+
 def _load_curated(folder: str, revision: str | None = None) -> tuple[Any, list]:
     from datasets import DatasetDict
 
-    from .curated import load_curated
+    from .curated import load_curated, not_a_repo_id
 
+    if not Path(folder).expanduser().exists() and not_a_repo_id(folder):  # a typo is bad usage, not a failed job
+        raise UsageError(f"no curated folder at {folder!r} (and it is no Hub repo id, 'user/name')")
     ds, tasks = load_curated(folder, revision=revision)
     if not isinstance(ds, DatasetDict):
         ds = DatasetDict({"train": ds})
@@ -907,6 +917,9 @@ def _num(v: Any) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 1 failed job, 2 bad usage or recipe).
 
+    A file missing while the job runs (a media file gone before the save) fails the job: exit 1, with its type; a
+    command-line path that names nothing is caught before any work as bad usage.
+
     >>> main(["curate", "no-such-recipe.yaml"])
     2
     """
@@ -932,7 +945,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except typer.Abort:
         print("mmweak: aborted", file=sys.stderr)
         return 1
-    except (RecipeError, UsageError, FileNotFoundError) as exc:
+    except (RecipeError, UsageError) as exc:
         if _STATE["debug"]:
             raise
         print(f"mmweak: error: {exc}", file=sys.stderr)

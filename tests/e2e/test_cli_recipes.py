@@ -232,6 +232,19 @@ def test_dry_run_writes_nothing_and_cli_exit_codes(tmp_path, capsys):
     assert "--dry-run" in capsys.readouterr().out
     # a job that fails on its data (not the recipe) exits 1
     assert main(["inspect", str(tmp_path)]) in (1, 2)
+    assert main(["aggregate", str(tmp_path / "no-such-folder"), "--out", str(tmp_path / "o")]) == 2  # a typo: usage
+    assert "no curated folder at" in capsys.readouterr().err
+    # a file missing while the job runs fails the job (exit 1, named with its type), it is no bad usage (it was 2)
+    import mmweak.curated
+
+    def gone(*args, **kwargs):
+        raise FileNotFoundError(2, "No such file or directory", "/data/img/0042.png")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mmweak.curated, "write_repo_folder", gone)
+        assert main(["curate", str(recipe)]) == 1
+    assert "mmweak: error: FileNotFoundError: [Errno 2] No such file or directory: '/data/img/0042.png'" in (
+        capsys.readouterr().err)
     # `python -m mmweak` is the same command line (it was "No module named mmweak.__main__")
     import subprocess
 
