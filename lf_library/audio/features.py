@@ -32,7 +32,8 @@ Features (``FEATURES``; units in brackets):
 
 "Active" frames are those within 40 dB of the clip's loudest frame and above -60 dBFS; spectral and
 pitch features ignore the rest, so pauses do not dilute them, and a clip with no active frame gets
-``NaN`` (LFs abstain on ``NaN``).
+``NaN`` (LFs abstain on ``NaN``). So does a clip shorter than one frame, for every frame-based feature (duration,
+loudness, peak and clipping still describe it).
 
 >>> import numpy as np
 >>> from lf_library.audio.decode import Clip
@@ -251,15 +252,18 @@ class BatchFeatures:
     def per_clip(
         self, values: np.ndarray, reduce: Callable[[np.ndarray], float], mask: np.ndarray | None = None
     ) -> np.ndarray:
-        """Reduce concatenated per-frame ``values`` to one number per clip (``NaN`` if no frame is kept)."""
+        """Reduce concatenated per-frame ``values`` to one number per clip (``NaN`` if no frame is kept, and for a
+        clip shorter than one frame: its one frame is mostly zero padding, whose spectrum read a 6 ms tone as
+        noise, flatness 0.09, and a single sample as white noise, 1.0)."""
         _, counts = self.frame_db()
         out = np.full(len(counts), np.nan)
+        whole = frame_length(int(self.sample_rate)) if self.sample_rate else 0
         start = 0
         for i, n in enumerate(counts):
             v = values[start : start + n]
             if mask is not None:
                 v = v[mask[start : start + n]]
-            if v.size:
+            if v.size and self.good[i].samples.shape[0] >= whole:
                 out[i] = reduce(v)
             start += n
         return out

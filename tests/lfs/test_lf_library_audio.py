@@ -153,6 +153,20 @@ def test_features_of_known_signals():
     assert bf.get("duration_s").tolist() == [1.0] * 5
 
 
+def test_clips_shorter_than_one_frame_have_no_frame_features_so_content_lfs_abstain():
+    # Padded to one frame, a 6 ms tone read as noise (flatness 0.09) and one sample as white noise (1.0): both were
+    # labelled noise with confidence 1. Duration, loudness and peak still describe them (too_short catches them).
+    frame = audio_features.frame_length(SR)
+    clips = [Clip(sine(440)[: frame // 5], SR), Clip(sine(440)[: frame - 1], SR), Clip(np.full(1, 0.1, np.float32), SR),
+             Clip(sine(440)[:frame], SR)]
+    bf = BatchFeatures(clips, SR)
+    for name in ("spectral_flatness", "spectral_centroid", "zero_crossing_rate", "voiced_ratio", "pitch_hz",
+                 "silence_ratio", "snr_db"):
+        assert np.isnan(bf.get(name)[:3]).all(), name
+    assert bf.get("spectral_flatness")[3] < 0.05  # one whole frame is read as before
+    assert not np.isnan(bf.get("rms_dbfs")).any() and bf.get("duration_s")[2] == pytest.approx(1 / SR)
+
+
 def test_snr_is_high_for_bursts_and_low_for_steady_signals():
     bursts = np.tile(np.r_[white(seconds=0.2, amp=0.2), white(seconds=0.2, amp=0.002, seed=1)], 4)
     bf = BatchFeatures([Clip(bursts, SR), Clip(white(), SR), Clip(sine(), SR), Clip(np.zeros(SR, np.float32), SR)], SR)
