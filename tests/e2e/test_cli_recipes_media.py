@@ -96,6 +96,25 @@ def test_image_yaml_classes_must_match_the_gold_column(image_folder, clip_dir, t
 
 
 # -- audio ------------------------------------------------------------------------------------------------
+def test_the_audio_yaml_command_for_your_own_clips_runs_on_a_plain_folder(tmp_path, capsys):
+    # As its header wrote it, the command stopped at report.split: a plain folder has no test split.
+    import shlex
+
+    import soundfile as sf
+
+    header = (RECIPES / "audio_curation.yaml").read_text().split("# Your own clips", 1)[1].split("\nversion:", 1)[0]
+    command = " ".join(line.lstrip("#").strip().rstrip("\\") for line in header.splitlines()[1:])
+    command = command.split("(", 1)[0].replace("DIR", str(tmp_path / "clips"))
+    (tmp_path / "clips").mkdir()
+    t = np.arange(8000) / 16000
+    for i in range(3):
+        sf.write(tmp_path / "clips" / f"{i}.wav", (0.3 * np.sin(2 * np.pi * 220 * (i + 1) * t)).astype(np.float32),
+                 16000)
+    args = shlex.split(command)
+    assert args[:2] == ["mmweak", "curate"] and "report.split=train" in args
+    assert main([*args[1:2], str(RECIPES / "audio_curation.yaml"), *args[3:], "--dry-run"]) == 0, capsys.readouterr()
+
+
 def test_audio_yaml_through_the_cli_matches_the_script(corpus, audio_script_run, tmp_path, capsys):
     folder, _ = corpus
     script_out, metrics = audio_script_run[:2]
