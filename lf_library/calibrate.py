@@ -41,9 +41,10 @@ class Calibration:
     rows: int
     target: str
     met: bool
+    why: str = ""  # why the target was not met
 
     def __str__(self) -> str:
-        status = "met" if self.met else "NOT met"
+        status = "met" if self.met else "NOT met" + (f" ({self.why})" if self.why else "")
         return (f"threshold {self.threshold:.4g}: precision {self.precision:.3f}, coverage {self.coverage:.3f} "
                 f"({self.votes}/{self.rows} dev rows); target {self.target} {status}")
 
@@ -79,6 +80,9 @@ def calibrate_threshold(
     (0.45, 0.8, 5, True)
     >>> calibrate_threshold(scores, 1, gold, target_coverage=0.5).votes
     3
+    >>> print(calibrate_threshold([0.9, 0.8, 0.7, 0.6], 1, [1, 1, 1, 1], target_precision=0.9, min_votes=5))
+    threshold 0.6: precision 1.000, coverage 1.000 (4/4 dev rows); target precision>=0.9 NOT met (reached, but on \
+fewer than min_votes=5 dev votes)
     """
     if (target_precision is None) == (target_coverage is None):
         raise ValueError("give exactly one of target_precision and target_coverage")
@@ -102,28 +106,33 @@ def calibrate_threshold(
     m = len(cs)
     what = f"precision>={target_precision}" if target_precision is not None else f"coverage>={target_coverage}"
     if m == 0:
-        return Calibration(math.inf, 0.0, 0.0, 0, n, what, False)
+        return Calibration(math.inf, 0.0, 0.0, 0, n, what, False, "the LF can vote on no dev row")
     # Only cut between distinct scores: a threshold cannot separate equal scores.
     ends = np.flatnonzero(np.r_[cs[1:] != cs[:-1], True])  # last index of each run of equal scores
     k = ends + 1  # votes when cutting after that run
     prec = np.cumsum(correct)[ends] / k
     cov = k / n
+    why = ""
     if target_precision is not None:
-        ok = (prec >= target_precision - 1e-12) & (k >= min_votes)
+        reached = prec >= target_precision - 1e-12
+        ok = reached & (k >= min_votes)
         if ok.any():
             j, met = int(np.flatnonzero(ok)[-1]), True
         else:
             trusted = k >= min(min_votes, m)
             best = np.where(trusted, prec, -1.0)
             j, met = int(np.flatnonzero(best == best.max())[-1]), False
+            why = (f"reached, but on fewer than min_votes={min_votes} dev votes" if reached.any() else
+                   f"no threshold reaches it; the most precise with at least {min(min_votes, m)} votes is kept")
     else:
         ok = cov >= target - 1e-12
         j, met = (int(np.flatnonzero(ok)[0]), True) if ok.any() else (len(k) - 1, False)
+        why = "" if met else f"the LF can vote on {m} of the {n} dev rows only"
     last = cs[ends[j]]
     nxt = cs[ends[j] + 1] if ends[j] + 1 < m else None
     # Below every voted score: the lowest score itself still votes, also once negated (``sim < below``).
     threshold = float(np.nextafter(last, -np.inf) if nxt is None else (last + nxt) / 2.0)
-    return Calibration(threshold, float(prec[j]), float(cov[j]), int(k[j]), n, what, met)
+    return Calibration(threshold, float(prec[j]), float(cov[j]), int(k[j]), n, what, met, why)
 
 
 def collect_scores(

@@ -311,9 +311,15 @@ def test_calibration_hits_a_coverage_target_and_reports_unmet_targets():
     assert cal.met and voted.mean() == pytest.approx(cal.coverage) and 0.4 <= cal.coverage < 0.4 + 1 / len(scores) + 1e-9
     too_much = calibrate_threshold(scores, predicted, gold, target_coverage=0.9)
     assert not too_much.met and too_much.coverage == pytest.approx(0.75)
+    assert too_much.why == f"the LF can vote on {int((predicted >= 0).sum())} of the {len(scores)} dev rows only"
     impossible = calibrate_threshold([0.2, 0.1], 1, [0, 0], target_precision=0.5)
     assert not impossible.met and impossible.precision == 0.0
-    assert "NOT met" in str(impossible)
+    assert str(impossible).endswith("NOT met (no threshold reaches it; the most precise with at least 1 votes is kept)")
+    # reached, but on too few votes: said so (it read like a precision below the target)
+    few = calibrate_threshold([0.9, 0.8, 0.7, 0.6, 0.5, 0.4], 1, [1, 1, 1, 1, 0, 0], target_precision=0.9,
+                              min_votes=5)
+    assert (few.met, few.votes, few.precision) == (False, 5, 0.8)
+    assert few.why == "reached, but on fewer than min_votes=5 dev votes"
     assert calibrate_threshold([0.5, 0.5, 0.1], 1, [1, 0, 1], target_precision=1.0).votes == 3  # ties move together
     with pytest.raises(ValueError, match="exactly one of"):
         calibrate_threshold([0.1], 1, [1])
