@@ -195,6 +195,7 @@ class EBCC(LogLinearModel):
         self.elbo_, self.n_iter_ = best.elbo, best.n_iter
         self.weights_, self.bias_, self.confusion_ = best.W, best.bias, best.confusion
         self.class_balance_ = best.class_balance
+        self.bias_ = _empty_classes_from_their_prior(self.bias_, self.class_balance_, K, M)
 
     # -- prediction -------------------------------------------------------------------------------
     def live_columns(self) -> np.ndarray:
@@ -251,6 +252,31 @@ class EBCC(LogLinearModel):
         "est. acc." shows) is :func:`~mmweak.labelmodels.lf_estimates.estimated_lf_accuracies`."""
         self._check_fitted()
         return np.einsum("k,jkk->j", np.asarray(self.class_balance_), self.confusion())
+
+
+def _empty_classes_from_their_prior(bias: np.ndarray, class_balance: np.ndarray, K: int, M: int) -> np.ndarray:
+    """``bias`` with each class the fit gave no row scored from its prior's mean instead of VB's expected logs.
+
+    VB weighs a subtype by ``E[log pi]``; of a class no row went to, every subtype keeps the sparse prior
+    (``subtype_prior / M`` = 0.01 each), whose expected log is about -90 nats: the class was ruled out on every row
+    to come, even where every LF votes for it (a class the fit split's LFs never voted, unanimous on a test row:
+    another class, probability 1). A new row's posterior predictive weighs class ``k``, subtype ``s`` by
+    ``E[tau_k] E[pi_ks]``; for such a class that is its class balance over ``M``, and its subtypes' votes keep the
+    confusion prior. Classes that hold rows are untouched (their top subtype's expected log is within a few nats of
+    ``log E[tau_k]``; 20 nats apart means less than a millionth of a row).
+
+    >>> bias = np.log(np.array([0.6, 1e-3, 1e-3, 0.4, 1e-3, 1e-3, 1e-3, 1e-3, 1e-3]))
+    >>> bias[6:] = -97.0  # class 2: no row
+    >>> np.round(_empty_classes_from_their_prior(bias, np.array([0.6, 0.4, 0.001]), 3, 3), 2).tolist()[6:]
+    [-8.01, -8.01, -8.01]
+    """
+    b = np.array(bias, dtype=np.float64).reshape(K, M)
+    top = b.max(axis=1)
+    balance = np.asarray(class_balance, dtype=np.float64)
+    log_tau = np.log(np.maximum(balance, 1e-300))
+    empty = (top < log_tau - 20.0) & (balance > 0)  # a class a given class_balance rules out stays out
+    b[empty] = (log_tau - np.log(M))[empty, None]
+    return b.reshape(-1)
 
 
 def negligible_columns(W: np.ndarray, bias: np.ndarray, K: int) -> np.ndarray:

@@ -187,6 +187,21 @@ def test_prediction_skips_empty_subtypes_without_changing_a_probability():
     assert np.array_equal(loaded.predict_proba(L), model.predict_proba(L))
 
 
+@pytest.mark.parametrize("name", ["ebcc", "auto"])
+def test_a_class_no_fit_row_holds_is_not_ruled_out_on_rows_that_vote_for_it(name):
+    # Three classes declared, only 0 and 1 voted on the fit split: each empty subtype's expected log weight under
+    # the sparse subtype prior is about -90 nats, so a test row on which all five LFs vote 2 came out class 0 or 1
+    # with probability 1 (Dawid-Skene and majority vote: 2).
+    L, _ = crowd(1000, np.full(5, 0.8), K=2, cov=0.6, seed=1)
+    model = create(name, cardinality=3).fit(L)
+    new = np.array([[2, 2, 2, 2, 2], [2, 2, 2, -1, -1], [0, 0, 1, -1, -1]], dtype=np.int8)
+    proba = model.predict_proba(new)
+    assert proba[0, 2] > 0.99 and proba[1].argmax() == 2 and proba[2].argmax() == 0
+    assert model.class_balance_[2] < 0.01  # the class stays rare: its prior is what a row it never saw gives it
+    voted = (L != -1).any(axis=1)
+    assert model.predict_proba(L[voted])[:, 2].max() < 0.01  # the fit rows, which never vote 2, stay out of it
+
+
 def test_prediction_sums_several_live_subtypes_per_class():
     # Two kinds of items (each worker group good on one): classes keep two or more subtype columns each, and
     # the class posterior is their sum.
