@@ -332,6 +332,20 @@ def quality_lines(ds: DatasetDict, tasks: list,
             parts.append(f"{s} accuracy {m['accuracy']:.4f}{mv}{f1} (coverage {m['coverage']:.3f}{voted})")
         if parts:
             lines.append(f"{task.name}: " + ", ".join(parts))
+        lm = (entries.get(task.name) or {}).get("label_model") or {}
+        scored = metrics.get(task.name, {}).values()
+        if lm.get("model") == "majority" and any(m.get("majority_accuracy") not in (None, m["accuracy"])
+                                                  for m in scored):
+            # The same model named twice with two numbers reads as a bug: say what differs.
+            fit = lm.get("fit") or {}
+            tie = fit.get("tie_break", "prior")
+            balance = ("the class balance given" if fit.get("class_balance_given") else
+                       "the gold dev rows' class shares" if fit.get("dev_rows") else
+                       "the share of the votes, which follows how many LFs vote each class")
+            how = {"prior": f"the tied class most common by {balance}", "random": "a seeded draw",
+                   "abstain": "no label"}.get(tie, tie)
+            lines.append(f"{task.name}: the 'majority vote' figures break ties by a fair coin (at its expected "
+                         f"value); these labels give a tie {how} (tie_break {tie!r})")
         col = gold.get(task.name) if isinstance(gold, dict) else gold
         if col is not None and not metrics.get(task.name):
             where = "holds no gold label in any split" if any(col in d.column_names for d in ds.values()) else \

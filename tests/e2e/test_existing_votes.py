@@ -352,6 +352,12 @@ def test_aggregate_refits_a_curated_folder_as_it_was_fitted_unless_told(tmp_path
     assert not [w for w in caught if "was fitted with the gold dev rows" in str(w.message)]  # asked for: not warned
     said = capsys.readouterr().out
     assert "as the folder was fitted" not in said and "on held-out votes" in said  # no gold: the gold-free score
+    # plain majority vote next to "majority vote" with another number: the line says which ties differ, and how
+    assert main(["aggregate", str(out), "--out", str(tmp_path / "mv"), "--model", "majority"]) == 0
+    said = capsys.readouterr().out
+    assert re.search(r"test accuracy (0\.\d{4}) vs majority vote (?!\1)0\.\d{4}", said), said
+    assert ("target: the 'majority vote' figures break ties by a fair coin (at its expected value); these labels give "
+            "a tie the tied class most common by the gold dev rows' class shares (tie_break 'prior')") in said
     # --pos-label goes with the F1 rule only: with accuracy it would be ignored
     assert main(["aggregate", str(out), "--out", str(tmp_path / "pl"), "--objective", "accuracy",
                  "--pos-label", "SPAM"]) == 2
