@@ -327,10 +327,11 @@ def merge_answers(
             mine = [i for i, old in enumerate(row) if old["annotator"] == a.annotator]
             if not mine:  # the same Label Studio annotation, its person named otherwise (e-mail vs user:<id>)
                 mine = [i for i, old in enumerate(row) if same_annotation(old, new)]
-                if mine and not new["annotator"].startswith("user:"):
-                    row[mine[-1]]["annotator"] = new["annotator"]  # the better name wins, whichever came first
+                if mine and str(row[mine[-1]]["annotator"]).startswith("user:") and not new["annotator"].startswith(
+                        "user:"):
+                    row[mine[-1]]["annotator"] = new["annotator"]  # a name beats a placeholder, whichever came first
                     renamed.add(a.row)
-                elif mine:
+                elif mine:  # a stored name stays: it may be a pseudonym the e-mail of a fresh export must not undo
                     new["annotator"] = row[mine[-1]]["annotator"]
             if mine:
                 old = row[mine[-1]]
@@ -398,10 +399,16 @@ _ANNOTATION = re.compile(r" annotation (\d+)$")
 
 
 def same_annotation(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether two stored answers are one Label Studio annotation read twice, once from the server (annotator
-    named by e-mail) and once from an export file (``user:<id>``): the same annotation id and time, and exactly one
-    of the two names a placeholder. Without this every answer counted twice, as two people. Annotation ids repeat
-    across servers, so two placeholders (two people of one export each) or two different times never match.
+    """Whether two stored answers on one row are one Label Studio annotation read twice under two names.
+
+    Same annotation id, and either
+    * exactly one of the two names is a ``user:<id>`` placeholder (read once from the server or an export that
+      names people, once from an export that does not), whatever the times: an annotation edited between the two
+      reads keeps its id and changes its time, and was two people who tie;
+    * or the same time, names of any kind: a dataset whose people were renamed (``rename_annotators``) and an
+      export of the same project, which names them by e-mail again, counted every earlier answer twice.
+    Without this every answer counted twice, as two people. Two placeholders never match (two people of one
+    export each, or of two servers whose annotation ids repeat), nor two names at two times.
 
     >>> import datetime as dt
     >>> t = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
@@ -409,18 +416,23 @@ def same_annotation(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     >>> b = {"annotator": "user:2", "source": "file export.json annotation 12", "time": t}
     >>> same_annotation(a, b), same_annotation(a, {**b, "source": "file export.json annotation 13"})
     (True, False)
-    >>> same_annotation(a, {**b, "annotator": "carol@x.org"}), same_annotation({**a, "annotator": "user:1"}, b)
+    >>> same_annotation(a, {**b, "time": t + dt.timedelta(days=1)})  # edited in Label Studio since
+    True
+    >>> same_annotation({**a, "annotator": "p-3f9c"}, {**a, "annotator": "bob@x.org"})  # a pseudonym, same time
+    True
+    >>> same_annotation({**a, "annotator": "user:1"}, b), same_annotation(a, {**a, "annotator": "carol@x.org",
+    ...                                                                      "time": t + dt.timedelta(days=1)})
     (False, False)
-    >>> same_annotation(a, {**b, "time": t + dt.timedelta(days=1)})  # another server's annotation 12
-    False
     """
     one, two = _ANNOTATION.search(str(old.get("source") or "")), _ANNOTATION.search(str(new.get("source") or ""))
     if one is None or two is None or one.group(1) != two.group(1):
         return False
-    if old.get("time") is None or new.get("time") is None or _utc(old["time"]) != _utc(new["time"]):
-        return False
     placeholders = [str(n).startswith("user:") for n in (old.get("annotator"), new.get("annotator"))]
-    return placeholders[0] != placeholders[1]
+    if all(placeholders):
+        return False
+    if placeholders[0] != placeholders[1]:
+        return True
+    return old.get("time") is not None and new.get("time") is not None and _utc(old["time"]) == _utc(new["time"])
 
 
 def _replace_answers(d: Dataset, task: Task, stored: list[list[dict[str, Any]]], fp: str) -> Dataset:

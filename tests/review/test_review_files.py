@@ -226,6 +226,33 @@ def test_json_min_exports_and_two_teams_exports_of_one_row(curated, spam, tmp_pa
     assert [(a["annotator"], a["label"]) for a in both[row]["spam_answers"]] == [("user:1", 1), ("user:2", 0)]
 
 
+def test_one_annotation_read_again_under_another_name_is_one_answer(curated, spam, tmp_path):
+    tasks = json.loads(review.export_tasks(review.select(curated, spam, 2, strategy="random"), spam,
+                                           tmp_path / "t.json").read_text())
+    rows = [t["data"]["mmweak"]["row"] for t in tasks]
+    named = _as_label_studio_export(tasks, lambda k, t: [({"id": 1, "email": "ann@lab.org"}, "spam")])
+    (tmp_path / "named.json").write_text(json.dumps(named))
+    first = review.import_annotations(curated, spam, tmp_path / "named.json")
+    # 1. The people renamed for publishing, then the same project's full export (e-mails again) brought back: every
+    #    earlier answer was stored a second time under the e-mail, two people where there was one.
+    hidden = review.rename_annotators(first, spam, review.pseudonyms("key"))
+    again, report = review.import_annotations(hidden, spam, tmp_path / "named.json", return_report=True)
+    assert report.stored == 0
+    for r in rows:
+        assert [a["annotator"] for a in again[r]["spam_answers"]] == [hidden[r]["spam_answers"][0]["annotator"]]
+        assert not again[r]["spam_answers"][0]["annotator"].endswith("@lab.org")  # the pseudonym stays
+    # 2. The same annotation edited in Label Studio a day later, read from an export that names people by id: the
+    #    newer answer replaces the first (it was a second person, and the row a tie without consensus).
+    edited = _as_label_studio_export(tasks, lambda k, t: [(1, "ham")])
+    for t in edited:
+        t["annotations"][0]["updated_at"] = "2026-03-05T10:00:00.000000Z"
+    (tmp_path / "edited.json").write_text(json.dumps(edited))
+    after = review.import_annotations(first, spam, tmp_path / "edited.json")
+    for r in rows:
+        assert [(a["annotator"], a["label"]) for a in after[r]["spam_answers"]] == [("ann@lab.org", 0)]
+        assert after[r]["spam_gold"] == 0
+
+
 def test_labeling_config_follows_the_column_types():
     from datasets import Audio, Features, Image, Value
 
