@@ -134,6 +134,7 @@ def aggregate(
         if reviewed and review_col is not None:
             human = read_column(splits[fit_name], review_col, np.int64)
         rows = np.flatnonzero(human >= 0)
+        _warn_reviews_outside_fit(record.get("tasks", {}).get(task.name, {}), splits, task, fit_name, reviewed)
         check_fit_rows(task.name, fit_name, L.shape[0], n_dev)
         if not (L != -1).any() and not n_dev and not rows.size:
             warnings.warn(f"task {task.name!r}: no LF voted on any row of the fit split {fit_name!r} "
@@ -259,6 +260,27 @@ def human_gold_column(entry: Mapping[str, Any], ds: Dataset, task: Task | str) -
     if gold in ds.column_names and (names.get("gold_column") or answers in ds.column_names):
         return gold
     return None
+
+
+def _warn_reviews_outside_fit(entry: Mapping[str, Any], splits: Mapping[str, Dataset], task: Task, fit_name: str,
+                              reviewed: bool) -> None:
+    """Say that reviewed rows of splits other than the fit split teach nothing: only the fit split's human labels
+    are clamped (``mmweak review --split test`` then ``mmweak answers`` stored 20 answers and refitted to the same
+    labels, without a word)."""
+    if not reviewed:
+        return
+    outside = {}
+    for name, d in splits.items():
+        col = human_gold_column(entry, d, task) if name != fit_name else None
+        if col is not None:
+            n = int((read_column(d, col, np.int64) >= 0).sum())
+            if n:
+                outside[name] = n
+    if outside:
+        where = ", ".join(f"{n} in split {s!r}" for s, n in outside.items())
+        warnings.warn(f"task {task.name!r}: reviewed rows outside the fit split {fit_name!r} ({where}) do not teach "
+                      "the label model, and their labels stay the model's: only the fit split's reviewed rows are "
+                      "clamped (review rows of the fit split, or fit on the split that holds them)", stacklevel=3)
 
 
 def drawn_at_random(entry: Mapping[str, Any], ds: Dataset, task: Task, rows: np.ndarray) -> np.ndarray:

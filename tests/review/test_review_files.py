@@ -253,6 +253,21 @@ def test_one_annotation_read_again_under_another_name_is_one_answer(curated, spa
         assert after[r]["spam_gold"] == 0
 
 
+def test_answers_on_a_split_the_model_is_not_fitted_on_are_said_to_teach_nothing(spam, tmp_path):
+    lf = mmweak.labeling_function(task=spam, inputs="text", name="link")(
+        lambda b: [1 if "http" in t else -1 for t in b["text"]])
+    dd = datasets.DatasetDict({s: datasets.Dataset.from_dict({"text": TEXTS}) for s in ("train", "test")})
+    ds = mmweak.aggregate(mmweak.apply_lfs(dd, [lf]))
+    tasks = json.loads(review.export_tasks(review.select(ds, spam, 3, strategy="random", split="test"), spam,
+                                           tmp_path / "t.json").read_text())
+    (tmp_path / "e.json").write_text(json.dumps(_as_label_studio_export(tasks, lambda k, t: [(1, "spam")])))
+    answered = review.import_annotations(ds, spam, tmp_path / "e.json")
+    with pytest.warns(UserWarning, match=r"task 'spam': reviewed rows outside the fit split 'train' \(3 in split "
+                                         r"'test'\) do not teach the label model"):
+        again = mmweak.aggregate(answered)
+    assert again["train"]["spam_probs"] == ds["train"]["spam_probs"]
+
+
 def test_labeling_config_follows_the_column_types():
     from datasets import Audio, Features, Image, Value
 
