@@ -330,7 +330,12 @@ def _read_remote(api: HfApi, repo_id: str, branch: str) -> _Remote:
              if isinstance(f, RepoFile)}
     card = None
     if "README.md" in files:
-        path = api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=sha)
+        try:
+            path = api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=sha)
+        except OSError as e:  # a failed download ends as "not in the local cache", which says nothing of the push
+            raise HubPushError(f"could not read the card (README.md) of dataset repo {repo_id!r} at {sha[:12]}, "
+                               f"which the push keeps your text of: nothing was pushed, the repo is unchanged. "
+                               f"Cause: {_describe(e)}") from e
         card = Path(path).read_text(encoding="utf-8")
     return _Remote(sha, files, card)
 

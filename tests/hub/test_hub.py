@@ -440,6 +440,19 @@ def test_concurrent_commit_is_merged_not_overwritten(hub, repo_id, tmp_path):
     assert result.attempts == 2 and "NOTES.md" in hub.files(repo_id) and hub.count("commit", status=412) == 1
 
 
+def test_a_card_that_cannot_be_read_fails_the_push_as_a_push_error(hub, repo_id, tmp_path, fast_retries):
+    # the README download failing (20 x 500) ended as huggingface_hub's "cannot find the requested files in the local
+    # cache", no HubPushError, and no word that nothing was pushed
+    dd = curate(tmp_path, splits=("train", "test"))
+    mmweak.push_curated(dd, repo_id)
+    before = hub.head(repo_id)
+    hub.inject("resolve", "500", times=20)
+    with pytest.raises(mmweak.HubPushError, match=r"could not read the card \(README\.md\) of dataset repo .*nothing "
+                                                  r"was pushed, the repo is unchanged"):
+        mmweak.push_curated(curate(tmp_path, lfs=(link, praise), splits=("train", "test")), repo_id)
+    assert hub.head(repo_id) == before
+
+
 def test_dropped_lfs_upload_is_retried(hub, repo_id, tmp_path):
     dd = curate(tmp_path, splits=("train", "test"))
     mark = len(hub.requests)
