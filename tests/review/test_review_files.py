@@ -423,6 +423,11 @@ def test_cli_answers_refits_with_the_gold_the_folder_was_fitted_with(spam, tmp_p
     fit = lm["fit"]
     assert (fit["dev_split"], fit["dev_rows"], fit["reviewed_rows"]) == ("validation", 10, 2)
     assert (lm["model"], fit["fill_abstains"]) == ("dawid_skene", "prior") and -1 not in back["train"]["spam_label"]
+    # the card's † on train says why: its reviewed rows (the footnote named the dev split only, "trust the others")
+    card = (tmp_path / "back" / "README.md").read_text()
+    assert ("† The label model saw the gold labels of `validation` while fitting, and the 2 reviewed rows of `train` "
+            "carry people's labels, which the fit was clamped to, so those splits' numbers are optimistic") in card
+    assert "over the rows it had labelled (rows no LF voted on included: these labels fill them" in card
 
 
 def test_an_annotation_without_a_time_names_its_row(curated, spam, tmp_path):
