@@ -602,10 +602,13 @@ def review(
         chosen = rv.select(ds, t, n, strategy=strategy, split=split, seed=seed)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if not len(chosen):  # select has warned why; an empty task file would only be imported for nothing
+        _say(f"no row of task {t.name!r} to send for strategy {strategy!r}: nothing written to {out}")
+        return
     path = rv.export_tasks(chosen, t, out)
     by = Counter(chosen["review_strategy"])
     how = strategy if set(by) <= {strategy} else f"{strategy}: " + ", ".join(f"{c} {s}" for s, c in by.items())
-    split_name = chosen["review_split"][0] if len(chosen) else split
+    split_name = chosen["review_split"][0]
     _say(f"{len(chosen)} rows of split {split_name!r}, task {t.name!r} ({how}) written to {path}; labeling config: "
          f"{path.with_name(path.stem + '.label_config.xml')}")
     _say(f"next: import both into a Label Studio project, annotate, export as JSON, then `mmweak answers {folder} "

@@ -337,6 +337,11 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     # The default says how many rows each half of it chose.
     assert main(["review", str(folder), "--out", str(tmp_path / "d.json"), "--n", "3"]) == 0
     assert "3 rows of split 'train', task 'spam' (random_then_entropy: 3 random) written to" in capsys.readouterr().out
+    # nothing tied: said, and no empty task file to import (it said "0 rows of split None" and wrote `[]`)
+    with pytest.warns(UserWarning, match="strategy 'ties' found 0 rows"):
+        assert main(["review", str(folder), "--out", str(tmp_path / "ties.json"), "--strategy", "ties"]) == 0
+    assert "no row of task 'spam' to send for strategy 'ties': nothing written" in capsys.readouterr().out
+    assert not (tmp_path / "ties.json").exists()
     # Importing the file that was sent (nobody annotated it yet) stores nothing, and says so.
     with pytest.warns(UserWarning, match=r"d.json: 3 tasks read, none with an annotation for task 'spam': nothing"):
         review.import_annotations(mmweak.load_curated(folder)[0], spam, tmp_path / "d.json")
