@@ -641,8 +641,12 @@ def answers(
         raise UsageError(f"{export}: {exc}") from exc
     _say(f"task {t.name!r}: {report}")
     if not report.stored:
-        raise UsageError(f"{export}: no new answer to store, so nothing was refitted or written (is it the export "
-                         "of annotated tasks, and not one already brought back?)")
+        if set(report.skipped) <= {"duplicate"}:
+            why = "is it the export of annotated tasks, and not one already brought back?"
+        else:  # rows changed since they were sent, unknown classes...: the hint above would send the user astray
+            why = "every answer was skipped, as said above" + (f"; the first: {report.first_problem}"
+                                                               if report.first_problem else "")
+        raise UsageError(f"{export}: no new answer to store, so nothing was refitted or written ({why})")
     from .columns import split_dict
 
     tied = sum(int(rv.tied_mask(rv.answer_counts(d, t)).sum()) for d in split_dict(ds).values())

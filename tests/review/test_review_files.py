@@ -371,7 +371,17 @@ def test_cli_review_writes_label_studio_tasks(curated, spam, tmp_path, capsys):
     assert main(["answers", str(folder), str(export), "--out", str(back)]) == 2
     assert f"{back} exists; pass --overwrite to replace it" in capsys.readouterr().err
     assert main(["answers", str(back), str(export), "--out", str(tmp_path / "again")]) == 2
-    assert "no new answer to store, so nothing was refitted or written" in capsys.readouterr().err
+    assert ("no new answer to store, so nothing was refitted or written (is it the export of annotated tasks, and "
+            "not one already brought back?)") in capsys.readouterr().err
+    # answers that are all skipped for another reason are not sent looking for a second import that never was
+    moved = json.loads(export.read_text())
+    for t in moved:
+        t["data"]["text"] += " (edited since)"
+    (tmp_path / "moved.json").write_text(json.dumps(moved))
+    with pytest.warns(UserWarning):
+        assert main(["answers", str(folder), str(tmp_path / "moved.json"), "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert "no new answer to store, so nothing was refitted or written (every answer was skipped, as said above" in err
     with pytest.warns(UserWarning, match="none with an annotation"):
         assert main(["answers", str(folder), str(tmp_path / "d.json"), "--out", str(tmp_path / "empty")]) == 2
     assert not (tmp_path / "again").exists() and not (tmp_path / "empty").exists()
