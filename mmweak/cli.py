@@ -921,8 +921,11 @@ def _num(v: Any) -> str:
     return "-" if v is None else f"{v:.4f}" if isinstance(v, float) else str(v)
 
 
+_INTERRUPTED = 130  # the shell's code for a process ended by Ctrl-C (128 + SIGINT)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 failed job, 2 bad usage or recipe).
+    """Run the command line; returns the exit code (0 ok, 1 failed job, 2 bad usage or recipe, 130 interrupted).
 
     A file missing while the job runs (a media file gone before the save) fails the job: exit 1, with its type; a
     command-line path that names nothing is caught before any work as bad usage.
@@ -942,16 +945,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A warning is one line of the command's output, as its errors are, not a Python file path and source line.
     warnings.formatwarning = lambda message, *_args, **_kw: f"mmweak: warning: {message}\n"
     try:
-        app(args=args, prog_name="mmweak", standalone_mode=False)
+        # Outside standalone mode typer returns an exit code instead of raising it (Ctrl-C comes back as 130): it
+        # was dropped, so an interrupted `mmweak curate ... && mmweak push ...` went on to push.
+        rc = app(args=args, prog_name="mmweak", standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            if rc == _INTERRUPTED:
+                print("mmweak: interrupted", file=sys.stderr)
+            return rc
         return 0
     except typer.Exit as exc:
         return int(getattr(exc, "exit_code", 0) or 0)
     except ClickException as exc:
         exc.show(file=sys.stderr)
         return 2
-    except typer.Abort:
-        print("mmweak: aborted", file=sys.stderr)
-        return 1
+    except (typer.Abort, KeyboardInterrupt):
+        print("mmweak: interrupted", file=sys.stderr)
+        return _INTERRUPTED
     except (RecipeError, UsageError) as exc:
         if _STATE["debug"]:
             raise

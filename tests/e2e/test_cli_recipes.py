@@ -245,6 +245,16 @@ def test_dry_run_writes_nothing_and_cli_exit_codes(tmp_path, capsys):
         assert main(["curate", str(recipe)]) == 1
     assert "mmweak: error: FileNotFoundError: [Errno 2] No such file or directory: '/data/img/0042.png'" in (
         capsys.readouterr().err)
+    # Ctrl-C is no success (it exited 0, so `mmweak curate ... && mmweak push ...` went on to push)
+    import mmweak.curate
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mmweak.curate, "curate", interrupted)
+        assert main(["curate", str(recipe)]) == 130
+    assert "mmweak: interrupted" in capsys.readouterr().err
     # `python -m mmweak` is the same command line (it was "No module named mmweak.__main__")
     import subprocess
 
