@@ -13,7 +13,6 @@ from ``HF_ENDPOINT``); workers open the files themselves, so they need the same 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
@@ -31,9 +30,6 @@ from .run import prepare
 #: Rows per block when the source does not say: small enough to spread over workers and to redo after a
 #: crash, large enough that per-block costs (cache files, task launch) stay small.
 DEFAULT_SHARD_ROWS = 50_000
-#: File names of the Hub's split convention (``data/train-00000-of-00003.parquet``).
-_HUB_SHARD = re.compile(r"(?:^|/)(?P<split>[\w.]+?)-\d{5}-of-\d{5}\.parquet$")
-_SPLIT_DIRS = ("train", "validation", "valid", "dev", "test")
 
 Source = Any
 
@@ -50,8 +46,8 @@ def read(
     Args:
         source: a ``datasets.Dataset`` or ``DatasetDict``; a Parquet file, folder or glob (local or any
             fsspec URL), or a list of them; ``"hf://datasets/<owner>/<name>[@<revision>][/<path or glob>]"``;
-            or a mapping split -> any of these paths. Folders and Hub repos are split by the Hub's file
-            names (``data/<split>-00000-of-00002.parquet``) or split-named folders, else all is ``train``.
+            or a mapping split -> any of these paths. Folders and Hub repos are split as
+            ``datasets.load_dataset`` splits them (:func:`split_files`), else all is ``train``.
         split: keep only this split (a single dataset is returned).
         shard_rows: the most rows per block; blocks are the unit of work and of the vote cache.
         token: Hub token for ``hf://`` paths (default: ``HF_TOKEN`` / the saved login).
@@ -232,13 +228,67 @@ def _file_groups(source: Any, token: str | None) -> tuple[dict[str, tuple[Any, l
     fs, files, folder = _expand_with_root(source, token)
     if folder is None:
         return {"train": (fs, files)}, False
-    groups: dict[str, list[str]] = {}
-    for f in files:
-        rel = f[len(folder):].lstrip("/")
-        m = _HUB_SHARD.search(rel)
-        name = m.group("split") if m else next((p for p in rel.split("/")[:-1] if p in _SPLIT_DIRS), "train")
-        groups.setdefault(name, []).append(f)
+    groups = split_files({f[len(folder):].lstrip("/"): f for f in files}, where=str(source))
     return {name: (fs, paths) for name, paths in groups.items()}, True
+
+
+def split_files(files: Mapping[str, str], where: str = "the folder") -> dict[str, list[str]]:
+    """Split name -> files, by the rules ``datasets.load_dataset`` splits a folder or repo with (``files``: path
+    relative to the folder -> the path to read), so that both engines see the same splits.
+
+    The Hub's shard names first (``data/<split>-00000-of-00002*.parquet``), then split words in folder names, then
+    in file names (``train``/``training``, ``validation``/``valid``/``dev``/``val``, ``test``/``testing``/``eval``),
+    else every file is ``train``. A file no split's rule takes is left out, as ``load_dataset`` leaves it (said).
+
+    >>> split_files({n: n for n in ["train.parquet", "test.parquet"]})
+    {'train': ['train.parquet'], 'test': ['test.parquet']}
+    >>> split_files({n: n for n in ["data/train-00000-of-00001-7c3d.parquet", "data/test-00000-of-00001-1a2b.parquet"]})
+    {'train': ['data/train-00000-of-00001-7c3d.parquet'], 'test': ['data/test-00000-of-00001-1a2b.parquet']}
+    >>> split_files({n: n for n in ["valid/0.parquet", "a/part-0.parquet"]})  # a/part-0: no split (warned)
+    {'validation': ['valid/0.parquet']}
+    >>> split_files({"x/part-0.parquet": "x/part-0.parquet"})
+    {'train': ['x/part-0.parquet']}
+    """
+    import warnings
+
+    from datasets.data_files import _get_data_files_patterns
+
+    rel = sorted(files)
+
+    def resolve(pattern: str) -> list[str]:
+        return [r for r in rel if _glob_match(r, pattern)]
+
+    try:
+        patterns = _get_data_files_patterns(resolve)
+    except FileNotFoundError:
+        return {"train": [files[r] for r in rel]} if rel else {}
+    out: dict[str, list[str]] = {}
+    taken: set[str] = set()
+    for split, pats in patterns.items():
+        mine = [r for r in rel if r not in taken and any(_glob_match(r, p) for p in pats)]
+        taken.update(mine)
+        if mine:
+            out[str(split)] = [files[r] for r in mine]
+    left = [r for r in rel if r not in taken]
+    if left:
+        warnings.warn(f"{len(left)} Parquet file(s) of {where} belong to no split by the names datasets.load_dataset "
+                      f"splits by ({left[:3]}{'...' if len(left) > 3 else ''}), and are left out as it leaves them; "
+                      "pass a mapping split -> files to read them", stacklevel=4)
+    return out
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """fsspec's glob on a relative path: ``**`` spans any number of folders (none too), other parts as fnmatch."""
+    from fnmatch import fnmatchcase
+
+    def match(parts: list[str], pats: list[str]) -> bool:
+        if not pats:
+            return not parts
+        if pats[0] == "**":
+            return any(match(parts[i:], pats[1:]) for i in range(len(parts) + 1))
+        return bool(parts) and fnmatchcase(parts[0], pats[0]) and match(parts[1:], pats[1:])
+
+    return match(path.split("/"), pattern.split("/"))
 
 
 def _expand(paths: Any, token: str | None) -> tuple[Any, list[str]]:

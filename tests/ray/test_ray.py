@@ -218,6 +218,16 @@ def test_parquet_folder_in_hub_layout_reads_as_splits(ray_session, tmp_path):
     assert single.count() == len(dd["train"]) + len(dd["test"])
     with pytest.raises(FileNotFoundError, match="no Parquet file matches"):
         mray.read(str(tmp_path / "nowhere" / "*.parquet"))
+    # the layouts load_dataset splits by name are split alike (the test rows were read into train before)
+    layouts = {"flat": "{split}.parquet", "hashed": "data/{split}-00000-of-00001-7c3d2f8a1b2e.parquet",
+               "dirs": "{stem}/part-0.parquet"}
+    for name, layout in layouts.items():
+        for split, ds in dd.items():
+            stem = {"validation": "valid"}.get(split, split)
+            ds.to_parquet(str(tmp_path / name / layout.format(split=split, stem=stem)))
+        theirs = datasets.load_dataset(str(tmp_path / name))
+        ours = mray.read(tmp_path / name)
+        assert {s: r.count() for s, r in ours.items()} == {s: len(d) for s, d in theirs.items()}, name
 
 
 def test_hub_repo_read_through_hf_paths(ray_session, hub, tmp_path):
