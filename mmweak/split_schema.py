@@ -22,6 +22,33 @@ from .errors import CuratedDatasetError
 _INTEGERS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
 
+def check_rows(rows: dict[str, int]) -> None:
+    """Refuse a split without rows (split -> row count): ``datasets`` cannot load one back."""
+    for name, n in rows.items():
+        if n == 0:
+            raise CuratedDatasetError(f"split {name!r} has no rows: datasets cannot load an empty split back "
+                                      "from a saved folder or the Hub; drop it before saving")
+
+
+def one_schema(features: dict[str, Features]) -> Features:
+    """The features every split is saved with (split -> its features): the union of the columns in first-seen
+    order, each column's one type (:func:`aligned_splits`), or a :class:`~mmweak.errors.CuratedDatasetError`.
+
+    >>> one_schema({"train": Features({"text": Value("string")}),
+    ...             "validation": Features({"text": Value("string"), "label": ClassLabel(names=["x", "y"])})})
+    {'text': Value('string'), 'label': ClassLabel(names=['x', 'y'])}
+    """
+    order: list[str] = []
+    for f in features.values():
+        order += [c for c in f if c not in order]
+    return Features({c: _merged(c, {s: f[c] for s, f in features.items() if c in f}) for c in order})
+
+
+def missing_column(feature: Any, rows: int) -> Any:
+    """The values a split without the column gets: ``-1`` (no label) for a class label, else nulls."""
+    return [-1] * rows if isinstance(feature, ClassLabel) else [None] * rows
+
+
 def _merged(column: str, features: dict[str, Any]) -> Any:
     """The one feature of ``column`` for every split (``features``: split -> that split's feature)."""
     kinds = list(features.values())
@@ -47,23 +74,17 @@ def aligned_splits(dd: DatasetDict) -> DatasetDict:
     >>> list(out["train"]["label"]), out["train"].features["label"].names
     ([-1], ['x', 'y'])
     """
-    for name, d in dd.items():
-        if len(d) == 0:
-            raise CuratedDatasetError(f"split {name!r} has no rows: datasets cannot load an empty split back "
-                                      "from a saved folder or the Hub; drop it before saving")
+    check_rows({name: len(d) for name, d in dd.items()})
     first = list(next(iter(dd.values())).features.items())
     if all(list(d.features.items()) == first for d in dd.values()):
         return dd
-    order: list[str] = []
-    for d in dd.values():
-        order += [c for c in d.column_names if c not in order]
-    schema = Features({c: _merged(c, {s: d.features[c] for s, d in dd.items() if c in d.features}) for c in order})
+    schema = one_schema({name: d.features for name, d in dd.items()})
+    order = list(schema)
     out = {}
     for name, d in dd.items():
         for c in order:
             if c not in d.column_names:
-                empty = [-1] * len(d) if isinstance(schema[c], ClassLabel) else [None] * len(d)
-                d = d.add_column(c, empty, feature=schema[c])
+                d = d.add_column(c, missing_column(schema[c], len(d)), feature=schema[c])
             elif isinstance(schema[c], ClassLabel) and not isinstance(d.features[c], ClassLabel):
                 values = read_column(d, c)
                 if values.size and (values.min() < -1 or values.max() >= schema[c].num_classes):
@@ -74,4 +95,4 @@ def aligned_splits(dd: DatasetDict) -> DatasetDict:
     return DatasetDict(out)
 
 
-__all__ = ["aligned_splits"]
+__all__ = ["aligned_splits", "check_rows", "missing_column", "one_schema"]

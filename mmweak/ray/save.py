@@ -33,6 +33,7 @@ from ..curated import (
     write_repo_extras,
 )
 from ..folder_publish import clear_leftovers, publish_folder
+from ..split_schema import check_rows, missing_column, one_schema
 from .apply import _one_record
 from .measure import measure_split, task_measures
 from .meta import ROW_COLUMN, meta_of
@@ -87,8 +88,11 @@ def save_curated(
     names = list(splits)
     stats = {name: measure_split(rds, metas[name], record, names) for name, rds in splits.items()}
     sizes = {name: SplitSize(s["rows"], s["nbytes"]) for name, s in stats.items()}
+    # one schema for every split, or a refusal, before anything is written (as the local engine does: a split with
+    # gold only on validation, or without rows, was written and then could not be loaded)
+    check_rows({name: size.rows for name, size in sizes.items()})
+    features = one_schema({name: meta.features for name, meta in metas.items()})
     measures = {task: task_measures(entry, stats) for task, entry in record["tasks"].items()}
-    features = next(iter(metas.values())).features
 
     def fill(tmp: Path) -> None:
         import ray
@@ -97,7 +101,7 @@ def save_curated(
         writers = _writers()
         try:
             for name, rds in splits.items():
-                _write_split(writers, rds, metas[name].features, tmp, name, sizes[name], max_shard_bytes)
+                _write_split(writers, rds, features, tmp, name, sizes[name], max_shard_bytes)
         finally:
             ray.kill(writers)
         write_repo_extras(
@@ -120,7 +124,7 @@ class ShardWriter:
             get_writer_batch_size_from_features,
         )
 
-        self.schema = features.arrow_schema
+        self.features, self.schema = features, features.arrow_schema
         # Row groups as ``Dataset.to_parquet`` cuts them, with its column options and content-defined chunking.
         self.group = (get_writer_batch_size_from_features(features)
                       or get_writer_batch_size_from_data_size(rows, nbytes))
@@ -132,6 +136,10 @@ class ShardWriter:
 
     def write(self, block: pa.Table, start: int, stop: int) -> None:
         part = block.slice(start, stop - start).drop_columns([ROW_COLUMN])
+        for name in self.schema.names:  # a column another split has: empty here (-1 for a class label)
+            if name not in part.column_names:
+                empty = missing_column(self.features[name], part.num_rows)
+                part = part.append_column(name, pa.array(empty, type=self.schema.field(name).type))
         self.pending.append(part.select(self.schema.names).cast(self.schema))
         self.pending_rows += stop - start
         while self.pending_rows >= self.group:

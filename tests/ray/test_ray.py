@@ -230,6 +230,26 @@ def test_parquet_folder_in_hub_layout_reads_as_splits(ray_session, tmp_path):
         assert {s: r.count() for s, r in ours.items()} == {s: len(d) for s, d in theirs.items()}, name
 
 
+def test_splits_with_other_columns_save_as_locally_and_an_empty_split_is_refused(ray_session, tmp_path):
+    # gold on validation only: Ray wrote each split with its own columns, and the folder could not be loaded; an empty
+    # split was written too, and load_dataset failed on it (the local engine aligns the first and refuses the second)
+    dd = youtube()
+    mixed = DatasetDict({"train": dd["train"].remove_columns("label"), "validation": dd["validation"]})
+    rds, _ = mray.aggregate(mray.apply_lfs(mray.read(mixed), LFS[:5], cache_dir=tmp_path / "c"), [SPAM], gold="label")
+    local = mmweak.aggregate(mmweak.apply_lfs(mixed, LFS[:5], cache_dir=tmp_path / "l"), [SPAM], gold="label")
+    a, b = mray.save_curated(rds, tmp_path / "ray"), mmweak.save_curated(local, tmp_path / "local")
+    back, _ = mmweak.load_curated(a)
+    assert back["train"]["label"][:3] == [-1, -1, -1] and back["train"].features == back["validation"].features
+    for f in sorted(p.relative_to(b) for p in (b / "data").iterdir()):  # the same columns (order aside) and values
+        ours, theirs = pq.read_table(a / f), pq.read_table(b / f)
+        assert ours.select(sorted(ours.column_names)).equals(theirs.select(sorted(theirs.column_names))), f
+    empty = DatasetDict({"train": dd["train"], "test": dd["test"].select([])})
+    rds, _ = mray.aggregate(mray.apply_lfs(mray.read(empty), LFS[:5], cache_dir=tmp_path / "c"), [SPAM])
+    with pytest.raises(mmweak.CuratedDatasetError, match="split 'test' has no rows"):
+        mray.save_curated(rds, tmp_path / "empty")
+    assert not (tmp_path / "empty").exists()
+
+
 def test_hub_repo_read_through_hf_paths(ray_session, hub, tmp_path):
     from huggingface_hub import HfApi
 
