@@ -20,7 +20,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import pyarrow as pa
 from datasets import Audio as AudioFeature
@@ -401,6 +401,22 @@ def record_from_card(card: DatasetCard) -> tuple[dict[str, Any], list[Task]]:
     return record, tasks
 
 
+def record_with_models(card: DatasetCard, read: Callable[[str], str]) -> tuple[dict[str, Any], list[Task]]:
+    """:func:`record_from_card` with each fitted label model's state put back, read from the files the card names
+    (``read``: path in the folder or repo -> text), so that a re-save or a refit from the record keeps them."""
+    record, tasks = record_from_card(card)
+    for item in card.data.to_dict()["weak_supervision"]["tasks"]:
+        rel = (item.get("label_model") or {}).get("file")
+        if not rel:
+            continue
+        try:
+            state = json.loads(read(rel))["state"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CuratedDatasetError(f"the card names label model file {rel!r} but it cannot be read: {exc}") from exc
+        record["tasks"][item["name"]]["label_model"]["state"] = state
+    return record, tasks
+
+
 def _local_data_files(folder: Path, card: DatasetCard) -> dict[str, str]:
     """The card's data files per split as patterns under ``folder``, its path escaped: a folder named with
     glob characters (``[``, ``*``) would otherwise be read as a pattern by ``datasets``."""
@@ -464,24 +480,13 @@ def load_curated(
                 f"no curated folder at {str(path_or_repo)!r}, and no card of a Hub dataset repo of that name could "
                 f"be read ({type(exc).__name__}: {' '.join(str(exc).split())[:300]})") from exc
         ds = load_dataset(str(path_or_repo), split=split, revision=revision, token=token)
-    record, tasks = record_from_card(card)
-    # The fitted models travel as files beside the card; put their state back so a re-save keeps them.
-    for item in card.data.to_dict()["weak_supervision"]["tasks"]:
-        rel = (item.get("label_model") or {}).get("file")
-        if not rel:
-            continue
+    def model_file(rel: str) -> str:
         if local.is_dir():
-            model_path = local / rel
-        else:
-            model_path = Path(hf_hub_download(str(path_or_repo), rel, repo_type="dataset", revision=revision,
-                                              token=token))
-        try:
-            with open(model_path, encoding="utf-8") as f:
-                saved = json.load(f)
-            state = saved["state"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise CuratedDatasetError(f"the card names label model file {rel!r} but it cannot be read: {exc}") from exc
-        record["tasks"][item["name"]]["label_model"]["state"] = state
+            return (local / rel).read_text(encoding="utf-8")
+        return Path(hf_hub_download(str(path_or_repo), rel, repo_type="dataset", revision=revision,
+                                    token=token)).read_text(encoding="utf-8")
+
+    record, tasks = record_with_models(card, model_file)
     splits = ds.values() if isinstance(ds, DatasetDict) else [ds]
     for d in splits:
         for t in tasks:

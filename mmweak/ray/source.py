@@ -75,7 +75,8 @@ def read(
         splits = {name: _from_dataset(source, name, shard_rows)}
     else:
         groups, by_split = _file_groups(source, token)
-        splits = {name: _from_parquet(files, fs, name, shard_rows) for name, (fs, files) in groups.items()}
+        record = _curated_record(source, token)
+        splits = {name: _from_parquet(files, fs, name, shard_rows, record) for name, (fs, files) in groups.items()}
     if split is not None:
         if split not in splits:
             raise MMWeakError(f"split {split!r} is not in the source (splits: {sorted(splits)})")
@@ -338,7 +339,27 @@ def _open(fs: Any, path: str) -> Any:
     return fs.open(path, "rb")
 
 
-def _from_parquet(files: list[str], fs: Any, split: str, shard_rows: int) -> Any:
+def _curated_record(source: Any, token: str | None) -> dict[str, Any]:
+    """The weak-supervision record of a curated folder or repo, from its card and label-model files (empty for
+    any other source). Read from the Parquet files alone, a curated folder lost its tasks: aggregate said "run
+    apply_lfs first", and a new apply dropped the annotators' votes the record names."""
+    if not isinstance(source, (str, os.PathLike)):
+        return {}
+    from huggingface_hub import DatasetCard
+
+    from ..curated import record_with_models
+
+    fs = _filesystem(str(source), token)
+    root = _strip_protocol(fs, str(source)).rstrip("/")
+    if any(ch in root for ch in "*?[") or not fs.isfile(f"{root}/README.md"):
+        return {}
+    card = DatasetCard(fs.cat_file(f"{root}/README.md").decode("utf-8"))
+    if not (card.data.to_dict().get("weak_supervision") or {}).get("tasks"):
+        return {}
+    return record_with_models(card, lambda rel: fs.cat_file(f"{root}/{rel}").decode("utf-8"))[0]
+
+
+def _from_parquet(files: list[str], fs: Any, split: str, shard_rows: int, record: dict[str, Any] | None = None) -> Any:
     shards: list[_ParquetShard] = []
     features: Features | None = None
     start = 0
@@ -368,4 +389,4 @@ def _from_parquet(files: list[str], fs: Any, split: str, shard_rows: int) -> Any
     assert features is not None
     if ROW_COLUMN in features:
         raise MMWeakError(f"split {split!r} already has a {ROW_COLUMN!r} column, which mmweak.ray reserves")
-    return _dataset_from_shards(shards, Meta(split=split, features=features))
+    return _dataset_from_shards(shards, Meta(split=split, features=features, record=dict(record or {})))

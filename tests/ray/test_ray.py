@@ -250,6 +250,21 @@ def test_splits_with_other_columns_save_as_locally_and_an_empty_split_is_refused
     assert not (tmp_path / "empty").exists()
 
 
+def test_a_curated_folder_read_by_ray_keeps_its_tasks_and_label_models(ray_session, tmp_path):
+    # read from its Parquet files alone it lost the record: "no tasks to aggregate: run mmweak.apply_lfs first"
+    dd = youtube()
+    folder = mmweak.save_curated(mmweak.aggregate(mmweak.apply_lfs(dd, LFS[:5], cache_dir=tmp_path / "c"), [SPAM],
+                                                  gold="label"), tmp_path / "cur")
+    r = mray.read(folder)
+    record = mray.meta_of(r["train"]).record
+    back, _ = mmweak.load_curated(folder)
+    assert record == mmweak.provenance.read_record(back)  # the tasks, LFs and the fitted models' state
+    again, _ = mray.aggregate(r, gold="label")
+    local = mmweak.aggregate(back, gold="label")
+    np.testing.assert_array_equal(np.asarray(table(again["test"]).column("spam_probs").combine_chunks().flatten()
+                                             ).reshape(-1, 2), read_matrix(local["test"], "spam_probs"))
+
+
 def test_hub_repo_read_through_hf_paths(ray_session, hub, tmp_path):
     from huggingface_hub import HfApi
 
