@@ -266,6 +266,8 @@ def _curate_on_ray(recipe: Recipe, ds: DatasetDict, lfs: list, *, say: Callable[
     seconds["save"] = t() - t0
     say(f"curated dataset written to {folder} (Ray engine)")
     curated, _ = load_curated(str(folder))
+    for line in _people_lines(recipe, curated):  # read back from the folder: the driver never held the votes
+        say(line)
     metrics = _say_quality(recipe, curated, tasks, say)
     pushed = _push(recipe, curated, push_to_hub, say)
     return CurateResult(curated, Path(folder), None, metrics, seconds, pushed)

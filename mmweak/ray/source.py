@@ -317,6 +317,12 @@ def _expand_with_root(paths: Any, token: str | None) -> tuple[Any, list[str], st
             found = [path] if fs.exists(path) else []
         if not found:
             raise FileNotFoundError(f"no Parquet file matches {item!r}")
+        other = [f for f in found if not f.endswith(".parquet")]
+        if other:  # read as Parquet, a CSV failed deep in planning with "Parquet magic bytes not found"
+            kind = os.path.splitext(other[0])[1].lstrip(".") or "file"
+            raise MMWeakError(f"mmweak.ray.read reads Parquet files, and {other[0]!r} is not one: load it with "
+                              f"datasets first, mray.read(datasets.load_dataset({kind!r}, data_files=...)), or "
+                              "convert it to Parquet")
         files.extend(found)
     return fs, files, folder
 

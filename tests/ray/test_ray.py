@@ -218,6 +218,10 @@ def test_parquet_folder_in_hub_layout_reads_as_splits(ray_session, tmp_path):
     assert single.count() == len(dd["train"]) + len(dd["test"])
     with pytest.raises(FileNotFoundError, match="no Parquet file matches"):
         mray.read(str(tmp_path / "nowhere" / "*.parquet"))
+    dd["test"].to_csv(str(tmp_path / "test.csv"))  # said, not "Parquet magic bytes not found in footer"
+    with pytest.raises(mmweak.MMWeakError, match=r"reads Parquet files, and '.*test\.csv' is not one: load it with "
+                                                 r"datasets first, mray\.read\(datasets\.load_dataset\('csv'"):
+        mray.read(str(tmp_path / "test.csv"))
     # the layouts load_dataset splits by name are split alike (the test rows were read into train before)
     layouts = {"flat": "{split}.parquet", "hashed": "data/{split}-00000-of-00001-7c3d2f8a1b2e.parquet",
                "dirs": "{stem}/part-0.parquet"}
@@ -536,6 +540,7 @@ def test_a_crowd_recipe_runs_on_ray_as_locally(ray_session, tmp_path, capsys):
     assert main(["curate", recipe, "--engine", "ray", "--set", f"output.folder={tmp_path / 'ray'}"]) == 0
     printed = capsys.readouterr().out
     assert printed.count("target: train accuracy 0.8981") == 2  # bluebird's 39 workers, no LFs
+    assert printed.count("target: 39 annotators; answers per row: train 39.00") == 2  # Ray said nothing of them
     ours, _ = mmweak.load_curated(tmp_path / "ray")
     theirs, _ = mmweak.load_curated(tmp_path / "local")
     assert ours["train"]["target_votes"] == theirs["train"]["target_votes"]
