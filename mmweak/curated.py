@@ -22,7 +22,9 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import Audio as AudioFeature
 from datasets import Dataset, DatasetDict, Features, load_dataset
 from datasets import Image as ImageFeature
@@ -81,9 +83,15 @@ def _missing_media_emptied(d: Dataset, split: str) -> Dataset:
         gone: list[int] = []
         start = 0
         for batch in raw.with_format("arrow").iter(batch_size=10_000):
-            cells = batch.column(col).to_pylist()
-            gone += [start + i for i, c in enumerate(cells) if c and c.get("bytes") is None and c.get("path")
-                     and "://" not in c["path"] and not os.path.exists(c["path"])]
+            cells = batch.column(col).combine_chunks()
+            # only cells that hold a path and no bytes are looked at (their bytes are never read into Python)
+            by_path = pc.and_(pc.is_valid(cells), pc.and_(pc.is_null(pc.struct_field(cells, "bytes")),
+                                                          pc.is_valid(pc.struct_field(cells, "path"))))
+            paths = pc.struct_field(cells, "path")
+            for i in np.flatnonzero(by_path.to_numpy(zero_copy_only=False)):
+                path = paths[int(i)].as_py()
+                if "://" not in path and not os.path.exists(path):
+                    gone.append(start + int(i))
             start += len(cells)
         if not gone:
             continue
