@@ -487,7 +487,13 @@ def load_curated(
             raise CuratedDatasetError(
                 f"no curated folder at {str(path_or_repo)!r}, and no card of a Hub dataset repo of that name could "
                 f"be read ({type(exc).__name__}: {' '.join(str(exc).split())[:300]})") from exc
-        ds = load_dataset(str(path_or_repo), split=split, revision=revision, token=token)
+        try:
+            ds = load_dataset(str(path_or_repo), split=split, revision=revision, token=token)
+        except (ConnectionError, HfHubHTTPError) as exc:  # the card came, the data did not (offline mode, a drop)
+            raise CuratedDatasetError(
+                f"the card of Hub dataset repo {str(path_or_repo)!r} was read but its data could not be "
+                f"({type(exc).__name__}: {' '.join(str(exc).split())[:300]}); with HF_DATASETS_OFFLINE=1 datasets "
+                "reads only what it has cached") from exc
     def model_file(rel: str) -> str:
         if local.is_dir():
             return (local / rel).read_text(encoding="utf-8")

@@ -130,6 +130,12 @@ def test_push_then_load_dataset_round_trip(hub, repo_id, tmp_path):
     back, tasks = mmweak.load_curated(repo_id)
     assert tasks == [SPAM]
     assert_same(back, dd)
+    # datasets offline, the Hub client not: the card came and the data did not, said as such (a raw ConnectionError)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+        mp.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "empty-cache")  # nothing cached to fall back on
+        with pytest.raises(mmweak.CuratedDatasetError, match=r"was read but its data could not be .*HF_DATASETS_OFFLINE"):
+            mmweak.load_curated(repo_id, revision="main")
     (tmp_path / "spam.json").write_bytes(files["label_models/spam.json"])
     model = mmweak.labelmodels.load(str(tmp_path / "spam.json"))
     np.testing.assert_allclose(model.predict_proba(np.array(dd["test"]["spam_votes"])),
