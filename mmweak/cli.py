@@ -156,6 +156,7 @@ _FILL_ABSTAINS = typer.Option(
     None, help="'prior': label rows without votes with the class the label model finds most likely for them "
                "(default: as the folder was fitted).")
 _OVERWRITE = typer.Option(False, help="Replace --out if it is a curated folder mmweak wrote.")
+_REVISION = typer.Option(None, help="Hub branch, tag or commit (a Hub repo only; the rows are those of that revision).")
 
 
 @app.command()
@@ -592,11 +593,12 @@ def review(
                                  "rows whose answers tie, for one more answer; see mmweak.review.select)."),
     split: Optional[str] = typer.Option(None, help="Split (default: the label model's fit split, else train)."),
     seed: int = typer.Option(0, help="Seed of random draws and ties."),
+    revision: Optional[str] = _REVISION,
 ) -> None:
     """Pick rows for human review and export them as Label Studio tasks (JSON file + labeling config)."""
     from . import review as rv
 
-    ds, tasks = _load_curated(folder)
+    ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
     try:
         chosen = rv.select(ds, t, n, strategy=strategy, split=split, seed=seed)
@@ -611,8 +613,9 @@ def review(
     split_name = chosen["review_split"][0]
     _say(f"{len(chosen)} rows of split {split_name!r}, task {t.name!r} ({how}) written to {path}; labeling config: "
          f"{path.with_name(path.stem + '.label_config.xml')}")
+    again = f" --revision {revision}" if revision else ""
     _say(f"next: import both into a Label Studio project, annotate, export as JSON, then `mmweak answers {folder} "
-         "EXPORT.json --out NEW_FOLDER`")
+         f"EXPORT.json --out NEW_FOLDER{again}`")
 
 
 @app.command()
@@ -627,13 +630,14 @@ def answers(
     objective: Optional[str] = _OBJECTIVE,
     fill_abstains: Optional[str] = _FILL_ABSTAINS,
     overwrite: bool = _OVERWRITE,
+    revision: Optional[str] = _REVISION,
 ) -> None:
     """Bring people's answers back: store a Label Studio export's annotations, refit with the reviewed rows, save."""
     from . import review as rv
 
     _check_fit_options(model, objective, fill_abstains)
     _check_out(out, overwrite)
-    ds, tasks = _load_curated(folder)
+    ds, tasks = _load_curated(folder, revision)
     t = _one(tasks, task)
     try:
         ds, report = rv.import_annotations(ds, t, export, return_report=True)

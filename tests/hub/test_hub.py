@@ -5,6 +5,7 @@ the ``hub`` fixture starts it (once per session) and turns offline mode off for 
 works in its own fresh repo.
 """
 
+import json
 import logging
 import traceback
 import uuid
@@ -370,6 +371,11 @@ def test_push_to_a_branch_and_as_a_pull_request(hub, repo_id, tmp_path):
 
     assert main(["inspect", repo_id, "--revision", "curation-v2"]) == 0
     assert main(["report", repo_id, "--revision", "curation-v2", "--split", "test"]) == 0
+    # review reads a branch as well (rows are sent from, and answers brought back to, that revision)
+    assert main(["review", repo_id, "--revision", "curation-v2", "--n", "2", "--strategy", "random",
+                 "--out", str(tmp_path / "sent.json")]) == 0
+    sent = json.loads((tmp_path / "sent.json").read_text())
+    assert len(sent) == 2 and {t["data"]["mmweak"]["split"] for t in sent} == {"train"}
 
     single = mmweak.push_curated(dd["test"], repo_id, revision="only-test")  # a Dataset without a split name
     assert single.files == ("README.md", "data/train-00000-of-00001.parquet", "label_models/spam.json",
