@@ -23,7 +23,7 @@ from .aggregate import labels_everything
 from .analysis import label_metrics, lf_summary, majority_accuracy, majority_f1, voted_rows_accuracy
 from .calibration import DEFAULT_BINS, calibration_report
 from .card_text import card_yaml, code, fence_for, md, py, user_markdown
-from .columns import read_column, read_matrix
+from .columns import is_media, read_column, read_matrix
 from .gold import read_gold
 from .provenance import HUMAN_KIND
 from .review.answers import review_summary
@@ -641,8 +641,7 @@ def render_card_from(
     load_args = py(load_path) + (f", revision={py(load_revision)}" if load_revision else "")
     # The loader decodes every media cell of a batch, and the rows whose file is unreadable (what media LFs flag)
     # keep their labels: the snippet hands the raw bytes on, for the user's own transform to decode.
-    media = [{"name": name, "kind": type(f).__name__} for name, f in (features or {}).items()
-             if type(f).__name__ in ("Image", "Audio", "Video", "Pdf")]
+    media = [{"name": name, "kind": type(f).__name__} for name, f in (features or {}).items() if is_media(f)]
     snippet_values = [load_args, py(train_split), *(py(t["name"]) for t in tasks), *(py(m["name"]) for m in media),
                       recipe.get("text", ""), recipe.get("command", "")]
     env = jinja2.Environment(keep_trailing_newline=True)

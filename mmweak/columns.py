@@ -13,6 +13,19 @@ import pyarrow.compute as pc
 from datasets import Dataset, DatasetDict
 from datasets.features.features import FeatureType
 
+#: ``datasets`` features whose cells name or hold a file (decoded on access): images, audio, video, PDFs.
+MEDIA_FEATURES = ("Image", "Audio", "Video", "Pdf")
+
+
+def is_media(feature: object) -> bool:
+    """Whether ``feature`` is one of :data:`MEDIA_FEATURES` (by name: ``Video`` and ``Pdf`` need extra packages).
+
+    >>> from datasets import Image, Value
+    >>> is_media(Image()), is_media(Value("string"))
+    (True, False)
+    """
+    return type(feature).__name__ in MEDIA_FEATURES
+
 
 def split_name(ds: Dataset) -> str:
     """The name a lone ``Dataset`` goes by as a split: its own ``split``, else ``"train"``."""

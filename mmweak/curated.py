@@ -34,7 +34,7 @@ from huggingface_hub import DatasetCard, hf_hub_download
 from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from .card import SplitSize, card_edited, context_from_measures, measure_task, render_card_from
-from .columns import split_dict
+from .columns import is_media, split_dict
 from .errors import CuratedDatasetError
 from .folder_publish import clear_leftovers, publish_folder
 from .plots import PLOT_KINDS, write_task_plots
@@ -55,7 +55,7 @@ def _has_media(ds: Dataset) -> bool:
     found = []
 
     def visit(feature: Any) -> None:
-        if isinstance(feature, (ImageFeature, AudioFeature)) or type(feature).__name__ in ("Video", "Pdf"):
+        if is_media(feature):
             found.append(feature)
         elif isinstance(feature, dict):
             for v in feature.values():

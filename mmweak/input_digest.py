@@ -29,8 +29,7 @@ import pyarrow.compute as pc
 import xxhash
 from datasets import Dataset, Features
 
-#: Feature types whose cells may point at files instead of holding their bytes.
-_FILE_FEATURES = ("Image", "Audio", "Video", "Pdf")
+from .columns import is_media  # feature types whose cells may point at files instead of holding their bytes
 
 
 def column_digest(ds: Dataset, column: str, *, paths: bool = False) -> str:
@@ -58,7 +57,7 @@ def arrow_digest(column: str, feature: Any, chunks: Iterable[pa.Array], *, paths
     hasher = _ArrayHasher()
     spec = _same_values(Features({column: feature}).to_dict())
     hasher.text("feature", json.dumps(spec, sort_keys=True, default=str))
-    files = type(feature).__name__ in _FILE_FEATURES
+    files = is_media(feature)
     if paths:
         hasher.text("paths", "files named by the cells")  # the same column read as text is another input
     for chunk in chunks:

@@ -24,7 +24,7 @@ from datasets.utils.logging import is_progress_bar_enabled
 
 from ..apply import ApplyReport, LFRun, _group_by_task, people_in_record, record_lfs, refuse_lfs_reading_outputs
 from ..batch_runner import OnError
-from ..columns import fixed_list
+from ..columns import fixed_list, is_media
 from ..errors import LFError, RecordError
 from ..fingerprint import session as fingerprint_session
 from ..lf import LabelingFunction
@@ -35,7 +35,6 @@ from .run import batches, cluster_cpus, cluster_gpus, prepare
 from .vote_stage import SPLIT_COLUMN, STATS, VOTE_COLUMN, VoteActor, VoteStage, VoteStore, vote_stage_fn
 
 logger = logging.getLogger("mmweak.ray.apply")
-_MEDIA = ("Image", "Audio", "Video", "Pdf")
 
 
 @dataclass
@@ -314,7 +313,7 @@ def _plan(lfs: list[LabelingFunction], fingerprints: list[str | None], features:
     def is_model(lf: LabelingFunction) -> bool:
         return bool(lf._lazy_attrs) or lf.resources.num_gpus > 0
 
-    media = {c for c, f in features.items() if type(f).__name__ in _MEDIA}
+    media = {c for c, f in features.items() if is_media(f)}
     pools: OrderedDict[tuple, _Stage] = OrderedDict()
     for slot, lf in enumerate(lfs):
         if is_model(lf):
